@@ -1,0 +1,1 @@
+//! bus (being built).

@@ -1,0 +1,1 @@
+//! channels (being built).
