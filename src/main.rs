@@ -1,1 +1,249 @@
-fn main() {}
+//! The `switchboard` command: parse the CLI, then call the library.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use switchboard::clock::now_ms;
+use switchboard::config::{CliOverrides, Config};
+use switchboard::store::users::{self, NewUser, Role};
+use switchboard::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "A contact-center appliance in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command that touches data takes.
+#[derive(clap::Args, Clone)]
+struct DataOpts {
+    /// TOML configuration file (see packaging/switchboard.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory holding switchboard.db (default ./data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the appliance.
+    Serve {
+        #[command(flatten)]
+        data: DataOpts,
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        data: DataOpts,
+    },
+    /// Manage users.
+    User {
+        #[command(flatten)]
+        data: DataOpts,
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Write a consistent copy of the live database to FILE.
+    Backup {
+        #[command(flatten)]
+        data: DataOpts,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+    },
+    /// List users.
+    List,
+    /// Set a user's password from standard input (ends the user's sessions).
+    Passwd {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role `{s}` (agent, supervisor or admin)"))
+}
+
+fn load_config(data: &DataOpts, listen: Option<SocketAddr>) -> anyhow::Result<Config> {
+    Ok(Config::load(
+        data.config.as_deref(),
+        std::env::vars(),
+        &CliOverrides {
+            data_dir: data.data_dir.clone(),
+            listen,
+        },
+    )?)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if !from_stdin {
+        bail!("pass --password-stdin and write the password to standard input");
+    }
+    let mut buf = String::new();
+    std::io::stdin()
+        .read_to_string(&mut buf)
+        .context("reading the password from standard input")?;
+    let password = buf.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.database_path(), &config.store)
+        .with_context(|| format!("opening {}", config.database_path().display()))
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { data, listen } => {
+            let config = load_config(&data, listen)?;
+            switchboard::logging::init(&config.log);
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(serve(config))
+        }
+        Command::Migrate { data } => {
+            let config = load_config(&data, None)?;
+            let store = open_store(&config)?;
+            store.close();
+            println!(
+                "database {} is at schema version {}",
+                config.database_path().display(),
+                *switchboard::store::LATEST_SCHEMA_VERSION
+            );
+            Ok(())
+        }
+        Command::Backup { data, file } => {
+            let config = load_config(&data, None)?;
+            if file.exists() {
+                bail!("{} already exists; choose a new file", file.display());
+            }
+            let store = open_store(&config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(store.backup(&file))?;
+            store.close();
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::User { data, action } => {
+            let config = load_config(&data, None)?;
+            let store = open_store(&config)?;
+            let result = user_command(&store, action);
+            store.close();
+            result
+        }
+    }
+}
+
+fn user_command(store: &Store, action: UserAction) -> anyhow::Result<()> {
+    match action {
+        UserAction::Add {
+            username,
+            role,
+            password_stdin,
+            first_name,
+            last_name,
+        } => {
+            let password = read_password(password_stdin)?;
+            let hash = users::hash_password(&password)?;
+            let user = store.write_blocking(move |c| {
+                users::create_user(
+                    c,
+                    NewUser {
+                        username,
+                        first_name,
+                        last_name,
+                        role,
+                        team_id: None,
+                        password_hash: hash,
+                    },
+                    now_ms(),
+                )
+            })?;
+            println!("added {} ({}) id {}", user.username, user.role, user.id);
+        }
+        UserAction::List => {
+            let list = store.read_blocking(users::list_users)?;
+            for u in list {
+                println!(
+                    "{:<20} {:<10} {:<16} {}",
+                    u.username,
+                    u.role.as_str(),
+                    u.team_name.unwrap_or_default(),
+                    if u.disabled { "disabled" } else { "" }
+                );
+            }
+        }
+        UserAction::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            let hash = users::hash_password(&password)?;
+            let name = username.clone();
+            store.write_blocking(move |c| users::set_password(c, &name, &hash))?;
+            println!("password of {username} changed; its sessions were ended");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let running = switchboard::App::start(config).await?;
+    // Tools that start us on port 0 read the address from this line.
+    println!("listening on http://{}", running.addr);
+    wait_for_signal().await?;
+    tracing::info!("signal received; shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}

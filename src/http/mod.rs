@@ -1,1 +1,79 @@
-//! http (being built).
+//! The actix-web application: one factory shared by `main` and the tests.
+//!
+//! Routes: health, auth, the `/api/v1` resources (one file each under `api/`),
+//! the embedded web pages, and whatever the components mount (Socket.IO,
+//! connectors). Every failure answers `{code, message}` (see `error`).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod static_files;
+
+use crate::config::Config;
+use crate::health::Health;
+use crate::store::Store;
+use actix_web::{web, HttpRequest, HttpResponse};
+use error::ApiError;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub health: Health,
+    pub started_at: Instant,
+}
+
+/// Mounts every route of the appliance on `cfg`.
+pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(max_body)
+            .error_handler(move |err, _req| error::json_error(err, max_body).into()),
+    )
+    .app_data(web::PayloadConfig::default().limit(max_body))
+    .app_data(
+        web::PathConfig::default().error_handler(|err, _| {
+            ApiError::BadRequest(format!("bad path parameter: {err}")).into()
+        }),
+    )
+    .app_data(
+        web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::BadRequest(format!("bad query parameter: {err}")).into()
+        }),
+    )
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
+    .service(
+        web::scope("/api/v1")
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/logout", web::post().to(auth::logout))
+            .route("/me", web::get().to(auth::me))
+            .configure(api::configure),
+    )
+    .route("/", web::get().to(static_files::index))
+    .route(
+        "/{section:(admin|desk|widget)}/{path:.*}",
+        web::get().to(static_files::asset),
+    )
+    .route(
+        "/{section:(admin|desk|widget)}",
+        web::get().to(|req: HttpRequest| async move {
+            let section = req.match_info().query("section").to_string();
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", format!("/{section}/")))
+                .finish()
+        }),
+    );
+}
+
+/// The answer for routes that do not exist.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "route {} {}",
+        req.method(),
+        req.path()
+    )))
+}

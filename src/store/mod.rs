@@ -1,1 +1,192 @@
-//! store (being built).
+//! The SQLite store: one writer thread with group commit, a pool of read-only
+//! connections, embedded migrations, and one module per aggregate.
+//!
+//! Producers hand the writer a closure and await its answer; the answer arrives
+//! only after the transaction holding that closure has committed. Each closure
+//! runs inside its own savepoint, so one failing write does not undo the others
+//! in its batch.
+
+mod migrate;
+mod readers;
+mod writer;
+
+pub mod demo;
+pub mod directory;
+pub mod users;
+
+use crate::config::StoreConfig;
+use readers::ReadPool;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use writer::WriterHandle;
+
+pub use migrate::LATEST_SCHEMA_VERSION;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error(
+        "the database was written by a newer Switchboard (schema version {found}, this build knows up to {supported}); upgrade Switchboard or restore a backup"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("the store is shut down")]
+    Closed,
+    #[error("cannot prepare data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+}
+
+impl StoreError {
+    /// Maps a SQLite uniqueness violation to a `Conflict` naming `what`.
+    pub fn conflict_on_unique(err: rusqlite::Error, what: &str) -> StoreError {
+        match &err {
+            rusqlite::Error::SqliteFailure(e, _)
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                StoreError::Conflict(what.to_string())
+            }
+            _ => StoreError::Sqlite(err),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: WriterHandle,
+    readers: ReadPool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, runs migrations and
+    /// starts the writer thread.
+    pub fn open(path: &Path, cfg: &StoreConfig) -> StoreResult<Store> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        let mut conn = open_connection(path, cfg, false)?;
+        migrate::run(&mut conn)?;
+        let writer = writer::spawn(conn, cfg.max_batch, cfg.queue_capacity)?;
+        let readers = ReadPool::open(path, cfg)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer,
+                readers,
+                path: path.to_path_buf(),
+            }),
+        })
+    }
+
+    /// Runs `f` in the writer's current transaction; resolves after commit.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.write(f).await
+    }
+
+    /// Blocking form of [`Store::write`] for threads outside the async runtime.
+    pub fn write_blocking<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.write_blocking(f)
+    }
+
+    /// Runs `f` on a read-only connection off the async runtime's threads.
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.readers.read(f).await
+    }
+
+    /// Blocking form of [`Store::read`].
+    pub fn read_blocking<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T>,
+    {
+        self.inner.readers.read_blocking(f)
+    }
+
+    /// Whether the writer thread is alive and committing.
+    pub async fn is_writable(&self) -> bool {
+        self.write(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+
+    /// Writes a consistent copy of the live database to `dest` (VACUUM INTO).
+    pub async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        let dest = dest.to_string_lossy().into_owned();
+        self.read(move |c| {
+            c.execute("VACUUM INTO ?1", [dest])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Stops accepting writes, commits what is queued and joins the writer thread.
+    pub fn close(&self) {
+        self.inner.writer.close();
+    }
+}
+
+fn open_connection(path: &Path, cfg: &StoreConfig, read_only: bool) -> StoreResult<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    // busy_timeout first, so the pragmas below wait rather than fail on a busy file.
+    conn.busy_timeout(std::time::Duration::from_millis(cfg.busy_timeout_ms))?;
+    if !read_only {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", cfg.synchronous.pragma_value())?;
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// Reads an optional JSON column into a value, naming the column on corruption.
+pub(crate) fn parse_json(text: &str, what: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}

@@ -1,0 +1,134 @@
+//! Login, logout and the bearer-token extractor with role checks.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::clock::now_ms;
+use crate::store::users::{self, Role, User};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The authenticated caller of a `/api/v1` route.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl AuthUser {
+    /// Refuses callers below `role` (admin > supervisor > agent).
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.user.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this action needs the {role} role"
+            )))
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get("Authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Resolves a raw token to its live user.
+pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<User>, ApiError> {
+    let digest = users::token_digest(token);
+    Ok(state
+        .store
+        .read(move |c| users::user_for_token(c, &digest, now_ms()))
+        .await?)
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
+            let token = token.ok_or(ApiError::Unauthenticated)?;
+            let user = user_for_token(&state, &token)
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            Ok(AuthUser {
+                user,
+                token_hash: users::token_digest(&token),
+            })
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { username, password } = body.into_inner();
+    if username.is_empty() || password.is_empty() {
+        return Err(ApiError::Validation(
+            "username and password are required".into(),
+        ));
+    }
+    let found = state
+        .store
+        .read(move |c| users::find_for_login(c, &username))
+        .await?;
+    // Verify against a dummy hash for unknown users so timing does not reveal them.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, DUMMY_HASH.to_string()),
+    };
+    let ok = web::block(move || users::verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => return Err(ApiError::BadCredentials),
+    };
+    let (token, digest) = users::new_token();
+    let ttl = (state.config.http.token_ttl_secs as i64).saturating_mul(1000);
+    let user_id = user.id.clone();
+    state
+        .store
+        .write(move |c| users::create_session(c, &user_id, &digest, now_ms(), ttl))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "token": token,
+        "expiresIn": state.config.http.token_ttl_secs,
+        "user": user,
+    })))
+}
+
+/// An argon2 hash of a random string, verified against when the user is unknown.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0X2ba7mvhd2U1ZIjfUsnAHw2VQoE3tqoQnYwLA9cK4o";
+
+pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let digest = auth.token_hash.clone();
+    state
+        .store
+        .write(move |c| users::revoke_session(c, &digest, now_ms()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn me(auth: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(auth.user)
+}

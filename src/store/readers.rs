@@ -1,0 +1,55 @@
+//! Read-only connections for queries, used off the async runtime's threads.
+
+use super::{open_connection, StoreError, StoreResult};
+use crate::config::StoreConfig;
+use parking_lot::{Condvar, Mutex};
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub(super) struct ReadPool {
+    shared: Arc<(Mutex<Vec<Connection>>, Condvar)>,
+}
+
+impl ReadPool {
+    pub(super) fn open(path: &Path, cfg: &StoreConfig) -> StoreResult<ReadPool> {
+        let conns = (0..cfg.read_connections)
+            .map(|_| open_connection(path, cfg, true))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(ReadPool {
+            shared: Arc::new((Mutex::new(conns), Condvar::new())),
+        })
+    }
+
+    pub(super) fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let (lock, ready) = &*self.shared;
+        let conn = {
+            let mut free = lock.lock();
+            loop {
+                if let Some(c) = free.pop() {
+                    break c;
+                }
+                ready.wait(&mut free);
+            }
+        };
+        let result = f(&conn);
+        lock.lock().push(conn);
+        ready.notify_one();
+        result
+    }
+
+    pub(super) async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || pool.read_blocking(f))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+}
