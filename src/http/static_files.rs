@@ -1,6 +1,6 @@
 //! The bundled web pages (admin, desk, widget), embedded at build time.
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
@@ -51,7 +51,8 @@ pub async fn index(req: HttpRequest) -> HttpResponse {
     serve(&req, "admin/index.html")
 }
 
-pub async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let prefix = req.match_info().query("section").to_string();
-    serve(&req, &format!("{prefix}/{}", path.into_inner()))
+pub async fn asset(req: HttpRequest) -> HttpResponse {
+    let section = req.match_info().query("section");
+    let path = req.match_info().query("path");
+    serve(&req, &format!("{section}/{path}"))
 }
