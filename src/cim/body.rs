@@ -164,11 +164,7 @@ pub struct UrlBody {
 /// An entry of `buttons`: `{type, title, payload, additionalButtonDetails}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Button {
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Nullable::is_absent"
-    )]
+    #[serde(rename = "type", default, skip_serializing_if = "Nullable::is_absent")]
     pub button_type: Nullable<String>,
     pub title: String,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
@@ -549,13 +545,21 @@ pub fn validate_body(body: &Value, path: &str) -> Result<MessageBody, CimError> 
             require_str(body, "mediaUrl").map_err(here)?;
         }
         "BUTTON" => {
-            for (i, button) in require_array(body, "buttons").map_err(here)?.iter().enumerate() {
+            for (i, button) in require_array(body, "buttons")
+                .map_err(here)?
+                .iter()
+                .enumerate()
+            {
                 let base = format!("{path}.buttons[{i}]");
                 require_str(button, "title").map_err(|e| rebase(e, &base))?;
             }
         }
         "WRAPUP" => {
-            for (i, entry) in require_array(body, "wrapups").map_err(here)?.iter().enumerate() {
+            for (i, entry) in require_array(body, "wrapups")
+                .map_err(here)?
+                .iter()
+                .enumerate()
+            {
                 let base = format!("{path}.wrapups[{i}]");
                 require_str(entry, "categoryName").map_err(|e| rebase(e, &base))?;
                 require_str(entry, "value").map_err(|e| rebase(e, &base))?;
@@ -614,7 +618,9 @@ mod tests {
             MessageBody::Image(_)
         ));
         assert!(matches!(
-            round_trip(json!({"type": "LOCATION", "location": {"latitude": 31.5, "longitude": 74.3}, "markdownText": null})),
+            round_trip(
+                json!({"type": "LOCATION", "location": {"latitude": 31.5, "longitude": 74.3}, "markdownText": null})
+            ),
             MessageBody::Location(_)
         ));
         assert!(matches!(
@@ -622,12 +628,16 @@ mod tests {
             MessageBody::Url(_)
         ));
         assert!(matches!(
-            round_trip(json!({"type": "CONTACT", "markdownText": null, "additionalDetails": null, "contacts": [{"name": {"formattedName": "D"}}]})),
+            round_trip(
+                json!({"type": "CONTACT", "markdownText": null, "additionalDetails": null, "contacts": [{"name": {"formattedName": "D"}}]})
+            ),
             MessageBody::Contact(_)
         ));
         assert!(matches!(
-            round_trip(json!({"type": "BUTTON", "markdownText": "Hi", "buttonMessageType": "BUTTON",
-                "buttons": [{"type": "String", "title": "Button 1", "payload": "x", "additionalButtonDetails": {"sectionNo": 1}}]})),
+            round_trip(
+                json!({"type": "BUTTON", "markdownText": "Hi", "buttonMessageType": "BUTTON",
+                "buttons": [{"type": "String", "title": "Button 1", "payload": "x", "additionalButtonDetails": {"sectionNo": 1}}]})
+            ),
             MessageBody::Button(_)
         ));
         assert!(matches!(
@@ -636,12 +646,22 @@ mod tests {
             MessageBody::Wrapup(_)
         ));
         assert!(matches!(
-            round_trip(json!({"type": "NOTIFICATION", "markdownText": "Optional", "notificationType": "TYPING_STARTED"})),
-            MessageBody::Notification(NotificationBody { notification_type: NotificationType::TypingStarted, .. })
+            round_trip(
+                json!({"type": "NOTIFICATION", "markdownText": "Optional", "notificationType": "TYPING_STARTED"})
+            ),
+            MessageBody::Notification(NotificationBody {
+                notification_type: NotificationType::TypingStarted,
+                ..
+            })
         ));
         assert!(matches!(
-            round_trip(json!({"type": "DELIVERYNOTIFICATION", "markdownText": "Optional", "messageId": "abc", "status": "READ", "reasonCode": 200})),
-            MessageBody::DeliveryNotification(DeliveryNotificationBody { status: DeliveryStatus::Read, .. })
+            round_trip(
+                json!({"type": "DELIVERYNOTIFICATION", "markdownText": "Optional", "messageId": "abc", "status": "READ", "reasonCode": 200})
+            ),
+            MessageBody::DeliveryNotification(DeliveryNotificationBody {
+                status: DeliveryStatus::Read,
+                ..
+            })
         ));
     }
 
@@ -659,15 +679,25 @@ mod tests {
             json!({"type": "PLAIN", "markdownText": "hello"})
         );
         assert_eq!(
-            serde_json::to_value(MessageBody::wrapup(vec![WrapupEntry::new("Sales", "upgrade")], None)).unwrap(),
+            serde_json::to_value(MessageBody::wrapup(
+                vec![WrapupEntry::new("Sales", "upgrade")],
+                None
+            ))
+            .unwrap(),
             json!({"type": "WRAPUP", "wrapups": [{"categoryName": "Sales", "value": "upgrade"}], "note": null})
         );
         assert_eq!(
-            serde_json::to_value(MessageBody::notification(NotificationType::TypingStopped)).unwrap(),
+            serde_json::to_value(MessageBody::notification(NotificationType::TypingStopped))
+                .unwrap(),
             json!({"type": "NOTIFICATION", "notificationType": "TYPING_STOPPED"})
         );
         assert_eq!(
-            serde_json::to_value(MessageBody::delivery_notification("m-1", DeliveryStatus::Delivered, Some(json!(200)))).unwrap(),
+            serde_json::to_value(MessageBody::delivery_notification(
+                "m-1",
+                DeliveryStatus::Delivered,
+                Some(json!(200))
+            ))
+            .unwrap(),
             json!({"type": "DELIVERYNOTIFICATION", "messageId": "m-1", "status": "DELIVERED", "reasonCode": 200})
         );
         assert_eq!(MessageBody::plain("x").markdown_text(), Some("x"));
@@ -678,18 +708,36 @@ mod tests {
         let cases = [
             (json!({"markdownText": "x"}), "body.type"),
             (json!({"type": "PLAIN"}), "body.markdownText"),
-            (json!({"type": "IMAGE", "attachment": {}}), "body.attachment.mediaUrl"),
-            (json!({"type": "LOCATION", "location": {"latitude": 1}}), "body.location.longitude"),
-            (json!({"type": "WRAPUP", "wrapups": [{"categoryName": "c"}]}), "body.wrapups[0].value"),
+            (
+                json!({"type": "IMAGE", "attachment": {}}),
+                "body.attachment.mediaUrl",
+            ),
+            (
+                json!({"type": "LOCATION", "location": {"latitude": 1}}),
+                "body.location.longitude",
+            ),
+            (
+                json!({"type": "WRAPUP", "wrapups": [{"categoryName": "c"}]}),
+                "body.wrapups[0].value",
+            ),
             (json!({"type": "NOTIFICATION"}), "body.notificationType"),
-            (json!({"type": "DELIVERYNOTIFICATION", "status": "READ"}), "body.messageId"),
-            (json!({"type": "BUTTON", "buttons": [{"payload": "p"}]}), "body.buttons[0].title"),
+            (
+                json!({"type": "DELIVERYNOTIFICATION", "status": "READ"}),
+                "body.messageId",
+            ),
+            (
+                json!({"type": "BUTTON", "buttons": [{"payload": "p"}]}),
+                "body.buttons[0].title",
+            ),
         ];
         for (body, path) in cases {
             let err = validate_body(&body, "body").unwrap_err();
             assert_eq!(err, CimError::missing(path), "{body}");
         }
-        assert_eq!(validate_body(&Value::Null, "body").unwrap_err(), CimError::missing("body"));
+        assert_eq!(
+            validate_body(&Value::Null, "body").unwrap_err(),
+            CimError::missing("body")
+        );
         let err = validate_body(&json!({"type": 3}), "body").unwrap_err();
         assert_eq!(err.path(), "body.type");
         assert_eq!(err.code(), "invalid_field");
@@ -697,7 +745,10 @@ mod tests {
 
     #[test]
     fn validate_body_reports_type_errors_beyond_required_fields() {
-        let err = validate_body(&json!({"type": "PLAIN", "markdownText": "x", "extra": 1}), "body");
+        let err = validate_body(
+            &json!({"type": "PLAIN", "markdownText": "x", "extra": 1}),
+            "body",
+        );
         assert!(err.is_ok());
         let err = validate_body(
             &json!({"type": "DELIVERYNOTIFICATION", "messageId": "m", "status": "READ", "markdownText": 5}),
@@ -705,6 +756,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.path(), "body");
-        assert!(err.to_string().contains("DELIVERYNOTIFICATION body"), "{err}");
+        assert!(
+            err.to_string().contains("DELIVERYNOTIFICATION body"),
+            "{err}"
+        );
     }
 }

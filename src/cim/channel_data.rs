@@ -204,7 +204,11 @@ pub struct FormData {
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub id: Nullable<Value>,
     /// A number in the older seed and a string in the newer ones; kept as JSON.
-    #[serde(rename = "formId", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "formId",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub form_id: Nullable<Value>,
     #[serde(
         rename = "filledBy",
@@ -229,11 +233,7 @@ pub struct FormData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormAttribute {
     pub key: String,
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Nullable::is_absent"
-    )]
+    #[serde(rename = "type", default, skip_serializing_if = "Nullable::is_absent")]
     pub attribute_type: Nullable<String>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub value: Nullable<Value>,
@@ -275,11 +275,15 @@ mod tests {
             ..WebChannelData::default()
         };
         let mut data = ChannelData::new("1122", "cust-1");
-        data.additional_attributes = vec![AdditionalAttribute::from_web_channel_data(&web).unwrap()].into();
+        data.additional_attributes =
+            vec![AdditionalAttribute::from_web_channel_data(&web).unwrap()].into();
         let read = data.web_channel_data().unwrap().unwrap();
         assert_eq!(read, web);
         let value = serde_json::to_value(&data).unwrap();
-        assert_eq!(value["additionalAttributes"][0]["type"], json!("WebChannelData"));
+        assert_eq!(
+            value["additionalAttributes"][0]["type"],
+            json!("WebChannelData")
+        );
         assert_eq!(
             value["additionalAttributes"][0]["value"]["locale"],
             json!({"language": "english"})

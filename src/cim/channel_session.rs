@@ -73,7 +73,10 @@ pub enum ChannelSessionState {
 
 impl ChannelSessionState {
     /// A state in the newer shape.
-    pub fn new(name: ChannelSessionStateName, reason_code: Option<ChannelSessionReasonCode>) -> Self {
+    pub fn new(
+        name: ChannelSessionStateName,
+        reason_code: Option<ChannelSessionReasonCode>,
+    ) -> Self {
         ChannelSessionState::Current(ChannelSessionStatus {
             name,
             reason_code: reason_code.into(),
@@ -175,7 +178,11 @@ pub struct ChannelSession {
     )]
     pub is_active: Nullable<bool>,
     /// Older shape's name for the conversation id.
-    #[serde(rename = "topicId", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "topicId",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub topic_id: Nullable<String>,
     #[serde(
         rename = "conversationId",
@@ -322,7 +329,10 @@ pub(crate) mod tests {
 
     #[test]
     fn state_accepts_both_shapes_and_keeps_them() {
-        for input in [json!("STARTED"), json!({"name": "STARTED", "reasonCode": "CUSTOMER"})] {
+        for input in [
+            json!("STARTED"),
+            json!({"name": "STARTED", "reasonCode": "CUSTOMER"}),
+        ] {
             let state: ChannelSessionState = serde_json::from_value(input.clone()).unwrap();
             assert_eq!(state.name(), &ChannelSessionStateName::Started);
             assert_eq!(serde_json::to_value(&state).unwrap(), input);
@@ -343,9 +353,15 @@ pub(crate) mod tests {
     fn new_session_is_started_in_the_newer_shape() {
         let value = serde_json::to_value(started_session()).unwrap();
         assert_eq!(value["participantType"], json!("ChannelSession"));
-        assert_eq!(value["state"], json!({"name": "STARTED", "reasonCode": "CUSTOMER"}));
+        assert_eq!(
+            value["state"],
+            json!({"name": "STARTED", "reasonCode": "CUSTOMER"})
+        );
         assert_eq!(value["conversationId"], json!("conv-1"));
-        assert_eq!(value["roomInfo"], json!({"id": "room-1", "mode": "CONTACT_CENTER"}));
+        assert_eq!(
+            value["roomInfo"],
+            json!({"id": "room-1", "mode": "CONTACT_CENTER"})
+        );
         assert_eq!(value["channelSessionDirection"], json!("INBOUND"));
         assert_eq!(value["customerPresence"], json!({"value": null}));
         assert!(value.get("topicId").is_none());
@@ -362,7 +378,10 @@ pub(crate) mod tests {
         let value = serde_json::to_value(&session).unwrap();
         assert!(value.get("topicId").is_none());
         assert_eq!(value["conversationId"], json!("topic-9"));
-        assert_eq!(value["state"], json!({"name": "STARTED", "reasonCode": null}));
+        assert_eq!(
+            value["state"],
+            json!({"name": "STARTED", "reasonCode": null})
+        );
     }
 
     #[test]
@@ -375,7 +394,10 @@ pub(crate) mod tests {
         assert_eq!(session.state_name(), Some(&ChannelSessionStateName::Ended));
         assert_eq!(session.is_active, Nullable::Value(false));
         assert_eq!(
-            session.state.get().and_then(ChannelSessionState::reason_code),
+            session
+                .state
+                .get()
+                .and_then(ChannelSessionState::reason_code),
             Some(&ChannelSessionReasonCode::Inactivity)
         );
     }

@@ -145,7 +145,11 @@ pub struct Conversation {
         skip_serializing_if = "Nullable::is_absent"
     )]
     pub creation_time: Nullable<Millis>,
-    #[serde(rename = "endTime", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "endTime",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub end_time: Nullable<Millis>,
     #[serde(
         rename = "conversationData",
@@ -193,7 +197,11 @@ pub struct Conversation {
     )]
     pub external_gadgets: Nullable<Vec<Value>>,
     /// Empty in every seed; kept as JSON (a WRAPUP message body carries the typed form).
-    #[serde(rename = "wrapUps", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "wrapUps",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub wrap_ups: Nullable<Vec<Value>>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -327,11 +335,23 @@ mod tests {
         assert_eq!(value["state"], json!("CREATED"));
         assert_eq!(value["conversationDirection"], json!("INBOUND"));
         assert_eq!(value["participants"], json!([]));
-        assert_eq!(value["agentSla"], json!({"totalDuration": null, "action": null, "startTime": null}));
-        assert_eq!(value["holdTimerDetails"], json!({"totalDuration": null, "startTime": null}));
-        assert_eq!(value["agentHandRaise"], json!({"handRaised": false, "agentNames": []}));
+        assert_eq!(
+            value["agentSla"],
+            json!({"totalDuration": null, "action": null, "startTime": null})
+        );
+        assert_eq!(
+            value["holdTimerDetails"],
+            json!({"totalDuration": null, "startTime": null})
+        );
+        assert_eq!(
+            value["agentHandRaise"],
+            json!({"handRaised": false, "agentNames": []})
+        );
         assert_eq!(value["metadata"]["botId"], json!("bot-1"));
-        assert_eq!(value["metadata"]["lastUsedChannelSession"]["id"], json!("cs-1"));
+        assert_eq!(
+            value["metadata"]["lastUsedChannelSession"]["id"],
+            json!("cs-1")
+        );
         assert_eq!(value["customer"]["_id"], json!("cust-1"));
         assert_eq!(value["endTime"], json!(null));
         let back: Conversation = serde_json::from_value(value).unwrap();
@@ -350,7 +370,10 @@ mod tests {
             "conv-1",
             2,
         ));
-        assert_eq!(conv.customer_participant().map(|p| p.id.as_str()), Some("p-c"));
+        assert_eq!(
+            conv.customer_participant().map(|p| p.id.as_str()),
+            Some("p-c")
+        );
         assert_eq!(conv.primary_agent().map(|p| p.id.as_str()), Some("p-a"));
         assert_eq!(conv.agents().count(), 1);
         assert!(conv.participant("p-a").is_some());
@@ -362,7 +385,10 @@ mod tests {
         conv.set_data("phone", ConversationDataType::String, json!("1"));
         conv.set_data("phone", ConversationDataType::String, json!("2"));
         conv.set_data("n", ConversationDataType::Int, json!(3));
-        assert_eq!(conv.data("phone").and_then(|e| e.value.get()), Some(&json!("2")));
+        assert_eq!(
+            conv.data("phone").and_then(|e| e.value.get()),
+            Some(&json!("2"))
+        );
         assert_eq!(
             serde_json::to_value(&conv).unwrap()["conversationData"],
             json!([

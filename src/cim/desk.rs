@@ -187,17 +187,26 @@ mod tests {
 
     #[test]
     fn queue_request_round_trips_and_validates() {
-        let request = DirectConferenceRequest::to_queue(started_session(), requester(), "Default", None);
+        let request =
+            DirectConferenceRequest::to_queue(started_session(), requester(), "Default", None);
         let value = serde_json::to_value(&request).unwrap();
         assert_eq!(value["mode"], json!("queue"));
         assert_eq!(value["queueName"], json!("Default"));
         assert!(value.get("note").is_none());
-        assert_eq!(DirectConferenceRequest::from_value(&value).unwrap(), request);
+        assert_eq!(
+            DirectConferenceRequest::from_value(&value).unwrap(),
+            request
+        );
     }
 
     #[test]
     fn agent_request_requires_the_agent_id() {
-        let request = DirectConferenceRequest::to_agent(started_session(), requester(), "u-2", Some("pls".into()));
+        let request = DirectConferenceRequest::to_agent(
+            started_session(),
+            requester(),
+            "u-2",
+            Some("pls".into()),
+        );
         let mut value = serde_json::to_value(&request).unwrap();
         assert_eq!(value["offerToAgent"], json!(true));
         assert_eq!(value["note"], json!("pls"));
@@ -210,11 +219,17 @@ mod tests {
 
     #[test]
     fn request_validation_names_fields() {
-        let request = DirectConferenceRequest::to_queue(started_session(), requester(), "Default", None);
+        let request =
+            DirectConferenceRequest::to_queue(started_session(), requester(), "Default", None);
         let good = serde_json::to_value(&request).unwrap();
         let mut bad_mode = good.clone();
         bad_mode["mode"] = json!("team");
-        assert_eq!(DirectConferenceRequest::from_value(&bad_mode).unwrap_err().path(), "mode");
+        assert_eq!(
+            DirectConferenceRequest::from_value(&bad_mode)
+                .unwrap_err()
+                .path(),
+            "mode"
+        );
         let mut no_session = good.clone();
         no_session.as_object_mut().unwrap().remove("channelSession");
         assert_eq!(
@@ -244,7 +259,10 @@ mod tests {
         assert_eq!(serde_json::to_value(&parsed).unwrap(), raw);
         let mut no_agent = raw.clone();
         no_agent.as_object_mut().unwrap().remove("agentId");
-        assert_eq!(CloseWrapup::from_value(&no_agent).unwrap_err(), CimError::missing("agentId"));
+        assert_eq!(
+            CloseWrapup::from_value(&no_agent).unwrap_err(),
+            CimError::missing("agentId")
+        );
         let mut bad_wrapup = raw;
         bad_wrapup["cimEvent"]["data"]["body"]["wrapups"][0]
             .as_object_mut()

@@ -123,13 +123,21 @@ mod tests {
     fn require_str_distinguishes_missing_from_wrong_type() {
         let doc = json!({"a": {"empty": " ", "num": 3, "ok": "x", "nil": null}});
         assert_eq!(require_str(&doc, "a.ok"), Ok("x"));
-        assert_eq!(require_str(&doc, "a.empty"), Err(CimError::missing("a.empty")));
+        assert_eq!(
+            require_str(&doc, "a.empty"),
+            Err(CimError::missing("a.empty"))
+        );
         assert_eq!(require_str(&doc, "a.nil"), Err(CimError::missing("a.nil")));
-        assert_eq!(require_str(&doc, "a.none"), Err(CimError::missing("a.none")));
+        assert_eq!(
+            require_str(&doc, "a.none"),
+            Err(CimError::missing("a.none"))
+        );
         let err = require_str(&doc, "a.num").unwrap_err();
         assert_eq!(err.path(), "a.num");
         assert_eq!(err.code(), "invalid_field");
-        assert!(err.to_string().contains("expected a string, found a number"));
+        assert!(err
+            .to_string()
+            .contains("expected a string, found a number"));
     }
 
     #[test]

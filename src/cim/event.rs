@@ -87,7 +87,10 @@ string_enum! {
 const KNOWN_SYSTEM_IDS: &[(&str, &str)] = &[
     ("ROUTING_ENGINE", "86e3d082-a904-11ed-afa1-0242ac120002"),
     ("AGENT_MANAGER", "7a473cf0-aeeb-11ed-ad5f-b35af61a7d08"),
-    ("CONVERSATION_MONITOR", "38327e73-4a21-4ad4-a958-a6385c8636aa"),
+    (
+        "CONVERSATION_MONITOR",
+        "38327e73-4a21-4ad4-a958-a6385c8636aa",
+    ),
 ];
 
 /// `eventEmitter`: `{id, type, senderName, additionalDetail}`.
@@ -114,7 +117,12 @@ pub struct EventEmitter {
 }
 
 impl EventEmitter {
-    fn with(id: String, emitter_type: EmitterType, sender_name: String, detail: Option<Value>) -> Self {
+    fn with(
+        id: String,
+        emitter_type: EmitterType,
+        sender_name: String,
+        detail: Option<Value>,
+    ) -> Self {
         EventEmitter {
             id,
             emitter_type,
@@ -167,7 +175,11 @@ impl EventEmitter {
         EventEmitter::with(
             customer.id().unwrap_or_default().to_owned(),
             EmitterType::Customer,
-            customer.first_name.as_deref_str().unwrap_or_default().to_owned(),
+            customer
+                .first_name
+                .as_deref_str()
+                .unwrap_or_default()
+                .to_owned(),
             Some(Value::Object(customer.extra.clone())),
         )
     }
@@ -175,7 +187,10 @@ impl EventEmitter {
 
 /// The stable emitter id for a system service name.
 pub fn system_emitter_id(sender_name: &str) -> String {
-    if let Some((_, id)) = KNOWN_SYSTEM_IDS.iter().find(|(name, _)| *name == sender_name) {
+    if let Some((_, id)) = KNOWN_SYSTEM_IDS
+        .iter()
+        .find(|(name, _)| *name == sender_name)
+    {
         return (*id).to_owned();
     }
     let digest = Sha256::digest(sender_name.as_bytes());
@@ -286,21 +301,27 @@ impl CimEvent {
     pub fn typed_data(&self) -> Result<EventData, CimError> {
         use CimEventName as N;
         Ok(match &self.name {
-            N::CustomerMessage | N::AgentMessage | N::BotMessage | N::WhisperMessage | N::BotSuggestion => {
-                EventData::Message(Box::new(self.message()?))
-            }
+            N::CustomerMessage
+            | N::AgentMessage
+            | N::BotMessage
+            | N::WhisperMessage
+            | N::BotSuggestion => EventData::Message(Box::new(self.message()?)),
             N::ChannelSessionStarted | N::ChannelSessionEnded | N::ChannelSessionExpired => {
                 EventData::ChannelSession(Box::new(self.data_as()?))
             }
             N::AgentSlaExpired | N::CustomerSlaExpired | N::ConversationDataChanged => {
                 EventData::Conversation(Box::new(self.data_as()?))
             }
-            N::AgentSubscribed | N::AgentUnsubscribed => EventData::AgentSubscription(self.data_as()?),
+            N::AgentSubscribed | N::AgentUnsubscribed => {
+                EventData::AgentSubscription(self.data_as()?)
+            }
             N::ParticipantRoleChanged => EventData::ParticipantRoleChanged(self.data_as()?),
             N::FindAgent => EventData::FindAgent(self.data_as()?),
             N::TaskEnqueued => EventData::TaskEnqueued(self.data_as()?),
             N::AgentMrdInterrupted => EventData::MrdInterrupted(self.data_as()?),
-            _ if self.event_type == CimEventType::Message => EventData::Message(Box::new(self.message()?)),
+            _ if self.event_type == CimEventType::Message => {
+                EventData::Message(Box::new(self.message()?))
+            }
             _ => EventData::Other(self.data.get().cloned().unwrap_or(Value::Null)),
         })
     }
@@ -479,7 +500,10 @@ mod tests {
         assert_eq!(a.id, b.id);
         assert_eq!(a.id.len(), 36);
         assert_ne!(a.id, EventEmitter::system("OTHER").id);
-        assert_eq!(EventEmitter::conversation_monitor().emitter_type, EmitterType::Bot);
+        assert_eq!(
+            EventEmitter::conversation_monitor().emitter_type,
+            EmitterType::Bot
+        );
     }
 
     #[test]
@@ -488,8 +512,14 @@ mod tests {
         let emitter = EventEmitter::customer(&customer);
         assert_eq!(emitter.id, "c-1");
         assert_eq!(emitter.sender_name, Nullable::Value("0302".into()));
-        assert_eq!(emitter.additional_detail, Nullable::Value(json!({"web": ["0302"]})));
-        assert_eq!(EventEmitter::agent(&agent1()).sender_name, Nullable::Value("agent1".into()));
+        assert_eq!(
+            emitter.additional_detail,
+            Nullable::Value(json!({"web": ["0302"]}))
+        );
+        assert_eq!(
+            EventEmitter::agent(&agent1()).sender_name,
+            Nullable::Value("agent1".into())
+        );
     }
 
     #[test]
@@ -507,10 +537,25 @@ mod tests {
             42,
         );
         let value = serde_json::to_value(&event).unwrap();
-        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
-            ["id", "name", "type", "timestamp", "conversationId", "eventEmitter", "channelSession", "data", "roomInfo"]
+            [
+                "id",
+                "name",
+                "type",
+                "timestamp",
+                "conversationId",
+                "eventEmitter",
+                "channelSession",
+                "data",
+                "roomInfo"
+            ]
         );
         match event.typed_data().unwrap() {
             EventData::ChannelSession(cs) => assert_eq!(*cs, session),
@@ -536,7 +581,10 @@ mod tests {
         let value = serde_json::to_value(&event).unwrap();
         assert!(value.get("channelSession").is_none());
         assert_eq!(value["data"], json!(null));
-        assert!(event.typed_data().is_err(), "AGENT_SUBSCRIBED needs agentParticipant");
+        assert!(
+            event.typed_data().is_err(),
+            "AGENT_SUBSCRIBED needs agentParticipant"
+        );
     }
 
     #[test]
@@ -583,7 +631,9 @@ mod tests {
         let mut bad_ts = good.clone();
         bad_ts["timestamp"] = json!("yesterday");
         assert_eq!(
-            CimEvent::from_value_at(&bad_ts, "cimEvent").unwrap_err().path(),
+            CimEvent::from_value_at(&bad_ts, "cimEvent")
+                .unwrap_err()
+                .path(),
             "cimEvent.timestamp"
         );
         let mut bad_body = good.clone();

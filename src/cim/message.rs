@@ -25,7 +25,7 @@ pub enum MessageSender {
     /// A full participant (it has a `participant` key).
     Participant(Box<Participant>),
     /// A sender object, the same shape as an event emitter.
-    Sender(EventEmitter),
+    Sender(Box<EventEmitter>),
 }
 
 impl MessageSender {
@@ -78,7 +78,7 @@ impl<'de> Deserialize<'de> for MessageSender {
                 .map_err(|e| D::Error::custom(format!("sender participant: {e}")))
         } else {
             EventEmitter::deserialize(value)
-                .map(MessageSender::Sender)
+                .map(|s| MessageSender::Sender(Box::new(s)))
                 .map_err(|e| D::Error::custom(format!("sender: {e}")))
         }
     }
@@ -109,7 +109,11 @@ pub struct MessageHeader {
         skip_serializing_if = "Nullable::is_absent"
     )]
     pub conversation_id: Nullable<String>,
-    #[serde(rename = "roomId", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "roomId",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub room_id: Nullable<String>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub customer: Nullable<Customer>,
@@ -155,7 +159,11 @@ impl MessageHeader {
 
     /// The seed-004 header: `{timestamp, sender, channelSession, channelData}`, with
     /// `channelData` taken from the session.
-    pub fn for_session(sender: MessageSender, channel_session: ChannelSession, timestamp: Millis) -> Self {
+    pub fn for_session(
+        sender: MessageSender,
+        channel_session: ChannelSession,
+        timestamp: Millis,
+    ) -> Self {
         let mut header = MessageHeader::new(sender, timestamp);
         header.channel_data = channel_session.channel_data.clone().into();
         header.channel_session = Box::new(channel_session).into();
@@ -230,7 +238,13 @@ fn validate_message_at(
 ) -> Result<CimMessage, CimError> {
     match value {
         Value::Object(_) => {}
-        Value::Null => return Err(CimError::missing(if base.is_empty() { "message" } else { base })),
+        Value::Null => {
+            return Err(CimError::missing(if base.is_empty() {
+                "message"
+            } else {
+                base
+            }))
+        }
         other => {
             return Err(CimError::invalid(
                 base,
@@ -311,7 +325,10 @@ mod tests {
             MessageSender::Sender(s) if s.emitter_type == EmitterType::Customer
         ));
         assert_eq!(
-            message.header.effective_channel_data().map(|d| d.service_identifier.as_str()),
+            message
+                .header
+                .effective_channel_data()
+                .map(|d| d.service_identifier.as_str()),
             Some("1122")
         );
         assert_eq!(message.body.markdown_text(), Some("hello"));
@@ -319,9 +336,11 @@ mod tests {
         assert_eq!(serde_json::to_value(&message).unwrap(), raw);
     }
 
+    type Mutation = fn(&mut Value);
+
     #[test]
     fn inbound_validation_names_the_missing_field() {
-        let cases: [(&str, fn(&mut Value)); 7] = [
+        let cases: [(&str, Mutation); 7] = [
             ("id", |v| {
                 v.as_object_mut().unwrap().remove("id");
             }),
@@ -372,13 +391,20 @@ mod tests {
         let mut raw = inbound();
         raw["body"] = json!({"type": "WRAPUP", "wrapups": [{"value": "v"}]});
         let err = CimMessage::from_value_at(&raw, "cimEvent.data").unwrap_err();
-        assert_eq!(err, CimError::missing("cimEvent.data.body.wrapups[0].categoryName"));
+        assert_eq!(
+            err,
+            CimError::missing("cimEvent.data.body.wrapups[0].categoryName")
+        );
     }
 
     #[test]
     fn built_message_serializes_in_the_seed_shape() {
-        let sender = MessageSender::Sender(EventEmitter::bot("b-1", "rasa"));
-        let message = CimMessage::new("m-2", MessageHeader::new(sender, 5), MessageBody::plain("hi"));
+        let sender = MessageSender::Sender(Box::new(EventEmitter::bot("b-1", "rasa")));
+        let message = CimMessage::new(
+            "m-2",
+            MessageHeader::new(sender, 5),
+            MessageBody::plain("hi"),
+        );
         assert_eq!(
             serde_json::to_value(&message).unwrap(),
             json!({

@@ -73,8 +73,8 @@ pub use participant::{
 pub use room::{RoomInfo, RoomMode};
 pub use studio::{StudioConversation, StudioEntities, StudioMessage, StudioPayload};
 pub use task::{
-    QueueRef, Task, TaskMedia, TaskMediaState, TaskMode, TaskState, TaskStateName,
-    TaskStateReason, TaskType, TaskTypeMetadata,
+    QueueRef, Task, TaskMedia, TaskMediaState, TaskMode, TaskState, TaskStateName, TaskStateReason,
+    TaskType, TaskTypeMetadata,
 };
 pub use user::{
     CcUser, KeycloakUser, PermittedResource, PermittedResources, UserTeam,

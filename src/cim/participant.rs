@@ -55,11 +55,7 @@ pub struct Bot {
     pub participant_type: Nullable<String>,
     pub id: String,
     /// The bot framework, e.g. `RASA`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Nullable::is_absent"
-    )]
+    #[serde(rename = "type", default, skip_serializing_if = "Nullable::is_absent")]
     pub bot_type: Nullable<String>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub name: Nullable<String>,
@@ -180,7 +176,11 @@ pub struct Participant {
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub token: Nullable<Value>,
     /// Older shape's name for the conversation id.
-    #[serde(rename = "topicId", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "topicId",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub topic_id: Nullable<String>,
     #[serde(
         rename = "conversationId",
@@ -358,7 +358,10 @@ mod tests {
         let value = serde_json::to_value(&participant).unwrap();
         assert_eq!(value["type"], json!("CUSTOMER"));
         assert_eq!(value["role"], json!("CUSTOMER"));
-        assert_eq!(value["participant"]["participantType"], json!("ChannelSession"));
+        assert_eq!(
+            value["participant"]["participantType"],
+            json!("ChannelSession")
+        );
         assert_eq!(value["conversationId"], json!("conv-1"));
         assert_eq!(value["joiningTime"], json!(1_000));
         assert_eq!(value["userCredentials"], json!({}));
@@ -370,12 +373,16 @@ mod tests {
 
     #[test]
     fn agent_participant_wraps_the_cc_user() {
-        let participant = Participant::agent("p-2", agent1(), ParticipantRole::Primary, "conv-1", 5);
+        let participant =
+            Participant::agent("p-2", agent1(), ParticipantRole::Primary, "conv-1", 5);
         let value = serde_json::to_value(&participant).unwrap();
         assert_eq!(value["type"], json!("AGENT"));
         assert_eq!(value["role"], json!("PRIMARY"));
         assert_eq!(value["userCredentials"], json!(null));
-        assert_eq!(value["participant"]["keycloakUser"]["username"], json!("agent1"));
+        assert_eq!(
+            value["participant"]["keycloakUser"]["username"],
+            json!("agent1")
+        );
         let back: Participant = serde_json::from_value(value).unwrap();
         assert_eq!(back, participant);
         assert_eq!(back.as_cc_user().map(CcUser::username), Some("agent1"));

@@ -74,7 +74,11 @@ pub struct StudioEntities {
 /// `payload` of a studio call (also sent on its own, as the FIND_AGENT seed shows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudioPayload {
-    #[serde(rename = "roomId", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "roomId",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub room_id: Nullable<String>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub conversation: Nullable<StudioConversation>,
@@ -94,7 +98,11 @@ pub struct StudioPayload {
 impl StudioPayload {
     /// The payload for `event`: intent = event name, `entities.cimEvent` = event,
     /// empty metadata, messages and slots; `conversation: None` sends `{}`.
-    pub fn for_event(room_id: impl Into<String>, conversation: Option<Conversation>, event: CimEvent) -> Self {
+    pub fn for_event(
+        room_id: impl Into<String>,
+        conversation: Option<Conversation>,
+        event: CimEvent,
+    ) -> Self {
         StudioPayload {
             room_id: room_id.into().into(),
             conversation: match conversation {
@@ -146,7 +154,11 @@ impl StudioPayload {
 /// objects, `{}` in the seeds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudioMessage {
-    #[serde(rename = "_msgid", default, skip_serializing_if = "Nullable::is_absent")]
+    #[serde(
+        rename = "_msgid",
+        default,
+        skip_serializing_if = "Nullable::is_absent"
+    )]
     pub msg_id: Nullable<String>,
     #[serde(default, skip_serializing_if = "Nullable::is_absent")]
     pub req: Nullable<Value>,

@@ -283,7 +283,10 @@ mod tests {
         );
         let task = Task::new("t-1", "conv-1", vec![media], Some("timer-1".into()));
         let value = serde_json::to_value(&task).unwrap();
-        assert_eq!(value["state"], json!({"name": "ACTIVE", "reasonCode": null}));
+        assert_eq!(
+            value["state"],
+            json!({"name": "ACTIVE", "reasonCode": null})
+        );
         assert_eq!(value["assignedTo"], json!(null));
         let media = &value["activeMedia"][0];
         assert_eq!(media["state"], json!("QUEUED"));

@@ -90,7 +90,10 @@ impl CcUser {
 
     /// `keycloakUser.userTeam.teamId`.
     pub fn team_id(&self) -> Option<&str> {
-        self.keycloak_user.user_team.get().map(|t| t.team_id.as_str())
+        self.keycloak_user
+            .user_team
+            .get()
+            .map(|t| t.team_id.as_str())
     }
 }
 
