@@ -29,19 +29,31 @@ fn event_json(conversation: usize, seq: usize) -> String {
     .to_string()
 }
 
-fn insert(c: &Connection, conversation: usize, seq: usize, run: u64) -> rusqlite::Result<usize> {
+/// One CIM-event row, built by the producer (as the drivers do) before it reaches the writer.
+struct Row {
+    id: String,
+    conversation_id: String,
+    seq: i64,
+    message_id: String,
+    event: String,
+}
+
+fn row(conversation: usize, seq: usize, run: u64) -> Row {
+    Row {
+        id: format!("r{run}-ev-{conversation}-{seq}"),
+        conversation_id: format!("r{run}-conv-{conversation}"),
+        seq: seq as i64,
+        message_id: format!("r{run}-msg-{conversation}-{seq}"),
+        event: event_json(conversation, seq),
+    }
+}
+
+fn insert(c: &Connection, r: &Row) -> rusqlite::Result<usize> {
     c.prepare_cached(
         "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, message_id, event)
          VALUES (?1, ?2, ?3, 'CUSTOMER_MESSAGE', 'MESSAGE', ?4, ?5, ?6)",
     )?
-    .execute(params![
-        format!("r{run}-ev-{conversation}-{seq}"),
-        format!("r{run}-conv-{conversation}"),
-        seq as i64,
-        seq as i64,
-        format!("r{run}-msg-{conversation}-{seq}"),
-        event_json(conversation, seq),
-    ])
+    .execute(params![r.id, r.conversation_id, r.seq, r.seq, r.message_id, r.event])
 }
 
 fn fresh_store(dir: &tempfile::TempDir) -> Store {
@@ -75,8 +87,9 @@ fn bench_writer(c: &mut Criterion) {
                         let store = store.clone();
                         handles.push(tokio::spawn(async move {
                             for seq in 0..EVENTS_PER_ITER / PRODUCERS {
+                                let row = row(p, seq, r);
                                 store
-                                    .write(move |c| Ok(insert(c, p, seq, r)?))
+                                    .write(move |c| Ok(insert(c, &row)?))
                                     .await
                                     .expect("write");
                             }
@@ -108,7 +121,7 @@ fn bench_writer(c: &mut Criterion) {
                 conn.execute_batch("BEGIN").expect("begin");
                 for p in 0..PRODUCERS {
                     for seq in 0..EVENTS_PER_ITER / PRODUCERS {
-                        insert(&conn, p, seq, run).expect("insert");
+                        insert(&conn, &row(p, seq, run)).expect("insert");
                     }
                 }
                 conn.execute_batch("COMMIT").expect("commit");
@@ -126,7 +139,7 @@ fn bench_writer(c: &mut Criterion) {
                 run += 1;
                 let start = Instant::now();
                 for seq in 0..200 {
-                    insert(&conn, 0, seq, run).expect("insert");
+                    insert(&conn, &row(0, seq, run)).expect("insert");
                 }
                 total += start.elapsed();
             }
