@@ -10,8 +10,11 @@ mod migrate;
 mod readers;
 mod writer;
 
+pub mod agent_states;
+pub mod customers;
 pub mod demo;
 pub mod directory;
+pub mod outbox;
 pub mod users;
 
 use crate::config::StoreConfig;
