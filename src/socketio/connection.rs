@@ -3,7 +3,7 @@
 //! dispatches client packets to the namespace handlers (one event at a time per socket), and
 //! on close tells every handler exactly once.
 
-use super::engine::{CloseReason, Control, Engine, EngineChannels};
+use super::engine::{CloseReason, Control, Engine};
 use super::heartbeat::{Heartbeat, HeartbeatAction};
 use super::namespace::{ConnectError, DisconnectReason, Namespace};
 use super::packet::{self, Packet};
@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// Client events waiting for their socket's previous handler, per connection. When reached,
@@ -23,8 +22,8 @@ use tokio::time::Instant;
 const MAX_BACKLOG: usize = 64;
 
 /// Starts the connection task of a new session.
-pub(crate) fn spawn(server: Arc<ServerInner>, engine: Arc<Engine>, channels: EngineChannels) {
-    let connection = Connection::new(server, engine, channels);
+pub(crate) fn spawn(server: Arc<ServerInner>, engine: Arc<Engine>) {
+    let connection = Connection::new(server, engine);
     tokio::spawn(connection.run());
 }
 
@@ -86,8 +85,6 @@ impl Drop for Registration {
 struct Connection {
     registration: Registration,
     engine: Arc<Engine>,
-    inbound: mpsc::Receiver<String>,
-    control: mpsc::UnboundedReceiver<Control>,
     members: HashMap<String, Member>,
     leaving: HashMap<String, Leaving>,
     running: FuturesUnordered<BoxFuture<'static, Completion>>,
@@ -98,7 +95,7 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(server: Arc<ServerInner>, engine: Arc<Engine>, channels: EngineChannels) -> Self {
+    fn new(server: Arc<ServerInner>, engine: Arc<Engine>) -> Self {
         let now = Instant::now();
         let config = &server.config;
         Connection {
@@ -110,8 +107,6 @@ impl Connection {
                 engine: engine.clone(),
             },
             engine,
-            inbound: channels.inbound,
-            control: channels.control,
             members: HashMap::new(),
             leaving: HashMap::new(),
             running: FuturesUnordered::new(),
@@ -131,9 +126,13 @@ impl Connection {
                 biased;
                 _ = self.engine.closed() => break,
                 Some(done) = self.running.next() => self.on_completion(done),
-                Some(control) = self.control.recv() => self.on_control(control),
+                _ = self.engine.control_ready.notified() => {
+                    for control in self.engine.take_requests() {
+                        self.on_control(control);
+                    }
+                }
                 _ = self.engine.pong.notified() => self.heartbeat.on_pong(Instant::now()),
-                Some(text) = self.inbound.recv(), if accepting => self.on_message(&text),
+                Some(text) = self.engine.inbound.pop(), if accepting => self.on_message(&text),
                 _ = tokio::time::sleep_until(deadline) => self.on_deadline(),
             }
         }
@@ -359,17 +358,18 @@ impl Connection {
 
     fn on_control(&mut self, control: Control) {
         match control {
-            Control::Disconnect { nsp, socket_id } => {
+            Control::Disconnect(socket) => {
+                let nsp = socket.namespace();
                 let is_current = self
                     .members
-                    .get(&nsp)
-                    .is_some_and(|m| m.socket.id() == socket_id && m.phase == Phase::Connected);
+                    .get(nsp)
+                    .is_some_and(|m| m.socket == socket && m.phase == Phase::Connected);
                 if is_current {
-                    self.remove_member(&nsp, DisconnectReason::ServerNamespaceDisconnect);
+                    self.remove_member(nsp, DisconnectReason::ServerNamespaceDisconnect);
                     self.after_member_left(true);
                 }
             }
-            Control::Close(reason) => self.begin_close(reason),
+            Control::Shutdown => self.begin_close(CloseReason::ServerShutdown),
         }
     }
 

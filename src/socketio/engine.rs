@@ -2,16 +2,18 @@
 //! outbound queue (and its too-slow policy), the inbound channel to the connection task, the
 //! current transport (polling, upgrading, WebSocket) and the close signal with its reason.
 
-use super::socket::EmitError;
+use super::queue::{BoundedQueue, PushError};
+use super::socket::{EmitError, Socket};
+use parking_lot::Mutex;
 use rand::RngCore;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 /// Client packets buffered between a transport and the connection task.
-const INBOUND_CHANNEL: usize = 16;
+const INBOUND_QUEUE: usize = 16;
 
 /// A random 20-character URL-safe id, as the reference server uses for sids.
 pub(crate) fn new_id() -> String {
@@ -30,28 +32,30 @@ pub(crate) enum Outbound {
     Close,
 }
 
-/// The receiving end of the outbound queue, held by whichever transport currently writes
-/// (a pending long-poll GET, or the WebSocket writer).
-pub(crate) struct OutboundReader {
-    rx: mpsc::Receiver<Outbound>,
-    carry: Option<Outbound>,
+/// The right to write the outbound queue to the client, held by whichever transport currently
+/// writes (one pending long-poll GET, or the WebSocket writer).
+pub(crate) struct OutboundWriter<'a> {
+    queue: &'a BoundedQueue<Outbound>,
+    /// A packet taken from the queue that did not fit in the last polling response.
+    carry: tokio::sync::MutexGuard<'a, Option<Outbound>>,
 }
 
-impl OutboundReader {
+impl OutboundWriter<'_> {
+    /// The next packet; `None` once the session is closed.
     pub(crate) async fn recv(&mut self) -> Option<Outbound> {
         match self.carry.take() {
             Some(item) => Some(item),
-            None => self.rx.recv().await,
+            None => self.queue.pop().await,
         }
     }
 
     pub(crate) fn try_recv(&mut self) -> Option<Outbound> {
-        self.carry.take().or_else(|| self.rx.try_recv().ok())
+        self.carry.take().or_else(|| self.queue.try_pop())
     }
 
     /// Keeps `item` for the next read (it did not fit in a polling response).
     pub(crate) fn put_back(&mut self, item: Outbound) {
-        self.carry = Some(item);
+        *self.carry = Some(item);
     }
 }
 
@@ -130,32 +134,28 @@ impl CloseReason {
     }
 }
 
-/// Requests to the connection task from outside it.
+/// Requests to the connection task from outside it. Pointer-sized on purpose: the channel's
+/// first block (32 slots) is allocated per connection.
 #[derive(Debug)]
 pub(crate) enum Control {
-    /// [`super::Socket::disconnect`] was called (the DISCONNECT packet is already queued).
-    Disconnect { nsp: String, socket_id: String },
-    /// Flush what is queued, then close.
-    Close(CloseReason),
-}
-
-/// The connection task's ends of the session channels.
-pub(crate) struct EngineChannels {
-    pub(crate) inbound: mpsc::Receiver<String>,
-    pub(crate) control: mpsc::UnboundedReceiver<Control>,
+    /// [`Socket::disconnect`] was called (the DISCONNECT packet is already queued).
+    Disconnect(Socket),
+    /// Flush what is queued, then close ([`super::SocketIo::shutdown`]).
+    Shutdown,
 }
 
 pub(crate) struct Engine {
     pub(crate) sid: String,
     /// Query string of the session's first request, handed to `Namespace::on_connect`.
     pub(crate) query: HashMap<String, String>,
-    outbound_capacity: usize,
-    outbound_tx: mpsc::Sender<Outbound>,
+    outbound: BoundedQueue<Outbound>,
     /// Locked by the transport that currently writes; a second long-poll fails `try_lock`.
-    pub(crate) outbound: Arc<tokio::sync::Mutex<OutboundReader>>,
+    writer: tokio::sync::Mutex<Option<Outbound>>,
     /// Socket.IO packet texts from the transports to the connection task.
-    pub(crate) inbound: mpsc::Sender<String>,
-    control: mpsc::UnboundedSender<Control>,
+    pub(crate) inbound: BoundedQueue<String>,
+    controls: Mutex<Vec<Control>>,
+    /// Signalled when `controls` gets an item.
+    pub(crate) control_ready: Notify,
     /// Signalled on every client `pong`; a stored permit, so pong spam costs nothing.
     pub(crate) pong: Notify,
     pub(crate) transport: watch::Sender<TransportKind>,
@@ -174,22 +174,15 @@ impl Engine {
         query: HashMap<String, String>,
         transport: TransportKind,
         outbound_capacity: usize,
-    ) -> (Arc<Engine>, EngineChannels) {
-        let capacity = outbound_capacity.max(1);
-        let (outbound_tx, outbound_rx) = mpsc::channel(capacity);
-        let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_CHANNEL);
-        let (control_tx, control_rx) = mpsc::unbounded_channel();
-        let engine = Engine {
+    ) -> Arc<Engine> {
+        Arc::new(Engine {
             sid: new_id(),
             query,
-            outbound_capacity: capacity,
-            outbound_tx,
-            outbound: Arc::new(tokio::sync::Mutex::new(OutboundReader {
-                rx: outbound_rx,
-                carry: None,
-            })),
-            inbound: inbound_tx,
-            control: control_tx,
+            outbound: BoundedQueue::new(outbound_capacity),
+            writer: tokio::sync::Mutex::new(None),
+            inbound: BoundedQueue::new(INBOUND_QUEUE),
+            controls: Mutex::new(Vec::new()),
+            control_ready: Notify::new(),
             pong: Notify::new(),
             transport: watch::Sender::new(transport),
             probing: AtomicBool::new(false),
@@ -197,18 +190,28 @@ impl Engine {
             closed: CancellationToken::new(),
             close_reason: OnceLock::new(),
             client_closed: AtomicBool::new(false),
-        };
-        (
-            Arc::new(engine),
-            EngineChannels {
-                inbound: inbound_rx,
-                control: control_rx,
-            },
-        )
+        })
     }
 
     pub(crate) fn outbound_capacity(&self) -> usize {
-        self.outbound_capacity
+        self.outbound.capacity()
+    }
+
+    /// The writer right, if no other transport holds it.
+    pub(crate) fn try_writer(&self) -> Option<OutboundWriter<'_>> {
+        let carry = self.writer.try_lock().ok()?;
+        Some(OutboundWriter {
+            queue: &self.outbound,
+            carry,
+        })
+    }
+
+    /// The writer right, once the transport holding it lets go.
+    pub(crate) async fn writer(&self) -> OutboundWriter<'_> {
+        OutboundWriter {
+            queue: &self.outbound,
+            carry: self.writer.lock().await,
+        }
     }
 
     /// Queues an encoded Engine.IO packet without waiting. A full queue means the client is
@@ -217,13 +220,13 @@ impl Engine {
         if self.is_closed() {
             return Err(EmitError::Closed);
         }
-        match self.outbound_tx.try_send(Outbound::Packet(packet)) {
+        match self.outbound.try_push(Outbound::Packet(packet)) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(PushError::Full) => {
                 self.abort(CloseReason::TooSlow);
                 Err(EmitError::QueueFull)
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(EmitError::Closed),
+            Err(PushError::Closed) => Err(EmitError::Closed),
         }
     }
 
@@ -231,10 +234,10 @@ impl Engine {
     /// Returns false (and aborts) when the queue is full.
     pub(crate) fn close_after_flush(&self, reason: CloseReason) -> bool {
         self.record_reason(reason);
-        if self.outbound_tx.try_send(Outbound::Close).is_ok() {
+        if self.outbound.try_push(Outbound::Close).is_ok() {
             true
         } else {
-            self.closed.cancel();
+            self.abort(CloseReason::TooSlow);
             false
         }
     }
@@ -243,6 +246,8 @@ impl Engine {
     pub(crate) fn abort(&self, reason: CloseReason) {
         self.record_reason(reason);
         self.closed.cancel();
+        self.outbound.close();
+        self.inbound.close();
     }
 
     /// The client sent an Engine.IO `close`.
@@ -280,8 +285,13 @@ impl Engine {
     }
 
     pub(crate) fn request(&self, control: Control) {
-        // The connection task only stops receiving once the session is over.
-        let _ = self.control.send(control);
+        self.controls.lock().push(control);
+        self.control_ready.notify_one();
+    }
+
+    /// Requests made since the last call, in order.
+    pub(crate) fn take_requests(&self) -> Vec<Control> {
+        std::mem::take(&mut *self.controls.lock())
     }
 
     pub(crate) fn transport_kind(&self) -> TransportKind {
@@ -306,7 +316,7 @@ mod tests {
 
     #[tokio::test]
     async fn full_queue_closes_the_session_as_too_slow() {
-        let (engine, _channels) = Engine::new(HashMap::new(), TransportKind::WebSocket, 2);
+        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, 2);
         assert_eq!(engine.send("4a".into()), Ok(()));
         assert_eq!(engine.send("4b".into()), Ok(()));
         assert_eq!(engine.send("4c".into()), Err(EmitError::QueueFull));
@@ -317,13 +327,17 @@ mod tests {
 
     #[tokio::test]
     async fn first_close_reason_wins_and_close_marker_follows_queue() {
-        let (engine, _channels) = Engine::new(HashMap::new(), TransportKind::WebSocket, 4);
+        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, 4);
         engine.send("4a".into()).unwrap();
         assert!(engine.close_after_flush(CloseReason::ServerShutdown));
+        {
+            let mut writer = engine.try_writer().unwrap();
+            assert!(engine.try_writer().is_none(), "one writer at a time");
+            assert_eq!(writer.try_recv(), Some(Outbound::Packet("4a".into())));
+            assert_eq!(writer.try_recv(), Some(Outbound::Close));
+        }
         engine.abort(CloseReason::PingTimeout);
         assert_eq!(engine.close_reason(), CloseReason::ServerShutdown);
-        let mut reader = engine.outbound.lock().await;
-        assert_eq!(reader.try_recv(), Some(Outbound::Packet("4a".into())));
-        assert_eq!(reader.try_recv(), Some(Outbound::Close));
+        assert_eq!(engine.send("4b".into()), Err(EmitError::Closed));
     }
 }

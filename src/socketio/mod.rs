@@ -22,6 +22,7 @@ mod heartbeat;
 mod namespace;
 pub mod packet;
 mod polling;
+mod queue;
 mod server;
 mod socket;
 mod ws;

@@ -4,7 +4,7 @@
 //! requests, malformed or oversized bodies close the session.
 
 use super::endpoint::Refusal;
-use super::engine::{CloseReason, Engine, Outbound, OutboundReader, TransportKind};
+use super::engine::{CloseReason, Engine, Outbound, OutboundWriter, TransportKind};
 use super::engineio::{self, Packet};
 use super::server::ServerInner;
 use actix_web::http::header;
@@ -43,7 +43,7 @@ pub(crate) async fn poll(server: &ServerInner, engine: Arc<Engine>) -> HttpRespo
     if engine.transport_kind() == TransportKind::WebSocket {
         return Refusal::BadRequest("session uses WebSocket".into()).response();
     }
-    let Ok(mut reader) = engine.outbound.clone().try_lock_owned() else {
+    let Some(mut writer) = engine.try_writer() else {
         engine.abort(CloseReason::BadInput(
             "overlapping long-poll GET requests".into(),
         ));
@@ -63,7 +63,7 @@ pub(crate) async fn poll(server: &ServerInner, engine: Arc<Engine>) -> HttpRespo
             break (last.to_owned(), false);
         }
         let kind = *transport.borrow_and_update();
-        let (payload, close_after) = drain(&mut reader, max);
+        let (payload, close_after) = drain(&mut writer, max);
         if !payload.is_empty() {
             break (payload, close_after);
         }
@@ -74,16 +74,16 @@ pub(crate) async fn poll(server: &ServerInner, engine: Arc<Engine>) -> HttpRespo
         tokio::select! {
             biased;
             _ = engine.closed() => {}
-            item = reader.recv() => {
+            item = writer.recv() => {
                 if let Some(item) = item {
-                    reader.put_back(item);
+                    writer.put_back(item);
                 }
             }
             _ = transport.changed() => {}
         }
     };
     guard.armed = false;
-    drop(reader);
+    drop(writer);
     if close_after {
         engine.abort(CloseReason::TransportClose);
     }
@@ -92,13 +92,13 @@ pub(crate) async fn poll(server: &ServerInner, engine: Arc<Engine>) -> HttpRespo
 
 /// Takes queued packets into one payload of at most `max` bytes (at least one packet).
 /// Returns true when the payload ends with the session's `close` packet.
-fn drain(reader: &mut OutboundReader, max: usize) -> (String, bool) {
+fn drain(writer: &mut OutboundWriter<'_>, max: usize) -> (String, bool) {
     let mut payload = String::new();
-    while let Some(item) = reader.try_recv() {
+    while let Some(item) = writer.try_recv() {
         match item {
             Outbound::Packet(text) => {
                 if !payload.is_empty() && payload.len() + 1 + text.len() > max {
-                    reader.put_back(Outbound::Packet(text));
+                    writer.put_back(Outbound::Packet(text));
                     break;
                 }
                 engineio::push_to_payload(&mut payload, &text);
@@ -210,7 +210,7 @@ pub(crate) async fn post(
         match packet {
             Ok(Packet::Message(data)) => {
                 tokio::select! {
-                    sent = engine.inbound.send(data.to_owned()) => {
+                    sent = engine.inbound.push(data.to_owned()) => {
                         if sent.is_err() {
                             break;
                         }
@@ -254,33 +254,33 @@ mod tests {
 
     #[tokio::test]
     async fn drain_caps_payload_and_keeps_the_rest() {
-        let (engine, _channels) = Engine::new(HashMap::new(), TransportKind::Polling, 8);
+        let engine = Engine::new(HashMap::new(), TransportKind::Polling, 8);
         engine.send("4aaaa".into()).unwrap();
         engine.send("4bbbb".into()).unwrap();
         engine.send("4cccc".into()).unwrap();
-        let mut reader = engine.outbound.lock().await;
+        let mut writer = engine.writer().await;
         assert_eq!(
-            drain(&mut reader, 11),
+            drain(&mut writer, 11),
             ("4aaaa\u{1e}4bbbb".to_owned(), false)
         );
-        assert_eq!(drain(&mut reader, 11), ("4cccc".to_owned(), false));
-        assert_eq!(drain(&mut reader, 11), (String::new(), false));
+        assert_eq!(drain(&mut writer, 11), ("4cccc".to_owned(), false));
+        assert_eq!(drain(&mut writer, 11), (String::new(), false));
     }
 
     #[tokio::test]
     async fn drain_always_takes_one_packet_even_if_larger_than_max() {
-        let (engine, _channels) = Engine::new(HashMap::new(), TransportKind::Polling, 8);
+        let engine = Engine::new(HashMap::new(), TransportKind::Polling, 8);
         engine.send("4toolong".into()).unwrap();
-        let mut reader = engine.outbound.lock().await;
-        assert_eq!(drain(&mut reader, 2), ("4toolong".to_owned(), false));
+        let mut writer = engine.writer().await;
+        assert_eq!(drain(&mut writer, 2), ("4toolong".to_owned(), false));
     }
 
     #[tokio::test]
     async fn drain_ends_with_close_packet() {
-        let (engine, _channels) = Engine::new(HashMap::new(), TransportKind::Polling, 8);
+        let engine = Engine::new(HashMap::new(), TransportKind::Polling, 8);
         engine.send("41".into()).unwrap();
         assert!(engine.close_after_flush(CloseReason::ServerDisconnect));
-        let mut reader = engine.outbound.lock().await;
-        assert_eq!(drain(&mut reader, 100), ("41\u{1e}1".to_owned(), true));
+        let mut writer = engine.writer().await;
+        assert_eq!(drain(&mut writer, 100), ("41\u{1e}1".to_owned(), true));
     }
 }

@@ -81,7 +81,7 @@ impl SocketIo {
             "socket.io: shutting down, closing connections"
         );
         for engine in &engines {
-            engine.request(Control::Close(CloseReason::ServerShutdown));
+            engine.request(Control::Shutdown);
         }
         let grace = self.inner.config.close_grace;
         if !self.inner.wait_drained(grace).await {
@@ -113,11 +113,11 @@ impl ServerInner {
         query: HashMap<String, String>,
         transport: TransportKind,
     ) -> Arc<Engine> {
-        let (engine, channels) = Engine::new(query, transport, self.config.outbound_queue);
+        let engine = Engine::new(query, transport, self.config.outbound_queue);
         self.engines
             .lock()
             .insert(engine.sid.clone(), engine.clone());
-        connection::spawn(self.clone(), engine.clone(), channels);
+        connection::spawn(self.clone(), engine.clone());
         tracing::debug!(sid = %engine.sid, ?transport, "socket.io: session opened");
         engine
     }

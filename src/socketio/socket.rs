@@ -185,10 +185,7 @@ impl Socket {
                 let _ = self.inner.engine.send(text);
                 self.inner
                     .engine
-                    .request(super::engine::Control::Disconnect {
-                        nsp: self.inner.namespace.clone(),
-                        socket_id: self.inner.id.clone(),
-                    });
+                    .request(super::engine::Control::Disconnect(self.clone()));
             }
             SocketState::Closed => {}
         }
@@ -346,14 +343,14 @@ mod tests {
     use crate::socketio::engine::{Outbound, TransportKind};
 
     fn socket(capacity: usize) -> (Socket, Arc<Engine>) {
-        let (engine, _channels) = Engine::new(HashMap::new(), TransportKind::WebSocket, capacity);
+        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, capacity);
         (Socket::new(engine.clone(), "/admin".into()), engine)
     }
 
     async fn queued(engine: &Engine) -> Vec<String> {
-        let mut reader = engine.outbound.lock().await;
+        let mut writer = engine.writer().await;
         let mut out = Vec::new();
-        while let Some(Outbound::Packet(text)) = reader.try_recv() {
+        while let Some(Outbound::Packet(text)) = writer.try_recv() {
             out.push(text);
         }
         out

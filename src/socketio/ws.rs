@@ -4,7 +4,7 @@
 //! session with a WebSocket close frame that says why.
 
 use super::endpoint::Refusal;
-use super::engine::{CloseReason, Engine, Outbound, OutboundReader, TransportKind};
+use super::engine::{CloseReason, Engine, Outbound, OutboundWriter, TransportKind};
 use super::engineio::{self, Packet};
 use super::server::ServerInner;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OwnedMutexGuard;
 
 /// How long the close frame may take to be queued on a stalled connection.
 const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
@@ -158,14 +157,14 @@ async fn probe(
 /// session closes, then sends a close frame saying why.
 async fn serve(engine: Arc<Engine>, session: Session, mut stream: AggregatedMessageStream) {
     // A poll still holding the queue returns promptly (the transport changed), then we own it.
-    let reader = tokio::select! {
-        reader = engine.outbound.clone().lock_owned() => Some(reader),
+    let writer = tokio::select! {
+        writer = engine.writer() => Some(writer),
         _ = engine.closed() => None,
     };
-    if let Some(reader) = reader {
+    if let Some(writer) = writer {
         tokio::select! {
             _ = read_loop(&engine, &mut stream, session.clone()) => {}
-            _ = write_loop(&engine, reader, session.clone()) => {}
+            _ = write_loop(&engine, writer, session.clone()) => {}
             _ = engine.closed() => {}
         }
     }
@@ -186,12 +185,8 @@ fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
     }
 }
 
-async fn write_loop(
-    engine: &Engine,
-    mut reader: OwnedMutexGuard<OutboundReader>,
-    mut session: Session,
-) {
-    while let Some(item) = reader.recv().await {
+async fn write_loop(engine: &Engine, mut writer: OutboundWriter<'_>, mut session: Session) {
+    while let Some(item) = writer.recv().await {
         match item {
             Outbound::Packet(text) => {
                 if session.text(text).await.is_err() {
@@ -213,7 +208,7 @@ async fn read_loop(engine: &Engine, stream: &mut AggregatedMessageStream, mut se
         match message {
             Ok(AggregatedMessage::Text(text)) => match engineio::decode(&text) {
                 Ok(Packet::Message(data)) => {
-                    if engine.inbound.send(data.to_owned()).await.is_err() {
+                    if engine.inbound.push(data.to_owned()).await.is_err() {
                         return;
                     }
                 }
