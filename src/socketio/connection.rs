@@ -78,6 +78,7 @@ struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.engine.abort(CloseReason::TransportClose);
+        drop(self.engine.take_requests());
         self.server.remove_engine(&self.engine.sid);
     }
 }

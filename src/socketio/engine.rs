@@ -287,6 +287,11 @@ impl Engine {
     pub(crate) fn request(&self, control: Control) {
         self.controls.lock().push(control);
         self.control_ready.notify_one();
+        // After the connection task is gone nobody takes requests; a queued Socket would keep
+        // this engine alive through its own Arc.
+        if self.is_closed() {
+            drop(self.take_requests());
+        }
     }
 
     /// Requests made since the last call, in order.
@@ -323,6 +328,15 @@ mod tests {
         assert!(engine.is_closed());
         assert_eq!(engine.close_reason(), CloseReason::TooSlow);
         assert_eq!(engine.send("4d".into()), Err(EmitError::Closed));
+    }
+
+    #[test]
+    fn requests_after_close_do_not_keep_the_engine_alive() {
+        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, 4);
+        let socket = Socket::new(engine.clone(), "/".into());
+        engine.abort(CloseReason::TransportClose);
+        engine.request(Control::Disconnect(socket));
+        assert_eq!(Arc::strong_count(&engine), 1);
     }
 
     #[tokio::test]
