@@ -1,1 +1,34 @@
-//! socketio (being built).
+//! Socket.IO v4 server over actix-web: protocol only, no domain.
+//!
+//! Engine.IO v4 (protocol revision 4) at `config.path` (default `/socket.io/`): WebSocket, and
+//! HTTP long-polling with upgrade to WebSocket, so stock `socket.io-client` 4.x connects with
+//! default options and with `transports: ['websocket']`. Socket.IO protocol revision 5 on top:
+//! namespaces, CONNECT with auth, CONNECT_ERROR, DISCONNECT, EVENT and ACK both ways. Binary
+//! attachments are refused.
+//!
+//! Domain layers implement [`Namespace`] and register it with [`SocketIo::add_namespace`].
+//!
+//! One tokio task per connection ([`connection`]) owns its Socket.IO state; transports only
+//! move text. Limits: `max_payload` per message/POST, `outbound_queue` packets per connection
+//! (full: the connection is closed as too slow and logged with its sid), a bounded inbound
+//! backlog (then the connection stops being read). Bad input closes only its own connection.
+
+mod config;
+mod connection;
+mod endpoint;
+mod engine;
+pub mod engineio;
+mod heartbeat;
+mod namespace;
+pub mod packet;
+mod polling;
+mod queue;
+mod server;
+mod socket;
+mod ws;
+
+pub use config::SocketIoConfig;
+pub use futures_util::future::BoxFuture;
+pub use namespace::{ConnectError, DisconnectReason, Namespace};
+pub use server::SocketIo;
+pub use socket::{AckError, AckSender, EmitError, Socket};

@@ -1,0 +1,204 @@
+//! A bounded queue with one consumer whose storage exists only while items are queued, so an
+//! idle connection holds no queue memory (a tokio mpsc channel allocates a 32-slot block up
+//! front, per channel, per connection).
+
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use tokio::sync::Notify;
+
+/// Storage above this many slots is released once the queue drains.
+const KEEP_CAPACITY: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PushError {
+    Full,
+    Closed,
+}
+
+struct Inner<T> {
+    items: VecDeque<T>,
+    closed: bool,
+}
+
+pub(crate) struct BoundedQueue<T> {
+    inner: Mutex<Inner<T>>,
+    capacity: usize,
+    /// Wakes the single consumer; a stored permit covers a push before it waits.
+    ready: Notify,
+    /// Wakes producers waiting for space.
+    space: Notify,
+}
+
+impl<T> BoundedQueue<T> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        BoundedQueue {
+            inner: Mutex::new(Inner {
+                items: VecDeque::new(),
+                closed: false,
+            }),
+            capacity: capacity.max(1),
+            ready: Notify::new(),
+            space: Notify::new(),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub(crate) fn try_push(&self, item: T) -> Result<(), PushError> {
+        let mut inner = self.inner.lock();
+        if inner.closed {
+            return Err(PushError::Closed);
+        }
+        if inner.items.len() >= self.capacity {
+            return Err(PushError::Full);
+        }
+        inner.items.push_back(item);
+        drop(inner);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Waits for space, then queues `item`. Cancel-safe (the item is dropped if cancelled).
+    pub(crate) async fn push(&self, item: T) -> Result<(), PushError> {
+        let mut item = Some(item);
+        loop {
+            let space = self.space.notified();
+            tokio::pin!(space);
+            space.as_mut().enable();
+            {
+                let mut inner = self.inner.lock();
+                if inner.closed {
+                    return Err(PushError::Closed);
+                }
+                if inner.items.len() < self.capacity {
+                    if let Some(item) = item.take() {
+                        inner.items.push_back(item);
+                    }
+                    drop(inner);
+                    self.ready.notify_one();
+                    return Ok(());
+                }
+            }
+            space.await;
+        }
+    }
+
+    pub(crate) fn try_pop(&self) -> Option<T> {
+        let mut inner = self.inner.lock();
+        let item = inner.items.pop_front();
+        if inner.items.is_empty() && inner.items.capacity() > KEEP_CAPACITY {
+            inner.items = VecDeque::new();
+        }
+        drop(inner);
+        if item.is_some() {
+            self.space.notify_waiters();
+        }
+        item
+    }
+
+    /// The next item; `None` once the queue is closed. For the single consumer; cancel-safe.
+    pub(crate) async fn pop(&self) -> Option<T> {
+        loop {
+            if let Some(item) = self.try_pop() {
+                return Some(item);
+            }
+            if self.inner.lock().closed {
+                return None;
+            }
+            self.ready.notified().await;
+        }
+    }
+
+    /// Drops what is queued and refuses further items; wakes everyone waiting.
+    pub(crate) fn close(&self) {
+        let dropped = {
+            let mut inner = self.inner.lock();
+            inner.closed = true;
+            std::mem::take(&mut inner.items)
+        };
+        drop(dropped);
+        self.ready.notify_one();
+        self.space.notify_waiters();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.inner.lock().items.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn refuses_beyond_capacity_and_after_close() {
+        let queue = BoundedQueue::new(2);
+        assert_eq!(queue.try_push(1), Ok(()));
+        assert_eq!(queue.try_push(2), Ok(()));
+        assert_eq!(queue.try_push(3), Err(PushError::Full));
+        assert_eq!(queue.try_pop(), Some(1));
+        assert_eq!(queue.try_push(3), Ok(()));
+        queue.close();
+        assert_eq!(queue.len(), 0);
+        assert_eq!(queue.try_push(4), Err(PushError::Closed));
+        assert_eq!(queue.try_pop(), None);
+    }
+
+    #[test]
+    fn storage_is_released_after_a_burst() {
+        let queue = BoundedQueue::new(1000);
+        for i in 0..500 {
+            queue.try_push(i).unwrap();
+        }
+        while queue.try_pop().is_some() {}
+        assert_eq!(queue.inner.lock().items.capacity(), 0);
+    }
+
+    #[tokio::test]
+    async fn pop_waits_for_a_push_and_ends_on_close() {
+        let queue = Arc::new(BoundedQueue::new(4));
+        let consumer = {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let first = queue.pop().await;
+                let second = queue.pop().await;
+                (first, second)
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        queue.try_push("a").unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        queue.close();
+        assert_eq!(consumer.await.unwrap(), (Some("a"), None));
+    }
+
+    #[tokio::test]
+    async fn push_waits_for_space() {
+        let queue = Arc::new(BoundedQueue::new(1));
+        queue.try_push(1).unwrap();
+        let producer = {
+            let queue = queue.clone();
+            tokio::spawn(async move { queue.push(2).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!producer.is_finished());
+        assert_eq!(queue.pop().await, Some(1));
+        assert_eq!(producer.await.unwrap(), Ok(()));
+        assert_eq!(queue.pop().await, Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_pop_loses_no_wakeup() {
+        let queue = Arc::new(BoundedQueue::new(4));
+        // Cancel a waiting pop, then push: the next pop must still see the item.
+        let _ = tokio::time::timeout(Duration::from_millis(5), queue.pop()).await;
+        queue.try_push(7).unwrap();
+        let got = tokio::time::timeout(Duration::from_millis(100), queue.pop()).await;
+        assert_eq!(got, Ok(Some(7)));
+    }
+}

@@ -1,0 +1,168 @@
+//! The Socket.IO server handle: namespace table, registry of live sessions, session creation,
+//! mounting on actix-web, and shutdown.
+
+use super::config::SocketIoConfig;
+use super::connection;
+use super::endpoint;
+use super::engine::{CloseReason, Control, Engine, TransportKind};
+use super::engineio::{self, Handshake};
+use super::namespace::Namespace;
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A Socket.IO v4 server (Engine.IO v4: WebSocket, and HTTP long-polling with upgrade).
+/// Cheap to clone; every clone is the same server.
+#[derive(Clone)]
+pub struct SocketIo {
+    inner: Arc<ServerInner>,
+}
+
+pub(crate) struct ServerInner {
+    pub(crate) config: SocketIoConfig,
+    namespaces: RwLock<HashMap<String, Arc<dyn Namespace>>>,
+    engines: Mutex<HashMap<String, Arc<Engine>>>,
+    shutting_down: AtomicBool,
+    /// Signalled when the last session leaves the registry.
+    drained: Notify,
+}
+
+impl SocketIo {
+    pub fn new(config: SocketIoConfig) -> Self {
+        SocketIo {
+            inner: Arc::new(ServerInner {
+                config,
+                namespaces: RwLock::new(HashMap::new()),
+                engines: Mutex::new(HashMap::new()),
+                shutting_down: AtomicBool::new(false),
+                drained: Notify::new(),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &SocketIoConfig {
+        &self.inner.config
+    }
+
+    /// Serves namespace `name` (`/`, `/customer`, ...; a missing leading `/` is added) with
+    /// `handler`, replacing any previous handler for new connections. Clients asking for a
+    /// namespace that was never added get CONNECT_ERROR `{message: "Invalid namespace"}`.
+    pub fn add_namespace(&self, name: &str, handler: Arc<dyn Namespace>) {
+        let name = if name.starts_with('/') {
+            name.to_owned()
+        } else {
+            format!("/{name}")
+        };
+        self.inner.namespaces.write().insert(name, handler);
+    }
+
+    /// Mounts the endpoint (GET, POST and OPTIONS on `config.path`) on an actix-web app.
+    pub fn configure(&self, cfg: &mut actix_web::web::ServiceConfig) {
+        endpoint::configure(self.inner.clone(), cfg);
+    }
+
+    /// Live Engine.IO sessions (connections), whatever their namespaces.
+    pub fn connection_count(&self) -> usize {
+        self.inner.engines.lock().len()
+    }
+
+    /// Refuses new sessions, closes every session cleanly (queued packets are flushed, then
+    /// the transport is closed; clients see a transport close and reconnect to the next server
+    /// instance), and returns once every `on_disconnect` has run, or after twice
+    /// `close_grace` at most. Call it before stopping the HTTP server.
+    pub async fn shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        let engines: Vec<Arc<Engine>> = self.inner.engines.lock().values().cloned().collect();
+        tracing::info!(
+            connections = engines.len(),
+            "socket.io: shutting down, closing connections"
+        );
+        for engine in &engines {
+            engine.request(Control::Shutdown);
+        }
+        let grace = self.inner.config.close_grace;
+        if !self.inner.wait_drained(grace).await {
+            for engine in self.inner.engines.lock().values() {
+                engine.abort(CloseReason::ServerShutdown);
+            }
+            if !self.inner.wait_drained(grace).await {
+                tracing::warn!(
+                    remaining = self.connection_count(),
+                    "socket.io: connections still finishing after shutdown grace"
+                );
+            }
+        }
+    }
+}
+
+impl ServerInner {
+    pub(crate) fn namespace(&self, name: &str) -> Option<Arc<dyn Namespace>> {
+        self.namespaces.read().get(name).cloned()
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Creates a session, registers it and starts its connection task.
+    pub(crate) fn open_engine(
+        self: &Arc<Self>,
+        query: HashMap<String, String>,
+        transport: TransportKind,
+    ) -> Arc<Engine> {
+        let engine = Engine::new(query, transport, self.config.outbound_queue);
+        self.engines
+            .lock()
+            .insert(engine.sid.clone(), engine.clone());
+        connection::spawn(self.clone(), engine.clone());
+        tracing::debug!(sid = %engine.sid, ?transport, "socket.io: session opened");
+        engine
+    }
+
+    pub(crate) fn engine(&self, sid: &str) -> Option<Arc<Engine>> {
+        self.engines.lock().get(sid).cloned()
+    }
+
+    pub(crate) fn remove_engine(&self, sid: &str) {
+        let mut engines = self.engines.lock();
+        engines.remove(sid);
+        if engines.is_empty() {
+            self.drained.notify_waiters();
+        }
+    }
+
+    /// The `open` packet for `engine`; polling sessions may upgrade to WebSocket.
+    pub(crate) fn open_packet(&self, engine: &Engine, upgradable: bool) -> String {
+        let upgrades: &[&str] = if upgradable { &["websocket"] } else { &[] };
+        engineio::encode_open(&Handshake {
+            sid: &engine.sid,
+            upgrades,
+            ping_interval: millis(self.config.ping_interval),
+            ping_timeout: millis(self.config.ping_timeout),
+            max_payload: self.config.max_payload,
+        })
+    }
+
+    /// Waits until no session is left; false after `limit`.
+    async fn wait_drained(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let drained = self.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if self.engines.lock().is_empty() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, drained).await.is_err() {
+                return self.engines.lock().is_empty();
+            }
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
