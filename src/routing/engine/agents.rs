@@ -321,14 +321,23 @@ impl RoutingCore {
         let am = &mut agent.mrds[m as usize];
         am.load = am.load.saturating_sub(1);
         am.avail_since = now;
+        let mut all = false;
         if non_interruptible {
             agent.non_interruptible_load = agent.non_interruptible_load.saturating_sub(1);
-            if agent.non_interruptible_load == 0 {
-                self.refresh_agent(a);
-                return;
+            all = agent.non_interruptible_load == 0;
+        }
+        if all {
+            self.refresh_agent(a);
+        } else {
+            self.refresh_mrd(a, m);
+        }
+        // Leaving the conversation may make the agent eligible, on any MRD, for a
+        // task of that conversation it was kept away from.
+        for other in 0..self.mrds.len() as MrdIx {
+            if other != m && self.is_available(a, other) {
+                self.work_agents.push_back((a, other));
             }
         }
-        self.refresh_mrd(a, m);
     }
 
     /// Detaches a task from its holder: capacity (if it still counted), held list, offer timer.

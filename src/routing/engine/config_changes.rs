@@ -199,7 +199,7 @@ impl RoutingCore {
             if changed {
                 self.emit_task_changed(t);
             }
-            self.work_tasks.push_back(t);
+            self.want_agent_for(t);
         }
         let available: Vec<AgentIx> = self.mrds[m as usize]
             .available
@@ -282,7 +282,7 @@ impl RoutingCore {
             } else {
                 self.tasks[t].task_mut().routing.target = Target::Queue;
                 self.start_waiting(t);
-                self.work_tasks.push_back(t);
+                self.want_agent_for(t);
             }
         }
         let agent = &mut self.agents[a as usize];

@@ -25,14 +25,25 @@ impl RoutingCore {
     /// Makes every possible match, until no waiting task fits an available agent.
     pub(super) fn run_routing(&mut self) {
         loop {
-            if let Some(t) = self.work_tasks.pop_front() {
-                self.route_task(t);
+            if let Some(key) = self.work_tasks.pop_first() {
+                self.route_task(key.task);
             } else if let Some((a, m)) = self.work_agents.pop_front() {
                 self.fill_agent(a, m);
             } else {
                 break;
             }
         }
+    }
+
+    /// Queues a task-centric decision for a task that became routable.
+    pub(super) fn want_agent_for(&mut self, t: TaskIx) {
+        let task = &self.tasks[t].task;
+        self.work_tasks.insert(QueueKey {
+            priority: Reverse(task.media.priority),
+            enqueue_time: task.media.enqueue_time,
+            seq: task.routing.seq,
+            task: t,
+        });
     }
 
     fn route_task(&mut self, t: TaskIx) {

@@ -21,10 +21,12 @@ mod timers;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use self::state::{AgentIx, AgentSlot, MrdIx, MrdSlot, QueueIx, QueueSlot, Slab, TaskIx, TaskSlot};
+use self::state::{
+    AgentIx, AgentSlot, MrdIx, MrdSlot, QueueIx, QueueKey, QueueSlot, Slab, TaskIx, TaskSlot,
+};
 use self::timers::{Timer, Timers};
 use super::config::RoutingConfig;
 use super::effect::Effect;
@@ -48,8 +50,9 @@ pub struct RoutingCore {
     /// Agents holding a reserved or active task of each conversation.
     conversations: HashMap<ConversationId, Vec<AgentIx>>,
     timers: Timers,
-    /// Waiting tasks to offer (task-centric decisions).
-    work_tasks: VecDeque<TaskIx>,
+    /// Waiting tasks to offer (task-centric decisions), best first, so that tasks
+    /// made routable by one input are decided in queue order.
+    work_tasks: BTreeSet<QueueKey>,
     /// Agents that became available on an MRD (agent-centric decisions).
     work_agents: VecDeque<(AgentIx, MrdIx)>,
     dirty_agents: Vec<AgentIx>,
@@ -74,7 +77,7 @@ impl RoutingCore {
             task_ids: HashMap::new(),
             conversations: HashMap::new(),
             timers: Timers::default(),
-            work_tasks: VecDeque::new(),
+            work_tasks: BTreeSet::new(),
             work_agents: VecDeque::new(),
             dirty_agents: Vec::new(),
             next_seq: 0,

@@ -132,7 +132,7 @@ impl RoutingCore {
             (_, MediaState::Queued, _) => {
                 self.tasks[t].mrd = queue_mrd;
                 self.start_waiting(t);
-                self.work_tasks.push_back(t);
+                self.want_agent_for(t);
             }
             (_, MediaState::Reserved, Some(a)) if self.agent_at(a).connected => {
                 self.tasks[t].agent = Some(a);

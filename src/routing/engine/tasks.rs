@@ -110,7 +110,7 @@ impl RoutingCore {
             task,
             queue: queue_ref,
         });
-        self.work_tasks.push_back(t);
+        self.want_agent_for(t);
         Ok(())
     }
 
@@ -226,7 +226,7 @@ impl RoutingCore {
         routing.step = routing.step.saturating_add(1);
         routing.step_opened_at = now;
         self.start_waiting(t);
-        self.work_tasks.push_back(t);
+        self.want_agent_for(t);
     }
 
     pub(super) fn on_ttl_expired(&mut self, t: TaskIx) {
@@ -270,7 +270,7 @@ impl RoutingCore {
         routing.target = Target::Queue;
         routing.step_opened_at = now;
         self.start_waiting(t);
-        self.work_tasks.push_back(t);
+        self.want_agent_for(t);
     }
 
     // --- shared steps ---
@@ -400,7 +400,7 @@ impl RoutingCore {
         let task = self.snapshot(t);
         let queue = task.media.queue.clone();
         self.out.push(Effect::TaskEnqueued { task, queue });
-        self.work_tasks.push_back(t);
+        self.want_agent_for(t);
     }
 
     /// Ends a task in whatever state it is: an outstanding offer is revoked, the

@@ -332,3 +332,29 @@ fn refused_inputs_change_nothing() {
     assert!(sim.core.task("t9").is_none());
     assert_eq!(sim.core.task("t1").cloned(), before);
 }
+
+#[test]
+fn tasks_made_routable_by_one_input_are_offered_in_queue_order() {
+    let mut sim = Sim::new();
+    sim.queue("sales", "chat", &[]);
+    sim.agent("a1", &[]);
+    let mut p = profile("a2", &[]);
+    p.mrd_max_tasks.insert("chat".into(), 1);
+    sim.send(Input::UpsertAgent(p));
+    sim.agent("a3", &[]);
+    sim.ready("a1");
+    // t1 waits for its last agent while t2 (later) goes to a1; then t1 does too,
+    // so a1 holds them in the order t2, t1.
+    sim.enqueue(NewTask {
+        preferred_last_agent: Some("a3".into()),
+        ..task("t1", "sales")
+    });
+    sim.now += 1;
+    sim.enqueue(task("t2", "sales"));
+    sim.advance(sim.core.config().last_agent_wait_ms);
+    assert_eq!(sim.core.agent("a1").unwrap().task_ids, vec!["t2", "t1"]);
+    sim.ready("a2");
+    // Both offers are taken back; a2 has room for one: the one ahead in the queue.
+    let effects = sim.set_state("a1", RequestedAgentState::NotReady, None);
+    assert_eq!(offers(&effects), vec![pair("a2", "t1")]);
+}
