@@ -53,7 +53,14 @@ fn insert(c: &Connection, r: &Row) -> rusqlite::Result<usize> {
         "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, message_id, event)
          VALUES (?1, ?2, ?3, 'CUSTOMER_MESSAGE', 'MESSAGE', ?4, ?5, ?6)",
     )?
-    .execute(params![r.id, r.conversation_id, r.seq, r.seq, r.message_id, r.event])
+    .execute(params![
+        r.id,
+        r.conversation_id,
+        r.seq,
+        r.seq,
+        r.message_id,
+        r.event
+    ])
 }
 
 fn fresh_store(dir: &tempfile::TempDir) -> Store {
@@ -109,8 +116,10 @@ fn bench_writer(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(fresh_store(&dir)); // schema
     let conn = Connection::open(dir.path().join("bench.db")).expect("open");
-    conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
-    conn.pragma_update(None, "synchronous", "FULL").expect("sync");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("sync");
     let mut run = 0u64;
     group.bench_function("plain_loop_large_transactions_full", |b| {
         b.iter_custom(|iters| {

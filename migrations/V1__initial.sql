@@ -297,3 +297,19 @@ CREATE TABLE settings (
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL
 );
+
+-- The routing engine's presence record of each agent (AgentView), restored on start.
+CREATE TABLE agent_views (
+    user_id  TEXT PRIMARY KEY,
+    view     TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+-- Pull-mode list requests, restored on start.
+CREATE TABLE pull_requests (
+    id        TEXT PRIMARY KEY,
+    list_id   TEXT NOT NULL,
+    state     TEXT NOT NULL,
+    snapshot  TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);

@@ -24,7 +24,11 @@ async fn health_and_readiness() {
 async fn login_good_bad_unknown_and_malformed() {
     let server = TestServer::start().await;
     let (status, body) = server
-        .post("/api/v1/auth/login", None, &json!({"username": "agent1", "password": "agent1"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "agent1", "password": "agent1"}),
+        )
         .await;
     assert_eq!(status, 200);
     assert!(body["token"].as_str().is_some_and(|t| t.len() >= 32));
@@ -34,13 +38,21 @@ async fn login_good_bad_unknown_and_malformed() {
     assert!(body["user"].get("passwordHash").is_none());
 
     let (status, body) = server
-        .post("/api/v1/auth/login", None, &json!({"username": "agent1", "password": "wrong"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "agent1", "password": "wrong"}),
+        )
         .await;
     assert_eq!(status, 401);
     assert_eq!(body["code"], "bad_credentials");
 
     let (status, body) = server
-        .post("/api/v1/auth/login", None, &json!({"username": "ghost", "password": "ghost"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "ghost", "password": "ghost"}),
+        )
         .await;
     assert_eq!(status, 401);
     assert_eq!(body["code"], "bad_credentials");
@@ -62,7 +74,10 @@ async fn login_good_bad_unknown_and_malformed() {
         .post("/api/v1/auth/login", None, &json!({"username": "agent1"}))
         .await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("password"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("password"),
+        "{body}"
+    );
 
     let resp = server
         .http
@@ -80,7 +95,11 @@ async fn oversized_body_is_refused_with_413() {
     let server = TestServer::start_with(|c| c.http.max_body_bytes = 4096).await;
     let big = "x".repeat(10_000);
     let (status, body) = server
-        .post("/api/v1/auth/login", None, &json!({"username": big, "password": "p"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": big, "password": "p"}),
+        )
         .await;
     assert_eq!(status, 413);
     assert_eq!(body["code"], "payload_too_large");
@@ -116,7 +135,13 @@ async fn protected_routes_need_a_live_token_and_the_right_role() {
     assert_eq!(users.as_array().unwrap().len(), 5);
     // Only admins create users.
     let new_user = json!({"username": "agent9", "password": "agent9pw", "role": "agent"});
-    assert_eq!(server.post("/api/v1/users", Some(&supervisor), &new_user).await.0, 403);
+    assert_eq!(
+        server
+            .post("/api/v1/users", Some(&supervisor), &new_user)
+            .await
+            .0,
+        403
+    );
     let admin = server.login("admin", "admin").await;
     let (status, created) = server.post("/api/v1/users", Some(&admin), &new_user).await;
     assert_eq!(status, 201, "{created}");
@@ -125,7 +150,9 @@ async fn protected_routes_need_a_live_token_and_the_right_role() {
     server.login("agent9", "agent9pw").await;
 
     // Logout revokes exactly that token.
-    let (status, _) = server.post("/api/v1/auth/logout", Some(&agent), &json!({})).await;
+    let (status, _) = server
+        .post("/api/v1/auth/logout", Some(&agent), &json!({}))
+        .await;
     assert_eq!(status, 204);
     assert_eq!(server.get("/api/v1/me", Some(&agent)).await.0, 401);
     assert_eq!(server.get("/api/v1/me", Some(&admin)).await.0, 200);
@@ -153,7 +180,12 @@ async fn demo_site_is_complete() {
     assert_eq!(policy["agentSelectionPolicy"], "LONGEST_AVAILABLE");
     assert_eq!(policy["routingObjectId"], queues[0]["id"]);
     let (_, codes) = server.get("/api/v1/reason-codes", Some(&admin)).await;
-    let kinds: Vec<&str> = codes.as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = codes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"NOT_READY") && kinds.contains(&"LOGOUT"));
     let (_, wrapups) = server.get("/api/v1/wrapup-codes", Some(&admin)).await;
     assert!(wrapups.as_array().unwrap().len() >= 3);
@@ -167,7 +199,10 @@ async fn static_pages_have_types_and_cache_headers() {
     let server = TestServer::start().await;
     let resp = server.http.get(server.url("/")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert_eq!(resp.headers()["cache-control"], "no-cache");
     let etag = resp.headers()["etag"].to_str().unwrap().to_string();
     let resp = server

@@ -27,7 +27,9 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Served {
         .expect("spawn switchboard");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read line");
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
@@ -46,7 +48,12 @@ fn run(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
         .spawn()
         .expect("spawn");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -80,7 +87,16 @@ fn unknown_config_keys_and_bad_values_are_refused_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, "[routing]\naccept_timout_secs = 5\n").unwrap();
-    let (ok, _, err) = run(&["serve", "--config", cfg.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap()], None);
+    let (ok, _, err) = run(
+        &[
+            "serve",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(!ok);
     assert!(err.contains("accept_timout_secs"), "{err}");
 
@@ -98,20 +114,81 @@ fn unknown_config_keys_and_bad_values_are_refused_naming_the_key() {
 fn user_commands_add_list_and_change_passwords() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let (ok, _, err) = run(&["user", "add", "--data-dir", d, "--username", "zoe", "--role", "supervisor", "--password-stdin"], Some("zoe-pass\n"));
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "add",
+            "--data-dir",
+            d,
+            "--username",
+            "zoe",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        Some("zoe-pass\n"),
+    );
     assert!(ok, "{err}");
-    let (ok, _, err) = run(&["user", "add", "--data-dir", d, "--username", "zoe", "--role", "agent", "--password-stdin"], Some("other-pass\n"));
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "add",
+            "--data-dir",
+            d,
+            "--username",
+            "zoe",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        Some("other-pass\n"),
+    );
     assert!(!ok);
     assert!(err.contains("already exists"), "{err}");
-    let (ok, _, err) = run(&["user", "add", "--data-dir", d, "--username", "x", "--role", "king", "--password-stdin"], Some("xxxxxx"));
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "add",
+            "--data-dir",
+            d,
+            "--username",
+            "x",
+            "--role",
+            "king",
+            "--password-stdin",
+        ],
+        Some("xxxxxx"),
+    );
     assert!(!ok);
     assert!(err.contains("king"), "{err}");
     let (ok, out, _) = run(&["user", "list", "--data-dir", d], None);
     assert!(ok);
     assert!(out.contains("zoe") && out.contains("supervisor"), "{out}");
-    let (ok, _, err) = run(&["user", "passwd", "--data-dir", d, "--username", "zoe", "--password-stdin"], Some("new-zoe-pass\n"));
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "passwd",
+            "--data-dir",
+            d,
+            "--username",
+            "zoe",
+            "--password-stdin",
+        ],
+        Some("new-zoe-pass\n"),
+    );
     assert!(ok, "{err}");
-    let (ok, _, err) = run(&["user", "passwd", "--data-dir", d, "--username", "nobody", "--password-stdin"], Some("whatever1\n"));
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "passwd",
+            "--data-dir",
+            d,
+            "--username",
+            "nobody",
+            "--password-stdin",
+        ],
+        Some("whatever1\n"),
+    );
     assert!(!ok);
     assert!(err.contains("not found"), "{err}");
 
@@ -166,12 +243,19 @@ fn data_survives_restart_kill_9_and_sigterm_exits_cleanly() {
     });
     // SIGTERM: stop accepting, drain, flush, exit 0.
     let pid = served.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = wait_with_timeout(&mut served.child, Duration::from_secs(15));
     assert_eq!(status.and_then(|s| s.code()), Some(0));
 
     // Migrations are idempotent: a third start on the same data works, as does `migrate`.
-    let (ok, out, err) = run(&["migrate", "--data-dir", dir.path().to_str().unwrap()], None);
+    let (ok, out, err) = run(
+        &["migrate", "--data-dir", dir.path().to_str().unwrap()],
+        None,
+    );
     assert!(ok, "{err}");
     assert!(out.contains("schema version 1"), "{out}");
     let mut served = serve(dir.path(), &[]);
@@ -199,7 +283,20 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<std::proces
 fn backup_is_a_consistent_database_holding_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let (ok, _, err) = run(&["user", "add", "--data-dir", d, "--username", "kept", "--role", "agent", "--password-stdin"], Some("kept-pass"));
+    let (ok, _, err) = run(
+        &[
+            "user",
+            "add",
+            "--data-dir",
+            d,
+            "--username",
+            "kept",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        Some("kept-pass"),
+    );
     assert!(ok, "{err}");
     // Backups work while the appliance is serving.
     let mut served = serve(dir.path(), &[]);
@@ -215,10 +312,16 @@ fn backup_is_a_consistent_database_holding_the_data() {
 
     let conn = rusqlite::Connection::open(&backup).unwrap();
     let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM users WHERE username = 'kept'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM users WHERE username = 'kept'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(n, 1);
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
 
     // The backup is a working data directory of its own.

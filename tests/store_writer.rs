@@ -27,7 +27,11 @@ async fn concurrent_writers_are_answered_only_after_commit() {
                     .await
                     .unwrap();
                 let seen: i64 = observer
-                    .query_row("SELECT COUNT(*) FROM settings WHERE key = ?1", [&key], |r| r.get(0))
+                    .query_row(
+                        "SELECT COUNT(*) FROM settings WHERE key = ?1",
+                        [&key],
+                        |r| r.get(0),
+                    )
                     .unwrap();
                 assert_eq!(seen, 1, "{key} answered before it was committed");
             }

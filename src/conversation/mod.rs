@@ -1,1 +1,3 @@
-//! conversation (being built).
+//! The conversation manager (being built): the handle other components call.
+
+pub mod handle;

@@ -14,11 +14,13 @@
 //! - `input`, `effect`, `view`, `error`, `config`: its interface
 
 mod config;
+pub mod driver;
 mod effect;
 mod engine;
 mod error;
 pub mod expr;
 mod input;
+pub mod loader;
 mod model;
 mod pull;
 mod select;
@@ -27,6 +29,7 @@ mod task;
 mod view;
 
 pub use config::RoutingConfig;
+pub use driver::{EffectBatch, RoutingHandle};
 pub use effect::Effect;
 pub use engine::RoutingCore;
 pub use error::RoutingError;

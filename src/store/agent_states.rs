@@ -30,7 +30,13 @@ pub fn record(conn: &Connection, row: &StateRow) -> StoreResult<()> {
         "INSERT INTO agent_state_history(user_id, mrd_id, state, reason_code, changed_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![row.user_id, row.mrd_id, row.state, row.reason_code, row.changed_at])?;
+    .execute(params![
+        row.user_id,
+        row.mrd_id,
+        row.state,
+        row.reason_code,
+        row.changed_at
+    ])?;
     Ok(())
 }
 
@@ -55,7 +61,12 @@ pub fn current(conn: &Connection) -> StoreResult<Vec<StateRow>> {
 }
 
 /// The history of one agent between two times, oldest first.
-pub fn history(conn: &Connection, user_id: &str, from: Millis, to: Millis) -> StoreResult<Vec<StateRow>> {
+pub fn history(
+    conn: &Connection,
+    user_id: &str,
+    from: Millis,
+    to: Millis,
+) -> StoreResult<Vec<StateRow>> {
     let mut st = conn.prepare_cached(
         "SELECT user_id, mrd_id, state, reason_code, changed_at FROM agent_state_history
          WHERE user_id = ?1 AND changed_at BETWEEN ?2 AND ?3 ORDER BY changed_at, id",

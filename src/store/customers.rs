@@ -51,9 +51,10 @@ pub fn get(conn: &Connection, id: &str) -> StoreResult<Value> {
         "isAnonymous": anonymous,
         "__v": 0,
     });
-    if let (Some(obj), Value::Object(extra)) =
-        (customer.as_object_mut(), parse_json(&data, "customers.data")?)
-    {
+    if let (Some(obj), Value::Object(extra)) = (
+        customer.as_object_mut(),
+        parse_json(&data, "customers.data")?,
+    ) {
         obj.extend(extra);
     }
     Ok(customer)

@@ -14,7 +14,9 @@ pub mod agent_states;
 pub mod customers;
 pub mod demo;
 pub mod directory;
+pub mod events;
 pub mod outbox;
+pub mod tasks;
 pub mod users;
 
 use crate::config::StoreConfig;

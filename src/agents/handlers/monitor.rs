@@ -1,0 +1,99 @@
+//! Supervisor joins: `JoinAsSilentMonitor` (sees everything, the customer sees
+//! nothing; one monitor per conversation), `joinAsWhisper` (a monitor that may
+//! send WHISPER_MESSAGE to the agents) and `JoinAsBargin` (the supervisor becomes
+//! a participant; at most four participants). Only supervisors of a team of the
+//! conversation's agents, and only on active push-mode conversations.
+
+use super::topic::agent_members;
+use super::{required_str, DeskError};
+use crate::agents::namespace::send_topic;
+use crate::agents::session::DeskSession;
+use crate::agents::AgentManager;
+use crate::cim::{ConversationState, ParticipantRole};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Silent,
+    Whisper,
+    BargeIn,
+}
+
+/// Participants a conversation may have after a barge-in, the customer included.
+const MAX_PARTICIPANTS: usize = 4;
+
+pub(super) async fn join(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+    mode: Mode,
+) -> Result<Value, DeskError> {
+    if !session.is_supervisor() {
+        return Err(DeskError::forbidden(
+            "only supervisors may monitor conversations",
+        ));
+    }
+    let conversation_id = required_str(payload, "conversationId")?.to_string();
+    let topic = manager.conversations().topic(&conversation_id).await?;
+    if topic.conversation.state != ConversationState::Active {
+        return Err(DeskError::new(
+            "wrong_state",
+            "only active conversations can be monitored",
+        ));
+    }
+    let members = agent_members(&topic.conversation);
+    if members.iter().any(|(id, _)| id == session.agent_id()) {
+        return Err(DeskError::new(
+            "wrong_state",
+            "the supervisor is already in this conversation",
+        ));
+    }
+    let mut supervised = false;
+    for (agent_id, role) in &members {
+        if *role == ParticipantRole::SilentMonitor {
+            if mode != Mode::BargeIn {
+                return Err(DeskError::new(
+                    "wrong_state",
+                    "this conversation already has a monitor",
+                ));
+            }
+            continue;
+        }
+        let id = agent_id.clone();
+        let team = manager
+            .routing()
+            .query(move |core, _| core.agent(&id).and_then(|a| a.team))
+            .await
+            .flatten();
+        supervised |= team.is_some_and(|t| session.supervises(&t));
+    }
+    if !supervised {
+        return Err(DeskError::forbidden(
+            "the conversation's agents are not in a team this supervisor supervises",
+        ));
+    }
+    let role = match mode {
+        Mode::Silent | Mode::Whisper => ParticipantRole::SilentMonitor,
+        Mode::BargeIn => {
+            let participants = topic
+                .conversation
+                .participants
+                .iter()
+                .filter(|p| p.is_active.get().copied().unwrap_or(true))
+                .count();
+            if participants >= MAX_PARTICIPANTS {
+                return Err(DeskError::new(
+                    "too_many_participants",
+                    format!("a conversation has at most {MAX_PARTICIPANTS} participants"),
+                ));
+            }
+            ParticipantRole::Assistant
+        }
+    };
+    manager
+        .conversations()
+        .agent_joined(&conversation_id, session.cc_user.clone(), role, None)
+        .await?;
+    send_topic(manager, session, &conversation_id, 0).await
+}

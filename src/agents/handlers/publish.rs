@@ -1,0 +1,71 @@
+//! `publishCimEvent` (agent messages of every body type, typing notifications,
+//! whispers, ...) and `closeWrapup`: validated, stored, then delivered.
+
+use super::{agent_tasks_in, optional_str, DeskError};
+use crate::agents::session::DeskSession;
+use crate::agents::AgentManager;
+use crate::cim::{CimEvent, CloseWrapup};
+use crate::routing::{Input, TaskStateName};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub(super) async fn publish_cim_event(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let raw = payload
+        .get("cimEvent")
+        .ok_or_else(|| DeskError::invalid("cimEvent is required"))?;
+    let event =
+        CimEvent::from_value_at(raw, "cimEvent").map_err(|e| DeskError::invalid(e.to_string()))?;
+    let conversation_id = optional_str(payload, "conversationId")
+        .or_else(|| event.conversation_id.as_deref_str())
+        .ok_or_else(|| DeskError::invalid("conversationId is required"))?
+        .to_string();
+    if event
+        .conversation_id
+        .as_deref_str()
+        .is_some_and(|c| c != conversation_id)
+    {
+        return Err(DeskError::invalid(
+            "cimEvent.conversationId differs from conversationId",
+        ));
+    }
+    if optional_str(payload, "agentId").is_some_and(|a| a != session.agent_id()) {
+        return Err(DeskError::forbidden("agentId is not the connected agent"));
+    }
+    let seq = manager
+        .conversations()
+        .agent_event(&conversation_id, session.agent_id(), event)
+        .await?;
+    Ok(json!({"status": "ok", "conversationId": conversation_id, "seq": seq}))
+}
+
+pub(super) async fn close_wrapup(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let request =
+        CloseWrapup::from_value(payload).map_err(|e| DeskError::invalid(e.to_string()))?;
+    if request.agent_id != session.agent_id() {
+        return Err(DeskError::forbidden("agentId is not the connected agent"));
+    }
+    manager
+        .conversations()
+        .close_wrapup(
+            &request.conversation_id,
+            session.agent_id(),
+            request.cim_event,
+        )
+        .await?;
+    for task in agent_tasks_in(manager, session.agent_id(), &request.conversation_id).await {
+        if task.state.name == TaskStateName::WrapUp {
+            manager
+                .routing()
+                .send(Input::EndWrapUp { task_id: task.id });
+        }
+    }
+    Ok(json!({"status": "ok", "conversationId": request.conversation_id}))
+}

@@ -1,0 +1,129 @@
+//! Pull mode: agents subscribe to lists, see their requests (UNREAD, ACTIVE,
+//! INACTIVE, CLOSED), and join them — several agents at once if they like.
+
+use super::{routing_call, DeskError};
+use crate::agents::namespace::send_topic;
+use crate::agents::session::DeskSession;
+use crate::agents::AgentManager;
+use crate::cim::ParticipantRole;
+use crate::routing::{Effect, Input};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn list_id(payload: &Value) -> Result<String, DeskError> {
+    payload
+        .get("listId")
+        .or_else(|| payload.get("id"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| DeskError::invalid("listId is required"))
+}
+
+fn request_id(payload: &Value) -> Result<String, DeskError> {
+    payload
+        .get("requestId")
+        .or_else(|| payload.get("id"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| DeskError::invalid("requestId is required"))
+}
+
+pub(super) async fn subscribe(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let list_id = list_id(payload)?;
+    routing_call(
+        manager,
+        Input::SubscribePullList {
+            agent_id: session.agent_id().to_string(),
+            list_id: list_id.clone(),
+        },
+    )
+    .await?;
+    Ok(json!({"status": "ok", "listId": list_id}))
+}
+
+pub(super) async fn unsubscribe(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let list_id = list_id(payload)?;
+    routing_call(
+        manager,
+        Input::UnsubscribePullList {
+            agent_id: session.agent_id().to_string(),
+            list_id: list_id.clone(),
+        },
+    )
+    .await?;
+    Ok(json!({"status": "ok", "listId": list_id}))
+}
+
+pub(super) async fn join(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let request_id = request_id(payload)?;
+    let effects = routing_call(
+        manager,
+        Input::JoinPullRequest {
+            agent_id: session.agent_id().to_string(),
+            request_id: request_id.clone(),
+        },
+    )
+    .await?;
+    let conversation_id = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::PullRequestJoined { request, .. } => Some(request.conversation_id.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| DeskError::new("wrong_state", "the request could not be joined"))?;
+    let role = {
+        let topic = manager.conversations().topic(&conversation_id).await?;
+        if topic.conversation.primary_agent().is_some() {
+            ParticipantRole::Assistant
+        } else {
+            ParticipantRole::Primary
+        }
+    };
+    manager
+        .conversations()
+        .agent_joined(&conversation_id, session.cc_user.clone(), role, None)
+        .await?;
+    send_topic(manager, session, &conversation_id, 0).await
+}
+
+pub(super) async fn delete(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let request_id = request_id(payload)?;
+    let id = request_id.clone();
+    let joined = manager
+        .routing()
+        .query(move |core, _| core.pull_request(&id).map(|r| r.joined_agents.clone()))
+        .await
+        .flatten()
+        .ok_or_else(|| DeskError::new("not_found", format!("request {request_id} not found")))?;
+    if !joined.iter().any(|a| a == session.agent_id()) && !session.is_supervisor() {
+        return Err(DeskError::forbidden(
+            "only an agent in the request (or a supervisor) may end it",
+        ));
+    }
+    routing_call(
+        manager,
+        Input::DeletePullRequest {
+            request_id: request_id.clone(),
+        },
+    )
+    .await?;
+    Ok(json!({"status": "ok", "requestId": request_id}))
+}

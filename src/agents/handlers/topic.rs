@@ -1,0 +1,147 @@
+//! `topicSubscription` (accept an offered task, or resubscribe with `lastSeq`
+//! after a reconnect) and `topicUnsubscription` (leave, with wrap-up).
+
+use super::{agent_tasks_in, optional_str, required_str, routing_call, DeskError};
+use crate::agents::namespace::send_topic;
+use crate::agents::session::DeskSession;
+use crate::agents::AgentManager;
+use crate::cim::{Conversation, ParticipantRole};
+use crate::routing::{Direction, Disposition, Input, MediaState, Task, TaskStateName};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// User ids of the agents (and monitors) currently in a conversation, with roles.
+pub(crate) fn agent_members(conversation: &Conversation) -> Vec<(String, ParticipantRole)> {
+    conversation
+        .agents()
+        .filter(|p| p.is_active.get().copied().unwrap_or(true))
+        .filter_map(|p| p.as_cc_user().map(|u| (u.id.clone(), p.role.clone())))
+        .collect()
+}
+
+pub(super) async fn subscribe(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let conversation_id = required_str(payload, "conversationId")?.to_string();
+    let last_seq = match payload.get("lastSeq") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| DeskError::invalid("lastSeq must be a non-negative integer"))?,
+    };
+    let agent_id = session.agent_id().to_string();
+    let topic = manager.conversations().topic(&conversation_id).await?;
+    let already_in = agent_members(&topic.conversation)
+        .iter()
+        .any(|(id, _)| *id == agent_id);
+    if !already_in {
+        let task = agent_tasks_in(manager, &agent_id, &conversation_id)
+            .await
+            .into_iter()
+            .find(|t| t.media.state == MediaState::Reserved)
+            .ok_or_else(|| {
+                DeskError::new(
+                    "no_task",
+                    format!("no task of conversation {conversation_id} is offered to this agent"),
+                )
+            })?;
+        accept(manager, session, &task).await?;
+    }
+    send_topic(manager, session, &conversation_id, last_seq).await
+}
+
+/// Accepts a reserved task: routing marks it ACTIVE, the agent joins the conversation
+/// with the role its kind of request gives, and transfers complete.
+async fn accept(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    task: &Task,
+) -> Result<(), DeskError> {
+    let agent_id = session.agent_id().to_string();
+    let effects = routing_call(
+        manager,
+        Input::AcceptTask {
+            agent_id: agent_id.clone(),
+            task_id: task.id.clone(),
+        },
+    )
+    .await?;
+    let accepted = effects
+        .iter()
+        .find_map(|e| match e {
+            crate::routing::Effect::TaskAssigned { task, .. } => Some(task.clone()),
+            _ => None,
+        })
+        .map(|t| (*t).clone())
+        .unwrap_or_else(|| task.clone());
+    let role = match accepted.media.direction {
+        Direction::DirectConference | Direction::Consult => ParticipantRole::Assistant,
+        _ => ParticipantRole::Primary,
+    };
+    let joined = manager
+        .conversations()
+        .agent_joined(
+            &task.conversation_id,
+            session.cc_user.clone(),
+            role,
+            Some(accepted.to_cim()),
+        )
+        .await;
+    if let Err(e) = joined {
+        // The conversation is gone or closed: give the task back rather than hold it.
+        manager.routing().send(Input::CloseTask {
+            task_id: task.id.clone(),
+            disposition: Disposition::Cancelled,
+        });
+        return Err(e.into());
+    }
+    super::assist::on_accepted(manager, session, &accepted).await;
+    Ok(())
+}
+
+pub(super) async fn unsubscribe(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+) -> Result<Value, DeskError> {
+    let conversation_id = required_str(payload, "conversationId")?.to_string();
+    let agent_id = session.agent_id().to_string();
+    if let Some(other) = optional_str(payload, "agentId") {
+        if other != agent_id {
+            return Err(DeskError::forbidden(
+                "an agent may only unsubscribe itself from a topic",
+            ));
+        }
+    }
+    let reason = optional_str(payload, "reason")
+        .unwrap_or("AGENT_LEFT")
+        .to_string();
+    manager
+        .conversations()
+        .agent_left(&conversation_id, &agent_id, &reason)
+        .await?;
+    for task in agent_tasks_in(manager, &agent_id, &conversation_id).await {
+        let input = match (task.state.name, manager.settings().wrapup_enabled) {
+            (TaskStateName::Active, true) if task.media.state == MediaState::Active => {
+                Input::StartWrapUp { task_id: task.id }
+            }
+            (TaskStateName::WrapUp, _) => continue,
+            _ => Input::CloseTask {
+                task_id: task.id,
+                disposition: Disposition::Done,
+            },
+        };
+        manager.routing().send(input);
+    }
+    session.forget_topic(&conversation_id);
+    let answer = json!({
+        "conversationId": conversation_id,
+        "agentId": agent_id,
+        "reason": reason,
+        "status": "success",
+    });
+    session.emit("topicUnsubscription", answer.clone());
+    Ok(answer)
+}

@@ -1,0 +1,222 @@
+//! The desk namespace `/`: token authentication at CONNECT, one session per agent
+//! (a new tab takes over), the greeting (presence, channel types, open topics),
+//! event dispatch with acks and `errors`, and disconnects.
+
+use super::handlers;
+use super::session::DeskSession;
+use super::{presence, AgentManager, DeskError};
+use crate::clock::now_ms;
+use crate::routing::Input;
+use crate::socketio::{AckSender, BoxFuture, ConnectError, DisconnectReason, Namespace, Socket};
+use crate::store::users::{self, Role};
+use crate::store::{directory, events};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub struct DeskNamespace {
+    manager: AgentManager,
+}
+
+impl DeskNamespace {
+    pub fn new(manager: AgentManager) -> Arc<Self> {
+        Arc::new(DeskNamespace { manager })
+    }
+}
+
+fn token_of(auth: &Value, query: &HashMap<String, String>) -> Option<String> {
+    auth.get("token")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| query.get("token").cloned())
+        .filter(|t| !t.is_empty())
+}
+
+impl Namespace for DeskNamespace {
+    fn on_connect(
+        &self,
+        socket: Socket,
+        auth: Value,
+        query: HashMap<String, String>,
+    ) -> BoxFuture<'static, Result<(), ConnectError>> {
+        let manager = self.manager.clone();
+        Box::pin(async move {
+            let token = token_of(&auth, &query)
+                .ok_or_else(|| ConnectError::new("unauthorized: auth.token is required"))?;
+            let digest = users::token_digest(&token);
+            let user = manager
+                .store()
+                .read(move |c| users::user_for_token(c, &digest, now_ms()))
+                .await
+                .map_err(|_| ConnectError::new("service unavailable"))?
+                .ok_or_else(|| ConnectError::new("unauthorized: invalid or expired token"))?;
+            if user.role == Role::Admin {
+                return Err(ConnectError::new(
+                    "forbidden: only agents and supervisors connect desks",
+                ));
+            }
+            let session = Arc::new(DeskSession::new(user, socket));
+            if let Some(old) = manager.register(session.clone()) {
+                old.emit("socketSessionRemoved", json!({"agentId": old.agent_id()}));
+                old.socket
+                    .disconnect("session taken over by a new connection");
+            }
+            greet(&manager, &session).await;
+            Ok(())
+        })
+    }
+
+    fn on_event(
+        &self,
+        socket: Socket,
+        event: String,
+        args: Vec<Value>,
+        ack: Option<AckSender>,
+    ) -> BoxFuture<'static, ()> {
+        let manager = self.manager.clone();
+        Box::pin(async move {
+            let Some(session) = manager.session_by_socket(socket.id()) else {
+                let _ = socket.emit(
+                    "errors",
+                    DeskError::new(
+                        "session_removed",
+                        "this connection was replaced by a newer one",
+                    )
+                    .to_payload(&event),
+                );
+                return;
+            };
+            let payload = args.into_iter().next().unwrap_or(Value::Null);
+            let result = handlers::handle(&manager, &session, &event, payload).await;
+            match result {
+                Ok(answer) => {
+                    if let Some(ack) = ack {
+                        let _ = ack.send(vec![answer]);
+                    }
+                }
+                Err(err) => {
+                    tracing::debug!(agent = %session.user.username, event = %event, code = err.code, message = %err.message, "desk request refused");
+                    session.emit("errors", err.to_payload(&event));
+                    if let Some(ack) = ack {
+                        let mut answer = err.to_payload(&event);
+                        answer["status"] = json!("error");
+                        let _ = ack.send(vec![answer]);
+                    }
+                }
+            }
+        })
+    }
+
+    fn on_disconnect(&self, socket: Socket, reason: DisconnectReason) {
+        let Some(session) = self.manager.any_session_by_socket(socket.id()) else {
+            return;
+        };
+        let agent_id = session.agent_id().to_string();
+        if self.manager.unregister(&agent_id, socket.id()) {
+            tracing::info!(agent = %session.user.username, reason = reason.as_str(), "desk disconnected; grace period started");
+            self.manager
+                .routing()
+                .send(Input::AgentDisconnected { agent_id });
+        }
+    }
+}
+
+/// What a desk is told when it connects: its presence, the channel types, and
+/// every conversation it is already in (a reconnect within the grace period).
+async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
+    let agent_id = session.agent_id().to_string();
+    let effects = manager
+        .routing()
+        .call(Input::AgentConnected {
+            agent_id: agent_id.clone(),
+        })
+        .await;
+    let refused = effects
+        .iter()
+        .any(|e| matches!(e, crate::routing::Effect::Rejected { .. }));
+    if refused {
+        // A user added after start is not known to the engine yet: teach it, then retry.
+        if let Ok(profiles) = manager
+            .store()
+            .read(crate::routing::loader::agent_profiles)
+            .await
+        {
+            for p in profiles.into_iter().filter(|p| p.id == agent_id) {
+                manager.routing().call(Input::UpsertAgent(p)).await;
+            }
+        }
+        manager
+            .routing()
+            .call(Input::AgentConnected {
+                agent_id: agent_id.clone(),
+            })
+            .await;
+    }
+    let id = agent_id.clone();
+    if let Some(Some(view)) = manager
+        .routing()
+        .query(move |core, _| core.agent(&id))
+        .await
+    {
+        session.emit("agentPresence", presence::payload(&session.cc_user, &view));
+    }
+    if let Ok(types) = manager.store().read(directory::list_channel_types).await {
+        session.emit("onChannelTypes", Value::Array(types));
+    }
+    for conversation_id in manager
+        .conversations()
+        .conversations_of_agent(&agent_id)
+        .await
+    {
+        if let Err(e) = send_topic(manager, session, &conversation_id, 0).await {
+            tracing::warn!(conversation = %conversation_id, error = %e, "cannot resend topic on reconnect");
+        }
+    }
+}
+
+/// Emits `onTopicData` for a conversation with its events after `after_seq`, holding
+/// live events back meanwhile so none is lost or repeated.
+pub(super) async fn send_topic(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    conversation_id: &str,
+    after_seq: u64,
+) -> Result<Value, DeskError> {
+    session.begin_replay(conversation_id);
+    let result = async {
+        let topic = manager.conversations().topic(conversation_id).await?;
+        let id = conversation_id.to_string();
+        let history = manager
+            .store()
+            .read(move |c| events::since(c, &id, after_seq))
+            .await
+            .map_err(|e| DeskError::new("unavailable", e.to_string()))?;
+        let replayed = history
+            .last()
+            .and_then(|e| e.get("seq"))
+            .and_then(Value::as_u64)
+            .unwrap_or(after_seq)
+            .max(after_seq);
+        let payload = json!({
+            "conversationId": conversation_id,
+            "topicData": {
+                "conversation": topic.conversation,
+                "events": history,
+            },
+            "lastSeq": replayed,
+        });
+        session.emit("onTopicData", payload.clone());
+        Ok::<_, DeskError>((payload, replayed))
+    }
+    .await;
+    match result {
+        Ok((payload, replayed)) => {
+            session.end_replay(conversation_id, replayed);
+            Ok(payload)
+        }
+        Err(e) => {
+            session.end_replay(conversation_id, after_seq);
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! One desk session: the agent, its socket, and per conversation the highest
+//! sequence number delivered, so replays and live events never lose or repeat one.
+
+use crate::cim::{CcUser, UserTeam};
+use crate::socketio::Socket;
+use crate::store::users::{Role, User};
+use parking_lot::Mutex;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub struct DeskSession {
+    pub user: User,
+    pub cc_user: CcUser,
+    pub socket: Socket,
+    topics: Mutex<HashMap<String, TopicDelivery>>,
+}
+
+#[derive(Default)]
+struct TopicDelivery {
+    delivered_seq: u64,
+    /// While a subscription replays history, live events wait here.
+    buffered: Option<Vec<(u64, Arc<Value>)>>,
+}
+
+impl DeskSession {
+    pub fn new(user: User, socket: Socket) -> Self {
+        let cc_user = cc_user_of(&user);
+        DeskSession {
+            user,
+            cc_user,
+            socket,
+            topics: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn agent_id(&self) -> &str {
+        &self.user.id
+    }
+
+    pub fn is_supervisor(&self) -> bool {
+        self.user.role >= Role::Supervisor
+    }
+
+    /// Whether this session's user supervises `team_id` (admins supervise every team).
+    pub fn supervises(&self, team_id: &str) -> bool {
+        self.user.role == Role::Admin
+            || self
+                .user
+                .supervised_teams
+                .iter()
+                .any(|t| t.team_id == team_id)
+    }
+
+    /// Emits, logging a failure (the socket's own policy closes slow connections).
+    pub fn emit(&self, event: &str, data: Value) {
+        if let Err(e) = self.socket.emit(event, data) {
+            tracing::debug!(agent = %self.user.username, event, error = %e, "desk emit failed");
+        }
+    }
+
+    /// Delivers a live conversation event in order: held back while the topic
+    /// replays, dropped when the replay already carried it.
+    pub fn deliver_event(&self, conversation_id: &str, seq: u64, event: &Arc<Value>) {
+        let mut topics = self.topics.lock();
+        let topic = topics.entry(conversation_id.to_string()).or_default();
+        if let Some(buffer) = &mut topic.buffered {
+            buffer.push((seq, event.clone()));
+            return;
+        }
+        if seq > topic.delivered_seq {
+            topic.delivered_seq = seq;
+            self.emit("onCimEvent", with_seq(event, seq));
+        }
+    }
+
+    /// Starts holding live events of a conversation back while its history is read.
+    pub fn begin_replay(&self, conversation_id: &str) {
+        let mut topics = self.topics.lock();
+        let topic = topics.entry(conversation_id.to_string()).or_default();
+        topic.buffered.get_or_insert_with(Vec::new);
+    }
+
+    /// Ends a replay that delivered up to `replayed_seq`: releases held events above it.
+    pub fn end_replay(&self, conversation_id: &str, replayed_seq: u64) {
+        let mut topics = self.topics.lock();
+        let topic = topics.entry(conversation_id.to_string()).or_default();
+        topic.delivered_seq = topic.delivered_seq.max(replayed_seq);
+        let held = topic.buffered.take().unwrap_or_default();
+        for (seq, event) in held {
+            if seq > topic.delivered_seq {
+                topic.delivered_seq = seq;
+                self.emit("onCimEvent", with_seq(&event, seq));
+            }
+        }
+    }
+
+    /// Forgets a conversation the agent left.
+    pub fn forget_topic(&self, conversation_id: &str) {
+        self.topics.lock().remove(conversation_id);
+    }
+}
+
+/// A CIM event as desks receive it: the event with its per-conversation `seq`.
+pub fn with_seq(event: &Value, seq: u64) -> Value {
+    let mut event = event.clone();
+    if let Some(obj) = event.as_object_mut() {
+        obj.insert("seq".into(), Value::from(seq));
+    }
+    event
+}
+
+/// The CCUser shape of a Switchboard user: roles as the documented platform names
+/// them (a supervisor is also an agent).
+pub fn cc_user_of(user: &User) -> CcUser {
+    let roles = match user.role {
+        Role::Agent => vec!["agent".to_string()],
+        Role::Supervisor => vec!["agent".to_string(), "supervisor".to_string()],
+        Role::Admin => vec!["admin".to_string(), "supervisor".to_string()],
+    };
+    let team = match (&user.team_id, &user.team_name) {
+        (Some(id), Some(name)) => Some(UserTeam::new(id.clone(), name.clone())),
+        _ => None,
+    };
+    let mut cc = CcUser::new(user.id.clone(), user.username.clone(), roles, team);
+    cc.keycloak_user.first_name = user.first_name.clone().into();
+    cc.keycloak_user.last_name = user.last_name.clone().into();
+    if !user.supervised_teams.is_empty() {
+        cc.keycloak_user.supervised_teams = user
+            .supervised_teams
+            .iter()
+            .map(|t| UserTeam::new(t.team_id.clone(), t.team_name.clone()))
+            .collect::<Vec<_>>()
+            .into();
+    }
+    cc
+}

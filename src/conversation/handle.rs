@@ -1,0 +1,253 @@
+//! The conversation manager's public handle: what the agent manager and the
+//! channels ask of it. Every call resolves after the change it causes is committed.
+
+use crate::cim::{
+    CcUser, ChannelSession, ChannelSessionReasonCode, CimEvent, CimMessage, Conversation,
+    ParticipantRole,
+};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+/// A conversation as a desk or widget subscribes to it.
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub conversation: Conversation,
+    pub last_seq: u64,
+}
+
+/// The answer to an inbound customer message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAck {
+    pub conversation_id: String,
+    pub seq: u64,
+    /// The message id was seen before; nothing new was stored.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ConversationError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("agent {agent_id} is not a participant of conversation {conversation_id}")]
+    NotParticipant {
+        agent_id: String,
+        conversation_id: String,
+    },
+    #[error("{0}")]
+    WrongState(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("conversation manager unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ConversationError {
+    /// The stable code desks and connectors match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConversationError::NotFound(_) => "not_found",
+            ConversationError::NotParticipant { .. } => "not_participant",
+            ConversationError::WrongState(_) => "wrong_state",
+            ConversationError::Invalid(_) => "invalid",
+            ConversationError::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
+pub type Reply<T> = oneshot::Sender<Result<T, ConversationError>>;
+
+/// Requests the driver serves, one per handle method.
+pub enum Request {
+    AgentJoined {
+        conversation_id: String,
+        agent: Box<CcUser>,
+        role: ParticipantRole,
+        task: Option<Value>,
+        reply: Reply<Topic>,
+    },
+    AgentLeft {
+        conversation_id: String,
+        agent_id: String,
+        reason: String,
+        reply: Reply<()>,
+    },
+    AgentEvent {
+        conversation_id: String,
+        agent_id: String,
+        event: Box<CimEvent>,
+        reply: Reply<u64>,
+    },
+    CloseWrapup {
+        conversation_id: String,
+        agent_id: String,
+        event: Box<CimEvent>,
+        reply: Reply<()>,
+    },
+    Topic {
+        conversation_id: String,
+        reply: Reply<Topic>,
+    },
+    ConversationsOfAgent {
+        agent_id: String,
+        reply: oneshot::Sender<Vec<String>>,
+    },
+    ChatRequested {
+        session: Box<ChannelSession>,
+        reply: Reply<Topic>,
+    },
+    CustomerMessage {
+        session: Box<ChannelSession>,
+        message: Box<CimMessage>,
+        reply: Reply<MessageAck>,
+    },
+    CustomerLeft {
+        channel_session_id: String,
+        reason: ChannelSessionReasonCode,
+        reply: Reply<()>,
+    },
+}
+
+#[derive(Clone)]
+pub struct ConversationHandle {
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+impl ConversationHandle {
+    pub fn new(tx: mpsc::UnboundedSender<Request>) -> Self {
+        Self { tx }
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ConversationError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(make(tx))
+            .map_err(|_| ConversationError::Unavailable("stopped".into()))?;
+        rx.await
+            .map_err(|_| ConversationError::Unavailable("stopped".into()))?
+    }
+
+    /// An agent accepted a task (or joined as monitor/assistant): it becomes a participant.
+    pub async fn agent_joined(
+        &self,
+        conversation_id: &str,
+        agent: CcUser,
+        role: ParticipantRole,
+        task: Option<Value>,
+    ) -> Result<Topic, ConversationError> {
+        self.ask(|reply| Request::AgentJoined {
+            conversation_id: conversation_id.to_string(),
+            agent: Box::new(agent),
+            role,
+            task,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn agent_left(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        reason: &str,
+    ) -> Result<(), ConversationError> {
+        self.ask(|reply| Request::AgentLeft {
+            conversation_id: conversation_id.to_string(),
+            agent_id: agent_id.to_string(),
+            reason: reason.to_string(),
+            reply,
+        })
+        .await
+    }
+
+    /// An in-conversation event from a desk; returns its sequence number.
+    pub async fn agent_event(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        event: CimEvent,
+    ) -> Result<u64, ConversationError> {
+        self.ask(|reply| Request::AgentEvent {
+            conversation_id: conversation_id.to_string(),
+            agent_id: agent_id.to_string(),
+            event: Box::new(event),
+            reply,
+        })
+        .await
+    }
+
+    pub async fn close_wrapup(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        event: CimEvent,
+    ) -> Result<(), ConversationError> {
+        self.ask(|reply| Request::CloseWrapup {
+            conversation_id: conversation_id.to_string(),
+            agent_id: agent_id.to_string(),
+            event: Box::new(event),
+            reply,
+        })
+        .await
+    }
+
+    pub async fn topic(&self, conversation_id: &str) -> Result<Topic, ConversationError> {
+        self.ask(|reply| Request::Topic {
+            conversation_id: conversation_id.to_string(),
+            reply,
+        })
+        .await
+    }
+
+    /// Open conversations the agent takes part in.
+    pub async fn conversations_of_agent(&self, agent_id: &str) -> Vec<String> {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .tx
+            .send(Request::ConversationsOfAgent {
+                agent_id: agent_id.to_string(),
+                reply: tx,
+            })
+            .is_err()
+        {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    pub async fn chat_requested(
+        &self,
+        session: ChannelSession,
+    ) -> Result<Topic, ConversationError> {
+        self.ask(|reply| Request::ChatRequested {
+            session: Box::new(session),
+            reply,
+        })
+        .await
+    }
+
+    pub async fn customer_message(
+        &self,
+        session: ChannelSession,
+        message: CimMessage,
+    ) -> Result<MessageAck, ConversationError> {
+        self.ask(|reply| Request::CustomerMessage {
+            session: Box::new(session),
+            message: Box::new(message),
+            reply,
+        })
+        .await
+    }
+
+    pub async fn customer_left(
+        &self,
+        channel_session_id: &str,
+        reason: ChannelSessionReasonCode,
+    ) -> Result<(), ConversationError> {
+        self.ask(|reply| Request::CustomerLeft {
+            channel_session_id: channel_session_id.to_string(),
+            reason,
+            reply,
+        })
+        .await
+    }
+}

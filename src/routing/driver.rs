@@ -1,0 +1,319 @@
+//! The routing driver: one tokio task owning the [`RoutingCore`]. It feeds the core
+//! inputs (drained in batches) and timer ticks, persists every effect of a batch
+//! in one store transaction, and only then publishes the effects to subscribers
+//! (agent manager, conversation manager) and answers callers.
+
+use super::loader;
+use super::{Effect, Input, RoutingCore, Task};
+use crate::clock::{now_ms, Millis};
+use crate::health::{Health, RunningGuard};
+use crate::store::{tasks, Store, StoreError};
+use rusqlite::Connection;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep_until, Duration, Instant};
+
+/// Effects of one committed batch, shared by every subscriber.
+pub type EffectBatch = Arc<Vec<Effect>>;
+
+type Query = Box<dyn FnOnce(&RoutingCore, Millis) + Send>;
+
+enum Command {
+    Input(Input, Option<oneshot::Sender<Vec<Effect>>>),
+    Query(Query),
+}
+
+/// Sends inputs to the routing driver and reads its state. Cheap to clone.
+#[derive(Clone)]
+pub struct RoutingHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl RoutingHandle {
+    /// Feeds an input; its effects are persisted and published in order.
+    pub fn send(&self, input: Input) {
+        if self.tx.send(Command::Input(input, None)).is_err() {
+            tracing::warn!("routing driver is gone; input dropped");
+        }
+    }
+
+    /// Feeds an input and returns its effects once they are committed and published.
+    /// Empty when the driver is gone.
+    pub async fn call(&self, input: Input) -> Vec<Effect> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Input(input, Some(tx))).is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Runs `f` against the core after every earlier input was committed.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&RoutingCore, Millis) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        let query: Query = Box::new(move |core, now| {
+            let _ = tx.send(f(core, now));
+        });
+        self.tx.send(Command::Query(query)).ok()?;
+        rx.await.ok()
+    }
+}
+
+/// Where committed effects go.
+pub type Subscriber = mpsc::UnboundedSender<EffectBatch>;
+
+/// Rebuilds the core from the store and starts the driver task.
+pub async fn spawn(
+    store: Store,
+    config: super::RoutingConfig,
+    subscribers: Vec<Subscriber>,
+    health: Health,
+) -> Result<(RoutingHandle, tokio::task::JoinHandle<()>), StoreError> {
+    let restore = store.read(loader::load).await?;
+    let mut core = RoutingCore::new(config);
+    let now = now_ms();
+    let mut initial = Vec::new();
+    for input in restore {
+        initial.extend(core.handle(now, input));
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let driver = Driver {
+        core,
+        store,
+        subscribers,
+    };
+    // What the restore changed (re-queued reservations, UNKNOWN agents) is committed
+    // before anything else runs.
+    driver.commit(now, initial.clone()).await?;
+    let task = tokio::spawn(driver.run(rx, health, initial));
+    Ok((RoutingHandle { tx }, task))
+}
+
+struct Driver {
+    core: RoutingCore,
+    store: Store,
+    subscribers: Vec<Subscriber>,
+}
+
+const MAX_BATCH: usize = 512;
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Command>,
+        health: Health,
+        initial: Vec<Effect>,
+    ) {
+        let _guard = RunningGuard::new(&health, "routing");
+        self.publish(initial);
+        loop {
+            let deadline = self.core.next_deadline();
+            let first = tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => Some(cmd),
+                    None => break,
+                },
+                _ = sleep_until(instant_at(deadline)), if deadline.is_some() => None,
+            };
+            let mut batch: Vec<Command> = first.into_iter().collect();
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(cmd) => batch.push(cmd),
+                    Err(_) => break,
+                }
+            }
+            let now = now_ms();
+            let mut effects = Vec::new();
+            let mut replies = Vec::new();
+            let mut queries = Vec::new();
+            if self.core.next_deadline().is_some_and(|d| d <= now) {
+                effects.extend(self.core.handle(now, Input::Tick));
+            }
+            for cmd in batch {
+                match cmd {
+                    Command::Input(input, reply) => {
+                        let produced = self.core.handle(now, input);
+                        if let Some(reply) = reply {
+                            replies.push((reply, produced.clone()));
+                        }
+                        effects.extend(produced);
+                    }
+                    Command::Query(q) => queries.push(q),
+                }
+            }
+            if let Err(e) = self.commit(now, effects.clone()).await {
+                // The core has moved on; the next successful commit of these
+                // records rewrites them whole, and a restart restores from what is stored.
+                tracing::error!(error = %e, "routing effects could not be persisted");
+            }
+            self.publish(effects);
+            for (reply, produced) in replies {
+                let _ = reply.send(produced);
+            }
+            for q in queries {
+                q(&self.core, now);
+            }
+        }
+        tracing::debug!("routing driver stopped");
+    }
+
+    fn publish(&self, effects: Vec<Effect>) {
+        if effects.is_empty() {
+            return;
+        }
+        let batch: EffectBatch = Arc::new(effects);
+        for s in &self.subscribers {
+            let _ = s.send(batch.clone());
+        }
+    }
+
+    /// Writes every task, agent and pull-request record the effects touch, in one transaction.
+    async fn commit(&self, now: Millis, effects: Vec<Effect>) -> Result<(), StoreError> {
+        if effects.is_empty() {
+            return Ok(());
+        }
+        let mut task_rows: Vec<Arc<Task>> = Vec::new();
+        let mut agents = Vec::new();
+        let mut pulls = Vec::new();
+        let mut pull_deletes = Vec::new();
+        for effect in &effects {
+            match effect {
+                Effect::TaskEnqueued { task, .. }
+                | Effect::TaskStateChanged { task }
+                | Effect::OfferTask { task, .. }
+                | Effect::TaskAssigned { task, .. }
+                | Effect::RevokeTask { task, .. }
+                | Effect::NoAgentAvailable { task }
+                | Effect::TaskRerouted { task, .. } => task_rows.push(task.clone()),
+                Effect::TaskTransferred { original, new } => {
+                    task_rows.push(original.clone());
+                    task_rows.push(new.clone());
+                }
+                Effect::AgentStateChanged { agent, changes } => {
+                    agents.push((agent.clone(), changes.clone()))
+                }
+                Effect::PullRequestAdded { request, .. }
+                | Effect::PullRequestUpdated { request, .. }
+                | Effect::PullRequestJoined { request, .. } => pulls.push(request.clone()),
+                Effect::PullRequestRemoved { request_id, .. } => {
+                    pull_deletes.push(request_id.clone())
+                }
+                Effect::MrdInterrupted { .. }
+                | Effect::PullListSubscribed { .. }
+                | Effect::PullListUnsubscribed { .. }
+                | Effect::Rejected { .. } => {}
+            }
+        }
+        if task_rows.is_empty() && agents.is_empty() && pulls.is_empty() && pull_deletes.is_empty()
+        {
+            return Ok(());
+        }
+        self.store
+            .write(move |c| {
+                // Later snapshots of the same task win: they are written last.
+                for task in &task_rows {
+                    write_task(c, task, now)?;
+                }
+                for (view, changes) in &agents {
+                    write_agent(c, view, changes, now)?;
+                }
+                for request in &pulls {
+                    let snapshot = serde_json::to_string(request)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    tasks::save_pull_request(
+                        c,
+                        &request.id,
+                        &request.list_id,
+                        &enum_str(&request.state),
+                        &snapshot,
+                        now,
+                    )?;
+                }
+                for id in &pull_deletes {
+                    tasks::delete_pull_request(c, id)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+fn instant_at(deadline: Option<Millis>) -> Instant {
+    let now = now_ms();
+    let wait = deadline.map_or(0, |d| (d - now).max(0)) as u64;
+    Instant::now() + Duration::from_millis(wait)
+}
+
+/// The serde name of a unit enum value (`READY`, `NOT_READY`, ...).
+pub fn enum_str<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn write_task(c: &Connection, task: &Task, now: Millis) -> Result<(), StoreError> {
+    let snapshot = serde_json::to_string(task).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let state = enum_str(&task.state.name);
+    let disposition = task.state.reason_code.as_ref().map(enum_str);
+    let media_state = enum_str(&task.media.state);
+    let direction = enum_str(&task.media.direction);
+    let mode = enum_str(&task.media.mode);
+    tasks::upsert(
+        c,
+        &tasks::TaskRow {
+            id: &task.id,
+            conversation_id: &task.conversation_id,
+            state: &state,
+            agent_id: task.assigned_to.as_deref(),
+            disposition: disposition.as_deref(),
+            closed: task.is_closed(),
+            snapshot,
+            media_id: &task.media.id,
+            mrd_id: &task.media.mrd_id,
+            queue_id: &task.media.queue.id,
+            media_state: &media_state,
+            priority: task.media.priority,
+            direction: &direction,
+            mode: &mode,
+            enqueue_time: task.media.enqueue_time,
+            answer_time: (task.media.answer_time > 0).then_some(task.media.answer_time),
+        },
+        now,
+    )
+}
+
+fn write_agent(
+    c: &Connection,
+    view: &super::AgentView,
+    changes: &[super::StateChange],
+    now: Millis,
+) -> Result<(), StoreError> {
+    use super::StateChangeKind;
+    use crate::store::agent_states::{self, StateRow};
+    let snapshot = serde_json::to_string(view).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tasks::save_agent_view(c, &view.agent_id, &snapshot, now)?;
+    for change in changes {
+        let row = match &change.kind {
+            StateChangeKind::Agent { state, reason_code } => StateRow {
+                user_id: view.agent_id.clone(),
+                mrd_id: None,
+                state: enum_str(state),
+                reason_code: reason_code.clone(),
+                changed_at: change.at,
+            },
+            StateChangeKind::Mrd { mrd_id, state } => StateRow {
+                user_id: view.agent_id.clone(),
+                mrd_id: Some(mrd_id.clone()),
+                state: enum_str(state),
+                reason_code: None,
+                changed_at: change.at,
+            },
+        };
+        agent_states::record(c, &row)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! Routing tasks and their media, written by the routing driver after every
+//! change and read back on start; plus the routing engine's agent and pull-request
+//! records.
+
+use super::{parse_json, StoreResult};
+use crate::clock::Millis;
+use rusqlite::{params, Connection};
+use serde_json::Value;
+
+/// One task as the routing driver persists it.
+pub struct TaskRow<'a> {
+    pub id: &'a str,
+    pub conversation_id: &'a str,
+    pub state: &'a str,
+    pub agent_id: Option<&'a str>,
+    pub disposition: Option<&'a str>,
+    pub closed: bool,
+    pub snapshot: String,
+    pub media_id: &'a str,
+    pub mrd_id: &'a str,
+    pub queue_id: &'a str,
+    pub media_state: &'a str,
+    pub priority: u8,
+    pub direction: &'a str,
+    pub mode: &'a str,
+    pub enqueue_time: Millis,
+    pub answer_time: Option<Millis>,
+}
+
+pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO tasks(id, conversation_id, state, agent_id, disposition, created_at, closed_at, snapshot, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 THEN ?6 END, ?8, ?6)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, agent_id = excluded.agent_id,
+             disposition = excluded.disposition,
+             closed_at = CASE WHEN ?7 THEN COALESCE(tasks.closed_at, ?6) END,
+             snapshot = excluded.snapshot, updated_at = ?6",
+    )?
+    .execute(params![
+        t.id,
+        t.conversation_id,
+        t.state,
+        t.agent_id,
+        t.disposition,
+        now,
+        t.closed,
+        t.snapshot
+    ])?;
+    conn.prepare_cached(
+        "INSERT INTO task_media(id, task_id, mrd_id, queue_id, state, priority, direction, mode, agent_id,
+                                enqueue_time, answer_time, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT(id) DO UPDATE SET queue_id = excluded.queue_id, state = excluded.state,
+             priority = excluded.priority, agent_id = excluded.agent_id,
+             answer_time = excluded.answer_time, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        t.media_id,
+        t.id,
+        t.mrd_id,
+        t.queue_id,
+        t.media_state,
+        t.priority,
+        t.direction,
+        t.mode,
+        t.agent_id,
+        t.enqueue_time,
+        t.answer_time,
+        now
+    ])?;
+    Ok(())
+}
+
+/// Snapshots of every task not yet closed.
+pub fn open_snapshots(conn: &Connection) -> StoreResult<Vec<Value>> {
+    let mut st = conn.prepare_cached("SELECT snapshot FROM tasks WHERE state <> 'CLOSED'")?;
+    let texts: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    texts
+        .iter()
+        .map(|t| parse_json(t, "tasks.snapshot"))
+        .collect()
+}
+
+/// Snapshots of the tasks of one conversation, oldest first.
+pub fn of_conversation(conn: &Connection, conversation_id: &str) -> StoreResult<Vec<Value>> {
+    let mut st = conn.prepare_cached(
+        "SELECT snapshot FROM tasks WHERE conversation_id = ?1 ORDER BY created_at, id",
+    )?;
+    let texts: Vec<String> = st
+        .query_map([conversation_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    texts
+        .iter()
+        .map(|t| parse_json(t, "tasks.snapshot"))
+        .collect()
+}
+
+pub fn save_agent_view(
+    conn: &Connection,
+    user_id: &str,
+    view: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO agent_views(user_id, view, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(user_id) DO UPDATE SET view = excluded.view, updated_at = excluded.updated_at",
+    )?
+    .execute(params![user_id, view, now])?;
+    Ok(())
+}
+
+pub fn agent_views(conn: &Connection) -> StoreResult<Vec<Value>> {
+    let mut st = conn.prepare_cached("SELECT view FROM agent_views")?;
+    let texts: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    texts
+        .iter()
+        .map(|t| parse_json(t, "agent_views.view"))
+        .collect()
+}
+
+pub fn save_pull_request(
+    conn: &Connection,
+    id: &str,
+    list_id: &str,
+    state: &str,
+    snapshot: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO pull_requests(id, list_id, state, snapshot, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, snapshot = excluded.snapshot,
+             updated_at = excluded.updated_at",
+    )?
+    .execute(params![id, list_id, state, snapshot, now])?;
+    Ok(())
+}
+
+pub fn delete_pull_request(conn: &Connection, id: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM pull_requests WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+pub fn open_pull_requests(conn: &Connection) -> StoreResult<Vec<Value>> {
+    let mut st =
+        conn.prepare_cached("SELECT snapshot FROM pull_requests WHERE state <> 'CLOSED'")?;
+    let texts: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    texts
+        .iter()
+        .map(|t| parse_json(t, "pull_requests.snapshot"))
+        .collect()
+}
