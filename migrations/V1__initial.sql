@@ -167,6 +167,8 @@ CREATE TABLE conversations (
     metadata       TEXT NOT NULL DEFAULT '{}',
     -- timers and SLA bookkeeping of the conversation manager, restored on start
     timers         TEXT NOT NULL DEFAULT '{}',
+    -- the whole CIM conversation object (participants, customer, channel session, ...)
+    snapshot       TEXT NOT NULL,
     creation_time  INTEGER NOT NULL,
     end_time       INTEGER,
     last_seq       INTEGER NOT NULL DEFAULT 0,

@@ -11,6 +11,7 @@ mod readers;
 mod writer;
 
 pub mod agent_states;
+pub mod conversations;
 pub mod customers;
 pub mod demo;
 pub mod directory;

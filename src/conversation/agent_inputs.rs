@@ -1,0 +1,551 @@
+//! Inputs from the agent manager (desk requests) and from bots: joining, leaving,
+//! publishing events, wrap-up, role changes, hold, ending the conversation. Every
+//! handler checks the conversation, the participant and the request before it changes
+//! anything.
+
+use serde_json::{json, Value};
+
+use super::core::{lookup, OpenMap};
+use super::effect::Effect;
+use super::error::CoreError;
+use super::events::agent_emitter;
+use super::ids::IdGen;
+use super::open::{is_serving_role, OpenConversation};
+use super::step::Ctx;
+use super::studio::IntentFacts;
+use crate::cim::{
+    CcUser, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, CimEventType, CimMessage,
+    ConversationState, FindAgentData, MessageBody, ParticipantRole,
+};
+
+fn not_a_participant(conversation_id: &str, agent_id: &str) -> CoreError {
+    CoreError::NotAParticipant {
+        conversation_id: conversation_id.to_owned(),
+        agent_id: agent_id.to_owned(),
+    }
+}
+
+fn invalid_state(conversation: &OpenConversation, action: &'static str) -> CoreError {
+    CoreError::InvalidState {
+        conversation_id: conversation.id.clone(),
+        state: conversation.state().clone(),
+        action,
+    }
+}
+
+/// The event's client ids: the event id and, for messages, the message id.
+fn client_ids(event: &CimEvent, message: Option<&CimMessage>) -> Vec<String> {
+    let mut ids = vec![event.id.clone()];
+    if let Some(message) = message {
+        if message.id != event.id && !message.id.trim().is_empty() {
+            ids.push(message.id.clone());
+        }
+    }
+    ids
+}
+
+/// `Some(seq)` when the event was stored already (a retry); an error when one of its
+/// ids belongs to another conversation.
+fn stored_before<I: IdGen>(
+    cx: &Ctx<'_, I>,
+    conversation_id: &str,
+    ids: &[String],
+) -> Result<Option<u64>, CoreError> {
+    for id in ids {
+        if let Some(record) = cx.index.lookup_id(id) {
+            if record.conversation_id != conversation_id {
+                return Err(CoreError::IdInUse {
+                    id: id.clone(),
+                    conversation_id: record.conversation_id.clone(),
+                });
+            }
+            return Ok(Some(record.seq));
+        }
+    }
+    Ok(None)
+}
+
+fn require_event_id(event: &CimEvent) -> Result<(), CoreError> {
+    if event.id.trim().is_empty() {
+        return Err(CimError::missing("cimEvent.id").into());
+    }
+    Ok(())
+}
+
+/// The message a MESSAGE-typed event carries.
+fn message_of(event: &CimEvent) -> Result<Option<CimMessage>, CoreError> {
+    if event.event_type == CimEventType::Message {
+        Ok(Some(event.message().map_err(|e| {
+            CimError::invalid(format!("cimEvent.{}", e.path()), e.to_string())
+        })?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Stamps a client event as stored by the conversation manager.
+fn stamp(event: &mut CimEvent, conversation: &OpenConversation, now: crate::clock::Millis) {
+    event.conversation_id = conversation.id.clone().into();
+    event.room_info = conversation.room_info().into();
+    event.timestamp = now;
+}
+
+fn ack<I: IdGen>(cx: &mut Ctx<'_, I>, id: &str, conversation_id: &str, seq: u64, duplicate: bool) {
+    cx.effect(Effect::Ack {
+        id: id.to_owned(),
+        conversation_id: conversation_id.to_owned(),
+        seq,
+        duplicate,
+    });
+}
+
+pub(super) fn agent_joined<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent: CcUser,
+    role: ParticipantRole,
+    task_id: Option<String>,
+    agent_sla_secs: Option<u32>,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    if agent.id.trim().is_empty() {
+        return Err(CimError::missing("agent.id").into());
+    }
+    if !matches!(
+        role,
+        ParticipantRole::Primary | ParticipantRole::Assistant | ParticipantRole::SilentMonitor
+    ) {
+        return Err(CoreError::InvalidRole {
+            role: role.to_string(),
+            action: "join as",
+        });
+    }
+    if !conversation.customer_present()
+        || matches!(
+            conversation.state(),
+            ConversationState::WrapUp | ConversationState::CustomerLeft
+        )
+    {
+        return Err(invalid_state(conversation, "join"));
+    }
+    let wrapping_up = match conversation.agent(&agent.id) {
+        Some(p) if p.role == ParticipantRole::WrapUp => true,
+        Some(_) => {
+            return Err(CoreError::AlreadyParticipant {
+                conversation_id: conversation_id.to_owned(),
+                agent_id: agent.id.clone(),
+            })
+        }
+        None => false,
+    };
+    if wrapping_up {
+        conversation.finish_wrapup(cx, &agent.id, false);
+    }
+    if let Some(secs) = agent_sla_secs {
+        conversation.runtime.agent_sla_secs = Some(secs);
+    }
+    conversation.add_agent(cx, agent, role, task_id);
+    Ok(())
+}
+
+pub(super) fn agent_left<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: &str,
+    reason: Option<String>,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    let index = conversation
+        .agent_index(agent_id)
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    if conversation.conversation.participants[index].role == ParticipantRole::WrapUp {
+        return Err(CoreError::InWrapup {
+            agent_id: agent_id.to_owned(),
+            action: "leave before closing the wrap-up",
+        });
+    }
+    conversation.agent_leaves(cx, index, reason.as_deref().unwrap_or("AGENT_LEFT"));
+    Ok(())
+}
+
+pub(super) fn agent_removed<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: &str,
+    reason: &str,
+    task_requeued: bool,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    let index = conversation
+        .agent_index(agent_id)
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    if task_requeued && conversation.customer_present() {
+        conversation.runtime.routing_pending = true;
+    }
+    conversation.drop_agent(cx, index, None, reason, true);
+    conversation.promote_if_no_primary(cx);
+    conversation.settle(cx);
+    Ok(())
+}
+
+/// Event names a desk may publish into a conversation.
+fn desk_may_publish(name: &CimEventName) -> bool {
+    matches!(
+        name,
+        CimEventName::AgentMessage
+            | CimEventName::WhisperMessage
+            | CimEventName::TypingStarted
+            | CimEventName::TypingStopped
+            | CimEventName::MessageDeliveryNotification
+    )
+}
+
+fn is_content(message: Option<&CimMessage>) -> bool {
+    message.is_some_and(|m| {
+        !matches!(
+            m.body,
+            MessageBody::Notification(_) | MessageBody::DeliveryNotification(_)
+        )
+    })
+}
+
+pub(super) fn agent_event<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: &str,
+    mut event: CimEvent,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    let participant = conversation
+        .agent(agent_id)
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    let role = participant.role.clone();
+    let user = participant
+        .as_cc_user()
+        .cloned()
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    if role == ParticipantRole::WrapUp {
+        return Err(CoreError::InWrapup {
+            agent_id: agent_id.to_owned(),
+            action: "publish events",
+        });
+    }
+    if !desk_may_publish(&event.name) {
+        return Err(CoreError::EventNotAllowed {
+            name: event.name.to_string(),
+        });
+    }
+    require_event_id(&event)?;
+    let message = message_of(&event)?;
+    let ids = client_ids(&event, message.as_ref());
+    if let Some(seq) = stored_before(cx, conversation_id, &ids)? {
+        ack(cx, &event.id, conversation_id, seq, true);
+        return Ok(());
+    }
+    let answers_customer = is_serving_role(&role)
+        && event.name == CimEventName::AgentMessage
+        && is_content(message.as_ref());
+    if answers_customer && conversation.on_hold() {
+        conversation.resume(cx, Some(agent_id.to_owned()));
+    }
+    stamp(&mut event, conversation, cx.now);
+    event.event_emitter = agent_emitter(&user, &role).into();
+    let event_id = event.id.clone();
+    let message_id = message.map(|m| m.id);
+    let seq = conversation.emit(cx, event, message_id);
+    for id in ids {
+        conversation.remember_id(cx, id, seq);
+    }
+    ack(cx, &event_id, conversation_id, seq, false);
+    if answers_customer {
+        conversation.runtime.timers.agent_sla = None;
+        conversation.runtime.awaiting_agent_reply = false;
+        conversation.touch(cx);
+        if conversation.customer_present() {
+            conversation.maybe_start_customer_sla(cx);
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn close_wrapup<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: &str,
+    mut event: CimEvent,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    let participant = conversation
+        .agent(agent_id)
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    if participant.role != ParticipantRole::WrapUp {
+        return Err(CoreError::NotInWrapup {
+            conversation_id: conversation_id.to_owned(),
+            agent_id: agent_id.to_owned(),
+        });
+    }
+    let user = participant
+        .as_cc_user()
+        .cloned()
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    require_event_id(&event)?;
+    let message = message_of(&event)?.ok_or_else(|| {
+        CoreError::from(CimError::invalid(
+            "cimEvent.type",
+            "a wrap-up is a MESSAGE event",
+        ))
+    })?;
+    let MessageBody::Wrapup(body) = &message.body else {
+        return Err(CimError::invalid(
+            "cimEvent.data.body.type",
+            format!("expected WRAPUP, found {}", message.body.type_name()),
+        )
+        .into());
+    };
+    let ids = client_ids(&event, Some(&message));
+    if let Some(seq) = stored_before(cx, conversation_id, &ids)? {
+        ack(cx, &event.id, conversation_id, seq, true);
+        return Ok(());
+    }
+    let entry = json!({
+        "agentId": agent_id,
+        "wrapups": body.wrapups,
+        "note": body.note,
+        "timestamp": cx.now,
+    });
+    match conversation.conversation.wrap_ups.get_mut() {
+        Some(list) => list.push(entry),
+        None => conversation.conversation.wrap_ups = vec![entry].into(),
+    }
+    conversation.mark_dirty(cx);
+    stamp(&mut event, conversation, cx.now);
+    event.event_emitter = agent_emitter(&user, &ParticipantRole::WrapUp).into();
+    let event_id = event.id.clone();
+    let seq = conversation.emit(cx, event, Some(message.id.clone()));
+    for id in ids {
+        conversation.remember_id(cx, id, seq);
+    }
+    ack(cx, &event_id, conversation_id, seq, false);
+    conversation.finish_wrapup(cx, agent_id, false);
+    Ok(())
+}
+
+fn agent_role_allowed(role: &ParticipantRole) -> bool {
+    matches!(
+        role,
+        ParticipantRole::Primary | ParticipantRole::Assistant | ParticipantRole::SilentMonitor
+    )
+}
+
+pub(super) fn change_role<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: &str,
+    role: ParticipantRole,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    let index = conversation
+        .agent_index(agent_id)
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    let current = conversation.conversation.participants[index].role.clone();
+    if current == ParticipantRole::WrapUp {
+        return Err(CoreError::InWrapup {
+            agent_id: agent_id.to_owned(),
+            action: "change role",
+        });
+    }
+    if !agent_role_allowed(&role) {
+        return Err(CoreError::InvalidRole {
+            role: role.to_string(),
+            action: "change to",
+        });
+    }
+    if current == role {
+        return Ok(());
+    }
+    if role == ParticipantRole::Primary {
+        let primaries: Vec<usize> = conversation
+            .active_agent_indices()
+            .into_iter()
+            .filter(|i| {
+                *i != index
+                    && conversation.conversation.participants[*i].role == ParticipantRole::Primary
+            })
+            .collect();
+        for other in primaries {
+            conversation.change_role(cx, other, ParticipantRole::Assistant, Some("PRIMARY_CHANGED"));
+        }
+    }
+    conversation.change_role(cx, index, role, Some("ROLE_CHANGED"));
+    conversation.promote_if_no_primary(cx);
+    conversation.settle(cx);
+    Ok(())
+}
+
+fn serving_agent<'a>(
+    conversation: &'a OpenConversation,
+    agent_id: &str,
+    action: &'static str,
+) -> Result<&'a crate::cim::Participant, CoreError> {
+    let participant = conversation
+        .agent(agent_id)
+        .ok_or_else(|| not_a_participant(&conversation.id, agent_id))?;
+    if !is_serving_role(&participant.role) {
+        return Err(CoreError::InvalidRole {
+            role: participant.role.to_string(),
+            action,
+        });
+    }
+    Ok(participant)
+}
+
+pub(super) fn hold<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: &str,
+    duration_secs: Option<u64>,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    serving_agent(conversation, agent_id, "put a conversation on hold as")?;
+    if *conversation.state() != ConversationState::Active {
+        return Err(invalid_state(conversation, "hold"));
+    }
+    conversation.hold(cx, Some(agent_id.to_owned()), duration_secs);
+    Ok(())
+}
+
+pub(super) fn resume<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: &str,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    serving_agent(conversation, agent_id, "resume a conversation as")?;
+    if *conversation.state() != ConversationState::OnHold {
+        return Err(invalid_state(conversation, "resume"));
+    }
+    conversation.resume(cx, Some(agent_id.to_owned()));
+    Ok(())
+}
+
+pub(super) fn end_conversation<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    agent_id: Option<String>,
+    reason: Option<ChannelSessionReasonCode>,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    if let Some(agent_id) = &agent_id {
+        serving_agent(conversation, agent_id, "end a conversation as")?;
+    }
+    let default_reason = if agent_id.is_some() {
+        ChannelSessionReasonCode::Agent
+    } else {
+        ChannelSessionReasonCode::ForceClosed
+    };
+    let reason = reason.unwrap_or(default_reason);
+    if *conversation.state() == ConversationState::WrapUp {
+        if agent_id.is_some() {
+            return Err(invalid_state(conversation, "end"));
+        }
+        conversation.close(cx, reason);
+    } else {
+        conversation.end_conversation(cx, reason);
+    }
+    Ok(())
+}
+
+/// Event names a bot may publish.
+fn bot_may_publish(name: &CimEventName) -> bool {
+    matches!(
+        name,
+        CimEventName::BotMessage
+            | CimEventName::BotSuggestion
+            | CimEventName::FindAgent
+            | CimEventName::TypingStarted
+            | CimEventName::TypingStopped
+    )
+}
+
+/// FIND_AGENT `data.queue` is a queue id/name or a `{id, name}` object.
+fn find_agent_facts(event: &CimEvent) -> IntentFacts {
+    let data: FindAgentData = event.data_as().unwrap_or(FindAgentData {
+        queue: Default::default(),
+        request_type: Default::default(),
+        additional_details: Default::default(),
+        extra: Default::default(),
+    });
+    let queue = match data.queue.get() {
+        Some(Value::String(q)) if !q.trim().is_empty() => Some(q.clone()),
+        Some(Value::Object(q)) => q
+            .get("id")
+            .or_else(|| q.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    };
+    IntentFacts {
+        queue,
+        request_type: data.request_type.get().cloned(),
+        reason: None,
+    }
+}
+
+pub(super) fn bot_event<I: IdGen>(
+    open: &mut OpenMap,
+    cx: &mut Ctx<'_, I>,
+    conversation_id: &str,
+    mut event: CimEvent,
+) -> Result<(), CoreError> {
+    let conversation = lookup(open, cx.index, conversation_id)?;
+    let bot_id = event
+        .event_emitter
+        .get()
+        .map(|e| e.id.clone())
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| CoreError::from(CimError::missing("cimEvent.eventEmitter.id")))?;
+    if !conversation.active_bots().iter().any(|b| b.id == bot_id) {
+        return Err(CoreError::BotNotAParticipant {
+            conversation_id: conversation_id.to_owned(),
+            bot_id,
+        });
+    }
+    if !bot_may_publish(&event.name) {
+        return Err(CoreError::EventNotAllowed {
+            name: event.name.to_string(),
+        });
+    }
+    require_event_id(&event)?;
+    let message = message_of(&event)?;
+    let ids = client_ids(&event, message.as_ref());
+    if let Some(seq) = stored_before(cx, conversation_id, &ids)? {
+        ack(cx, &event.id, conversation_id, seq, true);
+        return Ok(());
+    }
+    stamp(&mut event, conversation, cx.now);
+    let event_id = event.id.clone();
+    let expects_answer = event.name == CimEventName::BotMessage && is_content(message.as_ref());
+    let seq = if event.name == CimEventName::FindAgent {
+        let facts = find_agent_facts(&event);
+        conversation.emit_with_intent(cx, event, facts)
+    } else {
+        conversation.emit(cx, event, message.map(|m| m.id))
+    };
+    for id in ids {
+        conversation.remember_id(cx, id, seq);
+    }
+    ack(cx, &event_id, conversation_id, seq, false);
+    if expects_answer && conversation.customer_present() {
+        conversation.maybe_start_customer_sla(cx);
+    }
+    Ok(())
+}

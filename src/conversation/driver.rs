@@ -1,0 +1,1001 @@
+//! The conversation driver: one tokio task owning the [`ConversationCore`]. It turns
+//! requests (desks, channels), committed routing effects and studio answers into
+//! core inputs, writes every persist step of a batch (events, conversation rows,
+//! outbox rows) in one transaction, and only then answers callers and delivers
+//! events to desks, widgets, routing and the external studio flow.
+
+use super::handle::{ConversationError, ConversationHandle, MessageAck, Reply, Request, Topic};
+use super::{
+    parse_actions, ConversationCore, ConversationRecord, ConversationRuntime, CoreError,
+    CoreSettings, Effect, FindAgentRequest, Input, PersistStep, RestoredConversation,
+};
+use crate::agents::ToDesk;
+use crate::channels::ToCustomer;
+use crate::cim::{self, ChannelSession, CimEvent, Conversation, ParticipantType, TaskStateReason};
+use crate::clock::{now_ms, Millis};
+use crate::health::{Health, RunningGuard};
+use crate::routing::{self, driver::enum_str, Disposition, EffectBatch, RoutingHandle};
+use crate::store::{conversations as rows, events, outbox, Store, StoreError};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Duration, Instant};
+
+/// Everything the driver talks to.
+pub struct Wiring {
+    pub store: Store,
+    pub routing: RoutingHandle,
+    pub routing_effects: mpsc::UnboundedReceiver<EffectBatch>,
+    pub to_desk: mpsc::UnboundedSender<ToDesk>,
+    pub to_customer: mpsc::UnboundedSender<ToCustomer>,
+    pub health: Health,
+}
+
+/// Studio calls that fell back to the built-in flow since start.
+pub static STUDIO_FALLBACKS: AtomicU64 = AtomicU64::new(0);
+
+enum Item {
+    Request(Request),
+    Routing(EffectBatch),
+    Studio(Input),
+}
+
+/// Restores open conversations from the store and starts the driver.
+pub async fn spawn(
+    settings: CoreSettings,
+    wiring: Wiring,
+) -> Result<(ConversationHandle, tokio::task::JoinHandle<()>), StoreError> {
+    let restored = wiring
+        .store
+        .read(|c| {
+            rows::open_conversations(c, 1024)?
+                .into_iter()
+                .map(restore_record)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let queue_sla = wiring
+        .store
+        .read(crate::store::directory::list_queues)
+        .await?
+        .into_iter()
+        .map(|q| (q.id, q.agent_sla_secs.max(0) as u32))
+        .collect();
+    let studio_url = settings.studio.url.clone();
+    let mut core = ConversationCore::new(settings);
+    let restored_count = restored.len();
+    let initial = core.handle(
+        now_ms(),
+        Input::Restore {
+            conversations: restored,
+        },
+    );
+    if restored_count > 0 {
+        tracing::info!(conversations = restored_count, "open conversations restored");
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (studio_tx, studio_rx) = mpsc::unbounded_channel();
+    let http = reqwest::Client::builder()
+        .build()
+        .map_err(|e| StoreError::Corrupt(format!("http client: {e}")))?;
+    let handle = ConversationHandle::new(tx, wiring.store.clone());
+    let driver = Driver {
+        core,
+        store: wiring.store,
+        routing: wiring.routing,
+        to_desk: wiring.to_desk,
+        to_customer: wiring.to_customer,
+        studio_tx,
+        studio_url,
+        http,
+        queue_sla,
+    };
+    let task = tokio::spawn(driver.run(
+        rx,
+        wiring.routing_effects,
+        studio_rx,
+        wiring.health,
+        initial,
+    ));
+    Ok((handle, task))
+}
+
+fn restore_record(stored: rows::StoredConversation) -> Result<RestoredConversation, StoreError> {
+    let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
+    let conversation: Conversation =
+        serde_json::from_value(stored.snapshot).map_err(|e| corrupt("conversation", e))?;
+    let channel_sessions: Vec<ChannelSession> = stored
+        .channel_sessions
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| corrupt("channel session", e))?;
+    let runtime: ConversationRuntime =
+        serde_json::from_value(stored.timers).map_err(|e| corrupt("conversation timers", e))?;
+    Ok(RestoredConversation {
+        record: ConversationRecord {
+            conversation,
+            channel_sessions,
+        },
+        runtime,
+        last_seq: stored.last_seq,
+        recent_ids: stored.recent_ids,
+    })
+}
+
+/// A caller waiting for the outcome of its input, answered after commit.
+enum Waiter {
+    Topic(String, Reply<Topic>),
+    Unit(Reply<()>),
+    Seq(String, Reply<u64>),
+    Message(Reply<MessageAck>),
+    ChatTopic(Reply<Topic>),
+}
+
+struct Driver {
+    core: ConversationCore,
+    store: Store,
+    routing: RoutingHandle,
+    to_desk: mpsc::UnboundedSender<ToDesk>,
+    to_customer: mpsc::UnboundedSender<ToCustomer>,
+    studio_tx: mpsc::UnboundedSender<Input>,
+    studio_url: String,
+    http: reqwest::Client,
+    queue_sla: HashMap<String, u32>,
+}
+
+const MAX_BATCH: usize = 512;
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut requests: mpsc::UnboundedReceiver<Request>,
+        mut routing_effects: mpsc::UnboundedReceiver<EffectBatch>,
+        mut studio: mpsc::UnboundedReceiver<Input>,
+        health: Health,
+        initial: Vec<Effect>,
+    ) {
+        let _guard = RunningGuard::new(&health, "conversations");
+        self.finish(now_ms(), initial, Vec::new()).await;
+        loop {
+            let deadline = self.core.next_deadline();
+            let first = tokio::select! {
+                biased;
+                r = routing_effects.recv() => r.map(Item::Routing),
+                s = studio.recv() => s.map(Item::Studio),
+                q = requests.recv() => match q {
+                    Some(q) => Some(Item::Request(q)),
+                    None => break,
+                },
+                _ = sleep_until(instant_at(deadline)), if deadline.is_some() => None,
+            };
+            let mut batch: Vec<Item> = first.into_iter().collect();
+            while batch.len() < MAX_BATCH {
+                if let Ok(r) = routing_effects.try_recv() {
+                    batch.push(Item::Routing(r));
+                } else if let Ok(s) = studio.try_recv() {
+                    batch.push(Item::Studio(s));
+                } else if let Ok(q) = requests.try_recv() {
+                    batch.push(Item::Request(q));
+                } else {
+                    break;
+                }
+            }
+            let now = now_ms();
+            let mut effects = Vec::new();
+            let mut waiters = Vec::new();
+            if self.core.next_deadline().is_some_and(|d| d <= now) {
+                effects.extend(self.core.handle(now, Input::Tick));
+            }
+            for item in batch {
+                match item {
+                    Item::Request(request) => {
+                        self.request(now, request, &mut effects, &mut waiters)
+                    }
+                    Item::Routing(batch) => {
+                        for effect in batch.iter() {
+                            if let Some(input) = self.routing_input(effect) {
+                                effects.extend(self.core.handle(now, input));
+                            }
+                        }
+                    }
+                    Item::Studio(input) => effects.extend(self.core.handle(now, input)),
+                }
+            }
+            self.finish(now, effects, waiters).await;
+        }
+        tracing::debug!("conversation driver stopped");
+    }
+
+    /// Feeds one request; its outcome is answered after commit.
+    fn request(
+        &mut self,
+        now: Millis,
+        request: Request,
+        effects: &mut Vec<Effect>,
+        waiters: &mut Vec<(Waiter, Vec<Effect>)>,
+    ) {
+        let (input, waiter) = match request {
+            Request::AgentJoined {
+                conversation_id,
+                agent,
+                role,
+                task,
+                reply,
+            } => {
+                let task_id = task
+                    .as_ref()
+                    .and_then(|t| t.get("id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let agent_sla_secs = task
+                    .as_ref()
+                    .and_then(|t| t.pointer("/activeMedia/0/queue/id"))
+                    .and_then(Value::as_str)
+                    .and_then(|q| self.queue_sla.get(q).copied())
+                    .filter(|s| *s > 0);
+                (
+                    Input::AgentJoined {
+                        conversation_id: conversation_id.clone(),
+                        agent: *agent,
+                        role,
+                        task_id,
+                        agent_sla_secs,
+                    },
+                    Waiter::Topic(conversation_id, reply),
+                )
+            }
+            Request::AgentLeft {
+                conversation_id,
+                agent_id,
+                reason,
+                reply,
+            } => (
+                Input::AgentLeft {
+                    conversation_id,
+                    agent_id,
+                    reason: Some(reason),
+                },
+                Waiter::Unit(reply),
+            ),
+            Request::AgentEvent {
+                conversation_id,
+                agent_id,
+                event,
+                reply,
+            } => (
+                Input::AgentEvent {
+                    conversation_id: conversation_id.clone(),
+                    agent_id,
+                    event: *event,
+                },
+                Waiter::Seq(conversation_id, reply),
+            ),
+            Request::CloseWrapup {
+                conversation_id,
+                agent_id,
+                event,
+                reply,
+            } => (
+                Input::CloseWrapup {
+                    conversation_id,
+                    agent_id,
+                    event: *event,
+                },
+                Waiter::Unit(reply),
+            ),
+            Request::Topic {
+                conversation_id,
+                reply,
+            } => {
+                // No input: answered with the state after this batch commits.
+                waiters.push((Waiter::Topic(conversation_id, reply), Vec::new()));
+                return;
+            }
+            Request::ConversationsOfAgent { agent_id, reply } => {
+                let _ = reply.send(self.core.agent_conversations(&agent_id));
+                return;
+            }
+            Request::ChatRequested { session, reply } => (
+                Input::ChatRequested {
+                    channel_session: *session,
+                },
+                Waiter::ChatTopic(reply),
+            ),
+            Request::CustomerMessage {
+                session,
+                message,
+                reply,
+            } => (
+                Input::CustomerMessage {
+                    channel_session: *session,
+                    message: *message,
+                },
+                Waiter::Message(reply),
+            ),
+            Request::CustomerLeft {
+                channel_session_id,
+                reason,
+                reply,
+            } => (
+                Input::CustomerLeft {
+                    channel_session_id,
+                    reason,
+                },
+                Waiter::Unit(reply),
+            ),
+        };
+        let produced = self.core.handle(now, input);
+        waiters.push((waiter, produced.clone()));
+        effects.extend(produced);
+    }
+
+    /// The conversation input a committed routing effect means, if any.
+    fn routing_input(&self, effect: &routing::Effect) -> Option<Input> {
+        use routing::Effect as R;
+        let cim_task = |t: &routing::Task| serde_json::from_value::<cim::Task>(t.to_cim()).ok();
+        match effect {
+            R::TaskEnqueued { task, queue } => Some(Input::TaskEnqueued {
+                conversation_id: task.conversation_id.clone(),
+                task: cim_task(task)?,
+                queue: cim::QueueRef {
+                    id: queue.id.clone(),
+                    name: queue.name.clone().into(),
+                    extra: Default::default(),
+                },
+                agent_sla_secs: self.queue_sla.get(&queue.id).copied().filter(|s| *s > 0),
+            }),
+            R::TaskStateChanged { task } => Some(Input::TaskStateChanged {
+                conversation_id: task.conversation_id.clone(),
+                task: cim_task(task)?,
+            }),
+            R::OfferTask { agent_id, task } => Some(Input::AgentReserved {
+                conversation_id: task.conversation_id.clone(),
+                agent_id: agent_id.clone(),
+                task: cim_task(task)?,
+            }),
+            R::NoAgentAvailable { task } => Some(Input::NoAgentAvailable {
+                conversation_id: task.conversation_id.clone(),
+                task: cim_task(task),
+            }),
+            R::TaskRerouted { task, from_agent } => Some(Input::AgentRemoved {
+                conversation_id: task.conversation_id.clone(),
+                agent_id: from_agent.clone(),
+                reason: task
+                    .state
+                    .reason_code
+                    .map_or("REROUTED".to_string(), |d| enum_str(&d)),
+                task_requeued: !task.is_closed(),
+            }),
+            R::MrdInterrupted {
+                mrd_id,
+                agent_id,
+                conversations,
+            } => Some(Input::MrdInterrupted {
+                agent_id: agent_id.clone(),
+                mrd_id: mrd_id.clone(),
+                conversations: conversations.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Commits the batch's persist steps (with outbox rows), then answers and delivers.
+    async fn finish(&mut self, now: Millis, effects: Vec<Effect>, waiters: Vec<(Waiter, Vec<Effect>)>) {
+        let mut steps = Vec::new();
+        let mut outbound = Vec::new();
+        for effect in &effects {
+            match effect {
+                Effect::Persist(step) => steps.push((**step).clone()),
+                Effect::ToCustomer {
+                    conversation_id,
+                    address,
+                    event,
+                    ..
+                } => {
+                    if let Some(url) = address.provider_webhook.as_deref().filter(|u| !u.is_empty()) {
+                        outbound.push(OutboxRow {
+                            message_id: event.id.clone(),
+                            conversation_id: conversation_id.clone(),
+                            url: url.to_string(),
+                            payload: serde_json::to_value(&**event).unwrap_or(Value::Null),
+                        });
+                    }
+                }
+                Effect::ToBots {
+                    conversation_id,
+                    bots,
+                    event,
+                    ..
+                } => {
+                    for bot in bots {
+                        if let Some(uri) = bot.uri.as_deref_str().filter(|u| !u.is_empty()) {
+                            outbound.push(OutboxRow {
+                                message_id: event.id.clone(),
+                                conversation_id: conversation_id.clone(),
+                                url: uri.to_string(),
+                                payload: serde_json::to_value(&**event).unwrap_or(Value::Null),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let has_outbox = !outbound.is_empty();
+        let committed = if steps.is_empty() && outbound.is_empty() {
+            Ok(())
+        } else {
+            self.store
+                .write(move |c| {
+                    for step in &steps {
+                        write_step(c, step, now)?;
+                    }
+                    for row in &outbound {
+                        outbox::enqueue(
+                            c,
+                            &row.message_id,
+                            Some(&row.conversation_id),
+                            &row.url,
+                            &row.payload,
+                            now,
+                        )?;
+                    }
+                    Ok(())
+                })
+                .await
+        };
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, "conversation step could not be stored; nothing is delivered");
+            let err = ConversationError::Unavailable(format!("store: {e}"));
+            for (waiter, _) in waiters {
+                fail(waiter, err.clone());
+            }
+            return;
+        }
+        if has_outbox {
+            let _ = self.to_customer.send(ToCustomer::OutboxReady);
+        }
+        for (waiter, produced) in waiters {
+            self.answer(waiter, &produced);
+        }
+        for effect in effects {
+            self.deliver(effect).await;
+        }
+    }
+
+    fn answer(&self, waiter: Waiter, produced: &[Effect]) {
+        let rejected = produced.iter().find_map(|e| match e {
+            Effect::Rejected(err) => Some(core_error(err)),
+            _ => None,
+        });
+        match waiter {
+            Waiter::Unit(reply) => {
+                let _ = reply.send(rejected.map_or(Ok(()), Err));
+            }
+            Waiter::Topic(id, reply) => {
+                let answer = match rejected {
+                    Some(e) => Err(e),
+                    None => self.topic(&id),
+                };
+                let _ = reply.send(answer);
+            }
+            Waiter::Seq(id, reply) => {
+                let answer = match rejected {
+                    Some(e) => Err(e),
+                    None => Ok(produced
+                        .iter()
+                        .find_map(|e| match e {
+                            Effect::Ack { seq, .. } => Some(*seq),
+                            _ => None,
+                        })
+                        .or_else(|| self.core.last_seq(&id))
+                        .unwrap_or(0)),
+                };
+                let _ = reply.send(answer);
+            }
+            Waiter::Message(reply) => {
+                let answer = match rejected {
+                    Some(e) => Err(e),
+                    None => produced
+                        .iter()
+                        .find_map(|e| match e {
+                            Effect::Ack {
+                                conversation_id,
+                                seq,
+                                duplicate,
+                                ..
+                            } => Some(MessageAck {
+                                conversation_id: conversation_id.clone(),
+                                seq: *seq,
+                                duplicate: *duplicate,
+                            }),
+                            _ => None,
+                        })
+                        .ok_or_else(|| ConversationError::Invalid("message was not stored".into())),
+                };
+                let _ = reply.send(answer);
+            }
+            Waiter::ChatTopic(reply) => {
+                let answer = match rejected {
+                    Some(e) => Err(e),
+                    None => produced
+                        .iter()
+                        .find_map(|e| match e {
+                            Effect::ChannelSessionStarted {
+                                conversation_id, ..
+                            } => Some(conversation_id.clone()),
+                            _ => None,
+                        })
+                        .ok_or_else(|| ConversationError::WrongState("no session started".into()))
+                        .and_then(|id| self.topic(&id)),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    fn topic(&self, conversation_id: &str) -> Result<Topic, ConversationError> {
+        let record = self
+            .core
+            .conversation(conversation_id)
+            .ok_or_else(|| ConversationError::NotFound(format!("conversation {conversation_id}")))?;
+        Ok(Topic {
+            conversation: record.conversation,
+            last_seq: self.core.last_seq(conversation_id).unwrap_or(0),
+        })
+    }
+
+    /// Carries out one committed effect.
+    async fn deliver(&mut self, effect: Effect) {
+        match effect {
+            Effect::Persist(_) | Effect::Ack { .. } | Effect::Rejected(_) => {}
+            Effect::ToCustomer {
+                conversation_id,
+                address,
+                seq,
+                event,
+            } => {
+                if address.provider_webhook.as_deref().is_none_or(str::is_empty) {
+                    let _ = self.to_customer.send(ToCustomer::Event {
+                        conversation_id,
+                        channel_session_id: address.channel_session_id,
+                        seq,
+                        event: Arc::new(event_json(&event)),
+                    });
+                }
+            }
+            Effect::ToAgents {
+                conversation_id,
+                agent_ids,
+                seq,
+                event,
+            } => {
+                let _ = self.to_desk.send(ToDesk::CimEvent {
+                    agent_ids,
+                    conversation_id,
+                    seq,
+                    event: Arc::new(event_json(&event)),
+                });
+            }
+            Effect::ToBots { .. } | Effect::ChannelSessionStarted { .. } => {}
+            Effect::ChannelSessionClosed {
+                channel_session_id,
+                reason,
+                ..
+            } => {
+                let _ = self.to_customer.send(ToCustomer::SessionEnded {
+                    channel_session_id,
+                    expired: reason == cim::ChannelSessionReasonCode::Inactivity,
+                });
+            }
+            Effect::FindAgent(request) => self.find_agent(*request),
+            Effect::CancelTasks {
+                conversation_id,
+                disposition,
+            } => self.cancel_tasks(conversation_id, disposition),
+            Effect::AgentTaskEnded {
+                task_id,
+                disposition,
+                wrap_up,
+                ..
+            } => {
+                if let Some(task_id) = task_id {
+                    self.routing.send(if wrap_up {
+                        routing::Input::StartWrapUp { task_id }
+                    } else {
+                        routing::Input::CloseTask {
+                            task_id,
+                            disposition: disposition_of(&disposition),
+                        }
+                    });
+                }
+            }
+            Effect::WrapupTimerStarted {
+                conversation_id,
+                agent_id,
+                task_id,
+                duration_secs,
+                room_info,
+            } => {
+                let _ = self.to_desk.send(ToDesk::WrapupTimerStarted {
+                    agent_id,
+                    payload: json!({
+                        "task": task_id.map(|id| json!({"id": id})),
+                        "duration": duration_secs,
+                        "conversationId": conversation_id,
+                        "roomInfo": room_info,
+                    }),
+                });
+            }
+            Effect::WrapupEnded { task_id, .. } => {
+                if let Some(task_id) = task_id {
+                    self.routing.send(routing::Input::EndWrapUp { task_id });
+                }
+            }
+            Effect::TopicClosed {
+                conversation_id,
+                agent_ids,
+            } => {
+                let _ = self.to_desk.send(ToDesk::TopicClosed {
+                    agent_ids,
+                    conversation_id,
+                });
+            }
+            Effect::AgentSlaThreshold {
+                conversation_id,
+                agent_ids,
+                percent,
+                remaining_ms,
+            } => {
+                let _ = self.to_desk.send(ToDesk::Notify {
+                    agent_ids,
+                    event: "agentSlaThreshold",
+                    payload: json!({
+                        "conversationId": conversation_id,
+                        "percent": percent,
+                        "remainingMs": remaining_ms,
+                    }),
+                });
+            }
+            Effect::CallStudio {
+                request_id,
+                message,
+                timeout_ms,
+                ..
+            } => self.call_studio(request_id, *message, timeout_ms),
+            Effect::StudioFallback {
+                conversation_id,
+                intent,
+                reason,
+                ..
+            } => {
+                STUDIO_FALLBACKS.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(conversation = %conversation_id, intent = %intent, %reason, "external flow failed; built-in flow used");
+            }
+            Effect::ActionFailed {
+                conversation_id,
+                action,
+                reason,
+            } => {
+                tracing::warn!(conversation = %conversation_id, action, %reason, "studio action failed");
+            }
+            Effect::ConversationClosed { conversation_id } => {
+                tracing::debug!(conversation = %conversation_id, "conversation closed");
+            }
+        }
+    }
+
+    /// FIND_AGENT: a routing task on the requested queue (or the channel's), or a
+    /// pull-mode request on PULL channels.
+    fn find_agent(&self, request: FindAgentRequest) {
+        let policy = request
+            .channel_session
+            .channel
+            .channel_config
+            .routing_policy
+            .get()
+            .cloned();
+        let queue = request
+            .queue
+            .clone()
+            .or_else(|| policy.as_ref().and_then(|p| p.routing_object_id.get().cloned()));
+        let Some(queue_id) = queue else {
+            tracing::warn!(conversation = %request.conversation_id, "FIND_AGENT without a queue; nothing to route to");
+            return;
+        };
+        let session = serde_json::to_value(&*request.channel_session).unwrap_or(Value::Null);
+        let mode = request
+            .routing_mode
+            .clone()
+            .or_else(|| policy.as_ref().map(|p| p.routing_mode.clone()));
+        if mode == Some(cim::RoutingMode::Pull) {
+            self.routing
+                .send(routing::Input::AddPullRequest(routing::NewPullRequest {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    list_id: queue_id,
+                    conversation_id: request.conversation_id,
+                    data: json!({"channelSession": session}),
+                }));
+            return;
+        }
+        let selection = match request
+            .selection_policy
+            .clone()
+            .or_else(|| policy.as_ref().map(|p| p.agent_selection_policy.clone()))
+            .map(|p| p.as_str().to_string())
+            .as_deref()
+        {
+            Some("LEAST_ACTIVE_TASKS") => routing::SelectionPolicy::LeastActiveTasks,
+            Some("MOST_SKILLED") => routing::SelectionPolicy::MostSkilled,
+            _ => routing::SelectionPolicy::LongestAvailable,
+        };
+        let ttl_secs = request
+            .agent_request_ttl_secs
+            .or_else(|| policy.as_ref().map(|p| p.agent_request_ttl))
+            .filter(|s| *s > 0);
+        let route_to_last = policy.as_ref().is_some_and(|p| p.route_to_last_agent);
+        let (mode, offer_to_agent) = match (&request.last_agent_id, request.offer_to_agent) {
+            (Some(agent), true) => (
+                routing::TaskMode::Agent {
+                    agent_id: agent.clone(),
+                },
+                true,
+            ),
+            _ => (routing::TaskMode::Queue, false),
+        };
+        let task = routing::NewTask {
+            task_id: uuid::Uuid::new_v4().to_string(),
+            media_id: uuid::Uuid::new_v4().to_string(),
+            conversation_id: request.conversation_id,
+            queue_id,
+            priority: request.priority.clamp(1, 10) as u8,
+            direction: routing::Direction::Inbound,
+            mode,
+            offer_to_agent,
+            agent_request_ttl_ms: ttl_secs.map(|s| s * 1000),
+            selection_policy: selection,
+            preferred_last_agent: if route_to_last && !offer_to_agent {
+                request.last_agent_id
+            } else {
+                None
+            },
+            exclude_agents: Vec::new(),
+            related_task: None,
+            request_session: session,
+            metadata: json!({"requestType": request.request_type}),
+        };
+        self.routing
+            .send(routing::Input::EnqueueTask(Box::new(task)));
+    }
+
+    fn cancel_tasks(&self, conversation_id: String, disposition: TaskStateReason) {
+        let routing = self.routing.clone();
+        let disposition = disposition_of(&disposition);
+        tokio::spawn(async move {
+            let id = conversation_id.clone();
+            let open: Vec<String> = routing
+                .query(move |core, _| {
+                    core.tasks()
+                        .filter(|t| t.conversation_id == id && !t.is_closed())
+                        .map(|t| t.id.clone())
+                        .collect()
+                })
+                .await
+                .unwrap_or_default();
+            for task_id in open {
+                routing.send(routing::Input::CloseTask {
+                    task_id,
+                    disposition,
+                });
+            }
+        });
+    }
+
+    /// Asks the external flow; its answer (or failure) comes back as an input.
+    fn call_studio(&self, request_id: String, message: cim::StudioMessage, timeout_ms: i64) {
+        let http = self.http.clone();
+        let url = self.studio_url.clone();
+        let back = self.studio_tx.clone();
+        tokio::spawn(async move {
+            let outcome = async {
+                let resp = http
+                    .post(&url)
+                    .timeout(Duration::from_millis(timeout_ms.max(1) as u64))
+                    .json(&message)
+                    .send()
+                    .await
+                    .map_err(|e| format!("request failed: {e}"))?;
+                if !resp.status().is_success() {
+                    return Err(format!("answered HTTP {}", resp.status()));
+                }
+                let body: Value = resp
+                    .json()
+                    .await
+                    .map_err(|e| format!("answer is not JSON: {e}"))?;
+                parse_actions(&body).map_err(|e| format!("bad actions: {e}"))
+            }
+            .await;
+            let input = match outcome {
+                Ok(actions) => Input::StudioActions {
+                    request_id,
+                    actions,
+                },
+                Err(reason) => Input::StudioFailed { request_id, reason },
+            };
+            let _ = back.send(input);
+        });
+    }
+}
+
+struct OutboxRow {
+    message_id: String,
+    conversation_id: String,
+    url: String,
+    payload: Value,
+}
+
+fn fail(waiter: Waiter, err: ConversationError) {
+    match waiter {
+        Waiter::Topic(_, r) | Waiter::ChatTopic(r) => {
+            let _ = r.send(Err(err));
+        }
+        Waiter::Unit(r) => {
+            let _ = r.send(Err(err));
+        }
+        Waiter::Seq(_, r) => {
+            let _ = r.send(Err(err));
+        }
+        Waiter::Message(r) => {
+            let _ = r.send(Err(err));
+        }
+    }
+}
+
+fn core_error(err: &CoreError) -> ConversationError {
+    let message = err.to_string();
+    match err.code() {
+        "not_found" => ConversationError::NotFound(message),
+        "not_participant" => ConversationError::WrongState(message),
+        "wrong_state" => ConversationError::WrongState(message),
+        _ => ConversationError::Invalid(message),
+    }
+}
+
+fn disposition_of(reason: &TaskStateReason) -> Disposition {
+    match reason.as_str() {
+        "AGENT_LOGOUT" => Disposition::AgentLogout,
+        "CANCELLED" => Disposition::Cancelled,
+        "TRANSFERRED" => Disposition::Transferred,
+        "NO_AGENT_AVAILABLE" => Disposition::NoAgentAvailable,
+        "FORCE_CLOSED" => Disposition::ForceClosed,
+        "RONA" => Disposition::Rona,
+        _ => Disposition::Done,
+    }
+}
+
+fn event_json(event: &CimEvent) -> Value {
+    serde_json::to_value(event).unwrap_or(Value::Null)
+}
+
+fn instant_at(deadline: Option<Millis>) -> Instant {
+    let wait = deadline.map_or(0, |d| (d - now_ms()).max(0)) as u64;
+    Instant::now() + Duration::from_millis(wait)
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Writes one conversation step: its events, and its rows when the record changed.
+fn write_step(c: &Connection, step: &PersistStep, now: Millis) -> Result<(), StoreError> {
+    for stored in &step.events {
+        events::append(
+            c,
+            &step.conversation_id,
+            stored.seq,
+            &event_json(&stored.event),
+            stored.message_id.as_deref(),
+        )?;
+    }
+    let timers = json_text(&step.runtime)?;
+    let Some(record) = &step.record else {
+        return rows::update_runtime(
+            c,
+            &step.conversation_id,
+            &timers,
+            step.runtime.queue_id.as_deref(),
+            step.runtime.last_agent_id.as_deref(),
+            step.last_seq,
+            now,
+        );
+    };
+    let conv = &record.conversation;
+    let customer_id = conv
+        .customer
+        .get()
+        .and_then(|c| c.id())
+        .map(str::to_owned)
+        .or_else(|| {
+            record
+                .channel_sessions
+                .first()
+                .and_then(|s| s.customer.id().map(str::to_owned))
+        })
+        .unwrap_or_default();
+    rows::upsert(
+        c,
+        &rows::ConversationRow {
+            id: &conv.id,
+            customer_id: &customer_id,
+            room_id: conv.room_info.get().map_or("", |r| r.id.as_str()),
+            state: conv.state.as_str(),
+            direction: conv
+                .conversation_direction
+                .get()
+                .map_or("INBOUND", |d| d.as_str()),
+            queue_id: step.runtime.queue_id.as_deref(),
+            last_agent_id: step.runtime.last_agent_id.as_deref(),
+            data: json_text(&conv.conversation_data)?,
+            metadata: json_text(&conv.metadata)?,
+            timers,
+            snapshot: json_text(conv)?,
+            creation_time: conv.creation_time.get().copied().unwrap_or(now),
+            end_time: conv.end_time.get().copied(),
+            last_seq: step.last_seq,
+        },
+        now,
+    )?;
+    for session in &record.channel_sessions {
+        let state = session.state_name().map_or("STARTED", |s| s.as_str());
+        let reason = match &session.state {
+            cim::Nullable::Value(s) => s.reason_code().map(|r| r.as_str().to_string()),
+            _ => None,
+        };
+        rows::upsert_channel_session(
+            c,
+            &rows::ChannelSessionRow {
+                id: &session.id,
+                conversation_id: &conv.id,
+                channel_id: &session.channel.id,
+                customer_id: session.customer.id().unwrap_or(&customer_id),
+                state,
+                reason_code: reason.as_deref(),
+                session: json_text(session)?,
+                started_at: conv.creation_time.get().copied().unwrap_or(now),
+                ended_at: (state != "STARTED").then_some(now),
+            },
+        )?;
+    }
+    for p in &conv.participants {
+        let reference = match p.participant_type {
+            ParticipantType::Agent => p.as_cc_user().map(|u| u.id.clone()),
+            ParticipantType::Customer => p.as_channel_session().map(|s| s.id.clone()),
+            _ => p.as_bot().map(|b| b.id.clone()),
+        }
+        .unwrap_or_default();
+        let active = p.is_active.get().copied().unwrap_or(true);
+        rows::upsert_participant(
+            c,
+            &rows::ParticipantRow {
+                id: &p.id,
+                conversation_id: &conv.id,
+                kind: p.participant_type.as_str(),
+                role: p.role.as_str(),
+                participant_ref: &reference,
+                state: p.state.get().map(|s| s.as_str()),
+                joined_at: p.joining_time.get().copied().unwrap_or(now),
+                left_at: if active {
+                    None
+                } else {
+                    Some(p.state_changed_on.get().copied().unwrap_or(now))
+                },
+                participant: json_text(p)?,
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! Conversations with their channel sessions and participants: written one
+//! conversation step per call (inside the caller's transaction), read back on
+//! start, and queried for the history API.
+
+use super::{parse_json, StoreResult};
+use crate::clock::Millis;
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use serde_json::Value;
+
+pub struct ConversationRow<'a> {
+    pub id: &'a str,
+    pub customer_id: &'a str,
+    pub room_id: &'a str,
+    pub state: &'a str,
+    pub direction: &'a str,
+    pub queue_id: Option<&'a str>,
+    pub last_agent_id: Option<&'a str>,
+    pub data: String,
+    pub metadata: String,
+    pub timers: String,
+    pub snapshot: String,
+    pub creation_time: Millis,
+    pub end_time: Option<Millis>,
+    pub last_seq: u64,
+}
+
+pub struct ChannelSessionRow<'a> {
+    pub id: &'a str,
+    pub conversation_id: &'a str,
+    pub channel_id: &'a str,
+    pub customer_id: &'a str,
+    pub state: &'a str,
+    pub reason_code: Option<&'a str>,
+    pub session: String,
+    pub started_at: Millis,
+    pub ended_at: Option<Millis>,
+}
+
+pub struct ParticipantRow<'a> {
+    pub id: &'a str,
+    pub conversation_id: &'a str,
+    pub kind: &'a str,
+    pub role: &'a str,
+    pub participant_ref: &'a str,
+    pub state: Option<&'a str>,
+    pub joined_at: Millis,
+    pub left_at: Option<Millis>,
+    pub participant: String,
+}
+
+pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO conversations(id, customer_id, room_id, state, direction, queue_id, last_agent_id,
+                                   data, metadata, timers, snapshot, creation_time, end_time, last_seq, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, queue_id = excluded.queue_id,
+             last_agent_id = excluded.last_agent_id, data = excluded.data, metadata = excluded.metadata,
+             timers = excluded.timers, snapshot = excluded.snapshot, end_time = excluded.end_time,
+             last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        c.id,
+        c.customer_id,
+        c.room_id,
+        c.state,
+        c.direction,
+        c.queue_id,
+        c.last_agent_id,
+        c.data,
+        c.metadata,
+        c.timers,
+        c.snapshot,
+        c.creation_time,
+        c.end_time,
+        c.last_seq as i64,
+        now
+    ])?;
+    Ok(())
+}
+
+/// A step that only appended events and moved timers.
+pub fn update_runtime(
+    conn: &Connection,
+    id: &str,
+    timers: &str,
+    queue_id: Option<&str>,
+    last_agent_id: Option<&str>,
+    last_seq: u64,
+    now: Millis,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE conversations SET timers = ?2, queue_id = COALESCE(?3, queue_id),
+             last_agent_id = COALESCE(?4, last_agent_id), last_seq = ?5, updated_at = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![id, timers, queue_id, last_agent_id, last_seq as i64, now])?;
+    Ok(())
+}
+
+pub fn upsert_channel_session(conn: &Connection, s: &ChannelSessionRow<'_>) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO channel_sessions(id, conversation_id, channel_id, customer_id, state, reason_code,
+                                      session, started_at, ended_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(id) DO UPDATE SET conversation_id = excluded.conversation_id, state = excluded.state,
+             reason_code = excluded.reason_code, session = excluded.session, ended_at = excluded.ended_at",
+    )?
+    .execute(params![
+        s.id,
+        s.conversation_id,
+        s.channel_id,
+        s.customer_id,
+        s.state,
+        s.reason_code,
+        s.session,
+        s.started_at,
+        s.ended_at
+    ])?;
+    Ok(())
+}
+
+pub fn upsert_participant(conn: &Connection, p: &ParticipantRow<'_>) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO participants(id, conversation_id, type, role, participant_ref, state, joined_at,
+                                  left_at, participant)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(id) DO UPDATE SET role = excluded.role, state = excluded.state,
+             left_at = excluded.left_at, participant = excluded.participant",
+    )?
+    .execute(params![
+        p.id,
+        p.conversation_id,
+        p.kind,
+        p.role,
+        p.participant_ref,
+        p.state,
+        p.joined_at,
+        p.left_at,
+        p.participant
+    ])?;
+    Ok(())
+}
+
+/// An open conversation as stored: (snapshot, channel sessions, timers, last seq).
+pub struct StoredConversation {
+    pub snapshot: Value,
+    pub channel_sessions: Vec<Value>,
+    pub timers: Value,
+    pub last_seq: u64,
+    /// Recent message ids with their sequence numbers, oldest first.
+    pub recent_ids: Vec<(String, u64)>,
+}
+
+/// Every conversation not yet closed.
+pub fn open_conversations(conn: &Connection, recent_ids: usize) -> StoreResult<Vec<StoredConversation>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, snapshot, timers, last_seq FROM conversations WHERE state <> 'CLOSED' ORDER BY creation_time",
+    )?;
+    let rows: Vec<(String, String, String, i64)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut sessions = conn.prepare_cached(
+        "SELECT session FROM channel_sessions WHERE conversation_id = ?1 ORDER BY started_at",
+    )?;
+    let mut ids = conn.prepare_cached(
+        "SELECT message_id, seq FROM cim_events WHERE conversation_id = ?1 AND message_id IS NOT NULL
+         ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, snapshot, timers, last_seq) in rows {
+        let channel_sessions = sessions
+            .query_map([&id], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+            .iter()
+            .map(|s| parse_json(s, "channel_sessions.session"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut recent: Vec<(String, u64)> = ids
+            .query_map(params![id, recent_ids as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<Result<_, _>>()?;
+        recent.reverse();
+        out.push(StoredConversation {
+            snapshot: parse_json(&snapshot, "conversations.snapshot")?,
+            channel_sessions,
+            timers: parse_json(&timers, "conversations.timers")?,
+            last_seq: last_seq as u64,
+            recent_ids: recent,
+        });
+    }
+    Ok(out)
+}
+
+/// Filter of the history API; every field narrows the result.
+#[derive(Debug, Default, Clone)]
+pub struct ConversationFilter {
+    pub state: Option<String>,
+    pub queue_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    pub id: String,
+    pub customer_id: String,
+    pub state: String,
+    pub queue_id: Option<String>,
+    pub last_agent_id: Option<String>,
+    pub creation_time: Millis,
+    pub end_time: Option<Millis>,
+    pub last_seq: u64,
+    pub conversation: Value,
+}
+
+pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<ConversationSummary>> {
+    let mut st = conn.prepare_cached(
+        "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
+                c.last_seq, c.snapshot
+         FROM conversations c
+         WHERE (?1 IS NULL OR c.state = ?1)
+           AND (?2 IS NULL OR c.queue_id = ?2)
+           AND (?3 IS NULL OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id
+                                      AND p.type = 'AGENT' AND p.participant_ref = ?3))
+           AND (?4 IS NULL OR c.customer_id = ?4)
+           AND (?5 IS NULL OR c.creation_time >= ?5)
+           AND (?6 IS NULL OR c.creation_time <= ?6)
+         ORDER BY c.creation_time DESC, c.id LIMIT ?7 OFFSET ?8",
+    )?;
+    let rows: Vec<(ConversationSummary, String)> = st
+        .query_map(
+            params![
+                f.state,
+                f.queue_id,
+                f.agent_id,
+                f.customer_id,
+                f.from,
+                f.to,
+                f.limit.max(1) as i64,
+                f.offset as i64
+            ],
+            |r| {
+                Ok((
+                    ConversationSummary {
+                        id: r.get(0)?,
+                        customer_id: r.get(1)?,
+                        state: r.get(2)?,
+                        queue_id: r.get(3)?,
+                        last_agent_id: r.get(4)?,
+                        creation_time: r.get(5)?,
+                        end_time: r.get(6)?,
+                        last_seq: r.get::<_, i64>(7)? as u64,
+                        conversation: Value::Null,
+                    },
+                    r.get(8)?,
+                ))
+            },
+        )?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(mut s, snapshot)| {
+            s.conversation = parse_json(&snapshot, "conversations.snapshot")?;
+            Ok(s)
+        })
+        .collect()
+}
+
+/// One conversation's stored snapshot, if it exists.
+pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummary>> {
+    let mut st = conn.prepare_cached(
+        "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
+                c.last_seq, c.snapshot FROM conversations c WHERE c.id = ?1",
+    )?;
+    let row = st.query_row([id], |r| {
+        Ok((
+            ConversationSummary {
+                id: r.get(0)?,
+                customer_id: r.get(1)?,
+                state: r.get(2)?,
+                queue_id: r.get(3)?,
+                last_agent_id: r.get(4)?,
+                creation_time: r.get(5)?,
+                end_time: r.get(6)?,
+                last_seq: r.get::<_, i64>(7)? as u64,
+                conversation: Value::Null,
+            },
+            r.get::<_, String>(8)?,
+        ))
+    });
+    let (mut summary, snapshot) = match row {
+        Ok(row) => row,
+        Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    summary.conversation = parse_json(&snapshot, "conversations.snapshot")?;
+    Ok(Some(summary))
+}
