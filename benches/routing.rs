@@ -165,8 +165,9 @@ impl World {
 
     fn apply(&mut self, input: Input) -> Vec<Effect> {
         let effects = self.core.handle(self.now, input);
-        if let Some(Effect::Rejected { error, input }) =
-            effects.iter().find(|e| matches!(e, Effect::Rejected { .. }))
+        if let Some(Effect::Rejected { error, input }) = effects
+            .iter()
+            .find(|e| matches!(e, Effect::Rejected { .. }))
         {
             panic!("{input} refused: {error}");
         }
@@ -280,8 +281,9 @@ impl Scenario for EnqueueRouted {
     }
 
     fn cleanup(&mut self, world: &mut World, effects: Vec<Effect>) {
-        let Some(Effect::OfferTask { task, .. }) =
-            effects.iter().find(|e| matches!(e, Effect::OfferTask { .. }))
+        let Some(Effect::OfferTask { task, .. }) = effects
+            .iter()
+            .find(|e| matches!(e, Effect::OfferTask { .. }))
         else {
             panic!("the VIP task was not routed: {effects:?}");
         };
@@ -330,7 +332,9 @@ impl Scenario for AgentReady {
 
     fn cleanup(&mut self, world: &mut World, effects: Vec<Effect>) {
         assert!(
-            effects.iter().any(|e| matches!(e, Effect::OfferTask { .. })),
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::OfferTask { .. })),
             "the agent took nothing: {effects:?}"
         );
         world.accept_offers(&effects);
@@ -449,8 +453,13 @@ fn percentiles() {
     const SAMPLES: usize = 20_000;
     let mut world = World::build();
     println!();
-    println!("per-decision latency, {SAMPLES} samples each (1,000 agents, 20 queues, 10,000 queued):");
-    println!("{:<16} {:>10} {:>10} {:>10} {:>10}", "scenario", "median", "p99", "p99.9", "max");
+    println!(
+        "per-decision latency, {SAMPLES} samples each (1,000 agents, 20 queues, 10,000 queued):"
+    );
+    println!(
+        "{:<16} {:>10} {:>10} {:>10} {:>10}",
+        "scenario", "median", "p99", "p99.9", "max"
+    );
     let scenarios: [(&str, &mut dyn Scenario); 4] = [
         ("enqueue_routed", &mut EnqueueRouted),
         ("enqueue_queued", &mut EnqueueQueued),
