@@ -10,7 +10,7 @@ use crate::routing::effect::Effect;
 use crate::routing::error::RoutingError;
 use crate::routing::model::{
     AgentStateName, Disposition, MediaState, MrdStateName, RequestedAgentState, RequestedMrdState,
-    RevokeReason, TaskStateName,
+    RevokeReason, TaskStateName, REROUTE_PRIORITY,
 };
 use crate::routing::task::Target;
 use crate::routing::view::{ResumeState, StateChange, StateChangeKind};
@@ -242,8 +242,7 @@ impl RoutingCore {
         for t in reserved {
             self.emit_revoke(t, reason);
             self.release(t);
-            let priority = crate::routing::model::REROUTE_PRIORITY;
-            self.requeue(t, priority, None, false);
+            self.requeue(t, REROUTE_PRIORITY, None, false);
         }
     }
 
@@ -254,8 +253,12 @@ impl RoutingCore {
             self.finish(t, Disposition::AgentLogout);
             return;
         }
-        let priority = crate::routing::model::REROUTE_PRIORITY;
-        self.requeue(t, priority, Some(Disposition::AgentLogout), was_active);
+        self.requeue(
+            t,
+            REROUTE_PRIORITY,
+            Some(Disposition::AgentLogout),
+            was_active,
+        );
         if self.tasks.get(t).is_some() {
             let task = self.snapshot(t);
             let from_agent = self.agent_at(from).profile.id.clone();

@@ -37,13 +37,19 @@ impl RoutingCore {
 
     /// Queues a task-centric decision for a task that became routable.
     pub(super) fn want_agent_for(&mut self, t: TaskIx) {
+        let key = self.queue_key(t);
+        self.work_tasks.insert(key);
+    }
+
+    /// The task's rank among waiting tasks: priority, then enqueue time, then arrival.
+    fn queue_key(&self, t: TaskIx) -> QueueKey {
         let task = &self.tasks[t].task;
-        self.work_tasks.insert(QueueKey {
+        QueueKey {
             priority: Reverse(task.media.priority),
             enqueue_time: task.media.enqueue_time,
             seq: task.routing.seq,
             task: t,
-        });
+        }
     }
 
     fn route_task(&mut self, t: TaskIx) {
@@ -178,22 +184,9 @@ impl RoutingCore {
 
     /// Puts a task where it waits, by its target, and arms its step or last-agent timer.
     pub(super) fn start_waiting(&mut self, t: TaskIx) {
-        let (q, target, priority, enqueue_time, seq) = {
-            let task = &self.tasks[t].task;
-            (
-                self.tasks[t].queue,
-                task.routing.target.clone(),
-                task.media.priority,
-                task.media.enqueue_time,
-                task.routing.seq,
-            )
-        };
-        let key = QueueKey {
-            priority: Reverse(priority),
-            enqueue_time,
-            seq,
-            task: t,
-        };
+        let q = self.tasks[t].queue;
+        let target = self.tasks[t].task.routing.target.clone();
+        let key = self.queue_key(t);
         let targeted_agent = match &target {
             Target::Queue => None,
             Target::Agent { agent_id } | Target::LastAgent { agent_id, .. } => {

@@ -8,6 +8,22 @@
 //! available look for a task, until nothing more can be matched. Effects follow the
 //! order in which things happened; agent presence is reported once per input (or
 //! timer) with every history row it produced.
+//!
+//! Rules where the issue leaves a choice:
+//! - Priorities (task and queue): higher is served first; 11 marks re-routes.
+//! - An agent is routable on an MRD when it is READY, its desk is connected, the
+//!   MRD is READY or ACTIVE and it has room. A dropped desk keeps its state and
+//!   tasks for the grace period but gets no new offers.
+//! - Going NOT_READY (globally or on one MRD) takes back outstanding offers and
+//!   re-queues them at priority 11; active tasks stay (PENDING_NOT_READY).
+//! - A declined task goes back to its queue and is never offered to that agent again.
+//! - Named-agent tasks wait only for their agent (until the TTL); they end RONA on
+//!   RONA, AGENT_LOGOUT on logout, CANCELLED when declined. A preferred last agent
+//!   is waited for `last_agent_wait_ms`, then the queue takes over; named and last
+//!   agents are not held to the queue's step expressions.
+//! - The TTL running out during a reservation revokes it without a RONA penalty.
+//!   A re-routed task that had been answered gets a fresh TTL.
+//! - When one input makes several tasks routable they are decided best first.
 
 mod agents;
 mod config_changes;

@@ -56,7 +56,7 @@ impl RoutingCore {
         let t = self.task_ix(task_id).ok()?;
         let slot = &self.tasks[t];
         let queue = self.queue(slot.queue);
-        let (position, capacity) = match slot.waiting {
+        let (ahead, capacity) = match slot.waiting {
             Waiting::No => return None,
             Waiting::Queue(key) => {
                 let ahead = queue.open[0].range(..key).count();
@@ -77,7 +77,7 @@ impl RoutingCore {
                 (ahead, self.serving_capacity(a, slot.mrd))
             }
         };
-        let position = u32::try_from(ahead_plus_one(position)).unwrap_or(u32::MAX);
+        let position = u32::try_from(ahead.saturating_add(1)).unwrap_or(u32::MAX);
         let handle = queue
             .window
             .average_handle_ms()
@@ -225,8 +225,4 @@ impl RoutingCore {
                 .collect(),
         }
     }
-}
-
-fn ahead_plus_one(ahead: usize) -> usize {
-    ahead.saturating_add(1)
 }

@@ -4,6 +4,8 @@
 //! agents that are not connected go back to the queue, active tasks stay with
 //! their agent.
 
+use std::sync::Arc;
+
 use super::state::{AgentIx, MrdIx};
 use super::timers::Timer;
 use super::RoutingCore;
@@ -13,7 +15,7 @@ use crate::routing::model::{
     AgentStateName, Disposition, MediaState, TaskStateName, REROUTE_PRIORITY,
 };
 use crate::routing::task::{Task, TaskState};
-use crate::routing::view::{AgentView, ResumeState};
+use crate::routing::view::{AgentView, ResumeState, StateChange, StateChangeKind};
 
 impl RoutingCore {
     pub(super) fn restore_agent(&mut self, view: AgentView) -> Result<(), RoutingError> {
@@ -67,9 +69,9 @@ impl RoutingCore {
         agent.state = AgentStateName::Unknown;
         agent.reason_code = None;
         agent.state_since = now;
-        agent.changes.push(crate::routing::view::StateChange {
+        agent.changes.push(StateChange {
             at: now,
-            kind: crate::routing::view::StateChangeKind::Agent {
+            kind: StateChangeKind::Agent {
                 state: AgentStateName::Unknown,
                 reason_code: None,
             },
@@ -99,7 +101,7 @@ impl RoutingCore {
             closed.routing.ttl_deadline = None;
             closed.routing.accept_deadline = None;
             self.out.push(Effect::TaskStateChanged {
-                task: std::sync::Arc::new(closed),
+                task: Arc::new(closed),
             });
             return Ok(());
         };
@@ -155,7 +157,7 @@ impl RoutingCore {
                 let from_agent = self.tasks[t].task.assigned_to.clone();
                 self.requeue(t, REROUTE_PRIORITY, Some(Disposition::AgentLogout), true);
                 if let (Some(from_agent), Some(slot)) = (from_agent, self.tasks.get(t)) {
-                    let task = std::sync::Arc::clone(&slot.task);
+                    let task = Arc::clone(&slot.task);
                     self.out.push(Effect::TaskRerouted { task, from_agent });
                 }
             }
