@@ -168,6 +168,9 @@ pub struct SocketIoSettings {
     pub max_payload_bytes: usize,
     /// Outbound packets queued per connection before it is closed as too slow.
     pub outbound_queue: usize,
+    /// Origins allowed to use HTTP long-polling cross-origin, e.g. the sites that embed
+    /// the chat widget (`*` allows any). Empty: same origin only.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for SocketIoSettings {
@@ -177,6 +180,7 @@ impl Default for SocketIoSettings {
             ping_timeout_ms: 20_000,
             max_payload_bytes: 1024 * 1024,
             outbound_queue: 1024,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }

@@ -42,8 +42,43 @@ pub struct Running {
     pub addr: SocketAddr,
     pub store: Store,
     pub health: Health,
+    pub agents: agents::AgentManager,
+    pub conversations: conversation::handle::ConversationHandle,
+    pub routing: routing::RoutingHandle,
+    socketio: socketio::SocketIo,
     server: actix_web::dev::ServerHandle,
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop_conversations: tokio_util::sync::CancellationToken,
+    stop_routing: tokio_util::sync::CancellationToken,
+    tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
+}
+
+/// The routing engine's settings from the appliance configuration.
+pub fn routing_config(c: &config::RoutingSettings) -> routing::RoutingConfig {
+    let secs = |s: u64| (s as i64).saturating_mul(1000);
+    routing::RoutingConfig {
+        accept_timeout_ms: secs(c.accept_timeout_secs),
+        rona_reason_code: c.rona_reason_code.clone(),
+        disconnect_grace_ms: secs(c.disconnect_grace_secs),
+        auto_sync_mrd_states: c.auto_sync_mrd_states,
+        queue_priority_enabled: c.queue_priority_enabled,
+        last_agent_wait_ms: secs(c.last_agent_wait_secs),
+        unknown_state_grace_ms: secs(c.unknown_grace_secs),
+        ..routing::RoutingConfig::default()
+    }
+}
+
+/// The Socket.IO endpoint's settings from the appliance configuration.
+pub fn socketio_config(c: &config::SocketIoSettings) -> socketio::SocketIoConfig {
+    use std::time::Duration;
+    socketio::SocketIoConfig {
+        ping_interval: Duration::from_millis(c.ping_interval_ms),
+        ping_timeout: Duration::from_millis(c.ping_timeout_ms),
+        max_payload: c.max_payload_bytes,
+        outbound_queue: c.outbound_queue,
+        cors_allowed_origins: c.cors_allowed_origins.clone(),
+        ..socketio::SocketIoConfig::default()
+    }
 }
 
 pub struct App;
@@ -70,21 +105,86 @@ impl App {
             );
         }
 
+        // Components: routing and conversation drivers, the agent manager, the channels.
+        let (to_agents_routing, routing_for_agents) = tokio::sync::mpsc::unbounded_channel();
+        let (to_conversations_routing, routing_for_conversations) =
+            tokio::sync::mpsc::unbounded_channel();
+        let (to_desk, desk_deliveries) = tokio::sync::mpsc::unbounded_channel();
+        let (to_customer, customer_deliveries) = tokio::sync::mpsc::unbounded_channel();
+        let stop_routing = tokio_util::sync::CancellationToken::new();
+        let stop_conversations = tokio_util::sync::CancellationToken::new();
+        let (routing, routing_task) = routing::driver::spawn(
+            store.clone(),
+            routing_config(&config.routing),
+            vec![to_agents_routing, to_conversations_routing],
+            health.clone(),
+            stop_routing.clone(),
+        )
+        .await?;
+        let (conversations, conversation_task) = conversation::driver::spawn(
+            conversation::CoreSettings::new(config.conversation.clone(), config.studio.clone()),
+            conversation::driver::Wiring {
+                store: store.clone(),
+                routing: routing.clone(),
+                routing_effects: routing_for_conversations,
+                to_desk,
+                to_customer,
+                health: health.clone(),
+                shutdown: stop_conversations.clone(),
+            },
+        )
+        .await?;
+        let agent_manager = agents::AgentManager::new(
+            routing.clone(),
+            conversations.clone(),
+            store.clone(),
+            agents::AgentSettings {
+                wrapup_enabled: config.conversation.wrapup_enabled,
+                max_participants: 4,
+            },
+        );
+        let mut tasks = vec![
+            ("routing", routing_task),
+            ("conversations", conversation_task),
+        ];
+        for t in agent_manager.spawn_outbound(routing_for_agents, desk_deliveries) {
+            tasks.push(("agents", t));
+        }
+        let sio = socketio::SocketIo::new(socketio_config(&config.socketio));
+        sio.add_namespace("/", agents::DeskNamespace::new(agent_manager.clone()));
+        let channel_tasks = channels::start(
+            &sio,
+            channels::Wiring {
+                store: store.clone(),
+                conversations: conversations.clone(),
+                routing: routing.clone(),
+                deliveries: customer_deliveries,
+                outbox: config.outbox.clone(),
+                health: health.clone(),
+            },
+        );
+        tasks.extend(channel_tasks.into_iter().map(|t| ("channels", t)));
+
         let state = web::Data::new(http::AppState {
             store: store.clone(),
             config: config.clone(),
             health: health.clone(),
             started_at,
+            routing: routing.clone(),
+            conversations: conversations.clone(),
+            agents: agent_manager.clone(),
         });
         let max_body = config.http.max_body_bytes;
         let workers = match config.http.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
+        let sio_routes = sio.clone();
         let server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())
+                .configure(|cfg| sio_routes.configure(cfg))
                 .configure(|cfg| http::configure(cfg, max_body))
                 .default_service(web::to(http::not_found))
         })
@@ -106,8 +206,15 @@ impl App {
             addr,
             store,
             health,
+            agents: agent_manager,
+            conversations,
+            routing,
+            socketio: sio,
             server: handle,
             server_task,
+            stop_conversations,
+            stop_routing,
+            tasks,
         })
     }
 }
@@ -116,9 +223,23 @@ impl Running {
     /// Graceful stop: stop accepting, drain in-flight requests, stop the
     /// components, flush and close the store.
     pub async fn shutdown(self) {
+        self.socketio.shutdown().await;
         self.server.stop(true).await;
         let _ = self.server_task.await;
         self.health.set("http", ComponentStatus::Stopped);
+        // Conversations first: what they still ask of routing is served before it stops.
+        self.stop_conversations.cancel();
+        let mut tasks = self.tasks;
+        if let Some(pos) = tasks.iter().position(|(n, _)| *n == "conversations") {
+            let _ = tasks.remove(pos).1.await;
+        }
+        self.stop_routing.cancel();
+        if let Some(pos) = tasks.iter().position(|(n, _)| *n == "routing") {
+            let _ = tasks.remove(pos).1.await;
+        }
+        for (_, task) in tasks {
+            task.abort();
+        }
         let store = self.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.close()).await;
         self.health.set("store", ComponentStatus::Stopped);

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// Everything the driver talks to.
 pub struct Wiring {
@@ -32,6 +33,7 @@ pub struct Wiring {
     pub to_desk: mpsc::UnboundedSender<ToDesk>,
     pub to_customer: mpsc::UnboundedSender<ToCustomer>,
     pub health: Health,
+    pub shutdown: CancellationToken,
 }
 
 /// Studio calls that fell back to the built-in flow since start.
@@ -99,6 +101,7 @@ pub async fn spawn(
         studio_rx,
         wiring.health,
         initial,
+        wiring.shutdown,
     ));
     Ok((handle, task))
 }
@@ -157,20 +160,29 @@ impl Driver {
         mut studio: mpsc::UnboundedReceiver<Input>,
         health: Health,
         initial: Vec<Effect>,
+        shutdown: CancellationToken,
     ) {
         let _guard = RunningGuard::new(&health, "conversations");
         self.finish(now_ms(), initial, Vec::new()).await;
+        let mut routing_open = true;
         loop {
             let deadline = self.core.next_deadline();
             let first = tokio::select! {
                 biased;
-                r = routing_effects.recv() => r.map(Item::Routing),
+                r = routing_effects.recv(), if routing_open => match r {
+                    Some(r) => Some(Item::Routing(r)),
+                    None => {
+                        routing_open = false;
+                        None
+                    }
+                },
                 s = studio.recv() => s.map(Item::Studio),
                 q = requests.recv() => match q {
                     Some(q) => Some(Item::Request(q)),
                     None => break,
                 },
                 _ = sleep_until(instant_at(deadline)), if deadline.is_some() => None,
+                _ = shutdown.cancelled() => break,
             };
             let mut batch: Vec<Item> = first.into_iter().collect();
             while batch.len() < MAX_BATCH {

@@ -5,6 +5,7 @@ use crate::cim::{
     CcUser, ChannelSession, ChannelSessionReasonCode, CimEvent, CimMessage, Conversation,
     ParticipantRole,
 };
+use crate::store::{events, Store};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -110,11 +111,12 @@ pub enum Request {
 #[derive(Clone)]
 pub struct ConversationHandle {
     tx: mpsc::UnboundedSender<Request>,
+    store: Store,
 }
 
 impl ConversationHandle {
-    pub fn new(tx: mpsc::UnboundedSender<Request>) -> Self {
-        Self { tx }
+    pub fn new(tx: mpsc::UnboundedSender<Request>, store: Store) -> Self {
+        Self { tx, store }
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ConversationError> {
@@ -225,11 +227,26 @@ impl ConversationHandle {
         .await
     }
 
+    /// Stores an inbound message once: a retry of a stored message id (even of a
+    /// conversation closed since) is acknowledged again without a new event.
     pub async fn customer_message(
         &self,
         session: ChannelSession,
         message: CimMessage,
     ) -> Result<MessageAck, ConversationError> {
+        let id = message.id.clone();
+        let stored = self
+            .store
+            .read(move |c| events::find_message(c, &id))
+            .await
+            .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
+        if let Some((conversation_id, seq)) = stored {
+            return Ok(MessageAck {
+                conversation_id,
+                seq,
+                duplicate: true,
+            });
+        }
         self.ask(|reply| Request::CustomerMessage {
             session: Box::new(session),
             message: Box::new(message),

@@ -24,6 +24,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub health: Health,
     pub started_at: Instant,
+    pub routing: crate::routing::RoutingHandle,
+    pub conversations: crate::conversation::handle::ConversationHandle,
+    pub agents: crate::agents::AgentManager,
 }
 
 /// Mounts every route of the appliance on `cfg`.

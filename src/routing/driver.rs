@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// Effects of one committed batch, shared by every subscriber.
 pub type EffectBatch = Arc<Vec<Effect>>;
@@ -70,6 +71,7 @@ pub async fn spawn(
     config: super::RoutingConfig,
     subscribers: Vec<Subscriber>,
     health: Health,
+    shutdown: CancellationToken,
 ) -> Result<(RoutingHandle, tokio::task::JoinHandle<()>), StoreError> {
     let restore = store.read(loader::load).await?;
     let mut core = RoutingCore::new(config);
@@ -87,7 +89,7 @@ pub async fn spawn(
     // What the restore changed (re-queued reservations, UNKNOWN agents) is committed
     // before anything else runs.
     driver.commit(now, initial.clone()).await?;
-    let task = tokio::spawn(driver.run(rx, health, initial));
+    let task = tokio::spawn(driver.run(rx, health, initial, shutdown));
     Ok((RoutingHandle { tx }, task))
 }
 
@@ -105,6 +107,7 @@ impl Driver {
         mut rx: mpsc::UnboundedReceiver<Command>,
         health: Health,
         initial: Vec<Effect>,
+        shutdown: CancellationToken,
     ) {
         let _guard = RunningGuard::new(&health, "routing");
         self.publish(initial);
@@ -116,6 +119,7 @@ impl Driver {
                     None => break,
                 },
                 _ = sleep_until(instant_at(deadline)), if deadline.is_some() => None,
+                _ = shutdown.cancelled() => break,
             };
             let mut batch: Vec<Command> = first.into_iter().collect();
             while batch.len() < MAX_BATCH {
