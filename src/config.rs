@@ -213,7 +213,7 @@ impl Default for RoutingSettings {
             rona_reason_code: "RONA".into(),
             disconnect_grace_secs: 30,
             unknown_grace_secs: 60,
-            auto_sync_mrd_states: false,
+            auto_sync_mrd_states: true,
             queue_priority_enabled: true,
             last_agent_wait_secs: 0,
             last_agent_window_secs: 24 * 3600,

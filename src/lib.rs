@@ -109,6 +109,7 @@ impl App {
         let (to_agents_routing, routing_for_agents) = tokio::sync::mpsc::unbounded_channel();
         let (to_conversations_routing, routing_for_conversations) =
             tokio::sync::mpsc::unbounded_channel();
+        let (to_channels_routing, routing_for_channels) = tokio::sync::mpsc::unbounded_channel();
         let (to_desk, desk_deliveries) = tokio::sync::mpsc::unbounded_channel();
         let (to_customer, customer_deliveries) = tokio::sync::mpsc::unbounded_channel();
         let stop_routing = tokio_util::sync::CancellationToken::new();
@@ -116,7 +117,7 @@ impl App {
         let (routing, routing_task) = routing::driver::spawn(
             store.clone(),
             routing_config(&config.routing),
-            vec![to_agents_routing, to_conversations_routing],
+            vec![to_agents_routing, to_conversations_routing, to_channels_routing],
             health.clone(),
             stop_routing.clone(),
         )
@@ -158,6 +159,7 @@ impl App {
                 store: store.clone(),
                 conversations: conversations.clone(),
                 routing: routing.clone(),
+                routing_effects: routing_for_channels,
                 deliveries: customer_deliveries,
                 outbox: config.outbox.clone(),
                 health: health.clone(),

@@ -1,5 +1,16 @@
-//! Customer channels (being built): what the conversation manager delivers to customers.
+//! Customer channels: the web widget namespace `/customer`, and what the
+//! conversation manager delivers to customers.
+//!
+//! - `widget`: the `/customer` Socket.IO namespace
 
+pub mod widget;
+
+use crate::config::OutboxSettings;
+use crate::conversation::handle::ConversationHandle;
+use crate::health::Health;
+use crate::routing::{EffectBatch, RoutingHandle};
+use crate::socketio::SocketIo;
+use crate::store::Store;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -20,4 +31,30 @@ pub enum ToCustomer {
     },
     /// New outbox rows were committed: wake the webhook worker.
     OutboxReady,
+}
+
+/// What the channels need from the rest of the appliance.
+pub struct Wiring {
+    pub store: Store,
+    pub conversations: ConversationHandle,
+    pub routing: RoutingHandle,
+    pub routing_effects: tokio::sync::mpsc::UnboundedReceiver<EffectBatch>,
+    pub deliveries: tokio::sync::mpsc::UnboundedReceiver<ToCustomer>,
+    pub outbox: OutboxSettings,
+    pub health: Health,
+}
+
+/// Mounts the widget namespace and starts the channel tasks.
+pub fn start(sio: &SocketIo, wiring: Wiring) -> Vec<tokio::task::JoinHandle<()>> {
+    let widget = widget::Widget::new(
+        wiring.store.clone(),
+        wiring.conversations.clone(),
+        wiring.routing.clone(),
+    );
+    sio.add_namespace("/customer", Arc::new(widget.clone()));
+    let outbox_wake = Arc::new(tokio::sync::Notify::new());
+    vec![
+        tokio::spawn(widget.clone().deliveries(wiring.deliveries, outbox_wake)),
+        tokio::spawn(widget.queue_positions(wiring.routing_effects)),
+    ]
 }

@@ -397,6 +397,11 @@ impl Driver {
 
     /// Commits the batch's persist steps (with outbox rows), then answers and delivers.
     async fn finish(&mut self, now: Millis, effects: Vec<Effect>, waiters: Vec<(Waiter, Vec<Effect>)>) {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            for e in &effects {
+                tracing::trace!(effect = ?e, "conversation effect");
+            }
+        }
         let mut steps = Vec::new();
         let mut outbound = Vec::new();
         for effect in &effects {
@@ -750,7 +755,9 @@ impl Driver {
             .or_else(|| policy.as_ref().map(|p| p.agent_request_ttl))
             .filter(|s| *s > 0);
         let route_to_last = policy.as_ref().is_some_and(|p| p.route_to_last_agent);
-        let (mode, offer_to_agent) = match (&request.last_agent_id, request.offer_to_agent) {
+        // Desks accept offers (taskRequest, then topicSubscription); a named agent
+        // (offerToAgent with lastAgentId) is offered the task alone.
+        let (mode, named) = match (&request.last_agent_id, request.offer_to_agent) {
             (Some(agent), true) => (
                 routing::TaskMode::Agent {
                     agent_id: agent.clone(),
@@ -767,10 +774,10 @@ impl Driver {
             priority: request.priority.clamp(1, 10) as u8,
             direction: routing::Direction::Inbound,
             mode,
-            offer_to_agent,
+            offer_to_agent: true,
             agent_request_ttl_ms: ttl_secs.map(|s| s * 1000),
             selection_policy: selection,
-            preferred_last_agent: if route_to_last && !offer_to_agent {
+            preferred_last_agent: if route_to_last && !named {
                 request.last_agent_id
             } else {
                 None

@@ -1,0 +1,245 @@
+//! One chat from first message to closed, through the public protocols only: a
+//! customer widget on `/customer` and an agent desk on `/`, both over Socket.IO.
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::sio_client::{token_auth, SioClient};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn desk(server: &TestServer, user: &str) -> SioClient {
+    let token = server.login(user, user).await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .expect("desk connects");
+    let presence = desk.expect("agentPresence", T).await.unwrap();
+    assert_eq!(presence["agent"]["keycloakUser"]["username"], user);
+    desk
+}
+
+async fn ready(desk: &SioClient) -> Value {
+    let ack = desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": "READY"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ack[0]["state"]["name"], "READY", "{ack:?}");
+    ack[0].clone()
+}
+
+async fn widget(server: &TestServer, customer: &str) -> SioClient {
+    SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
+    )
+    .await
+    .expect("widget connects")
+}
+
+fn plain(id: &str, text: &str) -> Value {
+    json!({"id": id, "body": {"type": "PLAIN", "markdownText": text}})
+}
+
+fn agent_message(conversation_id: &str, text: &str) -> Value {
+    json!({
+        "conversationId": conversation_id,
+        "cimEvent": {
+            "id": uuid::Uuid::new_v4().to_string(),
+            "name": "AGENT_MESSAGE",
+            "type": "MESSAGE",
+            "timestamp": 1,
+            "conversationId": conversation_id,
+            "data": {
+                "id": uuid::Uuid::new_v4().to_string(),
+                "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": 1},
+                "body": {"type": "PLAIN", "markdownText": text}
+            }
+        }
+    })
+}
+
+/// Waits for the next onCimEvent named `name`, skipping others.
+async fn cim_event(desk: &SioClient, name: &str) -> Value {
+    loop {
+        let e = desk.expect("onCimEvent", T).await.unwrap();
+        if e["name"] == name {
+            return e;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_from_first_message_to_closed() {
+    let server = TestServer::start().await;
+    let agent = desk(&server, "agent1").await;
+    ready(&agent).await;
+
+    let customer = widget(&server, "cust-e2e-1").await;
+    let started = customer
+        .emit_ack("CHAT_REQUESTED", json!({"additionalAttributes": {"locale": {"language": "en"}}}))
+        .await
+        .unwrap();
+    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+    let session_started = customer.expect("CHANNEL_SESSION_STARTED", T).await.unwrap();
+    assert_eq!(session_started["conversationId"], conversation_id);
+
+    // The conversation manager asks for an agent; the desk is offered the task.
+    let offer = agent.expect("taskRequest", T).await.unwrap();
+    assert_eq!(offer["conversationId"], conversation_id);
+    assert_eq!(offer["task"]["activeMedia"][0]["state"], "RESERVED");
+
+    // The customer writes before the agent accepted: stored and acked once.
+    let ack = customer.emit_ack("MESSAGE_RECEIVED", plain("m-1", "Hello?")).await.unwrap();
+    assert_eq!(ack[0]["status"], "ok");
+    assert_eq!(ack[0]["duplicate"], false);
+    let first_seq = ack[0]["seq"].as_u64().unwrap();
+    let again = customer.emit_ack("MESSAGE_RECEIVED", plain("m-1", "Hello?")).await.unwrap();
+    assert_eq!(again[0]["duplicate"], true, "a retried message id is stored once");
+    assert_eq!(again[0]["seq"].as_u64().unwrap(), first_seq);
+
+    // Accept: onTopicData carries the conversation and its history in order.
+    let topic = agent
+        .emit_ack("topicSubscription", json!({"conversationId": conversation_id, "topicParticipant": {"type": "AGENT", "role": "PRIMARY"}}))
+        .await
+        .unwrap();
+    let topic = &topic[0];
+    assert_eq!(topic["conversationId"], conversation_id);
+    let history = topic["topicData"]["events"].as_array().unwrap();
+    let seqs: Vec<u64> = history.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let customer_messages: Vec<&Value> = history.iter().filter(|e| e["name"] == "CUSTOMER_MESSAGE").collect();
+    assert_eq!(customer_messages.len(), 1, "the retry was not stored twice");
+    assert_eq!(topic["topicData"]["conversation"]["state"], "ACTIVE");
+
+    // Messages both ways.
+    customer.emit_ack("MESSAGE_RECEIVED", plain("m-2", "My order is late")).await.unwrap();
+    let seen = cim_event(&agent, "CUSTOMER_MESSAGE").await;
+    assert_eq!(seen["data"]["body"]["markdownText"], "My order is late");
+    assert!(seen["seq"].as_u64().unwrap() > first_seq);
+
+    let ack = agent.emit_ack("publishCimEvent", agent_message(&conversation_id, "Let me check")).await.unwrap();
+    assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    let reply = loop {
+        let m = customer.expect("MESSAGE_RECEIVED", T).await.unwrap();
+        if m["name"] != "BOT_MESSAGE" {
+            break m;
+        }
+        assert!(m["data"]["body"]["markdownText"].as_str().unwrap().contains("Finding an agent"));
+    };
+    assert_eq!(reply["name"], "AGENT_MESSAGE");
+    assert_eq!(reply["data"]["body"]["markdownText"], "Let me check");
+
+    // The customer leaves; the agent leaves and wraps up.
+    customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    let left = agent
+        .emit_ack("topicUnsubscription", json!({"conversationId": conversation_id, "reason": "DONE"}))
+        .await
+        .unwrap();
+    assert_eq!(left[0]["status"], "success", "{left:?}");
+    let wrapup = agent.expect("wrapupTimerStarted", T).await.unwrap();
+    assert_eq!(wrapup["conversationId"], conversation_id);
+
+    // The transcript is stored.
+    let admin = server.login("admin", "admin").await;
+    let _ = admin;
+    let stored: i64 = server
+        .running
+        .as_ref()
+        .unwrap()
+        .store
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM cim_events WHERE name IN ('CUSTOMER_MESSAGE', 'AGENT_MESSAGE')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_conversations_bad_payloads_and_unknown_events_get_errors() {
+    let server = TestServer::start().await;
+    let agent1 = desk(&server, "agent1").await;
+    let agent2 = desk(&server, "agent2").await;
+    ready(&agent1).await;
+    let customer = widget(&server, "cust-e2e-2").await;
+    let started = customer.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+    agent1.expect("taskRequest", T).await.unwrap();
+
+    // agent2 was not offered this conversation: it may neither join nor write to it.
+    let refused = agent2
+        .emit_ack("topicSubscription", json!({"conversationId": conversation_id}))
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["status"], "error");
+    assert_eq!(refused[0]["code"], "no_task");
+    let err = agent2.expect("errors", T).await.unwrap();
+    assert_eq!(err["event"], "topicSubscription");
+    let refused = agent2
+        .emit_ack("publishCimEvent", agent_message(&conversation_id, "sneaky"))
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["status"], "error", "{refused:?}");
+    agent2.expect("errors", T).await.unwrap();
+
+    // Malformed requests and unknown events.
+    let bad = agent1.emit_ack("changeAgentState", json!({"state": {"name": "DANCING"}})).await.unwrap();
+    assert_eq!(bad[0]["code"], "invalid_payload");
+    let bad = agent1.emit_ack("publishCimEvent", json!({"cimEvent": {"name": "AGENT_MESSAGE"}})).await.unwrap();
+    assert_eq!(bad[0]["status"], "error");
+    let bad = agent1.emit_ack("noSuchEvent", json!({})).await.unwrap();
+    assert_eq!(bad[0]["code"], "unknown_event");
+    let bad = agent1.emit_ack("changeAgentState", json!("READY")).await.unwrap();
+    assert_eq!(bad[0]["code"], "invalid_payload");
+    let bad = customer.emit_ack("MESSAGE_RECEIVED", json!({"id": "m-x", "body": {"type": "PLAIN"}})).await.unwrap();
+    assert_eq!(bad[0]["status"], "error", "{bad:?}");
+    customer.expect("ERRORS", T).await.unwrap();
+
+    // Nothing of that was stored; the desk still works.
+    let topic = agent1
+        .emit_ack("topicSubscription", json!({"conversationId": conversation_id}))
+        .await
+        .unwrap();
+    let events = topic[0]["topicData"]["events"].as_array().unwrap();
+    assert!(events.iter().all(|e| e["name"] != "AGENT_MESSAGE"));
+    assert!(events.iter().all(|e| e["name"] != "CUSTOMER_MESSAGE"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_tokens_and_admins_are_refused_at_connect() {
+    let server = TestServer::start().await;
+    let err = SioClient::connect(server.addr, "/", token_auth("nope")).await;
+    assert!(err.is_err());
+    let admin = server.login("admin", "admin").await;
+    assert!(SioClient::connect(server.addr, "/", token_auth(&admin)).await.is_err());
+    let unknown = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "9999", "channelCustomerIdentifier": "c"}),
+    )
+    .await;
+    assert!(unknown.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_tab_takes_over_the_session() {
+    let server = TestServer::start().await;
+    let first = desk(&server, "agent3").await;
+    let second = desk(&server, "agent3").await;
+    let removed = first.expect("socketSessionRemoved", T).await.unwrap();
+    assert_eq!(removed["agentId"], second.expect("agentPresence", Duration::from_millis(1)).await.map(|p| p["agent"]["id"].clone()).unwrap_or(removed["agentId"].clone()));
+    first.expect_disconnect(T).await.unwrap();
+    // The new tab works.
+    ready(&second).await;
+}
