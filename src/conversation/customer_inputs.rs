@@ -96,11 +96,8 @@ fn settle_in<I: IdGen>(
         Placement::Join { conversation_id } => (conversation_id, false),
         Placement::New { customer_id } => {
             let conversation_id = cx.new_id(IdKind::Conversation);
-            let room_info = session
-                .room_info
-                .get()
-                .cloned()
-                .unwrap_or_else(|| RoomInfo::contact_center(customer_id.clone()));
+            // The room is the customer's: every conversation of a customer shares it.
+            let room_info = RoomInfo::contact_center(customer_id.clone());
             let mut first = session.clone();
             first.conversation_id = conversation_id.clone().into();
             first.room_info = room_info.clone().into();
