@@ -382,7 +382,12 @@ pub(super) fn change_role<I: IdGen>(
             })
             .collect();
         for other in primaries {
-            conversation.change_role(cx, other, ParticipantRole::Assistant, Some("PRIMARY_CHANGED"));
+            conversation.change_role(
+                cx,
+                other,
+                ParticipantRole::Assistant,
+                Some("PRIMARY_CHANGED"),
+            );
         }
     }
     conversation.change_role(cx, index, role, Some("ROLE_CHANGED"));

@@ -147,7 +147,9 @@ impl<I: IdGen> ConversationCore<I> {
         effects.extend(step.effects);
         for id in closed {
             self.forget(&id);
-            effects.push(Effect::ConversationClosed { conversation_id: id });
+            effects.push(Effect::ConversationClosed {
+                conversation_id: id,
+            });
         }
         effects
     }
@@ -162,7 +164,12 @@ impl<I: IdGen> ConversationCore<I> {
                 self.index.by_session.remove(&session.id);
             }
         }
-        if self.index.by_customer.get(&conversation.customer_id).map(String::as_str) == Some(id)
+        if self
+            .index
+            .by_customer
+            .get(&conversation.customer_id)
+            .map(String::as_str)
+            == Some(id)
         {
             self.index.by_customer.remove(&conversation.customer_id);
         }
@@ -323,12 +330,12 @@ fn dispatch<I: IdGen>(
 ) -> Result<(), CoreError> {
     match input {
         Input::ChatRequested { channel_session } => {
-            customer_inputs::chat_requested(open, cx, channel_session)
+            customer_inputs::chat_requested(open, cx, *channel_session)
         }
         Input::CustomerMessage {
             channel_session,
             message,
-        } => customer_inputs::customer_message(open, cx, channel_session, message),
+        } => customer_inputs::customer_message(open, cx, *channel_session, *message),
         Input::CustomerLeft {
             channel_session_id,
             reason,

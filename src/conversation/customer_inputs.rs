@@ -201,8 +201,7 @@ pub(super) fn customer_message<I: IdGen>(
     }
     let placement = place(open, cx.index, &session)?;
     let kind = kind_of(&message.body);
-    if matches!(placement, Placement::New { .. }) && !matches!(kind, MessageKind::Conversational)
-    {
+    if matches!(placement, Placement::New { .. }) && !matches!(kind, MessageKind::Conversational) {
         return Err(CoreError::InvalidEvent(CimError::invalid(
             "body.type",
             "a typing or delivery notification cannot start a conversation",

@@ -39,9 +39,11 @@ impl OpenConversation {
             Some(ChannelSessionReasonCode::Customer),
         );
         let participant_id = cx.new_id(IdKind::Participant);
-        self.conversation
-            .participants
-            .push(Participant::customer(participant_id, session.clone(), cx.now));
+        self.conversation.participants.push(Participant::customer(
+            participant_id,
+            session.clone(),
+            cx.now,
+        ));
         self.conversation.channel_session = Box::new(session.clone()).into();
         self.set_last_used(cx, &session);
         cx.index
@@ -272,7 +274,12 @@ impl OpenConversation {
         self.runtime.timers = Default::default();
         self.runtime.routing_pending = false;
         self.runtime.awaiting_agent_reply = false;
-        let creation = self.conversation.creation_time.get().copied().unwrap_or(cx.now);
+        let creation = self
+            .conversation
+            .creation_time
+            .get()
+            .copied()
+            .unwrap_or(cx.now);
         self.conversation.end_time = cx.now.into();
         self.conversation.duration_in_seconds = ((cx.now - creation).max(0) / 1000).into();
         self.set_state(cx, ConversationState::Closed);
@@ -351,7 +358,12 @@ impl OpenConversation {
                 .filter(|i| self.conversation.participants[*i].role == ParticipantRole::Primary)
                 .collect();
             for index in primaries {
-                self.change_role(cx, index, ParticipantRole::Assistant, Some("PRIMARY_JOINED"));
+                self.change_role(
+                    cx,
+                    index,
+                    ParticipantRole::Assistant,
+                    Some("PRIMARY_JOINED"),
+                );
             }
         }
         let agent_id = user.id.clone();
@@ -482,7 +494,9 @@ impl OpenConversation {
         };
         let participant_id = participant.id.clone();
         let task_id = self.runtime.agent_tasks.get(&agent_id).cloned();
-        let duration_ms = i64::try_from(secs).unwrap_or(i64::MAX / 2_000).saturating_mul(1000);
+        let duration_ms = i64::try_from(secs)
+            .unwrap_or(i64::MAX / 2_000)
+            .saturating_mul(1000);
         self.runtime.timers.wrapups.insert(
             agent_id.clone(),
             WrapupTimer {
@@ -509,7 +523,12 @@ impl OpenConversation {
     }
 
     /// The agent's wrap-up is over (closed by the desk or timed out).
-    pub fn finish_wrapup<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, agent_id: &str, timed_out: bool) {
+    pub fn finish_wrapup<I: IdGen>(
+        &mut self,
+        cx: &mut Ctx<'_, I>,
+        agent_id: &str,
+        timed_out: bool,
+    ) {
         self.runtime.timers.wrapups.remove(agent_id);
         let task_id = self.runtime.agent_tasks.remove(agent_id);
         if let Some(index) = self.agent_index(agent_id) {

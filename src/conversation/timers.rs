@@ -172,7 +172,9 @@ impl ConversationTimers {
                 agent_id: agent_id.clone(),
             });
         }
-        consider(self.hold.as_ref().and_then(|h| h.deadline), &|| DueTimer::Hold);
+        consider(self.hold.as_ref().and_then(|h| h.deadline), &|| {
+            DueTimer::Hold
+        });
         for (request_id, call) in &self.studio_calls {
             consider(Some(call.deadline), &|| DueTimer::Studio {
                 request_id: request_id.clone(),

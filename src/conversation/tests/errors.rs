@@ -127,7 +127,10 @@ fn bad_requests_from_a_participant_are_refused() {
         },
         "missing_field",
     );
-    assert!(error.to_string().contains("cimEvent.data.body.type"), "{error}");
+    assert!(
+        error.to_string().contains("cimEvent.data.body.type"),
+        "{error}"
+    );
     refused(
         &mut h,
         &conversation,
@@ -213,7 +216,7 @@ fn customer_side_errors_are_refused() {
         &mut h,
         &conversation,
         Input::ChatRequested {
-            channel_session: anonymous,
+            channel_session: Box::new(anonymous),
         },
         "missing_customer_id",
     );
@@ -223,12 +226,15 @@ fn customer_side_errors_are_refused() {
         &mut h,
         &conversation,
         Input::CustomerMessage {
-            channel_session: session("cs-4", 4, ChannelTimers::default()),
-            message: typing,
+            channel_session: Box::new(session("cs-4", 4, ChannelTimers::default())),
+            message: Box::new(typing),
         },
         "invalid_field",
     );
-    assert_eq!(h.core.conversation_ids(), [conversation.clone()]);
+    assert_eq!(
+        h.core.conversation_ids(),
+        std::slice::from_ref(&conversation)
+    );
     // Two customers, two conversations.
     let second = h.start("cs-5", 5, ChannelTimers::default());
     assert_ne!(second, conversation);
@@ -263,6 +269,9 @@ fn events_after_close_are_refused() {
     let effects = h.say("cs-1", 1, "m-late", ChannelTimers::default());
     assert!(has(&effects, |e| matches!(
         e,
-        Effect::ChannelSessionStarted { new_conversation: true, .. }
+        Effect::ChannelSessionStarted {
+            new_conversation: true,
+            ..
+        }
     )));
 }

@@ -13,7 +13,7 @@ use crate::conversation::{Effect, Input};
 fn chat_request_starts_a_conversation_greets_and_finds_an_agent() {
     let mut h = Harness::new(settings());
     let effects = h.send(Input::ChatRequested {
-        channel_session: session("cs-1", 1, ChannelTimers::default()),
+        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
     });
     assert_eq!(
         event_names(&effects),
@@ -22,12 +22,18 @@ fn chat_request_starts_a_conversation_greets_and_finds_an_agent() {
     let persist = persists(&effects)[0];
     assert_eq!(persist.events[0].seq, 1);
     assert_eq!(persist.events[1].seq, 2);
-    let record = persist.record.as_ref().expect("a new conversation is recorded");
+    let record = persist
+        .record
+        .as_ref()
+        .expect("a new conversation is recorded");
     assert_eq!(record.conversation.state, ConversationState::Created);
     assert_eq!(record.conversation.creation_time.get(), Some(&T0));
     assert_eq!(record.channel_sessions.len(), 1);
     assert_eq!(
-        record.channel_sessions[0].conversation_id.get().map(String::as_str),
+        record.channel_sessions[0]
+            .conversation_id
+            .get()
+            .map(String::as_str),
         Some("conv-1")
     );
     assert_eq!(record.conversation.room_info.get().unwrap().id, "cust-1");
@@ -53,7 +59,7 @@ fn chat_request_starts_a_conversation_greets_and_finds_an_agent() {
     assert!(h.core.runtime("conv-1").unwrap().routing_pending);
     // Asking again for the running session changes nothing and re-announces it.
     let again = h.send(Input::ChatRequested {
-        channel_session: session("cs-1", 1, ChannelTimers::default()),
+        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
     });
     assert!(persists(&again).is_empty());
     assert!(matches!(
@@ -102,18 +108,30 @@ fn agent_joins_and_messages_flow_both_ways_in_sequence() {
     let (seq, name, agents) = agent_deliveries(&from_customer)[0].clone();
     assert_eq!((seq, name.as_str()), (5, "CUSTOMER_MESSAGE"));
     assert_eq!(agents, ["agent-1"]);
-    assert!(customer_deliveries(&from_customer).is_empty(), "no echo to the sender");
-    assert!(persists(&from_customer)[0].record.is_none(), "a message does not rewrite the conversation");
+    assert!(
+        customer_deliveries(&from_customer).is_empty(),
+        "no echo to the sender"
+    );
+    assert!(
+        persists(&from_customer)[0].record.is_none(),
+        "a message does not rewrite the conversation"
+    );
 
     let from_agent = h.agent_says(&conversation, "agent-1", "e-1");
-    assert_eq!(customer_deliveries(&from_agent), [(6, "AGENT_MESSAGE".to_owned())]);
+    assert_eq!(
+        customer_deliveries(&from_agent),
+        [(6, "AGENT_MESSAGE".to_owned())]
+    );
     assert_eq!(agent_deliveries(&from_agent)[0].0, 6);
     assert!(has(&from_agent, |e| matches!(
         e,
         Effect::Ack { id, seq: 6, duplicate: false, .. } if id == "e-1"
     )));
     let stored = find_event(&from_agent, CimEventName::AgentMessage).unwrap();
-    assert_eq!(stored.conversation_id.get().map(String::as_str), Some(conversation.as_str()));
+    assert_eq!(
+        stored.conversation_id.get().map(String::as_str),
+        Some(conversation.as_str())
+    );
     assert_eq!(stored.timestamp, h.now);
     assert_eq!(stored.event_emitter.get().unwrap().id, "agent-1");
     assert_eq!(h.core.last_seq(&conversation), Some(6));
@@ -168,7 +186,11 @@ fn a_retry_after_the_conversation_closed_is_still_a_duplicate() {
     let retry = h.say("cs-1", 1, "cs-1-m0", ChannelTimers::default());
     assert!(matches!(
         retry.as_slice(),
-        [Effect::Ack { duplicate: true, seq: 2, .. }]
+        [Effect::Ack {
+            duplicate: true,
+            seq: 2,
+            ..
+        }]
     ));
 }
 
@@ -182,7 +204,7 @@ fn customer_returns_to_the_open_conversation_with_a_new_session() {
         channel_session: {
             let mut s = session("cs-2", 1, ChannelTimers::default());
             s.channel_data.channel_customer_identifier = "web-1-phone".into();
-            s
+            Box::new(s)
         },
     });
     assert_eq!(event_names(&joined), ["CHANNEL_SESSION_STARTED"]);
@@ -192,12 +214,25 @@ fn customer_returns_to_the_open_conversation_with_a_new_session() {
         Effect::ChannelSessionStarted { conversation_id, new_conversation: false, .. }
             if *conversation_id == conversation
     )));
-    assert_eq!(h.core.conversation_of_session("cs-2"), Some(conversation.as_str()));
+    assert_eq!(
+        h.core.conversation_of_session("cs-2"),
+        Some(conversation.as_str())
+    );
     // A message under an unknown session id of the same channel and customer lands in
     // the running session.
     let same = h.say("cs-other", 1, "m-5", ChannelTimers::default());
-    assert!(!has(&same, |e| matches!(e, Effect::ChannelSessionStarted { .. })));
-    assert_eq!(h.core.conversation(&conversation).unwrap().channel_sessions.len(), 2);
+    assert!(!has(&same, |e| matches!(
+        e,
+        Effect::ChannelSessionStarted { .. }
+    )));
+    assert_eq!(
+        h.core
+            .conversation(&conversation)
+            .unwrap()
+            .channel_sessions
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -214,11 +249,18 @@ fn customer_back_after_leaving_resumes_with_the_same_agent_without_wrapup() {
     assert_eq!(event_names(&left), ["CHANNEL_SESSION_ENDED"]);
     assert!(has(&left, |e| matches!(
         e,
-        Effect::ChannelSessionClosed { state: ChannelSessionStateName::Ended, reason: ChannelSessionReasonCode::Network, .. }
+        Effect::ChannelSessionClosed {
+            state: ChannelSessionStateName::Ended,
+            reason: ChannelSessionReasonCode::Network,
+            ..
+        }
     )));
     assert_eq!(h.state(&conversation), ConversationState::CustomerLeft);
     let back = h.say("cs-2", 1, "m-back", ChannelTimers::default());
-    assert_eq!(event_names(&back), ["CHANNEL_SESSION_STARTED", "CUSTOMER_MESSAGE"]);
+    assert_eq!(
+        event_names(&back),
+        ["CHANNEL_SESSION_STARTED", "CUSTOMER_MESSAGE"]
+    );
     assert_eq!(h.state(&conversation), ConversationState::Active);
     assert_eq!(agent_deliveries(&back)[1].2, ["agent-1"]);
     // The agent's answer goes to the new session.
@@ -237,10 +279,17 @@ fn customer_back_after_leaving_resumes_with_the_same_agent_without_wrapup() {
         agent_id: "agent-1".into(),
         reason: None,
     });
-    assert!(has(&gone, |e| matches!(e, Effect::ConversationClosed { .. })));
     assert!(has(&gone, |e| matches!(
         e,
-        Effect::AgentTaskEnded { wrap_up: false, disposition: TaskStateReason::Done, .. }
+        Effect::ConversationClosed { .. }
+    )));
+    assert!(has(&gone, |e| matches!(
+        e,
+        Effect::AgentTaskEnded {
+            wrap_up: false,
+            disposition: TaskStateReason::Done,
+            ..
+        }
     )));
 }
 
@@ -259,7 +308,10 @@ fn agent_leaving_starts_wrapup_and_finds_another_agent() {
         ["AGENT_UNSUBSCRIBED", "PARTICIPANT_ROLE_CHANGED"]
     );
     let role = find_event(&left, CimEventName::ParticipantRoleChanged).unwrap();
-    assert_eq!(role.data.get().unwrap()["conversationParticipant"]["role"], "WRAP_UP");
+    assert_eq!(
+        role.data.get().unwrap()["conversationParticipant"]["role"],
+        "WRAP_UP"
+    );
     assert!(has(&left, |e| matches!(
         e,
         Effect::WrapupTimerStarted { agent_id, duration_secs: 60, task_id: Some(t), .. }
@@ -296,12 +348,19 @@ fn customer_leaving_puts_agents_in_wrapup_and_the_wrapup_closes_the_conversation
         reason: ChannelSessionReasonCode::Customer,
     });
     assert_eq!(h.state(&conversation), ConversationState::WrapUp);
-    assert!(has(&left, |e| matches!(e, Effect::WrapupTimerStarted { .. })));
+    assert!(has(&left, |e| matches!(
+        e,
+        Effect::WrapupTimerStarted { .. }
+    )));
     assert!(has(&left, |e| matches!(
         e,
         Effect::TopicClosed { agent_ids, .. } if agent_ids == &["sup-1".to_owned()]
     )));
-    assert_eq!(h.core.conversation_of_customer("cust-1"), None, "a new chat opens a new conversation");
+    assert_eq!(
+        h.core.conversation_of_customer("cust-1"),
+        None,
+        "a new chat opens a new conversation"
+    );
     let closed = h.send(Input::CloseWrapup {
         conversation_id: conversation.clone(),
         agent_id: "agent-1".into(),
@@ -309,10 +368,25 @@ fn customer_leaving_puts_agents_in_wrapup_and_the_wrapup_closes_the_conversation
     });
     let record = persists(&closed)[0].record.as_ref().unwrap();
     assert_eq!(record.conversation.state, ConversationState::Closed);
-    assert_eq!(record.conversation.wrap_ups.get().unwrap()[0]["wrapups"][0]["categoryName"], "Sales");
-    assert!(has(&closed, |e| matches!(e, Effect::WrapupEnded { timed_out: false, .. })));
-    assert!(has(&closed, |e| matches!(e, Effect::Ack { id, duplicate: false, .. } if id == "w-1")));
-    assert!(has(&closed, |e| matches!(e, Effect::ConversationClosed { .. })));
+    assert_eq!(
+        record.conversation.wrap_ups.get().unwrap()[0]["wrapups"][0]["categoryName"],
+        "Sales"
+    );
+    assert!(has(&closed, |e| matches!(
+        e,
+        Effect::WrapupEnded {
+            timed_out: false,
+            ..
+        }
+    )));
+    assert!(has(
+        &closed,
+        |e| matches!(e, Effect::Ack { id, duplicate: false, .. } if id == "w-1")
+    ));
+    assert!(has(&closed, |e| matches!(
+        e,
+        Effect::ConversationClosed { .. }
+    )));
     assert!(customer_deliveries(&closed).is_empty());
 }
 
@@ -328,7 +402,11 @@ fn agent_ending_the_conversation_closes_sessions_and_wraps_up() {
     });
     assert!(has(&ended, |e| matches!(
         e,
-        Effect::ChannelSessionClosed { state: ChannelSessionStateName::Closed, reason: ChannelSessionReasonCode::Agent, .. }
+        Effect::ChannelSessionClosed {
+            state: ChannelSessionStateName::Closed,
+            reason: ChannelSessionReasonCode::Agent,
+            ..
+        }
     )));
     assert_eq!(h.state(&conversation), ConversationState::WrapUp);
     let later = h.advance(60_000);
@@ -346,7 +424,10 @@ fn a_second_primary_takes_over_and_an_assistant_is_promoted_when_the_primary_lea
     let conversation = h.start("cs-1", 1, ChannelTimers::default());
     h.join(&conversation, "agent-1", ParticipantRole::Primary);
     let second = h.join(&conversation, "agent-2", ParticipantRole::Primary);
-    assert_eq!(event_names(&second), ["PARTICIPANT_ROLE_CHANGED", "AGENT_SUBSCRIBED"]);
+    assert_eq!(
+        event_names(&second),
+        ["PARTICIPANT_ROLE_CHANGED", "AGENT_SUBSCRIBED"]
+    );
     let left = h.send(Input::AgentLeft {
         conversation_id: conversation.clone(),
         agent_id: "agent-2".into(),
@@ -355,7 +436,11 @@ fn a_second_primary_takes_over_and_an_assistant_is_promoted_when_the_primary_lea
     let names = event_names(&left);
     assert_eq!(
         names,
-        ["AGENT_UNSUBSCRIBED", "PARTICIPANT_ROLE_CHANGED", "PARTICIPANT_ROLE_CHANGED"]
+        [
+            "AGENT_UNSUBSCRIBED",
+            "PARTICIPANT_ROLE_CHANGED",
+            "PARTICIPANT_ROLE_CHANGED"
+        ]
     );
     let record = h.core.conversation(&conversation).unwrap();
     let agent1 = record
@@ -365,7 +450,10 @@ fn a_second_primary_takes_over_and_an_assistant_is_promoted_when_the_primary_lea
         .find(|p| p.as_cc_user().is_some_and(|u| u.id == "agent-1"))
         .unwrap();
     assert_eq!(agent1.role, ParticipantRole::Primary);
-    assert!(find_agent_requests(&left).is_empty(), "agent-1 still serves");
+    assert!(
+        find_agent_requests(&left).is_empty(),
+        "agent-1 still serves"
+    );
     assert_eq!(h.state(&conversation), ConversationState::Active);
 }
 
@@ -382,7 +470,10 @@ fn routing_removing_an_agent_with_requeue_does_not_ask_twice() {
     });
     assert_eq!(event_names(&removed), ["AGENT_UNSUBSCRIBED"]);
     assert!(find_agent_requests(&removed).is_empty());
-    assert!(!has(&removed, |e| matches!(e, Effect::AgentTaskEnded { .. })));
+    assert!(!has(&removed, |e| matches!(
+        e,
+        Effect::AgentTaskEnded { .. }
+    )));
     assert_eq!(h.state(&conversation), ConversationState::Inactive);
 }
 
@@ -399,7 +490,16 @@ fn routing_notifications_become_events_and_set_the_agent_sla() {
     });
     let event = find_event(&queued, CimEventName::TaskEnqueued).unwrap();
     assert_eq!(event.data.get().unwrap()["queue"]["id"], QUEUE);
-    assert_eq!(event.event_emitter.get().unwrap().sender_name.get().unwrap(), "ROUTING_ENGINE");
+    assert_eq!(
+        event
+            .event_emitter
+            .get()
+            .unwrap()
+            .sender_name
+            .get()
+            .unwrap(),
+        "ROUTING_ENGINE"
+    );
     assert!(agent_deliveries(&queued).is_empty(), "no agent yet");
     let runtime = h.core.runtime(&conversation).unwrap();
     assert_eq!(runtime.queue_id.as_deref(), Some(QUEUE));
@@ -417,6 +517,13 @@ fn routing_notifications_become_events_and_set_the_agent_sla() {
     assert_eq!(event_names(&changed), ["TASK_STATE_CHANGED"]);
     // The queue's SLA applies once an agent joins while the customer waits.
     h.join(&conversation, "agent-1", ParticipantRole::Primary);
-    let sla = h.core.runtime(&conversation).unwrap().timers.agent_sla.clone().unwrap();
+    let sla = h
+        .core
+        .runtime(&conversation)
+        .unwrap()
+        .timers
+        .agent_sla
+        .clone()
+        .unwrap();
     assert_eq!(sla.total_ms, 30_000);
 }

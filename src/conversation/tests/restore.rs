@@ -69,11 +69,17 @@ fn a_restored_conversation_fires_its_timers_at_the_original_deadlines() {
     assert_eq!(restarted.core.next_deadline(), deadline);
     assert_eq!(restarted.core.last_seq(&conversation), last_seq);
     assert_eq!(restarted.state(&conversation), ConversationState::Active);
-    assert_eq!(restarted.core.agent_conversations("agent-1"), [conversation.clone()]);
+    assert_eq!(
+        restarted.core.agent_conversations("agent-1"),
+        std::slice::from_ref(&conversation)
+    );
 
     // 80 % at 32 s, expiry at 40 s after the SLA started, as if nothing happened.
     let at_80 = restarted.advance_to(sla_started + 32_000);
-    assert!(has(&at_80, |e| matches!(e, Effect::AgentSlaThreshold { percent: 80, .. })));
+    assert!(has(&at_80, |e| matches!(
+        e,
+        Effect::AgentSlaThreshold { percent: 80, .. }
+    )));
     let expired = restarted.advance_to(sla_started + 40_000);
     let event = find_event(&expired, CimEventName::AgentSlaExpired).unwrap();
     assert_eq!(event.timestamp, sla_started + 40_000);
@@ -84,7 +90,11 @@ fn a_restored_conversation_fires_its_timers_at_the_original_deadlines() {
     let retry = restarted.say("cs-1", 1, "cs-1-m0", timers);
     assert!(matches!(
         retry.as_slice(),
-        [Effect::Ack { duplicate: true, seq: 2, .. }]
+        [Effect::Ack {
+            duplicate: true,
+            seq: 2,
+            ..
+        }]
     ));
     // The customer is still found in the restored conversation.
     assert_eq!(
@@ -111,8 +121,17 @@ fn a_restored_wrapup_ends_on_time_and_an_overdue_timer_fires_at_once() {
     let fired = restarted.send(Input::Tick);
     assert!(has(&fired, |e| matches!(
         e,
-        Effect::WrapupEnded { timed_out: true, .. }
+        Effect::WrapupEnded {
+            timed_out: true,
+            ..
+        }
     )));
     // The agent request made before the restart is still pending (routing restores its task).
-    assert!(restarted.core.runtime(&conversation).unwrap().routing_pending);
+    assert!(
+        restarted
+            .core
+            .runtime(&conversation)
+            .unwrap()
+            .routing_pending
+    );
 }

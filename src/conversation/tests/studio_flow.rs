@@ -39,7 +39,7 @@ fn studio_calls(effects: &[Effect]) -> Vec<(String, String, serde_json::Value)> 
 fn an_external_intent_waits_for_the_flow_and_applies_its_answer() {
     let mut h = Harness::new(external(&["CONVERSATION_STARTED"]));
     let started = h.send(Input::ChatRequested {
-        channel_session: session("cs-1", 1, ChannelTimers::default()),
+        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
     });
     assert!(find_agent_requests(&started).is_empty(), "the flow decides");
     assert!(studio_texts(&started).is_empty());
@@ -51,9 +51,18 @@ fn an_external_intent_waits_for_the_flow_and_applies_its_answer() {
     assert_eq!(message["payload"]["intent"], "CONVERSATION_STARTED");
     assert_eq!(message["payload"]["roomId"], "cust-1");
     assert_eq!(message["payload"]["conversation"]["id"], "conv-1");
-    assert_eq!(message["payload"]["entities"]["channelSession"]["id"], "cs-1");
+    assert_eq!(
+        message["payload"]["entities"]["channelSession"]["id"],
+        "cs-1"
+    );
     // The pending call is a timer of the conversation (it survives a restart).
-    assert!(h.core.runtime("conv-1").unwrap().timers.studio_calls.contains_key(request_id));
+    assert!(h
+        .core
+        .runtime("conv-1")
+        .unwrap()
+        .timers
+        .studio_calls
+        .contains_key(request_id));
     let answer = parse_actions(&json!([
         {"type": "SEND_MESSAGE", "data": {"text": "Welcome to ACME"}},
         {"type": "UPDATE_CONVERSATION_DATA", "data": {"conversationData": {"tier": "gold"}}},
@@ -70,27 +79,39 @@ fn an_external_intent_waits_for_the_flow_and_applies_its_answer() {
         ["BOT_MESSAGE", "CONVERSATION_DATA_CHANGED"]
     );
     let request = find_agent_requests(&applied)[0];
-    assert_eq!((request.queue.as_deref(), request.priority), (Some("vip"), 5));
+    assert_eq!(
+        (request.queue.as_deref(), request.priority),
+        (Some("vip"), 5)
+    );
     let record = h.core.conversation("conv-1").unwrap();
-    assert_eq!(record.conversation.data("tier").unwrap().value.get(), Some(&json!("gold")));
+    assert_eq!(
+        record.conversation.data("tier").unwrap().value.get(),
+        Some(&json!("gold"))
+    );
     // A late second answer is refused.
     let late = h.send(Input::StudioActions {
         request_id: request_id.clone(),
         actions: vec![],
     });
-    assert_eq!(rejected(&late).map(|e| e.code()), Some("unknown_studio_request"));
+    assert_eq!(
+        rejected(&late).map(|e| e.code()),
+        Some("unknown_studio_request")
+    );
 }
 
 #[test]
 fn a_failed_flow_falls_back_to_the_builtin_flow() {
     let mut h = Harness::new(external(&[]));
     let started = h.send(Input::ChatRequested {
-        channel_session: session("cs-1", 1, ChannelTimers::default()),
+        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
     });
     let calls = studio_calls(&started);
     let intents: Vec<&str> = calls.iter().map(|c| c.1.as_str()).collect();
     assert_eq!(intents, ["CHANNEL_SESSION_STARTED", "CONVERSATION_STARTED"]);
-    assert_eq!(calls[0].2["payload"]["entities"]["cimEvent"]["name"], "CHANNEL_SESSION_STARTED");
+    assert_eq!(
+        calls[0].2["payload"]["entities"]["cimEvent"]["name"],
+        "CHANNEL_SESSION_STARTED"
+    );
     let failed = h.send(Input::StudioFailed {
         request_id: calls[1].0.clone(),
         reason: "HTTP 500".into(),
@@ -107,12 +128,15 @@ fn a_failed_flow_falls_back_to_the_builtin_flow() {
 fn an_unanswered_call_falls_back_at_its_deadline() {
     let mut h = Harness::new(external(&["CONVERSATION_STARTED"]));
     h.send(Input::ChatRequested {
-        channel_session: session("cs-1", 1, ChannelTimers::default()),
+        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
     });
     let deadline = h.core.next_deadline().unwrap();
     assert_eq!(deadline, T0 + 2_000 + 1_000);
     let fell_back = h.advance(3_000);
-    assert!(has(&fell_back, |e| matches!(e, Effect::StudioFallback { .. })));
+    assert!(has(&fell_back, |e| matches!(
+        e,
+        Effect::StudioFallback { .. }
+    )));
     assert_eq!(find_agent_requests(&fell_back).len(), 1);
 }
 
@@ -123,12 +147,19 @@ fn a_customer_gone_while_the_flow_decides_is_closed_after_the_answer() {
     let expired = h.advance(120_000);
     let calls = studio_calls(&expired);
     assert_eq!(calls[0].1, "CHANNEL_SESSION_EXPIRED");
-    assert_eq!(h.state(&conversation), ConversationState::Created, "waits for the flow");
+    assert_eq!(
+        h.state(&conversation),
+        ConversationState::Created,
+        "waits for the flow"
+    );
     let answered = h.send(Input::StudioActions {
         request_id: calls[0].0.clone(),
         actions: vec![],
     });
-    assert!(has(&answered, |e| matches!(e, Effect::ConversationClosed { .. })));
+    assert!(has(&answered, |e| matches!(
+        e,
+        Effect::ConversationClosed { .. }
+    )));
 }
 
 #[test]
@@ -186,14 +217,17 @@ fn flow_actions_on_participants_and_bots() {
         conversation_id: conversation.clone(),
         event: bot_reply,
     });
-    assert_eq!(rejected(&stranger).map(|e| e.code()), Some("bot_not_a_participant"));
+    assert_eq!(
+        rejected(&stranger).map(|e| e.code()),
+        Some("bot_not_a_participant")
+    );
 }
 
 #[test]
 fn removing_the_customer_session_through_the_flow_ends_the_conversation() {
     let mut h = Harness::new(external(&["CONVERSATION_STARTED"]));
     let started = h.send(Input::ChatRequested {
-        channel_session: session("cs-9", 9, ChannelTimers::default()),
+        channel_session: Box::new(session("cs-9", 9, ChannelTimers::default())),
     });
     let request_id = studio_calls(&started)[0].0.clone();
     let closed = h.send(Input::StudioActions {
@@ -204,14 +238,17 @@ fn removing_the_customer_session_through_the_flow_ends_the_conversation() {
         }],
     });
     assert_eq!(event_names(&closed), ["CHANNEL_SESSION_ENDED"]);
-    assert!(has(&closed, |e| matches!(e, Effect::ConversationClosed { .. })));
+    assert!(has(&closed, |e| matches!(
+        e,
+        Effect::ConversationClosed { .. }
+    )));
 }
 
 #[test]
 fn a_bot_can_ask_for_an_agent() {
     let mut h = Harness::new(external(&["CONVERSATION_STARTED"]));
     let started = h.send(Input::ChatRequested {
-        channel_session: session("cs-1", 1, ChannelTimers::default()),
+        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
     });
     let request_id = studio_calls(&started)[0].0.clone();
     h.send(Input::StudioActions {

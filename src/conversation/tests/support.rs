@@ -9,9 +9,8 @@ use std::sync::Arc;
 use crate::cim::{
     AgentSelectionPolicy, CcUser, Channel, ChannelConfig, ChannelConnector, ChannelData,
     ChannelProviderInterface, ChannelSession, ChannelType, CimEvent, CimEventName, CimEventType,
-    CimMessage, ConversationState, Customer, Direction, EventEmitter, MessageBody,
-    MessageHeader, MessageSender, ParticipantRole, RoomInfo, RoutingMode,
-    RoutingPolicy, Sla, Tenant,
+    CimMessage, ConversationState, Customer, Direction, EventEmitter, MessageBody, MessageHeader,
+    MessageSender, ParticipantRole, RoomInfo, RoutingMode, RoutingPolicy, Sla, Tenant,
 };
 use crate::clock::Millis;
 use crate::conversation::{
@@ -51,7 +50,8 @@ pub fn channel(timers: ChannelTimers) -> Channel {
         120,
         false,
     );
-    let mut config = ChannelConfig::new("cfg-1", policy, timers.activity, timers.response_sla, None);
+    let mut config =
+        ChannelConfig::new("cfg-1", policy, timers.activity, timers.response_sla, None);
     if timers.customer_sla > 0 {
         config.customer_sla = Sla {
             total_duration: timers.customer_sla.into(),
@@ -179,10 +179,8 @@ impl Harness {
     /// Rebuilds the core from stored conversations (a restart).
     pub fn restore(&mut self, conversations: Vec<crate::conversation::RestoredConversation>) {
         for restored in &conversations {
-            self.last_seq.insert(
-                restored.record.conversation.id.clone(),
-                restored.last_seq,
-            );
+            self.last_seq
+                .insert(restored.record.conversation.id.clone(), restored.last_seq);
         }
         let effects = self.core.handle(self.now, Input::Restore { conversations });
         assert!(effects.is_empty(), "a restore has no effects: {effects:#?}");
@@ -229,8 +227,13 @@ impl Harness {
         );
         let mut persisted: HashMap<String, Vec<u64>> = HashMap::new();
         for effect in &effects[..first_other] {
-            let Effect::Persist(step) = effect else { unreachable!() };
-            let last = self.last_seq.entry(step.conversation_id.clone()).or_insert(0);
+            let Effect::Persist(step) = effect else {
+                unreachable!()
+            };
+            let last = self
+                .last_seq
+                .entry(step.conversation_id.clone())
+                .or_insert(0);
             for event in &step.events {
                 assert_eq!(event.seq, *last + 1, "seq gap in {}", step.conversation_id);
                 *last = event.seq;
@@ -271,7 +274,9 @@ impl Harness {
                 _ => continue,
             };
             assert!(
-                persisted.get(conversation).is_some_and(|s| s.contains(&seq)),
+                persisted
+                    .get(conversation)
+                    .is_some_and(|s| s.contains(&seq)),
                 "{effect:?} delivers an event not persisted in this call"
             );
         }
@@ -289,8 +294,12 @@ impl Harness {
     /// Starts a conversation with a customer message; returns its id.
     pub fn start(&mut self, session_id: &str, customer: u32, timers: ChannelTimers) -> String {
         let effects = self.send(Input::CustomerMessage {
-            channel_session: session(session_id, customer, timers),
-            message: customer_message(&format!("{session_id}-m0"), customer, "hi"),
+            channel_session: Box::new(session(session_id, customer, timers)),
+            message: Box::new(customer_message(
+                &format!("{session_id}-m0"),
+                customer,
+                "hi",
+            )),
         });
         effects
             .iter()
@@ -303,7 +312,12 @@ impl Harness {
             .expect("a new session")
     }
 
-    pub fn join(&mut self, conversation_id: &str, agent_id: &str, role: ParticipantRole) -> Vec<Effect> {
+    pub fn join(
+        &mut self,
+        conversation_id: &str,
+        agent_id: &str,
+        role: ParticipantRole,
+    ) -> Vec<Effect> {
         self.send(Input::AgentJoined {
             conversation_id: conversation_id.into(),
             agent: agent(agent_id),
@@ -313,14 +327,25 @@ impl Harness {
         })
     }
 
-    pub fn say(&mut self, session_id: &str, customer: u32, message_id: &str, timers: ChannelTimers) -> Vec<Effect> {
+    pub fn say(
+        &mut self,
+        session_id: &str,
+        customer: u32,
+        message_id: &str,
+        timers: ChannelTimers,
+    ) -> Vec<Effect> {
         self.send(Input::CustomerMessage {
-            channel_session: session(session_id, customer, timers),
-            message: customer_message(message_id, customer, "text"),
+            channel_session: Box::new(session(session_id, customer, timers)),
+            message: Box::new(customer_message(message_id, customer, "text")),
         })
     }
 
-    pub fn agent_says(&mut self, conversation_id: &str, agent_id: &str, event_id: &str) -> Vec<Effect> {
+    pub fn agent_says(
+        &mut self,
+        conversation_id: &str,
+        agent_id: &str,
+        event_id: &str,
+    ) -> Vec<Effect> {
         self.send(Input::AgentEvent {
             conversation_id: conversation_id.into(),
             agent_id: agent_id.into(),
@@ -416,4 +441,3 @@ pub fn studio_texts(effects: &[Effect]) -> Vec<String> {
         })
         .collect()
 }
-

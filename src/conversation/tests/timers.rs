@@ -24,17 +24,27 @@ fn customer_inactivity_expires_the_session_and_ends_a_queued_conversation() {
     );
     assert!(has(&expired, |e| matches!(
         e,
-        Effect::ChannelSessionClosed { reason: ChannelSessionReasonCode::Inactivity, state: ChannelSessionStateName::Ended, .. }
+        Effect::ChannelSessionClosed {
+            reason: ChannelSessionReasonCode::Inactivity,
+            state: ChannelSessionStateName::Ended,
+            ..
+        }
     )));
     assert!(has(&expired, |e| matches!(
         e,
-        Effect::CancelTasks { disposition: TaskStateReason::Cancelled, .. }
+        Effect::CancelTasks {
+            disposition: TaskStateReason::Cancelled,
+            ..
+        }
     )));
     let record = persists(&expired)[0].record.as_ref().unwrap();
     assert_eq!(record.conversation.state, ConversationState::Closed);
     assert_eq!(record.conversation.end_time.get(), Some(&(T0 + 120_000)));
     assert_eq!(record.conversation.duration_in_seconds.get(), Some(&120));
-    assert!(has(&expired, |e| matches!(e, Effect::ConversationClosed { conversation_id } if *conversation_id == conversation)));
+    assert!(has(
+        &expired,
+        |e| matches!(e, Effect::ConversationClosed { conversation_id } if *conversation_id == conversation)
+    ));
     assert_eq!(h.core.next_deadline(), None);
 }
 
@@ -55,7 +65,10 @@ fn inactivity_with_an_agent_goes_to_wrapup() {
     let expired = h.advance(120_000);
     assert!(event_names(&expired).contains(&"CHANNEL_SESSION_EXPIRED".to_owned()));
     assert_eq!(h.state(&conversation), ConversationState::WrapUp);
-    assert!(has(&expired, |e| matches!(e, Effect::WrapupTimerStarted { .. })));
+    assert!(has(&expired, |e| matches!(
+        e,
+        Effect::WrapupTimerStarted { .. }
+    )));
 }
 
 #[test]
@@ -77,7 +90,10 @@ fn agent_sla_notifies_thresholds_then_expires_and_reroutes() {
             if agent_ids == &["agent-1".to_owned()]
     )));
     let at_80 = h.advance(12_000);
-    assert!(has(&at_80, |e| matches!(e, Effect::AgentSlaThreshold { percent: 80, .. })));
+    assert!(has(&at_80, |e| matches!(
+        e,
+        Effect::AgentSlaThreshold { percent: 80, .. }
+    )));
     let expired = h.advance(8_000);
     assert_eq!(h.now, joined_at + 40_000);
     assert_eq!(
@@ -90,13 +106,21 @@ fn agent_sla_notifies_thresholds_then_expires_and_reroutes() {
     assert_eq!(unsubscribed.data.get().unwrap()["reason"], "SLA_EXPIRED");
     assert!(has(&expired, |e| matches!(
         e,
-        Effect::AgentTaskEnded { disposition: TaskStateReason::ForceClosed, wrap_up: false, .. }
+        Effect::AgentTaskEnded {
+            disposition: TaskStateReason::ForceClosed,
+            wrap_up: false,
+            ..
+        }
     )));
     assert!(has(&expired, |e| matches!(
         e,
         Effect::TopicClosed { agent_ids, .. } if agent_ids == &["agent-1".to_owned()]
     )));
-    assert_eq!(find_agent_requests(&expired).len(), 1, "exactly one new request");
+    assert_eq!(
+        find_agent_requests(&expired).len(),
+        1,
+        "exactly one new request"
+    );
     assert_eq!(h.state(&conversation), ConversationState::Inactive);
 }
 
@@ -112,11 +136,27 @@ fn an_agent_reply_stops_the_sla_and_the_next_customer_message_restarts_it() {
     h.join(&conversation, "agent-1", ParticipantRole::Primary);
     h.advance(10_000);
     h.agent_says(&conversation, "agent-1", "e-1");
-    assert!(h.core.runtime(&conversation).unwrap().timers.agent_sla.is_none());
+    assert!(h
+        .core
+        .runtime(&conversation)
+        .unwrap()
+        .timers
+        .agent_sla
+        .is_none());
     let quiet = h.advance(60_000);
-    assert!(!has(&quiet, |e| matches!(e, Effect::AgentSlaThreshold { .. })));
+    assert!(!has(&quiet, |e| matches!(
+        e,
+        Effect::AgentSlaThreshold { .. }
+    )));
     h.say("cs-1", 1, "m-2", timers);
-    let clock = h.core.runtime(&conversation).unwrap().timers.agent_sla.clone().unwrap();
+    let clock = h
+        .core
+        .runtime(&conversation)
+        .unwrap()
+        .timers
+        .agent_sla
+        .clone()
+        .unwrap();
     assert_eq!(clock.started_at, h.now);
     // A whisper is no answer to the customer.
     h.send(Input::AgentEvent {
@@ -124,7 +164,13 @@ fn an_agent_reply_stops_the_sla_and_the_next_customer_message_restarts_it() {
         agent_id: "agent-1".into(),
         event: whisper("w-1", "psst"),
     });
-    assert!(h.core.runtime(&conversation).unwrap().timers.agent_sla.is_some());
+    assert!(h
+        .core
+        .runtime(&conversation)
+        .unwrap()
+        .timers
+        .agent_sla
+        .is_some());
 }
 
 #[test]
@@ -148,7 +194,10 @@ fn hold_pauses_the_agent_sla_and_resume_continues_it() {
     assert_eq!(h.state(&conversation), ConversationState::OnHold);
     // While on hold nothing of the SLA fires, however long it lasts.
     let during = h.advance(300_000);
-    assert!(!has(&during, |e| matches!(e, Effect::AgentSlaThreshold { .. })));
+    assert!(!has(&during, |e| matches!(
+        e,
+        Effect::AgentSlaThreshold { .. }
+    )));
     assert!(event_names(&during).is_empty());
     let resumed = h.send(Input::Resume {
         conversation_id: conversation.clone(),
@@ -158,7 +207,14 @@ fn hold_pauses_the_agent_sla_and_resume_continues_it() {
     assert_eq!(h.state(&conversation), ConversationState::Active);
     // 10 s were used before the hold: 50 % (20 s) is 10 s after the resume.
     let resumed_at = h.now;
-    let clock = h.core.runtime(&conversation).unwrap().timers.agent_sla.clone().unwrap();
+    let clock = h
+        .core
+        .runtime(&conversation)
+        .unwrap()
+        .timers
+        .agent_sla
+        .clone()
+        .unwrap();
     assert_eq!(clock.deadline(), Some(resumed_at + 10_000));
     let expired = h.advance(35_000);
     let event = find_event(&expired, CimEventName::AgentSlaExpired).unwrap();
@@ -187,10 +243,14 @@ fn an_agent_message_ends_the_hold() {
 #[test]
 fn a_timed_hold_resumes_by_itself() {
     let mut h = Harness::new(settings());
-    let conversation = h.start("cs-1", 1, ChannelTimers {
-        activity: 3600,
-        ..ChannelTimers::default()
-    });
+    let conversation = h.start(
+        "cs-1",
+        1,
+        ChannelTimers {
+            activity: 3600,
+            ..ChannelTimers::default()
+        },
+    );
     h.join(&conversation, "agent-1", ParticipantRole::Primary);
     let held = h.send(Input::Hold {
         conversation_id: conversation.clone(),
@@ -226,7 +286,11 @@ fn customer_sla_reminds_then_ends_the_conversation() {
     assert!(names.contains(&"CHANNEL_SESSION_ENDED".to_owned()));
     assert!(has(&expired, |e| matches!(
         e,
-        Effect::ChannelSessionClosed { state: ChannelSessionStateName::Closed, reason: ChannelSessionReasonCode::Inactivity, .. }
+        Effect::ChannelSessionClosed {
+            state: ChannelSessionStateName::Closed,
+            reason: ChannelSessionReasonCode::Inactivity,
+            ..
+        }
     )));
     assert_eq!(h.state(&conversation), ConversationState::WrapUp);
 }
@@ -262,8 +326,14 @@ fn no_agent_available_tells_the_customer_and_ends() {
         ["NO_AGENT_AVAILABLE", "BOT_MESSAGE", "CHANNEL_SESSION_ENDED"]
     );
     assert_eq!(studio_texts(&none), ["Nobody is free."]);
-    assert!(!has(&none, |e| matches!(e, Effect::CancelTasks { .. })), "routing already gave up");
-    assert!(has(&none, |e| matches!(e, Effect::ConversationClosed { .. })));
+    assert!(
+        !has(&none, |e| matches!(e, Effect::CancelTasks { .. })),
+        "routing already gave up"
+    );
+    assert!(has(&none, |e| matches!(
+        e,
+        Effect::ConversationClosed { .. }
+    )));
 }
 
 #[test]
@@ -297,11 +367,20 @@ fn wrapup_duration_comes_from_settings_and_disabled_wrapup_closes_at_once() {
         agent_id: None,
         reason: None,
     });
-    assert!(!has(&ended, |e| matches!(e, Effect::WrapupTimerStarted { .. })));
+    assert!(!has(&ended, |e| matches!(
+        e,
+        Effect::WrapupTimerStarted { .. }
+    )));
     assert!(has(&ended, |e| matches!(e, Effect::TopicClosed { .. })));
     assert!(has(&ended, |e| matches!(
         e,
-        Effect::ChannelSessionClosed { reason: ChannelSessionReasonCode::ForceClosed, .. }
+        Effect::ChannelSessionClosed {
+            reason: ChannelSessionReasonCode::ForceClosed,
+            ..
+        }
     )));
-    assert!(has(&ended, |e| matches!(e, Effect::ConversationClosed { .. })));
+    assert!(has(&ended, |e| matches!(
+        e,
+        Effect::ConversationClosed { .. }
+    )));
 }

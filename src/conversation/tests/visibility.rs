@@ -50,7 +50,10 @@ fn the_customer_sees_agent_typing_but_no_notifications() {
     let mut h = Harness::new(settings());
     let conversation = h.start("cs-1", 1, ChannelTimers::default());
     let joined = h.join(&conversation, "agent-1", ParticipantRole::Primary);
-    assert!(customer_deliveries(&joined).is_empty(), "AGENT_SUBSCRIBED is internal");
+    assert!(
+        customer_deliveries(&joined).is_empty(),
+        "AGENT_SUBSCRIBED is internal"
+    );
     let mut typing = desk_event(
         CimEventName::TypingStarted,
         "t-1",
@@ -63,17 +66,23 @@ fn the_customer_sees_agent_typing_but_no_notifications() {
         agent_id: "agent-1".into(),
         event: typing,
     });
-    assert_eq!(customer_deliveries(&typed), [(5, "TYPING_STARTED".to_owned())]);
+    assert_eq!(
+        customer_deliveries(&typed),
+        [(5, "TYPING_STARTED".to_owned())]
+    );
     // Customer typing reaches the agents, not the customer, and is no message.
     let mut message = customer_message("ct-1", 1, "");
     message.body = MessageBody::notification(NotificationType::TypingStarted);
     let customer_typing = h.send(Input::CustomerMessage {
-        channel_session: session("cs-1", 1, ChannelTimers::default()),
-        message,
+        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
+        message: Box::new(message),
     });
     assert_eq!(event_names(&customer_typing), ["TYPING_STARTED"]);
     assert!(customer_deliveries(&customer_typing).is_empty());
     assert_eq!(agent_deliveries(&customer_typing).len(), 1);
     let sla = h.advance(1);
-    assert!(!has(&sla, |e| matches!(e, Effect::AgentSlaThreshold { .. })));
+    assert!(!has(&sla, |e| matches!(
+        e,
+        Effect::AgentSlaThreshold { .. }
+    )));
 }
