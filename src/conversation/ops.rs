@@ -45,10 +45,12 @@ impl OpenConversation {
             cx.now,
         ));
         self.conversation.channel_session = Box::new(session.clone()).into();
-        self.set_last_used(cx, &session);
         cx.index
             .by_session
             .insert(session.id.clone(), self.id.clone());
+        if let Some(metadata) = self.conversation.metadata.get_mut() {
+            metadata.last_used_channel_session = Box::new(session.clone()).into();
+        }
         self.sessions.push(session.clone());
         self.mark_dirty(cx);
         self.reset_activity(cx, &session.id);
@@ -66,17 +68,22 @@ impl OpenConversation {
         self.settle(cx);
     }
 
-    /// Makes `session` the one messages to the customer go to.
-    pub fn set_last_used<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, session: &ChannelSession) {
-        let Some(metadata) = self.conversation.metadata.get_mut() else {
+    /// Makes the session `session_id` the one messages to the customer go to.
+    pub fn set_last_used<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, session_id: &str) {
+        let current = self
+            .conversation
+            .metadata
+            .get()
+            .and_then(|m| m.last_used_channel_session.get())
+            .map(|cs| cs.id.as_str());
+        if current == Some(session_id) {
+            return;
+        }
+        let Some(session) = self.session(session_id).cloned() else {
             return;
         };
-        let same = metadata
-            .last_used_channel_session
-            .get()
-            .is_some_and(|cs| cs.id == session.id);
-        if !same {
-            metadata.last_used_channel_session = Box::new(session.clone()).into();
+        if let Some(metadata) = self.conversation.metadata.get_mut() {
+            metadata.last_used_channel_session = Box::new(session).into();
             self.mark_dirty(cx);
         }
     }

@@ -2,6 +2,7 @@
 
 mod errors;
 mod lifecycle;
+mod properties;
 mod restore;
 mod studio_flow;
 mod support;

@@ -202,6 +202,9 @@ impl Harness {
             }
             self.now = self.now.max(at);
             all.extend(self.send(Input::Tick));
+            if let Some(next) = self.core.next_deadline() {
+                assert!(next > self.now, "a due timer did not fire at {}", self.now);
+            }
         }
         self.now = until;
         all.extend(self.send(Input::Tick));
