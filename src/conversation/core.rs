@@ -101,7 +101,14 @@ impl<I: IdGen> ConversationCore<I> {
         let result = dispatch(open, &mut cx, input, &due);
         if let Err(error) = result {
             debug_assert!(step.touched.is_empty(), "a refused input changed state");
-            return vec![Effect::Rejected(error)];
+            if step.touched.is_empty() {
+                return vec![Effect::Rejected(error)];
+            }
+            // Handlers refuse before changing anything; should one ever not, what changed
+            // is still persisted rather than lost.
+            let mut effects = self.finish(step);
+            effects.push(Effect::Rejected(error));
+            return effects;
         }
         for _ in 0..4 {
             run_intents(open, &mut cx);

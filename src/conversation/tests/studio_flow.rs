@@ -288,3 +288,172 @@ fn a_bot_can_ask_for_an_agent() {
     assert!(rejected(&again).is_some());
     assert!(h.core.runtime("conv-1").unwrap().routing_pending);
 }
+
+/// Answers every studio call in `effects` (and those its answers raise) with no actions.
+fn answer_all(h: &mut Harness, effects: &[Effect]) {
+    for (request_id, _, _) in studio_calls(effects) {
+        let more = h.send(Input::StudioActions {
+            request_id,
+            actions: vec![],
+        });
+        answer_all(h, &more);
+    }
+}
+
+/// Advances the clock like `Harness::advance`, answering studio calls as they are made.
+fn advance_answering(h: &mut Harness, ms: i64) {
+    let until = h.now + ms;
+    while let Some(at) = h.core.next_deadline().filter(|at| *at <= until) {
+        h.now = at;
+        let effects = h.send(Input::Tick);
+        answer_all(h, &effects);
+    }
+    h.now = until;
+}
+
+#[test]
+fn every_intent_of_the_seed_is_raised_with_the_documented_payload() {
+    let mut h = Harness::new(external(&[]));
+    let timers = ChannelTimers {
+        activity: 600,
+        response_sla: 40,
+        customer_sla: 100,
+    };
+    let started = h.send(Input::ChatRequested {
+        channel_session: Box::new(session("cs-1", 1, timers)),
+    });
+    let calls = studio_calls(&started);
+    h.send(Input::StudioActions {
+        request_id: calls[0].0.clone(),
+        actions: vec![],
+    });
+    let bot = h.send(Input::StudioActions {
+        request_id: calls[1].0.clone(),
+        actions: parse_actions(&json!([{"type": "ASSIGN_BOT", "botId": "bot-1"}])).unwrap(),
+    });
+    answer_all(&mut h, &bot);
+    let conversation = "conv-1".to_owned();
+    let find = crate::cim::CimEvent::new(
+        "fa-1",
+        CimEventName::FindAgent,
+        crate::cim::CimEventType::Notification,
+        "x",
+        crate::cim::EventEmitter::bot("bot-1", "Rasa"),
+        None,
+        json!({"queue": null, "requestType": null, "additionalDetails": null}),
+        crate::cim::RoomInfo::contact_center("x"),
+        T0,
+    );
+    let steps: Vec<Input> = vec![
+        Input::BotEvent {
+            conversation_id: conversation.clone(),
+            event: find,
+        },
+        Input::TaskEnqueued {
+            conversation_id: conversation.clone(),
+            task: crate::cim::Task::new("t-1", conversation.clone(), vec![], None),
+            queue: crate::cim::QueueRef::new(QUEUE, "Default"),
+            agent_sla_secs: None,
+        },
+        Input::TaskStateChanged {
+            conversation_id: conversation.clone(),
+            task: crate::cim::Task::new("t-1", conversation.clone(), vec![], None),
+        },
+    ];
+    for input in steps {
+        let effects = h.send(input);
+        answer_all(&mut h, &effects);
+    }
+    let said = h.say("cs-1", 1, "m-1", timers);
+    answer_all(&mut h, &said);
+    let joined = h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    answer_all(&mut h, &joined);
+    let second = h.join(&conversation, "agent-2", ParticipantRole::Primary);
+    answer_all(&mut h, &second);
+    advance_answering(&mut h, 40_000);
+    let answered = h.agent_says(&conversation, "agent-2", "e-1");
+    answer_all(&mut h, &answered);
+    for input in [
+        Input::Hold {
+            conversation_id: conversation.clone(),
+            agent_id: "agent-2".into(),
+            duration_secs: None,
+        },
+        Input::Resume {
+            conversation_id: conversation.clone(),
+            agent_id: "agent-2".into(),
+        },
+        Input::MrdInterrupted {
+            agent_id: "agent-2".into(),
+            mrd_id: MRD.into(),
+            conversations: vec![conversation.clone()],
+        },
+    ] {
+        let effects = h.send(input);
+        answer_all(&mut h, &effects);
+    }
+    advance_answering(&mut h, 100_000);
+    for input in [
+        Input::AgentLeft {
+            conversation_id: conversation.clone(),
+            agent_id: "agent-1".into(),
+            reason: None,
+        },
+        Input::NoAgentAvailable {
+            conversation_id: conversation.clone(),
+            task: None,
+        },
+    ] {
+        let effects = h.send(input);
+        answer_all(&mut h, &effects);
+    }
+    advance_answering(&mut h, 600_000);
+
+    let log = h.log.clone();
+    let raised = studio_calls(&log);
+    for intent in crate::conversation::studio::INTENTS {
+        let call = raised
+            .iter()
+            .find(|(_, name, _)| name == intent.as_str())
+            .unwrap_or_else(|| panic!("{intent} was never raised"));
+        let payload = &call.2["payload"];
+        assert_eq!(payload["intent"], intent.as_str());
+        assert_eq!(payload["roomId"], "cust-1");
+        assert_eq!(payload["conversation"]["id"], conversation.as_str());
+        assert_eq!(call.2["_msgid"], json!(call.0));
+        if *intent == CimEventName::ConversationStarted {
+            assert_eq!(payload["entities"]["channelSession"]["id"], "cs-1");
+            continue;
+        }
+        let event = &payload["entities"]["cimEvent"];
+        assert_eq!(event["name"], intent.as_str(), "{intent}");
+        assert_eq!(event["conversationId"], conversation.as_str());
+        assert_eq!(event["roomInfo"]["id"], "cust-1");
+        assert!(event["timestamp"].is_i64() && event["id"].is_string());
+        assert!(event["eventEmitter"]["type"].is_string());
+    }
+    let by_name = |name: &str| {
+        raised
+            .iter()
+            .find(|(_, n, _)| n == name)
+            .map(|c| c.2["payload"]["entities"]["cimEvent"].clone())
+            .unwrap()
+    };
+    assert_eq!(by_name("AGENT_SLA_EXPIRED")["eventEmitter"]["senderName"], "CONVERSATION_MONITOR");
+    assert_eq!(by_name("AGENT_SLA_EXPIRED")["data"]["id"], conversation.as_str());
+    assert_eq!(by_name("CUSTOMER_SLA_EXPIRED")["data"]["id"], conversation.as_str());
+    assert_eq!(by_name("TASK_ENQUEUED")["data"]["queue"]["id"], QUEUE);
+    assert_eq!(by_name("AGENT_SUBSCRIBED")["data"]["agentParticipant"]["role"], "PRIMARY");
+    assert_eq!(
+        by_name("PARTICIPANT_ROLE_CHANGED")["data"]["conversationParticipant"]["type"],
+        "BOT"
+    );
+    assert_eq!(by_name("AGENT_MRD_INTERRUPTED")["data"]["agentId"], "agent-2");
+    assert_eq!(by_name("CHANNEL_SESSION_STARTED")["data"]["id"], "cs-1");
+    assert_eq!(
+        by_name("CHANNEL_SESSION_EXPIRED")["data"]["state"]["reasonCode"],
+        "INACTIVITY"
+    );
+    assert_eq!(by_name("FIND_AGENT")["eventEmitter"]["id"], "bot-1");
+    assert!(!has(&log, |e| matches!(e, Effect::StudioFallback { .. })));
+}

@@ -244,6 +244,10 @@ impl Harness {
                     event.event.conversation_id.get().map(String::as_str),
                     Some(step.conversation_id.as_str())
                 );
+                // Every stored event reads back as the CIM model types its name.
+                if let Err(error) = event.event.typed_data() {
+                    panic!("{} data does not fit its type: {error}", event.event.name);
+                }
             }
             assert_eq!(step.last_seq, *last);
             persisted
