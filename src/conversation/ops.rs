@@ -25,6 +25,11 @@ fn secs_to_ms(secs: i64) -> i64 {
     secs.saturating_mul(1000)
 }
 
+/// `now` plus `secs`, saturating: durations come from clients and configuration.
+fn after_secs(now: crate::clock::Millis, secs: u64) -> crate::clock::Millis {
+    now.saturating_add(secs_to_ms(i64::try_from(secs).unwrap_or(i64::MAX)))
+}
+
 impl OpenConversation {
     // ---- customer side ---------------------------------------------------------
 
@@ -96,10 +101,10 @@ impl OpenConversation {
             .copied()
             .filter(|secs| *secs > 0);
         if let Some(secs) = timeout {
-            self.runtime
-                .timers
-                .customer_activity
-                .insert(session_id.to_owned(), cx.now + secs_to_ms(secs));
+            self.runtime.timers.customer_activity.insert(
+                session_id.to_owned(),
+                cx.now.saturating_add(secs_to_ms(secs)),
+            );
             self.touch(cx);
         }
     }
@@ -501,16 +506,13 @@ impl OpenConversation {
         };
         let participant_id = participant.id.clone();
         let task_id = self.runtime.agent_tasks.get(&agent_id).cloned();
-        let duration_ms = i64::try_from(secs)
-            .unwrap_or(i64::MAX / 2_000)
-            .saturating_mul(1000);
         self.runtime.timers.wrapups.insert(
             agent_id.clone(),
             WrapupTimer {
                 participant_id,
                 task_id: task_id.clone(),
                 started_at: cx.now,
-                deadline: cx.now + duration_ms,
+                deadline: after_secs(cx.now, secs),
             },
         );
         cx.effect(Effect::AgentTaskEnded {
@@ -623,8 +625,7 @@ impl OpenConversation {
         agent_id: Option<String>,
         duration_secs: Option<u64>,
     ) {
-        let deadline = duration_secs
-            .map(|secs| cx.now + i64::try_from(secs).unwrap_or(i64::MAX / 2_000) * 1000);
+        let deadline = duration_secs.map(|secs| after_secs(cx.now, secs));
         self.runtime.timers.pause_slas(cx.now);
         self.runtime.timers.hold = Some(HoldTimer {
             agent_id: agent_id.clone(),

@@ -80,9 +80,9 @@ impl World {
                 let id = self.next_id();
                 let session = self.session_id(c);
                 let effects = self.h.say(&session, c, &id, self.timers);
-                if effects.iter().any(|e| {
-                    matches!(e, Effect::Rejected(err) if err.code() == "channel_session_ended")
-                }) {
+                if effects.iter().any(
+                    |e| matches!(e, Effect::Rejected(err) if err.code() == "channel_session_ended"),
+                ) {
                     self.generation[c as usize] += 1;
                 }
                 return;
@@ -137,7 +137,10 @@ impl World {
                     .agent_conversations(&agent_id)
                     .into_iter()
                     .filter(|id| {
-                        self.h.core.runtime(id).is_some_and(|r| r.timers.wrapups.contains_key(&agent_id))
+                        self.h
+                            .core
+                            .runtime(id)
+                            .is_some_and(|r| r.timers.wrapups.contains_key(&agent_id))
                     })
                     .collect();
                 let conversation_id = wrapping
@@ -207,7 +210,10 @@ impl World {
                 .filter(active)
                 .filter(|p| {
                     p.as_cc_user().is_some()
-                        && matches!(p.role, ParticipantRole::Primary | ParticipantRole::Assistant)
+                        && matches!(
+                            p.role,
+                            ParticipantRole::Primary | ParticipantRole::Assistant
+                        )
                 })
                 .count();
             let customer = record

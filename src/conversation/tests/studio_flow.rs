@@ -439,16 +439,31 @@ fn every_intent_of_the_seed_is_raised_with_the_documented_payload() {
             .map(|c| c.2["payload"]["entities"]["cimEvent"].clone())
             .unwrap()
     };
-    assert_eq!(by_name("AGENT_SLA_EXPIRED")["eventEmitter"]["senderName"], "CONVERSATION_MONITOR");
-    assert_eq!(by_name("AGENT_SLA_EXPIRED")["data"]["id"], conversation.as_str());
-    assert_eq!(by_name("CUSTOMER_SLA_EXPIRED")["data"]["id"], conversation.as_str());
+    assert_eq!(
+        by_name("AGENT_SLA_EXPIRED")["eventEmitter"]["senderName"],
+        "CONVERSATION_MONITOR"
+    );
+    assert_eq!(
+        by_name("AGENT_SLA_EXPIRED")["data"]["id"],
+        conversation.as_str()
+    );
+    assert_eq!(
+        by_name("CUSTOMER_SLA_EXPIRED")["data"]["id"],
+        conversation.as_str()
+    );
     assert_eq!(by_name("TASK_ENQUEUED")["data"]["queue"]["id"], QUEUE);
-    assert_eq!(by_name("AGENT_SUBSCRIBED")["data"]["agentParticipant"]["role"], "PRIMARY");
+    assert_eq!(
+        by_name("AGENT_SUBSCRIBED")["data"]["agentParticipant"]["role"],
+        "PRIMARY"
+    );
     assert_eq!(
         by_name("PARTICIPANT_ROLE_CHANGED")["data"]["conversationParticipant"]["type"],
         "BOT"
     );
-    assert_eq!(by_name("AGENT_MRD_INTERRUPTED")["data"]["agentId"], "agent-2");
+    assert_eq!(
+        by_name("AGENT_MRD_INTERRUPTED")["data"]["agentId"],
+        "agent-2"
+    );
     assert_eq!(by_name("CHANNEL_SESSION_STARTED")["data"]["id"], "cs-1");
     assert_eq!(
         by_name("CHANNEL_SESSION_EXPIRED")["data"]["state"]["reasonCode"],

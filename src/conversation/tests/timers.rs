@@ -384,3 +384,26 @@ fn wrapup_duration_comes_from_settings_and_disabled_wrapup_closes_at_once() {
         Effect::ConversationClosed { .. }
     )));
 }
+
+#[test]
+fn absurd_durations_saturate_instead_of_overflowing() {
+    let mut h = Harness::new(settings());
+    let conversation = h.start("cs-1", 1, ChannelTimers::default());
+    h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    h.send(Input::Hold {
+        conversation_id: conversation.clone(),
+        agent_id: "agent-1".into(),
+        duration_secs: Some(u64::MAX),
+    });
+    let hold = h
+        .core
+        .runtime(&conversation)
+        .unwrap()
+        .timers
+        .hold
+        .clone()
+        .unwrap();
+    assert_eq!(hold.deadline, Some(i64::MAX));
+    // The session's activity timeout is still the next deadline.
+    assert_eq!(h.core.next_deadline(), Some(T0 + 120_000));
+}
