@@ -25,7 +25,9 @@ impl OpenConversation {
             Action::FindAgent(find) => self.find_agent(cx, find),
             Action::SendMessage { text } => self.send_studio_message(cx, text).map(|_| ()),
             Action::EndConversation { reason } => {
-                let reason = reason.clone().unwrap_or(ChannelSessionReasonCode::ForceClosed);
+                let reason = reason
+                    .clone()
+                    .unwrap_or(ChannelSessionReasonCode::ForceClosed);
                 self.end_conversation(cx, reason);
                 Ok(())
             }
@@ -41,7 +43,9 @@ impl OpenConversation {
                 if targets.is_empty() {
                     return Err("the customer has no running channel session".to_owned());
                 }
-                let reason = reason.clone().unwrap_or(ChannelSessionReasonCode::ForceClosed);
+                let reason = reason
+                    .clone()
+                    .unwrap_or(ChannelSessionReasonCode::ForceClosed);
                 for id in targets {
                     self.end_session(cx, &id, ChannelSessionStateName::Closed, reason.clone());
                 }
@@ -172,7 +176,10 @@ impl OpenConversation {
             }
             Action::HoldConversation { duration_secs } => {
                 if *self.state() != ConversationState::Active {
-                    return Err(format!("cannot hold a conversation that is {}", self.state()));
+                    return Err(format!(
+                        "cannot hold a conversation that is {}",
+                        self.state()
+                    ));
                 }
                 self.hold(cx, None, *duration_secs);
                 Ok(())

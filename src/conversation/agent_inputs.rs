@@ -75,8 +75,11 @@ fn require_event_id(event: &CimEvent) -> Result<(), CoreError> {
 /// The message a MESSAGE-typed event carries.
 fn message_of(event: &CimEvent) -> Result<Option<CimMessage>, CoreError> {
     if event.event_type == CimEventType::Message {
-        Ok(Some(event.message().map_err(|e| {
-            CimError::invalid(format!("cimEvent.{}", e.path()), e.to_string())
+        Ok(Some(event.message().map_err(|e| match e {
+            CimError::MissingField { path } => CimError::missing(format!("cimEvent.{path}")),
+            CimError::InvalidField { path, reason } => {
+                CimError::invalid(format!("cimEvent.{path}"), reason)
+            }
         })?))
     } else {
         Ok(None)
@@ -379,7 +382,12 @@ pub(super) fn change_role<I: IdGen>(
             })
             .collect();
         for other in primaries {
-            conversation.change_role(cx, other, ParticipantRole::Assistant, Some("PRIMARY_CHANGED"));
+            conversation.change_role(
+                cx,
+                other,
+                ParticipantRole::Assistant,
+                Some("PRIMARY_CHANGED"),
+            );
         }
     }
     conversation.change_role(cx, index, role, Some("ROLE_CHANGED"));

@@ -83,9 +83,15 @@ mod tests {
     fn customer_sees_agent_and_bot_messages_but_not_monitors_or_whispers() {
         let primary = event(CimEventName::AgentMessage, agent(ParticipantRole::Primary));
         assert!(customer_can_see(&primary) && deliver_to_customer(&primary));
-        let monitor = event(CimEventName::AgentMessage, agent(ParticipantRole::SilentMonitor));
+        let monitor = event(
+            CimEventName::AgentMessage,
+            agent(ParticipantRole::SilentMonitor),
+        );
         assert!(!customer_can_see(&monitor));
-        let whisper = event(CimEventName::WhisperMessage, agent(ParticipantRole::Primary));
+        let whisper = event(
+            CimEventName::WhisperMessage,
+            agent(ParticipantRole::Primary),
+        );
         assert!(!customer_can_see(&whisper));
         let bot = event(CimEventName::BotMessage, EventEmitter::bot("b", "bot"));
         assert!(deliver_to_customer(&bot));
@@ -106,7 +112,10 @@ mod tests {
             CimEventName::BotSuggestion,
             CimEventName::ConversationPaused,
         ] {
-            assert!(!customer_can_see(&event(name, EventEmitter::conversation_monitor())));
+            assert!(!customer_can_see(&event(
+                name,
+                EventEmitter::conversation_monitor()
+            )));
         }
         let typing = event(CimEventName::TypingStarted, agent(ParticipantRole::Primary));
         assert!(customer_can_see(&typing));

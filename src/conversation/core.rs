@@ -101,7 +101,14 @@ impl<I: IdGen> ConversationCore<I> {
         let result = dispatch(open, &mut cx, input, &due);
         if let Err(error) = result {
             debug_assert!(step.touched.is_empty(), "a refused input changed state");
-            return vec![Effect::Rejected(error)];
+            if step.touched.is_empty() {
+                return vec![Effect::Rejected(error)];
+            }
+            // Handlers refuse before changing anything; should one ever not, what changed
+            // is still persisted rather than lost.
+            let mut effects = self.finish(step);
+            effects.push(Effect::Rejected(error));
+            return effects;
         }
         for _ in 0..4 {
             run_intents(open, &mut cx);
@@ -147,7 +154,9 @@ impl<I: IdGen> ConversationCore<I> {
         effects.extend(step.effects);
         for id in closed {
             self.forget(&id);
-            effects.push(Effect::ConversationClosed { conversation_id: id });
+            effects.push(Effect::ConversationClosed {
+                conversation_id: id,
+            });
         }
         effects
     }
@@ -162,7 +171,12 @@ impl<I: IdGen> ConversationCore<I> {
                 self.index.by_session.remove(&session.id);
             }
         }
-        if self.index.by_customer.get(&conversation.customer_id).map(String::as_str) == Some(id)
+        if self
+            .index
+            .by_customer
+            .get(&conversation.customer_id)
+            .map(String::as_str)
+            == Some(id)
         {
             self.index.by_customer.remove(&conversation.customer_id);
         }
@@ -323,12 +337,12 @@ fn dispatch<I: IdGen>(
 ) -> Result<(), CoreError> {
     match input {
         Input::ChatRequested { channel_session } => {
-            customer_inputs::chat_requested(open, cx, channel_session)
+            customer_inputs::chat_requested(open, cx, *channel_session)
         }
         Input::CustomerMessage {
             channel_session,
             message,
-        } => customer_inputs::customer_message(open, cx, channel_session, message),
+        } => customer_inputs::customer_message(open, cx, *channel_session, *message),
         Input::CustomerLeft {
             channel_session_id,
             reason,

@@ -3,6 +3,8 @@
 //! same customer on the same channel, the customer's open conversation, or a new one —
 //! and refuses before changing anything.
 
+use serde_json::Value;
+
 use super::core::{lookup, OpenMap};
 use super::effect::Effect;
 use super::error::CoreError;
@@ -96,11 +98,8 @@ fn settle_in<I: IdGen>(
         Placement::Join { conversation_id } => (conversation_id, false),
         Placement::New { customer_id } => {
             let conversation_id = cx.new_id(IdKind::Conversation);
-            let room_info = session
-                .room_info
-                .get()
-                .cloned()
-                .unwrap_or_else(|| RoomInfo::contact_center(customer_id.clone()));
+            // The room is the customer's: every conversation of a customer shares it.
+            let room_info = RoomInfo::contact_center(customer_id.clone());
             let mut first = session.clone();
             first.conversation_id = conversation_id.clone().into();
             first.room_info = room_info.clone().into();
@@ -188,7 +187,7 @@ pub(super) fn customer_message<I: IdGen>(
     open: &mut OpenMap,
     cx: &mut Ctx<'_, I>,
     session: ChannelSession,
-    mut message: CimMessage,
+    message: CimMessage,
 ) -> Result<(), CoreError> {
     if message.id.trim().is_empty() {
         return Err(CimError::missing("id").into());
@@ -204,16 +203,21 @@ pub(super) fn customer_message<I: IdGen>(
     }
     let placement = place(open, cx.index, &session)?;
     let kind = kind_of(&message.body);
-    if matches!(placement, Placement::New { .. }) && !matches!(kind, MessageKind::Conversational)
-    {
+    if matches!(placement, Placement::New { .. }) && !matches!(kind, MessageKind::Conversational) {
         return Err(CoreError::InvalidEvent(CimError::invalid(
             "body.type",
             "a typing or delivery notification cannot start a conversation",
         )));
     }
+    let mut data = serde_json::to_value(&message).map_err(|e| CimError::from_serde("", &e))?;
     let (conversation_id, session_id) = settle_in(open, cx, session, placement);
-    let conversation = lookup(open, cx.index, &conversation_id)?;
-    let Some(session) = conversation.session(&session_id).cloned() else {
+    let Some(conversation) = open.get_mut(&conversation_id) else {
+        return Ok(());
+    };
+    let Some(emitter) = conversation
+        .session(&session_id)
+        .map(|s| EventEmitter::customer(&s.customer))
+    else {
         return Ok(());
     };
     let (name, event_type) = match &kind {
@@ -228,20 +232,23 @@ pub(super) fn customer_message<I: IdGen>(
         conversation.reset_activity(cx, &session_id);
     }
     if matches!(kind, MessageKind::Conversational) {
-        conversation.set_last_used(cx, &session);
+        conversation.set_last_used(cx, &session_id);
     }
-    message.header.conversation_id = conversation_id.clone().into();
-    message.header.room_id = conversation.room_info().id.into();
+    let room_info = conversation.room_info();
+    if let Some(header) = data.get_mut("header").and_then(Value::as_object_mut) {
+        header.insert("conversationId".into(), conversation_id.clone().into());
+        header.insert("roomId".into(), room_info.id.clone().into());
+    }
     let message_id = message.id.clone();
     let event = CimEvent::new(
         conversation.next_event_id(cx),
         name,
         event_type,
         conversation_id.clone(),
-        EventEmitter::customer(&session.customer),
+        emitter,
         None,
-        serde_json::to_value(&message).map_err(|e| CimError::from_serde("", &e))?,
-        conversation.room_info(),
+        data,
+        room_info,
         cx.now,
     );
     let seq = conversation.emit(cx, event, Some(message_id.clone()));

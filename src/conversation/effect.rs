@@ -7,9 +7,8 @@ use std::sync::Arc;
 use super::error::CoreError;
 use super::record::PersistStep;
 use crate::cim::{
-    AgentSelectionPolicy, Bot, ChannelSession, ChannelSessionReasonCode,
-    ChannelSessionStateName, CimEvent, CimEventName, RoomInfo, RoutingMode, StudioMessage,
-    TaskStateReason,
+    AgentSelectionPolicy, Bot, ChannelSession, ChannelSessionReasonCode, ChannelSessionStateName,
+    CimEvent, CimEventName, RoomInfo, RoutingMode, StudioMessage, TaskStateReason,
 };
 
 /// Where a customer-bound event goes.

@@ -47,7 +47,9 @@ pub enum CoreError {
     },
     #[error("id `{id}` is already used in conversation `{conversation_id}`")]
     IdInUse { id: String, conversation_id: String },
-    #[error("unknown studio request `{request_id}` (answered, timed out or its conversation ended)")]
+    #[error(
+        "unknown studio request `{request_id}` (answered, timed out or its conversation ended)"
+    )]
     UnknownStudioRequest { request_id: String },
     #[error("bot `{bot_id}` is not a participant of conversation `{conversation_id}`")]
     BotNotAParticipant {

@@ -65,10 +65,7 @@ pub fn studio_message(
     text: &str,
     now: Millis,
 ) -> CimEvent {
-    let mut header = MessageHeader::new(
-        MessageSender::Sender(Box::new(studio_emitter())),
-        now,
-    );
+    let mut header = MessageHeader::new(MessageSender::Sender(Box::new(studio_emitter())), now);
     header.conversation_id = conversation_id.to_owned().into();
     header.room_id = room_info.id.clone().into();
     let message = CimMessage::new(event_id.clone(), header, MessageBody::plain(text));

@@ -13,13 +13,15 @@ pub enum Input {
     /// A customer asks for a chat (widget `CHAT_REQUESTED`). The session is built by the
     /// channel layer (channel, customer with `_id`, channelData); the core sets its
     /// `conversationId` and `roomInfo`. Answered with `ChannelSessionStarted`.
-    ChatRequested { channel_session: ChannelSession },
+    ChatRequested {
+        channel_session: Box<ChannelSession>,
+    },
     /// A customer message. Joins the session if known, else an active session of the
     /// same customer on the same channel, else starts a session in the customer's open
     /// conversation, else a new conversation. Answered with `Ack`.
     CustomerMessage {
-        channel_session: ChannelSession,
-        message: CimMessage,
+        channel_session: Box<ChannelSession>,
+        message: Box<CimMessage>,
     },
     /// The customer ended the session (`CHAT_ENDED`: CUSTOMER) or dropped (NETWORK).
     CustomerLeft {
@@ -100,7 +102,10 @@ pub enum Input {
         queue: QueueRef,
         agent_sla_secs: Option<u32>,
     },
-    TaskStateChanged { conversation_id: String, task: Task },
+    TaskStateChanged {
+        conversation_id: String,
+        task: Task,
+    },
     AgentReserved {
         conversation_id: String,
         agent_id: String,
@@ -123,7 +128,10 @@ pub enum Input {
         actions: Vec<Action>,
     },
     /// The external flow failed (timeout, HTTP error, unreadable answer).
-    StudioFailed { request_id: String, reason: String },
+    StudioFailed {
+        request_id: String,
+        reason: String,
+    },
     /// Time passed; fires every deadline at or before `now`.
     Tick,
     /// Start-up: the open conversations read back from the store.

@@ -10,6 +10,7 @@
 
 mod actions;
 mod agent_inputs;
+mod agent_ops;
 pub mod audience;
 mod core;
 mod customer_inputs;

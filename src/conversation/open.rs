@@ -14,9 +14,9 @@ use super::record::{ConversationRecord, ConversationRuntime, StoredEvent};
 use super::step::{Ctx, IdRecord, RaisedIntent, RaisedTrigger};
 use super::studio::{FlowContext, IntentFacts};
 use crate::cim::{
-    AgentSla, Bot, ChannelSession, ChannelSessionStateName, CimEvent, CimEventName,
-    Conversation, ConversationState, HoldTimerDetails, Nullable, Participant, ParticipantRole,
-    ParticipantState, ParticipantType, RoomInfo,
+    AgentSla, Bot, ChannelSession, ChannelSessionStateName, CimEvent, CimEventName, Conversation,
+    ConversationState, HoldTimerDetails, Nullable, Participant, ParticipantRole, ParticipantState,
+    ParticipantType, RoomInfo,
 };
 
 /// True unless the participant is marked `isActive: false`.
@@ -110,9 +110,10 @@ impl OpenConversation {
 
     /// Active agent participants, any role.
     pub fn active_agents(&self) -> impl Iterator<Item = &Participant> {
-        self.conversation.participants.iter().filter(|p| {
-            p.participant_type == ParticipantType::Agent && participant_active(p)
-        })
+        self.conversation
+            .participants
+            .iter()
+            .filter(|p| p.participant_type == ParticipantType::Agent && participant_active(p))
     }
 
     pub fn serving_count(&self) -> usize {
@@ -202,7 +203,11 @@ impl OpenConversation {
             .and_then(|m| m.last_used_channel_session.get())
             .map(|s| s.id.as_str());
         last_used
-            .and_then(|id| self.sessions.iter().find(|s| s.id == id && session_started(s)))
+            .and_then(|id| {
+                self.sessions
+                    .iter()
+                    .find(|s| s.id == id && session_started(s))
+            })
             .or_else(|| self.sessions.iter().rev().find(|s| session_started(s)))
     }
 

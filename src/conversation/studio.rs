@@ -92,14 +92,18 @@ pub enum Action {
     FindAgent(FindAgentAction),
     AssignBot(AssignBotAction),
     /// `{botId}`; without an id every bot leaves.
-    RevokeBot { bot_id: Option<String> },
+    RevokeBot {
+        bot_id: Option<String>,
+    },
     /// `{participantId, role}` (`agentId` is accepted for agents).
     ChangeParticipantRole {
         participant_id: String,
         role: ParticipantRole,
     },
     /// `{reason}`.
-    RemoveAllAgents { reason: Option<String> },
+    RemoveAllAgents {
+        reason: Option<String>,
+    },
     /// `{channelSessionId, reason}`; without an id every session of the customer.
     RemoveChannelSession {
         channel_session_id: Option<String>,
@@ -110,11 +114,17 @@ pub enum Action {
         reason: Option<ChannelSessionReasonCode>,
     },
     /// `{conversationData: [{key, value, type}] | {key: value}}`.
-    UpdateConversationData { entries: Vec<ConversationDataEntry> },
+    UpdateConversationData {
+        entries: Vec<ConversationDataEntry>,
+    },
     /// `{text}`: a message to the customer.
-    SendMessage { text: String },
+    SendMessage {
+        text: String,
+    },
     /// Switchboard extension: put the conversation on hold, `{durationSecs}`.
-    HoldConversation { duration_secs: Option<u64> },
+    HoldConversation {
+        duration_secs: Option<u64>,
+    },
     /// Switchboard extension: end the hold.
     ResumeConversation,
 }
@@ -191,7 +201,10 @@ impl Action {
     /// `action`) names it and whose fields sit under `data` or beside the name.
     pub fn from_value(value: &Value, path: &str) -> Result<Action, CimError> {
         let object = value.as_object().ok_or_else(|| {
-            CimError::invalid(path, format!("expected an action object, found {}", kind(value)))
+            CimError::invalid(
+                path,
+                format!("expected an action object, found {}", kind(value)),
+            )
         })?;
         let name_key = ["type", "name", "action"]
             .into_iter()
@@ -481,9 +494,10 @@ impl Fields<'_> {
     fn opt_i64(&self, key: &str) -> Result<Option<i64>, CimError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
-                CimError::invalid(self.path(key), "expected a whole number")
-            }),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| CimError::invalid(self.path(key), "expected a whole number")),
             Some(other) => Err(CimError::invalid(
                 self.path(key),
                 format!("expected a number, found {}", kind(other)),
@@ -553,7 +567,11 @@ impl Fields<'_> {
     }
 }
 
-fn data_entry(key: &str, data_type: Option<ConversationDataType>, value: Value) -> ConversationDataEntry {
+fn data_entry(
+    key: &str,
+    data_type: Option<ConversationDataType>,
+    value: Value,
+) -> ConversationDataEntry {
     let data_type = data_type.unwrap_or_else(|| match &value {
         Value::Bool(_) => ConversationDataType::Boolean,
         Value::Number(n) if n.is_i64() || n.is_u64() => ConversationDataType::Int,
@@ -597,7 +615,12 @@ mod tests {
                 ..FindAgentAction::default()
             })
         );
-        assert_eq!(actions[1], Action::SendMessage { text: "hello".into() });
+        assert_eq!(
+            actions[1],
+            Action::SendMessage {
+                text: "hello".into()
+            }
+        );
         assert_eq!(actions[3], Action::EndConversation { reason: None });
         match &actions[4] {
             Action::UpdateConversationData { entries } => {
@@ -668,8 +691,8 @@ mod tests {
         let err = parse_actions(&json!({"actions": [{"type": "FLY"}]})).unwrap_err();
         assert_eq!(err.path(), "actions[0].type");
         assert!(err.to_string().contains("unknown action `FLY`"), "{err}");
-        let err =
-            parse_actions(&json!([{"type": "FIND_AGENT", "data": {"priority": "high"}}])).unwrap_err();
+        let err = parse_actions(&json!([{"type": "FIND_AGENT", "data": {"priority": "high"}}]))
+            .unwrap_err();
         assert_eq!(err.path(), "[0].data.priority");
         let err = parse_actions(&json!([{"type": "ASSIGN_BOT", "botId": "b", "role": "WRAP_UP"}]))
             .unwrap_err();
@@ -751,7 +774,12 @@ mod tests {
             }]
         );
         assert_eq!(
-            builtin_actions(&CimEventName::AgentSlaExpired, &facts, &ctx(true, 1, false), &settings),
+            builtin_actions(
+                &CimEventName::AgentSlaExpired,
+                &facts,
+                &ctx(true, 1, false),
+                &settings
+            ),
             vec![
                 Action::RemoveAllAgents {
                     reason: Some("SLA_EXPIRED".into())
@@ -760,7 +788,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            builtin_actions(&CimEventName::NoAgentAvailable, &facts, &ctx(true, 0, false), &settings),
+            builtin_actions(
+                &CimEventName::NoAgentAvailable,
+                &facts,
+                &ctx(true, 0, false),
+                &settings
+            ),
             vec![
                 Action::SendMessage {
                     text: settings.conversation.no_agent_message.clone()
@@ -796,7 +829,12 @@ mod tests {
             reason: None,
         };
         assert_eq!(
-            builtin_actions(&CimEventName::FindAgent, &find, &ctx(true, 0, false), &settings),
+            builtin_actions(
+                &CimEventName::FindAgent,
+                &find,
+                &ctx(true, 0, false),
+                &settings
+            ),
             vec![Action::FindAgent(FindAgentAction {
                 queue: Some("vip".into()),
                 request_type: Some("CHAT".into()),

@@ -70,7 +70,8 @@ fn fire<I: IdGen>(conversation: &mut OpenConversation, cx: &mut Ctx<'_, I>, time
                 .and_then(|clock| clock.take_due(cx.now));
             match percent {
                 Some(100) => {
-                    let data = serde_json::to_value(conversation.materialized()).unwrap_or_default();
+                    let data =
+                        serde_json::to_value(conversation.materialized()).unwrap_or_default();
                     conversation.runtime.timers.customer_sla = None;
                     conversation.notify_with_intent(
                         cx,
@@ -97,7 +98,8 @@ fn fire<I: IdGen>(conversation: &mut OpenConversation, cx: &mut Ctx<'_, I>, time
             };
             match percent {
                 Some(100) => {
-                    let data = serde_json::to_value(conversation.materialized()).unwrap_or_default();
+                    let data =
+                        serde_json::to_value(conversation.materialized()).unwrap_or_default();
                     conversation.runtime.timers.agent_sla = None;
                     conversation.notify_with_intent(
                         cx,

@@ -51,14 +51,15 @@ impl SlaClock {
     }
 
     fn point_ms(&self, percent: u8) -> i64 {
-        self.total_ms * i64::from(percent) / 100
+        let ms = i128::from(self.total_ms) * i128::from(percent) / 100;
+        i64::try_from(ms).unwrap_or(i64::MAX)
     }
 
     /// When the next point is reached, if the clock is running.
     pub fn deadline(&self) -> Option<Millis> {
         let since = self.running_since?;
         let next = *self.pending_points.first()?;
-        Some(since + (self.point_ms(next) - self.consumed_ms).max(0))
+        Some(since.saturating_add((self.point_ms(next) - self.consumed_ms).max(0)))
     }
 
     pub fn pause(&mut self, now: Millis) {
@@ -172,7 +173,9 @@ impl ConversationTimers {
                 agent_id: agent_id.clone(),
             });
         }
-        consider(self.hold.as_ref().and_then(|h| h.deadline), &|| DueTimer::Hold);
+        consider(self.hold.as_ref().and_then(|h| h.deadline), &|| {
+            DueTimer::Hold
+        });
         for (request_id, call) in &self.studio_calls {
             consider(Some(call.deadline), &|| DueTimer::Studio {
                 request_id: request_id.clone(),

@@ -1,1 +1,10 @@
-//! Scenario tests (filled below).
+//! Scenario tests of the conversation core on simulated time.
+
+mod errors;
+mod lifecycle;
+mod properties;
+mod restore;
+mod studio_flow;
+mod support;
+mod timers;
+mod visibility;
