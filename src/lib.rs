@@ -117,7 +117,11 @@ impl App {
         let (routing, routing_task) = routing::driver::spawn(
             store.clone(),
             routing_config(&config.routing),
-            vec![to_agents_routing, to_conversations_routing, to_channels_routing],
+            vec![
+                to_agents_routing,
+                to_conversations_routing,
+                to_channels_routing,
+            ],
             health.clone(),
             stop_routing.clone(),
         )

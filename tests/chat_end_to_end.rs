@@ -83,7 +83,10 @@ async fn a_chat_from_first_message_to_closed() {
 
     let customer = widget(&server, "cust-e2e-1").await;
     let started = customer
-        .emit_ack("CHAT_REQUESTED", json!({"additionalAttributes": {"locale": {"language": "en"}}}))
+        .emit_ack(
+            "CHAT_REQUESTED",
+            json!({"additionalAttributes": {"locale": {"language": "en"}}}),
+        )
         .await
         .unwrap();
     let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
@@ -96,12 +99,21 @@ async fn a_chat_from_first_message_to_closed() {
     assert_eq!(offer["task"]["activeMedia"][0]["state"], "RESERVED");
 
     // The customer writes before the agent accepted: stored and acked once.
-    let ack = customer.emit_ack("MESSAGE_RECEIVED", plain("m-1", "Hello?")).await.unwrap();
+    let ack = customer
+        .emit_ack("MESSAGE_RECEIVED", plain("m-1", "Hello?"))
+        .await
+        .unwrap();
     assert_eq!(ack[0]["status"], "ok");
     assert_eq!(ack[0]["duplicate"], false);
     let first_seq = ack[0]["seq"].as_u64().unwrap();
-    let again = customer.emit_ack("MESSAGE_RECEIVED", plain("m-1", "Hello?")).await.unwrap();
-    assert_eq!(again[0]["duplicate"], true, "a retried message id is stored once");
+    let again = customer
+        .emit_ack("MESSAGE_RECEIVED", plain("m-1", "Hello?"))
+        .await
+        .unwrap();
+    assert_eq!(
+        again[0]["duplicate"], true,
+        "a retried message id is stored once"
+    );
     assert_eq!(again[0]["seq"].as_u64().unwrap(), first_seq);
 
     // Accept: onTopicData carries the conversation and its history in order.
@@ -114,24 +126,39 @@ async fn a_chat_from_first_message_to_closed() {
     let history = topic["topicData"]["events"].as_array().unwrap();
     let seqs: Vec<u64> = history.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
-    let customer_messages: Vec<&Value> = history.iter().filter(|e| e["name"] == "CUSTOMER_MESSAGE").collect();
+    let customer_messages: Vec<&Value> = history
+        .iter()
+        .filter(|e| e["name"] == "CUSTOMER_MESSAGE")
+        .collect();
     assert_eq!(customer_messages.len(), 1, "the retry was not stored twice");
     assert_eq!(topic["topicData"]["conversation"]["state"], "ACTIVE");
 
     // Messages both ways.
-    customer.emit_ack("MESSAGE_RECEIVED", plain("m-2", "My order is late")).await.unwrap();
+    customer
+        .emit_ack("MESSAGE_RECEIVED", plain("m-2", "My order is late"))
+        .await
+        .unwrap();
     let seen = cim_event(&agent, "CUSTOMER_MESSAGE").await;
     assert_eq!(seen["data"]["body"]["markdownText"], "My order is late");
     assert!(seen["seq"].as_u64().unwrap() > first_seq);
 
-    let ack = agent.emit_ack("publishCimEvent", agent_message(&conversation_id, "Let me check")).await.unwrap();
+    let ack = agent
+        .emit_ack(
+            "publishCimEvent",
+            agent_message(&conversation_id, "Let me check"),
+        )
+        .await
+        .unwrap();
     assert_eq!(ack[0]["status"], "ok", "{ack:?}");
     let reply = loop {
         let m = customer.expect("MESSAGE_RECEIVED", T).await.unwrap();
         if m["name"] != "BOT_MESSAGE" {
             break m;
         }
-        assert!(m["data"]["body"]["markdownText"].as_str().unwrap().contains("Finding an agent"));
+        assert!(m["data"]["body"]["markdownText"]
+            .as_str()
+            .unwrap()
+            .contains("Finding an agent"));
     };
     assert_eq!(reply["name"], "AGENT_MESSAGE");
     assert_eq!(reply["data"]["body"]["markdownText"], "Let me check");
@@ -139,7 +166,10 @@ async fn a_chat_from_first_message_to_closed() {
     // The customer leaves; the agent leaves and wraps up.
     customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
     let left = agent
-        .emit_ack("topicUnsubscription", json!({"conversationId": conversation_id, "reason": "DONE"}))
+        .emit_ack(
+            "topicUnsubscription",
+            json!({"conversationId": conversation_id, "reason": "DONE"}),
+        )
         .await
         .unwrap();
     assert_eq!(left[0]["status"], "success", "{left:?}");
@@ -173,13 +203,19 @@ async fn foreign_conversations_bad_payloads_and_unknown_events_get_errors() {
     let agent2 = desk(&server, "agent2").await;
     ready(&agent1).await;
     let customer = widget(&server, "cust-e2e-2").await;
-    let started = customer.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let started = customer
+        .emit_ack("CHAT_REQUESTED", json!({}))
+        .await
+        .unwrap();
     let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
     agent1.expect("taskRequest", T).await.unwrap();
 
     // agent2 was not offered this conversation: it may neither join nor write to it.
     let refused = agent2
-        .emit_ack("topicSubscription", json!({"conversationId": conversation_id}))
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation_id}),
+        )
         .await
         .unwrap();
     assert_eq!(refused[0]["status"], "error");
@@ -194,21 +230,42 @@ async fn foreign_conversations_bad_payloads_and_unknown_events_get_errors() {
     agent2.expect("errors", T).await.unwrap();
 
     // Malformed requests and unknown events.
-    let bad = agent1.emit_ack("changeAgentState", json!({"state": {"name": "DANCING"}})).await.unwrap();
+    let bad = agent1
+        .emit_ack("changeAgentState", json!({"state": {"name": "DANCING"}}))
+        .await
+        .unwrap();
     assert_eq!(bad[0]["code"], "invalid_payload");
-    let bad = agent1.emit_ack("publishCimEvent", json!({"cimEvent": {"name": "AGENT_MESSAGE"}})).await.unwrap();
+    let bad = agent1
+        .emit_ack(
+            "publishCimEvent",
+            json!({"cimEvent": {"name": "AGENT_MESSAGE"}}),
+        )
+        .await
+        .unwrap();
     assert_eq!(bad[0]["status"], "error");
     let bad = agent1.emit_ack("noSuchEvent", json!({})).await.unwrap();
     assert_eq!(bad[0]["code"], "unknown_event");
-    let bad = agent1.emit_ack("changeAgentState", json!("READY")).await.unwrap();
+    let bad = agent1
+        .emit_ack("changeAgentState", json!("READY"))
+        .await
+        .unwrap();
     assert_eq!(bad[0]["code"], "invalid_payload");
-    let bad = customer.emit_ack("MESSAGE_RECEIVED", json!({"id": "m-x", "body": {"type": "PLAIN"}})).await.unwrap();
+    let bad = customer
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "m-x", "body": {"type": "PLAIN"}}),
+        )
+        .await
+        .unwrap();
     assert_eq!(bad[0]["status"], "error", "{bad:?}");
     customer.expect("ERRORS", T).await.unwrap();
 
     // Nothing of that was stored; the desk still works.
     let topic = agent1
-        .emit_ack("topicSubscription", json!({"conversationId": conversation_id}))
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation_id}),
+        )
         .await
         .unwrap();
     let events = topic[0]["topicData"]["events"].as_array().unwrap();
@@ -222,7 +279,9 @@ async fn bad_tokens_and_admins_are_refused_at_connect() {
     let err = SioClient::connect(server.addr, "/", token_auth("nope")).await;
     assert!(err.is_err());
     let admin = server.login("admin", "admin").await;
-    assert!(SioClient::connect(server.addr, "/", token_auth(&admin)).await.is_err());
+    assert!(SioClient::connect(server.addr, "/", token_auth(&admin))
+        .await
+        .is_err());
     let unknown = SioClient::connect(
         server.addr,
         "/customer",
@@ -238,7 +297,14 @@ async fn a_second_tab_takes_over_the_session() {
     let first = desk(&server, "agent3").await;
     let second = desk(&server, "agent3").await;
     let removed = first.expect("socketSessionRemoved", T).await.unwrap();
-    assert_eq!(removed["agentId"], second.expect("agentPresence", Duration::from_millis(1)).await.map(|p| p["agent"]["id"].clone()).unwrap_or(removed["agentId"].clone()));
+    assert_eq!(
+        removed["agentId"],
+        second
+            .expect("agentPresence", Duration::from_millis(1))
+            .await
+            .map(|p| p["agent"]["id"].clone())
+            .unwrap_or(removed["agentId"].clone())
+    );
     first.expect_disconnect(T).await.unwrap();
     // The new tab works.
     ready(&second).await;

@@ -180,8 +180,13 @@ impl Widget {
             .insert(conversation_id.to_string(), customer_key.to_string());
     }
 
-    async fn chat_requested(&self, customer_key: &str, payload: &Value) -> Result<Value, WidgetError> {
-        let session = self.channel_session(customer_key, payload.get("additionalAttributes").cloned())?;
+    async fn chat_requested(
+        &self,
+        customer_key: &str,
+        payload: &Value,
+    ) -> Result<Value, WidgetError> {
+        let session =
+            self.channel_session(customer_key, payload.get("additionalAttributes").cloned())?;
         let topic = self.inner.conversations.chat_requested(session).await?;
         let session_value = topic
             .conversation
@@ -204,7 +209,11 @@ impl Widget {
         Ok(started)
     }
 
-    async fn message_received(&self, customer_key: &str, payload: &Value) -> Result<Value, WidgetError> {
+    async fn message_received(
+        &self,
+        customer_key: &str,
+        payload: &Value,
+    ) -> Result<Value, WidgetError> {
         let session_known = self
             .inner
             .registry
@@ -218,7 +227,11 @@ impl Widget {
         }
         let session = self.channel_session(customer_key, None)?;
         let message = self.inbound_message(&session, payload)?;
-        let ack = self.inner.conversations.customer_message(session, message.clone()).await?;
+        let ack = self
+            .inner
+            .conversations
+            .customer_message(session, message.clone())
+            .await?;
         Ok(json!({
             "status": "ok",
             "messageId": message.id,
@@ -229,7 +242,11 @@ impl Widget {
     }
 
     /// A CIM message from the widget, its header completed from the session.
-    fn inbound_message(&self, session: &ChannelSession, payload: &Value) -> Result<CimMessage, WidgetError> {
+    fn inbound_message(
+        &self,
+        session: &ChannelSession,
+        payload: &Value,
+    ) -> Result<CimMessage, WidgetError> {
         let mut message = payload.clone();
         let obj = message
             .as_object_mut()
@@ -239,7 +256,10 @@ impl Widget {
         }
         let header = obj.entry("header").or_insert_with(|| json!({}));
         let Some(header) = header.as_object_mut() else {
-            return Err(WidgetError::new("invalid_field", "header must be an object"));
+            return Err(WidgetError::new(
+                "invalid_field",
+                "header must be an object",
+            ));
         };
         let customer_id = session.customer.id().unwrap_or_default().to_string();
         header.entry("sender").or_insert_with(|| {
@@ -254,7 +274,8 @@ impl Widget {
             .entry("channelData")
             .or_insert_with(|| serde_json::to_value(&session.channel_data).unwrap_or(Value::Null));
         header.entry("timestamp").or_insert_with(|| json!(now_ms()));
-        CimMessage::from_inbound_value(&message).map_err(|e| WidgetError::new(e.code(), e.to_string()))
+        CimMessage::from_inbound_value(&message)
+            .map_err(|e| WidgetError::new(e.code(), e.to_string()))
     }
 
     async fn chat_ended(&self, customer_key: &str) -> Result<Value, WidgetError> {
@@ -295,7 +316,11 @@ impl Widget {
     }
 
     /// Delivers what the conversation manager committed for customers.
-    pub async fn deliveries(self, mut rx: mpsc::UnboundedReceiver<ToCustomer>, outbox: Arc<tokio::sync::Notify>) {
+    pub async fn deliveries(
+        self,
+        mut rx: mpsc::UnboundedReceiver<ToCustomer>,
+        outbox: Arc<tokio::sync::Notify>,
+    ) {
         while let Some(delivery) = rx.recv().await {
             match delivery {
                 ToCustomer::Event {
@@ -359,7 +384,9 @@ impl Widget {
                 let mut reg = self.inner.registry.lock();
                 for effect in batch.iter() {
                     let task = match effect {
-                        Effect::TaskEnqueued { task, .. } | Effect::TaskStateChanged { task } => task,
+                        Effect::TaskEnqueued { task, .. } | Effect::TaskStateChanged { task } => {
+                            task
+                        }
                         Effect::OfferTask { task, .. } | Effect::NoAgentAvailable { task } => task,
                         _ => continue,
                     };
@@ -385,7 +412,9 @@ impl Widget {
                 let reg = self.inner.registry.lock();
                 reg.queued
                     .iter()
-                    .filter(|(conv, (_, q))| touched.contains(q) && reg.conversations.contains_key(*conv))
+                    .filter(|(conv, (_, q))| {
+                        touched.contains(q) && reg.conversations.contains_key(*conv)
+                    })
                     .map(|(conv, (task, _))| (conv.clone(), task.clone()))
                     .collect()
             };
@@ -404,7 +433,13 @@ impl Widget {
                 .await
                 .unwrap_or_default();
             for (conversation_id, p) in positions {
-                let customer = self.inner.registry.lock().conversations.get(&conversation_id).cloned();
+                let customer = self
+                    .inner
+                    .registry
+                    .lock()
+                    .conversations
+                    .get(&conversation_id)
+                    .cloned();
                 if let Some(customer) = customer {
                     self.emit_to(
                         &customer,
@@ -460,7 +495,8 @@ impl Namespace for Widget {
                         .and_then(Value::as_str)
                         .unwrap_or("WEB")
                         .to_string();
-                    let customer = customers::find_or_create(c, &channel_type, &cid, None, now_ms())?;
+                    let customer =
+                        customers::find_or_create(c, &channel_type, &cid, None, now_ms())?;
                     // The customer's running chat, if any, so a reconnect rejoins it.
                     let running: Option<(String, String)> = c
                         .prepare_cached(
@@ -472,8 +508,14 @@ impl Namespace for Widget {
                         )?
                         .query_row(
                             rusqlite::params![
-                                customer.get("_id").and_then(Value::as_str).unwrap_or_default(),
-                                channel.get("id").and_then(Value::as_str).unwrap_or_default()
+                                customer
+                                    .get("_id")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default(),
+                                channel
+                                    .get("id")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
                             ],
                             |r| Ok((r.get(0)?, r.get(1)?)),
                         )
@@ -490,28 +532,36 @@ impl Namespace for Widget {
             let customer_key = key(&service_identifier, &customer_identifier);
             {
                 let mut reg = widget.inner.registry.lock();
-                reg.sockets.insert(socket.id().to_string(), customer_key.clone());
-                let entry = reg.customers.entry(customer_key.clone()).or_insert(Customer {
-                    service_identifier,
-                    channel_customer_identifier: customer_identifier,
-                    channel,
-                    customer,
-                    sockets: Vec::new(),
-                    session_id: None,
-                    conversation_id: None,
-                });
+                reg.sockets
+                    .insert(socket.id().to_string(), customer_key.clone());
+                let entry = reg
+                    .customers
+                    .entry(customer_key.clone())
+                    .or_insert(Customer {
+                        service_identifier,
+                        channel_customer_identifier: customer_identifier,
+                        channel,
+                        customer,
+                        sockets: Vec::new(),
+                        session_id: None,
+                        conversation_id: None,
+                    });
                 entry.sockets.push(socket.clone());
                 if entry.session_id.is_none() {
                     if let Some((session_id, conversation_id)) = &running {
                         entry.session_id = Some(session_id.clone());
                         entry.conversation_id = Some(conversation_id.clone());
-                        reg.sessions.insert(session_id.clone(), customer_key.clone());
-                        reg.conversations.insert(conversation_id.clone(), customer_key.clone());
+                        reg.sessions
+                            .insert(session_id.clone(), customer_key.clone());
+                        reg.conversations
+                            .insert(conversation_id.clone(), customer_key.clone());
                     }
                 }
             }
             if let (Some(last_seq), Some((_, conversation_id))) = (last_seq, &running) {
-                widget.replay(&customer_key, conversation_id, last_seq).await;
+                widget
+                    .replay(&customer_key, conversation_id, last_seq)
+                    .await;
             }
             Ok(())
         })

@@ -76,7 +76,10 @@ pub async fn spawn(
         },
     );
     if restored_count > 0 {
-        tracing::info!(conversations = restored_count, "open conversations restored");
+        tracing::info!(
+            conversations = restored_count,
+            "open conversations restored"
+        );
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let (studio_tx, studio_rx) = mpsc::unbounded_channel();
@@ -313,7 +316,7 @@ impl Driver {
             }
             Request::ChatRequested { session, reply } => (
                 Input::ChatRequested {
-                    channel_session: *session,
+                    channel_session: session,
                 },
                 Waiter::ChatTopic(reply),
             ),
@@ -323,8 +326,8 @@ impl Driver {
                 reply,
             } => (
                 Input::CustomerMessage {
-                    channel_session: *session,
-                    message: *message,
+                    channel_session: session,
+                    message,
                 },
                 Waiter::Message(reply),
             ),
@@ -396,7 +399,12 @@ impl Driver {
     }
 
     /// Commits the batch's persist steps (with outbox rows), then answers and delivers.
-    async fn finish(&mut self, now: Millis, effects: Vec<Effect>, waiters: Vec<(Waiter, Vec<Effect>)>) {
+    async fn finish(
+        &mut self,
+        now: Millis,
+        effects: Vec<Effect>,
+        waiters: Vec<(Waiter, Vec<Effect>)>,
+    ) {
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
                 tracing::trace!(effect = ?e, "conversation effect");
@@ -413,7 +421,11 @@ impl Driver {
                     event,
                     ..
                 } => {
-                    if let Some(url) = address.provider_webhook.as_deref().filter(|u| !u.is_empty()) {
+                    if let Some(url) = address
+                        .provider_webhook
+                        .as_deref()
+                        .filter(|u| !u.is_empty())
+                    {
                         outbound.push(OutboxRow {
                             message_id: event.id.clone(),
                             conversation_id: conversation_id.clone(),
@@ -556,10 +568,9 @@ impl Driver {
     }
 
     fn topic(&self, conversation_id: &str) -> Result<Topic, ConversationError> {
-        let record = self
-            .core
-            .conversation(conversation_id)
-            .ok_or_else(|| ConversationError::NotFound(format!("conversation {conversation_id}")))?;
+        let record = self.core.conversation(conversation_id).ok_or_else(|| {
+            ConversationError::NotFound(format!("conversation {conversation_id}"))
+        })?;
         Ok(Topic {
             conversation: record.conversation,
             last_seq: self.core.last_seq(conversation_id).unwrap_or(0),
@@ -576,7 +587,11 @@ impl Driver {
                 seq,
                 event,
             } => {
-                if address.provider_webhook.as_deref().is_none_or(str::is_empty) {
+                if address
+                    .provider_webhook
+                    .as_deref()
+                    .is_none_or(str::is_empty)
+                {
                     let _ = self.to_customer.send(ToCustomer::Event {
                         conversation_id,
                         channel_session_id: address.channel_session_id,
@@ -716,10 +731,11 @@ impl Driver {
             .routing_policy
             .get()
             .cloned();
-        let queue = request
-            .queue
-            .clone()
-            .or_else(|| policy.as_ref().and_then(|p| p.routing_object_id.get().cloned()));
+        let queue = request.queue.clone().or_else(|| {
+            policy
+                .as_ref()
+                .and_then(|p| p.routing_object_id.get().cloned())
+        });
         let Some(queue_id) = queue else {
             tracing::warn!(conversation = %request.conversation_id, "FIND_AGENT without a queue; nothing to route to");
             return;

@@ -94,7 +94,14 @@ pub fn update_runtime(
              last_agent_id = COALESCE(?4, last_agent_id), last_seq = ?5, updated_at = ?6
          WHERE id = ?1",
     )?
-    .execute(params![id, timers, queue_id, last_agent_id, last_seq as i64, now])?;
+    .execute(params![
+        id,
+        timers,
+        queue_id,
+        last_agent_id,
+        last_seq as i64,
+        now
+    ])?;
     Ok(())
 }
 
@@ -153,7 +160,10 @@ pub struct StoredConversation {
 }
 
 /// Every conversation not yet closed.
-pub fn open_conversations(conn: &Connection, recent_ids: usize) -> StoreResult<Vec<StoredConversation>> {
+pub fn open_conversations(
+    conn: &Connection,
+    recent_ids: usize,
+) -> StoreResult<Vec<StoredConversation>> {
     let mut st = conn.prepare_cached(
         "SELECT id, snapshot, timers, last_seq FROM conversations WHERE state <> 'CLOSED' ORDER BY creation_time",
     )?;
