@@ -21,6 +21,15 @@ async fn desk(server: &TestServer, user: &str) -> SioClient {
     desk
 }
 
+/// The agent's user id, from its latest presence.
+async fn presence_id(desk: &SioClient) -> String {
+    let ack = desk
+        .emit_ack("changeAgentState", json!({"action": "agentState", "state": {"name": "READY"}}))
+        .await
+        .unwrap();
+    ack[0]["agent"]["id"].as_str().unwrap().to_string()
+}
+
 async fn ready(desk: &SioClient) -> Value {
     let ack = desk
         .emit_ack(
@@ -163,22 +172,41 @@ async fn a_chat_from_first_message_to_closed() {
     assert_eq!(reply["name"], "AGENT_MESSAGE");
     assert_eq!(reply["data"]["body"]["markdownText"], "Let me check");
 
-    // The customer leaves; the agent leaves and wraps up.
-    customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    // The agent leaves and wraps up; the customer, still there, is offered to someone else.
     let left = agent
-        .emit_ack(
-            "topicUnsubscription",
-            json!({"conversationId": conversation_id, "reason": "DONE"}),
-        )
+        .emit_ack("topicUnsubscription", json!({"conversationId": conversation_id, "reason": "DONE"}))
         .await
         .unwrap();
     assert_eq!(left[0]["status"], "success", "{left:?}");
     let wrapup = agent.expect("wrapupTimerStarted", T).await.unwrap();
     assert_eq!(wrapup["conversationId"], conversation_id);
+    let closed = agent
+        .emit_ack(
+            "closeWrapup",
+            json!({
+                "agentId": presence_id(&agent).await,
+                "conversationId": conversation_id,
+                "cimEvent": {
+                    "id": uuid::Uuid::new_v4().to_string(),
+                    "name": "AGENT_MESSAGE",
+                    "type": "MESSAGE",
+                    "timestamp": 1,
+                    "conversationId": conversation_id,
+                    "data": {
+                        "id": uuid::Uuid::new_v4().to_string(),
+                        "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": 1},
+                        "body": {"type": "WRAPUP", "wrapups": [{"categoryName": "Support", "value": "Issue resolved"}], "note": "ok"}
+                    }
+                }
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed[0]["status"], "ok", "{closed:?}");
+    customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    customer.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
 
     // The transcript is stored.
-    let admin = server.login("admin", "admin").await;
-    let _ = admin;
     let stored: i64 = server
         .running
         .as_ref()
@@ -193,7 +221,8 @@ async fn a_chat_from_first_message_to_closed() {
         })
         .await
         .unwrap();
-    assert_eq!(stored, 3);
+    // Hello (once), the late order, the agent's answer, and the wrap-up record.
+    assert_eq!(stored, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

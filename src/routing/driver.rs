@@ -34,7 +34,7 @@ impl RoutingHandle {
     /// Feeds an input; its effects are persisted and published in order.
     pub fn send(&self, input: Input) {
         if self.tx.send(Command::Input(input, None)).is_err() {
-            tracing::warn!("routing driver is gone; input dropped");
+            tracing::debug!("routing driver is gone (shutting down); input dropped");
         }
     }
 
