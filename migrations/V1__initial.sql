@@ -75,7 +75,8 @@ CREATE TABLE queues (
     name                 TEXT NOT NULL UNIQUE,
     mrd_id               TEXT NOT NULL REFERENCES mrds(id),
     priority             INTEGER NOT NULL DEFAULT 1 CHECK (priority BETWEEN 1 AND 10),
-    accept_timeout_secs  INTEGER NOT NULL DEFAULT 30,
+    -- RONA timeout of offers from this queue; NULL uses routing.accept_timeout_secs
+    accept_timeout_secs  INTEGER,
     agent_sla_secs       INTEGER NOT NULL DEFAULT 60,
     service_level_secs   INTEGER NOT NULL DEFAULT 30,
     created_at           INTEGER NOT NULL

@@ -422,9 +422,8 @@ impl Config {
         if self.outbox.max_attempts == 0 {
             return invalid("outbox.max_attempts", "must be at least 1");
         }
-        if !self.studio.url.is_empty()
-            && !(self.studio.url.starts_with("http://") || self.studio.url.starts_with("https://"))
-        {
+        let url = &self.studio.url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return invalid("studio.url", "must be an http:// or https:// URL");
         }
         if self

@@ -24,7 +24,10 @@ async fn desk(server: &TestServer, user: &str) -> SioClient {
 /// The agent's user id, from its latest presence.
 async fn presence_id(desk: &SioClient) -> String {
     let ack = desk
-        .emit_ack("changeAgentState", json!({"action": "agentState", "state": {"name": "READY"}}))
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": "READY"}}),
+        )
         .await
         .unwrap();
     ack[0]["agent"]["id"].as_str().unwrap().to_string()
@@ -174,7 +177,10 @@ async fn a_chat_from_first_message_to_closed() {
 
     // The agent leaves and wraps up; the customer, still there, is offered to someone else.
     let left = agent
-        .emit_ack("topicUnsubscription", json!({"conversationId": conversation_id, "reason": "DONE"}))
+        .emit_ack(
+            "topicUnsubscription",
+            json!({"conversationId": conversation_id, "reason": "DONE"}),
+        )
         .await
         .unwrap();
     assert_eq!(left[0]["status"], "success", "{left:?}");

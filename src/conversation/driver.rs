@@ -42,7 +42,7 @@ pub static STUDIO_FALLBACKS: AtomicU64 = AtomicU64::new(0);
 enum Item {
     Request(Request),
     Routing(EffectBatch),
-    Studio(Input),
+    Studio(Box<Input>),
 }
 
 /// Restores open conversations from the store and starts the driver.
@@ -179,7 +179,7 @@ impl Driver {
                         None
                     }
                 },
-                s = studio.recv() => s.map(Item::Studio),
+                s = studio.recv() => s.map(|s| Item::Studio(Box::new(s))),
                 q = requests.recv() => match q {
                     Some(q) => Some(Item::Request(q)),
                     None => break,
@@ -192,7 +192,7 @@ impl Driver {
                 if let Ok(r) = routing_effects.try_recv() {
                     batch.push(Item::Routing(r));
                 } else if let Ok(s) = studio.try_recv() {
-                    batch.push(Item::Studio(s));
+                    batch.push(Item::Studio(Box::new(s)));
                 } else if let Ok(q) = requests.try_recv() {
                     batch.push(Item::Request(q));
                 } else {
@@ -217,7 +217,7 @@ impl Driver {
                             }
                         }
                     }
-                    Item::Studio(input) => effects.extend(self.core.handle(now, input)),
+                    Item::Studio(input) => effects.extend(self.core.handle(now, *input)),
                 }
             }
             self.finish(now, effects, waiters).await;
@@ -308,6 +308,10 @@ impl Driver {
             } => {
                 // No input: answered with the state after this batch commits.
                 waiters.push((Waiter::Topic(conversation_id, reply), Vec::new()));
+                return;
+            }
+            Request::QueueSla { queue_id, secs } => {
+                self.queue_sla.insert(queue_id, secs);
                 return;
             }
             Request::ConversationsOfAgent { agent_id, reply } => {

@@ -106,6 +106,8 @@ pub enum Request {
         reason: ChannelSessionReasonCode,
         reply: Reply<()>,
     },
+    /// A queue's agent response SLA changed (live configuration).
+    QueueSla { queue_id: String, secs: u32 },
 }
 
 #[derive(Clone)]
@@ -253,6 +255,14 @@ impl ConversationHandle {
             reply,
         })
         .await
+    }
+
+    /// Tells the manager a queue's agent response SLA, for conversations routed to it later.
+    pub fn set_queue_sla(&self, queue_id: &str, secs: u32) {
+        let _ = self.tx.send(Request::QueueSla {
+            queue_id: queue_id.to_string(),
+            secs,
+        });
     }
 
     pub async fn customer_left(

@@ -62,7 +62,7 @@ pub fn queue_config(q: QueueRow) -> QueueConfig {
         name: q.name,
         mrd_id: q.mrd_id,
         priority: q.priority,
-        accept_timeout_ms: Some(q.accept_timeout_secs * 1000),
+        accept_timeout_ms: q.accept_timeout_secs.map(|s| s * 1000),
         agent_sla_ms: Some(q.agent_sla_secs * 1000),
         service_level_threshold_ms: Some(q.service_level_secs * 1000),
         steps: q

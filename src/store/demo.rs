@@ -65,7 +65,7 @@ pub async fn seed_if_empty(store: &Store) -> StoreResult<bool> {
                 name: "Default".into(),
                 mrd_id: chat.id.clone(),
                 priority: 1,
-                accept_timeout_secs: 30,
+                accept_timeout_secs: None,
                 agent_sla_secs: 120,
                 service_level_secs: 30,
                 steps: Vec::new(),

@@ -31,7 +31,8 @@ pub struct QueueRow {
     pub name: String,
     pub mrd_id: String,
     pub priority: u8,
-    pub accept_timeout_secs: i64,
+    /// None: the engine's default accept timeout.
+    pub accept_timeout_secs: Option<i64>,
     pub agent_sla_secs: i64,
     pub service_level_secs: i64,
     pub steps: Vec<QueueStepRow>,
@@ -471,4 +472,85 @@ pub fn list_channel_types(conn: &Connection) -> StoreResult<Vec<Value>> {
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     ids.iter().map(|id| channel_type_json(conn, id)).collect()
+}
+
+pub fn update_mrd(conn: &Connection, m: &MrdRow) -> StoreResult<()> {
+    let n = conn
+        .execute(
+            "UPDATE mrds SET name = ?2, description = ?3, max_tasks = ?4, interruptible = ?5 WHERE id = ?1",
+            params![m.id, m.name, m.description, m.max_tasks, m.interruptible],
+        )
+        .map_err(|e| StoreError::conflict_on_unique(e, &format!("MRD {}", m.name)))?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("MRD {}", m.id)));
+    }
+    Ok(())
+}
+
+/// Replaces a queue's settings and steps.
+pub fn update_queue(conn: &Connection, q: &QueueRow) -> StoreResult<()> {
+    let n = conn
+        .execute(
+            "UPDATE queues SET name = ?2, mrd_id = ?3, priority = ?4, accept_timeout_secs = ?5,
+                 agent_sla_secs = ?6, service_level_secs = ?7 WHERE id = ?1",
+            params![
+                q.id,
+                q.name,
+                q.mrd_id,
+                q.priority,
+                q.accept_timeout_secs,
+                q.agent_sla_secs,
+                q.service_level_secs
+            ],
+        )
+        .map_err(|e| StoreError::conflict_on_unique(e, &format!("queue {}", q.name)))?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("queue {}", q.id)));
+    }
+    conn.execute("DELETE FROM queue_steps WHERE queue_id = ?1", [&q.id])?;
+    for (i, step) in q.steps.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO queue_steps(queue_id, step_index, expression, timeout_secs) VALUES (?1, ?2, ?3, ?4)",
+            params![q.id, i as i64 + 1, step.expression, step.timeout_secs],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn delete_queue(conn: &Connection, id: &str) -> StoreResult<()> {
+    let n = conn
+        .execute("DELETE FROM queues WHERE id = ?1", [id])
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                StoreError::Conflict(format!("queue {id} is still referenced by"))
+            }
+            other => StoreError::Sqlite(other),
+        })?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("queue {id}")));
+    }
+    Ok(())
+}
+
+pub fn attribute_id(conn: &Connection, name: &str) -> StoreResult<Option<(String, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, type FROM routing_attributes WHERE name = ?1")?
+        .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+pub fn create_pull_list(
+    conn: &Connection,
+    name: &str,
+    queue_id: Option<&str>,
+) -> StoreResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    conn.execute(
+        "INSERT INTO pull_lists(id, name, queue_id) VALUES (?1, ?2, ?3)",
+        params![id, name, queue_id],
+    )
+    .map_err(|e| StoreError::conflict_on_unique(e, &format!("pull list {name}")))?;
+    Ok(id)
 }
