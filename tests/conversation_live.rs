@@ -1,0 +1,248 @@
+//! The conversation manager through the running appliance: the external studio
+//! flow (answers, and the fallback to the built-in flow on timeout), and a
+//! restart in the middle of a conversation that keeps its state and timers.
+
+mod common;
+mod support;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use common::TestServer;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::sio_client::{token_auth, SioClient};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn widget(server: &TestServer, customer: &str) -> SioClient {
+    SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn ready_desk(server: &TestServer, user: &str) -> SioClient {
+    let token = server.login(user, user).await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .unwrap();
+    desk.emit_ack(
+        "changeAgentState",
+        json!({"action": "agentState", "state": {"name": "READY"}}),
+    )
+    .await
+    .unwrap();
+    desk
+}
+
+/// A studio flow on 127.0.0.1:0 that records intents and answers with `answer(intent)`,
+/// sleeping `delay` first.
+async fn studio(
+    answer: fn(&str) -> Value,
+    delay: Duration,
+) -> (String, Arc<Mutex<Vec<Value>>>, actix_web::dev::ServerHandle) {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let log = seen.clone();
+    let server = HttpServer::new(move || {
+        let log = log.clone();
+        App::new().route(
+            "/flow",
+            web::post().to(move |body: web::Json<Value>| {
+                let log = log.clone();
+                async move {
+                    let intent = body["payload"]["intent"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    log.lock().unwrap().push(body.into_inner());
+                    tokio::time::sleep(delay).await;
+                    HttpResponse::Ok().json(answer(&intent))
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (format!("http://{addr}/flow"), seen, handle)
+}
+
+fn flow_answer(intent: &str) -> Value {
+    match intent {
+        "CONVERSATION_STARTED" => json!([
+            {"type": "SEND_MESSAGE", "data": {"text": "Hello from the external flow"}},
+            {"type": "UPDATE_CONVERSATION_DATA", "data": {"conversationData": {"source": "flow"}}},
+            {"type": "FIND_AGENT", "data": {}}
+        ]),
+        _ => json!([]),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_flow_answers_intents_with_actions() {
+    let (url, seen, studio_server) = studio(flow_answer, Duration::ZERO).await;
+    let server = TestServer::start_with(|c| c.studio.url = url).await;
+    let desk = ready_desk(&server, "agent1").await;
+    let w = widget(&server, "flow-1").await;
+    w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let greeting = w.expect("MESSAGE_RECEIVED", T).await.unwrap();
+    assert_eq!(
+        greeting["data"]["body"]["markdownText"],
+        "Hello from the external flow"
+    );
+    let offer = desk.expect("taskRequest", T).await.unwrap();
+    let topic = desk
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": offer["conversationId"]}),
+        )
+        .await
+        .unwrap();
+    let data = &topic[0]["topicData"]["conversation"]["conversationData"];
+    assert!(data.to_string().contains("source"), "{data}");
+    let intents: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["payload"]["intent"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        intents.contains(&"CONVERSATION_STARTED".to_string()),
+        "{intents:?}"
+    );
+    let first = seen.lock().unwrap()[0].clone();
+    assert!(first.get("_msgid").is_some());
+    assert!(
+        first["payload"]["entities"]["cimEvent"].is_object(),
+        "{first}"
+    );
+    studio_server.stop(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_external_flow_falls_back_to_the_built_in_flow() {
+    let (url, seen, studio_server) = studio(flow_answer, Duration::from_secs(3)).await;
+    let server = TestServer::start_with(|c| {
+        c.studio.url = url;
+        c.studio.timeout_ms = 300;
+    })
+    .await;
+    let desk = ready_desk(&server, "agent1").await;
+    let w = widget(&server, "flow-2").await;
+    w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    // The built-in flow greets and finds an agent.
+    let greeting = w.expect("MESSAGE_RECEIVED", T).await.unwrap();
+    assert!(greeting["data"]["body"]["markdownText"]
+        .as_str()
+        .unwrap()
+        .contains("Finding an agent"));
+    desk.expect("taskRequest", T).await.unwrap();
+    assert!(!seen.lock().unwrap().is_empty(), "the flow was asked first");
+    assert!(
+        switchboard::conversation::driver::STUDIO_FALLBACKS
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+    studio_server.stop(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_conversation_keeps_state_and_timers() {
+    let server = TestServer::start().await;
+    // A short customer activity timeout on the demo channel.
+    server
+        .running
+        .as_ref()
+        .unwrap()
+        .store
+        .write(|c| {
+            c.execute(
+                "UPDATE channels SET config = json_set(config, '$.customerActivityTimeout', 3)",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let desk = ready_desk(&server, "agent1").await;
+    let w = widget(&server, "restart-conv").await;
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+    desk.expect("taskRequest", T).await.unwrap();
+    desk.emit_ack(
+        "topicSubscription",
+        json!({"conversationId": conversation_id}),
+    )
+    .await
+    .unwrap();
+    let ack = w
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "before-restart", "body": {"type": "PLAIN", "markdownText": "hi"}}),
+        )
+        .await
+        .unwrap();
+    let seq_before = ack[0]["seq"].as_u64().unwrap();
+    drop(w);
+    drop(desk);
+
+    let server = server.restart().await;
+    let id = conversation_id.clone();
+    let state = move |server: &TestServer| {
+        let id = id.clone();
+        let store = server.running.as_ref().unwrap().store.clone();
+        async move {
+            store
+                .read(move |c| {
+                    Ok(c.query_row(
+                        "SELECT state, last_seq FROM conversations WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                    )?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let (s, last_seq) = state(&server).await;
+    assert_eq!(s, "ACTIVE", "the conversation came back as it was");
+    assert!(last_seq as u64 >= seq_before);
+    // The retried message is still recognised after the restart.
+    let w = widget(&server, "restart-conv").await;
+    let again = w
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "before-restart", "body": {"type": "PLAIN", "markdownText": "hi"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again[0]["duplicate"], true, "{again:?}");
+    assert_eq!(again[0]["seq"].as_u64().unwrap(), seq_before);
+    // The activity timer (3 s from the last message) fires after the restart.
+    let expired = w.expect("CHANNEL_SESSION_EXPIRED", T).await.unwrap();
+    assert_eq!(expired["reason"], "INACTIVITY");
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let (s, _) = state(&server).await;
+        if s != "ACTIVE" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "conversation never left ACTIVE"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
