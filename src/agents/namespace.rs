@@ -160,6 +160,27 @@ async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
     {
         session.emit("agentPresence", presence::payload(&session.cc_user, &view));
     }
+    if session.is_supervisor() {
+        // A supervisor's desk starts with the presence of every agent it oversees.
+        let views = manager
+            .routing()
+            .query(|core, _| core.agents().collect::<Vec<_>>())
+            .await
+            .unwrap_or_default();
+        for view in views {
+            let oversees = view.agent_id != agent_id
+                && view.team.as_deref().is_some_and(|t| session.supervises(t));
+            if oversees {
+                let cc = crate::cim::CcUser::new(
+                    view.agent_id.clone(),
+                    view.username.clone(),
+                    vec!["agent".into()],
+                    None,
+                );
+                session.emit("agentPresence", presence::payload(&cc, &view));
+            }
+        }
+    }
     if let Ok(types) = manager.store().read(directory::list_channel_types).await {
         session.emit("onChannelTypes", Value::Array(types));
     }
