@@ -212,6 +212,29 @@ async fn a_chat_from_first_message_to_closed() {
     customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
     customer.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
 
+    // Every routing task of the conversation ends: the wrapped-up one and the new
+    // request made while the customer was still there.
+    let supervisor = server.login("supervisor", "supervisor").await;
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let (status, tasks) = server.get("/api/v1/tasks", Some(&supervisor)).await;
+        assert_eq!(status, 200, "{tasks}");
+        let open: Vec<&Value> = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["conversationId"] == conversation_id)
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tasks left open: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     // The transcript is stored.
     let stored: i64 = server
         .running

@@ -217,3 +217,56 @@ async fn static_pages_have_types_and_cache_headers() {
     assert_eq!(status, 404);
     assert_eq!(body["code"], "not_found");
 }
+
+/// Every `/api/v1` route answers (a body may be refused, but the route exists).
+#[tokio::test]
+async fn every_api_route_is_mounted() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let routes = [
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/users"),
+        ("POST", "/api/v1/users"),
+        ("GET", "/api/v1/mrds"),
+        ("POST", "/api/v1/mrds"),
+        ("PUT", "/api/v1/mrds/x"),
+        ("GET", "/api/v1/queues"),
+        ("POST", "/api/v1/queues"),
+        ("PUT", "/api/v1/queues/x"),
+        ("DELETE", "/api/v1/queues/x"),
+        ("GET", "/api/v1/queues/x/stats"),
+        ("POST", "/api/v1/queues/x/flush"),
+        ("POST", "/api/v1/queues/flush"),
+        ("GET", "/api/v1/channels"),
+        ("GET", "/api/v1/channel-types"),
+        ("GET", "/api/v1/reason-codes"),
+        ("GET", "/api/v1/wrapup-codes"),
+        ("POST", "/api/v1/routing-attributes"),
+        ("PUT", "/api/v1/users/x/capacities"),
+        ("PUT", "/api/v1/users/x/attributes"),
+        ("POST", "/api/v1/pull-lists"),
+        ("GET", "/api/v1/agents"),
+        ("POST", "/api/v1/agents/x/logout"),
+        ("GET", "/api/v1/tasks"),
+    ];
+    for (method, path) in routes {
+        let resp = server
+            .http
+            .request(method.parse().unwrap(), server.url(path))
+            .bearer_auth(&admin)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let missing = status == 404
+            && body["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("route "));
+        assert!(
+            !missing && status != 405,
+            "{method} {path} is not mounted: {status} {body}"
+        );
+    }
+}

@@ -310,6 +310,19 @@ impl Driver {
                 waiters.push((Waiter::Topic(conversation_id, reply), Vec::new()));
                 return;
             }
+            Request::ChangeRole {
+                conversation_id,
+                agent_id,
+                role,
+                reply,
+            } => (
+                Input::ChangeRole {
+                    conversation_id,
+                    agent_id,
+                    role,
+                },
+                Waiter::Unit(reply),
+            ),
             Request::QueueSla { queue_id, secs } => {
                 self.queue_sla.insert(queue_id, secs);
                 return;

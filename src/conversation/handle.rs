@@ -106,6 +106,12 @@ pub enum Request {
         reason: ChannelSessionReasonCode,
         reply: Reply<()>,
     },
+    ChangeRole {
+        conversation_id: String,
+        agent_id: String,
+        role: ParticipantRole,
+        reply: Reply<()>,
+    },
     /// A queue's agent response SLA changed (live configuration).
     QueueSla { queue_id: String, secs: u32 },
 }
@@ -252,6 +258,22 @@ impl ConversationHandle {
         self.ask(|reply| Request::CustomerMessage {
             session: Box::new(session),
             message: Box::new(message),
+            reply,
+        })
+        .await
+    }
+
+    /// Changes an agent participant's role (PARTICIPANT_ROLE_CHANGED).
+    pub async fn change_role(
+        &self,
+        conversation_id: &str,
+        agent_id: &str,
+        role: ParticipantRole,
+    ) -> Result<(), ConversationError> {
+        self.ask(|reply| Request::ChangeRole {
+            conversation_id: conversation_id.to_string(),
+            agent_id: agent_id.to_string(),
+            role,
             reply,
         })
         .await

@@ -186,13 +186,9 @@ pub(super) async fn on_accepted(manager: &AgentManager, session: &Arc<DeskSessio
             requester.emit("consulTransferRequestSuccess", payload.clone());
         }
     }
+    // The routing engine ends the original task TRANSFERRED by itself when a
+    // direct transfer is accepted; the requester leaves the conversation here.
     if kind == "DIRECT_TRANSFER" {
-        if let Some(original) = task.routing.related_task.clone() {
-            manager.routing().send(Input::CompleteTransfer {
-                original_task_id: original,
-                new_task_id: task.id.clone(),
-            });
-        }
         if let Some(requester) = requester {
             if let Err(e) = manager
                 .conversations()

@@ -1,11 +1,10 @@
 //! `publishCimEvent` (agent messages of every body type, typing notifications,
 //! whispers, ...) and `closeWrapup`: validated, stored, then delivered.
 
-use super::{agent_tasks_in, optional_str, DeskError};
+use super::{optional_str, DeskError};
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{CimEvent, CloseWrapup};
-use crate::routing::{Input, TaskStateName};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -60,12 +59,6 @@ pub(super) async fn close_wrapup(
             request.cim_event,
         )
         .await?;
-    for task in agent_tasks_in(manager, session.agent_id(), &request.conversation_id).await {
-        if task.state.name == TaskStateName::WrapUp {
-            manager
-                .routing()
-                .send(Input::EndWrapUp { task_id: task.id });
-        }
-    }
+    // The conversation manager ends the routing task's wrap-up once this is stored.
     Ok(json!({"status": "ok", "conversationId": request.conversation_id}))
 }

@@ -6,7 +6,7 @@ use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{Conversation, ParticipantRole};
-use crate::routing::{Direction, Disposition, Input, MediaState, Task, TaskStateName};
+use crate::routing::{Direction, Disposition, Input, MediaState, Task};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -118,23 +118,12 @@ pub(super) async fn unsubscribe(
     let reason = optional_str(payload, "reason")
         .unwrap_or("AGENT_LEFT")
         .to_string();
+    complete_consult_transfer(manager, &agent_id, &conversation_id).await;
+    // The conversation manager ends (or wraps up) the agent's routing task itself.
     manager
         .conversations()
         .agent_left(&conversation_id, &agent_id, &reason)
         .await?;
-    for task in agent_tasks_in(manager, &agent_id, &conversation_id).await {
-        let input = match (task.state.name, manager.settings().wrapup_enabled) {
-            (TaskStateName::Active, true) if task.media.state == MediaState::Active => {
-                Input::StartWrapUp { task_id: task.id }
-            }
-            (TaskStateName::WrapUp, _) => continue,
-            _ => Input::CloseTask {
-                task_id: task.id,
-                disposition: Disposition::Done,
-            },
-        };
-        manager.routing().send(input);
-    }
     session.forget_topic(&conversation_id);
     let answer = json!({
         "conversationId": conversation_id,
@@ -144,4 +133,49 @@ pub(super) async fn unsubscribe(
     });
     session.emit("topicUnsubscription", answer.clone());
     Ok(answer)
+}
+
+/// A consulting agent leaving hands the conversation to the agent it consulted for
+/// a transfer: that agent becomes PRIMARY and the original task ends TRANSFERRED.
+async fn complete_consult_transfer(manager: &AgentManager, agent_id: &str, conversation_id: &str) {
+    let Some(own) = agent_tasks_in(manager, agent_id, conversation_id)
+        .await
+        .into_iter()
+        .find(|t| t.media.state == MediaState::Active)
+    else {
+        return;
+    };
+    let own_id = own.id.clone();
+    let conv = conversation_id.to_string();
+    let consults = manager
+        .routing()
+        .query(move |core, _| {
+            core.tasks()
+                .filter(|t| {
+                    t.conversation_id == conv
+                        && t.routing.related_task.as_deref() == Some(own_id.as_str())
+                        && t.media.state == MediaState::Active
+                        && t.media.metadata.get("requestType").and_then(Value::as_str)
+                            == Some("CONSULT_TRANSFER")
+                })
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+    for consult in consults {
+        manager.routing().send(Input::CompleteTransfer {
+            original_task_id: own.id.clone(),
+            new_task_id: consult.id.clone(),
+        });
+        if let Some(new_primary) = consult.assigned_to.as_deref() {
+            if let Err(e) = manager
+                .conversations()
+                .change_role(conversation_id, new_primary, ParticipantRole::Primary)
+                .await
+            {
+                tracing::warn!(error = %e, "consulted agent could not become PRIMARY");
+            }
+        }
+    }
 }

@@ -10,6 +10,6 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     directory::configure(cfg);
-    config::configure(cfg);
     routing::configure(cfg);
+    config::configure(cfg);
 }
