@@ -109,7 +109,7 @@ impl App {
         let (to_agents_routing, routing_for_agents) = tokio::sync::mpsc::unbounded_channel();
         let (to_conversations_routing, routing_for_conversations) =
             tokio::sync::mpsc::unbounded_channel();
-        let (to_channels_routing, routing_for_channels) = tokio::sync::mpsc::unbounded_channel();
+        let routing_observers = bus::Bus::new(1024);
         let (to_desk, desk_deliveries) = tokio::sync::mpsc::unbounded_channel();
         let (to_customer, customer_deliveries) = tokio::sync::mpsc::unbounded_channel();
         let stop_routing = tokio_util::sync::CancellationToken::new();
@@ -117,11 +117,8 @@ impl App {
         let (routing, routing_task) = routing::driver::spawn(
             store.clone(),
             routing_config(&config.routing),
-            vec![
-                to_agents_routing,
-                to_conversations_routing,
-                to_channels_routing,
-            ],
+            vec![to_agents_routing, to_conversations_routing],
+            routing_observers.clone(),
             health.clone(),
             stop_routing.clone(),
         )
@@ -163,7 +160,7 @@ impl App {
                 store: store.clone(),
                 conversations: conversations.clone(),
                 routing: routing.clone(),
-                routing_effects: routing_for_channels,
+                routing_effects: routing_observers.subscribe("widget queue positions"),
                 deliveries: customer_deliveries,
                 outbox: config.outbox.clone(),
                 health: health.clone(),

@@ -38,7 +38,8 @@ pub struct Wiring {
     pub store: Store,
     pub conversations: ConversationHandle,
     pub routing: RoutingHandle,
-    pub routing_effects: tokio::sync::mpsc::UnboundedReceiver<EffectBatch>,
+    /// Committed routing effects, lossy under load (queue positions are superseded anyway).
+    pub routing_effects: crate::bus::Subscription<EffectBatch>,
     pub deliveries: tokio::sync::mpsc::UnboundedReceiver<ToCustomer>,
     pub outbox: OutboxSettings,
     pub health: Health,

@@ -376,7 +376,7 @@ impl Widget {
     }
 
     /// Keeps waiting customers told of their queue position and estimated wait.
-    pub async fn queue_positions(self, mut rx: mpsc::UnboundedReceiver<EffectBatch>) {
+    pub async fn queue_positions(self, mut rx: crate::bus::Subscription<EffectBatch>) {
         use crate::routing::Effect;
         while let Some(batch) = rx.recv().await {
             let mut touched = std::collections::HashSet::new();

@@ -62,14 +62,19 @@ impl RoutingHandle {
     }
 }
 
-/// Where committed effects go.
+/// Where committed effects go and must arrive (agent manager, conversation manager).
 pub type Subscriber = mpsc::UnboundedSender<EffectBatch>;
+
+/// Where committed effects are offered to observers that may skip some under load
+/// (queue-position notices, dashboards): the bus's lag policy applies.
+pub type Observers = crate::bus::Bus<EffectBatch>;
 
 /// Rebuilds the core from the store and starts the driver task.
 pub async fn spawn(
     store: Store,
     config: super::RoutingConfig,
     subscribers: Vec<Subscriber>,
+    observers: Observers,
     health: Health,
     shutdown: CancellationToken,
 ) -> Result<(RoutingHandle, tokio::task::JoinHandle<()>), StoreError> {
@@ -85,6 +90,7 @@ pub async fn spawn(
         core,
         store,
         subscribers,
+        observers,
     };
     // What the restore changed (re-queued reservations, UNKNOWN agents) is committed
     // before anything else runs.
@@ -97,6 +103,7 @@ struct Driver {
     core: RoutingCore,
     store: Store,
     subscribers: Vec<Subscriber>,
+    observers: Observers,
 }
 
 const MAX_BATCH: usize = 512;
@@ -171,6 +178,7 @@ impl Driver {
         for s in &self.subscribers {
             let _ = s.send(batch.clone());
         }
+        self.observers.publish(batch);
     }
 
     /// Writes every task, agent and pull-request record the effects touch, in one transaction.
