@@ -157,6 +157,7 @@ impl App {
         }
         let sio = socketio::SocketIo::new(socketio_config(&config.socketio));
         sio.add_namespace("/", agents::DeskNamespace::new(agent_manager.clone()));
+        let outbox_wake = channels::outbox::OutboxWake::default();
         let channel_tasks = channels::start(
             &sio,
             channels::Wiring {
@@ -166,6 +167,7 @@ impl App {
                 routing_effects: routing_for_channels,
                 deliveries: customer_deliveries,
                 outbox: config.outbox.clone(),
+                outbox_wake: outbox_wake.clone(),
                 health: health.clone(),
             },
         );
@@ -179,6 +181,7 @@ impl App {
             routing: routing.clone(),
             conversations: conversations.clone(),
             agents: agent_manager.clone(),
+            outbox_wake,
         });
         let max_body = config.http.max_body_bytes;
         let workers = match config.http.workers {
