@@ -105,7 +105,10 @@ impl OutboxWorker {
         let mut rows: HashMap<tokio::task::Id, i64> = HashMap::new();
         loop {
             let now = now_ms();
-            let wait = match self.dispatch(now, capacity, &mut in_flight, &mut rows).await {
+            let wait = match self
+                .dispatch(now, capacity, &mut in_flight, &mut rows)
+                .await
+            {
                 Ok(Some(deadline)) => Some(Duration::from_millis(
                     u64::try_from(deadline - now_ms()).unwrap_or(0),
                 )),

@@ -212,20 +212,31 @@ mod tests {
         enqueue(&c, "m3", Some("c2"), "http://a", &json!(3), 12).unwrap();
         enqueue(&c, "m4", Some("c1"), "http://b", &json!(4), 13).unwrap();
         assert_eq!(ids(&due(&c, 100, 10).unwrap()), vec![1, 3, 4]);
-        assert!(due(&c, 9, 10).unwrap().is_empty(), "nothing is due before its time");
+        assert!(
+            due(&c, 9, 10).unwrap().is_empty(),
+            "nothing is due before its time"
+        );
 
         // A failed head waits for its retry and holds back the message after it.
         mark_failed(&c, 1, "HTTP 503", 500, false).unwrap();
         assert_eq!(ids(&due(&c, 100, 10).unwrap()), vec![3, 4]);
         assert_eq!(next_due_after(&c, 100).unwrap(), Some(500));
-        assert_eq!(ids(&due(&c, 500, 10).unwrap()), vec![3, 4, 1], "oldest due first");
+        assert_eq!(
+            ids(&due(&c, 500, 10).unwrap()),
+            vec![3, 4, 1],
+            "oldest due first"
+        );
 
         // Delivered or dead, the next one in line moves up.
         mark_delivered(&c, 1, 501).unwrap();
         assert_eq!(ids(&due(&c, 600, 10).unwrap()), vec![2, 3, 4]);
         mark_failed(&c, 2, "refused", 700, true).unwrap();
         assert_eq!(ids(&due(&c, 600, 10).unwrap()), vec![3, 4]);
-        assert_eq!(next_due_after(&c, 600).unwrap(), None, "dead rows are not retried");
+        assert_eq!(
+            next_due_after(&c, 600).unwrap(),
+            None,
+            "dead rows are not retried"
+        );
     }
 
     #[test]
@@ -249,7 +260,10 @@ mod tests {
         assert_eq!(ids(&due(&c, 40, 10).unwrap()), vec![1]);
         mark_delivered(&c, 1, 50).unwrap();
         let done = get(&c, 1).unwrap().unwrap();
-        assert_eq!((done.state.as_str(), done.delivered_at), ("DELIVERED", Some(50)));
+        assert_eq!(
+            (done.state.as_str(), done.delivered_at),
+            ("DELIVERED", Some(50))
+        );
         assert!(get(&c, 2).unwrap().is_none());
         assert!(list(&c, None, Some("other"), 10).unwrap().is_empty());
     }

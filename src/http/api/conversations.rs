@@ -254,7 +254,12 @@ mod tests {
         assert!(err.to_string().contains("`limit`"), "{err}");
 
         let mut q = QueryParams::parse(
-            raw(&[("state", "OPEN"), ("limit", "0"), ("to", ""), ("queueId", "q")]),
+            raw(&[
+                ("state", "OPEN"),
+                ("limit", "0"),
+                ("to", ""),
+                ("queueId", "q"),
+            ]),
             &["state", "limit", "to", "queueId"],
         )
         .unwrap();

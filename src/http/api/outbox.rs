@@ -7,13 +7,13 @@
 //! - `POST /outbox/{id}/retry` — a DEAD delivery goes back to PENDING with its attempts
 //!   reset and the worker is woken; answers the entry. 409 when it is not dead.
 
+use super::conversations::QueryParams;
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::store::outbox;
 use crate::store::users::Role;
-use super::conversations::QueryParams;
 use actix_web::{web, HttpResponse};
 
 const STATES: [&str; 3] = ["PENDING", "DELIVERED", "DEAD"];
