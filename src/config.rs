@@ -45,6 +45,7 @@ pub struct Config {
     pub routing: RoutingSettings,
     pub conversation: ConversationSettings,
     pub studio: StudioSettings,
+    pub channels: ChannelSettings,
     pub outbox: OutboxSettings,
 }
 
@@ -61,6 +62,7 @@ impl Default for Config {
             routing: RoutingSettings::default(),
             conversation: ConversationSettings::default(),
             studio: StudioSettings::default(),
+            channels: ChannelSettings::default(),
             outbox: OutboxSettings::default(),
         }
     }
@@ -281,6 +283,15 @@ impl Default for StudioSettings {
     }
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelSettings {
+    /// Shared secret connectors send as `Authorization: Bearer <token>` to
+    /// `POST /ccm/message/receive`. Empty: the route is open (connectors post from
+    /// inside the trusted network, as on the documented platform).
+    pub connector_token: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxSettings {
@@ -289,6 +300,8 @@ pub struct OutboxSettings {
     pub initial_backoff_ms: u64,
     pub max_backoff_ms: u64,
     pub request_timeout_ms: u64,
+    /// Deliveries in flight at once (over all webhooks).
+    pub concurrency: usize,
 }
 
 impl Default for OutboxSettings {
@@ -298,6 +311,7 @@ impl Default for OutboxSettings {
             initial_backoff_ms: 500,
             max_backoff_ms: 300_000,
             request_timeout_ms: 5000,
+            concurrency: 4,
         }
     }
 }
@@ -421,6 +435,18 @@ impl Config {
         }
         if self.outbox.max_attempts == 0 {
             return invalid("outbox.max_attempts", "must be at least 1");
+        }
+        if self.outbox.concurrency == 0 {
+            return invalid("outbox.concurrency", "must be at least 1");
+        }
+        if self.outbox.request_timeout_ms == 0 {
+            return invalid("outbox.request_timeout_ms", "must be positive");
+        }
+        if self.outbox.max_backoff_ms < self.outbox.initial_backoff_ms {
+            return invalid(
+                "outbox.max_backoff_ms",
+                "must not be below outbox.initial_backoff_ms",
+            );
         }
         let url = &self.studio.url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {

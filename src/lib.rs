@@ -154,6 +154,7 @@ impl App {
         }
         let sio = socketio::SocketIo::new(socketio_config(&config.socketio));
         sio.add_namespace("/", agents::DeskNamespace::new(agent_manager.clone()));
+        let outbox_wake = channels::outbox::OutboxWake::default();
         let channel_tasks = channels::start(
             &sio,
             channels::Wiring {
@@ -163,6 +164,7 @@ impl App {
                 routing_effects: routing_observers.subscribe("widget queue positions"),
                 deliveries: customer_deliveries,
                 outbox: config.outbox.clone(),
+                outbox_wake: outbox_wake.clone(),
                 health: health.clone(),
             },
         );
@@ -176,6 +178,7 @@ impl App {
             routing: routing.clone(),
             conversations: conversations.clone(),
             agents: agent_manager.clone(),
+            outbox_wake,
         });
         let max_body = config.http.max_body_bytes;
         let workers = match config.http.workers {

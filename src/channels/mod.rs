@@ -1,8 +1,12 @@
-//! Customer channels: the web widget namespace `/customer`, and what the
-//! conversation manager delivers to customers.
+//! Customer channels: the web widget namespace `/customer`, the connector endpoint,
+//! the outbound webhook outbox, and what the conversation manager delivers to customers.
 //!
 //! - `widget`: the `/customer` Socket.IO namespace
+//! - `connector`: `POST /ccm/message/receive` for channel connectors
+//! - `outbox`: the worker delivering outbound messages to `providerWebhook`s
 
+pub mod connector;
+pub mod outbox;
 pub mod widget;
 
 use crate::config::OutboxSettings;
@@ -42,10 +46,14 @@ pub struct Wiring {
     pub routing_effects: crate::bus::Subscription<EffectBatch>,
     pub deliveries: tokio::sync::mpsc::UnboundedReceiver<ToCustomer>,
     pub outbox: OutboxSettings,
+    /// Shared with the HTTP API, which wakes the worker when it puts a dead row back.
+    pub outbox_wake: outbox::OutboxWake,
     pub health: Health,
 }
 
-/// Mounts the widget namespace and starts the channel tasks.
+/// Mounts the widget namespace and starts the channel tasks (widget deliveries,
+/// queue positions, the outbox worker). The connector route is mounted by the HTTP app
+/// (`connector::configure`).
 pub fn start(sio: &SocketIo, wiring: Wiring) -> Vec<tokio::task::JoinHandle<()>> {
     let widget = widget::Widget::new(
         wiring.store.clone(),
@@ -53,9 +61,22 @@ pub fn start(sio: &SocketIo, wiring: Wiring) -> Vec<tokio::task::JoinHandle<()>>
         wiring.routing.clone(),
     );
     sio.add_namespace("/customer", Arc::new(widget.clone()));
-    let outbox_wake = Arc::new(tokio::sync::Notify::new());
-    vec![
-        tokio::spawn(widget.clone().deliveries(wiring.deliveries, outbox_wake)),
+    let mut tasks = vec![
+        tokio::spawn(
+            widget
+                .clone()
+                .deliveries(wiring.deliveries, wiring.outbox_wake.notify()),
+        ),
         tokio::spawn(widget.queue_positions(wiring.routing_effects)),
-    ]
+    ];
+    match outbox::OutboxWorker::new(wiring.store, wiring.outbox, wiring.outbox_wake) {
+        Ok(worker) => tasks.push(tokio::spawn(worker.run(wiring.health))),
+        Err(e) => {
+            tracing::error!(error = %e, "outbox worker cannot start; webhooks are not delivered");
+            wiring
+                .health
+                .set("outbox", crate::health::ComponentStatus::Failed);
+        }
+    }
+    tasks
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub routing: crate::routing::RoutingHandle,
     pub conversations: crate::conversation::handle::ConversationHandle,
     pub agents: crate::agents::AgentManager,
+    /// Wakes the webhook outbox worker (a dead delivery put back by the API).
+    pub outbox_wake: crate::channels::outbox::OutboxWake,
 }
 
 /// Mounts every route of the appliance on `cfg`.
@@ -47,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
             ApiError::BadRequest(format!("bad query parameter: {err}")).into()
         }),
     )
+    .configure(crate::channels::connector::configure)
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
     .service(

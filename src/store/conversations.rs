@@ -4,7 +4,7 @@
 
 use super::{parse_json, StoreResult};
 use crate::clock::Millis;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -310,4 +310,41 @@ pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummar
     };
     summary.conversation = parse_json(&snapshot, "conversations.snapshot")?;
     Ok(Some(summary))
+}
+
+/// The customer's running channel session on a channel, in a conversation not yet
+/// closed: (channel session id, conversation id), the latest if several.
+pub fn running_session(
+    conn: &Connection,
+    customer_id: &str,
+    channel_id: &str,
+) -> StoreResult<Option<(String, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT s.id, s.conversation_id FROM channel_sessions s
+             JOIN conversations v ON v.id = s.conversation_id
+             WHERE s.customer_id = ?1 AND s.channel_id = ?2 AND s.state = 'STARTED'
+               AND v.state <> 'CLOSED'
+             ORDER BY s.started_at DESC LIMIT 1",
+        )?
+        .query_row(params![customer_id, channel_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+/// Whether the agent is or was a participant (any role) of the conversation.
+pub fn agent_took_part(
+    conn: &Connection,
+    conversation_id: &str,
+    agent_id: &str,
+) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM participants WHERE conversation_id = ?1 AND type = 'AGENT'
+               AND participant_ref = ?2 LIMIT 1",
+        )?
+        .query_row(params![conversation_id, agent_id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }

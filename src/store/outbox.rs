@@ -74,11 +74,18 @@ fn collect(rows: Vec<(OutboxEntry, String)>) -> StoreResult<Vec<OutboxEntry>> {
         .collect()
 }
 
-/// Pending deliveries due at `now`, oldest first.
+/// Pending deliveries due at `now`, oldest first. Only the oldest pending row of each
+/// (conversation, URL) line is due: a receiver gets a conversation's messages in the
+/// order they were written, and a message waiting for its retry holds back the ones
+/// written after it (a dead-lettered one no longer does).
 pub fn due(conn: &Connection, now: Millis, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox WHERE state = 'PENDING' AND next_attempt_at <= ?1
-         ORDER BY next_attempt_at, id LIMIT ?2"
+        "SELECT {COLUMNS} FROM outbox o
+         WHERE o.state = 'PENDING' AND o.next_attempt_at <= ?1
+           AND NOT EXISTS (SELECT 1 FROM outbox p
+                           WHERE p.state = 'PENDING' AND p.url = o.url
+                             AND p.conversation_id IS o.conversation_id AND p.id < o.id)
+         ORDER BY o.next_attempt_at, o.id LIMIT ?2"
     );
     let rows = conn
         .prepare_cached(&sql)?
@@ -94,6 +101,28 @@ pub fn next_due(conn: &Connection) -> StoreResult<Option<Millis>> {
         .query_row([], |r| r.get::<_, Option<Millis>>(0))
         .optional()?
         .flatten())
+}
+
+/// The earliest retry time of a pending delivery strictly after `after`: what a worker
+/// that has taken every delivery due at `after` sleeps until.
+pub fn next_due_after(conn: &Connection, after: Millis) -> StoreResult<Option<Millis>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'PENDING' AND next_attempt_at > ?1",
+        )?
+        .query_row([after], |r| r.get::<_, Option<Millis>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// One delivery by id.
+pub fn get(conn: &Connection, id: i64) -> StoreResult<Option<OutboxEntry>> {
+    let sql = format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1");
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row([id], entry)
+        .optional()?;
+    Ok(collect(row.into_iter().collect())?.pop())
 }
 
 pub fn mark_delivered(conn: &Connection, id: i64, now: Millis) -> StoreResult<()> {
@@ -132,14 +161,110 @@ pub fn retry(conn: &Connection, id: i64, now: Millis) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-/// Deliveries in `state` (all when None), newest first.
-pub fn list(conn: &Connection, state: Option<&str>, limit: usize) -> StoreResult<Vec<OutboxEntry>> {
+/// Deliveries in `state` (all when None), of one conversation when given, newest first.
+pub fn list(
+    conn: &Connection,
+    state: Option<&str>,
+    conversation_id: Option<&str>,
+    limit: usize,
+) -> StoreResult<Vec<OutboxEntry>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2"
+        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1)
+           AND (?2 IS NULL OR conversation_id = ?2)
+         ORDER BY id DESC LIMIT ?3"
     );
     let rows = conn
         .prepare_cached(&sql)?
-        .query_map(params![state, limit as i64], entry)?
+        .query_map(params![state, conversation_id, limit as i64], entry)?
         .collect::<Result<Vec<_>, _>>()?;
     collect(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrate::run(&mut conn).unwrap();
+        conn
+    }
+
+    fn ids(rows: &[OutboxEntry]) -> Vec<i64> {
+        rows.iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn enqueue_is_idempotent_per_message_and_url() {
+        let c = db();
+        assert!(enqueue(&c, "m1", Some("c1"), "http://a", &json!({"n": 1}), 10).unwrap());
+        assert!(!enqueue(&c, "m1", Some("c1"), "http://a", &json!({"n": 1}), 11).unwrap());
+        assert!(enqueue(&c, "m1", Some("c1"), "http://b", &json!({"n": 1}), 11).unwrap());
+        assert_eq!(list(&c, None, None, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn only_the_head_of_each_conversation_line_is_due() {
+        let c = db();
+        enqueue(&c, "m1", Some("c1"), "http://a", &json!(1), 10).unwrap();
+        enqueue(&c, "m2", Some("c1"), "http://a", &json!(2), 11).unwrap();
+        enqueue(&c, "m3", Some("c2"), "http://a", &json!(3), 12).unwrap();
+        enqueue(&c, "m4", Some("c1"), "http://b", &json!(4), 13).unwrap();
+        assert_eq!(ids(&due(&c, 100, 10).unwrap()), vec![1, 3, 4]);
+        assert!(
+            due(&c, 9, 10).unwrap().is_empty(),
+            "nothing is due before its time"
+        );
+
+        // A failed head waits for its retry and holds back the message after it.
+        mark_failed(&c, 1, "HTTP 503", 500, false).unwrap();
+        assert_eq!(ids(&due(&c, 100, 10).unwrap()), vec![3, 4]);
+        assert_eq!(next_due_after(&c, 100).unwrap(), Some(500));
+        assert_eq!(
+            ids(&due(&c, 500, 10).unwrap()),
+            vec![3, 4, 1],
+            "oldest due first"
+        );
+
+        // Delivered or dead, the next one in line moves up.
+        mark_delivered(&c, 1, 501).unwrap();
+        assert_eq!(ids(&due(&c, 600, 10).unwrap()), vec![2, 3, 4]);
+        mark_failed(&c, 2, "refused", 700, true).unwrap();
+        assert_eq!(ids(&due(&c, 600, 10).unwrap()), vec![3, 4]);
+        assert_eq!(
+            next_due_after(&c, 600).unwrap(),
+            None,
+            "dead rows are not retried"
+        );
+    }
+
+    #[test]
+    fn attempts_and_errors_are_recorded_and_dead_rows_can_be_retried() {
+        let c = db();
+        enqueue(&c, "m1", Some("c1"), "http://a", &json!({"x": 1}), 10).unwrap();
+        mark_failed(&c, 1, "connection refused", 20, false).unwrap();
+        mark_failed(&c, 1, "HTTP 500", 30, true).unwrap();
+        let dead = get(&c, 1).unwrap().unwrap();
+        assert_eq!(dead.state, "DEAD");
+        assert_eq!(dead.attempts, 2);
+        assert_eq!(dead.last_error.as_deref(), Some("HTTP 500"));
+        assert_eq!(dead.payload, json!({"x": 1}));
+        assert_eq!(ids(&list(&c, Some("DEAD"), None, 10).unwrap()), vec![1]);
+        assert!(list(&c, Some("PENDING"), None, 10).unwrap().is_empty());
+
+        assert!(retry(&c, 1, 40).unwrap());
+        assert!(!retry(&c, 1, 41).unwrap(), "only dead rows are retried");
+        let again = get(&c, 1).unwrap().unwrap();
+        assert_eq!((again.state.as_str(), again.attempts), ("PENDING", 0));
+        assert_eq!(ids(&due(&c, 40, 10).unwrap()), vec![1]);
+        mark_delivered(&c, 1, 50).unwrap();
+        let done = get(&c, 1).unwrap().unwrap();
+        assert_eq!(
+            (done.state.as_str(), done.delivered_at),
+            ("DELIVERED", Some(50))
+        );
+        assert!(get(&c, 2).unwrap().is_none());
+        assert!(list(&c, None, Some("other"), 10).unwrap().is_empty());
+    }
 }

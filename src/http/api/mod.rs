@@ -1,7 +1,9 @@
 //! The `/api/v1` resources, one file each.
 
 mod config;
+mod conversations;
 mod directory;
+mod outbox;
 mod routing;
 mod users;
 
@@ -12,4 +14,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     directory::configure(cfg);
     routing::configure(cfg);
     config::configure(cfg);
+    conversations::configure(cfg);
+    outbox::configure(cfg);
 }

@@ -1,0 +1,315 @@
+//! Helpers for the channel and history tests: connector messages, a connector channel
+//! with a providerWebhook, an HTTP receiver the test starts and stops, and the desk
+//! steps of a chat (ready, accept, answer).
+#![allow(dead_code)]
+
+use crate::common::TestServer;
+use crate::support::sio_client::{token_auth, SioClient};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use switchboard::clock::now_ms;
+use switchboard::store::directory::{self, NewChannel};
+
+pub const T: Duration = Duration::from_secs(10);
+
+/// A connector's customer message.
+pub fn connector_message(id: &str, service_identifier: &str, customer: &str, text: &str) -> Value {
+    json!({
+        "id": id,
+        "header": {
+            "sender": {"id": customer, "type": "CUSTOMER", "senderName": "Pat", "additionalDetail": null},
+            "channelData": {
+                "serviceIdentifier": service_identifier,
+                "channelCustomerIdentifier": customer,
+                "additionalAttributes": []
+            },
+            "timestamp": now_ms()
+        },
+        "body": {"type": "PLAIN", "markdownText": text}
+    })
+}
+
+/// Posts a connector message; (status, body).
+pub async fn post_message(server: &TestServer, message: &Value) -> (u16, Value) {
+    server.post("/ccm/message/receive", None, message).await
+}
+
+/// Creates a connector channel (type WHATSAPP on the CHAT MRD) routing to the Default
+/// queue, delivering outbound messages to `webhook`.
+pub async fn create_webhook_channel(server: &TestServer, service_identifier: &str, webhook: &str) {
+    let sid = service_identifier.to_string();
+    let webhook = webhook.to_string();
+    server
+        .running
+        .as_ref()
+        .expect("server running")
+        .store
+        .write(move |c| {
+            let mrd = directory::list_mrds(c)?
+                .into_iter()
+                .find(|m| m.name == "CHAT")
+                .expect("demo CHAT MRD");
+            let queue = directory::list_queues(c)?
+                .into_iter()
+                .find(|q| q.name == "Default")
+                .expect("demo Default queue");
+            let type_id: Option<String> = c
+                .query_row(
+                    "SELECT id FROM channel_types WHERE name = 'WHATSAPP'",
+                    [],
+                    |r| r.get(0),
+                )
+                .ok();
+            let type_id = match type_id {
+                Some(id) => id,
+                None => directory::create_channel_type(c, "WHATSAPP", "_WHATSAPP.svg", &mrd.id)?,
+            };
+            directory::create_channel(
+                c,
+                &NewChannel {
+                    name: &format!("whatsapp-{sid}"),
+                    service_identifier: &sid,
+                    channel_type_id: &type_id,
+                    provider_webhook: &webhook,
+                    channel_config: json!({
+                        "channelMode": "HYBRID",
+                        "conversationBot": "",
+                        "responseSla": 0,
+                        "customerActivityTimeout": 600,
+                        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
+                        "customerIdentificationCriteria": {"value": null},
+                        "routingPolicy": {
+                            "agentSelectionPolicy": "LONGEST_AVAILABLE",
+                            "routeToLastAgent": false,
+                            "routingMode": "PUSH",
+                            "routingObjectId": queue.id,
+                            "agentRequestTtl": 300
+                        },
+                        "botId": ""
+                    }),
+                },
+                now_ms(),
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("channel created");
+}
+
+/// A port nothing listens on (yet): connections to it are refused until a
+/// [`Receiver`] is started on it.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// One request the receiver answered.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub body: Value,
+    pub idempotency_key: Option<String>,
+    pub status: u16,
+}
+
+/// A webhook receiver: records every POST and answers 200 (or `status` when set).
+pub struct Receiver {
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<Received>>>,
+    status: Arc<Mutex<u16>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    pub async fn start(port: u16) -> Receiver {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let status = Arc::new(Mutex::new(200u16));
+        let (r, s) = (received.clone(), status.clone());
+        let server = HttpServer::new(move || {
+            let (r, s) = (r.clone(), s.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (r, s) = (r.clone(), s.clone());
+                async move {
+                    let code = *s.lock();
+                    r.lock().push(Received {
+                        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                        idempotency_key: req
+                            .headers()
+                            .get("Idempotency-Key")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                        status: code,
+                    });
+                    HttpResponse::build(
+                        actix_web::http::StatusCode::from_u16(code).expect("status"),
+                    )
+                    .finish()
+                }
+            }))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", port))
+        .expect("receiver binds");
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Receiver {
+            addr,
+            received,
+            status,
+            handle,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    /// Answers `code` from now on.
+    pub fn answer_with(&self, code: u16) {
+        *self.status.lock() = code;
+    }
+
+    /// Every request so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().clone()
+    }
+
+    /// Successful deliveries of events named `name` in `conversation_id`.
+    pub fn delivered(&self, conversation_id: &str, name: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| {
+                (200..300).contains(&r.status)
+                    && r.body["conversationId"] == conversation_id
+                    && r.body["name"] == name
+            })
+            .collect()
+    }
+
+    /// Waits until `pred` holds of the requests received.
+    pub async fn wait_for(&self, what: &str, pred: impl Fn(&[Received]) -> bool) {
+        let start = Instant::now();
+        while !pred(&self.received()) {
+            assert!(
+                start.elapsed() < T,
+                "receiver: timed out waiting for {what}; got {:#?}",
+                self.received()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops listening: further connections are refused.
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// Polls `GET path` as `token` until `pred` holds of the answer; returns it.
+pub async fn poll_api(
+    server: &TestServer,
+    path: &str,
+    token: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let start = Instant::now();
+    loop {
+        let (status, body) = server.get(path, Some(token)).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        if pred(&body) {
+            return body;
+        }
+        assert!(
+            start.elapsed() < T,
+            "timed out waiting for {what}; last GET {path}: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// An agent desk, signed in and connected; returns (desk, agent id).
+pub async fn desk(server: &TestServer, user: &str) -> (SioClient, String) {
+    let token = server.login(user, user).await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .expect("desk connects");
+    let presence = desk.expect("agentPresence", T).await.expect("presence");
+    let id = presence["agent"]["id"]
+        .as_str()
+        .expect("agent id")
+        .to_string();
+    (desk, id)
+}
+
+pub async fn set_state(desk: &SioClient, name: &str) {
+    let ack = desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": name}}),
+        )
+        .await
+        .expect("state ack");
+    assert_eq!(ack[0]["state"]["name"], name, "{ack:?}");
+}
+
+/// Waits for the offer of `conversation_id` and accepts it.
+pub async fn accept(desk: &SioClient, conversation_id: &str) {
+    let offer = desk.expect("taskRequest", T).await.expect("taskRequest");
+    assert_eq!(offer["conversationId"], conversation_id, "{offer}");
+    let topic = desk
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation_id, "topicParticipant": {"type": "AGENT", "role": "PRIMARY"}}),
+        )
+        .await
+        .expect("topicSubscription ack");
+    assert_eq!(topic[0]["conversationId"], conversation_id, "{topic:?}");
+}
+
+/// Sends an AGENT_MESSAGE; returns its cimEvent id.
+pub async fn answer(desk: &SioClient, conversation_id: &str, text: &str) -> String {
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let ack = desk
+        .emit_ack(
+            "publishCimEvent",
+            json!({
+                "conversationId": conversation_id,
+                "cimEvent": {
+                    "id": event_id,
+                    "name": "AGENT_MESSAGE",
+                    "type": "MESSAGE",
+                    "timestamp": now_ms(),
+                    "conversationId": conversation_id,
+                    "data": {
+                        "id": uuid::Uuid::new_v4().to_string(),
+                        "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": now_ms()},
+                        "body": {"type": "PLAIN", "markdownText": text}
+                    }
+                }
+            }),
+        )
+        .await
+        .expect("publishCimEvent ack");
+    assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    event_id
+}
+
+/// Rows of a table matching `where_clause` (read through the running server's store).
+pub async fn count(server: &TestServer, table: &str, where_clause: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE {where_clause}");
+    server
+        .running
+        .as_ref()
+        .expect("server running")
+        .store
+        .read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
+        .await
+        .expect("count")
+}
