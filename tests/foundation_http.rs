@@ -248,6 +248,12 @@ async fn every_api_route_is_mounted() {
         ("GET", "/api/v1/agents"),
         ("POST", "/api/v1/agents/x/logout"),
         ("GET", "/api/v1/tasks"),
+        ("GET", "/api/v1/conversations"),
+        ("GET", "/api/v1/conversations/x"),
+        ("GET", "/api/v1/conversations/x/events"),
+        ("GET", "/api/v1/outbox"),
+        ("GET", "/api/v1/outbox/1"),
+        ("POST", "/api/v1/outbox/1/retry"),
     ];
     for (method, path) in routes {
         let resp = server

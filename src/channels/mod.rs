@@ -25,6 +25,10 @@ pub enum ToCustomer {
     Event {
         conversation_id: String,
         channel_session_id: String,
+        /// With `channel_customer_identifier`: who the customer is, so an event that
+        /// races ahead of the widget's own session bookkeeping still finds its tabs.
+        service_identifier: String,
+        channel_customer_identifier: String,
         seq: u64,
         event: Arc<Value>,
     },

@@ -325,16 +325,33 @@ impl Widget {
             match delivery {
                 ToCustomer::Event {
                     channel_session_id,
+                    service_identifier,
+                    channel_customer_identifier,
                     seq,
                     event,
                     conversation_id,
                 } => {
                     let customer = {
-                        let reg = self.inner.registry.lock();
-                        reg.sessions
-                            .get(&channel_session_id)
-                            .or_else(|| reg.conversations.get(&conversation_id))
-                            .cloned()
+                        let mut reg = self.inner.registry.lock();
+                        let by_identity = key(&service_identifier, &channel_customer_identifier);
+                        if reg.customers.contains_key(&by_identity) {
+                            reg.sessions
+                                .entry(channel_session_id.clone())
+                                .or_insert_with(|| by_identity.clone());
+                            reg.conversations
+                                .entry(conversation_id.clone())
+                                .or_insert_with(|| by_identity.clone());
+                            if let Some(c) = reg.customers.get_mut(&by_identity) {
+                                c.session_id.get_or_insert(channel_session_id.clone());
+                                c.conversation_id.get_or_insert(conversation_id.clone());
+                            }
+                            Some(by_identity)
+                        } else {
+                            reg.sessions
+                                .get(&channel_session_id)
+                                .or_else(|| reg.conversations.get(&conversation_id))
+                                .cloned()
+                        }
                     };
                     if let Some(customer) = customer {
                         let mut event = (*event).clone();

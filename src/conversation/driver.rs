@@ -612,6 +612,8 @@ impl Driver {
                     let _ = self.to_customer.send(ToCustomer::Event {
                         conversation_id,
                         channel_session_id: address.channel_session_id,
+                        service_identifier: address.service_identifier,
+                        channel_customer_identifier: address.channel_customer_identifier,
                         seq,
                         event: Arc::new(event_json(&event)),
                     });
