@@ -241,3 +241,7 @@ if (client.chatRunning && client.name) {
   system(`Welcome back, ${client.name}.`);
   client.connect();
 }
+
+// A handle for looking at the widget from the browser console (the UI tests use it to
+// drop the connection).
+window.switchboardWidget = { client };
