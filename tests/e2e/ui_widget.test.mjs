@@ -66,4 +66,16 @@ describe("customer widget", { skip: skip ?? false }, () => {
     const unexpected = problems.filter((p) => !p.includes("ERR_INTERNET_DISCONNECTED"));
     assert.deepEqual(unexpected, []);
   });
+
+  test("an unknown service identifier is refused with a clear message", async (t) => {
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const widget = await context.newPage();
+    await widget.goto(`${server.url}/widget/?sid=9999`);
+    await widget.fill("#name", "Nobody");
+    await widget.click("#start-form button[type=submit]");
+    await widget.locator("#start-error", { hasText: /unknown serviceIdentifier "9999"/ }).waitFor(T);
+    assert.equal(await widget.getByTestId("status").textContent(), "Chat unavailable");
+    assert.equal(await widget.locator("#chat").isVisible(), false);
+  });
 });

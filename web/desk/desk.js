@@ -263,7 +263,7 @@ function startDesk(session) {
     lastSeqs: () =>
       store
         .list()
-        .filter((c) => c.phase !== "closed")
+        .filter((c) => c.phase === "active" || c.phase === "wrapup")
         .map((c) => [c.id, c.lastSeq]),
     onResubscribeFailed: (conversationId, err) => {
       if (store.close(conversationId, `Lost while disconnected: ${err.message}`)) chat.update(conversationId);

@@ -8,6 +8,7 @@ import { io } from "/vendor/socket.io.esm.min.js";
 import { uuid } from "/shared/dom.js";
 
 const ACK_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_ATTEMPTS = 5;
 
 export class ChatRequestError extends Error {
@@ -68,7 +69,11 @@ export class ChatClient {
   }
 
   connect() {
-    if (this.socket) return;
+    if (this.socket) {
+      // A refused socket stays down until asked again (say, after a new "Start chat").
+      if (!this.socket.active) this.socket.connect();
+      return;
+    }
     this.socket = io("/customer", {
       auth: (cb) =>
         cb({
@@ -106,6 +111,7 @@ export class ChatClient {
   async requestChat(name) {
     this.memory.set("name", name);
     this.connect();
+    await this.#whenConnected();
     const answer = await this.#request("CHAT_REQUESTED", {
       additionalAttributes: {
         formData: { attributes: [{ key: "firstName", value: name, type: "string" }] },
@@ -148,6 +154,30 @@ export class ChatClient {
 
   async endChat() {
     return this.#request("CHAT_ENDED", {});
+  }
+
+  /** Resolves once connected; rejects when the server refuses us or cannot be reached. */
+  #whenConnected() {
+    if (this.socket.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (error) => {
+        clearTimeout(timer);
+        this.socket.off("connect", onConnect);
+        this.socket.off("connect_error", onError);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onConnect = () => done();
+      const onError = (err) => {
+        if (!this.socket.active) done(new ChatRequestError("refused", err.message));
+      };
+      const timer = setTimeout(
+        () => done(new ChatRequestError("unreachable", "cannot reach the chat service")),
+        CONNECT_TIMEOUT_MS,
+      );
+      this.socket.on("connect", onConnect);
+      this.socket.on("connect_error", onError);
+    });
   }
 
   async #request(event, payload) {

@@ -96,7 +96,7 @@ function onStatus(status, detail) {
       break;
     case "refused":
       setStatus("Chat unavailable");
-      system(`The chat service refused the connection: ${detail}`, true);
+      if (!byId("chat").hidden) system(`The chat service refused the connection: ${detail}`, true);
       break;
     default:
       break;
@@ -178,12 +178,9 @@ byId("start-form").addEventListener("submit", async (e) => {
   button.disabled = true;
   byId("start-error").hidden = true;
   try {
-    showChat();
     await client.requestChat(name);
+    showChat();
   } catch (err) {
-    byId("chat").hidden = true;
-    byId("start-form").hidden = false;
-    byId("end").hidden = true;
     byId("start-error").textContent = `Cannot start the chat: ${err.message}`;
     byId("start-error").hidden = false;
   } finally {
