@@ -199,7 +199,13 @@ export class ChatView {
     });
     return h(
       "form",
-      { class: "composer", onSubmit: (e) => (e.preventDefault(), send()) },
+      {
+        class: "composer",
+        onSubmit: (e) => {
+          e.preventDefault();
+          send();
+        },
+      },
       input,
       h("button", { class: "primary", type: "submit", text: "Send" }),
     );
