@@ -61,7 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     )
     .route("/", web::get().to(static_files::index))
     .route(
-        "/{section:(admin|desk|widget)}/{path:.*}",
+        "/{section:(admin|desk|widget|shared|vendor)}/{path:.*}",
         web::get().to(static_files::asset),
     )
     .route(

@@ -1,0 +1,98 @@
+// How the desk shows one CIM event: a chat bubble (whose, with what text) or a
+// one-line system note, or nothing for bookkeeping events an agent need not read.
+
+import { participantOf } from "./conversations.js";
+
+const HIDDEN = new Set([
+  "TYPING_STARTED",
+  "TYPING_STOPPED",
+  "TASK_STATE_CHANGED",
+  "CONVERSATION_DATA_CHANGED",
+  "MESSAGE_DELIVERY_NOTIFICATION",
+  "FIND_AGENT",
+]);
+
+/** Text of a message body of any type. */
+export function bodyText(body) {
+  if (!body) return "";
+  switch (body.type) {
+    case "PLAIN":
+      return body.markdownText ?? "";
+    case "WRAPUP": {
+      const codes = (body.wrapups ?? []).map((w) => `${w.categoryName}: ${w.value}`).join(", ");
+      return ["Wrap-up", codes, body.note].filter(Boolean).join(" — ");
+    }
+    default:
+      return body.markdownText || `[${String(body.type ?? "message").toLowerCase()}]`;
+  }
+}
+
+function senderOf(event) {
+  return (
+    event.eventEmitter?.senderName ??
+    event.data?.header?.sender?.senderName ??
+    event.data?.header?.sender?.id ??
+    ""
+  );
+}
+
+function notificationText(event, customerName) {
+  const who = participantOf(event);
+  const name = who?.username ?? senderOf(event);
+  switch (event.name) {
+    case "CONVERSATION_STARTED":
+      return "Conversation started";
+    case "CHANNEL_SESSION_STARTED":
+      return `${customerName} started the chat`;
+    case "CHANNEL_SESSION_ENDED":
+      return `${customerName} left the chat`;
+    case "CHANNEL_SESSION_EXPIRED":
+      return `${customerName}'s chat expired (inactive)`;
+    case "TASK_ENQUEUED":
+      return "Waiting in the queue";
+    case "AGENT_RESERVED":
+      return who ? `Offered to ${who.username}` : "Offered to an agent";
+    case "NO_AGENT_AVAILABLE":
+      return "No agent available";
+    case "AGENT_SUBSCRIBED":
+      return `${name} joined`;
+    case "AGENT_UNSUBSCRIBED":
+      return `${name} left`;
+    case "PARTICIPANT_ROLE_CHANGED":
+      return who?.role === "WRAP_UP" ? `${name} is wrapping up` : `${name} is now ${String(who?.role ?? "").toLowerCase()}`;
+    case "AGENT_SLA_EXPIRED":
+      return "Agent response time exceeded";
+    case "CUSTOMER_SLA_EXPIRED":
+      return "Customer waiting time exceeded";
+    default:
+      return String(event.name ?? "event").toLowerCase().replaceAll("_", " ");
+  }
+}
+
+/**
+ * `{kind, who, text, at}`: kind is customer | mine | agent | bot | whisper | system,
+ * or null when the event is not shown.
+ */
+export function describe(event, { agentId, customerName }) {
+  if (!event || HIDDEN.has(event.name)) return null;
+  const at = event.timestamp ?? event.data?.header?.timestamp ?? null;
+  if (event.type === "MESSAGE") {
+    const text = bodyText(event.data?.body);
+    if (event.data?.body?.type === "WRAPUP") return { kind: "system", who: "", text, at };
+    switch (event.name) {
+      case "CUSTOMER_MESSAGE":
+        return { kind: "customer", who: customerName, text, at };
+      case "BOT_MESSAGE":
+        return { kind: "bot", who: "Bot", text, at };
+      case "WHISPER_MESSAGE":
+        return { kind: "whisper", who: `${senderOf(event)} (whisper)`, text, at };
+      default: {
+        const senderId = event.eventEmitter?.id ?? event.data?.header?.sender?.id;
+        return senderId === agentId
+          ? { kind: "mine", who: "You", text, at }
+          : { kind: "agent", who: senderOf(event), text, at };
+      }
+    }
+  }
+  return { kind: "system", who: "", text: notificationText(event, customerName), at };
+}

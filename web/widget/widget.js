@@ -1,0 +1,244 @@
+// The customer chat widget's screen: the name form, the transcript (agent, bot and
+// own messages with their delivery state), the queue position, the composer and the
+// end of the chat. The protocol lives in chat_client.js.
+
+import { byId, formatTime, h, keepScrolledToEnd } from "/shared/dom.js";
+import { ChatClient } from "./chat_client.js";
+
+const serviceIdentifier = new URLSearchParams(location.search).get("sid") || "1122";
+
+/** Own messages by id: {node, meta, message}. */
+const outgoing = new Map();
+const seenSeqs = new Set();
+let agentJoined = false;
+
+const client = new ChatClient(serviceIdentifier, {
+  status: onStatus,
+  started: () => {
+    setStatus("Waiting for an agent…");
+    showChat();
+  },
+  event: onEvent,
+  queuePosition: ({ position, estimatedWaitMs } = {}) => {
+    if (agentJoined || typeof position !== "number") return;
+    const wait = typeof estimatedWaitMs === "number" && estimatedWaitMs > 0
+      ? ` — about ${Math.max(1, Math.round(estimatedWaitMs / 60_000))} min`
+      : "";
+    showQueue(`You are number ${position} in the queue${wait}.`);
+  },
+  ended: (kind) => {
+    system(kind === "expired" ? "The chat was closed after a period of inactivity." : "The chat has ended. Thank you!");
+    setStatus(kind === "expired" ? "Chat closed" : "Chat ended");
+    finish();
+  },
+  error: (payload) => system(payload?.message ?? "Something went wrong.", true),
+});
+
+// ---- screen -------------------------------------------------------------------
+
+function setStatus(text) {
+  byId("status").textContent = text;
+}
+
+function showQueue(text) {
+  const box = byId("queue");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function showChat() {
+  byId("start-form").hidden = true;
+  byId("chat").hidden = false;
+  byId("composer").hidden = false;
+  byId("ended").hidden = true;
+  byId("end").hidden = false;
+  byId("text").focus();
+}
+
+function finish() {
+  byId("composer").hidden = true;
+  byId("end").hidden = true;
+  byId("ended").hidden = false;
+  showQueue("");
+}
+
+function append(node) {
+  const list = byId("messages");
+  keepScrolledToEnd(list, () => list.append(node));
+}
+
+function system(text, bad = false) {
+  append(h("div", { class: `sys${bad ? " bad" : ""}`, text }));
+}
+
+function bubble({ who, text, at, mine = false, bot = false }) {
+  const meta = h("span", { class: "meta", text: formatTime(at) });
+  const node = h(
+    "div",
+    { class: `msg${mine ? " mine" : ""}${bot ? " bot" : ""}` },
+    mine ? null : h("span", { class: "who", text: who }),
+    h("span", { class: "text", text }),
+    meta,
+  );
+  return { node, meta };
+}
+
+function onStatus(status, detail) {
+  switch (status) {
+    case "connecting":
+      setStatus("Connecting…");
+      break;
+    case "connected":
+      setStatus(client.chatRunning ? (agentJoined ? "You are chatting with us" : "Waiting for an agent…") : "Connected");
+      break;
+    case "reconnecting":
+      setStatus("Connection lost — reconnecting…");
+      break;
+    case "refused":
+      setStatus("Chat unavailable");
+      if (!byId("chat").hidden) system(`The chat service refused the connection: ${detail}`, true);
+      break;
+    default:
+      break;
+  }
+}
+
+function onEvent(event) {
+  if (typeof event?.seq === "number") {
+    if (seenSeqs.has(event.seq)) return;
+    seenSeqs.add(event.seq);
+  }
+  const body = event?.data?.body ?? {};
+  const text = body.markdownText ?? (body.type ? `[${String(body.type).toLowerCase()}]` : "");
+  const at = event.timestamp ?? event.data?.header?.timestamp;
+  switch (event?.name) {
+    case "CUSTOMER_MESSAGE": {
+      // Our own message, replayed after a reload or sent from another tab.
+      const id = event.data?.id;
+      const mine = outgoing.get(id);
+      if (mine) {
+        markDelivered(mine);
+        return;
+      }
+      const shown = bubble({ text, at, mine: true });
+      shown.meta.textContent = `${formatTime(at)} · delivered`;
+      append(shown.node);
+      return;
+    }
+    case "AGENT_MESSAGE":
+      agentJoined = true;
+      showQueue("");
+      setStatus("You are chatting with us");
+      append(bubble({ who: event.eventEmitter?.senderName ?? event.data?.header?.sender?.senderName ?? "Agent", text, at }).node);
+      return;
+    case "BOT_MESSAGE":
+      append(bubble({ who: "Assistant", text, at, bot: true }).node);
+      return;
+    default:
+      // Typing indicators and anything else the server lets through are not shown.
+      return;
+  }
+}
+
+function markDelivered(entry) {
+  entry.delivered = true;
+  entry.node.classList.remove("failed");
+  entry.meta.textContent = `${formatTime(entry.at)} · delivered ✓`;
+  entry.node.dataset.state = "delivered";
+}
+
+async function sendMessage(message, entry) {
+  entry.node.dataset.state = "sending";
+  try {
+    await client.send(message, (attempt) => {
+      if (entry.delivered) return;
+      entry.meta.textContent = attempt === 1 ? `${formatTime(entry.at)} · sending…` : `${formatTime(entry.at)} · retrying (${attempt})…`;
+    });
+    markDelivered(entry);
+  } catch (err) {
+    if (entry.delivered) return;
+    entry.node.classList.add("failed");
+    entry.node.dataset.state = "failed";
+    entry.meta.replaceChildren(
+      `Not sent: ${err.message} `,
+      h("button", { type: "button", class: "link", text: "Retry", onClick: () => sendMessage(message, entry) }),
+    );
+  }
+}
+
+// ---- actions ------------------------------------------------------------------
+
+byId("name").value = client.name;
+
+byId("start-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const name = byId("name").value.trim();
+  if (!name) return;
+  const button = e.currentTarget.querySelector("button[type=submit]");
+  button.disabled = true;
+  byId("start-error").hidden = true;
+  try {
+    await client.requestChat(name);
+    showChat();
+  } catch (err) {
+    byId("start-error").textContent = `Cannot start the chat: ${err.message}`;
+    byId("start-error").hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+byId("composer").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = byId("text");
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  const message = client.newMessage(text);
+  const at = Date.now();
+  const shown = bubble({ text, at, mine: true });
+  const entry = { ...shown, at, delivered: false };
+  entry.node.dataset.messageId = message.id;
+  outgoing.set(message.id, entry);
+  append(shown.node);
+  sendMessage(message, entry);
+});
+
+byId("text").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    byId("composer").requestSubmit();
+  }
+});
+
+byId("end").addEventListener("click", async () => {
+  byId("end").disabled = true;
+  try {
+    await client.endChat();
+  } catch (err) {
+    system(`Cannot end the chat: ${err.message}`, true);
+  } finally {
+    byId("end").disabled = false;
+  }
+});
+
+byId("again").addEventListener("click", () => {
+  byId("messages").replaceChildren();
+  outgoing.clear();
+  seenSeqs.clear();
+  agentJoined = false;
+  byId("chat").hidden = true;
+  byId("start-form").hidden = false;
+  setStatus("We usually reply in a few minutes.");
+});
+
+// A chat still running from before a reload picks up where it was.
+if (client.chatRunning && client.name) {
+  showChat();
+  system(`Welcome back, ${client.name}.`);
+  client.connect();
+}
+
+// A handle for looking at the widget from the browser console (the UI tests use it to
+// drop the connection).
+window.switchboardWidget = { client };
