@@ -33,8 +33,12 @@ export function cargoBinary(envVar, relative) {
  */
 export function startServer(bin, args = [], env = {}, readyTimeoutMs = 30_000) {
   return new Promise((resolve, reject) => {
+    // The test runner's own SWITCHBOARD_BIN is not a configuration key: the server
+    // would refuse to start with it (unknown keys are errors).
+    const inherited = { ...process.env };
+    delete inherited.SWITCHBOARD_BIN;
     const child = spawn(bin, args, {
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
