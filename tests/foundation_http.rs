@@ -247,6 +247,7 @@ async fn every_api_route_is_mounted() {
         ("POST", "/api/v1/pull-lists"),
         ("GET", "/api/v1/agents"),
         ("POST", "/api/v1/agents/x/logout"),
+        ("GET", "/api/v1/agents/x/state-history"),
         ("GET", "/api/v1/tasks"),
         ("GET", "/api/v1/conversations"),
         ("GET", "/api/v1/conversations/x"),

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/agents", web::get().to(agents))
         .route("/agents/{id}/logout", web::post().to(force_logout))
+        .route("/agents/{id}/state-history", web::get().to(state_history))
         .route("/tasks", web::get().to(tasks))
         .route("/queues/{id}/stats", web::get().to(queue_stats))
         .route("/queues/{id}/flush", web::post().to(flush_queue))
@@ -73,6 +74,42 @@ async fn force_logout(
         session.socket.disconnect("logged out by a supervisor");
     }
     Ok(HttpResponse::Ok().json(json!({"agentId": agent_id, "state": "LOGOUT"})))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// Every state change of one agent between `from` and `to` (epoch ms), for reports.
+async fn state_history(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<String>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Supervisor)?;
+    let agent_id = path.into_inner();
+    let id = agent_id.clone();
+    let team = state
+        .routing
+        .query(move |core, _| core.agent(&id).map(|a| a.team))
+        .await
+        .flatten()
+        .ok_or_else(|| ApiError::NotFound(format!("agent {agent_id}")))?;
+    check_team(&auth, team.as_deref())?;
+    let from = query.from.unwrap_or(0);
+    let to = query.to.unwrap_or(i64::MAX);
+    if from > to {
+        return Err(ApiError::BadRequest("from must not be after to".into()));
+    }
+    let rows = state
+        .store
+        .read(move |c| crate::store::agent_states::history(c, &agent_id, from, to))
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 fn rejected(effects: &[Effect]) -> Result<(), ApiError> {
