@@ -229,6 +229,31 @@ pub struct ConversationSummary {
     pub conversation: Value,
 }
 
+/// A summary row (columns id .. last_seq, then the snapshot text).
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ConversationSummary, String)> {
+    Ok((
+        ConversationSummary {
+            id: r.get(0)?,
+            customer_id: r.get(1)?,
+            state: r.get(2)?,
+            queue_id: r.get(3)?,
+            last_agent_id: r.get(4)?,
+            creation_time: r.get(5)?,
+            end_time: r.get(6)?,
+            last_seq: r.get::<_, i64>(7)? as u64,
+            conversation: Value::Null,
+        },
+        r.get(8)?,
+    ))
+}
+
+fn with_snapshot(
+    (mut s, snapshot): (ConversationSummary, String),
+) -> StoreResult<ConversationSummary> {
+    s.conversation = parse_json(&snapshot, "conversations.snapshot")?;
+    Ok(s)
+}
+
 pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<ConversationSummary>> {
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
@@ -255,30 +280,10 @@ pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<Conver
                 f.limit.max(1) as i64,
                 f.offset as i64
             ],
-            |r| {
-                Ok((
-                    ConversationSummary {
-                        id: r.get(0)?,
-                        customer_id: r.get(1)?,
-                        state: r.get(2)?,
-                        queue_id: r.get(3)?,
-                        last_agent_id: r.get(4)?,
-                        creation_time: r.get(5)?,
-                        end_time: r.get(6)?,
-                        last_seq: r.get::<_, i64>(7)? as u64,
-                        conversation: Value::Null,
-                    },
-                    r.get(8)?,
-                ))
-            },
+            summary_row,
         )?
         .collect::<Result<_, _>>()?;
-    rows.into_iter()
-        .map(|(mut s, snapshot)| {
-            s.conversation = parse_json(&snapshot, "conversations.snapshot")?;
-            Ok(s)
-        })
-        .collect()
+    rows.into_iter().map(with_snapshot).collect()
 }
 
 /// One conversation's stored snapshot, if it exists.
@@ -287,29 +292,11 @@ pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummar
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
                 c.last_seq, c.snapshot FROM conversations c WHERE c.id = ?1",
     )?;
-    let row = st.query_row([id], |r| {
-        Ok((
-            ConversationSummary {
-                id: r.get(0)?,
-                customer_id: r.get(1)?,
-                state: r.get(2)?,
-                queue_id: r.get(3)?,
-                last_agent_id: r.get(4)?,
-                creation_time: r.get(5)?,
-                end_time: r.get(6)?,
-                last_seq: r.get::<_, i64>(7)? as u64,
-                conversation: Value::Null,
-            },
-            r.get::<_, String>(8)?,
-        ))
-    });
-    let (mut summary, snapshot) = match row {
-        Ok(row) => row,
-        Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    summary.conversation = parse_json(&snapshot, "conversations.snapshot")?;
-    Ok(Some(summary))
+    match st.query_row([id], summary_row) {
+        Ok(row) => with_snapshot(row).map(Some),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The customer's running channel session on a channel, in a conversation not yet

@@ -10,24 +10,23 @@ use crate::routing::{Effect, Input};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn list_id(payload: &Value) -> Result<String, DeskError> {
+/// The id a pull-mode request names as `field` (or plain `id`).
+fn id_of(payload: &Value, field: &str) -> Result<String, DeskError> {
     payload
-        .get("listId")
+        .get(field)
         .or_else(|| payload.get("id"))
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-        .ok_or_else(|| DeskError::invalid("listId is required"))
+        .ok_or_else(|| DeskError::invalid(format!("{field} is required")))
+}
+
+fn list_id(payload: &Value) -> Result<String, DeskError> {
+    id_of(payload, "listId")
 }
 
 fn request_id(payload: &Value) -> Result<String, DeskError> {
-    payload
-        .get("requestId")
-        .or_else(|| payload.get("id"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| DeskError::invalid("requestId is required"))
+    id_of(payload, "requestId")
 }
 
 pub(super) async fn subscribe(

@@ -33,6 +33,22 @@ fn check_team(auth: &AuthUser, team: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
+/// The agent must exist and be in a team the caller supervises (admins: any).
+async fn authorize_for_agent(
+    state: &AppState,
+    auth: &AuthUser,
+    agent_id: &str,
+) -> Result<(), ApiError> {
+    let id = agent_id.to_string();
+    let team = state
+        .routing
+        .query(move |core, _| core.agent(&id).map(|a| a.team))
+        .await
+        .flatten()
+        .ok_or_else(|| ApiError::NotFound(format!("agent {agent_id}")))?;
+    check_team(auth, team.as_deref())
+}
+
 async fn agents(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Supervisor)?;
     let views = state
@@ -54,14 +70,7 @@ async fn force_logout(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Supervisor)?;
     let agent_id = path.into_inner();
-    let id = agent_id.clone();
-    let team = state
-        .routing
-        .query(move |core, _| core.agent(&id).map(|a| a.team))
-        .await
-        .flatten()
-        .ok_or_else(|| ApiError::NotFound(format!("agent {agent_id}")))?;
-    check_team(&auth, team.as_deref())?;
+    authorize_for_agent(&state, &auth, &agent_id).await?;
     let effects = state
         .routing
         .call(Input::ForceLogout {
@@ -92,14 +101,7 @@ async fn state_history(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Supervisor)?;
     let agent_id = path.into_inner();
-    let id = agent_id.clone();
-    let team = state
-        .routing
-        .query(move |core, _| core.agent(&id).map(|a| a.team))
-        .await
-        .flatten()
-        .ok_or_else(|| ApiError::NotFound(format!("agent {agent_id}")))?;
-    check_team(&auth, team.as_deref())?;
+    authorize_for_agent(&state, &auth, &agent_id).await?;
     let from = query.from.unwrap_or(0);
     let to = query.to.unwrap_or(i64::MAX);
     if from > to {
