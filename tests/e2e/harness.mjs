@@ -313,3 +313,47 @@ export async function freshSwitchboard(t, env = {}) {
     },
   };
 }
+
+// Chat building blocks shared by the desk tests.
+
+/** A desk that went READY. */
+export async function readyDesk(sb, username, opts) {
+  const desk = await sb.desk(username, opts);
+  const ack = await request(desk.socket, "changeAgentState", {
+    agentId: desk.agentId,
+    action: "agentState",
+    state: { name: "READY" },
+  });
+  assert.equal(ack.state.name, "READY");
+  return desk;
+}
+
+/** A customer asks for a chat; resolves the widget and its CHAT_REQUESTED ack. */
+export async function startChat(sb, opts) {
+  const widget = await sb.widget(`c-${randomUUID()}`, opts);
+  const started = await request(widget.socket, "CHAT_REQUESTED", {
+    additionalAttributes: { locale: { language: "en" } },
+  });
+  assert.equal(typeof started.conversationId, "string", JSON.stringify(started));
+  return { ...widget, conversationId: started.conversationId, started };
+}
+
+/** The desk accepts the offered task of `conversationId`; resolves the onTopicData ack. */
+export async function accept(desk, conversationId) {
+  const offer = await desk.events.next("taskRequest", (o) => o.conversationId === conversationId);
+  const topic = await request(desk.socket, "topicSubscription", {
+    conversationId,
+    topicParticipant: { type: "AGENT", role: "PRIMARY", participant: desk.presence.agent },
+  });
+  assert.equal(topic.conversationId, conversationId, JSON.stringify(topic));
+  return { offer, topic };
+}
+
+/** Desk-side and widget-side view of one accepted chat. */
+export async function acceptedChat(sb, username = "agent1") {
+  const desk = await readyDesk(sb, username);
+  const chat = await startChat(sb);
+  const { offer, topic } = await accept(desk, chat.conversationId);
+  return { desk, chat, offer, topic };
+}
+
