@@ -148,6 +148,81 @@ test("directTransferRequest to a named agent: placed, offered, accepted, assigne
   assert.deepEqual(agent1.events.all("onCimEvent").filter((e) => e.data?.id === "later"), []);
 });
 
+/** A seed-000 assistance request from `desk` on its accepted `topic`. */
+function assistanceRequest(desk, topic, fields) {
+  const conversation = topic.topicData.conversation;
+  return {
+    channelSession: { ...conversation.channelSession, topicId: conversation.id },
+    agentParticipant: conversation.participants.find(
+      (p) => p.type === "AGENT" && p.participant?.id === desk.agentId,
+    ),
+    note: "An optional string",
+    ...fields,
+  };
+}
+
+test("directConferenceRequest through a queue: the other agent joins as ASSISTANT and both hear the customer", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const { desk: agent1, chat, topic } = await acceptedChat(sb, "agent1");
+  const agent2 = await readyDesk(sb, "agent2");
+
+  const placed = await request(
+    agent1.socket,
+    "directConferenceRequest",
+    assistanceRequest(agent1, topic, { mode: "queue", queueName: "Default" }),
+  );
+  assert.equal(placed.status, "placed", JSON.stringify(placed));
+  assert.equal(placed.type, "DIRECT_CONFERENCE");
+  await agent1.events.next("agentAssistanceRequestPlaced");
+
+  const offer = await agent2.events.next("taskRequest");
+  assert.equal(offer.taskId, placed.taskId);
+  const joined = await request(agent2.socket, "topicSubscription", { conversationId: chat.conversationId });
+  const roles = Object.fromEntries(
+    joined.topicData.conversation.participants
+      .filter((p) => p.type === "AGENT")
+      .map((p) => [p.participant.id, p.role]),
+  );
+  assert.deepEqual(roles, { [agent1.agentId]: "PRIMARY", [agent2.agentId]: "ASSISTANT" });
+  const assigned = await agent1.events.next("agentAssignedForAssistance");
+  assert.equal(assigned.type, "DIRECT_CONFERENCE");
+  assert.equal(assigned.agentId, agent2.agentId);
+
+  const ack = await request(chat.socket, "MESSAGE_RECEIVED", customerMessage("both", "hello both"));
+  await agent1.events.next("onCimEvent", (e) => e.seq === ack.seq);
+  await agent2.events.next("onCimEvent", (e) => e.seq === ack.seq);
+  const fromAssistant = await request(
+    agent2.socket,
+    "publishCimEvent",
+    agentMessage(chat.conversationId, agent2.agentId, "assistant speaking"),
+  );
+  assert.equal(fromAssistant.status, "ok", JSON.stringify(fromAssistant));
+  await chat.events.next("MESSAGE_RECEIVED", (m) => m.seq === fromAssistant.seq);
+  await agent1.events.next("onCimEvent", (e) => e.seq === fromAssistant.seq);
+});
+
+test("consultTransferRequest to a named agent -> agentAssignedForAssistance and consulTransferRequestSuccess", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const { desk: agent1, chat, topic } = await acceptedChat(sb, "agent1");
+  const agent2 = await readyDesk(sb, "agent2");
+  const placed = await request(
+    agent1.socket,
+    "consultTransferRequest",
+    assistanceRequest(agent1, topic, { mode: "agent", requestedAgentId: agent2.agentId, offerToAgent: true }),
+  );
+  assert.equal(placed.type, "CONSULT_TRANSFER", JSON.stringify(placed));
+  await agent2.events.next("taskRequest", (o) => o.taskId === placed.taskId);
+  const joined = await request(agent2.socket, "topicSubscription", { conversationId: chat.conversationId });
+  const me = joined.topicData.conversation.participants.find((p) => p.participant?.id === agent2.agentId);
+  assert.equal(me.role, "ASSISTANT", "a consulted agent joins as ASSISTANT");
+  const assigned = await agent1.events.next("agentAssignedForAssistance");
+  assert.equal(assigned.type, "CONSULT_TRANSFER");
+  const success = await agent1.events.next("consulTransferRequestSuccess");
+  assert.equal(success.conversationId, chat.conversationId);
+  assert.equal(success.agentId, agent2.agentId);
+  assert.equal(success.task.id, placed.taskId);
+});
+
 test("a transfer request on a conversation the agent is not in is refused", async (t) => {
   const sb = await freshSwitchboard(t);
   const { chat, topic } = await acceptedChat(sb, "agent1");
