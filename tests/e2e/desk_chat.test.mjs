@@ -66,6 +66,16 @@ test("a widget's CHAT_REQUESTED -> taskRequest -> topicSubscription -> onTopicDa
   assert.ok(history.some((e) => e.name === "AGENT_SUBSCRIBED"), "accepting published AGENT_SUBSCRIBED");
   assert.ok(history.every((e) => e.conversationId === chat.conversationId));
 
+  // Accepting publishes AGENT_SUBSCRIBED: the desk gets it once, inside onTopicData,
+  // and no event of the conversation before it.
+  const subscribed = history.find((e) => e.name === "AGENT_SUBSCRIBED");
+  await sleep(300);
+  const arrival = desk.events.events.map((e) => e.event);
+  const early = arrival.slice(0, arrival.indexOf("onTopicData")).filter((e) => e === "onCimEvent");
+  assert.deepEqual(early, [], `no onCimEvent before onTopicData (got ${arrival})`);
+  const live = seqsOf(desk.events.all("onCimEvent"));
+  assert.ok(!live.includes(subscribed.seq), `seq ${subscribed.seq} came twice (onTopicData and onCimEvent ${live})`);
+
   const presence = await desk.events.next("agentPresence", (p) => p.taskIds.length === 1);
   assert.equal(presence.agentMrdStates.find((m) => m.mrd.name === "CHAT").activeTasks, 1);
 });

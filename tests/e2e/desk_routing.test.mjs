@@ -12,6 +12,7 @@ import {
   accept,
   acceptedChat,
   agentMessage,
+  assertTopicFirst,
   customerMessage,
   freshSwitchboard,
   readyDesk,
@@ -109,6 +110,8 @@ test("directTransferRequest to a named agent: placed, offered, accepted, assigne
   assert.equal(assigned.type, "DIRECT_TRANSFER");
   assert.equal(assigned.agentId, agent2.agentId);
   assert.equal(assigned.task.id, placed.taskId);
+  await sleep(200);
+  assertTopicFirst(agent2, chat.conversationId);
 
   // The transferring agent is left in wrap-up: it can no longer write to the customer.
   const wrapup = await agent1.events.next("wrapupTimerStarted");
@@ -199,6 +202,7 @@ test("directConferenceRequest through a queue: the other agent joins as ASSISTAN
   assert.equal(fromAssistant.status, "ok", JSON.stringify(fromAssistant));
   await chat.events.next("MESSAGE_RECEIVED", (m) => m.seq === fromAssistant.seq);
   await agent1.events.next("onCimEvent", (e) => e.seq === fromAssistant.seq);
+  assertTopicFirst(agent2, chat.conversationId);
 });
 
 test("consultTransferRequest to a named agent -> agentAssignedForAssistance and consulTransferRequestSuccess", async (t) => {
@@ -274,6 +278,7 @@ test("JoinAsSilentMonitor: the supervisor sees both sides, the customer sees not
   assert.equal(saw2.name, "AGENT_MESSAGE");
   await chat.events.next("MESSAGE_RECEIVED", (m) => m.seq === fromAgent.seq);
   await sleep(300);
+  assertTopicFirst(supervisor, chat.conversationId);
 
   // The widget got exactly the agent's reply since the monitor joined: nothing about the monitor.
   const newForWidget = chat.events.all("MESSAGE_RECEIVED").slice(widgetSeen);

@@ -357,3 +357,25 @@ export async function acceptedChat(sb, username = "agent1") {
   return { desk, chat, offer, topic };
 }
 
+
+/**
+ * Asserts that a desk got no event of `conversationId` before its first onTopicData
+ * for it, and no event both in that onTopicData and as an onCimEvent.
+ */
+export function assertTopicFirst(desk, conversationId) {
+  const mine = desk.events.events.filter(
+    (e) =>
+      (e.event === "onTopicData" || e.event === "onCimEvent") &&
+      e.args[0]?.conversationId === conversationId,
+  );
+  const first = mine.findIndex((e) => e.event === "onTopicData");
+  assert.ok(first >= 0, "an onTopicData arrived");
+  assert.deepEqual(
+    mine.slice(0, first).map((e) => `${e.args[0].name}#${e.args[0].seq}`),
+    [],
+    "no onCimEvent before the conversation's onTopicData",
+  );
+  const inTopic = new Set(mine[first].args[0].topicData.events.map((e) => e.seq));
+  const live = mine.filter((e) => e.event === "onCimEvent").map((e) => e.args[0].seq);
+  assert.deepEqual(live.filter((seq) => inTopic.has(seq)), [], "no event both in onTopicData and onCimEvent");
+}
