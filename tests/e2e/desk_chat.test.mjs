@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import {
   acceptedChat,
   agentMessage,
+  assertTopicFirst,
   connect,
   connected,
   customerMessage,
@@ -213,6 +214,60 @@ test("a dropped desk reconnects and resubscribes with lastSeq: exactly the misse
   assert.equal(seen.data.body.markdownText, "back again");
   await sleep(300);
   assert.deepEqual(seqsOf(desk.events.all("onCimEvent")), [live.seq], "the live message arrives once");
+});
+
+test("reconnecting while the customer keeps writing: replay and live events join without gap or repeat", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const { desk, chat } = await acceptedChat(sb);
+  const first = await request(chat.socket, "MESSAGE_RECEIVED", customerMessage("w-0", "start"));
+  await desk.events.next("onCimEvent", (e) => e.seq === first.seq);
+
+  // The customer writes every few milliseconds throughout.
+  let writing = true;
+  let last = first.seq;
+  const writer = (async () => {
+    for (let n = 1; writing; n++) {
+      const ack = await request(chat.socket, "MESSAGE_RECEIVED", customerMessage(`w-${n}`, `message ${n}`));
+      last = ack.seq;
+      await sleep(5);
+    }
+  })();
+
+  await sleep(50);
+  desk.socket.disconnect();
+  const lastSeen = Math.max(...seqsOf(desk.events.all("onCimEvent")));
+  await sleep(100);
+  desk.events.clear();
+  desk.socket.connect();
+  await connected(desk.socket);
+  const reply = await request(desk.socket, "topicSubscription", {
+    conversationId: chat.conversationId,
+    lastSeq: lastSeen,
+  });
+  await sleep(100);
+  writing = false;
+  await writer;
+  await desk.events.next("onCimEvent", (e) => e.seq === last);
+  await sleep(200);
+
+  // The greeting's onTopicData came before any live event of the conversation.
+  assertTopicFirst(desk, chat.conversationId);
+  const replayed = seqsOf(reply.topicData.events);
+  assertContiguous(replayed, lastSeen + 1);
+  assert.ok(replayed.length > 0);
+  assert.equal(reply.lastSeq, replayed.at(-1));
+  // Live events after the reply continue exactly where it ended.
+  const arrivals = desk.events.events;
+  const replyAt = arrivals.findIndex(
+    (e) => e.event === "onTopicData" && e.args[0].topicData.events[0]?.seq === lastSeen + 1,
+  );
+  assert.ok(replyAt > 0, "the resubscription's onTopicData was pushed too");
+  const after = arrivals
+    .slice(replyAt + 1)
+    .filter((e) => e.event === "onCimEvent")
+    .map((e) => e.args[0].seq);
+  assertContiguous(after, reply.lastSeq + 1);
+  assert.equal([...replayed, ...after].at(-1), last, "up to the customer's last message");
 });
 
 test("topicUnsubscription -> success and wrapupTimerStarted; closeWrapup (seed 004 shape) ok", async (t) => {
