@@ -110,6 +110,8 @@ test("directTransferRequest to a named agent: placed, offered, accepted, assigne
   assert.equal(assigned.type, "DIRECT_TRANSFER");
   assert.equal(assigned.agentId, agent2.agentId);
   assert.equal(assigned.task.id, placed.taskId);
+  assert.equal(assigned.task.assignedTo, agent2.agentId);
+  assert.equal(assigned.task.activeMedia[0].state, "ACTIVE", "the task as accepted");
   await sleep(200);
   assertTopicFirst(agent2, chat.conversationId);
 

@@ -74,10 +74,16 @@ async fn accept(
         },
     )
     .await?;
+    // Accepting an offer reports the now ACTIVE task as a state change.
     let accepted = effects
         .iter()
         .find_map(|e| match e {
-            crate::routing::Effect::TaskAssigned { task, .. } => Some(task.clone()),
+            crate::routing::Effect::TaskAssigned { task: t, .. }
+            | crate::routing::Effect::TaskStateChanged { task: t }
+                if t.id == task.id =>
+            {
+                Some(t.clone())
+            }
             _ => None,
         })
         .map(|t| (*t).clone())
