@@ -245,7 +245,7 @@ async fn a_desk_reconnecting_while_the_customer_writes_loses_and_repeats_nothing
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replaced_tab_hears_nothing_more_and_its_requests_are_refused() {
+async fn a_second_tab_takes_over_and_gets_the_next_offer() {
     let server = TestServer::start().await;
     let token = server.login("agent2", "agent2").await;
     let old = desk(&server, &token).await;

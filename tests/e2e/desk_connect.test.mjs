@@ -167,6 +167,16 @@ test("changeAgentState READY, NOT_READY with a reason and agentMRDState -> agent
     state: { name: "READY" },
   });
   assert.equal(otherAgent.code, "forbidden", "an agent changes only its own state");
+
+  // The supervisor of the agent's team may change it.
+  const bySupervisor = await request(supervisor.socket, "changeAgentState", {
+    agentId: agent.agentId,
+    action: "agentState",
+    state: { name: "NOT_READY", reasonCode: "Meeting" },
+  });
+  assert.equal(bySupervisor.agent.id, agent.agentId, JSON.stringify(bySupervisor).slice(0, 300));
+  assert.deepEqual(bySupervisor.state, { name: "NOT_READY", reasonCode: "Meeting" });
+  await agent.events.next("agentPresence", (p) => p.state.reasonCode === "Meeting");
 });
 
 test("a second tab of the same agent takes over: the first gets socketSessionRemoved and is disconnected", async (t) => {
