@@ -193,6 +193,7 @@ async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
             tracing::warn!(conversation = %conversation_id, error = %e, "cannot resend topic on reconnect");
         }
     }
+    session.end_greeting();
 }
 
 /// Emits `onTopicData` for a conversation with its events after `after_seq`, holding

@@ -13,7 +13,14 @@ pub struct DeskSession {
     pub user: User,
     pub cc_user: CcUser,
     pub socket: Socket,
-    topics: Mutex<HashMap<String, TopicDelivery>>,
+    topics: Mutex<Topics>,
+}
+
+struct Topics {
+    by_conversation: HashMap<String, TopicDelivery>,
+    /// Until the greeting has sent the agent's open topics, every live event waits,
+    /// so none arrives before (or again inside) its conversation's onTopicData.
+    greeting: bool,
 }
 
 #[derive(Default)]
@@ -30,7 +37,10 @@ impl DeskSession {
             user,
             cc_user,
             socket,
-            topics: Mutex::new(HashMap::new()),
+            topics: Mutex::new(Topics {
+                by_conversation: HashMap::new(),
+                greeting: true,
+            }),
         }
     }
 
@@ -63,7 +73,14 @@ impl DeskSession {
     /// replays, dropped when the replay already carried it.
     pub fn deliver_event(&self, conversation_id: &str, seq: u64, event: &Arc<Value>) {
         let mut topics = self.topics.lock();
-        let topic = topics.entry(conversation_id.to_string()).or_default();
+        let greeting = topics.greeting;
+        let topic = topics
+            .by_conversation
+            .entry(conversation_id.to_string())
+            .or_default();
+        if greeting {
+            topic.buffered.get_or_insert_with(Vec::new);
+        }
         if let Some(buffer) = &mut topic.buffered {
             buffer.push((seq, event.clone()));
             return;
@@ -77,15 +94,34 @@ impl DeskSession {
     /// Starts holding live events of a conversation back while its history is read.
     pub fn begin_replay(&self, conversation_id: &str) {
         let mut topics = self.topics.lock();
-        let topic = topics.entry(conversation_id.to_string()).or_default();
+        let topic = topics
+            .by_conversation
+            .entry(conversation_id.to_string())
+            .or_default();
         topic.buffered.get_or_insert_with(Vec::new);
     }
 
     /// Ends a replay that delivered up to `replayed_seq`: releases held events above it.
     pub fn end_replay(&self, conversation_id: &str, replayed_seq: u64) {
         let mut topics = self.topics.lock();
-        let topic = topics.entry(conversation_id.to_string()).or_default();
+        let topic = topics
+            .by_conversation
+            .entry(conversation_id.to_string())
+            .or_default();
         topic.delivered_seq = topic.delivered_seq.max(replayed_seq);
+        self.release(topic);
+    }
+
+    /// Ends the greeting: events still held (conversations it did not send) go out.
+    pub fn end_greeting(&self) {
+        let mut topics = self.topics.lock();
+        topics.greeting = false;
+        for topic in topics.by_conversation.values_mut() {
+            self.release(topic);
+        }
+    }
+
+    fn release(&self, topic: &mut TopicDelivery) {
         let held = topic.buffered.take().unwrap_or_default();
         for (seq, event) in held {
             if seq > topic.delivered_seq {
@@ -97,7 +133,7 @@ impl DeskSession {
 
     /// Forgets a conversation the agent left.
     pub fn forget_topic(&self, conversation_id: &str) {
-        self.topics.lock().remove(conversation_id);
+        self.topics.lock().by_conversation.remove(conversation_id);
     }
 }
 

@@ -101,7 +101,9 @@ pub(super) async fn request(
         queue_id,
         priority: 1,
         direction,
-        offer_to_agent: matches!(mode, TaskMode::Agent { .. }),
+        // Always offered: a desk joins only by accepting a taskRequest, so a task
+        // assigned without an offer (queue mode) would reach no desk at all.
+        offer_to_agent: true,
         mode,
         agent_request_ttl_ms: (ttl_secs > 0).then_some(ttl_secs * 1000),
         selection_policy: SelectionPolicy::LongestAvailable,

@@ -92,10 +92,16 @@ pub(super) async fn join(
             ParticipantRole::Primary
         }
     };
-    manager
+    // Events the join publishes wait for onTopicData, which carries them.
+    session.begin_replay(&conversation_id);
+    if let Err(e) = manager
         .conversations()
         .agent_joined(&conversation_id, session.cc_user.clone(), role, None)
-        .await?;
+        .await
+    {
+        session.end_replay(&conversation_id, 0);
+        return Err(e.into());
+    }
     send_topic(manager, session, &conversation_id, 0).await
 }
 

@@ -47,7 +47,13 @@ pub(super) async fn subscribe(
                     format!("no task of conversation {conversation_id} is offered to this agent"),
                 )
             })?;
-        accept(manager, session, &task).await?;
+        // What accepting publishes (AGENT_SUBSCRIBED, ...) waits for onTopicData,
+        // which carries it, so the desk gets no event before the topic nor one twice.
+        session.begin_replay(&conversation_id);
+        if let Err(e) = accept(manager, session, &task).await {
+            session.end_replay(&conversation_id, 0);
+            return Err(e);
+        }
     }
     send_topic(manager, session, &conversation_id, last_seq).await
 }
@@ -68,10 +74,16 @@ async fn accept(
         },
     )
     .await?;
+    // Accepting an offer reports the now ACTIVE task as a state change.
     let accepted = effects
         .iter()
         .find_map(|e| match e {
-            crate::routing::Effect::TaskAssigned { task, .. } => Some(task.clone()),
+            crate::routing::Effect::TaskAssigned { task: t, .. }
+            | crate::routing::Effect::TaskStateChanged { task: t }
+                if t.id == task.id =>
+            {
+                Some(t.clone())
+            }
             _ => None,
         })
         .map(|t| (*t).clone())
