@@ -318,6 +318,22 @@ async fn foreign_conversations_bad_payloads_and_unknown_events_get_errors() {
     assert_eq!(bad[0]["status"], "error", "{bad:?}");
     customer.expect("ERRORS", T).await.unwrap();
 
+    // A message id is one customer's idempotency key: another customer reusing it is
+    // refused and learns nothing of the first conversation.
+    let ok = customer
+        .emit_ack("MESSAGE_RECEIVED", plain("shared-id", "mine"))
+        .await
+        .unwrap();
+    assert_eq!(ok[0]["status"], "ok");
+    let other = widget(&server, "cust-e2e-3").await;
+    let refused = other
+        .emit_ack("MESSAGE_RECEIVED", plain("shared-id", "theirs"))
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["status"], "error", "{refused:?}");
+    assert_eq!(refused[0]["code"], "id_in_use");
+    assert!(refused[0].get("conversationId").is_none());
+
     // Nothing of that was stored; the desk still works.
     let topic = agent1
         .emit_ack(
@@ -328,7 +344,16 @@ async fn foreign_conversations_bad_payloads_and_unknown_events_get_errors() {
         .unwrap();
     let events = topic[0]["topicData"]["events"].as_array().unwrap();
     assert!(events.iter().all(|e| e["name"] != "AGENT_MESSAGE"));
-    assert!(events.iter().all(|e| e["name"] != "CUSTOMER_MESSAGE"));
+    let customer_messages: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["name"] == "CUSTOMER_MESSAGE")
+        .collect();
+    assert_eq!(
+        customer_messages.len(),
+        1,
+        "only the valid message was stored"
+    );
+    assert_eq!(customer_messages[0]["data"]["body"]["markdownText"], "mine");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

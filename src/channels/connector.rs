@@ -65,6 +65,18 @@ impl ResponseError for ConnectorError {
                 ConversationError::WrongState(_) => StatusCode::CONFLICT,
                 ConversationError::Invalid(_) => StatusCode::BAD_REQUEST,
                 ConversationError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                ConversationError::Refused { code, .. } => match *code {
+                    "unknown_conversation" | "unknown_channel_session" => StatusCode::NOT_FOUND,
+                    "not_a_participant" => StatusCode::FORBIDDEN,
+                    "conversation_closed"
+                    | "channel_session_ended"
+                    | "invalid_state"
+                    | "id_in_use"
+                    | "already_participant"
+                    | "in_wrapup"
+                    | "not_in_wrapup" => StatusCode::CONFLICT,
+                    _ => StatusCode::BAD_REQUEST,
+                },
             },
             ConnectorError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

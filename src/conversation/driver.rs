@@ -910,12 +910,9 @@ fn fail(waiter: Waiter, err: ConversationError) {
 }
 
 fn core_error(err: &CoreError) -> ConversationError {
-    let message = err.to_string();
-    match err.code() {
-        "not_found" => ConversationError::NotFound(message),
-        "not_participant" => ConversationError::WrongState(message),
-        "wrong_state" => ConversationError::WrongState(message),
-        _ => ConversationError::Invalid(message),
+    ConversationError::Refused {
+        code: err.code(),
+        message: err.to_string(),
     }
 }
 

@@ -40,6 +40,10 @@ pub enum ConversationError {
     Invalid(String),
     #[error("conversation manager unavailable: {0}")]
     Unavailable(String),
+    /// The conversation core refused the request; `code` is its stable code
+    /// (`unknown_conversation`, `not_a_participant`, `in_wrapup`, ...).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
 }
 
 impl ConversationError {
@@ -51,6 +55,7 @@ impl ConversationError {
             ConversationError::WrongState(_) => "wrong_state",
             ConversationError::Invalid(_) => "invalid",
             ConversationError::Unavailable(_) => "unavailable",
+            ConversationError::Refused { code, .. } => code,
         }
     }
 }
@@ -248,7 +253,15 @@ impl ConversationHandle {
             .read(move |c| events::find_message(c, &id))
             .await
             .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
-        if let Some((conversation_id, seq)) = stored {
+        if let Some((conversation_id, seq, customer_id)) = stored {
+            // Message ids are idempotency keys of one customer's messages: another
+            // customer reusing one learns nothing about the first.
+            if session.customer.id().is_some_and(|c| c != customer_id) {
+                return Err(ConversationError::Refused {
+                    code: "id_in_use",
+                    message: format!("message id {} is already in use", message.id),
+                });
+            }
             return Ok(MessageAck {
                 conversation_id,
                 seq,

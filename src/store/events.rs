@@ -62,12 +62,19 @@ pub fn since(conn: &Connection, conversation_id: &str, after: u64) -> StoreResul
         .collect()
 }
 
-/// Where a message id was stored, if it was: (conversation id, seq).
-pub fn find_message(conn: &Connection, message_id: &str) -> StoreResult<Option<(String, u64)>> {
+/// Where a message id was stored, if it was: conversation id, seq, and the
+/// conversation's customer id.
+pub fn find_message(
+    conn: &Connection,
+    message_id: &str,
+) -> StoreResult<Option<(String, u64, String)>> {
     Ok(conn
-        .prepare_cached("SELECT conversation_id, seq FROM cim_events WHERE message_id = ?1")?
+        .prepare_cached(
+            "SELECT e.conversation_id, e.seq, COALESCE(c.customer_id, '') FROM cim_events e
+             LEFT JOIN conversations c ON c.id = e.conversation_id WHERE e.message_id = ?1",
+        )?
         .query_row([message_id], |r| {
-            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
         })
         .optional()?)
 }
