@@ -245,6 +245,7 @@ async fn every_api_route_is_mounted() {
         ("PUT", "/api/v1/users/x/capacities"),
         ("PUT", "/api/v1/users/x/attributes"),
         ("POST", "/api/v1/pull-lists"),
+        ("POST", "/api/v1/channels"),
         ("GET", "/api/v1/agents"),
         ("POST", "/api/v1/agents/x/logout"),
         ("GET", "/api/v1/agents/x/state-history"),

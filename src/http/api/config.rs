@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/routing-attributes", web::post().to(create_attribute))
         .route("/users/{id}/capacities", web::put().to(set_capacities))
         .route("/users/{id}/attributes", web::put().to(set_attributes))
-        .route("/pull-lists", web::post().to(create_pull_list));
+        .route("/pull-lists", web::post().to(create_pull_list))
+        .route("/channels", web::post().to(create_channel));
 }
 
 async fn apply(state: &AppState, input: Input) -> Result<(), ApiError> {
@@ -482,4 +483,145 @@ async fn create_pull_list(
     )
     .await?;
     Ok(HttpResponse::Created().json(json!({"id": id, "name": b.name, "queueId": b.queue_id})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RoutingPolicyBody {
+    #[serde(default = "push")]
+    routing_mode: String,
+    /// A queue id (PUSH) or a pull list id (PULL).
+    routing_object_id: String,
+    #[serde(default = "longest")]
+    agent_selection_policy: String,
+    #[serde(default)]
+    route_to_last_agent: bool,
+    #[serde(default = "ttl")]
+    agent_request_ttl: i64,
+}
+
+fn push() -> String {
+    "PUSH".into()
+}
+fn longest() -> String {
+    "LONGEST_AVAILABLE".into()
+}
+fn ttl() -> i64 {
+    300
+}
+fn activity() -> i64 {
+    600
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ChannelBody {
+    name: String,
+    service_identifier: String,
+    /// Name of a channel type (WEB, CX_VOICE, ...).
+    channel_type: String,
+    #[serde(default)]
+    provider_webhook: String,
+    #[serde(default = "activity")]
+    customer_activity_timeout: i64,
+    #[serde(default)]
+    response_sla: i64,
+    routing_policy: RoutingPolicyBody,
+}
+
+/// Creates a channel (with its provider and connector) routed to a queue (PUSH) or
+/// a pull list (PULL); connector channels name the `providerWebhook` replies go to.
+async fn create_channel(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<ChannelBody>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let b = body.into_inner();
+    validate_name(&b.name, "channel")?;
+    if b.service_identifier.is_empty() || b.service_identifier.len() > 64 {
+        return Err(ApiError::Validation(
+            "serviceIdentifier must be 1-64 characters".into(),
+        ));
+    }
+    let p = &b.routing_policy;
+    if p.routing_mode != "PUSH" && p.routing_mode != "PULL" {
+        return Err(ApiError::Validation(
+            "routingPolicy.routingMode must be PUSH or PULL".into(),
+        ));
+    }
+    if !["LONGEST_AVAILABLE", "LEAST_ACTIVE_TASKS", "MOST_SKILLED"]
+        .contains(&p.agent_selection_policy.as_str())
+    {
+        return Err(ApiError::Validation(
+            "routingPolicy.agentSelectionPolicy must be LONGEST_AVAILABLE, LEAST_ACTIVE_TASKS or MOST_SKILLED".into(),
+        ));
+    }
+    if p.agent_request_ttl < 1 || b.customer_activity_timeout < 1 || b.response_sla < 0 {
+        return Err(ApiError::Validation(
+            "agentRequestTtl and customerActivityTimeout must be positive, responseSla not negative".into(),
+        ));
+    }
+    if !(b.provider_webhook.is_empty()
+        || b.provider_webhook.starts_with("http://")
+        || b.provider_webhook.starts_with("https://"))
+    {
+        return Err(ApiError::Validation(
+            "providerWebhook must be an http(s) URL".into(),
+        ));
+    }
+    let config = json!({
+        "channelMode": "HYBRID",
+        "conversationBot": "",
+        "responseSla": b.response_sla,
+        "customerActivityTimeout": b.customer_activity_timeout,
+        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
+        "customerIdentificationCriteria": {"value": null},
+        "routingPolicy": {
+            "agentSelectionPolicy": p.agent_selection_policy,
+            "routeToLastAgent": p.route_to_last_agent,
+            "routingMode": p.routing_mode,
+            "routingObjectId": p.routing_object_id,
+            "agentRequestTtl": p.agent_request_ttl,
+        },
+        "botId": "",
+    });
+    let sid = b.service_identifier.clone();
+    let channel = state
+        .store
+        .write(move |c| {
+            let object = &b.routing_policy.routing_object_id;
+            let known: bool = if b.routing_policy.routing_mode == "PULL" {
+                c.prepare_cached("SELECT 1 FROM pull_lists WHERE id = ?1")?
+                    .exists([object])?
+            } else {
+                c.prepare_cached("SELECT 1 FROM queues WHERE id = ?1")?
+                    .exists([object])?
+            };
+            if !known {
+                return Err(crate::store::StoreError::NotFound(format!(
+                    "routing object {object}"
+                )));
+            }
+            let type_id: String = c
+                .prepare_cached("SELECT id FROM channel_types WHERE name = ?1")?
+                .query_row([&b.channel_type], |r| r.get(0))
+                .map_err(|_| {
+                    crate::store::StoreError::NotFound(format!("channel type {}", b.channel_type))
+                })?;
+            directory::create_channel(
+                c,
+                &directory::NewChannel {
+                    name: &b.name,
+                    service_identifier: &b.service_identifier,
+                    channel_type_id: &type_id,
+                    provider_webhook: &b.provider_webhook,
+                    channel_config: config,
+                },
+                now_ms(),
+            )?;
+            directory::channel_by_service_identifier(c, &sid)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(channel))
 }

@@ -1,0 +1,148 @@
+//! Pull mode through the public surfaces: an admin creates a pull list and a PULL
+//! channel; agents subscribe to the list, see the customer's request appear, and
+//! join it — two at once.
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::sio_client::{token_auth, SioClient};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn desk(server: &TestServer, user: &str) -> SioClient {
+    let token = server.login(user, user).await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .unwrap();
+    desk.expect("agentPresence", T).await.unwrap();
+    desk
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let (status, list) = server
+        .post(
+            "/api/v1/pull-lists",
+            Some(&admin),
+            &json!({"name": "Leads"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    let list_id = list["id"].as_str().unwrap().to_string();
+    let (status, body) = server
+        .post(
+            "/api/v1/channels",
+            Some(&admin),
+            &json!({"name": "leads", "serviceIdentifier": "2001", "channelType": "WEB",
+                    "routingPolicy": {"routingMode": "PULL", "routingObjectId": "no-such-list"}}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, channel) = server
+        .post(
+            "/api/v1/channels",
+            Some(&admin),
+            &json!({"name": "leads", "serviceIdentifier": "2001", "channelType": "WEB",
+                    "routingPolicy": {"routingMode": "PULL", "routingObjectId": list_id}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    assert_eq!(
+        channel["channelConfig"]["routingPolicy"]["routingMode"],
+        "PULL"
+    );
+
+    let a1 = desk(&server, "agent1").await;
+    let a2 = desk(&server, "agent2").await;
+    for d in [&a1, &a2] {
+        let ack = d
+            .emit_ack("subscribePullModeList", json!({"listId": list_id}))
+            .await
+            .unwrap();
+        assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+        let subscribed = d.expect("onPullModeSubscribedList", T).await.unwrap();
+        assert_eq!(subscribed["subscribed"], true);
+    }
+    let bad = a1
+        .emit_ack("subscribePullModeList", json!({"listId": "nope"}))
+        .await
+        .unwrap();
+    assert_eq!(bad[0]["status"], "error");
+
+    let w = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "2001", "channelCustomerIdentifier": "lead-1"}),
+    )
+    .await
+    .unwrap();
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+
+    let request = a1
+        .expect("onPullModeSubscribedListRequest", T)
+        .await
+        .unwrap();
+    assert_eq!(request["conversationId"], conversation_id);
+    assert_eq!(request["listId"], list_id);
+    let request_id = request["id"].as_str().unwrap().to_string();
+    a2.expect("onPullModeSubscribedListRequest", T)
+        .await
+        .unwrap();
+
+    // Two agents join the same request.
+    let topic = a1
+        .emit_ack("joinPullModeRequest", json!({"requestId": request_id}))
+        .await
+        .unwrap();
+    assert_eq!(topic[0]["conversationId"], conversation_id, "{topic:?}");
+    let topic = a2
+        .emit_ack("joinPullModeRequest", json!({"requestId": request_id}))
+        .await
+        .unwrap();
+    let members: Vec<Value> = topic[0]["topicData"]["conversation"]["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "AGENT")
+        .cloned()
+        .collect();
+    assert_eq!(members.len(), 2, "{members:?}");
+
+    // Messages reach both; one agent ends the request for everyone.
+    w.emit_ack(
+        "MESSAGE_RECEIVED",
+        json!({"id": "lead-m1", "body": {"type": "PLAIN", "markdownText": "price?"}}),
+    )
+    .await
+    .unwrap();
+    for d in [&a1, &a2] {
+        loop {
+            let e = d.expect("onCimEvent", T).await.unwrap();
+            if e["name"] == "CUSTOMER_MESSAGE" {
+                break;
+            }
+        }
+    }
+    let stranger = desk(&server, "agent3").await;
+    let refused = stranger
+        .emit_ack("deletePullModeRequest", json!({"requestId": request_id}))
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["status"], "error");
+    let ack = a1
+        .emit_ack("deletePullModeRequest", json!({"requestId": request_id}))
+        .await
+        .unwrap();
+    assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    let removed = a2
+        .expect("removePullModeSubscribedListRequests", T)
+        .await
+        .unwrap();
+    assert_eq!(removed["requestIds"][0], request_id);
+}
