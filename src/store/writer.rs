@@ -117,12 +117,6 @@ fn run_in_savepoint<T>(
     }
 }
 
-/// How long the writer waits for the producers it has just answered to send their
-/// next writes. Each commit costs an fsync, so under load a batch as large as the last
-/// one is worth a short wait; under light load the wait ends at once (as many writes
-/// are queued as were answered, often one).
-const GATHER: std::time::Duration = std::time::Duration::from_micros(250);
-
 fn drain(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max_batch: usize) {
     while batch.len() < max_batch {
         match rx.try_recv() {
@@ -135,17 +129,9 @@ fn drain(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max_batch: usize) {
 fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     let mut answers: Vec<Box<dyn FnOnce(bool) + Send>> = Vec::with_capacity(max_batch);
-    let mut expected = 1usize;
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         drain(&mut rx, &mut batch, max_batch);
-        if batch.len() < expected {
-            let deadline = std::time::Instant::now() + GATHER;
-            while batch.len() < expected && std::time::Instant::now() < deadline {
-                std::thread::yield_now();
-                drain(&mut rx, &mut batch, max_batch);
-            }
-        }
         let committed = match conn.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) => {
                 for job in batch.drain(..) {
@@ -169,7 +155,6 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
                 false
             }
         };
-        expected = (answers.len() * 3 / 4).clamp(1, max_batch);
         for answer in answers.drain(..) {
             answer(committed);
         }
