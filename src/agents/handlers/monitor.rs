@@ -20,8 +20,6 @@ pub(super) enum Mode {
     BargeIn,
 }
 
-/// Participants a conversation may have after a barge-in, the customer included.
-const MAX_PARTICIPANTS: usize = 4;
 
 pub(super) async fn join(
     manager: &AgentManager,
@@ -82,10 +80,11 @@ pub(super) async fn join(
                 .iter()
                 .filter(|p| p.is_active.get().copied().unwrap_or(true))
                 .count();
-            if participants >= MAX_PARTICIPANTS {
+            let max = manager.settings().max_participants;
+            if participants >= max {
                 return Err(DeskError::new(
                     "too_many_participants",
-                    format!("a conversation has at most {MAX_PARTICIPANTS} participants"),
+                    format!("a conversation has at most {max} participants"),
                 ));
             }
             ParticipantRole::Assistant
