@@ -97,7 +97,8 @@ fn chat_mode_delivers_every_message_exactly_once() {
     assert_eq!(report["counts"]["received"], 12);
     assert_eq!(report["customer_to_desk"]["count"], 8);
     assert_eq!(report["desk_to_customer"]["count"], 4);
-    assert_eq!(report["customer_messages"]["lost"], 0);
+    assert_eq!(report["customer_messages"]["missing"], 0);
+    assert_eq!(report["drained"], true);
     assert_eq!(report["agent_messages"]["duplicates"], 0);
     assert_eq!(report["exactly_once"], true);
     assert_eq!(report["errors"]["count"], 0);

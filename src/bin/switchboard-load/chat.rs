@@ -73,8 +73,12 @@ pub struct ChatReport {
     pub agent_ack: Summary,
     pub customer_messages: Verdict,
     pub agent_messages: Verdict,
+    /// Sent but never acknowledged by the end of the run.
     pub unacked: u64,
+    /// Every message was acknowledged and received before the drain window closed.
+    pub drained: bool,
     pub errors: Errors,
+    /// Drained, and no message was missing or received twice.
     pub exactly_once: bool,
 }
 
@@ -110,11 +114,12 @@ impl ChatReport {
         println!("  customer ack     {}", self.customer_ack);
         println!("  agent ack        {}", self.agent_ack);
         println!(
-            "  exactly once: {} (customer msgs lost {} dup {}; agent msgs lost {} dup {}; unacked {})",
+            "  exactly once: {} (drained {}; customer msgs missing {} dup {}; agent msgs missing {} dup {}; unacked {})",
             self.exactly_once,
-            self.customer_messages.lost,
+            self.drained,
+            self.customer_messages.missing,
             self.customer_messages.duplicates,
-            self.agent_messages.lost,
+            self.agent_messages.missing,
             self.agent_messages.duplicates,
             self.unacked
         );
@@ -263,6 +268,7 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
         }
     }
     let counts = progress.snapshot();
+    let drained = counts.sent == total && counts.acked == total && counts.received == total;
     let last_send = progress.last_send();
     let last_receipt = progress.last_receipt();
 
@@ -316,7 +322,8 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
         send_to_receipt: both.summary(),
         customer_ack: customer_side.ack.summary(),
         agent_ack: desk_side.ack.summary(),
-        exactly_once: customer_messages.exactly_once() && agent_messages.exactly_once(),
+        drained,
+        exactly_once: drained && customer_messages.exactly_once() && agent_messages.exactly_once(),
         unacked: counts
             .sent
             .saturating_sub(customer_messages.acked + agent_messages.acked),

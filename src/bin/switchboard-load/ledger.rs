@@ -18,8 +18,9 @@ pub struct Verdict {
     pub acked: u64,
     /// Distinct messages received.
     pub received: u64,
-    /// Acknowledged but never received.
-    pub lost: u64,
+    /// Acknowledged but not received by the end of the run (lost, or still in flight when
+    /// the drain window closed).
+    pub missing: u64,
     /// Extra receipts of a message already received.
     pub duplicates: u64,
     /// Received although no ack came back (the ack may have been lost or timed out).
@@ -28,7 +29,7 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn exactly_once(&self) -> bool {
-        self.lost == 0 && self.duplicates == 0
+        self.missing == 0 && self.duplicates == 0
     }
 }
 
@@ -46,7 +47,7 @@ impl Ledger {
         received.sort_unstable();
         let all_receipts = received.len();
         received.dedup();
-        let lost = acked
+        let missing = acked
             .iter()
             .filter(|k| received.binary_search(k).is_err())
             .count();
@@ -57,7 +58,7 @@ impl Ledger {
         Verdict {
             acked: acked.len() as u64,
             received: received.len() as u64,
-            lost: lost as u64,
+            missing: missing as u64,
             duplicates: (all_receipts - received.len()) as u64,
             received_unacked: received_unacked as u64,
         }
@@ -87,7 +88,7 @@ mod tests {
             received: vec![(0, 0), (0, 0), (0, 2), (0, 3)],
         };
         let v = ledger.verdict();
-        assert_eq!(v.lost, 1);
+        assert_eq!(v.missing, 1);
         assert_eq!(v.duplicates, 1);
         assert_eq!(v.received_unacked, 1);
         assert!(!v.exactly_once());
