@@ -12,6 +12,7 @@ use crate::api::Target;
 use crate::clients::{self, Desk};
 use crate::latency::{Samples, Summary};
 use crate::ledger::{Ledger, Verdict};
+use crate::procfs::{self, CpuMeter, CpuUse, Memory};
 use crate::progress::{Counts, Errors, Progress};
 use crate::setup::Setup;
 use crate::sio::{Client, Events, Inbound, InboundKind};
@@ -80,6 +81,12 @@ pub struct ChatReport {
     pub errors: Errors,
     /// Drained, and no message was missing or received twice.
     pub exactly_once: bool,
+    /// CPU time from the first send to the end of the drain.
+    pub cpu: CpuUse,
+    /// Server CPU microseconds per delivered message (with --server-pid).
+    pub server_cpu_us_per_message: Option<f64>,
+    /// Server memory at the end (with --server-pid).
+    pub server_memory: Option<Memory>,
 }
 
 impl ChatReport {
@@ -123,6 +130,17 @@ impl ChatReport {
             self.agent_messages.duplicates,
             self.unacked
         );
+        println!("  cpu {}", self.cpu);
+        if let Some(us) = self.server_cpu_us_per_message {
+            println!("  server CPU per delivered message: {us:.0} us");
+        }
+        if let Some(m) = self.server_memory {
+            println!(
+                "  server RSS {:.1} MiB (peak {:.1} MiB)",
+                Memory::mib(m.rss_kib),
+                Memory::mib(m.peak_rss_kib)
+            );
+        }
         for e in &self.errors.samples {
             println!("  error: {e}");
         }
@@ -243,6 +261,8 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
         )));
     }
 
+    tokio::time::sleep_until(begin.into()).await;
+    let meter = CpuMeter::start(args.setup.server_pid)?;
     let total = m as u64 * u64::from(args.messages_per_conv);
     let send_end = begin + period * args.messages_per_conv;
     let drain_end = send_end + Duration::from_secs(args.drain_secs);
@@ -267,6 +287,12 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
             break;
         }
     }
+    let cpu = meter.stop()?;
+    let server_memory = args
+        .setup
+        .server_pid
+        .map(|pid| procfs::memory(Some(pid)))
+        .transpose()?;
     let counts = progress.snapshot();
     let drained = counts.sent == total && counts.acked == total && counts.received == total;
     let last_send = progress.last_send();
@@ -330,6 +356,12 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
         customer_messages,
         agent_messages,
         errors,
+        server_cpu_us_per_message: cpu
+            .server_secs
+            .filter(|_| counts.received > 0)
+            .map(|s| s * 1e6 / counts.received as f64),
+        cpu,
+        server_memory,
     })
 }
 

@@ -31,9 +31,6 @@ pub struct IdleArgs {
     /// Agent desks (one agent user each) or customer widgets.
     #[arg(long, value_enum, default_value_t = Kind::Desk)]
     pub kind: Kind,
-    /// Process id of the server, whose VmRSS is reported.
-    #[arg(long)]
-    pub server_pid: Option<u32>,
     /// Seconds to hold the connections open (longer than the 25 s ping interval shows
     /// that heartbeats keep every one of them alive).
     #[arg(long, default_value_t = 30)]
@@ -102,7 +99,8 @@ pub async fn run(target: &Target, args: &IdleArgs) -> anyhow::Result<IdleReport>
         bail!("connections must be positive");
     }
     let server_memory = || {
-        args.server_pid
+        args.setup
+            .server_pid
             .map(|pid| procfs::memory(Some(pid)))
             .transpose()
     };

@@ -11,6 +11,7 @@
 use crate::api::Target;
 use crate::clients::{self, Desk};
 use crate::latency::{Samples, Summary};
+use crate::procfs::{CpuMeter, CpuUse};
 use crate::progress::{Counts, Errors, Progress};
 use crate::setup::Setup;
 use crate::sio::{Client, Events, InboundKind};
@@ -60,6 +61,8 @@ pub struct OfferReport {
     /// Offers of a task that was already offered.
     pub repeated_offers: u64,
     pub errors: Errors,
+    /// CPU time from the first request to the last offer.
+    pub cpu: CpuUse,
 }
 
 impl OfferReport {
@@ -85,6 +88,7 @@ impl OfferReport {
         println!("  enqueue->offer   {}", self.enqueue_to_offer);
         println!("  request->offer   {}", self.request_to_offer);
         println!("  request ack      {}", self.request_ack);
+        println!("  cpu {}", self.cpu);
         for e in &self.errors.samples {
             println!("  error: {e}");
         }
@@ -170,6 +174,7 @@ pub async fn run(target: &Target, args: &OfferArgs) -> anyhow::Result<OfferRepor
     let setup_secs = started.elapsed().as_secs_f64();
     eprintln!("{t} widgets connected; setup took {setup_secs:.1}s");
 
+    let meter = CpuMeter::start(args.setup.server_pid)?;
     let begin = Instant::now() + Duration::from_millis(100);
     let spacing = Duration::from_secs_f64(1.0 / args.rate);
     let mut ack_tasks: Vec<JoinHandle<Result<Duration, String>>> = Vec::with_capacity(t);
@@ -201,6 +206,7 @@ pub async fn run(target: &Target, args: &OfferArgs) -> anyhow::Result<OfferRepor
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let counts = progress.snapshot();
+    let cpu = meter.stop()?;
 
     let mut errors = Errors::default();
     let mut request_ack = Samples::default();
@@ -233,6 +239,7 @@ pub async fn run(target: &Target, args: &OfferArgs) -> anyhow::Result<OfferRepor
         request_ack: request_ack.summary(),
         repeated_offers: stats.repeated,
         errors,
+        cpu,
     })
 }
 

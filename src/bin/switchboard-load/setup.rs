@@ -24,6 +24,9 @@ pub struct Setup {
     /// Timeout of each setup step (a handshake, an ack), in seconds.
     #[arg(long, default_value_t = 15)]
     pub timeout_secs: u64,
+    /// Process id of the server: its CPU time and memory (from /proc) join the report.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
     /// serviceIdentifier of the web channel the widgets use.
     #[arg(long, default_value = "1122")]
     pub service_identifier: String,
