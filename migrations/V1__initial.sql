@@ -179,6 +179,18 @@ CREATE INDEX conversations_customer_state ON conversations(customer_id, state);
 CREATE INDEX conversations_state ON conversations(state, creation_time);
 CREATE INDEX conversations_queue ON conversations(queue_id, creation_time);
 
+-- The conversation manager's small per-message state, kept apart from `conversations`:
+-- SQLite rewrites a whole row (and its overflow pages) on any update, and a conversation
+-- row carries the ~8 KB snapshot, so updating timers there on every message multiplied
+-- the bytes written per message (see docs/benchmarks-load.md). Newer than
+-- conversations.timers / last_seq whenever present.
+CREATE TABLE conversation_runtime (
+    conversation_id  TEXT PRIMARY KEY REFERENCES conversations(id),
+    timers           TEXT NOT NULL,
+    last_seq         INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE channel_sessions (
     id               TEXT PRIMARY KEY,
     conversation_id  TEXT NOT NULL REFERENCES conversations(id),

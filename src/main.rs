@@ -123,7 +123,29 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("opening {}", config.database_path().display()))
 }
 
+/// Makes glibc serve large blocks (every password hash or check takes a 19 MiB argon2
+/// block) from mmap, so they go back to the system when freed. By default glibc raises its
+/// mmap threshold after the first such block is freed and keeps later ones in per-thread
+/// arenas: eight concurrent logins left the process 270 MiB resident instead of 18 MiB
+/// (docs/benchmarks-load.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_system() {
+    use std::ffi::c_int;
+    extern "C" {
+        fn mallopt(param: c_int, value: c_int) -> c_int;
+    }
+    const M_MMAP_THRESHOLD: c_int = -3;
+    // SAFETY: mallopt only tunes the allocator; it runs before any other thread exists.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_blocks_to_the_system() {}
+
 fn main() -> std::process::ExitCode {
+    return_large_blocks_to_the_system();
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

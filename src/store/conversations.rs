@@ -76,6 +76,24 @@ pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreR
         c.last_seq as i64,
         now
     ])?;
+    write_runtime(conn, c.id, &c.timers, c.last_seq, now)
+}
+
+/// The small per-message state of a conversation (see `conversation_runtime` in the schema).
+fn write_runtime(
+    conn: &Connection,
+    id: &str,
+    timers: &str,
+    last_seq: u64,
+    now: Millis,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO conversation_runtime(conversation_id, timers, last_seq, updated_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(conversation_id) DO UPDATE SET timers = excluded.timers,
+             last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+    )?
+    .execute(params![id, timers, last_seq as i64, now])?;
     Ok(())
 }
 
@@ -89,20 +107,15 @@ pub fn update_runtime(
     last_seq: u64,
     now: Millis,
 ) -> StoreResult<()> {
+    // The big conversation row is rewritten only when its queue or last agent changes.
     conn.prepare_cached(
-        "UPDATE conversations SET timers = ?2, queue_id = COALESCE(?3, queue_id),
-             last_agent_id = COALESCE(?4, last_agent_id), last_seq = ?5, updated_at = ?6
-         WHERE id = ?1",
+        "UPDATE conversations SET queue_id = COALESCE(?2, queue_id),
+             last_agent_id = COALESCE(?3, last_agent_id), updated_at = ?4
+         WHERE id = ?1 AND ((?2 IS NOT NULL AND queue_id IS NOT ?2)
+                            OR (?3 IS NOT NULL AND last_agent_id IS NOT ?3))",
     )?
-    .execute(params![
-        id,
-        timers,
-        queue_id,
-        last_agent_id,
-        last_seq as i64,
-        now
-    ])?;
-    Ok(())
+    .execute(params![id, queue_id, last_agent_id, now])?;
+    write_runtime(conn, id, timers, last_seq, now)
 }
 
 pub fn upsert_channel_session(conn: &Connection, s: &ChannelSessionRow<'_>) -> StoreResult<()> {
@@ -165,7 +178,9 @@ pub fn open_conversations(
     recent_ids: usize,
 ) -> StoreResult<Vec<StoredConversation>> {
     let mut st = conn.prepare_cached(
-        "SELECT id, snapshot, timers, last_seq FROM conversations WHERE state <> 'CLOSED' ORDER BY creation_time",
+        "SELECT c.id, c.snapshot, COALESCE(r.timers, c.timers), COALESCE(r.last_seq, c.last_seq)
+         FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
+         WHERE c.state <> 'CLOSED' ORDER BY c.creation_time",
     )?;
     let rows: Vec<(String, String, String, i64)> = st
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
@@ -257,8 +272,8 @@ fn with_snapshot(
 pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<ConversationSummary>> {
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
-                c.last_seq, c.snapshot
-         FROM conversations c
+                COALESCE(r.last_seq, c.last_seq), c.snapshot
+         FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
          WHERE (?1 IS NULL OR c.state = ?1)
            AND (?2 IS NULL OR c.queue_id = ?2)
            AND (?3 IS NULL OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id
@@ -290,7 +305,9 @@ pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<Conver
 pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummary>> {
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
-                c.last_seq, c.snapshot FROM conversations c WHERE c.id = ?1",
+                COALESCE(r.last_seq, c.last_seq), c.snapshot
+         FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
+         WHERE c.id = ?1",
     )?;
     match st.query_row([id], summary_row) {
         Ok(row) => with_snapshot(row).map(Some),
@@ -334,4 +351,89 @@ pub fn agent_took_part(
         .query_row(params![conversation_id, agent_id], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("in-memory database");
+        super::super::migrate::run(&mut conn).expect("schema");
+        conn.execute(
+            "INSERT INTO customers(id, created_at) VALUES ('cust', 1)",
+            [],
+        )
+        .expect("customer");
+        conn
+    }
+
+    fn row<'a>(timers: &str, last_seq: u64) -> ConversationRow<'a> {
+        ConversationRow {
+            id: "c1",
+            customer_id: "cust",
+            room_id: "room",
+            state: "ACTIVE",
+            direction: "INBOUND",
+            queue_id: Some("q1"),
+            last_agent_id: Some("a1"),
+            data: "[]".into(),
+            metadata: "{}".into(),
+            timers: timers.into(),
+            snapshot: json!({"id": "c1", "state": "ACTIVE"}).to_string(),
+            creation_time: 1,
+            end_time: None,
+            last_seq,
+        }
+    }
+
+    fn row_updated_at(conn: &Connection) -> i64 {
+        conn.query_row(
+            "SELECT updated_at FROM conversations WHERE id = 'c1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn runtime_updates_are_read_back_without_rewriting_the_conversation_row() {
+        let conn = schema();
+        upsert(&conn, &row(r#"{"t":1}"#, 3), 10).unwrap();
+        update_runtime(&conn, "c1", r#"{"t":2}"#, Some("q1"), Some("a1"), 5, 20).unwrap();
+        assert_eq!(
+            row_updated_at(&conn),
+            10,
+            "same queue and agent: row untouched"
+        );
+
+        let open = open_conversations(&conn, 10).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].timers, json!({"t": 2}));
+        assert_eq!(open[0].last_seq, 5);
+        assert_eq!(open[0].snapshot["state"], "ACTIVE");
+        assert_eq!(get(&conn, "c1").unwrap().unwrap().last_seq, 5);
+        let listed = list(
+            &conn,
+            &ConversationFilter {
+                limit: 10,
+                ..ConversationFilter::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(listed[0].last_seq, 5);
+
+        update_runtime(&conn, "c1", r#"{"t":3}"#, None, Some("a2"), 6, 30).unwrap();
+        assert_eq!(row_updated_at(&conn), 30, "a new last agent is written");
+        let summary = get(&conn, "c1").unwrap().unwrap();
+        assert_eq!(summary.last_agent_id.as_deref(), Some("a2"));
+        assert_eq!(summary.queue_id.as_deref(), Some("q1"));
+
+        // A full step writes both places; the newest state wins on read.
+        upsert(&conn, &row(r#"{"t":4}"#, 7), 40).unwrap();
+        let open = open_conversations(&conn, 10).unwrap();
+        assert_eq!(open[0].timers, json!({"t": 4}));
+        assert_eq!(open[0].last_seq, 7);
+    }
 }
