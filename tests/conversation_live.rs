@@ -204,21 +204,26 @@ async fn a_restart_mid_conversation_keeps_state_and_timers() {
     drop(desk);
 
     let server = server.restart().await;
-    let id = conversation_id.clone();
-    let state = move |server: &TestServer| {
-        let id = id.clone();
-        let store = server.running.as_ref().unwrap().store.clone();
+    let supervisor = server.login("supervisor", "supervisor").await;
+    let path = format!("/api/v1/conversations/{conversation_id}");
+    let state = |server: &TestServer| {
+        let (token, path) = (supervisor.clone(), path.clone());
+        let http = server.http.clone();
+        let url = server.url(&path);
         async move {
-            store
-                .read(move |c| {
-                    Ok(c.query_row(
-                        "SELECT state, last_seq FROM conversations WHERE id = ?1",
-                        [id],
-                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-                    )?)
-                })
+            let body: Value = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
                 .await
                 .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (
+                body["state"].as_str().unwrap_or_default().to_string(),
+                body["lastSeq"].as_i64().unwrap_or(-1),
+            )
         }
     };
     let (s, last_seq) = state(&server).await;

@@ -20,7 +20,6 @@ pub(super) enum Mode {
     BargeIn,
 }
 
-
 pub(super) async fn join(
     manager: &AgentManager,
     session: &Arc<DeskSession>,
