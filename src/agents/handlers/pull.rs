@@ -29,21 +29,13 @@ fn request_id(payload: &Value) -> Result<String, DeskError> {
     id_of(payload, "requestId")
 }
 
+/// Subscribes (or unsubscribes) the desk's agent to the list the payload names.
 pub(super) async fn subscribe(
     manager: &AgentManager,
     session: &Arc<DeskSession>,
     payload: &Value,
 ) -> Result<Value, DeskError> {
-    let list_id = list_id(payload)?;
-    routing_call(
-        manager,
-        Input::SubscribePullList {
-            agent_id: session.agent_id().to_string(),
-            list_id: list_id.clone(),
-        },
-    )
-    .await?;
-    Ok(json!({"status": "ok", "listId": list_id}))
+    list_subscription(manager, session, payload, true).await
 }
 
 pub(super) async fn unsubscribe(
@@ -51,15 +43,29 @@ pub(super) async fn unsubscribe(
     session: &Arc<DeskSession>,
     payload: &Value,
 ) -> Result<Value, DeskError> {
+    list_subscription(manager, session, payload, false).await
+}
+
+async fn list_subscription(
+    manager: &AgentManager,
+    session: &Arc<DeskSession>,
+    payload: &Value,
+    subscribe: bool,
+) -> Result<Value, DeskError> {
     let list_id = list_id(payload)?;
-    routing_call(
-        manager,
-        Input::UnsubscribePullList {
-            agent_id: session.agent_id().to_string(),
+    let agent_id = session.agent_id().to_string();
+    let input = if subscribe {
+        Input::SubscribePullList {
+            agent_id,
             list_id: list_id.clone(),
-        },
-    )
-    .await?;
+        }
+    } else {
+        Input::UnsubscribePullList {
+            agent_id,
+            list_id: list_id.clone(),
+        }
+    };
+    routing_call(manager, input).await?;
     Ok(json!({"status": "ok", "listId": list_id}))
 }
 
