@@ -25,7 +25,8 @@ use tokio::sync::mpsc;
 struct Customer {
     service_identifier: String,
     channel_customer_identifier: String,
-    channel: Value,
+    /// Shared by every customer of the channel (see `intern_channel`).
+    channel: Arc<Value>,
     customer: Value,
     sockets: Vec<Socket>,
     /// The channel session the customer is chatting in, once started.
@@ -54,6 +55,8 @@ pub struct Widget {
 
 struct WidgetInner {
     registry: Mutex<Registry>,
+    /// The channel object of each serviceIdentifier, one copy for all its customers.
+    channels: Mutex<HashMap<String, Arc<Value>>>,
     store: Store,
     conversations: ConversationHandle,
     routing: RoutingHandle,
@@ -90,10 +93,25 @@ impl Widget {
         Widget {
             inner: Arc::new(WidgetInner {
                 registry: Mutex::new(Registry::default()),
+                channels: Mutex::new(HashMap::new()),
                 store,
                 conversations,
                 routing,
             }),
+        }
+    }
+
+    /// One shared copy of a channel's object (thousands of widgets use the same one);
+    /// a changed channel replaces the copy.
+    fn intern_channel(&self, service_identifier: &str, channel: Value) -> Arc<Value> {
+        let mut channels = self.inner.channels.lock();
+        match channels.get(service_identifier) {
+            Some(known) if **known == channel => known.clone(),
+            _ => {
+                let shared = Arc::new(channel);
+                channels.insert(service_identifier.to_string(), shared.clone());
+                shared
+            }
         }
     }
 
@@ -153,7 +171,7 @@ impl Widget {
         let session = json!({
             "participantType": "ChannelSession",
             "id": c.session_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            "channel": c.channel,
+            "channel": &*c.channel,
             "customer": c.customer,
             "customerSuggestions": [],
             "channelData": channel_data,
@@ -547,6 +565,7 @@ impl Namespace for Widget {
                 )));
             };
             let customer_key = key(&service_identifier, &customer_identifier);
+            let channel = widget.intern_channel(&service_identifier, channel);
             {
                 let mut reg = widget.inner.registry.lock();
                 reg.sockets
