@@ -187,6 +187,7 @@ pub(super) fn agent_removed<I: IdGen>(
         .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
     if task_requeued && conversation.customer_present() {
         conversation.runtime.routing_pending = true;
+        conversation.runtime.pending_task_id = None;
     }
     conversation.drop_agent(cx, index, None, reason, true);
     conversation.promote_if_no_primary(cx);

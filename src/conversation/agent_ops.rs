@@ -69,6 +69,7 @@ impl OpenConversation {
         }
         if is_serving_role(&role) {
             self.runtime.routing_pending = false;
+            self.runtime.pending_task_id = None;
             self.runtime.last_agent_id = Some(agent_id);
         }
         let event = notification(

@@ -286,6 +286,7 @@ impl OpenConversation {
         }
         self.runtime.timers = Default::default();
         self.runtime.routing_pending = false;
+        self.runtime.pending_task_id = None;
         self.runtime.awaiting_agent_reply = false;
         let creation = self
             .conversation
@@ -450,6 +451,7 @@ impl OpenConversation {
     pub fn cancel_routing<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, disposition: TaskStateReason) {
         if self.runtime.routing_pending {
             self.runtime.routing_pending = false;
+            self.runtime.pending_task_id = None;
             self.touch(cx);
             cx.effect(Effect::CancelTasks {
                 conversation_id: self.id.clone(),
@@ -517,6 +519,7 @@ impl OpenConversation {
             channel_session: Box::new(session),
         };
         self.runtime.routing_pending = true;
+        self.runtime.pending_task_id = None;
         self.touch(cx);
         cx.effect(Effect::FindAgent(Box::new(request)));
         Ok(())

@@ -34,6 +34,9 @@ pub struct ConversationRuntime {
     pub last_agent_id: Option<String>,
     /// An agent request is with the routing engine (FIND_AGENT sent, no agent yet).
     pub routing_pending: bool,
+    /// The routing task of that request, once the engine enqueued it: only its own
+    /// end settles the request (an earlier task leaving wrap-up does not).
+    pub pending_task_id: Option<String>,
     /// Agent response SLA of the conversation's queue, seconds.
     pub agent_sla_secs: Option<u32>,
     /// The customer wrote last and no serving agent has answered yet.

@@ -29,6 +29,7 @@ pub(super) fn task_enqueued<I: IdGen>(
     }
     if conversation.customer_present() {
         conversation.runtime.routing_pending = true;
+        conversation.runtime.pending_task_id = Some(task.id.clone());
     }
     conversation.notify_with_intent(
         cx,
@@ -55,8 +56,16 @@ pub(super) fn task_state_changed<I: IdGen>(
         .agent_tasks
         .values()
         .any(|id| *id == task.id);
-    if task.state.name == TaskStateName::Closed && !served {
+    // A request whose task is not known yet (requeued, or enqueued before this field
+    // existed) is settled by any unserved task's end, as before.
+    let pending = conversation
+        .runtime
+        .pending_task_id
+        .as_deref()
+        .is_none_or(|id| id == task.id);
+    if task.state.name == TaskStateName::Closed && !served && pending {
         conversation.runtime.routing_pending = false;
+        conversation.runtime.pending_task_id = None;
     }
     conversation.notify_with_intent(
         cx,
@@ -96,6 +105,7 @@ pub(super) fn no_agent_available<I: IdGen>(
 ) -> Result<(), CoreError> {
     let conversation = lookup(open, cx.index, conversation_id)?;
     conversation.runtime.routing_pending = false;
+    conversation.runtime.pending_task_id = None;
     conversation.notify_with_intent(
         cx,
         CimEventName::NoAgentAvailable,

@@ -478,6 +478,60 @@ fn routing_removing_an_agent_with_requeue_does_not_ask_twice() {
 }
 
 #[test]
+fn the_end_of_an_earlier_task_leaves_the_new_agent_request_pending() {
+    let mut h = Harness::new(settings());
+    let conversation = h.start("cs-1", 1, ChannelTimers::default());
+    h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    let left = h.send(Input::AgentLeft {
+        conversation_id: conversation.clone(),
+        agent_id: "agent-1".into(),
+        reason: Some("LEFT".into()),
+    });
+    assert_eq!(find_agent_requests(&left).len(), 1, "FIND_AGENT again");
+    let queue = crate::cim::QueueRef::new(QUEUE, "Default");
+    let new_task = crate::cim::Task::new("task-2", conversation.clone(), vec![], None);
+    h.send(Input::TaskEnqueued {
+        conversation_id: conversation.clone(),
+        task: new_task,
+        queue,
+        agent_sla_secs: None,
+    });
+    // The first agent's wrap-up ends, and its task closes, after the new request
+    // was enqueued.
+    let wrapup = h.advance(60_000);
+    assert!(has(&wrapup, |e| matches!(e, Effect::WrapupEnded { .. })));
+    let mut wrapped_up = crate::cim::Task::new("task-agent-1", conversation.clone(), vec![], None);
+    wrapped_up.state.name = crate::cim::TaskStateName::Closed;
+    h.send(Input::TaskStateChanged {
+        conversation_id: conversation.clone(),
+        task: wrapped_up,
+    });
+    assert!(h.core.runtime(&conversation).unwrap().routing_pending);
+    // The customer leaves: the new request is cancelled, not left with the engine.
+    let gone = h.send(Input::CustomerLeft {
+        channel_session_id: "cs-1".into(),
+        reason: ChannelSessionReasonCode::Customer,
+    });
+    assert!(has(&gone, |e| matches!(e, Effect::CancelTasks { .. })));
+
+    // The request's own task ending does settle it.
+    let other = h.start("cs-2", 2, ChannelTimers::default());
+    let mut own = crate::cim::Task::new("task-3", other.clone(), vec![], None);
+    h.send(Input::TaskEnqueued {
+        conversation_id: other.clone(),
+        task: own.clone(),
+        queue: crate::cim::QueueRef::new(QUEUE, "Default"),
+        agent_sla_secs: None,
+    });
+    own.state.name = crate::cim::TaskStateName::Closed;
+    h.send(Input::TaskStateChanged {
+        conversation_id: other.clone(),
+        task: own,
+    });
+    assert!(!h.core.runtime(&other).unwrap().routing_pending);
+}
+
+#[test]
 fn routing_notifications_become_events_and_set_the_agent_sla() {
     let mut h = Harness::new(settings());
     let conversation = h.start("cs-1", 1, ChannelTimers::default());
