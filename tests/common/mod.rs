@@ -26,7 +26,7 @@ pub fn test_config(dir: &Path) -> Config {
         },
     )
     .expect("default config loads");
-    config.log.level = "warn".into();
+    config.log.level = std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into());
     config
 }
 
