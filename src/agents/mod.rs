@@ -31,12 +31,12 @@ use std::sync::Arc;
 /// What the conversation manager delivers to desks after commit.
 #[derive(Debug, Clone)]
 pub enum ToDesk {
-    /// `onCimEvent` to each agent (the event gets its `seq`).
+    /// `onCimEvent` to each agent: `event` is the event's JSON text with its `seq`.
     CimEvent {
         agent_ids: Vec<String>,
         conversation_id: String,
         seq: u64,
-        event: Arc<Value>,
+        event: Arc<str>,
     },
     /// `topicClosed`.
     TopicClosed {

@@ -27,7 +27,7 @@ struct Topics {
 struct TopicDelivery {
     delivered_seq: u64,
     /// While a subscription replays history, live events wait here.
-    buffered: Option<Vec<(u64, Arc<Value>)>>,
+    buffered: Option<Vec<(u64, Arc<str>)>>,
 }
 
 impl DeskSession {
@@ -69,15 +69,27 @@ impl DeskSession {
         }
     }
 
+    /// [`DeskSession::emit`] of data already encoded as JSON text.
+    pub fn emit_json(&self, event: &str, json: &str) {
+        if let Err(e) = self.socket.emit_json(event, json) {
+            tracing::debug!(agent = %self.user.username, event, error = %e, "desk emit failed");
+        }
+    }
+
     /// Delivers a live conversation event in order: held back while the topic
     /// replays, dropped when the replay already carried it.
-    pub fn deliver_event(&self, conversation_id: &str, seq: u64, event: &Arc<Value>) {
+    /// `event` is the wire JSON text (the event with its `seq`).
+    pub fn deliver_event(&self, conversation_id: &str, seq: u64, event: &Arc<str>) {
         let mut topics = self.topics.lock();
         let greeting = topics.greeting;
-        let topic = topics
-            .by_conversation
-            .entry(conversation_id.to_string())
-            .or_default();
+        if !topics.by_conversation.contains_key(conversation_id) {
+            topics
+                .by_conversation
+                .insert(conversation_id.to_string(), TopicDelivery::default());
+        }
+        let Some(topic) = topics.by_conversation.get_mut(conversation_id) else {
+            return;
+        };
         if greeting {
             topic.buffered.get_or_insert_with(Vec::new);
         }
@@ -87,7 +99,7 @@ impl DeskSession {
         }
         if seq > topic.delivered_seq {
             topic.delivered_seq = seq;
-            self.emit("onCimEvent", with_seq(event, seq));
+            self.emit_json("onCimEvent", event);
         }
     }
 
@@ -126,7 +138,7 @@ impl DeskSession {
         for (seq, event) in held {
             if seq > topic.delivered_seq {
                 topic.delivered_seq = seq;
-                self.emit("onCimEvent", with_seq(&event, seq));
+                self.emit_json("onCimEvent", &event);
             }
         }
     }
@@ -135,15 +147,6 @@ impl DeskSession {
     pub fn forget_topic(&self, conversation_id: &str) {
         self.topics.lock().by_conversation.remove(conversation_id);
     }
-}
-
-/// A CIM event as desks receive it: the event with its per-conversation `seq`.
-pub fn with_seq(event: &Value, seq: u64) -> Value {
-    let mut event = event.clone();
-    if let Some(obj) = event.as_object_mut() {
-        obj.insert("seq".into(), Value::from(seq));
-    }
-    event
 }
 
 /// The CCUser shape of a Switchboard user: roles as the documented platform names

@@ -143,7 +143,7 @@ async fn receive(
         duplicate,
     } = state
         .conversations
-        .customer_message(session, message.clone())
+        .customer_message(std::sync::Arc::new(session), message.clone())
         .await?;
     Ok(HttpResponse::Accepted().json(json!({
         "status": "accepted",

@@ -15,7 +15,6 @@ use crate::health::Health;
 use crate::routing::{EffectBatch, RoutingHandle};
 use crate::socketio::SocketIo;
 use crate::store::Store;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// What the conversation manager delivers to customers after commit.
@@ -30,7 +29,8 @@ pub enum ToCustomer {
         service_identifier: String,
         channel_customer_identifier: String,
         seq: u64,
-        event: Arc<Value>,
+        /// The event's JSON text with its `seq`, shared with the desks that get it.
+        event: Arc<str>,
     },
     /// The channel session ended (`CHANNEL_SESSION_ENDED`) or expired (`CHANNEL_SESSION_EXPIRED`).
     SessionEnded {

@@ -32,6 +32,9 @@ struct Customer {
     /// The channel session the customer is chatting in, once started.
     session_id: Option<String>,
     conversation_id: Option<String>,
+    /// That session as messages carry it, built on the first message and shared by
+    /// the following ones (stale once `session_id` changes).
+    session: Option<Arc<ChannelSession>>,
 }
 
 #[derive(Default)]
@@ -136,6 +139,23 @@ impl Widget {
         }
     }
 
+    /// [`Widget::emit_to`] of data already encoded as JSON text.
+    fn emit_json_to(&self, customer_key: &str, event: &str, json: &str) {
+        let sockets: Vec<Socket> = self
+            .inner
+            .registry
+            .lock()
+            .customers
+            .get(customer_key)
+            .map(|c| c.sockets.clone())
+            .unwrap_or_default();
+        for s in sockets {
+            if let Err(e) = s.emit_json(event, json) {
+                tracing::debug!(event, error = %e, "widget emit failed");
+            }
+        }
+    }
+
     /// Builds the channel session a customer chats in.
     fn channel_session(
         &self,
@@ -184,6 +204,24 @@ impl Widget {
         });
         serde_json::from_value(session)
             .map_err(|e| WidgetError::new("invalid_payload", format!("additionalAttributes: {e}")))
+    }
+
+    /// The running channel session messages of this customer go to.
+    fn message_session(&self, customer_key: &str) -> Result<Arc<ChannelSession>, WidgetError> {
+        if let Some(c) = self.inner.registry.lock().customers.get(customer_key) {
+            if let (Some(session), Some(id)) = (&c.session, &c.session_id) {
+                if session.id == *id {
+                    return Ok(session.clone());
+                }
+            }
+        }
+        let session = Arc::new(self.channel_session(customer_key, None)?);
+        if let Some(c) = self.inner.registry.lock().customers.get_mut(customer_key) {
+            if c.session_id.as_deref() == Some(session.id.as_str()) {
+                c.session = Some(session.clone());
+            }
+        }
+        Ok(session)
     }
 
     fn remember_session(&self, customer_key: &str, session_id: &str, conversation_id: &str) {
@@ -243,16 +281,17 @@ impl Widget {
         if !session_known {
             self.chat_requested(customer_key, &json!({})).await?;
         }
-        let session = self.channel_session(customer_key, None)?;
+        let session = self.message_session(customer_key)?;
         let message = self.inbound_message(&session, payload)?;
+        let message_id = message.id.clone();
         let ack = self
             .inner
             .conversations
-            .customer_message(session, message.clone())
+            .customer_message(session, message)
             .await?;
         Ok(json!({
             "status": "ok",
-            "messageId": message.id,
+            "messageId": message_id,
             "conversationId": ack.conversation_id,
             "seq": ack.seq,
             "duplicate": ack.duplicate,
@@ -345,9 +384,9 @@ impl Widget {
                     channel_session_id,
                     service_identifier,
                     channel_customer_identifier,
-                    seq,
                     event,
                     conversation_id,
+                    ..
                 } => {
                     let customer = {
                         let mut reg = self.inner.registry.lock();
@@ -372,11 +411,7 @@ impl Widget {
                         }
                     };
                     if let Some(customer) = customer {
-                        let mut event = (*event).clone();
-                        if let Some(obj) = event.as_object_mut() {
-                            obj.insert("seq".into(), json!(seq));
-                        }
-                        self.emit_to(&customer, "MESSAGE_RECEIVED", event);
+                        self.emit_json_to(&customer, "MESSAGE_RECEIVED", &event);
                     }
                 }
                 ToCustomer::SessionEnded {
@@ -580,6 +615,7 @@ impl Namespace for Widget {
                         customer,
                         sockets: Vec::new(),
                         session_id: None,
+                        session: None,
                         conversation_id: None,
                     });
                 entry.sockets.push(socket.clone());

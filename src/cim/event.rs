@@ -473,6 +473,36 @@ impl EventData {
     }
 }
 
+/// The event's JSON text, as stored.
+pub fn event_text(event: &CimEvent) -> String {
+    // A struct of strings, numbers and JSON values always serializes.
+    serde_json::to_string(event).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// The event as desks and widgets receive it: its JSON object with the
+/// per-conversation `seq` added. `plain` is [`event_text`] of the same event, so a
+/// batch encodes each event once whatever the number of recipients.
+pub fn wire_text(event: &CimEvent, plain: &str, seq: u64) -> String {
+    match plain.strip_prefix('{') {
+        // An event that carries its own `seq` key gets it replaced, never duplicated.
+        Some(rest) if !event.extra.contains_key("seq") => {
+            let separator = if rest.trim_start().starts_with('}') {
+                ""
+            } else {
+                ","
+            };
+            format!("{{\"seq\":{seq}{separator}{rest}")
+        }
+        _ => {
+            let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("seq".into(), Value::from(seq));
+            }
+            value.to_string()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,5 +678,25 @@ mod tests {
             CimEvent::from_value_at(&bad_type, "").unwrap_err().path(),
             "type"
         );
+    }
+
+    #[test]
+    fn wire_text_adds_seq_once() {
+        let event: CimEvent = serde_json::from_value(serde_json::json!({
+            "id": "e1", "name": "AGENT_MESSAGE", "type": "MESSAGE", "timestamp": 5,
+            "data": {"body": {"type": "PLAIN", "markdownText": "hi"}}
+        }))
+        .unwrap();
+        let plain = event_text(&event);
+        let wire: Value = serde_json::from_str(&wire_text(&event, &plain, 7)).unwrap();
+        let mut expected = serde_json::to_value(&event).unwrap();
+        expected["seq"] = 7.into();
+        assert_eq!(wire, expected);
+
+        let mut carrying: CimEvent = event.clone();
+        carrying.extra.insert("seq".into(), 99.into());
+        let text = wire_text(&carrying, &event_text(&carrying), 8);
+        assert_eq!(text.matches("\"seq\"").count(), 1, "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["seq"], 8);
     }
 }

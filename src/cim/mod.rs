@@ -60,9 +60,9 @@ pub use desk::{
 };
 pub use error::CimError;
 pub use event::{
-    system_emitter_id, AgentSubscriptionData, CimEvent, CimEventName, CimEventType, EmitterType,
-    EventData, EventEmitter, FindAgentData, MrdInterruptedData, ParticipantRoleChangedData,
-    TaskEnqueuedData,
+    event_text, system_emitter_id, wire_text, AgentSubscriptionData, CimEvent, CimEventName,
+    CimEventType, EmitterType, EventData, EventEmitter, FindAgentData, MrdInterruptedData,
+    ParticipantRoleChangedData, TaskEnqueuedData,
 };
 pub use message::{CimMessage, MessageHeader, MessageSender};
 pub use nullable::Nullable;

@@ -342,7 +342,7 @@ fn dispatch<I: IdGen>(
         Input::CustomerMessage {
             channel_session,
             message,
-        } => customer_inputs::customer_message(open, cx, *channel_session, *message),
+        } => customer_inputs::customer_message(open, cx, channel_session, *message),
         Input::CustomerLeft {
             channel_session_id,
             reason,

@@ -4,6 +4,7 @@
 //! and refuses before changing anything.
 
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::core::{lookup, OpenMap};
 use super::effect::Effect;
@@ -186,7 +187,7 @@ fn kind_of(body: &MessageBody) -> MessageKind {
 pub(super) fn customer_message<I: IdGen>(
     open: &mut OpenMap,
     cx: &mut Ctx<'_, I>,
-    session: ChannelSession,
+    session: Arc<ChannelSession>,
     message: CimMessage,
 ) -> Result<(), CoreError> {
     if message.id.trim().is_empty() {
@@ -210,7 +211,14 @@ pub(super) fn customer_message<I: IdGen>(
         )));
     }
     let mut data = serde_json::to_value(&message).map_err(|e| CimError::from_serde("", &e))?;
-    let (conversation_id, session_id) = settle_in(open, cx, session, placement);
+    let (conversation_id, session_id) = match placement {
+        // The usual case: the session is already in the conversation, nothing to copy.
+        Placement::Running {
+            conversation_id,
+            session_id,
+        } => (conversation_id, session_id),
+        placement => settle_in(open, cx, Arc::unwrap_or_clone(session), placement),
+    };
     let Some(conversation) = open.get_mut(&conversation_id) else {
         return Ok(());
     };

@@ -231,7 +231,7 @@ impl Driver {
         now: Millis,
         request: Request,
         effects: &mut Vec<Effect>,
-        waiters: &mut Vec<(Waiter, Vec<Effect>)>,
+        waiters: &mut Vec<(Waiter, Outcome)>,
     ) {
         let (input, waiter) = match request {
             Request::AgentJoined {
@@ -307,7 +307,7 @@ impl Driver {
                 reply,
             } => {
                 // No input: answered with the state after this batch commits.
-                waiters.push((Waiter::Topic(conversation_id, reply), Vec::new()));
+                waiters.push((Waiter::Topic(conversation_id, reply), Outcome::default()));
                 return;
             }
             Request::ChangeRole {
@@ -361,7 +361,7 @@ impl Driver {
             ),
         };
         let produced = self.core.handle(now, input);
-        waiters.push((waiter, produced.clone()));
+        waiters.push((waiter, Outcome::of(&produced)));
         effects.extend(produced);
     }
 
@@ -416,26 +416,28 @@ impl Driver {
     }
 
     /// Commits the batch's persist steps (with outbox rows), then answers and delivers.
-    async fn finish(
-        &mut self,
-        now: Millis,
-        effects: Vec<Effect>,
-        waiters: Vec<(Waiter, Vec<Effect>)>,
-    ) {
+    async fn finish(&mut self, now: Millis, effects: Vec<Effect>, waiters: Vec<(Waiter, Outcome)>) {
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
                 tracing::trace!(effect = ?e, "conversation effect");
             }
         }
+        let mut texts = EventTexts::default();
         let mut steps = Vec::new();
         let mut outbound = Vec::new();
-        for effect in &effects {
+        let mut deliveries = Vec::with_capacity(effects.len());
+        for effect in effects {
             match effect {
-                Effect::Persist(step) => steps.push((**step).clone()),
+                Effect::Persist(step) => {
+                    let encoded: Vec<Arc<str>> =
+                        step.events.iter().map(|e| texts.plain(&e.event)).collect();
+                    steps.push((*step, encoded));
+                    continue;
+                }
                 Effect::ToCustomer {
-                    conversation_id,
-                    address,
-                    event,
+                    ref conversation_id,
+                    ref address,
+                    ref event,
                     ..
                 } => {
                     if let Some(url) = address
@@ -452,9 +454,9 @@ impl Driver {
                     }
                 }
                 Effect::ToBots {
-                    conversation_id,
-                    bots,
-                    event,
+                    ref conversation_id,
+                    ref bots,
+                    ref event,
                     ..
                 } => {
                     for bot in bots {
@@ -470,6 +472,7 @@ impl Driver {
                 }
                 _ => {}
             }
+            deliveries.push(effect);
         }
         let has_outbox = !outbound.is_empty();
         let committed = if steps.is_empty() && outbound.is_empty() {
@@ -477,8 +480,8 @@ impl Driver {
         } else {
             self.store
                 .write(move |c| {
-                    for step in &steps {
-                        write_step(c, step, now)?;
+                    for (step, encoded) in &steps {
+                        write_step(c, step, encoded, now)?;
                     }
                     for row in &outbound {
                         outbox::enqueue(
@@ -505,19 +508,20 @@ impl Driver {
         if has_outbox {
             let _ = self.to_customer.send(ToCustomer::OutboxReady);
         }
-        for (waiter, produced) in waiters {
-            self.answer(waiter, &produced);
+        for (waiter, outcome) in waiters {
+            self.answer(waiter, outcome);
         }
-        for effect in effects {
-            self.deliver(effect).await;
+        for effect in deliveries {
+            self.deliver(effect, &mut texts).await;
         }
     }
 
-    fn answer(&self, waiter: Waiter, produced: &[Effect]) {
-        let rejected = produced.iter().find_map(|e| match e {
-            Effect::Rejected(err) => Some(core_error(err)),
-            _ => None,
-        });
+    fn answer(&self, waiter: Waiter, outcome: Outcome) {
+        let Outcome {
+            rejected,
+            ack,
+            session_started,
+        } = outcome;
         match waiter {
             Waiter::Unit(reply) => {
                 let _ = reply.send(rejected.map_or(Ok(()), Err));
@@ -532,12 +536,8 @@ impl Driver {
             Waiter::Seq(id, reply) => {
                 let answer = match rejected {
                     Some(e) => Err(e),
-                    None => Ok(produced
-                        .iter()
-                        .find_map(|e| match e {
-                            Effect::Ack { seq, .. } => Some(*seq),
-                            _ => None,
-                        })
+                    None => Ok(ack
+                        .map(|a| a.seq)
                         .or_else(|| self.core.last_seq(&id))
                         .unwrap_or(0)),
                 };
@@ -546,21 +546,7 @@ impl Driver {
             Waiter::Message(reply) => {
                 let answer = match rejected {
                     Some(e) => Err(e),
-                    None => produced
-                        .iter()
-                        .find_map(|e| match e {
-                            Effect::Ack {
-                                conversation_id,
-                                seq,
-                                duplicate,
-                                ..
-                            } => Some(MessageAck {
-                                conversation_id: conversation_id.clone(),
-                                seq: *seq,
-                                duplicate: *duplicate,
-                            }),
-                            _ => None,
-                        })
+                    None => ack
                         .ok_or_else(|| ConversationError::Invalid("message was not stored".into())),
                 };
                 let _ = reply.send(answer);
@@ -568,14 +554,7 @@ impl Driver {
             Waiter::ChatTopic(reply) => {
                 let answer = match rejected {
                     Some(e) => Err(e),
-                    None => produced
-                        .iter()
-                        .find_map(|e| match e {
-                            Effect::ChannelSessionStarted {
-                                conversation_id, ..
-                            } => Some(conversation_id.clone()),
-                            _ => None,
-                        })
+                    None => session_started
                         .ok_or_else(|| ConversationError::WrongState("no session started".into()))
                         .and_then(|id| self.topic(&id)),
                 };
@@ -595,7 +574,7 @@ impl Driver {
     }
 
     /// Carries out one committed effect.
-    async fn deliver(&mut self, effect: Effect) {
+    async fn deliver(&mut self, effect: Effect, texts: &mut EventTexts) {
         match effect {
             Effect::Persist(_) | Effect::Ack { .. } | Effect::Rejected(_) => {}
             Effect::ToCustomer {
@@ -615,7 +594,7 @@ impl Driver {
                         service_identifier: address.service_identifier,
                         channel_customer_identifier: address.channel_customer_identifier,
                         seq,
-                        event: Arc::new(event_json(&event)),
+                        event: texts.wire(&event, seq),
                     });
                 }
             }
@@ -629,7 +608,7 @@ impl Driver {
                     agent_ids,
                     conversation_id,
                     seq,
-                    event: Arc::new(event_json(&event)),
+                    event: texts.wire(&event, seq),
                 });
             }
             Effect::ToBots { .. } | Effect::ChannelSessionStarted { .. } => {}
@@ -928,8 +907,74 @@ fn disposition_of(reason: &TaskStateReason) -> Disposition {
     }
 }
 
-fn event_json(event: &CimEvent) -> Value {
-    serde_json::to_value(event).unwrap_or(Value::Null)
+/// What a waiting caller needs from the effects its input produced.
+#[derive(Default)]
+struct Outcome {
+    rejected: Option<ConversationError>,
+    ack: Option<MessageAck>,
+    session_started: Option<String>,
+}
+
+impl Outcome {
+    fn of(produced: &[Effect]) -> Outcome {
+        let mut outcome = Outcome::default();
+        for effect in produced {
+            match effect {
+                Effect::Rejected(err) if outcome.rejected.is_none() => {
+                    outcome.rejected = Some(core_error(err));
+                }
+                Effect::Ack {
+                    conversation_id,
+                    seq,
+                    duplicate,
+                    ..
+                } if outcome.ack.is_none() => {
+                    outcome.ack = Some(MessageAck {
+                        conversation_id: conversation_id.clone(),
+                        seq: *seq,
+                        duplicate: *duplicate,
+                    });
+                }
+                Effect::ChannelSessionStarted {
+                    conversation_id, ..
+                } if outcome.session_started.is_none() => {
+                    outcome.session_started = Some(conversation_id.clone());
+                }
+                _ => {}
+            }
+        }
+        outcome
+    }
+}
+
+/// Each event of a batch encoded to JSON once: the stored text, and the wire text
+/// (with its `seq`) shared by every desk and widget that receives it.
+#[derive(Default)]
+struct EventTexts {
+    /// Keyed by the event's address; the map holds the `Arc` so the address stays its.
+    plain: HashMap<usize, (Arc<CimEvent>, Arc<str>)>,
+    wire: HashMap<(usize, u64), Arc<str>>,
+}
+
+impl EventTexts {
+    fn plain(&mut self, event: &Arc<CimEvent>) -> Arc<str> {
+        self.plain
+            .entry(Arc::as_ptr(event) as usize)
+            .or_insert_with(|| (event.clone(), Arc::from(cim::event_text(event))))
+            .1
+            .clone()
+    }
+
+    fn wire(&mut self, event: &Arc<CimEvent>, seq: u64) -> Arc<str> {
+        let key = (Arc::as_ptr(event) as usize, seq);
+        if let Some(text) = self.wire.get(&key) {
+            return text.clone();
+        }
+        let plain = self.plain(event);
+        let text: Arc<str> = Arc::from(cim::wire_text(event, &plain, seq));
+        self.wire.insert(key, text.clone());
+        text
+    }
 }
 
 fn instant_at(deadline: Option<Millis>) -> Instant {
@@ -942,14 +987,26 @@ fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 /// Writes one conversation step: its events, and its rows when the record changed.
-fn write_step(c: &Connection, step: &PersistStep, now: Millis) -> Result<(), StoreError> {
-    for stored in &step.events {
+fn write_step(
+    c: &Connection,
+    step: &PersistStep,
+    encoded: &[Arc<str>],
+    now: Millis,
+) -> Result<(), StoreError> {
+    for (stored, text) in step.events.iter().zip(encoded) {
+        let event = &stored.event;
         events::append(
             c,
-            &step.conversation_id,
-            stored.seq,
-            &event_json(&stored.event),
-            stored.message_id.as_deref(),
+            &events::EventRow {
+                id: &event.id,
+                conversation_id: &step.conversation_id,
+                seq: stored.seq,
+                name: event.name.as_str(),
+                kind: event.event_type.as_str(),
+                timestamp: event.timestamp,
+                message_id: stored.message_id.as_deref(),
+                event: text,
+            },
         )?;
     }
     let timers = json_text(&step.runtime)?;

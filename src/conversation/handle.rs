@@ -7,6 +7,7 @@ use crate::cim::{
 };
 use crate::store::{events, Store};
 use serde_json::Value;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// A conversation as a desk or widget subscribes to it.
@@ -102,7 +103,7 @@ pub enum Request {
         reply: Reply<Topic>,
     },
     CustomerMessage {
-        session: Box<ChannelSession>,
+        session: Arc<ChannelSession>,
         message: Box<CimMessage>,
         reply: Reply<MessageAck>,
     },
@@ -244,13 +245,13 @@ impl ConversationHandle {
     /// conversation closed since) is acknowledged again without a new event.
     pub async fn customer_message(
         &self,
-        session: ChannelSession,
+        session: Arc<ChannelSession>,
         message: CimMessage,
     ) -> Result<MessageAck, ConversationError> {
         let id = message.id.clone();
         let stored = self
             .store
-            .read(move |c| events::find_message(c, &id))
+            .read_short(move |c| events::find_message(c, &id))
             .await
             .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
         if let Some((conversation_id, seq, customer_id)) = stored {
@@ -269,7 +270,7 @@ impl ConversationHandle {
             });
         }
         self.ask(|reply| Request::CustomerMessage {
-            session: Box::new(session),
+            session,
             message: Box::new(message),
             reply,
         })

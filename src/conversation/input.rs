@@ -7,6 +7,7 @@ use crate::cim::{
     CcUser, ChannelSession, ChannelSessionReasonCode, CimEvent, CimMessage, ParticipantRole,
     QueueRef, Task,
 };
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
@@ -20,7 +21,8 @@ pub enum Input {
     /// same customer on the same channel, else starts a session in the customer's open
     /// conversation, else a new conversation. Answered with `Ack`.
     CustomerMessage {
-        channel_session: Box<ChannelSession>,
+        /// Shared: a channel's adapters keep one copy per running session.
+        channel_session: Arc<ChannelSession>,
         message: Box<CimMessage>,
     },
     /// The customer ended the session (`CHAT_ENDED`: CUSTOMER) or dropped (NETWORK).

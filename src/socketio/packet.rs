@@ -141,6 +141,18 @@ pub fn write_event(out: &mut String, nsp: &str, id: Option<u64>, event: &str, ar
     out.push(']');
 }
 
+/// [`write_event`] with one argument already encoded as JSON text.
+pub fn write_event_json(out: &mut String, nsp: &str, event: &str, json: &str) {
+    write_header(out, '2', nsp);
+    out.push('[');
+    if let Ok(name) = serde_json::to_string(event) {
+        out.push_str(&name);
+    }
+    out.push(',');
+    out.push_str(json);
+    out.push(']');
+}
+
 /// Appends an ACK packet (`3[nsp,]id[...args]`) without building a [`Packet`].
 pub fn write_ack(out: &mut String, nsp: &str, id: u64, args: &[Value]) {
     write_header(out, '3', nsp);

@@ -129,6 +129,19 @@ impl Socket {
         self.emit_inner(event, None, data)
     }
 
+    /// [`Socket::emit`] with `data` already encoded as JSON text, so one encoding of
+    /// an event serves every socket it goes to. The caller vouches that `json` is
+    /// one valid JSON value.
+    pub fn emit_json(&self, event: &str, json: &str) -> Result<(), EmitError> {
+        if RESERVED_EVENTS.contains(&event) {
+            return Err(EmitError::ReservedEvent(event.to_owned()));
+        }
+        let mut text = String::with_capacity(json.len() + event.len() + 16);
+        text.push('4');
+        packet::write_event_json(&mut text, &self.inner.namespace, event, json);
+        self.send_packet(text)
+    }
+
     /// Queues EVENT `[event, data]` asking for an ack (the packet is queued at once, before the
     /// future is polled). Resolves to the client's ack arguments, `AckError::Timeout` after
     /// `timeout`, or `AckError::Closed` if the socket disconnects first.

@@ -5,37 +5,33 @@ use super::{parse_json, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-/// Appends one event with its sequence number; `message_id` for messages.
-pub fn append(
-    conn: &Connection,
-    conversation_id: &str,
-    seq: u64,
-    event: &Value,
-    message_id: Option<&str>,
-) -> StoreResult<()> {
-    let id = event.get("id").and_then(Value::as_str).unwrap_or_default();
-    let name = event
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let kind = event
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let timestamp = event.get("timestamp").and_then(Value::as_i64).unwrap_or(0);
+/// One CIM event row: the event's JSON text and the columns indexed beside it.
+pub struct EventRow<'a> {
+    pub id: &'a str,
+    pub conversation_id: &'a str,
+    pub seq: u64,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub timestamp: i64,
+    pub message_id: Option<&'a str>,
+    pub event: &'a str,
+}
+
+/// Appends one event; a duplicate event id, message id or (conversation, seq) fails.
+pub fn append(conn: &Connection, row: &EventRow) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, message_id, event)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
-        id,
-        conversation_id,
-        seq as i64,
-        name,
-        kind,
-        timestamp,
-        message_id,
-        event.to_string()
+        row.id,
+        row.conversation_id,
+        row.seq as i64,
+        row.name,
+        row.kind,
+        row.timestamp,
+        row.message_id,
+        row.event
     ])?;
     Ok(())
 }
@@ -68,13 +64,22 @@ pub fn find_message(
     conn: &Connection,
     message_id: &str,
 ) -> StoreResult<Option<(String, u64, String)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT e.conversation_id, e.seq, COALESCE(c.customer_id, '') FROM cim_events e
-             LEFT JOIN conversations c ON c.id = e.conversation_id WHERE e.message_id = ?1",
-        )?
-        .query_row([message_id], |r| {
-            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
-        })
-        .optional()?)
+    // Two point lookups rather than one LEFT JOIN: SQLite re-prepares the joined
+    // statement on every new binding, which made this check cost more than the insert.
+    let found: Option<(String, i64)> = conn
+        .prepare_cached("SELECT conversation_id, seq FROM cim_events WHERE message_id = ?1")?
+        .query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((conversation_id, seq)) = found else {
+        return Ok(None);
+    };
+    let customer_id: Option<String> = conn
+        .prepare_cached("SELECT customer_id FROM conversations WHERE id = ?1")?
+        .query_row([&conversation_id], |r| r.get(0))
+        .optional()?;
+    Ok(Some((
+        conversation_id,
+        seq as u64,
+        customer_id.unwrap_or_default(),
+    )))
 }

@@ -42,6 +42,26 @@ impl ReadPool {
         result
     }
 
+    /// Runs a short query on the calling thread when a connection is free at once,
+    /// sparing the hop to the blocking pool; otherwise waits for one there.
+    pub(super) async fn read_short<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (lock, ready) = &*self.shared;
+        let free = lock.lock().pop();
+        match free {
+            Some(conn) => {
+                let result = f(&conn);
+                lock.lock().push(conn);
+                ready.notify_one();
+                result
+            }
+            None => self.read(f).await,
+        }
+    }
+
     pub(super) async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,

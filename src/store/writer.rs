@@ -132,13 +132,19 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         drain(&mut rx, &mut batch, max_batch);
-        let committed = match conn.execute_batch("BEGIN IMMEDIATE") {
-            Ok(()) => {
+        let committed = match conn
+            .prepare_cached("BEGIN IMMEDIATE")
+            .and_then(|mut s| s.execute([]))
+        {
+            Ok(_) => {
                 for job in batch.drain(..) {
                     answers.push(job(&conn));
                 }
-                match conn.execute_batch("COMMIT") {
-                    Ok(()) => true,
+                match conn
+                    .prepare_cached("COMMIT")
+                    .and_then(|mut s| s.execute([]))
+                {
+                    Ok(_) => true,
                     Err(e) => {
                         tracing::error!(error = %e, "store commit failed; batch rolled back");
                         let _ = conn.execute_batch("ROLLBACK");

@@ -226,7 +226,7 @@ fn customer_side_errors_are_refused() {
         &mut h,
         &conversation,
         Input::CustomerMessage {
-            channel_session: Box::new(session("cs-4", 4, ChannelTimers::default())),
+            channel_session: std::sync::Arc::new(session("cs-4", 4, ChannelTimers::default())),
             message: Box::new(typing),
         },
         "invalid_field",

@@ -301,7 +301,7 @@ impl Harness {
     /// Starts a conversation with a customer message; returns its id.
     pub fn start(&mut self, session_id: &str, customer: u32, timers: ChannelTimers) -> String {
         let effects = self.send(Input::CustomerMessage {
-            channel_session: Box::new(session(session_id, customer, timers)),
+            channel_session: std::sync::Arc::new(session(session_id, customer, timers)),
             message: Box::new(customer_message(
                 &format!("{session_id}-m0"),
                 customer,
@@ -342,7 +342,7 @@ impl Harness {
         timers: ChannelTimers,
     ) -> Vec<Effect> {
         self.send(Input::CustomerMessage {
-            channel_session: Box::new(session(session_id, customer, timers)),
+            channel_session: std::sync::Arc::new(session(session_id, customer, timers)),
             message: Box::new(customer_message(message_id, customer, "text")),
         })
     }

@@ -74,7 +74,7 @@ fn the_customer_sees_agent_typing_but_no_notifications() {
     let mut message = customer_message("ct-1", 1, "");
     message.body = MessageBody::notification(NotificationType::TypingStarted);
     let customer_typing = h.send(Input::CustomerMessage {
-        channel_session: Box::new(session("cs-1", 1, ChannelTimers::default())),
+        channel_session: std::sync::Arc::new(session("cs-1", 1, ChannelTimers::default())),
         message: Box::new(message),
     });
     assert_eq!(event_names(&customer_typing), ["TYPING_STARTED"]);
