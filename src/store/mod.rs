@@ -6,6 +6,7 @@
 //! runs inside its own savepoint, so one failing write does not undo the others
 //! in its batch.
 
+mod checkpoint;
 mod migrate;
 mod readers;
 mod writer;
@@ -78,6 +79,7 @@ pub struct Store {
 
 struct Inner {
     writer: WriterHandle,
+    checkpointer: checkpoint::Checkpointer,
     readers: ReadPool,
     path: PathBuf,
 }
@@ -96,11 +98,15 @@ impl Store {
         }
         let mut conn = open_connection(path, cfg, false)?;
         migrate::run(&mut conn)?;
+        // Most checkpoint work runs on its own thread (see `checkpoint`); the writer's
+        // automatic checkpoint stays as the backstop that lets the WAL restart.
+        let checkpointer = checkpoint::spawn(path, cfg)?;
         let writer = writer::spawn(conn, cfg.max_batch, cfg.queue_capacity)?;
         let readers = ReadPool::open(path, cfg)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
+                checkpointer,
                 readers,
                 path: path.to_path_buf(),
             }),
@@ -179,6 +185,7 @@ impl Store {
     /// Stops accepting writes, commits what is queued and joins the writer thread.
     pub fn close(&self) {
         self.inner.writer.close();
+        self.inner.checkpointer.close();
     }
 }
 
