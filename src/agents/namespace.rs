@@ -87,23 +87,26 @@ impl Namespace for DeskNamespace {
                 return;
             };
             let payload = args.into_iter().next().unwrap_or(Value::Null);
-            let result = handlers::handle(&manager, &session, &event, payload).await;
-            match result {
-                Ok(answer) => {
-                    if let Some(ack) = ack {
-                        let _ = ack.send(vec![answer]);
+            if event == "publishCimEvent" && payload.is_object() {
+                // Pipelined: queued in order now, answered when stored, while this
+                // desk's next events are read (a bounded number in flight).
+                let Ok(slot) = session.publish_slots.clone().acquire_owned().await else {
+                    return;
+                };
+                match handlers::publish::start_publish(&manager, &session, &payload) {
+                    Ok(stored) => {
+                        tokio::spawn(async move {
+                            let result = stored.await;
+                            drop(slot);
+                            respond(&session, &event, ack, result);
+                        });
                     }
+                    Err(err) => respond(&session, &event, ack, Err(err)),
                 }
-                Err(err) => {
-                    tracing::debug!(agent = %session.user.username, event = %event, code = err.code, message = %err.message, "desk request refused");
-                    session.emit("errors", err.to_payload(&event));
-                    if let Some(ack) = ack {
-                        let mut answer = err.to_payload(&event);
-                        answer["status"] = json!("error");
-                        let _ = ack.send(vec![answer]);
-                    }
-                }
+                return;
             }
+            let result = handlers::handle(&manager, &session, &event, payload).await;
+            respond(&session, &event, ack, result);
         })
     }
 
@@ -239,6 +242,31 @@ pub(super) async fn send_topic(
         Err(e) => {
             session.end_replay(conversation_id, after_seq);
             Err(e)
+        }
+    }
+}
+
+/// Acks a desk request with its answer; a refusal also goes out as `errors`.
+fn respond(
+    session: &DeskSession,
+    event: &str,
+    ack: Option<AckSender>,
+    result: Result<Value, DeskError>,
+) {
+    match result {
+        Ok(answer) => {
+            if let Some(ack) = ack {
+                let _ = ack.send(vec![answer]);
+            }
+        }
+        Err(err) => {
+            tracing::debug!(agent = %session.user.username, event = %event, code = err.code, message = %err.message, "desk request refused");
+            session.emit("errors", err.to_payload(event));
+            if let Some(ack) = ack {
+                let mut answer = err.to_payload(event);
+                answer["status"] = json!("error");
+                let _ = ack.send(vec![answer]);
+            }
         }
     }
 }

@@ -13,8 +13,13 @@ pub struct DeskSession {
     pub user: User,
     pub cc_user: CcUser,
     pub socket: Socket,
+    /// `publishCimEvent`s of this desk being stored at once (see the namespace).
+    pub publish_slots: Arc<tokio::sync::Semaphore>,
     topics: Mutex<Topics>,
 }
+
+/// How many of one desk's `publishCimEvent`s may await their commit together.
+const PUBLISHES_IN_FLIGHT: usize = 32;
 
 struct Topics {
     by_conversation: HashMap<String, TopicDelivery>,
@@ -37,6 +42,7 @@ impl DeskSession {
             user,
             cc_user,
             socket,
+            publish_slots: Arc::new(tokio::sync::Semaphore::new(PUBLISHES_IN_FLIGHT)),
             topics: Mutex::new(Topics {
                 by_conversation: HashMap::new(),
                 greeting: true,

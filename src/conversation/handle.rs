@@ -10,6 +10,10 @@ use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
+/// The answer to a request already queued with the conversation manager.
+pub type Pending<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ConversationError>> + Send>>;
+
 /// A conversation as a desk or widget subscribes to it.
 #[derive(Debug, Clone)]
 pub struct Topic {
@@ -133,6 +137,23 @@ impl ConversationHandle {
         Self { tx, store }
     }
 
+    /// Sends the request now (so requests keep their callers' order) and returns the
+    /// wait for its answer.
+    fn ask_now<T: Send + 'static>(
+        &self,
+        make: impl FnOnce(Reply<T>) -> Request,
+    ) -> Pending<T> {
+        let (tx, rx) = oneshot::channel();
+        let sent = self.tx.send(make(tx)).is_ok();
+        Box::pin(async move {
+            if !sent {
+                return Err(ConversationError::Unavailable("stopped".into()));
+            }
+            rx.await
+                .map_err(|_| ConversationError::Unavailable("stopped".into()))?
+        })
+    }
+
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ConversationError> {
         let (tx, rx) = oneshot::channel();
         self.tx
@@ -176,19 +197,20 @@ impl ConversationHandle {
     }
 
     /// An in-conversation event from a desk; returns its sequence number.
-    pub async fn agent_event(
+    /// An agent's event (message, typing, whisper, ...): queued for the conversation
+    /// manager before this returns; the future resolves with its seq after commit.
+    pub fn agent_event(
         &self,
         conversation_id: &str,
         agent_id: &str,
         event: CimEvent,
-    ) -> Result<u64, ConversationError> {
-        self.ask(|reply| Request::AgentEvent {
+    ) -> Pending<u64> {
+        self.ask_now(|reply| Request::AgentEvent {
             conversation_id: conversation_id.to_string(),
             agent_id: agent_id.to_string(),
             event: Box::new(event),
             reply,
         })
-        .await
     }
 
     pub async fn close_wrapup(

@@ -3,7 +3,7 @@
 
 mod assist;
 mod monitor;
-mod publish;
+pub(super) mod publish;
 mod pull;
 mod state;
 mod topic;
@@ -29,7 +29,7 @@ pub(super) async fn handle(
         "changeAgentState" => state::change_agent_state(manager, session, &payload).await,
         "topicSubscription" => topic::subscribe(manager, session, &payload).await,
         "topicUnsubscription" => topic::unsubscribe(manager, session, &payload).await,
-        "publishCimEvent" => publish::publish_cim_event(manager, session, &payload).await,
+        "publishCimEvent" => publish::start_publish(manager, session, &payload)?.await,
         "closeWrapup" => publish::close_wrapup(manager, session, &payload).await,
         "directTransferRequest"
         | "directConferenceRequest"

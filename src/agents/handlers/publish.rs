@@ -5,14 +5,18 @@ use super::{optional_str, DeskError};
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{CimEvent, CloseWrapup};
+use crate::socketio::BoxFuture;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub(super) async fn publish_cim_event(
+/// Validates a `publishCimEvent` and hands it to the conversation manager at once, so
+/// a desk's events keep their order while the next one is read; the returned future
+/// resolves to the ack after the event is stored.
+pub fn start_publish(
     manager: &AgentManager,
     session: &Arc<DeskSession>,
     payload: &Value,
-) -> Result<Value, DeskError> {
+) -> Result<BoxFuture<'static, Result<Value, DeskError>>, DeskError> {
     let raw = payload
         .get("cimEvent")
         .ok_or_else(|| DeskError::invalid("cimEvent is required"))?;
@@ -34,11 +38,13 @@ pub(super) async fn publish_cim_event(
     if optional_str(payload, "agentId").is_some_and(|a| a != session.agent_id()) {
         return Err(DeskError::forbidden("agentId is not the connected agent"));
     }
-    let seq = manager
+    let stored = manager
         .conversations()
-        .agent_event(&conversation_id, session.agent_id(), event)
-        .await?;
-    Ok(json!({"status": "ok", "conversationId": conversation_id, "seq": seq}))
+        .agent_event(&conversation_id, session.agent_id(), event);
+    Ok(Box::pin(async move {
+        let seq = stored.await?;
+        Ok(json!({"status": "ok", "conversationId": conversation_id, "seq": seq}))
+    }))
 }
 
 pub(super) async fn close_wrapup(
