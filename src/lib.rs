@@ -18,7 +18,7 @@ pub mod routing;
 pub mod socketio;
 pub mod store;
 
-use actix_web::{web, App as ActixApp, HttpServer};
+use actix_web::{web, App as ActixApp};
 use config::Config;
 use health::{ComponentStatus, Health};
 use std::net::SocketAddr;
@@ -186,7 +186,11 @@ impl App {
             n => n,
         };
         let sio_routes = sio.clone();
-        let server = HttpServer::new(move || {
+        let bind_error = |source| StartError::Bind {
+            addr: config.listen,
+            source,
+        };
+        let server = socketio::HttpServer::new(sio.clone(), move || {
             ActixApp::new()
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())
@@ -195,15 +199,11 @@ impl App {
                 .default_service(web::to(http::not_found))
         })
         .workers(workers)
-        .disable_signals()
         .shutdown_timeout(config.http.shutdown_timeout_secs)
         .bind(config.listen)
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+        .map_err(bind_error)?;
         let addr = server.addrs().first().copied().unwrap_or(config.listen);
-        let server = server.run();
+        let server = server.run().map_err(bind_error)?;
         let handle = server.handle();
         let server_task = tokio::spawn(server);
         health.set("http", ComponentStatus::Running);

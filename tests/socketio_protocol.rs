@@ -7,7 +7,7 @@ mod support;
 #[path = "../examples/sio_echo/echo.rs"]
 mod echo;
 
-use actix_web::{App, HttpServer};
+use actix_web::App;
 use echo::EchoNamespace;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use support::sio_client::{token_auth, ConnectOptions, SioClient, SioClientError};
-use switchboard::socketio::{DisconnectReason, SocketIo, SocketIoConfig};
+use switchboard::socketio::{DisconnectReason, HttpServer, SocketIo, SocketIoConfig};
 use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(3);
@@ -32,16 +32,15 @@ async fn start(config: SocketIoConfig) -> TestServer {
     sio.add_namespace("/", echo.clone());
     sio.add_namespace("/admin", echo.clone());
     let app_sio = sio.clone();
-    let server = HttpServer::new(move || {
+    let server = HttpServer::new(sio.clone(), move || {
         let sio = app_sio.clone();
         App::new().configure(move |cfg| sio.configure(cfg))
     })
     .workers(1)
-    .disable_signals()
-    .bind(("127.0.0.1", 0))
+    .bind(([127, 0, 0, 1], 0).into())
     .expect("bind 127.0.0.1:0");
     let addr = server.addrs()[0];
-    actix_rt::spawn(server.run());
+    actix_rt::spawn(server.run().expect("start the server"));
     TestServer { addr, sio, echo }
 }
 
@@ -372,6 +371,122 @@ async fn an_oversized_message_closes_only_its_connection() {
     );
     bystander.emit("echo", json!("fine")).unwrap();
     assert_eq!(bystander.expect("echo", WAIT).await.unwrap(), json!("fine"));
+}
+
+/// Reads text frames until one starts with `prefix`.
+async fn next_text_starting(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    prefix: &str,
+) -> String {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) if text.starts_with(prefix) => return text,
+                Some(Ok(_)) => {}
+                other => panic!("no {prefix:?} before {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {prefix:?} in time"))
+}
+
+#[actix_rt::test]
+async fn websocket_pings_fragments_and_large_messages_are_handled() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let server = start_default().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(server.addr, None))
+        .await
+        .unwrap();
+    next_text_starting(&mut ws, "0{").await;
+    ws.send(Message::Ping(b"hb".to_vec())).await.unwrap();
+    let pong = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(Ok(Message::Pong(payload))) = ws.next().await {
+                return payload;
+            }
+        }
+    })
+    .await
+    .expect("pong");
+    assert_eq!(pong, b"hb".to_vec());
+
+    ws.send(Message::Text(r#"40{"token":"good"}"#.into()))
+        .await
+        .unwrap();
+    next_text_starting(&mut ws, "40{").await;
+
+    // One message in three frames.
+    let parts = [r#"42["echo","#, r#""in "#, r#"parts"]"#];
+    for (i, part) in parts.iter().enumerate() {
+        let opcode = if i == 0 { Data::Text } else { Data::Continue };
+        let last = i == parts.len() - 1;
+        let frame = Frame::message(part.as_bytes().to_vec(), OpCode::Data(opcode), last);
+        ws.send(Message::Frame(frame)).await.unwrap();
+    }
+    assert_eq!(
+        next_text_starting(&mut ws, r#"42["echo""#).await,
+        r#"42["echo","in parts"]"#
+    );
+
+    // Messages up to maxPayload grow the buffers, and the connection goes on afterwards.
+    let big = "x".repeat(1000 * 1000);
+    ws.send(Message::Text(format!(r#"42["echo","{big}"]"#)))
+        .await
+        .unwrap();
+    let echoed = next_text_starting(&mut ws, r#"42["echo""#).await;
+    assert!(
+        echoed == format!(r#"42["echo","{big}"]"#),
+        "large echo differs"
+    );
+    ws.send(Message::Text(r#"42["echo","small"]"#.into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_text_starting(&mut ws, r#"42["echo""#).await,
+        r#"42["echo","small"]"#
+    );
+}
+
+#[actix_rt::test]
+async fn refused_websocket_requests_get_an_http_answer() {
+    use tokio_tungstenite::tungstenite::Error;
+    let server = start_default().await;
+    let refusal = |url: String| async move {
+        match tokio_tungstenite::connect_async(url).await {
+            Err(Error::Http(response)) => {
+                let body: Value =
+                    serde_json::from_slice(response.body().as_deref().unwrap_or_default())
+                        .unwrap_or(Value::Null);
+                (response.status().as_u16(), body)
+            }
+            other => panic!("not refused: {:?}", other.map(|_| ())),
+        }
+    };
+    let (status, body) = refusal(ws_url(server.addr, Some("unknown"))).await;
+    assert_eq!((status, &body["code"]), (400, &json!(1)), "{body}");
+    let (status, body) = refusal(format!(
+        "ws://{}/socket.io/?EIO=3&transport=websocket",
+        server.addr
+    ))
+    .await;
+    assert_eq!((status, &body["code"]), (400, &json!(5)), "{body}");
+    let (status, _) = refusal(format!("ws://{}/elsewhere", server.addr)).await;
+    assert_eq!(status, 404);
+    // A plain GET for the WebSocket transport is not a handshake.
+    let (status, body) = get(
+        &reqwest::Client::new(),
+        &format!(
+            "http://{}/socket.io/?EIO=4&transport=websocket",
+            server.addr
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    good_client(&server).await;
 }
 
 #[actix_rt::test]

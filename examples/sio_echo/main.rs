@@ -7,10 +7,10 @@
 
 mod echo;
 
-use actix_web::{App, HttpServer};
+use actix_web::App;
 use std::io::Write as _;
 use std::time::Duration;
-use switchboard::socketio::{SocketIo, SocketIoConfig};
+use switchboard::socketio::{HttpServer, SocketIo, SocketIoConfig};
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.parse().ok()
@@ -49,20 +49,22 @@ async fn main() -> std::io::Result<()> {
     sio.add_namespace("/admin", echo);
 
     let addr = std::env::var("SIO_ECHO_ADDR").unwrap_or_else(|_| "127.0.0.1:0".to_owned());
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let app_sio = sio.clone();
-    let server = HttpServer::new(move || {
+    let server = HttpServer::new(sio.clone(), move || {
         let sio = app_sio.clone();
         App::new().configure(move |cfg| sio.configure(cfg))
     })
     .workers(2)
-    .disable_signals()
     .bind(addr)?;
     for bound in server.addrs() {
         println!("listening on http://{bound}");
     }
     std::io::stdout().flush()?;
 
-    let running = server.run();
+    let running = server.run()?;
     let handle = running.handle();
     let stopper = actix_web::rt::spawn(async move {
         wait_for_stop_signal().await;

@@ -5,7 +5,6 @@
 use super::engine::TransportKind;
 use super::polling;
 use super::server::ServerInner;
-use super::ws;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -49,7 +48,7 @@ impl Refusal {
         }
     }
 
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Refusal::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
@@ -57,26 +56,33 @@ impl Refusal {
         }
     }
 
+    /// The JSON body: `{"code", "message"}`.
+    pub(crate) fn body(&self) -> String {
+        json!({ "code": self.code(), "message": self.message() }).to_string()
+    }
+
     pub(crate) fn response(&self) -> HttpResponse {
         HttpResponse::build(self.status())
-            .json(json!({ "code": self.code(), "message": self.message() }))
+            .content_type("application/json")
+            .body(self.body())
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Transport {
+pub(crate) enum Transport {
     Polling,
     WebSocket,
 }
 
-struct EioQuery {
-    transport: Transport,
-    sid: Option<String>,
-    all: HashMap<String, String>,
+pub(crate) struct EioQuery {
+    pub(crate) transport: Transport,
+    pub(crate) sid: Option<String>,
+    pub(crate) all: HashMap<String, String>,
 }
 
-fn parse_query(req: &HttpRequest) -> Result<EioQuery, Refusal> {
-    let all = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+/// Validates the Engine.IO query string of a request.
+pub(crate) fn parse_query(query_string: &str) -> Result<EioQuery, Refusal> {
+    let all = web::Query::<HashMap<String, String>>::from_query(query_string)
         .map_err(|e| Refusal::BadRequest(e.to_string()))?
         .into_inner();
     if all.get("EIO").map(String::as_str) != Some("4") {
@@ -101,9 +107,9 @@ pub(crate) fn configure(server: Arc<ServerInner>, cfg: &mut web::ServiceConfig) 
     let on_options = server;
     cfg.service(
         web::resource(path)
-            .route(web::get().to(move |req: HttpRequest, body: web::Payload| {
+            .route(web::get().to(move |req: HttpRequest| {
                 let server = on_get.clone();
-                async move { handle_get(server, req, body).await }
+                async move { handle_get(server, req).await }
             }))
             .route(web::post().to(move |req: HttpRequest, body: web::Payload| {
                 let server = on_post.clone();
@@ -117,17 +123,21 @@ pub(crate) fn configure(server: Arc<ServerInner>, cfg: &mut web::ServiceConfig) 
     );
 }
 
-async fn handle_get(
-    server: Arc<ServerInner>,
-    req: HttpRequest,
-    body: web::Payload,
-) -> HttpResponse {
-    let query = match parse_query(&req) {
+async fn handle_get(server: Arc<ServerInner>, req: HttpRequest) -> HttpResponse {
+    let query = match parse_query(req.query_string()) {
         Ok(query) => query,
         Err(refusal) => return with_cors(&server, &req, refusal.response()),
     };
     let response = match (query.transport, query.sid) {
-        (Transport::WebSocket, sid) => return ws::accept(&server, &req, body, sid, query.all),
+        // WebSocket requests are handed over at the upgrade (`HttpServer`); one that gets here
+        // is not a WebSocket handshake, or the endpoint is served by another HTTP server.
+        (Transport::WebSocket, _) => match actix_http::ws::verify_handshake(req.head()) {
+            Err(err) => Refusal::BadRequest(err.to_string()).response(),
+            Ok(()) => Refusal::BadRequest(
+                "WebSocket needs the Socket.IO HTTP server (socketio::HttpServer)".into(),
+            )
+            .response(),
+        },
         (Transport::Polling, None) if server.is_shutting_down() => Refusal::ShuttingDown.response(),
         (Transport::Polling, None) => {
             let engine = server.open_engine(query.all, TransportKind::Polling);
@@ -146,7 +156,7 @@ async fn handle_post(
     req: HttpRequest,
     body: web::Payload,
 ) -> HttpResponse {
-    let query = match parse_query(&req) {
+    let query = match parse_query(req.query_string()) {
         Ok(query) => query,
         Err(refusal) => return with_cors(&server, &req, refusal.response()),
     };

@@ -6,7 +6,9 @@
 //! namespaces, CONNECT with auth, CONNECT_ERROR, DISCONNECT, EVENT and ACK both ways. Binary
 //! attachments are refused.
 //!
-//! Domain layers implement [`Namespace`] and register it with [`SocketIo::add_namespace`].
+//! Domain layers implement [`Namespace`] and register it with [`SocketIo::add_namespace`];
+//! the app that mounts the endpoint ([`SocketIo::configure`]) is served by [`HttpServer`],
+//! which takes WebSocket connections off actix-http (see `ws` for why).
 //!
 //! One tokio task per connection ([`connection`]) owns its Socket.IO state; transports only
 //! move text. Limits: `max_payload` per message/POST, `outbound_queue` packets per connection
@@ -19,6 +21,7 @@ mod endpoint;
 mod engine;
 pub mod engineio;
 mod heartbeat;
+mod http_server;
 mod namespace;
 pub mod packet;
 mod polling;
@@ -29,6 +32,7 @@ mod ws;
 
 pub use config::SocketIoConfig;
 pub use futures_util::future::BoxFuture;
+pub use http_server::HttpServer;
 pub use namespace::{ConnectError, DisconnectReason, Namespace};
 pub use server::SocketIo;
 pub use socket::{AckError, AckSender, EmitError, Socket};

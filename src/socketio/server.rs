@@ -59,9 +59,20 @@ impl SocketIo {
         self.inner.namespaces.write().insert(name, handler);
     }
 
-    /// Mounts the endpoint (GET, POST and OPTIONS on `config.path`) on an actix-web app.
+    /// Mounts the endpoint (GET, POST and OPTIONS on `config.path`) on an actix-web app. Serve
+    /// the app with [`super::HttpServer`], which takes the WebSocket connections over.
     pub fn configure(&self, cfg: &mut actix_web::web::ServiceConfig) {
         endpoint::configure(self.inner.clone(), cfg);
+    }
+
+    /// Answers a `Connection: upgrade` request that actix-http hands over with its connection
+    /// (see [`super::HttpServer`]): a WebSocket to the endpoint, or a refusal.
+    pub(crate) async fn serve_upgrade(
+        &self,
+        req: actix_http::Request,
+        framed: actix_codec::Framed<tokio::net::TcpStream, actix_http::h1::Codec>,
+    ) {
+        super::ws::accept(self.inner.clone(), req, framed).await;
     }
 
     /// Live Engine.IO sessions (connections), whatever their namespaces.

@@ -1,91 +1,168 @@
-//! The WebSocket transport (actix-ws): a WebSocket-only session, or the upgrade of a polling
-//! session (`2probe` -> `3probe`, pending polls ended with `noop`, then `5`). One Engine.IO
-//! packet per text frame; binary frames, oversized messages and malformed packets close the
-//! session with a WebSocket close frame that says why.
+//! The WebSocket transport: a WebSocket-only session, or the upgrade of a polling session
+//! (`2probe` -> `3probe`, pending polls ended with `noop`, then `5`). One Engine.IO packet per
+//! text message; binary messages, oversized messages and malformed packets close the session
+//! with a WebSocket close frame that says why.
+//!
+//! The WebSocket runs on the TCP stream that actix-http hands over at the upgrade
+//! ([`super::http_server`]), framed with actix-http's WebSocket codec. An idle WebSocket holds
+//! no buffer: bytes are read only once the socket is readable, into a buffer that is released
+//! as soon as no partial message is left in it, and each batch of outbound packets is encoded
+//! into a buffer that is freed once written. Messages up to `max_payload` grow the buffers on
+//! demand.
 
-use super::endpoint::Refusal;
+use super::endpoint::{self, Refusal, Transport};
 use super::engine::{CloseReason, Engine, Outbound, OutboundWriter, TransportKind};
 use super::engineio::{self, Packet};
 use super::server::ServerInner;
-use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
-use std::collections::HashMap;
+use actix_codec::Framed;
+use actix_http::body::BodySize;
+use actix_http::ws::{self as proto, CloseCode, Codec, Frame, Item, OpCode, Parser, ProtocolError};
+use actix_http::{h1, ConnectionType, Request, Response, StatusCode};
+use bytes::{Bytes, BytesMut};
+use futures_util::SinkExt;
+use parking_lot::Mutex;
+use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
-/// How long the close frame may take to be queued on a stalled connection.
+/// How long the close frame may take to be written on a stalled connection.
 const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
+/// After the close frame, how long the client's remaining bytes are read and dropped, so that
+/// closing the socket with unread input does not reset the connection before the client has
+/// read the close frame.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+/// Bytes asked from the socket per read.
+const READ_CHUNK: usize = 4096;
+/// Outbound packets are written in batches of up to this many bytes.
+const WRITE_BATCH: usize = 64 * 1024;
 
-/// Accepts a WebSocket request: a new session when `sid` is absent, else an upgrade probe.
-pub(crate) fn accept(
-    server: &Arc<ServerInner>,
-    req: &HttpRequest,
-    body: web::Payload,
-    sid: Option<String>,
-    query: HashMap<String, String>,
-) -> HttpResponse {
-    let upgrading = match sid {
-        None if server.is_shutting_down() => return Refusal::ShuttingDown.response(),
+/// Answers a `Connection: upgrade` request handed over by actix-http: a WebSocket to the
+/// Socket.IO path becomes a session (or upgrades one); anything else is refused.
+pub(crate) async fn accept(
+    server: Arc<ServerInner>,
+    req: Request,
+    mut framed: Framed<TcpStream, h1::Codec>,
+) {
+    if req.path() != server.config.path {
+        let body = serde_json::json!({
+            "code": "not_found",
+            "message": format!("route {} {}", req.method(), req.path()),
+        });
+        respond(&mut framed, StatusCode::NOT_FOUND, body.to_string()).await;
+        return;
+    }
+    let query = match endpoint::parse_query(req.uri().query().unwrap_or("")) {
+        Ok(query) if query.transport == Transport::WebSocket => query,
+        Ok(_) => {
+            let refusal = Refusal::BadRequest("only transport=websocket can upgrade".into());
+            return refuse(&mut framed, &refusal).await;
+        }
+        Err(refusal) => return refuse(&mut framed, &refusal).await,
+    };
+    let upgrading = match query.sid {
+        None if server.is_shutting_down() => {
+            return refuse(&mut framed, &Refusal::ShuttingDown).await
+        }
         None => None,
         Some(sid) => {
             let Some(engine) = server.engine(&sid) else {
-                return Refusal::UnknownSid.response();
+                return refuse(&mut framed, &Refusal::UnknownSid).await;
             };
             if engine.is_closed() || engine.transport_kind() != TransportKind::Polling {
-                return Refusal::BadRequest("session cannot be upgraded".into()).response();
+                let refusal = Refusal::BadRequest("session cannot be upgraded".into());
+                return refuse(&mut framed, &refusal).await;
             }
             if engine.probing.swap(true, Ordering::SeqCst) {
-                return Refusal::BadRequest("an upgrade is already in progress".into()).response();
+                let refusal = Refusal::BadRequest("an upgrade is already in progress".into());
+                return refuse(&mut framed, &refusal).await;
             }
             Some(engine)
         }
     };
-    let (response, session, stream) = match actix_ws::handle(req, body) {
-        Ok(parts) => parts,
+    let switched = match proto::handshake(req.head()) {
+        Ok(mut response) => {
+            let response = response.finish().drop_body();
+            framed
+                .send((response, BodySize::None).into())
+                .await
+                .map_err(|err| err.to_string())
+        }
         Err(err) => {
-            if let Some(engine) = &upgrading {
-                engine.probing.store(false, Ordering::SeqCst);
-            }
-            return Refusal::BadRequest(err.to_string()).response();
+            refuse(&mut framed, &Refusal::BadRequest(err.to_string())).await;
+            Err(String::new())
         }
     };
-    let max = server.config.max_payload;
-    let stream = stream
-        .max_frame_size(max)
-        .aggregate_continuations()
-        .max_continuation_size(max);
-    let server = server.clone();
+    if let Err(detail) = switched {
+        if let Some(engine) = &upgrading {
+            engine.probing.store(false, Ordering::SeqCst);
+        }
+        if !detail.is_empty() {
+            tracing::debug!(error = %detail, "socket.io: WebSocket handshake failed");
+        }
+        return;
+    }
+    let parts = framed.into_parts();
+    // Bytes the client sent right behind the request are the first frames; the dispatcher's
+    // buffers themselves are dropped here.
+    let ws = WebSocket::new(parts.io, &parts.read_buf, server.config.max_payload);
+    drop(parts.read_buf);
+    drop(parts.write_buf);
+    // The connection gets a task of its own; actix-http's dispatcher ends now.
     match upgrading {
         None => {
-            let engine = server.open_engine(query, TransportKind::WebSocket);
+            let engine = server.open_engine(query.all, TransportKind::WebSocket);
             let open = server.open_packet(&engine, false);
             actix_web::rt::spawn(async move {
-                let mut session = session;
-                if session.text(open).await.is_err() {
+                if ws.send_text(&open).await.is_err() {
                     engine.abort(CloseReason::TransportClose);
                     return;
                 }
-                serve(engine, session, stream).await;
+                serve(engine, ws).await;
             });
         }
         Some(engine) => {
-            actix_web::rt::spawn(upgrade(server, engine, session, stream));
+            actix_web::rt::spawn(upgrade(engine, ws, server.config.upgrade_timeout));
         }
     }
-    response
 }
 
-async fn upgrade(
-    server: Arc<ServerInner>,
-    engine: Arc<Engine>,
-    mut session: Session,
-    mut stream: AggregatedMessageStream,
-) {
-    match probe(&server, &engine, &mut session, &mut stream).await {
+/// Writes a complete HTTP response (the connection is closed after it).
+async fn respond(framed: &mut Framed<TcpStream, h1::Codec>, status: StatusCode, body: String) {
+    let mut response = Response::build(status)
+        .insert_header((
+            actix_http::header::CONTENT_TYPE,
+            actix_http::header::HeaderValue::from_static("application/json"),
+        ))
+        .finish()
+        .drop_body();
+    response
+        .head_mut()
+        .set_connection_type(ConnectionType::Close);
+    let size = BodySize::Sized(body.len() as u64);
+    let sent = async {
+        // One write: clients may read no further than the first packet of a refusal.
+        framed.feed((response, size).into()).await?;
+        framed
+            .feed(h1::Message::Chunk(Some(Bytes::from(body))))
+            .await?;
+        framed.send(h1::Message::Chunk(None)).await
+    };
+    let _ = tokio::time::timeout(CLOSE_FRAME_TIMEOUT, sent).await;
+}
+
+async fn refuse(framed: &mut Framed<TcpStream, h1::Codec>, refusal: &Refusal) {
+    respond(framed, refusal.status(), refusal.body()).await;
+}
+
+async fn upgrade(engine: Arc<Engine>, mut ws: WebSocket, timeout: Duration) {
+    match probe(&engine, &mut ws, timeout).await {
         Ok(()) => {
             tracing::debug!(sid = %engine.sid, "socket.io: upgraded to WebSocket");
-            serve(engine, session, stream).await;
+            serve(engine, ws).await;
         }
         Err(detail) => {
             engine.transport.send_if_modified(|kind| {
@@ -97,46 +174,36 @@ async fn upgrade(
             });
             engine.probing.store(false, Ordering::SeqCst);
             tracing::debug!(sid = %engine.sid, reason = %detail, "socket.io: upgrade abandoned");
-            let _ = tokio::time::timeout(
-                CLOSE_FRAME_TIMEOUT,
-                session.close(Some((CloseCode::Policy, detail).into())),
-            )
-            .await;
+            ws.close(CloseCode::Policy, &detail).await;
         }
     }
 }
 
 /// Runs the upgrade handshake on a new WebSocket; the session keeps polling until `5`.
-async fn probe(
-    server: &ServerInner,
-    engine: &Engine,
-    session: &mut Session,
-    stream: &mut AggregatedMessageStream,
-) -> Result<(), String> {
-    let deadline = tokio::time::sleep(server.config.upgrade_timeout);
+async fn probe(engine: &Engine, ws: &mut WebSocket, timeout: Duration) -> Result<(), String> {
+    let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let mut probed = false;
     loop {
         let message = tokio::select! {
-            message = stream.recv() => message,
+            message = ws.reader.next(&ws.io) => message,
             _ = &mut deadline => return Err("upgrade timed out".into()),
             _ = engine.closed() => return Err("session closed".into()),
         };
         let text = match message {
-            Some(Ok(AggregatedMessage::Text(text))) => text,
-            Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                let _ = session.pong(&bytes).await;
+            Ok(Incoming::Text(text)) => text,
+            Ok(Incoming::Ping(payload)) => {
+                let _ = ws.send(OpCode::Pong, &payload).await;
                 continue;
             }
-            Some(Ok(AggregatedMessage::Pong(_))) => continue,
-            Some(Ok(other)) => return Err(format!("unexpected frame during upgrade: {other:?}")),
-            Some(Err(err)) => return Err(format!("WebSocket error during upgrade: {err}")),
-            None => return Err("WebSocket closed during upgrade".into()),
+            Ok(Incoming::Pong) => continue,
+            Ok(Incoming::Binary) => return Err("unexpected binary frame during upgrade".into()),
+            Ok(Incoming::Close) => return Err("WebSocket closed during upgrade".into()),
+            Err(err) => return Err(format!("WebSocket error during upgrade: {err}")),
         };
         match engineio::decode(&text) {
             Ok(Packet::Ping("probe")) if !probed => {
-                session
-                    .text(Packet::Pong("probe").encode())
+                ws.send_text(&Packet::Pong("probe").encode())
                     .await
                     .map_err(|_| "WebSocket closed during upgrade".to_owned())?;
                 probed = true;
@@ -155,22 +222,24 @@ async fn probe(
 
 /// Carries an open session: reads client packets and writes the outbound queue until the
 /// session closes, then sends a close frame saying why.
-async fn serve(engine: Arc<Engine>, session: Session, mut stream: AggregatedMessageStream) {
+async fn serve(engine: Arc<Engine>, mut ws: WebSocket) {
     // A poll still holding the queue returns promptly (the transport changed), then we own it.
     let writer = tokio::select! {
         writer = engine.writer() => Some(writer),
         _ = engine.closed() => None,
     };
     if let Some(writer) = writer {
+        let pongs = Pongs::default();
+        let io = &ws.io;
+        let reader = &mut ws.reader;
         tokio::select! {
-            _ = read_loop(&engine, &mut stream, session.clone()) => {}
-            _ = write_loop(&engine, writer, session.clone()) => {}
+            _ = read_loop(&engine, reader, io, &pongs) => {}
+            _ = write_loop(&engine, writer, io, &pongs) => {}
             _ = engine.closed() => {}
         }
     }
-    let reason = engine.close_reason();
-    let frame = close_frame(&reason);
-    let _ = tokio::time::timeout(CLOSE_FRAME_TIMEOUT, session.close(Some(frame.into()))).await;
+    let (code, reason) = close_frame(&engine.close_reason());
+    ws.close(code, &reason).await;
 }
 
 fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
@@ -185,28 +254,64 @@ fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
     }
 }
 
-async fn write_loop(engine: &Engine, mut writer: OutboundWriter<'_>, mut session: Session) {
-    while let Some(item) = writer.recv().await {
-        match item {
-            Outbound::Packet(text) => {
-                if session.text(text).await.is_err() {
-                    engine.abort(CloseReason::TransportClose);
-                    return;
+/// The latest ping payload the reader saw, for the writer to answer (answering only the
+/// latest of several pings is allowed).
+#[derive(Default)]
+struct Pongs {
+    payload: Mutex<Option<Bytes>>,
+    ready: Notify,
+}
+
+async fn write_loop(
+    engine: &Engine,
+    mut writer: OutboundWriter<'_>,
+    io: &TcpStream,
+    pongs: &Pongs,
+) {
+    loop {
+        let first = tokio::select! {
+            item = writer.recv() => match item {
+                Some(item) => Some(item),
+                None => return,
+            },
+            _ = pongs.ready.notified() => None,
+        };
+        let mut out = BytesMut::new();
+        if let Some(payload) = pongs.payload.lock().take() {
+            Parser::write_message(&mut out, &payload, OpCode::Pong, true, false);
+        }
+        let mut item = first;
+        let mut close = false;
+        while let Some(next) = item.take() {
+            match next {
+                Outbound::Packet(text) => {
+                    Parser::write_message(&mut out, text.as_bytes(), OpCode::Text, true, false)
+                }
+                Outbound::Close => {
+                    close = true;
+                    break;
                 }
             }
-            Outbound::Close => {
-                // The reason recorded by the clean close is kept; this only ends the session.
-                engine.abort(CloseReason::TransportClose);
-                return;
+            if out.len() < WRITE_BATCH {
+                item = writer.try_recv();
             }
+        }
+        if write_all(io, &out).await.is_err() {
+            engine.abort(CloseReason::TransportClose);
+            return;
+        }
+        if close {
+            // The reason recorded by the clean close is kept; this only ends the session.
+            engine.abort(CloseReason::TransportClose);
+            return;
         }
     }
 }
 
-async fn read_loop(engine: &Engine, stream: &mut AggregatedMessageStream, mut session: Session) {
-    while let Some(message) = stream.recv().await {
-        match message {
-            Ok(AggregatedMessage::Text(text)) => match engineio::decode(&text) {
+async fn read_loop(engine: &Engine, reader: &mut Reader, io: &TcpStream, pongs: &Pongs) {
+    loop {
+        match reader.next(io).await {
+            Ok(Incoming::Text(text)) => match engineio::decode(&text) {
                 Ok(Packet::Message(data)) => {
                     if engine.inbound.push(data.to_owned()).await.is_err() {
                         return;
@@ -232,39 +337,364 @@ async fn read_loop(engine: &Engine, stream: &mut AggregatedMessageStream, mut se
                     return;
                 }
             },
-            Ok(AggregatedMessage::Binary(_)) => {
+            Ok(Incoming::Binary) => {
                 engine.abort(CloseReason::BadInput(
                     "binary frames are not supported".into(),
                 ));
                 return;
             }
-            Ok(AggregatedMessage::Ping(bytes)) => {
-                let _ = session.pong(&bytes).await;
+            Ok(Incoming::Ping(payload)) => {
+                *pongs.payload.lock() = Some(payload);
+                pongs.ready.notify_one();
             }
-            Ok(AggregatedMessage::Pong(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => {
+            Ok(Incoming::Pong) => {}
+            Ok(Incoming::Close) | Err(ReadError::Closed) => {
                 engine.abort(CloseReason::TransportClose);
                 return;
             }
-            Err(ProtocolError::Overflow) => {
+            Err(ReadError::TooLarge) => {
                 engine.abort(CloseReason::PayloadTooLarge);
                 return;
             }
-            Err(ProtocolError::Io(err)) if err.to_string().contains("continuation size") => {
-                engine.abort(CloseReason::PayloadTooLarge);
-                return;
-            }
-            Err(ProtocolError::Io(err)) => {
+            Err(ReadError::Io(err)) => {
                 engine.abort(CloseReason::TransportError(err.to_string()));
                 return;
             }
-            Err(err) => {
+            Err(ReadError::Protocol(detail)) => {
                 engine.abort(CloseReason::BadInput(format!(
-                    "WebSocket protocol error: {err}"
+                    "WebSocket protocol error: {detail}"
                 )));
                 return;
             }
         }
     }
-    engine.abort(CloseReason::TransportClose);
+}
+
+/// One server-side WebSocket on a bare TCP stream.
+struct WebSocket {
+    io: TcpStream,
+    reader: Reader,
+}
+
+impl WebSocket {
+    fn new(io: TcpStream, already_read: &[u8], max_payload: usize) -> Self {
+        WebSocket {
+            io,
+            reader: Reader {
+                buf: BytesMut::from(already_read),
+                codec: Codec::new().max_size(max_payload),
+                max_payload,
+                fragments: None,
+            },
+        }
+    }
+
+    async fn send(&self, op: OpCode, payload: &[u8]) -> io::Result<()> {
+        let mut out = BytesMut::new();
+        Parser::write_message(&mut out, payload, op, true, false);
+        write_all(&self.io, &out).await
+    }
+
+    async fn send_text(&self, text: &str) -> io::Result<()> {
+        self.send(OpCode::Text, text.as_bytes()).await
+    }
+
+    /// Sends a close frame, ends the write side, and reads what the client still sends (its
+    /// close frame) for a moment, so it gets the close frame before the socket goes away.
+    async fn close(mut self, code: CloseCode, reason: &str) {
+        let mut frame = BytesMut::new();
+        let reason: proto::CloseReason = if reason.is_empty() {
+            code.into()
+        } else {
+            (code, truncate(reason, 123)).into()
+        };
+        Parser::write_close(&mut frame, Some(reason), false);
+        let written = tokio::time::timeout(CLOSE_FRAME_TIMEOUT, write_all(&self.io, &frame)).await;
+        if !matches!(written, Ok(Ok(()))) {
+            return;
+        }
+        let _ = self.io.shutdown().await;
+        let mut sink = BytesMut::new();
+        let _ = tokio::time::timeout(CLOSE_LINGER, async {
+            loop {
+                if self.io.readable().await.is_err() {
+                    return;
+                }
+                sink.clear();
+                sink.reserve(READ_CHUNK);
+                match self.io.try_read_buf(&mut sink) {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return,
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Writes all of `bytes`, waiting for the socket to take them.
+async fn write_all(io: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match io.try_write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => io.writable().await?,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// A complete message from the client.
+#[derive(Debug)]
+enum Incoming {
+    Text(String),
+    Binary,
+    Ping(Bytes),
+    Pong,
+    Close,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("connection closed")]
+    Closed,
+    #[error("message larger than maxPayload")]
+    TooLarge,
+    #[error("{0}")]
+    Io(io::Error),
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// The read half: received bytes not decoded yet, and a fragmented message being collected.
+struct Reader {
+    /// Empty and unallocated between messages.
+    buf: BytesMut,
+    codec: Codec,
+    max_payload: usize,
+    /// The fragments of a message so far: (is text, bytes).
+    fragments: Option<(bool, BytesMut)>,
+}
+
+impl Reader {
+    /// The next complete message. Cancel-safe: bytes read stay in the buffer.
+    async fn next(&mut self, io: &TcpStream) -> Result<Incoming, ReadError> {
+        loop {
+            if let Some(message) = self.decode()? {
+                return Ok(message);
+            }
+            io.readable().await.map_err(ReadError::Io)?;
+            if self.buf.capacity() - self.buf.len() < READ_CHUNK {
+                self.buf.reserve(READ_CHUNK);
+            }
+            match io.try_read_buf(&mut self.buf) {
+                Ok(0) => return Err(ReadError::Closed),
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(ReadError::Io(err)),
+            }
+        }
+    }
+
+    /// Decodes buffered frames until a message is complete or more bytes are needed.
+    fn decode(&mut self) -> Result<Option<Incoming>, ReadError> {
+        loop {
+            if declared_length(&self.buf).is_some_and(|len| len > self.max_payload as u64) {
+                return Err(ReadError::TooLarge);
+            }
+            let frame = match self.codec.decode_frame(&mut self.buf) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => {
+                    if self.buf.is_empty() {
+                        // Release the buffer between messages.
+                        self.buf = BytesMut::new();
+                    }
+                    return Ok(None);
+                }
+                Err(ProtocolError::Overflow) => return Err(ReadError::TooLarge),
+                Err(err) => return Err(ReadError::Protocol(err.to_string())),
+            };
+            if self.buf.is_empty() {
+                self.buf = BytesMut::new();
+            }
+            let message = match frame {
+                Frame::Text(bytes) => Incoming::Text(utf8(bytes.to_vec())?),
+                Frame::Binary(_) => Incoming::Binary,
+                Frame::Ping(payload) => Incoming::Ping(payload),
+                Frame::Pong(_) => Incoming::Pong,
+                Frame::Close(_) => Incoming::Close,
+                Frame::Continuation(item) => match self.fragment(item)? {
+                    Some(message) => message,
+                    None => continue,
+                },
+            };
+            return Ok(Some(message));
+        }
+    }
+
+    fn fragment(&mut self, item: Item) -> Result<Option<Incoming>, ReadError> {
+        let (text, bytes, last) = match item {
+            Item::FirstText(bytes) => (Some(true), bytes, false),
+            Item::FirstBinary(bytes) => (Some(false), bytes, false),
+            Item::Continue(bytes) => (None, bytes, false),
+            Item::Last(bytes) => (None, bytes, true),
+        };
+        let (is_text, collected) = match (text, self.fragments.as_mut()) {
+            (Some(is_text), None) => self.fragments.insert((is_text, BytesMut::new())),
+            (None, Some(fragments)) => fragments,
+            // The codec refuses a continuation without a first frame, and a second first one.
+            _ => return Err(ReadError::Protocol("unexpected continuation frame".into())),
+        };
+        if collected.len() + bytes.len() > self.max_payload {
+            return Err(ReadError::TooLarge);
+        }
+        collected.extend_from_slice(&bytes);
+        if !last {
+            return Ok(None);
+        }
+        let is_text = *is_text;
+        let (_, collected) = self.fragments.take().unwrap_or_default();
+        Ok(Some(if is_text {
+            Incoming::Text(utf8(collected.to_vec())?)
+        } else {
+            Incoming::Binary
+        }))
+    }
+}
+
+fn utf8(bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes)
+        .map_err(|_| ReadError::Protocol("text message is not valid UTF-8".into()))
+}
+
+/// The payload length announced by the frame header at the start of `buf`, once readable.
+fn declared_length(buf: &[u8]) -> Option<u64> {
+    let short = buf.get(1)? & 0x7F;
+    match short {
+        126 => Some(u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?).into()),
+        127 => Some(u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?)),
+        len => Some(len.into()),
+    }
+}
+
+/// `tokio_util::codec::Decoder::decode` on the codec, without importing the trait everywhere.
+trait DecodeFrame {
+    fn decode_frame(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError>;
+}
+
+impl DecodeFrame for Codec {
+    fn decode_frame(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> {
+        actix_codec::Decoder::decode(self, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(op: u8, payload: &[u8], fin: bool) -> Vec<u8> {
+        let mut out = vec![if fin { 0x80 | op } else { op }];
+        let mask = [1u8, 2, 3, 4];
+        match payload.len() {
+            n if n < 126 => out.push(0x80 | n as u8),
+            n if n <= 0xFFFF => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                out.push(0x80 | 127);
+                out.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&mask);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        out
+    }
+
+    fn reader(bytes: &[u8], max: usize) -> Reader {
+        Reader {
+            buf: BytesMut::from(bytes),
+            codec: Codec::new().max_size(max),
+            max_payload: max,
+            fragments: None,
+        }
+    }
+
+    #[test]
+    fn decodes_text_and_releases_the_buffer() {
+        let mut r = reader(&masked(1, b"42[\"a\"]", true), 1024);
+        match r.decode() {
+            Ok(Some(Incoming::Text(text))) => assert_eq!(text, "42[\"a\"]"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.buf.capacity(), 0);
+        assert!(matches!(r.decode(), Ok(None)));
+    }
+
+    #[test]
+    fn collects_fragments_up_to_the_limit() {
+        let mut bytes = masked(1, b"ab", false);
+        bytes.extend(masked(0, b"cd", false));
+        bytes.extend(masked(0, b"e", true));
+        let mut r = reader(&bytes, 1024);
+        match r.decode() {
+            Ok(Some(Incoming::Text(text))) => assert_eq!(text, "abcde"),
+            other => panic!("{other:?}"),
+        }
+
+        let mut bytes = masked(1, &[b'x'; 600], false);
+        bytes.extend(masked(0, &[b'x'; 600], true));
+        assert!(matches!(
+            reader(&bytes, 1024).decode(),
+            Err(ReadError::TooLarge)
+        ));
+    }
+
+    #[test]
+    fn an_oversized_frame_is_refused_from_its_header() {
+        let frame = masked(1, &[b'x'; 2000], true);
+        assert!(matches!(
+            reader(&frame[..8], 1024).decode(),
+            Err(ReadError::TooLarge)
+        ));
+    }
+
+    #[test]
+    fn partial_frames_wait_for_more_bytes() {
+        let frame = masked(1, b"hello", true);
+        let mut r = reader(&frame[..4], 1024);
+        assert!(matches!(r.decode(), Ok(None)));
+        r.buf.extend_from_slice(&frame[4..]);
+        assert!(matches!(r.decode(), Ok(Some(Incoming::Text(t))) if t == "hello"));
+    }
+
+    #[test]
+    fn unmasked_binary_and_bad_utf8_are_refused() {
+        let mut unmasked = vec![0x81, 2];
+        unmasked.extend_from_slice(b"hi");
+        assert!(matches!(
+            reader(&unmasked, 1024).decode(),
+            Err(ReadError::Protocol(_))
+        ));
+        assert!(matches!(
+            reader(&masked(2, b"\x01", true), 1024).decode(),
+            Ok(Some(Incoming::Binary))
+        ));
+        assert!(matches!(
+            reader(&masked(1, b"\xff\xfe", true), 1024).decode(),
+            Err(ReadError::Protocol(_))
+        ));
+    }
 }
