@@ -136,14 +136,13 @@ async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
         .any(|e| matches!(e, crate::routing::Effect::Rejected { .. }));
     if refused {
         // A user added after start is not known to the engine yet: teach it, then retry.
-        if let Ok(profiles) = manager
+        let id = agent_id.clone();
+        if let Ok(Some(profile)) = manager
             .store()
-            .read(crate::routing::loader::agent_profiles)
+            .read(move |c| crate::routing::loader::agent_profile(c, &id))
             .await
         {
-            for p in profiles.into_iter().filter(|p| p.id == agent_id) {
-                manager.routing().call(Input::UpsertAgent(p)).await;
-            }
+            manager.routing().call(Input::UpsertAgent(profile)).await;
         }
         manager
             .routing()
