@@ -157,7 +157,10 @@ async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
         .query(move |core, _| core.agent(&id))
         .await
     {
-        session.emit("agentPresence", presence::payload(&session.cc_user, &view));
+        session.emit(
+            "agentPresence",
+            presence::payload(&session.cc_user(), &view),
+        );
     }
     if session.is_supervisor() {
         // A supervisor's desk starts with the presence of every agent it oversees.
