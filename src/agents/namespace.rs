@@ -139,14 +139,13 @@ async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
         .any(|e| matches!(e, crate::routing::Effect::Rejected { .. }));
     if refused {
         // A user added after start is not known to the engine yet: teach it, then retry.
-        if let Ok(profiles) = manager
+        let id = agent_id.clone();
+        if let Ok(Some(profile)) = manager
             .store()
-            .read(crate::routing::loader::agent_profiles)
+            .read(move |c| crate::routing::loader::agent_profile(c, &id))
             .await
         {
-            for p in profiles.into_iter().filter(|p| p.id == agent_id) {
-                manager.routing().call(Input::UpsertAgent(p)).await;
-            }
+            manager.routing().call(Input::UpsertAgent(profile)).await;
         }
         manager
             .routing()
@@ -161,7 +160,10 @@ async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
         .query(move |core, _| core.agent(&id))
         .await
     {
-        session.emit("agentPresence", presence::payload(&session.cc_user, &view));
+        session.emit(
+            "agentPresence",
+            presence::payload(&session.cc_user(), &view),
+        );
     }
     if session.is_supervisor() {
         // A supervisor's desk starts with the presence of every agent it oversees.

@@ -153,7 +153,7 @@ fn pull_request_json(request: &PullRequest) -> Value {
 async fn presence_changed(manager: &AgentManager, view: &AgentView) {
     let own = manager.session(&view.agent_id);
     let cc_user: CcUser = match &own {
-        Some(s) => s.cc_user.clone(),
+        Some(s) => s.cc_user(),
         None => {
             let id = view.agent_id.clone();
             match manager

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 pub struct DeskSession {
     pub user: User,
-    pub cc_user: CcUser,
     pub socket: Socket,
     /// `publishCimEvent`s of this desk being stored at once (see the namespace).
     pub publish_slots: Arc<tokio::sync::Semaphore>,
@@ -37,10 +36,8 @@ struct TopicDelivery {
 
 impl DeskSession {
     pub fn new(user: User, socket: Socket) -> Self {
-        let cc_user = cc_user_of(&user);
         DeskSession {
             user,
-            cc_user,
             socket,
             publish_slots: Arc::new(tokio::sync::Semaphore::new(PUBLISHES_IN_FLIGHT)),
             topics: Mutex::new(Topics {
@@ -48,6 +45,13 @@ impl DeskSession {
                 greeting: true,
             }),
         }
+    }
+
+    /// The agent as a CCUser, built when needed: presence updates and joins are rare next
+    /// to the time a desk stays connected, and a stored copy would cost every idle desk
+    /// most of a kilobyte.
+    pub fn cc_user(&self) -> CcUser {
+        cc_user_of(&self.user)
     }
 
     pub fn agent_id(&self) -> &str {

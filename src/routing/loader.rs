@@ -4,7 +4,7 @@
 use super::{AgentProfile, AttrValue, Input, MrdConfig, PullListConfig, QueueConfig, StepConfig};
 use crate::store::directory::{self, QueueRow};
 use crate::store::users::{self, Role};
-use crate::store::{tasks, StoreError, StoreResult};
+use crate::store::{tasks, StoreResult};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 
@@ -35,25 +35,15 @@ pub fn load(conn: &Connection) -> StoreResult<Vec<Input>> {
         inputs.push(Input::UpsertPullList(PullListConfig { id, name }));
     }
     for view in tasks::agent_views(conn)? {
-        inputs.push(Input::RestoreAgentState(Box::new(decode(
-            view,
-            "agent view",
-        )?)));
+        inputs.push(Input::RestoreAgentState(Box::new(view)));
     }
     for task in tasks::open_snapshots(conn)? {
-        inputs.push(Input::RestoreTask(Box::new(decode(task, "task")?)));
+        inputs.push(Input::RestoreTask(Box::new(task)));
     }
     for request in tasks::open_pull_requests(conn)? {
-        inputs.push(Input::RestorePullRequest(Box::new(decode(
-            request,
-            "pull request",
-        )?)));
+        inputs.push(Input::RestorePullRequest(Box::new(request)));
     }
     Ok(inputs)
-}
-
-fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value, what: &str) -> StoreResult<T> {
-    serde_json::from_value(value).map_err(|e| StoreError::Corrupt(format!("saved {what}: {e}")))
 }
 
 pub fn queue_config(q: QueueRow) -> QueueConfig {
@@ -84,11 +74,7 @@ pub fn agent_profiles(conn: &Connection) -> StoreResult<Vec<AgentProfile>> {
     }
     let mut attributes: BTreeMap<String, BTreeMap<String, AttrValue>> = BTreeMap::new();
     for (user, attr) in directory::list_agent_attributes(conn)? {
-        let value = if attr.kind == "BOOLEAN" {
-            AttrValue::Bool(attr.value != 0)
-        } else {
-            AttrValue::Proficiency(attr.value.clamp(1, 10) as u8)
-        };
+        let value = attr_value(&attr);
         attributes.entry(user).or_default().insert(attr.name, value);
     }
     Ok(users::list_users(conn)?
@@ -102,4 +88,89 @@ pub fn agent_profiles(conn: &Connection) -> StoreResult<Vec<AgentProfile>> {
             id: u.id,
         })
         .collect())
+}
+
+/// The routing profile of one agent (`None` for admins, disabled and unknown users), read
+/// without loading every agent of the site.
+pub fn agent_profile(conn: &Connection, user_id: &str) -> StoreResult<Option<AgentProfile>> {
+    let Some(u) = users::get_user(conn, user_id)? else {
+        return Ok(None);
+    };
+    if u.role == Role::Admin || u.disabled {
+        return Ok(None);
+    }
+    Ok(Some(AgentProfile {
+        attributes: directory::agent_attributes_of(conn, user_id)?
+            .into_iter()
+            .map(|attr| {
+                let value = attr_value(&attr);
+                (attr.name, value)
+            })
+            .collect(),
+        mrd_max_tasks: directory::agent_capacities_of(conn, user_id)?
+            .into_iter()
+            .collect(),
+        team: u.team_id,
+        username: u.username,
+        id: u.id,
+    }))
+}
+
+fn attr_value(attr: &directory::AgentAttributeRow) -> AttrValue {
+    if attr.kind == "BOOLEAN" {
+        AttrValue::Bool(attr.value != 0)
+    } else {
+        AttrValue::Proficiency(attr.value.clamp(1, 10) as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::users::NewUser;
+
+    #[test]
+    fn one_agent_profile_matches_the_full_load() {
+        let conn = crate::store::test_connection();
+        let user = |name: &str, role| {
+            users::create_user(
+                &conn,
+                NewUser {
+                    username: name.into(),
+                    first_name: String::new(),
+                    last_name: String::new(),
+                    role,
+                    team_id: None,
+                    password_hash: "x".into(),
+                },
+                1,
+            )
+            .unwrap()
+        };
+        let agent = user("a1", Role::Agent);
+        user("a2", Role::Agent);
+        let admin = user("root", Role::Admin);
+        directory::create_mrd(
+            &conn,
+            &directory::MrdRow {
+                id: "chat".into(),
+                name: "CHAT".into(),
+                description: String::new(),
+                max_tasks: 5,
+                interruptible: true,
+            },
+            1,
+        )
+        .unwrap();
+        directory::set_agent_capacity(&conn, &agent.id, "chat", 3).unwrap();
+        let attr = directory::create_routing_attribute(&conn, "sales", "PROFICIENCY", "").unwrap();
+        directory::set_agent_attribute(&conn, &agent.id, &attr, 7).unwrap();
+
+        let all = agent_profiles(&conn).unwrap();
+        let one = agent_profile(&conn, &agent.id).unwrap().unwrap();
+        assert_eq!(Some(&one), all.iter().find(|p| p.id == agent.id));
+        assert_eq!(one.mrd_max_tasks.get("chat"), Some(&3));
+        assert!(agent_profile(&conn, &admin.id).unwrap().is_none());
+        assert!(agent_profile(&conn, "nobody").unwrap().is_none());
+    }
 }

@@ -12,7 +12,7 @@ use super::socket::{engine_message, AckSender, Socket};
 use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Value};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -86,9 +86,10 @@ impl Drop for Registration {
 struct Connection {
     registration: Registration,
     engine: Arc<Engine>,
-    members: HashMap<String, Member>,
-    leaving: HashMap<String, Leaving>,
-    running: FuturesUnordered<BoxFuture<'static, Completion>>,
+    members: SmallMap<Member>,
+    /// Keyed by socket id.
+    leaving: SmallMap<Leaving>,
+    running: Running,
     backlog_len: usize,
     heartbeat: Heartbeat,
     idle_deadline: Option<Instant>,
@@ -108,9 +109,9 @@ impl Connection {
                 engine: engine.clone(),
             },
             engine,
-            members: HashMap::new(),
-            leaving: HashMap::new(),
-            running: FuturesUnordered::new(),
+            members: SmallMap::default(),
+            leaving: SmallMap::default(),
+            running: Running::default(),
             backlog_len: 0,
         }
     }
@@ -229,7 +230,7 @@ impl Connection {
         };
         let socket = Socket::new(self.engine.clone(), nsp.clone());
         let auth = data.unwrap_or_else(|| json!({}));
-        let connecting = handler.on_connect(socket.clone(), auth, self.engine.query.clone());
+        let connecting = handler.on_connect(socket.clone(), auth, self.engine.query());
         let socket_id = socket.id().to_owned();
         let namespace = nsp.clone();
         let sid = self.engine.sid.clone();
@@ -283,7 +284,7 @@ impl Connection {
                     member.backlog.push_back(event);
                     self.backlog_len += 1;
                 } else {
-                    start_event(&self.running, member, event);
+                    start_event(&mut self.running, member, event);
                 }
             }
             _ => self.ignore("EVENT", nsp),
@@ -306,7 +307,7 @@ impl Connection {
                     match member.backlog.pop_front() {
                         Some(next) => {
                             self.backlog_len -= 1;
-                            start_event(&self.running, member, next);
+                            start_event(&mut self.running, member, next);
                         }
                         None => member.busy = false,
                     }
@@ -445,11 +446,100 @@ impl Connection {
     }
 }
 
-fn start_event(
-    running: &FuturesUnordered<BoxFuture<'static, Completion>>,
-    member: &mut Member,
-    event: PendingEvent,
-) {
+/// A map for the few entries of one connection (usually one namespace): a vector, because
+/// the smallest hash table already holds four entries and every idle connection pays for it.
+struct SmallMap<V> {
+    entries: Vec<(String, V)>,
+}
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        SmallMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<V> SmallMap<V> {
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries.iter().position(|(k, _)| k == key)
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        match self.position(&key) {
+            Some(i) => self.entries[i].1 = value,
+            None => {
+                self.entries.reserve_exact(1);
+                self.entries.push((key, value));
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> Option<V> {
+        let i = self.position(key)?;
+        let (_, value) = self.entries.swap_remove(i);
+        if self.entries.is_empty() {
+            self.entries = Vec::new();
+        }
+        Some(value)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    fn drain(&mut self) -> std::vec::IntoIter<(String, V)> {
+        std::mem::take(&mut self.entries).into_iter()
+    }
+}
+
+/// The handler futures running for a connection. The set (an allocation of its own) exists
+/// only while one runs, so an idle connection holds none.
+#[derive(Default)]
+struct Running(Option<FuturesUnordered<BoxFuture<'static, Completion>>>);
+
+impl Running {
+    fn push(&mut self, future: BoxFuture<'static, Completion>) {
+        self.0
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(future);
+    }
+
+    /// The next completion; `None` when nothing runs.
+    fn next(&mut self) -> impl std::future::Future<Output = Option<Completion>> + '_ {
+        std::future::poll_fn(move |cx| {
+            let Some(set) = &mut self.0 else {
+                return std::task::Poll::Ready(None);
+            };
+            let polled = set.poll_next_unpin(cx);
+            if set.is_empty() {
+                self.0 = None;
+            }
+            polled
+        })
+    }
+}
+
+fn start_event(running: &mut Running, member: &mut Member, event: PendingEvent) {
     member.busy = true;
     let socket = member.socket.clone();
     let ack = event.ack.map(|id| AckSender::new(socket.clone(), id));

@@ -77,7 +77,13 @@ pub(crate) enum Transport {
 pub(crate) struct EioQuery {
     pub(crate) transport: Transport,
     pub(crate) sid: Option<String>,
-    pub(crate) all: HashMap<String, String>,
+}
+
+/// The parameters of a query string (empty when it does not parse).
+pub(crate) fn query_map(query_string: &str) -> HashMap<String, String> {
+    web::Query::<HashMap<String, String>>::from_query(query_string)
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
 }
 
 /// Validates the Engine.IO query string of a request.
@@ -96,7 +102,6 @@ pub(crate) fn parse_query(query_string: &str) -> Result<EioQuery, Refusal> {
     Ok(EioQuery {
         transport,
         sid: all.get("sid").cloned(),
-        all,
     })
 }
 
@@ -140,7 +145,7 @@ async fn handle_get(server: Arc<ServerInner>, req: HttpRequest) -> HttpResponse 
         },
         (Transport::Polling, None) if server.is_shutting_down() => Refusal::ShuttingDown.response(),
         (Transport::Polling, None) => {
-            let engine = server.open_engine(query.all, TransportKind::Polling);
+            let engine = server.open_engine(req.query_string(), TransportKind::Polling);
             polling::text_response(server.open_packet(&engine, true))
         }
         (Transport::Polling, Some(sid)) => match server.engine(&sid) {

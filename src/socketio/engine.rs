@@ -7,9 +7,10 @@ use super::socket::{EmitError, Socket};
 use parking_lot::Mutex;
 use rand::RngCore;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{watch, Notify};
+use tokio::sync::futures::Notified;
+use tokio::sync::Notify;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 /// Client packets buffered between a transport and the connection task.
@@ -61,11 +62,64 @@ impl OutboundWriter<'_> {
 
 /// Which transport carries the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum TransportKind {
     Polling,
     /// A WebSocket answered the probe; pending polls are ended with `noop`.
     Upgrading,
     WebSocket,
+}
+
+impl TransportKind {
+    fn from_u8(value: u8) -> TransportKind {
+        match value {
+            0 => TransportKind::Polling,
+            1 => TransportKind::Upgrading,
+            _ => TransportKind::WebSocket,
+        }
+    }
+}
+
+/// The session's current transport, and a signal for polls waiting on a change (an atomic and
+/// a `Notify` rather than a `watch` channel, whose shared state costs every session 344 bytes).
+pub(crate) struct TransportCell {
+    kind: AtomicU8,
+    changed: Notify,
+}
+
+impl TransportCell {
+    fn new(kind: TransportKind) -> Self {
+        TransportCell {
+            kind: AtomicU8::new(kind as u8),
+            changed: Notify::new(),
+        }
+    }
+
+    pub(crate) fn get(&self) -> TransportKind {
+        TransportKind::from_u8(self.kind.load(Ordering::SeqCst))
+    }
+
+    pub(crate) fn set(&self, kind: TransportKind) {
+        self.kind.store(kind as u8, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    /// Sets `to` only if the transport is `from`; returns whether it did.
+    pub(crate) fn replace(&self, from: TransportKind, to: TransportKind) -> bool {
+        let swapped = self
+            .kind
+            .compare_exchange(from as u8, to as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if swapped {
+            self.changed.notify_waiters();
+        }
+        swapped
+    }
+
+    /// Completes on the next change; enable it before reading the transport to miss none.
+    pub(crate) fn changed(&self) -> Notified<'_> {
+        self.changed.notified()
+    }
 }
 
 /// Why a session ends. The first reason recorded wins.
@@ -146,8 +200,9 @@ pub(crate) enum Control {
 
 pub(crate) struct Engine {
     pub(crate) sid: String,
-    /// Query string of the session's first request, handed to `Namespace::on_connect`.
-    pub(crate) query: HashMap<String, String>,
+    /// Query string of the session's first request, handed to `Namespace::on_connect` (kept
+    /// as text; see [`Engine::query`]).
+    query: Box<str>,
     outbound: BoundedQueue<Outbound>,
     /// Locked by the transport that currently writes; a second long-poll fails `try_lock`.
     writer: tokio::sync::Mutex<Option<Outbound>>,
@@ -158,7 +213,7 @@ pub(crate) struct Engine {
     pub(crate) control_ready: Notify,
     /// Signalled on every client `pong`; a stored permit, so pong spam costs nothing.
     pub(crate) pong: Notify,
-    pub(crate) transport: watch::Sender<TransportKind>,
+    pub(crate) transport: TransportCell,
     /// A WebSocket is probing this (polling) session.
     pub(crate) probing: AtomicBool,
     /// A long-poll POST is being processed.
@@ -171,20 +226,20 @@ pub(crate) struct Engine {
 
 impl Engine {
     pub(crate) fn new(
-        query: HashMap<String, String>,
+        query: &str,
         transport: TransportKind,
         outbound_capacity: usize,
     ) -> Arc<Engine> {
         Arc::new(Engine {
             sid: new_id(),
-            query,
+            query: query.into(),
             outbound: BoundedQueue::new(outbound_capacity),
             writer: tokio::sync::Mutex::new(None),
             inbound: BoundedQueue::new(INBOUND_QUEUE),
             controls: Mutex::new(Vec::new()),
             control_ready: Notify::new(),
             pong: Notify::new(),
-            transport: watch::Sender::new(transport),
+            transport: TransportCell::new(transport),
             probing: AtomicBool::new(false),
             posting: AtomicBool::new(false),
             closed: CancellationToken::new(),
@@ -300,7 +355,12 @@ impl Engine {
     }
 
     pub(crate) fn transport_kind(&self) -> TransportKind {
-        *self.transport.borrow()
+        self.transport.get()
+    }
+
+    /// The query parameters of the session's first request.
+    pub(crate) fn query(&self) -> HashMap<String, String> {
+        super::endpoint::query_map(&self.query)
     }
 }
 
@@ -321,7 +381,7 @@ mod tests {
 
     #[tokio::test]
     async fn full_queue_closes_the_session_as_too_slow() {
-        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, 2);
+        let engine = Engine::new("", TransportKind::WebSocket, 2);
         assert_eq!(engine.send("4a".into()), Ok(()));
         assert_eq!(engine.send("4b".into()), Ok(()));
         assert_eq!(engine.send("4c".into()), Err(EmitError::QueueFull));
@@ -332,7 +392,7 @@ mod tests {
 
     #[test]
     fn requests_after_close_do_not_keep_the_engine_alive() {
-        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, 4);
+        let engine = Engine::new("", TransportKind::WebSocket, 4);
         let socket = Socket::new(engine.clone(), "/".into());
         engine.abort(CloseReason::TransportClose);
         engine.request(Control::Disconnect(socket));
@@ -341,7 +401,7 @@ mod tests {
 
     #[tokio::test]
     async fn first_close_reason_wins_and_close_marker_follows_queue() {
-        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, 4);
+        let engine = Engine::new("", TransportKind::WebSocket, 4);
         engine.send("4a".into()).unwrap();
         assert!(engine.close_after_flush(CloseReason::ServerShutdown));
         {

@@ -53,16 +53,18 @@ pub(crate) async fn poll(server: &ServerInner, engine: Arc<Engine>) -> HttpRespo
         engine: &engine,
         armed: true,
     };
-    let mut transport = engine.transport.subscribe();
     let max = server.config.max_payload;
     let (body, close_after) = loop {
+        let changed = engine.transport.changed();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
         if engine.is_closed() {
             // A client that sent `close` gets `noop` on its pending poll; otherwise the
             // session was closed by the server.
             let last = if engine.closed_by_client() { "6" } else { "1" };
             break (last.to_owned(), false);
         }
-        let kind = *transport.borrow_and_update();
+        let kind = engine.transport_kind();
         let (payload, close_after) = drain(&mut writer, max);
         if !payload.is_empty() {
             break (payload, close_after);
@@ -79,7 +81,7 @@ pub(crate) async fn poll(server: &ServerInner, engine: Arc<Engine>) -> HttpRespo
                     writer.put_back(item);
                 }
             }
-            _ = transport.changed() => {}
+            _ = changed => {}
         }
     };
     guard.armed = false;
@@ -250,11 +252,10 @@ pub(crate) async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     #[tokio::test]
     async fn drain_caps_payload_and_keeps_the_rest() {
-        let engine = Engine::new(HashMap::new(), TransportKind::Polling, 8);
+        let engine = Engine::new("", TransportKind::Polling, 8);
         engine.send("4aaaa".into()).unwrap();
         engine.send("4bbbb".into()).unwrap();
         engine.send("4cccc".into()).unwrap();
@@ -269,7 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn drain_always_takes_one_packet_even_if_larger_than_max() {
-        let engine = Engine::new(HashMap::new(), TransportKind::Polling, 8);
+        let engine = Engine::new("", TransportKind::Polling, 8);
         engine.send("4toolong".into()).unwrap();
         let mut writer = engine.writer().await;
         assert_eq!(drain(&mut writer, 2), ("4toolong".to_owned(), false));
@@ -277,7 +278,7 @@ mod tests {
 
     #[tokio::test]
     async fn drain_ends_with_close_packet() {
-        let engine = Engine::new(HashMap::new(), TransportKind::Polling, 8);
+        let engine = Engine::new("", TransportKind::Polling, 8);
         engine.send("41".into()).unwrap();
         assert!(engine.close_after_flush(CloseReason::ServerDisconnect));
         let mut writer = engine.writer().await;

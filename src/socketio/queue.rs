@@ -6,9 +6,6 @@ use parking_lot::Mutex;
 use std::collections::VecDeque;
 use tokio::sync::Notify;
 
-/// Storage above this many slots is released once the queue drains.
-const KEEP_CAPACITY: usize = 8;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PushError {
     Full,
@@ -88,7 +85,8 @@ impl<T> BoundedQueue<T> {
     pub(crate) fn try_pop(&self) -> Option<T> {
         let mut inner = self.inner.lock();
         let item = inner.items.pop_front();
-        if inner.items.is_empty() && inner.items.capacity() > KEEP_CAPACITY {
+        if inner.items.is_empty() {
+            // An idle session keeps no queue storage.
             inner.items = VecDeque::new();
         }
         drop(inner);

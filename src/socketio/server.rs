@@ -121,7 +121,7 @@ impl ServerInner {
     /// Creates a session, registers it and starts its connection task.
     pub(crate) fn open_engine(
         self: &Arc<Self>,
-        query: HashMap<String, String>,
+        query: &str,
         transport: TransportKind,
     ) -> Arc<Engine> {
         let engine = Engine::new(query, transport, self.config.outbound_queue);

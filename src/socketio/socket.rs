@@ -356,7 +356,7 @@ mod tests {
     use crate::socketio::engine::{Outbound, TransportKind};
 
     fn socket(capacity: usize) -> (Socket, Arc<Engine>) {
-        let engine = Engine::new(HashMap::new(), TransportKind::WebSocket, capacity);
+        let engine = Engine::new("", TransportKind::WebSocket, capacity);
         (Socket::new(engine.clone(), "/admin".into()), engine)
     }
 

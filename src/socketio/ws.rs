@@ -114,10 +114,13 @@ pub(crate) async fn accept(
     // The connection gets a task of its own; actix-http's dispatcher ends now.
     match upgrading {
         None => {
-            let engine = server.open_engine(query.all, TransportKind::WebSocket);
+            let engine =
+                server.open_engine(req.uri().query().unwrap_or(""), TransportKind::WebSocket);
             let open = server.open_packet(&engine, false);
             actix_web::rt::spawn(async move {
-                if ws.send_text(&open).await.is_err() {
+                let sent = ws.send_text(&open).await;
+                drop(open);
+                if sent.is_err() {
                     engine.abort(CloseReason::TransportClose);
                     return;
                 }
@@ -165,13 +168,9 @@ async fn upgrade(engine: Arc<Engine>, mut ws: WebSocket, timeout: Duration) {
             serve(engine, ws).await;
         }
         Err(detail) => {
-            engine.transport.send_if_modified(|kind| {
-                let revert = *kind == TransportKind::Upgrading;
-                if revert {
-                    *kind = TransportKind::Polling;
-                }
-                revert
-            });
+            engine
+                .transport
+                .replace(TransportKind::Upgrading, TransportKind::Polling);
             engine.probing.store(false, Ordering::SeqCst);
             tracing::debug!(sid = %engine.sid, reason = %detail, "socket.io: upgrade abandoned");
             ws.close(CloseCode::Policy, &detail).await;
@@ -208,10 +207,10 @@ async fn probe(engine: &Engine, ws: &mut WebSocket, timeout: Duration) -> Result
                     .map_err(|_| "WebSocket closed during upgrade".to_owned())?;
                 probed = true;
                 // Pending and new polls now end with `noop` so the client can pause polling.
-                engine.transport.send_replace(TransportKind::Upgrading);
+                engine.transport.set(TransportKind::Upgrading);
             }
             Ok(Packet::Upgrade) if probed => {
-                engine.transport.send_replace(TransportKind::WebSocket);
+                engine.transport.set(TransportKind::WebSocket);
                 return Ok(());
             }
             Ok(Packet::Noop) => {}

@@ -187,6 +187,17 @@ pub fn list_agent_capacities(conn: &Connection) -> StoreResult<Vec<(String, Stri
     Ok(rows)
 }
 
+/// One agent's (MRD, max tasks) capacities.
+pub fn agent_capacities_of(conn: &Connection, user_id: &str) -> StoreResult<Vec<(String, u32)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT mrd_id, max_agent_tasks FROM agent_mrd_capacities WHERE user_id = ?1",
+    )?;
+    let rows = st
+        .query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 pub fn create_routing_attribute(
     conn: &Connection,
     name: &str,
@@ -232,6 +243,27 @@ pub fn list_agent_attributes(conn: &Connection) -> StoreResult<Vec<(String, Agen
                     value: r.get(3)?,
                 },
             ))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// One agent's attributes.
+pub fn agent_attributes_of(
+    conn: &Connection,
+    user_id: &str,
+) -> StoreResult<Vec<AgentAttributeRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT r.name, r.type, a.value FROM agent_attributes a
+         JOIN routing_attributes r ON r.id = a.attribute_id WHERE a.user_id = ?1",
+    )?;
+    let rows = st
+        .query_map([user_id], |r| {
+            Ok(AgentAttributeRow {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                value: r.get(2)?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)

@@ -213,6 +213,14 @@ fn open_connection(path: &Path, cfg: &StoreConfig, read_only: bool) -> StoreResu
 }
 
 /// Reads an optional JSON column into a value, naming the column on corruption.
+/// An in-memory database with the current schema, for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn test_connection() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    migrate::run(&mut conn).expect("schema");
+    conn
+}
+
 pub(crate) fn parse_json(text: &str, what: &str) -> StoreResult<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }

@@ -2,9 +2,10 @@
 //! change and read back on start; plus the routing engine's agent and pull-request
 //! records.
 
-use super::{parse_json, StoreResult};
+use super::{parse_json, StoreError, StoreResult};
 use crate::clock::Millis;
 use rusqlite::{params, Connection};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// One task as the routing driver persists it.
@@ -72,13 +73,31 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
 }
 
 /// Snapshots of every task not yet closed.
-pub fn open_snapshots(conn: &Connection) -> StoreResult<Vec<Value>> {
-    let mut st = conn.prepare_cached("SELECT snapshot FROM tasks WHERE state <> 'CLOSED'")?;
-    let texts: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    texts
-        .iter()
-        .map(|t| parse_json(t, "tasks.snapshot"))
-        .collect()
+/// Snapshots of every task not closed, decoded as `T` row by row.
+pub fn open_snapshots<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {
+    decode_rows(
+        conn,
+        "SELECT snapshot FROM tasks WHERE state <> 'CLOSED'",
+        "tasks.snapshot",
+    )
+}
+
+/// Runs `sql` (one JSON text column) and decodes each row as `T` as it is read.
+fn decode_rows<T: DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    what: &str,
+) -> StoreResult<Vec<T>> {
+    let mut st = conn.prepare_cached(sql)?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let text = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        out.push(
+            serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?,
+        );
+    }
+    Ok(out)
 }
 
 /// Snapshots of the tasks of one conversation, oldest first.
@@ -109,13 +128,10 @@ pub fn save_agent_view(
     Ok(())
 }
 
-pub fn agent_views(conn: &Connection) -> StoreResult<Vec<Value>> {
-    let mut st = conn.prepare_cached("SELECT view FROM agent_views")?;
-    let texts: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    texts
-        .iter()
-        .map(|t| parse_json(t, "agent_views.view"))
-        .collect()
+/// Every saved agent view, decoded as `T` row by row (a site's thousands of agents never
+/// sit in memory as generic JSON at once).
+pub fn agent_views<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {
+    decode_rows(conn, "SELECT view FROM agent_views", "agent_views.view")
 }
 
 pub fn save_pull_request(
@@ -141,12 +157,11 @@ pub fn delete_pull_request(conn: &Connection, id: &str) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn open_pull_requests(conn: &Connection) -> StoreResult<Vec<Value>> {
-    let mut st =
-        conn.prepare_cached("SELECT snapshot FROM pull_requests WHERE state <> 'CLOSED'")?;
-    let texts: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    texts
-        .iter()
-        .map(|t| parse_json(t, "pull_requests.snapshot"))
-        .collect()
+/// Snapshots of every pull request not closed, decoded as `T` row by row.
+pub fn open_pull_requests<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {
+    decode_rows(
+        conn,
+        "SELECT snapshot FROM pull_requests WHERE state <> 'CLOSED'",
+        "pull_requests.snapshot",
+    )
 }

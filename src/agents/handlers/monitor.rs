@@ -93,7 +93,7 @@ pub(super) async fn join(
     session.begin_replay(&conversation_id);
     if let Err(e) = manager
         .conversations()
-        .agent_joined(&conversation_id, session.cc_user.clone(), role, None)
+        .agent_joined(&conversation_id, session.cc_user(), role, None)
         .await
     {
         session.end_replay(&conversation_id, 0);

@@ -111,7 +111,7 @@ pub(super) async fn change_agent_state(
         .flatten()
         .ok_or_else(|| DeskError::new("not_found", format!("agent {agent_id} not found")))?;
     let cc_user = if acting_on_self {
-        session.cc_user.clone()
+        session.cc_user()
     } else {
         let id = agent_id.clone();
         let user = manager

@@ -96,7 +96,7 @@ async fn accept(
         .conversations()
         .agent_joined(
             &task.conversation_id,
-            session.cc_user.clone(),
+            session.cc_user(),
             role,
             Some(accepted.to_cim()),
         )

@@ -346,10 +346,11 @@ async fn create_attribute(
 
 /// Re-reads an agent's profile after a change and hands it to the engine.
 async fn refresh_agent(state: &AppState, user_id: &str) -> Result<(), ApiError> {
-    let profiles = state.store.read(loader::agent_profiles).await?;
-    let profile = profiles
-        .into_iter()
-        .find(|p| p.id == user_id)
+    let id = user_id.to_owned();
+    let profile = state
+        .store
+        .read(move |c| loader::agent_profile(c, &id))
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("agent {user_id}")))?;
     apply(state, Input::UpsertAgent(profile)).await
 }
