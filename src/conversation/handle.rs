@@ -139,10 +139,7 @@ impl ConversationHandle {
 
     /// Sends the request now (so requests keep their callers' order) and returns the
     /// wait for its answer.
-    fn ask_now<T: Send + 'static>(
-        &self,
-        make: impl FnOnce(Reply<T>) -> Request,
-    ) -> Pending<T> {
+    fn ask_now<T: Send + 'static>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Pending<T> {
         let (tx, rx) = oneshot::channel();
         let sent = self.tx.send(make(tx)).is_ok();
         Box::pin(async move {
