@@ -144,11 +144,12 @@ fn return_large_blocks_to_the_system() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_blocks_to_the_system() {}
 
-/// Hands memory freed so far back to the system. Starting a site reads its whole state
-/// (every agent's saved presence, open tasks and conversations) through short-lived
-/// allocations on several threads; glibc keeps the freed pages of each thread's arena
-/// resident, about 20 MiB for a site of 10,000 agents (docs/benchmarks.md). Called once,
-/// after start.
+/// Hands memory freed so far back to the system. glibc keeps the freed pages of each
+/// thread's arena resident: starting a site reads its whole state (every agent's saved
+/// presence, open tasks and conversations) through short-lived allocations on several
+/// threads, about 13 MiB for a site of 10,000 agents, and a burst of connections or traffic
+/// leaves as much again (docs/benchmarks.md). Called after start, then every
+/// [`RELEASE_INTERVAL`].
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_free_memory() {
     extern "C" {
@@ -162,6 +163,53 @@ fn release_free_memory() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn release_free_memory() {}
+
+/// How often the server looks whether a burst is over and its freed memory can go back to
+/// the system. One pass walks the free chunks of every arena: about a millisecond with
+/// 10,000 connections.
+const RELEASE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Returns freed memory to the system at the end of every [`RELEASE_INTERVAL`] in which the
+/// process used less than a quarter of a core: after a burst (connections, a reconnect
+/// storm), not while the server is busy, whose freed memory is soon reused anyway.
+fn keep_releasing_free_memory() -> std::io::Result<()> {
+    /// Clock ticks per second of /proc/self/stat (USER_HZ, 100 on Linux).
+    const TICKS_PER_SEC: u64 = 100;
+    let quiet_ticks = RELEASE_INTERVAL.as_secs() * TICKS_PER_SEC / 4;
+    std::thread::Builder::new()
+        .name("release-memory".into())
+        .spawn(move || {
+            let mut last = cpu_ticks();
+            loop {
+                std::thread::sleep(RELEASE_INTERVAL);
+                let now = cpu_ticks();
+                let quiet =
+                    matches!((last, now), (Some(a), Some(b)) if b.saturating_sub(a) < quiet_ticks);
+                last = now;
+                if quiet {
+                    let started = std::time::Instant::now();
+                    release_free_memory();
+                    tracing::debug!(
+                        took_us = started.elapsed().as_micros() as u64,
+                        "free memory returned to the system"
+                    );
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// CPU time (user and system) this process used so far, in clock ticks.
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces: state is
+    // field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
 
 fn main() -> std::process::ExitCode {
     return_large_blocks_to_the_system();
@@ -271,6 +319,7 @@ fn user_command(store: &Store, action: UserAction) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let running = switchboard::App::start(config).await?;
     release_free_memory();
+    keep_releasing_free_memory()?;
     // Tools that start us on port 0 read the address from this line.
     println!("listening on http://{}", running.addr);
     wait_for_signal().await?;
@@ -288,4 +337,18 @@ async fn wait_for_signal() -> anyhow::Result<()> {
         _ = int.recv() => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_ticks_of_this_process_are_read() {
+        let before = super::cpu_ticks().expect("/proc/self/stat");
+        let mut x = 0u64;
+        for i in 0..50_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(super::cpu_ticks().unwrap() >= before);
+    }
 }

@@ -206,6 +206,24 @@ async fn events_of_one_socket_are_handled_in_order() {
 }
 
 #[actix_rt::test]
+async fn a_client_sending_faster_than_its_handler_is_paused_not_dropped() {
+    // 300 events behind a slow one: more than the per-connection backlog and the inbound
+    // queue hold, so the server stops reading the socket until the handler catches up.
+    let server = start_default().await;
+    let client = good_client(&server).await;
+    client.expect("welcome", WAIT).await.unwrap();
+    client.emit("slow", json!({"ms": 300})).unwrap();
+    for i in 0..300 {
+        client.emit("echo", json!(i)).unwrap();
+    }
+    assert_eq!(client.next_event(WAIT).await.unwrap().name, "slow_done");
+    for i in 0..300 {
+        let event = client.next_event(WAIT).await.unwrap();
+        assert_eq!((event.name.as_str(), event.data()), ("echo", json!(i)));
+    }
+}
+
+#[actix_rt::test]
 async fn a_panicking_handler_does_not_break_the_connection() {
     let server = start_default().await;
     let client = good_client(&server).await;

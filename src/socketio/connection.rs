@@ -13,8 +13,11 @@ use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use tokio::time::Instant;
 
 /// Client events waiting for their socket's previous handler, per connection. When reached,
@@ -25,6 +28,16 @@ const MAX_BACKLOG: usize = 64;
 pub(crate) fn spawn(server: Arc<ServerInner>, engine: Arc<Engine>) {
     let connection = Connection::new(server, engine);
     tokio::spawn(connection.run());
+}
+
+/// What woke the connection task.
+enum Wake {
+    Closed,
+    Done(Completion),
+    Controls(Vec<Control>),
+    Pong,
+    Message(String),
+    Deadline,
 }
 
 enum Completion {
@@ -121,24 +134,69 @@ impl Connection {
     }
 
     async fn run(mut self) {
+        self.serve().await;
+        self.finish().await;
+    }
+
+    async fn serve(&mut self) {
+        // One timer for the connection's life, moved whenever the next deadline changes.
+        let sleep = tokio::time::sleep_until(self.next_deadline());
+        tokio::pin!(sleep);
         loop {
             let deadline = self.next_deadline();
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
+            }
             let accepting = self.backlog_len < MAX_BACKLOG && self.close_deadline.is_none();
-            tokio::select! {
-                biased;
-                _ = self.engine.closed() => break,
-                Some(done) = self.running.next() => self.on_completion(done),
-                _ = self.engine.control_ready.notified() => {
-                    for control in self.engine.take_requests() {
+            let wake =
+                std::future::poll_fn(|cx| self.poll_wake(cx, sleep.as_mut(), accepting)).await;
+            match wake {
+                Wake::Closed => break,
+                Wake::Done(done) => self.on_completion(done),
+                Wake::Controls(controls) => {
+                    for control in controls {
                         self.on_control(control);
                     }
                 }
-                _ = self.engine.pong.notified() => self.heartbeat.on_pong(Instant::now()),
-                Some(text) = self.engine.inbound.pop(), if accepting => self.on_message(&text),
-                _ = tokio::time::sleep_until(deadline) => self.on_deadline(),
+                Wake::Pong => self.heartbeat.on_pong(Instant::now()),
+                Wake::Message(text) => self.on_message(&text),
+                Wake::Deadline => self.on_deadline(),
             }
         }
-        self.finish().await;
+    }
+
+    /// What the task must handle next, in this order of priority. Polled by hand rather than
+    /// through `select!` over one future per source, so that the task of an idle connection
+    /// holds its timer and no waiter per source (the engine wakes it through one waker).
+    fn poll_wake(
+        &mut self,
+        cx: &mut Context<'_>,
+        sleep: Pin<&mut tokio::time::Sleep>,
+        accepting: bool,
+    ) -> Poll<Wake> {
+        self.engine.register_task(cx.waker());
+        if self.engine.is_closed() {
+            return Poll::Ready(Wake::Closed);
+        }
+        if let Poll::Ready(Some(done)) = self.running.poll_next(cx) {
+            return Poll::Ready(Wake::Done(done));
+        }
+        let controls = self.engine.take_requests();
+        if !controls.is_empty() {
+            return Poll::Ready(Wake::Controls(controls));
+        }
+        if self.engine.take_pong() {
+            return Poll::Ready(Wake::Pong);
+        }
+        if accepting {
+            if let Poll::Ready(Some(text)) = self.engine.inbound.poll_pop(cx) {
+                return Poll::Ready(Wake::Message(text));
+            }
+        }
+        if sleep.poll(cx).is_ready() {
+            return Poll::Ready(Wake::Deadline);
+        }
+        Poll::Pending
     }
 
     fn next_deadline(&self) -> Instant {
@@ -415,7 +473,7 @@ impl Connection {
         }
     }
 
-    async fn finish(mut self) {
+    async fn finish(&mut self) {
         let reason = self.engine.close_reason().disconnect_reason();
         for member in self.members.values() {
             member.socket.mark_closed();
@@ -525,17 +583,19 @@ impl Running {
     }
 
     /// The next completion; `None` when nothing runs.
-    fn next(&mut self) -> impl std::future::Future<Output = Option<Completion>> + '_ {
-        std::future::poll_fn(move |cx| {
-            let Some(set) = &mut self.0 else {
-                return std::task::Poll::Ready(None);
-            };
-            let polled = set.poll_next_unpin(cx);
-            if set.is_empty() {
-                self.0 = None;
-            }
-            polled
-        })
+    fn next(&mut self) -> impl Future<Output = Option<Completion>> + '_ {
+        std::future::poll_fn(move |cx| self.poll_next(cx))
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion>> {
+        let Some(set) = &mut self.0 else {
+            return Poll::Ready(None);
+        };
+        let polled = set.poll_next_unpin(cx);
+        if set.is_empty() {
+            self.0 = None;
+        }
+        polled
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::queue::{BoundedQueue, PushError};
 use super::socket::{EmitError, Socket};
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use rand::RngCore;
 use std::collections::HashMap;
@@ -47,6 +48,17 @@ impl OutboundWriter<'_> {
         match self.carry.take() {
             Some(item) => Some(item),
             None => self.queue.pop().await,
+        }
+    }
+
+    /// [`OutboundWriter::recv`] for hand-written futures.
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Outbound>> {
+        match self.carry.take() {
+            Some(item) => std::task::Poll::Ready(Some(item)),
+            None => self.queue.poll_pop(cx),
         }
     }
 
@@ -209,10 +221,10 @@ pub(crate) struct Engine {
     /// Socket.IO packet texts from the transports to the connection task.
     pub(crate) inbound: BoundedQueue<String>,
     controls: Mutex<Vec<Control>>,
-    /// Signalled when `controls` gets an item.
-    pub(crate) control_ready: Notify,
-    /// Signalled on every client `pong`; a stored permit, so pong spam costs nothing.
-    pub(crate) pong: Notify,
+    /// The connection task's waker: woken by requests, pongs and the close.
+    task: AtomicWaker,
+    /// A client `pong` arrived since the connection task last looked (pong spam costs nothing).
+    pong: AtomicBool,
     pub(crate) transport: TransportCell,
     /// A WebSocket is probing this (polling) session.
     pub(crate) probing: AtomicBool,
@@ -237,8 +249,8 @@ impl Engine {
             writer: tokio::sync::Mutex::new(None),
             inbound: BoundedQueue::new(INBOUND_QUEUE),
             controls: Mutex::new(Vec::new()),
-            control_ready: Notify::new(),
-            pong: Notify::new(),
+            task: AtomicWaker::new(),
+            pong: AtomicBool::new(false),
             transport: TransportCell::new(transport),
             probing: AtomicBool::new(false),
             posting: AtomicBool::new(false),
@@ -303,6 +315,24 @@ impl Engine {
         self.closed.cancel();
         self.outbound.close();
         self.inbound.close();
+        self.task.wake();
+    }
+
+    /// The client answered a ping.
+    pub(crate) fn pong_received(&self) {
+        self.pong.store(true, Ordering::SeqCst);
+        self.task.wake();
+    }
+
+    /// Whether a pong arrived since the last call.
+    pub(crate) fn take_pong(&self) -> bool {
+        self.pong.swap(false, Ordering::SeqCst)
+    }
+
+    /// Registers the connection task to be woken by requests, pongs and the close; register
+    /// before looking at them.
+    pub(crate) fn register_task(&self, waker: &std::task::Waker) {
+        self.task.register(waker);
     }
 
     /// The client sent an Engine.IO `close`.
@@ -341,7 +371,7 @@ impl Engine {
 
     pub(crate) fn request(&self, control: Control) {
         self.controls.lock().push(control);
-        self.control_ready.notify_one();
+        self.task.wake();
         // After the connection task is gone nobody takes requests; a queued Socket would keep
         // this engine alive through its own Arc.
         if self.is_closed() {

@@ -220,7 +220,7 @@ pub(crate) async fn post(
                     _ = engine.closed() => break,
                 }
             }
-            Ok(Packet::Pong(_)) => engine.pong.notify_one(),
+            Ok(Packet::Pong(_)) => engine.pong_received(),
             Ok(Packet::Close) => {
                 engine.client_close();
                 break;

@@ -1,9 +1,13 @@
 //! A bounded queue with one consumer whose storage exists only while items are queued, so an
 //! idle connection holds no queue memory (a tokio mpsc channel allocates a 32-slot block up
-//! front, per channel, per connection).
+//! front, per channel, per connection). The consumer can wait by polling ([`BoundedQueue::poll_pop`]),
+//! so a hand-written future can consume it without holding a waiter of its own.
 
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
+use std::task::{Context, Poll};
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,8 +24,8 @@ struct Inner<T> {
 pub(crate) struct BoundedQueue<T> {
     inner: Mutex<Inner<T>>,
     capacity: usize,
-    /// Wakes the single consumer; a stored permit covers a push before it waits.
-    ready: Notify,
+    /// The single consumer's waker, registered before it finds the queue empty.
+    consumer: AtomicWaker,
     /// Wakes producers waiting for space.
     space: Notify,
 }
@@ -34,7 +38,7 @@ impl<T> BoundedQueue<T> {
                 closed: false,
             }),
             capacity: capacity.max(1),
-            ready: Notify::new(),
+            consumer: AtomicWaker::new(),
             space: Notify::new(),
         }
     }
@@ -44,17 +48,28 @@ impl<T> BoundedQueue<T> {
     }
 
     pub(crate) fn try_push(&self, item: T) -> Result<(), PushError> {
+        self.offer(item).map_err(|(err, _)| err)
+    }
+
+    /// Queues `item` if there is room; hands it back otherwise.
+    pub(crate) fn offer(&self, item: T) -> Result<(), (PushError, T)> {
         let mut inner = self.inner.lock();
         if inner.closed {
-            return Err(PushError::Closed);
+            return Err((PushError::Closed, item));
         }
         if inner.items.len() >= self.capacity {
-            return Err(PushError::Full);
+            return Err((PushError::Full, item));
         }
         inner.items.push_back(item);
         drop(inner);
-        self.ready.notify_one();
+        self.consumer.wake();
         Ok(())
+    }
+
+    /// Completes when an item is taken (or the queue closes): a producer waiting for room
+    /// enables it, then offers again.
+    pub(crate) fn space(&self) -> Notified<'_> {
+        self.space.notified()
     }
 
     /// Waits for space, then queues `item`. Cancel-safe (the item is dropped if cancelled).
@@ -74,7 +89,7 @@ impl<T> BoundedQueue<T> {
                         inner.items.push_back(item);
                     }
                     drop(inner);
-                    self.ready.notify_one();
+                    self.consumer.wake();
                     return Ok(());
                 }
             }
@@ -98,15 +113,23 @@ impl<T> BoundedQueue<T> {
 
     /// The next item; `None` once the queue is closed. For the single consumer; cancel-safe.
     pub(crate) async fn pop(&self) -> Option<T> {
-        loop {
-            if let Some(item) = self.try_pop() {
-                return Some(item);
-            }
-            if self.inner.lock().closed {
-                return None;
-            }
-            self.ready.notified().await;
+        std::future::poll_fn(|cx| self.poll_pop(cx)).await
+    }
+
+    /// The next item, `None` once closed, or `Pending` with the consumer's waker registered.
+    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Some(item) = self.try_pop() {
+            return Poll::Ready(Some(item));
         }
+        self.consumer.register(cx.waker());
+        // A push between the first look and the registration must not be missed.
+        if let Some(item) = self.try_pop() {
+            return Poll::Ready(Some(item));
+        }
+        if self.inner.lock().closed {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
     }
 
     /// Drops what is queued and refuses further items; wakes everyone waiting.
@@ -117,7 +140,7 @@ impl<T> BoundedQueue<T> {
             std::mem::take(&mut inner.items)
         };
         drop(dropped);
-        self.ready.notify_one();
+        self.consumer.wake();
         self.space.notify_waiters();
     }
 

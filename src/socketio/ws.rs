@@ -13,21 +13,24 @@
 use super::endpoint::{self, Refusal, Transport};
 use super::engine::{CloseReason, Engine, Outbound, OutboundWriter, TransportKind};
 use super::engineio::{self, Packet};
+use super::queue::PushError;
 use super::server::ServerInner;
 use actix_codec::Framed;
 use actix_http::body::BodySize;
 use actix_http::ws::{self as proto, CloseCode, Codec, Frame, Item, OpCode, Parser, ProtocolError};
 use actix_http::{h1, ConnectionType, Request, Response, StatusCode};
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures_util::SinkExt;
-use parking_lot::Mutex;
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
 
 /// How long the close frame may take to be written on a stalled connection.
 const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
@@ -37,7 +40,7 @@ const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
 /// Bytes asked from the socket per read.
 const READ_CHUNK: usize = 4096;
-/// Outbound packets are written in batches of up to this many bytes.
+/// Outbound packets are encoded in batches of up to this many bytes.
 const WRITE_BATCH: usize = 64 * 1024;
 
 /// Answers a `Connection: upgrade` request handed over by actix-http: a WebSocket to the
@@ -116,16 +119,10 @@ pub(crate) async fn accept(
         None => {
             let engine =
                 server.open_engine(req.uri().query().unwrap_or(""), TransportKind::WebSocket);
+            let mut first = BytesMut::new();
             let open = server.open_packet(&engine, false);
-            actix_web::rt::spawn(async move {
-                let sent = ws.send_text(&open).await;
-                drop(open);
-                if sent.is_err() {
-                    engine.abort(CloseReason::TransportClose);
-                    return;
-                }
-                serve(engine, ws).await;
-            });
+            Parser::write_message(&mut first, open.as_bytes(), OpCode::Text, true, false);
+            actix_web::rt::spawn(serve(engine, ws, first));
         }
         Some(engine) => {
             actix_web::rt::spawn(upgrade(engine, ws, server.config.upgrade_timeout));
@@ -162,10 +159,12 @@ async fn refuse(framed: &mut Framed<TcpStream, h1::Codec>, refusal: &Refusal) {
 }
 
 async fn upgrade(engine: Arc<Engine>, mut ws: WebSocket, timeout: Duration) {
-    match probe(&engine, &mut ws, timeout).await {
+    // Boxed: the probe's timer and reads would otherwise size the task for the session's life.
+    match Box::pin(probe(&engine, &mut ws, timeout)).await {
         Ok(()) => {
             tracing::debug!(sid = %engine.sid, "socket.io: upgraded to WebSocket");
-            serve(engine, ws).await;
+            // A task of its own: awaited here, the session would carry this one's state too.
+            actix_web::rt::spawn(serve(engine, ws, BytesMut::new()));
         }
         Err(detail) => {
             engine
@@ -173,7 +172,7 @@ async fn upgrade(engine: Arc<Engine>, mut ws: WebSocket, timeout: Duration) {
                 .replace(TransportKind::Upgrading, TransportKind::Polling);
             engine.probing.store(false, Ordering::SeqCst);
             tracing::debug!(sid = %engine.sid, reason = %detail, "socket.io: upgrade abandoned");
-            ws.close(CloseCode::Policy, &detail).await;
+            Box::pin(ws.close(CloseCode::Policy, &detail)).await;
         }
     }
 }
@@ -220,25 +219,40 @@ async fn probe(engine: &Engine, ws: &mut WebSocket, timeout: Duration) -> Result
 }
 
 /// Carries an open session: reads client packets and writes the outbound queue until the
-/// session closes, then sends a close frame saying why.
-async fn serve(engine: Arc<Engine>, mut ws: WebSocket) {
+/// session closes, then sends a close frame saying why. `first` holds frames to write before
+/// anything queued (the `open` packet of a new session).
+async fn serve(engine: Arc<Engine>, mut ws: WebSocket, first: BytesMut) {
     // A poll still holding the queue returns promptly (the transport changed), then we own it.
-    let writer = tokio::select! {
-        writer = engine.writer() => Some(writer),
-        _ = engine.closed() => None,
+    // Boxed, that wait does not size the task for the session's life.
+    let writer = match engine.try_writer() {
+        Some(writer) => Some(writer),
+        None => {
+            Box::pin(async {
+                tokio::select! {
+                    writer = engine.writer() => Some(writer),
+                    _ = engine.closed() => None,
+                }
+            })
+            .await
+        }
     };
     if let Some(writer) = writer {
-        let pongs = Pongs::default();
-        let io = &ws.io;
-        let reader = &mut ws.reader;
-        tokio::select! {
-            _ = read_loop(&engine, reader, io, &pongs) => {}
-            _ = write_loop(&engine, writer, io, &pongs) => {}
-            _ = engine.closed() => {}
+        Pump {
+            engine: &engine,
+            io: &ws.io,
+            reader: &mut ws.reader,
+            writer,
+            out: first,
+            closing: false,
+            pong: None,
+            held: None,
+            room: None,
         }
+        .await;
     }
     let (code, reason) = close_frame(&engine.close_reason());
-    ws.close(code, &reason).await;
+    // Boxed: the close's timers would otherwise size the task of every idle connection.
+    Box::pin(ws.close(code, &reason)).await;
 }
 
 fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
@@ -253,119 +267,185 @@ fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
     }
 }
 
-/// The latest ping payload the reader saw, for the writer to answer (answering only the
-/// latest of several pings is allowed).
-#[derive(Default)]
-struct Pongs {
-    payload: Mutex<Option<Bytes>>,
-    ready: Notify,
+/// Moves packets both ways until the session ends. A hand-written future, so that the task of
+/// an idle WebSocket holds only this state: it waits through the socket's own readiness
+/// wakers and the queue's consumer waker, with no waiter of its own per direction.
+struct Pump<'a> {
+    engine: &'a Engine,
+    io: &'a TcpStream,
+    reader: &'a mut Reader,
+    writer: OutboundWriter<'a>,
+    /// Encoded frames not written yet; unallocated when idle.
+    out: BytesMut,
+    /// The queue's close marker was taken: end once `out` is written.
+    closing: bool,
+    /// The payload of the latest client ping, to answer (answering only the latest of several
+    /// pings is allowed).
+    pong: Option<Bytes>,
+    /// A client packet waiting for room in the inbound queue (the socket is not read
+    /// meanwhile), and the wait for that room.
+    held: Option<String>,
+    room: Option<Pin<Box<Notified<'a>>>>,
 }
 
-async fn write_loop(
-    engine: &Engine,
-    mut writer: OutboundWriter<'_>,
-    io: &TcpStream,
-    pongs: &Pongs,
-) {
-    loop {
-        let first = tokio::select! {
-            item = writer.recv() => match item {
-                Some(item) => Some(item),
-                None => return,
-            },
-            _ = pongs.ready.notified() => None,
-        };
-        let mut out = BytesMut::new();
-        if let Some(payload) = pongs.payload.lock().take() {
-            Parser::write_message(&mut out, &payload, OpCode::Pong, true, false);
-        }
-        let mut item = first;
-        let mut close = false;
-        while let Some(next) = item.take() {
-            match next {
-                Outbound::Packet(text) => {
-                    Parser::write_message(&mut out, text.as_bytes(), OpCode::Text, true, false)
-                }
-                Outbound::Close => {
-                    close = true;
-                    break;
-                }
+impl Future for Pump<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            if this.poll_write(cx).is_ready() || this.poll_read(cx).is_ready() {
+                return Poll::Ready(());
             }
-            if out.len() < WRITE_BATCH {
-                item = writer.try_recv();
+            // Both directions wait. A ping read meanwhile needs its pong written, unless the
+            // socket is not taking bytes (its readiness then wakes us).
+            if this.pong.is_none() || !this.out.is_empty() {
+                return Poll::Pending;
             }
-        }
-        if write_all(io, &out).await.is_err() {
-            engine.abort(CloseReason::TransportClose);
-            return;
-        }
-        if close {
-            // The reason recorded by the clean close is kept; this only ends the session.
-            engine.abort(CloseReason::TransportClose);
-            return;
         }
     }
 }
 
-async fn read_loop(engine: &Engine, reader: &mut Reader, io: &TcpStream, pongs: &Pongs) {
-    loop {
-        match reader.next(io).await {
-            Ok(Incoming::Text(text)) => match engineio::decode(&text) {
-                Ok(Packet::Message(data)) => {
-                    if engine.inbound.push(data.to_owned()).await.is_err() {
-                        return;
+impl Pump<'_> {
+    /// Writes queued packets; `Ready` when the session ends.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if !self.out.is_empty() {
+                if let Err(err) = ready!(self.io.poll_write_ready(cx)) {
+                    return self.end(CloseReason::TransportError(err.to_string()));
+                }
+                match self.io.try_write(&self.out) {
+                    Ok(0) => return self.end(CloseReason::TransportClose),
+                    Ok(n) => {
+                        self.out.advance(n);
+                        if self.out.is_empty() {
+                            self.out = BytesMut::new();
+                        }
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return self.end(CloseReason::TransportClose),
+                }
+                continue;
+            }
+            if self.closing {
+                // The reason recorded by the clean close is kept; this only ends the session.
+                return self.end(CloseReason::TransportClose);
+            }
+            if let Some(payload) = self.pong.take() {
+                Parser::write_message(&mut self.out, &payload, OpCode::Pong, true, false);
+                continue;
+            }
+            let mut next = ready!(self.writer.poll_recv(cx));
+            if next.is_none() {
+                // The queue was closed: the session is over.
+                return Poll::Ready(());
+            }
+            while let Some(item) = next.take() {
+                match item {
+                    Outbound::Packet(text) => Parser::write_message(
+                        &mut self.out,
+                        text.as_bytes(),
+                        OpCode::Text,
+                        true,
+                        false,
+                    ),
+                    Outbound::Close => {
+                        self.closing = true;
+                        break;
                     }
                 }
-                Ok(Packet::Pong(_)) => engine.pong.notify_one(),
-                Ok(Packet::Close) => {
-                    engine.client_close();
-                    return;
+                if self.out.len() < WRITE_BATCH {
+                    next = self.writer.try_recv();
                 }
-                Ok(Packet::Noop) => {}
-                Ok(other) => {
-                    engine.abort(CloseReason::BadInput(format!(
-                        "unexpected Engine.IO packet type {} on WebSocket",
-                        other.type_char()
-                    )));
-                    return;
-                }
-                Err(err) => {
-                    engine.abort(CloseReason::BadInput(format!(
-                        "invalid Engine.IO packet: {err}"
-                    )));
-                    return;
-                }
-            },
-            Ok(Incoming::Binary) => {
-                engine.abort(CloseReason::BadInput(
-                    "binary frames are not supported".into(),
-                ));
-                return;
-            }
-            Ok(Incoming::Ping(payload)) => {
-                *pongs.payload.lock() = Some(payload);
-                pongs.ready.notify_one();
-            }
-            Ok(Incoming::Pong) => {}
-            Ok(Incoming::Close) | Err(ReadError::Closed) => {
-                engine.abort(CloseReason::TransportClose);
-                return;
-            }
-            Err(ReadError::TooLarge) => {
-                engine.abort(CloseReason::PayloadTooLarge);
-                return;
-            }
-            Err(ReadError::Io(err)) => {
-                engine.abort(CloseReason::TransportError(err.to_string()));
-                return;
-            }
-            Err(ReadError::Protocol(detail)) => {
-                engine.abort(CloseReason::BadInput(format!(
-                    "WebSocket protocol error: {detail}"
-                )));
-                return;
             }
         }
+    }
+
+    /// Reads client messages into the inbound queue; `Ready` when the session ends.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if let Some(text) = self.held.take() {
+                match self.engine.inbound.offer(text) {
+                    Ok(()) => self.room = None,
+                    Err((PushError::Closed, _)) => return Poll::Ready(()),
+                    Err((PushError::Full, text)) => {
+                        self.held = Some(text);
+                        match &mut self.room {
+                            None => {
+                                // Armed before offering again, so no taken item is missed.
+                                let mut room = Box::pin(self.engine.inbound.space());
+                                room.as_mut().enable();
+                                self.room = Some(room);
+                            }
+                            Some(room) => {
+                                ready!(room.as_mut().poll(cx));
+                                self.room = None;
+                            }
+                        }
+                        continue;
+                    }
+                }
+            }
+            match self.reader.decode() {
+                Ok(Some(message)) => {
+                    if self.on_message(message) {
+                        return Poll::Ready(());
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(err) => return self.end(err.close_reason()),
+            }
+            if let Err(err) = ready!(self.io.poll_read_ready(cx)) {
+                return self.end(CloseReason::TransportError(err.to_string()));
+            }
+            match self.reader.fill(self.io) {
+                Ok(0) => return self.end(CloseReason::TransportClose),
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return self.end(CloseReason::TransportError(err.to_string())),
+            }
+        }
+    }
+
+    /// Handles one client message; true when the session ends.
+    fn on_message(&mut self, message: Incoming) -> bool {
+        let reason = match message {
+            Incoming::Text(text) => match engineio::decode(&text) {
+                Ok(Packet::Message(data)) => {
+                    self.held = Some(data.to_owned());
+                    return false;
+                }
+                Ok(Packet::Pong(_)) => {
+                    self.engine.pong_received();
+                    return false;
+                }
+                Ok(Packet::Noop) => return false,
+                Ok(Packet::Close) => {
+                    self.engine.client_close();
+                    return true;
+                }
+                Ok(other) => CloseReason::BadInput(format!(
+                    "unexpected Engine.IO packet type {} on WebSocket",
+                    other.type_char()
+                )),
+                Err(err) => CloseReason::BadInput(format!("invalid Engine.IO packet: {err}")),
+            },
+            Incoming::Binary => CloseReason::BadInput("binary frames are not supported".into()),
+            Incoming::Ping(payload) => {
+                self.pong = Some(payload);
+                return false;
+            }
+            Incoming::Pong => return false,
+            Incoming::Close => CloseReason::TransportClose,
+        };
+        self.engine.abort(reason);
+        true
+    }
+
+    fn end(&self, reason: CloseReason) -> Poll<()> {
+        self.engine.abort(reason);
+        Poll::Ready(())
     }
 }
 
@@ -465,6 +545,19 @@ enum Incoming {
     Close,
 }
 
+impl ReadError {
+    fn close_reason(self) -> CloseReason {
+        match self {
+            ReadError::Closed => CloseReason::TransportClose,
+            ReadError::TooLarge => CloseReason::PayloadTooLarge,
+            ReadError::Io(err) => CloseReason::TransportError(err.to_string()),
+            ReadError::Protocol(detail) => {
+                CloseReason::BadInput(format!("WebSocket protocol error: {detail}"))
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum ReadError {
     #[error("connection closed")]
@@ -495,16 +588,25 @@ impl Reader {
                 return Ok(message);
             }
             io.readable().await.map_err(ReadError::Io)?;
-            if self.buf.capacity() - self.buf.len() < READ_CHUNK {
-                self.buf.reserve(READ_CHUNK);
-            }
-            match io.try_read_buf(&mut self.buf) {
+            match self.fill(io) {
                 Ok(0) => return Err(ReadError::Closed),
                 Ok(_) => {}
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 Err(err) => return Err(ReadError::Io(err)),
             }
         }
+    }
+
+    /// Reads what the socket has into the buffer (growing it only now).
+    fn fill(&mut self, io: &TcpStream) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK {
+            self.buf.reserve(READ_CHUNK);
+        }
+        let read = io.try_read_buf(&mut self.buf);
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        read
     }
 
     /// Decodes buffered frames until a message is complete or more bytes are needed.
