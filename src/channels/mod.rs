@@ -28,7 +28,6 @@ pub enum ToCustomer {
         /// races ahead of the widget's own session bookkeeping still finds its tabs.
         service_identifier: String,
         channel_customer_identifier: String,
-        seq: u64,
         /// The event's JSON text with its `seq`, shared with the desks that get it.
         event: Arc<str>,
     },

@@ -126,19 +126,7 @@ impl Widget {
 
     /// Emits to every tab of the customer behind `customer_key`.
     fn emit_to(&self, customer_key: &str, event: &str, data: Value) {
-        let sockets: Vec<Socket> = self
-            .inner
-            .registry
-            .lock()
-            .customers
-            .get(customer_key)
-            .map(|c| c.sockets.clone())
-            .unwrap_or_default();
-        for s in sockets {
-            if let Err(e) = s.emit(event, data.clone()) {
-                tracing::debug!(event, error = %e, "widget emit failed");
-            }
-        }
+        self.emit_json_to(customer_key, event, &data.to_string());
     }
 
     /// [`Widget::emit_to`] of data already encoded as JSON text.

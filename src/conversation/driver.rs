@@ -593,7 +593,6 @@ impl Driver {
                         channel_session_id: address.channel_session_id,
                         service_identifier: address.service_identifier,
                         channel_customer_identifier: address.channel_customer_identifier,
-                        seq,
                         event: texts.wire(&event, seq),
                     });
                 }

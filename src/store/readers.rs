@@ -37,9 +37,14 @@ impl ReadPool {
             }
         };
         let result = f(&conn);
+        self.give_back(conn);
+        result
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let (lock, ready) = &*self.shared;
         lock.lock().push(conn);
         ready.notify_one();
-        result
     }
 
     /// Runs a short query on the calling thread when a connection is free at once,
@@ -49,13 +54,11 @@ impl ReadPool {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (lock, ready) = &*self.shared;
-        let free = lock.lock().pop();
+        let free = self.shared.0.lock().pop();
         match free {
             Some(conn) => {
                 let result = f(&conn);
-                lock.lock().push(conn);
-                ready.notify_one();
+                self.give_back(conn);
                 result
             }
             None => self.read(f).await,

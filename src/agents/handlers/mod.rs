@@ -29,7 +29,7 @@ pub(super) async fn handle(
         "changeAgentState" => state::change_agent_state(manager, session, &payload).await,
         "topicSubscription" => topic::subscribe(manager, session, &payload).await,
         "topicUnsubscription" => topic::unsubscribe(manager, session, &payload).await,
-        "publishCimEvent" => publish::start_publish(manager, session, &payload)?.await,
+        // publishCimEvent is pipelined by the namespace (`publish::start_publish`).
         "closeWrapup" => publish::close_wrapup(manager, session, &payload).await,
         "directTransferRequest"
         | "directConferenceRequest"
