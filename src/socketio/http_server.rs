@@ -117,7 +117,10 @@ impl<F> HttpServer<F> {
                     // actix-web's HttpServer defaults.
                     .keep_alive(Duration::from_secs(5))
                     .client_request_timeout(Duration::from_secs(5))
-                    .client_disconnect_timeout(Duration::from_secs(1));
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    // Socket.IO sends many small frames (events, acks); with Nagle's
+                    // algorithm each waits for the peer's delayed ACK (up to 40 ms).
+                    .tcp_nodelay(true);
                 if let Some(addr) = addr {
                     service = service.local_addr(addr);
                 }
