@@ -1,9 +1,11 @@
-//! WAL checkpoints on their own thread and connection: a PASSIVE checkpoint (which
-//! neither blocks nor waits for the writer or readers) every 100 ms copies committed
-//! pages into the database file off the commit path. The writer's own automatic
-//! checkpoint (every 1,000 WAL pages) then finds little left to copy; it stays,
-//! because only a checkpoint that completes between two write transactions lets
-//! SQLite restart the WAL from its beginning instead of growing it.
+//! WAL checkpoints on their own thread and connection. The writer signals each
+//! commit; a PASSIVE checkpoint (which neither blocks nor waits for the writer or
+//! readers) then copies committed pages into the database file off the commit
+//! path, at most every [`MIN_GAP`] (each pass ends with an fsync of the database
+//! file) and at least every [`INTERVAL`]. The writer's own automatic checkpoint
+//! stays as a backstop at a higher WAL size: only a checkpoint that completes
+//! between two write transactions lets SQLite restart the WAL from its beginning
+//! instead of growing it, and by then this thread has copied most of its pages.
 
 use super::{open_connection, StoreError, StoreResult};
 use crate::config::StoreConfig;
@@ -11,30 +13,53 @@ use parking_lot::{Condvar, Mutex};
 use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const INTERVAL: Duration = Duration::from_millis(100);
+const MIN_GAP: Duration = Duration::from_millis(10);
+
+#[derive(Default)]
+struct State {
+    stopped: bool,
+    committed: bool,
+}
 
 pub(super) struct Checkpointer {
-    stop: Arc<(Mutex<bool>, Condvar)>,
+    signal: CommitSignal,
     thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The writer's side: tells the checkpoint thread that new pages were committed.
+#[derive(Clone)]
+pub(super) struct CommitSignal(Arc<(Mutex<State>, Condvar)>);
+
+impl CommitSignal {
+    pub(super) fn committed(&self) {
+        let (state, wake) = &*self.0;
+        let mut state = state.lock();
+        if !state.committed {
+            state.committed = true;
+            wake.notify_one();
+        }
+    }
 }
 
 pub(super) fn spawn(path: &Path, cfg: &StoreConfig) -> StoreResult<Checkpointer> {
     let conn = open_connection(path, cfg, false)?;
-    let stop = Arc::new((Mutex::new(false), Condvar::new()));
-    let signal = stop.clone();
+    let signal = CommitSignal(Arc::new((Mutex::new(State::default()), Condvar::new())));
+    let shared = signal.0.clone();
     let thread = std::thread::Builder::new()
         .name("store-checkpoint".into())
         .spawn(move || {
-            let (stopped, wake) = &*signal;
+            let (state, wake) = &*shared;
             loop {
                 let last = {
-                    let mut stopped = stopped.lock();
-                    if !*stopped {
-                        wake.wait_for(&mut stopped, INTERVAL);
+                    let mut state = state.lock();
+                    if !state.stopped && !state.committed {
+                        wake.wait_for(&mut state, INTERVAL);
                     }
-                    *stopped
+                    state.committed = false;
+                    state.stopped
                 };
                 // (busy, WAL frames, frames checkpointed)
                 let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
@@ -50,20 +75,28 @@ pub(super) fn spawn(path: &Path, cfg: &StoreConfig) -> StoreResult<Checkpointer>
                 if last {
                     break;
                 }
+                // Commit signals do not cut the gap short; only a stop does.
+                let until = Instant::now() + MIN_GAP;
+                let mut state = state.lock();
+                while !state.stopped && !wake.wait_until(&mut state, until).timed_out() {}
             }
         })
         .map_err(|e| StoreError::Migration(format!("cannot start checkpoint thread: {e}")))?;
     Ok(Checkpointer {
-        stop,
+        signal,
         thread: Mutex::new(Some(thread)),
     })
 }
 
 impl Checkpointer {
+    pub(super) fn signal(&self) -> CommitSignal {
+        self.signal.clone()
+    }
+
     /// Runs a last checkpoint and stops the thread.
     pub(super) fn close(&self) {
-        let (stopped, wake) = &*self.stop;
-        *stopped.lock() = true;
+        let (state, wake) = &*self.signal.0;
+        state.lock().stopped = true;
         wake.notify_all();
         if let Some(thread) = self.thread.lock().take() {
             let _ = thread.join();

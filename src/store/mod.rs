@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::WriterHandle;
 
+pub use writer::Pending;
+
 pub use migrate::LATEST_SCHEMA_VERSION;
 
 #[derive(Debug, thiserror::Error)]
@@ -99,9 +101,15 @@ impl Store {
         let mut conn = open_connection(path, cfg, false)?;
         migrate::run(&mut conn)?;
         // Most checkpoint work runs on its own thread (see `checkpoint`); the writer's
-        // automatic checkpoint stays as the backstop that lets the WAL restart.
+        // automatic checkpoint (at WRITER_CHECKPOINT_PAGES) stays as the backstop that
+        // lets the WAL restart.
         let checkpointer = checkpoint::spawn(path, cfg)?;
-        let writer = writer::spawn(conn, cfg.max_batch, cfg.queue_capacity)?;
+        let writer = writer::spawn(
+            conn,
+            cfg.max_batch,
+            cfg.queue_capacity,
+            checkpointer.signal(),
+        )?;
         let readers = ReadPool::open(path, cfg)?;
         Ok(Store {
             inner: Arc::new(Inner {
@@ -120,6 +128,17 @@ impl Store {
         T: Send + 'static,
     {
         self.inner.writer.write(f).await
+    }
+
+    /// Queues `f` for the writer and returns once it is queued, so a caller can go on
+    /// with its next work while the commit runs; await the [`Pending`] for the
+    /// outcome after commit. Writes commit in the order they are queued.
+    pub async fn submit<T, F>(&self, f: F) -> StoreResult<Pending<T>>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.submit(f).await
     }
 
     /// Blocking form of [`Store::write`] for threads outside the async runtime.
@@ -189,6 +208,10 @@ impl Store {
     }
 }
 
+/// WAL size (in pages) at which the writer checkpoints by itself; below it the
+/// checkpoint thread does the copying.
+const WRITER_CHECKPOINT_PAGES: i64 = 4096;
+
 fn open_connection(path: &Path, cfg: &StoreConfig, read_only: bool) -> StoreResult<Connection> {
     use rusqlite::OpenFlags;
     let flags = if read_only {
@@ -207,6 +230,7 @@ fn open_connection(path: &Path, cfg: &StoreConfig, read_only: bool) -> StoreResu
         // Each write runs in a savepoint; its sub-journal would otherwise spill to a
         // temporary file (a write syscall per page) once a batch passes 64 KiB.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)

@@ -1,6 +1,7 @@
 //! The single writer thread: drains queued writes, runs them in one transaction
 //! (each in its own savepoint), commits, then answers every waiter.
 
+use super::checkpoint::CommitSignal;
 use super::{StoreError, StoreResult};
 use rusqlite::Connection;
 use std::sync::Mutex;
@@ -18,11 +19,12 @@ pub(super) fn spawn(
     conn: Connection,
     max_batch: usize,
     capacity: usize,
+    on_commit: CommitSignal,
 ) -> StoreResult<WriterHandle> {
     let (tx, rx) = mpsc::channel::<Job>(capacity);
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(conn, rx, max_batch))
+        .spawn(move || run(conn, rx, max_batch, on_commit))
         .map_err(|e| StoreError::Migration(format!("cannot start writer thread: {e}")))?;
     Ok(WriterHandle {
         tx: Mutex::new(Some(tx)),
@@ -67,12 +69,22 @@ impl WriterHandle {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.submit(f).await?.committed().await
+    }
+
+    /// Queues `f` and returns as soon as it is queued (waiting only for room in the
+    /// queue); the returned [`Pending`] resolves after the commit that holds it.
+    pub(super) async fn submit<T, F>(&self, f: F) -> StoreResult<Pending<T>>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let (job, reply) = Self::job(f);
         self.sender()?
             .send(job)
             .await
             .map_err(|_| StoreError::Closed)?;
-        reply.await.map_err(|_| StoreError::Closed)?
+        Ok(Pending { reply })
     }
 
     pub(super) fn write_blocking<T, F>(&self, f: F) -> StoreResult<T>
@@ -95,6 +107,18 @@ impl WriterHandle {
         if let Some(thread) = thread {
             let _ = thread.join();
         }
+    }
+}
+
+/// A queued write: resolves to its outcome once the transaction holding it has
+/// committed (or failed). Writes commit in the order they were queued.
+pub struct Pending<T> {
+    reply: oneshot::Receiver<StoreResult<T>>,
+}
+
+impl<T> Pending<T> {
+    pub async fn committed(self) -> StoreResult<T> {
+        self.reply.await.map_err(|_| StoreError::Closed)?
     }
 }
 
@@ -126,7 +150,7 @@ fn drain(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>, max_batch: usize) {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize, on_commit: CommitSignal) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     let mut answers: Vec<Box<dyn FnOnce(bool) + Send>> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
@@ -144,7 +168,10 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
                     .prepare_cached("COMMIT")
                     .and_then(|mut s| s.execute([]))
                 {
-                    Ok(_) => true,
+                    Ok(_) => {
+                        on_commit.committed();
+                        true
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "store commit failed; batch rolled back");
                         let _ = conn.execute_batch("ROLLBACK");
