@@ -256,7 +256,7 @@ fn data_survives_restart_kill_9_and_sigterm_exits_cleanly() {
         None,
     );
     assert!(ok, "{err}");
-    assert!(out.contains("schema version 1"), "{out}");
+    assert!(out.contains("schema version 2"), "{out}");
     let mut served = serve(dir.path(), &[]);
     rt.block_on(async {
         assert_eq!(login(served.addr, "durable", "durable-pw").await, 200);

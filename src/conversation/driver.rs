@@ -1,8 +1,11 @@
 //! The conversation driver: one tokio task owning the [`ConversationCore`]. It turns
 //! requests (desks, channels), committed routing effects and studio answers into
-//! core inputs, writes every persist step of a batch (events, conversation rows,
-//! outbox rows) in one transaction, and only then answers callers and delivers
-//! events to desks, widgets, routing and the external studio flow.
+//! core inputs and queues every persist step of a batch (events, conversation rows,
+//! outbox rows) as one store write. Its publisher task awaits those writes in the
+//! order they were queued and only after each commit answers callers and delivers
+//! events to desks, widgets, routing and the external studio flow. The core goes on
+//! with the next batch while the store commits the last one, so the core's work and
+//! the commit overlap instead of adding up.
 
 use super::handle::{ConversationError, ConversationHandle, MessageAck, Reply, Request, Topic};
 use super::{
@@ -15,7 +18,7 @@ use crate::cim::{self, ChannelSession, CimEvent, Conversation, ParticipantType, 
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::routing::{self, driver::enum_str, Disposition, EffectBatch, RoutingHandle};
-use crate::store::{conversations as rows, events, outbox, Store, StoreError};
+use crate::store::{conversations as rows, events, outbox, Pending, Store, StoreError};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -87,25 +90,37 @@ pub async fn spawn(
         .build()
         .map_err(|e| StoreError::Corrupt(format!("http client: {e}")))?;
     let handle = ConversationHandle::new(tx, wiring.store.clone());
-    let driver = Driver {
-        core,
-        store: wiring.store,
+    let publisher = Publisher {
         routing: wiring.routing,
         to_desk: wiring.to_desk,
         to_customer: wiring.to_customer,
         studio_tx,
         studio_url,
         http,
-        queue_sla,
     };
-    let task = tokio::spawn(driver.run(
-        rx,
-        wiring.routing_effects,
-        studio_rx,
-        wiring.health,
-        initial,
-        wiring.shutdown,
-    ));
+    let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_DEPTH);
+    let driver = Driver {
+        core,
+        store: wiring.store,
+        queue_sla,
+        publish: publish_tx,
+    };
+    let task = tokio::spawn(async move {
+        let publishing = tokio::spawn(publisher.run(publish_rx));
+        driver
+            .run(
+                rx,
+                wiring.routing_effects,
+                studio_rx,
+                wiring.health,
+                initial,
+                wiring.shutdown,
+            )
+            .await;
+        // The driver dropped its sender: what it queued is still delivered.
+        let _ = publishing.await;
+        tracing::debug!("conversation driver stopped");
+    });
     Ok((handle, task))
 }
 
@@ -141,19 +156,38 @@ enum Waiter {
     ChatTopic(Reply<Topic>),
 }
 
+/// Owns the core: feeds it, queues each batch's write, hands the rest to the publisher.
 struct Driver {
     core: ConversationCore,
     store: Store,
+    queue_sla: HashMap<String, u32>,
+    publish: mpsc::Sender<Queued>,
+}
+
+/// Carries out committed batches, in the order they were queued.
+struct Publisher {
     routing: RoutingHandle,
     to_desk: mpsc::UnboundedSender<ToDesk>,
     to_customer: mpsc::UnboundedSender<ToCustomer>,
     studio_tx: mpsc::UnboundedSender<Input>,
     studio_url: String,
     http: reqwest::Client,
-    queue_sla: HashMap<String, u32>,
+}
+
+/// One batch between its core step and its delivery: the write it waits for (none
+/// when it stored nothing), the callers' settled answers and the effects to carry out.
+struct Queued {
+    commit: Option<Pending<()>>,
+    answers: Vec<Settled>,
+    deliveries: Vec<Effect>,
+    texts: EventTexts,
+    has_outbox: bool,
 }
 
 const MAX_BATCH: usize = 512;
+/// Batches queued for delivery before the core waits: bounds the work in flight
+/// when the store falls behind.
+const PUBLISH_DEPTH: usize = 256;
 
 impl Driver {
     async fn run(
@@ -222,7 +256,6 @@ impl Driver {
             }
             self.finish(now, effects, waiters).await;
         }
-        tracing::debug!("conversation driver stopped");
     }
 
     /// Feeds one request; its outcome is answered after commit.
@@ -415,7 +448,8 @@ impl Driver {
         }
     }
 
-    /// Commits the batch's persist steps (with outbox rows), then answers and delivers.
+    /// Queues the batch's persist steps (with outbox rows) as one write, settles each
+    /// caller's answer from the state this batch left, and hands both to the publisher.
     async fn finish(&mut self, now: Millis, effects: Vec<Effect>, waiters: Vec<(Waiter, Outcome)>) {
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
@@ -475,11 +509,17 @@ impl Driver {
             deliveries.push(effect);
         }
         let has_outbox = !outbound.is_empty();
-        let committed = if steps.is_empty() && outbound.is_empty() {
-            Ok(())
+        // Answers reflect the state after this batch, which is what its commit stores.
+        let answers: Vec<Settled> = waiters
+            .into_iter()
+            .map(|(waiter, outcome)| self.settle(waiter, outcome))
+            .collect();
+        let commit = if steps.is_empty() && outbound.is_empty() {
+            None
         } else {
-            self.store
-                .write(move |c| {
+            let queued = self
+                .store
+                .submit(move |c| {
                     for (step, encoded) in &steps {
                         write_step(c, step, encoded, now)?;
                     }
@@ -495,43 +535,42 @@ impl Driver {
                     }
                     Ok(())
                 })
-                .await
-        };
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, "conversation step could not be stored; nothing is delivered");
-            let err = ConversationError::Unavailable(format!("store: {e}"));
-            for (waiter, _) in waiters {
-                fail(waiter, err.clone());
+                .await;
+            match queued {
+                Ok(pending) => Some(pending),
+                Err(e) => {
+                    store_failed(&e, answers);
+                    return;
+                }
             }
-            return;
-        }
-        if has_outbox {
-            let _ = self.to_customer.send(ToCustomer::OutboxReady);
-        }
-        for (waiter, outcome) in waiters {
-            self.answer(waiter, outcome);
-        }
-        for effect in deliveries {
-            self.deliver(effect, &mut texts).await;
+        };
+        let queued = Queued {
+            commit,
+            answers,
+            deliveries,
+            texts,
+            has_outbox,
+        };
+        if self.publish.send(queued).await.is_err() {
+            tracing::error!("conversation publisher stopped; batch not delivered");
         }
     }
 
-    fn answer(&self, waiter: Waiter, outcome: Outcome) {
+    /// The answer a caller gets once its batch has committed.
+    fn settle(&self, waiter: Waiter, outcome: Outcome) -> Settled {
         let Outcome {
             rejected,
             ack,
             session_started,
         } = outcome;
         match waiter {
-            Waiter::Unit(reply) => {
-                let _ = reply.send(rejected.map_or(Ok(()), Err));
-            }
+            Waiter::Unit(reply) => Settled::Unit(reply, rejected.map_or(Ok(()), Err)),
             Waiter::Topic(id, reply) => {
                 let answer = match rejected {
                     Some(e) => Err(e),
                     None => self.topic(&id),
                 };
-                let _ = reply.send(answer);
+                Settled::Topic(reply, Box::new(answer))
             }
             Waiter::Seq(id, reply) => {
                 let answer = match rejected {
@@ -541,7 +580,7 @@ impl Driver {
                         .or_else(|| self.core.last_seq(&id))
                         .unwrap_or(0)),
                 };
-                let _ = reply.send(answer);
+                Settled::Seq(reply, answer)
             }
             Waiter::Message(reply) => {
                 let answer = match rejected {
@@ -549,7 +588,7 @@ impl Driver {
                     None => ack
                         .ok_or_else(|| ConversationError::Invalid("message was not stored".into())),
                 };
-                let _ = reply.send(answer);
+                Settled::Message(reply, answer)
             }
             Waiter::ChatTopic(reply) => {
                 let answer = match rejected {
@@ -558,7 +597,7 @@ impl Driver {
                         .ok_or_else(|| ConversationError::WrongState("no session started".into()))
                         .and_then(|id| self.topic(&id)),
                 };
-                let _ = reply.send(answer);
+                Settled::Topic(reply, Box::new(answer))
             }
         }
     }
@@ -572,9 +611,43 @@ impl Driver {
             last_seq: self.core.last_seq(conversation_id).unwrap_or(0),
         })
     }
+}
+
+impl Publisher {
+    async fn run(self, mut queue: mpsc::Receiver<Queued>) {
+        while let Some(batch) = queue.recv().await {
+            self.publish(batch).await;
+        }
+    }
+
+    /// Waits for the batch's commit, then answers its callers and delivers its effects.
+    async fn publish(&self, batch: Queued) {
+        let Queued {
+            commit,
+            answers,
+            deliveries,
+            mut texts,
+            has_outbox,
+        } = batch;
+        if let Some(commit) = commit {
+            if let Err(e) = commit.committed().await {
+                store_failed(&e, answers);
+                return;
+            }
+        }
+        if has_outbox {
+            let _ = self.to_customer.send(ToCustomer::OutboxReady);
+        }
+        for answer in answers {
+            answer.send();
+        }
+        for effect in deliveries {
+            self.deliver(effect, &mut texts);
+        }
+    }
 
     /// Carries out one committed effect.
-    async fn deliver(&mut self, effect: Effect, texts: &mut EventTexts) {
+    fn deliver(&self, effect: Effect, texts: &mut EventTexts) {
         match effect {
             Effect::Persist(_) | Effect::Ack { .. } | Effect::Rejected(_) => {}
             Effect::ToCustomer {
@@ -870,20 +943,40 @@ struct OutboxRow {
     payload: Value,
 }
 
-fn fail(waiter: Waiter, err: ConversationError) {
-    match waiter {
-        Waiter::Topic(_, r) | Waiter::ChatTopic(r) => {
-            let _ = r.send(Err(err));
+/// A caller's answer, settled when its batch was handled and sent after the commit.
+enum Settled {
+    Topic(Reply<Topic>, Box<Result<Topic, ConversationError>>),
+    Unit(Reply<()>, Result<(), ConversationError>),
+    Seq(Reply<u64>, Result<u64, ConversationError>),
+    Message(Reply<MessageAck>, Result<MessageAck, ConversationError>),
+}
+
+impl Settled {
+    fn send(self) {
+        match self {
+            Settled::Topic(r, a) => drop(r.send(*a)),
+            Settled::Unit(r, a) => drop(r.send(a)),
+            Settled::Seq(r, a) => drop(r.send(a)),
+            Settled::Message(r, a) => drop(r.send(a)),
         }
-        Waiter::Unit(r) => {
-            let _ = r.send(Err(err));
+    }
+
+    fn fail(self, err: ConversationError) {
+        match self {
+            Settled::Topic(r, _) => drop(r.send(Err(err))),
+            Settled::Unit(r, _) => drop(r.send(Err(err))),
+            Settled::Seq(r, _) => drop(r.send(Err(err))),
+            Settled::Message(r, _) => drop(r.send(Err(err))),
         }
-        Waiter::Seq(_, r) => {
-            let _ = r.send(Err(err));
-        }
-        Waiter::Message(r) => {
-            let _ = r.send(Err(err));
-        }
+    }
+}
+
+/// A batch that could not be stored: nothing of it is delivered; its callers hear why.
+fn store_failed(err: &StoreError, answers: Vec<Settled>) {
+    tracing::error!(error = %err, "conversation step could not be stored; nothing is delivered");
+    let err = ConversationError::Unavailable(format!("store: {err}"));
+    for answer in answers {
+        answer.fail(err.clone());
     }
 }
 
@@ -992,7 +1085,12 @@ fn write_step(
     encoded: &[Arc<str>],
     now: Millis,
 ) -> Result<(), StoreError> {
-    for (stored, text) in step.events.iter().zip(encoded) {
+    let timers = json_text(&step.runtime)?;
+    // A step that changes no conversation row keeps its runtime on its last event
+    // (appended anyway) rather than on the runtime row's page of its own.
+    let carried_by_event = step.record.is_none() && !step.events.is_empty();
+    let last = step.events.len().saturating_sub(1);
+    for (i, (stored, text)) in step.events.iter().zip(encoded).enumerate() {
         let event = &stored.event;
         events::append(
             c,
@@ -1005,20 +1103,22 @@ fn write_step(
                 timestamp: event.timestamp,
                 message_id: stored.message_id.as_deref(),
                 event: text,
+                runtime: (carried_by_event && i == last).then_some(timers.as_str()),
             },
         )?;
     }
-    let timers = json_text(&step.runtime)?;
     let Some(record) = &step.record else {
-        return rows::update_runtime(
+        rows::update_routing(
             c,
             &step.conversation_id,
-            &timers,
             step.runtime.queue_id.as_deref(),
             step.runtime.last_agent_id.as_deref(),
-            step.last_seq,
             now,
-        );
+        )?;
+        if !carried_by_event {
+            rows::write_runtime(c, &step.conversation_id, &timers, step.last_seq, now)?;
+        }
+        return Ok(());
     };
     let conv = &record.conversation;
     let customer_id = conv

@@ -80,7 +80,7 @@ pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreR
 }
 
 /// The small per-message state of a conversation (see `conversation_runtime` in the schema).
-fn write_runtime(
+pub fn write_runtime(
     conn: &Connection,
     id: &str,
     timers: &str,
@@ -97,14 +97,15 @@ fn write_runtime(
     Ok(())
 }
 
-/// A step that only appended events and moved timers.
-pub fn update_runtime(
+/// A step that only appended events and moved timers: the conversation row is
+/// rewritten only when its queue or last agent changed; the runtime itself travels
+/// on the step's last event (`events::EventRow::runtime`) or, for a step without
+/// events, goes to [`write_runtime`].
+pub fn update_routing(
     conn: &Connection,
     id: &str,
-    timers: &str,
     queue_id: Option<&str>,
     last_agent_id: Option<&str>,
-    last_seq: u64,
     now: Millis,
 ) -> StoreResult<()> {
     // The big conversation row is rewritten only when its queue or last agent changes.
@@ -115,7 +116,26 @@ pub fn update_runtime(
                             OR (?3 IS NOT NULL AND last_agent_id IS NOT ?3))",
     )?
     .execute(params![id, queue_id, last_agent_id, now])?;
-    write_runtime(conn, id, timers, last_seq, now)
+    Ok(())
+}
+
+/// The newest runtime of a conversation: its `conversation_runtime` row (or the
+/// conversation row's copy), unless an event appended later carries a newer one.
+fn newest_runtime(
+    conn: &Connection,
+    id: &str,
+    timers: String,
+    last_seq: i64,
+) -> StoreResult<(String, i64)> {
+    let carried: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT seq, runtime FROM cim_events
+             WHERE conversation_id = ?1 AND seq > ?2 AND runtime IS NOT NULL
+             ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row(params![id, last_seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(carried.map_or((timers, last_seq), |(seq, runtime)| (runtime, seq)))
 }
 
 pub fn upsert_channel_session(conn: &Connection, s: &ChannelSessionRow<'_>) -> StoreResult<()> {
@@ -194,6 +214,7 @@ pub fn open_conversations(
     )?;
     let mut out = Vec::with_capacity(rows.len());
     for (id, snapshot, timers, last_seq) in rows {
+        let (timers, last_seq) = newest_runtime(conn, &id, timers, last_seq)?;
         let channel_sessions = sessions
             .query_map([&id], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?
@@ -272,7 +293,9 @@ fn with_snapshot(
 pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<ConversationSummary>> {
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
-                COALESCE(r.last_seq, c.last_seq), c.snapshot
+                MAX(COALESCE(r.last_seq, c.last_seq),
+                    COALESCE((SELECT MAX(e.seq) FROM cim_events e WHERE e.conversation_id = c.id), 0)),
+                c.snapshot
          FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
          WHERE (?1 IS NULL OR c.state = ?1)
            AND (?2 IS NULL OR c.queue_id = ?2)
@@ -305,7 +328,9 @@ pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<Conver
 pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummary>> {
     let mut st = conn.prepare_cached(
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
-                COALESCE(r.last_seq, c.last_seq), c.snapshot
+                MAX(COALESCE(r.last_seq, c.last_seq),
+                    COALESCE((SELECT MAX(e.seq) FROM cim_events e WHERE e.conversation_id = c.id), 0)),
+                c.snapshot
          FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
          WHERE c.id = ?1",
     )?;
@@ -401,7 +426,8 @@ mod tests {
     fn runtime_updates_are_read_back_without_rewriting_the_conversation_row() {
         let conn = schema();
         upsert(&conn, &row(r#"{"t":1}"#, 3), 10).unwrap();
-        update_runtime(&conn, "c1", r#"{"t":2}"#, Some("q1"), Some("a1"), 5, 20).unwrap();
+        update_routing(&conn, "c1", Some("q1"), Some("a1"), 20).unwrap();
+        write_runtime(&conn, "c1", r#"{"t":2}"#, 5, 20).unwrap();
         assert_eq!(
             row_updated_at(&conn),
             10,
@@ -424,7 +450,8 @@ mod tests {
         .unwrap();
         assert_eq!(listed[0].last_seq, 5);
 
-        update_runtime(&conn, "c1", r#"{"t":3}"#, None, Some("a2"), 6, 30).unwrap();
+        update_routing(&conn, "c1", None, Some("a2"), 30).unwrap();
+        write_runtime(&conn, "c1", r#"{"t":3}"#, 6, 30).unwrap();
         assert_eq!(row_updated_at(&conn), 30, "a new last agent is written");
         let summary = get(&conn, "c1").unwrap().unwrap();
         assert_eq!(summary.last_agent_id.as_deref(), Some("a2"));
@@ -435,5 +462,47 @@ mod tests {
         let open = open_conversations(&conn, 10).unwrap();
         assert_eq!(open[0].timers, json!({"t": 4}));
         assert_eq!(open[0].last_seq, 7);
+    }
+
+    fn append_event(conn: &Connection, seq: u64, runtime: Option<&str>) {
+        crate::store::events::append(
+            conn,
+            &crate::store::events::EventRow {
+                id: &format!("e{seq}"),
+                conversation_id: "c1",
+                seq,
+                name: "CUSTOMER_MESSAGE",
+                kind: "MESSAGE",
+                timestamp: 1,
+                message_id: None,
+                event: "{}",
+                runtime,
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_runtime_carried_by_a_later_event_wins_over_the_runtime_row() {
+        let conn = schema();
+        upsert(&conn, &row(r#"{"t":1}"#, 3), 10).unwrap();
+        append_event(&conn, 4, None);
+        append_event(&conn, 5, Some(r#"{"t":2}"#));
+        let open = open_conversations(&conn, 10).unwrap();
+        assert_eq!(open[0].timers, json!({"t": 2}));
+        assert_eq!(open[0].last_seq, 5);
+        assert_eq!(get(&conn, "c1").unwrap().unwrap().last_seq, 5);
+
+        // A later step without events writes the row at the same seq: the row wins.
+        write_runtime(&conn, "c1", r#"{"t":3}"#, 5, 20).unwrap();
+        let open = open_conversations(&conn, 10).unwrap();
+        assert_eq!(open[0].timers, json!({"t": 3}));
+        assert_eq!(open[0].last_seq, 5);
+
+        // A later message step carries a newer runtime again.
+        append_event(&conn, 6, Some(r#"{"t":4}"#));
+        let open = open_conversations(&conn, 10).unwrap();
+        assert_eq!(open[0].timers, json!({"t": 4}));
+        assert_eq!(open[0].last_seq, 6);
     }
 }

@@ -15,13 +15,16 @@ pub struct EventRow<'a> {
     pub timestamp: i64,
     pub message_id: Option<&'a str>,
     pub event: &'a str,
+    /// The conversation manager's runtime after the step this event ends, when the
+    /// step wrote no `conversation_runtime` row (see migration V2).
+    pub runtime: Option<&'a str>,
 }
 
 /// Appends one event; a duplicate event id, message id or (conversation, seq) fails.
 pub fn append(conn: &Connection, row: &EventRow) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, message_id, event)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, message_id, event, runtime)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         row.id,
@@ -31,7 +34,8 @@ pub fn append(conn: &Connection, row: &EventRow) -> StoreResult<()> {
         row.kind,
         row.timestamp,
         row.message_id,
-        row.event
+        row.event,
+        row.runtime
     ])?;
     Ok(())
 }
