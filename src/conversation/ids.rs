@@ -28,13 +28,14 @@ pub trait IdGen {
     fn next_id(&mut self, kind: IdKind) -> String;
 }
 
-/// Random v4 UUIDs: what the appliance runs with.
+/// Time-ordered (v7) UUIDs: what the appliance runs with. Ids of rows written
+/// together sit together in their indexes, so a commit touches fewer pages.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct UuidIds;
 
 impl IdGen for UuidIds {
     fn next_id(&mut self, _kind: IdKind) -> String {
-        uuid::Uuid::new_v4().to_string()
+        uuid::Uuid::now_v7().to_string()
     }
 }
 
