@@ -38,13 +38,42 @@ struct Row {
     event: String,
 }
 
-fn row(conversation: usize, seq: usize, run: u64) -> Row {
+/// The appliance's id shapes: server-made event and conversation ids are
+/// time-ordered (v7) UUIDs; message ids come from the client (here `<conv>-m-<seq>`).
+/// `STORE_BENCH_IDS=structured` gives the shapes of the first version of this bench
+/// (`r<run>-ev-<producer>-<seq>`, ...), whose event ids cluster by producer.
+fn structured_ids() -> bool {
+    static STRUCTURED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STRUCTURED.get_or_init(|| std::env::var("STORE_BENCH_IDS").is_ok_and(|v| v == "structured"))
+}
+
+/// Each producer stands for one conversation.
+fn conversation_id(producer: usize, run: u64) -> String {
+    if structured_ids() {
+        format!("r{run}-conv-{producer}")
+    } else {
+        uuid::Uuid::now_v7().to_string()
+    }
+}
+
+fn row(conversation: &str, producer: usize, seq: usize, run: u64) -> Row {
+    let (id, message_id) = if structured_ids() {
+        (
+            format!("r{run}-ev-{producer}-{seq}"),
+            format!("r{run}-msg-{producer}-{seq}"),
+        )
+    } else {
+        (
+            uuid::Uuid::now_v7().to_string(),
+            format!("{conversation}-m-{seq}"),
+        )
+    };
     Row {
-        id: format!("r{run}-ev-{conversation}-{seq}"),
-        conversation_id: format!("r{run}-conv-{conversation}"),
+        id,
+        conversation_id: conversation.to_string(),
         seq: seq as i64,
-        message_id: format!("r{run}-msg-{conversation}-{seq}"),
-        event: event_json(conversation, seq),
+        message_id,
+        event: event_json(producer, seq),
     }
 }
 
@@ -93,8 +122,9 @@ fn bench_writer(c: &mut Criterion) {
                     for p in 0..PRODUCERS {
                         let store = store.clone();
                         handles.push(tokio::spawn(async move {
+                            let conversation = conversation_id(p, r);
                             for seq in 0..EVENTS_PER_ITER / PRODUCERS {
-                                let row = row(p, seq, r);
+                                let row = row(&conversation, p, seq, r);
                                 store
                                     .write(move |c| Ok(insert(c, &row)?))
                                     .await
@@ -125,12 +155,15 @@ fn bench_writer(c: &mut Criterion) {
                     for p in 0..PRODUCERS {
                         let store = store.clone();
                         handles.push(tokio::spawn(async move {
+                            let conversation = conversation_id(p, r);
                             for chunk in (0..EVENTS_PER_ITER / PRODUCERS)
                                 .collect::<Vec<_>>()
                                 .chunks(8)
                             {
-                                let rows: Vec<Row> =
-                                    chunk.iter().map(|seq| row(p, *seq, r)).collect();
+                                let rows: Vec<Row> = chunk
+                                    .iter()
+                                    .map(|seq| row(&conversation, p, *seq, r))
+                                    .collect();
                                 store
                                     .write(move |c| {
                                         for row in &rows {
@@ -170,8 +203,9 @@ fn bench_writer(c: &mut Criterion) {
                 let start = Instant::now();
                 conn.execute_batch("BEGIN").expect("begin");
                 for p in 0..PRODUCERS {
+                    let conversation = conversation_id(p, run);
                     for seq in 0..EVENTS_PER_ITER / PRODUCERS {
-                        insert(&conn, &row(p, seq, run)).expect("insert");
+                        insert(&conn, &row(&conversation, p, seq, run)).expect("insert");
                     }
                 }
                 conn.execute_batch("COMMIT").expect("commit");
@@ -188,8 +222,9 @@ fn bench_writer(c: &mut Criterion) {
             for _ in 0..iters {
                 run += 1;
                 let start = Instant::now();
+                let conversation = conversation_id(0, run);
                 for seq in 0..200 {
-                    insert(&conn, &row(0, seq, run)).expect("insert");
+                    insert(&conn, &row(&conversation, 0, seq, run)).expect("insert");
                 }
                 total += start.elapsed();
             }

@@ -104,6 +104,7 @@ pub async fn spawn(
         store: wiring.store,
         queue_sla,
         publish: publish_tx,
+        stored_routing: StoredRouting::default(),
     };
     let task = tokio::spawn(async move {
         let publishing = tokio::spawn(publisher.run(publish_rx));
@@ -162,6 +163,55 @@ struct Driver {
     store: Store,
     queue_sla: HashMap<String, u32>,
     publish: mpsc::Sender<Queued>,
+    stored_routing: StoredRouting,
+}
+
+/// The queue and last agent each open conversation's row was last written with,
+/// so a message step skips the conversation-row update when neither changed.
+/// Knows only what this driver wrote: an unknown conversation is always updated.
+#[derive(Default)]
+struct StoredRouting(HashMap<String, (Option<String>, Option<String>)>);
+
+impl StoredRouting {
+    /// Records what `step` writes; true when a step without a record must update
+    /// the conversation row's queue or last agent.
+    fn note(&mut self, step: &PersistStep) -> bool {
+        let queue = &step.runtime.queue_id;
+        let agent = &step.runtime.last_agent_id;
+        if let Some(record) = &step.record {
+            if record.conversation.state == cim::ConversationState::Closed {
+                self.0.remove(&step.conversation_id);
+            } else {
+                self.0
+                    .insert(step.conversation_id.clone(), (queue.clone(), agent.clone()));
+            }
+            return false;
+        }
+        let entry = self.0.entry(step.conversation_id.clone());
+        let known = matches!(entry, std::collections::hash_map::Entry::Occupied(_));
+        let (stored_queue, stored_agent) = entry.or_default();
+        // The update only ever sets the fields present in the runtime.
+        let changed = !known
+            || (queue.is_some() && queue != stored_queue)
+            || (agent.is_some() && agent != stored_agent);
+        if queue.is_some() {
+            stored_queue.clone_from(queue);
+        }
+        if agent.is_some() {
+            stored_agent.clone_from(agent);
+        }
+        changed
+    }
+}
+
+/// A persist step with its JSON already encoded by the driver.
+struct EncodedStep {
+    step: PersistStep,
+    events: Vec<Arc<str>>,
+    timers: String,
+    /// For a step without a record: the conversation row's queue or last agent may
+    /// differ from the runtime's.
+    routing_changed: bool,
 }
 
 /// Carries out committed batches, in the order they were queued.
@@ -463,9 +513,23 @@ impl Driver {
         for effect in effects {
             match effect {
                 Effect::Persist(step) => {
-                    let encoded: Vec<Arc<str>> =
+                    // Encoded here, so the writer thread only binds and inserts.
+                    let events: Vec<Arc<str>> =
                         step.events.iter().map(|e| texts.plain(&e.event)).collect();
-                    steps.push((*step, encoded));
+                    let timers = match json_text(&step.runtime) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            tracing::error!(error = %e, "conversation runtime cannot be encoded");
+                            continue;
+                        }
+                    };
+                    let routing_changed = self.stored_routing.note(&step);
+                    steps.push(EncodedStep {
+                        step: *step,
+                        events,
+                        timers,
+                        routing_changed,
+                    });
                     continue;
                 }
                 Effect::ToCustomer {
@@ -520,8 +584,8 @@ impl Driver {
             let queued = self
                 .store
                 .submit(move |c| {
-                    for (step, encoded) in &steps {
-                        write_step(c, step, encoded, now)?;
+                    for step in &steps {
+                        write_step(c, step, now)?;
                     }
                     for row in &outbound {
                         outbox::enqueue(
@@ -1079,18 +1143,18 @@ fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 /// Writes one conversation step: its events, and its rows when the record changed.
-fn write_step(
-    c: &Connection,
-    step: &PersistStep,
-    encoded: &[Arc<str>],
-    now: Millis,
-) -> Result<(), StoreError> {
-    let timers = json_text(&step.runtime)?;
+fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), StoreError> {
+    let EncodedStep {
+        step,
+        events: texts,
+        timers,
+        routing_changed,
+    } = encoded;
     // A step that changes no conversation row keeps its runtime on its last event
     // (appended anyway) rather than on the runtime row's page of its own.
     let carried_by_event = step.record.is_none() && !step.events.is_empty();
     let last = step.events.len().saturating_sub(1);
-    for (i, (stored, text)) in step.events.iter().zip(encoded).enumerate() {
+    for (i, (stored, text)) in step.events.iter().zip(texts).enumerate() {
         let event = &stored.event;
         events::append(
             c,
@@ -1108,15 +1172,17 @@ fn write_step(
         )?;
     }
     let Some(record) = &step.record else {
-        rows::update_routing(
-            c,
-            &step.conversation_id,
-            step.runtime.queue_id.as_deref(),
-            step.runtime.last_agent_id.as_deref(),
-            now,
-        )?;
+        if *routing_changed {
+            rows::update_routing(
+                c,
+                &step.conversation_id,
+                step.runtime.queue_id.as_deref(),
+                step.runtime.last_agent_id.as_deref(),
+                now,
+            )?;
+        }
         if !carried_by_event {
-            rows::write_runtime(c, &step.conversation_id, &timers, step.last_seq, now)?;
+            rows::write_runtime(c, &step.conversation_id, timers, step.last_seq, now)?;
         }
         return Ok(());
     };
@@ -1148,7 +1214,7 @@ fn write_step(
             last_agent_id: step.runtime.last_agent_id.as_deref(),
             data: json_text(&conv.conversation_data)?,
             metadata: json_text(&conv.metadata)?,
-            timers,
+            timers: timers.clone(),
             snapshot: json_text(conv)?,
             creation_time: conv.creation_time.get().copied().unwrap_or(now),
             end_time: conv.end_time.get().copied(),

@@ -1,8 +1,11 @@
 //! WAL checkpoints on their own thread and connection. The writer signals each
 //! commit; a PASSIVE checkpoint (which neither blocks nor waits for the writer or
 //! readers) then copies committed pages into the database file off the commit
-//! path, at most every [`MIN_GAP`] (each pass ends with an fsync of the database
-//! file) and at least every [`INTERVAL`]. The writer's own automatic checkpoint
+//! path, at most every [`MIN_GAP`] and at least every [`INTERVAL`]. Each pass ends
+//! with an fsync of the database file, which the writer's next WAL fsync queues
+//! behind on the same disk: many small passes keep that wait short, where one pass
+//! every 200 ms made chat latency's p99 five times worse (docs/benchmarks.md). The
+//! writer's own automatic checkpoint
 //! stays as a backstop at a higher WAL size: only a checkpoint that completes
 //! between two write transactions lets SQLite restart the WAL from its beginning
 //! instead of growing it, and by then this thread has copied most of its pages.
@@ -16,7 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const INTERVAL: Duration = Duration::from_millis(100);
-const MIN_GAP: Duration = Duration::from_millis(10);
+const MIN_GAP: Duration = Duration::from_millis(2);
 
 #[derive(Default)]
 struct State {
