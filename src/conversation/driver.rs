@@ -176,18 +176,34 @@ impl StoredRouting {
     /// Records what `step` writes; true when a step without a record must update
     /// the conversation row's queue or last agent.
     fn note(&mut self, step: &PersistStep) -> bool {
-        let queue = &step.runtime.queue_id;
-        let agent = &step.runtime.last_agent_id;
-        if let Some(record) = &step.record {
-            if record.conversation.state == cim::ConversationState::Closed {
-                self.0.remove(&step.conversation_id);
+        self.note_parts(
+            &step.conversation_id,
+            &step.runtime.queue_id,
+            &step.runtime.last_agent_id,
+            step.record.as_ref().map(|r| &r.conversation.state),
+        )
+    }
+
+    /// [`StoredRouting::note`] for a step of conversation `id` whose record (when it
+    /// has one) is in `record_state`.
+    fn note_parts(
+        &mut self,
+        id: &str,
+        queue: &Option<String>,
+        agent: &Option<String>,
+        record_state: Option<&cim::ConversationState>,
+    ) -> bool {
+        if let Some(state) = record_state {
+            // A full step writes the whole row, queue and last agent included.
+            if *state == cim::ConversationState::Closed {
+                self.0.remove(id);
             } else {
                 self.0
-                    .insert(step.conversation_id.clone(), (queue.clone(), agent.clone()));
+                    .insert(id.to_string(), (queue.clone(), agent.clone()));
             }
             return false;
         }
-        let entry = self.0.entry(step.conversation_id.clone());
+        let entry = self.0.entry(id.to_string());
         let known = matches!(entry, std::collections::hash_map::Entry::Occupied(_));
         let (stored_queue, stored_agent) = entry.or_default();
         // The update only ever sets the fields present in the runtime.
@@ -1271,4 +1287,38 @@ fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), 
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoredRouting;
+    use crate::cim::ConversationState;
+
+    fn some(v: &str) -> Option<String> {
+        Some(v.to_string())
+    }
+
+    #[test]
+    fn the_conversation_row_is_updated_only_when_queue_or_last_agent_may_differ() {
+        let mut stored = StoredRouting::default();
+        // Never written by this driver (e.g. restored): always updated.
+        assert!(stored.note_parts("c1", &some("q1"), &None, None));
+        assert!(!stored.note_parts("c1", &some("q1"), &None, None));
+        // Absent fields are left alone by the update, so they change nothing.
+        assert!(!stored.note_parts("c1", &None, &None, None));
+        assert!(stored.note_parts("c1", &some("q1"), &some("a1"), None));
+        assert!(!stored.note_parts("c1", &None, &some("a1"), None));
+        assert!(stored.note_parts("c1", &some("q2"), &some("a1"), None));
+
+        // A full step wrote both; the next message step has nothing to update.
+        let active = ConversationState::Active;
+        assert!(!stored.note_parts("c2", &some("q1"), &some("a1"), Some(&active)));
+        assert!(!stored.note_parts("c2", &some("q1"), &some("a1"), None));
+        assert!(stored.note_parts("c2", &some("q1"), &some("a2"), None));
+
+        // A closed conversation is forgotten.
+        let closed = ConversationState::Closed;
+        assert!(!stored.note_parts("c2", &some("q1"), &some("a2"), Some(&closed)));
+        assert!(stored.note_parts("c2", &some("q1"), &some("a2"), None));
+    }
 }
