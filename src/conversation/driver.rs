@@ -526,6 +526,7 @@ impl Driver {
         let mut steps = Vec::new();
         let mut outbound = Vec::new();
         let mut deliveries = Vec::with_capacity(effects.len());
+        let mut unencodable = None;
         for effect in effects {
             match effect {
                 Effect::Persist(step) => {
@@ -535,7 +536,7 @@ impl Driver {
                     let timers = match json_text(&step.runtime) {
                         Ok(t) => t,
                         Err(e) => {
-                            tracing::error!(error = %e, "conversation runtime cannot be encoded");
+                            unencodable.get_or_insert(e);
                             continue;
                         }
                     };
@@ -594,6 +595,11 @@ impl Driver {
             .into_iter()
             .map(|(waiter, outcome)| self.settle(waiter, outcome))
             .collect();
+        if let Some(e) = unencodable {
+            // Like a failed write: nothing of the batch is stored or delivered.
+            store_failed(&e, answers);
+            return;
+        }
         let commit = if steps.is_empty() && outbound.is_empty() {
             None
         } else {

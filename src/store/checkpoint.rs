@@ -2,13 +2,13 @@
 //! commit; a PASSIVE checkpoint (which neither blocks nor waits for the writer or
 //! readers) then copies committed pages into the database file off the commit
 //! path, at most every [`MIN_GAP`] and at least every [`INTERVAL`]. Each pass ends
-//! with an fsync of the database file, which the writer's next WAL fsync queues
-//! behind on the same disk: many small passes keep that wait short, where one pass
-//! every 200 ms made chat latency's p99 five times worse (docs/benchmarks.md). The
-//! writer's own automatic checkpoint
-//! stays as a backstop at a higher WAL size: only a checkpoint that completes
-//! between two write transactions lets SQLite restart the WAL from its beginning
-//! instead of growing it, and by then this thread has copied most of its pages.
+//! with an fsync of the database file, and the writer's next WAL fsync queues
+//! behind it on the same disk: many small passes keep that wait short (one pass
+//! every 200 ms made the chat benchmark's p99 about five times worse; see
+//! docs/benchmarks.md). The writer's own automatic checkpoint stays as a backstop
+//! at a larger WAL size: only a checkpoint that completes between two write
+//! transactions lets SQLite restart the WAL from its beginning instead of growing
+//! it, and by then this thread has copied most of its pages.
 
 use super::{open_connection, StoreError, StoreResult};
 use crate::config::StoreConfig;
