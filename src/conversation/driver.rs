@@ -22,9 +22,9 @@ use crate::store::{conversations as rows, events, outbox, Pending, Store, StoreE
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -90,6 +90,7 @@ pub async fn spawn(
         .build()
         .map_err(|e| StoreError::Corrupt(format!("http client: {e}")))?;
     let handle = ConversationHandle::new(tx, wiring.store.clone());
+    let commit_failed = Arc::new(AtomicBool::new(false));
     let publisher = Publisher {
         routing: wiring.routing,
         to_desk: wiring.to_desk,
@@ -97,6 +98,7 @@ pub async fn spawn(
         studio_tx,
         studio_url,
         http,
+        commit_failed: commit_failed.clone(),
     };
     let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_DEPTH);
     let driver = Driver {
@@ -105,21 +107,25 @@ pub async fn spawn(
         queue_sla,
         publish: publish_tx,
         stored_routing: StoredRouting::default(),
+        commit_failed,
     };
     let task = tokio::spawn(async move {
+        // Running while the driver runs and until the publisher has delivered all.
+        let _running = RunningGuard::new(&wiring.health, "conversations");
         let publishing = tokio::spawn(publisher.run(publish_rx));
         driver
             .run(
                 rx,
                 wiring.routing_effects,
                 studio_rx,
-                wiring.health,
                 initial,
                 wiring.shutdown,
             )
             .await;
         // The driver dropped its sender: what it queued is still delivered.
-        let _ = publishing.await;
+        if let Err(e) = publishing.await {
+            tracing::error!(error = %e, "conversation publisher failed");
+        }
         tracing::debug!("conversation driver stopped");
     });
     Ok((handle, task))
@@ -155,6 +161,7 @@ enum Waiter {
     Seq(String, Reply<u64>),
     Message(Reply<MessageAck>),
     ChatTopic(Reply<Topic>),
+    AgentConversations(String, oneshot::Sender<Vec<String>>),
 }
 
 /// Owns the core: feeds it, queues each batch's write, hands the rest to the publisher.
@@ -164,6 +171,9 @@ struct Driver {
     queue_sla: HashMap<String, u32>,
     publish: mpsc::Sender<Queued>,
     stored_routing: StoredRouting,
+    /// Set by the publisher when a commit failed: what `stored_routing` believes
+    /// was written may not have been.
+    commit_failed: Arc<AtomicBool>,
 }
 
 /// The queue and last agent each open conversation's row was last written with,
@@ -173,6 +183,11 @@ struct Driver {
 struct StoredRouting(HashMap<String, (Option<String>, Option<String>)>);
 
 impl StoredRouting {
+    /// After a failed write nothing this driver wrote can be assumed stored.
+    fn forget_all(&mut self) {
+        self.0.clear();
+    }
+
     /// Records what `step` writes; true when a step without a record must update
     /// the conversation row's queue or last agent.
     fn note(&mut self, step: &PersistStep) -> bool {
@@ -238,6 +253,7 @@ struct Publisher {
     studio_tx: mpsc::UnboundedSender<Input>,
     studio_url: String,
     http: reqwest::Client,
+    commit_failed: Arc<AtomicBool>,
 }
 
 /// One batch between its core step and its delivery: the write it waits for (none
@@ -261,13 +277,14 @@ impl Driver {
         mut requests: mpsc::UnboundedReceiver<Request>,
         mut routing_effects: mpsc::UnboundedReceiver<EffectBatch>,
         mut studio: mpsc::UnboundedReceiver<Input>,
-        health: Health,
         initial: Vec<Effect>,
         shutdown: CancellationToken,
     ) {
-        let _guard = RunningGuard::new(&health, "conversations");
-        self.finish(now_ms(), initial, Vec::new()).await;
+        if !self.finish(now_ms(), initial, Vec::new()).await {
+            return;
+        }
         let mut routing_open = true;
+        let mut studio_open = true;
         loop {
             let deadline = self.core.next_deadline();
             let first = tokio::select! {
@@ -279,7 +296,14 @@ impl Driver {
                         None
                     }
                 },
-                s = studio.recv() => s.map(|s| Item::Studio(Box::new(s))),
+                s = studio.recv(), if studio_open => match s {
+                    Some(s) => Some(Item::Studio(Box::new(s))),
+                    // Only the publisher holds the sender: it has stopped.
+                    None => {
+                        studio_open = false;
+                        None
+                    }
+                },
                 q = requests.recv() => match q {
                     Some(q) => Some(Item::Request(q)),
                     None => break,
@@ -320,7 +344,10 @@ impl Driver {
                     Item::Studio(input) => effects.extend(self.core.handle(now, *input)),
                 }
             }
-            self.finish(now, effects, waiters).await;
+            if !self.finish(now, effects, waiters).await {
+                tracing::error!("conversation publisher stopped; the conversation driver stops");
+                break;
+            }
         }
     }
 
@@ -427,7 +454,12 @@ impl Driver {
                 return;
             }
             Request::ConversationsOfAgent { agent_id, reply } => {
-                let _ = reply.send(self.core.agent_conversations(&agent_id));
+                // Answered like a topic: with the state after this batch, once the
+                // batches before it have committed.
+                waiters.push((
+                    Waiter::AgentConversations(agent_id, reply),
+                    Outcome::default(),
+                ));
                 return;
             }
             Request::ChatRequested { session, reply } => (
@@ -516,7 +548,16 @@ impl Driver {
 
     /// Queues the batch's persist steps (with outbox rows) as one write, settles each
     /// caller's answer from the state this batch left, and hands both to the publisher.
-    async fn finish(&mut self, now: Millis, effects: Vec<Effect>, waiters: Vec<(Waiter, Outcome)>) {
+    /// False when the publisher is gone.
+    async fn finish(
+        &mut self,
+        now: Millis,
+        effects: Vec<Effect>,
+        waiters: Vec<(Waiter, Outcome)>,
+    ) -> bool {
+        if self.commit_failed.swap(false, Ordering::Relaxed) {
+            self.stored_routing.forget_all();
+        }
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
                 tracing::trace!(effect = ?e, "conversation effect");
@@ -597,8 +638,9 @@ impl Driver {
             .collect();
         if let Some(e) = unencodable {
             // Like a failed write: nothing of the batch is stored or delivered.
+            self.stored_routing.forget_all();
             store_failed(&e, answers);
-            return;
+            return true;
         }
         let commit = if steps.is_empty() && outbound.is_empty() {
             None
@@ -625,8 +667,9 @@ impl Driver {
             match queued {
                 Ok(pending) => Some(pending),
                 Err(e) => {
+                    self.stored_routing.forget_all();
                     store_failed(&e, answers);
-                    return;
+                    return true;
                 }
             }
         };
@@ -637,9 +680,7 @@ impl Driver {
             texts,
             has_outbox,
         };
-        if self.publish.send(queued).await.is_err() {
-            tracing::error!("conversation publisher stopped; batch not delivered");
-        }
+        self.publish.send(queued).await.is_ok()
     }
 
     /// The answer a caller gets once its batch has committed.
@@ -685,6 +726,9 @@ impl Driver {
                 };
                 Settled::Topic(reply, Box::new(answer))
             }
+            Waiter::AgentConversations(agent_id, reply) => {
+                Settled::AgentConversations(reply, self.core.agent_conversations(&agent_id))
+            }
         }
     }
 
@@ -717,6 +761,7 @@ impl Publisher {
         } = batch;
         if let Some(commit) = commit {
             if let Err(e) = commit.committed().await {
+                self.commit_failed.store(true, Ordering::Relaxed);
                 store_failed(&e, answers);
                 return;
             }
@@ -1035,6 +1080,7 @@ enum Settled {
     Unit(Reply<()>, Result<(), ConversationError>),
     Seq(Reply<u64>, Result<u64, ConversationError>),
     Message(Reply<MessageAck>, Result<MessageAck, ConversationError>),
+    AgentConversations(oneshot::Sender<Vec<String>>, Vec<String>),
 }
 
 impl Settled {
@@ -1044,6 +1090,7 @@ impl Settled {
             Settled::Unit(r, a) => drop(r.send(a)),
             Settled::Seq(r, a) => drop(r.send(a)),
             Settled::Message(r, a) => drop(r.send(a)),
+            Settled::AgentConversations(r, a) => drop(r.send(a)),
         }
     }
 
@@ -1053,6 +1100,8 @@ impl Settled {
             Settled::Unit(r, _) => drop(r.send(Err(err))),
             Settled::Seq(r, _) => drop(r.send(Err(err))),
             Settled::Message(r, _) => drop(r.send(Err(err))),
+            // No error to give: the caller sees the answer dropped (no conversations).
+            Settled::AgentConversations(r, _) => drop(r),
         }
     }
 }
@@ -1326,5 +1375,10 @@ mod tests {
         let closed = ConversationState::Closed;
         assert!(!stored.note_parts("c2", &some("q1"), &some("a2"), Some(&closed)));
         assert!(stored.note_parts("c2", &some("q1"), &some("a2"), None));
+
+        // After a failed write nothing is taken as stored.
+        assert!(!stored.note_parts("c1", &some("q2"), &some("a1"), None));
+        stored.forget_all();
+        assert!(stored.note_parts("c1", &some("q2"), &some("a1"), None));
     }
 }

@@ -112,6 +112,7 @@ impl WriterHandle {
 
 /// A queued write: resolves to its outcome once the transaction holding it has
 /// committed (or failed). Writes commit in the order they were queued.
+#[must_use = "a queued write's outcome is known only by awaiting `committed`"]
 pub struct Pending<T> {
     reply: oneshot::Receiver<StoreResult<T>>,
 }
