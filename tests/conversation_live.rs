@@ -1,6 +1,7 @@
 //! The conversation manager through the running appliance: the external studio
-//! flow (answers, and the fallback to the built-in flow on timeout), and a
-//! restart in the middle of a conversation that keeps its state and timers.
+//! flow (answers, and the fallback to the built-in flow on timeout), a restart in
+//! the middle of a conversation that keeps its state and timers, and a message the
+//! store refuses, which no one sees.
 
 mod common;
 mod support;
@@ -255,4 +256,69 @@ async fn a_restart_mid_conversation_keeps_state_and_timers() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_store_refuses_is_refused_to_its_sender_and_delivered_to_no_one() {
+    let server = TestServer::start().await;
+    // The store refuses one message id, so the write holding it fails as a whole.
+    server
+        .running
+        .as_ref()
+        .unwrap()
+        .store
+        .write(|c| {
+            c.execute_batch(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON cim_events
+                 WHEN NEW.message_id = 'refused-by-store'
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let desk = ready_desk(&server, "agent1").await;
+    let w = widget(&server, "store-refuses").await;
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+    desk.expect("taskRequest", T).await.unwrap();
+    desk.emit_ack(
+        "topicSubscription",
+        json!({"conversationId": conversation_id}),
+    )
+    .await
+    .unwrap();
+
+    let message = |id: &str| json!({"id": id, "body": {"type": "PLAIN", "markdownText": id}});
+    let refused = w
+        .emit_ack("MESSAGE_RECEIVED", message("refused-by-store"))
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["code"], "unavailable", "{refused:?}");
+    let stored = w
+        .emit_ack("MESSAGE_RECEIVED", message("stored-after"))
+        .await
+        .unwrap();
+    assert_eq!(stored[0]["status"], "ok", "{stored:?}");
+
+    // The desk hears the stored message and never the refused one.
+    loop {
+        let event = desk.expect("onCimEvent", T).await.unwrap();
+        let id = event["data"]["id"].as_str().unwrap_or_default().to_string();
+        assert_ne!(id, "refused-by-store", "a refused message was delivered");
+        if id == "stored-after" {
+            break;
+        }
+    }
+    let admin = server.login("admin", "admin").await;
+    let (status, transcript) = server
+        .get(
+            &format!("/api/v1/conversations/{conversation_id}/events"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, 200, "{transcript}");
+    let text = transcript.to_string();
+    assert!(text.contains("stored-after"), "{text}");
+    assert!(!text.contains("refused-by-store"), "{text}");
 }
