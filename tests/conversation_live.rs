@@ -39,6 +39,41 @@ async fn ready_desk(server: &TestServer, user: &str) -> SioClient {
     desk
 }
 
+/// Runs `sql` on the appliance's store, as an operator would with the sqlite3 shell.
+async fn run_sql(server: &TestServer, sql: &'static str) {
+    server
+        .running
+        .as_ref()
+        .unwrap()
+        .store
+        .write(move |c| {
+            c.execute_batch(sql)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// A customer's chat accepted by `agent`'s desk: (desk, widget, conversation id).
+async fn accepted_chat(
+    server: &TestServer,
+    agent: &str,
+    customer: &str,
+) -> (SioClient, SioClient, String) {
+    let desk = ready_desk(server, agent).await;
+    let w = widget(server, customer).await;
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+    desk.expect("taskRequest", T).await.unwrap();
+    desk.emit_ack(
+        "topicSubscription",
+        json!({"conversationId": conversation_id}),
+    )
+    .await
+    .unwrap();
+    (desk, w, conversation_id)
+}
+
 /// A studio flow on 127.0.0.1:0 that records intents and answers with `answer(intent)`,
 /// sleeping `delay` first.
 async fn studio(
@@ -168,31 +203,12 @@ async fn a_slow_external_flow_falls_back_to_the_built_in_flow() {
 async fn a_restart_mid_conversation_keeps_state_and_timers() {
     let server = TestServer::start().await;
     // A short customer activity timeout on the demo channel.
-    server
-        .running
-        .as_ref()
-        .unwrap()
-        .store
-        .write(|c| {
-            c.execute(
-                "UPDATE channels SET config = json_set(config, '$.customerActivityTimeout', 3)",
-                [],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    let desk = ready_desk(&server, "agent1").await;
-    let w = widget(&server, "restart-conv").await;
-    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
-    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
-    desk.expect("taskRequest", T).await.unwrap();
-    desk.emit_ack(
-        "topicSubscription",
-        json!({"conversationId": conversation_id}),
+    run_sql(
+        &server,
+        "UPDATE channels SET config = json_set(config, '$.customerActivityTimeout', 3)",
     )
-    .await
-    .unwrap();
+    .await;
+    let (desk, w, conversation_id) = accepted_chat(&server, "agent1", "restart-conv").await;
     let ack = w
         .emit_ack(
             "MESSAGE_RECEIVED",
@@ -262,32 +278,14 @@ async fn a_restart_mid_conversation_keeps_state_and_timers() {
 async fn a_message_the_store_refuses_is_refused_to_its_sender_and_delivered_to_no_one() {
     let server = TestServer::start().await;
     // The store refuses one message id, so the write holding it fails as a whole.
-    server
-        .running
-        .as_ref()
-        .unwrap()
-        .store
-        .write(|c| {
-            c.execute_batch(
-                "CREATE TRIGGER refuse_one BEFORE INSERT ON cim_events
-                 WHEN NEW.message_id = 'refused-by-store'
-                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    let desk = ready_desk(&server, "agent1").await;
-    let w = widget(&server, "store-refuses").await;
-    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
-    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
-    desk.expect("taskRequest", T).await.unwrap();
-    desk.emit_ack(
-        "topicSubscription",
-        json!({"conversationId": conversation_id}),
+    run_sql(
+        &server,
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON cim_events
+         WHEN NEW.message_id = 'refused-by-store'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
     )
-    .await
-    .unwrap();
+    .await;
+    let (desk, w, conversation_id) = accepted_chat(&server, "agent1", "store-refuses").await;
 
     let message = |id: &str| json!({"id": id, "body": {"type": "PLAIN", "markdownText": id}});
     let refused = w

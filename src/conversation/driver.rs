@@ -218,9 +218,15 @@ impl StoredRouting {
             }
             return false;
         }
-        let entry = self.0.entry(id.to_string());
-        let known = matches!(entry, std::collections::hash_map::Entry::Occupied(_));
-        let (stored_queue, stored_agent) = entry.or_default();
+        // Looked up before inserting: a message step of a known conversation (the
+        // usual case) allocates nothing here.
+        let known = self.0.contains_key(id);
+        if !known {
+            self.0.insert(id.to_string(), (None, None));
+        }
+        let Some((stored_queue, stored_agent)) = self.0.get_mut(id) else {
+            return true;
+        };
         // The update only ever sets the fields present in the runtime.
         let changed = !known
             || (queue.is_some() && queue != stored_queue)
