@@ -278,12 +278,12 @@ fn user_command(store: &Store, action: UserAction) -> anyhow::Result<()> {
                 users::create_user(
                     c,
                     NewUser {
-                        username,
-                        first_name,
-                        last_name,
+                        username: username.clone(),
+                        first_name: first_name.clone(),
+                        last_name: last_name.clone(),
                         role,
                         team_id: None,
-                        password_hash: hash,
+                        password_hash: hash.clone(),
                     },
                     now_ms(),
                 )

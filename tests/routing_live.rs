@@ -314,7 +314,7 @@ async fn live_queue_steps_route_by_skill_and_bad_config_is_refused() {
         .write(move |c| {
             c.execute(
                 "UPDATE channels SET config = json_set(config, '$.routingPolicy.routingObjectId', ?1)",
-                [q],
+                [&q],
             )?;
             Ok(())
         })

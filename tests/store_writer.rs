@@ -21,7 +21,7 @@ async fn concurrent_writers_are_answered_only_after_commit() {
                 let k = key.clone();
                 store
                     .write(move |c| {
-                        c.execute("INSERT INTO settings(key, value) VALUES (?1, '1')", [k])?;
+                        c.execute("INSERT INTO settings(key, value) VALUES (?1, '1')", [&k])?;
                         Ok(())
                     })
                     .await

@@ -92,6 +92,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Closed => ApiError::Unavailable("store is shutting down".into()),
+            StoreError::NotDurable => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -100,7 +100,7 @@ pub async fn seed_if_empty(store: &Store) -> StoreResult<bool> {
                 now,
             )?;
             let team = users::create_team(c, "Agents", now)?;
-            for ((username, role), hash) in DEMO_USERS.iter().zip(hashes) {
+            for ((username, role), hash) in DEMO_USERS.iter().zip(hashes.iter().cloned()) {
                 let user = users::create_user(
                     c,
                     NewUser {

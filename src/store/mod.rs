@@ -2,13 +2,15 @@
 //! connections, embedded migrations, and one module per aggregate.
 //!
 //! Producers hand the writer a closure and await its answer; the answer arrives
-//! only after the transaction holding that closure has committed. Each closure
-//! runs inside its own savepoint, so one failing write does not undo the others
-//! in its batch.
+//! only after the transaction holding that closure has committed and is on disk
+//! (`durability`). One failing write does not undo the others in its batch
+//! (`writer`). Reads are answered only once what they saw is on disk.
 
 mod checkpoint;
+mod durability;
 mod migrate;
 mod readers;
+mod wal_vfs;
 mod writer;
 
 pub mod agent_states;
@@ -21,7 +23,8 @@ pub mod outbox;
 pub mod tasks;
 pub mod users;
 
-use crate::config::StoreConfig;
+use crate::config::{StoreConfig, Synchronous};
+use durability::{Horizon, Syncer};
 use readers::ReadPool;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -49,6 +52,10 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the disk did not confirm a write (fsync failed); the store stopped to keep what it has"
+    )]
+    NotDurable,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{0} not found")]
@@ -98,19 +105,38 @@ impl Store {
                 })?;
             }
         }
-        let mut conn = open_connection(path, cfg, false)?;
+        // With FULL the commit fsync leaves the writer thread (see `durability`).
+        let deferred_sync = matches!(cfg.synchronous, Synchronous::Full | Synchronous::Extra);
+        let mut conn = if deferred_sync {
+            wal_vfs::register().map_err(StoreError::Migration)?;
+            open_connection_with(path, cfg, false, Some(wal_vfs::NAME))?
+        } else {
+            open_connection(path, cfg, false)?
+        };
         migrate::run(&mut conn)?;
         // Most checkpoint work runs on its own thread (see `checkpoint`); the writer's
         // automatic checkpoint (at WRITER_CHECKPOINT_PAGES) stays as the backstop that
         // lets the WAL restart.
         let checkpointer = checkpoint::spawn(path, cfg)?;
+        let horizon = Arc::new(Horizon::default());
+        let durability = if deferred_sync {
+            let wal = open_wal(&conn, path)?;
+            let syncer = Syncer::spawn(Box::new(move || wal.sync_data()), horizon.clone())?;
+            writer::Durability::Deferred {
+                syncer,
+                horizon: horizon.clone(),
+            }
+        } else {
+            writer::Durability::InCommit
+        };
         let writer = writer::spawn(
             conn,
             cfg.max_batch,
             cfg.queue_capacity,
             checkpointer.signal(),
+            durability,
         )?;
-        let readers = ReadPool::open(path, cfg)?;
+        let readers = ReadPool::open(path, cfg, horizon)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
@@ -121,10 +147,11 @@ impl Store {
         })
     }
 
-    /// Runs `f` in the writer's current transaction; resolves after commit.
+    /// Runs `f` in the writer's current transaction; resolves after commit. `f` may
+    /// run twice (see `writer`): it must have no effects outside the connection.
     pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
         self.inner.writer.write(f).await
@@ -135,7 +162,7 @@ impl Store {
     /// outcome after commit. Writes commit in the order they are queued.
     pub async fn submit<T, F>(&self, f: F) -> StoreResult<Pending<T>>
     where
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
         self.inner.writer.submit(f).await
@@ -144,7 +171,7 @@ impl Store {
     /// Blocking form of [`Store::write`] for threads outside the async runtime.
     pub fn write_blocking<T, F>(&self, f: F) -> StoreResult<T>
     where
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
         self.inner.writer.write_blocking(f)
@@ -208,11 +235,34 @@ impl Store {
     }
 }
 
-/// WAL size (in pages) at which the writer checkpoints by itself; below it the
-/// checkpoint thread does the copying.
-const WRITER_CHECKPOINT_PAGES: i64 = 4096;
+/// The WAL file of the database at `path`, opened for fsync. A read makes SQLite
+/// create it if an earlier clean shutdown removed it.
+fn open_wal(conn: &Connection, path: &Path) -> StoreResult<std::fs::File> {
+    conn.query_row("PRAGMA schema_version", [], |_| Ok(()))?;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::File::open(&wal).map_err(|source| StoreError::DataDir {
+        path: PathBuf::from(wal),
+        source,
+    })
+}
+
+/// WAL size (in pages, 64 MiB) at which the writer checkpoints by itself; below it
+/// the checkpoint thread does the copying. Each of these checkpoints holds the
+/// writer for a database fsync; at 4,096 pages they cost one-row writes 8 %
+/// (docs/benchmarks.md).
+const WRITER_CHECKPOINT_PAGES: i64 = 16384;
 
 fn open_connection(path: &Path, cfg: &StoreConfig, read_only: bool) -> StoreResult<Connection> {
+    open_connection_with(path, cfg, read_only, None)
+}
+
+fn open_connection_with(
+    path: &Path,
+    cfg: &StoreConfig,
+    read_only: bool,
+    vfs: Option<&str>,
+) -> StoreResult<Connection> {
     use rusqlite::OpenFlags;
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -221,7 +271,10 @@ fn open_connection(path: &Path, cfg: &StoreConfig, read_only: bool) -> StoreResu
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let conn = Connection::open_with_flags(path, flags)?;
+    let conn = match vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs)?,
+        None => Connection::open_with_flags(path, flags)?,
+    };
     // busy_timeout first, so the pragmas below wait rather than fail on a busy file.
     conn.busy_timeout(std::time::Duration::from_millis(cfg.busy_timeout_ms))?;
     if !read_only {

@@ -1,5 +1,8 @@
-//! Read-only connections for queries, used off the async runtime's threads.
+//! Read-only connections for queries, used off the async runtime's threads. A
+//! read's result is handed out only once every commit it could have seen is
+//! durable (see `durability::Horizon`).
 
+use super::durability::Horizon;
 use super::{open_connection, StoreError, StoreResult};
 use crate::config::StoreConfig;
 use parking_lot::{Condvar, Mutex};
@@ -10,15 +13,21 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub(super) struct ReadPool {
     shared: Arc<(Mutex<Vec<Connection>>, Condvar)>,
+    horizon: Arc<Horizon>,
 }
 
 impl ReadPool {
-    pub(super) fn open(path: &Path, cfg: &StoreConfig) -> StoreResult<ReadPool> {
+    pub(super) fn open(
+        path: &Path,
+        cfg: &StoreConfig,
+        horizon: Arc<Horizon>,
+    ) -> StoreResult<ReadPool> {
         let conns = (0..cfg.read_connections)
             .map(|_| open_connection(path, cfg, true))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(ReadPool {
             shared: Arc::new((Mutex::new(conns), Condvar::new())),
+            horizon,
         })
     }
 
@@ -26,6 +35,13 @@ impl ReadPool {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T>,
     ) -> StoreResult<T> {
+        let result = self.run(f);
+        self.horizon.settle_blocking()?;
+        result
+    }
+
+    /// Runs `f` on a free connection; the caller settles the horizon afterwards.
+    fn run<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let (lock, ready) = &*self.shared;
         let conn = {
             let mut free = lock.lock();
@@ -59,6 +75,7 @@ impl ReadPool {
             Some(conn) => {
                 let result = f(&conn);
                 self.give_back(conn);
+                self.horizon.settle().await?;
                 result
             }
             None => self.read(f).await,
@@ -71,8 +88,10 @@ impl ReadPool {
         T: Send + 'static,
     {
         let pool = self.clone();
-        tokio::task::spawn_blocking(move || pool.read_blocking(f))
+        let result = tokio::task::spawn_blocking(move || pool.run(f))
             .await
-            .map_err(|_| StoreError::Closed)?
+            .map_err(|_| StoreError::Closed)?;
+        self.horizon.settle().await?;
+        result
     }
 }

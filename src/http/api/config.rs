@@ -617,7 +617,7 @@ async fn create_channel(
                     service_identifier: &b.service_identifier,
                     channel_type_id: &type_id,
                     provider_webhook: &b.provider_webhook,
-                    channel_config: config,
+                    channel_config: config.clone(),
                 },
                 now_ms(),
             )?;

@@ -52,12 +52,12 @@ async fn create(
             users::create_user(
                 c,
                 NewUser {
-                    username: body.username,
-                    first_name: body.first_name,
-                    last_name: body.last_name,
+                    username: body.username.clone(),
+                    first_name: body.first_name.clone(),
+                    last_name: body.last_name.clone(),
                     role: body.role,
-                    team_id: body.team_id,
-                    password_hash: hash,
+                    team_id: body.team_id.clone(),
+                    password_hash: hash.clone(),
                 },
                 now_ms(),
             )

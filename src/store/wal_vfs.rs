@@ -1,0 +1,502 @@
+//! The writer connection's VFS: SQLite's own `unix` VFS, except that the WAL file
+//! gathers each commit's frames into one `pwrite` and can leave the commit's fsync
+//! to the [`Syncer`](super::durability::Syncer).
+//!
+//! SQLite writes every WAL frame with two `pwrite` calls, a 24-byte header and the
+//! page, so a 4 KiB page lands across two page-cache pages and a commit of sixty
+//! pages costs 120 system calls; on the appliance's one-row-per-conversation
+//! writes that was a third of the writer thread. Here frames written back to back
+//! are kept in memory and written at once when SQLite syncs, reads, truncates,
+//! asks the size of or closes the WAL, when a write does not follow the previous
+//! one, or when [`MAX_GATHER`] bytes are waiting. SQLite syncs the WAL after a
+//! commit's frames and before it publishes the commit in the WAL index, so no
+//! other connection can look for a frame that is still here.
+//!
+//! That commit sync is also where SQLite, with `synchronous = FULL`, would wait
+//! for the disk. While [`defer_commit_sync`] is in force on the calling thread
+//! (the writer sets it around `COMMIT`), the first sync of the WAL only writes
+//! the gathered frames and returns; the syncer's fsync follows before anyone is
+//! told of the commit. Every other sync is real: the WAL header's when the WAL
+//! restarts, and the ones a checkpoint makes before it copies frames into the
+//! database file. Files other than the WAL are `unix` files untouched.
+
+use rusqlite::ffi;
+use std::cell::Cell;
+use std::ffi::{c_int, c_void, CStr};
+use std::sync::OnceLock;
+
+/// The name the writer connection opens its database with.
+pub(super) const NAME: &str = "switchboard-writer";
+const NAME_C: &CStr = c"switchboard-writer";
+
+/// Most bytes gathered before they are written anyway.
+const MAX_GATHER: usize = 8 << 20;
+
+thread_local! {
+    static DEFER_COMMIT_SYNC: Cell<bool> = const { Cell::new(false) };
+    /// fsyncs of a WAL passed on to the unix VFS by this thread (read by tests).
+    static WAL_FSYNCS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `commit` with the next WAL sync on this thread left to the syncer.
+pub(super) fn defer_commit_sync<T>(commit: impl FnOnce() -> T) -> T {
+    DEFER_COMMIT_SYNC.with(|d| d.set(true));
+    let result = commit();
+    // A commit that wrote nothing never syncs; the next sync must be real.
+    DEFER_COMMIT_SYNC.with(|d| d.set(false));
+    result
+}
+
+/// Registers the VFS (once per process). Fails only if SQLite has no `unix` VFS.
+pub(super) fn register() -> Result<(), String> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| unsafe { register_once() })
+        .clone()
+}
+
+/// The unix VFS everything is passed on to, and the offset of the wrapped file.
+struct Base {
+    unix: *mut ffi::sqlite3_vfs,
+    inner_offset: usize,
+}
+
+// SAFETY: the unix VFS is a static of SQLite's, never freed and safe to share.
+unsafe impl Send for Base {}
+unsafe impl Sync for Base {}
+
+static BASE: OnceLock<Base> = OnceLock::new();
+
+/// A WAL file of the writer connection: SQLite's file header, the gathered
+/// frames, then (at `inner_offset`) the unix file doing the work.
+#[repr(C)]
+struct GatherFile {
+    base: ffi::sqlite3_file,
+    gather: *mut Gather,
+}
+
+struct Gather {
+    /// File offset of `bytes[0]`.
+    start: i64,
+    bytes: Vec<u8>,
+    /// The WAL header was just written: the next sync makes it durable for real.
+    header_written: bool,
+}
+
+unsafe fn register_once() -> Result<(), String> {
+    let unix = ffi::sqlite3_vfs_find(c"unix".as_ptr());
+    if unix.is_null() {
+        return Err("SQLite has no unix VFS".into());
+    }
+    let align = std::mem::align_of::<u64>();
+    let inner_offset = std::mem::size_of::<GatherFile>().div_ceil(align) * align;
+    let _ = BASE.set(Base { unix, inner_offset });
+    let mut vfs: ffi::sqlite3_vfs = std::ptr::read(unix);
+    vfs.szOsFile = (*unix).szOsFile + inner_offset as c_int;
+    vfs.pNext = std::ptr::null_mut();
+    vfs.zName = NAME_C.as_ptr();
+    vfs.xOpen = Some(x_open);
+    let vfs = Box::leak(Box::new(vfs));
+    match ffi::sqlite3_vfs_register(vfs, 0) {
+        ffi::SQLITE_OK => Ok(()),
+        rc => Err(format!("cannot register the writer VFS (SQLite code {rc})")),
+    }
+}
+
+fn base() -> &'static Base {
+    BASE.get().expect("registered before any open")
+}
+
+unsafe fn inner(file: *mut ffi::sqlite3_file) -> *mut ffi::sqlite3_file {
+    (file as *mut u8).add(base().inner_offset) as *mut ffi::sqlite3_file
+}
+
+unsafe fn inner_methods(file: *mut ffi::sqlite3_file) -> &'static ffi::sqlite3_io_methods {
+    &*(*inner(file)).pMethods
+}
+
+unsafe fn gather<'a>(file: *mut ffi::sqlite3_file) -> &'a mut Gather {
+    &mut *(*(file as *mut GatherFile)).gather
+}
+
+unsafe extern "C" fn x_open(
+    _vfs: *mut ffi::sqlite3_vfs,
+    name: ffi::sqlite3_filename,
+    file: *mut ffi::sqlite3_file,
+    flags: c_int,
+    out_flags: *mut c_int,
+) -> c_int {
+    let base = base();
+    let unix_open = (*base.unix).xOpen.expect("unix VFS opens files");
+    if flags & ffi::SQLITE_OPEN_WAL == 0 {
+        // Not the WAL: the unix file takes the whole slot and its own methods.
+        return unix_open(base.unix, name, file, flags, out_flags);
+    }
+    let wrapped = file as *mut GatherFile;
+    (*wrapped).base.pMethods = std::ptr::null();
+    (*wrapped).gather = std::ptr::null_mut();
+    let rc = unix_open(base.unix, name, inner(file), flags, out_flags);
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    (*wrapped).gather = Box::into_raw(Box::new(Gather {
+        start: 0,
+        bytes: Vec::new(),
+        header_written: false,
+    }));
+    (*wrapped).base.pMethods = methods(inner_methods(file).iVersion);
+    ffi::SQLITE_OK
+}
+
+fn methods(version: c_int) -> *const ffi::sqlite3_io_methods {
+    static METHODS: OnceLock<ffi::sqlite3_io_methods> = OnceLock::new();
+    METHODS.get_or_init(|| ffi::sqlite3_io_methods {
+        iVersion: version,
+        xClose: Some(x_close),
+        xRead: Some(x_read),
+        xWrite: Some(x_write),
+        xTruncate: Some(x_truncate),
+        xSync: Some(x_sync),
+        xFileSize: Some(x_file_size),
+        xLock: Some(x_lock),
+        xUnlock: Some(x_unlock),
+        xCheckReservedLock: Some(x_check_reserved_lock),
+        xFileControl: Some(x_file_control),
+        xSectorSize: Some(x_sector_size),
+        xDeviceCharacteristics: Some(x_device_characteristics),
+        xShmMap: Some(x_shm_map),
+        xShmLock: Some(x_shm_lock),
+        xShmBarrier: Some(x_shm_barrier),
+        xShmUnmap: Some(x_shm_unmap),
+        xFetch: Some(x_fetch),
+        xUnfetch: Some(x_unfetch),
+    })
+}
+
+/// Largest write handed to the unix VFS: its `unixWrite` masks a length to 17 bits.
+const MAX_UNIX_WRITE: usize = 31 * 4096;
+
+/// Writes out what is gathered.
+unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
+    let g = gather(file);
+    let write = inner_methods(file).xWrite.expect("unix files write");
+    let mut rc = ffi::SQLITE_OK;
+    let mut offset = g.start;
+    for chunk in g.bytes.chunks(MAX_UNIX_WRITE) {
+        // Chunks are at most MAX_UNIX_WRITE, which fits a c_int.
+        rc = write(
+            inner(file),
+            chunk.as_ptr() as *const c_void,
+            chunk.len() as c_int,
+            offset,
+        );
+        if rc != ffi::SQLITE_OK {
+            break;
+        }
+        offset += chunk.len() as i64;
+    }
+    g.bytes.clear();
+    rc
+}
+
+unsafe extern "C" fn x_write(
+    file: *mut ffi::sqlite3_file,
+    data: *const c_void,
+    amount: c_int,
+    offset: i64,
+) -> c_int {
+    let g = gather(file);
+    let amount_len = usize::try_from(amount).unwrap_or(0);
+    let follows = !g.bytes.is_empty() && offset == g.start + g.bytes.len() as i64;
+    if !follows || g.bytes.len() + amount_len > MAX_GATHER {
+        let rc = flush(file);
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        g.start = offset;
+    }
+    if offset == 0 {
+        g.header_written = true;
+    }
+    g.bytes
+        .extend_from_slice(std::slice::from_raw_parts(data as *const u8, amount_len));
+    ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn x_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
+    let rc = flush(file);
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    let g = gather(file);
+    if std::mem::take(&mut g.header_written) {
+        // The header of a restarted WAL is synced as SQLite asks, whatever else.
+    } else if DEFER_COMMIT_SYNC.with(|d| d.replace(false)) {
+        return ffi::SQLITE_OK;
+    }
+    WAL_FSYNCS.with(|n| n.set(n.get() + 1));
+    (inner_methods(file).xSync.expect("unix files sync"))(inner(file), flags)
+}
+
+unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
+    let flushed = flush(file);
+    let closed = (inner_methods(file).xClose.expect("unix files close"))(inner(file));
+    let wrapped = file as *mut GatherFile;
+    drop(Box::from_raw((*wrapped).gather));
+    (*wrapped).gather = std::ptr::null_mut();
+    if flushed != ffi::SQLITE_OK {
+        flushed
+    } else {
+        closed
+    }
+}
+
+unsafe extern "C" fn x_read(
+    file: *mut ffi::sqlite3_file,
+    data: *mut c_void,
+    amount: c_int,
+    offset: i64,
+) -> c_int {
+    let rc = flush(file);
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    (inner_methods(file).xRead.expect("unix files read"))(inner(file), data, amount, offset)
+}
+
+unsafe extern "C" fn x_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
+    let rc = flush(file);
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    (inner_methods(file).xTruncate.expect("unix files truncate"))(inner(file), size)
+}
+
+unsafe extern "C" fn x_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
+    let rc = flush(file);
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    (inner_methods(file)
+        .xFileSize
+        .expect("unix files have a size"))(inner(file), size)
+}
+
+unsafe extern "C" fn x_fetch(
+    file: *mut ffi::sqlite3_file,
+    offset: i64,
+    amount: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    let rc = flush(file);
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    match inner_methods(file).xFetch {
+        Some(fetch) => fetch(inner(file), offset, amount, out),
+        None => {
+            *out = std::ptr::null_mut();
+            ffi::SQLITE_OK
+        }
+    }
+}
+
+unsafe extern "C" fn x_unfetch(file: *mut ffi::sqlite3_file, offset: i64, p: *mut c_void) -> c_int {
+    match inner_methods(file).xUnfetch {
+        Some(unfetch) => unfetch(inner(file), offset, p),
+        None => ffi::SQLITE_OK,
+    }
+}
+
+unsafe extern "C" fn x_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
+    (inner_methods(file).xLock.expect("unix files lock"))(inner(file), level)
+}
+
+unsafe extern "C" fn x_unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
+    (inner_methods(file).xUnlock.expect("unix files unlock"))(inner(file), level)
+}
+
+unsafe extern "C" fn x_check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
+    (inner_methods(file)
+        .xCheckReservedLock
+        .expect("unix files lock"))(inner(file), out)
+}
+
+unsafe extern "C" fn x_file_control(
+    file: *mut ffi::sqlite3_file,
+    op: c_int,
+    arg: *mut c_void,
+) -> c_int {
+    (inner_methods(file)
+        .xFileControl
+        .expect("unix files take controls"))(inner(file), op, arg)
+}
+
+unsafe extern "C" fn x_sector_size(file: *mut ffi::sqlite3_file) -> c_int {
+    (inner_methods(file)
+        .xSectorSize
+        .expect("unix files have sectors"))(inner(file))
+}
+
+unsafe extern "C" fn x_device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
+    (inner_methods(file)
+        .xDeviceCharacteristics
+        .expect("unix files describe their device"))(inner(file))
+}
+
+unsafe extern "C" fn x_shm_map(
+    file: *mut ffi::sqlite3_file,
+    page: c_int,
+    page_size: c_int,
+    extend: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    match inner_methods(file).xShmMap {
+        Some(map) => map(inner(file), page, page_size, extend, out),
+        None => ffi::SQLITE_IOERR_SHMMAP,
+    }
+}
+
+unsafe extern "C" fn x_shm_lock(
+    file: *mut ffi::sqlite3_file,
+    offset: c_int,
+    n: c_int,
+    flags: c_int,
+) -> c_int {
+    match inner_methods(file).xShmLock {
+        Some(lock) => lock(inner(file), offset, n, flags),
+        None => ffi::SQLITE_IOERR_SHMLOCK,
+    }
+}
+
+unsafe extern "C" fn x_shm_barrier(file: *mut ffi::sqlite3_file) {
+    if let Some(barrier) = inner_methods(file).xShmBarrier {
+        barrier(inner(file));
+    }
+}
+
+unsafe extern "C" fn x_shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
+    match inner_methods(file).xShmUnmap {
+        Some(unmap) => unmap(inner(file), delete),
+        None => ffi::SQLITE_OK,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::{Connection, OpenFlags};
+
+    fn open(path: &std::path::Path) -> Connection {
+        register().unwrap();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        let conn = Connection::open_with_flags_and_vfs(path, flags, NAME).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.pragma_update(None, "synchronous", "FULL").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn insert(conn: &Connection, from: i64, n: i64) {
+        for id in from..from + n {
+            conn.execute(
+                "INSERT INTO t(id, body) VALUES (?1, ?2)",
+                rusqlite::params![id, format!("{id}-{}", "x".repeat(300))],
+            )
+            .unwrap();
+        }
+    }
+
+    fn fsyncs() -> u64 {
+        WAL_FSYNCS.with(Cell::get)
+    }
+
+    #[test]
+    fn other_connections_read_what_gathered_writes_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let writer = open(&path);
+        // A tiny page cache makes SQLite spill frames to the WAL mid-transaction
+        // and read them back before COMMIT.
+        writer.pragma_update(None, "cache_size", 10).unwrap();
+        writer.execute_batch("BEGIN").unwrap();
+        insert(&writer, 0, 2_000);
+        writer.execute_batch("COMMIT").unwrap();
+        writer.execute_batch("BEGIN").unwrap();
+        insert(&writer, 10_000, 2_000);
+        writer.execute_batch("ROLLBACK").unwrap();
+        defer_commit_sync(|| {
+            writer.execute_batch("BEGIN").unwrap();
+            insert(&writer, 2_000, 500);
+            writer.execute_batch("COMMIT").unwrap();
+        });
+
+        let reader = Connection::open(&path).unwrap();
+        let (rows, max): (i64, i64) = reader
+            .query_row("SELECT COUNT(*), MAX(id) FROM t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((rows, max), (2_500, 2_499));
+        let check: String = reader
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        drop(writer);
+        // After the writer closed, the database alone (checkpointed) holds it all.
+        let rows: i64 = reader
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2_500);
+    }
+
+    #[test]
+    fn a_deferred_commit_skips_its_own_fsync_and_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = open(&dir.path().join("s.db"));
+        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        insert(&writer, 0, 1);
+
+        let before = fsyncs();
+        insert(&writer, 1, 1);
+        assert_eq!(fsyncs() - before, 1, "a plain FULL commit fsyncs the WAL");
+
+        let before = fsyncs();
+        defer_commit_sync(|| insert(&writer, 2, 1));
+        assert_eq!(fsyncs() - before, 0, "the deferred commit left its fsync");
+
+        let before = fsyncs();
+        defer_commit_sync(|| {
+            writer.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))
+        })
+        .unwrap();
+        insert(&writer, 3, 1);
+        assert_eq!(
+            fsyncs() - before,
+            1,
+            "a deferral that found no commit does not carry over"
+        );
+
+        // A checkpoint's own fsyncs stay real, and so does the header of the WAL
+        // that restarts after it.
+        let before = fsyncs();
+        writer
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+            .unwrap();
+        assert!(fsyncs() > before, "the checkpoint synced the WAL");
+        let before = fsyncs();
+        defer_commit_sync(|| insert(&writer, 4, 1));
+        assert_eq!(
+            fsyncs() - before,
+            1,
+            "the restarted WAL's header was synced"
+        );
+        let rows: i64 = writer
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 5);
+    }
+}
