@@ -270,7 +270,7 @@ impl ConversationHandle {
         let id = message.id.clone();
         let stored = self
             .store
-            .read_short(move |c| events::find_message(c, &id))
+            .find(move |c| events::find_message(c, &id))
             .await
             .map_err(|e| ConversationError::Unavailable(e.to_string()))?;
         if let Some((conversation_id, seq, customer_id)) = stored {

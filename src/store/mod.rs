@@ -196,6 +196,18 @@ impl Store {
         self.inner.readers.read_short(f).await
     }
 
+    /// An indexed point lookup of rows that are only ever inserted (never updated
+    /// or deleted), run as [`Store::read_short`] runs. A miss tells of no commit and
+    /// is answered at once; a hit is answered once the commit that made it is
+    /// durable, as every read is.
+    pub async fn find<T, F>(&self, f: F) -> StoreResult<Option<T>>
+    where
+        F: FnOnce(&Connection) -> StoreResult<Option<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.readers.find(f).await
+    }
+
     /// Blocking form of [`Store::read`].
     pub fn read_blocking<T, F>(&self, f: F) -> StoreResult<T>
     where

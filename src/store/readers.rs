@@ -70,15 +70,43 @@ impl ReadPool {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        let result = self.read_short_unsettled(f).await;
+        self.horizon.settle().await?;
+        result
+    }
+
+    /// [`ReadPool::read_short`] for rows that are only ever inserted: a miss is
+    /// answered at once, since it tells of no commit; a hit once it is durable.
+    pub(super) async fn find<T, F>(&self, f: F) -> StoreResult<Option<T>>
+    where
+        F: FnOnce(&Connection) -> StoreResult<Option<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = self.read_short_unsettled(f).await;
+        if !matches!(result, Ok(None)) {
+            self.horizon.settle().await?;
+        }
+        result
+    }
+
+    async fn read_short_unsettled<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let free = self.shared.0.lock().pop();
         match free {
             Some(conn) => {
                 let result = f(&conn);
                 self.give_back(conn);
-                self.horizon.settle().await?;
                 result
             }
-            None => self.read(f).await,
+            None => {
+                let pool = self.clone();
+                tokio::task::spawn_blocking(move || pool.run(f))
+                    .await
+                    .map_err(|_| StoreError::Closed)?
+            }
         }
     }
 
