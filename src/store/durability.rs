@@ -77,6 +77,11 @@ impl Horizon {
         self.raised_async.notify_waiters();
     }
 
+    #[cfg(test)]
+    pub(super) fn raise_for_test(&self, n: u64) {
+        self.raise(n);
+    }
+
     fn fail(&self) {
         {
             let _guard = self.lock.lock();

@@ -123,3 +123,56 @@ impl ReadPool {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use rusqlite::OptionalExtension;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_miss_is_answered_at_once_and_a_hit_only_once_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let cfg = StoreConfig::default();
+        let store = Store::open(&path, &cfg).unwrap();
+        store
+            .write(|c| {
+                c.execute("INSERT INTO settings(key, value) VALUES ('k', 'v')", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let horizon = Arc::new(Horizon::default());
+        let pool = ReadPool::open(&path, &cfg, horizon.clone()).unwrap();
+        // A commit announced and not yet durable.
+        horizon.announce(1);
+        let lookup = |key: &'static str| {
+            move |c: &Connection| -> StoreResult<Option<String>> {
+                Ok(
+                    c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                        r.get(0)
+                    })
+                    .optional()?,
+                )
+            }
+        };
+        let miss = tokio::time::timeout(Duration::from_secs(5), pool.find(lookup("absent")))
+            .await
+            .expect("a miss does not wait");
+        assert_eq!(miss.unwrap(), None);
+        let hit = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.find(lookup("k")).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !hit.is_finished(),
+            "a hit was answered before it was durable"
+        );
+        horizon.raise_for_test(1);
+        assert_eq!(hit.await.unwrap().unwrap(), Some("v".into()));
+        store.close();
+    }
+}
