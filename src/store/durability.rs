@@ -277,14 +277,25 @@ mod tests {
         (sync, called_rx, go_tx)
     }
 
-    fn recorder() -> (Answer, mpsc::Receiver<Outcome>) {
+    /// Announces commit `commit` and hands the syncer one batch of one write for
+    /// it; returns where that write's outcome arrives.
+    fn commit_one(
+        syncer: &Syncer,
+        horizon: &Horizon,
+        commit: u64,
+        committed: bool,
+    ) -> mpsc::Receiver<Outcome> {
         let (tx, rx) = mpsc::channel();
-        (
-            Box::new(move |o| {
-                let _ = tx.send(o);
-            }),
-            rx,
-        )
+        horizon.announce(commit);
+        let answer: Answer = Box::new(move |o| {
+            let _ = tx.send(o);
+        });
+        syncer.push(Batch {
+            commit,
+            committed,
+            answers: vec![answer],
+        });
+        rx
     }
 
     #[test]
@@ -292,13 +303,7 @@ mod tests {
         let horizon = Arc::new(Horizon::default());
         let (sync, called, go) = gated_sync();
         let mut syncer = Syncer::spawn(sync, horizon.clone()).unwrap();
-        horizon.announce(1);
-        let (answer, outcome) = recorder();
-        syncer.push(Batch {
-            commit: 1,
-            committed: true,
-            answers: vec![answer],
-        });
+        let outcome = commit_one(&syncer, &horizon, 1, true);
         called.recv_timeout(Duration::from_secs(5)).unwrap();
         let reader = {
             let horizon = horizon.clone();
@@ -332,13 +337,7 @@ mod tests {
             horizon.clone(),
         )
         .unwrap();
-        horizon.announce(1);
-        let (answer, outcome) = recorder();
-        syncer.push(Batch {
-            commit: 1,
-            committed: false,
-            answers: vec![answer],
-        });
+        let outcome = commit_one(&syncer, &horizon, 1, false);
         assert_eq!(
             outcome.recv_timeout(Duration::from_secs(5)).unwrap(),
             Outcome::NotCommitted
@@ -353,13 +352,7 @@ mod tests {
         let horizon = Arc::new(Horizon::default());
         let (sync, called, go) = gated_sync();
         let mut syncer = Syncer::spawn(sync, horizon.clone()).unwrap();
-        horizon.announce(1);
-        let (answer, outcome) = recorder();
-        syncer.push(Batch {
-            commit: 1,
-            committed: true,
-            answers: vec![answer],
-        });
+        let outcome = commit_one(&syncer, &horizon, 1, true);
         called.recv_timeout(Duration::from_secs(5)).unwrap();
         let reader = tokio::spawn({
             let horizon = horizon.clone();
@@ -373,13 +366,7 @@ mod tests {
         assert!(matches!(reader.await.unwrap(), Err(StoreError::NotDurable)));
         assert!(horizon.failed());
         // Later batches are not synced again and never reported durable.
-        horizon.announce(2);
-        let (answer, outcome) = recorder();
-        syncer.push(Batch {
-            commit: 2,
-            committed: true,
-            answers: vec![answer],
-        });
+        let outcome = commit_one(&syncer, &horizon, 2, true);
         assert_eq!(
             outcome.recv_timeout(Duration::from_secs(5)).unwrap(),
             Outcome::NotDurable
