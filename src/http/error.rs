@@ -92,7 +92,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Closed => ApiError::Unavailable("store is shutting down".into()),
-            StoreError::NotDurable => ApiError::Unavailable(e.to_string()),
+            StoreError::NotDurable | StoreError::NotCommitted => {
+                ApiError::Unavailable(e.to_string())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -10,9 +10,11 @@
 //! transactions lets SQLite restart the WAL from its beginning instead of growing
 //! it, and by then this thread has copied most of its pages.
 
+use super::durability::Horizon;
 use super::{open_connection, StoreError, StoreResult};
 use crate::config::StoreConfig;
 use parking_lot::{Condvar, Mutex};
+use rusqlite::config::DbConfig;
 use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -47,7 +49,13 @@ impl CommitSignal {
     }
 }
 
-pub(super) fn spawn(path: &Path, cfg: &StoreConfig) -> StoreResult<Checkpointer> {
+/// Stops checkpointing for good once `horizon` reports a failed fsync: the WAL
+/// then holds frames the disk may not have, which must not reach the database file.
+pub(super) fn spawn(
+    path: &Path,
+    cfg: &StoreConfig,
+    horizon: Arc<Horizon>,
+) -> StoreResult<Checkpointer> {
     let conn = open_connection(path, cfg, false)?;
     let signal = CommitSignal(Arc::new((Mutex::new(State::default()), Condvar::new())));
     let shared = signal.0.clone();
@@ -64,6 +72,11 @@ pub(super) fn spawn(path: &Path, cfg: &StoreConfig) -> StoreResult<Checkpointer>
                     state.committed = false;
                     state.stopped
                 };
+                if horizon.failed() {
+                    let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+                    tracing::error!("checkpoints stopped after a failed fsync");
+                    break;
+                }
                 // (busy, WAL frames, frames checkpointed)
                 let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
                     Ok((

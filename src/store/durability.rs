@@ -82,7 +82,7 @@ impl Horizon {
         self.raise(n);
     }
 
-    fn fail(&self) {
+    pub(super) fn fail(&self) {
         {
             let _guard = self.lock.lock();
             self.failed.store(true, Ordering::SeqCst);

@@ -56,6 +56,8 @@ pub enum StoreError {
         "the disk did not confirm a write (fsync failed); the store stopped to keep what it has"
     )]
     NotDurable,
+    #[error("the write could not be committed; try again")]
+    NotCommitted,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{0} not found")]
@@ -117,10 +119,16 @@ impl Store {
         // Most checkpoint work runs on its own thread (see `checkpoint`); the writer's
         // automatic checkpoint (at WRITER_CHECKPOINT_PAGES) stays as the backstop that
         // lets the WAL restart.
-        let checkpointer = checkpoint::spawn(path, cfg)?;
         let horizon = Arc::new(Horizon::default());
+        let checkpointer = checkpoint::spawn(path, cfg, horizon.clone())?;
         let durability = if deferred_sync {
             let wal = open_wal(&conn, path)?;
+            // A crash (not a power cut) can leave commits in the WAL that were never
+            // fsynced; they are recovered and shown from now on, so make them durable.
+            wal.sync_data().map_err(|source| StoreError::DataDir {
+                path: path.to_path_buf(),
+                source,
+            })?;
             let syncer = Syncer::spawn(Box::new(move || wal.sync_data()), horizon.clone())?;
             writer::Durability::Deferred {
                 syncer,
@@ -228,12 +236,18 @@ impl Store {
 
     /// Writes a consistent copy of the live database to `dest` (VACUUM INTO).
     pub async fn backup(&self, dest: &Path) -> StoreResult<()> {
-        let dest = dest.to_string_lossy().into_owned();
-        self.read(move |c| {
-            c.execute("VACUUM INTO ?1", [dest])?;
-            Ok(())
-        })
-        .await
+        let target = dest.to_string_lossy().into_owned();
+        let copied = self
+            .read(move |c| {
+                c.execute("VACUUM INTO ?1", [target])?;
+                Ok(())
+            })
+            .await;
+        if matches!(copied, Err(StoreError::NotDurable)) {
+            // The copy may hold commits the disk never confirmed.
+            let _ = std::fs::remove_file(dest);
+        }
+        copied
     }
 
     pub fn path(&self) -> &Path {

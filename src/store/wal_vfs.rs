@@ -19,6 +19,11 @@
 //! told of the commit. Every other sync is real: the WAL header's when the WAL
 //! restarts, and the ones a checkpoint makes before it copies frames into the
 //! database file. Files other than the WAL are `unix` files untouched.
+//!
+//! Frames are gathered only inside such a COMMIT and before its sync; every other
+//! write goes straight to the file. A database without power-safe overwrite
+//! (`psow=0`) has SQLite pad a commit with writes after its sync, just before it
+//! publishes the commit; those reach the file at once.
 
 use rusqlite::ffi;
 use std::cell::Cell;
@@ -207,6 +212,22 @@ unsafe extern "C" fn x_write(
 ) -> c_int {
     let g = gather(file);
     let amount_len = usize::try_from(amount).unwrap_or(0);
+    if offset == 0 {
+        g.header_written = true;
+    }
+    let gathering = DEFER_COMMIT_SYNC.with(Cell::get);
+    if !gathering || amount_len == 0 {
+        let rc = flush(file);
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        return (inner_methods(file).xWrite.expect("unix files write"))(
+            inner(file),
+            data,
+            amount,
+            offset,
+        );
+    }
     let follows = !g.bytes.is_empty() && offset == g.start + g.bytes.len() as i64;
     if !follows || g.bytes.len() + amount_len > MAX_GATHER {
         let rc = flush(file);
@@ -214,9 +235,6 @@ unsafe extern "C" fn x_write(
             return rc;
         }
         g.start = offset;
-    }
-    if offset == 0 {
-        g.header_written = true;
     }
     g.bytes
         .extend_from_slice(std::slice::from_raw_parts(data as *const u8, amount_len));
@@ -498,5 +516,37 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 5);
+    }
+
+    #[test]
+    fn a_commit_padded_after_its_sync_reaches_the_file_before_it_is_published() {
+        register().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let uri = format!("file:{}?psow=0", dir.path().join("p.db").display());
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI;
+        let writer = Connection::open_with_flags_and_vfs(&uri, flags, NAME).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        writer.pragma_update(None, "synchronous", "FULL").unwrap();
+        writer
+            .execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)")
+            .unwrap();
+        let reader = Connection::open(dir.path().join("p.db")).unwrap();
+        for round in 0..20 {
+            defer_commit_sync(|| {
+                writer.execute_batch("BEGIN").unwrap();
+                insert(&writer, round * 10, 10);
+                writer.execute_batch("COMMIT").unwrap();
+            });
+            let rows: i64 = reader
+                .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows, (round + 1) * 10);
+        }
+        let check: String = reader
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
     }
 }

@@ -12,6 +12,7 @@
 use super::checkpoint::CommitSignal;
 use super::durability::{Answer, Batch, Horizon, Outcome, Settle, Syncer};
 use super::{wal_vfs, StoreError, StoreResult};
+use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -226,6 +227,11 @@ fn run(
 ) {
     let mut batch: Vec<BoxedJob> = Vec::with_capacity(max_batch);
     let mut commits = 0u64;
+    // A panicking write must not leave readers waiting for a commit that never comes.
+    let _fail_on_panic = match &durability {
+        Durability::Deferred { horizon, .. } => Some(FailOnPanic(horizon.clone())),
+        Durability::InCommit => None,
+    };
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         drain(&mut rx, &mut batch, max_batch);
@@ -236,11 +242,7 @@ fn run(
             batch.iter_mut().for_each(|job| job.refuse());
             false
         } else {
-            if let Durability::Deferred { horizon, .. } = &durability {
-                commits += 1;
-                horizon.announce(commits);
-            }
-            run_batch(&conn, &mut batch, &durability)
+            run_batch(&conn, &mut batch, &durability, &mut commits)
         };
         if committed {
             on_commit.committed();
@@ -262,14 +264,36 @@ fn run(
             }),
         }
     }
-    if let Durability::Deferred { syncer, .. } = &mut durability {
+    if let Durability::Deferred { syncer, horizon } = &mut durability {
         syncer.close();
+        if horizon.failed() {
+            // Closing the last connection checkpoints; frames whose fsync failed
+            // must not reach the database file.
+            let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+        }
     }
     tracing::debug!("store writer drained and stopped");
 }
 
+struct FailOnPanic(Arc<Horizon>);
+
+impl Drop for FailOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fail();
+        }
+    }
+}
+
 /// Runs the batch in one transaction and commits it; says whether it committed.
-fn run_batch(conn: &Connection, batch: &mut [BoxedJob], durability: &Durability) -> bool {
+/// With a deferred fsync, the commit's number is announced to readers just before
+/// COMMIT makes it visible.
+fn run_batch(
+    conn: &Connection,
+    batch: &mut [BoxedJob],
+    durability: &Durability,
+    commits: &mut u64,
+) -> bool {
     let begin = || {
         conn.prepare_cached("BEGIN IMMEDIATE")
             .and_then(|mut s| s.execute([]))
@@ -278,17 +302,40 @@ fn run_batch(conn: &Connection, batch: &mut [BoxedJob], durability: &Durability)
         tracing::error!(error = %e, "store cannot begin a transaction");
         return false;
     }
-    if !batch.iter_mut().all(|job| job.run(conn, false)) {
+    // A write that ends the transaction itself (SQLite rolls back on some errors)
+    // counts as failed, or the writes after it would run outside any transaction.
+    let bare_ok = batch
+        .iter_mut()
+        .all(|job| job.run(conn, false) && !conn.is_autocommit());
+    if !bare_ok {
         // A write failed: run the batch again, each write able to fail alone.
-        let again = conn.execute_batch("ROLLBACK").and_then(|_| begin());
+        let again = if conn.is_autocommit() {
+            begin()
+        } else {
+            conn.execute_batch("ROLLBACK").and_then(|_| begin())
+        };
         if let Err(e) = again {
             tracing::error!(error = %e, "store cannot restart a transaction");
-            let _ = conn.execute_batch("ROLLBACK");
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
             return false;
         }
         for job in batch.iter_mut() {
+            if conn.is_autocommit() {
+                tracing::error!("a write ended the store transaction; batch not committed");
+                return false;
+            }
             job.run(conn, true);
         }
+        if conn.is_autocommit() {
+            tracing::error!("a write ended the store transaction; batch not committed");
+            return false;
+        }
+    }
+    if let Durability::Deferred { horizon, .. } = durability {
+        *commits += 1;
+        horizon.announce(*commits);
     }
     let commit = || {
         conn.prepare_cached("COMMIT")
@@ -389,6 +436,52 @@ mod tests {
             .unwrap();
         assert_eq!(stored, kept);
         assert_eq!(stored.len(), 200 - 200 / 7 - 1);
+        store.close();
+    }
+
+    #[tokio::test]
+    async fn a_write_that_ends_the_transaction_fails_its_batch_and_nothing_leaks_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &StoreConfig::default()).unwrap();
+        let insert = |key: &'static str| {
+            move |c: &rusqlite::Connection| {
+                c.execute("INSERT INTO settings(key, value) VALUES (?1, '1')", [key])?;
+                Ok(())
+            }
+        };
+        let before = store.submit(insert("before")).await.unwrap();
+        let rogue = store
+            .submit(|c| {
+                c.execute_batch("ROLLBACK")?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let after = store.submit(insert("after")).await.unwrap();
+        let outcomes = [
+            before.committed().await.is_ok(),
+            rogue.committed().await.is_ok(),
+            after.committed().await.is_ok(),
+        ];
+        assert!(!outcomes[1], "the rogue write is never reported committed");
+        let keys: Vec<String> = store
+            .read(|c| {
+                let mut st = c.prepare("SELECT key FROM settings ORDER BY key")?;
+                let rows = st.query_map([], |r| r.get(0))?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .await
+            .unwrap();
+        // Whatever shared the rogue write's batch is reported as failed and absent;
+        // whatever is reported committed is stored.
+        let expected: Vec<String> = [("after", outcomes[2]), ("before", outcomes[0])]
+            .iter()
+            .filter(|(_, ok)| *ok)
+            .map(|(k, _)| k.to_string())
+            .collect();
+        assert_eq!(keys, expected);
+        // The writer goes on.
+        store.write(insert("later")).await.unwrap();
         store.close();
     }
 }
