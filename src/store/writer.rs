@@ -360,6 +360,19 @@ mod tests {
     use crate::config::StoreConfig;
     use crate::store::{Store, StoreError};
 
+    /// The settings keys matching a LIKE `pattern`, in order.
+    async fn settings_keys(store: &Store, pattern: &'static str) -> Vec<String> {
+        store
+            .read(move |c| {
+                let mut st =
+                    c.prepare("SELECT key FROM settings WHERE key LIKE ?1 ORDER BY key")?;
+                let rows = st.query_map([pattern], |r| r.get(0))?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn failed_write_rolls_back_only_itself() {
         let dir = tempfile::tempdir().unwrap();
@@ -375,14 +388,7 @@ mod tests {
         let (ok, bad) = tokio::join!(ok, bad);
         assert!(ok.is_ok());
         assert!(matches!(bad, Err(StoreError::Conflict(_))));
-        let keys: Vec<String> = store
-            .read(|c| {
-                let mut st = c.prepare("SELECT key FROM settings ORDER BY key")?;
-                let rows = st.query_map([], |r| r.get(0))?;
-                Ok(rows.collect::<Result<Vec<String>, _>>()?)
-            })
-            .await
-            .unwrap();
+        let keys = settings_keys(&store, "%").await;
         assert_eq!(keys, vec!["a".to_string()]);
         store.close();
         assert!(matches!(
@@ -425,15 +431,7 @@ mod tests {
                 Err(e) => panic!("write {i}: {e}"),
             }
         }
-        let stored: Vec<String> = store
-            .read(|c| {
-                let mut st =
-                    c.prepare("SELECT key FROM settings WHERE key LIKE 'k%' ORDER BY key")?;
-                let rows = st.query_map([], |r| r.get(0))?;
-                Ok(rows.collect::<Result<Vec<String>, _>>()?)
-            })
-            .await
-            .unwrap();
+        let stored = settings_keys(&store, "k%").await;
         assert_eq!(stored, kept);
         assert_eq!(stored.len(), 200 - 200 / 7 - 1);
         store.close();
@@ -464,14 +462,7 @@ mod tests {
             after.committed().await.is_ok(),
         ];
         assert!(!outcomes[1], "the rogue write is never reported committed");
-        let keys: Vec<String> = store
-            .read(|c| {
-                let mut st = c.prepare("SELECT key FROM settings ORDER BY key")?;
-                let rows = st.query_map([], |r| r.get(0))?;
-                Ok(rows.collect::<Result<Vec<String>, _>>()?)
-            })
-            .await
-            .unwrap();
+        let keys = settings_keys(&store, "%").await;
         // Whatever shared the rogue write's batch is reported as failed and absent;
         // whatever is reported committed is stored.
         let expected: Vec<String> = [("after", outcomes[2]), ("before", outcomes[0])]
