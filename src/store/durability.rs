@@ -124,6 +124,10 @@ impl Horizon {
     /// Async form of [`Horizon::settle_blocking`].
     pub(super) async fn settle(&self) -> StoreResult<()> {
         let target = self.announced.load(Ordering::SeqCst);
+        // Most reads find everything durable: no waiter registration for them.
+        if let Some(done) = self.settled(target) {
+            return done;
+        }
         loop {
             let raised = self.raised_async.notified();
             tokio::pin!(raised);

@@ -101,13 +101,20 @@ impl ReadPool {
                 self.give_back(conn);
                 result
             }
-            None => {
-                let pool = self.clone();
-                tokio::task::spawn_blocking(move || pool.run(f))
-                    .await
-                    .map_err(|_| StoreError::Closed)?
-            }
+            None => self.run_off_runtime(f).await,
         }
+    }
+
+    /// Runs `f` on the blocking pool; the caller settles the horizon afterwards.
+    async fn run_off_runtime<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || pool.run(f))
+            .await
+            .map_err(|_| StoreError::Closed)?
     }
 
     pub(super) async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -115,10 +122,7 @@ impl ReadPool {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.clone();
-        let result = tokio::task::spawn_blocking(move || pool.run(f))
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        let result = self.run_off_runtime(f).await;
         self.horizon.settle().await?;
         result
     }

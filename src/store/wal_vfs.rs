@@ -204,6 +204,14 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
     rc
 }
 
+/// Writes out what is gathered, then (if that worked) runs `then` on the file.
+unsafe fn flushed(file: *mut ffi::sqlite3_file, then: impl FnOnce() -> c_int) -> c_int {
+    match flush(file) {
+        ffi::SQLITE_OK => then(),
+        rc => rc,
+    }
+}
+
 unsafe extern "C" fn x_write(
     file: *mut ffi::sqlite3_file,
     data: *const c_void,
@@ -217,16 +225,14 @@ unsafe extern "C" fn x_write(
     }
     let gathering = DEFER_COMMIT_SYNC.with(Cell::get);
     if !gathering || amount_len == 0 {
-        let rc = flush(file);
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        return (inner_methods(file).xWrite.expect("unix files write"))(
-            inner(file),
-            data,
-            amount,
-            offset,
-        );
+        return flushed(file, || {
+            (inner_methods(file).xWrite.expect("unix files write"))(
+                inner(file),
+                data,
+                amount,
+                offset,
+            )
+        });
     }
     let follows = !g.bytes.is_empty() && offset == g.start + g.bytes.len() as i64;
     if !follows || g.bytes.len() + amount_len > MAX_GATHER {
@@ -275,29 +281,23 @@ unsafe extern "C" fn x_read(
     amount: c_int,
     offset: i64,
 ) -> c_int {
-    let rc = flush(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    (inner_methods(file).xRead.expect("unix files read"))(inner(file), data, amount, offset)
+    flushed(file, || {
+        (inner_methods(file).xRead.expect("unix files read"))(inner(file), data, amount, offset)
+    })
 }
 
 unsafe extern "C" fn x_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    let rc = flush(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    (inner_methods(file).xTruncate.expect("unix files truncate"))(inner(file), size)
+    flushed(file, || {
+        (inner_methods(file).xTruncate.expect("unix files truncate"))(inner(file), size)
+    })
 }
 
 unsafe extern "C" fn x_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    let rc = flush(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    (inner_methods(file)
-        .xFileSize
-        .expect("unix files have a size"))(inner(file), size)
+    flushed(file, || {
+        (inner_methods(file)
+            .xFileSize
+            .expect("unix files have a size"))(inner(file), size)
+    })
 }
 
 unsafe extern "C" fn x_fetch(
@@ -306,17 +306,13 @@ unsafe extern "C" fn x_fetch(
     amount: c_int,
     out: *mut *mut c_void,
 ) -> c_int {
-    let rc = flush(file);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    match inner_methods(file).xFetch {
+    flushed(file, || match inner_methods(file).xFetch {
         Some(fetch) => fetch(inner(file), offset, amount, out),
         None => {
             *out = std::ptr::null_mut();
             ffi::SQLITE_OK
         }
-    }
+    })
 }
 
 unsafe extern "C" fn x_unfetch(file: *mut ffi::sqlite3_file, offset: i64, p: *mut c_void) -> c_int {
