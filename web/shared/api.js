@@ -1,11 +1,13 @@
-// The REST calls the pages make: login, logout and authenticated GETs, with the
-// server's `{code, message}` errors turned into ApiError.
+// The REST calls the pages make: login, logout, authenticated reads and writes, with
+// the server's `{code, message, field}` errors turned into ApiError.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** `field`: the request field a validation error names ("steps[0].expression"), or null. */
+  constructor(status, code, message, field = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -36,6 +38,7 @@ async function call(method, path, { token, body } = {}) {
       response.status,
       data?.code ?? `http_${response.status}`,
       data?.message ?? `${method} ${path} answered ${response.status}`,
+      data?.field ?? null,
     );
   }
   return data;
@@ -58,4 +61,19 @@ export async function logout(token) {
 /** An authenticated `GET /api/v1{path}`. */
 export function apiGet(path, token) {
   return call("GET", `/api/v1${path}`, { token });
+}
+
+/** An authenticated `POST|PUT|PATCH|DELETE /api/v1{path}` with a JSON body (or none). */
+export function apiSend(method, path, token, body) {
+  return call(method, `/api/v1${path}`, { token, body });
+}
+
+/** `path` with `params` as its query string; empty and null values are left out. */
+export function withQuery(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") query.set(key, String(value));
+  }
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
 }

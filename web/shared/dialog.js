@@ -1,0 +1,64 @@
+// A modal confirmation (native <dialog>: focus stays inside, Escape cancels) that runs
+// the action itself, so a refusal (a 409 naming what blocks a delete) is shown in the
+// dialog that asked, not lost behind it.
+
+import { h } from "/shared/dom.js";
+
+/**
+ * Asks `question`; on confirm awaits `run()`. Resolves true when `run` succeeded,
+ * false when cancelled or refused (the refusal stays on screen until closed).
+ */
+export function confirmAction({ title, question, confirmLabel = "Delete", danger = true, run }) {
+  return new Promise((resolve) => {
+    const error = h("p", { class: "notice bad", role: "alert", hidden: true, "data-testid": "dialog-error" });
+    const confirm = h("button", {
+      type: "button",
+      class: danger ? "danger solid" : "primary",
+      text: confirmLabel,
+      "data-testid": "dialog-confirm",
+    });
+    const cancel = h("button", { type: "button", text: "Cancel", "data-testid": "dialog-cancel" });
+    const heading = h("h2", { id: `dialog-title-${Date.now()}`, text: title });
+    const dialog = h(
+      "dialog",
+      { class: "card confirm", "aria-labelledby": heading.id, "data-testid": "dialog" },
+      heading,
+      h("p", { text: question }),
+      error,
+      h("div", { class: "row form-actions" }, confirm, cancel),
+    );
+    let done = false;
+    const finish = (result) => {
+      if (done) return;
+      done = true;
+      dialog.close();
+      dialog.remove();
+      resolve(result);
+    };
+    cancel.addEventListener("click", () => finish(false));
+    dialog.addEventListener("close", () => finish(false));
+    confirm.addEventListener("click", async () => {
+      confirm.disabled = true;
+      error.hidden = true;
+      try {
+        await run();
+        finish(true);
+      } catch (err) {
+        error.textContent = refusal(err);
+        error.hidden = false;
+        confirm.hidden = true;
+        cancel.textContent = "Close";
+        cancel.focus();
+      }
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}
+
+/** How a refused action reads: the server's own reason first. */
+function refusal(err) {
+  if (err?.status === 409) return `Not deleted: ${err.message}`;
+  return err?.message ?? String(err);
+}
