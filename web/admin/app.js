@@ -33,6 +33,7 @@ function show(current, message) {
   if (allowed) {
     stopSigninHealth?.();
     stopSigninHealth = null;
+    replace(byId("signin-health"));
     renderNav();
     route();
   } else {

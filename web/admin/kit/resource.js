@@ -63,9 +63,14 @@ export function resourcePage(def) {
   };
 }
 
-/** The page heading row: title, an optional count badge and actions on the right. */
-export function pageHead(title, ...right) {
-  return h("div", { class: "page-head" }, h("h1", { text: title }), h("span", { class: "spacer" }), right);
+/** The page heading row: title, a count badge beside it, and actions on the right. */
+export function pageHead(title, count, ...right) {
+  return h("div", { class: "page-head" }, h("h1", { text: title }), count, h("span", { class: "spacer" }), right);
+}
+
+/** "Routing attributes" → "routing attributes", "MRDs" stays: for use inside a sentence. */
+export function inSentence(title) {
+  return /^[A-Z][a-z]/.test(title) ? title.charAt(0).toLowerCase() + title.slice(1) : title;
 }
 
 /** A link styled as a button. */
@@ -86,7 +91,7 @@ function listView(view, ctx, d) {
   const search = h("input", {
     type: "search",
     id: `search-${d.path}`,
-    placeholder: `Search ${d.title.toLowerCase()}`,
+    placeholder: `Search ${inSentence(d.title)}`,
     "aria-keyshortcuts": "/",
     autocomplete: "off",
   });
@@ -105,7 +110,7 @@ function listView(view, ctx, d) {
     h(
       "div",
       { class: "toolbar" },
-      h("label", { class: "visually-hidden", for: search.id, text: `Search ${d.title.toLowerCase()}` }),
+      h("label", { class: "visually-hidden", for: search.id, text: `Search ${inSentence(d.title)}` }),
       search,
     ),
     body,
@@ -131,7 +136,7 @@ function listView(view, ctx, d) {
       }
       render(page);
     } catch (err) {
-      replace(body, h("p", { class: "notice bad", role: "alert", text: `Cannot load ${d.title.toLowerCase()}: ${err.message}` }));
+      replace(body, h("p", { class: "notice bad", role: "alert", text: `Cannot load ${inSentence(d.title)}: ${err.message}` }));
     }
   }
 
@@ -162,8 +167,8 @@ function listView(view, ctx, d) {
     );
   }
 
-  function deleted(row) {
-    replace(flashSlot, h("p", { class: "notice ok", role: "status", "data-testid": "flash", text: `Deleted ${d.noun} “${d.label(row)}”.` }));
+  function deleted(said) {
+    replace(flashSlot, h("p", { class: "notice ok", role: "status", "data-testid": "flash", text: said }));
     state.all = null;
     load();
   }
@@ -200,14 +205,14 @@ function emptyState(ctx, d, q, clear) {
     return h(
       "div",
       { class: "card empty", "data-testid": "empty" },
-      h("p", { text: `No ${d.title.toLowerCase()} match “${q}”.` }),
+      h("p", { text: `No ${inSentence(d.title)} match “${q}”.` }),
       h("button", { type: "button", text: "Clear the search", onClick: clear }),
     );
   }
   return h(
     "div",
     { class: "card empty", "data-testid": "empty" },
-    h("p", { text: `No ${d.title.toLowerCase()} yet.` }),
+    h("p", { text: `No ${inSentence(d.title)} yet.` }),
     h("p", { class: "muted", text: d.empty ?? "" }),
     ctx.canEdit ? linkButton(`#/${d.path}/new`, `New ${d.noun}`, "primary") : h("p", { class: "muted small", text: "An admin adds them." }),
   );
@@ -242,7 +247,8 @@ function table(ctx, d, rows, extra, onDeleted) {
                   text: "Delete",
                   "aria-label": `Delete ${d.noun} ${d.label(row)}`,
                   onClick: async () => {
-                    if (await askDelete(ctx, d, row)) onDeleted(row);
+                    const said = await askDelete(ctx, d, row);
+                    if (said) onDeleted(said);
                   },
                 }),
               )
@@ -253,13 +259,19 @@ function table(ctx, d, rows, extra, onDeleted) {
   );
 }
 
-function askDelete(ctx, d, row) {
-  return confirmAction({
+/** Asks, deletes; resolves what to tell the reader after a delete, or null when not deleted. */
+async function askDelete(ctx, d, row) {
+  let said = null;
+  const done = await confirmAction({
     title: `Delete ${d.noun}?`,
     question: `Delete ${d.noun} “${d.label(row)}”? This cannot be undone.`,
     confirmLabel: `Delete ${d.noun}`,
-    run: () => d.remove(ctx, row),
+    run: async () => {
+      said = await d.remove(ctx, row);
+    },
   });
+  if (!done) return null;
+  return typeof said === "string" ? said : `Deleted ${d.noun} “${d.label(row)}”.`;
 }
 
 // ---- form ---------------------------------------------------------------------
@@ -273,11 +285,11 @@ async function formView(view, ctx, d, id) {
     extra = await d.lookups(ctx);
     if (id !== null) row = await d.fetchOne(ctx, id, extra);
   } catch (err) {
-    replace(view, back, h("p", { class: "notice bad", role: "alert", text: `Cannot load this ${d.noun}: ${err.message}` }));
+    replace(view, back, h("p", { class: "notice bad", role: "alert", text: id === null ? `Cannot open the form: ${err.message}` : `Cannot load this ${d.noun}: ${err.message}` }));
     return;
   }
   if (id === null && !ctx.canEdit) {
-    replace(view, back, h("p", { class: "notice warn", text: `Only admins add ${d.title.toLowerCase()}.` }));
+    replace(view, back, h("p", { class: "notice warn", text: `Only admins add ${inSentence(d.title)}.` }));
     return;
   }
   const built = d.form(ctx, row, extra);
@@ -290,8 +302,9 @@ async function formView(view, ctx, d, id) {
           class: "danger",
           text: `Delete ${d.noun}`,
           onClick: async () => {
-            if (await askDelete(ctx, d, row)) {
-              ctx.flash(`Deleted ${d.noun} “${d.label(row)}”.`);
+            const said = await askDelete(ctx, d, row);
+            if (said) {
+              ctx.flash(said);
               ctx.navigate(`#/${d.path}`);
             }
           },

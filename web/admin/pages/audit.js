@@ -1,0 +1,139 @@
+// The audit log: every configuration change, newest first, with who, when, what, and
+// the entity before and after. Filters by entity type, action and text; pages of 50.
+
+import { withQuery } from "/shared/api.js";
+import { h, replace } from "/shared/dom.js";
+import { field } from "/shared/form.js";
+import { asPage, pageHead } from "../kit/resource.js";
+
+const PAGE_SIZE = 50;
+const TYPES = ["user", "team", "mrd", "routingAttribute", "queue", "channel", "pullList", "reasonCode", "wrapupCode", "cannedResponse", "capacities", "attributes"];
+const ACTIONS = ["create", "update", "delete", "disable", "enable", "password_reset", "password_change"];
+const ACTION_BADGE = { create: "ok", delete: "bad", disable: "bad", enable: "ok" };
+
+function when(ms) {
+  return new Date(ms).toLocaleString([], { dateStyle: "medium", timeStyle: "medium" });
+}
+
+/** The fields that differ between `before` and `after`, as "field: old → new" lines. */
+function changes(before, after) {
+  if (!before || !after) return null;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const lines = keys
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .map((k) => `${k}: ${JSON.stringify(before[k]) ?? "–"} → ${JSON.stringify(after[k]) ?? "–"}`);
+  return lines.length ? lines : null;
+}
+
+function entry(e) {
+  const diff = changes(e.before, e.after);
+  return h(
+    "tr",
+    {},
+    h("td", { class: "nowrap", text: when(e.at) }),
+    h("td", { text: e.actorUsername ?? e.actorId ?? "–" }),
+    h("td", {}, h("span", { class: `badge ${ACTION_BADGE[e.action] ?? "info"}`, text: e.action.replace("_", " ") })),
+    h("td", {}, h("span", { class: "muted small", text: `${e.entityType} ` }), e.entityName ?? e.entityId ?? ""),
+    h(
+      "td",
+      {},
+      diff ? h("ul", { class: "diff mono" }, diff.slice(0, 4).map((line) => h("li", { text: line }))) : null,
+      h(
+        "details",
+        {},
+        h("summary", { text: "Before and after" }),
+        h(
+          "div",
+          { class: "json-pair" },
+          h("div", {}, h("h4", { text: "Before" }), h("pre", { class: "mono", text: e.before ? JSON.stringify(e.before, null, 2) : "–" })),
+          h("div", {}, h("h4", { text: "After" }), h("pre", { class: "mono", text: e.after ? JSON.stringify(e.after, null, 2) : "–" })),
+        ),
+      ),
+    ),
+  );
+}
+
+export default {
+  path: "audit",
+  title: "Audit log",
+  roles: ["admin"],
+  mount(view, ctx) {
+    const state = { offset: 0 };
+    const type = field({ name: "entityType", label: "Entity", type: "select", options: [["", "Any"], ...TYPES.map((t) => [t, t])] });
+    const action = field({ name: "action", label: "Action", type: "select", options: [["", "Any"], ...ACTIONS.map((a) => [a, a.replace("_", " ")])] });
+    const q = field({ name: "q", label: "Search (entity name or who)", type: "search" });
+    const count = h("span", { class: "badge", "data-testid": "count" });
+    const body = h("div", { "data-testid": "list" }, h("p", { class: "muted", text: "Loading…" }));
+    const pager = h("div", { class: "row pager" });
+    const filters = h("form", { class: "filters", role: "search", novalidate: true }, type, action, q);
+    replace(
+      view,
+      pageHead("Audit log", count),
+      h("p", { class: "muted intro", text: "Every configuration change: who made it, when, and the entity before and after. Newest first." }),
+      filters,
+      body,
+      pager,
+    );
+
+    async function load() {
+      try {
+        const page = asPage(
+          await ctx.api.get(
+            withQuery("/audit", {
+              entityType: type.control.value,
+              action: action.control.value,
+              q: q.control.value.trim(),
+              limit: PAGE_SIZE,
+              offset: state.offset || undefined,
+            }),
+          ),
+        );
+        count.textContent = String(page.total);
+        if (!page.items.length) {
+          replace(body, h("div", { class: "card empty", "data-testid": "empty" }, h("p", { text: "No changes recorded match." }), h("p", { class: "muted", text: "Changes appear here as soon as an admin saves anything in this console or through the API." })));
+          replace(pager);
+          return;
+        }
+        replace(
+          body,
+          h(
+            "div",
+            { class: "card table-wrap" },
+            h(
+              "table",
+              { class: "audit" },
+              h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Entity", "Change"].map((t) => h("th", { scope: "col", text: t })))),
+              h("tbody", {}, page.items.map(entry)),
+            ),
+          ),
+        );
+        const last = state.offset + page.items.length;
+        replace(
+          pager,
+          page.total > PAGE_SIZE
+            ? [
+                h("span", { class: "muted small", text: `${state.offset + 1}–${last} of ${page.total}` }),
+                h("button", { type: "button", text: "Newer", disabled: state.offset === 0, onClick: () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); load(); } }),
+                h("button", { type: "button", text: "Older", disabled: last >= page.total, onClick: () => { state.offset += PAGE_SIZE; load(); } }),
+              ]
+            : [],
+        );
+      } catch (err) {
+        replace(body, h("p", { class: "notice bad", role: "alert", text: `Cannot load the audit log: ${err.message}` }));
+      }
+    }
+
+    let timer = null;
+    const reload = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        state.offset = 0;
+        load();
+      }, 150);
+    };
+    filters.addEventListener("input", reload);
+    filters.addEventListener("submit", (event) => event.preventDefault());
+    load();
+    return () => clearTimeout(timer);
+  },
+};

@@ -1,0 +1,109 @@
+// Channels: where chats come from (the web widget, connectors), and where each routes:
+// a queue (PUSH) or a pull list (PULL).
+
+import { h, replace } from "/shared/dom.js";
+import { optionsOf, specForm } from "../kit/fields.js";
+import { fetchAll, resourcePage } from "../kit/resource.js";
+
+const policy = (c) => c.channelConfig?.routingPolicy ?? {};
+
+/** The widget for this channel, in a new tab. */
+function widgetLink(c) {
+  return h("a", {
+    href: `/widget/?sid=${encodeURIComponent(c.serviceIdentifier)}`,
+    target: "_blank",
+    rel: "noopener",
+    text: "Open widget",
+    "aria-label": `Open the chat widget of channel ${c.name} (new tab)`,
+    dataset: { widget: c.serviceIdentifier },
+  });
+}
+
+function routesTo(c, { queues, pullLists }) {
+  const p = policy(c);
+  const list = p.routingMode === "PULL" ? pullLists : queues;
+  const name = list.find((x) => x.id === p.routingObjectId)?.name ?? p.routingObjectId ?? "–";
+  return `${p.routingMode === "PULL" ? "pull list" : "queue"} ${name}`;
+}
+
+export default resourcePage({
+  path: "channels",
+  title: "Channels",
+  noun: "channel",
+  apiPath: "/channels",
+  serverSearch: true,
+  intro: "Where chats come from. Each channel routes new chats to a queue (push) or a pull list; changes apply to the next chat.",
+  empty: "Add a web channel routed to a queue, then open its widget to try it.",
+  async lookups(ctx) {
+    const [queues, pullLists, types] = await Promise.all([
+      fetchAll(ctx, "/queues"),
+      ctx.api.get("/pull-lists"),
+      ctx.api.get("/channel-types"),
+    ]);
+    return { queues, pullLists, types };
+  },
+  columns: [
+    { heading: "Name", value: (c) => c.name },
+    { heading: "Service id", value: (c) => h("span", { class: "mono", text: c.serviceIdentifier }) },
+    { heading: "Type", value: (c) => c.channelType?.name ?? "–" },
+    { heading: "Routes to", value: routesTo },
+    { heading: "State", value: (c) => (c.enabled === false ? h("span", { class: "badge bad", text: "disabled" }) : h("span", { class: "badge ok", text: "enabled" })) },
+    { heading: "Widget", value: (c) => (c.channelType?.name === "WEB" ? widgetLink(c) : "–") },
+  ],
+  form(ctx, row, { queues, pullLists, types }) {
+    const mode = policy(row ?? {}).routingMode ?? "PUSH";
+    const targets = (m) => optionsOf(m === "PULL" ? pullLists : queues, { none: m === "PULL" ? "Pick a pull list" : "Pick a queue" });
+    const built = specForm(
+      [
+        { name: "name", label: "Name", required: true },
+        { name: "serviceIdentifier", label: "Service identifier", required: true, help: "How the widget or connector names this channel (1-64 characters); the widget's ?sid=." },
+        {
+          name: "channelType",
+          label: "Type",
+          type: "select",
+          options: types.map((t) => [t.name, t.name]),
+          value: "WEB",
+          get: (c) => c?.channelType?.name,
+          disabled: Boolean(row),
+          help: row ? "The type of a channel never changes." : null,
+        },
+        { name: "routingPolicy.routingMode", label: "Routing", type: "select", options: [["PUSH", "Push: offer to agents from a queue"], ["PULL", "Pull: agents pick from a pull list"]], get: (c) => (c ? policy(c).routingMode : undefined), value: "PUSH" },
+        { name: "routingPolicy.routingObjectId", label: mode === "PULL" ? "Pull list" : "Queue", type: "select", options: targets(mode), get: (c) => (c ? policy(c).routingObjectId : undefined) },
+        {
+          name: "routingPolicy.agentSelectionPolicy",
+          label: "Agent selection",
+          type: "select",
+          options: [["LONGEST_AVAILABLE", "Longest available"], ["LEAST_ACTIVE_TASKS", "Fewest active tasks"], ["MOST_SKILLED", "Most skilled"]],
+          get: (c) => (c ? policy(c).agentSelectionPolicy : undefined),
+          value: "LONGEST_AVAILABLE",
+        },
+        { name: "routingPolicy.agentRequestTtl", label: "Agent request TTL (s)", type: "number", min: 1, value: 300, get: (c) => (c ? policy(c).agentRequestTtl : undefined), help: "How long a chat waits for an agent." },
+        { name: "customerActivityTimeout", label: "Customer inactivity timeout (s)", type: "number", min: 1, value: 600, get: (c) => c?.channelConfig?.customerActivityTimeout, help: "A silent customer's chat closes after this." },
+        { name: "responseSla", label: "Response SLA (s)", type: "number", min: 0, value: 0, get: (c) => c?.channelConfig?.responseSla },
+        { name: "providerWebhook", label: "Provider webhook", type: "url", placeholder: "https://… (empty for the web widget)", get: (c) => c?.channelConnector?.channelProviderInterface?.providerWebhook, help: "Connector channels: replies are posted here. Connectors authenticate with the site's channels.connector_token (configuration file)." },
+        { name: "routingPolicy.routeToLastAgent", label: "Prefer the customer's last agent", type: "checkbox", get: (c) => (c ? policy(c).routeToLastAgent : undefined) },
+        { name: "enabled", label: "Enabled (a disabled channel refuses new chats; running ones finish)", type: "checkbox", value: true, get: (c) => (c ? c.enabled !== false : undefined) },
+      ],
+      row,
+    );
+    const modeSelect = built.controls["routingPolicy.routingMode"];
+    const target = built.controls["routingPolicy.routingObjectId"];
+    modeSelect.addEventListener("change", () => {
+      replace(target, targets(modeSelect.value).map(([value, label]) => h("option", { value, text: label })));
+      target.labels[0].textContent = modeSelect.value === "PULL" ? "Pull list" : "Queue";
+    });
+    const [name, sid, type, ...rest] = built.nodes;
+    return {
+      extraTop:
+        row && row.channelType?.name === "WEB"
+          ? h("p", { class: "row" }, h("span", { text: "Try it as a customer:" }), widgetLink(row))
+          : null,
+      nodes: [
+        h("div", { class: "field-grid" }, name, sid, type),
+        h("fieldset", { class: "plain section" }, h("legend", { text: "Routing" }), h("div", { class: "field-grid" }, rest.slice(0, 4))),
+        h("fieldset", { class: "plain section" }, h("legend", { text: "Conversation" }), h("div", { class: "field-grid" }, rest.slice(4, 7)), rest.slice(7)),
+      ],
+      collect: built.collect,
+    };
+  },
+});
