@@ -2,12 +2,16 @@
 // the server's `{code, message, field}` errors turned into ApiError.
 
 export class ApiError extends Error {
-  /** `field`: the request field a validation error names ("steps[0].expression"), or null. */
-  constructor(status, code, message, field = null) {
+  /**
+   * `field`: the request field a validation error names ("steps[0].expression"), or null;
+   * `blockers`: what stops a delete (409), [{type, id, name}].
+   */
+  constructor(status, code, message, field = null, blockers = []) {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.blockers = blockers;
   }
 }
 
@@ -39,6 +43,7 @@ async function call(method, path, { token, body } = {}) {
       data?.code ?? `http_${response.status}`,
       data?.message ?? `${method} ${path} answered ${response.status}`,
       data?.field ?? null,
+      Array.isArray(data?.blockers) ? data.blockers : [],
     );
   }
   return data;

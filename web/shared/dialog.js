@@ -5,10 +5,11 @@
 import { h } from "/shared/dom.js";
 
 /**
- * Asks `question`; on confirm awaits `run()`. Resolves true when `run` succeeded,
+ * Asks `question`; on confirm awaits `run()`. `blockerLink(blocker)` gives the page of
+ * a thing a 409 names as in the way (or null), so the reader can go and change it. Resolves true when `run` succeeded,
  * false when cancelled or refused (the refusal stays on screen until closed).
  */
-export function confirmAction({ title, question, confirmLabel = "Delete", danger = true, run }) {
+export function confirmAction({ title, question, confirmLabel = "Delete", danger = true, run, blockerLink = () => null }) {
   return new Promise((resolve) => {
     const error = h("p", { class: "notice bad", role: "alert", hidden: true, "data-testid": "dialog-error" });
     const confirm = h("button", {
@@ -44,7 +45,12 @@ export function confirmAction({ title, question, confirmLabel = "Delete", danger
         await run();
         finish(true);
       } catch (err) {
-        error.textContent = refusal(err);
+        const blockers = (err?.blockers ?? []).map((b) => {
+          const href = blockerLink(b);
+          const text = `${b.type} ${b.name ?? b.id}`;
+          return h("li", {}, href ? h("a", { href, text }) : text);
+        });
+        error.replaceChildren(refusal(err), blockers.length ? h("ul", { class: "blockers" }, blockers) : "");
         error.hidden = false;
         confirm.hidden = true;
         cancel.textContent = "Close";

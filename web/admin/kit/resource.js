@@ -19,6 +19,17 @@ import { actions, clearErrors, showApiError } from "/shared/form.js";
 
 const PAGE_SIZE = 50;
 
+/** The console page of each kind of thing a 409 `blockers` entry names. */
+const BLOCKER_PAGES = {
+  user: "users",
+  team: "teams",
+  mrd: "mrds",
+  routingAttribute: "attributes",
+  queue: "queues",
+  channel: "channels",
+  pullList: "pull-lists",
+};
+
 /** A list answer as {items, total}: a bare array, or the paged shape `{items, total}`. */
 export function asPage(answer) {
   if (Array.isArray(answer)) return { items: answer, total: answer.length };
@@ -223,6 +234,7 @@ function table(ctx, d, rows, extra, onDeleted) {
   return h(
     "table",
     {},
+    h("caption", { class: "visually-hidden", text: d.title }),
     h(
       "thead",
       {},
@@ -269,6 +281,7 @@ async function askDelete(ctx, d, row) {
     run: async () => {
       said = await d.remove(ctx, row);
     },
+    blockerLink: (b) => (BLOCKER_PAGES[b.type] && b.id ? `#/${BLOCKER_PAGES[b.type]}/${encodeURIComponent(b.id)}` : null),
   });
   if (!done) return null;
   return typeof said === "string" ? said : `Deleted ${d.noun} “${d.label(row)}”.`;

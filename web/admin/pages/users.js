@@ -65,6 +65,11 @@ function collectMap(wrappers, prefix, before, parse) {
   return out;
 }
 
+/** Supervised teams go with supervisors and admins; an agent's body leaves them out. */
+function withSupervised(user, teamIds) {
+  return user.role === "agent" && !teamIds.length ? user : { ...user, supervisedTeamIds: teamIds };
+}
+
 function section(title, help, nodes, empty) {
   return h(
     "fieldset",
@@ -186,7 +191,7 @@ export default resourcePage({
         section("Routing attributes", "The skills queue steps test (billing >= 5).", attrs, "No routing attributes yet: add them on the Routing attributes page."),
       ],
       collect: () => ({
-        user: { ...main.collect(), supervisedTeamIds: supervised.selected() },
+        user: withSupervised(main.collect(), supervised.selected()),
         capacities: collectMap(caps, "capacities", row?.capacities),
         attributes: collectMap(attrs, "attributes", row?.attributes, (v) => (v === "true" ? true : v === "false" ? false : Number(v))),
       }),
