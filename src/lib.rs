@@ -87,6 +87,12 @@ impl App {
     /// Opens the store (migrating it), seeds the demo site when enabled and the
     /// database is empty, starts every component and begins serving.
     pub async fn start(config: Config) -> Result<Running, StartError> {
+        App::start_on(config, store::disk::Disk::Os).await
+    }
+
+    /// [`App::start`] with the store on `disk` (a simulated disk in the power-cut
+    /// harness, `switchboard-load powercut`).
+    pub async fn start_on(config: Config, disk: store::disk::Disk) -> Result<Running, StartError> {
         let started_at = Instant::now();
         let config = Arc::new(config);
         let health = Health::default();
@@ -94,7 +100,7 @@ impl App {
         let store = {
             let path = config.database_path();
             let cfg = config.store.clone();
-            tokio::task::spawn_blocking(move || Store::open(&path, &cfg))
+            tokio::task::spawn_blocking(move || Store::open_on(&path, &cfg, disk))
                 .await
                 .map_err(|e| store::StoreError::Migration(e.to_string()))??
         };

@@ -55,8 +55,9 @@ pub(super) fn spawn(
     path: &Path,
     cfg: &StoreConfig,
     horizon: Arc<Horizon>,
+    vfs: Option<&str>,
 ) -> StoreResult<Checkpointer> {
-    let conn = open_connection(path, cfg, false)?;
+    let conn = open_connection(path, cfg, false, vfs)?;
     let signal = CommitSignal(Arc::new((Mutex::new(State::default()), Condvar::new())));
     let shared = signal.0.clone();
     let thread = std::thread::Builder::new()

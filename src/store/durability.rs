@@ -148,9 +148,9 @@ pub(super) struct Batch {
     pub(super) answers: Vec<Answer>,
 }
 
-/// Makes the WAL durable; `File::sync_data` in the store, a controllable stand-in
-/// in tests.
-pub(super) type SyncFn = Box<dyn FnMut() -> std::io::Result<()> + Send>;
+/// Makes the WAL durable: the disk's handle on it (`disk::Disk::sync_handle`) in
+/// the store, a controllable stand-in in tests.
+pub(super) use super::disk::SyncFn;
 
 #[derive(Default)]
 struct Queue {
@@ -172,7 +172,13 @@ pub(super) struct Syncer {
 }
 
 impl Syncer {
-    pub(super) fn spawn(mut sync: SyncFn, horizon: Arc<Horizon>) -> StoreResult<Syncer> {
+    /// With `ack_before_sync` (only ever on a simulated disk, see `disk`) it answers
+    /// each round before it syncs: a broken store for the power-cut harness to catch.
+    pub(super) fn spawn(
+        mut sync: SyncFn,
+        horizon: Arc<Horizon>,
+        ack_before_sync: bool,
+    ) -> StoreResult<Syncer> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
@@ -193,7 +199,12 @@ impl Syncer {
                         }
                         std::mem::swap(&mut batches, &mut q.batches);
                     }
-                    settle_batches(&mut batches, &mut sync, &horizon);
+                    if ack_before_sync {
+                        settle_batches(&mut batches, &mut || Ok(()), &horizon);
+                        let _ = sync();
+                    } else {
+                        settle_batches(&mut batches, &mut sync, &horizon);
+                    }
                 }
             })
             .map_err(|e| StoreError::Migration(format!("cannot start fsync thread: {e}")))?;
@@ -227,7 +238,11 @@ impl Drop for Syncer {
     }
 }
 
-fn settle_batches(batches: &mut Vec<Batch>, sync: &mut SyncFn, horizon: &Horizon) {
+fn settle_batches(
+    batches: &mut Vec<Batch>,
+    sync: &mut dyn FnMut() -> std::io::Result<()>,
+    horizon: &Horizon,
+) {
     let Some(newest) = batches.last().map(|b| b.commit) else {
         return;
     };
@@ -306,7 +321,7 @@ mod tests {
     fn answers_and_readers_wait_for_the_fsync() {
         let horizon = Arc::new(Horizon::default());
         let (sync, called, go) = gated_sync();
-        let mut syncer = Syncer::spawn(sync, horizon.clone()).unwrap();
+        let mut syncer = Syncer::spawn(sync, horizon.clone(), false).unwrap();
         let outcome = commit_one(&syncer, &horizon, 1, true);
         called.recv_timeout(Duration::from_secs(5)).unwrap();
         let reader = {
@@ -339,6 +354,7 @@ mod tests {
                 Ok(())
             }),
             horizon.clone(),
+            false,
         )
         .unwrap();
         let outcome = commit_one(&syncer, &horizon, 1, false);
@@ -355,7 +371,7 @@ mod tests {
     async fn a_failed_fsync_fails_its_writes_and_every_later_read() {
         let horizon = Arc::new(Horizon::default());
         let (sync, called, go) = gated_sync();
-        let mut syncer = Syncer::spawn(sync, horizon.clone()).unwrap();
+        let mut syncer = Syncer::spawn(sync, horizon.clone(), false).unwrap();
         let outcome = commit_one(&syncer, &horizon, 1, true);
         called.recv_timeout(Duration::from_secs(5)).unwrap();
         let reader = tokio::spawn({

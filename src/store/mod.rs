@@ -7,6 +7,7 @@
 //! (`writer`). Reads are answered only once what they saw is on disk.
 
 mod checkpoint;
+pub mod disk;
 mod durability;
 mod migrate;
 mod readers;
@@ -24,6 +25,7 @@ pub mod tasks;
 pub mod users;
 
 use crate::config::{StoreConfig, Synchronous};
+use disk::Disk;
 use durability::{Horizon, Syncer};
 use readers::ReadPool;
 use rusqlite::Connection;
@@ -93,43 +95,53 @@ struct Inner {
     checkpointer: checkpoint::Checkpointer,
     readers: ReadPool,
     path: PathBuf,
+    disk: Disk,
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, runs migrations and
     /// starts the writer thread.
     pub fn open(path: &Path, cfg: &StoreConfig) -> StoreResult<Store> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-            }
-        }
+        Store::open_on(path, cfg, Disk::Os)
+    }
+
+    /// [`Store::open`] on `disk` (a simulated disk in the power-cut harness).
+    pub fn open_on(path: &Path, cfg: &StoreConfig, disk: Disk) -> StoreResult<Store> {
+        let data_dir = |source| StoreError::DataDir {
+            path: path.to_path_buf(),
+            source,
+        };
+        let dir = path.parent().unwrap_or(Path::new(""));
+        disk.create_dir_all(dir)
+            .map_err(|source| StoreError::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        let vfs = disk.vfs().map_err(StoreError::Migration)?;
         // With FULL the commit fsync leaves the writer thread (see `durability`).
         let deferred_sync = matches!(cfg.synchronous, Synchronous::Full | Synchronous::Extra);
-        let mut conn = if deferred_sync {
-            wal_vfs::register().map_err(StoreError::Migration)?;
-            open_connection_with(path, cfg, false, Some(wal_vfs::NAME))?
+        let writer_vfs = if deferred_sync {
+            Some(disk.writer_vfs().map_err(StoreError::Migration)?)
         } else {
-            open_connection(path, cfg, false)?
+            vfs
         };
+        let mut conn = open_connection(path, cfg, false, writer_vfs)?;
         migrate::run(&mut conn)?;
         // Most checkpoint work runs on its own thread (see `checkpoint`); the writer's
         // automatic checkpoint (at WRITER_CHECKPOINT_PAGES) stays as the backstop that
         // lets the WAL restart.
         let horizon = Arc::new(Horizon::default());
-        let checkpointer = checkpoint::spawn(path, cfg, horizon.clone())?;
+        let checkpointer = checkpoint::spawn(path, cfg, horizon.clone(), vfs)?;
+        let wal = wal_path(&conn, path)?;
+        // SQLite syncs the directory of a WAL it creates, never of the database
+        // file: without this a power cut could take the whole file back.
+        disk.sync_dir(dir).map_err(data_dir)?;
         let durability = if deferred_sync {
-            let wal = open_wal(&conn, path)?;
+            let mut wal = disk.sync_handle(&wal).map_err(data_dir)?;
             // A crash (not a power cut) can leave commits in the WAL that were never
             // fsynced; they are recovered and shown from now on, so make them durable.
-            wal.sync_data().map_err(|source| StoreError::DataDir {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let syncer = Syncer::spawn(Box::new(move || wal.sync_data()), horizon.clone())?;
+            wal().map_err(data_dir)?;
+            let syncer = Syncer::spawn(wal, horizon.clone(), disk.ack_before_sync())?;
             writer::Durability::Deferred {
                 syncer,
                 horizon: horizon.clone(),
@@ -144,13 +156,14 @@ impl Store {
             checkpointer.signal(),
             durability,
         )?;
-        let readers = ReadPool::open(path, cfg, horizon)?;
+        let readers = ReadPool::open(path, cfg, horizon, vfs)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
                 checkpointer,
                 readers,
                 path: path.to_path_buf(),
+                disk,
             }),
         })
     }
@@ -234,7 +247,8 @@ impl Store {
         .is_ok()
     }
 
-    /// Writes a consistent copy of the live database to `dest` (VACUUM INTO).
+    /// Writes a consistent copy of the live database to `dest` (VACUUM INTO) and
+    /// returns once the copy and its name are on disk.
     pub async fn backup(&self, dest: &Path) -> StoreResult<()> {
         let target = dest.to_string_lossy().into_owned();
         let copied = self
@@ -243,11 +257,19 @@ impl Store {
                 Ok(())
             })
             .await;
+        let disk = &self.inner.disk;
         if matches!(copied, Err(StoreError::NotDurable)) {
             // The copy may hold commits the disk never confirmed.
-            let _ = std::fs::remove_file(dest);
+            let _ = disk.remove_file(dest);
         }
-        copied
+        copied?;
+        // VACUUM INTO syncs the copy's data but not the directory naming it.
+        let dir = dest.parent().unwrap_or(Path::new(""));
+        let durable = disk.sync_file(dest).and_then(|()| disk.sync_dir(dir));
+        durable.map_err(|source| StoreError::DataDir {
+            path: dest.to_path_buf(),
+            source,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -261,16 +283,13 @@ impl Store {
     }
 }
 
-/// The WAL file of the database at `path`, opened for fsync. A read makes SQLite
-/// create it if an earlier clean shutdown removed it.
-fn open_wal(conn: &Connection, path: &Path) -> StoreResult<std::fs::File> {
+/// The WAL file of the database at `path`. A read makes SQLite create it if an
+/// earlier clean shutdown removed it.
+fn wal_path(conn: &Connection, path: &Path) -> StoreResult<PathBuf> {
     conn.query_row("PRAGMA schema_version", [], |_| Ok(()))?;
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
-    std::fs::File::open(&wal).map_err(|source| StoreError::DataDir {
-        path: PathBuf::from(wal),
-        source,
-    })
+    Ok(PathBuf::from(wal))
 }
 
 /// WAL size (in pages, 64 MiB) at which the writer checkpoints by itself; below it
@@ -279,11 +298,7 @@ fn open_wal(conn: &Connection, path: &Path) -> StoreResult<std::fs::File> {
 /// (docs/benchmarks.md).
 const WRITER_CHECKPOINT_PAGES: i64 = 16384;
 
-fn open_connection(path: &Path, cfg: &StoreConfig, read_only: bool) -> StoreResult<Connection> {
-    open_connection_with(path, cfg, read_only, None)
-}
-
-fn open_connection_with(
+fn open_connection(
     path: &Path,
     cfg: &StoreConfig,
     read_only: bool,

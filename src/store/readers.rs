@@ -21,9 +21,10 @@ impl ReadPool {
         path: &Path,
         cfg: &StoreConfig,
         horizon: Arc<Horizon>,
+        vfs: Option<&str>,
     ) -> StoreResult<ReadPool> {
         let conns = (0..cfg.read_connections)
-            .map(|_| open_connection(path, cfg, true))
+            .map(|_| open_connection(path, cfg, true, vfs))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(ReadPool {
             shared: Arc::new((Mutex::new(conns), Condvar::new())),
@@ -149,7 +150,7 @@ mod tests {
             .await
             .unwrap();
         let horizon = Arc::new(Horizon::default());
-        let pool = ReadPool::open(&path, &cfg, horizon.clone()).unwrap();
+        let pool = ReadPool::open(&path, &cfg, horizon.clone(), None).unwrap();
         // A commit announced and not yet durable.
         horizon.announce(1);
         let lookup = |key: &'static str| {

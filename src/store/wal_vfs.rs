@@ -33,6 +33,9 @@ use std::sync::OnceLock;
 /// The name the writer connection opens its database with.
 pub(super) const NAME: &str = "switchboard-writer";
 const NAME_C: &CStr = c"switchboard-writer";
+/// The same over a simulated disk (`disk`), for the power-cut harness.
+pub(super) const SIM_NAME: &str = "switchboard-writer-sim";
+const SIM_NAME_C: &CStr = c"switchboard-writer-sim";
 
 /// Most bytes gathered before they are written anyway.
 const MAX_GATHER: usize = 8 << 20;
@@ -52,32 +55,43 @@ pub(super) fn defer_commit_sync<T>(commit: impl FnOnce() -> T) -> T {
     result
 }
 
-/// Registers the VFS (once per process). Fails only if SQLite has no `unix` VFS.
-pub(super) fn register() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+/// Registers the VFS over `unix` (once per process) and returns its name. Fails
+/// only if SQLite has no `unix` VFS.
+pub(super) fn register() -> Result<&'static str, String> {
+    static REGISTERED: OnceLock<Result<&'static str, String>> = OnceLock::new();
     REGISTERED
-        .get_or_init(|| unsafe { register_once() })
+        .get_or_init(|| unsafe { register_once(c"unix", NAME_C).map(|()| NAME) })
         .clone()
 }
 
-/// The unix VFS everything is passed on to, and the offset of the wrapped file.
+/// Registers the VFS over the simulated disk's VFS (once per process).
+pub(super) fn register_sim() -> Result<&'static str, String> {
+    static REGISTERED: OnceLock<Result<&'static str, String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            super::disk::register_vfs()?;
+            unsafe { register_once(super::disk::VFS_NAME, SIM_NAME_C).map(|()| SIM_NAME) }
+        })
+        .clone()
+}
+
+/// The VFS everything is passed on to, and the offset of the wrapped file.
 struct Base {
     unix: *mut ffi::sqlite3_vfs,
     inner_offset: usize,
 }
 
-// SAFETY: the unix VFS is a static of SQLite's, never freed and safe to share.
+// SAFETY: the base VFS is SQLite's static or a leaked registration, never freed.
 unsafe impl Send for Base {}
 unsafe impl Sync for Base {}
 
-static BASE: OnceLock<Base> = OnceLock::new();
-
 /// A WAL file of the writer connection: SQLite's file header, the gathered
-/// frames, then (at `inner_offset`) the unix file doing the work.
+/// frames, the base VFS, then (at `inner_offset`) the base file doing the work.
 #[repr(C)]
 struct GatherFile {
     base: ffi::sqlite3_file,
     gather: *mut Gather,
+    layer: *const Base,
 }
 
 struct Gather {
@@ -88,18 +102,19 @@ struct Gather {
     header_written: bool,
 }
 
-unsafe fn register_once() -> Result<(), String> {
-    let unix = ffi::sqlite3_vfs_find(c"unix".as_ptr());
+unsafe fn register_once(over: &CStr, name: &'static CStr) -> Result<(), String> {
+    let unix = ffi::sqlite3_vfs_find(over.as_ptr());
     if unix.is_null() {
-        return Err("SQLite has no unix VFS".into());
+        return Err(format!("SQLite has no {over:?} VFS"));
     }
     let align = std::mem::align_of::<u64>();
     let inner_offset = std::mem::size_of::<GatherFile>().div_ceil(align) * align;
-    let _ = BASE.set(Base { unix, inner_offset });
+    let layer: &'static Base = Box::leak(Box::new(Base { unix, inner_offset }));
     let mut vfs: ffi::sqlite3_vfs = std::ptr::read(unix);
     vfs.szOsFile = (*unix).szOsFile + inner_offset as c_int;
     vfs.pNext = std::ptr::null_mut();
-    vfs.zName = NAME_C.as_ptr();
+    vfs.zName = name.as_ptr();
+    vfs.pAppData = layer as *const Base as *mut c_void;
     vfs.xOpen = Some(x_open);
     let vfs = Box::leak(Box::new(vfs));
     match ffi::sqlite3_vfs_register(vfs, 0) {
@@ -108,12 +123,9 @@ unsafe fn register_once() -> Result<(), String> {
     }
 }
 
-fn base() -> &'static Base {
-    BASE.get().expect("registered before any open")
-}
-
 unsafe fn inner(file: *mut ffi::sqlite3_file) -> *mut ffi::sqlite3_file {
-    (file as *mut u8).add(base().inner_offset) as *mut ffi::sqlite3_file
+    let layer = &*(*(file as *mut GatherFile)).layer;
+    (file as *mut u8).add(layer.inner_offset) as *mut ffi::sqlite3_file
 }
 
 unsafe fn inner_methods(file: *mut ffi::sqlite3_file) -> &'static ffi::sqlite3_io_methods {
@@ -125,22 +137,24 @@ unsafe fn gather<'a>(file: *mut ffi::sqlite3_file) -> &'a mut Gather {
 }
 
 unsafe extern "C" fn x_open(
-    _vfs: *mut ffi::sqlite3_vfs,
+    vfs: *mut ffi::sqlite3_vfs,
     name: ffi::sqlite3_filename,
     file: *mut ffi::sqlite3_file,
     flags: c_int,
     out_flags: *mut c_int,
 ) -> c_int {
-    let base = base();
-    let unix_open = (*base.unix).xOpen.expect("unix VFS opens files");
+    let base = (*vfs).pAppData as *const Base;
+    let unix = (*base).unix;
+    let unix_open = (*unix).xOpen.expect("the base VFS opens files");
     if flags & ffi::SQLITE_OPEN_WAL == 0 {
-        // Not the WAL: the unix file takes the whole slot and its own methods.
-        return unix_open(base.unix, name, file, flags, out_flags);
+        // Not the WAL: the base file takes the whole slot and its own methods.
+        return unix_open(unix, name, file, flags, out_flags);
     }
     let wrapped = file as *mut GatherFile;
     (*wrapped).base.pMethods = std::ptr::null();
     (*wrapped).gather = std::ptr::null_mut();
-    let rc = unix_open(base.unix, name, inner(file), flags, out_flags);
+    (*wrapped).layer = base;
+    let rc = unix_open(unix, name, inner(file), flags, out_flags);
     if rc != ffi::SQLITE_OK {
         return rc;
     }
