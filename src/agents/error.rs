@@ -42,6 +42,10 @@ impl From<ConversationError> for DeskError {
 
 impl From<RoutingError> for DeskError {
     fn from(e: RoutingError) -> Self {
-        DeskError::new("routing_refused", e.to_string())
+        let code = match e {
+            RoutingError::NotStored(_) => "unavailable",
+            _ => "routing_refused",
+        };
+        DeskError::new(code, e.to_string())
     }
 }

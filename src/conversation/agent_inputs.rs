@@ -304,12 +304,18 @@ pub(super) fn close_wrapup<I: IdGen>(
             "a wrap-up is a MESSAGE event",
         ))
     })?;
-    let MessageBody::Wrapup(body) = &message.body else {
-        return Err(CimError::invalid(
-            "cimEvent.data.body.type",
-            format!("expected WRAPUP, found {}", message.body.type_name()),
-        )
-        .into());
+    // WRAPUP carries codes and a note; seed 004's sample is a PLAIN body whose text
+    // is the note, with no codes.
+    let (wrapups, note) = match &message.body {
+        MessageBody::Wrapup(body) => (json!(body.wrapups), json!(body.note)),
+        MessageBody::Plain(body) => (json!([]), json!(body.markdown_text)),
+        other => {
+            return Err(CimError::invalid(
+                "cimEvent.data.body.type",
+                format!("expected WRAPUP or PLAIN, found {}", other.type_name()),
+            )
+            .into())
+        }
     };
     let ids = client_ids(&event, Some(&message));
     if let Some(seq) = stored_before(cx, conversation_id, &ids)? {
@@ -318,8 +324,8 @@ pub(super) fn close_wrapup<I: IdGen>(
     }
     let entry = json!({
         "agentId": agent_id,
-        "wrapups": body.wrapups,
-        "note": body.note,
+        "wrapups": wrapups,
+        "note": note,
         "timestamp": cx.now,
     });
     match conversation.conversation.wrap_ups.get_mut() {

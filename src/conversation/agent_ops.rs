@@ -112,6 +112,13 @@ impl OpenConversation {
     pub fn agent_leaves<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, index: usize, reason: &str) {
         self.announce_unsubscribed(cx, index, reason);
         let role = self.conversation.participants[index].role.clone();
+        let leaving = self.conversation.participants[index]
+            .as_cc_user()
+            .map(|u| u.id.clone());
+        if self.customer_present() && leaving.is_some() && leaving == self.runtime.last_agent_id {
+            // It left a customer who is still there: routing it back is no service.
+            self.runtime.last_agent_id = None;
+        }
         if is_serving_role(&role) && cx.settings.wrapup_secs().is_some() {
             self.start_wrapup(cx, index, reason);
         } else {

@@ -837,11 +837,18 @@ impl Publisher {
                 disposition,
             } => self.cancel_tasks(conversation_id, disposition),
             Effect::AgentTaskEnded {
+                conversation_id,
+                agent_id,
                 task_id,
                 disposition,
                 wrap_up,
-                ..
             } => {
+                // A pull-mode agent holds no task; its list request still lists it
+                // until it leaves there too (and the list's subscribers are told).
+                self.routing.send(routing::Input::LeavePullConversation {
+                    agent_id,
+                    conversation_id,
+                });
                 if let Some(task_id) = task_id {
                     self.routing.send(if wrap_up {
                         routing::Input::StartWrapUp { task_id }
@@ -1005,7 +1012,7 @@ impl Publisher {
             } else {
                 None
             },
-            exclude_agents: Vec::new(),
+            exclude_agents: request.exclude_agents,
             related_task: None,
             request_session: session,
             metadata: json!({"requestType": request.request_type}),

@@ -33,6 +33,8 @@ pub struct FindAgentRequest {
     pub priority: i64,
     /// The agent to prefer (route to last agent) or, with `offer_to_agent`, to offer to.
     pub last_agent_id: Option<String>,
+    /// Agents the request must not be offered to (those wrapping this conversation up).
+    pub exclude_agents: Vec<String>,
     pub offer_to_agent: bool,
     pub request_type: Option<String>,
     /// The customer's session the request is for (the last one used).

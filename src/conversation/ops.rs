@@ -480,11 +480,23 @@ impl OpenConversation {
                 .and_then(|p| p.routing_object_id.get().cloned())
                 .filter(|q| !q.trim().is_empty())
         });
+        // Agents wrapping this conversation up left it: the request excludes them, so
+        // another ready agent gets it at once. The exclusion is the task's for its
+        // whole life, so it outlasts their wrap-up. An agent the action names is kept.
+        let exclude_agents: Vec<String> = self
+            .runtime
+            .timers
+            .wrapups
+            .keys()
+            .filter(|id| action.last_agent_id.as_ref() != Some(*id))
+            .cloned()
+            .collect();
         let last_agent_id = action.last_agent_id.clone().or_else(|| {
             policy
                 .as_ref()
                 .filter(|p| p.route_to_last_agent)
                 .and(self.runtime.last_agent_id.clone())
+                .filter(|id| !exclude_agents.contains(id))
         });
         if queue.is_none() && !(action.offer_to_agent && last_agent_id.is_some()) {
             return Err(
@@ -510,6 +522,7 @@ impl OpenConversation {
             queue,
             priority,
             last_agent_id,
+            exclude_agents,
             offer_to_agent: action.offer_to_agent,
             request_type: action.request_type.clone(),
             mrd_id: session.channel.media_routing_domain().map(str::to_owned),

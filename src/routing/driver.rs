@@ -4,7 +4,7 @@
 //! (agent manager, conversation manager) and answers callers.
 
 use super::loader;
-use super::{Effect, Input, RoutingCore, Task};
+use super::{Effect, Input, RoutingCore, RoutingError, Task};
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::store::{tasks, Store, StoreError};
@@ -145,23 +145,38 @@ impl Driver {
             for cmd in batch {
                 match cmd {
                     Command::Input(input, reply) => {
+                        let name = super::engine::input_name(&input);
                         let produced = self.core.handle(now, input);
                         if let Some(reply) = reply {
-                            replies.push((reply, produced.clone()));
+                            replies.push((reply, name, produced.clone()));
                         }
                         effects.extend(produced);
                     }
                     Command::Query(q) => queries.push(q),
                 }
             }
-            if let Err(e) = self.commit(now, effects.clone()).await {
-                // The core has moved on; the next successful commit of these
-                // records rewrites them whole, and a restart restores from what is stored.
-                tracing::error!(error = %e, "routing effects could not be persisted");
-            }
-            self.publish(effects);
-            for (reply, produced) in replies {
-                let _ = reply.send(produced);
+            match self.commit(now, effects.clone()).await {
+                Ok(()) => {
+                    self.publish(effects);
+                    for (reply, _, produced) in replies {
+                        let _ = reply.send(produced);
+                    }
+                }
+                Err(e) => {
+                    // Nothing is published that was not stored: no desk, conversation or
+                    // observer hears of this batch, and its callers are told it was not
+                    // stored. The core has moved on; the next successful commit of these
+                    // records rewrites them whole, an offer no desk saw ends at its accept
+                    // timeout, and a restart restores from what is stored.
+                    tracing::error!(error = %e, "routing effects could not be persisted; none published");
+                    let refusal = RoutingError::NotStored(e.to_string());
+                    for (reply, input, _) in replies {
+                        let _ = reply.send(vec![Effect::Rejected {
+                            input,
+                            error: refusal.clone(),
+                        }]);
+                    }
+                }
             }
             for q in queries {
                 q(&self.core, now);

@@ -58,6 +58,9 @@ pub enum RoutingError {
     AlreadyJoined { agent: String, request: String },
     #[error("pull-mode request {0:?} is closed")]
     PullRequestClosed(String),
+    /// The batch holding the input could not be committed; nothing of it was published.
+    #[error("the routing change could not be stored: {0}")]
+    NotStored(String),
     #[error("cannot restore task {task:?}: {reason}")]
     BadRestore { task: String, reason: String },
 }

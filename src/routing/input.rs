@@ -124,6 +124,12 @@ pub enum Input {
         agent_id: AgentId,
         request_id: PullRequestId,
     },
+    /// The agent left a conversation: it leaves every pull-mode request of that
+    /// conversation it joined (none when the conversation is not pull-mode).
+    LeavePullConversation {
+        agent_id: AgentId,
+        conversation_id: ConversationId,
+    },
 
     /// A deadline from `next_deadline()` was reached. (Every input first fires the
     /// timers that are due; Tick does only that.)

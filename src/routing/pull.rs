@@ -301,6 +301,28 @@ impl PullBoard {
         Ok(())
     }
 
+    /// The agent left `conversation_id`: it leaves each request of it that it joined,
+    /// and the subscribers of their lists hear of each.
+    pub fn leave_conversation(
+        &mut self,
+        agent_id: &str,
+        conversation_id: &str,
+        out: &mut Vec<Effect>,
+    ) {
+        let mut joined: Vec<PullRequestId> = self
+            .requests
+            .values()
+            .filter(|r| r.conversation_id == conversation_id)
+            .filter(|r| r.joined_agents.iter().any(|a| a == agent_id))
+            .map(|r| r.id.clone())
+            .collect();
+        joined.sort();
+        for request_id in joined {
+            // Cannot fail: the request exists.
+            let _ = self.leave(agent_id, &request_id, out);
+        }
+    }
+
     pub fn request(&self, request_id: &str) -> Option<&PullRequest> {
         self.requests.get(request_id)
     }
@@ -403,6 +425,31 @@ mod tests {
             board.request("r1").unwrap().state,
             PullRequestState::Inactive
         );
+    }
+
+    #[test]
+    fn leaving_the_conversation_leaves_its_request_and_tells_the_subscribers() {
+        let mut board = board_with_list();
+        let mut out = Vec::new();
+        board.subscribe("a1", "L", &mut out).unwrap();
+        board.subscribe("a2", "L", &mut out).unwrap();
+        board.add_request(10, new_request("r1"), &mut out).unwrap();
+        board.join("a1", "r1", &mut out).unwrap();
+        board.join("a2", "r1", &mut out).unwrap();
+        out.clear();
+        board.leave_conversation("a1", "conv-other", &mut out);
+        assert!(out.is_empty());
+        board.leave_conversation("a1", "conv-r1", &mut out);
+        assert!(matches!(&out[..],
+            [Effect::PullRequestUpdated { agents, request }]
+                if agents == &["a1", "a2"] && request.joined_agents == ["a2"]
+                    && request.state == PullRequestState::Active));
+        out.clear();
+        board.leave_conversation("a2", "conv-r1", &mut out);
+        let request = board.request("r1").unwrap();
+        assert!(request.joined_agents.is_empty());
+        assert_eq!(request.state, PullRequestState::Inactive);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

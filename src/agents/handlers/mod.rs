@@ -3,6 +3,7 @@
 
 mod assist;
 mod monitor;
+mod payload;
 pub(super) mod publish;
 mod pull;
 mod state;
@@ -20,6 +21,9 @@ pub(super) async fn handle(
     event: &str,
     payload: Value,
 ) -> Result<Value, DeskError> {
+    if !KNOWN_EVENTS.contains(&event) {
+        return Err(unknown_event(event));
+    }
     if !payload.is_object() {
         return Err(DeskError::invalid(format!(
             "{event} expects one JSON object as its argument"
@@ -48,11 +52,38 @@ pub(super) async fn handle(
         "unsubscribePullModeList" => pull::unsubscribe(manager, session, &payload).await,
         "joinPullModeRequest" => pull::join(manager, session, &payload).await,
         "deletePullModeRequest" => pull::delete(manager, session, &payload).await,
-        other => Err(DeskError::new(
-            "unknown_event",
-            format!("unknown event {other:?}"),
-        )),
+        other => Err(unknown_event(other)),
     }
+}
+
+/// Every desk event this namespace answers (`publishCimEvent` is pipelined by the
+/// namespace when its payload is an object). An unknown name is `unknown_event`
+/// whatever its payload, even none.
+const KNOWN_EVENTS: &[&str] = &[
+    "changeAgentState",
+    "topicSubscription",
+    "topicUnsubscription",
+    "publishCimEvent",
+    "closeWrapup",
+    "directTransferRequest",
+    "directConferenceRequest",
+    "consultTransferRequest",
+    "consultConferenceRequest",
+    "JoinAsSilentMonitor",
+    "joinAsSilentMonitor",
+    "joinAsWhisper",
+    "JoinAsWhisper",
+    "JoinAsBargin",
+    "joinAsBargin",
+    "JoinAsBargeIn",
+    "subscribePullModeList",
+    "unsubscribePullModeList",
+    "joinPullModeRequest",
+    "deletePullModeRequest",
+];
+
+fn unknown_event(event: &str) -> DeskError {
+    DeskError::new("unknown_event", format!("unknown event {event:?}"))
 }
 
 /// A required string field of a payload.

@@ -2,36 +2,77 @@
 //! code, or one MRD's state; supervisors may change (and force out) agents of
 //! the teams they supervise.
 
-use super::{optional_str, routing_call, DeskError};
+use super::payload::{kind, parse, present, present_string, ReasonCode};
+use super::{routing_call, DeskError};
 use crate::agents::presence;
 use crate::agents::session::{cc_user_of, DeskSession};
 use crate::agents::AgentManager;
 use crate::routing::{Input, RequestedAgentState, RequestedMrdState};
 use crate::store::{directory, users};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// `state` is `{name, reasonCode}` (reasonCode a string or `{name}`), or a bare name.
-fn state_of(payload: &Value) -> Result<(String, Option<String>), DeskError> {
-    match payload.get("state") {
-        Some(Value::String(name)) => Ok((name.clone(), None)),
-        Some(Value::Object(state)) => {
-            let name = state
-                .get("name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| DeskError::invalid("state.name is required"))?;
-            let reason = match state.get("reasonCode") {
-                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(Value::Object(r)) => r
-                    .get("name")
-                    .or_else(|| r.get("id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                _ => None,
-            };
-            Ok((name.to_string(), reason))
+/// The `changeAgentState` payload. Optional fields may be absent; present ones of
+/// the wrong type (null included) are refused.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeAgentState {
+    #[serde(default, deserialize_with = "present_string")]
+    agent_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    action: Option<Action>,
+    state: StateArg,
+    #[serde(default, deserialize_with = "present_string")]
+    mrd_id: Option<String>,
+    /// Also accepted beside `state` (the state's own `reasonCode` wins).
+    #[serde(default, deserialize_with = "present")]
+    reason_code: Option<ReasonCode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum Action {
+    #[serde(rename = "agentState")]
+    AgentState,
+    #[serde(rename = "agentMRDState")]
+    AgentMrdState,
+}
+
+/// `state` is `{name, reasonCode}` (reasonCode a string or `{name}` / `{id}`), or a bare name.
+#[derive(Debug)]
+struct StateArg {
+    name: String,
+    reason_code: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for StateArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Full {
+            name: String,
+            #[serde(default, deserialize_with = "present")]
+            reason_code: Option<ReasonCode>,
         }
-        _ => Err(DeskError::invalid("state is required")),
+        match Value::deserialize(d)? {
+            Value::String(name) => Ok(StateArg {
+                name,
+                reason_code: None,
+            }),
+            value @ Value::Object(_) => {
+                let full: Full = serde_path_to_error::deserialize(&value)
+                    .map_err(|e| D::Error::custom(format!("{}: {}", e.path(), e.inner())))?;
+                Ok(StateArg {
+                    name: full.name,
+                    reason_code: full.reason_code.and_then(|r| r.0),
+                })
+            }
+            other => Err(D::Error::custom(format!(
+                "must be a state name or {{name, reasonCode}}, found {}",
+                kind(&other)
+            ))),
+        }
     }
 }
 
@@ -40,17 +81,21 @@ pub(super) async fn change_agent_state(
     session: &Arc<DeskSession>,
     payload: &Value,
 ) -> Result<Value, DeskError> {
-    let agent_id = optional_str(payload, "agentId")
-        .unwrap_or(session.agent_id())
-        .to_string();
+    let request: ChangeAgentState = parse(payload)?;
+    let agent_id = request
+        .agent_id
+        .unwrap_or_else(|| session.agent_id().to_string());
     let acting_on_self = agent_id == session.agent_id();
     if !acting_on_self {
         authorize_supervisor(manager, session, &agent_id).await?;
     }
-    let action = optional_str(payload, "action").unwrap_or("agentState");
-    let (name, reason_code) = state_of(payload)?;
-    let input = match action {
-        "agentState" => {
+    let name = request.state.name;
+    let reason_code = request
+        .state
+        .reason_code
+        .or(request.reason_code.and_then(|r| r.0));
+    let input = match request.action.unwrap_or(Action::AgentState) {
+        Action::AgentState => {
             let state = match name.as_str() {
                 "READY" => RequestedAgentState::Ready,
                 "NOT_READY" => RequestedAgentState::NotReady,
@@ -77,10 +122,10 @@ pub(super) async fn change_agent_state(
                 }
             }
         }
-        "agentMRDState" => {
-            let mrd_id = optional_str(payload, "mrdId")
-                .ok_or_else(|| DeskError::invalid("mrdId is required for agentMRDState"))?
-                .to_string();
+        Action::AgentMrdState => {
+            let mrd_id = request
+                .mrd_id
+                .ok_or_else(|| DeskError::invalid("mrdId is required for agentMRDState"))?;
             let state = match name.as_str() {
                 "READY" => RequestedMrdState::Ready,
                 "NOT_READY" => RequestedMrdState::NotReady,
@@ -95,11 +140,6 @@ pub(super) async fn change_agent_state(
                 mrd_id,
                 state,
             }
-        }
-        other => {
-            return Err(DeskError::invalid(format!(
-                "action {other:?} is not agentState or agentMRDState"
-            )))
         }
     };
     routing_call(manager, input).await?;

@@ -36,17 +36,13 @@ pub(super) async fn subscribe(
     let already_in = agent_members(&topic.conversation)
         .iter()
         .any(|(id, _)| *id == agent_id);
-    if !already_in {
-        let task = agent_tasks_in(manager, &agent_id, &conversation_id)
-            .await
-            .into_iter()
-            .find(|t| t.media.state == MediaState::Reserved)
-            .ok_or_else(|| {
-                DeskError::new(
-                    "no_task",
-                    format!("no task of conversation {conversation_id} is offered to this agent"),
-                )
-            })?;
+    // An offer is always accepted, even by an agent still in the conversation (in
+    // wrap-up, say): answering with the topic alone would leave the task RESERVED.
+    let offered = agent_tasks_in(manager, &agent_id, &conversation_id)
+        .await
+        .into_iter()
+        .find(|t| t.media.state == MediaState::Reserved);
+    if let Some(task) = offered {
         // What accepting publishes (AGENT_SUBSCRIBED, ...) waits for onTopicData,
         // which carries it, so the desk gets no event before the topic nor one twice.
         session.begin_replay(&conversation_id);
@@ -54,6 +50,11 @@ pub(super) async fn subscribe(
             session.end_replay(&conversation_id, 0);
             return Err(e);
         }
+    } else if !already_in {
+        return Err(DeskError::new(
+            "no_task",
+            format!("no task of conversation {conversation_id} is offered to this agent"),
+        ));
     }
     send_topic(manager, session, &conversation_id, last_seq).await
 }

@@ -164,7 +164,7 @@ fn bad_requests_from_a_participant_are_refused() {
         },
         "id_in_use",
     );
-    // A wrap-up body that is not WRAPUP, from an agent in wrap-up.
+    // A wrap-up body that is neither WRAPUP nor PLAIN, from an agent in wrap-up.
     h.send(Input::AgentLeft {
         conversation_id: conversation.clone(),
         agent_id: "agent-1".into(),
@@ -180,7 +180,7 @@ fn bad_requests_from_a_participant_are_refused() {
                 CimEventName::AgentMessage,
                 "w-2",
                 "w-2",
-                MessageBody::plain("bye"),
+                MessageBody::notification(crate::cim::NotificationType::TypingStarted),
             ),
         },
         "invalid_field",

@@ -5,7 +5,7 @@
 use super::support::*;
 use crate::cim::{
     ChannelSessionReasonCode, ChannelSessionStateName, CimEventName, ConversationState,
-    ParticipantRole, TaskStateReason,
+    MessageBody, ParticipantRole, TaskStateReason,
 };
 use crate::conversation::{Effect, Input};
 
@@ -391,6 +391,35 @@ fn customer_leaving_puts_agents_in_wrapup_and_the_wrapup_closes_the_conversation
 }
 
 #[test]
+fn a_plain_wrapup_body_is_the_note_with_no_codes() {
+    // Seed 004's closeWrapup sample: a PLAIN body whose markdownText is the note.
+    let mut h = Harness::new(settings());
+    let conversation = h.start("cs-1", 1, ChannelTimers::default());
+    h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    h.send(Input::CustomerLeft {
+        channel_session_id: "cs-1".into(),
+        reason: ChannelSessionReasonCode::Customer,
+    });
+    let closed = h.send(Input::CloseWrapup {
+        conversation_id: conversation.clone(),
+        agent_id: "agent-1".into(),
+        event: desk_event(
+            CimEventName::AgentMessage,
+            "w-plain",
+            "w-plain-msg",
+            MessageBody::plain("fsadf"),
+        ),
+    });
+    assert!(rejected(&closed).is_none(), "{closed:#?}");
+    let record = persists(&closed)[0].record.as_ref().unwrap();
+    let entry = &record.conversation.wrap_ups.get().unwrap()[0];
+    assert_eq!(entry["note"], "fsadf");
+    assert_eq!(entry["wrapups"], serde_json::json!([]));
+    assert_eq!(entry["agentId"], "agent-1");
+    assert_eq!(record.conversation.state, ConversationState::Closed);
+}
+
+#[test]
 fn agent_ending_the_conversation_closes_sessions_and_wraps_up() {
     let mut h = Harness::new(settings());
     let conversation = h.start("cs-1", 1, ChannelTimers::default());
@@ -475,6 +504,37 @@ fn routing_removing_an_agent_with_requeue_does_not_ask_twice() {
         Effect::AgentTaskEnded { .. }
     )));
     assert_eq!(h.state(&conversation), ConversationState::Inactive);
+}
+
+#[test]
+fn an_agent_that_left_is_not_asked_for_again_while_it_wraps_up() {
+    // Route to last agent is on, and agent-1 leaves with the customer still there:
+    // the new request excludes it and names no last agent, so routing offers it to
+    // another ready agent at once instead of to the agent in wrap-up.
+    let mut h = Harness::new(settings());
+    let mut first = session("cs-1", 1, ChannelTimers::default());
+    first
+        .channel
+        .channel_config
+        .routing_policy
+        .get_mut()
+        .unwrap()
+        .route_to_last_agent = true;
+    let started = h.send(Input::CustomerMessage {
+        channel_session: std::sync::Arc::new(first),
+        message: Box::new(customer_message("cs-1-m0", 1, "hi")),
+    });
+    let conversation = find_agent_requests(&started)[0].conversation_id.clone();
+    h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    let left = h.send(Input::AgentLeft {
+        conversation_id: conversation.clone(),
+        agent_id: "agent-1".into(),
+        reason: Some("LEFT".into()),
+    });
+    let requests = find_agent_requests(&left);
+    assert_eq!(requests.len(), 1, "FIND_AGENT again");
+    assert_eq!(requests[0].exclude_agents, vec!["agent-1".to_owned()]);
+    assert_eq!(requests[0].last_agent_id, None);
 }
 
 #[test]

@@ -117,7 +117,12 @@ async fn state_history(
 fn rejected(effects: &[Effect]) -> Result<(), ApiError> {
     for e in effects {
         if let Effect::Rejected { error, .. } = e {
-            return Err(ApiError::Conflict(error.to_string()));
+            return Err(match error {
+                crate::routing::RoutingError::NotStored(_) => {
+                    ApiError::Unavailable(error.to_string())
+                }
+                _ => ApiError::Conflict(error.to_string()),
+            });
         }
     }
     Ok(())

@@ -219,6 +219,14 @@ impl RoutingCore {
                 agent_id,
                 request_id,
             } => self.pull.leave(&agent_id, &request_id, &mut self.out),
+            Input::LeavePullConversation {
+                agent_id,
+                conversation_id,
+            } => {
+                self.pull
+                    .leave_conversation(&agent_id, &conversation_id, &mut self.out);
+                Ok(())
+            }
             Input::Tick => Ok(()),
             Input::RestoreAgentState(view) => self.restore_agent(*view),
             Input::RestoreTask(task) => self.restore_task(*task),
@@ -295,7 +303,8 @@ impl RoutingCore {
     }
 }
 
-fn input_name(input: &Input) -> &'static str {
+/// The name of an input's kind, as `Effect::Rejected` reports it.
+pub(crate) fn input_name(input: &Input) -> &'static str {
     match input {
         Input::UpsertMrd(_) => "UpsertMrd",
         Input::RemoveMrd { .. } => "RemoveMrd",
@@ -325,6 +334,7 @@ fn input_name(input: &Input) -> &'static str {
         Input::UnsubscribePullList { .. } => "UnsubscribePullList",
         Input::JoinPullRequest { .. } => "JoinPullRequest",
         Input::LeavePullRequest { .. } => "LeavePullRequest",
+        Input::LeavePullConversation { .. } => "LeavePullConversation",
         Input::Tick => "Tick",
         Input::RestoreAgentState(_) => "RestoreAgentState",
         Input::RestoreTask(_) => "RestoreTask",

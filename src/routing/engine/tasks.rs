@@ -40,10 +40,13 @@ impl RoutingCore {
             }
             TaskMode::Queue => {
                 // An unknown last agent is no error: the customer may outlive the account.
+                // Nor is one the task excludes (it left this conversation): the
+                // queue's other agents get the task at once.
                 let last = new
                     .preferred_last_agent
                     .as_ref()
-                    .filter(|id| self.agent_ix(id).is_ok());
+                    .filter(|id| self.agent_ix(id).is_ok())
+                    .filter(|id| !new.exclude_agents.contains(id));
                 let target = match last {
                     Some(agent_id) => Target::LastAgent {
                         agent_id: agent_id.clone(),

@@ -211,6 +211,40 @@ fn last_agent_routable_now_gets_the_task_at_once() {
 }
 
 #[test]
+fn an_excluded_last_agent_is_not_waited_for_and_another_agent_gets_it_at_once() {
+    // a1 left conv-t1 with the customer still there and wraps up; the re-route names
+    // it as last agent but excludes it: a2, ready, gets the task now, never a1.
+    let mut sim = Sim::new();
+    sim.queue("sales", "chat", &[]);
+    sim.agent("a1", &[]);
+    sim.agent("a2", &[]);
+    sim.ready("a1");
+    sim.enqueue(task("t1", "sales"));
+    sim.accept("a1", "t1");
+    sim.send(Input::StartWrapUp {
+        task_id: "t1".into(),
+    });
+    sim.ready("a2");
+    let effects = sim.enqueue(NewTask {
+        conversation_id: "conv-t1".into(),
+        preferred_last_agent: Some("a1".into()),
+        exclude_agents: vec!["a1".into()],
+        ..task("t2", "sales")
+    });
+    assert_eq!(offers(&effects), vec![pair("a2", "t2")]);
+    // Declined by a2, it waits in the queue; a1's wrap-up ending does not bring it back.
+    sim.send(Input::DeclineTask {
+        agent_id: "a2".into(),
+        task_id: "t2".into(),
+    });
+    let ended = sim.send(Input::EndWrapUp {
+        task_id: "t1".into(),
+    });
+    assert!(offers(&ended).is_empty(), "{ended:?}");
+    assert!(offers(&sim.advance(sim.core.config().last_agent_wait_ms + 1)).is_empty());
+}
+
+#[test]
 fn last_agent_window_over_goes_to_the_queue() {
     let mut sim = Sim::new();
     sim.queue("sales", "chat", &[]);

@@ -1,0 +1,128 @@
+//! Desk payloads parsed at the edge: each event's argument becomes its own serde
+//! struct before a handler acts, with the field rules a plain `Option<String>`
+//! cannot state (an optional id may be absent, but a present `null`, number,
+//! boolean, array or object is refused).
+
+use super::DeskError;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// Parses an event's payload into `T`; a mismatch is `invalid_payload` naming the
+/// field (`agentId: invalid type: null, expected a string`).
+pub(super) fn parse<T: DeserializeOwned>(payload: &Value) -> Result<T, DeskError> {
+    serde_path_to_error::deserialize(payload).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            DeskError::invalid(inner.to_string())
+        } else {
+            DeskError::invalid(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// For `#[serde(default, deserialize_with = "present_string")]`: an absent field is
+/// `None`; a present one must be a non-empty string.
+pub(super) fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.is_empty() {
+        return Err(D::Error::custom("must be a non-empty string"));
+    }
+    Ok(Some(s))
+}
+
+/// For `#[serde(default, deserialize_with = "present")]`: an absent field is `None`; a
+/// present one (even `null`) must be a `T`.
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A reason code: a string, or `{name}` / `{id}` (name first). An empty string is
+/// no reason code; any other type is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReasonCode(pub Option<String>);
+
+impl<'de> Deserialize<'de> for ReasonCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(ReasonCode(Some(s).filter(|s| !s.is_empty()))),
+            Value::Object(o) => {
+                let named = ["name", "id"]
+                    .iter()
+                    .find_map(|k| o.get(*k).and_then(Value::as_str))
+                    .filter(|s| !s.is_empty());
+                match named {
+                    Some(s) => Ok(ReasonCode(Some(s.to_string()))),
+                    None => Err(D::Error::custom(
+                        "a reasonCode object needs a non-empty string name or id",
+                    )),
+                }
+            }
+            other => Err(D::Error::custom(format!(
+                "must be a string or {{name}}, found {}",
+                kind(&other)
+            ))),
+        }
+    }
+}
+
+/// The JSON type of a value, for messages.
+pub(super) fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        #[serde(default, deserialize_with = "present_string")]
+        agent_id: Option<String>,
+        #[serde(default, deserialize_with = "present")]
+        reason: Option<ReasonCode>,
+    }
+
+    #[test]
+    fn absent_is_none_and_wrong_types_are_refused_by_name() {
+        let ok: Probe = parse(&json!({})).unwrap();
+        assert_eq!(ok.agent_id, None);
+        let ok: Probe = parse(&json!({"agentId": "a1", "reason": {"id": "r"}})).unwrap();
+        assert_eq!(ok.agent_id.as_deref(), Some("a1"));
+        assert_eq!(ok.reason, Some(ReasonCode(Some("r".into()))));
+        for bad in [
+            json!(null),
+            json!(5),
+            json!(true),
+            json!([]),
+            json!({}),
+            json!(""),
+        ] {
+            let err = parse::<Probe>(&json!({ "agentId": bad })).unwrap_err();
+            assert_eq!(err.code, "invalid_payload");
+            assert!(err.message.starts_with("agentId"), "{}", err.message);
+        }
+        for bad in [
+            json!(null),
+            json!(5),
+            json!(false),
+            json!(["x"]),
+            json!({"x": 1}),
+        ] {
+            let err = parse::<Probe>(&json!({ "reason": bad })).unwrap_err();
+            assert!(err.message.starts_with("reason"), "{}", err.message);
+        }
+    }
+}

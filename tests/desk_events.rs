@@ -1,0 +1,291 @@
+//! Documented desk events that must behave as the seeds say, driven through the
+//! desk namespace: typed payloads (a wrong type is `invalid_payload`), unknown
+//! events without a payload, seed 004's PLAIN `closeWrapup`, an agent leaving a
+//! customer who is still there, and an agent leaving a pull-mode chat.
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::sio_client::{token_auth, SioClient};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn desk(server: &TestServer, user: &str) -> SioClient {
+    let token = server.login(user, user).await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .unwrap();
+    desk.expect("agentPresence", T).await.unwrap();
+    desk
+}
+
+async fn set_state(desk: &SioClient, name: &str) -> Value {
+    let ack = desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": name}}),
+        )
+        .await
+        .unwrap();
+    ack[0].clone()
+}
+
+async fn ready_desk(server: &TestServer, user: &str) -> SioClient {
+    let d = desk(server, user).await;
+    assert_eq!(set_state(&d, "READY").await["state"]["name"], "READY");
+    d
+}
+
+async fn widget(server: &TestServer, service: &str, customer: &str) -> (SioClient, String) {
+    let w = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": service, "channelCustomerIdentifier": customer}),
+    )
+    .await
+    .unwrap();
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+    (w, conversation_id)
+}
+
+/// Waits for the desk's `taskRequest` for `conversation_id` and subscribes to it.
+async fn accept(desk: &SioClient, conversation_id: &str) -> Value {
+    let offer = desk.expect("taskRequest", T).await.unwrap();
+    assert_eq!(offer["conversationId"], conversation_id, "{offer}");
+    let topic = desk
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation_id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(topic[0]["conversationId"], conversation_id, "{topic:?}");
+    offer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_agent_state_refuses_fields_of_the_wrong_type_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let d = desk(&server, "agent1").await;
+    let wrong = [
+        json!(null),
+        json!(7),
+        json!(true),
+        json!(["x"]),
+        json!({"a": 1}),
+    ];
+    let ready = json!({"name": "READY"});
+    let mut probes = Vec::new();
+    for bad in &wrong {
+        probes.push(json!({"agentId": bad, "action": "agentState", "state": ready}));
+        probes.push(json!({"action": bad, "state": ready}));
+        probes.push(
+            json!({"action": "agentState", "state": {"name": "NOT_READY", "reasonCode": bad}}),
+        );
+        probes.push(json!({"action": "agentMRDState", "state": "NOT_READY", "mrdId": bad}));
+    }
+    for probe in probes {
+        let ack = d.emit_ack("changeAgentState", probe.clone()).await.unwrap();
+        assert_eq!(ack[0]["status"], "error", "{probe} -> {ack:?}");
+        assert_eq!(ack[0]["code"], "invalid_payload", "{probe} -> {ack:?}");
+        let error = d.expect("errors", T).await.unwrap();
+        assert_eq!(error["event"], "changeAgentState");
+    }
+    // Nothing changed: the agent is still NOT_READY (as logged in), and the
+    // well-formed request still works.
+    let now = set_state(&d, "READY").await;
+    assert_eq!(now["state"]["name"], "READY", "{now}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_event_without_a_payload_is_unknown_event() {
+    let server = TestServer::start().await;
+    let d = desk(&server, "agent1").await;
+    d.emit_args("noSuchEvent", vec![]).unwrap();
+    let error = d.expect("errors", T).await.unwrap();
+    assert_eq!(error["code"], "unknown_event", "{error}");
+    assert_eq!(error["event"], "noSuchEvent");
+    d.emit_args("noSuchEvent", vec![json!(5)]).unwrap();
+    let error = d.expect("errors", T).await.unwrap();
+    assert_eq!(error["code"], "unknown_event", "{error}");
+    // A known event without its payload is still invalid_payload.
+    d.emit_args("topicSubscription", vec![]).unwrap();
+    let error = d.expect("errors", T).await.unwrap();
+    assert_eq!(error["code"], "invalid_payload", "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_wrapup_accepts_the_seed_004_plain_sample_as_the_note() {
+    let server = TestServer::start().await;
+    let d = ready_desk(&server, "agent1").await;
+    let (_w, conversation_id) = widget(&server, "1122", "wrapup-plain").await;
+    accept(&d, &conversation_id).await;
+    let left = d
+        .emit_ack(
+            "topicUnsubscription",
+            json!({"conversationId": conversation_id, "reason": "AGENT_LEFT"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left[0]["status"], "success", "{left:?}");
+    d.expect("wrapupTimerStarted", T).await.unwrap();
+    // Seed 004's sample, trimmed to what the server reads (the header is the desk's).
+    let agent_id = server_user_id(&server, "agent1").await;
+    let sample = json!({
+        "cimEvent": {
+            "id": "c65bb9da-f596-48a2-bef5-bd47f0732dbe",
+            "name": "AGENT_MESSAGE",
+            "type": "MESSAGE",
+            "timestamp": 1653888665578u64,
+            "data": {
+                "id": "142ad3a6-6ab8-4cf7-9553-959e2c3605c2",
+                "header": {"timestamp": 1653888665578u64,
+                           "sender": {"id": "688ef131-9cd6-4108-893e-033943eb2be0", "type": "AGENT"}},
+                "body": {"markdownText": "fsadf", "type": "PLAIN"}
+            }
+        },
+        "agentId": agent_id,
+        "conversationId": conversation_id,
+        "roomInfo": {"id": "65a625609487373651365bfb", "mode": "CONTACT_CENTER"}
+    });
+    let closed = d.emit_ack("closeWrapup", sample).await.unwrap();
+    assert_eq!(closed[0]["status"], "ok", "{closed:?}");
+    let admin = server.login("admin", "admin").await;
+    let (status, conversation) = server
+        .get(
+            &format!("/api/v1/conversations/{conversation_id}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, 200, "{conversation}");
+    let text = conversation.to_string();
+    assert!(text.contains("fsadf"), "the note is stored: {text}");
+}
+
+async fn server_user_id(server: &TestServer, user: &str) -> String {
+    let token = server.login(user, user).await;
+    let (status, me) = server.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, 200);
+    me["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_leaving_a_waiting_customer_is_not_offered_it_again_and_another_agent_gets_it() {
+    let server = TestServer::start().await;
+    let a1 = ready_desk(&server, "agent1").await;
+    let (_w, conversation_id) = widget(&server, "1122", "left-behind").await;
+    accept(&a1, &conversation_id).await;
+    let a2 = ready_desk(&server, "agent2").await;
+
+    let left = a1
+        .emit_ack(
+            "topicUnsubscription",
+            json!({"conversationId": conversation_id, "reason": "AGENT_LEFT"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left[0]["status"], "success", "{left:?}");
+    // agent2 is offered the conversation at once (well inside the 30 s accept
+    // timeout agent1 would have to run out first) and accepts it.
+    let offer = accept(&a2, &conversation_id).await;
+    let task_id = offer["taskId"].as_str().unwrap().to_string();
+    let id = task_id.clone();
+    let task = server
+        .running
+        .as_ref()
+        .unwrap()
+        .routing
+        .query(move |core, _| core.task(&id).cloned())
+        .await
+        .flatten()
+        .unwrap();
+    assert_eq!(task.media.state, switchboard::routing::MediaState::Active);
+    let agent2 = server_user_id(&server, "agent2").await;
+    assert_eq!(task.assigned_to.as_deref(), Some(agent2.as_str()));
+    // agent1, wrapping up, never saw it.
+    let events = a1
+        .expect_silence("taskRequest", Duration::from_millis(300))
+        .await;
+    assert!(
+        events.is_ok(),
+        "agent1 was offered the conversation it left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_leaving_a_pull_mode_chat_is_dropped_from_its_request_and_subscribers_hear() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let (status, list) = server
+        .post(
+            "/api/v1/pull-lists",
+            Some(&admin),
+            &json!({"name": "Leads"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    let list_id = list["id"].as_str().unwrap().to_string();
+    let (status, channel) = server
+        .post(
+            "/api/v1/channels",
+            Some(&admin),
+            &json!({"name": "leads", "serviceIdentifier": "2001", "channelType": "WEB",
+                    "routingPolicy": {"routingMode": "PULL", "routingObjectId": list_id}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let a1 = desk(&server, "agent1").await;
+    let a2 = desk(&server, "agent2").await;
+    let agent1 = server_user_id(&server, "agent1").await;
+    let agent2 = server_user_id(&server, "agent2").await;
+    for d in [&a1, &a2] {
+        let ack = d
+            .emit_ack("subscribePullModeList", json!({"listId": list_id}))
+            .await
+            .unwrap();
+        assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    }
+    let (_w, conversation_id) = widget(&server, "2001", "lead-leaves").await;
+    let request = a1
+        .expect("onPullModeSubscribedListRequest", T)
+        .await
+        .unwrap();
+    let request_id = request["id"].as_str().unwrap().to_string();
+    for d in [&a1, &a2] {
+        let topic = d
+            .emit_ack("joinPullModeRequest", json!({"requestId": request_id}))
+            .await
+            .unwrap();
+        assert_eq!(topic[0]["conversationId"], conversation_id, "{topic:?}");
+    }
+    // Both joined: wait until a2 has heard it.
+    loop {
+        let update = a2
+            .expect("onPullModeSubscribedListRequest", T)
+            .await
+            .unwrap();
+        if update["joinedAgents"].as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+    }
+    let left = a1
+        .emit_ack(
+            "topicUnsubscription",
+            json!({"conversationId": conversation_id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left[0]["status"], "success", "{left:?}");
+    let update = a2
+        .expect("onPullModeSubscribedListRequest", T)
+        .await
+        .unwrap();
+    assert_eq!(update["id"], request_id);
+    assert_eq!(update["joinedAgents"], json!([agent2]), "{update}");
+    assert_ne!(update["joinedAgents"], json!([agent1, agent2]));
+    assert_eq!(update["state"], "ACTIVE");
+}
