@@ -84,10 +84,18 @@ async fn change_agent_state_refuses_fields_of_the_wrong_type_and_changes_nothing
         probes.push(json!({"agentId": bad, "action": "agentState", "state": ready}));
         probes.push(json!({"action": bad, "state": ready}));
         probes.push(
-            json!({"action": "agentState", "state": {"name": "NOT_READY", "reasonCode": bad}}),
+            json!({"action": "agentState", "state": {"name": "NOT_READY"}, "reasonCode": bad}),
         );
         probes.push(json!({"action": "agentMRDState", "state": "NOT_READY", "mrdId": bad}));
     }
+    // Inside `state`, reasonCode is a string or {name}/{id} (null: none); other types are refused.
+    for bad in [json!(7), json!(true), json!(["x"]), json!({"a": 1})] {
+        probes.push(
+            json!({"action": "agentState", "state": {"name": "NOT_READY", "reasonCode": bad}}),
+        );
+    }
+    probes.push(json!({"action": "agentState", "state": null}));
+    probes.push(json!({"action": "agentState", "state": {"name": null}}));
     for probe in probes {
         let ack = d.emit_ack("changeAgentState", probe.clone()).await.unwrap();
         assert_eq!(ack[0]["status"], "error", "{probe} -> {ack:?}");

@@ -26,9 +26,9 @@ struct ChangeAgentState {
     state: StateArg,
     #[serde(default, deserialize_with = "present_string")]
     mrd_id: Option<String>,
-    /// Also accepted beside `state` (the state's own `reasonCode` wins).
-    #[serde(default, deserialize_with = "present")]
-    reason_code: Option<ReasonCode>,
+    /// Also accepted beside `state` as a plain string (the state's own wins).
+    #[serde(default, deserialize_with = "present_string")]
+    reason_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -52,7 +52,8 @@ impl<'de> Deserialize<'de> for StateArg {
         #[serde(rename_all = "camelCase")]
         struct Full {
             name: String,
-            #[serde(default, deserialize_with = "present")]
+            /// `null` is no reason code, as desks echo it from `agentPresence`.
+            #[serde(default)]
             reason_code: Option<ReasonCode>,
         }
         match Value::deserialize(d)? {
@@ -90,10 +91,7 @@ pub(super) async fn change_agent_state(
         authorize_supervisor(manager, session, &agent_id).await?;
     }
     let name = request.state.name;
-    let reason_code = request
-        .state
-        .reason_code
-        .or(request.reason_code.and_then(|r| r.0));
+    let reason_code = request.state.reason_code.or(request.reason_code);
     let input = match request.action.unwrap_or(Action::AgentState) {
         Action::AgentState => {
             let state = match name.as_str() {
