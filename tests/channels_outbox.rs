@@ -70,6 +70,30 @@ async fn an_agent_answer_reaches_the_webhook_exactly_once() {
         "Let me check that for you"
     );
     assert_eq!(delivered.body["type"], "MESSAGE");
+    // The connector gets the customer's view: the sender is only {id, type, senderName},
+    // nothing of the agent's user, nor the channel's configuration.
+    let sender = delivered.body["data"]["header"]["sender"]
+        .as_object()
+        .expect("a sender");
+    let mut keys: Vec<&str> = sender.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["id", "senderName", "type"], "{sender:?}");
+    assert_eq!(sender["type"], "AGENT");
+    assert_eq!(sender["senderName"], "agent1");
+    let text = delivered.body.to_string();
+    for hidden in [
+        "keycloakUser",
+        "permittedResources",
+        "realm",
+        "providerWebhook",
+        "routingPolicy",
+        "channelSession",
+    ] {
+        assert!(
+            !text.contains(hidden),
+            "{hidden} reached the connector: {text}"
+        );
+    }
     assert_eq!(
         delivered.idempotency_key.as_deref(),
         delivered.body["id"].as_str(),

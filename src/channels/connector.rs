@@ -35,9 +35,6 @@ use std::future::{ready, Ready};
 /// The route connectors post customer messages to.
 pub const RECEIVE_PATH: &str = "/ccm/message/receive";
 
-/// Longest accepted serviceIdentifier / channelCustomerIdentifier.
-const MAX_IDENTIFIER_LEN: usize = 256;
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(RECEIVE_PATH, web::post().to(receive));
 }
@@ -164,27 +161,8 @@ pub fn inbound_message(value: &Value) -> Result<CimMessage, CimError> {
             format!("connectors post customer messages (CUSTOMER), not {sender_type:?}"),
         ));
     }
-    let data = channel_data(&message)?;
-    for (path, v) in [
-        (
-            "header.channelData.serviceIdentifier",
-            &data.service_identifier,
-        ),
-        (
-            "header.channelData.channelCustomerIdentifier",
-            &data.channel_customer_identifier,
-        ),
-    ] {
-        if v.trim().is_empty() {
-            return Err(CimError::missing(path));
-        }
-        if v.len() > MAX_IDENTIFIER_LEN {
-            return Err(CimError::invalid(
-                path,
-                format!("longer than {MAX_IDENTIFIER_LEN} characters"),
-            ));
-        }
-    }
+    // Identifiers are required and bounded by the message validation itself.
+    channel_data(&message)?;
     Ok(message)
 }
 

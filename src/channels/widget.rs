@@ -12,6 +12,7 @@ use crate::cim::{ChannelSession, ChannelSessionReasonCode, CimEvent, CimMessage}
 use crate::clock::now_ms;
 use crate::conversation::audience::customer_can_see;
 use crate::conversation::handle::{ConversationError, ConversationHandle};
+use crate::conversation::views;
 use crate::routing::{EffectBatch, MediaState, RoutingHandle};
 use crate::socketio::{AckSender, BoxFuture, ConnectError, DisconnectReason, Namespace, Socket};
 use crate::store::{customers, directory, events, Store};
@@ -240,7 +241,7 @@ impl Widget {
             .conversation
             .channel_session
             .get()
-            .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
+            .map(|s| views::customer_session(s))
             .unwrap_or(Value::Null);
         let session_id = session_value
             .get("id")
@@ -290,7 +291,9 @@ impl Widget {
         }))
     }
 
-    /// A CIM message from the widget, its header completed from the session.
+    /// A CIM message from the widget. The header's sender and channel data are the
+    /// session's: a client value naming another customer or channel is refused
+    /// (`sender_mismatch`), an absent one is filled in.
     fn inbound_message(
         &self,
         session: &ChannelSession,
@@ -304,24 +307,32 @@ impl Widget {
             obj.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
         }
         let header = obj.entry("header").or_insert_with(|| json!({}));
+        if header.is_null() {
+            *header = json!({});
+        }
         let Some(header) = header.as_object_mut() else {
             return Err(WidgetError::new(
                 "invalid_field",
                 "header must be an object",
             ));
         };
-        let customer_id = session.customer.id().unwrap_or_default().to_string();
-        header.entry("sender").or_insert_with(|| {
+        check_claimed_sender(header.get("sender"), session)?;
+        check_claimed_channel(header.get("channelData"), session)?;
+        // The conversation manager writes the session itself.
+        header.remove("channelSession");
+        header.insert(
+            "sender".into(),
             json!({
-                "id": customer_id,
+                "id": session.customer.id().unwrap_or_default(),
                 "type": "CUSTOMER",
                 "senderName": session.customer.first_name.as_deref_str().unwrap_or_default(),
                 "additionalDetail": null,
-            })
-        });
-        header
-            .entry("channelData")
-            .or_insert_with(|| serde_json::to_value(&session.channel_data).unwrap_or(Value::Null));
+            }),
+        );
+        header.insert(
+            "channelData".into(),
+            serde_json::to_value(&session.channel_data).unwrap_or(Value::Null),
+        );
         header.entry("timestamp").or_insert_with(|| json!(now_ms()));
         CimMessage::from_inbound_value(&message)
             .map_err(|e| WidgetError::new(e.code(), e.to_string()))
@@ -354,11 +365,12 @@ impl Widget {
         else {
             return;
         };
-        for event in history {
+        for mut event in history {
             let visible = serde_json::from_value::<CimEvent>(event.clone())
                 .map(|e| customer_can_see(&e))
                 .unwrap_or(false);
             if visible {
+                views::customer_event_value(&mut event);
                 self.emit_to(customer_key, "MESSAGE_RECEIVED", event);
             }
         }
@@ -516,6 +528,81 @@ impl Widget {
             }
         }
     }
+}
+
+fn mismatch(message: String) -> WidgetError {
+    WidgetError::new("sender_mismatch", message)
+}
+
+/// A `header.sender` the client sent may only name this customer: its profile id or
+/// its `channelCustomerIdentifier`, with type CUSTOMER.
+fn check_claimed_sender(
+    sender: Option<&Value>,
+    session: &ChannelSession,
+) -> Result<(), WidgetError> {
+    let Some(sender) = sender.filter(|s| !s.is_null()) else {
+        return Ok(());
+    };
+    if !sender.is_object() {
+        return Err(WidgetError::new(
+            "invalid_field",
+            "header.sender must be an object",
+        ));
+    }
+    match sender.get("type") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("CUSTOMER") => {}
+        Some(other) => {
+            return Err(mismatch(format!(
+                "header.sender.type {other} is not this customer: a widget sends CUSTOMER messages"
+            )))
+        }
+    }
+    let own = [
+        session.customer.id().unwrap_or_default(),
+        session.channel_customer_identifier(),
+    ];
+    match sender.get("id") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(id)) if own.contains(&id.as_str()) => Ok(()),
+        Some(_) => Err(mismatch(
+            "header.sender.id names someone other than this customer".into(),
+        )),
+    }
+}
+
+/// A `header.channelData` the client sent may only name this customer's channel.
+fn check_claimed_channel(
+    data: Option<&Value>,
+    session: &ChannelSession,
+) -> Result<(), WidgetError> {
+    let Some(data) = data.filter(|d| !d.is_null()) else {
+        return Ok(());
+    };
+    if !data.is_object() {
+        return Err(WidgetError::new(
+            "invalid_field",
+            "header.channelData must be an object",
+        ));
+    }
+    for (field, own) in [
+        ("serviceIdentifier", session.service_identifier()),
+        (
+            "channelCustomerIdentifier",
+            session.channel_customer_identifier(),
+        ),
+    ] {
+        match data.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(v)) if v == own => {}
+            Some(_) => {
+                return Err(mismatch(format!(
+                    "header.channelData.{field} is not this customer's"
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn auth_str(auth: &Value, query: &HashMap<String, String>, field: &str) -> Option<String> {

@@ -95,6 +95,28 @@ pub(crate) fn require_str<'v>(root: &'v Value, path: &str) -> Result<&'v str, Ci
     }
 }
 
+/// Longest id, identifier or name a client may send (message and event ids, sender ids,
+/// service and customer identifiers): longer ones are refused before anything is stored.
+pub const MAX_ID_LEN: usize = 256;
+
+/// Refuses a string longer than [`MAX_ID_LEN`] characters at `path`.
+pub fn check_len(path: &str, value: &str) -> Result<(), CimError> {
+    if value.chars().count() > MAX_ID_LEN {
+        return Err(CimError::invalid(
+            path,
+            format!("longer than {MAX_ID_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// [`require_str`] bounded by [`MAX_ID_LEN`].
+pub(crate) fn require_id<'v>(root: &'v Value, path: &str) -> Result<&'v str, CimError> {
+    let s = require_str(root, path)?;
+    check_len(path, s)?;
+    Ok(s)
+}
+
 /// A short name for the JSON type of `value`, for error messages.
 pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {

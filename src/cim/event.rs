@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::channel_session::ChannelSession;
 use super::conversation::Conversation;
 use super::customer::Customer;
-use super::error::{json_kind, require_str, CimError};
+use super::error::{check_len, json_kind, require_str, CimError};
 use super::message::CimMessage;
 use super::nullable::Nullable;
 use super::participant::Participant;
@@ -356,6 +356,9 @@ impl CimEvent {
                 ),
                 _ => CimError::missing(join(field)),
             })?;
+        }
+        if let Some(id) = value.get("id").and_then(Value::as_str) {
+            check_len(&join("id"), id)?;
         }
         match value.get("timestamp") {
             None | Some(Value::Null) => return Err(CimError::missing(join("timestamp"))),

@@ -12,7 +12,7 @@ use super::body::{validate_body, MessageBody};
 use super::channel_data::ChannelData;
 use super::channel_session::ChannelSession;
 use super::customer::Customer;
-use super::error::{json_kind, require_object, require_str, CimError};
+use super::error::{check_len, json_kind, require_id, require_object, CimError};
 use super::event::EventEmitter;
 use super::nullable::Nullable;
 use super::participant::Participant;
@@ -253,15 +253,29 @@ fn validate_message_at(
         }
     }
     let here = |e: CimError| relocate(e, base);
-    require_str(value, "id").map_err(here)?;
+    require_id(value, "id").map_err(here)?;
     require_object(value, "header").map_err(here)?;
     require_object(value, "header.sender").map_err(here)?;
-    require_str(value, "header.sender.id").map_err(here)?;
-    require_str(value, "header.sender.type").map_err(here)?;
+    require_id(value, "header.sender.id").map_err(here)?;
+    require_id(value, "header.sender.type").map_err(here)?;
+    if let Some(name) = value
+        .pointer("/header/sender/senderName")
+        .and_then(Value::as_str)
+    {
+        check_len("header.sender.senderName", name).map_err(here)?;
+    }
     if require_channel_data {
         require_object(value, "header.channelData").map_err(here)?;
-        require_str(value, "header.channelData.serviceIdentifier").map_err(here)?;
-        require_str(value, "header.channelData.channelCustomerIdentifier").map_err(here)?;
+        require_id(value, "header.channelData.serviceIdentifier").map_err(here)?;
+        require_id(value, "header.channelData.channelCustomerIdentifier").map_err(here)?;
+        for field in ["customerFirstName", "customerLastName"] {
+            if let Some(name) = value
+                .pointer(&format!("/header/channelData/{field}"))
+                .and_then(Value::as_str)
+            {
+                check_len(&format!("header.channelData.{field}"), name).map_err(here)?;
+            }
+        }
     }
     let body = value.get("body").unwrap_or(&Value::Null);
     let body = validate_body(body, &join(base, "body"))?;

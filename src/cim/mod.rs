@@ -58,7 +58,7 @@ pub use desk::{
     AssistanceMode, CloseWrapup, ConsultConferenceRequest, ConsultTransferRequest,
     DirectConferenceRequest, DirectTransferRequest,
 };
-pub use error::CimError;
+pub use error::{check_len, CimError, MAX_ID_LEN};
 pub use event::{
     event_text, system_emitter_id, wire_text, AgentSubscriptionData, CimEvent, CimEventName,
     CimEventType, EmitterType, EventData, EventEmitter, FindAgentData, MrdInterruptedData,
@@ -80,3 +80,10 @@ pub use user::{
     CcUser, KeycloakUser, PermittedResource, PermittedResources, UserTeam,
     CC_USER_PARTICIPANT_TYPE, SWITCHBOARD_REALM,
 };
+
+/// Sample CIM objects for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    pub(crate) use super::channel_session::tests::started_session;
+    pub(crate) use super::user::tests::agent1;
+}

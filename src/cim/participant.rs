@@ -30,6 +30,9 @@ string_enum! {
         Primary = "PRIMARY",
         Assistant = "ASSISTANT",
         SilentMonitor = "SILENT_MONITOR",
+        /// A supervisor who joined with `joinAsWhisper`: sees everything, writes only
+        /// WHISPER_MESSAGE to the agents; the customer sees nothing of it.
+        Whisper = "WHISPER",
         WrapUp = "WRAP_UP",
         Customer = "CUSTOMER",
     }

@@ -84,6 +84,7 @@ impl OpenConversation {
                         ParticipantRole::Primary
                             | ParticipantRole::Assistant
                             | ParticipantRole::SilentMonitor
+                            | ParticipantRole::Whisper
                     ),
                     ParticipantType::Bot => {
                         matches!(role, ParticipantRole::Primary | ParticipantRole::Assistant)

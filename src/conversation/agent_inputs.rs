@@ -13,9 +13,10 @@ use super::ids::IdGen;
 use super::open::{is_serving_role, OpenConversation};
 use super::step::Ctx;
 use super::studio::IntentFacts;
+use super::views::set_message_origin;
 use crate::cim::{
     CcUser, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, CimEventType, CimMessage,
-    ConversationState, FindAgentData, MessageBody, ParticipantRole,
+    ConversationState, FindAgentData, MessageBody, Participant, ParticipantRole,
 };
 
 fn not_a_participant(conversation_id: &str, agent_id: &str) -> CoreError {
@@ -93,6 +94,14 @@ fn stamp(event: &mut CimEvent, conversation: &OpenConversation, now: crate::cloc
     event.timestamp = now;
 }
 
+/// The message's sender is the participant who published it, whatever the desk wrote
+/// (see `views`).
+fn set_sender(event: &mut CimEvent, participant: &Participant, conversation: &OpenConversation) {
+    if let Some(data) = event.data.get_mut() {
+        set_message_origin(data, participant, conversation.latest_session());
+    }
+}
+
 fn ack<I: IdGen>(cx: &mut Ctx<'_, I>, id: &str, conversation_id: &str, seq: u64, duplicate: bool) {
     cx.effect(Effect::Ack {
         id: id.to_owned(),
@@ -115,10 +124,7 @@ pub(super) fn agent_joined<I: IdGen>(
     if agent.id.trim().is_empty() {
         return Err(CimError::missing("agent.id").into());
     }
-    if !matches!(
-        role,
-        ParticipantRole::Primary | ParticipantRole::Assistant | ParticipantRole::SilentMonitor
-    ) {
+    if !agent_role_allowed(&role) {
         return Err(CoreError::InvalidRole {
             role: role.to_string(),
             action: "join as",
@@ -226,17 +232,30 @@ pub(super) fn agent_event<I: IdGen>(
     let conversation = lookup(open, cx.index, conversation_id)?;
     let participant = conversation
         .agent(agent_id)
-        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?
+        .clone();
     let role = participant.role.clone();
     let user = participant
         .as_cc_user()
         .cloned()
         .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
-    if role == ParticipantRole::WrapUp {
-        return Err(CoreError::InWrapup {
-            agent_id: agent_id.to_owned(),
-            action: "publish events",
-        });
+    match role {
+        ParticipantRole::WrapUp => {
+            return Err(CoreError::InWrapup {
+                agent_id: agent_id.to_owned(),
+                action: "publish events",
+            })
+        }
+        ParticipantRole::SilentMonitor => {
+            return Err(CoreError::SilentMonitor {
+                agent_id: agent_id.to_owned(),
+            })
+        }
+        // A whisperer's messages are whispers, whatever the desk called them.
+        ParticipantRole::Whisper if event.name == CimEventName::AgentMessage => {
+            event.name = CimEventName::WhisperMessage;
+        }
+        _ => {}
     }
     if !desk_may_publish(&event.name) {
         return Err(CoreError::EventNotAllowed {
@@ -258,6 +277,9 @@ pub(super) fn agent_event<I: IdGen>(
     }
     stamp(&mut event, conversation, cx.now);
     event.event_emitter = agent_emitter(&user, &role).into();
+    if message.is_some() {
+        set_sender(&mut event, &participant, conversation);
+    }
     let event_id = event.id.clone();
     let message_id = message.map(|m| m.id);
     let seq = conversation.emit(cx, event, message_id);
@@ -286,7 +308,8 @@ pub(super) fn close_wrapup<I: IdGen>(
     let conversation = lookup(open, cx.index, conversation_id)?;
     let participant = conversation
         .agent(agent_id)
-        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?
+        .clone();
     if participant.role != ParticipantRole::WrapUp {
         return Err(CoreError::NotInWrapup {
             conversation_id: conversation_id.to_owned(),
@@ -335,6 +358,7 @@ pub(super) fn close_wrapup<I: IdGen>(
     conversation.mark_dirty(cx);
     stamp(&mut event, conversation, cx.now);
     event.event_emitter = agent_emitter(&user, &ParticipantRole::WrapUp).into();
+    set_sender(&mut event, &participant, conversation);
     let event_id = event.id.clone();
     let seq = conversation.emit(cx, event, Some(message.id.clone()));
     for id in ids {
@@ -348,7 +372,10 @@ pub(super) fn close_wrapup<I: IdGen>(
 fn agent_role_allowed(role: &ParticipantRole) -> bool {
     matches!(
         role,
-        ParticipantRole::Primary | ParticipantRole::Assistant | ParticipantRole::SilentMonitor
+        ParticipantRole::Primary
+            | ParticipantRole::Assistant
+            | ParticipantRole::SilentMonitor
+            | ParticipantRole::Whisper
     )
 }
 

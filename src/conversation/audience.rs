@@ -28,7 +28,7 @@ pub fn emitter_role(event: &CimEvent) -> Option<ParticipantRole> {
 fn from_silent_party(event: &CimEvent) -> bool {
     matches!(
         emitter_role(event),
-        Some(ParticipantRole::SilentMonitor | ParticipantRole::WrapUp)
+        Some(ParticipantRole::SilentMonitor | ParticipantRole::Whisper | ParticipantRole::WrapUp)
     )
 }
 

@@ -8,6 +8,7 @@
 //! the commit overlap instead of adding up.
 
 use super::handle::{ConversationError, ConversationHandle, MessageAck, Reply, Request, Topic};
+use super::views;
 use super::{
     parse_actions, ConversationCore, ConversationRecord, ConversationRuntime, CoreError,
     CoreSettings, Effect, FindAgentRequest, Input, PersistStep, RestoredConversation,
@@ -611,7 +612,7 @@ impl Driver {
                             message_id: event.id.clone(),
                             conversation_id: conversation_id.clone(),
                             url: url.to_string(),
-                            payload: serde_json::to_value(&**event).unwrap_or(Value::Null),
+                            payload: views::customer_event(event),
                         });
                     }
                 }
@@ -803,7 +804,7 @@ impl Publisher {
                         channel_session_id: address.channel_session_id,
                         service_identifier: address.service_identifier,
                         channel_customer_identifier: address.channel_customer_identifier,
-                        event: texts.wire(&event, seq),
+                        event: texts.customer_wire(&event, seq),
                     });
                 }
             }
@@ -1187,13 +1188,14 @@ impl Outcome {
     }
 }
 
-/// Each event of a batch encoded to JSON once: the stored text, and the wire text
-/// (with its `seq`) shared by every desk and widget that receives it.
+/// Each event of a batch encoded to JSON once: the stored text, the wire text (with
+/// its `seq`) shared by every desk that receives it, and the customer's view of it.
 #[derive(Default)]
 struct EventTexts {
     /// Keyed by the event's address; the map holds the `Arc` so the address stays its.
     plain: HashMap<usize, (Arc<CimEvent>, Arc<str>)>,
     wire: HashMap<(usize, u64), Arc<str>>,
+    customer: HashMap<(usize, u64), Arc<str>>,
 }
 
 impl EventTexts {
@@ -1214,6 +1216,23 @@ impl EventTexts {
         let text: Arc<str> = Arc::from(cim::wire_text(event, &plain, seq));
         self.wire.insert(key, text.clone());
         text
+    }
+
+    /// The customer's view of the event (`views::customer_event`) with its `seq`.
+    fn customer_wire(&mut self, event: &Arc<CimEvent>, seq: u64) -> Arc<str> {
+        // Keeps the event alive (and its address unique) while the key is in use.
+        self.plain(event);
+        let key = (Arc::as_ptr(event) as usize, seq);
+        self.customer
+            .entry(key)
+            .or_insert_with(|| {
+                let mut view = views::customer_event(event);
+                if let Some(obj) = view.as_object_mut() {
+                    obj.insert("seq".into(), Value::from(seq));
+                }
+                Arc::from(view.to_string())
+            })
+            .clone()
     }
 }
 

@@ -40,6 +40,8 @@ pub enum CoreError {
         agent_id: String,
         action: &'static str,
     },
+    #[error("agent `{agent_id}` is a silent monitor and cannot write to the conversation")]
+    SilentMonitor { agent_id: String },
     #[error("agent `{agent_id}` is not in wrap-up in conversation `{conversation_id}`")]
     NotInWrapup {
         conversation_id: String,
@@ -76,6 +78,7 @@ impl CoreError {
             CoreError::EventNotAllowed { .. } => "event_not_allowed",
             CoreError::InWrapup { .. } => "in_wrapup",
             CoreError::NotInWrapup { .. } => "not_in_wrapup",
+            CoreError::SilentMonitor { .. } => "silent_monitor",
             CoreError::IdInUse { .. } => "id_in_use",
             CoreError::UnknownStudioRequest { .. } => "unknown_studio_request",
             CoreError::BotNotAParticipant { .. } => "bot_not_a_participant",

@@ -30,6 +30,7 @@ mod step;
 pub mod studio;
 mod tick;
 pub mod timers;
+pub mod views;
 
 pub use self::core::ConversationCore;
 pub use effect::{CustomerAddress, Effect, FindAgentRequest};

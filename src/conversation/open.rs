@@ -211,6 +211,14 @@ impl OpenConversation {
             .or_else(|| self.sessions.iter().rev().find(|s| session_started(s)))
     }
 
+    /// The customer participant of the channel session `session_id`.
+    pub fn customer_participant(&self, session_id: &str) -> Option<&Participant> {
+        self.conversation.participants.iter().rev().find(|p| {
+            p.participant_type == ParticipantType::Customer
+                && p.participant.id() == Some(session_id)
+        })
+    }
+
     /// The session to name in notifications: the current one, else the newest.
     pub fn latest_session(&self) -> Option<&ChannelSession> {
         self.current_session().or_else(|| self.sessions.last())

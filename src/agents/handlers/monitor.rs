@@ -1,8 +1,10 @@
-//! Supervisor joins: `JoinAsSilentMonitor` (sees everything, the customer sees
-//! nothing; one monitor per conversation), `joinAsWhisper` (a monitor that may
-//! send WHISPER_MESSAGE to the agents) and `JoinAsBargin` (the supervisor becomes
-//! a participant; at most four participants). Only supervisors of a team of the
-//! conversation's agents, and only on active push-mode conversations.
+//! Supervisor joins: `JoinAsSilentMonitor` (role SILENT_MONITOR: sees everything,
+//! writes nothing, the customer sees nothing of it), `joinAsWhisper` (role WHISPER: a
+//! monitor whose messages are WHISPER_MESSAGE to the agents only) — one monitor
+//! (silent or whisper) per conversation — and `JoinAsBargin` (role ASSISTANT: the
+//! supervisor becomes a participant the customer sees; at most four participants).
+//! Only supervisors of a team of the conversation's agents, and only on active
+//! push-mode conversations. The conversation manager enforces what each role may write.
 
 use super::topic::agent_members;
 use super::{required_str, DeskError};
@@ -48,7 +50,10 @@ pub(super) async fn join(
     }
     let mut supervised = false;
     for (agent_id, role) in &members {
-        if *role == ParticipantRole::SilentMonitor {
+        if matches!(
+            role,
+            ParticipantRole::SilentMonitor | ParticipantRole::Whisper
+        ) {
             if mode != Mode::BargeIn {
                 return Err(DeskError::new(
                     "wrong_state",
@@ -71,7 +76,8 @@ pub(super) async fn join(
         ));
     }
     let role = match mode {
-        Mode::Silent | Mode::Whisper => ParticipantRole::SilentMonitor,
+        Mode::Silent => ParticipantRole::SilentMonitor,
+        Mode::Whisper => ParticipantRole::Whisper,
         Mode::BargeIn => {
             let participants = topic
                 .conversation

@@ -1,5 +1,7 @@
 //! `publishCimEvent` (agent messages of every body type, typing notifications,
-//! whispers, ...) and `closeWrapup`: validated, stored, then delivered.
+//! whispers, ...) and `closeWrapup`: validated, stored, then delivered. The message's
+//! sender is the connected agent: the conversation manager writes it into the header
+//! whatever the desk sent, so a desk may leave `header.sender` out.
 
 use super::{optional_str, DeskError};
 use crate::agents::session::DeskSession;
@@ -17,11 +19,13 @@ pub fn start_publish(
     session: &Arc<DeskSession>,
     payload: &Value,
 ) -> Result<BoxFuture<'static, Result<Value, DeskError>>, DeskError> {
-    let raw = payload
+    let mut raw = payload
         .get("cimEvent")
-        .ok_or_else(|| DeskError::invalid("cimEvent is required"))?;
+        .ok_or_else(|| DeskError::invalid("cimEvent is required"))?
+        .clone();
+    default_sender(&mut raw, session.agent_id());
     let event =
-        CimEvent::from_value_at(raw, "cimEvent").map_err(|e| DeskError::invalid(e.to_string()))?;
+        CimEvent::from_value_at(&raw, "cimEvent").map_err(|e| DeskError::invalid(e.to_string()))?;
     let conversation_id = optional_str(payload, "conversationId")
         .or_else(|| event.conversation_id.as_deref_str())
         .ok_or_else(|| DeskError::invalid("conversationId is required"))?
@@ -52,8 +56,12 @@ pub(super) async fn close_wrapup(
     session: &Arc<DeskSession>,
     payload: &Value,
 ) -> Result<Value, DeskError> {
+    let mut payload = payload.clone();
+    if let Some(raw) = payload.get_mut("cimEvent") {
+        default_sender(raw, session.agent_id());
+    }
     let request =
-        CloseWrapup::from_value(payload).map_err(|e| DeskError::invalid(e.to_string()))?;
+        CloseWrapup::from_value(&payload).map_err(|e| DeskError::invalid(e.to_string()))?;
     if request.agent_id != session.agent_id() {
         return Err(DeskError::forbidden("agentId is not the connected agent"));
     }
@@ -67,4 +75,30 @@ pub(super) async fn close_wrapup(
         .await?;
     // The conversation manager ends the routing task's wrap-up once this is stored.
     Ok(json!({"status": "ok", "conversationId": request.conversation_id}))
+}
+
+/// Prepares the header of a desk's message event for validation: the conversation
+/// manager writes the sender and channel session itself, so a missing
+/// `data.header.sender` (or its `id`) gets a placeholder naming the connected agent, and
+/// the desk's `channelSession` (a full or reduced copy of it, or anything else) is
+/// dropped unread.
+fn default_sender(raw: &mut Value, agent_id: &str) {
+    let Some(data) = raw.get_mut("data").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let header = data.entry("header").or_insert_with(|| json!({}));
+    let Some(header) = header.as_object_mut() else {
+        return;
+    };
+    header.remove("channelSession");
+    let sender = header.entry("sender").or_insert(Value::Null);
+    if sender.is_null() {
+        *sender = json!({"id": agent_id, "type": "AGENT"});
+    }
+    if let Some(sender) = sender.as_object_mut() {
+        if !sender.get("id").is_some_and(Value::is_string) {
+            sender.insert("id".into(), json!(agent_id));
+        }
+        sender.entry("type").or_insert(json!("AGENT"));
+    }
 }

@@ -18,14 +18,34 @@ fn silent_monitor_sees_everything_and_the_customer_sees_nothing_of_it() {
     let from_agent = h.agent_says(&conversation, "agent-1", "e-1");
     assert_eq!(agent_deliveries(&from_agent)[0].2, ["agent-1", "sup-1"]);
     assert_eq!(customer_deliveries(&from_agent).len(), 1);
-    // What the monitor types stays among the agents, live and in a replay.
+    // A silent monitor writes nothing: refused, nothing stored or delivered.
     h.say("cs-1", 1, "m-2", ChannelTimers::default());
     let from_monitor = h.agent_says(&conversation, "sup-1", "e-2");
     assert!(customer_deliveries(&from_monitor).is_empty());
-    assert_eq!(agent_deliveries(&from_monitor)[0].2, ["agent-1", "sup-1"]);
-    let stored = find_event(&from_monitor, CimEventName::AgentMessage).unwrap();
-    assert!(!customer_can_see(&stored));
+    assert!(agent_deliveries(&from_monitor).is_empty());
+    assert!(event_names(&from_monitor).is_empty());
+    assert!(has(&from_monitor, |e| matches!(
+        e,
+        Effect::Rejected(r) if r.code() == "silent_monitor"
+    )));
     // A monitor does not answer the customer: the customer still waits for an agent.
+    assert!(h.core.runtime(&conversation).unwrap().awaiting_agent_reply);
+}
+
+#[test]
+fn a_whisperer_writes_whispers_only() {
+    let mut h = Harness::new(settings());
+    let conversation = h.start("cs-1", 1, ChannelTimers::default());
+    h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    h.join(&conversation, "sup-1", ParticipantRole::Whisper);
+    h.say("cs-1", 1, "m-1", ChannelTimers::default());
+    // The desk composer sends AGENT_MESSAGE: stored and delivered as a whisper.
+    let said = h.agent_says(&conversation, "sup-1", "e-1");
+    assert_eq!(event_names(&said), ["WHISPER_MESSAGE"]);
+    assert!(customer_deliveries(&said).is_empty());
+    assert_eq!(agent_deliveries(&said)[0].2, ["agent-1", "sup-1"]);
+    let stored = find_event(&said, CimEventName::WhisperMessage).unwrap();
+    assert!(!customer_can_see(&stored));
     assert!(h.core.runtime(&conversation).unwrap().awaiting_agent_reply);
 }
 
