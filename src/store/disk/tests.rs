@@ -79,7 +79,7 @@ fn chain(seed: u64, ack_before_sync: bool) -> (usize, usize) {
         let root = dir.path().join(format!("boot{cut}"));
         let k = (seed * 7919 + cut * 104_729) % 301;
         // Every third boot loses power while it opens; the others k operations in.
-        let cut_at = if k % 3 == 0 { 1 + k } else { u64::MAX };
+        let cut_at = if k.is_multiple_of(3) { 1 + k } else { u64::MAX };
         let (store, disk) = open(&root, &image, cut_at, ack_before_sync);
         if let Some(store) = store {
             disk.set_cut_at(disk.ops() + 1 + k);
