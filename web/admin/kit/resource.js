@@ -128,7 +128,9 @@ function listView(view, ctx, d) {
     pager,
   );
 
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     try {
       if (!state.loaded) {
         state.extra = await d.lookups(ctx);
@@ -145,8 +147,10 @@ function listView(view, ctx, d) {
           : state.all;
         page = { items: found.slice(state.offset, state.offset + PAGE_SIZE), total: found.length };
       }
-      render(page);
+      // Typing on in the search box sends newer requests; only the newest answer shows.
+      if (mine === latest) render(page);
     } catch (err) {
+      if (mine !== latest) return;
       replace(body, h("p", { class: "notice bad", role: "alert", text: `Cannot load ${inSentence(d.title)}: ${err.message}` }));
     }
   }

@@ -7,7 +7,21 @@ import { field } from "/shared/form.js";
 import { asPage, pageHead } from "../kit/resource.js";
 
 const PAGE_SIZE = 50;
-const TYPES = ["user", "team", "mrd", "routingAttribute", "queue", "channel", "pullList", "reasonCode", "wrapupCode", "cannedResponse", "capacities", "attributes"];
+/** Entity types of docs/api.md and how they read. */
+const TYPES = {
+  user: "user",
+  team: "team",
+  mrd: "MRD",
+  routingAttribute: "routing attribute",
+  queue: "queue",
+  channel: "channel",
+  pullList: "pull list",
+  reasonCode: "reason code",
+  wrapupCode: "wrap-up code",
+  cannedResponse: "canned response",
+  capacities: "capacities",
+  attributes: "agent attributes",
+};
 const ACTIONS = ["create", "update", "delete", "disable", "enable", "password_reset", "password_change"];
 const ACTION_BADGE = { create: "ok", delete: "bad", disable: "bad", enable: "ok" };
 
@@ -33,7 +47,7 @@ function entry(e) {
     h("td", { class: "nowrap", text: when(e.at) }),
     h("td", { text: e.actorUsername ?? e.actorId ?? "–" }),
     h("td", {}, h("span", { class: `badge ${ACTION_BADGE[e.action] ?? "info"}`, text: e.action.replace("_", " ") })),
-    h("td", {}, h("span", { class: "muted small", text: `${e.entityType} ` }), e.entityName ?? e.entityId ?? ""),
+    h("td", {}, h("span", { class: "muted small", text: `${TYPES[e.entityType] ?? e.entityType} ` }), e.entityName ?? e.entityId ?? ""),
     h(
       "td",
       {},
@@ -59,7 +73,7 @@ export default {
   roles: ["admin"],
   mount(view, ctx) {
     const state = { offset: 0 };
-    const type = field({ name: "entityType", label: "Entity", type: "select", options: [["", "Any"], ...TYPES.map((t) => [t, t])] });
+    const type = field({ name: "entityType", label: "Entity", type: "select", options: [["", "Any"], ...Object.entries(TYPES)] });
     const action = field({ name: "action", label: "Action", type: "select", options: [["", "Any"], ...ACTIONS.map((a) => [a, a.replace("_", " ")])] });
     const q = field({ name: "q", label: "Search (entity name or who)", type: "search" });
     const count = h("span", { class: "badge", "data-testid": "count" });
@@ -75,7 +89,9 @@ export default {
       pager,
     );
 
+    let latest = 0;
     async function load() {
+      const mine = ++latest;
       try {
         const page = asPage(
           await ctx.api.get(
@@ -88,9 +104,10 @@ export default {
             }),
           ),
         );
+        if (mine !== latest) return; // a newer filter's answer is on its way
         count.textContent = String(page.total);
         if (!page.items.length) {
-          replace(body, h("div", { class: "card empty", "data-testid": "empty" }, h("p", { text: "No changes recorded match." }), h("p", { class: "muted", text: "Changes appear here as soon as an admin saves anything in this console or through the API." })));
+          replace(body, h("div", { class: "card empty", "data-testid": "empty" }, h("p", { text: type.control.value || action.control.value || q.control.value.trim() ? "No recorded changes match these filters." : "No changes recorded yet." }), h("p", { class: "muted", text: "Changes appear here as soon as an admin saves anything in this console or through the API." })));
           replace(pager);
           return;
         }
@@ -119,6 +136,7 @@ export default {
             : [],
         );
       } catch (err) {
+        if (mine !== latest) return;
         replace(body, h("p", { class: "notice bad", role: "alert", text: `Cannot load the audit log: ${err.message}` }));
       }
     }

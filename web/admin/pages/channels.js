@@ -67,7 +67,7 @@ export default resourcePage({
           disabled: Boolean(row),
           help: row ? "The type of a channel never changes." : null,
         },
-        { name: "routingPolicy.routingMode", label: "Routing", type: "select", options: [["PUSH", "Push: offer to agents from a queue"], ["PULL", "Pull: agents pick from a pull list"]], get: (c) => (c ? policy(c).routingMode : undefined), value: "PUSH" },
+        { name: "routingPolicy.routingMode", label: "Mode", type: "select", options: [["PUSH", "Push to a queue"], ["PULL", "Pull list"]], help: "Push: offered to agents. Pull: agents pick.", get: (c) => (c ? policy(c).routingMode : undefined), value: "PUSH" },
         { name: "routingPolicy.routingObjectId", label: mode === "PULL" ? "Pull list" : "Queue", type: "select", options: targets(mode), get: (c) => (c ? policy(c).routingObjectId : undefined) },
         {
           name: "routingPolicy.agentSelectionPolicy",
@@ -80,7 +80,7 @@ export default resourcePage({
         { name: "routingPolicy.agentRequestTtl", label: "Agent request TTL (s)", type: "number", min: 1, value: 300, get: (c) => (c ? policy(c).agentRequestTtl : undefined), help: "How long a chat waits for an agent." },
         { name: "customerActivityTimeout", label: "Customer inactivity timeout (s)", type: "number", min: 1, value: 600, get: (c) => c?.channelConfig?.customerActivityTimeout, help: "A silent customer's chat closes after this." },
         { name: "responseSla", label: "Response SLA (s)", type: "number", min: 0, value: 0, get: (c) => c?.channelConfig?.responseSla },
-        { name: "providerWebhook", label: "Provider webhook", type: "url", placeholder: "https://… (empty for the web widget)", get: (c) => c?.channelConnector?.channelProviderInterface?.providerWebhook, help: "Connector channels: replies are posted here. Connectors authenticate with the site's channels.connector_token (configuration file)." },
+        { name: "providerWebhook", label: "Provider webhook", type: "url", placeholder: "https://…", get: (c) => c?.channelConnector?.channelProviderInterface?.providerWebhook, help: "Connector channels: replies are posted here; empty for the web widget. Connectors authenticate with the site's channels.connector_token (configuration file)." },
         { name: "routingPolicy.routeToLastAgent", label: "Prefer the customer's last agent", type: "checkbox", get: (c) => (c ? policy(c).routeToLastAgent : undefined) },
         { name: "enabled", label: "Enabled (a disabled channel refuses new chats; running ones finish)", type: "checkbox", value: true, get: (c) => (c ? c.enabled !== false : undefined) },
       ],

@@ -180,6 +180,13 @@ export default resourcePage({
       chosen: (row?.supervisedTeams ?? []).map((t) => t.teamId),
       empty: "No teams yet.",
     });
+    // Supervised teams mean something for supervisors and admins only.
+    const role = main.controls.role;
+    const showSupervised = () => {
+      supervised.hidden = role.value === "agent" && !supervised.selected().length;
+    };
+    role.addEventListener("change", showSupervised);
+    showSupervised();
     const caps = capacityFields(mrds, row?.capacities);
     const attrs = attributeFields(attributes, row?.attributes);
     return {
