@@ -47,6 +47,8 @@ pub struct Config {
     pub studio: StudioSettings,
     pub channels: ChannelSettings,
     pub outbox: OutboxSettings,
+    pub site: SiteSettings,
+    pub supervisor: SupervisorSettings,
 }
 
 impl Default for Config {
@@ -64,6 +66,8 @@ impl Default for Config {
             studio: StudioSettings::default(),
             channels: ChannelSettings::default(),
             outbox: OutboxSettings::default(),
+            site: SiteSettings::default(),
+            supervisor: SupervisorSettings::default(),
         }
     }
 }
@@ -316,6 +320,48 @@ impl Default for OutboxSettings {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteSettings {
+    /// IANA time zone of the site (e.g. `Europe/Berlin`): "today" in the live figures
+    /// and reports starts at its local midnight.
+    pub time_zone: String,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            time_zone: "UTC".into(),
+        }
+    }
+}
+
+impl SiteSettings {
+    /// The configured time zone.
+    pub fn zone(&self) -> Result<jiff::tz::TimeZone, String> {
+        jiff::tz::TimeZone::get(&self.time_zone).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupervisorSettings {
+    /// Abandons with a wait under this many seconds are short abandons, left out of
+    /// the service level.
+    pub short_abandon_secs: u64,
+    /// Shortest time between two updates pushed to one supervisor console, in ms.
+    pub update_interval_ms: u64,
+}
+
+impl Default for SupervisorSettings {
+    fn default() -> Self {
+        Self {
+            short_abandon_secs: 5,
+            update_interval_ms: 250,
+        }
+    }
+}
+
 /// Command-line values that override every other layer.
 #[derive(Debug, Clone, Default)]
 pub struct CliOverrides {
@@ -462,6 +508,12 @@ impl Config {
                 "conversation.agent_sla_thresholds",
                 "each threshold must be between 1 and 99 percent",
             );
+        }
+        if let Err(e) = self.site.zone() {
+            return invalid("site.time_zone", &format!("not a known time zone: {e}"));
+        }
+        if self.supervisor.update_interval_ms < 50 {
+            return invalid("supervisor.update_interval_ms", "must be at least 50");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid("log.level", "not a valid log filter");

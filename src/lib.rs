@@ -13,6 +13,7 @@ pub mod config;
 pub mod conversation;
 pub mod health;
 pub mod http;
+pub mod live;
 pub mod logging;
 pub mod routing;
 pub mod socketio;
@@ -111,6 +112,12 @@ impl App {
             );
         }
 
+        // Today's live figures, replayed from the store before anything new is stored.
+        let live_settings = live::LiveSettings::from_config(&config);
+        let figures = live::driver::rebuild(&store, &live_settings, clock::now_ms()).await?;
+        let (committed_tx, committed_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (task_log_tx, task_log_rx) = tokio::sync::mpsc::unbounded_channel();
+
         // Components: routing and conversation drivers, the agent manager, the channels.
         let (to_agents_routing, routing_for_agents) = tokio::sync::mpsc::unbounded_channel();
         let (to_conversations_routing, routing_for_conversations) =
@@ -127,6 +134,7 @@ impl App {
             routing_observers.clone(),
             health.clone(),
             stop_routing.clone(),
+            Some(task_log_tx),
         )
         .await?;
         let (conversations, conversation_task) = conversation::driver::spawn(
@@ -139,6 +147,7 @@ impl App {
                 to_customer,
                 health: health.clone(),
                 shutdown: stop_conversations.clone(),
+                committed: Some(committed_tx),
             },
         )
         .await?;
@@ -158,8 +167,24 @@ impl App {
         for t in agent_manager.spawn_outbound(routing_for_agents, desk_deliveries) {
             tasks.push(("agents", t));
         }
+        let (live, live_task) = live::driver::spawn(
+            figures,
+            live_settings,
+            live::driver::Wiring {
+                store: store.clone(),
+                routing: routing.clone(),
+                observers: routing_observers.subscribe("supervisor consoles"),
+                committed: committed_rx,
+                task_log: task_log_rx,
+            },
+        );
+        tasks.push(("live", live_task));
         let sio = socketio::SocketIo::new(socketio_config(&config.socketio));
         sio.add_namespace("/", agents::DeskNamespace::new(agent_manager.clone()));
+        sio.add_namespace(
+            "/supervisor",
+            live::namespace::SupervisorNamespace::new(live, agent_manager.clone()),
+        );
         let outbox_wake = channels::outbox::OutboxWake::default();
         let channel_tasks = channels::start(
             &sio,

@@ -38,6 +38,9 @@ pub struct Wiring {
     pub to_customer: mpsc::UnboundedSender<ToCustomer>,
     pub health: Health,
     pub shutdown: CancellationToken,
+    /// Committed events the live figures read (`crate::live::facts::is_relevant`),
+    /// one batch per commit, in commit order.
+    pub committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
 }
 
 /// Studio calls that fell back to the built-in flow since start.
@@ -92,6 +95,7 @@ pub async fn spawn(
         .map_err(|e| StoreError::Corrupt(format!("http client: {e}")))?;
     let handle = ConversationHandle::new(tx, wiring.store.clone());
     let commit_failed = Arc::new(AtomicBool::new(false));
+    let live_figures = wiring.committed.is_some();
     let publisher = Publisher {
         routing: wiring.routing,
         to_desk: wiring.to_desk,
@@ -100,6 +104,7 @@ pub async fn spawn(
         studio_url,
         http,
         commit_failed: commit_failed.clone(),
+        committed: wiring.committed,
     };
     let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_DEPTH);
     let driver = Driver {
@@ -109,6 +114,7 @@ pub async fn spawn(
         publish: publish_tx,
         stored_routing: StoredRouting::default(),
         commit_failed,
+        live_figures,
     };
     let task = tokio::spawn(async move {
         // Running while the driver runs and until the publisher has delivered all.
@@ -175,6 +181,8 @@ struct Driver {
     /// Set by the publisher when a commit failed: what `stored_routing` believes
     /// was written may not have been.
     commit_failed: Arc<AtomicBool>,
+    /// Whether committed events go on to the live figures.
+    live_figures: bool,
 }
 
 /// The queue and last agent each open conversation's row was last written with,
@@ -261,6 +269,7 @@ struct Publisher {
     studio_url: String,
     http: reqwest::Client,
     commit_failed: Arc<AtomicBool>,
+    committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
 }
 
 /// One batch between its core step and its delivery: the write it waits for (none
@@ -271,6 +280,8 @@ struct Queued {
     deliveries: Vec<Effect>,
     texts: EventTexts,
     has_outbox: bool,
+    /// The batch's events the live figures read, sent on once committed.
+    live: Vec<Arc<CimEvent>>,
 }
 
 const MAX_BATCH: usize = 512;
@@ -575,9 +586,18 @@ impl Driver {
         let mut outbound = Vec::new();
         let mut deliveries = Vec::with_capacity(effects.len());
         let mut unencodable = None;
+        let mut live = Vec::new();
         for effect in effects {
             match effect {
                 Effect::Persist(step) => {
+                    if self.live_figures {
+                        live.extend(
+                            step.events
+                                .iter()
+                                .filter(|e| crate::live::facts::is_relevant(e.event.name.as_str()))
+                                .map(|e| Arc::clone(&e.event)),
+                        );
+                    }
                     // Encoded here, so the writer thread only binds and inserts.
                     let events: Vec<Arc<str>> =
                         step.events.iter().map(|e| texts.plain(&e.event)).collect();
@@ -686,6 +706,7 @@ impl Driver {
             deliveries,
             texts,
             has_outbox,
+            live,
         };
         self.publish.send(queued).await.is_ok()
     }
@@ -765,6 +786,7 @@ impl Publisher {
             deliveries,
             mut texts,
             has_outbox,
+            live,
         } = batch;
         if let Some(commit) = commit {
             if let Err(e) = commit.committed().await {
@@ -778,6 +800,9 @@ impl Publisher {
         }
         for answer in answers {
             answer.send();
+        }
+        if let (Some(sink), false) = (&self.committed, live.is_empty()) {
+            let _ = sink.send(live);
         }
         for effect in deliveries {
             self.deliver(effect, &mut texts);

@@ -7,6 +7,7 @@ use super::loader;
 use super::{Effect, Input, RoutingCore, RoutingError, Task};
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
+use crate::live::facts::{self, LiveEvent};
 use crate::store::{tasks, Store, StoreError};
 use rusqlite::Connection;
 use std::sync::Arc;
@@ -69,7 +70,12 @@ pub type Subscriber = mpsc::UnboundedSender<EffectBatch>;
 /// (queue-position notices, dashboards): the bus's lag policy applies.
 pub type Observers = crate::bus::Bus<EffectBatch>;
 
-/// Rebuilds the core from the store and starts the driver task.
+/// Where the task log's rows go once committed (the live figures, `crate::live`).
+pub type LiveSink = mpsc::UnboundedSender<Vec<LiveEvent>>;
+
+/// Rebuilds the core from the store and starts the driver task. With `live`, every
+/// task change is also appended to the task log (`task_log`) in the same
+/// transaction and sent there once committed.
 pub async fn spawn(
     store: Store,
     config: super::RoutingConfig,
@@ -77,6 +83,7 @@ pub async fn spawn(
     observers: Observers,
     health: Health,
     shutdown: CancellationToken,
+    live: Option<LiveSink>,
 ) -> Result<(RoutingHandle, tokio::task::JoinHandle<()>), StoreError> {
     let restore = store.read(loader::load).await?;
     let mut core = RoutingCore::new(config);
@@ -91,10 +98,12 @@ pub async fn spawn(
         store,
         subscribers,
         observers,
+        live,
     };
     // What the restore changed (re-queued reservations, UNKNOWN agents) is committed
     // before anything else runs.
-    driver.commit(now, initial.clone()).await?;
+    let logged = driver.commit(now, initial.clone()).await?;
+    driver.send_live(logged);
     let task = tokio::spawn(driver.run(rx, health, initial, shutdown));
     Ok((RoutingHandle { tx }, task))
 }
@@ -104,6 +113,7 @@ struct Driver {
     store: Store,
     subscribers: Vec<Subscriber>,
     observers: Observers,
+    live: Option<LiveSink>,
 }
 
 const MAX_BATCH: usize = 512;
@@ -156,7 +166,8 @@ impl Driver {
                 }
             }
             match self.commit(now, effects.clone()).await {
-                Ok(()) => {
+                Ok(logged) => {
+                    self.send_live(logged);
                     self.publish(effects);
                     for (reply, _, produced) in replies {
                         let _ = reply.send(produced);
@@ -185,6 +196,12 @@ impl Driver {
         tracing::debug!("routing driver stopped");
     }
 
+    fn send_live(&self, logged: Vec<LiveEvent>) {
+        if let (Some(live), false) = (&self.live, logged.is_empty()) {
+            let _ = live.send(logged);
+        }
+    }
+
     fn publish(&self, effects: Vec<Effect>) {
         if effects.is_empty() {
             return;
@@ -196,11 +213,34 @@ impl Driver {
         self.observers.publish(batch);
     }
 
-    /// Writes every task, agent and pull-request record the effects touch, in one transaction.
-    async fn commit(&self, now: Millis, effects: Vec<Effect>) -> Result<(), StoreError> {
+    /// Writes every task, agent and pull-request record the effects touch, and the
+    /// task log's rows, in one transaction; answers the task log's rows.
+    async fn commit(
+        &self,
+        now: Millis,
+        effects: Vec<Effect>,
+    ) -> Result<Vec<LiveEvent>, StoreError> {
         if effects.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
+        let logged: Vec<LiveEvent> = match self.live {
+            Some(_) => effects
+                .iter()
+                .filter_map(|e| facts::of_effect(e, now))
+                .collect(),
+            None => Vec::new(),
+        };
+        let log_rows = logged
+            .iter()
+            .map(|e| {
+                Ok((
+                    e.task_id().to_string(),
+                    e.conversation_id.clone(),
+                    serde_json::to_string(e)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut task_rows: Vec<Arc<Task>> = Vec::new();
         let mut agents = Vec::new();
         let mut pulls = Vec::new();
@@ -235,7 +275,7 @@ impl Driver {
         }
         if task_rows.is_empty() && agents.is_empty() && pulls.is_empty() && pull_deletes.is_empty()
         {
-            return Ok(());
+            return Ok(logged);
         }
         self.store
             .write(move |c| {
@@ -261,9 +301,13 @@ impl Driver {
                 for id in &pull_deletes {
                     tasks::delete_pull_request(c, id)?;
                 }
+                for (task_id, conversation_id, fact) in &log_rows {
+                    tasks::append_log(c, task_id, conversation_id, now, fact)?;
+                }
                 Ok(())
             })
-            .await
+            .await?;
+        Ok(logged)
     }
 }
 

@@ -87,3 +87,19 @@ pub fn find_message(
         customer_id.unwrap_or_default(),
     )))
 }
+
+/// The message events (`CUSTOMER_MESSAGE`, `AGENT_MESSAGE`) the live figures are
+/// rebuilt from, in commit order: those of conversations with an open task (messages
+/// matter to the figures only while a conversation has one).
+pub fn live_messages(conn: &Connection) -> StoreResult<Vec<String>> {
+    let mut st = conn.prepare(
+        "SELECT e.event FROM cim_events e
+         WHERE e.conversation_id IN (SELECT conversation_id FROM tasks WHERE state <> 'CLOSED')
+           AND e.name IN ('CUSTOMER_MESSAGE', 'AGENT_MESSAGE')
+         ORDER BY e.pos",
+    )?;
+    let rows = st
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

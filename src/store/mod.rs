@@ -21,6 +21,7 @@ pub mod demo;
 pub mod directory;
 pub mod events;
 pub mod outbox;
+pub mod queue_thresholds;
 pub mod tasks;
 pub mod users;
 

@@ -72,6 +72,37 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
     Ok(())
 }
 
+/// Appends one row to the task log: what one task change means for the live
+/// figures (`crate::live::facts::LiveEvent` as JSON), at the routing driver's `at`.
+pub fn append_log(
+    conn: &Connection,
+    task_id: &str,
+    conversation_id: &str,
+    at: Millis,
+    fact: &str,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO task_log(task_id, conversation_id, at, fact) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![task_id, conversation_id, at, fact])?;
+    Ok(())
+}
+
+/// The task-log rows the live figures are rebuilt from, in commit order: the whole
+/// history of every task with a row at or after `since` or still open.
+pub fn log_since(conn: &Connection, since: Millis) -> StoreResult<Vec<String>> {
+    let mut st = conn.prepare(
+        "SELECT fact FROM task_log
+         WHERE task_id IN (SELECT task_id FROM task_log WHERE at >= ?1
+                           UNION SELECT id FROM tasks WHERE state <> 'CLOSED')
+         ORDER BY pos",
+    )?;
+    let rows = st
+        .query_map([since], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// Snapshots of every task not yet closed.
 /// Snapshots of every task not closed, decoded as `T` row by row.
 pub fn open_snapshots<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {

@@ -4,6 +4,7 @@ mod config;
 mod conversations;
 mod directory;
 mod outbox;
+mod queue_thresholds;
 mod routing;
 mod users;
 
@@ -16,4 +17,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     config::configure(cfg);
     conversations::configure(cfg);
     outbox::configure(cfg);
+    queue_thresholds::configure(cfg);
 }

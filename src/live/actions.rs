@@ -1,0 +1,189 @@
+//! The supervisor actions a console sends on `/supervisor`, each a typed payload
+//! checked on the server: supervisors act only on agents of the teams they
+//! supervise, admins on every agent. Force logout, set NOT_READY with a reason,
+//! flush a queue.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::agents::AgentManager;
+use crate::routing::{Effect, Input, RequestedAgentState};
+use crate::store::directory;
+use crate::store::users::{Role, User};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ActionError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ActionError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActionError::Invalid(_) => "invalid_payload",
+            ActionError::Forbidden(_) => "forbidden",
+            ActionError::NotFound(_) => "not_found",
+            ActionError::Refused(_) => "routing_refused",
+            ActionError::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The ack of a refused action.
+    pub fn to_payload(&self, event: &str) -> Value {
+        json!({"status": "error", "code": self.code(), "message": self.to_string(), "event": event})
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AgentTarget {
+    agent_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NotReady {
+    agent_id: String,
+    reason_code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct QueueTarget {
+    queue_id: String,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(event: &str, payload: Value) -> Result<T, ActionError> {
+    serde_json::from_value(payload).map_err(|e| ActionError::Invalid(format!("{event}: {e}")))
+}
+
+/// Carries out one console action for `user`; `Ok` is the ack payload.
+pub async fn handle(
+    agents: &AgentManager,
+    user: &User,
+    event: &str,
+    payload: Value,
+) -> Result<Value, ActionError> {
+    match event {
+        "forceLogout" => {
+            let AgentTarget { agent_id } = parse(event, payload)?;
+            authorize(agents, user, &agent_id).await?;
+            routing(
+                agents,
+                Input::ForceLogout {
+                    agent_id: agent_id.clone(),
+                    reason_code: None,
+                },
+            )
+            .await?;
+            if let Some(session) = agents.session(&agent_id) {
+                session.emit("forcedLogout", forced_logout_payload(user));
+                session.socket.disconnect("logged out by a supervisor");
+            }
+            Ok(json!({"status": "ok", "agentId": agent_id, "state": "LOGOUT"}))
+        }
+        "setAgentState" => {
+            let NotReady {
+                agent_id,
+                reason_code,
+            } = parse(event, payload)?;
+            authorize(agents, user, &agent_id).await?;
+            let codes = agents
+                .store()
+                .read(directory::list_reason_codes)
+                .await
+                .map_err(|e| ActionError::Unavailable(e.to_string()))?;
+            let known = codes
+                .iter()
+                .any(|c| c.kind == "NOT_READY" && (c.name == reason_code || c.id == reason_code));
+            if !known {
+                return Err(ActionError::Invalid(format!(
+                    "unknown NOT_READY reason code {reason_code:?}"
+                )));
+            }
+            routing(
+                agents,
+                Input::SetAgentState {
+                    agent_id: agent_id.clone(),
+                    state: RequestedAgentState::NotReady,
+                    reason_code: Some(reason_code.clone()),
+                },
+            )
+            .await?;
+            Ok(
+                json!({"status": "ok", "agentId": agent_id, "state": "NOT_READY", "reasonCode": reason_code}),
+            )
+        }
+        "flushQueue" => {
+            let QueueTarget { queue_id } = parse(event, payload)?;
+            let effects = routing(
+                agents,
+                Input::FlushQueue {
+                    queue_id: Some(queue_id.clone()),
+                },
+            )
+            .await?;
+            let closed = effects
+                .iter()
+                .filter(|e| matches!(e, Effect::TaskStateChanged { task } if task.is_closed()))
+                .count();
+            Ok(json!({"status": "ok", "queueId": queue_id, "closedTasks": closed}))
+        }
+        other => Err(ActionError::Invalid(format!("unknown event {other:?}"))),
+    }
+}
+
+/// What the agent's desk shows when a supervisor logged it out.
+pub fn forced_logout_payload(by: &User) -> Value {
+    let name = format!("{} {}", by.first_name, by.last_name)
+        .trim()
+        .to_string();
+    let name = if name.is_empty() {
+        by.username.clone()
+    } else {
+        name
+    };
+    json!({
+        "reason": "FORCED_BY_SUPERVISOR",
+        "by": {"id": by.id, "username": by.username, "name": name},
+        "message": format!("{name} (supervisor) logged you out."),
+    })
+}
+
+/// The agent must exist and be in a team `user` supervises (admins: any agent).
+async fn authorize(agents: &AgentManager, user: &User, agent_id: &str) -> Result<(), ActionError> {
+    let id = agent_id.to_string();
+    let team = agents
+        .routing()
+        .query(move |core, _| core.agent(&id).map(|a| a.team))
+        .await
+        .flatten()
+        .ok_or_else(|| ActionError::NotFound(format!("agent {agent_id} not found")))?;
+    if user.role == Role::Admin {
+        return Ok(());
+    }
+    match team {
+        Some(t) if user.supervised_teams.iter().any(|s| s.team_id == t) => Ok(()),
+        _ => Err(ActionError::Forbidden(
+            "supervisors act only on agents of the teams they supervise".into(),
+        )),
+    }
+}
+
+async fn routing(agents: &AgentManager, input: Input) -> Result<Vec<Effect>, ActionError> {
+    let effects = agents.routing().call(input).await;
+    for effect in &effects {
+        if let Effect::Rejected { error, .. } = effect {
+            return Err(ActionError::Refused(error.to_string()));
+        }
+    }
+    Ok(effects)
+}
