@@ -5,7 +5,7 @@
 //!
 //! Modes: `chat` (conversations exchanging messages at a fixed rate), `offer` (task enqueue
 //! to `taskRequest` latency with many READY desks), `idle` (server memory for many idle
-//! connections). See docs/benchmarks-load.md for the commands and results.
+//! connections), `powercut` (durability across simulated power cuts, docs/durability.md). See docs/benchmarks-load.md for the commands and results.
 
 #[path = "switchboard-load/api.rs"]
 mod api;
@@ -21,6 +21,12 @@ mod latency;
 mod ledger;
 #[path = "switchboard-load/offer.rs"]
 mod offer;
+#[path = "switchboard-load/powercut.rs"]
+mod powercut;
+#[path = "switchboard-load/powercut_ledger.rs"]
+mod powercut_ledger;
+#[path = "switchboard-load/powercut_traffic.rs"]
+mod powercut_traffic;
 #[path = "switchboard-load/procfs.rs"]
 mod procfs;
 #[path = "switchboard-load/progress.rs"]
@@ -63,6 +69,9 @@ enum Mode {
     Offer(offer::OfferArgs),
     /// Server memory (VmRSS) with many idle connections.
     Idle(idle::IdleArgs),
+    /// The appliance in this process on a simulated disk, power cut at seeded I/O
+    /// operations, rebooted and audited against every acknowledged message.
+    Powercut(powercut::PowercutArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +101,11 @@ fn main() -> ExitCode {
 /// Runs the mode and prints its report. `Ok(false)` when the run finished but saw errors
 /// or lost, duplicated or unanswered messages.
 async fn run(cli: &Cli) -> anyhow::Result<bool> {
+    if let Mode::Powercut(args) = &cli.mode {
+        let report = powercut::run(args).await?;
+        emit(cli.json, &report, |r| r.print())?;
+        return Ok(report.clean());
+    }
     let target = api::Target::new(&cli.url)?;
     match &cli.mode {
         Mode::Chat(args) => {
@@ -109,6 +123,7 @@ async fn run(cli: &Cli) -> anyhow::Result<bool> {
             emit(cli.json, &report, |r| r.print())?;
             Ok(report.clean())
         }
+        Mode::Powercut(_) => unreachable!("handled above"),
     }
 }
 

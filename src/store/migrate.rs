@@ -39,7 +39,13 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
             });
         }
     }
+    // Grouped: every pending migration and its history row commit in one
+    // transaction. Refinery's default commits each migration apart from its history
+    // row, so a crash between the two left a schema change applied but not recorded,
+    // and every later start failed on it (`duplicate column name`; found by
+    // `switchboard-load powercut --seed 1`).
     migrations::runner()
+        .set_grouped(true)
         .run(conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok(())
