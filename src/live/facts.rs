@@ -93,10 +93,31 @@ impl TaskFacts {
             media_state: enum_str(&task.media.state),
             enqueue_time: task.media.enqueue_time,
             answer_time: task.media.answer_time,
-            customer_name: text(session.pointer("/customer/firstName")),
+            customer_name: form_first_name(session)
+                .or_else(|| text(session.pointer("/customer/firstName"))),
             channel_name: text(session.pointer("/channel/name")),
         }
     }
+}
+
+/// The first name the customer typed into the widget's form
+/// (`channelData.additionalAttributes[].value.formData.attributes[]` with key
+/// `firstName`), as the desk shows it.
+fn form_first_name(session: &Value) -> Option<String> {
+    let attributes = session
+        .pointer("/channelData/additionalAttributes")?
+        .as_array()?;
+    attributes.iter().find_map(|attribute| {
+        attribute
+            .pointer("/value/formData/attributes")?
+            .as_array()?
+            .iter()
+            .find(|f| f.get("key").and_then(Value::as_str) == Some("firstName"))
+            .and_then(|f| f.get("value"))
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    })
 }
 
 /// The task change a committed routing effect means, at the routing engine's `now`.

@@ -72,7 +72,9 @@ function expired() {
 
 function currentPath() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  return { path: parts[0] ?? "overview", params: parts.slice(1) };
+  // Supervisors land on the live wallboard, admins on the overview.
+  const home = session?.user.role === "supervisor" ? "live" : "overview";
+  return { path: parts[0] ?? home, params: parts.slice(1) };
 }
 
 function renderNav() {

@@ -22,11 +22,12 @@ import reasonCodes from "./pages/reason_codes.js";
 import wrapupCodes from "./pages/wrapup_codes.js";
 import canned from "./pages/canned.js";
 import audit from "./pages/audit.js";
+import live from "./live/wallboard.js";
 
 export const SECTIONS = [
   { title: null, pages: [overview] },
-  // Live: the supervisor console's wallboard pages go here.
-  { title: "Live", pages: [] },
+  // Live: the supervisor console's wallboard (web/admin/live/).
+  { title: "Live", pages: [live] },
   { title: "People", pages: [users, teams] },
   { title: "Routing", pages: [mrds, attributes, queues, pullLists, channels] },
   { title: "Desk", pages: [reasonCodes, wrapupCodes, canned] },

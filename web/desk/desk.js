@@ -47,6 +47,12 @@ async function onLogin(event) {
       showLogin("Admin accounts cannot take chats; sign in as an agent or a supervisor.");
       return;
     }
+    if (user.role === "supervisor") {
+      // Supervisors land on the console's live wallboard, signed in there.
+      sessionStorage.setItem("switchboard.admin.session", JSON.stringify({ token, user }));
+      location.assign("/#/live");
+      return;
+    }
     const session = { token, user };
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
     byId("password").value = "";
@@ -130,6 +136,8 @@ function startDesk(session) {
 
   const store = new ConversationStore(user.id);
   let connection = null;
+  /** Set when a supervisor logged this desk out: what the desk then says. */
+  let forcedOut = null;
 
   const chat = new ChatView(byId("conversations"), byId("chat"), {
     store,
@@ -239,6 +247,15 @@ function startDesk(session) {
       const item = store.applyEvent(event);
       if (item) chat.update(item.id, { newMessages: event.type === "MESSAGE" ? 1 : 0 });
     },
+    forcedLogout: (payload) => {
+      forcedOut = payload?.message ?? "A supervisor logged you out.";
+      presence.setEnabled(false);
+      for (const item of store.list()) {
+        if (store.close(item.id, forcedOut)) chat.update(item.id);
+      }
+      notice(forcedOut, "bad");
+      banner(forcedOut, "bad", h("button", { type: "button", text: "Sign in again", onClick: () => signOut(session, forcedOut, "warn") }));
+    },
     topicClosed: (payload) => {
       const rerouted = payload?.reason === "REROUTED" ? "The conversation was given to another agent." : null;
       if (store.close(payload?.conversationId, rerouted)) chat.update(payload.conversationId);
@@ -294,6 +311,7 @@ function startDesk(session) {
           break;
         case "closed":
           presence.setEnabled(false);
+          if (forcedOut) break;
           banner(
             "Disconnected by the server.",
             "bad",
