@@ -49,6 +49,7 @@ pub struct Config {
     pub outbox: OutboxSettings,
     pub site: SiteSettings,
     pub supervisor: SupervisorSettings,
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 impl Default for Config {
@@ -68,6 +69,7 @@ impl Default for Config {
             outbox: OutboxSettings::default(),
             site: SiteSettings::default(),
             supervisor: SupervisorSettings::default(),
+            metrics: crate::metrics::MetricsConfig::default(),
         }
     }
 }
@@ -107,6 +109,9 @@ pub struct HttpConfig {
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the
+    /// client; anyone else's is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -116,6 +121,7 @@ impl Default for HttpConfig {
             token_ttl_secs: 12 * 3600,
             shutdown_timeout_secs: 10,
             workers: 0,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -514,6 +520,11 @@ impl Config {
         }
         if self.supervisor.update_interval_ms < 50 {
             return invalid("supervisor.update_interval_ms", "must be at least 50");
+        }
+        if let Err((key, message)) =
+            crate::metrics::MetricsAccess::new(&self.metrics, &self.http.trusted_proxies)
+        {
+            return invalid(&key, &message);
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid("log.level", "not a valid log filter");

@@ -15,6 +15,7 @@ pub mod health;
 pub mod http;
 pub mod live;
 pub mod logging;
+pub mod metrics;
 pub mod routing;
 pub mod socketio;
 pub mod store;
@@ -31,6 +32,8 @@ use store::Store;
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -46,6 +49,7 @@ pub struct Running {
     pub agents: agents::AgentManager,
     pub conversations: conversation::handle::ConversationHandle,
     pub routing: routing::RoutingHandle,
+    pub metrics: metrics::Metrics,
     socketio: socketio::SocketIo,
     server: actix_web::dev::ServerHandle,
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -106,6 +110,13 @@ impl App {
                 .map_err(|e| store::StoreError::Migration(e.to_string()))??
         };
         health.set("store", ComponentStatus::Running);
+        let metrics = metrics::Metrics::new();
+        let metrics_access =
+            metrics::MetricsAccess::new(&config.metrics, &config.http.trusted_proxies).map_err(
+                |(key, message)| StartError::Config(config::ConfigError::Invalid { key, message }),
+            )?;
+        let commit_time = metrics.store_commit();
+        store.observe_commits(Box::new(move |d| commit_time.record(d.as_secs_f64())));
         if config.demo_enabled() && store::demo::seed_if_empty(&store).await? {
             tracing::warn!(
                 "DEMO SITE CREATED with demo credentials (admin/admin, supervisor/supervisor, agent1..agent3 = their usernames). Do not expose this instance; set demo = false and change the passwords."
@@ -125,12 +136,17 @@ impl App {
         let routing_observers = bus::Bus::new(1024);
         let (to_desk, desk_deliveries) = tokio::sync::mpsc::unbounded_channel();
         let (to_customer, customer_deliveries) = tokio::sync::mpsc::unbounded_channel();
+        let (to_metrics_routing, routing_for_metrics) = tokio::sync::mpsc::unbounded_channel();
         let stop_routing = tokio_util::sync::CancellationToken::new();
         let stop_conversations = tokio_util::sync::CancellationToken::new();
         let (routing, routing_task) = routing::driver::spawn(
             store.clone(),
             routing_config(&config.routing),
-            vec![to_agents_routing, to_conversations_routing],
+            vec![
+                to_agents_routing,
+                to_conversations_routing,
+                to_metrics_routing,
+            ],
             routing_observers.clone(),
             health.clone(),
             stop_routing.clone(),
@@ -148,6 +164,7 @@ impl App {
                 health: health.clone(),
                 shutdown: stop_conversations.clone(),
                 committed: Some(committed_tx),
+                message_latency: metrics.message_latency(),
             },
         )
         .await?;
@@ -163,6 +180,8 @@ impl App {
         let mut tasks = vec![
             ("routing", routing_task),
             ("conversations", conversation_task),
+            ("metrics", metrics.spawn_routing_fold(routing_for_metrics)),
+            ("metrics", metrics.spawn_upkeep()),
         ];
         for t in agent_manager.spawn_outbound(routing_for_agents, desk_deliveries) {
             tasks.push(("agents", t));
@@ -210,6 +229,9 @@ impl App {
             conversations: conversations.clone(),
             agents: agent_manager.clone(),
             outbox_wake,
+            metrics: metrics.clone(),
+            metrics_access,
+            socketio: sio.clone(),
         });
         let max_body = config.http.max_body_bytes;
         let workers = match config.http.workers {
@@ -246,6 +268,7 @@ impl App {
             agents: agent_manager,
             conversations,
             routing,
+            metrics,
             socketio: sio,
             server: handle,
             server_task,

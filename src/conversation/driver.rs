@@ -41,6 +41,8 @@ pub struct Wiring {
     /// Committed events the live figures read (`crate::live::facts::is_relevant`),
     /// one batch per commit, in commit order.
     pub committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
+    /// Received-to-delivered time of every client message or event stored.
+    pub message_latency: metrics::Histogram,
 }
 
 /// Studio calls that fell back to the built-in flow since start.
@@ -105,6 +107,7 @@ pub async fn spawn(
         http,
         commit_failed: commit_failed.clone(),
         committed: wiring.committed,
+        message_latency: wiring.message_latency,
     };
     let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_DEPTH);
     let driver = Driver {
@@ -115,6 +118,7 @@ pub async fn spawn(
         stored_routing: StoredRouting::default(),
         commit_failed,
         live_figures,
+        received: Instant::now(),
     };
     let task = tokio::spawn(async move {
         // Running while the driver runs and until the publisher has delivered all.
@@ -183,6 +187,8 @@ struct Driver {
     commit_failed: Arc<AtomicBool>,
     /// Whether committed events go on to the live figures.
     live_figures: bool,
+    /// When the batch being handled was received.
+    received: Instant,
 }
 
 /// The queue and last agent each open conversation's row was last written with,
@@ -270,6 +276,7 @@ struct Publisher {
     http: reqwest::Client,
     commit_failed: Arc<AtomicBool>,
     committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
+    message_latency: metrics::Histogram,
 }
 
 /// One batch between its core step and its delivery: the write it waits for (none
@@ -282,6 +289,8 @@ struct Queued {
     has_outbox: bool,
     /// The batch's events the live figures read, sent on once committed.
     live: Vec<Arc<CimEvent>>,
+    /// When the driver received the batch's first request.
+    received: Instant,
 }
 
 const MAX_BATCH: usize = 512;
@@ -329,6 +338,7 @@ impl Driver {
                 _ = sleep_until(instant_at(deadline)), if deadline.is_some() => None,
                 _ = shutdown.cancelled() => break,
             };
+            self.received = Instant::now();
             let mut batch: Vec<Item> = first.into_iter().collect();
             while batch.len() < MAX_BATCH {
                 if let Ok(r) = routing_effects.try_recv() {
@@ -707,6 +717,7 @@ impl Driver {
             texts,
             has_outbox,
             live,
+            received: self.received,
         };
         self.publish.send(queued).await.is_ok()
     }
@@ -787,6 +798,7 @@ impl Publisher {
             mut texts,
             has_outbox,
             live,
+            received,
         } = batch;
         if let Some(commit) = commit {
             if let Err(e) = commit.committed().await {
@@ -804,8 +816,24 @@ impl Publisher {
         if let (Some(sink), false) = (&self.committed, live.is_empty()) {
             let _ = sink.send(live);
         }
+        let mut stored = 0u32;
         for effect in deliveries {
+            if matches!(
+                effect,
+                Effect::Ack {
+                    duplicate: false,
+                    ..
+                }
+            ) {
+                stored += 1;
+            }
             self.deliver(effect, &mut texts);
+        }
+        if stored > 0 {
+            let latency = received.elapsed().as_secs_f64();
+            for _ in 0..stored {
+                self.message_latency.record(latency);
+            }
         }
     }
 

@@ -6,8 +6,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod error;
 pub mod health;
+mod metrics;
 pub mod static_files;
 
 use crate::config::Config;
@@ -29,6 +31,9 @@ pub struct AppState {
     pub agents: crate::agents::AgentManager,
     /// Wakes the webhook outbox worker (a dead delivery put back by the API).
     pub outbox_wake: crate::channels::outbox::OutboxWake,
+    pub metrics: crate::metrics::Metrics,
+    pub metrics_access: crate::metrics::MetricsAccess,
+    pub socketio: crate::socketio::SocketIo,
 }
 
 /// Mounts every route of the appliance on `cfg`.
@@ -52,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     .configure(crate::channels::connector::configure)
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
+    .route("/metrics", web::get().to(metrics::metrics))
     .service(
         web::scope("/api/v1")
             .route("/auth/login", web::post().to(auth::login))

@@ -7,7 +7,7 @@ use super::engine::{CloseReason, Control, Engine};
 use super::heartbeat::{Heartbeat, HeartbeatAction};
 use super::namespace::{ConnectError, DisconnectReason, Namespace};
 use super::packet::{self, Packet};
-use super::server::ServerInner;
+use super::server::{ServerInner, SocketCount};
 use super::socket::{engine_message, AckSender, Socket};
 use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -72,6 +72,8 @@ struct Member {
     /// An `on_event` future of this socket is running.
     busy: bool,
     backlog: VecDeque<PendingEvent>,
+    /// Counts this socket in its namespace's gauge while it is connected.
+    counted: Option<SocketCount>,
 }
 
 /// A socket that left while its last `on_event` was still running.
@@ -317,6 +319,7 @@ impl Connection {
                 phase: Phase::Connecting,
                 busy: false,
                 backlog: VecDeque::new(),
+                counted: None,
             },
         );
         self.idle_deadline = None;
@@ -393,6 +396,7 @@ impl Connection {
             Ok(()) => match member.socket.complete_connect() {
                 Ok(true) => {
                     member.phase = Phase::Connected;
+                    member.counted = Some(self.registration.server.count_socket(&nsp));
                     tracing::debug!(sid = %self.engine.sid, socket = %socket_id, namespace = %nsp, "socket.io: socket connected");
                 }
                 Ok(false) => {

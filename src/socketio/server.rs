@@ -9,7 +9,7 @@ use super::engineio::{self, Handshake};
 use super::namespace::Namespace;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -28,6 +28,17 @@ pub(crate) struct ServerInner {
     shutting_down: AtomicBool,
     /// Signalled when the last session leaves the registry.
     drained: Notify,
+    /// Connected sockets per namespace.
+    socket_counts: RwLock<HashMap<String, Arc<AtomicUsize>>>,
+}
+
+/// One connected socket, counted in its namespace until dropped.
+pub(crate) struct SocketCount(Arc<AtomicUsize>);
+
+impl Drop for SocketCount {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl SocketIo {
@@ -39,6 +50,7 @@ impl SocketIo {
                 engines: Mutex::new(HashMap::new()),
                 shutting_down: AtomicBool::new(false),
                 drained: Notify::new(),
+                socket_counts: RwLock::new(HashMap::new()),
             }),
         }
     }
@@ -56,7 +68,25 @@ impl SocketIo {
         } else {
             format!("/{name}")
         };
+        self.inner
+            .socket_counts
+            .write()
+            .entry(name.clone())
+            .or_default();
         self.inner.namespaces.write().insert(name, handler);
+    }
+
+    /// Connected sockets per namespace (every added namespace, zero included).
+    pub fn sockets_by_namespace(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = self
+            .inner
+            .socket_counts
+            .read()
+            .iter()
+            .map(|(name, n)| (name.clone(), n.load(Ordering::Relaxed)))
+            .collect();
+        counts.sort();
+        counts
     }
 
     /// Mounts the endpoint (GET, POST and OPTIONS on `config.path`) on an actix-web app. Serve
@@ -112,6 +142,18 @@ impl SocketIo {
 impl ServerInner {
     pub(crate) fn namespace(&self, name: &str) -> Option<Arc<dyn Namespace>> {
         self.namespaces.read().get(name).cloned()
+    }
+
+    /// Counts a socket that completed its connection to namespace `nsp`.
+    pub(crate) fn count_socket(&self, nsp: &str) -> SocketCount {
+        let counter = self
+            .socket_counts
+            .read()
+            .get(nsp)
+            .cloned()
+            .unwrap_or_default();
+        counter.fetch_add(1, Ordering::Relaxed);
+        SocketCount(counter)
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::WriterHandle;
 
-pub use writer::Pending;
+pub use writer::{CommitObserver, Pending};
 
 pub use migrate::LATEST_SCHEMA_VERSION;
 
@@ -97,6 +97,7 @@ struct Inner {
     readers: ReadPool,
     path: PathBuf,
     disk: Disk,
+    commit_observer: Arc<std::sync::OnceLock<CommitObserver>>,
 }
 
 impl Store {
@@ -150,12 +151,14 @@ impl Store {
         } else {
             writer::Durability::InCommit
         };
+        let commit_observer = Arc::new(std::sync::OnceLock::new());
         let writer = writer::spawn(
             conn,
             cfg.max_batch,
             cfg.queue_capacity,
             checkpointer.signal(),
             durability,
+            commit_observer.clone(),
         )?;
         let readers = ReadPool::open(path, cfg, horizon, vfs)?;
         Ok(Store {
@@ -165,8 +168,15 @@ impl Store {
                 readers,
                 path: path.to_path_buf(),
                 disk,
+                commit_observer,
             }),
         })
+    }
+
+    /// Has `observe` told the duration of every durable commit from now on (once per
+    /// store; a second observer is ignored). It runs on the store's threads: keep it cheap.
+    pub fn observe_commits(&self, observe: CommitObserver) {
+        let _ = self.inner.commit_observer.set(observe);
     }
 
     /// Runs `f` in the writer's current transaction; resolves after commit. `f` may

@@ -14,8 +14,9 @@ use super::durability::{Answer, Batch, Horizon, Outcome, Settle, Syncer};
 use super::{wal_vfs, StoreError, StoreResult};
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// A queued write and the producer waiting for it.
@@ -90,17 +91,21 @@ pub(super) struct WriterHandle {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// Told how long each committed transaction took, from BEGIN to durable.
+pub type CommitObserver = Box<dyn Fn(Duration) + Send + Sync>;
+
 pub(super) fn spawn(
     conn: Connection,
     max_batch: usize,
     capacity: usize,
     on_commit: CommitSignal,
     durability: Durability,
+    observer: Arc<OnceLock<CommitObserver>>,
 ) -> StoreResult<WriterHandle> {
     let (tx, rx) = mpsc::channel::<BoxedJob>(capacity);
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(conn, rx, max_batch, on_commit, durability))
+        .spawn(move || run(conn, rx, max_batch, on_commit, durability, observer))
         .map_err(|e| StoreError::Migration(format!("cannot start writer thread: {e}")))?;
     Ok(WriterHandle {
         tx: Mutex::new(Some(tx)),
@@ -224,6 +229,7 @@ fn run(
     max_batch: usize,
     on_commit: CommitSignal,
     mut durability: Durability,
+    observer: Arc<OnceLock<CommitObserver>>,
 ) {
     let mut batch: Vec<BoxedJob> = Vec::with_capacity(max_batch);
     let mut commits = 0u64;
@@ -233,6 +239,7 @@ fn run(
         Durability::InCommit => None,
     };
     while let Some(first) = rx.blocking_recv() {
+        let started = Instant::now();
         batch.push(first);
         drain(&mut rx, &mut batch, max_batch);
         let refused =
@@ -247,7 +254,16 @@ fn run(
         if committed {
             on_commit.committed();
         }
-        let answers = batch.drain(..).map(|job| job as Answer);
+        // Timed like any producer of the batch: settled once the commit is durable.
+        let timer = (committed && observer.get().is_some()).then(|| {
+            let observer = observer.clone();
+            Box::new(move |outcome: Outcome| {
+                if let (Outcome::Durable, Some(observe)) = (outcome, observer.get()) {
+                    observe(started.elapsed());
+                }
+            }) as Answer
+        });
+        let answers = batch.drain(..).map(|job| job as Answer).chain(timer);
         match &durability {
             Durability::InCommit => {
                 let outcome = if committed {
