@@ -7,12 +7,11 @@ mod channels_support;
 mod common;
 mod support;
 
-use channels_support::{accept, answer, desk, set_state};
+use channels_support::{accept, answer, desk, set_state, widget_on};
 use common::TestServer;
 use prometheus_parse::{Scrape, Value};
 use serde_json::json;
 use std::io::BufRead;
-use support::sio_client::SioClient;
 
 async fn scrape(server: &TestServer) -> Scrape {
     let resp = server
@@ -124,11 +123,12 @@ async fn every_series_is_there_at_once_and_moves_after_a_chat() {
         first.docs.contains_key("switchboard_queue_waiting"),
         "HELP lines"
     );
+    packaged_queries_name_served_series(&first);
 
     // One chat answered; one customer gives up before any agent is free.
     let (agent, _) = desk(&server, "agent1").await;
     set_state(&agent, "READY").await;
-    let customer = widget(&server, "metrics-1").await;
+    let customer = widget_on(&server, "1122", "metrics-1").await;
     let started = customer
         .emit_ack("CHAT_REQUESTED", json!({}))
         .await
@@ -145,7 +145,7 @@ async fn every_series_is_there_at_once_and_moves_after_a_chat() {
     assert_eq!(ack[0]["status"], "ok");
     answer(&agent, &conversation, "hi").await;
     set_state(&agent, "NOT_READY").await;
-    let waiting = widget(&server, "metrics-2").await;
+    let waiting = widget_on(&server, "1122", "metrics-2").await;
     waiting
         .emit_ack("CHAT_REQUESTED", json!({}))
         .await
@@ -220,16 +220,6 @@ async fn every_series_is_there_at_once_and_moves_after_a_chat() {
         histogram_count(&after, "switchboard_store_commit_seconds")
             > histogram_count(&first, "switchboard_store_commit_seconds")
     );
-}
-
-async fn widget(server: &TestServer, customer: &str) -> SioClient {
-    SioClient::connect(
-        server.addr,
-        "/customer",
-        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
-    )
-    .await
-    .expect("widget connects")
 }
 
 async fn status(server: &TestServer, forwarded: Option<&str>, token: Option<&str>) -> u16 {
@@ -308,7 +298,10 @@ fn packaged_queries_name_served_series(scrape: &Scrape) {
     let served: std::collections::HashSet<&str> =
         scrape.samples.iter().map(|s| s.metric.as_str()).collect();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging");
-    for file in ["grafana/switchboard-dashboard.json", "prometheus/switchboard-alerts.yml"] {
+    for file in [
+        "grafana/switchboard-dashboard.json",
+        "prometheus/switchboard-alerts.yml",
+    ] {
         let text = std::fs::read_to_string(root.join(file)).expect(file);
         let mut names = 0;
         for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
@@ -317,7 +310,10 @@ fn packaged_queries_name_served_series(scrape: &Scrape) {
             }
             let base = word.trim_end_matches("_bucket");
             let base = if served.contains(word) { word } else { base };
-            assert!(served.contains(base), "{file} asks for {word}, which is not served");
+            assert!(
+                served.contains(base),
+                "{file} asks for {word}, which is not served"
+            );
             names += 1;
         }
         assert!(names > 3, "{file} uses the series");

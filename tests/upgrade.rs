@@ -9,11 +9,11 @@ mod channels_support;
 mod common;
 mod support;
 
-use channels_support::{poll_api, Receiver, T};
+use channels_support::{desk, poll_api, set_state, widget_on, Receiver, T};
 use common::{test_config, TestServer};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use support::sio_client::{token_auth, SioClient};
+use support::sio_client::SioClient;
 
 fn fixture_dir(version: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -66,26 +66,6 @@ async fn transcript(server: &TestServer, token: &str, conversation_id: &str) -> 
         .filter(|e| e["name"] == "CUSTOMER_MESSAGE" || e["name"] == "AGENT_MESSAGE")
         .map(|e| s(&e["data"]["body"]["markdownText"]))
         .collect()
-}
-
-async fn desk(server: &TestServer, user: &str) -> SioClient {
-    let token = server.login(user, user).await;
-    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
-        .await
-        .expect("desk connects");
-    desk.expect("agentPresence", T).await.expect("greeting");
-    desk
-}
-
-async fn ready(desk: &SioClient) {
-    let ack = desk
-        .emit_ack(
-            "changeAgentState",
-            json!({"action": "agentState", "state": {"name": "READY"}}),
-        )
-        .await
-        .expect("state ack");
-    assert_eq!(ack[0]["state"]["name"], "READY", "{ack:?}");
 }
 
 /// Accepts (or re-reads) the conversation offered to `desk`; the onTopicData ack.
@@ -242,14 +222,8 @@ async fn a_v0_1_0_database_upgrades_restores_and_routes() {
     // The running widget chat resumes: the customer's next message lands in it and
     // reaches agent1, and agent1's answer reaches the customer.
     let web_sid = s(&facts["webServiceIdentifier"]);
-    let agent1 = desk(&server, "agent1").await;
-    let widget = SioClient::connect(
-        server.addr,
-        "/customer",
-        json!({"serviceIdentifier": web_sid, "channelCustomerIdentifier": facts["widgetChat"]["customer"]}),
-    )
-    .await
-    .expect("widget connects");
+    let (agent1, _) = desk(&server, "agent1").await;
+    let widget = widget_on(&server, &web_sid, &s(&facts["widgetChat"]["customer"])).await;
     let ack = widget
         .emit_ack("MESSAGE_RECEIVED", plain("after-upgrade", "still there?"))
         .await
@@ -282,8 +256,8 @@ async fn a_v0_1_0_database_upgrades_restores_and_routes() {
 
     // A READY agent is offered the queued chats and the one whose reservation lapsed
     // while the server was down (agent2's offer ran out).
-    let agent3 = desk(&server, "agent3").await;
-    ready(&agent3).await;
+    let (agent3, _) = desk(&server, "agent3").await;
+    set_state(&agent3, "READY").await;
     let mut offered = Vec::new();
     for _ in 0..3 {
         let offer = agent3.expect("taskRequest", T).await.expect("taskRequest");
@@ -307,13 +281,7 @@ async fn a_v0_1_0_database_upgrades_restores_and_routes() {
     assert!(texts.contains(&"fixture: queued chat A"), "{texts:?}");
 
     // And a brand-new chat on the demo channel routes.
-    let customer = SioClient::connect(
-        server.addr,
-        "/customer",
-        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": "after-upgrade"}),
-    )
-    .await
-    .expect("widget connects");
+    let customer = widget_on(&server, "1122", "after-upgrade").await;
     let started = customer
         .emit_ack("CHAT_REQUESTED", json!({}))
         .await

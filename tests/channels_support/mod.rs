@@ -234,6 +234,17 @@ pub async fn poll_api(
     }
 }
 
+/// A customer widget of web channel `service_identifier` on `/customer`.
+pub async fn widget_on(server: &TestServer, service_identifier: &str, customer: &str) -> SioClient {
+    SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": service_identifier, "channelCustomerIdentifier": customer}),
+    )
+    .await
+    .expect("widget connects")
+}
+
 /// An agent desk, signed in and connected; returns (desk, agent id).
 pub async fn desk(server: &TestServer, user: &str) -> (SioClient, String) {
     let token = server.login(user, user).await;
