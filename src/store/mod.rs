@@ -11,6 +11,7 @@ pub mod disk;
 mod durability;
 mod migrate;
 mod readers;
+mod vfs_shim;
 mod wal_vfs;
 mod writer;
 

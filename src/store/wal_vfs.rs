@@ -18,13 +18,15 @@
 //! the gathered frames and returns; the syncer's fsync follows before anyone is
 //! told of the commit. Every other sync is real: the WAL header's when the WAL
 //! restarts, and the ones a checkpoint makes before it copies frames into the
-//! database file. Files other than the WAL are `unix` files untouched.
+//! database file. Files other than the WAL are files of the base VFS (`unix`, or
+//! the simulated disk's in the power-cut harness) untouched.
 //!
 //! Frames are gathered only inside such a COMMIT and before its sync; every other
 //! write goes straight to the file. A database without power-safe overwrite
 //! (`psow=0`) has SQLite pad a commit with writes after its sync, just before it
 //! publishes the commit; those reach the file at once.
 
+use super::vfs_shim::{self, inner, inner_methods};
 use rusqlite::ffi;
 use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};
@@ -75,25 +77,6 @@ pub(super) fn register_sim() -> Result<&'static str, String> {
         .clone()
 }
 
-/// The VFS everything is passed on to, and the offset of the wrapped file.
-struct Base {
-    unix: *mut ffi::sqlite3_vfs,
-    inner_offset: usize,
-}
-
-// SAFETY: the base VFS is SQLite's static or a leaked registration, never freed.
-unsafe impl Send for Base {}
-unsafe impl Sync for Base {}
-
-/// A WAL file of the writer connection: SQLite's file header, the gathered
-/// frames, the base VFS, then (at `inner_offset`) the base file doing the work.
-#[repr(C)]
-struct GatherFile {
-    base: ffi::sqlite3_file,
-    gather: *mut Gather,
-    layer: *const Base,
-}
-
 struct Gather {
     /// File offset of `bytes[0]`.
     start: i64,
@@ -103,37 +86,11 @@ struct Gather {
 }
 
 unsafe fn register_once(over: &CStr, name: &'static CStr) -> Result<(), String> {
-    let unix = ffi::sqlite3_vfs_find(over.as_ptr());
-    if unix.is_null() {
-        return Err(format!("SQLite has no {over:?} VFS"));
-    }
-    let align = std::mem::align_of::<u64>();
-    let inner_offset = std::mem::size_of::<GatherFile>().div_ceil(align) * align;
-    let layer: &'static Base = Box::leak(Box::new(Base { unix, inner_offset }));
-    let mut vfs: ffi::sqlite3_vfs = std::ptr::read(unix);
-    vfs.szOsFile = (*unix).szOsFile + inner_offset as c_int;
-    vfs.pNext = std::ptr::null_mut();
-    vfs.zName = name.as_ptr();
-    vfs.pAppData = layer as *const Base as *mut c_void;
-    vfs.xOpen = Some(x_open);
-    let vfs = Box::leak(Box::new(vfs));
-    match ffi::sqlite3_vfs_register(vfs, 0) {
-        ffi::SQLITE_OK => Ok(()),
-        rc => Err(format!("cannot register the writer VFS (SQLite code {rc})")),
-    }
-}
-
-unsafe fn inner(file: *mut ffi::sqlite3_file) -> *mut ffi::sqlite3_file {
-    let layer = &*(*(file as *mut GatherFile)).layer;
-    (file as *mut u8).add(layer.inner_offset) as *mut ffi::sqlite3_file
-}
-
-unsafe fn inner_methods(file: *mut ffi::sqlite3_file) -> &'static ffi::sqlite3_io_methods {
-    &*(*inner(file)).pMethods
+    vfs_shim::register(over, name, x_open, None)
 }
 
 unsafe fn gather<'a>(file: *mut ffi::sqlite3_file) -> &'a mut Gather {
-    &mut *(*(file as *mut GatherFile)).gather
+    vfs_shim::state(file)
 }
 
 unsafe extern "C" fn x_open(
@@ -143,52 +100,36 @@ unsafe extern "C" fn x_open(
     flags: c_int,
     out_flags: *mut c_int,
 ) -> c_int {
-    let base = (*vfs).pAppData as *const Base;
-    let unix = (*base).unix;
-    let unix_open = (*unix).xOpen.expect("the base VFS opens files");
     if flags & ffi::SQLITE_OPEN_WAL == 0 {
         // Not the WAL: the base file takes the whole slot and its own methods.
-        return unix_open(unix, name, file, flags, out_flags);
+        let base = vfs_shim::layer(vfs).base;
+        return ((*base).xOpen.expect("the base VFS opens files"))(
+            base, name, file, flags, out_flags,
+        );
     }
-    let wrapped = file as *mut GatherFile;
-    (*wrapped).base.pMethods = std::ptr::null();
-    (*wrapped).gather = std::ptr::null_mut();
-    (*wrapped).layer = base;
-    let rc = unix_open(unix, name, inner(file), flags, out_flags);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    (*wrapped).gather = Box::into_raw(Box::new(Gather {
+    let gather = Gather {
         start: 0,
         bytes: Vec::new(),
         header_written: false,
-    }));
-    (*wrapped).base.pMethods = methods(inner_methods(file).iVersion);
-    ffi::SQLITE_OK
+    };
+    vfs_shim::open_wrapped(vfs, name, file, flags, out_flags, methods, gather)
 }
 
 fn methods(version: c_int) -> *const ffi::sqlite3_io_methods {
     static METHODS: OnceLock<ffi::sqlite3_io_methods> = OnceLock::new();
-    METHODS.get_or_init(|| ffi::sqlite3_io_methods {
-        iVersion: version,
-        xClose: Some(x_close),
-        xRead: Some(x_read),
-        xWrite: Some(x_write),
-        xTruncate: Some(x_truncate),
-        xSync: Some(x_sync),
-        xFileSize: Some(x_file_size),
-        xLock: Some(x_lock),
-        xUnlock: Some(x_unlock),
-        xCheckReservedLock: Some(x_check_reserved_lock),
-        xFileControl: Some(x_file_control),
-        xSectorSize: Some(x_sector_size),
-        xDeviceCharacteristics: Some(x_device_characteristics),
-        xShmMap: Some(x_shm_map),
-        xShmLock: Some(x_shm_lock),
-        xShmBarrier: Some(x_shm_barrier),
-        xShmUnmap: Some(x_shm_unmap),
-        xFetch: Some(x_fetch),
-        xUnfetch: Some(x_unfetch),
+    METHODS.get_or_init(|| {
+        vfs_shim::methods(
+            version,
+            vfs_shim::Own {
+                close: x_close,
+                read: x_read,
+                write: x_write,
+                truncate: x_truncate,
+                sync: x_sync,
+                file_size: x_file_size,
+                fetch: x_fetch,
+            },
+        )
     })
 }
 
@@ -278,10 +219,7 @@ unsafe extern "C" fn x_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int
 
 unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
     let flushed = flush(file);
-    let closed = (inner_methods(file).xClose.expect("unix files close"))(inner(file));
-    let wrapped = file as *mut GatherFile;
-    drop(Box::from_raw((*wrapped).gather));
-    (*wrapped).gather = std::ptr::null_mut();
+    let closed = vfs_shim::close_wrapped::<Gather>(file);
     if flushed != ffi::SQLITE_OK {
         flushed
     } else {
@@ -327,87 +265,6 @@ unsafe extern "C" fn x_fetch(
             ffi::SQLITE_OK
         }
     })
-}
-
-unsafe extern "C" fn x_unfetch(file: *mut ffi::sqlite3_file, offset: i64, p: *mut c_void) -> c_int {
-    match inner_methods(file).xUnfetch {
-        Some(unfetch) => unfetch(inner(file), offset, p),
-        None => ffi::SQLITE_OK,
-    }
-}
-
-unsafe extern "C" fn x_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    (inner_methods(file).xLock.expect("unix files lock"))(inner(file), level)
-}
-
-unsafe extern "C" fn x_unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    (inner_methods(file).xUnlock.expect("unix files unlock"))(inner(file), level)
-}
-
-unsafe extern "C" fn x_check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
-    (inner_methods(file)
-        .xCheckReservedLock
-        .expect("unix files lock"))(inner(file), out)
-}
-
-unsafe extern "C" fn x_file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    arg: *mut c_void,
-) -> c_int {
-    (inner_methods(file)
-        .xFileControl
-        .expect("unix files take controls"))(inner(file), op, arg)
-}
-
-unsafe extern "C" fn x_sector_size(file: *mut ffi::sqlite3_file) -> c_int {
-    (inner_methods(file)
-        .xSectorSize
-        .expect("unix files have sectors"))(inner(file))
-}
-
-unsafe extern "C" fn x_device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
-    (inner_methods(file)
-        .xDeviceCharacteristics
-        .expect("unix files describe their device"))(inner(file))
-}
-
-unsafe extern "C" fn x_shm_map(
-    file: *mut ffi::sqlite3_file,
-    page: c_int,
-    page_size: c_int,
-    extend: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    match inner_methods(file).xShmMap {
-        Some(map) => map(inner(file), page, page_size, extend, out),
-        None => ffi::SQLITE_IOERR_SHMMAP,
-    }
-}
-
-unsafe extern "C" fn x_shm_lock(
-    file: *mut ffi::sqlite3_file,
-    offset: c_int,
-    n: c_int,
-    flags: c_int,
-) -> c_int {
-    match inner_methods(file).xShmLock {
-        Some(lock) => lock(inner(file), offset, n, flags),
-        None => ffi::SQLITE_IOERR_SHMLOCK,
-    }
-}
-
-unsafe extern "C" fn x_shm_barrier(file: *mut ffi::sqlite3_file) {
-    if let Some(barrier) = inner_methods(file).xShmBarrier {
-        barrier(inner(file));
-    }
-}
-
-unsafe extern "C" fn x_shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
-    match inner_methods(file).xShmUnmap {
-        Some(unmap) => unmap(inner(file), delete),
-        None => ffi::SQLITE_OK,
-    }
 }
 
 #[cfg(test)]

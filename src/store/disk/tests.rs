@@ -117,3 +117,80 @@ fn a_store_that_answers_before_its_fsync_is_caught() {
         "the model found no loss in a store that does not wait for fsync"
     );
 }
+
+/// Boots `image` without a cut and returns the keys in `settings` of `db`.
+fn settings_in(image: &Image, root: &Path, db: &str) -> Vec<String> {
+    let disk = SimDisk::boot(root, image, u64::MAX, false).unwrap();
+    let store = Store::open_on(
+        &disk.root().join(db),
+        &StoreConfig::default(),
+        Disk::Sim(disk),
+    )
+    .unwrap();
+    let keys = store
+        .read_blocking(|c| {
+            let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            assert_eq!(ok, "ok");
+            let mut s = c.prepare("SELECT key FROM settings ORDER BY key")?;
+            let rows = s.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .unwrap();
+    store.close();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_reported_done_survives_a_cut_right_after() {
+    for seed in 0..12 {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = SimDisk::boot(&dir.path().join("live"), &Image::new(), u64::MAX, false).unwrap();
+        let store = Store::open_on(
+            &disk.root().join("t.db"),
+            &StoreConfig::default(),
+            Disk::Sim(disk.clone()),
+        )
+        .unwrap();
+        for i in 0..20 {
+            store
+                .write(move |c| {
+                    c.execute(
+                        "INSERT INTO settings(key, value) VALUES (?1, 'v')",
+                        [format!("k{i:02}")],
+                    )?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        store.backup(&disk.root().join("copy.db")).await.unwrap();
+        disk.cut_now();
+        let image = disk.survivor(seed);
+        assert!(
+            image.contains_key("copy.db"),
+            "seed {seed}: the backup's name was lost"
+        );
+        let mut copy = Image::new();
+        copy.insert("copy.db".into(), image["copy.db"].clone());
+        let keys = settings_in(&copy, &dir.path().join("restored"), "copy.db");
+        assert_eq!(keys.len(), 20, "seed {seed}: {keys:?}");
+        drop(store);
+    }
+}
+
+#[test]
+fn a_store_just_created_survives_a_cut_right_after_it_opened() {
+    for seed in 0..12 {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, disk) = open(&dir.path().join("boot"), &Image::new(), u64::MAX, false);
+        disk.cut_now();
+        let image = disk.survivor(seed);
+        assert!(
+            image.contains_key("t.db"),
+            "seed {seed}: the database's name was lost"
+        );
+        // The schema is there: `settings` can be read.
+        settings_in(&image, &dir.path().join("again"), "t.db");
+        drop(store);
+    }
+}

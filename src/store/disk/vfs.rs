@@ -10,6 +10,7 @@
 //! outside every simulated disk, and files without a name, are plain `unix` files.
 
 use super::model::{Handle, SimDisk};
+use crate::store::vfs_shim::{self, inner, inner_methods};
 use rusqlite::ffi;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::path::Path;
@@ -22,25 +23,8 @@ pub(crate) const NAME: &CStr = c"switchboard-sim";
 pub(crate) fn register() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
-        .get_or_init(|| unsafe { register_once() })
+        .get_or_init(|| unsafe { vfs_shim::register(c"unix", NAME, x_open, Some(x_delete)) })
         .clone()
-}
-
-struct Base {
-    unix: *mut ffi::sqlite3_vfs,
-    inner_offset: usize,
-}
-
-// SAFETY: the unix VFS is a static of SQLite's, never freed and safe to share.
-unsafe impl Send for Base {}
-unsafe impl Sync for Base {}
-
-static BASE: OnceLock<Base> = OnceLock::new();
-
-#[repr(C)]
-struct SimFile {
-    base: ffi::sqlite3_file,
-    state: *mut State,
 }
 
 struct State {
@@ -51,43 +35,8 @@ struct State {
     dir_sync: bool,
 }
 
-unsafe fn register_once() -> Result<(), String> {
-    let unix = ffi::sqlite3_vfs_find(c"unix".as_ptr());
-    if unix.is_null() {
-        return Err("SQLite has no unix VFS".into());
-    }
-    let align = std::mem::align_of::<u64>();
-    let inner_offset = std::mem::size_of::<SimFile>().div_ceil(align) * align;
-    let _ = BASE.set(Base { unix, inner_offset });
-    let mut vfs: ffi::sqlite3_vfs = std::ptr::read(unix);
-    vfs.szOsFile = (*unix).szOsFile + inner_offset as c_int;
-    vfs.pNext = std::ptr::null_mut();
-    vfs.zName = NAME.as_ptr();
-    vfs.xOpen = Some(x_open);
-    vfs.xDelete = Some(x_delete);
-    let vfs = Box::leak(Box::new(vfs));
-    match ffi::sqlite3_vfs_register(vfs, 0) {
-        ffi::SQLITE_OK => Ok(()),
-        rc => Err(format!(
-            "cannot register the simulated-disk VFS (SQLite code {rc})"
-        )),
-    }
-}
-
-fn base() -> &'static Base {
-    BASE.get().expect("registered before any open")
-}
-
-unsafe fn inner(file: *mut ffi::sqlite3_file) -> *mut ffi::sqlite3_file {
-    (file as *mut u8).add(base().inner_offset) as *mut ffi::sqlite3_file
-}
-
-unsafe fn inner_methods(file: *mut ffi::sqlite3_file) -> &'static ffi::sqlite3_io_methods {
-    &*(*inner(file)).pMethods
-}
-
 unsafe fn state<'a>(file: *mut ffi::sqlite3_file) -> &'a mut State {
-    &mut *(*(file as *mut SimFile)).state
+    vfs_shim::state(file)
 }
 
 unsafe fn path_of<'a>(name: *const c_char) -> Option<&'a Path> {
@@ -102,16 +51,15 @@ fn parent_of(name: &str) -> &str {
 }
 
 unsafe extern "C" fn x_open(
-    _vfs: *mut ffi::sqlite3_vfs,
+    vfs: *mut ffi::sqlite3_vfs,
     name: ffi::sqlite3_filename,
     file: *mut ffi::sqlite3_file,
     flags: c_int,
     out_flags: *mut c_int,
 ) -> c_int {
-    let base = base();
-    let unix_open = (*base.unix).xOpen.expect("unix VFS opens files");
+    let unix = vfs_shim::layer(vfs).base;
     let Some((disk, rel)) = path_of(name).and_then(SimDisk::find) else {
-        return unix_open(base.unix, name, file, flags, out_flags);
+        return ((*unix).xOpen.expect("unix VFS opens files"))(unix, name, file, flags, out_flags);
     };
     let create = flags & ffi::SQLITE_OPEN_CREATE != 0;
     let Ok((handle, created)) = disk.open(&rel, create) else {
@@ -120,32 +68,24 @@ unsafe extern "C" fn x_open(
     let journal = flags
         & (ffi::SQLITE_OPEN_WAL | ffi::SQLITE_OPEN_MAIN_JOURNAL | ffi::SQLITE_OPEN_SUPER_JOURNAL)
         != 0;
-    let wrapped = file as *mut SimFile;
-    (*wrapped).base.pMethods = std::ptr::null();
-    (*wrapped).state = std::ptr::null_mut();
-    let rc = unix_open(base.unix, name, inner(file), flags, out_flags);
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    (*wrapped).state = Box::into_raw(Box::new(State {
+    let state = State {
         disk,
         handle,
         name: rel,
         dir_sync: created && journal,
-    }));
-    (*wrapped).base.pMethods = methods(inner_methods(file).iVersion);
-    ffi::SQLITE_OK
+    };
+    vfs_shim::open_wrapped(vfs, name, file, flags, out_flags, methods, state)
 }
 
 unsafe extern "C" fn x_delete(
-    _vfs: *mut ffi::sqlite3_vfs,
+    vfs: *mut ffi::sqlite3_vfs,
     name: *const c_char,
     sync_dir: c_int,
 ) -> c_int {
-    let base = base();
-    let unix_delete = (*base.unix).xDelete.expect("unix VFS deletes files");
+    let unix = vfs_shim::layer(vfs).base;
+    let unix_delete = (*unix).xDelete.expect("unix VFS deletes files");
     let Some((disk, rel)) = path_of(name).and_then(SimDisk::find) else {
-        return unix_delete(base.unix, name, sync_dir);
+        return unix_delete(unix, name, sync_dir);
     };
     if disk.delete(&rel).is_err() {
         return ffi::SQLITE_IOERR_DELETE;
@@ -153,31 +93,24 @@ unsafe extern "C" fn x_delete(
     if sync_dir != 0 && disk.sync_dir(parent_of(&rel)).is_err() {
         return ffi::SQLITE_IOERR_DIR_FSYNC;
     }
-    unix_delete(base.unix, name, 0)
+    unix_delete(unix, name, 0)
 }
 
 fn methods(version: c_int) -> *const ffi::sqlite3_io_methods {
     static METHODS: OnceLock<ffi::sqlite3_io_methods> = OnceLock::new();
-    METHODS.get_or_init(|| ffi::sqlite3_io_methods {
-        iVersion: version,
-        xClose: Some(x_close),
-        xRead: Some(x_read),
-        xWrite: Some(x_write),
-        xTruncate: Some(x_truncate),
-        xSync: Some(x_sync),
-        xFileSize: Some(x_file_size),
-        xLock: Some(x_lock),
-        xUnlock: Some(x_unlock),
-        xCheckReservedLock: Some(x_check_reserved_lock),
-        xFileControl: Some(x_file_control),
-        xSectorSize: Some(x_sector_size),
-        xDeviceCharacteristics: Some(x_device_characteristics),
-        xShmMap: Some(x_shm_map),
-        xShmLock: Some(x_shm_lock),
-        xShmBarrier: Some(x_shm_barrier),
-        xShmUnmap: Some(x_shm_unmap),
-        xFetch: Some(x_fetch),
-        xUnfetch: Some(x_unfetch),
+    METHODS.get_or_init(|| {
+        vfs_shim::methods(
+            version,
+            vfs_shim::Own {
+                close: x_close,
+                read: x_read,
+                write: x_write,
+                truncate: x_truncate,
+                sync: x_sync,
+                file_size: x_file_size,
+                fetch: x_fetch,
+            },
+        )
     })
 }
 
@@ -234,11 +167,7 @@ unsafe extern "C" fn x_read(
 }
 
 unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
-    let closed = (inner_methods(file).xClose.expect("unix files close"))(inner(file));
-    let wrapped = file as *mut SimFile;
-    drop(Box::from_raw((*wrapped).state));
-    (*wrapped).state = std::ptr::null_mut();
-    closed
+    vfs_shim::close_wrapped::<State>(file)
 }
 
 unsafe extern "C" fn x_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
@@ -257,86 +186,4 @@ unsafe extern "C" fn x_fetch(
     let _ = (file, offset, amount);
     *out = std::ptr::null_mut();
     ffi::SQLITE_OK
-}
-
-unsafe extern "C" fn x_unfetch(
-    _file: *mut ffi::sqlite3_file,
-    _offset: i64,
-    _p: *mut c_void,
-) -> c_int {
-    ffi::SQLITE_OK
-}
-
-unsafe extern "C" fn x_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    (inner_methods(file).xLock.expect("unix files lock"))(inner(file), level)
-}
-
-unsafe extern "C" fn x_unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    (inner_methods(file).xUnlock.expect("unix files unlock"))(inner(file), level)
-}
-
-unsafe extern "C" fn x_check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
-    (inner_methods(file)
-        .xCheckReservedLock
-        .expect("unix files lock"))(inner(file), out)
-}
-
-unsafe extern "C" fn x_file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    arg: *mut c_void,
-) -> c_int {
-    (inner_methods(file)
-        .xFileControl
-        .expect("unix files take controls"))(inner(file), op, arg)
-}
-
-unsafe extern "C" fn x_sector_size(file: *mut ffi::sqlite3_file) -> c_int {
-    (inner_methods(file)
-        .xSectorSize
-        .expect("unix files have sectors"))(inner(file))
-}
-
-unsafe extern "C" fn x_device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
-    (inner_methods(file)
-        .xDeviceCharacteristics
-        .expect("unix files describe their device"))(inner(file))
-}
-
-unsafe extern "C" fn x_shm_map(
-    file: *mut ffi::sqlite3_file,
-    page: c_int,
-    page_size: c_int,
-    extend: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    match inner_methods(file).xShmMap {
-        Some(map) => map(inner(file), page, page_size, extend, out),
-        None => ffi::SQLITE_IOERR_SHMMAP,
-    }
-}
-
-unsafe extern "C" fn x_shm_lock(
-    file: *mut ffi::sqlite3_file,
-    offset: c_int,
-    n: c_int,
-    flags: c_int,
-) -> c_int {
-    match inner_methods(file).xShmLock {
-        Some(lock) => lock(inner(file), offset, n, flags),
-        None => ffi::SQLITE_IOERR_SHMLOCK,
-    }
-}
-
-unsafe extern "C" fn x_shm_barrier(file: *mut ffi::sqlite3_file) {
-    if let Some(barrier) = inner_methods(file).xShmBarrier {
-        barrier(inner(file));
-    }
-}
-
-unsafe extern "C" fn x_shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
-    match inner_methods(file).xShmUnmap {
-        Some(unmap) => unmap(inner(file), delete),
-        None => ffi::SQLITE_OK,
-    }
 }
