@@ -48,23 +48,7 @@ fn write_until_cut(store: &Store, disk: &SimDisk, from: i64) -> Vec<i64> {
 }
 
 fn present(image: &Image, root: &Path, ids: &[i64]) -> usize {
-    let disk = SimDisk::boot(root, image, u64::MAX, false).unwrap();
-    let store = Store::open_on(
-        &disk.root().join("t.db"),
-        &StoreConfig::default(),
-        Disk::Sim(disk),
-    )
-    .unwrap();
-    let keys: Vec<String> = store
-        .read_blocking(|c| {
-            let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            assert_eq!(ok, "ok");
-            let mut s = c.prepare("SELECT key FROM settings")?;
-            let rows = s.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<Result<Vec<String>, _>>()?)
-        })
-        .unwrap();
-    store.close();
+    let keys = settings_in(image, root, "t.db");
     ids.iter()
         .filter(|id| keys.contains(&format!("k{id}")))
         .count()
