@@ -60,6 +60,15 @@ enum Command {
         data: DataOpts,
         file: PathBuf,
     },
+    /// Report the database size by table and the average bytes per conversation
+    /// and per message (the appliance may be running).
+    DbSize {
+        #[command(flatten)]
+        data: DataOpts,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -251,6 +260,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.block_on(store.backup(&file))?;
             store.close();
             println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::DbSize { data, json } => {
+            let config = load_config(&data, None)?;
+            let report = switchboard::store::size::report_at(&config.database_path())?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{report}");
+            }
             Ok(())
         }
         Command::User { data, action } => {

@@ -8,6 +8,7 @@
 //! the commit overlap instead of adding up.
 
 use super::handle::{ConversationError, ConversationHandle, MessageAck, Reply, Request, Topic};
+use super::stored_runtime::{CarriedRuntime, StoredRuntimes};
 use super::views;
 use super::{
     parse_actions, ConversationCore, ConversationRecord, ConversationRuntime, CoreError,
@@ -19,6 +20,7 @@ use crate::cim::{self, ChannelSession, CimEvent, Conversation, ParticipantType, 
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::routing::{self, driver::enum_str, Disposition, EffectBatch, RoutingHandle};
+use crate::store::objects::Interner;
 use crate::store::{conversations as rows, events, outbox, Pending, Store, StoreError};
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -116,6 +118,7 @@ pub async fn spawn(
         queue_sla,
         publish: publish_tx,
         stored_routing: StoredRouting::default(),
+        stored_runtimes: StoredRuntimes::default(),
         commit_failed,
         live_figures,
         received: Instant::now(),
@@ -182,6 +185,7 @@ struct Driver {
     queue_sla: HashMap<String, u32>,
     publish: mpsc::Sender<Queued>,
     stored_routing: StoredRouting,
+    stored_runtimes: StoredRuntimes,
     /// Set by the publisher when a commit failed: what `stored_routing` believes
     /// was written may not have been.
     commit_failed: Arc<AtomicBool>,
@@ -259,8 +263,12 @@ impl StoredRouting {
 /// A persist step with its JSON already encoded by the driver.
 struct EncodedStep {
     step: PersistStep,
-    events: Vec<Arc<str>>,
+    events: Vec<events::EncodedEvent>,
+    /// The whole runtime, for a step that writes a conversation or runtime row.
     timers: String,
+    /// For a step that only appends events: what its last event carries (see
+    /// `stored_runtime`), `None` when the runtime did not change.
+    carried: Option<String>,
     /// For a step without a record: the conversation row's queue or last agent may
     /// differ from the runtime's.
     routing_changed: bool,
@@ -585,13 +593,14 @@ impl Driver {
     ) -> bool {
         if self.commit_failed.swap(false, Ordering::Relaxed) {
             self.stored_routing.forget_all();
+            self.stored_runtimes.forget_all();
         }
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
                 tracing::trace!(effect = ?e, "conversation effect");
             }
         }
-        let mut texts = EventTexts::default();
+        let texts = EventTexts::default();
         let mut steps = Vec::new();
         let mut outbound = Vec::new();
         let mut deliveries = Vec::with_capacity(effects.len());
@@ -608,21 +617,50 @@ impl Driver {
                                 .map(|e| Arc::clone(&e.event)),
                         );
                     }
-                    // Encoded here, so the writer thread only binds and inserts.
-                    let events: Vec<Arc<str>> =
-                        step.events.iter().map(|e| texts.plain(&e.event)).collect();
-                    let timers = match json_text(&step.runtime) {
-                        Ok(t) => t,
+                    // Encoded here, so the writer thread only stores shared objects,
+                    // binds and inserts.
+                    let events = match step
+                        .events
+                        .iter()
+                        .map(|e| {
+                            serde_json::to_value(&*e.event)
+                                .map(|v| events::encode(v, &step.conversation_id))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                    {
+                        Ok(events) => events,
+                        Err(e) => {
+                            unencodable.get_or_insert(StoreError::Corrupt(e.to_string()));
+                            continue;
+                        }
+                    };
+                    let runtime = match json_value(&step.runtime) {
+                        Ok(r) => r,
                         Err(e) => {
                             unencodable.get_or_insert(e);
                             continue;
                         }
+                    };
+                    let (timers, carried) = if carries_runtime(&step) {
+                        match self.stored_runtimes.carried(&step.conversation_id, runtime) {
+                            CarriedRuntime::Unchanged => (String::new(), None),
+                            CarriedRuntime::Text(text) => (String::new(), Some(text)),
+                        }
+                    } else {
+                        let text = runtime.to_string();
+                        let closed = step.record.as_ref().is_some_and(|r| {
+                            r.conversation.state == cim::ConversationState::Closed
+                        });
+                        self.stored_runtimes
+                            .stored_whole(&step.conversation_id, runtime, closed);
+                        (text, None)
                     };
                     let routing_changed = self.stored_routing.note(&step);
                     steps.push(EncodedStep {
                         step: *step,
                         events,
                         timers,
+                        carried,
                         routing_changed,
                     });
                     continue;
@@ -676,6 +714,7 @@ impl Driver {
         if let Some(e) = unencodable {
             // Like a failed write: nothing of the batch is stored or delivered.
             self.stored_routing.forget_all();
+            self.stored_runtimes.forget_all();
             store_failed(&e, answers);
             return true;
         }
@@ -685,8 +724,9 @@ impl Driver {
             let queued = self
                 .store
                 .submit(move |c| {
+                    let mut interner = Interner::default();
                     for step in &steps {
-                        write_step(c, step, now)?;
+                        write_step(c, &mut interner, step, now)?;
                     }
                     for row in &outbound {
                         outbox::enqueue(
@@ -705,6 +745,7 @@ impl Driver {
                 Ok(pending) => Some(pending),
                 Err(e) => {
                     self.stored_routing.forget_all();
+                    self.stored_runtimes.forget_all();
                     store_failed(&e, answers);
                     return true;
                 }
@@ -1298,22 +1339,36 @@ fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// A step that changes no conversation row keeps its runtime on its last event
+/// (appended anyway) rather than on the runtime row's page of its own.
+fn carries_runtime(step: &PersistStep) -> bool {
+    step.record.is_none() && !step.events.is_empty()
+}
+
+fn json_value<T: serde::Serialize>(value: &T) -> Result<Value, StoreError> {
+    serde_json::to_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// Writes one conversation step: its events, and its rows when the record changed.
-fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), StoreError> {
+fn write_step(
+    c: &Connection,
+    interner: &mut Interner,
+    encoded: &EncodedStep,
+    now: Millis,
+) -> Result<(), StoreError> {
     let EncodedStep {
         step,
         events: texts,
         timers,
+        carried,
         routing_changed,
     } = encoded;
-    // A step that changes no conversation row keeps its runtime on its last event
-    // (appended anyway) rather than on the runtime row's page of its own.
-    let carried_by_event = step.record.is_none() && !step.events.is_empty();
     let last = step.events.len().saturating_sub(1);
     for (i, (stored, text)) in step.events.iter().zip(texts).enumerate() {
         let event = &stored.event;
         events::append(
             c,
+            interner,
             &events::EventRow {
                 id: &event.id,
                 conversation_id: &step.conversation_id,
@@ -1323,7 +1378,7 @@ fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), 
                 timestamp: event.timestamp,
                 message_id: stored.message_id.as_deref(),
                 event: text,
-                runtime: (carried_by_event && i == last).then_some(timers.as_str()),
+                runtime: if i == last { carried.as_deref() } else { None },
             },
         )?;
     }
@@ -1337,7 +1392,7 @@ fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), 
                 now,
             )?;
         }
-        if !carried_by_event {
+        if !carries_runtime(step) {
             rows::write_runtime(c, &step.conversation_id, timers, step.last_seq, now)?;
         }
         return Ok(());
@@ -1369,9 +1424,9 @@ fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), 
             queue_id: step.runtime.queue_id.as_deref(),
             last_agent_id: step.runtime.last_agent_id.as_deref(),
             data: json_text(&conv.conversation_data)?,
-            metadata: json_text(&conv.metadata)?,
+            metadata: interner.compact(c, json_value(&conv.metadata)?)?,
             timers: timers.clone(),
-            snapshot: json_text(conv)?,
+            snapshot: interner.compact(c, json_value(conv)?)?,
             creation_time: conv.creation_time.get().copied().unwrap_or(now),
             end_time: conv.end_time.get().copied(),
             last_seq: step.last_seq,
@@ -1393,7 +1448,7 @@ fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), 
                 customer_id: session.customer.id().unwrap_or(&customer_id),
                 state,
                 reason_code: reason.as_deref(),
-                session: json_text(session)?,
+                session: interner.compact(c, json_value(session)?)?,
                 started_at: conv.creation_time.get().copied().unwrap_or(now),
                 ended_at: (state != "STARTED").then_some(now),
             },
@@ -1422,7 +1477,7 @@ fn write_step(c: &Connection, encoded: &EncodedStep, now: Millis) -> Result<(), 
                 } else {
                     Some(p.state_changed_on.get().copied().unwrap_or(now))
                 },
-                participant: json_text(p)?,
+                participant: interner.compact(c, json_value(p)?)?,
             },
         )?;
     }

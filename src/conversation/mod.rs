@@ -27,6 +27,7 @@ mod record;
 mod routing_inputs;
 mod settings;
 mod step;
+mod stored_runtime;
 pub mod studio;
 mod tick;
 pub mod timers;

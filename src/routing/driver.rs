@@ -8,6 +8,7 @@ use super::{Effect, Input, RoutingCore, RoutingError, Task};
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::live::facts::{self, LiveEvent};
+use crate::store::objects::Interner;
 use crate::store::{tasks, Store, StoreError};
 use rusqlite::Connection;
 use std::sync::Arc;
@@ -280,8 +281,9 @@ impl Driver {
         self.store
             .write(move |c| {
                 // Later snapshots of the same task win: they are written last.
+                let mut interner = Interner::default();
                 for task in &task_rows {
-                    write_task(c, task, now)?;
+                    write_task(c, &mut interner, task, now)?;
                 }
                 for (view, changes) in &agents {
                     write_agent(c, view, changes, now)?;
@@ -326,8 +328,14 @@ pub fn enum_str<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-fn write_task(c: &Connection, task: &Task, now: Millis) -> Result<(), StoreError> {
-    let snapshot = serde_json::to_string(task).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+fn write_task(
+    c: &Connection,
+    interner: &mut Interner,
+    task: &Task,
+    now: Millis,
+) -> Result<(), StoreError> {
+    let value = serde_json::to_value(task).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let snapshot = interner.compact(c, value)?;
     let state = enum_str(&task.state.name);
     let disposition = task.state.reason_code.as_ref().map(enum_str);
     let media_state = enum_str(&task.media.state);

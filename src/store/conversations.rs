@@ -2,11 +2,17 @@
 //! conversation step per call (inside the caller's transaction), read back on
 //! start, and queried for the history API.
 
-use super::{parse_json, StoreResult};
+use super::merge_patch;
+use super::objects::Inflater;
+use super::{parse_json, StoreError, StoreResult};
 use crate::clock::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
+
+/// The tag of a runtime carried by an event that is a merge patch of the runtime
+/// stored before it (see `merge_patch`), rather than a whole runtime.
+pub const RUNTIME_PATCH: char = '+';
 
 pub struct ConversationRow<'a> {
     pub id: &'a str,
@@ -119,23 +125,45 @@ pub fn update_routing(
     Ok(())
 }
 
-/// The newest runtime of a conversation: its `conversation_runtime` row (or the
-/// conversation row's copy), unless an event appended later carries a newer one.
+/// The newest runtime of a conversation and its last sequence number: its
+/// `conversation_runtime` row (or the conversation row's copy) unless an event
+/// appended later carries a newer whole runtime, with the patches (tagged
+/// [`RUNTIME_PATCH`]) carried by the events after that applied in order.
 fn newest_runtime(
     conn: &Connection,
     id: &str,
-    timers: String,
+    timers: &str,
     last_seq: i64,
-) -> StoreResult<(String, i64)> {
-    let carried: Option<(i64, String)> = conn
+) -> StoreResult<(Value, i64)> {
+    let whole: Option<(i64, String)> = conn
         .prepare_cached(
             "SELECT seq, runtime FROM cim_events
              WHERE conversation_id = ?1 AND seq > ?2 AND runtime IS NOT NULL
+               AND substr(runtime, 1, 1) <> '+'
              ORDER BY seq DESC LIMIT 1",
         )?
         .query_row(params![id, last_seq], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(carried.map_or((timers, last_seq), |(seq, runtime)| (runtime, seq)))
+    let (mut runtime, base_seq) = match &whole {
+        Some((seq, text)) => (parse_json(text, "cim_events.runtime")?, *seq),
+        None => (parse_json(timers, "conversations.timers")?, last_seq),
+    };
+    let mut st = conn.prepare_cached(
+        "SELECT runtime FROM cim_events
+         WHERE conversation_id = ?1 AND seq > ?2 AND runtime IS NOT NULL ORDER BY seq",
+    )?;
+    let mut rows = st.query(params![id, base_seq])?;
+    while let Some(r) = rows.next()? {
+        let text = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        let patch = text.strip_prefix(RUNTIME_PATCH).ok_or_else(|| {
+            StoreError::Corrupt(format!("cim_events.runtime of {id}: expected a patch"))
+        })?;
+        merge_patch::apply(&mut runtime, &parse_json(patch, "cim_events.runtime")?);
+    }
+    let newest: Option<i64> = conn
+        .prepare_cached("SELECT MAX(seq) FROM cim_events WHERE conversation_id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok((runtime, newest.unwrap_or(0).max(last_seq)))
 }
 
 pub fn upsert_channel_session(conn: &Connection, s: &ChannelSessionRow<'_>) -> StoreResult<()> {
@@ -213,13 +241,14 @@ pub fn open_conversations(
          ORDER BY seq DESC LIMIT ?2",
     )?;
     let mut out = Vec::with_capacity(rows.len());
+    let mut inflater = Inflater::new(conn);
     for (id, snapshot, timers, last_seq) in rows {
-        let (timers, last_seq) = newest_runtime(conn, &id, timers, last_seq)?;
+        let (timers, last_seq) = newest_runtime(conn, &id, &timers, last_seq)?;
         let channel_sessions = sessions
             .query_map([&id], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?
             .iter()
-            .map(|s| parse_json(s, "channel_sessions.session"))
+            .map(|s| inflater.decode(s, "channel_sessions.session"))
             .collect::<StoreResult<Vec<_>>>()?;
         let mut recent: Vec<(String, u64)> = ids
             .query_map(params![id, recent_ids as i64], |r| {
@@ -228,9 +257,9 @@ pub fn open_conversations(
             .collect::<Result<_, _>>()?;
         recent.reverse();
         out.push(StoredConversation {
-            snapshot: parse_json(&snapshot, "conversations.snapshot")?,
+            snapshot: inflater.decode(&snapshot, "conversations.snapshot")?,
             channel_sessions,
-            timers: parse_json(&timers, "conversations.timers")?,
+            timers,
             last_seq: last_seq as u64,
             recent_ids: recent,
         });
@@ -284,9 +313,10 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ConversationSummary, 
 }
 
 fn with_snapshot(
+    inflater: &mut Inflater<'_>,
     (mut s, snapshot): (ConversationSummary, String),
 ) -> StoreResult<ConversationSummary> {
-    s.conversation = parse_json(&snapshot, "conversations.snapshot")?;
+    s.conversation = inflater.decode(&snapshot, "conversations.snapshot")?;
     Ok(s)
 }
 
@@ -321,7 +351,10 @@ pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<Conver
             summary_row,
         )?
         .collect::<Result<_, _>>()?;
-    rows.into_iter().map(with_snapshot).collect()
+    let mut inflater = Inflater::new(conn);
+    rows.into_iter()
+        .map(|row| with_snapshot(&mut inflater, row))
+        .collect()
 }
 
 /// One conversation's stored snapshot, if it exists.
@@ -335,7 +368,7 @@ pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummar
          WHERE c.id = ?1",
     )?;
     match st.query_row([id], summary_row) {
-        Ok(row) => with_snapshot(row).map(Some),
+        Ok(row) => with_snapshot(&mut Inflater::new(conn), row).map(Some),
         Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -465,8 +498,10 @@ mod tests {
     }
 
     fn append_event(conn: &Connection, seq: u64, runtime: Option<&str>) {
+        let event = crate::store::events::encode(json!({}), "c1");
         crate::store::events::append(
             conn,
+            &mut crate::store::objects::Interner::default(),
             &crate::store::events::EventRow {
                 id: &format!("e{seq}"),
                 conversation_id: "c1",
@@ -475,7 +510,7 @@ mod tests {
                 kind: "MESSAGE",
                 timestamp: 1,
                 message_id: None,
-                event: "{}",
+                event: &event,
                 runtime,
             },
         )
@@ -504,5 +539,28 @@ mod tests {
         let open = open_conversations(&conn, 10).unwrap();
         assert_eq!(open[0].timers, json!({"t": 4}));
         assert_eq!(open[0].last_seq, 6);
+    }
+
+    #[test]
+    fn patches_carried_by_events_apply_to_the_newest_whole_runtime() {
+        let conn = schema();
+        upsert(&conn, &row(r#"{"a":1,"b":{"x":1}}"#, 3), 10).unwrap();
+        append_event(&conn, 4, Some(r#"+{"a":2}"#));
+        append_event(&conn, 5, None);
+        append_event(&conn, 6, Some(r#"+{"b":{"y":2}}"#));
+        append_event(&conn, 7, None);
+        let open = open_conversations(&conn, 10).unwrap();
+        assert_eq!(open[0].timers, json!({"a": 2, "b": {"x": 1, "y": 2}}));
+        assert_eq!(
+            open[0].last_seq, 7,
+            "the newest event, though it carries nothing"
+        );
+
+        // A whole runtime on a later event is the new base; patches after it apply.
+        append_event(&conn, 8, Some(r#"{"a":5}"#));
+        append_event(&conn, 9, Some(r#"+{"c":true,"a":null}"#));
+        let open = open_conversations(&conn, 10).unwrap();
+        assert_eq!(open[0].timers, json!({"c": true}));
+        assert_eq!(open[0].last_seq, 9);
     }
 }

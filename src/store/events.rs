@@ -1,9 +1,18 @@
 //! CIM events of conversations, numbered per conversation. A message's id is its
 //! idempotency key (`message_id` is unique).
+//!
+//! An event is stored compact ([`encode`]): its leading `id`, `name`, `type`,
+//! `timestamp` (and `conversationId`, when it is the row's) live only in their
+//! columns, and its shared objects in `cim_objects` (see `objects`). The text starts
+//! with a tag saying which keys were moved: `4` (the first four), `5` (with
+//! `conversationId`) or `~` (none). Rows written before hold plain JSON (`{`).
+//! Reading puts every key back where it was, so the JSON served is the JSON the
+//! event was written as, byte for byte.
 
-use super::{parse_json, StoreResult};
+use super::objects::{self, Dehydrated, Inflater, Interner};
+use super::{StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One CIM event row: the event's JSON text and the columns indexed beside it.
 pub struct EventRow<'a> {
@@ -14,14 +23,73 @@ pub struct EventRow<'a> {
     pub kind: &'a str,
     pub timestamp: i64,
     pub message_id: Option<&'a str>,
-    pub event: &'a str,
+    /// The event's compact form, from [`encode`].
+    pub event: &'a EncodedEvent,
     /// The conversation manager's runtime after the step this event ends, when the
     /// step wrote no `conversation_runtime` row (see migration V2).
     pub runtime: Option<&'a str>,
 }
 
+/// An event's stored form before its shared objects have row ids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedEvent {
+    tag: char,
+    body: Dehydrated,
+}
+
+/// The keys moved to columns, in the order every stored event starts with.
+const COLUMN_KEYS: [&str; 4] = ["id", "name", "type", "timestamp"];
+
+/// An event (its JSON object) in its compact stored form, for the row of
+/// `conversation_id`. Runs before the write, off the writer thread.
+pub fn encode(event: Value, conversation_id: &str) -> EncodedEvent {
+    let Value::Object(mut map) = event else {
+        return EncodedEvent {
+            tag: objects::TAG,
+            body: objects::dehydrate(event),
+        };
+    };
+    let leading: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
+    let moved = if leading.get(..4) == Some(&COLUMN_KEYS[..])
+        && map["id"].is_string()
+        && map["name"].is_string()
+        && map["type"].is_string()
+        && map["timestamp"].is_i64()
+    {
+        let own_conversation = leading.get(4) == Some(&"conversationId")
+            && map["conversationId"].as_str() == Some(conversation_id);
+        if own_conversation {
+            5
+        } else {
+            4
+        }
+    } else {
+        0
+    };
+    let tag = match moved {
+        5 => '5',
+        4 => '4',
+        _ => objects::TAG,
+    };
+    for key in COLUMN_KEYS
+        .iter()
+        .chain(["conversationId"].iter())
+        .take(moved)
+    {
+        map.shift_remove(*key);
+    }
+    EncodedEvent {
+        tag,
+        body: objects::dehydrate(Value::Object(map)),
+    }
+}
+
 /// Appends one event; a duplicate event id, message id or (conversation, seq) fails.
-pub fn append(conn: &Connection, row: &EventRow) -> StoreResult<()> {
+/// `interner` keeps the shared objects already stored by the same write.
+pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> StoreResult<()> {
+    let mut text = String::with_capacity(row.event.body.text.len() + 8);
+    text.push(row.event.tag);
+    text.push_str(&interner.intern(conn, &row.event.body)?);
     conn.prepare_cached(
         "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, message_id, event, runtime)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -34,7 +102,7 @@ pub fn append(conn: &Connection, row: &EventRow) -> StoreResult<()> {
         row.kind,
         row.timestamp,
         row.message_id,
-        row.event,
+        text,
         row.runtime
     ])?;
     Ok(())
@@ -44,22 +112,43 @@ pub fn append(conn: &Connection, row: &EventRow) -> StoreResult<()> {
 /// with its `seq` added.
 pub fn since(conn: &Connection, conversation_id: &str, after: u64) -> StoreResult<Vec<Value>> {
     let mut st = conn.prepare_cached(
-        "SELECT seq, event FROM cim_events WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq",
+        "SELECT seq, id, name, type, timestamp, event FROM cim_events
+         WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq",
     )?;
-    let rows: Vec<(i64, String)> = st
-        .query_map(params![conversation_id, after as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    rows.into_iter()
-        .map(|(seq, text)| {
-            let mut event = parse_json(&text, "cim_events.event")?;
-            if let Some(obj) = event.as_object_mut() {
-                obj.insert("seq".into(), Value::from(seq));
+    let mut rows = st.query(params![conversation_id, after as i64])?;
+    let mut inflater = Inflater::new(conn);
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
+        let mut event = match text.chars().next() {
+            Some(tag @ ('4' | '5')) => {
+                let mut event = Map::new();
+                event.insert("id".into(), Value::String(r.get(1)?));
+                event.insert("name".into(), Value::String(r.get(2)?));
+                event.insert("type".into(), Value::String(r.get(3)?));
+                event.insert("timestamp".into(), Value::from(r.get::<_, i64>(4)?));
+                if tag == '5' {
+                    event.insert("conversationId".into(), conversation_id.into());
+                }
+                match inflater.read_compact(&text[1..], "cim_events.event")? {
+                    Value::Object(rest) => event.extend(rest),
+                    other => {
+                        return Err(StoreError::Corrupt(format!(
+                            "cim_events.event: expected an object, found {other}"
+                        )))
+                    }
+                }
+                Value::Object(event)
             }
-            Ok(event)
-        })
-        .collect()
+            _ => inflater.decode(text, "cim_events.event")?,
+        };
+        if let Some(obj) = event.as_object_mut() {
+            obj.insert("seq".into(), Value::from(seq));
+        }
+        out.push(event);
+    }
+    Ok(out)
 }
 
 /// Where a message id was stored, if it was: conversation id, seq, and the
@@ -90,16 +179,248 @@ pub fn find_message(
 
 /// The message events (`CUSTOMER_MESSAGE`, `AGENT_MESSAGE`) the live figures are
 /// rebuilt from, in commit order: those of conversations with an open task (messages
-/// matter to the figures only while a conversation has one).
+/// matter to the figures only while a conversation has one). Each is the JSON text of
+/// the event's head (`id`, `name`, `type`, `timestamp`, `conversationId`), which is
+/// all the figures read; a row written before compact storage is given whole.
 pub fn live_messages(conn: &Connection) -> StoreResult<Vec<String>> {
     let mut st = conn.prepare(
-        "SELECT e.event FROM cim_events e
+        "SELECT e.id, e.name, e.type, e.timestamp, e.conversation_id, e.event FROM cim_events e
          WHERE e.conversation_id IN (SELECT conversation_id FROM tasks WHERE state <> 'CLOSED')
            AND e.name IN ('CUSTOMER_MESSAGE', 'AGENT_MESSAGE')
          ORDER BY e.pos",
     )?;
-    let rows = st
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    let mut rows = st.query([])?;
+    let mut inflater = Inflater::new(conn);
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
+        let conversation_id = match text.chars().next() {
+            Some('{') => {
+                out.push(text.to_owned());
+                continue;
+            }
+            Some('5') => Value::String(r.get(4)?),
+            Some('4') => {
+                let rest = super::parse_json(&text[1..], "cim_events.event")?;
+                rest.get("conversationId").cloned().unwrap_or(Value::Null)
+            }
+            _ => {
+                out.push(inflater.decode(text, "cim_events.event")?.to_string());
+                continue;
+            }
+        };
+        let mut head = Map::new();
+        head.insert("id".into(), Value::String(r.get(0)?));
+        head.insert("name".into(), Value::String(r.get(1)?));
+        head.insert("type".into(), Value::String(r.get(2)?));
+        head.insert("timestamp".into(), Value::from(r.get::<_, i64>(3)?));
+        head.insert("conversationId".into(), conversation_id);
+        out.push(Value::Object(head).to_string());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cim::{event_text, CimEvent, CimEventName};
+    use serde_json::json;
+
+    /// The seed events the fixtures carry (`payload.entities.cimEvent`).
+    fn seed_events() -> Vec<Value> {
+        [
+            include_str!("../../tests/fixtures/studio_task_enqueued.json"),
+            include_str!("../../tests/fixtures/studio_agent_subscribed.json"),
+            include_str!("../../tests/fixtures/studio_channel_session_started.json"),
+            include_str!("../../tests/fixtures/studio_participant_role_changed.json"),
+            include_str!("../../tests/fixtures/studio_agent_mrd_interrupted.json"),
+            include_str!("../../tests/fixtures/studio_customer_sla_expired.json"),
+        ]
+        .iter()
+        .map(|text| {
+            let fixture: Value = serde_json::from_str(text).expect("fixture");
+            fixture["payload"]["entities"]["cimEvent"].clone()
+        })
+        .collect()
+    }
+
+    /// A message whose header carries the sender as a participant object and the
+    /// channel session (the seed-004 header fields), as a desk or channel sends it.
+    fn message_event(session: &Value, name: &str) -> Value {
+        json!({
+            "id": "m-1", "name": name, "type": "MESSAGE", "timestamp": 1_750_000_000_000i64,
+            "conversationId": "conv-1",
+            "eventEmitter": {"id": "cust-1", "type": "CUSTOMER", "senderName": "Pat",
+                             "additionalDetail": {"web": ["pat"]}},
+            "data": {
+                "id": "msg-1",
+                "header": {
+                    "sender": {"id": "p-1", "type": "CUSTOMER", "participant": session},
+                    "channelSession": session,
+                    "channelData": session["channelData"],
+                    "timestamp": 1_750_000_000_001i64,
+                    "conversationId": "conv-1",
+                    "roomId": "room-1"
+                },
+                "body": {"type": "PLAIN", "markdownText": "hello {\"$ref\":1}"}
+            },
+            "roomInfo": {"id": "room-1", "mode": "CONTACT_CENTER"}
+        })
+    }
+
+    /// What the history was served before events were stored compact: the event's
+    /// JSON text parsed, with `seq` added.
+    fn served_before(event: &CimEvent, seq: u64) -> String {
+        let mut value: Value = serde_json::from_str(&event_text(event)).unwrap();
+        value
+            .as_object_mut()
+            .unwrap()
+            .insert("seq".into(), seq.into());
+        value.to_string()
+    }
+
+    #[test]
+    fn every_event_name_reads_back_as_it_was_served_before() {
+        let conn = crate::store::test_connection();
+        let seeds = seed_events();
+        let session = seeds[0]["channelSession"].clone();
+        assert!(session.is_object(), "the TASK_ENQUEUED seed has a session");
+        let mut written = Vec::new();
+        for (i, name) in CimEventName::KNOWN.iter().enumerate() {
+            // Each name with a notification seed's shape and with a message's.
+            let mut notification = seeds[i % seeds.len()].clone();
+            notification["name"] = json!(name);
+            for (j, template) in [notification, message_event(&session, name)]
+                .into_iter()
+                .enumerate()
+            {
+                let mut template = template;
+                template["id"] = json!(format!("e-{i}-{j}"));
+                // Some events name another conversation, or none.
+                match (i + j) % 3 {
+                    0 => template["conversationId"] = json!("conv-1"),
+                    1 => template["conversationId"] = json!("conv-other"),
+                    _ => {
+                        template
+                            .as_object_mut()
+                            .unwrap()
+                            .shift_remove("conversationId");
+                    }
+                }
+                let event: CimEvent = serde_json::from_value(template).unwrap();
+                written.push(event);
+            }
+        }
+        let mut interner = Interner::default();
+        for (seq, event) in written.iter().enumerate() {
+            let encoded = encode(serde_json::to_value(event).unwrap(), "conv-1");
+            append(
+                &conn,
+                &mut interner,
+                &EventRow {
+                    id: &event.id,
+                    conversation_id: "conv-1",
+                    seq: seq as u64 + 1,
+                    name: event.name.as_str(),
+                    kind: event.event_type.as_str(),
+                    timestamp: event.timestamp,
+                    message_id: None,
+                    event: &encoded,
+                    runtime: None,
+                },
+            )
+            .unwrap();
+        }
+        let read = since(&conn, "conv-1", 0).unwrap();
+        assert_eq!(read.len(), written.len());
+        for (seq, (event, back)) in written.iter().zip(&read).enumerate() {
+            assert_eq!(
+                back.to_string(),
+                served_before(event, seq as u64 + 1),
+                "{} read back differently",
+                event.name
+            );
+        }
+        // The shared objects are stored once: far fewer than one per event.
+        let objects: i64 = conn
+            .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
+            .unwrap();
+        assert!(objects < written.len() as i64, "{objects} objects");
+        // Reading from a later seq gives the same events.
+        let tail = since(&conn, "conv-1", 10).unwrap();
+        assert_eq!(tail, read[10..].to_vec());
+    }
+
+    #[test]
+    fn rows_written_before_as_plain_json_still_read_back() {
+        let conn = crate::store::test_connection();
+        let event = seed_events()[0].clone();
+        conn.execute(
+            "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
+             VALUES ('old', 'conv-1', 1, 'TASK_ENQUEUED', 'NOTIFICATION', 1, ?1)",
+            [event.to_string()],
+        )
+        .unwrap();
+        let read = since(&conn, "conv-1", 0).unwrap();
+        let mut expected = event;
+        expected["seq"] = json!(1);
+        assert_eq!(read[0].to_string(), expected.to_string());
+    }
+
+    #[test]
+    fn live_messages_give_each_message_event_head_whatever_its_form() {
+        let conn = crate::store::test_connection();
+        conn.execute(
+            "INSERT INTO tasks(id, conversation_id, state, created_at, snapshot, updated_at)
+             VALUES ('t1', 'conv-1', 'ACTIVE', 1, '{}', 1)",
+            [],
+        )
+        .unwrap();
+        let session = seed_events()[0]["channelSession"].clone();
+        let mut interner = Interner::default();
+        for (seq, (id, conversation)) in [("e1", "conv-1"), ("e2", "conv-other")].iter().enumerate() {
+            let mut value = message_event(&session, "CUSTOMER_MESSAGE");
+            value["id"] = json!(id);
+            value["conversationId"] = json!(conversation);
+            let event: CimEvent = serde_json::from_value(value).unwrap();
+            let encoded = encode(serde_json::to_value(&event).unwrap(), "conv-1");
+            append(
+                &conn,
+                &mut interner,
+                &EventRow {
+                    id: &event.id,
+                    conversation_id: "conv-1",
+                    seq: seq as u64 + 1,
+                    name: event.name.as_str(),
+                    kind: event.event_type.as_str(),
+                    timestamp: event.timestamp,
+                    message_id: None,
+                    event: &encoded,
+                    runtime: None,
+                },
+            )
+            .unwrap();
+        }
+        let old = json!({"id": "e3", "name": "AGENT_MESSAGE", "type": "MESSAGE",
+                         "timestamp": 7, "conversationId": "conv-1", "data": {}});
+        conn.execute(
+            "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
+             VALUES ('e3', 'conv-1', 3, 'AGENT_MESSAGE', 'MESSAGE', 7, ?1)",
+            [old.to_string()],
+        )
+        .unwrap();
+        let heads: Vec<Value> = live_messages(&conn)
+            .unwrap()
+            .iter()
+            .map(|t| serde_json::from_str(t).unwrap())
+            .collect();
+        let facts: Vec<(&str, &str)> = heads
+            .iter()
+            .map(|h| (h["id"].as_str().unwrap(), h["conversationId"].as_str().unwrap()))
+            .collect();
+        assert_eq!(facts, [("e1", "conv-1"), ("e2", "conv-other"), ("e3", "conv-1")]);
+        assert_eq!(heads[0]["timestamp"], 1_750_000_000_000i64);
+        assert_eq!(heads[0]["name"], "CUSTOMER_MESSAGE");
+        assert_eq!(heads[2], old);
+    }
 }

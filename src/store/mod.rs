@@ -21,8 +21,11 @@ pub mod customers;
 pub mod demo;
 pub mod directory;
 pub mod events;
+pub mod merge_patch;
+pub mod objects;
 pub mod outbox;
 pub mod queue_thresholds;
+pub mod size;
 pub mod tasks;
 pub mod users;
 

@@ -2,7 +2,8 @@
 //! change and read back on start; plus the routing engine's agent and pull-request
 //! records.
 
-use super::{parse_json, StoreError, StoreResult};
+use super::objects::{Inflater, TAG};
+use super::{StoreError, StoreResult};
 use crate::clock::Millis;
 use rusqlite::{params, Connection};
 use serde::de::DeserializeOwned;
@@ -122,11 +123,15 @@ fn decode_rows<T: DeserializeOwned>(
     let mut st = conn.prepare_cached(sql)?;
     let mut rows = st.query([])?;
     let mut out = Vec::new();
+    let mut inflater = Inflater::new(conn);
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
     while let Some(row) = rows.next()? {
         let text = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        out.push(
-            serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?,
-        );
+        out.push(if text.starts_with(TAG) {
+            serde_json::from_value(inflater.decode(text, what)?).map_err(corrupt)?
+        } else {
+            serde_json::from_str(text).map_err(corrupt)?
+        });
     }
     Ok(out)
 }
@@ -139,9 +144,10 @@ pub fn of_conversation(conn: &Connection, conversation_id: &str) -> StoreResult<
     let texts: Vec<String> = st
         .query_map([conversation_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    let mut inflater = Inflater::new(conn);
     texts
         .iter()
-        .map(|t| parse_json(t, "tasks.snapshot"))
+        .map(|t| inflater.decode(t, "tasks.snapshot"))
         .collect()
 }
 

@@ -1,0 +1,409 @@
+//! Shared CIM objects stored once per version (`cim_objects`), and the compact JSON
+//! text of the rows that refer to them.
+//!
+//! Events, conversation snapshots, channel sessions, participants and tasks carry the
+//! same objects over and over: the channel session (with its channel, channel config,
+//! connector and customer), the task, the participants' users, the emitter, a
+//! message header's sender and channel data, the room. [`dehydrate`] replaces each
+//! such object (found by the key it sits under, [`SHARED_KEYS`]) with a reference
+//! `{"$ref": id}`, innermost first, so a channel session refers to its channel and a
+//! task to its session. Each object is stored once per content ([`intern`]: looked up
+//! by a hash of its text, compared in full, inserted when new). [`inflate`] puts the
+//! objects back; `serde_json` keeps key order, so the text read back is the text
+//! that was written, byte for byte.
+//!
+//! A compact text starts with a one-character tag (never `{`), so rows written before
+//! (plain JSON) are still read as they are. An object of the original that happens to
+//! be exactly `{"$ref": x}` is stored as `{"$ref": [x]}` and read back unchanged.
+
+use super::{StoreError, StoreResult};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Keys whose object value is stored once and referred to.
+pub const SHARED_KEYS: &[&str] = &[
+    "channelSession",
+    "requestSession",
+    "channel",
+    "customer",
+    "task",
+    "eventEmitter",
+    "sender",
+    "channelData",
+    "roomInfo",
+    "participant",
+    "agentParticipant",
+    "conversationParticipant",
+];
+
+/// Keys whose array elements (objects) are each stored once and referred to.
+pub const SHARED_LIST_KEYS: &[&str] = &["channelSessions", "participants"];
+
+/// Objects smaller than this stay inline: a reference would save nothing.
+const MIN_SHARED_LEN: usize = 32;
+
+const REF: &str = "$ref";
+
+/// The tag of a compact text whose objects are stored by reference.
+pub const TAG: char = '~';
+
+/// A value with its shared objects taken out: `text` refers to them by content key
+/// (replaced by their row ids when stored), `objects` lists them innermost first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dehydrated {
+    pub text: String,
+    pub objects: Vec<SharedObject>,
+}
+
+/// One shared object: its content key (a hash of `body`) and its JSON text, which
+/// refers to its own shared objects by content key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedObject {
+    pub key: i64,
+    pub body: String,
+}
+
+/// Takes the shared objects out of `value` (see the module doc).
+pub fn dehydrate(mut value: Value) -> Dehydrated {
+    let mut objects = Vec::new();
+    walk(&mut value, &mut objects);
+    Dehydrated {
+        text: value.to_string(),
+        objects,
+    }
+}
+
+fn walk(value: &mut Value, objects: &mut Vec<SharedObject>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                walk(child, objects);
+                if SHARED_KEYS.contains(&key.as_str()) || is_participant(child) {
+                    share(child, objects);
+                } else if SHARED_LIST_KEYS.contains(&key.as_str()) {
+                    if let Value::Array(items) = child {
+                        items.iter_mut().for_each(|item| share(item, objects));
+                    }
+                }
+            }
+            if map.len() == 1 {
+                if let Some(inner) = map.get_mut(REF) {
+                    // An original `{"$ref": x}`: kept apart from references.
+                    *inner = Value::Array(vec![inner.take()]);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                walk(item, objects);
+                if is_participant(item) {
+                    share(item, objects);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A participant object (a channel session, a CC user, a bot) is shared wherever it
+/// sits, e.g. as an event's `data` or in a conversation's metadata.
+fn is_participant(value: &Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|map| map.get("participantType").is_some_and(Value::is_string))
+}
+
+/// Replaces an object (already walked) by a reference to it. Within one value a
+/// content key names one object: on a (63-bit) collision the second stays inline.
+fn share(value: &mut Value, objects: &mut Vec<SharedObject>) {
+    if !value.is_object() {
+        return;
+    }
+    let body = value.to_string();
+    if body.len() < MIN_SHARED_LEN {
+        return;
+    }
+    let key = content_key(&body);
+    match objects.iter().find(|o| o.key == key) {
+        Some(known) if known.body != body => return,
+        Some(_) => {}
+        None => objects.push(SharedObject { key, body }),
+    }
+    *value = reference(key);
+}
+
+fn reference(id: i64) -> Value {
+    let mut map = Map::with_capacity(1);
+    map.insert(REF.to_owned(), Value::from(id));
+    Value::Object(map)
+}
+
+/// A 63-bit hash of an object's text; equal keys are confirmed by comparing texts.
+fn content_key(body: &str) -> i64 {
+    let digest = Sha256::digest(body.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(bytes) >> 1) as i64
+}
+
+/// Stores shared objects for one write: objects met earlier in the same write are
+/// not looked up again (their text is compared, never only their hash).
+#[derive(Default)]
+pub struct Interner {
+    seen: HashMap<i64, Vec<(String, i64)>>,
+}
+
+impl Interner {
+    /// Stores the objects of `d` that are not stored yet and returns its text with
+    /// row ids in place of content keys.
+    pub fn intern(&mut self, conn: &Connection, d: &Dehydrated) -> StoreResult<String> {
+        let mut ids: HashMap<i64, i64> = HashMap::with_capacity(d.objects.len());
+        for object in &d.objects {
+            let body = substitute(&object.body, &ids)?;
+            let id = match self.known(object.key, &body) {
+                Some(id) => id,
+                None => {
+                    let id = store_object(conn, object.key, &body)?;
+                    self.seen.entry(object.key).or_default().push((body, id));
+                    id
+                }
+            };
+            ids.insert(object.key, id);
+        }
+        substitute(&d.text, &ids)
+    }
+
+    fn known(&self, key: i64, body: &str) -> Option<i64> {
+        self.seen
+            .get(&key)?
+            .iter()
+            .find(|(b, _)| b == body)
+            .map(|(_, id)| *id)
+    }
+
+    /// `value` as a compact text (tagged) for a column read back with
+    /// [`Inflater::decode`].
+    pub fn compact(&mut self, conn: &Connection, value: Value) -> StoreResult<String> {
+        let text = self.intern(conn, &dehydrate(value))?;
+        Ok(format!("{TAG}{text}"))
+    }
+}
+
+/// The row id of the object with this hash and text, inserted if there is none.
+fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
+    let found: Option<i64> = conn
+        .prepare_cached("SELECT id FROM cim_objects WHERE hash = ?1 AND body = ?2")?
+        .query_row(params![key, body], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO cim_objects(hash, body) VALUES (?1, ?2)")?
+        .execute(params![key, body])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// `text` with each reference `{"$ref":<content key>}` replaced by `{"$ref":<row
+/// id>}`. Only a reference is that exact sequence: inside JSON strings `"` is
+/// escaped, and an original single-key `$ref` object was wrapped (see [`walk`]).
+fn substitute(text: &str, ids: &HashMap<i64, i64>) -> StoreResult<String> {
+    const OPEN: &str = "{\"$ref\":";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(OPEN) {
+        let after = &rest[at + OPEN.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        out.push_str(&rest[..at + OPEN.len()]);
+        rest = after;
+        if digits == 0 || after.as_bytes().get(digits) != Some(&b'}') {
+            continue;
+        }
+        let key: i64 = after[..digits]
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("bad object reference in {text}")))?;
+        let id = ids
+            .get(&key)
+            .ok_or_else(|| StoreError::Corrupt(format!("object {key} was not interned")))?;
+        out.push_str(&id.to_string());
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Reads stored objects back, each parsed once per reader.
+pub struct Inflater<'c> {
+    conn: &'c Connection,
+    cache: HashMap<i64, Value>,
+}
+
+impl<'c> Inflater<'c> {
+    pub fn new(conn: &'c Connection) -> Self {
+        Inflater {
+            conn,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// A stored column's text as the JSON it was written from (plain JSON as is).
+    pub fn decode(&mut self, text: &str, what: &str) -> StoreResult<Value> {
+        match text.strip_prefix(TAG) {
+            Some(compact) => self.read_compact(compact, what),
+            None => super::parse_json(text, what),
+        }
+    }
+
+    /// An untagged compact text (from [`Interner::intern`]) as its original JSON.
+    pub fn read_compact(&mut self, text: &str, what: &str) -> StoreResult<Value> {
+        let mut value = super::parse_json(text, what)?;
+        self.inflate(&mut value)?;
+        Ok(value)
+    }
+
+    /// Puts the stored objects back into `value`, which was read from a compact text.
+    pub fn inflate(&mut self, value: &mut Value) -> StoreResult<()> {
+        match value {
+            Value::Object(map) => {
+                if map.len() == 1 {
+                    match map.get_mut(REF) {
+                        Some(Value::Number(n)) => {
+                            let id = n.as_i64().ok_or_else(|| {
+                                StoreError::Corrupt(format!("bad object reference {n}"))
+                            })?;
+                            *value = self.object(id)?;
+                            return Ok(());
+                        }
+                        Some(Value::Array(wrapped)) if wrapped.len() == 1 => {
+                            let mut inner = wrapped.pop().unwrap_or(Value::Null);
+                            self.inflate(&mut inner)?;
+                            map.insert(REF.to_owned(), inner);
+                            return Ok(());
+                        }
+                        _ => {}
+                    }
+                }
+                for child in map.values_mut() {
+                    self.inflate(child)?;
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.inflate(item)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn object(&mut self, id: i64) -> StoreResult<Value> {
+        if let Some(v) = self.cache.get(&id) {
+            return Ok(v.clone());
+        }
+        let body: String = self
+            .conn
+            .prepare_cached("SELECT body FROM cim_objects WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("shared object {id} is missing")))?;
+        let mut value = super::parse_json(&body, "cim_objects.body")?;
+        self.inflate(&mut value)?;
+        self.cache.insert(id, value.clone());
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn session(customer: &str) -> Value {
+        json!({
+            "participantType": "ChannelSession",
+            "id": format!("s-{customer}"),
+            "channel": {"id": "web", "name": "web", "channelConfig": {"routingPolicy": {"routingMode": "PUSH"}}},
+            "customer": {"_id": customer, "firstName": "Pat", "isAnonymous": true},
+            "channelData": {"channelCustomerIdentifier": customer, "serviceIdentifier": "1122"},
+            "state": {"name": "STARTED", "reasonCode": null}
+        })
+    }
+
+    fn round_trip(conn: &Connection, value: &Value) -> String {
+        let text = Interner::default().compact(conn, value.clone()).unwrap();
+        let back = Inflater::new(conn).decode(&text, "test").unwrap();
+        assert_eq!(
+            back.to_string(),
+            value.to_string(),
+            "read back byte for byte"
+        );
+        text
+    }
+
+    #[test]
+    fn shared_objects_are_stored_once_and_read_back_exactly() {
+        let conn = crate::store::test_connection();
+        let event = json!({
+            "id": "e1", "name": "TASK_ENQUEUED", "channelSession": session("c1"),
+            "data": {"task": {"id": "t1", "activeMedia": [{"requestSession": session("c1")}]}},
+            "roomInfo": {"id": "room-1", "mode": "CONTACT_CENTER"}
+        });
+        let first = round_trip(&conn, &event);
+        let objects: i64 = conn
+            .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
+            .unwrap();
+        // channel, customer, channelData, session, task, roomInfo: the second copy of
+        // the session is the same object.
+        assert_eq!(objects, 6);
+        assert!(first.len() < event.to_string().len() / 2, "{first}");
+
+        // Another customer on the same channel shares the channel object.
+        round_trip(&conn, &json!({"channelSession": session("c2")}));
+        let objects: i64 = conn
+            .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(objects, 6 + 3, "customer, channel data and session are new");
+    }
+
+    #[test]
+    fn values_that_look_like_references_and_plain_rows_read_back_unchanged() {
+        let conn = crate::store::test_connection();
+        let tricky = json!({
+            "data": {"$ref": 1},
+            "list": [{"$ref": [2]}, {"$ref": "x", "other": 1}, {"$ref": 7, "other": 1}],
+            "text": "{\"$ref\":5}",
+            "customer": {"$ref": {"customer": {"_id": "nested-object-long-enough-to-share"}}}
+        });
+        round_trip(&conn, &tricky);
+        let plain = json!({"a": {"b": [1, 2]}, "$ref": 3}).to_string();
+        let back = Inflater::new(&conn).decode(&plain, "test").unwrap();
+        assert_eq!(back.to_string(), plain);
+    }
+
+    #[test]
+    fn a_hash_collision_stores_a_second_object_instead_of_reusing_the_first() {
+        let conn = crate::store::test_connection();
+        let d = dehydrate(json!({"channelSession": session("c1")}));
+        let session_key = d.objects.last().unwrap().key;
+        // Another object already stored under the same hash.
+        conn.execute(
+            "INSERT INTO cim_objects(hash, body) VALUES (?1, '{\"other\":true}')",
+            [session_key],
+        )
+        .unwrap();
+        let text = format!("{TAG}{}", Interner::default().intern(&conn, &d).unwrap());
+        let back = Inflater::new(&conn).decode(&text, "test").unwrap();
+        assert_eq!(back, json!({"channelSession": session("c1")}));
+    }
+
+    #[test]
+    fn a_missing_object_is_reported_as_corrupt() {
+        let conn = crate::store::test_connection();
+        let err = Inflater::new(&conn)
+            .decode(&format!("{TAG}{{\"a\":{{\"$ref\":42}}}}"), "test")
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    }
+}
