@@ -11,7 +11,7 @@ mod channels_support;
 mod common;
 mod support;
 
-use channels_support::{accept, answer, desk, set_state, T};
+use channels_support::{accept, answer, desk, publish, set_state, T};
 use common::TestServer;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -84,27 +84,6 @@ async fn raw_get(server: &TestServer, path: &str, token: &str) -> String {
         .expect("request");
     assert_eq!(resp.status(), 200, "{path}");
     resp.text().await.expect("body")
-}
-
-async fn publish(desk: &SioClient, conversation_id: &str, name: &str, kind: &str, data: Value) {
-    let ack = desk
-        .emit_ack(
-            "publishCimEvent",
-            json!({
-                "conversationId": conversation_id,
-                "cimEvent": {
-                    "id": uuid::Uuid::new_v4().to_string(),
-                    "name": name,
-                    "type": kind,
-                    "timestamp": now_ms(),
-                    "conversationId": conversation_id,
-                    "data": data
-                }
-            }),
-        )
-        .await
-        .expect("publishCimEvent ack");
-    assert_eq!(ack[0]["status"], "ok", "{name}: {ack:?}");
 }
 
 /// The served texts of one conversation: transcript, conversation, and the

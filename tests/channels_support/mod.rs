@@ -286,6 +286,22 @@ pub async fn accept(desk: &SioClient, conversation_id: &str) {
 
 /// Sends an AGENT_MESSAGE; returns its cimEvent id.
 pub async fn answer(desk: &SioClient, conversation_id: &str, text: &str) -> String {
+    let data = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": now_ms()},
+        "body": {"type": "PLAIN", "markdownText": text}
+    });
+    publish(desk, conversation_id, "AGENT_MESSAGE", "MESSAGE", data).await
+}
+
+/// Publishes a cimEvent `name` of type `kind` with `data`; returns its id.
+pub async fn publish(
+    desk: &SioClient,
+    conversation_id: &str,
+    name: &str,
+    kind: &str,
+    data: Value,
+) -> String {
     let event_id = uuid::Uuid::new_v4().to_string();
     let ack = desk
         .emit_ack(
@@ -294,21 +310,17 @@ pub async fn answer(desk: &SioClient, conversation_id: &str, text: &str) -> Stri
                 "conversationId": conversation_id,
                 "cimEvent": {
                     "id": event_id,
-                    "name": "AGENT_MESSAGE",
-                    "type": "MESSAGE",
+                    "name": name,
+                    "type": kind,
                     "timestamp": now_ms(),
                     "conversationId": conversation_id,
-                    "data": {
-                        "id": uuid::Uuid::new_v4().to_string(),
-                        "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": now_ms()},
-                        "body": {"type": "PLAIN", "markdownText": text}
-                    }
+                    "data": data
                 }
             }),
         )
         .await
         .expect("publishCimEvent ack");
-    assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    assert_eq!(ack[0]["status"], "ok", "{name}: {ack:?}");
     event_id
 }
 
