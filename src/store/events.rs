@@ -378,7 +378,8 @@ mod tests {
         .unwrap();
         let session = seed_events()[0]["channelSession"].clone();
         let mut interner = Interner::default();
-        for (seq, (id, conversation)) in [("e1", "conv-1"), ("e2", "conv-other")].iter().enumerate() {
+        for (seq, (id, conversation)) in [("e1", "conv-1"), ("e2", "conv-other")].iter().enumerate()
+        {
             let mut value = message_event(&session, "CUSTOMER_MESSAGE");
             value["id"] = json!(id);
             value["conversationId"] = json!(conversation);
@@ -416,9 +417,17 @@ mod tests {
             .collect();
         let facts: Vec<(&str, &str)> = heads
             .iter()
-            .map(|h| (h["id"].as_str().unwrap(), h["conversationId"].as_str().unwrap()))
+            .map(|h| {
+                (
+                    h["id"].as_str().unwrap(),
+                    h["conversationId"].as_str().unwrap(),
+                )
+            })
             .collect();
-        assert_eq!(facts, [("e1", "conv-1"), ("e2", "conv-other"), ("e3", "conv-1")]);
+        assert_eq!(
+            facts,
+            [("e1", "conv-1"), ("e2", "conv-other"), ("e3", "conv-1")]
+        );
         assert_eq!(heads[0]["timestamp"], 1_750_000_000_000i64);
         assert_eq!(heads[0]["name"], "CUSTOMER_MESSAGE");
         assert_eq!(heads[2], old);
