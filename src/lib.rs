@@ -17,6 +17,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod routing;
+pub mod sessions;
 pub mod socketio;
 pub mod store;
 
@@ -168,10 +169,12 @@ impl App {
             },
         )
         .await?;
+        let sessions = sessions::Sessions::new(store.clone());
         let agent_manager = agents::AgentManager::new(
             routing.clone(),
             conversations.clone(),
             store.clone(),
+            sessions.clone(),
             agents::AgentSettings {
                 wrapup_enabled: config.conversation.wrapup_enabled,
                 max_participants: 4,
@@ -228,6 +231,7 @@ impl App {
             routing: routing.clone(),
             conversations: conversations.clone(),
             agents: agent_manager.clone(),
+            sessions,
             outbox_wake,
             metrics: metrics.clone(),
             metrics_access,

@@ -22,6 +22,7 @@ pub use session::DeskSession;
 
 use crate::conversation::handle::ConversationHandle;
 use crate::routing::RoutingHandle;
+use crate::sessions::Sessions;
 use crate::store::Store;
 use parking_lot::RwLock;
 use serde_json::Value;
@@ -75,6 +76,7 @@ struct Inner {
     routing: RoutingHandle,
     conversations: ConversationHandle,
     store: Store,
+    tokens: Sessions,
     settings: AgentSettings,
 }
 
@@ -83,6 +85,7 @@ impl AgentManager {
         routing: RoutingHandle,
         conversations: ConversationHandle,
         store: Store,
+        sessions: Sessions,
         settings: AgentSettings,
     ) -> Self {
         AgentManager {
@@ -92,6 +95,7 @@ impl AgentManager {
                 routing,
                 conversations,
                 store,
+                tokens: sessions,
                 settings,
             }),
         }
@@ -107,6 +111,11 @@ impl AgentManager {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Token-bound sockets and their revocation.
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.tokens
     }
 
     pub fn settings(&self) -> &AgentSettings {

@@ -7,6 +7,7 @@ use super::session::DeskSession;
 use super::{presence, AgentManager, DeskError};
 use crate::clock::now_ms;
 use crate::routing::Input;
+use crate::sessions::Grant;
 use crate::socketio::{AckSender, BoxFuture, ConnectError, DisconnectReason, Namespace, Socket};
 use crate::store::users::{self, Role};
 use crate::store::{directory, events};
@@ -44,9 +45,10 @@ impl Namespace for DeskNamespace {
             let token = token_of(&auth, &query)
                 .ok_or_else(|| ConnectError::new("unauthorized: auth.token is required"))?;
             let digest = users::token_digest(&token);
-            let user = manager
+            let lookup = digest.clone();
+            let (user, expires_at) = manager
                 .store()
-                .read(move |c| users::user_for_token(c, &digest, now_ms()))
+                .read(move |c| users::grant_for_token(c, &lookup, now_ms()))
                 .await
                 .map_err(|_| ConnectError::new("service unavailable"))?
                 .ok_or_else(|| ConnectError::new("unauthorized: invalid or expired token"))?;
@@ -55,6 +57,15 @@ impl Namespace for DeskNamespace {
                     "forbidden: only agents and supervisors connect desks",
                 ));
             }
+            // Every later request of this socket is checked against its token.
+            manager.sessions().attach(
+                socket.clone(),
+                Grant {
+                    user_id: user.id.clone(),
+                    token_digest: digest,
+                    expires_at,
+                },
+            );
             let session = Arc::new(DeskSession::new(user, socket));
             if let Some(old) = manager.register(session.clone()) {
                 old.emit("socketSessionRemoved", json!({"agentId": old.agent_id()}));
@@ -75,6 +86,10 @@ impl Namespace for DeskNamespace {
     ) -> BoxFuture<'static, ()> {
         let manager = self.manager.clone();
         Box::pin(async move {
+            // Expired, revoked or disabled: the socket was told why and closed.
+            if manager.sessions().check(socket.id()).await.is_err() {
+                return;
+            }
             let Some(session) = manager.session_by_socket(socket.id()) else {
                 let _ = socket.emit(
                     "errors",
@@ -111,6 +126,7 @@ impl Namespace for DeskNamespace {
     }
 
     fn on_disconnect(&self, socket: Socket, reason: DisconnectReason) {
+        self.manager.sessions().detach(socket.id());
         let Some(session) = self.manager.any_session_by_socket(socket.id()) else {
             return;
         };

@@ -121,10 +121,10 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0X2ba7mvhd2U1ZIjfUsnAHw2VQoE3tqoQnYwLA9cK4o";
 
 pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let digest = auth.token_hash.clone();
+    // The token is revoked, then every socket opened with it is told and closed.
     state
-        .store
-        .write(move |c| users::revoke_session(c, &digest, now_ms()))
+        .sessions
+        .revoke_token(&auth.token_hash, crate::sessions::Ended::LoggedOut)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

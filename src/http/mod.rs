@@ -29,6 +29,9 @@ pub struct AppState {
     pub routing: crate::routing::RoutingHandle,
     pub conversations: crate::conversation::handle::ConversationHandle,
     pub agents: crate::agents::AgentManager,
+    /// Sockets opened with a token, and revocation (logout, force logout, and the
+    /// user changes that end a user's sessions: see `Sessions::revoke_user`).
+    pub sessions: crate::sessions::Sessions,
     /// Wakes the webhook outbox worker (a dead delivery put back by the API).
     pub outbox_wake: crate::channels::outbox::OutboxWake,
     pub metrics: crate::metrics::Metrics,

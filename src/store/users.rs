@@ -305,6 +305,71 @@ pub fn user_for_token(
     user.map(|u| with_supervised(conn, u)).transpose()
 }
 
+/// The live user behind a token digest and when the token expires (for a socket
+/// opened with it; see `crate::sessions`).
+pub fn grant_for_token(
+    conn: &Connection,
+    token_hash: &str,
+    now: Millis,
+) -> StoreResult<Option<(User, Millis)>> {
+    let Some(user) = user_for_token(conn, token_hash, now)? else {
+        return Ok(None);
+    };
+    let expires_at = conn
+        .prepare_cached("SELECT expires_at FROM sessions WHERE token_hash = ?1")?
+        .query_row([token_hash], |r| r.get(0))?;
+    Ok(Some((user, expires_at)))
+}
+
+/// Why a token a socket was opened with no longer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// The token row was revoked (logout, password change, force logout) or deleted.
+    Revoked,
+    /// The user was disabled.
+    Disabled,
+    /// The user no longer exists.
+    Deleted,
+}
+
+/// `Some` only when the token `token_hash` of `user_id` no longer holds; expiry is
+/// the caller's (it knows the expiry). A miss is the normal case, so the lookup can
+/// be answered without waiting for durability (`Store::find`).
+pub fn token_revocation(
+    conn: &Connection,
+    token_hash: &str,
+    user_id: &str,
+) -> StoreResult<Option<Revocation>> {
+    let why: Option<String> = conn
+        .prepare_cached(
+            "SELECT why FROM (
+                 SELECT CASE
+                     WHEN u.id IS NULL THEN 'deleted'
+                     WHEN u.disabled <> 0 THEN 'disabled'
+                     WHEN s.token_hash IS NULL OR s.revoked_at IS NOT NULL THEN 'revoked'
+                 END AS why
+                 FROM (SELECT ?1 AS h, ?2 AS uid) q
+                 LEFT JOIN sessions s ON s.token_hash = q.h AND s.user_id = q.uid
+                 LEFT JOIN users u ON u.id = q.uid
+             ) WHERE why IS NOT NULL",
+        )?
+        .query_row(params![token_hash, user_id], |r| r.get(0))
+        .optional()?;
+    Ok(why.map(|w| match w.as_str() {
+        "deleted" => Revocation::Deleted,
+        "disabled" => Revocation::Disabled,
+        _ => Revocation::Revoked,
+    }))
+}
+
+/// Revokes every open token of a user; returns how many.
+pub fn revoke_user_sessions(conn: &Connection, user_id: &str, now: Millis) -> StoreResult<usize> {
+    Ok(conn.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        params![user_id, now],
+    )?)
+}
+
 pub fn revoke_session(conn: &Connection, token_hash: &str, now: Millis) -> StoreResult<bool> {
     let n = conn.execute(
         "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
@@ -335,5 +400,54 @@ mod tests {
         let (b, _) = new_token();
         assert_ne!(a, b);
         assert_eq!(token_digest(&a), da);
+    }
+
+    #[test]
+    fn a_token_is_revoked_by_logout_password_change_and_disabling() {
+        let conn = crate::store::test_connection();
+        let new = |name: &str| NewUser {
+            username: name.into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            role: Role::Agent,
+            team_id: None,
+            password_hash: "x".into(),
+        };
+        let u = create_user(&conn, new("u1"), 1).unwrap();
+        let other = create_user(&conn, new("u2"), 1).unwrap();
+        for (token, user) in [("t1", &u.id), ("t2", &u.id), ("t3", &other.id)] {
+            create_session(&conn, user, token, 10, 1_000).unwrap();
+        }
+        let (_, expires) = grant_for_token(&conn, "t1", 20).unwrap().unwrap();
+        assert_eq!(expires, 1_010);
+        assert_eq!(token_revocation(&conn, "t1", &u.id).unwrap(), None);
+        // A token of someone else, or none at all, does not hold for u.
+        assert_eq!(
+            token_revocation(&conn, "t3", &u.id).unwrap(),
+            Some(Revocation::Revoked)
+        );
+        revoke_session(&conn, "t1", 30).unwrap();
+        assert_eq!(
+            token_revocation(&conn, "t1", &u.id).unwrap(),
+            Some(Revocation::Revoked)
+        );
+        assert_eq!(token_revocation(&conn, "t2", &u.id).unwrap(), None);
+        set_password(&conn, "u1", "y").unwrap();
+        assert_eq!(
+            token_revocation(&conn, "t2", &u.id).unwrap(),
+            Some(Revocation::Revoked)
+        );
+        conn.execute("UPDATE users SET disabled = 1 WHERE id = ?1", [&other.id])
+            .unwrap();
+        assert_eq!(
+            token_revocation(&conn, "t3", &other.id).unwrap(),
+            Some(Revocation::Disabled)
+        );
+        create_session(&conn, &u.id, "t4", 40, 1_000).unwrap();
+        assert_eq!(revoke_user_sessions(&conn, &u.id, 50).unwrap(), 1);
+        assert_eq!(
+            token_revocation(&conn, "t4", &u.id).unwrap(),
+            Some(Revocation::Revoked)
+        );
     }
 }

@@ -8,6 +8,7 @@ use crate::agents::presence;
 use crate::agents::session::{cc_user_of, DeskSession};
 use crate::agents::AgentManager;
 use crate::routing::{Input, RequestedAgentState, RequestedMrdState};
+use crate::sessions::{Actor, Ended};
 use crate::store::{directory, users};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
@@ -140,7 +141,25 @@ pub(super) async fn change_agent_state(
             }
         }
     };
+    let forced_reason = match &input {
+        Input::ForceLogout { reason_code, .. } => Some(reason_code.clone()),
+        _ => None,
+    };
     routing_call(manager, input).await?;
+    if let Some(reason_code) = forced_reason {
+        // As the HTTP force logout: the agent's tokens end and its desk is told who.
+        manager
+            .sessions()
+            .revoke_user(
+                &agent_id,
+                Ended::ForcedLogout {
+                    by: Actor::of(&session.user),
+                    reason_code,
+                },
+            )
+            .await
+            .map_err(|e| DeskError::new("unavailable", e.to_string()))?;
+    }
     let id = agent_id.clone();
     let view = manager
         .routing()

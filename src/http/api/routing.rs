@@ -6,6 +6,7 @@ use crate::http::auth::AuthUser;
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::routing::{driver::enum_str, Effect, Input};
+use crate::sessions::{Actor, Ended};
 use crate::store::users::Role;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -79,9 +80,18 @@ async fn force_logout(
         })
         .await;
     rejected(&effects)?;
-    if let Some(session) = state.agents.session(&agent_id) {
-        session.socket.disconnect("logged out by a supervisor");
-    }
+    // The agent's tokens end too: its desk is told who did it and closed, `/me`
+    // answers 401 and the desk cannot reconnect; the agent signs in again.
+    state
+        .sessions
+        .revoke_user(
+            &agent_id,
+            Ended::ForcedLogout {
+                by: Actor::of(&auth.user),
+                reason_code: None,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"agentId": agent_id, "state": "LOGOUT"})))
 }
 

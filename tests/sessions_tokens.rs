@@ -1,0 +1,187 @@
+//! Tokens end their sockets: logout, expiry, a password change made with the CLI
+//! from another process, and a supervisor's force logout (over HTTP and over the
+//! desk socket) each end the sockets opened with the token at once; the desk is
+//! told why (and, for a force logout, by whom) before it is closed.
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::sio_client::{token_auth, SioClient};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn desk_with(server: &TestServer, token: &str) -> SioClient {
+    let desk = SioClient::connect(server.addr, "/", token_auth(token))
+        .await
+        .unwrap();
+    desk.expect("agentPresence", T).await.unwrap();
+    desk
+}
+
+/// Expects the `errors` that ends the session, then the DISCONNECT.
+async fn expect_ended(desk: &SioClient, code: &str) -> Value {
+    let error = desk.expect("errors", T).await.unwrap();
+    assert_eq!(error["code"], code, "{error}");
+    assert_eq!(error["event"], "session", "{error}");
+    desk.expect_disconnect(T).await.unwrap();
+    error
+}
+
+const READY: fn() -> Value = || json!({"action": "agentState", "state": {"name": "READY"}});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_sockets_opened_with_that_token_only() {
+    let server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let other = server.login("agent1", "agent1").await;
+    let desk = desk_with(&server, &token).await;
+    let (status, _) = server
+        .post("/api/v1/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(status, 204);
+    expect_ended(&desk, "logged_out").await;
+    assert!(
+        SioClient::connect(server.addr, "/", token_auth(&token))
+            .await
+            .is_err(),
+        "a desk reconnected with a signed-out token"
+    );
+    // The agent's other token still works.
+    let (status, _) = server.get("/api/v1/me", Some(&other)).await;
+    assert_eq!(status, 200);
+    let again = desk_with(&server, &other).await;
+    let ack = again.emit_ack("changeAgentState", READY()).await.unwrap();
+    assert_eq!(ack[0]["state"]["name"], "READY", "{ack:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiring_token_ends_its_socket_at_once() {
+    let server = TestServer::start_with(|c| c.http.token_ttl_secs = 2).await;
+    let token = server.login("agent1", "agent1").await;
+    let desk = desk_with(&server, &token).await;
+    let ack = desk.emit_ack("changeAgentState", READY()).await.unwrap();
+    assert_eq!(ack[0]["state"]["name"], "READY", "{ack:?}");
+    // No request needed: the socket is closed when the token expires.
+    expect_ended(&desk, "token_expired").await;
+    let (status, _) = server.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_changed_with_the_cli_ends_the_token_at_its_next_check() {
+    let server = TestServer::start().await;
+    let token = server.login("agent2", "agent2").await;
+    let desk = desk_with(&server, &token).await;
+    let mut cli = Command::new(common::binary())
+        .args([
+            "user",
+            "passwd",
+            "--data-dir",
+            server.data_dir().to_str().unwrap(),
+            "--username",
+            "agent2",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    cli.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-new-secret\n")
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || cli.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The desk's next request is refused and its socket closed: it cannot go READY.
+    desk.emit("changeAgentState", READY()).unwrap();
+    expect_ended(&desk, "token_revoked").await;
+    let id = server
+        .running
+        .as_ref()
+        .unwrap()
+        .routing
+        .query(|core, _| {
+            core.agents()
+                .find(|a| a.username == "agent2")
+                .map(|a| a.state)
+        })
+        .await
+        .flatten()
+        .unwrap();
+    assert_ne!(
+        serde_json::to_value(id).unwrap(),
+        "READY",
+        "the refused request changed the state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_force_logout_ends_the_agents_token_and_tells_the_desk_who_did_it() {
+    let server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let desk = desk_with(&server, &token).await;
+    let (_, me) = server.get("/api/v1/me", Some(&token)).await;
+    let agent_id = me["id"].as_str().unwrap().to_string();
+    let supervisor = server.login("supervisor", "supervisor").await;
+    let (status, body) = server
+        .post(
+            &format!("/api/v1/agents/{agent_id}/logout"),
+            Some(&supervisor),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let error = expect_ended(&desk, "forced_logout").await;
+    assert_eq!(error["by"]["username"], "supervisor", "{error}");
+    assert!(error["by"]["name"].is_string(), "{error}");
+    let (status, _) = server.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, 401, "the forced-out token still works");
+    assert!(
+        SioClient::connect(server.addr, "/", token_auth(&token))
+            .await
+            .is_err(),
+        "the desk reconnected with the forced-out token"
+    );
+    // The agent signs in again.
+    let fresh = server.login("agent1", "agent1").await;
+    desk_with(&server, &fresh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_force_logout_from_the_supervisors_desk_ends_the_agents_token() {
+    let server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let desk = desk_with(&server, &token).await;
+    let (_, me) = server.get("/api/v1/me", Some(&token)).await;
+    let agent_id = me["id"].as_str().unwrap().to_string();
+    let sup_token = server.login("supervisor", "supervisor").await;
+    let sup = desk_with(&server, &sup_token).await;
+    let ack = sup
+        .emit_ack(
+            "changeAgentState",
+            json!({"agentId": agent_id, "action": "agentState",
+                   "state": {"name": "LOGOUT", "reasonCode": "End of shift"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ack[0]["state"]["name"], "LOGOUT", "{ack:?}");
+    let error = expect_ended(&desk, "forced_logout").await;
+    assert_eq!(error["by"]["username"], "supervisor", "{error}");
+    assert_eq!(error["reasonCode"], "End of shift", "{error}");
+    let (status, _) = server.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, 401);
+}
