@@ -124,6 +124,16 @@ impl Ended {
     }
 }
 
+/// `forcedLogout {reason, by {id, username, name}, message}`, sent before `errors`.
+pub fn forced_logout_event(by: &Actor) -> Value {
+    let name = by.display_name();
+    json!({
+        "reason": "FORCED_BY_SUPERVISOR",
+        "by": {"id": by.id, "username": by.username, "name": name},
+        "message": format!("{name} (supervisor) logged you out."),
+    })
+}
+
 /// What a socket was opened with: its user and token, read at the handshake.
 #[derive(Debug, Clone)]
 pub struct Grant {
@@ -277,13 +287,18 @@ impl Sessions {
         Ok(revoked)
     }
 
-    /// Tells a live socket why its session ended and closes it.
+    /// Tells a live socket why its session ended (`forcedLogout` first for a forced
+    /// logout, then `errors`) and closes it.
     fn end_socket(&self, socket_id: &str, why: &Ended) {
         let Some(live) = self.inner.live.lock().remove(socket_id) else {
             return;
         };
         live.expiry.abort();
         tracing::info!(user = %live.grant.user_id, code = why.code(), "session ended; socket closed");
+        if let Ended::ForcedLogout { by, .. } = why {
+            // The desk's own event for it (docs/protocol.md, "Desk: forcedLogout").
+            let _ = live.socket.emit("forcedLogout", forced_logout_event(by));
+        }
         let _ = live.socket.emit("errors", why.to_payload());
         live.socket.disconnect(why.code());
     }

@@ -148,6 +148,9 @@ async fn a_force_logout_ends_the_agents_token_and_tells_the_desk_who_did_it() {
     let error = expect_ended(&desk, "forced_logout").await;
     assert_eq!(error["by"]["username"], "supervisor", "{error}");
     assert!(error["by"]["name"].is_string(), "{error}");
+    // The desk's own event says the same.
+    let told = desk.expect("forcedLogout", T).await.unwrap();
+    assert_eq!(told["by"]["username"], "supervisor", "{told}");
     let (status, _) = server.get("/api/v1/me", Some(&token)).await;
     assert_eq!(status, 401, "the forced-out token still works");
     assert!(

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::agents::AgentManager;
 use crate::routing::{Effect, Input, RequestedAgentState};
+use crate::sessions::{Actor, Ended};
 use crate::store::directory;
 use crate::store::users::{Role, User};
 
@@ -84,10 +85,19 @@ pub async fn handle(
                 },
             )
             .await?;
-            if let Some(session) = agents.session(&agent_id) {
-                session.emit("forcedLogout", forced_logout_payload(user));
-                session.socket.disconnect("logged out by a supervisor");
-            }
+            // The agent's tokens end too; its desk hears `forcedLogout` and `errors`
+            // naming the supervisor, then is closed.
+            agents
+                .sessions()
+                .revoke_user(
+                    &agent_id,
+                    Ended::ForcedLogout {
+                        by: Actor::of(user),
+                        reason_code: None,
+                    },
+                )
+                .await
+                .map_err(|e| ActionError::Unavailable(e.to_string()))?;
             Ok(json!({"status": "ok", "agentId": agent_id, "state": "LOGOUT"}))
         }
         "setAgentState" => {
@@ -139,23 +149,6 @@ pub async fn handle(
         }
         other => Err(ActionError::Invalid(format!("unknown event {other:?}"))),
     }
-}
-
-/// What the agent's desk shows when a supervisor logged it out.
-pub fn forced_logout_payload(by: &User) -> Value {
-    let name = format!("{} {}", by.first_name, by.last_name)
-        .trim()
-        .to_string();
-    let name = if name.is_empty() {
-        by.username.clone()
-    } else {
-        name
-    };
-    json!({
-        "reason": "FORCED_BY_SUPERVISOR",
-        "by": {"id": by.id, "username": by.username, "name": name},
-        "message": format!("{name} (supervisor) logged you out."),
-    })
 }
 
 /// The agent must exist and be in a team `user` supervises (admins: any agent).
