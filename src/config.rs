@@ -50,6 +50,7 @@ pub struct Config {
     pub site: SiteSettings,
     pub supervisor: SupervisorSettings,
     pub metrics: crate::metrics::MetricsConfig,
+    pub backup: crate::backup::BackupConfig,
 }
 
 impl Default for Config {
@@ -70,6 +71,7 @@ impl Default for Config {
             site: SiteSettings::default(),
             supervisor: SupervisorSettings::default(),
             metrics: crate::metrics::MetricsConfig::default(),
+            backup: crate::backup::BackupConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `docs/architecture.md` for the components and how a chat flows through them.
 
 pub mod agents;
+pub mod backup;
 pub mod bus;
 pub mod channels;
 pub mod cim;
@@ -35,6 +36,8 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    DataDir(#[from] backup::BackupError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -51,6 +54,9 @@ pub struct Running {
     pub conversations: conversation::handle::ConversationHandle,
     pub routing: routing::RoutingHandle,
     pub metrics: metrics::Metrics,
+    backups: std::path::PathBuf,
+    backup_keep: usize,
+    _data_dir_lock: backup::DataDirLock,
     socketio: socketio::SocketIo,
     server: actix_web::dev::ServerHandle,
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -102,6 +108,7 @@ impl App {
         let started_at = Instant::now();
         let config = Arc::new(config);
         let health = Health::default();
+        let data_dir_lock = backup::DataDirLock::acquire(&config.data_dir)?;
         health.set("store", ComponentStatus::Starting);
         let store = {
             let path = config.database_path();
@@ -186,6 +193,9 @@ impl App {
             ("metrics", metrics.spawn_routing_fold(routing_for_metrics)),
             ("metrics", metrics.spawn_upkeep()),
         ];
+        if let Some(t) = backup::schedule(store.clone(), config.backup.clone(), &config.data_dir) {
+            tasks.push(("backups", t));
+        }
         for t in agent_manager.spawn_outbound(routing_for_agents, desk_deliveries) {
             tasks.push(("agents", t));
         }
@@ -273,6 +283,9 @@ impl App {
             conversations,
             routing,
             metrics,
+            backups: config.backup.directory(&config.data_dir),
+            backup_keep: config.backup.keep,
+            _data_dir_lock: data_dir_lock,
             socketio: sio,
             server: handle,
             server_task,
@@ -284,6 +297,12 @@ impl App {
 }
 
 impl Running {
+    /// Takes a backup now, as the schedule does (into `backup.directory`, keeping
+    /// `backup.keep`); returns its path.
+    pub async fn backup_now(&self) -> Result<std::path::PathBuf, backup::BackupError> {
+        backup::backup_now(&self.store, &self.backups, self.backup_keep).await
+    }
+
     /// Graceful stop: stop accepting, drain in-flight requests, stop the
     /// components, flush and close the store.
     pub async fn shutdown(self) {

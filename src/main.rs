@@ -69,6 +69,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Put backup FILE in place of the database of a stopped server (the replaced
+    /// database is kept aside as switchboard.db.replaced-<time>).
+    Restore {
+        #[command(flatten)]
+        data: DataOpts,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +277,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("{report}");
             }
+    },
+        Command::Restore { data, file } => {
+            let config = load_config(&data, None)?;
+            let done = switchboard::backup::restore::restore(&file, &config.data_dir)?;
+            if let Some(aside) = &done.kept_aside {
+                println!("the replaced database is kept as {}", aside.display());
+            }
+            println!(
+                "restored {} (schema version {}) into {}; start the server to use it",
+                file.display(),
+                done.schema_version,
+                config.data_dir.display()
+            );
             Ok(())
         }
         Command::User { data, action } => {
