@@ -7,7 +7,7 @@ mod channels_support;
 mod common;
 mod support;
 
-use channels_support::{accept, desk, set_state, widget_on, T};
+use channels_support::{accept, desk, set_state, start_chat, T};
 use common::{binary, test_config, TestServer};
 use parking_lot::Mutex;
 use serde_json::json;
@@ -48,12 +48,8 @@ async fn drill_backup_under_traffic_destroy_restore_and_route_again() {
 
     let (agent, _) = desk(&server, "agent1").await;
     set_state(&agent, "READY").await;
-    let customer = Arc::new(widget_on(&server, "1122", "drill-customer").await);
-    let started = customer
-        .emit_ack("CHAT_REQUESTED", json!({}))
-        .await
-        .expect("chat");
-    let conversation = started[0]["conversationId"].as_str().unwrap().to_string();
+    let (customer, conversation) = start_chat(&server, "drill-customer").await;
+    let customer = Arc::new(customer);
     accept(&agent, &conversation).await;
 
     // Traffic: the customer writes without pause; each acknowledged id is recorded.
@@ -114,12 +110,7 @@ async fn drill_backup_under_traffic_destroy_restore_and_route_again() {
     // And it routes again.
     let (agent2, _) = desk(&server, "agent2").await;
     set_state(&agent2, "READY").await;
-    let next = widget_on(&server, "1122", "after-restore").await;
-    let started = next
-        .emit_ack("CHAT_REQUESTED", json!({}))
-        .await
-        .expect("chat");
-    let fresh = started[0]["conversationId"].as_str().unwrap().to_string();
+    let (_next, fresh) = start_chat(&server, "after-restore").await;
     accept(&agent2, &fresh).await;
 }
 

@@ -256,7 +256,11 @@ fn data_survives_restart_kill_9_and_sigterm_exits_cleanly() {
         None,
     );
     assert!(ok, "{err}");
-    assert!(out.contains("schema version 2"), "{out}");
+    let latest = format!(
+        "schema version {}",
+        *switchboard::store::LATEST_SCHEMA_VERSION
+    );
+    assert!(out.contains(&latest), "{out}");
     let mut served = serve(dir.path(), &[]);
     rt.block_on(async {
         assert_eq!(login(served.addr, "durable", "durable-pw").await, 200);

@@ -7,7 +7,7 @@ mod channels_support;
 mod common;
 mod support;
 
-use channels_support::{accept, answer, desk, set_state, widget_on};
+use channels_support::{accept, answer, desk, set_state, start_chat};
 use common::TestServer;
 use prometheus_parse::{Scrape, Value};
 use serde_json::json;
@@ -128,12 +128,7 @@ async fn every_series_is_there_at_once_and_moves_after_a_chat() {
     // One chat answered; one customer gives up before any agent is free.
     let (agent, _) = desk(&server, "agent1").await;
     set_state(&agent, "READY").await;
-    let customer = widget_on(&server, "1122", "metrics-1").await;
-    let started = customer
-        .emit_ack("CHAT_REQUESTED", json!({}))
-        .await
-        .expect("chat");
-    let conversation = started[0]["conversationId"].as_str().unwrap().to_string();
+    let (customer, conversation) = start_chat(&server, "metrics-1").await;
     accept(&agent, &conversation).await;
     let ack = customer
         .emit_ack(
@@ -145,11 +140,7 @@ async fn every_series_is_there_at_once_and_moves_after_a_chat() {
     assert_eq!(ack[0]["status"], "ok");
     answer(&agent, &conversation, "hi").await;
     set_state(&agent, "NOT_READY").await;
-    let waiting = widget_on(&server, "1122", "metrics-2").await;
-    waiting
-        .emit_ack("CHAT_REQUESTED", json!({}))
-        .await
-        .expect("chat");
+    let (waiting, _) = start_chat(&server, "metrics-2").await;
 
     let during = scrape(&server).await;
     assert_eq!(value(&during, "switchboard_queue_waiting", &[DEFAULT]), 1.0);

@@ -245,6 +245,20 @@ pub async fn widget_on(server: &TestServer, service_identifier: &str, customer: 
     .expect("widget connects")
 }
 
+/// A customer of the demo web channel asks for a chat; returns (widget, conversation id).
+pub async fn start_chat(server: &TestServer, customer: &str) -> (SioClient, String) {
+    let widget = widget_on(server, "1122", customer).await;
+    let started = widget
+        .emit_ack("CHAT_REQUESTED", json!({}))
+        .await
+        .expect("CHAT_REQUESTED ack");
+    let conversation = started[0]["conversationId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a conversation: {started:?}"))
+        .to_string();
+    (widget, conversation)
+}
+
 /// An agent desk, signed in and connected; returns (desk, agent id).
 pub async fn desk(server: &TestServer, user: &str) -> (SioClient, String) {
     let token = server.login(user, user).await;
