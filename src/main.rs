@@ -277,7 +277,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("{report}");
             }
-    },
+            Ok(())
+        }
         Command::Restore { data, file } => {
             let config = load_config(&data, None)?;
             let done = switchboard::backup::restore::restore(&file, &config.data_dir)?;
