@@ -199,6 +199,17 @@ async fn cuts(args: &PowercutArgs, scratch: &Path) -> anyhow::Result<(Totals, u6
         }
         cut += 1;
         totals.cuts += 1;
+        if cut.is_multiple_of(500) {
+            eprintln!(
+                "powercut: {cut} cuts, {} lost, {} duplicated, {} other findings",
+                totals.lost,
+                totals.duplicated,
+                totals.gaps
+                    + totals.missing_state
+                    + totals.integrity_failures
+                    + totals.failed_boots
+            );
+        }
         record_cut(&mut totals, &disk);
         stop(running).await;
         image = disk.survivor(rng.gen());
