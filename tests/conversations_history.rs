@@ -93,7 +93,7 @@ async fn history_is_filtered_and_agents_see_only_their_own() {
         vec![a.clone()]
     );
     let (_, queues) = server.get("/api/v1/queues", Some(&supervisor)).await;
-    let default_queue = queues
+    let default_queue = queues["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -124,15 +124,18 @@ async fn protected_routes_need_a_live_token_and_the_right_role() {
     // Agents may read the site's configuration but not the user list.
     let (status, queues) = server.get("/api/v1/queues", Some(&agent)).await;
     assert_eq!(status, 200);
-    assert_eq!(queues[0]["name"], "Default");
+    assert_eq!(queues["items"][0]["name"], "Default");
+    assert_eq!(queues["total"], 1);
     let (status, body) = server.get("/api/v1/users", Some(&agent)).await;
     assert_eq!(status, 403);
     assert_eq!(body["code"], "forbidden");
 
     let supervisor = server.login("supervisor", "supervisor").await;
+    // A supervisor lists itself and its team's members (the demo admin has no team).
     let (status, users) = server.get("/api/v1/users", Some(&supervisor)).await;
     assert_eq!(status, 200);
-    assert_eq!(users.as_array().unwrap().len(), 5);
+    assert_eq!(users["total"], 4, "{users}");
+    assert_eq!(users["items"].as_array().unwrap().len(), 4);
     // Only admins create users.
     let new_user = json!({"username": "agent9", "password": "agent9pw", "role": "agent"});
     assert_eq!(
@@ -170,15 +173,15 @@ async fn demo_site_is_complete() {
     assert_eq!(voice["maxTasks"], 1);
     assert_eq!(voice["interruptible"], false);
     let (_, queues) = server.get("/api/v1/queues", Some(&admin)).await;
-    assert_eq!(queues[0]["mrdId"], chat["id"]);
+    assert_eq!(queues["items"][0]["mrdId"], chat["id"]);
     let (_, channels) = server.get("/api/v1/channels", Some(&admin)).await;
-    let web = &channels[0];
+    let web = &channels["items"][0];
     assert_eq!(web["serviceIdentifier"], "1122");
     assert_eq!(web["channelType"]["name"], "WEB");
     let policy = &web["channelConfig"]["routingPolicy"];
     assert_eq!(policy["routingMode"], "PUSH");
     assert_eq!(policy["agentSelectionPolicy"], "LONGEST_AVAILABLE");
-    assert_eq!(policy["routingObjectId"], queues[0]["id"]);
+    assert_eq!(policy["routingObjectId"], queues["items"][0]["id"]);
     let (_, codes) = server.get("/api/v1/reason-codes", Some(&admin)).await;
     let kinds: Vec<&str> = codes
         .as_array()

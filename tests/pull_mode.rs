@@ -42,7 +42,8 @@ async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
                     "routingPolicy": {"routingMode": "PULL", "routingObjectId": "no-such-list"}}),
         )
         .await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "routingPolicy.routingObjectId", "{body}");
     let (status, channel) = server
         .post(
             "/api/v1/channels",

@@ -265,7 +265,7 @@ async fn live_queue_steps_route_by_skill_and_bad_config_is_refused() {
     assert_eq!(status, 201, "{queue}");
     let (_, users) = get(addr, &admin, "/api/v1/users").await;
     let id_of = |name: &str| {
-        users
+        users["items"]
             .as_array()
             .unwrap()
             .iter()

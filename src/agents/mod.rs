@@ -182,6 +182,16 @@ impl AgentManager {
             .collect()
     }
 
+    /// Emits `event` to every connected desk (configuration pushed live, such as
+    /// `onReasonCodes` after an admin edits the reason codes).
+    pub fn broadcast(&self, event: &str, data: serde_json::Value) {
+        let sessions: Vec<Arc<DeskSession>> =
+            self.inner.sessions.read().values().cloned().collect();
+        for s in sessions {
+            s.emit(event, data.clone());
+        }
+    }
+
     /// Number of connected desks.
     pub fn session_count(&self) -> usize {
         self.inner.sessions.read().len()

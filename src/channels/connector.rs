@@ -127,7 +127,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn receive(
+/// A connector posts a customer's message (CIM MESSAGE, see docs/protocol.md).
+#[utoipa::path(
+    post,
+    path = "/ccm/message/receive",
+    tag = "connector",
+    request_body(content = Object, description = "a CIM message whose header names the channel (serviceIdentifier) and customer"),
+    responses(
+        (status = 202, description = "stored; the answer names the conversation", body = Object),
+        (status = 400, description = "not a valid CIM message", body = crate::http::error::ErrorBody),
+        (status = 401, description = "the connector credential is missing or wrong", body = crate::http::error::ErrorBody),
+        (status = 404, description = "unknown serviceIdentifier", body = crate::http::error::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn receive(
     _: ConnectorAuth,
     state: web::Data<AppState>,
     body: web::Json<Value>,

@@ -229,11 +229,45 @@ impl Widget {
             .insert(conversation_id.to_string(), customer_key.to_string());
     }
 
+    /// A customer without a running chat may not start one on a disabled channel;
+    /// chats already running finish normally.
+    async fn refuse_new_chat_on_disabled_channel(
+        &self,
+        customer_key: &str,
+    ) -> Result<(), WidgetError> {
+        let (running, sid) = {
+            let reg = self.inner.registry.lock();
+            match reg.customers.get(customer_key) {
+                Some(c) => (c.session_id.is_some(), c.service_identifier.clone()),
+                None => return Ok(()),
+            }
+        };
+        if running {
+            return Ok(());
+        }
+        let open = self
+            .inner
+            .store
+            .read(move |c| crate::store::channel_admin::takes_new_chats(c, &sid))
+            .await
+            .map_err(|e| WidgetError::new("unavailable", e.to_string()))?;
+        if open {
+            Ok(())
+        } else {
+            Err(WidgetError::new(
+                "channel_disabled",
+                "this channel takes no new chats at the moment",
+            ))
+        }
+    }
+
     async fn chat_requested(
         &self,
         customer_key: &str,
         payload: &Value,
     ) -> Result<Value, WidgetError> {
+        self.refuse_new_chat_on_disabled_channel(customer_key)
+            .await?;
         let session =
             self.channel_session(customer_key, payload.get("additionalAttributes").cloned())?;
         let topic = self.inner.conversations.chat_requested(session).await?;

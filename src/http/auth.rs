@@ -5,7 +5,7 @@ use super::AppState;
 use crate::clock::now_ms;
 use crate::store::users::{self, Role, User};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -69,11 +69,22 @@ impl FromRequest for AuthUser {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     username: String,
     password: String,
+}
+
+/// A successful login.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginAnswer {
+    /// The bearer token for `Authorization: Bearer <token>` and the desk handshake.
+    pub token: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    pub user: User,
 }
 
 pub async fn login(
@@ -109,11 +120,11 @@ pub async fn login(
         .store
         .write(move |c| users::create_session(c, &user_id, &digest, now_ms(), ttl))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "token": token,
-        "expiresIn": state.config.http.token_ttl_secs,
-        "user": user,
-    })))
+    Ok(HttpResponse::Ok().json(LoginAnswer {
+        token,
+        expires_in: state.config.http.token_ttl_secs,
+        user,
+    }))
 }
 
 /// An argon2 hash of a random string, verified against when the user is unknown.

@@ -10,6 +10,17 @@ use crate::metrics::access::Refusal;
 use crate::metrics::LiveFigures;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+/// The Prometheus text exposition (loopback, allow-listed or token holders only).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 403, description = "forbidden: this client may not scrape", body = crate::http::error::ErrorBody),
+        (status = 404, description = "not_found: metrics are disabled", body = crate::http::error::ErrorBody)
+    )
+)]
 pub async fn metrics(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -8,8 +8,10 @@ pub mod api;
 pub mod auth;
 pub mod client_addr;
 pub mod error;
+pub mod extract;
 pub mod health;
 mod metrics;
+pub mod page;
 pub mod static_files;
 
 use crate::config::Config;
@@ -57,31 +59,38 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
             ApiError::BadRequest(format!("bad query parameter: {err}")).into()
         }),
     )
+    .app_data(extract::MaxBody(max_body))
     .configure(crate::channels::connector::configure)
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
-    .route("/metrics", web::get().to(metrics::metrics))
-    .service(
-        web::scope("/api/v1")
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/logout", web::post().to(auth::logout))
-            .route("/me", web::get().to(auth::me))
-            .configure(api::configure),
-    )
-    .route("/", web::get().to(static_files::index))
-    .route(
-        "/{section:(admin|desk|widget|shared|vendor)}/{path:.*}",
-        web::get().to(static_files::asset),
-    )
-    .route(
-        "/{section:(admin|desk|widget)}",
-        web::get().to(|req: HttpRequest| async move {
-            let section = req.match_info().query("section").to_string();
-            HttpResponse::PermanentRedirect()
-                .insert_header(("Location", format!("/{section}/")))
-                .finish()
-        }),
-    );
+    .route("/metrics", web::get().to(metrics::metrics));
+    // Every /api/v1 route is registered with `service`, so utoipa-actix-web collects
+    // it into the OpenAPI document served at /api/v1/openapi.json.
+    let scope = utoipa_actix_web::scope("/api/v1").configure(api::configure);
+    let mut schemas = Vec::new();
+    utoipa_actix_web::OpenApiFactory::schemas(&scope, &mut schemas);
+    let paths = utoipa_actix_web::OpenApiFactory::paths(&scope);
+    let doc = api::openapi::document(paths, schemas);
+    let json = doc.to_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot serialize the OpenAPI document");
+        "{}".to_string()
+    });
+    cfg.app_data(web::Data::new(api::openapi::OpenApiJson(json)))
+        .service(scope)
+        .route("/", web::get().to(static_files::index))
+        .route(
+            "/{section:(admin|desk|widget|shared|vendor)}/{path:.*}",
+            web::get().to(static_files::asset),
+        )
+        .route(
+            "/{section:(admin|desk|widget)}",
+            web::get().to(|req: HttpRequest| async move {
+                let section = req.match_info().query("section").to_string();
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", format!("/{section}/")))
+                    .finish()
+            }),
+        );
 }
 
 /// The answer for routes that do not exist.

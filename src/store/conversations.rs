@@ -278,9 +278,47 @@ pub struct ConversationFilter {
     pub to: Option<Millis>,
     pub limit: usize,
     pub offset: usize,
+    /// A supervisor's view: only conversations an agent of these teams (or the
+    /// supervisor itself) took part in.
+    pub scope: Option<SupervisorScope>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Who a supervisor is and which teams it supervises.
+#[derive(Debug, Clone, Default)]
+pub struct SupervisorScope {
+    pub user_id: String,
+    pub team_ids: Vec<String>,
+}
+
+impl SupervisorScope {
+    fn teams_json(&self) -> String {
+        serde_json::Value::from(self.team_ids.clone()).to_string()
+    }
+}
+
+/// Whether a supervisor with `scope` may see the conversation: an agent of its teams
+/// (or the supervisor itself) took part, or no agent has joined it yet (it is still
+/// queued and belongs to no team, as its task does).
+pub fn in_scope(
+    conn: &Connection,
+    conversation_id: &str,
+    scope: &SupervisorScope,
+) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = ?1
+                                          AND p.type = 'AGENT')
+                 OR EXISTS (SELECT 1 FROM participants p LEFT JOIN users u ON u.id = p.participant_ref
+                            WHERE p.conversation_id = ?1 AND p.type = 'AGENT'
+                              AND (p.participant_ref = ?2
+                                   OR u.team_id IN (SELECT value FROM json_each(?3))))",
+        )?
+        .query_row(params![conversation_id, scope.user_id, scope.teams_json()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummary {
     pub id: String,
@@ -288,9 +326,12 @@ pub struct ConversationSummary {
     pub state: String,
     pub queue_id: Option<String>,
     pub last_agent_id: Option<String>,
+    #[schema(value_type = i64)]
     pub creation_time: Millis,
+    #[schema(value_type = Option<i64>)]
     pub end_time: Option<Millis>,
     pub last_seq: u64,
+    /// The CIM conversation object.
     pub conversation: Value,
 }
 
@@ -334,6 +375,13 @@ pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<Conver
            AND (?4 IS NULL OR c.customer_id = ?4)
            AND (?5 IS NULL OR c.creation_time >= ?5)
            AND (?6 IS NULL OR c.creation_time <= ?6)
+           AND (?9 IS NULL
+                OR NOT EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id
+                                 AND p.type = 'AGENT')
+                OR EXISTS (SELECT 1 FROM participants p LEFT JOIN users u ON u.id = p.participant_ref
+                           WHERE p.conversation_id = c.id AND p.type = 'AGENT'
+                             AND (p.participant_ref = ?9
+                                  OR u.team_id IN (SELECT value FROM json_each(?10)))))
          ORDER BY c.creation_time DESC, c.id LIMIT ?7 OFFSET ?8",
     )?;
     let rows: Vec<(ConversationSummary, String)> = st
@@ -346,7 +394,9 @@ pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<Conver
                 f.from,
                 f.to,
                 f.limit.max(1) as i64,
-                f.offset as i64
+                f.offset as i64,
+                f.scope.as_ref().map(|s| s.user_id.clone()),
+                f.scope.as_ref().map(SupervisorScope::teams_json),
             ],
             summary_row,
         )?

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MrdRow {
     pub id: String,
@@ -17,14 +17,14 @@ pub struct MrdRow {
     pub interruptible: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueStepRow {
     pub expression: String,
     pub timeout_secs: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueRow {
     pub id: String,
@@ -38,22 +38,29 @@ pub struct QueueRow {
     pub steps: Vec<QueueStepRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonCodeRow {
     pub id: String,
     pub name: String,
+    /// NOT_READY or LOGOUT.
     #[serde(rename = "type")]
     pub kind: String,
     pub description: String,
+    /// A deleted code is no longer offered; history still names it.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WrapupCodeRow {
     pub id: String,
     pub category_name: String,
     pub value: String,
+    /// A deleted code is no longer offered; history still names it.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// Routing attribute of an agent: BOOLEAN (0/1) or PROFICIENCY (1..10).
@@ -283,21 +290,9 @@ pub fn create_reason_code(
     Ok(())
 }
 
+/// The reason codes in use (not deleted).
 pub fn list_reason_codes(conn: &Connection) -> StoreResult<Vec<ReasonCodeRow>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, name, type, description FROM reason_codes ORDER BY type, name",
-    )?;
-    let rows = st
-        .query_map([], |r| {
-            Ok(ReasonCodeRow {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                kind: r.get(2)?,
-                description: r.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+    super::codes::reason_codes(conn, false)
 }
 
 pub fn create_wrapup_code(conn: &Connection, category: &str, value: &str) -> StoreResult<()> {
@@ -309,19 +304,9 @@ pub fn create_wrapup_code(conn: &Connection, category: &str, value: &str) -> Sto
     Ok(())
 }
 
+/// The wrap-up codes in use (not deleted).
 pub fn list_wrapup_codes(conn: &Connection) -> StoreResult<Vec<WrapupCodeRow>> {
-    let mut st = conn
-        .prepare_cached("SELECT id, category, value FROM wrapup_codes ORDER BY category, value")?;
-    let rows = st
-        .query_map([], |r| {
-            Ok(WrapupCodeRow {
-                id: r.get(0)?,
-                category_name: r.get(1)?,
-                value: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+    super::codes::wrapup_codes(conn, false)
 }
 
 /// What it takes to create a channel with its type, provider and connector.

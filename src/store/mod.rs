@@ -16,6 +16,9 @@ mod wal_vfs;
 mod writer;
 
 pub mod agent_states;
+pub mod audit;
+pub mod channel_admin;
+pub mod codes;
 pub mod conversations;
 pub mod customers;
 pub mod demo;
@@ -25,8 +28,11 @@ pub mod merge_patch;
 pub mod objects;
 pub mod outbox;
 pub mod queue_thresholds;
+pub mod routing_admin;
 pub mod size;
 pub mod tasks;
+pub mod teams;
+pub mod user_admin;
 pub mod users;
 
 use crate::config::{StoreConfig, Synchronous};
@@ -71,6 +77,53 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// A value the caller gave is refused; `field` names it as the client sent it.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// The change is refused while other entities use this one.
+    #[error("{message}")]
+    InUse {
+        message: String,
+        blockers: Vec<Blocker>,
+    },
+}
+
+/// Something that stands in the way of a change (a channel routing to a queue, ...).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Blocker {
+    /// `channel`, `pullList`, `queue`, `user`, `channelType`, `conversation`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+}
+
+impl StoreError {
+    /// An invalid value of `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> StoreError {
+        StoreError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// `Ok` when nothing blocks; else `InUse` naming the blockers after `what`.
+    pub fn unless_blocked(what: &str, blockers: Vec<Blocker>) -> StoreResult<()> {
+        if blockers.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = blockers
+            .iter()
+            .map(|b| format!("{} {}", b.kind, b.name))
+            .collect();
+        Err(StoreError::InUse {
+            message: format!(
+                "{what} is used by {}; change or delete them first",
+                names.join(", ")
+            ),
+            blockers,
+        })
+    }
 }
 
 impl StoreError {

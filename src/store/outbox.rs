@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxEntry {
     pub id: i64,
@@ -16,11 +16,15 @@ pub struct OutboxEntry {
     pub conversation_id: Option<String>,
     pub url: String,
     pub payload: Value,
+    /// PENDING, DELIVERED or DEAD.
     pub state: String,
     pub attempts: u32,
+    #[schema(value_type = i64)]
     pub next_attempt_at: Millis,
     pub last_error: Option<String>,
+    #[schema(value_type = i64)]
     pub created_at: Millis,
+    #[schema(value_type = Option<i64>)]
     pub delivered_at: Option<Millis>,
 }
 

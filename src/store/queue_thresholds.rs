@@ -9,7 +9,9 @@ use super::StoreResult;
 use crate::clock::Millis;
 
 /// Per-queue limits that turn a queue's row amber or red (`None`: never).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Thresholds {
     pub longest_wait_amber_secs: Option<u32>,

@@ -270,6 +270,13 @@ function startDesk(session) {
     wrapupTimerStarted: (payload) => {
       if (store.startWrapup(payload)) chat.update(payload.conversationId);
     },
+    // An admin changed the codes: the choices follow at once (docs/protocol.md).
+    onReasonCodes: (codes) => {
+      if (Array.isArray(codes)) presence.setReasons(codes);
+    },
+    onWrapupCodes: (codes) => {
+      if (Array.isArray(codes)) chat.setWrapupCodes(codes);
+    },
     errors: (payload) => {
       notice(`${payload?.event ? `${payload.event}: ` : ""}${payload?.message ?? "error"}`, "bad");
     },

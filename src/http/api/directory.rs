@@ -1,41 +1,30 @@
-//! Read access to the site configuration: MRDs, queues, channels, channel types,
-//! reason codes and wrap-up codes (any signed-in user; desks need them).
+//! `GET /api/v1/channel-types`: the channel types of the site (any signed-in user).
 
 use crate::http::auth::AuthUser;
+use crate::http::error::responses::Unauthenticated;
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::store::directory;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web};
+use serde_json::Value;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/mrds", web::get().to(mrds))
-        .route("/queues", web::get().to(queues))
-        .route("/channels", web::get().to(channels))
-        .route("/channel-types", web::get().to(channel_types))
-        .route("/reason-codes", web::get().to(reason_codes))
-        .route("/wrapup-codes", web::get().to(wrapup_codes));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(channel_types);
 }
 
-async fn mrds(state: web::Data<AppState>, _: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.read(directory::list_mrds).await?))
-}
-
-async fn queues(state: web::Data<AppState>, _: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.read(directory::list_queues).await?))
-}
-
-async fn channels(state: web::Data<AppState>, _: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.read(directory::list_channels).await?))
-}
-
-async fn channel_types(state: web::Data<AppState>, _: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.read(directory::list_channel_types).await?))
-}
-
-async fn reason_codes(state: web::Data<AppState>, _: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.read(directory::list_reason_codes).await?))
-}
-
-async fn wrapup_codes(state: web::Data<AppState>, _: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.store.read(directory::list_wrapup_codes).await?))
+/// Channel types, in the CIM `channelType` shape.
+#[utoipa::path(
+    tag = "channels",
+    responses((status = 200, body = Vec<Object>), Unauthenticated),
+    security(("bearer" = []))
+)]
+#[get("/channel-types")]
+async fn channel_types(
+    state: web::Data<AppState>,
+    _: AuthUser,
+) -> Result<web::Json<Vec<Value>>, ApiError> {
+    Ok(web::Json(
+        state.store.read(directory::list_channel_types).await?,
+    ))
 }

@@ -7,63 +7,92 @@
 //! - `POST /outbox/{id}/retry` — a DEAD delivery goes back to PENDING with its attempts
 //!   reset and the worker is woken; answers the entry. 409 when it is not dead.
 
-use super::conversations::QueryParams;
+use super::conversations::{int_param, one_of, text_param};
 use crate::clock::now_ms;
-use crate::http::auth::AuthUser;
+use crate::http::error::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated};
 use crate::http::error::ApiError;
+use crate::http::extract::{QueryOf, Supervisor};
 use crate::http::AppState;
-use crate::store::outbox;
-use crate::store::users::Role;
-use actix_web::{web, HttpResponse};
+use crate::store::outbox::{self, OutboxEntry};
+use actix_web::{get, post, web};
+use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 const STATES: [&str; 3] = ["PENDING", "DELIVERED", "DEAD"];
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/outbox", web::get().to(list))
-        .route("/outbox/{id}", web::get().to(get))
-        .route("/outbox/{id}/retry", web::post().to(retry));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(get_one).service(retry);
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// PENDING, DELIVERED or DEAD.
+    state: Option<String>,
+    conversation_id: Option<String>,
+    /// 1-1000, default 100.
+    limit: Option<String>,
+}
+
+/// Outbound webhook deliveries, newest first.
+#[utoipa::path(
+    tag = "outbox",
+    params(OutboxQuery),
+    responses((status = 200, body = Vec<OutboxEntry>), BadRequest, Unauthenticated, Forbidden),
+    security(("bearer" = []))
+)]
+#[get("/outbox")]
 async fn list(
     state: web::Data<AppState>,
-    auth: AuthUser,
-    query: web::Query<Vec<(String, String)>>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
-    let mut q = QueryParams::parse(query.into_inner(), &["state", "conversationId", "limit"])?;
-    let wanted = q.one_of("state", &STATES)?;
-    let conversation_id = q.text("conversationId")?;
-    let limit = q.int("limit", 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT) as usize;
+    _: Supervisor,
+    QueryOf(q): QueryOf<OutboxQuery>,
+) -> Result<web::Json<Vec<OutboxEntry>>, ApiError> {
+    let wanted = one_of("state", q.state, &STATES)?;
+    let conversation_id = text_param("conversationId", q.conversation_id)?;
+    let limit = int_param("limit", q.limit, 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT) as usize;
     let entries = state
         .store
         .read(move |c| outbox::list(c, wanted.as_deref(), conversation_id.as_deref(), limit))
         .await?;
-    Ok(HttpResponse::Ok().json(entries))
+    Ok(web::Json(entries))
 }
 
-async fn get(
+/// One delivery.
+#[utoipa::path(
+    tag = "outbox",
+    responses((status = 200, body = OutboxEntry), BadRequest, Unauthenticated, Forbidden, NotFound),
+    security(("bearer" = []))
+)]
+#[get("/outbox/{id}")]
+async fn get_one(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    _: Supervisor,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
+) -> Result<web::Json<OutboxEntry>, ApiError> {
     let id = id.into_inner();
     let entry = state
         .store
         .read(move |c| outbox::get(c, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("outbox entry {id}")))?;
-    Ok(HttpResponse::Ok().json(entry))
+    Ok(web::Json(entry))
 }
 
+/// Put a DEAD delivery back in line (409 when it is not dead).
+#[utoipa::path(
+    tag = "outbox",
+    responses((status = 200, body = OutboxEntry), BadRequest, Unauthenticated, Forbidden, NotFound, Conflict),
+    security(("bearer" = []))
+)]
+#[post("/outbox/{id}/retry")]
 async fn retry(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    _: Supervisor,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
+) -> Result<web::Json<OutboxEntry>, ApiError> {
     let id = id.into_inner();
     let (retried, entry) = state
         .store
@@ -80,5 +109,5 @@ async fn retry(
         )));
     }
     state.outbox_wake.wake();
-    Ok(HttpResponse::Ok().json(entry))
+    Ok(web::Json(entry))
 }

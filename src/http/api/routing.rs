@@ -1,24 +1,30 @@
 //! Live routing state for supervisors: agent presence, open tasks with queue
 //! position, queue statistics; and the supervisor actions force logout and
-//! queue flush.
+//! queue flush. A supervisor sees and acts on the agents of the teams it supervises
+//! (and their tasks, plus queued tasks nobody holds yet); queue statistics are
+//! readable for every queue (they name no agent or customer, and a queue serves
+//! agents of several teams). Admins see everything.
 
 use crate::http::auth::AuthUser;
+use crate::http::error::responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated};
 use crate::http::error::ApiError;
+use crate::http::extract::{Admin, QueryOf, Supervisor};
 use crate::http::AppState;
 use crate::routing::{driver::enum_str, Effect, Input};
 use crate::sessions::{Actor, Ended};
 use crate::store::users::Role;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, post, web};
 use serde_json::{json, Value};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/agents", web::get().to(agents))
-        .route("/agents/{id}/logout", web::post().to(force_logout))
-        .route("/agents/{id}/state-history", web::get().to(state_history))
-        .route("/tasks", web::get().to(tasks))
-        .route("/queues/{id}/stats", web::get().to(queue_stats))
-        .route("/queues/{id}/flush", web::post().to(flush_queue))
-        .route("/queues/flush", web::post().to(flush_all));
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(agents)
+        .service(force_logout)
+        .service(state_history)
+        .service(tasks)
+        .service(queue_stats)
+        .service(flush_all)
+        .service(flush_queue);
 }
 
 /// Refuses a supervisor acting on an agent outside the teams it supervises.
@@ -50,8 +56,17 @@ async fn authorize_for_agent(
     check_team(auth, team.as_deref())
 }
 
-async fn agents(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
+/// Agents' live presence (supervisors: agents of their teams; admins: every agent).
+#[utoipa::path(
+    tag = "routing",
+    responses((status = 200, description = "the routing engine's AgentView of each agent", body = Vec<Object>), Unauthenticated, Forbidden),
+    security(("bearer" = []))
+)]
+#[get("/agents")]
+async fn agents(
+    state: web::Data<AppState>,
+    Supervisor(auth): Supervisor,
+) -> Result<web::Json<Vec<Value>>, ApiError> {
     let views = state
         .routing
         .query(|core, _| core.agents().collect::<Vec<_>>())
@@ -60,16 +75,23 @@ async fn agents(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
     let visible: Vec<_> = views
         .into_iter()
         .filter(|v| check_team(&auth, v.team.as_deref()).is_ok())
+        .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
-    Ok(HttpResponse::Ok().json(visible))
+    Ok(web::Json(visible))
 }
 
+/// Log an agent out (supervisors: agents of their teams).
+#[utoipa::path(
+    tag = "routing",
+    responses((status = 200, body = Object), Unauthenticated, Forbidden, NotFound, Conflict),
+    security(("bearer" = []))
+)]
+#[post("/agents/{id}/logout")]
 async fn force_logout(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    Supervisor(auth): Supervisor,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
+) -> Result<web::Json<Value>, ApiError> {
     let agent_id = path.into_inner();
     authorize_for_agent(&state, &auth, &agent_id).await?;
     let effects = state
@@ -92,24 +114,33 @@ async fn force_logout(
             },
         )
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"agentId": agent_id, "state": "LOGOUT"})))
+    Ok(web::Json(json!({"agentId": agent_id, "state": "LOGOUT"})))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct HistoryQuery {
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Epoch ms, inclusive (default 0).
     from: Option<i64>,
+    /// Epoch ms, inclusive (default: now).
     to: Option<i64>,
 }
 
 /// Every state change of one agent between `from` and `to` (epoch ms), for reports.
+#[utoipa::path(
+    tag = "routing",
+    params(HistoryQuery),
+    responses((status = 200, body = Vec<Object>), BadRequest, Unauthenticated, Forbidden, NotFound),
+    security(("bearer" = []))
+)]
+#[get("/agents/{id}/state-history")]
 async fn state_history(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    Supervisor(auth): Supervisor,
     path: web::Path<String>,
-    query: web::Query<HistoryQuery>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
+    QueryOf(query): QueryOf<HistoryQuery>,
+) -> Result<web::Json<Vec<Value>>, ApiError> {
     let agent_id = path.into_inner();
     authorize_for_agent(&state, &auth, &agent_id).await?;
     let from = query.from.unwrap_or(0);
@@ -121,7 +152,11 @@ async fn state_history(
         .store
         .read(move |c| crate::store::agent_states::history(c, &agent_id, from, to))
         .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(web::Json(
+        rows.iter()
+            .filter_map(|r| serde_json::to_value(r).ok())
+            .collect(),
+    ))
 }
 
 fn rejected(effects: &[Effect]) -> Result<(), ApiError> {
@@ -138,13 +173,30 @@ fn rejected(effects: &[Effect]) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn tasks(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
+/// Open tasks with queue position (supervisors: tasks held by agents of their teams,
+/// and queued tasks nobody holds yet).
+#[utoipa::path(
+    tag = "routing",
+    responses((status = 200, body = Vec<Object>), Unauthenticated, Forbidden),
+    security(("bearer" = []))
+)]
+#[get("/tasks")]
+async fn tasks(
+    state: web::Data<AppState>,
+    Supervisor(auth): Supervisor,
+) -> Result<web::Json<Vec<Value>>, ApiError> {
     let list = state
         .routing
-        .query(|core, _| {
+        .query(move |core, _| {
             core.tasks()
                 .filter(|t| !t.is_closed())
+                .filter(|t| match &t.assigned_to {
+                    None => true,
+                    Some(agent) => {
+                        let team = core.agent(agent).and_then(|a| a.team);
+                        check_team(&auth, team.as_deref()).is_ok()
+                    }
+                })
                 .map(|t| {
                     let position = core.queue_position(&t.id);
                     json!({
@@ -166,15 +218,21 @@ async fn tasks(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespons
         })
         .await
         .ok_or_else(|| ApiError::Unavailable("routing engine".into()))?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(web::Json(list))
 }
 
+/// A queue's live statistics (any queue: they name no agent or customer).
+#[utoipa::path(
+    tag = "routing",
+    responses((status = 200, body = Object), Unauthenticated, Forbidden, NotFound),
+    security(("bearer" = []))
+)]
+#[get("/queues/{id}/stats")]
 async fn queue_stats(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    _: Supervisor,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Supervisor)?;
+) -> Result<web::Json<Value>, ApiError> {
     let queue_id = path.into_inner();
     let id = queue_id.clone();
     let stats = state
@@ -183,10 +241,10 @@ async fn queue_stats(
         .await
         .flatten()
         .ok_or_else(|| ApiError::NotFound(format!("queue {queue_id}")))?;
-    Ok(HttpResponse::Ok().json(stats))
+    Ok(web::Json(serde_json::to_value(stats).unwrap_or_default()))
 }
 
-async fn flush(state: &AppState, queue_id: Option<String>) -> Result<HttpResponse, ApiError> {
+async fn flush(state: &AppState, queue_id: Option<String>) -> Result<web::Json<Value>, ApiError> {
     let effects = state
         .routing
         .call(Input::FlushQueue {
@@ -198,19 +256,33 @@ async fn flush(state: &AppState, queue_id: Option<String>) -> Result<HttpRespons
         .iter()
         .filter(|e| matches!(e, Effect::TaskStateChanged { task } if task.is_closed()))
         .count();
-    Ok(HttpResponse::Ok().json(json!({"queueId": queue_id, "closedTasks": closed})))
+    Ok(web::Json(
+        json!({"queueId": queue_id, "closedTasks": closed}),
+    ))
 }
 
+/// Close every queued task of a queue.
+#[utoipa::path(
+    tag = "routing",
+    responses((status = 200, body = Object), Unauthenticated, Forbidden, Conflict),
+    security(("bearer" = []))
+)]
+#[post("/queues/{id}/flush")]
 async fn flush_queue(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    _: Admin,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
+) -> Result<web::Json<Value>, ApiError> {
     flush(&state, Some(path.into_inner())).await
 }
 
-async fn flush_all(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
+/// Close every queued task of every queue.
+#[utoipa::path(
+    tag = "routing",
+    responses((status = 200, body = Object), Unauthenticated, Forbidden, Conflict),
+    security(("bearer" = []))
+)]
+#[post("/queues/flush")]
+async fn flush_all(state: web::Data<AppState>, _: Admin) -> Result<web::Json<Value>, ApiError> {
     flush(&state, None).await
 }

@@ -1,0 +1,109 @@
+//! `GET /api/v1/openapi.json`: the API as an OpenAPI 3.1 document, built at start
+//! from the handlers' own `#[utoipa::path]` annotations and types (utoipa-actix-web
+//! collects every route registered with `service`), plus the few routes mounted
+//! outside `/api/v1` (health and the connector inbound route). No token needed: it
+//! describes the API, it exposes no data.
+
+use crate::http::error::ErrorBody;
+use actix_web::{get, web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi as Document, PathItem};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::OpenApiFactory;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(openapi_json);
+}
+
+/// The serialized document, shared with the handler.
+pub struct OpenApiJson(pub String);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchboard",
+        description = "The contact-center appliance's REST API. Errors answer {code, message} (plus field for a refused value, blockers for a refused delete); lists that grow answer {items, total, limit, offset}. See docs/api.md.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(ErrorBody, crate::store::Blocker))
+)]
+struct Base;
+
+/// The document: the base (info, bearer scheme, error schema) with the collected
+/// paths and schemas of `/api/v1` and the root routes.
+pub fn document(
+    paths: utoipa::openapi::path::Paths,
+    schemas: Vec<(
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )>,
+) -> Document {
+    let mut doc = Base::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc.paths.merge(paths);
+    doc.paths.merge(root_paths());
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schemas);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("A token from POST /api/v1/auth/login"))
+                .build(),
+        ),
+    );
+    doc
+}
+
+/// Paths mounted outside `/api/v1` with `route` (health, metrics, connector).
+fn root_paths() -> utoipa::openapi::path::Paths {
+    let mut paths = utoipa::openapi::path::Paths::new();
+    paths.merge(OpenApiFactory::paths(&crate::http::health::__path_healthz));
+    paths.merge(OpenApiFactory::paths(&crate::http::health::__path_readyz));
+    paths.merge(OpenApiFactory::paths(&crate::http::metrics::__path_metrics));
+    paths.merge(OpenApiFactory::paths(
+        &crate::channels::connector::__path_receive,
+    ));
+    paths
+}
+
+/// Every (METHOD, path) the document describes, for checks.
+pub fn operations(doc: &Document) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let PathItem {
+            get,
+            put,
+            post,
+            delete,
+            patch,
+            ..
+        } = item;
+        for (method, op) in [
+            ("GET", get),
+            ("PUT", put),
+            ("POST", post),
+            ("DELETE", delete),
+            ("PATCH", patch),
+        ] {
+            if op.is_some() {
+                out.push((method.to_string(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// This API as an OpenAPI 3.1 document (no token needed).
+#[utoipa::path(
+    tag = "meta",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object))
+)]
+#[get("/openapi.json")]
+async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}

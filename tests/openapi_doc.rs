@@ -1,0 +1,192 @@
+//! The OpenAPI document at `GET /api/v1/openapi.json`: served without a token, an
+//! OpenAPI 3.1 document with the bearer scheme and the error shape, and complete —
+//! every route registered in the source (actix route macros and `.route(...)` calls)
+//! is described, and every described route is really mounted.
+
+mod common;
+
+use common::TestServer;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Routes that are not part of the API: the embedded web pages and Socket.IO.
+fn is_web_page(path: &str) -> bool {
+    path == "/" || path.starts_with("/{section") || path.starts_with("/socket.io")
+}
+
+/// `{name:regex}` → `{name}`, as OpenAPI spells a path parameter.
+fn normalize(path: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for c in path.chars() {
+        match c {
+            ':' if out.rfind('{') > out.rfind('}') => skipping = true,
+            '}' => {
+                skipping = false;
+                out.push(c);
+            }
+            _ if skipping => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every (METHOD, path) the source registers: `#[get("/x")]`-style macros (files under
+/// src/http/api/ mount under /api/v1) and `.route("/x", web::get()...)` calls, with a
+/// `const NAME: &str = "/x"` path resolved in the same file.
+fn registered_routes(dir: &Path, out: &mut BTreeSet<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            registered_routes(&path, out);
+            continue;
+        }
+        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let in_api = path.to_string_lossy().contains("src/http/api/");
+        for method in ["get", "post", "put", "delete", "patch"] {
+            let macro_open = format!("#[{method}(\"");
+            for (i, _) in text.match_indices(&macro_open) {
+                let rest = &text[i + macro_open.len()..];
+                let route = &rest[..rest.find('"').unwrap()];
+                let full = if in_api {
+                    format!("/api/v1{route}")
+                } else {
+                    route.to_string()
+                };
+                out.insert((method.to_uppercase(), normalize(&full)));
+            }
+        }
+        for (i, _) in text.match_indices(".route(") {
+            let call = &text[i + ".route(".len()..];
+            let call = &call[..call.find(";").unwrap_or(call.len()).min(400)];
+            let arg = call.trim_start();
+            let route = if let Some(stripped) = arg.strip_prefix('"') {
+                stripped[..stripped.find('"').unwrap()].to_string()
+            } else {
+                let name: String = arg
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if name.is_empty() || name == "web" {
+                    continue; // resource-level .route(web::get()...) in a resource builder
+                }
+                let def = format!("const {name}: &str = \"");
+                let at = text
+                    .find(&def)
+                    .unwrap_or_else(|| panic!("{name} in {path:?}"));
+                let v = &text[at + def.len()..];
+                v[..v.find('"').unwrap()].to_string()
+            };
+            let method = ["get", "post", "put", "delete", "patch"]
+                .into_iter()
+                .find(|m| call.contains(&format!("web::{m}()")))
+                .unwrap_or_else(|| panic!("method of .route({route}) in {path:?}"));
+            out.insert((method.to_uppercase(), normalize(&route)));
+        }
+    }
+}
+
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "delete", "patch"] {
+            if item.get(method).is_some() {
+                out.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_registered_route_is_in_the_document_and_mounted() {
+    let server = TestServer::start().await;
+    let (status, doc) = server.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200, "no token needed");
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let error = &doc["components"]["schemas"]["ErrorBody"]["properties"];
+    for prop in ["code", "message", "field", "blockers"] {
+        assert!(error.get(prop).is_some(), "ErrorBody.{prop}: {error}");
+    }
+
+    let mut in_source = BTreeSet::new();
+    registered_routes(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut in_source,
+    );
+    let in_doc = documented(&doc);
+    let missing: Vec<_> = in_source
+        .iter()
+        .filter(|(_, p)| !is_web_page(p))
+        .filter(|r| !in_doc.contains(*r))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "registered but not documented: {missing:?}"
+    );
+    assert!(
+        in_source.len() > 60,
+        "the scan found the routes: {in_source:?}"
+    );
+
+    // Every documented operation is mounted: it answers something other than the
+    // not-found-route answer. Admin routes refuse a bad body after the role check.
+    let admin = server.login("admin", "admin").await;
+    for (method, path) in &in_doc {
+        let url = path.replace('{', "x").replace('}', "");
+        let resp = server
+            .http
+            .request(method.parse().unwrap(), server.url(&url))
+            .bearer_auth(&admin)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let route_missing = status == 404
+            && body["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("route "));
+        assert!(
+            !route_missing && status != 405,
+            "{method} {path} is not mounted: {body}"
+        );
+    }
+
+    // Each operation documents its responses, and protected ones the bearer scheme.
+    for (method, path) in &in_doc {
+        let op = &doc["paths"][path][method.to_lowercase()];
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path}"
+        );
+        let public = [
+            "/api/v1/auth/login",
+            "/api/v1/openapi.json",
+            "/healthz",
+            "/readyz",
+        ];
+        if path.starts_with("/api/v1") && !public.contains(&path.as_str()) {
+            assert!(op["security"].is_array(), "{method} {path} names its auth");
+            assert!(
+                op["responses"].get("401").is_some(),
+                "{method} {path} documents 401"
+            );
+        }
+    }
+}
