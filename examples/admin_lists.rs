@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
                 directory::create_queue(c, &q, now)?;
                 queue_ids.push(q.id);
             }
-            for i in 0..100 {
+            for (i, queue_id) in queue_ids.iter().take(100).enumerate() {
                 directory::create_channel(
                     c,
                     &NewChannel {
@@ -82,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
                         channel_type_id: &web_id,
                         provider_webhook: "",
                         channel_config: json!({"routingPolicy": {"routingMode": "PUSH",
-                            "routingObjectId": queue_ids[i], "agentSelectionPolicy": "LONGEST_AVAILABLE"}}),
+                            "routingObjectId": queue_id, "agentSelectionPolicy": "LONGEST_AVAILABLE"}}),
                     },
                     now,
                 )?;

@@ -4,6 +4,7 @@
 //! changed) while something uses the entity; role checks before body validation;
 //! every change in the audit log.
 
+mod channels_support;
 mod common;
 mod support;
 
@@ -1047,4 +1048,37 @@ async fn canned_responses_are_kept_per_team() {
             .0,
         404
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capacity_change_changes_routing_at_once() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let chat = id_of(&server, &admin, "/api/v1/mrds", "name", "CHAT").await;
+    let agent1_id = id_of(&server, &admin, "/api/v1/users", "username", "agent1").await;
+    // agent1 is ready longest, so it would get the next chat...
+    let agent1 = desk(&server, &server.login("agent1", "agent1").await).await;
+    channels_support::set_state(&agent1, "READY").await;
+    let agent2 = desk(&server, &server.login("agent2", "agent2").await).await;
+    channels_support::set_state(&agent2, "READY").await;
+    // ...until its CHAT capacity drops to 0.
+    let (status, _) = server
+        .put(
+            &format!("/api/v1/users/{agent1_id}/capacities"),
+            Some(&admin),
+            &json!({chat: 0}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, ack) = channels_support::post_message(
+        &server,
+        &channels_support::connector_message("cap-1", "1122", "cap-c", "hi"),
+    )
+    .await;
+    assert_eq!(status, 202, "{ack}");
+    let offer = agent2
+        .expect("taskRequest", T)
+        .await
+        .expect("agent2 gets the chat");
+    assert_eq!(offer["conversationId"], ack["conversationId"]);
 }

@@ -1,7 +1,9 @@
 //! `/api/v1/queues/{id}/thresholds`: the per-queue limits that turn the queue amber
 //! or red on the supervisor console (read: supervisors; change: admins).
 
-use crate::http::error::responses::{BadRequest, BodyRefused, Forbidden, NotFound, Unauthenticated};
+use crate::http::error::responses::{
+    BadRequest, BodyRefused, Forbidden, NotFound, Unauthenticated,
+};
 use crate::http::error::ApiError;
 use crate::http::extract::{Admin, Body, Supervisor};
 use crate::http::AppState;
@@ -49,7 +51,10 @@ fn validate(t: &Thresholds) -> Result<(), ApiError> {
         ("serviceLevelRedPct", t.service_level_red_pct),
     ] {
         if pct.is_some_and(|p| p > 100) {
-            return Err(ApiError::invalid(field, format!("{field} must be 0 to 100")));
+            return Err(ApiError::invalid(
+                field,
+                format!("{field} must be 0 to 100"),
+            ));
         }
     }
     if let (Some(amber), Some(red)) = (t.longest_wait_amber_secs, t.longest_wait_red_secs) {
