@@ -295,13 +295,33 @@ impl Default for StudioSettings {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChannelSettings {
-    /// Shared secret connectors send as `Authorization: Bearer <token>` to
-    /// `POST /ccm/message/receive`. Empty: the route is open (connectors post from
-    /// inside the trusted network, as on the documented platform).
+    /// A site-wide secret connectors may send as `Authorization: Bearer <token>` to
+    /// `POST /ccm/message/receive`, besides each channel's own connector token. Empty:
+    /// only channel tokens are accepted.
     pub connector_token: String,
+    /// Chat requests (`CHAT_REQUESTED`, or a first message) a client address may make
+    /// per minute on `/customer`; 0 turns the limit off.
+    pub chat_requests_per_minute: u32,
+    /// How many chat requests an address may make at once before the per-minute rate
+    /// applies.
+    pub chat_request_burst: u32,
+    /// Also limit loopback addresses (127.0.0.1, ::1). Off by default: the tests, the
+    /// benchmarks and the load tool all connect from loopback.
+    pub limit_loopback: bool,
+}
+
+impl Default for ChannelSettings {
+    fn default() -> Self {
+        ChannelSettings {
+            connector_token: String::new(),
+            chat_requests_per_minute: 30,
+            chat_request_burst: 60,
+            limit_loopback: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

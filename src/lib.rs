@@ -227,6 +227,7 @@ impl App {
                 routing_effects: routing_observers.subscribe("widget queue positions"),
                 deliveries: customer_deliveries,
                 outbox: config.outbox.clone(),
+                channels: config.channels.clone(),
                 outbox_wake: outbox_wake.clone(),
                 health: health.clone(),
             },

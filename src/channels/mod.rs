@@ -1,15 +1,20 @@
 //! Customer channels: the web widget namespace `/customer`, the connector endpoint,
 //! the outbound webhook outbox, and what the conversation manager delivers to customers.
 //!
-//! - `widget`: the `/customer` Socket.IO namespace
+//! - `widget`: the `/customer` Socket.IO namespace (`widget_message`: what a widget
+//!   sends, checked; `widget_form`: what it tells about its customer; `limits`: chat
+//!   requests per address)
 //! - `connector`: `POST /ccm/message/receive` for channel connectors
 //! - `outbox`: the worker delivering outbound messages to `providerWebhook`s
 
 pub mod connector;
+pub mod limits;
 pub mod outbox;
 pub mod widget;
+mod widget_form;
+mod widget_message;
 
-use crate::config::OutboxSettings;
+use crate::config::{ChannelSettings, OutboxSettings};
 use crate::conversation::handle::ConversationHandle;
 use crate::health::Health;
 use crate::routing::{EffectBatch, RoutingHandle};
@@ -49,6 +54,7 @@ pub struct Wiring {
     pub routing_effects: crate::bus::Subscription<EffectBatch>,
     pub deliveries: tokio::sync::mpsc::UnboundedReceiver<ToCustomer>,
     pub outbox: OutboxSettings,
+    pub channels: ChannelSettings,
     /// Shared with the HTTP API, which wakes the worker when it puts a dead row back.
     pub outbox_wake: outbox::OutboxWake,
     pub health: Health,
@@ -62,6 +68,11 @@ pub fn start(sio: &SocketIo, wiring: Wiring) -> Vec<tokio::task::JoinHandle<()>>
         wiring.store.clone(),
         wiring.conversations.clone(),
         wiring.routing.clone(),
+        limits::ChatLimiter::new(
+            wiring.channels.chat_requests_per_minute,
+            wiring.channels.chat_request_burst,
+            wiring.channels.limit_loopback,
+        ),
     );
     sio.add_namespace("/customer", Arc::new(widget.clone()));
     let mut tasks = vec![

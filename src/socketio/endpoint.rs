@@ -145,7 +145,8 @@ async fn handle_get(server: Arc<ServerInner>, req: HttpRequest) -> HttpResponse 
         },
         (Transport::Polling, None) if server.is_shutting_down() => Refusal::ShuttingDown.response(),
         (Transport::Polling, None) => {
-            let engine = server.open_engine(req.query_string(), TransportKind::Polling);
+            let peer = req.peer_addr().map(|a| a.ip());
+            let engine = server.open_engine(req.query_string(), TransportKind::Polling, peer);
             polling::text_response(server.open_packet(&engine, true))
         }
         (Transport::Polling, Some(sid)) => match server.engine(&sid) {

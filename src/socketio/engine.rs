@@ -8,6 +8,7 @@ use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use rand::RngCore;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::futures::Notified;
@@ -234,6 +235,8 @@ pub(crate) struct Engine {
     close_reason: OnceLock<CloseReason>,
     /// Pending long-polls answer `noop` instead of `close` when the client closed.
     client_closed: AtomicBool,
+    /// The client's address, when the transport knows it.
+    peer: OnceLock<IpAddr>,
 }
 
 impl Engine {
@@ -257,7 +260,20 @@ impl Engine {
             closed: CancellationToken::new(),
             close_reason: OnceLock::new(),
             client_closed: AtomicBool::new(false),
+            peer: OnceLock::new(),
         })
+    }
+
+    /// Records the client's address (once, when the session opens).
+    pub(crate) fn set_peer(&self, peer: Option<IpAddr>) {
+        if let Some(ip) = peer {
+            let _ = self.peer.set(ip);
+        }
+    }
+
+    /// The client's address, if known.
+    pub(crate) fn peer(&self) -> Option<IpAddr> {
+        self.peer.get().copied()
     }
 
     pub(crate) fn outbound_capacity(&self) -> usize {

@@ -165,8 +165,10 @@ impl ServerInner {
         self: &Arc<Self>,
         query: &str,
         transport: TransportKind,
+        peer: Option<std::net::IpAddr>,
     ) -> Arc<Engine> {
         let engine = Engine::new(query, transport, self.config.outbound_queue);
+        engine.set_peer(peer);
         self.engines
             .lock()
             .insert(engine.sid.clone(), engine.clone());

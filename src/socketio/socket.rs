@@ -111,6 +111,11 @@ impl Socket {
         &self.inner.engine.sid
     }
 
+    /// The client's IP address, when the transport knows it.
+    pub fn peer_ip(&self) -> Option<std::net::IpAddr> {
+        self.inner.engine.peer()
+    }
+
     /// True from `on_connect` until the socket is disconnected: emits are accepted.
     pub fn is_connected(&self) -> bool {
         match &*self.inner.state.lock() {

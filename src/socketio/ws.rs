@@ -108,6 +108,7 @@ pub(crate) async fn accept(
         }
         return;
     }
+    let peer = framed.io_ref().peer_addr().ok().map(|a| a.ip());
     let parts = framed.into_parts();
     // Bytes the client sent right behind the request are the first frames; the dispatcher's
     // buffers themselves are dropped here.
@@ -117,8 +118,11 @@ pub(crate) async fn accept(
     // The connection gets a task of its own; actix-http's dispatcher ends now.
     match upgrading {
         None => {
-            let engine =
-                server.open_engine(req.uri().query().unwrap_or(""), TransportKind::WebSocket);
+            let engine = server.open_engine(
+                req.uri().query().unwrap_or(""),
+                TransportKind::WebSocket,
+                peer,
+            );
             let mut first = BytesMut::new();
             let open = server.open_packet(&engine, false);
             Parser::write_message(&mut first, open.as_bytes(), OpCode::Text, true, false);

@@ -1,4 +1,5 @@
-//! Customers, found or created (anonymous) by channel type and channelCustomerIdentifier.
+//! Customers, found or created (anonymous) by channel type and channelCustomerIdentifier,
+//! and named from what the customer or its connector tells (widget form, sender name).
 
 use super::{parse_json, StoreResult};
 use crate::clock::Millis;
@@ -15,13 +16,7 @@ pub fn find_or_create(
     first_name: Option<&str>,
     now: Millis,
 ) -> StoreResult<Value> {
-    let existing: Option<String> = conn
-        .prepare_cached(
-            "SELECT customer_id FROM customer_identifiers WHERE channel_type = ?1 AND identifier = ?2",
-        )?
-        .query_row(params![channel_type, identifier], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = existing {
+    if let Some(id) = find_id(conn, channel_type, identifier)? {
         return get(conn, &id);
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -37,6 +32,54 @@ pub fn find_or_create(
     )?
     .execute(params![channel_type, identifier, id])?;
     get(conn, &id)
+}
+
+fn find_id(conn: &Connection, channel_type: &str, identifier: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT customer_id FROM customer_identifiers WHERE channel_type = ?1 AND identifier = ?2",
+        )?
+        .query_row(params![channel_type, identifier], |r| r.get(0))
+        .optional()?)
+}
+
+/// The customer known on `channel_type` as `identifier`, if there is one (nothing is
+/// created).
+pub fn find(conn: &Connection, channel_type: &str, identifier: &str) -> StoreResult<Option<Value>> {
+    find_id(conn, channel_type, identifier)?
+        .map(|id| get(conn, &id))
+        .transpose()
+}
+
+/// What a customer says its name is (each part optional, blank parts ignored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerName {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl CustomerName {
+    pub fn is_empty(&self) -> bool {
+        self.first_name.is_none() && self.last_name.is_none() && self.email.is_none()
+    }
+}
+
+/// Records the name parts given on the customer `id`: `firstName` in its column,
+/// `lastName` and `email` among its attributes.
+pub fn set_name(conn: &Connection, id: &str, name: &CustomerName) -> StoreResult<()> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "UPDATE customers SET first_name = COALESCE(?2, first_name),
+             data = json_set(data,
+                 '$.lastName', COALESCE(?3, json_extract(data, '$.lastName')),
+                 '$.email', COALESCE(?4, json_extract(data, '$.email')))
+         WHERE id = ?1",
+    )?
+    .execute(params![id, name.first_name, name.last_name, name.email])?;
+    Ok(())
 }
 
 /// The customer with `id` in the CIM shape.

@@ -29,6 +29,7 @@ pub mod objects;
 pub mod outbox;
 pub mod queue_thresholds;
 pub mod routing_admin;
+pub mod secrets;
 pub mod size;
 pub mod tasks;
 pub mod teams;

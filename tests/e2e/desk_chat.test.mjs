@@ -345,7 +345,8 @@ test("widget reconnecting with lastSeq gets what it missed", async (t) => {
   const customerId = chat.socket.auth.channelCustomerIdentifier;
   chat.socket.disconnect();
   const second = await request(desk.socket, "publishCimEvent", agentMessage(chat.conversationId, desk.agentId, "still there?"));
-  const back = await sb.widget(customerId, { auth: { lastSeq: first.seq } });
+  // Resuming a running chat takes the secret its CHAT_REQUESTED answered.
+  const back = await sb.widget(customerId, { auth: { lastSeq: first.seq, sessionSecret: chat.started.sessionSecret } });
   const missed = await back.events.next("MESSAGE_RECEIVED", (m) => m.seq === second.seq);
   assert.equal(missed.data.body.markdownText, "still there?");
   const ack = await request(back.socket, "MESSAGE_RECEIVED", customerMessage("back", "yes"));

@@ -331,12 +331,13 @@ export async function readyDesk(sb, username, opts) {
   return desk;
 }
 
-/** A customer asks for a chat; resolves the widget and its CHAT_REQUESTED ack. */
-export async function startChat(sb, opts) {
+/**
+ * A customer asks for a chat; resolves the widget and its CHAT_REQUESTED ack (which
+ * carries the `sessionSecret` a reconnect of this customer must present).
+ */
+export async function startChat(sb, opts, payload = { additionalAttributes: { locale: { language: "en" } } }) {
   const widget = await sb.widget(`c-${randomUUID()}`, opts);
-  const started = await request(widget.socket, "CHAT_REQUESTED", {
-    additionalAttributes: { locale: { language: "en" } },
-  });
+  const started = await request(widget.socket, "CHAT_REQUESTED", payload);
   assert.equal(typeof started.conversationId, "string", JSON.stringify(started));
   return { ...widget, conversationId: started.conversationId, started };
 }

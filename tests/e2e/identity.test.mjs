@@ -7,10 +7,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import {
+  accept,
   acceptedChat,
   agentMessage,
+  connect,
   customerMessage,
   freshSwitchboard,
+  login,
+  once,
+  readyDesk,
+  Recorder,
   request,
   sleep,
   startChat,
@@ -192,4 +198,72 @@ test("a whisperer's messages are WHISPER_MESSAGE to the agents only; a barge-in 
   const seen = await second.events.next("MESSAGE_RECEIVED", (m) => m.seq === said.seq);
   assert.equal(seen.name, "AGENT_MESSAGE");
   assert.deepEqual(seen.data.header.sender, { id: bargeMe.id, type: "AGENT", senderName: "supervisor" });
+});
+
+test("the identifier is not a credential: resuming a running chat takes its session secret", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const { desk, chat } = await acceptedChat(sb, "agent1");
+  const customerId = chat.socket.auth.channelCustomerIdentifier;
+  const secret = chat.started.sessionSecret;
+  assert.equal(typeof secret, "string");
+  const said = await request(desk.socket, "publishCimEvent", agentMessage(chat.conversationId, desk.agentId, "your code is 4711"));
+  await chat.events.next("MESSAGE_RECEIVED", (m) => m.seq === said.seq);
+
+  // Without the secret, or with a wrong one: refused at the handshake, nothing received.
+  for (const auth of [{ lastSeq: 0 }, { lastSeq: 0, sessionSecret: "guess" }]) {
+    const intruder = sb.track(connect(`${sb.url}/customer`, { auth: { serviceIdentifier: "1122", channelCustomerIdentifier: customerId, ...auth } }));
+    const seen = new Recorder(intruder);
+    const [err] = await once(intruder, "connect_error");
+    assert.match(err.message, /sessionSecret/);
+    assert.equal(seen.all("MESSAGE_RECEIVED").length, 0);
+  }
+  // With it: the history is replayed and the chat goes on.
+  const back = await sb.widget(customerId, { auth: { lastSeq: 0, sessionSecret: secret } });
+  const replayed = await back.events.next("MESSAGE_RECEIVED", (m) => m.seq === said.seq);
+  assert.equal(replayed.data.body.markdownText, "your code is 4711");
+  const ack = await request(back.socket, "MESSAGE_RECEIVED", customerMessage(randomUUID(), "thanks"));
+  assert.equal(ack.conversationId, chat.conversationId);
+  assert.equal(ack.sessionSecret, undefined, "the secret is issued once");
+});
+
+test("a tab that connected before the chat began gets nothing of it and cannot write into it", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const desk = await readyDesk(sb, "agent1");
+  const customerId = `c-${randomUUID()}`;
+  const early = await sb.widget(customerId);
+  const owner = await sb.widget(customerId);
+  const started = await request(owner.socket, "CHAT_REQUESTED", {});
+  assert.equal(typeof started.sessionSecret, "string", JSON.stringify(started));
+  await accept(desk, started.conversationId);
+  const said = await request(desk.socket, "publishCimEvent", agentMessage(started.conversationId, desk.agentId, "for the owner"));
+  await owner.events.next("MESSAGE_RECEIVED", (m) => m.seq === said.seq);
+  for (const [event, payload] of [
+    ["MESSAGE_RECEIVED", customerMessage(randomUUID(), "let me in")],
+    ["CHAT_REQUESTED", {}],
+    ["CHAT_ENDED", {}],
+  ]) {
+    const refused = await request(early.socket, event, payload);
+    assert.equal(refused.status, "error", `${event}: ${JSON.stringify(refused)}`);
+    assert.equal(refused.code, "unauthorized");
+  }
+  await sleep(200);
+  const leaked = early.events.events.filter((e) => e.event !== "ERRORS");
+  assert.deepEqual(leaked.map((e) => e.event), [], "the early tab received nothing of the chat");
+});
+
+test("the conversation list names the customer from the widget form", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const chat = await startChat(sb, {}, {
+    additionalAttributes: { formData: { attributes: [{ key: "firstName", value: "Grace", type: "string" }, { key: "lastName", value: "Hopper", type: "string" }] } },
+  });
+  assert.equal(chat.started.channelSession.channelData.customerFirstName, "Grace");
+  const token = await login(sb.url, "admin");
+  const response = await fetch(`${sb.url}/api/v1/conversations`, { headers: { authorization: `Bearer ${token}` } });
+  const list = await response.json();
+  const items = list.items ?? list.conversations ?? list;
+  const mine = items.find((c) => (c.id ?? c.conversation?.id) === chat.conversationId);
+  assert.ok(mine, JSON.stringify(list).slice(0, 500));
+  const customer = mine.customer ?? mine.conversation?.customer;
+  assert.equal(customer.firstName, "Grace");
+  assert.equal(customer.lastName, "Hopper");
 });

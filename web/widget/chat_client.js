@@ -1,5 +1,6 @@
 // The customer side of the chat protocol on namespace `/customer`: identity
-// (serviceIdentifier + a random channelCustomerIdentifier kept in localStorage),
+// (serviceIdentifier + a random channelCustomerIdentifier kept in localStorage, and the
+// sessionSecret the server gives the tab that starts a chat, needed to resume it),
 // CHAT_REQUESTED, messages acknowledged after the server stored them (retried with the
 // same id on an ack timeout, so a retry is never stored twice), CHAT_ENDED, and a
 // resume after a reconnect (from the last seq seen) or a reload (the whole transcript).
@@ -79,6 +80,7 @@ export class ChatClient {
         cb({
           serviceIdentifier: this.serviceIdentifier,
           channelCustomerIdentifier: this.customerId,
+          ...(this.secret ? { sessionSecret: this.secret } : {}),
           ...(this.chat ? { lastSeq: this.lastSeq } : {}),
         }),
       transports: ["websocket", "polling"],
@@ -89,9 +91,16 @@ export class ChatClient {
     this.socket.on("disconnect", (reason) =>
       this.on.status(reason === "io client disconnect" ? "closed" : "reconnecting", reason),
     );
-    this.socket.on("connect_error", (err) =>
-      this.on.status(this.socket.active ? "reconnecting" : "refused", err.message),
-    );
+    this.socket.on("connect_error", (err) => {
+      if (/sessionSecret/.test(err.message)) {
+        // A chat of this identity runs but this page has not got its secret (storage
+        // cleared, or another browser): start over as a new customer.
+        this.#forgetIdentity();
+        this.socket.connect();
+        return;
+      }
+      this.on.status(this.socket.active ? "reconnecting" : "refused", err.message);
+    });
     this.socket.on("CHANNEL_SESSION_STARTED", (payload) => {
       this.#remember({ conversationId: payload?.conversationId });
       this.on.started(payload);
@@ -125,6 +134,7 @@ export class ChatClient {
         },
       },
     });
+    this.#keepSecret(answer);
     this.#remember({ conversationId: answer?.conversationId });
     return answer;
   }
@@ -143,7 +153,9 @@ export class ChatClient {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       onAttempt(attempt);
       try {
-        return await this.#request("MESSAGE_RECEIVED", message);
+        const answer = await this.#request("MESSAGE_RECEIVED", message);
+        this.#keepSecret(answer);
+        return answer;
       } catch (err) {
         if (err.code !== "timeout" || attempt === MAX_ATTEMPTS) throw err;
         await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** (attempt - 1)));
@@ -193,6 +205,23 @@ export class ChatClient {
     return answer;
   }
 
+  get secret() {
+    return this.memory.get("secret");
+  }
+
+  /** Keeps the chat's sessionSecret when an answer carries one (the chat's first). */
+  #keepSecret(answer) {
+    if (typeof answer?.sessionSecret === "string") this.memory.set("secret", answer.sessionSecret);
+  }
+
+  #forgetIdentity() {
+    this.customerId = uuid();
+    this.memory.set("customer", this.customerId);
+    this.memory.set("secret", null);
+    this.#remember(null);
+    this.lastSeq = 0;
+  }
+
   #remember(chat) {
     this.chat = chat;
     this.memory.set("chat", chat);
@@ -200,6 +229,7 @@ export class ChatClient {
 
   #ended(kind, payload) {
     this.#remember(null);
+    this.memory.set("secret", null);
     this.lastSeq = 0;
     this.on.ended(kind, payload);
   }

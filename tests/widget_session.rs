@@ -1,0 +1,166 @@
+//! The widget's identity (issue 11): a handshake writes no customer, chat requests
+//! are limited per address, and a running chat is resumed only with the session secret
+//! its widget was given, also after a restart (only its digest is stored).
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::sio_client::{SioClient, SioClientError};
+
+const T: Duration = Duration::from_secs(10);
+
+async fn widget(server: &TestServer, auth: Value) -> Result<SioClient, SioClientError> {
+    SioClient::connect(server.addr, "/customer", auth).await
+}
+
+fn auth(customer: &str) -> Value {
+    json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer})
+}
+
+fn count(server: &TestServer, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(server.data_dir().join("switchboard.db")).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+async fn request_chat(client: &SioClient, first_name: &str) -> Value {
+    let ack = client
+        .emit_ack(
+            "CHAT_REQUESTED",
+            json!({"additionalAttributes": {"formData": {"attributes": [
+                {"key": "firstName", "value": first_name, "type": "string"},
+                {"key": "lastName", "value": "Tester", "type": "string"}
+            ]}}}),
+        )
+        .await
+        .unwrap();
+    ack[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshakes_write_no_customer_and_a_chat_request_writes_one() {
+    let server = TestServer::start().await;
+    let before = count(&server, "SELECT COUNT(*) FROM customers");
+    for i in 0..30 {
+        let w = widget(&server, auth(&format!("drive-by-{i}")))
+            .await
+            .unwrap();
+        w.close().await;
+    }
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM customers"), before);
+
+    let w = widget(&server, auth("real-customer")).await.unwrap();
+    let started = request_chat(&w, "Jane").await;
+    assert!(started["conversationId"].is_string(), "{started}");
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM customers"), before + 1);
+    // The customer is named from the form, and the session's channelData says so too.
+    assert_eq!(started["channelSession"]["customer"]["firstName"], "Jane");
+    assert_eq!(started["channelSession"]["customer"]["lastName"], "Tester");
+    assert_eq!(
+        started["channelSession"]["channelData"]["customerFirstName"],
+        "Jane"
+    );
+    assert_eq!(
+        started["channelSession"]["channelData"]["customerLastName"],
+        "Tester"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_requests_are_limited_per_address_when_asked() {
+    let server = TestServer::start_with(|c| {
+        c.channels.limit_loopback = true;
+        c.channels.chat_requests_per_minute = 1;
+        c.channels.chat_request_burst = 2;
+    })
+    .await;
+    let before = count(&server, "SELECT COUNT(*) FROM customers");
+    for i in 0..2 {
+        let w = widget(&server, auth(&format!("burst-{i}"))).await.unwrap();
+        let ack = request_chat(&w, "A").await;
+        assert!(ack["conversationId"].is_string(), "{ack}");
+    }
+    let w = widget(&server, auth("one-too-many")).await.unwrap();
+    let refused = request_chat(&w, "B").await;
+    assert_eq!(refused["status"], "error", "{refused}");
+    assert_eq!(refused["code"], "rate_limited");
+    // A first message is a chat request too.
+    let by_message = w
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "m-1", "body": {"type": "PLAIN", "markdownText": "hi"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_message[0]["code"], "rate_limited", "{by_message:?}");
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM customers"),
+        before + 2,
+        "a refused request writes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_secret_survives_a_restart_and_is_stored_only_as_a_digest() {
+    let server = TestServer::start().await;
+    let w = widget(&server, auth("keeps-secret")).await.unwrap();
+    let started = request_chat(&w, "Kim").await;
+    let secret = started["sessionSecret"]
+        .as_str()
+        .expect("a secret")
+        .to_owned();
+    assert!(secret.len() >= 32, "{secret}");
+    let said = w
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "ks-1", "body": {"type": "PLAIN", "markdownText": "remember me"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(said[0]["status"], "ok", "{said:?}");
+    assert!(said[0].get("sessionSecret").is_none(), "issued once");
+    w.close().await;
+    let digests = count(
+        &server,
+        &format!("SELECT COUNT(*) FROM widget_secrets WHERE secret_hash = '{secret}'"),
+    );
+    assert_eq!(digests, 0, "the secret itself is not stored");
+    let server = server.restart().await;
+
+    let refused = widget(&server, auth("keeps-secret")).await;
+    assert!(
+        matches!(&refused, Err(SioClientError::ConnectRefused { message, .. }) if message.contains("sessionSecret")),
+        "{:?}",
+        refused.err()
+    );
+    let mut wrong = auth("keeps-secret");
+    wrong["sessionSecret"] = json!("not-the-secret");
+    assert!(widget(&server, wrong).await.is_err());
+
+    let mut right = auth("keeps-secret");
+    right["sessionSecret"] = json!(secret);
+    right["lastSeq"] = json!(0);
+    let back = widget(&server, right)
+        .await
+        .expect("the secret resumes the chat");
+    let replayed = loop {
+        let event = back
+            .expect("MESSAGE_RECEIVED", T)
+            .await
+            .expect("its history is replayed");
+        if event["data"]["id"] == "ks-1" {
+            break event;
+        }
+    };
+    assert_eq!(replayed["data"]["body"]["markdownText"], "remember me");
+    let again = back
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "ks-2", "body": {"type": "PLAIN", "markdownText": "still me"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again[0]["conversationId"], started["conversationId"]);
+}
