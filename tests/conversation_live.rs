@@ -59,11 +59,12 @@ async fn accepted_chat(
     server: &TestServer,
     agent: &str,
     customer: &str,
-) -> (SioClient, SioClient, String) {
+) -> (SioClient, SioClient, String, String) {
     let desk = ready_desk(server, agent).await;
     let w = widget(server, customer).await;
     let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
     let conversation_id = started[0]["conversationId"].as_str().unwrap().to_string();
+    let secret = started[0]["sessionSecret"].as_str().unwrap().to_string();
     desk.expect("taskRequest", T).await.unwrap();
     desk.emit_ack(
         "topicSubscription",
@@ -71,7 +72,7 @@ async fn accepted_chat(
     )
     .await
     .unwrap();
-    (desk, w, conversation_id)
+    (desk, w, conversation_id, secret)
 }
 
 /// A studio flow on 127.0.0.1:0 that records intents and answers with `answer(intent)`,
@@ -208,7 +209,7 @@ async fn a_restart_mid_conversation_keeps_state_and_timers() {
         "UPDATE channels SET config = json_set(config, '$.customerActivityTimeout', 3)",
     )
     .await;
-    let (desk, w, conversation_id) = accepted_chat(&server, "agent1", "restart-conv").await;
+    let (desk, w, conversation_id, secret) = accepted_chat(&server, "agent1", "restart-conv").await;
     let ack = w
         .emit_ack(
             "MESSAGE_RECEIVED",
@@ -246,8 +247,16 @@ async fn a_restart_mid_conversation_keeps_state_and_timers() {
     let (s, last_seq) = state(&server).await;
     assert_eq!(s, "ACTIVE", "the conversation came back as it was");
     assert!(last_seq as u64 >= seq_before);
-    // The retried message is still recognised after the restart.
-    let w = widget(&server, "restart-conv").await;
+    // The retried message is still recognised after the restart (the tab resumes its
+    // chat with the session secret it was given).
+    let w = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": "restart-conv",
+               "sessionSecret": secret}),
+    )
+    .await
+    .unwrap();
     let again = w
         .emit_ack(
             "MESSAGE_RECEIVED",
@@ -285,7 +294,7 @@ async fn a_message_the_store_refuses_is_refused_to_its_sender_and_delivered_to_n
          BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
     )
     .await;
-    let (desk, w, conversation_id) = accepted_chat(&server, "agent1", "store-refuses").await;
+    let (desk, w, conversation_id, _) = accepted_chat(&server, "agent1", "store-refuses").await;
 
     let message = |id: &str| json!({"id": id, "body": {"type": "PLAIN", "markdownText": id}});
     let refused = w
