@@ -2,7 +2,7 @@
 //! Supervisors read; admins create, edit (no rename while a step names it, no type
 //! change while agents hold values) and delete (refused while a step uses it).
 
-use super::{actor, check_len, record, refresh_agent};
+use super::{actor, check_len, record_created, record_deleted, record_updated, refresh_agent};
 use crate::http::error::responses::{
     BadRequest, BodyRefused, Conflict, Forbidden, NotFound, Unauthenticated,
 };
@@ -128,16 +128,7 @@ async fn create(
         .write(move |c| {
             let id = directory::create_routing_attribute(c, &a.name, &a.kind, &a.description)?;
             let saved = routing_admin::get_attribute(c, &id)?;
-            record(
-                c,
-                &who,
-                "create",
-                "routingAttribute",
-                &id,
-                &saved.name,
-                None,
-                Some(&saved),
-            )?;
+            record_created(c, &who, "routingAttribute", &id, &saved.name, &saved)?;
             Ok(saved)
         })
         .await?;
@@ -166,15 +157,14 @@ async fn update(
             let before = routing_admin::get_attribute(c, &a.id)?;
             let old = before.name.clone();
             let saved = routing_admin::update_attribute(c, &a, &|e| names_attribute(e, &old))?;
-            record(
+            record_updated(
                 c,
                 &who,
-                "update",
                 "routingAttribute",
                 &a.id,
                 &saved.name,
-                Some(&before),
-                Some(&saved),
+                &before,
+                &saved,
             )?;
             let holders: Vec<String> = c
                 .prepare_cached("SELECT user_id FROM agent_attributes WHERE attribute_id = ?1")?
@@ -209,16 +199,7 @@ async fn remove(
             let name = routing_admin::get_attribute(c, &id)?.name;
             let (before, holders) =
                 routing_admin::delete_attribute(c, &id, &|e| names_attribute(e, &name))?;
-            record(
-                c,
-                &who,
-                "delete",
-                "routingAttribute",
-                &id,
-                &before.name,
-                Some(&before),
-                None,
-            )?;
+            record_deleted(c, &who, "routingAttribute", &id, &before.name, &before)?;
             Ok(holders)
         })
         .await?;

@@ -2,7 +2,7 @@
 //! Anyone signed in reads them (an agent: site-wide ones and its team's); admins
 //! create, edit and delete.
 
-use super::{actor, record};
+use super::{actor, record, record_deleted};
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
@@ -226,16 +226,7 @@ async fn remove(
         .store
         .write(move |c| {
             let before = codes::delete_canned_response(c, &id)?;
-            record(
-                c,
-                &who,
-                "delete",
-                "cannedResponse",
-                &id,
-                &before.shortcut,
-                Some(&before),
-                None,
-            )
+            record_deleted(c, &who, "cannedResponse", &id, &before.shortcut, &before)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

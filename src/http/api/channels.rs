@@ -3,7 +3,7 @@
 //! (refused while conversations run on it). Channels are read on every new chat, so a
 //! change applies to the next chat at once.
 
-use super::{actor, check_name, record};
+use super::{actor, check_name, record_created, record_deleted, record_updated};
 use crate::clock::now_ms;
 use crate::http::error::responses::{
     BadRequest, BodyRefused, Conflict, Forbidden, NotFound, Unauthenticated,
@@ -294,16 +294,7 @@ async fn create(
                 c.execute("UPDATE channels SET enabled = 0 WHERE id = ?1", [&id])?;
             }
             let channel = channel_admin::channel_json(c, &id)?;
-            record(
-                c,
-                &who,
-                "create",
-                "channel",
-                &id,
-                &b.name,
-                None,
-                Some(&channel),
-            )?;
+            record_created(c, &who, "channel", &id, &b.name, &channel)?;
             Ok(channel)
         })
         .await?;
@@ -345,16 +336,7 @@ async fn update(
                     channel_config: config.clone(),
                 },
             )?;
-            record(
-                c,
-                &who,
-                "update",
-                "channel",
-                &id,
-                &b.name,
-                Some(&before),
-                Some(&after),
-            )?;
+            record_updated(c, &who, "channel", &id, &b.name, &before, &after)?;
             Ok(after)
         })
         .await?;
@@ -384,16 +366,7 @@ async fn remove(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            record(
-                c,
-                &who,
-                "delete",
-                "channel",
-                &id,
-                &name,
-                Some(&before),
-                None,
-            )
+            record_deleted(c, &who, "channel", &id, &name, &before)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -3,7 +3,7 @@
 //! no longer offered but stays readable by id, as history names it. After each change
 //! every connected desk receives the new list (`onReasonCodes` / `onWrapupCodes`).
 
-use super::{actor, check_len, check_name, record};
+use super::{actor, check_len, check_name, record, record_created, record_updated};
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
@@ -150,16 +150,7 @@ async fn create_reason(
         .store
         .write(move |c| {
             let saved = codes::create_reason_code(c, &r.name, &r.kind, &r.description)?;
-            record(
-                c,
-                &who,
-                "create",
-                "reasonCode",
-                &saved.id,
-                &saved.name,
-                None,
-                Some(&saved),
-            )?;
+            record_created(c, &who, "reasonCode", &saved.id, &saved.name, &saved)?;
             Ok(saved)
         })
         .await?;
@@ -188,16 +179,7 @@ async fn update_reason(
         .write(move |c| {
             let before = codes::reason_code(c, &r.id)?;
             let saved = codes::update_reason_code(c, &r)?;
-            record(
-                c,
-                &who,
-                "update",
-                "reasonCode",
-                &r.id,
-                &saved.name,
-                Some(&before),
-                Some(&saved),
-            )?;
+            record_updated(c, &who, "reasonCode", &r.id, &saved.name, &before, &saved)?;
             Ok(saved)
         })
         .await?;
@@ -321,16 +303,7 @@ async fn create_wrapup(
         .write(move |c| {
             let saved = codes::create_wrapup_code(c, &w.category_name, &w.value)?;
             let name = format!("{}/{}", saved.category_name, saved.value);
-            record(
-                c,
-                &who,
-                "create",
-                "wrapupCode",
-                &saved.id,
-                &name,
-                None,
-                Some(&saved),
-            )?;
+            record_created(c, &who, "wrapupCode", &saved.id, &name, &saved)?;
             Ok(saved)
         })
         .await?;
@@ -360,16 +333,7 @@ async fn update_wrapup(
             let before = codes::wrapup_code(c, &w.id)?;
             let saved = codes::update_wrapup_code(c, &w)?;
             let name = format!("{}/{}", saved.category_name, saved.value);
-            record(
-                c,
-                &who,
-                "update",
-                "wrapupCode",
-                &w.id,
-                &name,
-                Some(&before),
-                Some(&saved),
-            )?;
+            record_updated(c, &who, "wrapupCode", &w.id, &name, &before, &saved)?;
             Ok(saved)
         })
         .await?;

@@ -129,6 +129,71 @@ pub(crate) async fn refresh_agent(state: &AppState, user_id: &str) -> Result<(),
     }
 }
 
+/// Records the creation of `entity_type` `entity_id` (see [`record`]).
+pub(crate) fn record_created<T: serde::Serialize>(
+    c: &rusqlite::Connection,
+    who: &Actor,
+    entity_type: &str,
+    entity_id: &str,
+    entity_name: &str,
+    after: &T,
+) -> crate::store::StoreResult<()> {
+    record(
+        c,
+        who,
+        "create",
+        entity_type,
+        entity_id,
+        entity_name,
+        None,
+        Some(after),
+    )
+}
+
+/// Records an update of `entity_type` `entity_id` from `before` to `after` (see [`record`]).
+pub(crate) fn record_updated<T: serde::Serialize>(
+    c: &rusqlite::Connection,
+    who: &Actor,
+    entity_type: &str,
+    entity_id: &str,
+    entity_name: &str,
+    before: &T,
+    after: &T,
+) -> crate::store::StoreResult<()> {
+    let (before, after) = (Some(before), Some(after));
+    record(
+        c,
+        who,
+        "update",
+        entity_type,
+        entity_id,
+        entity_name,
+        before,
+        after,
+    )
+}
+
+/// Records the removal of `entity_type` `entity_id`, which was `before` (see [`record`]).
+pub(crate) fn record_deleted<T: serde::Serialize>(
+    c: &rusqlite::Connection,
+    who: &Actor,
+    entity_type: &str,
+    entity_id: &str,
+    entity_name: &str,
+    before: &T,
+) -> crate::store::StoreResult<()> {
+    record(
+        c,
+        who,
+        "delete",
+        entity_type,
+        entity_id,
+        entity_name,
+        Some(before),
+        None,
+    )
+}
+
 /// Records one configuration change in the audit log (inside the change's write).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record<T: serde::Serialize>(

@@ -2,7 +2,7 @@
 //! them); admins create, edit and delete (refused while a queue, channel type or
 //! agent capacity uses one). Each change reaches the routing engine at once.
 
-use super::{actor, apply, check_len, check_name, record};
+use super::{actor, apply, check_len, check_name, record, record_deleted};
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
@@ -192,16 +192,7 @@ async fn remove(
         .store
         .write(move |c| {
             let before = routing_admin::delete_mrd(c, &mrd_id)?;
-            record(
-                c,
-                &who,
-                "delete",
-                "mrd",
-                &mrd_id,
-                &before.name,
-                Some(&before),
-                None,
-            )
+            record_deleted(c, &who, "mrd", &mrd_id, &before.name, &before)
         })
         .await?;
     apply(&state, Input::RemoveMrd { mrd_id: id }).await?;

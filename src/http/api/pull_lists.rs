@@ -1,7 +1,7 @@
 //! `/api/v1/pull-lists`: pull-mode lists. Supervisors read; admins create, edit and
 //! delete (refused while a channel routes to one). Changes reach routing at once.
 
-use super::{actor, apply, check_name, record};
+use super::{actor, apply, check_name, record_created, record_deleted, record_updated};
 use crate::http::error::responses::{
     BadRequest, BodyRefused, Conflict, Forbidden, NotFound, Unauthenticated,
 };
@@ -101,16 +101,7 @@ async fn create(
             routing_admin::check_queue_ref(c, "queueId", b.queue_id.as_deref())?;
             let id = directory::create_pull_list(c, &b.name, b.queue_id.as_deref())?;
             let saved = routing_admin::get_pull_list(c, &id)?;
-            record(
-                c,
-                &who,
-                "create",
-                "pullList",
-                &id,
-                &saved.name,
-                None,
-                Some(&saved),
-            )?;
+            record_created(c, &who, "pullList", &id, &saved.name, &saved)?;
             Ok(saved)
         })
         .await?;
@@ -145,16 +136,7 @@ async fn update(
         .write(move |c| {
             let before = routing_admin::get_pull_list(c, &p.id)?;
             let saved = routing_admin::update_pull_list(c, &p)?;
-            record(
-                c,
-                &who,
-                "update",
-                "pullList",
-                &p.id,
-                &saved.name,
-                Some(&before),
-                Some(&saved),
-            )?;
+            record_updated(c, &who, "pullList", &p.id, &saved.name, &before, &saved)?;
             Ok(saved)
         })
         .await?;
@@ -181,16 +163,7 @@ async fn remove(
         .store
         .write(move |c| {
             let before = routing_admin::delete_pull_list(c, &del)?;
-            record(
-                c,
-                &who,
-                "delete",
-                "pullList",
-                &del,
-                &before.name,
-                Some(&before),
-                None,
-            )
+            record_deleted(c, &who, "pullList", &del, &before.name, &before)
         })
         .await?;
     apply(&state, Input::RemovePullList { list_id: id }).await?;

@@ -3,7 +3,7 @@
 //! queue, or it has open tasks), and check a step expression as they type. Each change
 //! reaches the routing engine at once.
 
-use super::{actor, apply, check_name, record};
+use super::{actor, apply, check_name, record, record_deleted};
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
@@ -382,16 +382,7 @@ async fn remove(
                 });
             }
             directory::delete_queue(c, &del)?;
-            record(
-                c,
-                &who,
-                "delete",
-                "queue",
-                &del,
-                &before.name,
-                Some(&before),
-                None,
-            )
+            record_deleted(c, &who, "queue", &del, &before.name, &before)
         })
         .await?;
     apply(&state, Input::RemoveQueue { queue_id: id }).await?;
