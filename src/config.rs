@@ -114,6 +114,21 @@ pub struct HttpConfig {
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the
     /// client; anyone else's is ignored.
     pub trusted_proxies: Vec<String>,
+    /// Serve HTTPS and WSS instead of plain HTTP (absent: plain HTTP).
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[http.tls]`: the certificate the server presents. SIGHUP reads both files again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the certificate chain, the server's certificate first.
+    pub cert: PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// Also listen here for plain HTTP, answering every request with a redirect to HTTPS.
+    #[serde(default)]
+    pub redirect_listen: Option<SocketAddr>,
 }
 
 impl Default for HttpConfig {
@@ -124,6 +139,7 @@ impl Default for HttpConfig {
             shutdown_timeout_secs: 10,
             workers: 0,
             trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -547,6 +563,14 @@ impl Config {
             crate::metrics::MetricsAccess::new(&self.metrics, &self.http.trusted_proxies)
         {
             return invalid(&key, &message);
+        }
+        if let Some(tls) = &self.http.tls {
+            if tls.redirect_listen == Some(self.listen) && self.listen.port() != 0 {
+                return invalid(
+                    "http.tls.redirect_listen",
+                    "must differ from the HTTPS address `listen`",
+                );
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return invalid("log.level", "not a valid log filter");

@@ -38,6 +38,8 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error(transparent)]
     DataDir(#[from] backup::BackupError),
+    #[error(transparent)]
+    Tls(#[from] http::tls::TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -48,6 +50,10 @@ pub enum StartError {
 /// The appliance, started.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The plain-HTTP port that redirects to HTTPS (`[http.tls] redirect_listen`).
+    pub redirect_addr: Option<SocketAddr>,
+    /// Present when serving HTTPS; [`Running::reload_tls`] swaps its certificate.
+    tls: Option<http::tls::Tls>,
     pub store: Store,
     pub health: Health,
     pub agents: agents::AgentManager,
@@ -109,6 +115,13 @@ impl App {
         let config = Arc::new(config);
         let health = Health::default();
         let data_dir_lock = backup::DataDirLock::acquire(&config.data_dir)?;
+        // Bad certificate files stop the start before anything else is done.
+        let tls = config
+            .http
+            .tls
+            .as_ref()
+            .map(http::tls::Tls::load)
+            .transpose()?;
         health.set("store", ComponentStatus::Starting);
         let store = {
             let path = config.database_path();
@@ -211,7 +224,9 @@ impl App {
             },
         );
         tasks.push(("live", live_task));
-        let sio = socketio::SocketIo::new(socketio_config(&config.socketio));
+        let mut sio_config = socketio_config(&config.socketio);
+        sio_config.trusted_proxies = metrics_access.trusted_proxies().clone();
+        let sio = socketio::SocketIo::new(sio_config);
         sio.add_namespace("/", agents::DeskNamespace::new(agent_manager.clone()));
         sio.add_namespace(
             "/supervisor",
@@ -254,13 +269,12 @@ impl App {
             n => n,
         };
         let sio_routes = sio.clone();
-        let bind_error = |source| StartError::Bind {
-            addr: config.listen,
-            source,
-        };
-        let server = socketio::HttpServer::new(sio.clone(), move || {
+        let bind_error = |addr| move |source| StartError::Bind { addr, source };
+        let mut server = socketio::HttpServer::new(sio.clone(), move || {
             ActixApp::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    http::request_log::RequestSpan,
+                >::new())
                 .app_data(state.clone())
                 .configure(|cfg| sio_routes.configure(cfg))
                 .configure(|cfg| http::configure(cfg, max_body))
@@ -269,15 +283,30 @@ impl App {
         .workers(workers)
         .shutdown_timeout(config.http.shutdown_timeout_secs)
         .bind(config.listen)
-        .map_err(bind_error)?;
+        .map_err(bind_error(config.listen))?;
         let addr = server.addrs().first().copied().unwrap_or(config.listen);
-        let server = server.run().map_err(bind_error)?;
+        if let Some(tls) = &tls {
+            server = server.tls(tls.server_config()?);
+        }
+        if let Some(redirect) = config.http.tls.as_ref().and_then(|t| t.redirect_listen) {
+            server = server
+                .bind_redirect(redirect, addr.port())
+                .map_err(bind_error(redirect))?;
+        }
+        let redirect_addr = server.redirect_addrs().first().copied();
+        let server = server.run().map_err(bind_error(config.listen))?;
         let handle = server.handle();
         let server_task = tokio::spawn(server);
         health.set("http", ComponentStatus::Running);
-        tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "switchboard listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "switchboard listening on {scheme}://{addr}");
+        if let Some(redirect) = redirect_addr {
+            tracing::info!(%redirect, "plain HTTP on {redirect} redirects to https");
+        }
         Ok(Running {
             addr,
+            redirect_addr,
+            tls,
             store,
             health,
             agents: agent_manager,
@@ -298,6 +327,24 @@ impl App {
 }
 
 impl Running {
+    /// `https` when serving TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// Reads the TLS certificate and key again (SIGHUP); new connections get them, open
+    /// ones keep theirs. Ok(false) when not serving TLS; on error the old certificate stays.
+    pub fn reload_tls(&self) -> Result<bool, http::tls::TlsError> {
+        match &self.tls {
+            Some(tls) => tls.reload().map(|()| true),
+            None => Ok(false),
+        }
+    }
+
     /// Takes a backup now, as the schedule does (into `backup.directory`, keeping
     /// `backup.keep`); returns its path.
     pub async fn backup_now(&self) -> Result<std::path::PathBuf, backup::BackupError> {

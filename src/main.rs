@@ -361,22 +361,33 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     release_free_memory();
     keep_releasing_free_memory()?;
     // Tools that start us on port 0 read the address from this line.
-    println!("listening on http://{}", running.addr);
-    wait_for_signal().await?;
+    println!("listening on {}://{}", running.scheme(), running.addr);
+    if let Some(redirect) = running.redirect_addr {
+        println!("redirecting http://{redirect} to https");
+    }
+    wait_for_signal(&running).await?;
     tracing::info!("signal received; shutting down");
     running.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Waits for SIGTERM or SIGINT; SIGHUP meanwhile reloads the TLS certificate.
+async fn wait_for_signal(running: &switchboard::Running) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+            _ = hup.recv() => match running.reload_tls() {
+                Ok(true) => tracing::info!("SIGHUP: TLS certificate reloaded"),
+                Ok(false) => tracing::info!("SIGHUP: no TLS configured; nothing to reload"),
+                Err(e) => tracing::error!(code = e.code(), error = %e, "SIGHUP: TLS certificate not reloaded; the previous one stays in use"),
+            },
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

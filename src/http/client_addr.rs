@@ -4,12 +4,13 @@
 //! client's own claim), but it still marks the request as relayed, so a proxy on the
 //! same host that is not configured as trusted never makes remote clients look local.
 
+use actix_web::http::header::HeaderMap;
 use actix_web::HttpRequest;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// Addresses or networks (`10.0.0.0/8`, `127.0.0.1`), parsed from configuration.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddrList(Vec<IpNet>);
 
 impl AddrList {
@@ -83,8 +84,12 @@ impl ClientAddr {
         let peer = req
             .peer_addr()
             .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-        let values: Vec<&str> = req
-            .headers()
+        ClientAddr::from_headers(peer, req.headers(), trusted)
+    }
+
+    /// From the TCP peer and the request's headers (any actix request type).
+    pub fn from_headers(peer: IpAddr, headers: &HeaderMap, trusted: &AddrList) -> ClientAddr {
+        let values: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .filter_map(|v| v.to_str().ok())
             .collect();

@@ -12,7 +12,10 @@ pub mod extract;
 pub mod health;
 mod metrics;
 pub mod page;
+pub mod redirect;
+pub mod request_log;
 pub mod static_files;
+pub mod tls;
 
 use crate::config::Config;
 use crate::health::Health;

@@ -27,6 +27,9 @@ pub struct SocketIoConfig {
     /// Origins allowed to use HTTP long-polling cross-origin (`*` allows any). WebSocket is
     /// not subject to CORS. Empty: same-origin only.
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names a client (`http.trusted_proxies`): a
+    /// session opened through one is known by the forwarded address (per-address limits).
+    pub trusted_proxies: crate::http::client_addr::AddrList,
 }
 
 impl Default for SocketIoConfig {
@@ -41,11 +44,30 @@ impl Default for SocketIoConfig {
             upgrade_timeout: Duration::from_secs(10),
             close_grace: Duration::from_secs(2),
             cors_allowed_origins: Vec::new(),
+            trusted_proxies: Default::default(),
         }
     }
 }
 
 impl SocketIoConfig {
+    /// The address a handshake request comes from: its TCP peer, or the client a trusted
+    /// proxy forwarded.
+    pub(crate) fn client_ip(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        headers: &actix_http::header::HeaderMap,
+    ) -> Option<std::net::IpAddr> {
+        let peer = peer?;
+        Some(
+            crate::http::client_addr::ClientAddr::from_headers(
+                peer,
+                headers,
+                &self.trusted_proxies,
+            )
+            .ip,
+        )
+    }
+
     pub(crate) fn allows_origin(&self, origin: &str) -> bool {
         self.cors_allowed_origins
             .iter()

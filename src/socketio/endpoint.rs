@@ -145,7 +145,9 @@ async fn handle_get(server: Arc<ServerInner>, req: HttpRequest) -> HttpResponse 
         },
         (Transport::Polling, None) if server.is_shutting_down() => Refusal::ShuttingDown.response(),
         (Transport::Polling, None) => {
-            let peer = req.peer_addr().map(|a| a.ip());
+            let peer = server
+                .config
+                .client_ip(req.peer_addr().map(|a| a.ip()), req.headers());
             let engine = server.open_engine(req.query_string(), TransportKind::Polling, peer);
             polling::text_response(server.open_packet(&engine, true))
         }

@@ -7,14 +7,22 @@
 //! response body stream, about 20 KiB per connection that an idle WebSocket never needs. With
 //! an upgrade handler, actix-http hands the request and the TCP stream over instead, and the
 //! dispatcher ends; [`super::ws`] then speaks WebSocket on the bare stream.
+//!
+//! With a rustls configuration ([`HttpServer::tls`]) every listener speaks HTTPS, and the
+//! upgrade hands over the TLS stream instead ([`super::ws_io`]). Optional plain-HTTP listeners
+//! ([`HttpServer::bind_redirect`]) answer every request with a redirect to HTTPS.
 
 use super::server::SocketIo;
+use super::ws_io::WsIo;
 use actix_codec::Framed;
-use actix_http::body::MessageBody;
+use actix_http::body::{BoxBody, MessageBody};
 use actix_http::{h1, HttpService, Request, Response};
+use actix_server::GracefulShutdownSignal;
+use actix_service::boxed::BoxServiceFactory;
 use actix_service::{
     fn_service, map_config, IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt,
 };
+use actix_tls::accept::rustls_0_23::TlsStream;
 use actix_web::dev::{AppConfig, Server};
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
@@ -32,7 +40,13 @@ pub struct HttpServer<F> {
     workers: usize,
     shutdown_timeout: u64,
     listeners: Vec<TcpListener>,
+    tls: Option<rustls::ServerConfig>,
+    /// Plain-HTTP listeners, and the HTTPS port they redirect to.
+    redirects: Vec<(TcpListener, u16)>,
 }
+
+/// The upgrade handler's type, boxed so that it can be named.
+type Upgrade<T> = BoxServiceFactory<(), (Request, Framed<T, h1::Codec>), (), actix_web::Error, ()>;
 
 impl<F> HttpServer<F> {
     /// `factory` builds the application once per worker, as for actix-web's `HttpServer`.
@@ -43,6 +57,8 @@ impl<F> HttpServer<F> {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_timeout: 30,
             listeners: Vec::new(),
+            tls: None,
+            redirects: Vec::new(),
         }
     }
 
@@ -58,14 +74,22 @@ impl<F> HttpServer<F> {
         self
     }
 
+    /// Serves HTTPS (and WSS) with this rustls configuration on every [`HttpServer::bind`]
+    /// address.
+    pub fn tls(mut self, config: rustls::ServerConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
     /// Listens on `addr` (port 0 picks a free port; see [`HttpServer::addrs`]).
     pub fn bind(mut self, addr: SocketAddr) -> std::io::Result<Self> {
-        use socket2::{Domain, Protocol, Socket, Type};
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_reuse_address(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(1024)?;
-        self.listeners.push(socket.into());
+        self.listeners.push(listen(addr)?);
+        Ok(self)
+    }
+
+    /// Listens on `addr` for plain HTTP and redirects every request to HTTPS on `https_port`.
+    pub fn bind_redirect(mut self, addr: SocketAddr, https_port: u16) -> std::io::Result<Self> {
+        self.redirects.push((listen(addr)?, https_port));
         Ok(self)
     }
 
@@ -74,6 +98,14 @@ impl<F> HttpServer<F> {
         self.listeners
             .iter()
             .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// The plain-HTTP redirect addresses listened on.
+    pub fn redirect_addrs(&self) -> Vec<SocketAddr> {
+        self.redirects
+            .iter()
+            .filter_map(|(l, _)| l.local_addr().ok())
             .collect()
     }
 
@@ -103,41 +135,90 @@ impl<F> HttpServer<F> {
             let graceful = builder.graceful_shutdown_signal();
             let factory = self.factory.clone();
             let sio = self.sio.clone();
-            builder = builder.listen(name, listener, move || {
-                let graceful = graceful.clone();
-                let sio = sio.clone();
+            let app = move || {
                 let app = factory()
                     .into_factory()
                     .map_err(|err| Into::<actix_web::Error>::into(err).error_response());
-                let mut service = HttpService::build()
-                    .graceful_shutdown_signal(move || {
-                        let signal = graceful.clone();
-                        async move { signal.notified().await }
-                    })
-                    // actix-web's HttpServer defaults.
+                map_config(app, |_| AppConfig::default())
+            };
+            builder = match self.tls.clone() {
+                None => builder.listen(name, listener, move || {
+                    http_service::<TcpStream, _, _>(&sio, &graceful, addr, app()).tcp()
+                })?,
+                Some(tls) => builder.listen(name, listener, move || {
+                    http_service::<TlsStream<TcpStream>, _, _>(&sio, &graceful, addr, app())
+                        .rustls_0_23(tls.clone())
+                })?,
+            };
+        }
+        for (listener, https_port) in self.redirects {
+            let name = format!("switchboard-redirect-{https_port}");
+            builder = builder.listen(name, listener, move || {
+                HttpService::build()
                     .keep_alive(Duration::from_secs(5))
                     .client_request_timeout(Duration::from_secs(5))
-                    .client_disconnect_timeout(Duration::from_secs(1))
-                    // Socket.IO sends many small frames (events, acks); with Nagle's
-                    // algorithm each waits for the peer's delayed ACK (up to 40 ms).
-                    .tcp_nodelay(true);
-                if let Some(addr) = addr {
-                    service = service.local_addr(addr);
-                }
-                service
-                    .upgrade(fn_service(
-                        move |(req, framed): (Request, Framed<TcpStream, h1::Codec>)| {
-                            let sio = sio.clone();
-                            async move {
-                                sio.serve_upgrade(req, framed).await;
-                                Ok::<_, actix_web::Error>(())
-                            }
-                        },
-                    ))
-                    .finish(map_config(app, |_| AppConfig::default()))
+                    .finish(fn_service(move |req: Request| async move {
+                        Ok::<_, actix_http::Error>(crate::http::redirect::respond(&req, https_port))
+                    }))
                     .tcp()
             })?;
         }
         Ok(builder.run())
     }
+}
+
+/// A bound, listening TCP socket.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// actix-http's service for one connection over stream `T`: the application, and WebSocket
+/// upgrades handed to `sio`.
+fn http_service<T, S, B>(
+    sio: &SocketIo,
+    graceful: &GracefulShutdownSignal,
+    addr: Option<SocketAddr>,
+    app: S,
+) -> HttpService<T, S, B, h1::ExpectHandler, Upgrade<T>>
+where
+    T: WsIo,
+    S: ServiceFactory<Request, Config = ()>,
+    S::Error: Into<Response<BoxBody>> + 'static,
+    S::InitError: fmt::Debug,
+    S::Response: Into<Response<B>> + 'static,
+    <S::Service as Service<Request>>::Future: 'static,
+    B: MessageBody + 'static,
+{
+    let graceful = graceful.clone();
+    let sio = sio.clone();
+    let mut service = HttpService::build()
+        .graceful_shutdown_signal(move || {
+            let signal = graceful.clone();
+            async move { signal.notified().await }
+        })
+        // actix-web's HttpServer defaults.
+        .keep_alive(Duration::from_secs(5))
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        // Socket.IO sends many small frames (events, acks); with Nagle's
+        // algorithm each waits for the peer's delayed ACK (up to 40 ms).
+        .tcp_nodelay(true);
+    if let Some(addr) = addr {
+        service = service.local_addr(addr);
+    }
+    let upgrade = fn_service(move |(req, framed): (Request, Framed<T, h1::Codec>)| {
+        let sio = sio.clone();
+        async move {
+            sio.serve_upgrade(req, framed).await;
+            Ok::<_, actix_web::Error>(())
+        }
+    });
+    service
+        .upgrade(actix_service::boxed::factory(upgrade))
+        .finish(app)
 }

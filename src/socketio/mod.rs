@@ -29,6 +29,7 @@ mod queue;
 mod server;
 mod socket;
 mod ws;
+mod ws_io;
 
 pub use config::SocketIoConfig;
 pub use futures_util::future::BoxFuture;

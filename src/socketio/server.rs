@@ -97,10 +97,10 @@ impl SocketIo {
 
     /// Answers a `Connection: upgrade` request that actix-http hands over with its connection
     /// (see [`super::HttpServer`]): a WebSocket to the endpoint, or a refusal.
-    pub(crate) async fn serve_upgrade(
+    pub(crate) async fn serve_upgrade<S: super::ws_io::WsIo>(
         &self,
         req: actix_http::Request,
-        framed: actix_codec::Framed<tokio::net::TcpStream, actix_http::h1::Codec>,
+        framed: actix_codec::Framed<S, actix_http::h1::Codec>,
     ) {
         super::ws::accept(self.inner.clone(), req, framed).await;
     }

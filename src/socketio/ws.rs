@@ -3,33 +3,32 @@
 //! text message; binary messages, oversized messages and malformed packets close the session
 //! with a WebSocket close frame that says why.
 //!
-//! The WebSocket runs on the TCP stream that actix-http hands over at the upgrade
-//! ([`super::http_server`]), framed with actix-http's WebSocket codec. An idle WebSocket holds
-//! no buffer: bytes are read only once the socket is readable, into a buffer that is released
-//! as soon as no partial message is left in it, and each batch of outbound packets is encoded
-//! into a buffer that is freed once written. Messages up to `max_payload` grow the buffers on
-//! demand.
+//! The WebSocket runs on the stream that actix-http hands over at the upgrade
+//! ([`super::http_server`]): plain TCP, or TLS over it ([`super::ws_io`]), framed with
+//! actix-http's WebSocket codec. An idle WebSocket on plain TCP holds no buffer: bytes are read
+//! only once the socket is readable, into a buffer that is released as soon as no partial
+//! message is left in it, and each batch of outbound packets is encoded into a buffer that is
+//! freed once written. Messages up to `max_payload` grow the buffers on demand.
 
 use super::endpoint::{self, Refusal, Transport};
 use super::engine::{CloseReason, Engine, Outbound, OutboundWriter, TransportKind};
 use super::engineio::{self, Packet};
 use super::queue::PushError;
 use super::server::ServerInner;
+use super::ws_io::{self, WsIo};
 use actix_codec::Framed;
 use actix_http::body::BodySize;
 use actix_http::ws::{self as proto, CloseCode, Codec, Frame, Item, OpCode, Parser, ProtocolError};
-use actix_http::{h1, ConnectionType, Request, Response, StatusCode};
+use actix_http::{h1, ConnectionType, HttpMessage, Request, Response, StatusCode};
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::SinkExt;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::sync::futures::Notified;
 
 /// How long the close frame may take to be written on a stalled connection.
@@ -38,17 +37,15 @@ const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
 /// closing the socket with unread input does not reset the connection before the client has
 /// read the close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
-/// Bytes asked from the socket per read.
-const READ_CHUNK: usize = 4096;
 /// Outbound packets are encoded in batches of up to this many bytes.
 const WRITE_BATCH: usize = 64 * 1024;
 
 /// Answers a `Connection: upgrade` request handed over by actix-http: a WebSocket to the
 /// Socket.IO path becomes a session (or upgrades one); anything else is refused.
-pub(crate) async fn accept(
+pub(crate) async fn accept<S: WsIo>(
     server: Arc<ServerInner>,
     req: Request,
-    mut framed: Framed<TcpStream, h1::Codec>,
+    mut framed: Framed<S, h1::Codec>,
 ) {
     if req.path() != server.config.path {
         let body = serde_json::json!({
@@ -108,7 +105,9 @@ pub(crate) async fn accept(
         }
         return;
     }
-    let peer = framed.io_ref().peer_addr().ok().map(|a| a.ip());
+    let peer = server
+        .config
+        .client_ip(framed.io_ref().peer_ip(), req.headers());
     let parts = framed.into_parts();
     // Bytes the client sent right behind the request are the first frames; the dispatcher's
     // buffers themselves are dropped here.
@@ -135,7 +134,7 @@ pub(crate) async fn accept(
 }
 
 /// Writes a complete HTTP response (the connection is closed after it).
-async fn respond(framed: &mut Framed<TcpStream, h1::Codec>, status: StatusCode, body: String) {
+async fn respond<S: WsIo>(framed: &mut Framed<S, h1::Codec>, status: StatusCode, body: String) {
     let mut response = Response::build(status)
         .insert_header((
             actix_http::header::CONTENT_TYPE,
@@ -158,11 +157,11 @@ async fn respond(framed: &mut Framed<TcpStream, h1::Codec>, status: StatusCode, 
     let _ = tokio::time::timeout(CLOSE_FRAME_TIMEOUT, sent).await;
 }
 
-async fn refuse(framed: &mut Framed<TcpStream, h1::Codec>, refusal: &Refusal) {
+async fn refuse<S: WsIo>(framed: &mut Framed<S, h1::Codec>, refusal: &Refusal) {
     respond(framed, refusal.status(), refusal.body()).await;
 }
 
-async fn upgrade(engine: Arc<Engine>, mut ws: WebSocket, timeout: Duration) {
+async fn upgrade<S: WsIo>(engine: Arc<Engine>, mut ws: WebSocket<S>, timeout: Duration) {
     // Boxed: the probe's timer and reads would otherwise size the task for the session's life.
     match Box::pin(probe(&engine, &mut ws, timeout)).await {
         Ok(()) => {
@@ -182,13 +181,17 @@ async fn upgrade(engine: Arc<Engine>, mut ws: WebSocket, timeout: Duration) {
 }
 
 /// Runs the upgrade handshake on a new WebSocket; the session keeps polling until `5`.
-async fn probe(engine: &Engine, ws: &mut WebSocket, timeout: Duration) -> Result<(), String> {
+async fn probe<S: WsIo>(
+    engine: &Engine,
+    ws: &mut WebSocket<S>,
+    timeout: Duration,
+) -> Result<(), String> {
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let mut probed = false;
     loop {
         let message = tokio::select! {
-            message = ws.reader.next(&ws.io) => message,
+            message = ws.reader.next(&mut ws.io) => message,
             _ = &mut deadline => return Err("upgrade timed out".into()),
             _ = engine.closed() => return Err("session closed".into()),
         };
@@ -225,7 +228,7 @@ async fn probe(engine: &Engine, ws: &mut WebSocket, timeout: Duration) -> Result
 /// Carries an open session: reads client packets and writes the outbound queue until the
 /// session closes, then sends a close frame saying why. `first` holds frames to write before
 /// anything queued (the `open` packet of a new session).
-async fn serve(engine: Arc<Engine>, mut ws: WebSocket, first: BytesMut) {
+async fn serve<S: WsIo>(engine: Arc<Engine>, mut ws: WebSocket<S>, first: BytesMut) {
     // A poll still holding the queue returns promptly (the transport changed), then we own it.
     // Boxed, that wait does not size the task for the session's life.
     let writer = match engine.try_writer() {
@@ -243,10 +246,11 @@ async fn serve(engine: Arc<Engine>, mut ws: WebSocket, first: BytesMut) {
     if let Some(writer) = writer {
         Pump {
             engine: &engine,
-            io: &ws.io,
+            io: &mut ws.io,
             reader: &mut ws.reader,
             writer,
             out: first,
+            unflushed: false,
             closing: false,
             pong: None,
             held: None,
@@ -274,13 +278,15 @@ fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
 /// Moves packets both ways until the session ends. A hand-written future, so that the task of
 /// an idle WebSocket holds only this state: it waits through the socket's own readiness
 /// wakers and the queue's consumer waker, with no waiter of its own per direction.
-struct Pump<'a> {
+struct Pump<'a, S> {
     engine: &'a Engine,
-    io: &'a TcpStream,
+    io: &'a mut S,
     reader: &'a mut Reader,
     writer: OutboundWriter<'a>,
     /// Encoded frames not written yet; unallocated when idle.
     out: BytesMut,
+    /// Frames were written that the stream may still buffer (TLS records): flush them.
+    unflushed: bool,
     /// The queue's close marker was taken: end once `out` is written.
     closing: bool,
     /// The payload of the latest client ping, to answer (answering only the latest of several
@@ -292,7 +298,7 @@ struct Pump<'a> {
     room: Option<Pin<Box<Notified<'a>>>>,
 }
 
-impl Future for Pump<'_> {
+impl<S: WsIo> Future for Pump<'_, S> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -310,26 +316,29 @@ impl Future for Pump<'_> {
     }
 }
 
-impl Pump<'_> {
+impl<S: WsIo> Pump<'_, S> {
     /// Writes queued packets; `Ready` when the session ends.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             if !self.out.is_empty() {
-                if let Err(err) = ready!(self.io.poll_write_ready(cx)) {
-                    return self.end(CloseReason::TransportError(err.to_string()));
-                }
-                match self.io.try_write(&self.out) {
+                match ready!(self.io.poll_write_some(cx, &self.out)) {
                     Ok(0) => return self.end(CloseReason::TransportClose),
                     Ok(n) => {
                         self.out.advance(n);
+                        self.unflushed = true;
                         if self.out.is_empty() {
                             self.out = BytesMut::new();
                         }
                     }
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                     Err(_) => return self.end(CloseReason::TransportClose),
                 }
                 continue;
+            }
+            if self.unflushed {
+                if ready!(self.io.poll_flush_out(cx)).is_err() {
+                    return self.end(CloseReason::TransportClose);
+                }
+                self.unflushed = false;
             }
             if self.closing {
                 // The reason recorded by the clean close is kept; this only ends the session.
@@ -400,13 +409,9 @@ impl Pump<'_> {
                 Ok(None) => {}
                 Err(err) => return self.end(err.close_reason()),
             }
-            if let Err(err) = ready!(self.io.poll_read_ready(cx)) {
-                return self.end(CloseReason::TransportError(err.to_string()));
-            }
-            match self.reader.fill(self.io) {
+            match ready!(self.io.poll_read_some(cx, &mut self.reader.buf)) {
                 Ok(0) => return self.end(CloseReason::TransportClose),
                 Ok(_) => {}
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 Err(err) => return self.end(CloseReason::TransportError(err.to_string())),
             }
         }
@@ -453,14 +458,14 @@ impl Pump<'_> {
     }
 }
 
-/// One server-side WebSocket on a bare TCP stream.
-struct WebSocket {
-    io: TcpStream,
+/// One server-side WebSocket on a bare stream.
+struct WebSocket<S> {
+    io: S,
     reader: Reader,
 }
 
-impl WebSocket {
-    fn new(io: TcpStream, already_read: &[u8], max_payload: usize) -> Self {
+impl<S: WsIo> WebSocket<S> {
+    fn new(io: S, already_read: &[u8], max_payload: usize) -> Self {
         WebSocket {
             io,
             reader: Reader {
@@ -472,13 +477,13 @@ impl WebSocket {
         }
     }
 
-    async fn send(&self, op: OpCode, payload: &[u8]) -> io::Result<()> {
+    async fn send(&mut self, op: OpCode, payload: &[u8]) -> io::Result<()> {
         let mut out = BytesMut::new();
         Parser::write_message(&mut out, payload, op, true, false);
-        write_all(&self.io, &out).await
+        ws_io::write_all(&mut self.io, &out).await
     }
 
-    async fn send_text(&self, text: &str) -> io::Result<()> {
+    async fn send_text(&mut self, text: &str) -> io::Result<()> {
         self.send(OpCode::Text, text.as_bytes()).await
     }
 
@@ -492,24 +497,20 @@ impl WebSocket {
             (code, truncate(reason, 123)).into()
         };
         Parser::write_close(&mut frame, Some(reason), false);
-        let written = tokio::time::timeout(CLOSE_FRAME_TIMEOUT, write_all(&self.io, &frame)).await;
+        let written =
+            tokio::time::timeout(CLOSE_FRAME_TIMEOUT, ws_io::write_all(&mut self.io, &frame)).await;
         if !matches!(written, Ok(Ok(()))) {
             return;
         }
-        let _ = self.io.shutdown().await;
+        let io = &mut self.io;
+        let _ = tokio::time::timeout(CLOSE_FRAME_TIMEOUT, poll_fn(|cx| io.poll_close(cx))).await;
         let mut sink = BytesMut::new();
         let _ = tokio::time::timeout(CLOSE_LINGER, async {
             loop {
-                if self.io.readable().await.is_err() {
-                    return;
-                }
                 sink.clear();
-                sink.reserve(READ_CHUNK);
-                match self.io.try_read_buf(&mut sink) {
-                    Ok(0) => return,
+                match poll_fn(|cx| io.poll_read_some(cx, &mut sink)).await {
+                    Ok(0) | Err(_) => return,
                     Ok(_) => {}
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(_) => return,
                 }
             }
         })
@@ -524,19 +525,6 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
-}
-
-/// Writes all of `bytes`, waiting for the socket to take them.
-async fn write_all(io: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        match io.try_write(bytes) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => io.writable().await?,
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(())
 }
 
 /// A complete message from the client.
@@ -586,31 +574,17 @@ struct Reader {
 
 impl Reader {
     /// The next complete message. Cancel-safe: bytes read stay in the buffer.
-    async fn next(&mut self, io: &TcpStream) -> Result<Incoming, ReadError> {
+    async fn next<S: WsIo>(&mut self, io: &mut S) -> Result<Incoming, ReadError> {
         loop {
             if let Some(message) = self.decode()? {
                 return Ok(message);
             }
-            io.readable().await.map_err(ReadError::Io)?;
-            match self.fill(io) {
+            match poll_fn(|cx| io.poll_read_some(cx, &mut self.buf)).await {
                 Ok(0) => return Err(ReadError::Closed),
                 Ok(_) => {}
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 Err(err) => return Err(ReadError::Io(err)),
             }
         }
-    }
-
-    /// Reads what the socket has into the buffer (growing it only now).
-    fn fill(&mut self, io: &TcpStream) -> io::Result<usize> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK {
-            self.buf.reserve(READ_CHUNK);
-        }
-        let read = io.try_read_buf(&mut self.buf);
-        if self.buf.is_empty() {
-            self.buf = BytesMut::new();
-        }
-        read
     }
 
     /// Decodes buffered frames until a message is complete or more bytes are needed.

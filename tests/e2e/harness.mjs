@@ -1,5 +1,5 @@
 // Shared helpers for the end-to-end tests: spawn a server binary that prints
-// `listening on http://ADDR`, connect stock socket.io-client sockets, await events with timeouts.
+// `listening on http(s)://ADDR`, connect stock socket.io-client sockets, await events with timeouts.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -31,7 +31,7 @@ export function cargoBinary(envVar, relative) {
 }
 
 /**
- * Spawns `bin args` and resolves once it prints `listening on http://ADDR`.
+ * Spawns `bin args` and resolves once it prints `listening on http(s)://ADDR`.
  * `env` is added to this process's environment; a key set to `undefined` is removed.
  * Returns { url, process, stop() }; stop() sends SIGTERM and waits for exit.
  */
@@ -60,7 +60,7 @@ export function startServer(bin, args = [], env = {}, readyTimeoutMs = 30_000) {
     });
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
-      const match = stdout.match(/listening on (http:\/\/\S+)/);
+      const match = stdout.match(/listening on (https?:\/\/\S+)/);
       if (match) {
         clearTimeout(timer);
         resolve({
