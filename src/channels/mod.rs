@@ -39,7 +39,8 @@ pub enum ToCustomer {
     /// The channel session ended (`CHANNEL_SESSION_ENDED`) or expired (`CHANNEL_SESSION_EXPIRED`).
     SessionEnded {
         channel_session_id: String,
-        expired: bool,
+        /// `INACTIVITY` is an expiry; `AGENT` an agent's End chat; others an end.
+        reason: crate::cim::ChannelSessionReasonCode,
     },
     /// New outbox rows were committed: wake the webhook worker.
     OutboxReady,

@@ -923,7 +923,7 @@ impl Publisher {
             } => {
                 let _ = self.to_customer.send(ToCustomer::SessionEnded {
                     channel_session_id,
-                    expired: reason == cim::ChannelSessionReasonCode::Inactivity,
+                    reason,
                 });
             }
             Effect::FindAgent(request) => self.find_agent(*request),

@@ -14,8 +14,8 @@ const PHASE_BADGE = {
 };
 
 export class ChatView {
-  constructor(listEl, paneEl, { store, agentId, onSend, onLeave, onWrapup, onDismiss }) {
-    Object.assign(this, { listEl, paneEl, store, agentId, onSend, onLeave, onWrapup, onDismiss });
+  constructor(listEl, paneEl, { store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras }) {
+    Object.assign(this, { listEl, paneEl, store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras });
     this.selected = null;
     this.drafts = new Map();
     this.wrapupCodes = [];
@@ -39,6 +39,19 @@ export class ChatView {
     this.footerKey = null;
     this.renderList();
     this.renderPane();
+  }
+
+  /** Opens the conversation after the selected one (wrapping), for Alt+N. */
+  selectNext() {
+    const items = this.store.list();
+    if (!items.length) return;
+    const at = items.findIndex((c) => c.id === this.selected);
+    this.select(items[(at + 1) % items.length].id);
+    this.focusComposer();
+  }
+
+  focusComposer() {
+    this.paneEl.querySelector(".composer textarea")?.focus();
   }
 
   /** A conversation changed; `newMessages` counts unread ones when not selected. */
@@ -130,7 +143,20 @@ export class ChatView {
         h("span", { class: "spacer" }),
         h("span", { class: "muted small", text: item.channelName() }),
         item.phase === "active"
-          ? h("button", { type: "button", class: "danger", text: "Leave", onClick: () => this.onLeave(item) })
+          ? [
+              h("button", { type: "button", text: "Transfer…", title: "Transfer or conference", "data-testid": "assist", onClick: () => this.onAssist(item) }),
+              item.customerPresent()
+                ? h("button", { type: "button", class: "danger", text: "End chat", title: "End the chat for the customer", onClick: () => this.onEnd(item) })
+                : null,
+              h("button", {
+                type: "button",
+                text: "Leave",
+                title: item.customerPresent()
+                  ? "Leave: the customer stays and the chat goes back to the queue"
+                  : "Leave the conversation",
+                onClick: () => this.onLeave(item),
+              }),
+            ]
           : null,
       ),
       item.note ? h("p", { class: "notice warn small", text: item.note }) : null,
@@ -191,7 +217,9 @@ export class ChatView {
       this.onSend(item, text);
       input.focus();
     };
+    this.composerExtras?.(input, item);
     input.addEventListener("keydown", (e) => {
+      if (e.defaultPrevented) return;
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         send();

@@ -52,6 +52,16 @@ export class Conversation {
     return this.conversation?.customer?.firstName ?? "Customer";
   }
 
+  /** Whether the customer is still in the chat (no CHANNEL_SESSION_ENDED/EXPIRED since it started). */
+  customerPresent() {
+    for (let i = this.events.length - 1; i >= 0; i -= 1) {
+      const name = this.events[i]?.name;
+      if (name === "CHANNEL_SESSION_ENDED" || name === "CHANNEL_SESSION_EXPIRED") return false;
+      if (name === "CHANNEL_SESSION_STARTED") return true;
+    }
+    return this.conversation?.state !== "CLOSED";
+  }
+
   channelName() {
     const session = this.conversation?.channelSession;
     return session?.channel?.channelType?.name ?? session?.channel?.name ?? "";

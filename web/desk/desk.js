@@ -4,12 +4,17 @@
 // topicUnsubscription, closeWrapup).
 
 import { ApiError, apiGet, login, logout } from "/shared/api.js";
+import { confirmAction } from "/shared/dialog.js";
 import { byId, formatTime, h, uuid } from "/shared/dom.js";
+import { Alerts, errorText, revokeText } from "./alerts.js";
+import { openAssistDialog } from "./assist_dialog.js";
+import { CannedResponses } from "./canned.js";
 import { ChatView } from "./chat_view.js";
 import { DeskConnection } from "./connection.js";
 import { ConversationStore } from "./conversations.js";
-import { OffersView, tickCountdowns } from "./offers.js";
+import { OffersView, offerKind, tickCountdowns } from "./offers.js";
 import { PresenceView } from "./presence.js";
+import { installShortcuts } from "./shortcuts.js";
 
 const SESSION_KEY = "switchboard.desk.session";
 const FLASH_KEY = "switchboard.desk.flash";
@@ -135,9 +140,19 @@ function startDesk(session) {
   byId("agent-name").textContent = user.username;
 
   const store = new ConversationStore(user.id);
+  const alerts = new Alerts(byId("mute"));
+  const canned = new CannedResponses(token);
+  canned.refresh(true);
   let connection = null;
   /** Set when a supervisor logged this desk out: what the desk then says. */
   let forcedOut = null;
+
+  /** topicUnsubscription: the agent leaves; a customer still there is requeued. */
+  async function leave(item) {
+    await connection.request("topicUnsubscription", { conversationId: item.id, reason: "AGENT_LEFT" });
+    if (item.phase === "active") item.phase = "left";
+    chat.update(item.id);
+  }
 
   const chat = new ChatView(byId("conversations"), byId("chat"), {
     store,
@@ -156,14 +171,40 @@ function startDesk(session) {
       chat.update(item.id);
     },
     onLeave: async (item) => {
-      try {
-        await connection.request("topicUnsubscription", { conversationId: item.id, reason: "AGENT_LEFT" });
-        if (item.phase === "active") item.phase = "left";
-      } catch (err) {
-        notice(`Cannot leave: ${err.message}`, "bad");
+      if (item.customerPresent()) {
+        // Leaving is not ending: say what happens to the customer before doing it.
+        await confirmAction({
+          title: "Leave this chat?",
+          question: `${item.customerName()} is still in the chat. If you leave, the chat goes back to the queue for another agent. To finish it instead, use End chat.`,
+          confirmLabel: "Leave, requeue the chat",
+          danger: false,
+          run: () => leave(item),
+        });
+        return;
       }
-      chat.update(item.id);
+      await leave(item).catch((err) => notice(`Cannot leave: ${errorText(err)}`, "bad"));
     },
+    onEnd: async (item) => {
+      await confirmAction({
+        title: "End this chat?",
+        question: `The chat with ${item.customerName()} ends for the customer, and you go to wrap-up.`,
+        confirmLabel: "End chat",
+        run: () => connection.request("endChat", { conversationId: item.id }),
+      });
+    },
+    onAssist: async (item) => {
+      const placed = await openAssistDialog({
+        item,
+        user,
+        token,
+        send: (event, payload) => connection.request(event, payload),
+      });
+      if (placed) {
+        const what = placed.kind === "transfer" ? "Transfer" : "Conference";
+        notice(`${what} requested: waiting for ${placed.target} to accept.`, "ok");
+      }
+    },
+    composerExtras: (input) => canned.attach(input),
     onWrapup: async (item, codes, note) => {
       item.submittingWrapup = true;
       try {
@@ -196,6 +237,11 @@ function startDesk(session) {
       chat.select(offer.conversationId);
       updateTitle();
     },
+    onReject: async (offer) => {
+      await connection.request("rejectTask", { taskId: offer.taskId });
+      notice("You turned the chat down; it goes to another agent.", "warn");
+      updateTitle();
+    },
   });
 
   const presence = new PresenceView({
@@ -211,7 +257,7 @@ function startDesk(session) {
         presence.show(answer);
         if (state.name === "LOGOUT") await signOut(session, "You are logged out.");
       } catch (err) {
-        notice(`State not changed: ${err.message}`, "bad");
+        notice(`State not changed: ${errorText(err)}`, "bad");
       }
     },
   });
@@ -229,12 +275,13 @@ function startDesk(session) {
     taskRequest: (offer) => {
       offers.add(offer);
       updateTitle();
+      alerts.offer(`${offerKind(offer).title} · Switchboard`, "A chat is waiting for you to accept it.");
     },
     revokeTask: (payload) => {
       if (!offers.offers.has(payload?.taskId)) return;
       offers.remove(payload.taskId);
       updateTitle();
-      notice(`An offer was withdrawn${payload.reason ? ` (${payload.reason})` : ""}.`, "warn");
+      notice(revokeText(payload.reason), "warn");
     },
     onTopicData: (payload) => {
       const item = store.applyTopic(payload);
@@ -245,7 +292,11 @@ function startDesk(session) {
     },
     onCimEvent: (event) => {
       const item = store.applyEvent(event);
-      if (item) chat.update(item.id, { newMessages: event.type === "MESSAGE" ? 1 : 0 });
+      if (!item) return;
+      chat.update(item.id, { newMessages: event.type === "MESSAGE" ? 1 : 0 });
+      if (event.name === "CUSTOMER_MESSAGE") {
+        alerts.message(`${item.customerName()} · Switchboard`, item.preview());
+      }
     },
     forcedLogout: (payload) => {
       forcedOut = payload?.message ?? "A supervisor logged you out.";
@@ -255,6 +306,19 @@ function startDesk(session) {
       }
       notice(forcedOut, "bad");
       banner(forcedOut, "bad", h("button", { type: "button", text: "Sign in again", onClick: () => signOut(session, forcedOut, "warn") }));
+    },
+    // The other agent accepted a transfer or conference this agent asked for.
+    agentAssignedForAssistance: (payload) => {
+      const item = store.get(payload?.conversationId);
+      const who = payload?.agentName ?? "The other agent";
+      if (payload?.type === "DIRECT_TRANSFER") {
+        if (item && store.close(item.id, `Transferred to ${who}.`)) chat.update(item.id);
+        notice(`${who} took over the chat${item ? ` with ${item.customerName()}` : ""}.`, "ok");
+      } else if (payload?.type === "CONSULT_TRANSFER") {
+        notice(`${who} joined; leave the chat when you have briefed them.`, "ok");
+      } else {
+        notice(`${who} joined the chat${item ? ` with ${item.customerName()}` : ""}.`, "ok");
+      }
     },
     topicClosed: (payload) => {
       const rerouted = payload?.reason === "REROUTED" ? "The conversation was given to another agent." : null;
@@ -278,7 +342,7 @@ function startDesk(session) {
       if (Array.isArray(codes)) chat.setWrapupCodes(codes);
     },
     errors: (payload) => {
-      notice(`${payload?.event ? `${payload.event}: ` : ""}${payload?.message ?? "error"}`, "bad");
+      notice(errorText(payload), "bad");
     },
   };
 
@@ -340,10 +404,11 @@ function startDesk(session) {
     },
   });
 
-  Promise.all([apiGet("/reason-codes", token), apiGet("/wrapup-codes", token)])
-    .then(([reasons, wrapups]) => {
+  Promise.all([apiGet("/reason-codes", token), apiGet("/wrapup-codes", token), apiGet("/queues?limit=200", token)])
+    .then(([reasons, wrapups, queues]) => {
       presence.setReasons(reasons);
       chat.setWrapupCodes(wrapups);
+      presence.setServedMrds((queues?.items ?? []).map((q) => q.mrdId));
     })
     .catch((err) => {
       if (err instanceof ApiError && err.status === 401) {
@@ -354,6 +419,7 @@ function startDesk(session) {
     });
 
   setInterval(() => tickCountdowns(document.body), 1000);
+  installShortcuts({ offers, chat });
   // A handle for looking at the desk from the browser console (the UI tests use it to
   // drop the connection and watch the desk recover).
   window.switchboardDesk = { store, connection };

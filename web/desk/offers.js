@@ -17,10 +17,27 @@ function queueOf(offer) {
   return offer.task?.activeMedia?.[0]?.queue?.name ?? "";
 }
 
+const REQUEST_WORDS = {
+  DIRECT_TRANSFER: "Transfer",
+  CONSULT_TRANSFER: "Consult transfer",
+  DIRECT_CONFERENCE: "Conference",
+  CONSULT_CONFERENCE: "Consult",
+};
+
+/** What the offer is: a new chat, or a transfer / conference from another agent, and its note. */
+export function offerKind(offer) {
+  const metadata = offer.task?.activeMedia?.[0]?.type?.metadata ?? {};
+  const words = REQUEST_WORDS[metadata.requestType];
+  if (!words) return { title: "New chat", note: null };
+  const from = metadata.requestedByName ? ` from ${metadata.requestedByName}` : "";
+  return { title: `${words}${from}`, note: metadata.note || null };
+}
+
 export class OffersView {
-  constructor(container, { onAccept }) {
+  constructor(container, { onAccept, onReject }) {
     this.container = container;
     this.onAccept = onAccept;
+    this.onReject = onReject;
     this.offers = new Map();
     this.render();
   }
@@ -58,6 +75,28 @@ export class OffersView {
     this.render();
   }
 
+  async #reject(offer) {
+    offer.busy = true;
+    offer.error = null;
+    this.render();
+    try {
+      await this.onReject(offer);
+      this.offers.delete(offer.taskId);
+    } catch (err) {
+      offer.busy = false;
+      offer.error = err.message;
+    }
+    this.render();
+  }
+
+  /** Accepts the oldest offer (the keyboard shortcut); false when there is none. */
+  acceptFirst() {
+    const first = [...this.offers.values()].find((o) => !o.busy);
+    if (!first) return false;
+    this.#accept(first);
+    return true;
+  }
+
   render() {
     if (!this.offers.size) {
       replace(this.container, h("p", { class: "muted small empty", text: "No offers right now." }));
@@ -78,15 +117,29 @@ export class OffersView {
               ? h("span", { class: "badge warn countdown", dataset: { deadline: offer.acceptDeadline } })
               : null,
           ),
-          h("div", { class: "muted small", text: ["New chat", queueOf(offer) && `queue ${queueOf(offer)}`].filter(Boolean).join(" · ") }),
+          h("div", { class: "muted small", "data-testid": "offer-kind", text: [offerKind(offer).title, queueOf(offer) && `queue ${queueOf(offer)}`].filter(Boolean).join(" · ") }),
+          offerKind(offer).note ? h("div", { class: "offer-note small", "data-testid": "offer-note", text: `“${offerKind(offer).note}”` }) : null,
           offer.error ? h("div", { class: "notice bad small", text: offer.error }) : null,
-          h("button", {
-            class: "ok accept",
-            type: "button",
-            text: offer.busy ? "Accepting…" : "Accept",
-            disabled: offer.busy,
-            onClick: () => this.#accept(offer),
-          }),
+          h(
+            "div",
+            { class: "row" },
+            h("button", {
+              class: "ok accept",
+              type: "button",
+              text: offer.busy ? "Working…" : "Accept",
+              title: "Accept (Alt+A)",
+              disabled: offer.busy,
+              onClick: () => this.#accept(offer),
+            }),
+            h("button", {
+              class: "reject",
+              type: "button",
+              text: "Reject",
+              title: "Turn this chat down: it goes to another agent at once",
+              disabled: offer.busy,
+              onClick: () => this.#reject(offer),
+            }),
+          ),
         ),
       ),
     );

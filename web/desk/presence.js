@@ -16,6 +16,8 @@ export class PresenceView {
   constructor({ stateEl, mrdsEl, readyBtn, notReadyBtn, reasonSelect, logoutBtn, onChange }) {
     Object.assign(this, { stateEl, mrdsEl, readyBtn, notReadyBtn, reasonSelect, logoutBtn, onChange });
     this.presence = null;
+    /** MRD ids some queue routes to; null until known (then every MRD with capacity shows). */
+    this.servedMrds = null;
     readyBtn.addEventListener("click", () => this.#change({ name: "READY" }));
     notReadyBtn.addEventListener("click", () => {
       const reason = this.reasonSelect.value;
@@ -36,6 +38,12 @@ export class PresenceView {
       h("option", { value: "", text: "No reason" }),
       notReady.map((c) => h("option", { value: c.id, text: c.name })),
     );
+  }
+
+  /** Shows only the MRDs some queue of the site routes to (no VOICE chip without voice). */
+  setServedMrds(mrdIds) {
+    this.servedMrds = new Set(mrdIds.filter(Boolean));
+    if (this.presence) this.show(this.presence);
   }
 
   setEnabled(enabled) {
@@ -68,7 +76,9 @@ export class PresenceView {
     );
     replace(
       this.mrdsEl,
-      (presence?.agentMrdStates ?? []).map((m) =>
+      (presence?.agentMrdStates ?? [])
+        .filter((m) => (m.maxAgentTasks ?? 1) > 0 && (!this.servedMrds || this.servedMrds.has(m.mrd?.id)))
+        .map((m) =>
         h(
           "span",
           { class: "mrd", title: `${m.mrd?.name}: ${m.state}, ${m.activeTasks ?? 0} of ${m.maxAgentTasks ?? "?"} tasks` },

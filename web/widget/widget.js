@@ -26,8 +26,14 @@ const client = new ChatClient(serviceIdentifier, {
       : "";
     showQueue(`You are number ${position} in the queue${wait}.`);
   },
-  ended: (kind) => {
-    system(kind === "expired" ? "The chat was closed after a period of inactivity." : "The chat has ended. Thank you!");
+  ended: (kind, payload) => {
+    system(
+      kind === "expired"
+        ? "The chat was closed after a period of inactivity."
+        : payload?.reason === "AGENT"
+          ? "The agent ended the chat. Thank you for contacting us!"
+          : "The chat has ended. Thank you!",
+    );
     setStatus(kind === "expired" ? "Chat closed" : "Chat ended");
     finish();
   },

@@ -114,6 +114,7 @@ pub(super) async fn request(
         metadata: json!({
             "requestType": kind,
             "requestedBy": session.agent_id(),
+            "requestedByName": session.cc_user().keycloak_user.username,
             "note": request.note.as_deref_str(),
         }),
     };
@@ -181,6 +182,7 @@ pub(super) async fn on_accepted(manager: &AgentManager, session: &Arc<DeskSessio
         "task": task.to_cim(),
         "type": kind,
         "agentId": session.agent_id(),
+        "agentName": session.cc_user().keycloak_user.username,
     });
     if let Some(requester) = requester.as_deref().and_then(|r| manager.session(r)) {
         requester.emit("agentAssignedForAssistance", payload.clone());

@@ -2,10 +2,12 @@
 //! answers `Ok(ack payload)` or a [`DeskError`] that changed nothing.
 
 mod assist;
+mod end_chat;
 mod monitor;
 mod payload;
 pub(super) mod publish;
 mod pull;
+mod reject;
 mod state;
 mod topic;
 
@@ -33,6 +35,8 @@ pub(super) async fn handle(
         "changeAgentState" => state::change_agent_state(manager, session, &payload).await,
         "topicSubscription" => topic::subscribe(manager, session, &payload).await,
         "topicUnsubscription" => topic::unsubscribe(manager, session, &payload).await,
+        "rejectTask" => reject::reject(manager, session, &payload).await,
+        "endChat" => end_chat::end_chat(manager, session, &payload).await,
         // publishCimEvent is pipelined by the namespace (`publish::start_publish`).
         "closeWrapup" => publish::close_wrapup(manager, session, &payload).await,
         "directTransferRequest"
@@ -63,6 +67,8 @@ const KNOWN_EVENTS: &[&str] = &[
     "changeAgentState",
     "topicSubscription",
     "topicUnsubscription",
+    "rejectTask",
+    "endChat",
     "publishCimEvent",
     "closeWrapup",
     "directTransferRequest",

@@ -4,6 +4,7 @@
 
 use super::{key, Widget};
 use crate::channels::ToCustomer;
+use crate::cim::ChannelSessionReasonCode;
 use crate::routing::{EffectBatch, MediaState};
 use serde_json::json;
 use std::sync::Arc;
@@ -59,7 +60,7 @@ impl Widget {
                 }
                 ToCustomer::SessionEnded {
                     channel_session_id,
-                    expired,
+                    reason,
                 } => {
                     let customer = {
                         let mut reg = self.inner.registry.lock();
@@ -71,13 +72,15 @@ impl Widget {
                         key
                     };
                     if let Some(customer) = customer {
-                        let (event, reason) = if expired {
-                            ("CHANNEL_SESSION_EXPIRED", "INACTIVITY")
+                        let event = if reason == ChannelSessionReasonCode::Inactivity {
+                            "CHANNEL_SESSION_EXPIRED"
                         } else {
-                            ("CHANNEL_SESSION_ENDED", "CUSTOMER")
+                            "CHANNEL_SESSION_ENDED"
                         };
-                        let payload =
-                            json!({"channelSessionId": channel_session_id, "reason": reason});
+                        let payload = json!({
+                            "channelSessionId": channel_session_id,
+                            "reason": reason.as_str(),
+                        });
                         self.emit_json_to(
                             &customer,
                             &channel_session_id,

@@ -10,6 +10,7 @@ mod audit;
 mod canned;
 mod channels;
 mod codes;
+mod colleagues;
 mod conversations;
 mod directory;
 mod mrds;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     agent_profile::configure(cfg);
     teams::configure(cfg);
     directory::configure(cfg);
+    colleagues::configure(cfg);
     mrds::configure(cfg);
     attributes::configure(cfg);
     queues::configure(cfg);
