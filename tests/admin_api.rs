@@ -717,6 +717,58 @@ async fn queues_and_capacities_read_back_every_field() {
         )
         .await;
     assert_eq!((status, field(&err)), (400, "nope"));
+    let (status, err) = server
+        .put(
+            &format!("/api/v1/users/{bella}/capacities"),
+            Some(&admin),
+            &json!({chat.clone(): 101}),
+        )
+        .await;
+    assert_eq!((status, field(&err)), (400, chat.as_str()));
+    // null removes the capacity (not 0): it no longer reads back, and routing uses
+    // the MRD's default again.
+    let (status, caps) = server
+        .put(
+            &format!("/api/v1/users/{bella}/capacities"),
+            Some(&admin),
+            &json!({chat.clone(): null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{caps}");
+    assert!(caps["capacities"].get(&chat).is_none(), "{caps}");
+    let (_, caps) = server
+        .get(&format!("/api/v1/users/{bella}/capacities"), Some(&admin))
+        .await;
+    assert!(caps["capacities"].get(&chat).is_none(), "{caps}");
+    let (_, agents) = server.get("/api/v1/agents", Some(&admin)).await;
+    let (_, chat_default) = server.get("/api/v1/mrds", Some(&admin)).await;
+    let default_max = chat_default
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == chat.as_str())
+        .unwrap()["maxTasks"]
+        .clone();
+    let bella_view = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["agentId"] == bella.as_str())
+        .unwrap_or_else(|| panic!("agent1 in {agents}"));
+    let chat_view = bella_view["mrdStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mrdId"] == chat.as_str())
+        .unwrap();
+    assert_eq!(chat_view["maxAgentTasks"], default_max, "{chat_view}");
+    server
+        .put(
+            &format!("/api/v1/users/{bella}/capacities"),
+            Some(&admin),
+            &json!({chat.clone(): 2}),
+        )
+        .await;
     server
         .put(
             &format!("/api/v1/users/{bella}/attributes"),

@@ -190,3 +190,104 @@ async fn every_registered_route_is_in_the_document_and_mounted() {
         }
     }
 }
+
+/// A schema with nothing a client could read: `{"type": "object"}` with no
+/// properties, no `additionalProperties` and no reference.
+fn is_bare_object(schema: &Value) -> bool {
+    schema.get("$ref").is_none()
+        && schema["type"] == "object"
+        && schema.get("properties").is_none()
+        && schema.get("additionalProperties").is_none()
+}
+
+/// The schema `schema` (following `$ref`, arrays and `items` of a page) says for a
+/// JSON body, as a list of bare spots found ("" when none).
+fn bare_spots(doc: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.rsplit('/').next().unwrap();
+        let target = &doc["components"]["schemas"][name];
+        assert!(!target.is_null(), "{at}: {reference} is not in components");
+        return bare_spots(doc, target, at, out);
+    }
+    if schema["type"] == "array" {
+        return bare_spots(doc, &schema["items"], &format!("{at}[]"), out);
+    }
+    if is_bare_object(schema) {
+        out.push(at.to_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_body_has_a_schema_a_client_can_read() {
+    let server = TestServer::start().await;
+    let (_, doc) = server.get("/api/v1/openapi.json", None).await;
+    let mut bare = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if path == "/api/v1/openapi.json" {
+            continue; // the document itself
+        }
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                let Some(content) = response["content"].as_object() else {
+                    continue;
+                };
+                for (mime, media) in content {
+                    let at = format!("{method} {path} {status} {mime}");
+                    bare_spots(&doc, &media["schema"], &at, &mut bare);
+                }
+            }
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "responses typed as a bare object: {bare:#?}"
+    );
+}
+
+/// Every property `name`'s schema requires is in `value` (one level, then nested
+/// objects by `$ref`).
+fn assert_has_required(doc: &Value, name: &str, value: &Value) {
+    let schema = &doc["components"]["schemas"][name];
+    assert!(!schema.is_null(), "schema {name}");
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let key = required.as_str().unwrap();
+        let got = value.get(key).unwrap_or_else(|| {
+            panic!("{name}.{key} is documented as required but missing: {value}")
+        });
+        if let Some(reference) = schema["properties"][key]["$ref"].as_str() {
+            let inner = reference.rsplit('/').next().unwrap();
+            assert_has_required(doc, inner, got);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_answers_have_what_their_schemas_promise() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let (_, doc) = server.get("/api/v1/openapi.json", None).await;
+    let (status, page) = server.get("/api/v1/channels", Some(&admin)).await;
+    assert_eq!(status, 200, "{page}");
+    let channel = &page["items"][0];
+    assert_has_required(&doc, "Channel", channel);
+    let (_, one) = server
+        .get(
+            &format!("/api/v1/channels/{}", channel["id"].as_str().unwrap()),
+            Some(&admin),
+        )
+        .await;
+    assert_has_required(&doc, "Channel", &one);
+    let (_, types) = server.get("/api/v1/channel-types", Some(&admin)).await;
+    assert_has_required(&doc, "ChannelType", &types[0]);
+    let (_, agents) = server.get("/api/v1/agents", Some(&admin)).await;
+    assert_has_required(&doc, "AgentView", &agents[0]);
+    let queue_id = channel["channelConfig"]["routingPolicy"]["routingObjectId"]
+        .as_str()
+        .unwrap();
+    let (_, stats) = server
+        .get(&format!("/api/v1/queues/{queue_id}/stats"), Some(&admin))
+        .await;
+    assert_has_required(&doc, "QueueStats", &stats);
+    let (_, ready) = server.get("/readyz", None).await;
+    assert_has_required(&doc, "Readiness", &ready);
+}

@@ -1,7 +1,9 @@
 //! Tokens end their sockets: logout, expiry, a password change made with the CLI
 //! from another process, and a supervisor's force logout (over HTTP and over the
 //! desk socket) each end the sockets opened with the token at once; the desk is
-//! told why (and, for a force logout, by whom) before it is closed.
+//! told why (and, for a force logout, by whom) before it is closed. An admin's
+//! password reset or disabling ends every session of the user at once: its tokens,
+//! its desk and its supervisor console.
 
 mod common;
 mod support;
@@ -187,4 +189,89 @@ async fn a_force_logout_from_the_supervisors_desk_ends_the_agents_token() {
     assert_eq!(error["reasonCode"], "End of shift", "{error}");
     let (status, _) = server.get("/api/v1/me", Some(&token)).await;
     assert_eq!(status, 401);
+}
+
+/// Connects a supervisor console on `/supervisor` and waits for its snapshot.
+async fn console_with(server: &TestServer, token: &str) -> SioClient {
+    let console = SioClient::connect(server.addr, "/supervisor", token_auth(token))
+        .await
+        .unwrap();
+    console.expect("supervisor:snapshot", T).await.unwrap();
+    console
+}
+
+async fn user_id(server: &TestServer, admin: &str, username: &str) -> String {
+    let (_, page) = server
+        .get(&format!("/api/v1/users?q={username}"), Some(admin))
+        .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == username)
+        .unwrap_or_else(|| panic!("{username} in {page}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_reset_and_disabling_end_every_session_of_the_user_at_once() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let id = user_id(&server, &admin, "supervisor").await;
+
+    // Two tokens: one for the desk, one for the console. A reset ends both at once.
+    let desk_token = server.login("supervisor", "supervisor").await;
+    let console_token = server.login("supervisor", "supervisor").await;
+    let desk = desk_with(&server, &desk_token).await;
+    let console = console_with(&server, &console_token).await;
+    let (status, _) = server
+        .post(
+            &format!("/api/v1/users/{id}/password"),
+            Some(&admin),
+            &json!({"password": "new-secret"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    expect_ended(&desk, "password_changed").await;
+    expect_ended(&console, "password_changed").await;
+    for token in [&desk_token, &console_token] {
+        assert_eq!(server.get("/api/v1/me", Some(token)).await.0, 401);
+        assert!(
+            SioClient::connect(server.addr, "/supervisor", token_auth(token))
+                .await
+                .is_err(),
+            "a console reconnected with a token the reset ended"
+        );
+    }
+
+    // Disabled: the same, and nobody signs in as it any more.
+    let desk_token = server.login("supervisor", "new-secret").await;
+    let console_token = server.login("supervisor", "new-secret").await;
+    let desk = desk_with(&server, &desk_token).await;
+    let console = console_with(&server, &console_token).await;
+    let (status, _) = server
+        .post(
+            &format!("/api/v1/users/{id}/disable"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    expect_ended(&desk, "user_disabled").await;
+    expect_ended(&console, "user_disabled").await;
+    for token in [&desk_token, &console_token] {
+        assert_eq!(server.get("/api/v1/me", Some(token)).await.0, 401);
+    }
+    let (status, _) = server
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "supervisor", "password": "new-secret"}),
+        )
+        .await;
+    assert_eq!(status, 401);
+    // The admin's own sessions are untouched.
+    assert_eq!(server.get("/api/v1/me", Some(&admin)).await.0, 200);
 }

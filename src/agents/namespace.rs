@@ -1,6 +1,8 @@
 //! The desk namespace `/`: token authentication at CONNECT, one session per agent
 //! (a new tab takes over), the greeting (presence, channel types, open topics),
-//! event dispatch with acks and `errors`, and disconnects.
+//! event dispatch with acks and `errors`, and disconnects. An admin's connection is
+//! a monitoring desk (the supervisor console joins conversations through it): it
+//! never enters routing, so it has no state of its own and is never offered tasks.
 
 use super::handlers;
 use super::session::DeskSession;
@@ -52,11 +54,6 @@ impl Namespace for DeskNamespace {
                 .await
                 .map_err(|_| ConnectError::new("service unavailable"))?
                 .ok_or_else(|| ConnectError::new("unauthorized: invalid or expired token"))?;
-            if user.role == Role::Admin {
-                return Err(ConnectError::new(
-                    "forbidden: only agents and supervisors connect desks",
-                ));
-            }
             // Every later request of this socket is checked against its token.
             manager.sessions().attach(
                 socket.clone(),
@@ -131,7 +128,8 @@ impl Namespace for DeskNamespace {
             return;
         };
         let agent_id = session.agent_id().to_string();
-        if self.manager.unregister(&agent_id, socket.id()) {
+        let routed = session.user.role != Role::Admin;
+        if self.manager.unregister(&agent_id, socket.id()) && routed {
             tracing::info!(agent = %session.user.username, reason = reason.as_str(), "desk disconnected; grace period started");
             self.manager
                 .routing()
@@ -144,6 +142,31 @@ impl Namespace for DeskNamespace {
 /// every conversation it is already in (a reconnect within the grace period).
 async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
     let agent_id = session.agent_id().to_string();
+    if session.user.role != Role::Admin {
+        present(manager, session, &agent_id).await;
+    }
+    if session.is_supervisor() {
+        oversee(manager, session, &agent_id).await;
+    }
+    if let Ok(types) = manager.store().read(directory::list_channel_types).await {
+        session.emit("onChannelTypes", Value::Array(types));
+    }
+    for conversation_id in manager
+        .conversations()
+        .conversations_of_agent(&agent_id)
+        .await
+    {
+        if let Err(e) = send_topic(manager, session, &conversation_id, 0).await {
+            tracing::warn!(conversation = %conversation_id, error = %e, "cannot resend topic on reconnect");
+        }
+    }
+    session.end_greeting();
+}
+
+/// The agent's desk is connected: routing hears it (learning a user added since
+/// start), and the desk gets its own presence.
+async fn present(manager: &AgentManager, session: &Arc<DeskSession>, agent_id: &str) {
+    let agent_id = agent_id.to_string();
     let effects = manager
         .routing()
         .call(Input::AgentConnected {
@@ -181,40 +204,30 @@ async fn greet(manager: &AgentManager, session: &Arc<DeskSession>) {
             presence::payload(&session.cc_user(), &view),
         );
     }
-    if session.is_supervisor() {
-        // A supervisor's desk starts with the presence of every agent it oversees.
-        let views = manager
-            .routing()
-            .query(|core, _| core.agents().collect::<Vec<_>>())
-            .await
-            .unwrap_or_default();
-        for view in views {
-            let oversees = view.agent_id != agent_id
-                && view.team.as_deref().is_some_and(|t| session.supervises(t));
-            if oversees {
-                let cc = crate::cim::CcUser::new(
-                    view.agent_id.clone(),
-                    view.username.clone(),
-                    vec!["agent".into()],
-                    None,
-                );
-                session.emit("agentPresence", presence::payload(&cc, &view));
-            }
-        }
-    }
-    if let Ok(types) = manager.store().read(directory::list_channel_types).await {
-        session.emit("onChannelTypes", Value::Array(types));
-    }
-    for conversation_id in manager
-        .conversations()
-        .conversations_of_agent(&agent_id)
+}
+
+/// A supervisor's desk starts with the presence of every agent it oversees (an
+/// admin's: every agent, with a team or not).
+async fn oversee(manager: &AgentManager, session: &Arc<DeskSession>, agent_id: &str) {
+    let views = manager
+        .routing()
+        .query(|core, _| core.agents().collect::<Vec<_>>())
         .await
-    {
-        if let Err(e) = send_topic(manager, session, &conversation_id, 0).await {
-            tracing::warn!(conversation = %conversation_id, error = %e, "cannot resend topic on reconnect");
+        .unwrap_or_default();
+    let admin = session.user.role == Role::Admin;
+    for view in views {
+        let oversees = view.agent_id != agent_id
+            && (admin || view.team.as_deref().is_some_and(|t| session.supervises(t)));
+        if oversees {
+            let cc = crate::cim::CcUser::new(
+                view.agent_id.clone(),
+                view.username.clone(),
+                vec!["agent".into()],
+                None,
+            );
+            session.emit("agentPresence", presence::payload(&cc, &view));
         }
     }
-    session.end_greeting();
 }
 
 /// Emits `onTopicData` for a conversation with its events after `after_seq`, holding

@@ -127,6 +127,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The answer to a connector's message: stored, in which conversation.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Received {
+    /// `accepted`.
+    pub status: &'static str,
+    pub message_id: String,
+    pub conversation_id: String,
+    /// The message's sequence number in the conversation.
+    pub seq: u64,
+    /// The message id was seen before: nothing new was stored.
+    pub duplicate: bool,
+}
+
 /// A connector posts a customer's message (CIM MESSAGE, see docs/protocol.md).
 #[utoipa::path(
     post,
@@ -134,7 +148,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     tag = "connector",
     request_body(content = Object, description = "a CIM message whose header names the channel (serviceIdentifier) and customer"),
     responses(
-        (status = 202, description = "stored; the answer names the conversation", body = Object),
+        (status = 202, description = "stored; the answer names the conversation", body = Received),
         (status = 400, description = "not a valid CIM message", body = crate::http::error::ErrorBody),
         (status = 401, description = "the connector credential is missing or wrong", body = crate::http::error::ErrorBody),
         (status = 404, description = "unknown serviceIdentifier", body = crate::http::error::ErrorBody)
@@ -156,13 +170,13 @@ pub(crate) async fn receive(
         .conversations
         .customer_message(std::sync::Arc::new(session), message.clone())
         .await?;
-    Ok(HttpResponse::Accepted().json(json!({
-        "status": "accepted",
-        "messageId": message.id,
-        "conversationId": conversation_id,
-        "seq": seq,
-        "duplicate": duplicate,
-    })))
+    Ok(HttpResponse::Accepted().json(Received {
+        status: "accepted",
+        message_id: message.id.clone(),
+        conversation_id,
+        seq,
+        duplicate,
+    }))
 }
 
 /// Validates a connector's message: the CIM shape, a customer sender, sane identifiers.

@@ -1,13 +1,36 @@
 //! `/healthz` (the process answers) and `/readyz` (store writable, components running).
 
 use super::AppState;
+use crate::health::ComponentStatus;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `/healthz`: always `{"status": "ok"}` while the process answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Alive {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// `/readyz`: whether the store is writable and every component runs.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    pub status: &'static str,
+    pub version: &'static str,
+    pub uptime_seconds: u64,
+    /// `writable` or `failed`.
+    pub store: &'static str,
+    /// Each component's status by name.
+    pub components: BTreeMap<&'static str, ComponentStatus>,
+}
 
 /// The process answers.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Alive)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Alive { status: "ok" })
 }
 
 /// Ready to serve: the store is writable and every component runs.
@@ -16,21 +39,20 @@ pub async fn healthz() -> HttpResponse {
     path = "/readyz",
     tag = "health",
     responses(
-        (status = 200, description = "ready", body = Object),
-        (status = 503, description = "not ready; the body says which component", body = Object)
+        (status = 200, description = "ready", body = Readiness),
+        (status = 503, description = "not ready; `store` and `components` say which part", body = Readiness)
     )
 )]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store_ok = state.store.is_writable().await;
-    let components = state.health.snapshot();
     let ready = store_ok && state.health.all_running();
-    let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptimeSeconds": state.started_at.elapsed().as_secs(),
-        "store": if store_ok { "writable" } else { "failed" },
-        "components": components,
-    });
+    let body = Readiness {
+        status: if ready { "ready" } else { "unavailable" },
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.started_at.elapsed().as_secs(),
+        store: if store_ok { "writable" } else { "failed" },
+        components: state.health.snapshot(),
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {

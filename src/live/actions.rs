@@ -1,13 +1,14 @@
 //! The supervisor actions a console sends on `/supervisor`, each a typed payload
 //! checked on the server: supervisors act only on agents of the teams they
 //! supervise, admins on every agent. Force logout, set NOT_READY with a reason,
-//! flush a queue.
+//! flush a queue, move a waiting chat to another queue, offer a waiting chat to a
+//! named agent.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::agents::AgentManager;
-use crate::routing::{Effect, Input, RequestedAgentState};
+use crate::routing::{Effect, Input, MediaState, RequestedAgentState};
 use crate::sessions::{Actor, Ended};
 use crate::store::directory;
 use crate::store::users::{Role, User};
@@ -60,6 +61,20 @@ struct NotReady {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct QueueTarget {
     queue_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MoveChat {
+    conversation_id: String,
+    queue_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct OfferChat {
+    conversation_id: String,
+    agent_id: String,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(event: &str, payload: Value) -> Result<T, ActionError> {
@@ -147,6 +162,44 @@ pub async fn handle(
                 .count();
             Ok(json!({"status": "ok", "queueId": queue_id, "closedTasks": closed}))
         }
+        "moveToQueue" => {
+            let MoveChat {
+                conversation_id,
+                queue_id,
+            } = parse(event, payload)?;
+            // Any supervisor may act on a queue (as for a flush).
+            let task_id = waiting_task(agents, &conversation_id).await?;
+            routing(
+                agents,
+                Input::MoveTask {
+                    task_id: task_id.clone(),
+                    queue_id: queue_id.clone(),
+                },
+            )
+            .await?;
+            Ok(
+                json!({"status": "ok", "conversationId": conversation_id, "taskId": task_id, "queueId": queue_id}),
+            )
+        }
+        "offerToAgent" => {
+            let OfferChat {
+                conversation_id,
+                agent_id,
+            } = parse(event, payload)?;
+            authorize(agents, user, &agent_id).await?;
+            let task_id = waiting_task(agents, &conversation_id).await?;
+            routing(
+                agents,
+                Input::OfferTaskTo {
+                    task_id: task_id.clone(),
+                    agent_id: agent_id.clone(),
+                },
+            )
+            .await?;
+            Ok(
+                json!({"status": "ok", "conversationId": conversation_id, "taskId": task_id, "agentId": agent_id}),
+            )
+        }
         other => Err(ActionError::Invalid(format!("unknown event {other:?}"))),
     }
 }
@@ -169,6 +222,25 @@ async fn authorize(agents: &AgentManager, user: &User, agent_id: &str) -> Result
             "supervisors act only on agents of the teams they supervise".into(),
         )),
     }
+}
+
+/// The task of a conversation that waits in a queue (no agent has it).
+async fn waiting_task(agents: &AgentManager, conversation_id: &str) -> Result<String, ActionError> {
+    let id = conversation_id.to_string();
+    let found = agents
+        .routing()
+        .query(move |core, _| {
+            core.tasks()
+                .find(|t| t.conversation_id == id && t.media.state == MediaState::Queued)
+                .map(|t| t.id.clone())
+        })
+        .await
+        .flatten();
+    found.ok_or_else(|| {
+        ActionError::NotFound(format!(
+            "conversation {conversation_id} has no chat waiting in a queue"
+        ))
+    })
 }
 
 async fn routing(agents: &AgentManager, input: Input) -> Result<Vec<Effect>, ActionError> {

@@ -238,8 +238,17 @@ impl Figures {
                         .tasks
                         .get(&task.id)
                         .is_none_or(|m| m.offered_in.as_deref() != Some(task.queue_id.as_str()));
+                // A supervisor moved the waiting task: out of its old queue, in to this one.
+                let moved_from = self
+                    .tasks
+                    .get(&task.id)
+                    .filter(|m| m.queue_id != task.queue_id)
+                    .map(|m| m.queue_id.clone());
+                if let Some(old) = &moved_from {
+                    self.record(old, at, Occurrence::TransferredOut);
+                }
                 if offered {
-                    let transfer = task.is_transfer();
+                    let transfer = task.is_transfer() || moved_from.is_some();
                     self.record(&task.queue_id, at, Occurrence::Offered { transfer });
                 }
                 self.task_changed(conversation_id, at, task, offered);

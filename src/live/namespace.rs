@@ -12,6 +12,7 @@ use super::actions::{self, ActionError};
 use super::driver::{Console, LiveHandle, Scope};
 use crate::agents::AgentManager;
 use crate::clock::now_ms;
+use crate::sessions::Grant;
 use crate::socketio::{AckSender, BoxFuture, ConnectError, DisconnectReason, Namespace, Socket};
 use crate::store::users::{self, Role, User};
 
@@ -48,14 +49,16 @@ impl Namespace for SupervisorNamespace {
         query: HashMap<String, String>,
     ) -> BoxFuture<'static, Result<(), ConnectError>> {
         let live = self.live.clone();
+        let agents = self.agents.clone();
         let store = self.agents.store().clone();
         let users_by_socket = self.users.clone();
         Box::pin(async move {
             let token = token_of(&auth, &query)
                 .ok_or_else(|| ConnectError::new("unauthorized: auth.token is required"))?;
             let digest = users::token_digest(&token);
-            let user = store
-                .read(move |c| users::user_for_token(c, &digest, now_ms()))
+            let lookup = digest.clone();
+            let (user, expires_at) = store
+                .read(move |c| users::grant_for_token(c, &lookup, now_ms()))
                 .await
                 .map_err(|_| ConnectError::new("service unavailable"))?
                 .ok_or_else(|| ConnectError::new("unauthorized: invalid or expired token"))?;
@@ -72,6 +75,16 @@ impl Namespace for SupervisorNamespace {
                     .map(|t| t.team_id.clone())
                     .collect(),
             };
+            // Registered with its token like a desk: a revoked token, a disabled user or
+            // a password reset ends this console too (`Sessions::revoke_user`).
+            agents.sessions().attach(
+                socket.clone(),
+                Grant {
+                    user_id: user.id.clone(),
+                    token_digest: digest,
+                    expires_at,
+                },
+            );
             users_by_socket.lock().insert(socket.id().to_string(), user);
             live.connect(Console::new(socket, scope)).await;
             Ok(())
@@ -88,6 +101,10 @@ impl Namespace for SupervisorNamespace {
         let agents = self.agents.clone();
         let user = self.users.lock().get(socket.id()).cloned();
         Box::pin(async move {
+            // Expired, revoked or disabled: the console was told why and closed.
+            if agents.sessions().check(socket.id()).await.is_err() {
+                return;
+            }
             let payload = args.into_iter().next().unwrap_or(Value::Null);
             let result = match user {
                 Some(user) => actions::handle(&agents, &user, &event, payload).await,
@@ -107,6 +124,7 @@ impl Namespace for SupervisorNamespace {
     }
 
     fn on_disconnect(&self, socket: Socket, _reason: DisconnectReason) {
+        self.agents.sessions().detach(socket.id());
         self.users.lock().remove(socket.id());
         self.live.disconnect(socket.id());
     }

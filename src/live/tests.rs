@@ -197,6 +197,43 @@ fn a_transfer_is_out_of_one_queue_and_offered_in_the_other() {
 }
 
 #[test]
+fn a_waiting_chat_moved_by_a_supervisor_leaves_one_queue_and_is_offered_in_the_other() {
+    let mut sim = Sim::new();
+    let t0 = MIDNIGHT + 10_000;
+    let mut t = task("t1", "sales", "QUEUED", t0);
+    sim.enqueue("c", &t, t0);
+    // Moved after 20 s: the same task, now in support, waiting from the move.
+    t.queue_id = "support".into();
+    t.queue_name = "SUPPORT".into();
+    t.enqueue_time = t0 + 20_000;
+    sim.enqueue("c", &t, t0 + 20_000);
+    sim.reserve("c", &mut t, "a2", t0 + 21_000);
+    sim.accept("c", &mut t, t0 + 23_000);
+    let f = sim.fold(MIDNIGHT);
+    let sales = f.queue("sales").expect("sales").today;
+    let support = f.queue("support").expect("support").today;
+    assert_eq!(
+        (
+            sales.offered,
+            sales.transfers_out,
+            sales.abandoned,
+            sales.answered
+        ),
+        (1, 1, 0, 0)
+    );
+    assert_eq!(
+        (support.offered, support.transfers_in, support.answered),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        support.asa_ms(),
+        Some(3_000),
+        "its wait in support starts at the move"
+    );
+    assert_eq!(f.waiting("sales").0, 0);
+}
+
+#[test]
 fn a_rona_counts_once_and_the_task_is_not_offered_again() {
     let mut sim = Sim::new();
     let t0 = MIDNIGHT + 50_000;

@@ -58,6 +58,14 @@ pub enum RoutingError {
     AlreadyJoined { agent: String, request: String },
     #[error("pull-mode request {0:?} is closed")]
     PullRequestClosed(String),
+    #[error("task {0:?} is not waiting in a queue")]
+    NotWaiting(String),
+    #[error("task {task:?} already waits in queue {queue:?}")]
+    SameQueue { task: String, queue: String },
+    #[error(
+        "agent {agent:?} cannot take task {task:?} now (not READY, no room, or it declined it)"
+    )]
+    AgentUnavailable { agent: String, task: String },
     /// The batch holding the input could not be committed; nothing of it was published.
     #[error("the routing change could not be stored: {0}")]
     NotStored(String),

@@ -98,6 +98,17 @@ pub enum Input {
     FlushQueue {
         queue_id: Option<QueueId>,
     },
+    /// A supervisor moves a waiting task to another queue; it waits there from now.
+    MoveTask {
+        task_id: TaskId,
+        queue_id: QueueId,
+    },
+    /// A supervisor offers a waiting task to this agent now (refused unless the
+    /// agent could take it); a decline or RONA returns it to its queue.
+    OfferTaskTo {
+        task_id: TaskId,
+        agent_id: AgentId,
+    },
 
     // --- pull mode ---
     AddPullRequest(NewPullRequest),

@@ -6,7 +6,7 @@ use crate::clock::Millis;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StateRow {
     pub user_id: String,
@@ -14,6 +14,7 @@ pub struct StateRow {
     pub mrd_id: Option<String>,
     pub state: String,
     pub reason_code: Option<String>,
+    #[schema(value_type = i64)]
     pub changed_at: Millis,
 }
 

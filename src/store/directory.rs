@@ -184,6 +184,15 @@ pub fn set_agent_capacity(
     Ok(())
 }
 
+/// Removes an agent's capacity on an MRD (no row: the agent has none there).
+pub fn remove_agent_capacity(conn: &Connection, user_id: &str, mrd_id: &str) -> StoreResult<()> {
+    conn.execute(
+        "DELETE FROM agent_mrd_capacities WHERE user_id = ?1 AND mrd_id = ?2",
+        params![user_id, mrd_id],
+    )?;
+    Ok(())
+}
+
 /// Every (user, MRD, maxAgentTasks) row.
 pub fn list_agent_capacities(conn: &Connection) -> StoreResult<Vec<(String, String, u32)>> {
     let mut st =

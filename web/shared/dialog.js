@@ -6,10 +6,11 @@ import { h } from "/shared/dom.js";
 
 /**
  * Asks `question`; on confirm awaits `run()`. `blockerLink(blocker)` gives the page of
- * a thing a 409 names as in the way (or null), so the reader can go and change it. Resolves true when `run` succeeded,
+ * a thing a 409 names as in the way (or null), so the reader can go and change it.
+ * `body`: controls shown under the question (a choice `run` reads). Resolves true when `run` succeeded,
  * false when cancelled or refused (the refusal stays on screen until closed).
  */
-export function confirmAction({ title, question, confirmLabel = "Delete", danger = true, run, blockerLink = () => null }) {
+export function confirmAction({ title, question, body = null, confirmLabel = "Delete", danger = true, run, blockerLink = () => null }) {
   return new Promise((resolve) => {
     const error = h("p", { class: "notice bad", role: "alert", hidden: true, "data-testid": "dialog-error" });
     const confirm = h("button", {
@@ -25,6 +26,7 @@ export function confirmAction({ title, question, confirmLabel = "Delete", danger
       { class: "card confirm", "aria-labelledby": heading.id, "data-testid": "dialog" },
       heading,
       h("p", { text: question }),
+      body,
       error,
       h("div", { class: "row form-actions" }, confirm, cancel),
     );

@@ -3,7 +3,7 @@
 //! monitor whose messages are WHISPER_MESSAGE to the agents only) — one monitor
 //! (silent or whisper) per conversation — and `JoinAsBargin` (role ASSISTANT: the
 //! supervisor becomes a participant the customer sees; at most four participants).
-//! Only supervisors of a team of the conversation's agents, and only on active
+//! Only supervisors of a team of the conversation's agents (admins: any), and only on active
 //! push-mode conversations. The conversation manager enforces what each role may write.
 
 use super::topic::agent_members;
@@ -12,6 +12,7 @@ use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{ConversationState, ParticipantRole};
+use crate::store::users::Role;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -68,7 +69,9 @@ pub(super) async fn join(
             .query(move |core, _| core.agent(&id).and_then(|a| a.team))
             .await
             .flatten();
-        supervised |= team.is_some_and(|t| session.supervises(&t));
+        // Admins oversee every agent, including agents with no team.
+        supervised |=
+            session.user.role == Role::Admin || team.is_some_and(|t| session.supervises(&t));
     }
     if !supervised {
         return Err(DeskError::forbidden(

@@ -95,10 +95,12 @@ async fn get_capacities(
     ))
 }
 
-/// Set capacities (merged into the existing ones): `{<mrdId>: 0-100}`.
+/// Set capacities (merged into the existing ones): `{<mrdId>: 0-100 | null}`; `null`
+/// removes the agent's own capacity on that MRD (the MRD's default `maxRequests`
+/// applies again, as if never set; GET no longer lists it).
 #[utoipa::path(
     tag = "users",
-    request_body = BTreeMap<String, u32>,
+    request_body = BTreeMap<String, Option<u32>>,
     responses((status = 200, body = Capacities), BadRequest, Unauthenticated, Forbidden, NotFound, BodyRefused),
     security(("bearer" = []))
 )]
@@ -107,11 +109,11 @@ async fn set_capacities(
     state: web::Data<AppState>,
     Admin(auth): Admin,
     path: web::Path<String>,
-    body: Body<BTreeMap<String, u32>>,
+    body: Body<BTreeMap<String, Option<u32>>>,
 ) -> Result<web::Json<Capacities>, ApiError> {
     let user_id = path.into_inner();
     let caps = body.into_inner()?;
-    if let Some((mrd, _)) = caps.iter().find(|(_, v)| **v > 100) {
+    if let Some((mrd, _)) = caps.iter().find(|(_, v)| v.is_some_and(|v| v > 100)) {
         return Err(ApiError::invalid(
             mrd.clone(),
             format!("{mrd}: maxAgentTasks must be between 0 and 100"),
@@ -134,7 +136,10 @@ async fn set_capacities(
             }
             let before = read_capacities(c, &uid)?;
             for (mrd, max) in &caps {
-                directory::set_agent_capacity(c, &uid, mrd, *max)?;
+                match max {
+                    Some(max) => directory::set_agent_capacity(c, &uid, mrd, *max)?,
+                    None => directory::remove_agent_capacity(c, &uid, mrd)?,
+                }
             }
             let after = read_capacities(c, &uid)?;
             audit::record(

@@ -3,6 +3,7 @@
 //! (refused while conversations run on it). Channels are read on every new chat, so a
 //! change applies to the next chat at once.
 
+use super::channel_schema::Channel;
 use super::{actor, check_name, record_created, record_deleted, record_updated};
 use crate::clock::now_ms;
 use crate::http::error::responses::{
@@ -49,7 +50,7 @@ pub struct ChannelListQuery {
 #[utoipa::path(
     tag = "channels",
     params(ChannelListQuery),
-    responses((status = 200, body = Page<Object>), BadRequest, Unauthenticated, Forbidden),
+    responses((status = 200, body = Page<Channel>), BadRequest, Unauthenticated, Forbidden),
     security(("bearer" = []))
 )]
 #[get("/channels")]
@@ -83,7 +84,7 @@ async fn list(
 /// One channel (a deleted one answers with `deleted: true`).
 #[utoipa::path(
     tag = "channels",
-    responses((status = 200, body = Object), Unauthenticated, Forbidden, NotFound),
+    responses((status = 200, body = Channel), Unauthenticated, Forbidden, NotFound),
     security(("bearer" = []))
 )]
 #[get("/channels/{id}")]
@@ -262,7 +263,7 @@ fn channel_type_id(c: &Connection, name: &str) -> Result<String, StoreError> {
 #[utoipa::path(
     tag = "channels",
     request_body = ChannelBody,
-    responses((status = 201, body = Object), BadRequest, Unauthenticated, Forbidden, Conflict, BodyRefused),
+    responses((status = 201, body = Channel), BadRequest, Unauthenticated, Forbidden, Conflict, BodyRefused),
     security(("bearer" = []))
 )]
 #[post("/channels")]
@@ -305,7 +306,7 @@ async fn create(
 #[utoipa::path(
     tag = "channels",
     request_body = ChannelBody,
-    responses((status = 200, body = Object), BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, BodyRefused),
+    responses((status = 200, body = Channel), BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, BodyRefused),
     security(("bearer" = []))
 )]
 #[put("/channels/{id}")]

@@ -1,5 +1,6 @@
 //! `GET /api/v1/channel-types`: the channel types of the site (any signed-in user).
 
+use super::channel_schema::ChannelType;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::Unauthenticated;
 use crate::http::error::ApiError;
@@ -16,7 +17,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Channel types, in the CIM `channelType` shape.
 #[utoipa::path(
     tag = "channels",
-    responses((status = 200, body = Vec<Object>), Unauthenticated),
+    responses((status = 200, body = Vec<ChannelType>), Unauthenticated),
     security(("bearer" = []))
 )]
 #[get("/channel-types")]

@@ -8,6 +8,7 @@ mod agent_profile;
 mod attributes;
 mod audit;
 mod canned;
+mod channel_schema;
 mod channels;
 mod codes;
 mod colleagues;

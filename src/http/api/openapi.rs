@@ -26,7 +26,15 @@ pub struct OpenApiJson(pub String);
         description = "The contact-center appliance's REST API. Errors answer {code, message} (plus field for a refused value, blockers for a refused delete); lists that grow answer {items, total, limit, offset}. See docs/api.md.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(ErrorBody, crate::store::Blocker))
+    // The schemas of the routes outside `/api/v1` (root_paths), which no service collects.
+    components(schemas(
+        ErrorBody,
+        crate::store::Blocker,
+        crate::http::health::Alive,
+        crate::http::health::Readiness,
+        crate::health::ComponentStatus,
+        crate::channels::connector::Received
+    ))
 )]
 struct Base;
 

@@ -11,10 +11,12 @@ use crate::http::error::ApiError;
 use crate::http::extract::{Admin, QueryOf, Supervisor};
 use crate::http::AppState;
 use crate::routing::{driver::enum_str, Effect, Input};
+use crate::routing::{AgentView, QueueStats};
 use crate::sessions::{Actor, Ended};
+use crate::store::agent_states::StateRow;
 use crate::store::users::Role;
 use actix_web::{get, post, web};
-use serde_json::{json, Value};
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -25,6 +27,57 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(queue_stats)
         .service(flush_all)
         .service(flush_queue);
+}
+
+/// The answer to a force logout.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedOut {
+    pub agent_id: String,
+    /// Always `LOGOUT`.
+    pub state: String,
+}
+
+/// An open task with its place in the queue.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenTask {
+    pub id: String,
+    pub conversation_id: String,
+    /// ACTIVE or WRAP_UP.
+    pub state: String,
+    /// QUEUED, RESERVED or ACTIVE.
+    pub media_state: String,
+    pub queue: QueueName,
+    /// 1-11 (11: re-routed).
+    pub priority: u8,
+    /// INBOUND, OUTBOUND, DIRECT_TRANSFER, ...
+    pub direction: String,
+    pub assigned_to: Option<String>,
+    /// Epoch ms.
+    pub enqueue_time: i64,
+    /// Epoch ms; 0 until an agent accepts.
+    pub answer_time: i64,
+    /// 1 = next to be served (queued tasks only).
+    pub position: Option<u32>,
+    pub estimated_wait_ms: Option<i64>,
+}
+
+/// A queue's id and name.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QueueName {
+    pub id: String,
+    pub name: String,
+}
+
+/// The answer to a queue flush.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Flushed {
+    /// The queue flushed; null when every queue was.
+    pub queue_id: Option<String>,
+    /// Waiting tasks closed FORCE_CLOSED.
+    pub closed_tasks: usize,
 }
 
 /// Refuses a supervisor acting on an agent outside the teams it supervises.
@@ -59,14 +112,14 @@ async fn authorize_for_agent(
 /// Agents' live presence (supervisors: agents of their teams; admins: every agent).
 #[utoipa::path(
     tag = "routing",
-    responses((status = 200, description = "the routing engine's AgentView of each agent", body = Vec<Object>), Unauthenticated, Forbidden),
+    responses((status = 200, description = "the routing engine's AgentView of each agent", body = Vec<AgentView>), Unauthenticated, Forbidden),
     security(("bearer" = []))
 )]
 #[get("/agents")]
 async fn agents(
     state: web::Data<AppState>,
     Supervisor(auth): Supervisor,
-) -> Result<web::Json<Vec<Value>>, ApiError> {
+) -> Result<web::Json<Vec<AgentView>>, ApiError> {
     let views = state
         .routing
         .query(|core, _| core.agents().collect::<Vec<_>>())
@@ -75,7 +128,6 @@ async fn agents(
     let visible: Vec<_> = views
         .into_iter()
         .filter(|v| check_team(&auth, v.team.as_deref()).is_ok())
-        .filter_map(|v| serde_json::to_value(v).ok())
         .collect();
     Ok(web::Json(visible))
 }
@@ -83,7 +135,7 @@ async fn agents(
 /// Log an agent out (supervisors: agents of their teams).
 #[utoipa::path(
     tag = "routing",
-    responses((status = 200, body = Object), Unauthenticated, Forbidden, NotFound, Conflict),
+    responses((status = 200, body = LoggedOut), Unauthenticated, Forbidden, NotFound, Conflict),
     security(("bearer" = []))
 )]
 #[post("/agents/{id}/logout")]
@@ -91,7 +143,7 @@ async fn force_logout(
     state: web::Data<AppState>,
     Supervisor(auth): Supervisor,
     path: web::Path<String>,
-) -> Result<web::Json<Value>, ApiError> {
+) -> Result<web::Json<LoggedOut>, ApiError> {
     let agent_id = path.into_inner();
     authorize_for_agent(&state, &auth, &agent_id).await?;
     let effects = state
@@ -114,7 +166,10 @@ async fn force_logout(
             },
         )
         .await?;
-    Ok(web::Json(json!({"agentId": agent_id, "state": "LOGOUT"})))
+    Ok(web::Json(LoggedOut {
+        agent_id,
+        state: "LOGOUT".into(),
+    }))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -131,7 +186,7 @@ pub struct HistoryQuery {
 #[utoipa::path(
     tag = "routing",
     params(HistoryQuery),
-    responses((status = 200, body = Vec<Object>), BadRequest, Unauthenticated, Forbidden, NotFound),
+    responses((status = 200, body = Vec<StateRow>), BadRequest, Unauthenticated, Forbidden, NotFound),
     security(("bearer" = []))
 )]
 #[get("/agents/{id}/state-history")]
@@ -140,7 +195,7 @@ async fn state_history(
     Supervisor(auth): Supervisor,
     path: web::Path<String>,
     QueryOf(query): QueryOf<HistoryQuery>,
-) -> Result<web::Json<Vec<Value>>, ApiError> {
+) -> Result<web::Json<Vec<StateRow>>, ApiError> {
     let agent_id = path.into_inner();
     authorize_for_agent(&state, &auth, &agent_id).await?;
     let from = query.from.unwrap_or(0);
@@ -152,11 +207,7 @@ async fn state_history(
         .store
         .read(move |c| crate::store::agent_states::history(c, &agent_id, from, to))
         .await?;
-    Ok(web::Json(
-        rows.iter()
-            .filter_map(|r| serde_json::to_value(r).ok())
-            .collect(),
-    ))
+    Ok(web::Json(rows))
 }
 
 fn rejected(effects: &[Effect]) -> Result<(), ApiError> {
@@ -177,14 +228,14 @@ fn rejected(effects: &[Effect]) -> Result<(), ApiError> {
 /// and queued tasks nobody holds yet).
 #[utoipa::path(
     tag = "routing",
-    responses((status = 200, body = Vec<Object>), Unauthenticated, Forbidden),
+    responses((status = 200, body = Vec<OpenTask>), Unauthenticated, Forbidden),
     security(("bearer" = []))
 )]
 #[get("/tasks")]
 async fn tasks(
     state: web::Data<AppState>,
     Supervisor(auth): Supervisor,
-) -> Result<web::Json<Vec<Value>>, ApiError> {
+) -> Result<web::Json<Vec<OpenTask>>, ApiError> {
     let list = state
         .routing
         .query(move |core, _| {
@@ -199,22 +250,25 @@ async fn tasks(
                 })
                 .map(|t| {
                     let position = core.queue_position(&t.id);
-                    json!({
-                        "id": t.id,
-                        "conversationId": t.conversation_id,
-                        "state": enum_str(&t.state.name),
-                        "mediaState": enum_str(&t.media.state),
-                        "queue": {"id": t.media.queue.id, "name": t.media.queue.name},
-                        "priority": t.media.priority,
-                        "direction": enum_str(&t.media.direction),
-                        "assignedTo": t.assigned_to,
-                        "enqueueTime": t.media.enqueue_time,
-                        "answerTime": t.media.answer_time,
-                        "position": position.map(|p| p.position),
-                        "estimatedWaitMs": position.and_then(|p| p.estimated_wait_ms),
-                    })
+                    OpenTask {
+                        id: t.id.clone(),
+                        conversation_id: t.conversation_id.clone(),
+                        state: enum_str(&t.state.name),
+                        media_state: enum_str(&t.media.state),
+                        queue: QueueName {
+                            id: t.media.queue.id.clone(),
+                            name: t.media.queue.name.clone(),
+                        },
+                        priority: t.media.priority,
+                        direction: enum_str(&t.media.direction),
+                        assigned_to: t.assigned_to.clone(),
+                        enqueue_time: t.media.enqueue_time,
+                        answer_time: t.media.answer_time,
+                        position: position.map(|p| p.position),
+                        estimated_wait_ms: position.and_then(|p| p.estimated_wait_ms),
+                    }
                 })
-                .collect::<Vec<Value>>()
+                .collect::<Vec<OpenTask>>()
         })
         .await
         .ok_or_else(|| ApiError::Unavailable("routing engine".into()))?;
@@ -224,7 +278,7 @@ async fn tasks(
 /// A queue's live statistics (any queue: they name no agent or customer).
 #[utoipa::path(
     tag = "routing",
-    responses((status = 200, body = Object), Unauthenticated, Forbidden, NotFound),
+    responses((status = 200, body = QueueStats), Unauthenticated, Forbidden, NotFound),
     security(("bearer" = []))
 )]
 #[get("/queues/{id}/stats")]
@@ -232,7 +286,7 @@ async fn queue_stats(
     state: web::Data<AppState>,
     _: Supervisor,
     path: web::Path<String>,
-) -> Result<web::Json<Value>, ApiError> {
+) -> Result<web::Json<QueueStats>, ApiError> {
     let queue_id = path.into_inner();
     let id = queue_id.clone();
     let stats = state
@@ -241,10 +295,10 @@ async fn queue_stats(
         .await
         .flatten()
         .ok_or_else(|| ApiError::NotFound(format!("queue {queue_id}")))?;
-    Ok(web::Json(serde_json::to_value(stats).unwrap_or_default()))
+    Ok(web::Json(stats))
 }
 
-async fn flush(state: &AppState, queue_id: Option<String>) -> Result<web::Json<Value>, ApiError> {
+async fn flush(state: &AppState, queue_id: Option<String>) -> Result<web::Json<Flushed>, ApiError> {
     let effects = state
         .routing
         .call(Input::FlushQueue {
@@ -256,15 +310,16 @@ async fn flush(state: &AppState, queue_id: Option<String>) -> Result<web::Json<V
         .iter()
         .filter(|e| matches!(e, Effect::TaskStateChanged { task } if task.is_closed()))
         .count();
-    Ok(web::Json(
-        json!({"queueId": queue_id, "closedTasks": closed}),
-    ))
+    Ok(web::Json(Flushed {
+        queue_id,
+        closed_tasks: closed,
+    }))
 }
 
 /// Close every queued task of a queue.
 #[utoipa::path(
     tag = "routing",
-    responses((status = 200, body = Object), Unauthenticated, Forbidden, Conflict),
+    responses((status = 200, body = Flushed), Unauthenticated, Forbidden, Conflict),
     security(("bearer" = []))
 )]
 #[post("/queues/{id}/flush")]
@@ -272,17 +327,17 @@ async fn flush_queue(
     state: web::Data<AppState>,
     _: Admin,
     path: web::Path<String>,
-) -> Result<web::Json<Value>, ApiError> {
+) -> Result<web::Json<Flushed>, ApiError> {
     flush(&state, Some(path.into_inner())).await
 }
 
 /// Close every queued task of every queue.
 #[utoipa::path(
     tag = "routing",
-    responses((status = 200, body = Object), Unauthenticated, Forbidden, Conflict),
+    responses((status = 200, body = Flushed), Unauthenticated, Forbidden, Conflict),
     security(("bearer" = []))
 )]
 #[post("/queues/flush")]
-async fn flush_all(state: web::Data<AppState>, _: Admin) -> Result<web::Json<Value>, ApiError> {
+async fn flush_all(state: web::Data<AppState>, _: Admin) -> Result<web::Json<Flushed>, ApiError> {
     flush(&state, None).await
 }

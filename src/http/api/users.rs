@@ -12,6 +12,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{Admin, Body, QueryOf, Supervisor};
 use crate::http::page::{like_pattern, Page, Window};
 use crate::http::AppState;
+use crate::sessions::Ended;
 use crate::store::audit::{self, Change};
 use crate::store::user_admin::{self, UserEdit, UserFilter};
 use crate::store::users::{self, NewUser, Role, User};
@@ -319,13 +320,13 @@ async fn update(
     Ok(web::Json(user))
 }
 
-/// Ends everything a user has open: its tokens are revoked (done by the caller's
-/// write), it leaves routing (its tasks re-routed) and its desk is closed.
-async fn cut_off(state: &AppState, user_id: &str, why: &str) -> Result<(), ApiError> {
+/// Ends everything a user has open: it leaves routing (its tasks re-routed), then
+/// every session ends at once through [`crate::sessions::Sessions::revoke_user`]: all its tokens
+/// revoked and every socket opened with them (desk and supervisor console) told `why`
+/// and closed.
+async fn cut_off(state: &AppState, user_id: &str, why: Ended) -> Result<(), ApiError> {
     refresh_agent(state, user_id).await?;
-    if let Some(session) = state.agents.session(user_id) {
-        session.socket.disconnect(why);
-    }
+    state.sessions.revoke_user(user_id, why).await?;
     Ok(())
 }
 
@@ -366,7 +367,7 @@ async fn set_disabled(
         })
         .await?;
     if disabled {
-        cut_off(state, &id, "the account was disabled").await?;
+        cut_off(state, &id, Ended::UserDisabled).await?;
     } else {
         refresh_agent(state, &id).await?;
     }
@@ -454,9 +455,11 @@ async fn reset_password(
             )
         })
         .await?;
-    if let Some(session) = state.agents.session(&id) {
-        session.socket.disconnect("the password was reset");
-    }
+    // Every token and socket of the user, desk and console, ends now.
+    state
+        .sessions
+        .revoke_user(&id, Ended::PasswordChanged)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -511,7 +514,7 @@ async fn remove(
             )
         })
         .await?;
-    cut_off(&state, &id, "the account was deleted").await?;
+    cut_off(&state, &id, Ended::Revoked).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -31,6 +31,7 @@ mod dispatch;
 mod queries;
 mod restore;
 mod state;
+mod supervision;
 mod tasks;
 mod timers;
 
@@ -193,6 +194,8 @@ impl RoutingCore {
                 new_task_id,
             } => self.complete_transfer(&original_task_id, &new_task_id),
             Input::FlushQueue { queue_id } => self.flush_queue(queue_id.as_deref()),
+            Input::MoveTask { task_id, queue_id } => self.move_task(&task_id, &queue_id),
+            Input::OfferTaskTo { task_id, agent_id } => self.offer_task_to(&task_id, &agent_id),
             Input::AddPullRequest(new) => self.pull.add_request(self.now, new, &mut self.out),
             Input::UpdatePullRequest { request_id, state } => {
                 self.pull.update_request(&request_id, state, &mut self.out)
@@ -327,6 +330,8 @@ pub(crate) fn input_name(input: &Input) -> &'static str {
         Input::EndWrapUp { .. } => "EndWrapUp",
         Input::CompleteTransfer { .. } => "CompleteTransfer",
         Input::FlushQueue { .. } => "FlushQueue",
+        Input::MoveTask { .. } => "MoveTask",
+        Input::OfferTaskTo { .. } => "OfferTaskTo",
         Input::AddPullRequest(_) => "AddPullRequest",
         Input::UpdatePullRequest { .. } => "UpdatePullRequest",
         Input::DeletePullRequest { .. } => "DeletePullRequest",

@@ -3,10 +3,12 @@
 // reason, time in state, per-MRD active/max, today's chats), ongoing conversations —
 // pushed over `/supervisor` (web/admin/live/stream.js), scoped by the server to the
 // supervisor's teams. Actions: set NOT_READY with a reason, force logout, flush a
-// queue (each confirmed), join a conversation (monitor.js).
+// queue (each confirmed), join a conversation (monitor.js), move a waiting chat to
+// another queue or offer it to a named agent (chat_actions.js).
 
 import { confirmAction } from "/shared/dialog.js";
 import { formatDuration, formatTime, h, replace } from "/shared/dom.js";
+import { moveChat, offerChat } from "./chat_actions.js";
 import { MonitorPanel } from "./monitor.js";
 import { LiveStream } from "./stream.js";
 
@@ -153,6 +155,7 @@ function conversationTable(stream, actions) {
   const body = rows.map((c) => {
     const waited = c.answerTime ? secs(c.answerTime - c.enqueueTime) : since(c.enqueueTime);
     const joinable = c.state === "ACTIVE";
+    const waiting = c.state === "WAITING";
     return h(
       "tr",
       { dataset: { conversation: c.id }, "data-testid": "conversation-row" },
@@ -181,6 +184,12 @@ function conversationTable(stream, actions) {
               onClick: () => actions.join(c, mode),
             }),
           ),
+          waiting
+            ? [
+                h("button", { type: "button", class: "small-btn", text: "Move…", "data-testid": "chat-move", onClick: () => actions.move(c) }),
+                h("button", { type: "button", class: "small-btn", text: "Offer to…", "data-testid": "chat-offer", onClick: () => actions.offer(c) }),
+              ]
+            : null,
         ),
       ),
     );
@@ -248,6 +257,8 @@ function mount(view, ctx) {
         },
       }),
     join: (c, mode) => act("Cannot join", () => monitor.join(c, mode)),
+    move: (c) => moveChat(c, stream, say),
+    offer: (c) => offerChat(c, stream, say),
   };
 
   const render = () => {

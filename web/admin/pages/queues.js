@@ -1,4 +1,5 @@
-// Queues: MRD, priority, timeouts and the routing steps.
+// Queues: MRD, priority, timeouts, the routing steps, and the limits that turn the
+// queue amber or red in the Live view (PUT /queues/{id}/thresholds after the queue).
 
 import { h } from "/shared/dom.js";
 import { emptyToNull, optionsOf, specForm } from "../kit/fields.js";
@@ -6,6 +7,54 @@ import { resourcePage } from "../kit/resource.js";
 import { stepEditor } from "./queue_steps.js";
 
 const seconds = (value) => (typeof value === "number" ? `${value} s` : "–");
+const enc = encodeURIComponent;
+
+const THRESHOLDS = [
+  { name: "longestWaitAmberSecs", label: "Amber: longest wait (s)", unit: "s", max: 86400, what: "amber when a chat has waited this long" },
+  { name: "longestWaitRedSecs", label: "Red: longest wait (s)", unit: "s", max: 86400, what: "red when a chat has waited this long" },
+  { name: "serviceLevelAmberPct", label: "Amber: service level below (%)", unit: "%", max: 100, what: "amber when today's service level is below this" },
+  { name: "serviceLevelRedPct", label: "Red: service level below (%)", unit: "%", max: 100, what: "red when today's service level is below this" },
+];
+
+/** What a threshold does now, as the Live view applies it. */
+function effective(t, value) {
+  return typeof value === "number" ? `Now: ${t.what} (${value} ${t.unit}).` : "Now: not set, so never.";
+}
+
+/** A field error of PUT /thresholds, named as its control ("thresholds.<name>"). */
+async function underThresholds(call) {
+  try {
+    return await call();
+  } catch (err) {
+    err.field = err.field ? `thresholds.${err.field}` : "thresholds";
+    throw err;
+  }
+}
+
+function thresholdSection(row) {
+  const current = row?.thresholds ?? {};
+  const form = specForm(
+    THRESHOLDS.map((t) => ({
+      name: `thresholds.${t.name}`,
+      label: t.label,
+      type: "number",
+      min: 0,
+      max: t.max,
+      put: emptyToNull,
+      get: () => current[t.name],
+      help: `${effective(t, current[t.name])} Empty: never.`,
+    })),
+    row,
+  );
+  const node = h(
+    "fieldset",
+    { class: "plain section", "data-testid": "thresholds" },
+    h("legend", { text: "Live view thresholds" }),
+    h("p", { class: "help", text: "The queue's row in the Live view turns amber or red when its longest wait or today's service level crosses these." }),
+    h("div", { class: "field-grid" }, form.nodes),
+  );
+  return { node, collect: () => form.collect().thresholds ?? {} };
+}
 
 function stepsSummary(q) {
   if (!q.steps?.length) return "every agent";
@@ -21,6 +70,10 @@ export default resourcePage({
   intro: "Where chats wait for an agent. Steps decide which agents may take them, widening as time passes.",
   empty: "Add a queue with a step such as billing >= 5, then route a channel to it.",
   lookups: async (ctx) => ({ mrds: await ctx.api.get("/mrds") }),
+  fetchOne: async (ctx, id) => {
+    const [queue, thresholds] = await Promise.all([ctx.api.get(`/queues/${enc(id)}`), ctx.api.get(`/queues/${enc(id)}/thresholds`)]);
+    return { ...queue, thresholds };
+  },
   columns: [
     { heading: "Name", value: (q) => q.name },
     { heading: "MRD", value: (q, { mrds }) => mrds.find((m) => m.id === q.mrdId)?.name ?? q.mrdId },
@@ -51,9 +104,11 @@ export default resourcePage({
       row,
     );
     const steps = stepEditor(ctx, row?.steps ?? [], { readOnly: !ctx.canEdit });
+    const limits = thresholdSection(row);
     return {
-      nodes: [h("div", { class: "field-grid" }, main.nodes), steps],
+      nodes: [h("div", { class: "field-grid" }, main.nodes), steps, limits.node],
       collect: () => ({ ...main.collect(), steps: steps.steps() }),
+      after: (saved) => underThresholds(() => ctx.api.send("PUT", `/queues/${enc(saved.id)}/thresholds`, limits.collect())),
     };
   },
 });

@@ -31,7 +31,7 @@ function capacityFields(mrds, capacities) {
       min: 0,
       max: 100,
       value: capacities?.[m.id],
-      help: `Tasks at once (0-${m.maxTasks}); empty: not set.`,
+      help: `Tasks at once (0-${m.maxTasks}); empty: not set (clearing removes it).`,
     }),
   );
 }
@@ -199,7 +199,8 @@ export default resourcePage({
       ],
       collect: () => ({
         user: withSupervised(main.collect(), supervised.selected()),
-        capacities: collectMap(caps, "capacities", row?.capacities),
+        // A cleared capacity is removed (null), not set to 0.
+        capacities: collectMap(caps, "capacities", row?.capacities, Number),
         attributes: collectMap(attrs, "attributes", row?.attributes, (v) => (v === "true" ? true : v === "false" ? false : Number(v))),
       }),
     };

@@ -8,6 +8,7 @@ mod offers;
 mod queries;
 mod restore;
 mod steps_policies;
+mod supervision;
 mod timers;
 mod transfers;
 
