@@ -13,6 +13,7 @@ import {
   Recorder,
   accept,
   acceptedChat,
+  agentMessage,
   connect,
   connected,
   freshSwitchboard,
@@ -268,4 +269,84 @@ test("today's figures are rebuilt equal after a restart", async (t) => {
   const after = await openConsole(server.url, await login(server.url, "supervisor"));
   t.after(() => after.socket.disconnect());
   assert.deepEqual(figures(after), expected);
+});
+
+test("queue actions: a waiting chat moved to another queue, then offered to a named agent; admins join it", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const supervisor = await openConsole(sb.url, await login(sb.url, "supervisor"));
+  sb.track(supervisor.socket);
+  // Queue "Special" takes only vip agents; nobody is vip, so its chats wait.
+  const mrds = await adminCall(sb.url, "GET", "/mrds");
+  const chatMrd = mrds.body.find((m) => m.name === "CHAT");
+  const attr = await adminCall(sb.url, "POST", "/routing-attributes", { name: "vip", type: "BOOLEAN" });
+  assert.equal(attr.status, 201, JSON.stringify(attr.body));
+  const special = await adminCall(sb.url, "POST", "/queues", {
+    name: "Special", mrdId: chatMrd.id, steps: [{ expression: "vip", timeoutSecs: 600 }],
+  });
+  assert.equal(special.status, 201, JSON.stringify(special.body));
+  await supervisor.until(() => supervisor.queue("Special"), "the new queue is listed", 12_000);
+
+  // agent1 signed in but NOT_READY: the chat waits in Default.
+  const desk = await sb.desk("agent1");
+  const chat = await startChat(sb);
+  await supervisor.until(() => supervisor.queue("Default").waiting === 1, "waiting in Default");
+
+  // Refusals change nothing.
+  const bad = await request(supervisor.socket, "moveToQueue", { conversationId: chat.conversationId });
+  assert.equal(bad.code, "invalid_payload");
+  const unknownChat = await request(supervisor.socket, "moveToQueue", { conversationId: "nope", queueId: special.body.id });
+  assert.equal(unknownChat.code, "not_found");
+  const unknownQueue = await request(supervisor.socket, "moveToQueue", { conversationId: chat.conversationId, queueId: "nope" });
+  assert.equal(unknownQueue.code, "routing_refused");
+  const sameQueue = await request(supervisor.socket, "moveToQueue", {
+    conversationId: chat.conversationId, queueId: supervisor.queue("Default").id,
+  });
+  assert.equal(sameQueue.code, "routing_refused");
+
+  // Moved: out of Default, waiting in Special, counted as a transfer.
+  const moved = await request(supervisor.socket, "moveToQueue", { conversationId: chat.conversationId, queueId: special.body.id });
+  assert.equal(moved.status, "ok", JSON.stringify(moved));
+  await supervisor.until(
+    (s) => supervisor.queue("Special").waiting === 1 && s.conversations.get(chat.conversationId)?.queue.name === "Special",
+    "waiting in Special",
+  );
+  assert.equal(supervisor.queue("Default").waiting, 0);
+  assert.equal(supervisor.queue("Default").today.transfersOut, 1);
+  assert.equal(supervisor.queue("Special").today.transfersIn, 1);
+
+  // Offer to agent1: refused while it is NOT_READY, and to a supervisor of another team.
+  const notReady = await request(supervisor.socket, "offerToAgent", { conversationId: chat.conversationId, agentId: desk.agentId });
+  assert.equal(notReady.code, "routing_refused", JSON.stringify(notReady));
+  const created = await adminCall(sb.url, "POST", "/users", { username: "sup2", password: "sup2-password", role: "supervisor" });
+  assert.equal(created.status, 201);
+  const other = await openConsole(sb.url, await login(sb.url, "sup2", "sup2-password"));
+  sb.track(other.socket);
+  const foreign = await request(other.socket, "offerToAgent", { conversationId: chat.conversationId, agentId: desk.agentId });
+  assert.equal(foreign.code, "forbidden");
+
+  // READY, but not vip: the chat still waits until the supervisor offers it.
+  await request(desk.socket, "changeAgentState", { agentId: desk.agentId, action: "agentState", state: { name: "READY" } });
+  await supervisor.until((s) => s.agents.get(desk.agentId)?.state === "READY", "agent1 READY");
+  assert.equal(supervisor.queue("Special").waiting, 1);
+  const offered = await request(supervisor.socket, "offerToAgent", { conversationId: chat.conversationId, agentId: desk.agentId });
+  assert.equal(offered.status, "ok", JSON.stringify(offered));
+  await accept(desk, chat.conversationId);
+  await supervisor.until((s) => s.conversations.get(chat.conversationId)?.state === "ACTIVE", "answered by agent1");
+  assert.equal(supervisor.queue("Special").today.answered, 1);
+
+  // An admin joins from a monitoring desk (admins are never routed): silently, then leaves.
+  const adminToken = await login(sb.url, "admin");
+  const adminDesk = sb.track(connect(sb.url, { auth: { token: adminToken } }));
+  const adminEvents = new Recorder(adminDesk);
+  await connected(adminDesk);
+  await adminEvents.next("onChannelTypes");
+  const joined = await request(adminDesk, "JoinAsSilentMonitor", { conversationId: chat.conversationId });
+  assert.equal(joined.conversationId, chat.conversationId, JSON.stringify(joined));
+  await request(desk.socket, "publishCimEvent", agentMessage(chat.conversationId, desk.agentId, "Hello from agent1"));
+  await adminEvents.next("onCimEvent", (e) => e.conversationId === chat.conversationId && e.data?.body?.markdownText === "Hello from agent1");
+  const left = await request(adminDesk, "topicUnsubscription", { conversationId: chat.conversationId, reason: "SUPERVISOR_LEFT" });
+  assert.notEqual(left.status, "error", JSON.stringify(left));
+  // The admin's desk never entered routing.
+  const agents = await adminCall(sb.url, "GET", "/agents");
+  assert.equal(agents.body.some((a) => a.username === "admin"), false);
 });

@@ -174,22 +174,22 @@ function conversationTable(stream, actions) {
         h(
           "span",
           { class: "row nowrap" },
-          ["silent", "whisper", "barge"].map((mode) =>
-            h("button", {
-              type: "button",
-              class: "small-btn",
-              disabled: !joinable,
-              text: mode === "silent" ? "Monitor" : mode === "whisper" ? "Whisper" : "Barge in",
-              "data-testid": `join-${mode}`,
-              onClick: () => actions.join(c, mode),
-            }),
-          ),
+          // A waiting chat is moved or offered; one with an agent can be joined.
           waiting
             ? [
                 h("button", { type: "button", class: "small-btn", text: "Move…", "data-testid": "chat-move", onClick: () => actions.move(c) }),
                 h("button", { type: "button", class: "small-btn", text: "Offer to…", "data-testid": "chat-offer", onClick: () => actions.offer(c) }),
               ]
-            : null,
+            : ["silent", "whisper", "barge"].map((mode) =>
+                h("button", {
+                  type: "button",
+                  class: "small-btn",
+                  disabled: !joinable,
+                  text: mode === "silent" ? "Monitor" : mode === "whisper" ? "Whisper" : "Barge in",
+                  "data-testid": `join-${mode}`,
+                  onClick: () => actions.join(c, mode),
+                }),
+              ),
         ),
       ),
     );
@@ -278,10 +278,13 @@ function mount(view, ctx) {
       const at = Number(node.dataset.since);
       node.textContent = at ? formatDuration((now - at) / 1000) : "–";
     }
-    for (const row of view.querySelectorAll("tr.queue-row")) {
+    // A growing wait crosses a limit with no update from the server: redraw, so the
+    // row's colour and its amber/red badge change together.
+    const crossed = [...view.querySelectorAll("tr.queue-row")].some((row) => {
       const q = [...stream.queues.values()].find((x) => x.name === row.dataset.queue);
-      if (q) row.className = `queue-row status-${queueStatus(q, now)}`;
-    }
+      return q && !row.classList.contains(`status-${queueStatus(q, now)}`);
+    });
+    if (crossed) render();
   };
   const stream = new LiveStream(ctx.session.token, {
     onChange: render,
