@@ -1,6 +1,8 @@
 //! The span every HTTP request is logged in. Like tracing-actix-web's default, but the client
 //! address is the one [`ClientAddr`] resolves: `X-Forwarded-For` counts only when the peer is
 //! a trusted proxy (`http.trusted_proxies`); the default span would take anyone's header.
+//! The span and the line logged at debug level for each finished request have the target
+//! `switchboard::access` (an access log: `log.level = "info,switchboard::access=debug"`).
 
 use super::client_addr::ClientAddr;
 use super::AppState;
@@ -30,6 +32,7 @@ impl RootSpanBuilder for RequestSpan {
         };
         let route = request.match_pattern().unwrap_or_else(|| "default".into());
         tracing::info_span!(
+            target: "switchboard::access",
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
@@ -44,6 +47,11 @@ impl RootSpanBuilder for RequestSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
+            Err(err) => err.as_response_error().status_code().as_u16(),
+        };
+        span.in_scope(|| tracing::debug!(target: "switchboard::access", status, "request served"));
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

@@ -2,9 +2,10 @@
 // `listening on http(s)://ADDR`, connect stock socket.io-client sockets, await events with timeouts.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +67,8 @@ export function startServer(bin, args = [], env = {}, readyTimeoutMs = 30_000) {
         resolve({
           url: match[1],
           process: child,
+          /** What the server wrote to stderr so far (its log). */
+          stderr: () => stderr,
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null) return done(child.exitCode);
@@ -115,6 +118,43 @@ export function connected(socket, ms = 5_000) {
       clearTimeout(timer);
       reject(err);
     });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// TLS: certificates made at test time, HTTPS login.
+
+/** A self-signed certificate for 127.0.0.1 and localhost, valid for a day. */
+export function makeCertificate(dir) {
+  const cert = path.join(dir, "server.crt");
+  const key = path.join(dir, "server.key");
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+    "-days", "1", "-subj", "/CN=localhost",
+    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "-keyout", key, "-out", cert,
+  ], { stdio: "ignore" });
+  return { cert, key, ca: fs.readFileSync(cert) };
+}
+
+/** `POST /api/v1/auth/login` over HTTPS trusting `ca`, from `localAddress` when given. */
+export function loginTls(url, username, ca, localAddress) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${url}/api/v1/auth/login`, {
+      method: "POST",
+      ca,
+      localAddress,
+      headers: { "content-type": "application/json" },
+    }, (res) => {
+      let body = "";
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () =>
+        res.statusCode === 200
+          ? resolve(JSON.parse(body).token)
+          : reject(new Error(`login ${res.statusCode} ${body}`)));
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify({ username, password: username }));
   });
 }
 

@@ -4,9 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -15,6 +13,8 @@ import {
   connect,
   connected,
   customerMessage,
+  loginTls as login,
+  makeCertificate,
   once,
   openDesk,
   openWidget,
@@ -24,39 +24,6 @@ import {
   startServer,
   switchboardBin,
 } from "./harness.mjs";
-
-/** A self-signed certificate for 127.0.0.1 and localhost, valid for a day. */
-function makeCertificate(dir) {
-  const cert = path.join(dir, "server.crt");
-  const key = path.join(dir, "server.key");
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-    "-days", "1", "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    "-keyout", key, "-out", cert,
-  ], { stdio: "ignore" });
-  return { cert, key, ca: fs.readFileSync(cert) };
-}
-
-/** `POST /api/v1/auth/login` over HTTPS, trusting `ca`. */
-function login(url, username, ca) {
-  return new Promise((resolve, reject) => {
-    const req = https.request(`${url}/api/v1/auth/login`, {
-      method: "POST",
-      ca,
-      headers: { "content-type": "application/json" },
-    }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => (body += chunk));
-      res.on("end", () =>
-        res.statusCode === 200
-          ? resolve(JSON.parse(body).token)
-          : reject(new Error(`login ${res.statusCode} ${body}`)));
-    });
-    req.on("error", reject);
-    req.end(JSON.stringify({ username, password: username }));
-  });
-}
 
 /** A fresh HTTPS switchboard (demo site on); the shape of harness.freshSwitchboard. */
 async function httpsSwitchboard(t) {
