@@ -40,6 +40,7 @@ pub struct Config {
     pub demo: Option<bool>,
     pub log: LogConfig,
     pub http: HttpConfig,
+    pub login: LoginSettings,
     pub store: StoreConfig,
     pub socketio: SocketIoSettings,
     pub routing: RoutingSettings,
@@ -61,6 +62,7 @@ impl Default for Config {
             demo: None,
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            login: LoginSettings::default(),
             store: StoreConfig::default(),
             socketio: SocketIoSettings::default(),
             routing: RoutingSettings::default(),
@@ -116,6 +118,12 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<String>,
     /// Serve HTTPS and WSS instead of plain HTTP (absent: plain HTTP).
     pub tls: Option<TlsConfig>,
+    /// A connection must send a complete request head within this many milliseconds of
+    /// opening (or it gets 408 and is closed); a connection that never sends a byte is
+    /// closed after it too. 0 turns the timeout off.
+    pub client_request_timeout_ms: u64,
+    /// An idle keep-alive connection is closed after this many milliseconds.
+    pub keep_alive_ms: u64,
 }
 
 /// `[http.tls]`: the certificate the server presents. SIGHUP reads both files again.
@@ -140,6 +148,40 @@ impl Default for HttpConfig {
             workers: 0,
             trusted_proxies: Vec::new(),
             tls: None,
+            client_request_timeout_ms: 5000,
+            keep_alive_ms: 5000,
+        }
+    }
+}
+
+/// Failed logins are limited per username and per client address (token buckets:
+/// a burst, then so many per minute). A limited login answers 429 with `Retry-After`,
+/// whatever the password. Clients on this host (loopback, not relayed by an untrusted
+/// proxy) are not limited unless `limit_loopback` is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginSettings {
+    /// Failed logins one username may have in a row before it is limited.
+    pub username_burst: u32,
+    /// Failed logins per minute a username gets back; 0 turns the per-username limit off.
+    pub username_per_minute: u32,
+    /// Failed logins one client address may have in a row before it is limited.
+    pub address_burst: u32,
+    /// Failed logins per minute an address gets back; 0 turns the per-address limit off.
+    pub address_per_minute: u32,
+    /// Also limit clients on this host. Off by default: the tests, the benchmarks and
+    /// the load tool all sign in from 127.0.0.1.
+    pub limit_loopback: bool,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        LoginSettings {
+            username_burst: 5,
+            username_per_minute: 2,
+            address_burst: 20,
+            address_per_minute: 10,
+            limit_loopback: false,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod live;
 pub mod logging;
 pub mod metrics;
+pub mod rate_limit;
 pub mod routing;
 pub mod sessions;
 pub mod socketio;
@@ -138,9 +139,18 @@ impl App {
             )?;
         let commit_time = metrics.store_commit();
         store.observe_commits(Box::new(move |d| commit_time.record(d.as_secs_f64())));
-        if config.demo_enabled() && store::demo::seed_if_empty(&store).await? {
+        let demo = match config.demo_enabled() {
+            true => store::demo::seed_if_empty(&store).await?,
+            false => None,
+        };
+        if let Some(demo) = demo {
             tracing::warn!(
                 "DEMO SITE CREATED with demo credentials (admin/admin, supervisor/supervisor, agent1..agent3 = their usernames). Do not expose this instance; set demo = false and change the passwords."
+            );
+            tracing::warn!(
+                service_identifier = store::demo::DEMO_CONNECTOR_SERVICE_IDENTIFIER,
+                connector_token = %demo.connector_token,
+                "demo connector channel: POST /ccm/message/receive with Authorization: Bearer <connector_token> (shown once; POST /api/v1/channels/{{id}}/connector-token replaces it)"
             );
         }
 
@@ -262,6 +272,7 @@ impl App {
             metrics: metrics.clone(),
             metrics_access,
             socketio: sio.clone(),
+            login_limiter: http::login_limit::LoginLimiter::new(&config.login),
         });
         let max_body = config.http.max_body_bytes;
         let workers = match config.http.workers {
@@ -282,6 +293,10 @@ impl App {
         })
         .workers(workers)
         .shutdown_timeout(config.http.shutdown_timeout_secs)
+        .client_request_timeout(std::time::Duration::from_millis(
+            config.http.client_request_timeout_ms,
+        ))
+        .keep_alive(std::time::Duration::from_millis(config.http.keep_alive_ms))
         .bind(config.listen)
         .map_err(bind_error(config.listen))?;
         let addr = server.addrs().first().copied().unwrap_or(config.listen);

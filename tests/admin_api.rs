@@ -896,7 +896,7 @@ async fn channels_are_edited_disabled_and_deleted() {
         404
     );
     let (_, all) = server.get("/api/v1/channels", Some(&admin)).await;
-    assert_eq!(all["total"], 1, "only the demo channel is left: {all}");
+    assert_eq!(all["total"], 2, "only the demo channels are left: {all}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1124,7 +1124,12 @@ async fn a_capacity_change_changes_routing_at_once() {
     assert_eq!(status, 200);
     let (status, ack) = channels_support::post_message(
         &server,
-        &channels_support::connector_message("cap-1", "1122", "cap-c", "hi"),
+        &channels_support::connector_message(
+            "cap-1",
+            channels_support::CONNECTOR_SID,
+            "cap-c",
+            "hi",
+        ),
     )
     .await;
     assert_eq!(status, 202, "{ack}");

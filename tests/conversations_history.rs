@@ -10,7 +10,7 @@ use channels_support::{accept, answer, connector_message, desk, post_message, se
 use common::TestServer;
 use serde_json::Value;
 
-const SID: &str = "1122";
+const SID: &str = channels_support::CONNECTOR_SID;
 
 async fn customer_writes(server: &TestServer, message_id: &str, customer: &str) -> String {
     let (status, ack) = post_message(

@@ -72,8 +72,11 @@ async fn supervisors_see_only_their_teams_and_admins_see_all() {
     // agent1 (team Agents) answers a chat; another waits in the queue.
     let (agent1, agent1_id) = desk(&server, "agent1").await;
     set_state(&agent1, "READY").await;
-    let (status, ack) =
-        post_message(&server, &connector_message("s-1", "1122", "cust-1", "Hi")).await;
+    let (status, ack) = post_message(
+        &server,
+        &connector_message("s-1", channels_support::CONNECTOR_SID, "cust-1", "Hi"),
+    )
+    .await;
     assert_eq!(status, 202, "{ack}");
     let answered = ack["conversationId"].as_str().unwrap().to_string();
     accept(&agent1, &answered).await;

@@ -4,8 +4,10 @@
 //! (session start, studio greeting, routing, reservation, subscription, customer,
 //! agent, whisper, typing and delivery events, unsubscription, session end), before
 //! and after a restart. The snapshots were recorded from the store layout before
-//! shared objects were stored by reference; only ids and times (random per run) are
-//! normalised, everything else, key order included, must match exactly.
+//! shared objects were stored by reference, then re-recorded once when the newer seed
+//! shapes were emitted (`channel.calendarId`, `task.activeMedia[].channelSessions`;
+//! nothing else changed); only ids and times (random per run) are normalised,
+//! everything else, key order included, must match exactly.
 
 mod channels_support;
 mod common;

@@ -11,14 +11,19 @@
 //! `duplicate: true`, and stores nothing.
 //!
 //! Errors are `{code, message}` (plus `field` for a bad message): 400 a malformed or
-//! incomplete message (the message names the field), 401 a missing or wrong connector
-//! token, 404 an unknown serviceIdentifier, 409 a session that has ended, 413 a body
-//! over `http.max_body_bytes`, 415 a body that is not JSON.
+//! incomplete message (the message names the field), 401 a missing or unknown
+//! connector token, 403 a token of another channel (`wrong_channel`) or a web channel
+//! named (`web_channel`: connectors never post into widget chats), 404 an unknown
+//! serviceIdentifier, 409 a session that has ended or a disabled channel asked for a
+//! new chat (`channel_disabled`; running chats finish), 413 a body over
+//! `http.max_body_bytes`, 415 a body that is not JSON.
 //!
-//! Authentication: connectors are services, not users. When `channels.connector_token`
-//! is set, they must send `Authorization: Bearer <token>`; when empty the route is
-//! open, as connectors of the documented platform post unauthenticated from inside the
-//! cluster.
+//! Authentication: connectors are services, not users. A connector sends
+//! `Authorization: Bearer <token>`: its channel's own connector token (created with the
+//! channel, see `POST /api/v1/channels`; only its SHA-256 is stored), which lets it post
+//! to that channel only, or the site-wide `channels.connector_token` when one is
+//! configured, which lets it post to every connector channel. No token, no post: the
+//! token is checked before the body is read.
 
 use crate::cim::{ChannelData, ChannelSession, CimError, CimMessage, MessageSender};
 use crate::clock::now_ms;
@@ -26,14 +31,21 @@ use crate::conversation::handle::{ConversationError, MessageAck};
 use crate::http::auth::bearer_token;
 use crate::http::error::ApiError;
 use crate::http::AppState;
-use crate::store::{conversations, customers, directory, StoreError};
+use crate::store::customers::CustomerName;
+use crate::store::{
+    channel_admin, conversations, customers, directory, secrets, users, StoreError,
+};
 use actix_web::http::StatusCode;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{json, Value};
-use std::future::{ready, Ready};
+use std::future::Future;
+use std::pin::Pin;
 
 /// The route connectors post customer messages to.
 pub const RECEIVE_PATH: &str = "/ccm/message/receive";
+
+/// The channel type of widget (web) channels, which connectors may not post to.
+pub const WEB_CHANNEL_TYPE: &str = "WEB";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(RECEIVE_PATH, web::post().to(receive));
@@ -45,6 +57,12 @@ pub enum ConnectorError {
     Message(#[from] CimError),
     #[error("unknown serviceIdentifier {0:?}")]
     UnknownChannel(String),
+    #[error("this connector token is not for channel {0:?}")]
+    WrongChannel(String),
+    #[error("channel {0:?} is a web (widget) channel; connectors post to their own channels")]
+    WebChannel(String),
+    #[error("channel {0:?} is disabled and takes no new chats")]
+    Disabled(String),
     #[error(transparent)]
     Conversation(#[from] ConversationError),
     #[error(transparent)]
@@ -56,6 +74,10 @@ impl ResponseError for ConnectorError {
         match self {
             ConnectorError::Message(_) => StatusCode::BAD_REQUEST,
             ConnectorError::UnknownChannel(_) => StatusCode::NOT_FOUND,
+            ConnectorError::WrongChannel(_) | ConnectorError::WebChannel(_) => {
+                StatusCode::FORBIDDEN
+            }
+            ConnectorError::Disabled(_) => StatusCode::CONFLICT,
             ConnectorError::Conversation(e) => match e {
                 ConversationError::NotFound(_) => StatusCode::NOT_FOUND,
                 ConversationError::NotParticipant { .. } => StatusCode::FORBIDDEN,
@@ -84,8 +106,11 @@ impl ResponseError for ConnectorError {
             ConnectorError::Message(e) => {
                 json!({"code": e.code(), "message": e.to_string(), "field": e.path()})
             }
-            ConnectorError::UnknownChannel(_) => {
-                json!({"code": "unknown_channel", "message": self.to_string()})
+            ConnectorError::UnknownChannel(_)
+            | ConnectorError::WrongChannel(_)
+            | ConnectorError::WebChannel(_)
+            | ConnectorError::Disabled(_) => {
+                json!({"code": self.code(), "message": self.to_string()})
             }
             ConnectorError::Conversation(e) => json!({"code": e.code(), "message": e.to_string()}),
             ConnectorError::Store(e) => {
@@ -96,24 +121,64 @@ impl ResponseError for ConnectorError {
     }
 }
 
-/// A caller allowed to post connector messages (see the module doc).
-pub struct ConnectorAuth;
+impl ConnectorError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConnectorError::Message(e) => e.code(),
+            ConnectorError::UnknownChannel(_) => "unknown_channel",
+            ConnectorError::WrongChannel(_) => "wrong_channel",
+            ConnectorError::WebChannel(_) => "web_channel",
+            ConnectorError::Disabled(_) => "channel_disabled",
+            ConnectorError::Conversation(e) => e.code(),
+            ConnectorError::Store(_) => "internal",
+        }
+    }
+}
+
+/// A caller allowed to post connector messages (see the module doc): to every
+/// connector channel (the site-wide token) or to the channels its token belongs to.
+pub enum ConnectorAuth {
+    Site,
+    Channels(Vec<String>),
+}
+
+impl ConnectorAuth {
+    /// Refuses a channel this credential may not post to.
+    fn check(&self, service_identifier: &str) -> Result<(), ConnectorError> {
+        match self {
+            ConnectorAuth::Channels(own) if !own.iter().any(|s| s == service_identifier) => {
+                Err(ConnectorError::WrongChannel(service_identifier.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
 
 impl FromRequest for ConnectorAuth {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::Internal("app state missing".into())));
-        };
-        let expected = state.config.channels.connector_token.as_bytes();
-        let allowed = expected.is_empty()
-            || bearer_token(req).is_some_and(|t| constant_time_eq(t.as_bytes(), expected));
-        ready(if allowed {
-            Ok(ConnectorAuth)
-        } else {
-            Err(ApiError::Unauthenticated)
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
+            let token = token.ok_or(ApiError::Unauthenticated)?;
+            let site = state.config.channels.connector_token.as_bytes();
+            if !site.is_empty() && constant_time_eq(token.as_bytes(), site) {
+                return Ok(ConnectorAuth::Site);
+            }
+            let digest = users::token_digest(&token);
+            let own = state
+                .store
+                .read(move |c| secrets::channels_for_connector_token(c, &digest))
+                .await?;
+            if own.is_empty() {
+                Err(ApiError::Unauthenticated)
+            } else {
+                Ok(ConnectorAuth::Channels(own))
+            }
         })
     }
 }
@@ -151,16 +216,19 @@ pub struct Received {
         (status = 202, description = "stored; the answer names the conversation", body = Received),
         (status = 400, description = "not a valid CIM message", body = crate::http::error::ErrorBody),
         (status = 401, description = "the connector credential is missing or wrong", body = crate::http::error::ErrorBody),
-        (status = 404, description = "unknown serviceIdentifier", body = crate::http::error::ErrorBody)
+        (status = 403, description = "wrong_channel: the token is another channel's; web_channel: a widget channel", body = crate::http::error::ErrorBody),
+        (status = 404, description = "unknown serviceIdentifier", body = crate::http::error::ErrorBody),
+        (status = 409, description = "channel_disabled: a disabled channel takes no new chats; conversation_closed / channel_session_ended", body = crate::http::error::ErrorBody)
     ),
     security(("bearer" = []))
 )]
 pub(crate) async fn receive(
-    _: ConnectorAuth,
+    auth: ConnectorAuth,
     state: web::Data<AppState>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ConnectorError> {
     let message = inbound_message(&body)?;
+    auth.check(&channel_data(&message)?.service_identifier)?;
     let session = channel_session(&state, &message).await?;
     let MessageAck {
         conversation_id,
@@ -194,6 +262,21 @@ pub fn inbound_message(value: &Value) -> Result<CimMessage, CimError> {
     Ok(message)
 }
 
+/// The name the connector gives its customer: `channelData.customerFirstName` /
+/// `customerLastName` when given, else `header.sender.senderName` as the first name.
+fn sender_name(message: &CimMessage, data: &ChannelData) -> CustomerName {
+    let given = |n: Option<&String>| n.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let sender_name = match &message.header.sender {
+        MessageSender::Sender(sender) => given(sender.sender_name.get()),
+        MessageSender::Participant(_) => None,
+    };
+    CustomerName {
+        first_name: given(data.customer_first_name.get()).or(sender_name),
+        last_name: given(data.customer_last_name.get()),
+        email: None,
+    }
+}
+
 fn channel_data(message: &CimMessage) -> Result<&ChannelData, CimError> {
     message
         .header
@@ -210,40 +293,54 @@ async fn channel_session(
     let data = channel_data(message)?.clone();
     let service_identifier = data.service_identifier.clone();
     let customer_identifier = data.channel_customer_identifier.clone();
-    let first_name = match &message.header.sender {
-        MessageSender::Sender(sender) => sender.sender_name.get().cloned(),
-        MessageSender::Participant(_) => None,
-    }
-    .or_else(|| data.customer_first_name.get().cloned())
-    .filter(|n| !n.trim().is_empty());
+    let name = sender_name(message, &data);
     let sid = service_identifier.clone();
     let found = state
         .store
         .write(move |c| {
             let Some(channel) = directory::channel_by_service_identifier(c, &sid)? else {
-                return Ok(None);
+                return Ok(Err(ConnectorError::UnknownChannel(sid.clone())));
             };
             let channel_type = channel
                 .pointer("/channelType/name")
                 .and_then(Value::as_str)
                 .unwrap_or("WEB")
                 .to_string();
+            if channel_type == WEB_CHANNEL_TYPE {
+                return Ok(Err(ConnectorError::WebChannel(sid.clone())));
+            }
+            let channel_id = channel.get("id").and_then(Value::as_str).unwrap_or("");
+            let known = customers::find(c, &channel_type, &customer_identifier)?;
+            let known_id = known
+                .as_ref()
+                .and_then(|k| k.get("_id").and_then(Value::as_str));
+            let running = match known_id {
+                Some(id) => conversations::running_session(c, id, channel_id)?,
+                None => None,
+            };
+            // A disabled channel refuses new chats; running ones finish.
+            if running.is_none() && !channel_admin::takes_new_chats(c, &sid)? {
+                return Ok(Err(ConnectorError::Disabled(sid.clone())));
+            }
             let customer = customers::find_or_create(
                 c,
                 &channel_type,
                 &customer_identifier,
-                first_name.as_deref(),
+                name.first_name.as_deref(),
                 now_ms(),
             )?;
+            // The connector names the customer: the latest name given wins.
             let customer_id = customer.get("_id").and_then(Value::as_str).unwrap_or("");
-            let channel_id = channel.get("id").and_then(Value::as_str).unwrap_or("");
-            let running = conversations::running_session(c, customer_id, channel_id)?;
-            Ok(Some((channel, customer, running)))
+            let customer = if !name.is_empty() {
+                customers::set_name(c, customer_id, &name)?;
+                customers::get(c, customer_id)?
+            } else {
+                customer
+            };
+            Ok(Ok((channel, customer, running)))
         })
         .await?;
-    let Some((channel, customer, running)) = found else {
-        return Err(ConnectorError::UnknownChannel(service_identifier));
-    };
+    let (channel, customer, running) = found?;
     let session_id = running
         .map(|(session_id, _)| session_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());

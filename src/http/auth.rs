@@ -1,5 +1,6 @@
 //! Login, logout and the bearer-token extractor with role checks.
 
+use super::client_addr::ClientAddr;
 use super::error::ApiError;
 use super::AppState;
 use crate::clock::now_ms;
@@ -87,8 +88,10 @@ pub struct LoginAnswer {
     pub user: User,
 }
 
+/// Signs in, within the login limit (see `login_limit`): only failures count.
 pub async fn login(
     state: web::Data<AppState>,
+    req: &HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.into_inner();
@@ -97,6 +100,17 @@ pub async fn login(
             "username and password are required".into(),
         ));
     }
+    let trusted = state.metrics_access.trusted_proxies();
+    let client = ClientAddr::of(req, trusted);
+    let attempt = state
+        .login_limiter
+        .begin(&username, client, trusted, now_ms())
+        .map_err(|retry_ms| {
+            tracing::warn!(ip = %client.ip, "login refused: too many failed logins");
+            ApiError::RateLimited {
+                retry_after_secs: retry_ms.div_ceil(1000).max(1),
+            }
+        })?;
     let found = state
         .store
         .read(move |c| users::find_for_login(c, &username))
@@ -113,6 +127,7 @@ pub async fn login(
         Some(u) if ok && !u.disabled => u,
         _ => return Err(ApiError::BadCredentials),
     };
+    state.login_limiter.succeeded(attempt, now_ms());
     let (token, digest) = users::new_token();
     let ttl = (state.config.http.token_ttl_secs as i64).saturating_mul(1000);
     let user_id = user.id.clone();

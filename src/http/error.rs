@@ -26,6 +26,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("invalid username or password")]
     BadCredentials,
+    /// Too many attempts; answered 429 with `Retry-After`.
+    #[error("too many failed attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -46,7 +49,7 @@ pub enum ApiError {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable machine-readable code: bad_request, invalid_field, unauthenticated,
-    /// bad_credentials, forbidden, not_found, conflict, payload_too_large,
+    /// bad_credentials, rate_limited, forbidden, not_found, conflict, payload_too_large,
     /// unsupported_media_type, unavailable, internal.
     pub code: String,
     /// A sentence for people.
@@ -67,6 +70,7 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::Invalid { .. } => "invalid_field",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::BadCredentials => "bad_credentials",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) | ApiError::InUse { .. } => "conflict",
@@ -86,6 +90,7 @@ impl ResponseError for ApiError {
             }
             ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::InUse { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -102,6 +107,9 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthenticated) {
             resp.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            resp.insert_header(("Retry-After", retry_after_secs.to_string()));
         }
         let (field, blockers) = match self {
             ApiError::Invalid { field, .. } => (Some(field.clone()), Vec::new()),

@@ -10,6 +10,7 @@ pub mod client_addr;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod login_limit;
 mod metrics;
 pub mod page;
 pub mod redirect;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     pub metrics_access: crate::metrics::MetricsAccess,
     pub socketio: crate::socketio::SocketIo,
+    /// Failed logins per username and per client address.
+    pub login_limiter: login_limit::LoginLimiter,
 }
 
 /// Mounts every route of the appliance on `cfg`.

@@ -137,6 +137,8 @@ impl Task {
                 "priority": media.priority,
                 "state": media.state,
                 "requestSession": media.request_session,
+                // The newer seeds' list beside requestSession (one session per task here).
+                "channelSessions": [&media.request_session],
                 "enqueueTime": media.enqueue_time,
                 "answerTime": media.answer_time,
             }],

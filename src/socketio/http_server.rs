@@ -39,6 +39,8 @@ pub struct HttpServer<F> {
     factory: F,
     workers: usize,
     shutdown_timeout: u64,
+    client_request_timeout: Duration,
+    keep_alive: Duration,
     listeners: Vec<TcpListener>,
     tls: Option<rustls::ServerConfig>,
     /// Plain-HTTP listeners, and the HTTPS port they redirect to.
@@ -56,6 +58,9 @@ impl<F> HttpServer<F> {
             factory,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             shutdown_timeout: 30,
+            // actix-web's HttpServer defaults.
+            client_request_timeout: Duration::from_secs(5),
+            keep_alive: Duration::from_secs(5),
             listeners: Vec::new(),
             tls: None,
             redirects: Vec::new(),
@@ -78,6 +83,19 @@ impl<F> HttpServer<F> {
     /// address.
     pub fn tls(mut self, config: rustls::ServerConfig) -> Self {
         self.tls = Some(config);
+        self
+    }
+
+    /// How long a new connection has to send its first request head (408 and closed
+    /// after; a connection that never sends a byte is closed too). Zero: no limit.
+    pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
+        self.client_request_timeout = timeout;
+        self
+    }
+
+    /// How long an idle keep-alive connection stays open between requests.
+    pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = keep_alive;
         self
     }
 
@@ -141,22 +159,33 @@ impl<F> HttpServer<F> {
                     .map_err(|err| Into::<actix_web::Error>::into(err).error_response());
                 map_config(app, |_| AppConfig::default())
             };
+            let timeouts = Timeouts {
+                client_request: self.client_request_timeout,
+                keep_alive: self.keep_alive,
+            };
             builder = match self.tls.clone() {
                 None => builder.listen(name, listener, move || {
-                    http_service::<TcpStream, _, _>(&sio, &graceful, addr, app()).tcp()
+                    http_service::<TcpStream, _, _>(&sio, &graceful, addr, timeouts, app()).tcp()
                 })?,
                 Some(tls) => builder.listen(name, listener, move || {
-                    http_service::<TlsStream<TcpStream>, _, _>(&sio, &graceful, addr, app())
-                        .rustls_0_23(tls.clone())
+                    http_service::<TlsStream<TcpStream>, _, _>(
+                        &sio,
+                        &graceful,
+                        addr,
+                        timeouts,
+                        app(),
+                    )
+                    .rustls_0_23(tls.clone())
                 })?,
             };
         }
         for (listener, https_port) in self.redirects {
             let name = format!("switchboard-redirect-{https_port}");
+            let (client_request, keep_alive) = (self.client_request_timeout, self.keep_alive);
             builder = builder.listen(name, listener, move || {
                 HttpService::build()
-                    .keep_alive(Duration::from_secs(5))
-                    .client_request_timeout(Duration::from_secs(5))
+                    .keep_alive(keep_alive)
+                    .client_request_timeout(client_request)
                     .finish(fn_service(move |req: Request| async move {
                         Ok::<_, actix_http::Error>(crate::http::redirect::respond(&req, https_port))
                     }))
@@ -165,6 +194,14 @@ impl<F> HttpServer<F> {
         }
         Ok(builder.run())
     }
+}
+
+/// How long a connection may take to send its first request head, and stay idle between
+/// requests.
+#[derive(Clone, Copy)]
+struct Timeouts {
+    client_request: Duration,
+    keep_alive: Duration,
 }
 
 /// A bound, listening TCP socket.
@@ -183,6 +220,7 @@ fn http_service<T, S, B>(
     sio: &SocketIo,
     graceful: &GracefulShutdownSignal,
     addr: Option<SocketAddr>,
+    timeouts: Timeouts,
     app: S,
 ) -> HttpService<T, S, B, h1::ExpectHandler, Upgrade<T>>
 where
@@ -201,9 +239,8 @@ where
             let signal = graceful.clone();
             async move { signal.notified().await }
         })
-        // actix-web's HttpServer defaults.
-        .keep_alive(Duration::from_secs(5))
-        .client_request_timeout(Duration::from_secs(5))
+        .keep_alive(timeouts.keep_alive)
+        .client_request_timeout(timeouts.client_request)
         .client_disconnect_timeout(Duration::from_secs(1))
         // Socket.IO sends many small frames (events, acks); with Nagle's
         // algorithm each waits for the peer's delayed ACK (up to 40 ms).

@@ -2,6 +2,7 @@
 //! to end at once. Every password equals its username; a loud warning says so.
 
 use super::directory::{self, MrdRow, NewChannel, QueueRow};
+use super::secrets;
 use super::users::{self, NewUser, Role};
 use super::{Store, StoreError, StoreResult};
 use crate::clock::now_ms;
@@ -9,6 +10,35 @@ use serde_json::json;
 
 /// Service identifier of the demo web channel.
 pub const DEMO_SERVICE_IDENTIFIER: &str = "1122";
+/// Service identifier of the demo connector channel (type WHATSAPP, no webhook): a
+/// connector posts to it with the token printed when the demo site is created.
+pub const DEMO_CONNECTOR_SERVICE_IDENTIFIER: &str = "8899";
+
+/// What the start prints about a demo site it just created.
+pub struct DemoSite {
+    /// The demo connector channel's token (only its digest is stored).
+    pub connector_token: String,
+}
+
+/// The demo channels' configuration: push to `queue_id`, last agent first.
+fn demo_channel_config(queue_id: &str) -> serde_json::Value {
+    json!({
+        "channelMode": "HYBRID",
+        "conversationBot": "",
+        "responseSla": 0,
+        "customerActivityTimeout": 600,
+        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
+        "customerIdentificationCriteria": {"value": null},
+        "routingPolicy": {
+            "agentSelectionPolicy": "LONGEST_AVAILABLE",
+            "routeToLastAgent": true,
+            "routingMode": "PUSH",
+            "routingObjectId": queue_id,
+            "agentRequestTtl": 300
+        },
+        "botId": ""
+    })
+}
 /// Demo users as (username, role); each password equals the username.
 pub const DEMO_USERS: &[(&str, Role)] = &[
     ("admin", Role::Admin),
@@ -18,13 +48,14 @@ pub const DEMO_USERS: &[(&str, Role)] = &[
     ("agent3", Role::Agent),
 ];
 
-/// Creates the demo site when the database holds no users. Returns whether it did.
-pub async fn seed_if_empty(store: &Store) -> StoreResult<bool> {
+/// Creates the demo site when the database holds no users; what to print about it when
+/// it did.
+pub async fn seed_if_empty(store: &Store) -> StoreResult<Option<DemoSite>> {
     let empty = store
         .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? == 0))
         .await?;
     if !empty {
-        return Ok(false);
+        return Ok(None);
     }
     // Hashing is slow by design; do it before taking the writer.
     let hashes = tokio::task::spawn_blocking(|| {
@@ -41,7 +72,7 @@ pub async fn seed_if_empty(store: &Store) -> StoreResult<bool> {
         .write(move |c| {
             // Another start may have seeded between the check and now.
             if c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? > 0 {
-                return Ok(false);
+                return Ok(None);
             }
             let now = now_ms();
             let chat = MrdRow {
@@ -80,25 +111,25 @@ pub async fn seed_if_empty(store: &Store) -> StoreResult<bool> {
                     service_identifier: DEMO_SERVICE_IDENTIFIER,
                     channel_type_id: &web_type,
                     provider_webhook: "",
-                    channel_config: json!({
-                        "channelMode": "HYBRID",
-                        "conversationBot": "",
-                        "responseSla": 0,
-                        "customerActivityTimeout": 600,
-                        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
-                        "customerIdentificationCriteria": {"value": null},
-                        "routingPolicy": {
-                            "agentSelectionPolicy": "LONGEST_AVAILABLE",
-                            "routeToLastAgent": true,
-                            "routingMode": "PUSH",
-                            "routingObjectId": queue.id,
-                            "agentRequestTtl": 300
-                        },
-                        "botId": ""
-                    }),
+                    channel_config: demo_channel_config(&queue.id),
                 },
                 now,
             )?;
+            let whatsapp_type =
+                directory::create_channel_type(c, "WHATSAPP", "_WHATSAPP.svg", &chat.id)?;
+            let connector_channel = directory::create_channel(
+                c,
+                &NewChannel {
+                    name: "whatsapp",
+                    service_identifier: DEMO_CONNECTOR_SERVICE_IDENTIFIER,
+                    channel_type_id: &whatsapp_type,
+                    provider_webhook: "",
+                    channel_config: demo_channel_config(&queue.id),
+                },
+                now,
+            )?;
+            let (connector_token, digest) = users::new_token();
+            secrets::set_connector_token(c, &connector_channel, &digest)?;
             let team = users::create_team(c, "Agents", now)?;
             for ((username, role), hash) in DEMO_USERS.iter().zip(hashes.iter().cloned()) {
                 let user = users::create_user(
@@ -139,7 +170,7 @@ pub async fn seed_if_empty(store: &Store) -> StoreResult<bool> {
             ] {
                 directory::create_wrapup_code(c, category, value)?;
             }
-            Ok(true)
+            Ok(Some(DemoSite { connector_token }))
         })
         .await
 }

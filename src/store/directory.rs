@@ -454,6 +454,7 @@ pub fn channel_by_service_identifier(
     };
     Ok(Some(json!({
         "id": id,
+        "calendarId": "",
         "name": name,
         "serviceIdentifier": sid,
         "defaultOutbound": default_outbound,

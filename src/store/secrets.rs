@@ -37,16 +37,15 @@ pub fn set_connector_token(conn: &Connection, channel_id: &str, digest: &str) ->
     Ok(())
 }
 
-/// The connector token digest of the channel with `service_identifier`: `None` for an
-/// unknown channel, `Some(None)` for a channel without a token.
-pub fn connector_token(
-    conn: &Connection,
-    service_identifier: &str,
-) -> StoreResult<Option<Option<String>>> {
-    Ok(conn
-        .prepare_cached("SELECT connector_token_hash FROM channels WHERE service_identifier = ?1")?
-        .query_row([service_identifier], |r| r.get(0))
-        .optional()?)
+/// The service identifiers of the channels whose connector token has `digest`
+/// (deleted channels excluded).
+pub fn channels_for_connector_token(conn: &Connection, digest: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT service_identifier FROM channels
+         WHERE connector_token_hash = ?1 AND deleted_at IS NULL",
+    )?;
+    let rows = stmt.query_map([digest], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<String>, _>>()?)
 }
 
 /// True when `secret` is the one whose digest is `digest` (compared whole, so timing

@@ -33,9 +33,49 @@ pub fn connector_message(id: &str, service_identifier: &str, customer: &str, tex
     })
 }
 
-/// Posts a connector message; (status, body).
+/// The demo connector channel (type WHATSAPP, routed to the Default queue).
+pub const CONNECTOR_SID: &str = "8899";
+
+/// The connector token the tests give channel `service_identifier`.
+pub fn test_connector_token(service_identifier: &str) -> String {
+    format!("test-connector-token-{service_identifier}")
+}
+
+/// Gives channel `service_identifier` the token [`test_connector_token`] (the demo
+/// site's own token is only printed).
+pub async fn set_connector_token(server: &TestServer, service_identifier: &str) -> String {
+    let token = test_connector_token(service_identifier);
+    let (sid, digest) = (
+        service_identifier.to_string(),
+        switchboard::store::users::token_digest(&token),
+    );
+    server
+        .running
+        .as_ref()
+        .expect("server running")
+        .store
+        .write(move |c| {
+            c.execute(
+                "UPDATE channels SET connector_token_hash = ?2 WHERE service_identifier = ?1",
+                [&sid, &digest],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("connector token set");
+    token
+}
+
+/// Posts a connector message with its channel's connector token; (status, body).
 pub async fn post_message(server: &TestServer, message: &Value) -> (u16, Value) {
-    server.post("/ccm/message/receive", None, message).await
+    let sid = message
+        .pointer("/header/channelData/serviceIdentifier")
+        .and_then(Value::as_str)
+        .unwrap_or(CONNECTOR_SID);
+    let token = set_connector_token(server, sid).await;
+    server
+        .post("/ccm/message/receive", Some(&token), message)
+        .await
 }
 
 /// Creates a connector channel (type WHATSAPP on the CHAT MRD) routing to the Default

@@ -5,7 +5,7 @@
 //! (docs/durability.md). The same seed gives the same cut points and disk fates.
 
 use crate::powercut_ledger::{audit, Totals};
-use crate::powercut_traffic::{burst, Chain, CONNECTOR_SID};
+use crate::powercut_traffic::{burst, Chain, CONNECTOR_SID, CONNECTOR_TOKEN};
 use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -306,6 +306,11 @@ async fn create_connector_channel(running: &Running) -> anyhow::Result<()> {
                     }),
                 },
                 switchboard::clock::now_ms(),
+            )?;
+            let digest = switchboard::store::users::token_digest(CONNECTOR_TOKEN);
+            c.execute(
+                "UPDATE channels SET connector_token_hash = ?2 WHERE service_identifier = ?1",
+                [CONNECTOR_SID, digest.as_str()],
             )?;
             Ok(())
         })

@@ -22,6 +22,8 @@ const T: Duration = Duration::from_secs(3);
 /// The service identifier of the connector channel the harness creates (its
 /// webhook points at a closed port, so agent replies wait in the outbox).
 pub const CONNECTOR_SID: &str = "powercut-wa";
+/// The connector token of that channel (the run's own throwaway site).
+pub const CONNECTOR_TOKEN: &str = "powercut-connector-token";
 
 /// What a chain of boots keeps between bursts.
 pub struct Chain {
@@ -140,6 +142,7 @@ async fn connector_message(
     });
     let Ok(resp) = http
         .post(format!("http://{addr}/ccm/message/receive"))
+        .bearer_auth(CONNECTOR_TOKEN)
         .json(&body)
         .send()
         .await

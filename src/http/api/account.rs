@@ -11,7 +11,7 @@ use crate::http::AppState;
 use crate::store::audit::{self, Change};
 use crate::store::user_admin;
 use crate::store::users::{self, User};
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -30,15 +30,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         (status = 200, body = LoginAnswer),
         BadRequest,
         (status = 401, description = "bad_credentials: wrong username or password, or a disabled user", body = crate::http::error::ErrorBody),
+        (status = 429, description = "rate_limited: too many failed logins for this username or from this address (`[login]` settings); `Retry-After` says when to try again", body = crate::http::error::ErrorBody),
         BodyRefused
     )
 )]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Body<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    auth::login(state, web::Json(body.into_inner()?)).await
+    auth::login(state, &req, web::Json(body.into_inner()?)).await
 }
 
 /// Sign out: the token is revoked.

@@ -5,6 +5,7 @@
 
 use super::channel_schema::Channel;
 use super::{actor, check_name, record_created, record_deleted, record_updated};
+use crate::channels::connector::WEB_CHANNEL_TYPE;
 use crate::clock::now_ms;
 use crate::http::error::responses::{
     BadRequest, BodyRefused, Conflict, Forbidden, NotFound, Unauthenticated,
@@ -14,7 +15,7 @@ use crate::http::extract::{Admin, Body, QueryOf, Supervisor};
 use crate::http::page::{like_pattern, Page, Window};
 use crate::http::AppState;
 use crate::store::channel_admin::{self, ChannelEdit, ChannelFilter};
-use crate::store::{directory, StoreError};
+use crate::store::{directory, secrets, users, StoreError};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -26,7 +27,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_one)
         .service(create)
         .service(update)
-        .service(remove);
+        .service(remove)
+        .service(new_connector_token);
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -259,7 +261,24 @@ fn channel_type_id(c: &Connection, name: &str) -> Result<String, StoreError> {
         })
 }
 
+/// A new connector token for the channel `id`: only its digest is stored, so the answer
+/// is the one time it is shown. Web (widget) channels take no connector posts.
+fn issue_connector_token(c: &Connection, id: &str, channel: &Value) -> Result<String, StoreError> {
+    let type_name = channel.pointer("/channelType/name").and_then(Value::as_str);
+    if type_name == Some(WEB_CHANNEL_TYPE) {
+        return Err(StoreError::invalid(
+            "channelType",
+            "web (widget) channels take no connector posts, so they have no connector token",
+        ));
+    }
+    let (token, digest) = users::new_token();
+    secrets::set_connector_token(c, id, &digest)?;
+    Ok(token)
+}
+
 /// Create a channel (with its provider and connector) routed to a queue or pull list.
+/// A connector channel (any type but WEB) is created with its connector token, answered
+/// once as `connectorToken`: its connector posts with it to `/ccm/message/receive`.
 #[utoipa::path(
     tag = "channels",
     request_body = ChannelBody,
@@ -294,12 +313,58 @@ async fn create(
             if !b.enabled {
                 c.execute("UPDATE channels SET enabled = 0 WHERE id = ?1", [&id])?;
             }
-            let channel = channel_admin::channel_json(c, &id)?;
+            let mut channel = channel_admin::channel_json(c, &id)?;
             record_created(c, &who, "channel", &id, &b.name, &channel)?;
+            if b.channel_type != WEB_CHANNEL_TYPE {
+                let token = issue_connector_token(c, &id, &channel)?;
+                channel["connectorToken"] = Value::String(token);
+            }
             Ok(channel)
         })
         .await?;
     Ok(HttpResponse::Created().json(channel))
+}
+
+/// What a new connector token answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorToken {
+    /// `Authorization: Bearer <connectorToken>` on `POST /ccm/message/receive`; shown
+    /// this once (only its digest is kept).
+    connector_token: String,
+}
+
+/// Replace a connector channel's connector token (the old one stops working at once).
+#[utoipa::path(
+    tag = "channels",
+    responses((status = 200, body = ConnectorToken), BadRequest, Unauthenticated, Forbidden, NotFound),
+    security(("bearer" = []))
+)]
+#[post("/channels/{id}/connector-token")]
+async fn new_connector_token(
+    state: web::Data<AppState>,
+    Admin(auth): Admin,
+    id: web::Path<String>,
+) -> Result<web::Json<ConnectorToken>, ApiError> {
+    let id = id.into_inner();
+    let who = actor(&auth);
+    let token = state
+        .store
+        .write(move |c| {
+            let channel = channel_admin::channel_json(c, &id)?;
+            let token = issue_connector_token(c, &id, &channel)?;
+            let name = channel
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let note = json!({"connectorToken": "replaced"});
+            record_updated(c, &who, "channel", &id, name, &json!({}), &note)?;
+            Ok(token)
+        })
+        .await?;
+    Ok(web::Json(ConnectorToken {
+        connector_token: token,
+    }))
 }
 
 /// Edit a channel: name, serviceIdentifier, routing, webhook, timeouts, enabled.

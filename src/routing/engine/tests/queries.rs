@@ -137,6 +137,7 @@ fn task_renders_the_documented_cim_shape() {
             "priority": 1,
             "state": "QUEUED",
             "requestSession": {"participantType": "ChannelSession", "id": "cs-8a7c6da5"},
+            "channelSessions": [{"participantType": "ChannelSession", "id": "cs-8a7c6da5"}],
             "enqueueTime": T0,
             "answerTime": 0
         }]
