@@ -6,7 +6,6 @@ use super::secrets;
 use super::users::{self, NewUser, Role};
 use super::{Store, StoreError, StoreResult};
 use crate::clock::now_ms;
-use serde_json::json;
 
 /// Service identifier of the demo web channel.
 pub const DEMO_SERVICE_IDENTIFIER: &str = "1122";
@@ -20,25 +19,6 @@ pub struct DemoSite {
     pub connector_token: String,
 }
 
-/// The demo channels' configuration: push to `queue_id`, last agent first.
-fn demo_channel_config(queue_id: &str) -> serde_json::Value {
-    json!({
-        "channelMode": "HYBRID",
-        "conversationBot": "",
-        "responseSla": 0,
-        "customerActivityTimeout": 600,
-        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
-        "customerIdentificationCriteria": {"value": null},
-        "routingPolicy": {
-            "agentSelectionPolicy": "LONGEST_AVAILABLE",
-            "routeToLastAgent": true,
-            "routingMode": "PUSH",
-            "routingObjectId": queue_id,
-            "agentRequestTtl": 300
-        },
-        "botId": ""
-    })
-}
 /// Demo users as (username, role); each password equals the username.
 pub const DEMO_USERS: &[(&str, Role)] = &[
     ("admin", Role::Admin),
@@ -111,7 +91,7 @@ pub async fn seed_if_empty(store: &Store) -> StoreResult<Option<DemoSite>> {
                     service_identifier: DEMO_SERVICE_IDENTIFIER,
                     channel_type_id: &web_type,
                     provider_webhook: "",
-                    channel_config: demo_channel_config(&queue.id),
+                    channel_config: directory::push_channel_config(&queue.id, true),
                 },
                 now,
             )?;
@@ -124,7 +104,7 @@ pub async fn seed_if_empty(store: &Store) -> StoreResult<Option<DemoSite>> {
                     service_identifier: DEMO_CONNECTOR_SERVICE_IDENTIFIER,
                     channel_type_id: &whatsapp_type,
                     provider_webhook: "",
-                    channel_config: demo_channel_config(&queue.id),
+                    channel_config: directory::push_channel_config(&queue.id, true),
                 },
                 now,
             )?;

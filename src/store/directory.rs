@@ -361,6 +361,27 @@ fn channel_type_json(conn: &Connection, id: &str) -> StoreResult<Value> {
 }
 
 /// Creates a channel with its own provider and connector; returns the channel id.
+/// A channel configuration that pushes to the queue `queue_id` with the defaults
+/// (longest available agent, 600 s customer activity timeout, 300 s request TTL).
+pub fn push_channel_config(queue_id: &str, route_to_last_agent: bool) -> Value {
+    json!({
+        "channelMode": "HYBRID",
+        "conversationBot": "",
+        "responseSla": 0,
+        "customerActivityTimeout": 600,
+        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
+        "customerIdentificationCriteria": {"value": null},
+        "routingPolicy": {
+            "agentSelectionPolicy": "LONGEST_AVAILABLE",
+            "routeToLastAgent": route_to_last_agent,
+            "routingMode": "PUSH",
+            "routingObjectId": queue_id,
+            "agentRequestTtl": 300
+        },
+        "botId": ""
+    })
+}
+
 pub fn create_channel(conn: &Connection, c: &NewChannel<'_>, now: Millis) -> StoreResult<String> {
     let channel_type = channel_type_json(conn, c.channel_type_id)?;
     let provider_id = uuid::Uuid::new_v4().to_string();

@@ -33,6 +33,11 @@ pub fn connector_message(id: &str, service_identifier: &str, customer: &str, tex
     })
 }
 
+/// The running server's store.
+pub fn store(server: &TestServer) -> &switchboard::store::Store {
+    &server.running.as_ref().expect("server running").store
+}
+
 /// The demo connector channel (type WHATSAPP, routed to the Default queue).
 pub const CONNECTOR_SID: &str = "8899";
 
@@ -49,11 +54,7 @@ pub async fn set_connector_token(server: &TestServer, service_identifier: &str) 
         service_identifier.to_string(),
         switchboard::store::users::token_digest(&token),
     );
-    server
-        .running
-        .as_ref()
-        .expect("server running")
-        .store
+    store(server)
         .write(move |c| {
             c.execute(
                 "UPDATE channels SET connector_token_hash = ?2 WHERE service_identifier = ?1",
@@ -83,11 +84,7 @@ pub async fn post_message(server: &TestServer, message: &Value) -> (u16, Value) 
 pub async fn create_webhook_channel(server: &TestServer, service_identifier: &str, webhook: &str) {
     let sid = service_identifier.to_string();
     let webhook = webhook.to_string();
-    server
-        .running
-        .as_ref()
-        .expect("server running")
-        .store
+    store(server)
         .write(move |c| {
             let mrd = directory::list_mrds(c)?
                 .into_iter()
@@ -115,22 +112,7 @@ pub async fn create_webhook_channel(server: &TestServer, service_identifier: &st
                     service_identifier: &sid,
                     channel_type_id: &type_id,
                     provider_webhook: &webhook,
-                    channel_config: json!({
-                        "channelMode": "HYBRID",
-                        "conversationBot": "",
-                        "responseSla": 0,
-                        "customerActivityTimeout": 600,
-                        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
-                        "customerIdentificationCriteria": {"value": null},
-                        "routingPolicy": {
-                            "agentSelectionPolicy": "LONGEST_AVAILABLE",
-                            "routeToLastAgent": false,
-                            "routingMode": "PUSH",
-                            "routingObjectId": queue.id,
-                            "agentRequestTtl": 300
-                        },
-                        "botId": ""
-                    }),
+                    channel_config: directory::push_channel_config(&queue.id, false),
                 },
                 now_ms(),
             )?;
@@ -381,11 +363,7 @@ pub async fn publish(
 /// Rows of a table matching `where_clause` (read through the running server's store).
 pub async fn count(server: &TestServer, table: &str, where_clause: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE {where_clause}");
-    server
-        .running
-        .as_ref()
-        .expect("server running")
-        .store
+    store(server)
         .read(move |c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
         .await
         .expect("count")

@@ -288,22 +288,7 @@ async fn create_connector_channel(running: &Running) -> anyhow::Result<()> {
                     channel_type_id: &type_id,
                     // Nothing listens there: replies stay in the outbox, retried.
                     provider_webhook: "http://127.0.0.1:9/powercut",
-                    channel_config: serde_json::json!({
-                        "channelMode": "HYBRID",
-                        "conversationBot": "",
-                        "responseSla": 0,
-                        "customerActivityTimeout": 600,
-                        "customerSla": {"totalDuration": null, "action": null, "startTime": null},
-                        "customerIdentificationCriteria": {"value": null},
-                        "routingPolicy": {
-                            "agentSelectionPolicy": "LONGEST_AVAILABLE",
-                            "routeToLastAgent": false,
-                            "routingMode": "PUSH",
-                            "routingObjectId": queue.id,
-                            "agentRequestTtl": 300
-                        },
-                        "botId": ""
-                    }),
+                    channel_config: directory::push_channel_config(&queue.id, false),
                 },
                 switchboard::clock::now_ms(),
             )?;
