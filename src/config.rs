@@ -120,7 +120,7 @@ pub struct HttpConfig {
     pub tls: Option<TlsConfig>,
     /// A connection must send a complete request head within this many milliseconds of
     /// opening (or it gets 408 and is closed); a connection that never sends a byte is
-    /// closed after it too. 0 turns the timeout off.
+    /// closed after it too. 0 turns the timeout off; otherwise at least 1000.
     pub client_request_timeout_ms: u64,
     /// An idle keep-alive connection is closed after this many milliseconds.
     pub keep_alive_ms: u64,
@@ -549,6 +549,14 @@ impl Config {
         }
         if self.http.max_body_bytes < 1024 {
             return invalid("http.max_body_bytes", "must be at least 1024");
+        }
+        if (1..1000).contains(&self.http.client_request_timeout_ms) {
+            // actix-http reads a clock that moves in half-second steps: a shorter
+            // timeout can expire before the first byte could arrive.
+            return invalid(
+                "http.client_request_timeout_ms",
+                "must be 0 (off) or at least 1000",
+            );
         }
         if self.socketio.max_payload_bytes < 1024 {
             return invalid("socketio.max_payload_bytes", "must be at least 1024");

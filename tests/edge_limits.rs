@@ -132,7 +132,7 @@ async fn until_closed(stream: &mut tokio::net::TcpStream, deadline: Instant) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_never_sends_a_byte_is_closed() {
-    let server = TestServer::start_with(|c| c.http.client_request_timeout_ms = 300).await;
+    let server = TestServer::start_with(|c| c.http.client_request_timeout_ms = 1000).await;
     let mut silent: Vec<tokio::net::TcpStream> = Vec::new();
     for _ in 0..20 {
         silent.push(
@@ -141,7 +141,8 @@ async fn a_connection_that_never_sends_a_byte_is_closed() {
                 .expect("connect"),
         );
     }
-    // Well before the bound: the timeout, plus actix's half-second clock resolution.
+    // The timeout (1 s, the shortest allowed), plus actix's half-second clock, is well
+    // inside this bound.
     let deadline = Instant::now() + Duration::from_secs(5);
     for stream in &mut silent {
         let said = String::from_utf8_lossy(&until_closed(stream, deadline).await).to_string();
