@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --bins --examples
 cargo test --lib --bins --tests
+# The Debian package: build, dpkg -i, run the unit's ExecStart, dpkg -r (root only).
+bash tests/deb_install.sh
 
 if [ -f tests/e2e/package.json ]; then
     (
