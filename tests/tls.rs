@@ -233,6 +233,17 @@ fn https_and_wss_serve_and_sighup_swaps_the_certificate_without_dropping_connect
         // The connections opened before the reload still work both ways.
         let (status, _) = get(&mut https, "/healthz").await;
         assert!(status.contains(" 200 "), "{status}");
+        ws.send(Message::Ping(b"still there".to_vec()))
+            .await
+            .unwrap();
+        let pong = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(&pong, Ok(Message::Pong(p)) if &p[..] == b"still there"),
+            "{pong:?}"
+        );
         ws.send(Message::Text("40".into())).await.unwrap();
         let reply = tokio::time::timeout(WAIT, ws.next())
             .await

@@ -334,6 +334,12 @@ impl<S: WsIo> Pump<'_, S> {
                 }
                 continue;
             }
+            // Before waiting for a flush: a pending pong then leaves `out` non-empty, which
+            // is what `poll` checks to stop looping.
+            if let Some(payload) = self.pong.take().filter(|_| !self.closing) {
+                Parser::write_message(&mut self.out, &payload, OpCode::Pong, true, false);
+                continue;
+            }
             if self.unflushed {
                 if ready!(self.io.poll_flush_out(cx)).is_err() {
                     return self.end(CloseReason::TransportClose);
@@ -343,10 +349,6 @@ impl<S: WsIo> Pump<'_, S> {
             if self.closing {
                 // The reason recorded by the clean close is kept; this only ends the session.
                 return self.end(CloseReason::TransportClose);
-            }
-            if let Some(payload) = self.pong.take() {
-                Parser::write_message(&mut self.out, &payload, OpCode::Pong, true, false);
-                continue;
             }
             let mut next = ready!(self.writer.poll_recv(cx));
             if next.is_none() {
