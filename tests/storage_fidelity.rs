@@ -5,7 +5,8 @@
 //! agent, whisper, typing and delivery events, unsubscription, session end), before
 //! and after a restart. The snapshots were recorded from the store layout before
 //! shared objects were stored by reference, then re-recorded once when the newer seed
-//! shapes were emitted (`channel.calendarId`, `task.activeMedia[].channelSessions`;
+//! shapes were emitted (`channel.calendarId`, `task.activeMedia[].channelSessions`,
+//! `channelData.customerFirstName` / `customerLastName` null when not given;
 //! nothing else changed); only ids and times (random per run) are normalised,
 //! everything else, key order included, must match exactly.
 

@@ -348,6 +348,9 @@ async fn channel_session(
         serde_json::to_value(&data).map_err(|e| CimError::from_serde("header.channelData", &e))?;
     if let Some(obj) = channel_data.as_object_mut() {
         obj.entry("requestPriority").or_insert(json!(0));
+        // The newer seeds' shape: the name keys are always there, null when not given.
+        obj.entry("customerFirstName").or_insert(Value::Null);
+        obj.entry("customerLastName").or_insert(Value::Null);
         obj.entry("additionalAttributes").or_insert(json!([]));
         if let Some(type_name) = channel.pointer("/channelType/name").cloned() {
             obj.entry("channelTypeCode").or_insert(type_name);

@@ -69,19 +69,16 @@ pub(super) fn chat_request_data(
         )?,
         email: name_part(form_value(&attributes, "email"), "email")?,
     };
-    let mut channel_data = json!({
+    // The newer seeds' shape: the name keys are always there, null when not given.
+    let channel_data = json!({
         "channelCustomerIdentifier": customer_identifier,
         "serviceIdentifier": service_identifier,
         "requestPriority": 0,
+        "customerFirstName": name.first_name,
+        "customerLastName": name.last_name,
         "channelTypeCode": "webChannel",
         "additionalAttributes": attributes,
     });
-    if let Some(first) = &name.first_name {
-        channel_data["customerFirstName"] = json!(first);
-    }
-    if let Some(last) = &name.last_name {
-        channel_data["customerLastName"] = json!(last);
-    }
     Ok((channel_data, name))
 }
 
@@ -110,7 +107,11 @@ mod tests {
         let payload = json!({"customerFirstName": "Ann", "additionalAttributes": []});
         let (data, name) = chat_request_data("1122", "c-1", &payload).unwrap();
         assert_eq!(name.first_name.as_deref(), Some("Ann"));
-        assert!(data.get("customerLastName").is_none());
+        assert_eq!(data["customerLastName"], Value::Null, "{data}");
+        assert!(
+            data.get("customerLastName").is_some(),
+            "null, not absent: {data}"
+        );
         assert!(chat_request_data("1122", "c-1", &json!({"additionalAttributes": 5})).is_err());
         let long = json!({"customerFirstName": "x".repeat(300)});
         assert_eq!(
