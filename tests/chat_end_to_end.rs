@@ -164,6 +164,12 @@ async fn a_chat_from_first_message_to_closed() {
     assert_eq!(ack[0]["status"], "ok", "{ack:?}");
     let reply = loop {
         let m = customer.expect("MESSAGE_RECEIVED", T).await.unwrap();
+        if m["name"] == "AGENT_SUBSCRIBED" {
+            // The widget's "agent1 joined" line: the name, nothing of the user.
+            assert_eq!(m["data"]["agentParticipant"]["senderName"], "agent1");
+            assert!(m["data"]["agentParticipant"].get("participant").is_none());
+            continue;
+        }
         if m["name"] != "BOT_MESSAGE" {
             break m;
         }

@@ -32,10 +32,35 @@ fn from_silent_party(event: &CimEvent) -> bool {
     )
 }
 
+/// AGENT_SUBSCRIBED / AGENT_UNSUBSCRIBED of an agent who serves the customer
+/// (PRIMARY or ASSISTANT, barge-in included): the widget's neutral "X joined / left"
+/// line. Monitors and whisperers come and go unseen.
+pub fn is_serving_agent_notice(event: &CimEvent) -> bool {
+    if !matches!(
+        event.name,
+        CimEventName::AgentSubscribed | CimEventName::AgentUnsubscribed
+    ) {
+        return false;
+    }
+    let role = event
+        .data
+        .get()
+        .and_then(|d| d.pointer("/agentParticipant/role"))
+        .and_then(Value::as_str)
+        .map(ParticipantRole::from);
+    matches!(
+        role,
+        Some(ParticipantRole::Primary | ParticipantRole::Assistant)
+    )
+}
+
 /// True when the customer may see `event` (live or in a replayed transcript).
 pub fn customer_can_see(event: &CimEvent) -> bool {
     match &event.name {
         CimEventName::CustomerMessage | CimEventName::BotMessage => true,
+        CimEventName::AgentSubscribed | CimEventName::AgentUnsubscribed => {
+            is_serving_agent_notice(event)
+        }
         CimEventName::AgentMessage => !from_silent_party(event),
         CimEventName::TypingStarted | CimEventName::TypingStopped => {
             let emitter = event.event_emitter.get().map(|e| &e.emitter_type);

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::audience::deliver_to_customer;
+use super::audience::{deliver_to_customer, is_serving_agent_notice};
 use super::effect::{CustomerAddress, Effect};
 use super::ids::{IdGen, IdKind};
 use super::record::{ConversationRecord, ConversationRuntime, StoredEvent};
@@ -328,12 +328,21 @@ impl OpenConversation {
         }
         if deliver_to_customer(&event) {
             if let Some(session) = self.current_session() {
-                cx.effect(Effect::ToCustomer {
-                    conversation_id: self.id.clone(),
-                    address: address_of(session),
-                    seq,
-                    event: event.clone(),
-                });
+                let address = address_of(session);
+                // Connectors relay messages to a provider; "joined/left" lines are the
+                // widget's own.
+                let to_widget = address
+                    .provider_webhook
+                    .as_deref()
+                    .is_none_or(str::is_empty);
+                if to_widget || !is_serving_agent_notice(&event) {
+                    cx.effect(Effect::ToCustomer {
+                        conversation_id: self.id.clone(),
+                        address,
+                        seq,
+                        event: event.clone(),
+                    });
+                }
             }
         }
         if event.name == CimEventName::CustomerMessage {

@@ -138,6 +138,14 @@ pub fn customer_event_value(value: &mut Value) {
         }
         header.remove("channelSession");
     }
+    // "agent X joined / left": the customer learns the name, nothing of the user.
+    if let Some(participant) = obj
+        .get_mut("data")
+        .and_then(|d| d.get_mut("agentParticipant"))
+        .filter(|p| p.is_object())
+    {
+        *participant = public_party(participant);
+    }
 }
 
 #[cfg(test)]
@@ -208,5 +216,30 @@ mod tests {
         }
         assert!(!view.to_string().contains("routingPolicy"));
         assert!(!view.to_string().contains("providerWebhook"));
+    }
+
+    #[test]
+    fn customers_see_who_joined_by_name_only() {
+        let participant = Participant::agent("p-1", agent1(), ParticipantRole::Primary, "c", 1);
+        let event = CimEvent::new(
+            "e-2",
+            CimEventName::AgentSubscribed,
+            CimEventType::Notification,
+            "c",
+            EventEmitter::system("AGENT_MANAGER"),
+            None,
+            crate::conversation::events::subscription_data(&participant, None),
+            RoomInfo::contact_center("r"),
+            1,
+        );
+        let seen = customer_event(&event);
+        let joined = &seen["data"]["agentParticipant"];
+        assert_eq!(joined["senderName"], agent1().username());
+        assert_eq!(joined["type"], "AGENT");
+        let text = seen.to_string();
+        assert!(
+            !text.contains("keycloakUser") && !text.contains("permittedResources"),
+            "{text}"
+        );
     }
 }

@@ -96,6 +96,10 @@ describe("desk chat tools", { skip: skip ?? false }, () => {
     await two.desk.getByLabel("Message").fill("Hi Dana, I can help with the refund.");
     await two.desk.getByLabel("Message").press("Enter");
     await widget.locator(".msg", { hasText: "I can help with the refund" }).waitFor(T);
+    // The customer sees neutral lines, never who asked whom or the note.
+    await widget.locator(".sys", { hasText: "agent2 joined the chat" }).waitFor(T);
+    await widget.locator(".sys", { hasText: "agent1 left the chat" }).waitFor(T);
+    assert.doesNotMatch(await widget.locator("#messages").textContent(), /refund for order 1182|Transfer/);
     assert.deepEqual([...one.problems, ...two.problems], []);
   });
 
@@ -162,6 +166,41 @@ describe("desk chat tools", { skip: skip ?? false }, () => {
     await one.desk.getByTestId("dialog-confirm").click();
     await widget.locator(".sys", { hasText: "The agent ended the chat" }).waitFor(T);
     await one.desk.getByTestId("phase").filter({ hasText: /wrap-up|closed/ }).waitFor(T);
+    assert.deepEqual(one.problems, []);
+  });
+
+  test("the customer panel shows the form and opens a past conversation's transcript", async (t) => {
+    const server = await freshServer(t);
+    const one = await readyDesk(t, server, "agent1");
+    const { widget } = await customer(t, server, "Jo");
+    await acceptOffer(one.desk, "Jo");
+    await widget.locator("#text").fill("My parcel 77 never arrived");
+    await widget.locator("#text").press("Enter");
+    await one.desk.locator(".msg", { hasText: "parcel 77" }).waitFor(T);
+    await one.desk.getByRole("button", { name: "End chat" }).click();
+    await one.desk.getByTestId("dialog-confirm").click();
+    await one.desk.getByTestId("wrapup-form").locator("input[type=checkbox]").first().check();
+    await one.desk.getByRole("button", { name: "Close wrap-up" }).click();
+    await one.desk.getByTestId("wrapup-form").waitFor({ state: "detached", ...T });
+
+    // The same customer (same browser) comes back.
+    await widget.locator("#again").click();
+    await widget.fill("#name", "Jo");
+    await widget.click("#start-form button[type=submit]");
+    await acceptOffer(one.desk, "Jo");
+    await one.desk.getByTestId("customer-toggle").click();
+    const panel = one.desk.getByTestId("customer-panel");
+    await panel.waitFor(T);
+    assert.match(await panel.textContent(), /First name\s*Jo/);
+    const past = panel.getByTestId("past-conversation");
+    await past.first().waitFor(T);
+    assert.equal(await past.count(), 1);
+    await one.desk.screenshot({ path: "/tmp/ui_desk_customer_panel.png" });
+    await past.first().click();
+    const transcript = one.desk.getByTestId("past-transcript");
+    await transcript.locator(".msg", { hasText: "My parcel 77 never arrived" }).waitFor(T);
+    await one.desk.screenshot({ path: "/tmp/ui_desk_past_transcript.png" });
+    await one.desk.getByTestId("transcript-dialog").getByRole("button", { name: "Close" }).click();
     assert.deepEqual(one.problems, []);
   });
 

@@ -14,8 +14,10 @@ const PHASE_BADGE = {
 };
 
 export class ChatView {
-  constructor(listEl, paneEl, { store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras }) {
-    Object.assign(this, { listEl, paneEl, store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras });
+  constructor(listEl, paneEl, { store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras, customerPanel }) {
+    Object.assign(this, { listEl, paneEl, store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras, customerPanel });
+    /** Whether the customer panel is open (it stays open from chat to chat). */
+    this.showCustomer = false;
     this.selected = null;
     this.drafts = new Map();
     this.wrapupCodes = [];
@@ -116,9 +118,11 @@ export class ChatView {
       header = h("header", { class: "chat-header" });
       messages = h("div", { class: "messages", "data-testid": "messages", role: "log", "aria-live": "polite" });
       footer = h("footer", { class: "chat-footer" });
-      replace(this.paneEl, header, messages, footer);
+      const customer = h("div", { class: "customer-slot" });
+      replace(this.paneEl, header, customer, messages, footer);
       this.paneEl.dataset.conversationId = item.id;
       this.footerKey = null;
+      this.#renderCustomer(item);
     }
     this.#renderHeader(header, item);
     keepScrolledToEnd(messages, () => this.#renderMessages(messages, item));
@@ -129,6 +133,18 @@ export class ChatView {
       this.#renderFooter(footer, item);
     }
     tickCountdowns(this.paneEl);
+  }
+
+  #renderCustomer(item) {
+    const slot = this.paneEl.querySelector(".customer-slot");
+    if (!slot) return;
+    replace(slot, this.showCustomer && this.customerPanel ? this.customerPanel.render(item) : null);
+  }
+
+  toggleCustomer(item) {
+    this.showCustomer = !this.showCustomer;
+    this.#renderCustomer(item);
+    this.#renderHeader(this.paneEl.querySelector(".chat-header"), item);
   }
 
   #renderHeader(header, item) {
@@ -142,6 +158,15 @@ export class ChatView {
         h("span", { class: `badge ${kind}`, "data-testid": "phase", text: label }),
         h("span", { class: "spacer" }),
         h("span", { class: "muted small", text: item.channelName() }),
+        h("button", {
+          type: "button",
+          class: this.showCustomer ? "current" : "",
+          text: "Customer",
+          title: "Who the customer is, and their previous conversations",
+          "aria-pressed": this.showCustomer ? "true" : "false",
+          "data-testid": "customer-toggle",
+          onClick: () => this.toggleCustomer(item),
+        }),
         item.phase === "active"
           ? [
               h("button", { type: "button", text: "Transfer…", title: "Transfer or conference", "data-testid": "assist", onClick: () => this.onAssist(item) }),
@@ -300,7 +325,8 @@ export class ChatView {
   }
 }
 
-function bubble(shown, { seq, status, failed } = {}) {
+/** One shown event: a chat bubble, or a one-line system note. */
+export function bubble(shown, { seq, status, failed } = {}) {
   if (shown.kind === "system") {
     return h("div", { class: "sys", dataset: seq ? { seq } : undefined, text: shown.text });
   }

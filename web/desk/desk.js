@@ -9,6 +9,7 @@ import { byId, formatTime, h, uuid } from "/shared/dom.js";
 import { Alerts, errorText, revokeText } from "./alerts.js";
 import { openAssistDialog } from "./assist_dialog.js";
 import { CannedResponses } from "./canned.js";
+import { CustomerPanel } from "./customer_panel.js";
 import { ChatView } from "./chat_view.js";
 import { DeskConnection } from "./connection.js";
 import { ConversationStore } from "./conversations.js";
@@ -205,6 +206,7 @@ function startDesk(session) {
       }
     },
     composerExtras: (input) => canned.attach(input),
+    customerPanel: new CustomerPanel(token),
     onWrapup: async (item, codes, note) => {
       item.submittingWrapup = true;
       try {

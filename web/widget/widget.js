@@ -140,6 +140,17 @@ function onEvent(event) {
     case "BOT_MESSAGE":
       append(bubble({ who: "Assistant", text, at, bot: true }).node);
       return;
+    case "AGENT_SUBSCRIBED": {
+      const name = event.data?.agentParticipant?.senderName ?? "An agent";
+      agentJoined = true;
+      showQueue("");
+      setStatus(`You are chatting with ${name}`);
+      system(`${name} joined the chat`);
+      return;
+    }
+    case "AGENT_UNSUBSCRIBED":
+      system(`${event.data?.agentParticipant?.senderName ?? "The agent"} left the chat`);
+      return;
     default:
       // Typing indicators and anything else the server lets through are not shown.
       return;

@@ -66,13 +66,19 @@ fn whispers_reach_agents_only() {
 }
 
 #[test]
-fn the_customer_sees_agent_typing_but_no_notifications() {
+fn the_customer_sees_agent_typing_and_who_serves_but_no_other_notifications() {
     let mut h = Harness::new(settings());
     let conversation = h.start("cs-1", 1, ChannelTimers::default());
     let joined = h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    assert_eq!(
+        customer_deliveries(&joined).len(),
+        1,
+        "a serving agent's AGENT_SUBSCRIBED is the widget's \"joined\" line"
+    );
+    let monitored = h.join(&conversation, "sup-1", ParticipantRole::SilentMonitor);
     assert!(
-        customer_deliveries(&joined).is_empty(),
-        "AGENT_SUBSCRIBED is internal"
+        customer_deliveries(&monitored).is_empty(),
+        "a silent monitor joins unseen"
     );
     let mut typing = desk_event(
         CimEventName::TypingStarted,
@@ -88,7 +94,7 @@ fn the_customer_sees_agent_typing_but_no_notifications() {
     });
     assert_eq!(
         customer_deliveries(&typed),
-        [(5, "TYPING_STARTED".to_owned())]
+        [(6, "TYPING_STARTED".to_owned())]
     );
     // Customer typing reaches the agents, not the customer, and is no message.
     let mut message = customer_message("ct-1", 1, "");

@@ -178,7 +178,7 @@ async fn list(
 
 /// The conversation, if it exists and the caller may see it: agents the ones they
 /// took part in, supervisors the ones an agent of their teams took part in.
-async fn visible(
+pub(super) async fn visible(
     state: &AppState,
     auth: &AuthUser,
     id: String,

@@ -13,6 +13,7 @@ mod channels;
 mod codes;
 mod colleagues;
 mod conversations;
+mod customer_history;
 mod directory;
 mod mrds;
 pub mod openapi;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     routing::configure(cfg);
     conversations::configure(cfg);
+    customer_history::configure(cfg);
     outbox::configure(cfg);
     queue_thresholds::configure(cfg);
     openapi::configure(cfg);
