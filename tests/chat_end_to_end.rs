@@ -363,14 +363,24 @@ async fn foreign_conversations_bad_payloads_and_unknown_events_get_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_tokens_and_admins_are_refused_at_connect() {
+async fn bad_tokens_are_refused_at_connect_and_admins_take_no_chats() {
     let server = TestServer::start().await;
     let err = SioClient::connect(server.addr, "/", token_auth("nope")).await;
     assert!(err.is_err());
+    // An admin's desk is a monitoring desk (to join conversations from the console):
+    // it connects, but is no agent and never goes READY.
     let admin = server.login("admin", "admin").await;
-    assert!(SioClient::connect(server.addr, "/", token_auth(&admin))
+    let admin_desk = SioClient::connect(server.addr, "/", token_auth(&admin))
         .await
-        .is_err());
+        .expect("an admin opens a monitoring desk");
+    let ready = admin_desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": "READY"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ready[0]["status"], "error", "{ready:?}");
     let unknown = SioClient::connect(
         server.addr,
         "/customer",
