@@ -18,6 +18,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod rate_limit;
+pub mod reports;
 pub mod routing;
 pub mod sessions;
 pub mod socketio;
@@ -182,6 +183,7 @@ impl App {
             health.clone(),
             stop_routing.clone(),
             Some(task_log_tx),
+            reports::TallySettings::from_config(&config),
         )
         .await?;
         let (conversations, conversation_task) = conversation::driver::spawn(

@@ -69,6 +69,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reports and history.
+    Reports {
+        #[command(flatten)]
+        data: DataOpts,
+        #[command(subcommand)]
+        action: ReportsAction,
+    },
     /// Put backup FILE in place of the database of a stopped server (the replaced
     /// database is kept aside as switchboard.db.replaced-<time>).
     Restore {
@@ -76,6 +83,13 @@ enum Command {
         data: DataOpts,
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportsAction {
+    /// Rebuild the report aggregates from the stored events (the server must be
+    /// stopped).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -290,6 +304,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 file.display(),
                 done.schema_version,
                 config.data_dir.display()
+            );
+            Ok(())
+        }
+        Command::Reports {
+            data,
+            action: ReportsAction::Rebuild,
+        } => {
+            let config = load_config(&data, None)?;
+            let _lock = switchboard::backup::DataDirLock::acquire(&config.data_dir)?;
+            let store = open_store(&config)?;
+            let settings = switchboard::reports::TallySettings::from_config(&config);
+            let started = std::time::Instant::now();
+            let done =
+                store.write_blocking(move |c| switchboard::reports::rebuild::rebuild(c, &settings));
+            store.close();
+            let done = done?;
+            println!(
+                "report aggregates rebuilt from {} task-log rows and {} agent state changes in {:.1} s",
+                done.task_log_rows,
+                done.state_changes,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

@@ -8,6 +8,7 @@ use super::{Effect, Input, RoutingCore, RoutingError, Task};
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::live::facts::{self, LiveEvent};
+use crate::reports::{self, TallySettings};
 use crate::store::objects::Interner;
 use crate::store::{tasks, Store, StoreError};
 use rusqlite::Connection;
@@ -76,7 +77,10 @@ pub type LiveSink = mpsc::UnboundedSender<Vec<LiveEvent>>;
 
 /// Rebuilds the core from the store and starts the driver task. With `live`, every
 /// task change is also appended to the task log (`task_log`) in the same
-/// transaction and sent there once committed.
+/// transaction, folded into the report aggregates (`crate::reports::keep`, by
+/// `reports`' definitions) in it too, and sent to `live` once committed. Agent state
+/// changes always keep their report spans.
+#[allow(clippy::too_many_arguments)]
 pub async fn spawn(
     store: Store,
     config: super::RoutingConfig,
@@ -85,6 +89,7 @@ pub async fn spawn(
     health: Health,
     shutdown: CancellationToken,
     live: Option<LiveSink>,
+    reports: TallySettings,
 ) -> Result<(RoutingHandle, tokio::task::JoinHandle<()>), StoreError> {
     let restore = store.read(loader::load).await?;
     let mut core = RoutingCore::new(config);
@@ -100,6 +105,7 @@ pub async fn spawn(
         subscribers,
         observers,
         live,
+        reports,
     };
     // What the restore changed (re-queued reservations, UNKNOWN agents) is committed
     // before anything else runs.
@@ -115,6 +121,7 @@ struct Driver {
     subscribers: Vec<Subscriber>,
     observers: Observers,
     live: Option<LiveSink>,
+    reports: TallySettings,
 }
 
 const MAX_BATCH: usize = 512;
@@ -278,6 +285,8 @@ impl Driver {
         {
             return Ok(logged);
         }
+        let reports = self.reports;
+        let report_rows = logged.clone();
         self.store
             .write(move |c| {
                 // Later snapshots of the same task win: they are written last.
@@ -306,6 +315,7 @@ impl Driver {
                 for (task_id, conversation_id, fact) in &log_rows {
                     tasks::append_log(c, task_id, conversation_id, now, fact)?;
                 }
+                reports::keep::task_rows(c, &report_rows, &reports)?;
                 Ok(())
             })
             .await?;
@@ -393,6 +403,7 @@ fn write_agent(
             },
         };
         agent_states::record(c, &row)?;
+        reports::keep::agent_state(c, &row)?;
     }
     Ok(())
 }

@@ -115,7 +115,33 @@ pub fn since(conn: &Connection, conversation_id: &str, after: u64) -> StoreResul
         "SELECT seq, id, name, type, timestamp, event FROM cim_events
          WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq",
     )?;
-    let mut rows = st.query(params![conversation_id, after as i64])?;
+    let rows = st.query(params![conversation_id, after as i64])?;
+    read_rows(conn, conversation_id, rows)
+}
+
+/// The events named `name` of a conversation with a `timestamp` from `from` to `to`
+/// (inclusive), in order, each with its `seq` added.
+pub fn named_between(
+    conn: &Connection,
+    conversation_id: &str,
+    name: &str,
+    from: i64,
+    to: i64,
+) -> StoreResult<Vec<Value>> {
+    let mut st = conn.prepare_cached(
+        "SELECT seq, id, name, type, timestamp, event FROM cim_events
+         WHERE conversation_id = ?1 AND name = ?2 AND timestamp BETWEEN ?3 AND ?4 ORDER BY seq",
+    )?;
+    let rows = st.query(params![conversation_id, name, from, to])?;
+    read_rows(conn, conversation_id, rows)
+}
+
+/// Reads rows of (seq, id, name, type, timestamp, event) back into whole events.
+fn read_rows(
+    conn: &Connection,
+    conversation_id: &str,
+    mut rows: rusqlite::Rows<'_>,
+) -> StoreResult<Vec<Value>> {
     let mut inflater = Inflater::new(conn);
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {

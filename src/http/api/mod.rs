@@ -21,6 +21,7 @@ mod outbox;
 mod pull_lists;
 mod queue_thresholds;
 mod queues;
+mod reports;
 mod routing;
 mod teams;
 mod users;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     customer_history::configure(cfg);
     outbox::configure(cfg);
     queue_thresholds::configure(cfg);
+    reports::configure(cfg);
     openapi::configure(cfg);
 }
 

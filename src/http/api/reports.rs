@@ -1,0 +1,225 @@
+//! `GET /api/v1/reports/...`: interval reports of queues, channels, teams and agents
+//! (supervisors: every queue and channel, their teams and those teams' agents;
+//! admins: all) from the kept aggregates (`crate::reports`), as JSON or as CSV with
+//! the same columns (`Accept: text/csv` or `?format=csv`).
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::clock::now_ms;
+use crate::http::auth::AuthUser;
+use crate::http::error::responses::{BadRequest, Forbidden, Unauthenticated};
+use crate::http::error::ApiError;
+use crate::http::extract::{QueryOf, Supervisor};
+use crate::http::AppState;
+use crate::reports::period::{Interval, Period, PeriodError};
+use crate::reports::read::{self, Kind, Scope};
+use crate::reports::table::{self, Table};
+use crate::store::users::Role;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(interval_report);
+}
+
+/// JSON or CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+/// Which table a CSV export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// One row per interval and entity.
+    Rows,
+    /// One row per entity over the whole period.
+    Totals,
+    /// The wrap-up codes given, per entity.
+    Wrapups,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// First day, `YYYY-MM-DD` in the site's time zone (`site.time_zone`). Default: today.
+    from: Option<String>,
+    /// Last day, inclusive (default: `from`).
+    to: Option<String>,
+    /// `15m`, `hour` (default), `day` or `week` (from Monday). At most 31 days by
+    /// 15 minutes, 92 by hour, 400 by day or week.
+    #[param(value_type = Option<String>)]
+    interval: Option<Interval>,
+    /// Only this queue, channel, team or agent.
+    id: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` asks for CSV too.
+    #[param(value_type = Option<String>)]
+    format: Option<Format>,
+    /// The table a CSV holds: `rows` (default), `totals` or `wrapups`.
+    #[param(value_type = Option<String>)]
+    part: Option<Part>,
+}
+
+/// An interval report.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportBody {
+    /// queues, channels, teams or agents.
+    kind: String,
+    from: String,
+    to: String,
+    interval: Interval,
+    time_zone: String,
+    /// The columns of `rows` and `totals`, in order (the CSV header). Durations are
+    /// seconds (`...Secs`), rates percent (`...Pct`, null when nothing to divide by).
+    /// Agent reports add loggedInSecs, readySecs, notReadySecs, occupiedSecs,
+    /// occupancyPct and one `notReadySecs:<reason>` column per reason.
+    columns: Vec<String>,
+    /// One object per interval and entity with figures, in time order; keys are
+    /// `columns`: intervalStart and intervalEnd (local time with offset), id, name,
+    /// offered (teams and agents: offers to the agents), answered, abandoned,
+    /// shortAbandons, serviceLevelPct, asaSecs, ahtSecs, maxWaitSecs,
+    /// avgFirstResponseSecs, transfersIn, transfersOut, ronas, handled (chats handled).
+    #[schema(value_type = Vec<Object>)]
+    rows: Vec<Value>,
+    /// One object per entity in scope over the whole period, same columns.
+    #[schema(value_type = Vec<Object>)]
+    totals: Vec<Value>,
+    /// Wrap-up codes given (counted when the task closes): id, name, code, count.
+    #[schema(value_type = Vec<Object>)]
+    wrapups: Vec<Value>,
+}
+
+impl From<PeriodError> for ApiError {
+    fn from(e: PeriodError) -> ApiError {
+        ApiError::invalid(e.field(), e.to_string())
+    }
+}
+
+/// The caller's scope.
+pub(crate) fn scope_of(auth: &AuthUser) -> Scope {
+    Scope {
+        admin: auth.user.role == Role::Admin,
+        teams: auth
+            .user
+            .supervised_teams
+            .iter()
+            .map(|t| t.team_id.clone())
+            .collect(),
+    }
+}
+
+/// Whether the caller asked for CSV.
+pub(crate) fn wants_csv(req: &HttpRequest, format: Option<Format>) -> bool {
+    match format {
+        Some(f) => f == Format::Csv,
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv")),
+    }
+}
+
+/// A table as a CSV download named `name`.
+pub(crate) fn csv_response(table: &Table, name: &str) -> Result<HttpResponse, ApiError> {
+    let text = table
+        .csv()
+        .map_err(|e| ApiError::Internal(format!("csv: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.csv\""),
+        ))
+        .body(text))
+}
+
+/// The period a report query asks for (default: today, by hour).
+pub(crate) fn period_of(
+    state: &AppState,
+    from: Option<&str>,
+    to: Option<&str>,
+    interval: Option<Interval>,
+) -> Result<Period, ApiError> {
+    let zone = state.config.site.zone().unwrap_or(jiff::tz::TimeZone::UTC);
+    let interval = interval.unwrap_or(Interval::Hour);
+    match from {
+        Some(from) => Ok(Period::parse(from, to, interval, zone)?),
+        None if to.is_some() => Err(ApiError::invalid("from", "`from` is needed with `to`")),
+        None => {
+            let today = Period::today(now_ms(), zone);
+            let date = today.from.to_string();
+            Ok(Period::parse(&date, None, interval, today.zone)?)
+        }
+    }
+}
+
+/// An interval report of queues, channels, teams or agents.
+#[utoipa::path(
+    tag = "reports",
+    params(
+        ("kind" = String, Path, description = "queues, channels, teams or agents"),
+        ReportQuery
+    ),
+    responses(
+        (status = 200, description = "The report (JSON), or the table `part` names as CSV (RFC 4180, UTF-8, header row)",
+            content((ReportBody = "application/json"), (String = "text/csv"))),
+        BadRequest, Unauthenticated, Forbidden
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports/{kind}")]
+async fn interval_report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Supervisor(auth): Supervisor,
+    kind: web::Path<String>,
+    QueryOf(q): QueryOf<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let kind_name = kind.into_inner();
+    let kind = Kind::parse(&kind_name).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "report `{kind_name}` (queues, channels, teams or agents)"
+        ))
+    })?;
+    let period = period_of(&state, q.from.as_deref(), q.to.as_deref(), q.interval)?;
+    let scope = scope_of(&auth);
+    let only = q.id.clone();
+    let read_period = period.clone();
+    let report = state
+        .store
+        .read(move |c| read::report(c, kind, &read_period, &scope, only.as_deref(), now_ms()))
+        .await?;
+    let rows = table::lines(&report, &report.lines, &period);
+    let totals = table::lines(&report, &report.totals, &period);
+    let wrapups = table::wrapups(&report.wrapups);
+    if wants_csv(&req, q.format) {
+        let (part, name) = match q.part.unwrap_or(Part::Rows) {
+            Part::Rows => (&rows, "rows"),
+            Part::Totals => (&totals, "totals"),
+            Part::Wrapups => (&wrapups, "wrapups"),
+        };
+        return csv_response(
+            part,
+            &format!("{kind_name}-{}-{}-{name}", period.from, period.to),
+        );
+    }
+    Ok(HttpResponse::Ok().json(ReportBody {
+        kind: kind_name,
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        interval: period.interval,
+        time_zone: period.zone.iana_name().unwrap_or("UTC").to_string(),
+        columns: rows.columns.clone(),
+        rows: rows.json_rows(),
+        totals: totals.json_rows(),
+        wrapups: wrapups.json_rows(),
+    }))
+}

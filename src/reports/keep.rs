@@ -1,0 +1,257 @@
+//! Keeping the report aggregates (migration V7) inside the store transaction that
+//! writes what causes them: the routing driver calls [`task_rows`] with the task-log
+//! rows it appends, and [`agent_state`] with each agent state change it records. The
+//! rebuild ([`super::rebuild`]) replays the same functions over the stored rows.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::messages;
+use super::spans;
+use super::tally::{self, interval_of, Tally, TallySettings, TaskMemo};
+use crate::clock::Millis;
+use crate::live::counts::Occurrence;
+use crate::live::facts::LiveEvent;
+use crate::store::agent_states::StateRow;
+use crate::store::StoreResult;
+
+/// The report dimensions, as stored in `report_intervals.dimension`.
+pub const QUEUE: &str = "queue";
+pub const CHANNEL: &str = "channel";
+pub const TEAM: &str = "team";
+pub const AGENT: &str = "agent";
+
+type Key = (Millis, &'static str, String);
+
+/// Tallies and wrap-up counts of one transaction, written once each at the end.
+#[derive(Default)]
+struct Batch {
+    tallies: BTreeMap<Key, Tally>,
+    wrapups: BTreeMap<(Key, String), i64>,
+}
+
+/// Folds task-log rows (in commit order) into the aggregates.
+pub fn task_rows(c: &Connection, rows: &[LiveEvent], settings: &TallySettings) -> StoreResult<()> {
+    let mut batch = Batch::default();
+    for event in rows {
+        task_row(c, event, settings, &mut batch)?;
+    }
+    batch.write(c)
+}
+
+fn task_row(
+    c: &Connection,
+    event: &LiveEvent,
+    settings: &TallySettings,
+    batch: &mut Batch,
+) -> StoreResult<()> {
+    let task_id = event.task_id();
+    if task_id.is_empty() {
+        return Ok(());
+    }
+    let before = memo(c, task_id)?;
+    let queue_id = match &event.fact {
+        crate::live::facts::Fact::Enqueued(t)
+        | crate::live::facts::Fact::Changed(t)
+        | crate::live::facts::Fact::Reserved { task: t, .. } => t.queue_id.clone(),
+        _ => return Ok(()),
+    };
+    let service_level = service_level_ms(c, &queue_id)?;
+    let step = tally::step(before.as_ref(), event, service_level, settings);
+    match &step.memo {
+        Some(m) => save_memo(c, task_id, m)?,
+        None => forget(c, task_id)?,
+    }
+    let interval = interval_of(event.at);
+    let channel = channel_of(c, &event.conversation_id)?;
+    for counted in &step.counted {
+        let dims = dimensions(c, &queue_id, channel.as_deref(), counted.agent.as_deref())?;
+        for (dimension, key) in dims {
+            batch.add(interval, dimension, key, counted.occurrence);
+        }
+    }
+    if let Some(closed) = &step.closed {
+        let found = messages::of_task(c, closed)?;
+        let dims = dimensions(c, &queue_id, channel.as_deref(), closed.agent.as_deref())?;
+        for (dimension, key) in dims {
+            let k = (interval, dimension, key);
+            if let Some(ms) = found.first_response_ms {
+                batch
+                    .tallies
+                    .entry(k.clone())
+                    .or_default()
+                    .add_first_response(ms);
+            }
+            for code in &found.wrapups {
+                *batch.wrapups.entry((k.clone(), code.clone())).or_default() += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The dimensions an occurrence counts in: the task's queue and channel always, the
+/// agent and the agent's team when it belongs to one.
+fn dimensions(
+    c: &Connection,
+    queue_id: &str,
+    channel: Option<&str>,
+    agent: Option<&str>,
+) -> StoreResult<Vec<(&'static str, String)>> {
+    let mut dims = vec![(QUEUE, queue_id.to_string())];
+    if let Some(channel) = channel {
+        dims.push((CHANNEL, channel.to_string()));
+    }
+    if let Some(agent) = agent {
+        dims.push((AGENT, agent.to_string()));
+        if let Some(team) = team_of(c, agent)? {
+            dims.push((TEAM, team));
+        }
+    }
+    Ok(dims)
+}
+
+impl Batch {
+    fn add(&mut self, interval: Millis, dimension: &'static str, key: String, o: Occurrence) {
+        self.tallies
+            .entry((interval, dimension, key))
+            .or_default()
+            .add(o);
+    }
+
+    fn write(self, c: &Connection) -> StoreResult<()> {
+        let mut st = c.prepare_cached(
+            "INSERT INTO report_intervals(interval_start, dimension, key, offered, answered,
+                 answered_within, abandoned, short_abandons, flushed, transfers_in, transfers_out,
+                 reservations, ronas, handled, wait_sum_ms, handle_sum_ms, max_wait_ms,
+                 first_responses, first_response_sum_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+             ON CONFLICT(dimension, key, interval_start) DO UPDATE SET
+                 offered = offered + excluded.offered,
+                 answered = answered + excluded.answered,
+                 answered_within = answered_within + excluded.answered_within,
+                 abandoned = abandoned + excluded.abandoned,
+                 short_abandons = short_abandons + excluded.short_abandons,
+                 flushed = flushed + excluded.flushed,
+                 transfers_in = transfers_in + excluded.transfers_in,
+                 transfers_out = transfers_out + excluded.transfers_out,
+                 reservations = reservations + excluded.reservations,
+                 ronas = ronas + excluded.ronas,
+                 handled = handled + excluded.handled,
+                 wait_sum_ms = wait_sum_ms + excluded.wait_sum_ms,
+                 handle_sum_ms = handle_sum_ms + excluded.handle_sum_ms,
+                 max_wait_ms = max(max_wait_ms, excluded.max_wait_ms),
+                 first_responses = first_responses + excluded.first_responses,
+                 first_response_sum_ms = first_response_sum_ms + excluded.first_response_sum_ms",
+        )?;
+        for ((interval, dimension, key), t) in &self.tallies {
+            let n = &t.counts;
+            st.execute(params![
+                interval,
+                dimension,
+                key,
+                n.offered as i64,
+                n.answered as i64,
+                n.answered_within as i64,
+                n.abandoned as i64,
+                n.short_abandons as i64,
+                n.flushed as i64,
+                n.transfers_in as i64,
+                n.transfers_out as i64,
+                n.reservations as i64,
+                n.ronas as i64,
+                n.handled as i64,
+                n.wait_sum_ms,
+                n.handle_sum_ms,
+                t.max_wait_ms,
+                t.first_responses as i64,
+                t.first_response_sum_ms
+            ])?;
+        }
+        let mut st = c.prepare_cached(
+            "INSERT INTO report_wrapups(interval_start, dimension, key, code, count)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(dimension, key, interval_start, code) DO UPDATE SET
+                 count = count + excluded.count",
+        )?;
+        for (((interval, dimension, key), code), count) in &self.wrapups {
+            st.execute(params![interval, dimension, key, code, count])?;
+        }
+        Ok(())
+    }
+}
+
+fn memo(c: &Connection, task_id: &str) -> StoreResult<Option<TaskMemo>> {
+    Ok(c.prepare_cached(
+        "SELECT conversation_id, queue_id, offered_in, media_state, assigned_to, answered
+         FROM report_tasks WHERE task_id = ?1",
+    )?
+    .query_row([task_id], |r| {
+        Ok(TaskMemo {
+            conversation_id: r.get(0)?,
+            queue_id: r.get(1)?,
+            offered_in: r.get(2)?,
+            media_state: r.get(3)?,
+            assigned_to: r.get(4)?,
+            answered: r.get(5)?,
+        })
+    })
+    .optional()?)
+}
+
+fn save_memo(c: &Connection, task_id: &str, m: &TaskMemo) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO report_tasks(task_id, conversation_id, queue_id, offered_in, media_state,
+             assigned_to, answered) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(task_id) DO UPDATE SET queue_id = excluded.queue_id,
+             offered_in = excluded.offered_in, media_state = excluded.media_state,
+             assigned_to = excluded.assigned_to, answered = excluded.answered",
+    )?
+    .execute(params![
+        task_id,
+        m.conversation_id,
+        m.queue_id,
+        m.offered_in,
+        m.media_state,
+        m.assigned_to,
+        m.answered
+    ])?;
+    Ok(())
+}
+
+fn forget(c: &Connection, task_id: &str) -> StoreResult<()> {
+    c.prepare_cached("DELETE FROM report_tasks WHERE task_id = ?1")?
+        .execute([task_id])?;
+    Ok(())
+}
+
+fn service_level_ms(c: &Connection, queue_id: &str) -> StoreResult<Option<Millis>> {
+    let secs: Option<i64> = c
+        .prepare_cached("SELECT service_level_secs FROM queues WHERE id = ?1")?
+        .query_row([queue_id], |r| r.get(0))
+        .optional()?;
+    Ok(secs.map(|s| s.saturating_mul(1000)))
+}
+
+/// The channel of a conversation: its first channel session's.
+pub fn channel_of(c: &Connection, conversation_id: &str) -> StoreResult<Option<String>> {
+    Ok(c.prepare_cached(
+        "SELECT channel_id FROM channel_sessions WHERE conversation_id = ?1
+         ORDER BY started_at, id LIMIT 1",
+    )?
+    .query_row([conversation_id], |r| r.get(0))
+    .optional()?)
+}
+
+fn team_of(c: &Connection, user_id: &str) -> StoreResult<Option<String>> {
+    Ok(c.prepare_cached("SELECT team_id FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Folds one agent state change into the spans and the agents' time.
+pub fn agent_state(c: &Connection, row: &StateRow) -> StoreResult<()> {
+    spans::record(c, row)
+}

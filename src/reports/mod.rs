@@ -1,0 +1,18 @@
+//! Reports and history (issue 16): aggregates kept as events are stored ([`keep`],
+//! over the sans-IO definitions of [`tally`] and the agent state [`spans`]), rebuilt
+//! from the stored events on demand ([`rebuild`]), and read back as interval
+//! reports in the site's time zone ([`period`], [`read`]) served as tables ([`table`]).
+
+pub mod keep;
+pub mod messages;
+pub mod period;
+pub mod read;
+pub mod rebuild;
+pub mod spans;
+pub mod table;
+pub mod tally;
+
+#[cfg(test)]
+mod tests;
+
+pub use tally::TallySettings;

@@ -1,0 +1,342 @@
+//! Reports through the running appliance: a customer who leaves while waiting and a
+//! chat answered, replied to and wrapped up give today's queue report its figures;
+//! the report equals the live console's "today"; the CSV parsed back equals the
+//! JSON; bad queries and callers are refused; and `switchboard reports rebuild` on
+//! the stopped data directory rebuilds exactly the aggregates that were kept.
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::sio_client::{token_auth, SioClient};
+
+const T: Duration = Duration::from_secs(10);
+
+fn message(conversation_id: &str, body: Value) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "name": "AGENT_MESSAGE",
+        "type": "MESSAGE",
+        "timestamp": 1,
+        "conversationId": conversation_id,
+        "data": {
+            "id": uuid::Uuid::new_v4().to_string(),
+            "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": 1},
+            "body": body
+        }
+    })
+}
+
+async fn widget(server: &TestServer, customer: &str) -> (SioClient, String) {
+    let w = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
+    )
+    .await
+    .unwrap();
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let id = started[0]["conversationId"].as_str().unwrap().to_string();
+    (w, id)
+}
+
+/// Runs today's traffic: one customer leaves while no agent is ready, one chat is
+/// answered by agent1, replied to, and wrapped up with a code (the customer, still
+/// there, waits again for an agent and then leaves).
+async fn traffic(server: &TestServer) {
+    let (gone, _) = widget(server, "leaves-early").await;
+    gone.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    gone.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
+
+    let token = server.login("agent1", "agent1").await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .unwrap();
+    let ready = desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": "READY"}}),
+        )
+        .await
+        .unwrap();
+    let agent_id = ready[0]["agent"]["id"].as_str().unwrap().to_string();
+    let (customer, conversation_id) = widget(server, "stays").await;
+    desk.expect("taskRequest", T).await.unwrap();
+    desk.emit_ack(
+        "topicSubscription",
+        json!({"conversationId": conversation_id}),
+    )
+    .await
+    .unwrap();
+    let text = json!({"type": "PLAIN", "markdownText": "How can I help?"});
+    let ack = desk
+        .emit_ack(
+            "publishCimEvent",
+            json!({"conversationId": conversation_id, "cimEvent": message(&conversation_id, text)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    let left = desk
+        .emit_ack(
+            "topicUnsubscription",
+            json!({"conversationId": conversation_id, "reason": "DONE"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left[0]["status"], "success", "{left:?}");
+    desk.expect("wrapupTimerStarted", T).await.unwrap();
+    let wrapup = json!({"type": "WRAPUP", "note": "fine",
+        "wrapups": [{"categoryName": "Support", "value": "Issue resolved"}]});
+    let closed = desk
+        .emit_ack(
+            "closeWrapup",
+            json!({"agentId": agent_id, "conversationId": conversation_id,
+                   "cimEvent": message(&conversation_id, wrapup)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed[0]["status"], "ok", "{closed:?}");
+    customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    customer.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
+}
+
+/// The queue row of the console, once its today figures count `handled` chats.
+async fn console_today(server: &TestServer, token: &str, handled: u64) -> Value {
+    let console = SioClient::connect(server.addr, "/supervisor", token_auth(token))
+        .await
+        .unwrap();
+    let snapshot = console.expect("supervisor:snapshot", T).await.unwrap();
+    let mut queues = snapshot["queues"].as_array().cloned().unwrap_or_default();
+    loop {
+        if let Some(q) = queues
+            .iter()
+            .find(|q| q["today"]["handled"].as_u64() == Some(handled))
+        {
+            return q.clone();
+        }
+        let update = console.expect("supervisor:update", T).await.unwrap();
+        queues = update["queues"].as_array().cloned().unwrap_or_default();
+    }
+}
+
+async fn get_text(
+    server: &TestServer,
+    path: &str,
+    token: &str,
+    accept: &str,
+) -> (u16, String, String) {
+    let resp = server
+        .http
+        .get(server.url(path))
+        .bearer_auth(token)
+        .header("Accept", accept)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, kind, resp.text().await.unwrap())
+}
+
+/// CSV text as (header, rows).
+fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// A JSON cell as its CSV text.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn aggregates(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    switchboard::reports::rebuild::dump(&c).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv() {
+    let mut server = TestServer::start().await;
+    traffic(&server).await;
+    let supervisor = server.login("supervisor", "supervisor").await;
+    let live = console_today(&server, &supervisor, 1).await;
+    let queue_id = live["id"].as_str().unwrap().to_string();
+
+    let (status, report) = server
+        .get("/api/v1/reports/queues?interval=hour", Some(&supervisor))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let total = report["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == queue_id.as_str())
+        .cloned()
+        .unwrap();
+    // The customer who leaves early, the chat answered, and that customer offered
+    // again when the agent left (a new task), who then leaves before anyone takes it.
+    assert_eq!(total["offered"], 3, "{total}");
+    assert_eq!(total["answered"], 1);
+    assert_eq!(total["abandoned"], 2);
+    assert_eq!(total["handled"], 1);
+    assert!(total["avgFirstResponseSecs"].is_number(), "{total}");
+    // The same figures as the console's today.
+    let today = &live["today"];
+    for (report_key, live_key) in [
+        ("offered", "offered"),
+        ("answered", "answered"),
+        ("abandoned", "abandoned"),
+        ("shortAbandons", "shortAbandons"),
+        ("transfersIn", "transfersIn"),
+        ("transfersOut", "transfersOut"),
+        ("ronas", "ronas"),
+        ("handled", "handled"),
+    ] {
+        assert_eq!(
+            total[report_key], today[live_key],
+            "{report_key}: {total} vs {today}"
+        );
+    }
+    let secs = |ms: &Value| ms.as_f64().map(|ms| (ms / 100.0).round() / 10.0);
+    assert_eq!(total["asaSecs"].as_f64(), secs(&today["asaMs"]));
+    assert_eq!(total["ahtSecs"].as_f64(), secs(&today["ahtMs"]));
+    assert_eq!(
+        total["serviceLevelPct"].as_f64(),
+        today["serviceLevel"]
+            .as_f64()
+            .map(|v| (v * 10.0).round() / 10.0)
+    );
+    let wrapups = report["wrapups"].as_array().unwrap();
+    assert!(
+        wrapups.iter().any(|w| w["id"] == queue_id.as_str()
+            && w["code"] == "Support: Issue resolved"
+            && w["count"] == 1),
+        "{wrapups:?}"
+    );
+    let rows = report["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "the hour of the chats has a row");
+
+    // CSV: by Accept and by ?format=csv, the same columns and cells as the JSON.
+    for (path, accept) in [
+        (
+            "/api/v1/reports/queues?interval=hour".to_string(),
+            "text/csv",
+        ),
+        (
+            "/api/v1/reports/queues?interval=hour&format=csv&part=rows".to_string(),
+            "*/*",
+        ),
+    ] {
+        let (status, kind, text) = get_text(&server, &path, &supervisor, accept).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(kind.starts_with("text/csv"), "{kind}");
+        let (header, csv_rows) = parse_csv(&text);
+        let columns: Vec<String> = report["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(header, columns);
+        let json_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| columns.iter().map(|c| cell(&r[c.as_str()])).collect())
+            .collect();
+        assert_eq!(csv_rows, json_rows);
+    }
+    let (_, _, totals_csv) = get_text(
+        &server,
+        "/api/v1/reports/queues?format=csv&part=totals",
+        &supervisor,
+        "*/*",
+    )
+    .await;
+    let (_, csv_totals) = parse_csv(&totals_csv);
+    assert_eq!(csv_totals.len(), report["totals"].as_array().unwrap().len());
+
+    // Agents: agent1 handled the chat and was logged in.
+    let (status, agents) = server
+        .get("/api/v1/reports/agents?interval=day", Some(&supervisor))
+        .await;
+    assert_eq!(status, 200, "{agents}");
+    let agent1 = agents["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handled"] == 1)
+        .cloned()
+        .unwrap_or_else(|| panic!("{agents}"));
+    assert!(agent1["loggedInSecs"].as_f64().unwrap() >= 0.0);
+    assert_eq!(agent1["offered"], 1, "one offer to the agent");
+
+    // Refusals: each names what is wrong and changes nothing.
+    let agent = server.login("agent1", "agent1").await;
+    let (status, body) = server.get("/api/v1/reports/queues", Some(&agent)).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    let (status, _) = server.get("/api/v1/reports/queues", None).await;
+    assert_eq!(status, 401);
+    for (query, field) in [
+        ("interval=year", "interval"),
+        ("from=05.12.2026", "from"),
+        ("from=2026-12-05&to=2026-12-01", "from"),
+        ("from=2026-01-01&to=2026-12-31&interval=15m", "to"),
+        ("to=2026-12-05", "from"),
+    ] {
+        let (status, body) = server
+            .get(
+                &format!("/api/v1/reports/queues?{query}"),
+                Some(&supervisor),
+            )
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["field"], field, "{query}: {body}");
+    }
+    let (status, body) = server
+        .get("/api/v1/reports/bananas", Some(&supervisor))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    let (status, body) = server
+        .get("/api/v1/reports/queues?color=red", Some(&supervisor))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("bad_request")),
+        "{body}"
+    );
+
+    // The kept aggregates equal a rebuild from the stored events.
+    server.stop().await;
+    let db = server.data_dir().join("switchboard.db");
+    let kept = aggregates(&db);
+    assert!(kept
+        .iter()
+        .any(|(t, rows)| t == "report_wrapups" && !rows.is_empty()));
+    let out = std::process::Command::new(common::binary())
+        .args(["reports", "rebuild", "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rebuilt"));
+    assert_eq!(aggregates(&db), kept);
+}
