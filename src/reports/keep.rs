@@ -66,7 +66,8 @@ fn task_row(
     let interval = interval_of(event.at);
     let channel = channel_of(c, &event.conversation_id)?;
     for counted in &step.counted {
-        let dims = dimensions(c, &queue_id, channel.as_deref(), counted.agent.as_deref())?;
+        let queue = counted.queue.as_deref().unwrap_or(&queue_id);
+        let dims = dimensions(c, queue, channel.as_deref(), counted.agent.as_deref())?;
         for (dimension, key) in dims {
             batch.add(interval, dimension, key, counted.occurrence);
         }

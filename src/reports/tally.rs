@@ -50,11 +50,13 @@ pub struct TaskMemo {
     pub answered: bool,
 }
 
-/// One occurrence at the task's queue, and the agent it belongs to, if any.
+/// One occurrence, and the agent it belongs to, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counted {
     pub occurrence: Occurrence,
     pub agent: Option<String>,
+    /// The queue it counts at when not the task's (the old queue of a moved task).
+    pub queue: Option<String>,
 }
 
 /// A task that closed after an agent answered it: its first response and wrap-up
@@ -91,13 +93,20 @@ pub fn step(
         Fact::Enqueued(task) => {
             let offered = task.reason.is_none()
                 && before.is_none_or(|m| m.offered_in.as_deref() != Some(task.queue_id.as_str()));
+            // A supervisor moved the waiting task: out of its old queue, in to this one.
+            let moved_from = before
+                .filter(|m| m.queue_id != task.queue_id)
+                .map(|m| m.queue_id.clone());
+            if let Some(old) = &moved_from {
+                out.counted.push(Counted {
+                    occurrence: Occurrence::TransferredOut,
+                    agent: None,
+                    queue: Some(old.clone()),
+                });
+            }
             if offered {
-                out.count(
-                    Occurrence::Offered {
-                        transfer: task.is_transfer(),
-                    },
-                    None,
-                );
+                let transfer = task.is_transfer() || moved_from.is_some();
+                out.count(Occurrence::Offered { transfer }, None);
             }
             (task, offered)
         }
@@ -152,7 +161,11 @@ pub fn step(
 
 impl Step {
     fn count(&mut self, occurrence: Occurrence, agent: Option<String>) {
-        self.counted.push(Counted { occurrence, agent });
+        self.counted.push(Counted {
+            occurrence,
+            agent,
+            queue: None,
+        });
     }
 
     fn close(&mut self, event: &LiveEvent, task: &TaskFacts, answered: bool, s: &TallySettings) {
@@ -319,7 +332,8 @@ mod tests {
             close.counted,
             vec![Counted {
                 occurrence: Occurrence::Handled { handle_ms: 60_000 },
-                agent: Some("a".into())
+                agent: Some("a".into()),
+                queue: None,
             }]
         );
         assert_eq!(close.closed.expect("answered").answer_time, 41_000);

@@ -152,6 +152,18 @@ impl Day {
         d.reserve("x", &mut t2, "a2", at + 66_000);
         d.accept("x", &mut t2, at + 70_000);
         d.close("x", &mut t2, "DONE", at + 130_000);
+        // 14:50: a chat waits 10 s in q, a supervisor moves it to q2, a2 answers it
+        // 5 s later and handles it for 2 minutes.
+        let at = MIDNIGHT + 14 * HOUR + 50 * MIN;
+        let mut t = task("m1", "q", at);
+        d.enqueue("m", &t, at);
+        t.queue_id = "q2".into();
+        t.queue_name = "Q2".into();
+        t.enqueue_time = at + 10_000;
+        d.enqueue("m", &t, at + 10_000);
+        d.reserve("m", &mut t, "a2", at + 12_000);
+        d.accept("m", &mut t, at + 15_000);
+        d.close("m", &mut t, "DONE", at + 135_000);
         d.state(
             "a1",
             None,
@@ -221,7 +233,8 @@ fn each_hour_has_exactly_the_expected_figures() {
             .unwrap_or_else(|| panic!("hour {h}"));
         let n = &line.tally.counts;
         let transfer = u64::from(h == 12);
-        assert_eq!(n.offered, 2 + transfer, "hour {h}");
+        let moved = u64::from(h == 14);
+        assert_eq!(n.offered, 2 + transfer + moved, "hour {h}");
         assert_eq!(n.answered, 1 + transfer, "hour {h}");
         assert_eq!(n.abandoned, 1, "hour {h}");
         assert_eq!(n.short_abandons, u64::from(h % 2 == 0), "hour {h}");
@@ -240,7 +253,7 @@ fn each_hour_has_exactly_the_expected_figures() {
             "hour {h}"
         );
         assert_eq!(n.ronas, u64::from(h == 9), "hour {h}");
-        assert_eq!(n.transfers_out, transfer, "hour {h}");
+        assert_eq!(n.transfers_out, transfer + moved, "hour {h}");
         // Handled counts when the task closes: each chat closes in its own hour.
         assert_eq!(n.handled, 1 + transfer, "hour {h}");
         assert_eq!(n.handle_sum_ms, 5 * MIN + if h == 12 { 60_000 } else { 0 });
@@ -250,8 +263,13 @@ fn each_hour_has_exactly_the_expected_figures() {
         (8..18).contains(&hour)
     }));
     let q2 = report.totals.iter().find(|l| l.id == "q2").unwrap();
-    assert_eq!(q2.tally.counts.transfers_in, 1);
-    assert_eq!(q2.tally.counts.answered, 1);
+    assert_eq!(q2.tally.counts.transfers_in, 2, "the transfer and the move");
+    assert_eq!(q2.tally.counts.answered, 2);
+    assert_eq!(
+        q2.tally.counts.wait_sum_ms,
+        5_000 + 5_000,
+        "the move's wait starts at the move"
+    );
 }
 
 #[test]
@@ -268,7 +286,7 @@ fn agent_and_team_reports_count_the_agents_work_and_time() {
     assert_eq!(a1.tally.counts.transfers_out, 1);
     let a2 = agents.totals.iter().find(|l| l.id == "a2").unwrap();
     assert_eq!(a2.tally.counts.ronas, 1);
-    assert_eq!(a2.tally.counts.handled, 1);
+    assert_eq!(a2.tally.counts.handled, 2);
     let time = a1.time.clone().unwrap();
     assert_eq!(time.logged_in_ms, 10 * HOUR);
     assert_eq!(time.not_ready_ms, 30 * MIN);
@@ -277,7 +295,7 @@ fn agent_and_team_reports_count_the_agents_work_and_time() {
     assert_eq!(time.occupied_ms, 10 * 5 * MIN, "the MRD ACTIVE spans");
     let teams = day_report(&c, Kind::Teams, Interval::Day);
     let t1 = &teams.totals[0];
-    assert_eq!(t1.tally.counts.handled, 12);
+    assert_eq!(t1.tally.counts.handled, 13);
     assert_eq!(t1.tally.counts.abandoned, 0, "abandons have no agent");
     // By 15 minutes, a1's 08:00 quarter is all ready and the chat's 5 minutes occupy it.
     let quarters = day_report(&c, Kind::Agents, Interval::Quarter);
