@@ -285,6 +285,52 @@ async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv
     assert!(agent1["loggedInSecs"].as_f64().unwrap() >= 0.0);
     assert_eq!(agent1["offered"], 1, "one offer to the agent");
 
+    // agent1's timeline today: logged in and ready since the test began, occupied once.
+    let agent1_id = agent1["id"].as_str().unwrap();
+    let (status, timeline) = server
+        .get(
+            &format!("/api/v1/reports/agents/{agent1_id}/timeline"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(status, 200, "{timeline}");
+    let spans = timeline["spans"].as_array().unwrap();
+    assert!(
+        spans
+            .iter()
+            .any(|s| s["track"] == "agent" && s["state"] == "READY"),
+        "{timeline}"
+    );
+    assert!(spans.iter().any(|s| s["track"] == "occupied"), "{timeline}");
+    let (status, kind, text) = get_text(
+        &server,
+        &format!("/api/v1/reports/agents/{agent1_id}/timeline?format=csv"),
+        &supervisor,
+        "*/*",
+    )
+    .await;
+    assert_eq!(
+        (status, kind.starts_with("text/csv")),
+        (200, true),
+        "{text}"
+    );
+    assert_eq!(parse_csv(&text).1.len(), spans.len());
+    let (status, _) = server
+        .get("/api/v1/reports/agents/nobody/timeline", Some(&supervisor))
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = server
+        .get(
+            &format!("/api/v1/reports/agents/{agent1_id}/timeline?date=yesterday"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("date")),
+        "{body}"
+    );
+
     // Refusals: each names what is wrong and changes nothing.
     let agent = server.login("agent1", "agent1").await;
     let (status, body) = server.get("/api/v1/reports/queues", Some(&agent)).await;

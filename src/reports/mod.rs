@@ -1,7 +1,8 @@
 //! Reports and history (issue 16): aggregates kept as events are stored ([`keep`],
 //! over the sans-IO definitions of [`tally`] and the agent state [`spans`]), rebuilt
 //! from the stored events on demand ([`rebuild`]), and read back as interval
-//! reports in the site's time zone ([`period`], [`read`]) served as tables ([`table`]).
+//! reports in the site's time zone ([`period`], [`read`]) served as tables ([`table`]),
+//! and an agent's day of states ([`timeline`]).
 
 pub mod keep;
 pub mod messages;
@@ -11,6 +12,7 @@ pub mod rebuild;
 pub mod spans;
 pub mod table;
 pub mod tally;
+pub mod timeline;
 
 #[cfg(test)]
 mod tests;

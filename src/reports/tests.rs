@@ -349,3 +349,45 @@ fn a_rebuild_equals_what_was_kept() {
     assert_eq!(done.state_changes as usize, day.states.len());
     assert_eq!(rebuild::dump(&c).unwrap(), kept);
 }
+
+#[test]
+fn an_agents_timeline_shows_the_days_states_with_reasons() {
+    let day = Day::generate();
+    let c = store(&day);
+    let period = Period::parse("2026-12-05", None, Interval::Day, jiff::tz::TimeZone::UTC).unwrap();
+    let now = MIDNIGHT + 20 * HOUR;
+    let spans = super::timeline::spans(&c, "a1", &period, now).unwrap();
+    let agent: Vec<(Millis, Millis, &str, &str, bool)> = spans
+        .iter()
+        .filter(|s| s.track == "agent")
+        .map(|s| {
+            (
+                s.start - MIDNIGHT,
+                s.end - MIDNIGHT,
+                s.state.as_str(),
+                s.reason.as_str(),
+                s.open,
+            )
+        })
+        .collect();
+    assert_eq!(
+        agent,
+        vec![
+            (8 * HOUR, 12 * HOUR + 30 * MIN, "READY", "", false),
+            (12 * HOUR + 30 * MIN, 13 * HOUR, "NOT_READY", "Lunch", false),
+            (13 * HOUR, 18 * HOUR, "READY", "", false),
+            (18 * HOUR, 20 * HOUR, "LOGOUT", "", true),
+        ]
+    );
+    let occupied: Vec<&super::timeline::Span> =
+        spans.iter().filter(|s| s.track == "occupied").collect();
+    assert_eq!(occupied.len(), 10);
+    assert_eq!(occupied[0].start - MIDNIGHT, 8 * HOUR + 10_000);
+    assert_eq!(occupied[0].end - occupied[0].start, 5 * MIN);
+    let table = super::timeline::table(&spans, &period);
+    assert_eq!(table.rows.len(), spans.len());
+    let rows = table.json_rows();
+    let lunch = rows.iter().find(|r| r["state"] == "NOT_READY").unwrap();
+    assert_eq!(lunch["reasonCode"], "Lunch");
+    assert_eq!(lunch["durationSecs"], 1800.0);
+}

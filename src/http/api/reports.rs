@@ -18,10 +18,11 @@ use crate::http::AppState;
 use crate::reports::period::{Interval, Period, PeriodError};
 use crate::reports::read::{self, Kind, Scope};
 use crate::reports::table::{self, Table};
+use crate::reports::timeline;
 use crate::store::users::Role;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(interval_report);
+    cfg.service(agent_timeline).service(interval_report);
 }
 
 /// JSON or CSV.
@@ -221,5 +222,96 @@ async fn interval_report(
         rows: rows.json_rows(),
         totals: totals.json_rows(),
         wrapups: wrapups.json_rows(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct TimelineQuery {
+    /// The day, `YYYY-MM-DD` in the site's time zone. Default: today.
+    date: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` asks for CSV too.
+    #[param(value_type = Option<String>)]
+    format: Option<Format>,
+}
+
+/// An agent's day.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineBody {
+    agent_id: String,
+    date: String,
+    time_zone: String,
+    /// start, end, track, state, reasonCode, durationSecs, open.
+    columns: Vec<String>,
+    /// Oldest first: `track` `agent` (the global state with its reason) or `occupied`
+    /// (at least one chat); `start`/`end` local time with offset, clipped to the day;
+    /// `open`: still going on (ends now).
+    #[schema(value_type = Vec<Object>)]
+    spans: Vec<Value>,
+}
+
+/// An agent's day of states (supervisors: agents of their teams).
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = String, Path, description = "the agent's user id"), TimelineQuery),
+    responses(
+        (status = 200, description = "The spans (JSON), or the same columns as CSV",
+            content((TimelineBody = "application/json"), (String = "text/csv"))),
+        BadRequest, Unauthenticated, Forbidden
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports/agents/{id}/timeline")]
+async fn agent_timeline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Supervisor(auth): Supervisor,
+    id: web::Path<String>,
+    QueryOf(q): QueryOf<TimelineQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let agent_id = id.into_inner();
+    let day =
+        period_of(&state, q.date.as_deref(), None, Some(Interval::Day)).map_err(|e| match e {
+            ApiError::Invalid { message, .. } => ApiError::invalid("date", message),
+            other => other,
+        })?;
+    let scope = scope_of(&auth);
+    let user = agent_id.clone();
+    let read_day = day.clone();
+    let spans = state
+        .store
+        .read(move |c| {
+            let team: Option<Option<String>> = c
+                .prepare_cached("SELECT team_id FROM users WHERE id = ?1")?
+                .query_row([&user], |r| r.get(0))
+                .map(Some)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    e => Err(e),
+                })?;
+            let Some(team) = team else {
+                return Ok(None);
+            };
+            let seen = scope.admin || team.is_some_and(|t| scope.teams.contains(&t));
+            if !seen {
+                return Ok(Some(Err(())));
+            }
+            Ok(Some(Ok(timeline::spans(c, &user, &read_day, now_ms())?)))
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("agent {agent_id}")))?
+        .map_err(|_| ApiError::Forbidden("this agent is not in a team you supervise".into()))?;
+    let table = timeline::table(&spans, &day);
+    if wants_csv(&req, q.format) {
+        return csv_response(&table, &format!("timeline-{agent_id}-{}", day.from));
+    }
+    Ok(HttpResponse::Ok().json(TimelineBody {
+        agent_id,
+        date: day.from.to_string(),
+        time_zone: day.zone.iana_name().unwrap_or("UTC").to_string(),
+        columns: table.columns.clone(),
+        spans: table.json_rows(),
     }))
 }
