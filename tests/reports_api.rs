@@ -386,3 +386,18 @@ async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv
     assert!(String::from_utf8_lossy(&out.stdout).contains("rebuilt"));
     assert_eq!(aggregates(&db), kept);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_routes_are_in_the_openapi_document_with_their_csv_responses() {
+    let server = TestServer::start().await;
+    let (status, doc) = server.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/v1/reports/{kind}",
+        "/api/v1/reports/agents/{id}/timeline",
+    ] {
+        let content = &doc["paths"][path]["get"]["responses"]["200"]["content"];
+        assert!(content["application/json"].is_object(), "{path}: {content}");
+        assert!(content["text/csv"].is_object(), "{path}: {content}");
+    }
+}
