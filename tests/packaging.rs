@@ -84,6 +84,8 @@ fn the_debian_package_ships_existing_files_to_the_paths_the_unit_uses() {
         format!("{BIN} serve --config {CONFIG}")
     );
     assert_eq!(unit_value("User"), "switchboard");
+    // `systemctl reload` is the SIGHUP that reloads the TLS certificate (tests/tls.rs).
+    assert_eq!(unit_value("ExecReload"), "/bin/kill -HUP $MAINPID");
     assert_eq!(unit_value("ReadWritePaths"), DATA);
     let postinst = read("packaging/deb/postinst");
     assert!(postinst.contains("adduser --system --group --home /var/lib/switchboard"));
