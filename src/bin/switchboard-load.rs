@@ -13,6 +13,8 @@ mod api;
 mod chat;
 #[path = "switchboard-load/clients.rs"]
 mod clients;
+#[path = "switchboard-load/console.rs"]
+mod console;
 #[path = "switchboard-load/idle.rs"]
 mod idle;
 #[path = "switchboard-load/latency.rs"]

@@ -139,6 +139,51 @@ impl Target {
         }))
     }
 
+    /// How many queues the site has.
+    pub async fn count_queues(&self, token: &str) -> anyhow::Result<usize> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/queues?limit=1", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("listing queues")?;
+        let page: Value = resp.json().await.context("queue list")?;
+        Ok(page["total"].as_u64().unwrap_or_default() as usize)
+    }
+
+    /// Creates a queue on the CHAT MRD with no steps.
+    pub async fn create_queue(&self, token: &str, name: &str) -> anyhow::Result<()> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/mrds", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("listing MRDs")?;
+        let mrds: Value = resp.json().await.context("MRD list")?;
+        let chat = mrds
+            .as_array()
+            .and_then(|l| l.iter().find(|m| m["name"] == "CHAT"))
+            .and_then(|m| m["id"].as_str())
+            .ok_or_else(|| anyhow!("no CHAT MRD"))?
+            .to_string();
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/queues", self.base))
+            .bearer_auth(token)
+            .json(&json!({"name": name, "mrdId": chat}))
+            .send()
+            .await
+            .with_context(|| format!("creating queue {name}"))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = resp.text().await.unwrap_or_default();
+            bail!("creating queue {name}: HTTP {status} {body}");
+        }
+        Ok(())
+    }
+
     /// Creates (when missing) and logs in `count` agents named `{prefix}{i}`, at most
     /// `concurrency` requests at a time.
     pub async fn provision_agents(

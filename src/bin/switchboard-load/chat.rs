@@ -10,6 +10,7 @@
 
 use crate::api::Target;
 use crate::clients::{self, Desk};
+use crate::console::{self, ConsoleReport, Halves};
 use crate::latency::{Samples, Summary};
 use crate::ledger::{Ledger, Verdict};
 use crate::procfs::{self, CpuMeter, CpuUse, Memory};
@@ -43,6 +44,14 @@ pub struct ChatArgs {
     /// Seconds to wait after the last send for outstanding acks and deliveries.
     #[arg(long, default_value_t = 10)]
     pub drain_secs: u64,
+    /// Open one supervisor console (the admin's) for the second half of the send phase,
+    /// and report event → console latency and server CPU per message with the console
+    /// closed (first half) and open (second half).
+    #[arg(long)]
+    pub console: bool,
+    /// With --console: idle queues are added until the site has this many.
+    #[arg(long, default_value_t = 100)]
+    pub queues: usize,
     #[command(flatten)]
     pub setup: Setup,
 }
@@ -87,6 +96,8 @@ pub struct ChatReport {
     pub server_cpu_us_per_message: Option<f64>,
     /// Server memory at the end (with --server-pid).
     pub server_memory: Option<Memory>,
+    /// With --console: the two halves side by side and the console's latency.
+    pub console: Option<ConsoleReport>,
 }
 
 impl ChatReport {
@@ -141,6 +152,9 @@ impl ChatReport {
                 Memory::mib(m.peak_rss_kib)
             );
         }
+        if let Some(console) = &self.console {
+            console.print();
+        }
         for e in &self.errors.samples {
             println!("  error: {e}");
         }
@@ -179,6 +193,9 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
              use --agents {} or more",
             m.div_ceil(per_agent)
         );
+    }
+    if args.console {
+        console::ensure_queues(target, &admin, args.queues).await?;
     }
     let logins = args.setup.agents(target, &admin, n).await?;
     let desks = clients::connect_desks(
@@ -268,9 +285,17 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
     let drain_end = send_end + Duration::from_secs(args.drain_secs);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut last_print = Instant::now();
+    let mut halves = args
+        .console
+        .then(|| Halves::new(begin, send_end, args.setup.server_pid))
+        .transpose()?;
     loop {
         tick.tick().await;
         let c = progress.snapshot();
+        if let Some(h) = halves.as_mut() {
+            h.step(target, &admin, args.setup.timeout(), c.received)
+                .await?;
+        }
         if last_print.elapsed() >= Duration::from_secs(1) {
             last_print = Instant::now();
             eprintln!(
@@ -288,6 +313,10 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
         }
     }
     let cpu = meter.stop()?;
+    let console = match halves {
+        Some(h) => Some(h.finish(args.queues, progress.snapshot().received).await?),
+        None => None,
+    };
     let server_memory = args
         .setup
         .server_pid
@@ -362,6 +391,7 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
             .map(|s| s * 1e6 / counts.received as f64),
         cpu,
         server_memory,
+        console,
     })
 }
 
