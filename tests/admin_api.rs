@@ -1139,3 +1139,80 @@ async fn a_capacity_change_changes_routing_at_once() {
         .expect("agent2 gets the chat");
     assert_eq!(offer["conversationId"], ack["conversationId"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_lists_are_created_edited_and_deleted_with_an_audit_trail() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let (status, list) = server
+        .post(
+            "/api/v1/pull-lists",
+            Some(&admin),
+            &json!({"name": "Callbacks"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    let id = list["id"].as_str().unwrap().to_string();
+    let (status, err) = server
+        .put(
+            &format!("/api/v1/pull-lists/{id}"),
+            Some(&admin),
+            &json!({"name": " "}),
+        )
+        .await;
+    assert_eq!((status, field(&err)), (400, "name"));
+    let (status, err) = server
+        .put(
+            &format!("/api/v1/pull-lists/{id}"),
+            Some(&admin),
+            &json!({"name": "Later", "queueId": "nope"}),
+        )
+        .await;
+    assert_eq!((status, field(&err)), (400, "queueId"), "{err}");
+    let (status, edited) = server
+        .put(
+            &format!("/api/v1/pull-lists/{id}"),
+            Some(&admin),
+            &json!({"name": "Call backs"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    let (_, read) = server
+        .get(&format!("/api/v1/pull-lists/{id}"), Some(&admin))
+        .await;
+    assert_eq!(read["name"], "Call backs");
+    let (status, _) = server
+        .delete(&format!("/api/v1/pull-lists/{id}"), Some(&admin))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        server
+            .get(&format!("/api/v1/pull-lists/{id}"), Some(&admin))
+            .await
+            .0,
+        404
+    );
+    let (_, audit) = server
+        .get(
+            &format!("/api/v1/audit?entityType=pullList&entityId={id}"),
+            Some(&admin),
+        )
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    let mut sorted = actions.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["create", "delete", "update"], "{audit}");
+    let update = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "update")
+        .unwrap();
+    assert_eq!(update["before"]["name"], "Callbacks", "{update}");
+    assert_eq!(update["after"]["name"], "Call backs", "{update}");
+}

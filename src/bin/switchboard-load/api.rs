@@ -122,8 +122,8 @@ impl Target {
         Ok(true)
     }
 
-    /// `maxTasks` of the MRD named `name` (the default capacity of agents without their own).
-    pub async fn mrd_max_tasks(&self, token: &str, name: &str) -> anyhow::Result<Option<u64>> {
+    /// The MRD named `name`, as `GET /api/v1/mrds` lists it.
+    async fn mrd(&self, token: &str, name: &str) -> anyhow::Result<Option<Value>> {
         let resp = self
             .http
             .get(format!("{}/api/v1/mrds", self.base))
@@ -132,11 +132,17 @@ impl Target {
             .await
             .context("listing MRDs")?;
         let mrds: Value = resp.json().await.context("MRD list")?;
-        Ok(mrds.as_array().and_then(|list| {
-            list.iter()
-                .find(|m| m["name"] == name)
-                .and_then(|m| m["maxTasks"].as_u64())
-        }))
+        Ok(mrds
+            .as_array()
+            .and_then(|list| list.iter().find(|m| m["name"] == name).cloned()))
+    }
+
+    /// `maxTasks` of the MRD named `name` (the default capacity of agents without their own).
+    pub async fn mrd_max_tasks(&self, token: &str, name: &str) -> anyhow::Result<Option<u64>> {
+        Ok(self
+            .mrd(token, name)
+            .await?
+            .and_then(|m| m["maxTasks"].as_u64()))
     }
 
     /// How many queues the site has.
@@ -154,20 +160,11 @@ impl Target {
 
     /// Creates a queue on the CHAT MRD with no steps.
     pub async fn create_queue(&self, token: &str, name: &str) -> anyhow::Result<()> {
-        let resp = self
-            .http
-            .get(format!("{}/api/v1/mrds", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .context("listing MRDs")?;
-        let mrds: Value = resp.json().await.context("MRD list")?;
-        let chat = mrds
-            .as_array()
-            .and_then(|l| l.iter().find(|m| m["name"] == "CHAT"))
-            .and_then(|m| m["id"].as_str())
-            .ok_or_else(|| anyhow!("no CHAT MRD"))?
-            .to_string();
+        let chat = self
+            .mrd(token, "CHAT")
+            .await?
+            .and_then(|m| m["id"].as_str().map(str::to_string))
+            .ok_or_else(|| anyhow!("no CHAT MRD"))?;
         let resp = self
             .http
             .post(format!("{}/api/v1/queues", self.base))

@@ -2,7 +2,8 @@
 //! Supervisors read; admins create, edit (no rename while a step names it, no type
 //! change while agents hold values) and delete (refused while a step uses it).
 
-use super::{actor, check_len, record_created, record_deleted, record_updated, refresh_agent};
+use super::crud::{self, Audited};
+use super::{check_len, refresh_agent};
 use crate::http::error::responses::{
     BadRequest, BodyRefused, Conflict, Forbidden, NotFound, Unauthenticated,
 };
@@ -15,6 +16,16 @@ use crate::store::routing_admin::{self, RoutingAttribute};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+impl Audited for RoutingAttribute {
+    const KIND: &'static str = "routingAttribute";
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_name(&self) -> String {
+        self.name.clone()
+    }
+}
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -42,9 +53,7 @@ async fn list(
     state: web::Data<AppState>,
     _: Supervisor,
 ) -> Result<web::Json<Vec<RoutingAttribute>>, ApiError> {
-    Ok(web::Json(
-        state.store.read(routing_admin::list_attributes).await?,
-    ))
+    crud::read(&state, routing_admin::list_attributes).await
 }
 
 /// One routing attribute.
@@ -60,12 +69,7 @@ async fn get_one(
     id: web::Path<String>,
 ) -> Result<web::Json<RoutingAttribute>, ApiError> {
     let id = id.into_inner();
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| routing_admin::get_attribute(c, &id))
-            .await?,
-    ))
+    crud::read(&state, move |c| routing_admin::get_attribute(c, &id)).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -122,16 +126,11 @@ async fn create(
     body: Body<AttributeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let a = attribute(String::new(), body.into_inner()?)?;
-    let who = actor(&auth);
-    let saved = state
-        .store
-        .write(move |c| {
-            let id = directory::create_routing_attribute(c, &a.name, &a.kind, &a.description)?;
-            let saved = routing_admin::get_attribute(c, &id)?;
-            record_created(c, &who, "routingAttribute", &id, &saved.name, &saved)?;
-            Ok(saved)
-        })
-        .await?;
+    let (saved, ()) = crud::created(&state, &auth, move |c| {
+        let id = directory::create_routing_attribute(c, &a.name, &a.kind, &a.description)?;
+        Ok((routing_admin::get_attribute(c, &id)?, ()))
+    })
+    .await?;
     Ok(HttpResponse::Created().json(saved))
 }
 
@@ -150,29 +149,22 @@ async fn update(
     body: Body<AttributeBody>,
 ) -> Result<web::Json<RoutingAttribute>, ApiError> {
     let a = attribute(id.into_inner(), body.into_inner()?)?;
-    let who = actor(&auth);
-    let (saved, holders) = state
-        .store
-        .write(move |c| {
-            let before = routing_admin::get_attribute(c, &a.id)?;
-            let old = before.name.clone();
-            let saved = routing_admin::update_attribute(c, &a, &|e| names_attribute(e, &old))?;
-            record_updated(
-                c,
-                &who,
-                "routingAttribute",
-                &a.id,
-                &saved.name,
-                &before,
-                &saved,
-            )?;
+    let (saved, holders) = crud::updated(
+        &state,
+        &auth,
+        a.id.clone(),
+        routing_admin::get_attribute,
+        move |c, before| {
+            let old = &before.name;
+            let saved = routing_admin::update_attribute(c, &a, &|e| names_attribute(e, old))?;
             let holders: Vec<String> = c
                 .prepare_cached("SELECT user_id FROM agent_attributes WHERE attribute_id = ?1")?
                 .query_map([&a.id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             Ok((saved, holders))
-        })
-        .await?;
+        },
+    )
+    .await?;
     for user in holders {
         refresh_agent(&state, &user).await?;
     }
@@ -192,17 +184,13 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let who = actor(&auth);
-    let holders = state
-        .store
-        .write(move |c| {
-            let name = routing_admin::get_attribute(c, &id)?.name;
-            let (before, holders) =
-                routing_admin::delete_attribute(c, &id, &|e| names_attribute(e, &name))?;
-            record_deleted(c, &who, "routingAttribute", &id, &before.name, &before)?;
-            Ok(holders)
-        })
-        .await?;
+    let holders = crud::deleted(&state, &auth, move |c| {
+        let name = routing_admin::get_attribute(c, &id)?.name;
+        let (before, holders) =
+            routing_admin::delete_attribute(c, &id, &|e| names_attribute(e, &name))?;
+        Ok((before, None, holders))
+    })
+    .await?;
     for user in holders {
         refresh_agent(&state, &user).await?;
     }

@@ -2,7 +2,7 @@
 //! Anyone signed in reads them (an agent: site-wide ones and its team's); admins
 //! create, edit and delete.
 
-use super::{actor, record, record_deleted};
+use super::crud::{self, Audited};
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
@@ -14,9 +14,20 @@ use crate::http::page::like_pattern;
 use crate::http::AppState;
 use crate::store::codes::{self, CannedResponse};
 use crate::store::users::Role;
+use crate::store::StoreResult;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+impl Audited for CannedResponse {
+    const KIND: &'static str = "cannedResponse";
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_name(&self) -> String {
+        self.shortcut.clone()
+    }
+}
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -72,12 +83,10 @@ async fn list(
         (Some(mine), Some(t)) => Some(mine.into_iter().filter(|m| *m == t).collect()),
     };
     let like = like_pattern(q.q.as_deref());
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| codes::canned_responses(c, teams.as_deref(), like.as_deref()))
-            .await?,
-    ))
+    crud::read(&state, move |c| {
+        codes::canned_responses(c, teams.as_deref(), like.as_deref())
+    })
+    .await
 }
 
 /// One canned response.
@@ -142,35 +151,26 @@ fn canned(id: String, b: CannedBody) -> Result<CannedResponse, ApiError> {
     })
 }
 
+/// Creates (no id yet) or updates a canned response.
 async fn save(
     state: &AppState,
     auth: &AuthUser,
     c: CannedResponse,
 ) -> Result<CannedResponse, ApiError> {
-    let who = actor(auth);
-    Ok(state
-        .store
-        .write(move |conn| {
-            let before = if c.id.is_empty() {
-                None
-            } else {
-                Some(codes::canned_response(conn, &c.id)?)
-            };
-            let saved = codes::save_canned_response(conn, &c, now_ms())?;
-            let action = if before.is_some() { "update" } else { "create" };
-            record(
-                conn,
-                &who,
-                action,
-                "cannedResponse",
-                &saved.id,
-                &saved.shortcut,
-                before.as_ref(),
-                Some(&saved),
-            )?;
-            Ok(saved)
-        })
-        .await?)
+    let id = (!c.id.is_empty()).then(|| c.id.clone());
+    let write = move |conn: &rusqlite::Connection| -> StoreResult<(CannedResponse, ())> {
+        Ok((codes::save_canned_response(conn, &c, now_ms())?, ()))
+    };
+    let (saved, ()) = match id {
+        None => crud::created(state, auth, write).await?,
+        Some(id) => {
+            crud::updated(state, auth, id, codes::canned_response, move |conn, _| {
+                write(conn)
+            })
+            .await?
+        }
+    };
+    Ok(saved)
 }
 
 /// Create a canned response.
@@ -221,13 +221,9 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let who = actor(&auth);
-    state
-        .store
-        .write(move |c| {
-            let before = codes::delete_canned_response(c, &id)?;
-            record_deleted(c, &who, "cannedResponse", &id, &before.shortcut, &before)
-        })
-        .await?;
+    crud::deleted(&state, &auth, move |c| {
+        Ok((codes::delete_canned_response(c, &id)?, None, ()))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

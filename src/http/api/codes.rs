@@ -3,7 +3,8 @@
 //! no longer offered but stays readable by id, as history names it. After each change
 //! every connected desk receives the new list (`onReasonCodes` / `onWrapupCodes`).
 
-use super::{actor, check_len, check_name, record, record_created, record_updated};
+use super::crud::{self, Audited};
+use super::{check_len, check_name};
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
@@ -14,7 +15,9 @@ use crate::http::extract::{Admin, Body, QueryOf};
 use crate::http::AppState;
 use crate::store::codes;
 use crate::store::directory::{ReasonCodeRow, WrapupCodeRow};
+use crate::store::StoreResult;
 use actix_web::{delete, get, post, put, web, HttpResponse};
+use rusqlite::Connection;
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -39,24 +42,140 @@ pub struct CodeListQuery {
     include_deleted: Option<bool>,
 }
 
-/// Pushes the reason codes in use to every desk.
-async fn push_reasons(state: &AppState) -> Result<(), ApiError> {
-    let list = state.store.read(|c| codes::reason_codes(c, false)).await?;
-    state.agents.broadcast(
-        "onReasonCodes",
-        serde_json::to_value(list).unwrap_or_default(),
-    );
+impl Audited for ReasonCodeRow {
+    const KIND: &'static str = "reasonCode";
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_name(&self) -> String {
+        self.name.clone()
+    }
+}
+
+impl Audited for WrapupCodeRow {
+    const KIND: &'static str = "wrapupCode";
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_name(&self) -> String {
+        format!("{}/{}", self.category_name, self.value)
+    }
+}
+
+/// What differs between reason codes and wrap-up codes; the handlers below are the
+/// same for both.
+trait CodeKind: 'static {
+    type Row: Audited + Clone + Sync;
+    /// The desk event that carries the list in use after a change.
+    const EVENT: &'static str;
+    fn list(c: &Connection, include_deleted: bool) -> StoreResult<Vec<Self::Row>>;
+    fn get(c: &Connection, id: &str) -> StoreResult<Self::Row>;
+    fn create(c: &Connection, row: &Self::Row) -> StoreResult<Self::Row>;
+    fn update(c: &Connection, row: &Self::Row) -> StoreResult<Self::Row>;
+    fn delete(c: &Connection, id: &str, now: i64) -> StoreResult<Self::Row>;
+}
+
+struct Reasons;
+struct Wrapups;
+
+impl CodeKind for Reasons {
+    type Row = ReasonCodeRow;
+    const EVENT: &'static str = "onReasonCodes";
+    fn list(c: &Connection, include_deleted: bool) -> StoreResult<Vec<ReasonCodeRow>> {
+        codes::reason_codes(c, include_deleted)
+    }
+    fn get(c: &Connection, id: &str) -> StoreResult<ReasonCodeRow> {
+        codes::reason_code(c, id)
+    }
+    fn create(c: &Connection, r: &ReasonCodeRow) -> StoreResult<ReasonCodeRow> {
+        codes::create_reason_code(c, &r.name, &r.kind, &r.description)
+    }
+    fn update(c: &Connection, r: &ReasonCodeRow) -> StoreResult<ReasonCodeRow> {
+        codes::update_reason_code(c, r)
+    }
+    fn delete(c: &Connection, id: &str, now: i64) -> StoreResult<ReasonCodeRow> {
+        codes::delete_reason_code(c, id, now)
+    }
+}
+
+impl CodeKind for Wrapups {
+    type Row = WrapupCodeRow;
+    const EVENT: &'static str = "onWrapupCodes";
+    fn list(c: &Connection, include_deleted: bool) -> StoreResult<Vec<WrapupCodeRow>> {
+        codes::wrapup_codes(c, include_deleted)
+    }
+    fn get(c: &Connection, id: &str) -> StoreResult<WrapupCodeRow> {
+        codes::wrapup_code(c, id)
+    }
+    fn create(c: &Connection, w: &WrapupCodeRow) -> StoreResult<WrapupCodeRow> {
+        codes::create_wrapup_code(c, &w.category_name, &w.value)
+    }
+    fn update(c: &Connection, w: &WrapupCodeRow) -> StoreResult<WrapupCodeRow> {
+        codes::update_wrapup_code(c, w)
+    }
+    fn delete(c: &Connection, id: &str, now: i64) -> StoreResult<WrapupCodeRow> {
+        codes::delete_wrapup_code(c, id, now)
+    }
+}
+
+/// Pushes the codes in use to every desk.
+async fn push<K: CodeKind>(state: &AppState) -> Result<(), ApiError> {
+    let list = state.store.read(|c| K::list(c, false)).await?;
+    state
+        .agents
+        .broadcast(K::EVENT, serde_json::to_value(list).unwrap_or_default());
     Ok(())
 }
 
-/// Pushes the wrap-up codes in use to every desk.
-async fn push_wrapups(state: &AppState) -> Result<(), ApiError> {
-    let list = state.store.read(|c| codes::wrapup_codes(c, false)).await?;
-    state.agents.broadcast(
-        "onWrapupCodes",
-        serde_json::to_value(list).unwrap_or_default(),
-    );
-    Ok(())
+async fn list_of<K: CodeKind>(
+    state: &AppState,
+    q: CodeListQuery,
+) -> Result<web::Json<Vec<K::Row>>, ApiError> {
+    let all = q.include_deleted.unwrap_or(false);
+    crud::read(state, move |c| K::list(c, all)).await
+}
+
+async fn get_of<K: CodeKind>(state: &AppState, id: String) -> Result<web::Json<K::Row>, ApiError> {
+    crud::read(state, move |c| K::get(c, &id)).await
+}
+
+async fn create_of<K: CodeKind>(
+    state: &AppState,
+    auth: &AuthUser,
+    row: K::Row,
+) -> Result<HttpResponse, ApiError> {
+    let (saved, ()) = crud::created(state, auth, move |c| Ok((K::create(c, &row)?, ()))).await?;
+    push::<K>(state).await?;
+    Ok(HttpResponse::Created().json(saved))
+}
+
+async fn update_of<K: CodeKind>(
+    state: &AppState,
+    auth: &AuthUser,
+    row: K::Row,
+) -> Result<web::Json<K::Row>, ApiError> {
+    let id = row.audit_id().to_string();
+    let (saved, ()) = crud::updated(state, auth, id, K::get, move |c, _| {
+        Ok((K::update(c, &row)?, ()))
+    })
+    .await?;
+    push::<K>(state).await?;
+    Ok(web::Json(saved))
+}
+
+/// Soft: the code stays readable by id (history names it).
+async fn delete_of<K: CodeKind>(
+    state: &AppState,
+    auth: &AuthUser,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
+    crud::deleted(state, auth, move |c| {
+        let before = K::delete(c, &id, now_ms())?;
+        Ok((before, Some(K::get(c, &id)?), ()))
+    })
+    .await?;
+    push::<K>(state).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Reason codes (deleted ones only with `includeDeleted=true`).
@@ -72,13 +191,7 @@ async fn list_reasons(
     _: AuthUser,
     QueryOf(q): QueryOf<CodeListQuery>,
 ) -> Result<web::Json<Vec<ReasonCodeRow>>, ApiError> {
-    let all = q.include_deleted.unwrap_or(false);
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| codes::reason_codes(c, all))
-            .await?,
-    ))
+    list_of::<Reasons>(&state, q).await
 }
 
 /// One reason code, deleted or not.
@@ -93,13 +206,7 @@ async fn get_reason(
     _: AuthUser,
     id: web::Path<String>,
 ) -> Result<web::Json<ReasonCodeRow>, ApiError> {
-    let id = id.into_inner();
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| codes::reason_code(c, &id))
-            .await?,
-    ))
+    get_of::<Reasons>(&state, id.into_inner()).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -144,18 +251,8 @@ async fn create_reason(
     Admin(auth): Admin,
     body: Body<ReasonCodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = reason_row(String::new(), body.into_inner()?)?;
-    let who = actor(&auth);
-    let saved = state
-        .store
-        .write(move |c| {
-            let saved = codes::create_reason_code(c, &r.name, &r.kind, &r.description)?;
-            record_created(c, &who, "reasonCode", &saved.id, &saved.name, &saved)?;
-            Ok(saved)
-        })
-        .await?;
-    push_reasons(&state).await?;
-    Ok(HttpResponse::Created().json(saved))
+    let row = reason_row(String::new(), body.into_inner()?)?;
+    create_of::<Reasons>(&state, &auth, row).await
 }
 
 /// Edit a reason code.
@@ -172,19 +269,8 @@ async fn update_reason(
     id: web::Path<String>,
     body: Body<ReasonCodeBody>,
 ) -> Result<web::Json<ReasonCodeRow>, ApiError> {
-    let r = reason_row(id.into_inner(), body.into_inner()?)?;
-    let who = actor(&auth);
-    let saved = state
-        .store
-        .write(move |c| {
-            let before = codes::reason_code(c, &r.id)?;
-            let saved = codes::update_reason_code(c, &r)?;
-            record_updated(c, &who, "reasonCode", &r.id, &saved.name, &before, &saved)?;
-            Ok(saved)
-        })
-        .await?;
-    push_reasons(&state).await?;
-    Ok(web::Json(saved))
+    let row = reason_row(id.into_inner(), body.into_inner()?)?;
+    update_of::<Reasons>(&state, &auth, row).await
 }
 
 /// Delete a reason code (soft: still readable by id).
@@ -199,27 +285,7 @@ async fn delete_reason(
     Admin(auth): Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let who = actor(&auth);
-    state
-        .store
-        .write(move |c| {
-            let before = codes::delete_reason_code(c, &id, now_ms())?;
-            let after = codes::reason_code(c, &id)?;
-            record(
-                c,
-                &who,
-                "delete",
-                "reasonCode",
-                &id,
-                &before.name,
-                Some(&before),
-                Some(&after),
-            )
-        })
-        .await?;
-    push_reasons(&state).await?;
-    Ok(HttpResponse::NoContent().finish())
+    delete_of::<Reasons>(&state, &auth, id.into_inner()).await
 }
 
 /// Wrap-up codes (deleted ones only with `includeDeleted=true`).
@@ -235,13 +301,7 @@ async fn list_wrapups(
     _: AuthUser,
     QueryOf(q): QueryOf<CodeListQuery>,
 ) -> Result<web::Json<Vec<WrapupCodeRow>>, ApiError> {
-    let all = q.include_deleted.unwrap_or(false);
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| codes::wrapup_codes(c, all))
-            .await?,
-    ))
+    list_of::<Wrapups>(&state, q).await
 }
 
 /// One wrap-up code, deleted or not.
@@ -256,13 +316,7 @@ async fn get_wrapup(
     _: AuthUser,
     id: web::Path<String>,
 ) -> Result<web::Json<WrapupCodeRow>, ApiError> {
-    let id = id.into_inner();
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| codes::wrapup_code(c, &id))
-            .await?,
-    ))
+    get_of::<Wrapups>(&state, id.into_inner()).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -296,19 +350,8 @@ async fn create_wrapup(
     Admin(auth): Admin,
     body: Body<WrapupCodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let w = wrapup_row(String::new(), body.into_inner()?)?;
-    let who = actor(&auth);
-    let saved = state
-        .store
-        .write(move |c| {
-            let saved = codes::create_wrapup_code(c, &w.category_name, &w.value)?;
-            let name = format!("{}/{}", saved.category_name, saved.value);
-            record_created(c, &who, "wrapupCode", &saved.id, &name, &saved)?;
-            Ok(saved)
-        })
-        .await?;
-    push_wrapups(&state).await?;
-    Ok(HttpResponse::Created().json(saved))
+    let row = wrapup_row(String::new(), body.into_inner()?)?;
+    create_of::<Wrapups>(&state, &auth, row).await
 }
 
 /// Edit a wrap-up code.
@@ -325,20 +368,8 @@ async fn update_wrapup(
     id: web::Path<String>,
     body: Body<WrapupCodeBody>,
 ) -> Result<web::Json<WrapupCodeRow>, ApiError> {
-    let w = wrapup_row(id.into_inner(), body.into_inner()?)?;
-    let who = actor(&auth);
-    let saved = state
-        .store
-        .write(move |c| {
-            let before = codes::wrapup_code(c, &w.id)?;
-            let saved = codes::update_wrapup_code(c, &w)?;
-            let name = format!("{}/{}", saved.category_name, saved.value);
-            record_updated(c, &who, "wrapupCode", &w.id, &name, &before, &saved)?;
-            Ok(saved)
-        })
-        .await?;
-    push_wrapups(&state).await?;
-    Ok(web::Json(saved))
+    let row = wrapup_row(id.into_inner(), body.into_inner()?)?;
+    update_of::<Wrapups>(&state, &auth, row).await
 }
 
 /// Delete a wrap-up code (soft: still readable by id).
@@ -353,26 +384,5 @@ async fn delete_wrapup(
     Admin(auth): Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let who = actor(&auth);
-    state
-        .store
-        .write(move |c| {
-            let before = codes::delete_wrapup_code(c, &id, now_ms())?;
-            let after = codes::wrapup_code(c, &id)?;
-            let name = format!("{}/{}", before.category_name, before.value);
-            record(
-                c,
-                &who,
-                "delete",
-                "wrapupCode",
-                &id,
-                &name,
-                Some(&before),
-                Some(&after),
-            )
-        })
-        .await?;
-    push_wrapups(&state).await?;
-    Ok(HttpResponse::NoContent().finish())
+    delete_of::<Wrapups>(&state, &auth, id.into_inner()).await
 }

@@ -13,6 +13,7 @@ mod channels;
 mod codes;
 mod colleagues;
 mod conversations;
+mod crud;
 mod customer_history;
 mod directory;
 mod mrds;

@@ -2,7 +2,8 @@
 //! them); admins create, edit and delete (refused while a queue, channel type or
 //! agent capacity uses one). Each change reaches the routing engine at once.
 
-use super::{actor, apply, check_len, check_name, record, record_deleted};
+use super::crud::{self, Audited};
+use super::{apply, check_len, check_name};
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
@@ -34,7 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 )]
 #[get("/mrds")]
 async fn list(state: web::Data<AppState>, _: AuthUser) -> Result<web::Json<Vec<MrdRow>>, ApiError> {
-    Ok(web::Json(state.store.read(directory::list_mrds).await?))
+    crud::read(&state, directory::list_mrds).await
 }
 
 /// One MRD.
@@ -50,12 +51,7 @@ async fn get_one(
     id: web::Path<String>,
 ) -> Result<web::Json<MrdRow>, ApiError> {
     let id = id.into_inner();
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| routing_admin::get_mrd(c, &id))
-            .await?,
-    ))
+    crud::read(&state, move |c| routing_admin::get_mrd(c, &id)).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -92,38 +88,43 @@ fn mrd_row(id: String, b: MrdBody) -> Result<MrdRow, ApiError> {
     })
 }
 
+impl Audited for MrdRow {
+    const KIND: &'static str = "mrd";
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_name(&self) -> String {
+        self.name.clone()
+    }
+}
+
+/// Creates or updates the MRD, then hands it to the routing engine.
 async fn save(
     state: &AppState,
     auth: &AuthUser,
     row: MrdRow,
     is_new: bool,
 ) -> Result<MrdRow, ApiError> {
-    let who = actor(auth);
     let saved = row.clone();
-    state
-        .store
-        .write(move |c| {
-            let before = if is_new {
-                directory::create_mrd(c, &saved, now_ms())?;
-                None
-            } else {
-                let before = routing_admin::get_mrd(c, &saved.id)?;
-                directory::update_mrd(c, &saved)?;
-                Some(before)
-            };
-            let action = if is_new { "create" } else { "update" };
-            record(
-                c,
-                &who,
-                action,
-                "mrd",
-                &saved.id,
-                &saved.name,
-                before.as_ref(),
-                Some(&saved),
-            )
+    if is_new {
+        crud::created(state, auth, move |c| {
+            directory::create_mrd(c, &saved, now_ms())?;
+            Ok((saved.clone(), ()))
         })
         .await?;
+    } else {
+        crud::updated(
+            state,
+            auth,
+            row.id.clone(),
+            routing_admin::get_mrd,
+            move |c, _| {
+                directory::update_mrd(c, &saved)?;
+                Ok((saved.clone(), ()))
+            },
+        )
+        .await?;
+    }
     apply(
         state,
         Input::UpsertMrd(MrdConfig {
@@ -186,15 +187,11 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let who = actor(&auth);
     let mrd_id = id.clone();
-    state
-        .store
-        .write(move |c| {
-            let before = routing_admin::delete_mrd(c, &mrd_id)?;
-            record_deleted(c, &who, "mrd", &mrd_id, &before.name, &before)
-        })
-        .await?;
+    crud::deleted(&state, &auth, move |c| {
+        Ok((routing_admin::delete_mrd(c, &mrd_id)?, None, ()))
+    })
+    .await?;
     apply(&state, Input::RemoveMrd { mrd_id: id }).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,8 @@
 //! `/api/v1/pull-lists`: pull-mode lists. Supervisors read; admins create, edit and
 //! delete (refused while a channel routes to one). Changes reach routing at once.
 
-use super::{actor, apply, check_name, record_created, record_deleted, record_updated};
+use super::crud::{self, Audited};
+use super::{apply, check_name};
 use crate::http::error::responses::{
     BadRequest, BodyRefused, Conflict, Forbidden, NotFound, Unauthenticated,
 };
@@ -14,6 +15,16 @@ use crate::store::routing_admin::{self, PullList};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+impl Audited for PullList {
+    const KIND: &'static str = "pullList";
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn audit_name(&self) -> String {
+        self.name.clone()
+    }
+}
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -34,9 +45,7 @@ async fn list(
     state: web::Data<AppState>,
     _: Supervisor,
 ) -> Result<web::Json<Vec<PullList>>, ApiError> {
-    Ok(web::Json(
-        state.store.read(routing_admin::list_pull_lists).await?,
-    ))
+    crud::read(&state, routing_admin::list_pull_lists).await
 }
 
 /// One pull list.
@@ -52,12 +61,7 @@ async fn get_one(
     id: web::Path<String>,
 ) -> Result<web::Json<PullList>, ApiError> {
     let id = id.into_inner();
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| routing_admin::get_pull_list(c, &id))
-            .await?,
-    ))
+    crud::read(&state, move |c| routing_admin::get_pull_list(c, &id)).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -94,17 +98,12 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner()?;
     check_name("name", &b.name)?;
-    let who = actor(&auth);
-    let saved = state
-        .store
-        .write(move |c| {
-            routing_admin::check_queue_ref(c, "queueId", b.queue_id.as_deref())?;
-            let id = directory::create_pull_list(c, &b.name, b.queue_id.as_deref())?;
-            let saved = routing_admin::get_pull_list(c, &id)?;
-            record_created(c, &who, "pullList", &id, &saved.name, &saved)?;
-            Ok(saved)
-        })
-        .await?;
+    let (saved, ()) = crud::created(&state, &auth, move |c| {
+        routing_admin::check_queue_ref(c, "queueId", b.queue_id.as_deref())?;
+        let id = directory::create_pull_list(c, &b.name, b.queue_id.as_deref())?;
+        Ok((routing_admin::get_pull_list(c, &id)?, ()))
+    })
+    .await?;
     engine(&state, &saved).await?;
     Ok(HttpResponse::Created().json(saved))
 }
@@ -130,16 +129,14 @@ async fn update(
         name: b.name,
         queue_id: b.queue_id,
     };
-    let who = actor(&auth);
-    let saved = state
-        .store
-        .write(move |c| {
-            let before = routing_admin::get_pull_list(c, &p.id)?;
-            let saved = routing_admin::update_pull_list(c, &p)?;
-            record_updated(c, &who, "pullList", &p.id, &saved.name, &before, &saved)?;
-            Ok(saved)
-        })
-        .await?;
+    let (saved, ()) = crud::updated(
+        &state,
+        &auth,
+        p.id.clone(),
+        routing_admin::get_pull_list,
+        move |c, _| Ok((routing_admin::update_pull_list(c, &p)?, ())),
+    )
+    .await?;
     engine(&state, &saved).await?;
     Ok(web::Json(saved))
 }
@@ -157,15 +154,11 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let who = actor(&auth);
     let del = id.clone();
-    state
-        .store
-        .write(move |c| {
-            let before = routing_admin::delete_pull_list(c, &del)?;
-            record_deleted(c, &who, "pullList", &del, &before.name, &before)
-        })
-        .await?;
+    crud::deleted(&state, &auth, move |c| {
+        Ok((routing_admin::delete_pull_list(c, &del)?, None, ()))
+    })
+    .await?;
     apply(&state, Input::RemovePullList { list_id: id }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
