@@ -14,6 +14,7 @@
 //! written when a chat is requested, never by a handshake alone, and chat requests
 //! are limited per client address (`limits`).
 
+mod csat;
 mod delivery;
 mod handshake;
 
@@ -165,6 +166,20 @@ impl Widget {
                 tracing::debug!(event, error = %e, "widget emit failed");
             }
         }
+    }
+
+    /// The channel type name of a connected customer's channel (`WEB` by default).
+    fn channel_type(&self, customer_key: &str) -> String {
+        let reg = self.inner.registry.lock();
+        reg.customers
+            .get(customer_key)
+            .and_then(|c| {
+                c.channel
+                    .pointer("/channelType/name")
+                    .and_then(Value::as_str)
+            })
+            .unwrap_or("WEB")
+            .to_owned()
     }
 
     /// (serviceIdentifier, channelCustomerIdentifier) of a connected customer.
@@ -338,18 +353,7 @@ impl Widget {
         digest: String,
     ) -> Result<(), WidgetError> {
         let (_, identifier) = self.identity(customer_key)?;
-        let channel_type = {
-            let reg = self.inner.registry.lock();
-            reg.customers
-                .get(customer_key)
-                .and_then(|c| {
-                    c.channel
-                        .pointer("/channelType/name")
-                        .and_then(Value::as_str)
-                })
-                .unwrap_or("WEB")
-                .to_owned()
-        };
+        let channel_type = self.channel_type(customer_key);
         let session = session_id.to_owned();
         let customer = self
             .inner
@@ -563,6 +567,7 @@ impl Namespace for Widget {
                             .await
                     }
                     "CHAT_ENDED" => widget.chat_ended(&socket, &customer_key).await,
+                    "CSAT_SUBMITTED" => widget.csat_submitted(&customer_key, &payload).await,
                     other => Err(WidgetError::new(
                         "unknown_event",
                         format!("unknown event {other:?}"),

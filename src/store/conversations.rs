@@ -333,9 +333,11 @@ pub struct ConversationSummary {
     pub last_seq: u64,
     /// The CIM conversation object.
     pub conversation: Value,
+    /// The customer's rating, once given after the chat.
+    pub csat: Option<super::csat::Csat>,
 }
 
-/// A summary row (columns id .. last_seq, then the snapshot text).
+/// A summary row (columns id .. last_seq, the snapshot text, then the csat columns).
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ConversationSummary, String)> {
     Ok((
         ConversationSummary {
@@ -348,6 +350,14 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ConversationSummary, 
             end_time: r.get(6)?,
             last_seq: r.get::<_, i64>(7)? as u64,
             conversation: Value::Null,
+            csat: match r.get::<_, Option<u8>>(9)? {
+                Some(rating) => Some(super::csat::Csat {
+                    rating,
+                    comment: r.get(10)?,
+                    submitted_at: r.get(11)?,
+                }),
+                None => None,
+            },
         },
         r.get(8)?,
     ))
@@ -366,8 +376,9 @@ pub fn list(conn: &Connection, f: &ConversationFilter) -> StoreResult<Vec<Conver
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
                 MAX(COALESCE(r.last_seq, c.last_seq),
                     COALESCE((SELECT MAX(e.seq) FROM cim_events e WHERE e.conversation_id = c.id), 0)),
-                c.snapshot
+                c.snapshot, q.rating, q.comment, q.submitted_at
          FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
+         LEFT JOIN csat q ON q.conversation_id = c.id
          WHERE (?1 IS NULL OR c.state = ?1)
            AND (?2 IS NULL OR c.queue_id = ?2)
            AND (?3 IS NULL OR EXISTS (SELECT 1 FROM participants p WHERE p.conversation_id = c.id
@@ -413,8 +424,9 @@ pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummar
         "SELECT c.id, c.customer_id, c.state, c.queue_id, c.last_agent_id, c.creation_time, c.end_time,
                 MAX(COALESCE(r.last_seq, c.last_seq),
                     COALESCE((SELECT MAX(e.seq) FROM cim_events e WHERE e.conversation_id = c.id), 0)),
-                c.snapshot
+                c.snapshot, q.rating, q.comment, q.submitted_at
          FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
+         LEFT JOIN csat q ON q.conversation_id = c.id
          WHERE c.id = ?1",
     )?;
     match st.query_row([id], summary_row) {

@@ -34,7 +34,12 @@ pub fn find_or_create(
     get(conn, &id)
 }
 
-fn find_id(conn: &Connection, channel_type: &str, identifier: &str) -> StoreResult<Option<String>> {
+/// The id of the customer known on `channel_type` as `identifier`, if any.
+pub fn find_id(
+    conn: &Connection,
+    channel_type: &str,
+    identifier: &str,
+) -> StoreResult<Option<String>> {
     Ok(conn
         .prepare_cached(
             "SELECT customer_id FROM customer_identifiers WHERE channel_type = ?1 AND identifier = ?2",

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod channel_admin;
 pub mod codes;
 pub mod conversations;
+pub mod csat;
 pub mod customers;
 pub mod demo;
 pub mod directory;

@@ -147,7 +147,7 @@ describe("desk chat tools", { skip: skip ?? false }, () => {
     assert.deepEqual(one.problems, []);
   });
 
-  test("Leave explains the requeue; End chat ends it for the customer; Alt+A accepts", async (t) => {
+  test("Leave explains the requeue; End chat ends it for the customer, who rates it; Alt+A accepts", async (t) => {
     const server = await freshServer(t);
     const one = await readyDesk(t, server, "agent1");
     const { widget } = await customer(t, server, "Gus");
@@ -166,6 +166,22 @@ describe("desk chat tools", { skip: skip ?? false }, () => {
     await one.desk.getByTestId("dialog-confirm").click();
     await widget.locator(".sys", { hasText: "The agent ended the chat" }).waitFor(T);
     await one.desk.getByTestId("phase").filter({ hasText: /wrap-up|closed/ }).waitFor(T);
+
+    // The customer rates the chat; the rating is kept with the conversation.
+    const csat = widget.getByTestId("csat");
+    await csat.waitFor(T);
+    await csat.locator("label", { hasText: "5" }).click();
+    await widget.getByLabel("Comment").fill("Solved in two minutes");
+    await widget.screenshot({ path: "/tmp/ui_widget_csat.png" });
+    await csat.getByRole("button", { name: "Send rating" }).click();
+    await widget.locator("#csat-thanks").waitFor(T);
+    const admin = await login(server.url, "admin", "admin");
+    const list = await (
+      await fetch(`${server.url}/api/v1/conversations?limit=5`, { headers: { authorization: `Bearer ${admin}` } })
+    ).json();
+    const rated = list.find((c) => c.csat);
+    assert.equal(rated?.csat.rating, 5, JSON.stringify(list.map((c) => c.csat)));
+    assert.equal(rated.csat.comment, "Solved in two minutes");
     assert.deepEqual(one.problems, []);
   });
 

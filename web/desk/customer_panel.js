@@ -109,7 +109,13 @@ export class CustomerPanel {
                 type: "button",
                 class: "link",
                 "data-testid": "past-conversation",
-                text: `${new Date(c.creationTime).toLocaleString()} · ${String(c.state).toLowerCase().replace("_", " ")}`,
+                text: [
+                  new Date(c.creationTime).toLocaleString(),
+                  String(c.state).toLowerCase().replace("_", " "),
+                  c.csat ? `rated ${c.csat.rating}/5` : null,
+                ]
+                  .filter(Boolean)
+                  .join(" · "),
                 onClick: () => this.#openTranscript(item, c),
               }),
             ),

@@ -168,6 +168,11 @@ export class ChatClient {
     return this.#request("CHAT_ENDED", {});
   }
 
+  /** Rates an ended chat 1-5 with an optional comment (`CSAT_SUBMITTED`). */
+  async rate(conversationId, rating, comment) {
+    return this.#request("CSAT_SUBMITTED", { conversationId, rating, comment });
+  }
+
   /** Resolves once connected; rejects when the server refuses us or cannot be reached. */
   #whenConnected() {
     if (this.socket.connected) return Promise.resolve();
@@ -228,6 +233,8 @@ export class ChatClient {
   }
 
   #ended(kind, payload) {
+    // The chat that ended, so the customer can still rate it.
+    this.lastChatId = this.chat?.conversationId ?? null;
     this.#remember(null);
     this.memory.set("secret", null);
     this.lastSeq = 0;

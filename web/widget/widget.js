@@ -36,6 +36,7 @@ const client = new ChatClient(serviceIdentifier, {
     );
     setStatus(kind === "expired" ? "Chat closed" : "Chat ended");
     finish();
+    offerRating(client.lastChatId);
   },
   error: (payload) => system(payload?.message ?? "Something went wrong.", true),
 });
@@ -66,6 +67,15 @@ function finish() {
   byId("end").hidden = true;
   byId("ended").hidden = false;
   showQueue("");
+}
+
+/** After a chat: the 1-5 rating form, once, for the chat that just ended. */
+function offerRating(conversationId) {
+  const form = byId("csat");
+  byId("csat-thanks").hidden = true;
+  form.reset();
+  form.hidden = !conversationId;
+  form.dataset.conversationId = conversationId ?? "";
 }
 
 function append(node) {
@@ -239,12 +249,34 @@ byId("end").addEventListener("click", async () => {
   }
 });
 
+byId("csat").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const rating = Number(new FormData(form).get("rating"));
+  const error = byId("csat-error");
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  error.hidden = true;
+  try {
+    await client.rate(form.dataset.conversationId, rating, byId("csat-comment").value.trim());
+    form.hidden = true;
+    byId("csat-thanks").hidden = false;
+  } catch (err) {
+    error.textContent = err.code === "already_rated" ? "You have already rated this chat." : `Cannot send the rating: ${err.message}`;
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+});
+
 byId("again").addEventListener("click", () => {
   byId("messages").replaceChildren();
   outgoing.clear();
   seenSeqs.clear();
   agentJoined = false;
   byId("chat").hidden = true;
+  byId("csat").hidden = true;
+  byId("csat-thanks").hidden = true;
   byId("start-form").hidden = false;
   setStatus("We usually reply in a few minutes.");
 });
