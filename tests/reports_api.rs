@@ -331,6 +331,67 @@ async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv
         "{body}"
     );
 
+    // Conversation search: the supervisor sees the chat agent1 took (the customer who
+    // left early met no agent of its teams); an admin sees both; filters narrow it.
+    let (status, found) = server
+        .get("/api/v1/reports/conversations", Some(&supervisor))
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["total"], 1, "{found}");
+    let row = &found["items"][0];
+    assert_eq!(row["wrapups"], "Support: Issue resolved", "{row}");
+    assert_eq!(row["note"], "fine", "{row}");
+    assert!(!row["agents"].as_str().unwrap().is_empty(), "{row}");
+    let admin = server.login("admin", "admin").await;
+    let drill = format!("/api/v1/reports/conversations?queue={queue_id}");
+    let (_, all) = server.get(&drill, Some(&admin)).await;
+    assert_eq!(all["total"], 2, "the queue's offered conversations: {all}");
+    for (query, expected) in [
+        ("q=help", 1),
+        ("q=HELP%20how", 1),
+        ("q=refund", 0),
+        ("customer=stays", 1),
+        ("customer=leaves-early", 1),
+        ("wrapup=Issue%20resolved", 1),
+        ("wrapup=Support%3A%20Issue%20resolved", 1),
+        ("wrapup=Sales", 0),
+        (&format!("agent={agent1_id}") as &str, 1),
+    ] {
+        let (status, body) = server
+            .get(
+                &format!("/api/v1/reports/conversations?{query}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(
+            (status, body["total"].as_i64()),
+            (200, Some(expected)),
+            "{query}: {body}"
+        );
+    }
+    let (status, kind, text) = get_text(&server, &drill, &admin, "text/csv").await;
+    assert_eq!(
+        (status, kind.starts_with("text/csv")),
+        (200, true),
+        "{text}"
+    );
+    let (header, csv_rows) = parse_csv(&text);
+    let json_rows: Vec<Vec<String>> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| header.iter().map(|c| cell(&r[c.as_str()])).collect())
+        .collect();
+    assert_eq!(csv_rows, json_rows);
+    let (status, body) = server
+        .get("/api/v1/reports/conversations?limit=0", Some(&admin))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("limit")),
+        "{body}"
+    );
+
     // Refusals: each names what is wrong and changes nothing.
     let agent = server.login("agent1", "agent1").await;
     let (status, body) = server.get("/api/v1/reports/queues", Some(&agent)).await;

@@ -17,6 +17,8 @@ pub struct Found {
     pub first_response_ms: Option<Millis>,
     /// `category: value` of every wrap-up code given, in order.
     pub wrapups: Vec<String>,
+    /// The wrap-up notes given, in order.
+    pub notes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +40,8 @@ struct Body {
     kind: String,
     #[serde(default)]
     wrapups: Vec<Wrapup>,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +89,9 @@ pub fn read(stored: &[Value], enqueue_time: Millis) -> Found {
                     .iter()
                     .map(|w| code_name(&w.category, &w.value)),
             );
+            if let Some(note) = message.data.body.note.filter(|n| !n.is_empty()) {
+                found.notes.push(note);
+            }
         } else if found.first_response_ms.is_none() {
             found.first_response_ms = Some((message.timestamp - enqueue_time).max(0));
         }

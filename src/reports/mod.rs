@@ -2,13 +2,14 @@
 //! over the sans-IO definitions of [`tally`] and the agent state [`spans`]), rebuilt
 //! from the stored events on demand ([`rebuild`]), and read back as interval
 //! reports in the site's time zone ([`period`], [`read`]) served as tables ([`table`]),
-//! and an agent's day of states ([`timeline`]).
+//! an agent's day of states ([`timeline`]) and the conversation search ([`search`]).
 
 pub mod keep;
 pub mod messages;
 pub mod period;
 pub mod read;
 pub mod rebuild;
+pub mod search;
 pub mod spans;
 pub mod table;
 pub mod tally;

@@ -13,16 +13,20 @@ use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
 use crate::http::error::responses::{BadRequest, Forbidden, Unauthenticated};
 use crate::http::error::ApiError;
+use crate::http::extract::in_range;
 use crate::http::extract::{QueryOf, Supervisor};
 use crate::http::AppState;
 use crate::reports::period::{Interval, Period, PeriodError};
 use crate::reports::read::{self, Kind, Scope};
+use crate::reports::search::{self, Filter};
 use crate::reports::table::{self, Table};
 use crate::reports::timeline;
 use crate::store::users::Role;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(agent_timeline).service(interval_report);
+    cfg.service(agent_timeline)
+        .service(conversation_search)
+        .service(interval_report);
 }
 
 /// JSON or CSV.
@@ -313,5 +317,112 @@ async fn agent_timeline(
         time_zone: day.zone.iana_name().unwrap_or("UTC").to_string(),
         columns: table.columns.clone(),
         spans: table.json_rows(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// First day the conversation started, `YYYY-MM-DD` (site time zone). Default: today.
+    from: Option<String>,
+    /// Last day, inclusive (default: `from`); at most 400 days.
+    to: Option<String>,
+    /// Queue id.
+    queue: Option<String>,
+    /// Channel id.
+    channel: Option<String>,
+    /// Agent (user) id: conversations with a task of this agent.
+    agent: Option<String>,
+    /// Conversation state (ACTIVE, CLOSED, ...).
+    state: Option<String>,
+    /// Customer name (contains, case-insensitive) or exact identifier.
+    customer: Option<String>,
+    /// Wrap-up code (`category: value` or the value).
+    wrapup: Option<String>,
+    /// Words in a message (full text, every word must appear).
+    q: Option<String>,
+    /// 1-500, default 50.
+    limit: Option<i64>,
+    /// Default 0.
+    offset: Option<i64>,
+    /// `json` (default) or `csv`; `Accept: text/csv` asks for CSV too.
+    #[param(value_type = Option<String>)]
+    format: Option<Format>,
+}
+
+/// Conversations found.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchBody {
+    /// id, started, ended, state, customer, queue, channel, agents, wrapups, note,
+    /// waitSecs, handleSecs.
+    columns: Vec<String>,
+    /// Newest first; keys are `columns` (times local with offset).
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<Value>,
+    total: i64,
+    limit: i64,
+    offset: i64,
+}
+
+/// Conversation search (supervisors: conversations an agent of their teams took part in).
+#[utoipa::path(
+    tag = "reports",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "One row per conversation (JSON), or the page as CSV with the same columns",
+            content((SearchBody = "application/json"), (String = "text/csv"))),
+        BadRequest, Unauthenticated, Forbidden
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports/conversations")]
+async fn conversation_search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Supervisor(auth): Supervisor,
+    QueryOf(q): QueryOf<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    in_range("limit", q.limit, 1, 500)?;
+    in_range("offset", q.offset, 0, i64::MAX)?;
+    let period = period_of(
+        &state,
+        q.from.as_deref(),
+        q.to.as_deref(),
+        Some(Interval::Day),
+    )?;
+    let filter = Filter {
+        start: period.start,
+        end: period.end,
+        queue: q.queue,
+        channel: q.channel,
+        agent: q.agent,
+        state: q.state,
+        customer: q.customer,
+        wrapup: q.wrapup,
+        text: q.q,
+        limit: q.limit.unwrap_or(50),
+        offset: q.offset.unwrap_or(0),
+    };
+    let scope = scope_of(&auth);
+    let (limit, offset) = (filter.limit, filter.offset);
+    let (rows, total) = state
+        .store
+        .read(move |c| search::search(c, &filter, &scope))
+        .await?;
+    let table = search::table(&rows, |at| period.local_text(at));
+    if wants_csv(&req, q.format) {
+        return csv_response(
+            &table,
+            &format!("conversations-{}-{}", period.from, period.to),
+        );
+    }
+    Ok(HttpResponse::Ok().json(SearchBody {
+        columns: table.columns.clone(),
+        items: table.json_rows(),
+        total,
+        limit,
+        offset,
     }))
 }

@@ -1,0 +1,306 @@
+//! Conversation search: one row per conversation started in a period, filtered by
+//! indexed columns (start time, state, customer) and its tasks and sessions (queue
+//! of any of its tasks, channel, agent), wrap-up codes, and by
+//! message text through the full-text index `message_text` (FTS5, migration V8),
+//! newest first, paged; each row with its customer's name, agents, queue, channel,
+//! wrap-up codes and note, wait and handle time. A supervisor sees the conversations
+//! an agent of its teams took part in.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::Connection;
+use serde_json::Value;
+
+use super::messages;
+use super::read::Scope;
+use super::table::{secs, Table};
+use crate::clock::Millis;
+use crate::store::{events, StoreResult};
+
+/// What to look for; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub start: Millis,
+    pub end: Millis,
+    pub queue: Option<String>,
+    pub channel: Option<String>,
+    pub agent: Option<String>,
+    pub state: Option<String>,
+    /// A customer's name (contains, case-insensitive) or exact identifier.
+    pub customer: Option<String>,
+    /// A wrap-up code as `category: value`, or its value alone.
+    pub wrapup: Option<String>,
+    /// Words every message-text match must hold (FTS5 terms, each quoted).
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: String,
+    pub started: Millis,
+    pub ended: Option<Millis>,
+    pub state: String,
+    pub customer: String,
+    pub queue: String,
+    pub channel: String,
+    pub agents: Vec<String>,
+    pub wrapups: Vec<String>,
+    pub note: String,
+    /// The first task's wait (answer or close − enqueue).
+    pub wait_ms: Option<Millis>,
+    /// The handle time of its answered tasks, summed.
+    pub handle_ms: Millis,
+}
+
+/// FTS5 query text: each word quoted (so nothing the user types is an operator).
+pub fn fts_terms(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// The rows matching `filter` as `scope` may see them, and how many match in all.
+pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Vec<Row>, i64)> {
+    let mut sql = String::from(
+        "FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
+         WHERE c.creation_time >= ? AND c.creation_time < ?",
+    );
+    let mut args: Vec<Sql> = vec![Sql::Integer(filter.start), Sql::Integer(filter.end)];
+    let mut text = |sql: &mut String, clause: &str, values: Vec<String>| {
+        sql.push_str(clause);
+        args.extend(values.into_iter().map(Sql::Text));
+    };
+    if let Some(q) = &filter.queue {
+        text(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM tasks t JOIN task_media m ON m.task_id = t.id
+                   WHERE t.conversation_id = c.id AND m.queue_id = ?)",
+            vec![q.clone()],
+        );
+    }
+    if let Some(s) = &filter.state {
+        text(&mut sql, " AND c.state = ?", vec![s.clone()]);
+    }
+    if let Some(ch) = &filter.channel {
+        text(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM channel_sessions s WHERE s.conversation_id = c.id AND s.channel_id = ?)",
+            vec![ch.clone()],
+        );
+    }
+    if let Some(a) = &filter.agent {
+        text(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM tasks t WHERE t.conversation_id = c.id AND t.agent_id = ?)",
+            vec![a.clone()],
+        );
+    }
+    if let Some(who) = &filter.customer {
+        let pattern = format!(
+            "%{}%",
+            who.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        text(
+            &mut sql,
+            " AND (cu.first_name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM customer_identifiers i
+                   WHERE i.customer_id = c.customer_id AND i.identifier = ?))",
+            vec![pattern, who.clone()],
+        );
+    }
+    if let Some(terms) = filter.text.as_deref().and_then(fts_terms) {
+        text(
+            &mut sql,
+            " AND c.id IN (SELECT e.conversation_id FROM message_text m JOIN cim_events e ON e.pos = m.rowid
+                           WHERE message_text MATCH ?)",
+            vec![terms],
+        );
+    }
+    if let Some(code) = &filter.wrapup {
+        let value = code.rsplit(": ").next().unwrap_or(code).to_string();
+        text(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM cim_events w WHERE w.conversation_id = c.id
+                   AND w.name = 'AGENT_MESSAGE' AND instr(w.event, '\"WRAPUP\"') > 0
+                   AND instr(w.event, ?) > 0)",
+            vec![serde_json::to_string(&value).unwrap_or_default()],
+        );
+    }
+    if !scope.admin {
+        let teams: Vec<String> = scope.teams.iter().cloned().collect();
+        let marks = vec!["?"; teams.len().max(1)].join(", ");
+        let mut teams = teams;
+        if teams.is_empty() {
+            teams.push(String::new());
+        }
+        text(
+            &mut sql,
+            &format!(
+                " AND EXISTS (SELECT 1 FROM tasks t JOIN users u ON u.id = t.agent_id
+                   WHERE t.conversation_id = c.id AND u.team_id IN ({marks}))"
+            ),
+            teams,
+        );
+    }
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) {sql}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let mut paged = args.clone();
+    paged.push(Sql::Integer(filter.limit));
+    paged.push(Sql::Integer(filter.offset));
+    let mut st = c.prepare(&format!(
+        "SELECT c.id, c.creation_time, c.end_time, c.state, COALESCE(cu.first_name, ''),
+                COALESCE((SELECT q.name FROM queues q WHERE q.id = COALESCE(c.queue_id,
+                    (SELECT m.queue_id FROM tasks t JOIN task_media m ON m.task_id = t.id
+                     WHERE t.conversation_id = c.id ORDER BY m.enqueue_time LIMIT 1))), '')
+         {sql} ORDER BY c.creation_time DESC, c.id LIMIT ? OFFSET ?"
+    ))?;
+    let heads = st
+        .query_map(rusqlite::params_from_iter(paged.iter()), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Millis>(1)?,
+                r.get::<_, Option<Millis>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::with_capacity(heads.len());
+    for (id, started, ended, state, customer, queue) in heads {
+        rows.push(details(c, id, started, ended, state, customer, queue)?);
+    }
+    Ok((rows, total))
+}
+
+fn details(
+    c: &Connection,
+    id: String,
+    started: Millis,
+    ended: Option<Millis>,
+    state: String,
+    customer: String,
+    queue: String,
+) -> StoreResult<Row> {
+    let channel: String = c
+        .prepare_cached(
+            "SELECT COALESCE(ch.name, '') FROM channel_sessions s LEFT JOIN channels ch ON ch.id = s.channel_id
+             WHERE s.conversation_id = ?1 ORDER BY s.started_at LIMIT 1",
+        )?
+        .query_row([&id], |r| r.get(0))
+        .unwrap_or_default();
+    let mut st = c.prepare_cached(
+        "SELECT t.agent_id, m.enqueue_time, m.answer_time, t.closed_at,
+                CASE WHEN TRIM(u.first_name || ' ' || u.last_name) = '' THEN u.username
+                     ELSE TRIM(u.first_name || ' ' || u.last_name) END
+         FROM tasks t JOIN task_media m ON m.task_id = t.id LEFT JOIN users u ON u.id = t.agent_id
+         WHERE t.conversation_id = ?1 ORDER BY m.enqueue_time, t.id",
+    )?;
+    let tasks = st
+        .query_map([&id], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Millis>(1)?,
+                r.get::<_, Option<Millis>>(2)?,
+                r.get::<_, Option<Millis>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut agents: Vec<String> = Vec::new();
+    let mut handle_ms = 0;
+    for (agent, _, answer, closed, name) in &tasks {
+        if let (Some(_), Some(name), Some(_)) = (agent, name, answer) {
+            if !agents.contains(name) {
+                agents.push(name.clone());
+            }
+        }
+        if let (Some(answer), Some(closed)) = (answer, closed) {
+            handle_ms += (closed - answer).max(0);
+        }
+    }
+    let wait_ms = tasks.first().and_then(|(_, enqueue, answer, closed, _)| {
+        answer.or(*closed).map(|end| (end - enqueue).max(0))
+    });
+    let stored = events::named_between(c, &id, "AGENT_MESSAGE", 0, Millis::MAX)?;
+    let wrapped = messages::read(&stored, started);
+    Ok(Row {
+        id,
+        started,
+        ended,
+        state,
+        customer,
+        queue,
+        channel,
+        agents,
+        wrapups: wrapped.wrapups,
+        note: wrapped.notes.join(" / "),
+        wait_ms,
+        handle_ms,
+    })
+}
+
+/// The rows as a table (JSON rows and CSV share it); times as `local`.
+pub fn table(rows: &[Row], local: impl Fn(Millis) -> String) -> Table {
+    Table {
+        columns: [
+            "id",
+            "started",
+            "ended",
+            "state",
+            "customer",
+            "queue",
+            "channel",
+            "agents",
+            "wrapups",
+            "note",
+            "waitSecs",
+            "handleSecs",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Value::from(r.id.clone()),
+                    Value::from(local(r.started)),
+                    r.ended.map_or(Value::Null, |e| Value::from(local(e))),
+                    Value::from(r.state.clone()),
+                    Value::from(r.customer.clone()),
+                    Value::from(r.queue.clone()),
+                    Value::from(r.channel.clone()),
+                    Value::from(r.agents.join(", ")),
+                    Value::from(r.wrapups.join(", ")),
+                    Value::from(r.note.clone()),
+                    r.wait_ms.map_or(Value::Null, secs),
+                    secs(r.handle_ms),
+                ]
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_words_are_quoted_terms() {
+        assert_eq!(
+            fts_terms("order late").as_deref(),
+            Some("\"order\" \"late\"")
+        );
+        assert_eq!(fts_terms("a\"b OR").as_deref(), Some("\"a\"\"b\" \"OR\""));
+        assert_eq!(fts_terms("   "), None);
+    }
+}
