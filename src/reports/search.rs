@@ -1,7 +1,7 @@
 //! Conversation search: one row per conversation started in a period, filtered by
 //! indexed columns (start time, state, customer) and its tasks and sessions (queue
 //! of any of its tasks, channel, agent), wrap-up codes, and by
-//! message text through the full-text index `message_text` (FTS5, migration V8),
+//! message text through the full-text index `message_text` (FTS5, migration V9),
 //! newest first, paged; each row with its customer's name, agents, queue, channel,
 //! wrap-up codes and note, wait and handle time. A supervisor sees the conversations
 //! an agent of its teams took part in.
