@@ -10,6 +10,8 @@ use std::hash::Hash;
 
 /// How often the map drops keys whose buckets are full again.
 const SWEEP_EVERY_MS: Millis = 60_000;
+/// How deep into debt [`Buckets::charge`] may take a bucket, in bursts.
+const MAX_DEBT_BURSTS: f64 = 10.0;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -65,24 +67,51 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
             at: now,
         });
         self.refill(bucket, now);
+        self.wait(bucket)?;
+        bucket.tokens -= 1.0;
+        Ok(())
+    }
+
+    /// Whether `key` may go ahead now (its bucket holds a token), taking nothing;
+    /// `Err(retry_after_ms)` when it is spent. Pair with [`Buckets::charge`] to count
+    /// only the attempts that turn out to count.
+    pub fn check(&self, key: &K, now: Millis) -> Result<(), u64> {
+        if self.is_off() {
+            return Ok(());
+        }
+        let mut guard = self.state.lock();
+        match guard.0.get_mut(key) {
+            Some(bucket) => {
+                self.refill(bucket, now);
+                self.wait(bucket)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Takes a token from `key`'s bucket after the fact. The bucket may go into debt
+    /// (down to `-MAX_DEBT_BURSTS` bursts), so attempts that were checked at once and
+    /// all counted wait the longer for it.
+    pub fn charge(&self, key: &K, now: Millis) {
+        if self.is_off() {
+            return;
+        }
+        let floor = -f64::from(self.burst) * MAX_DEBT_BURSTS;
+        let mut guard = self.state.lock();
+        let bucket = guard.0.entry(key.clone()).or_insert(Bucket {
+            tokens: f64::from(self.burst),
+            at: now,
+        });
+        self.refill(bucket, now);
+        bucket.tokens = (bucket.tokens - 1.0).max(floor);
+    }
+
+    fn wait(&self, bucket: &Bucket) -> Result<(), u64> {
         if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
             Ok(())
         } else {
             let missing = 1.0 - bucket.tokens;
             Err((missing * 60_000.0 / f64::from(self.per_minute)).ceil() as u64)
-        }
-    }
-
-    /// Gives back a token taken by [`Buckets::take`] (the attempt did not count).
-    pub fn refund(&self, key: &K, now: Millis) {
-        if self.is_off() {
-            return;
-        }
-        let mut guard = self.state.lock();
-        if let Some(bucket) = guard.0.get_mut(key) {
-            self.refill(bucket, now);
-            bucket.tokens = (bucket.tokens + 1.0).min(f64::from(self.burst));
         }
     }
 
@@ -109,19 +138,24 @@ mod tests {
     }
 
     #[test]
-    fn a_refund_gives_the_token_back_but_never_above_the_burst() {
-        let b = Buckets::new(1, 2);
-        assert_eq!(b.take(&"a", 0), Ok(()));
-        assert_eq!(b.take(&"a", 0), Ok(()));
-        assert!(b.take(&"a", 0).is_err());
-        b.refund(&"a", 0);
-        assert_eq!(b.take(&"a", 0), Ok(()));
-        b.refund(&"a", 0);
-        b.refund(&"a", 0);
-        b.refund(&"a", 0);
-        assert_eq!(b.take(&"a", 0), Ok(()));
-        assert_eq!(b.take(&"a", 0), Ok(()));
-        assert!(b.take(&"a", 0).is_err(), "refunds stop at the burst");
+    fn check_takes_nothing_and_charges_may_go_into_debt() {
+        let b = Buckets::new(60, 2);
+        for _ in 0..10 {
+            assert_eq!(b.check(&"a", 0), Ok(()));
+        }
+        // Three attempts checked at once, all charged: one token of debt.
+        b.charge(&"a", 0);
+        b.charge(&"a", 0);
+        b.charge(&"a", 0);
+        assert_eq!(b.check(&"a", 0), Err(2000));
+        assert_eq!(b.check(&"a", 1000), Err(1000));
+        assert_eq!(b.check(&"a", 2000), Ok(()));
+        // The debt stops at ten bursts.
+        for _ in 0..100 {
+            b.charge(&"b", 0);
+        }
+        assert_eq!(b.check(&"b", 0), Err(21_000));
+        assert_eq!(b.take(&"c", 0), Ok(()), "another key is untouched");
     }
 
     #[test]

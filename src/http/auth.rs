@@ -125,9 +125,11 @@ pub async fn login(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let user = match user {
         Some(u) if ok && !u.disabled => u,
-        _ => return Err(ApiError::BadCredentials),
+        _ => {
+            state.login_limiter.failed(attempt, now_ms());
+            return Err(ApiError::BadCredentials);
+        }
     };
-    state.login_limiter.succeeded(attempt, now_ms());
     let (token, digest) = users::new_token();
     let ttl = (state.config.http.token_ttl_secs as i64).saturating_mul(1000);
     let user_id = user.id.clone();

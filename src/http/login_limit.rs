@@ -1,9 +1,11 @@
 //! The login limit (`[login]` settings): failed logins per username and per client
 //! address, so a password cannot be guessed quickly from one address or spread over
-//! many. An attempt takes a token from both buckets before the password is checked
-//! (concurrent guesses cannot overshoot the burst) and a successful one gives them
-//! back, so only failures count. A limited attempt is refused with 429 and
-//! `Retry-After` whatever the password says. Clients on this host
+//! many. An attempt goes ahead while both buckets hold a token, and only a failed one
+//! is charged, so successful logins never count (a whole call center behind one NAT
+//! address signing in at once is never refused). Guesses checked at the same moment
+//! are all charged when they fail, which puts the buckets into debt: a burst of
+//! concurrent guesses waits that much longer after. A limited attempt is refused with
+//! 429 and `Retry-After` whatever the password says. Clients on this host
 //! ([`ClientAddr::is_local`]) are not limited unless `login.limit_loopback` is set.
 
 use super::client_addr::{AddrList, ClientAddr};
@@ -21,8 +23,7 @@ pub struct LoginLimiter {
     limit_loopback: bool,
 }
 
-/// An attempt allowed to check its password; [`LoginLimiter::succeeded`] gives its
-/// tokens back.
+/// An attempt allowed to check its password; [`LoginLimiter::failed`] charges it.
 #[must_use]
 pub struct Attempt {
     username: Option<String>,
@@ -38,8 +39,8 @@ impl LoginLimiter {
         }
     }
 
-    /// Takes a failure token for `username` and `client`; `Err(retry_after_ms)` when
-    /// either is spent (nothing is taken then).
+    /// Lets an attempt for `username` from `client` go ahead, taking nothing;
+    /// `Err(retry_after_ms)` when either bucket is spent.
     pub fn begin(
         &self,
         username: &str,
@@ -54,24 +55,25 @@ impl LoginLimiter {
             });
         }
         let key: String = username.chars().take(MAX_KEY_CHARS).collect();
-        self.usernames.take(&key, now)?;
-        if let Err(wait) = self.addresses.take(&client.ip, now) {
-            self.usernames.refund(&key, now);
-            return Err(wait);
+        let by_name = self.usernames.check(&key, now);
+        let by_address = self.addresses.check(&client.ip, now);
+        match (by_name, by_address) {
+            (Ok(()), Ok(())) => Ok(Attempt {
+                username: Some(key),
+                address: Some(client.ip),
+            }),
+            (Err(a), Err(b)) => Err(a.max(b)),
+            (Err(wait), _) | (_, Err(wait)) => Err(wait),
         }
-        Ok(Attempt {
-            username: Some(key),
-            address: Some(client.ip),
-        })
     }
 
-    /// The password was right: the attempt does not count.
-    pub fn succeeded(&self, attempt: Attempt, now: Millis) {
+    /// The password was wrong: the attempt counts against both.
+    pub fn failed(&self, attempt: Attempt, now: Millis) {
         if let Some(key) = attempt.username {
-            self.usernames.refund(&key, now);
+            self.usernames.charge(&key, now);
         }
         if let Some(ip) = attempt.address {
-            self.addresses.refund(&ip, now);
+            self.addresses.charge(&ip, now);
         }
     }
 }
@@ -97,16 +99,29 @@ mod tests {
         }
     }
 
+    /// An attempt that fails.
+    fn fail(
+        limiter: &LoginLimiter,
+        name: &str,
+        client: ClientAddr,
+        now: Millis,
+    ) -> Result<(), u64> {
+        let attempt = limiter.begin(name, client, &AddrList::default(), now)?;
+        limiter.failed(attempt, now);
+        Ok(())
+    }
+
     #[test]
     fn failures_are_limited_per_username_and_successes_are_free() {
         let limiter = LoginLimiter::new(&settings());
         let none = AddrList::default();
-        for _ in 0..10 {
-            let a = limiter.begin("ann", remote(1), &none, 0).unwrap();
-            limiter.succeeded(a, 0);
-        }
-        let _ = limiter.begin("ann", remote(1), &none, 0).unwrap();
-        let _ = limiter.begin("ann", remote(2), &none, 0).unwrap();
+        // Successful attempts (never charged), also many at once.
+        let at_once: Vec<Attempt> = (0..50)
+            .map(|_| limiter.begin("ann", remote(1), &none, 0).unwrap())
+            .collect();
+        drop(at_once);
+        fail(&limiter, "ann", remote(1), 0).unwrap();
+        fail(&limiter, "ann", remote(2), 0).unwrap();
         assert_eq!(
             limiter.begin("ann", remote(3), &none, 0).err(),
             Some(1000),
@@ -120,13 +135,27 @@ mod tests {
         let limiter = LoginLimiter::new(&settings());
         let none = AddrList::default();
         for name in ["a", "b", "c"] {
-            let _ = limiter.begin(name, remote(1), &none, 0).unwrap();
+            fail(&limiter, name, remote(1), 0).unwrap();
         }
         assert!(limiter.begin("d", remote(1), &none, 0).is_err());
-        // The refused attempt took nothing from the username "d".
-        let _ = limiter.begin("d", remote(2), &none, 0).unwrap();
-        let _ = limiter.begin("d", remote(2), &none, 0).unwrap();
+        // The refused attempt charged nothing to the username "d".
+        fail(&limiter, "d", remote(2), 0).unwrap();
+        fail(&limiter, "d", remote(2), 0).unwrap();
         assert!(limiter.begin("d", remote(3), &none, 0).is_err());
+    }
+
+    #[test]
+    fn concurrent_guesses_put_the_username_into_debt() {
+        let limiter = LoginLimiter::new(&settings());
+        let none = AddrList::default();
+        let guesses: Vec<Attempt> = (0..4)
+            .map(|i| limiter.begin("ann", remote(i), &none, 0).unwrap())
+            .collect();
+        for g in guesses {
+            limiter.failed(g, 0);
+        }
+        // Four failures against a burst of two: three tokens short, 3 s at 60/min.
+        assert_eq!(limiter.begin("ann", remote(9), &none, 0).err(), Some(3000));
     }
 
     #[test]
@@ -138,22 +167,22 @@ mod tests {
         let none = AddrList::default();
         let limiter = LoginLimiter::new(&settings());
         for _ in 0..50 {
-            let _ = limiter.begin("ann", local, &none, 0).unwrap();
+            fail(&limiter, "ann", local, 0).unwrap();
         }
         // A remote client relayed by an untrusted proxy on this host is not local.
         let relayed = ClientAddr {
             relayed: true,
             ..local
         };
-        let _ = limiter.begin("bob", relayed, &none, 0).unwrap();
-        let _ = limiter.begin("bob", relayed, &none, 0).unwrap();
+        fail(&limiter, "bob", relayed, 0).unwrap();
+        fail(&limiter, "bob", relayed, 0).unwrap();
         assert!(limiter.begin("bob", relayed, &none, 0).is_err());
         let strict = LoginLimiter::new(&LoginSettings {
             limit_loopback: true,
             ..settings()
         });
-        let _ = strict.begin("ann", local, &none, 0).unwrap();
-        let _ = strict.begin("ann", local, &none, 0).unwrap();
+        fail(&strict, "ann", local, 0).unwrap();
+        fail(&strict, "ann", local, 0).unwrap();
         assert!(strict.begin("ann", local, &none, 0).is_err());
     }
 }
