@@ -101,6 +101,14 @@ async fn traffic(server: &TestServer) {
     assert_eq!(closed[0]["status"], "ok", "{closed:?}");
     customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
     customer.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
+    let rated = customer
+        .emit_ack(
+            "CSAT_SUBMITTED",
+            json!({"conversationId": conversation_id, "rating": 4}),
+        )
+        .await
+        .unwrap();
+    assert!(rated[0].get("error").is_none(), "{rated:?}");
 }
 
 /// The queue row of the console, once its today figures count `handled` chats.
@@ -341,6 +349,7 @@ async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv
     let row = &found["items"][0];
     assert_eq!(row["wrapups"], "Support: Issue resolved", "{row}");
     assert_eq!(row["note"], "fine", "{row}");
+    assert_eq!(row["csat"], 4, "{row}");
     assert!(!row["agents"].as_str().unwrap().is_empty(), "{row}");
     let admin = server.login("admin", "admin").await;
     let drill = format!("/api/v1/reports/conversations?queue={queue_id}");

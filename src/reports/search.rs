@@ -3,11 +3,11 @@
 //! of any of its tasks, channel, agent), wrap-up codes, and by
 //! message text through the full-text index `message_text` (FTS5, migration V9),
 //! newest first, paged; each row with its customer's name, agents, queue, channel,
-//! wrap-up codes and note, wait and handle time. A supervisor sees the conversations
+//! wrap-up codes and note, wait and handle time, and the customer's rating (CSAT). A supervisor sees the conversations
 //! an agent of its teams took part in.
 
 use rusqlite::types::Value as Sql;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::messages;
@@ -52,6 +52,8 @@ pub struct Row {
     pub wait_ms: Option<Millis>,
     /// The handle time of its answered tasks, summed.
     pub handle_ms: Millis,
+    /// The customer's rating (1-5), when given.
+    pub csat: Option<i64>,
 }
 
 /// FTS5 query text: each word quoted (so nothing the user types is an operator).
@@ -230,6 +232,10 @@ fn details(
     let wait_ms = tasks.first().and_then(|(_, enqueue, answer, closed, _)| {
         answer.or(*closed).map(|end| (end - enqueue).max(0))
     });
+    let csat: Option<i64> = c
+        .prepare_cached("SELECT rating FROM csat WHERE conversation_id = ?1")?
+        .query_row([&id], |r| r.get(0))
+        .optional()?;
     let stored = events::named_between(c, &id, "AGENT_MESSAGE", 0, Millis::MAX)?;
     let wrapped = messages::read(&stored, started);
     Ok(Row {
@@ -245,6 +251,7 @@ fn details(
         note: wrapped.notes.join(" / "),
         wait_ms,
         handle_ms,
+        csat,
     })
 }
 
@@ -264,6 +271,7 @@ pub fn table(rows: &[Row], local: impl Fn(Millis) -> String) -> Table {
             "note",
             "waitSecs",
             "handleSecs",
+            "csat",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -284,6 +292,7 @@ pub fn table(rows: &[Row], local: impl Fn(Millis) -> String) -> Table {
                     Value::from(r.note.clone()),
                     r.wait_ms.map_or(Value::Null, secs),
                     secs(r.handle_ms),
+                    r.csat.map_or(Value::Null, Value::from),
                 ]
             })
             .collect(),
