@@ -1,6 +1,7 @@
 // Channels: where chats come from (the web widget, connectors), and where each routes:
 // a queue (PUSH) or a pull list (PULL).
 
+import { confirmAction } from "/shared/dialog.js";
 import { h, replace } from "/shared/dom.js";
 import { optionsOf, specForm } from "../kit/fields.js";
 import { fetchAll, resourcePage } from "../kit/resource.js";
@@ -17,6 +18,80 @@ function widgetLink(c) {
     "aria-label": `Open the chat widget of channel ${c.name} (new tab)`,
     dataset: { widget: c.serviceIdentifier },
   });
+}
+
+/**
+ * Shows a connector token once, with a copy button; resolves when closed. Only its
+ * digest is kept by the server, so this is the one chance to read it.
+ */
+function showToken(channelName, token) {
+  return new Promise((resolve) => {
+    const field = h("input", { class: "mono", readonly: true, value: token, "aria-label": "Connector token", "data-testid": "connector-token" });
+    const copied = h("span", { class: "muted small", role: "status" });
+    const copy = h("button", {
+      type: "button",
+      text: "Copy",
+      onClick: async () => {
+        field.select();
+        try {
+          await navigator.clipboard.writeText(token);
+          copied.textContent = "Copied.";
+        } catch {
+          copied.textContent = "Selected: press Ctrl+C to copy.";
+        }
+      },
+    });
+    const done = h("button", { type: "button", class: "primary", text: "I have saved it" });
+    const dialog = h(
+      "dialog",
+      { class: "card confirm", "data-testid": "token-dialog" },
+      h("h2", { text: `Connector token of “${channelName}”` }),
+      h("p", { text: "The connector sends it as Authorization: Bearer <token> to POST /ccm/message/receive. It is shown only now: copy it into the connector's settings." }),
+      h("div", { class: "row" }, field, copy),
+      copied,
+      h("div", { class: "row form-actions" }, done),
+    );
+    const finish = () => {
+      dialog.close();
+      dialog.remove();
+      resolve();
+    };
+    done.addEventListener("click", finish);
+    dialog.addEventListener("cancel", (e) => {
+      e.preventDefault();
+      finish();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    field.select();
+  });
+}
+
+/** For a connector channel's form: replace its token (the old one stops at once). */
+function tokenControls(ctx, row) {
+  if (!ctx.canEdit || !row || row.channelType?.name === "WEB") return null;
+  return h(
+    "p",
+    { class: "row" },
+    h("span", { text: "Connector token: shown once when made." }),
+    h("button", {
+      type: "button",
+      text: "Make a new token",
+      "data-testid": "new-token",
+      onClick: async () => {
+        let token = null;
+        const made = await confirmAction({
+          title: "Make a new connector token?",
+          question: `The connector of “${row.name}” stops working until it is given the new token.`,
+          confirmLabel: "Make a new token",
+          run: async () => {
+            token = (await ctx.api.send("POST", `/channels/${encodeURIComponent(row.id)}/connector-token`, {})).connectorToken;
+          },
+        });
+        if (made && token) await showToken(row.name, token);
+      },
+    }),
+  );
 }
 
 function routesTo(c, { queues, pullLists }) {
@@ -80,7 +155,7 @@ export default resourcePage({
         { name: "routingPolicy.agentRequestTtl", label: "Agent request TTL (s)", type: "number", min: 1, value: 300, get: (c) => (c ? policy(c).agentRequestTtl : undefined), help: "How long a chat waits for an agent." },
         { name: "customerActivityTimeout", label: "Customer inactivity timeout (s)", type: "number", min: 1, value: 600, get: (c) => c?.channelConfig?.customerActivityTimeout, help: "A silent customer's chat closes after this." },
         { name: "responseSla", label: "Response SLA (s)", type: "number", min: 0, value: 0, get: (c) => c?.channelConfig?.responseSla },
-        { name: "providerWebhook", label: "Provider webhook", type: "url", placeholder: "https://…", get: (c) => c?.channelConnector?.channelProviderInterface?.providerWebhook, help: "Connector channels: replies are posted here; empty for the web widget. A connector posts with its channel's own token (answered once by POST /api/v1/channels when the channel is created; POST /api/v1/channels/{id}/connector-token makes a new one) or the site-wide channels.connector_token." },
+        { name: "providerWebhook", label: "Provider webhook", type: "url", placeholder: "https://…", get: (c) => c?.channelConnector?.channelProviderInterface?.providerWebhook, help: "Connector channels: replies are posted here; empty for the web widget. A connector posts with its channel's own token, shown once when the channel is created (Make a new token on the channel's page replaces it), or the site-wide channels.connector_token." },
         { name: "routingPolicy.routeToLastAgent", label: "Prefer the customer's last agent", type: "checkbox", get: (c) => (c ? policy(c).routeToLastAgent : undefined) },
         { name: "enabled", label: "Enabled (a disabled channel refuses new chats; running ones finish)", type: "checkbox", value: true, get: (c) => (c ? c.enabled !== false : undefined) },
       ],
@@ -97,7 +172,11 @@ export default resourcePage({
       extraTop:
         row && row.channelType?.name === "WEB"
           ? h("p", { class: "row" }, h("span", { text: "Try it as a customer:" }), widgetLink(row))
-          : null,
+          : tokenControls(ctx, row),
+      // A new connector channel's token is answered once, with the create.
+      after: async (saved) => {
+        if (!row && saved?.connectorToken) await showToken(saved.name ?? "channel", saved.connectorToken);
+      },
       nodes: [
         h("div", { class: "field-grid" }, name, sid, type),
         h("fieldset", { class: "plain section" }, h("legend", { text: "Routing" }), h("div", { class: "field-grid" }, rest.slice(0, 4))),
