@@ -242,7 +242,7 @@ describe("an admin sets up a site in the console", { skip: skip ?? false }, () =
     // A reason code deleted from its form leaves the list.
     await openPage(page, "Reason codes");
     await page.getByRole("link", { name: "Meeting", exact: true }).click();
-    await page.getByRole("button", { name: "Delete reason code" }).click();
+    await page.getByRole("button", { name: "Delete reason code", exact: true }).click();
     await page.getByTestId("dialog-confirm").click();
     await page.getByTestId("flash").filter({ hasText: "Deleted reason code “Meeting”" }).waitFor(T);
     assert.equal(await page.getByRole("link", { name: "Meeting", exact: true }).count(), 0);
