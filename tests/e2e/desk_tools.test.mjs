@@ -99,3 +99,28 @@ test("a transfer's offer names who asked and carries the note; agents read their
   const assigned = await agent1.events.next("agentAssignedForAssistance");
   assert.equal(assigned.agentName, "agent2");
 });
+
+test("customer history: only who may see the conversation, only that customer's chats", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const first = await acceptedChat(sb, "agent1");
+  // agent1 takes no more chats: the second customer's goes to agent2.
+  await request(first.desk.socket, "changeAgentState", { action: "agentState", state: { name: "NOT_READY" } });
+  const { chat: other } = await acceptedChat(sb, "agent2");
+
+  const get = async (user, path) => {
+    const headers = user ? { authorization: `Bearer ${await login(sb.url, user)}` } : {};
+    return fetch(`${sb.url}/api/v1${path}`, { headers });
+  };
+  const mine = await get("agent1", `/conversations/${first.chat.conversationId}/customer-history`);
+  assert.equal(mine.status, 200);
+  assert.deepEqual(await mine.json(), [], "a first conversation has no history");
+  // Another agent's conversation is not there at all; nor is another customer's chat.
+  assert.equal((await get("agent2", `/conversations/${first.chat.conversationId}/customer-history`)).status, 404);
+  assert.equal(
+    (await get("agent1", `/conversations/${first.chat.conversationId}/customer-history/${other.conversationId}/events`)).status,
+    404,
+  );
+  assert.equal((await get(null, `/conversations/${first.chat.conversationId}/customer-history`)).status, 401);
+  assert.equal((await get("agent1", `/conversations/${first.chat.conversationId}/customer-history?limit=0`)).status, 400);
+  assert.equal((await get("agent1", `/conversations/${first.chat.conversationId}/customer-history?limit=x&y=1`)).status, 400);
+});
