@@ -5,6 +5,7 @@
 // stays open with the server's refusal when there is one.
 
 import { apiGet } from "/shared/api.js";
+import { openModal } from "/shared/dialog.js";
 import { h } from "/shared/dom.js";
 
 /** The desk event for each choice, and what it does in plain words. */
@@ -48,120 +49,110 @@ function radio(name, value, label, checked) {
  * `{kind, target}` once the server placed the request, or null when cancelled.
  */
 export function openAssistDialog({ item, user, token, send }) {
-  return new Promise((resolve) => {
-    const agentSelect = h("select", { name: "agent", "aria-label": "Agent", "data-testid": "assist-agent" });
-    const queueSelect = h("select", { name: "queue", "aria-label": "Queue", "data-testid": "assist-queue" });
-    const note = h("textarea", { rows: 2, name: "note", placeholder: "A note for the other agent (optional)", "aria-label": "Note" });
-    const explain = h("p", { class: "muted small", "data-testid": "assist-explain" });
-    const error = h("p", { class: "notice bad small", role: "alert", hidden: true, "data-testid": "assist-error" });
-    const submit = h("button", { class: "primary", type: "submit", text: "Send request" });
-    const cancel = h("button", { type: "button", text: "Cancel" });
-    const form = h(
-      "form",
-      { class: "stack assist" },
-      h("h2", { text: `Transfer or conference · ${item.customerName()}` }),
-      h(
-        "fieldset",
-        { class: "row" },
-        h("legend", { text: "What" }),
-        radio("kind", "transfer", "Transfer", true),
-        radio("kind", "conference", "Conference", false),
-      ),
-      h(
-        "fieldset",
-        { class: "row" },
-        h("legend", { text: "How" }),
-        radio("how", "direct", "Direct", true),
-        radio("how", "consult", "Consult", false),
-      ),
-      explain,
-      h(
-        "fieldset",
-        { class: "stack" },
-        h("legend", { text: "To" }),
-        h("label", { class: "check" }, h("input", { type: "radio", name: "to", value: "agent", checked: true }), " An agent ", agentSelect),
-        h("label", { class: "check" }, h("input", { type: "radio", name: "to", value: "queue" }), " A queue ", queueSelect),
-      ),
-      note,
-      error,
-      h("div", { class: "row form-actions" }, submit, cancel),
-    );
-    const dialog = h("dialog", { class: "card assist-dialog", "data-testid": "assist-dialog" }, form);
+  const agentSelect = h("select", { name: "agent", "aria-label": "Agent", "data-testid": "assist-agent" });
+  const queueSelect = h("select", { name: "queue", "aria-label": "Queue", "data-testid": "assist-queue" });
+  const note = h("textarea", { rows: 2, name: "note", placeholder: "A note for the other agent (optional)", "aria-label": "Note" });
+  const explain = h("p", { class: "muted small", "data-testid": "assist-explain" });
+  const error = h("p", { class: "notice bad small", role: "alert", hidden: true, "data-testid": "assist-error" });
+  const submit = h("button", { class: "primary", type: "submit", text: "Send request" });
+  const cancel = h("button", { type: "button", text: "Cancel" });
+  const form = h(
+    "form",
+    { class: "stack assist" },
+    h("h2", { text: `Transfer or conference · ${item.customerName()}` }),
+    h(
+      "fieldset",
+      { class: "row" },
+      h("legend", { text: "What" }),
+      radio("kind", "transfer", "Transfer", true),
+      radio("kind", "conference", "Conference", false),
+    ),
+    h(
+      "fieldset",
+      { class: "row" },
+      h("legend", { text: "How" }),
+      radio("how", "direct", "Direct", true),
+      radio("how", "consult", "Consult", false),
+    ),
+    explain,
+    h(
+      "fieldset",
+      { class: "stack" },
+      h("legend", { text: "To" }),
+      h("label", { class: "check" }, h("input", { type: "radio", name: "to", value: "agent", checked: true }), " An agent ", agentSelect),
+      h("label", { class: "check" }, h("input", { type: "radio", name: "to", value: "queue" }), " A queue ", queueSelect),
+    ),
+    note,
+    error,
+    h("div", { class: "row form-actions" }, submit, cancel),
+  );
+  const { close, closed } = openModal({ class: "card assist-dialog", "data-testid": "assist-dialog" }, form);
+  let placed = null;
 
-    const choice = (name) => form.querySelector(`input[name=${name}]:checked`)?.value;
-    const refresh = () => {
-      explain.textContent = REQUESTS[`${choice("kind")}:${choice("how")}`][1];
-      const toAgent = choice("to") === "agent";
-      agentSelect.disabled = !toAgent;
-      queueSelect.disabled = toAgent;
-    };
-    form.addEventListener("change", refresh);
-    refresh();
+  const choice = (name) => form.querySelector(`input[name=${name}]:checked`)?.value;
+  const refresh = () => {
+    explain.textContent = REQUESTS[`${choice("kind")}:${choice("how")}`][1];
+    const toAgent = choice("to") === "agent";
+    agentSelect.disabled = !toAgent;
+    queueSelect.disabled = toAgent;
+  };
+  form.addEventListener("change", refresh);
+  refresh();
 
-    let done = false;
-    const finish = (result) => {
-      if (done) return;
-      done = true;
-      dialog.close();
-      dialog.remove();
-      resolve(result);
-    };
-    cancel.addEventListener("click", () => finish(null));
-    dialog.addEventListener("close", () => finish(null));
+  cancel.addEventListener("click", close);
 
-    Promise.all([apiGet("/colleagues", token), apiGet("/queues?limit=200", token)])
-      .then(([colleagues, queues]) => {
-        const others = colleagues.filter((c) => c.id !== user.id);
-        agentSelect.replaceChildren(
-          ...others.map((c) =>
-            h("option", { value: c.id, text: colleagueLabel(c), disabled: c.state === "LOGOUT" || !c.connected }),
-          ),
-        );
-        const firstAvailable = others.find((c) => c.state !== "LOGOUT" && c.connected);
-        if (firstAvailable) agentSelect.value = firstAvailable.id;
-        queueSelect.replaceChildren(...(queues.items ?? []).map((q) => h("option", { value: q.name, text: q.name })));
-      })
-      .catch((err) => {
-        error.textContent = `Cannot load agents and queues: ${err.message}`;
-        error.hidden = false;
-      });
-
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const [event] = REQUESTS[`${choice("kind")}:${choice("how")}`];
-      const toAgent = choice("to") === "agent";
-      if (toAgent ? !agentSelect.value : !queueSelect.value) {
-        error.textContent = toAgent ? "Pick an agent." : "Pick a queue.";
-        error.hidden = false;
-        return;
-      }
-      const conversation = item.conversation ?? {};
-      const agentParticipant = (conversation.participants ?? []).find(
-        (p) => p?.type === "AGENT" && p.participant?.id === user.id && p.isActive !== false,
+  Promise.all([apiGet("/colleagues", token), apiGet("/queues?limit=200", token)])
+    .then(([colleagues, queues]) => {
+      const others = colleagues.filter((c) => c.id !== user.id);
+      agentSelect.replaceChildren(
+        ...others.map((c) =>
+          h("option", { value: c.id, text: colleagueLabel(c), disabled: c.state === "LOGOUT" || !c.connected }),
+        ),
       );
-      const payload = {
-        channelSession: { ...(conversation.channelSession ?? {}), topicId: item.id, conversationId: item.id },
-        agentParticipant: agentParticipant ?? null,
-        mode: toAgent ? "agent" : "queue",
-        queueName: toAgent ? "" : queueSelect.value,
-        requestedAgentId: toAgent ? agentSelect.value : "",
-        offerToAgent: true,
-        note: note.value.trim(),
-      };
-      submit.disabled = true;
-      error.hidden = true;
-      try {
-        await send(event, payload);
-        const target = toAgent ? agentSelect.selectedOptions[0]?.text.split(" · ")[0] : `queue ${queueSelect.value}`;
-        finish({ kind: choice("kind"), target });
-      } catch (err) {
-        error.textContent = err.message;
-        error.hidden = false;
-        submit.disabled = false;
-      }
+      const firstAvailable = others.find((c) => c.state !== "LOGOUT" && c.connected);
+      if (firstAvailable) agentSelect.value = firstAvailable.id;
+      queueSelect.replaceChildren(...(queues.items ?? []).map((q) => h("option", { value: q.name, text: q.name })));
+    })
+    .catch((err) => {
+      error.textContent = `Cannot load agents and queues: ${err.message}`;
+      error.hidden = false;
     });
 
-    document.body.append(dialog);
-    dialog.showModal();
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const [event] = REQUESTS[`${choice("kind")}:${choice("how")}`];
+    const toAgent = choice("to") === "agent";
+    if (toAgent ? !agentSelect.value : !queueSelect.value) {
+      error.textContent = toAgent ? "Pick an agent." : "Pick a queue.";
+      error.hidden = false;
+      return;
+    }
+    const conversation = item.conversation ?? {};
+    const agentParticipant = (conversation.participants ?? []).find(
+      (p) => p?.type === "AGENT" && p.participant?.id === user.id && p.isActive !== false,
+    );
+    const payload = {
+      channelSession: { ...(conversation.channelSession ?? {}), topicId: item.id, conversationId: item.id },
+      agentParticipant: agentParticipant ?? null,
+      mode: toAgent ? "agent" : "queue",
+      queueName: toAgent ? "" : queueSelect.value,
+      requestedAgentId: toAgent ? agentSelect.value : "",
+      offerToAgent: true,
+      note: note.value.trim(),
+    };
+    submit.disabled = true;
+    error.hidden = true;
+    try {
+      await send(event, payload);
+      const target = toAgent ? agentSelect.selectedOptions[0]?.text.split(" · ")[0] : `queue ${queueSelect.value}`;
+      placed = { kind: choice("kind"), target };
+      close();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+      submit.disabled = false;
+    }
   });
+
+  return closed.then(() => placed);
 }

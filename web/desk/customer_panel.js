@@ -3,6 +3,7 @@
 // conversations, each of which opens its transcript drawn as the chat pane draws it.
 
 import { apiGet } from "/shared/api.js";
+import { openModal } from "/shared/dialog.js";
 import { formatTime, h, replace } from "/shared/dom.js";
 import { bubble } from "./chat_view.js";
 import { describe } from "./event_text.js";
@@ -129,17 +130,13 @@ export class CustomerPanel {
 
   async #openTranscript(item, past) {
     const body = h("div", { class: "messages transcript", "data-testid": "past-transcript" }, h("p", { class: "muted", text: "Loading…" }));
-    const close = h("button", { type: "button", text: "Close" });
-    const dialog = h(
-      "dialog",
+    const closeButton = h("button", { type: "button", text: "Close" });
+    const { close } = openModal(
       { class: "card transcript-dialog", "data-testid": "transcript-dialog" },
-      h("div", { class: "row" }, h("h2", { text: `${item.customerName()} · ${new Date(past.creationTime).toLocaleString()}` }), h("span", { class: "spacer" }), close),
+      h("div", { class: "row" }, h("h2", { text: `${item.customerName()} · ${new Date(past.creationTime).toLocaleString()}` }), h("span", { class: "spacer" }), closeButton),
       body,
     );
-    close.addEventListener("click", () => dialog.close());
-    dialog.addEventListener("close", () => dialog.remove());
-    document.body.append(dialog);
-    dialog.showModal();
+    closeButton.addEventListener("click", close);
     try {
       const transcript = await apiGet(
         `/conversations/${encodeURIComponent(item.id)}/customer-history/${encodeURIComponent(past.id)}/events`,

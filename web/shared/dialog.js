@@ -65,6 +65,23 @@ export function confirmAction({ title, question, body = null, confirmLabel = "De
   });
 }
 
+/**
+ * Shows a modal <dialog> (`props`, `children`) at once. `close()` closes it (Escape
+ * does too); `closed` resolves when it is gone, removed from the page.
+ */
+export function openModal(props, ...children) {
+  const dialog = h("dialog", props, ...children);
+  const closed = new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve();
+    });
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return { dialog, close: () => dialog.close(), closed };
+}
+
 /** How a refused action reads: the server's own reason first. */
 function refusal(err) {
   if (err?.status === 409) return `Not deleted: ${err.message}`;

@@ -1,7 +1,7 @@
 // Channels: where chats come from (the web widget, connectors), and where each routes:
 // a queue (PUSH) or a pull list (PULL).
 
-import { confirmAction } from "/shared/dialog.js";
+import { confirmAction, openModal } from "/shared/dialog.js";
 import { h, replace } from "/shared/dom.js";
 import { optionsOf, specForm } from "../kit/fields.js";
 import { fetchAll, resourcePage } from "../kit/resource.js";
@@ -25,46 +25,33 @@ function widgetLink(c) {
  * digest is kept by the server, so this is the one chance to read it.
  */
 function showToken(channelName, token) {
-  return new Promise((resolve) => {
-    const field = h("input", { class: "mono", readonly: true, value: token, "aria-label": "Connector token", "data-testid": "connector-token" });
-    const copied = h("span", { class: "muted small", role: "status" });
-    const copy = h("button", {
-      type: "button",
-      text: "Copy",
-      onClick: async () => {
-        field.select();
-        try {
-          await navigator.clipboard.writeText(token);
-          copied.textContent = "Copied.";
-        } catch {
-          copied.textContent = "Selected: press Ctrl+C to copy.";
-        }
-      },
-    });
-    const done = h("button", { type: "button", class: "primary", text: "I have saved it" });
-    const dialog = h(
-      "dialog",
-      { class: "card confirm", "data-testid": "token-dialog" },
-      h("h2", { text: `Connector token of “${channelName}”` }),
-      h("p", { text: "The connector sends it as Authorization: Bearer <token> to POST /ccm/message/receive. It is shown only now: copy it into the connector's settings." }),
-      h("div", { class: "row" }, field, copy),
-      copied,
-      h("div", { class: "row form-actions" }, done),
-    );
-    const finish = () => {
-      dialog.close();
-      dialog.remove();
-      resolve();
-    };
-    done.addEventListener("click", finish);
-    dialog.addEventListener("cancel", (e) => {
-      e.preventDefault();
-      finish();
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    field.select();
+  const field = h("input", { class: "mono", readonly: true, value: token, "aria-label": "Connector token", "data-testid": "connector-token" });
+  const copied = h("span", { class: "muted small", role: "status" });
+  const copy = h("button", {
+    type: "button",
+    text: "Copy",
+    onClick: async () => {
+      field.select();
+      try {
+        await navigator.clipboard.writeText(token);
+        copied.textContent = "Copied.";
+      } catch {
+        copied.textContent = "Selected: press Ctrl+C to copy.";
+      }
+    },
   });
+  const done = h("button", { type: "button", class: "primary", text: "I have saved it" });
+  const { close, closed } = openModal(
+    { class: "card confirm", "data-testid": "token-dialog" },
+    h("h2", { text: `Connector token of “${channelName}”` }),
+    h("p", { text: "The connector sends it as Authorization: Bearer <token> to POST /ccm/message/receive. It is shown only now: copy it into the connector's settings." }),
+    h("div", { class: "row" }, field, copy),
+    copied,
+    h("div", { class: "row form-actions" }, done),
+  );
+  done.addEventListener("click", close);
+  field.select();
+  return closed;
 }
 
 /** For a connector channel's form: replace its token (the old one stops at once). */
