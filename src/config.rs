@@ -52,6 +52,7 @@ pub struct Config {
     pub supervisor: SupervisorSettings,
     pub metrics: crate::metrics::MetricsConfig,
     pub backup: crate::backup::BackupConfig,
+    pub retention: crate::retention::RetentionConfig,
 }
 
 impl Default for Config {
@@ -74,6 +75,7 @@ impl Default for Config {
             supervisor: SupervisorSettings::default(),
             metrics: crate::metrics::MetricsConfig::default(),
             backup: crate::backup::BackupConfig::default(),
+            retention: crate::retention::RetentionConfig::default(),
         }
     }
 }
@@ -608,6 +610,9 @@ impl Config {
         }
         if self.supervisor.update_interval_ms < 50 {
             return invalid("supervisor.update_interval_ms", "must be at least 50");
+        }
+        if !(1..=10_000).contains(&self.retention.batch) {
+            return invalid("retention.batch", "must be between 1 and 10000");
         }
         if let Err((key, message)) =
             crate::metrics::MetricsAccess::new(&self.metrics, &self.http.trusted_proxies)

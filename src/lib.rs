@@ -19,6 +19,7 @@ pub mod logging;
 pub mod metrics;
 pub mod rate_limit;
 pub mod reports;
+pub mod retention;
 pub mod routing;
 pub mod sessions;
 pub mod socketio;
@@ -220,6 +221,9 @@ impl App {
         ];
         if let Some(t) = backup::schedule(store.clone(), config.backup.clone(), &config.data_dir) {
             tasks.push(("backups", t));
+        }
+        if let Some(t) = retention::purge::schedule(store.clone(), config.retention.clone()) {
+            tasks.push(("retention", t));
         }
         for t in agent_manager.spawn_outbound(routing_for_agents, desk_deliveries) {
             tasks.push(("agents", t));

@@ -76,6 +76,16 @@ enum Command {
         #[command(subcommand)]
         action: ReportsAction,
     },
+    /// Remove the transcripts of conversations closed more than
+    /// `retention.transcript_days` ago (or `--days`), as the server does daily; the
+    /// report aggregates stay. The server must be stopped.
+    Purge {
+        #[command(flatten)]
+        data: DataOpts,
+        /// Days to keep, instead of `retention.transcript_days` (at least 1).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        days: Option<u32>,
+    },
     /// Put backup FILE in place of the database of a stopped server (the replaced
     /// database is kept aside as switchboard.db.replaced-<time>).
     Restore {
@@ -324,6 +334,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "report aggregates rebuilt from {} task-log rows and {} agent state changes in {:.1} s",
                 done.task_log_rows,
                 done.state_changes,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Purge { data, days } => {
+            let config = load_config(&data, None)?;
+            let mut retention = config.retention.clone();
+            if let Some(days) = days {
+                retention.transcript_days = days;
+            }
+            if retention.transcript_days == 0 {
+                bail!(
+                    "transcripts are kept forever (retention.transcript_days = 0); pass --days N"
+                );
+            }
+            let _lock = switchboard::backup::DataDirLock::acquire(&config.data_dir)?;
+            let store = open_store(&config)?;
+            let started = std::time::Instant::now();
+            let done = switchboard::retention::purge::run_blocking(&store, &retention, now_ms());
+            store.close();
+            let done = done?;
+            println!(
+                "purged the transcripts of {} conversations ({} events) closed more than {} days ago in {:.1} s",
+                done.conversations,
+                done.events,
+                retention.transcript_days,
                 started.elapsed().as_secs_f64()
             );
             Ok(())

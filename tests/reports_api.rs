@@ -10,24 +10,10 @@ mod support;
 use common::TestServer;
 use serde_json::{json, Value};
 use std::time::Duration;
+use support::chat::{agent_message, leave_and_wrap_up, ready_desk};
 use support::sio_client::{token_auth, SioClient};
 
 const T: Duration = Duration::from_secs(10);
-
-fn message(conversation_id: &str, body: Value) -> Value {
-    json!({
-        "id": uuid::Uuid::new_v4().to_string(),
-        "name": "AGENT_MESSAGE",
-        "type": "MESSAGE",
-        "timestamp": 1,
-        "conversationId": conversation_id,
-        "data": {
-            "id": uuid::Uuid::new_v4().to_string(),
-            "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": 1},
-            "body": body
-        }
-    })
-}
 
 async fn widget(server: &TestServer, customer: &str) -> (SioClient, String) {
     let w = SioClient::connect(
@@ -51,17 +37,7 @@ async fn traffic(server: &TestServer) {
     gone.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
 
     let token = server.login("agent1", "agent1").await;
-    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
-        .await
-        .unwrap();
-    let ready = desk
-        .emit_ack(
-            "changeAgentState",
-            json!({"action": "agentState", "state": {"name": "READY"}}),
-        )
-        .await
-        .unwrap();
-    let agent_id = ready[0]["agent"]["id"].as_str().unwrap().to_string();
+    let (desk, agent_id) = ready_desk(server.addr, &token).await;
     let (customer, conversation_id) = widget(server, "stays").await;
     desk.expect("taskRequest", T).await.unwrap();
     desk.emit_ack(
@@ -74,31 +50,12 @@ async fn traffic(server: &TestServer) {
     let ack = desk
         .emit_ack(
             "publishCimEvent",
-            json!({"conversationId": conversation_id, "cimEvent": message(&conversation_id, text)}),
+            json!({"conversationId": conversation_id, "cimEvent": agent_message(&conversation_id, text)}),
         )
         .await
         .unwrap();
     assert_eq!(ack[0]["status"], "ok", "{ack:?}");
-    let left = desk
-        .emit_ack(
-            "topicUnsubscription",
-            json!({"conversationId": conversation_id, "reason": "DONE"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(left[0]["status"], "success", "{left:?}");
-    desk.expect("wrapupTimerStarted", T).await.unwrap();
-    let wrapup = json!({"type": "WRAPUP", "note": "fine",
-        "wrapups": [{"categoryName": "Support", "value": "Issue resolved"}]});
-    let closed = desk
-        .emit_ack(
-            "closeWrapup",
-            json!({"agentId": agent_id, "conversationId": conversation_id,
-                   "cimEvent": message(&conversation_id, wrapup)}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(closed[0]["status"], "ok", "{closed:?}");
+    leave_and_wrap_up(&desk, &agent_id, &conversation_id).await;
     customer.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
     customer.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
     let rated = customer

@@ -105,6 +105,23 @@ pub(super) fn spawn(
     })
 }
 
+/// Attempts of [`truncate`] while readers or the writer hold the WAL.
+const TRUNCATE_ATTEMPTS: u32 = 50;
+
+/// A TRUNCATE checkpoint on a connection of its own: every frame copied into the
+/// database file, then the WAL cut to zero bytes. Says whether it completed.
+pub(super) fn truncate(path: &Path, cfg: &StoreConfig, vfs: Option<&str>) -> StoreResult<bool> {
+    let conn = open_connection(path, cfg, false, vfs)?;
+    for _ in 0..TRUNCATE_ATTEMPTS {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(false)
+}
+
 impl Checkpointer {
     pub(super) fn signal(&self) -> CommitSignal {
         self.signal.clone()

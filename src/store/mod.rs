@@ -157,6 +157,8 @@ struct Inner {
     path: PathBuf,
     disk: Disk,
     commit_observer: Arc<std::sync::OnceLock<CommitObserver>>,
+    cfg: StoreConfig,
+    vfs: Option<&'static str>,
 }
 
 impl Store {
@@ -228,6 +230,8 @@ impl Store {
                 path: path.to_path_buf(),
                 disk,
                 commit_observer,
+                cfg: cfg.clone(),
+                vfs,
             }),
         })
     }
@@ -342,6 +346,19 @@ impl Store {
         })
     }
 
+    /// Copies every committed page into the database file and truncates the WAL to
+    /// nothing, so no earlier version of a page stays in it (after an erasure). Waits
+    /// for readers to move to the newest snapshot; says whether it got through.
+    pub async fn truncate_wal(&self) -> StoreResult<bool> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let inner = &store.inner;
+            checkpoint::truncate(&inner.path, &inner.cfg, inner.vfs)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -395,6 +412,9 @@ fn open_connection(
         // temporary file (a write syscall per page) once a batch passes 64 KiB.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+        // Freed cells are zeroed in their (already written) pages: what was deleted or
+        // overwritten does not linger in the file (see `retention::erase`).
+        conn.pragma_update(None, "secure_delete", "FAST")?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)

@@ -15,6 +15,7 @@ mod colleagues;
 mod conversations;
 mod crud;
 mod customer_history;
+mod customers;
 mod directory;
 mod mrds;
 pub mod openapi;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     routing::configure(cfg);
     conversations::configure(cfg);
     customer_history::configure(cfg);
+    customers::configure(cfg);
     outbox::configure(cfg);
     queue_thresholds::configure(cfg);
     reports::configure(cfg);

@@ -1,0 +1,269 @@
+//! Erasing one customer's personal data on an admin's request, in one write:
+//!
+//! - the customer row stays (conversations refer to it) as `(erased)`, without
+//!   attributes; its identifiers go, so the same visitor later starts anew;
+//! - every conversation of theirs loses its transcript ([`super::forget`], nothing
+//!   kept: messages, wrap-ups, the full-text rows, the CSAT comment), and its other
+//!   stored texts (snapshot, channel sessions, participants, tasks, task log, outbox)
+//!   and the shared objects they refer to have the customer's values replaced
+//!   ([`super::scrub`]); conversation, task and report rows stay, so reports read the
+//!   same;
+//! - nothing of it stays readable in the database file: the write runs with
+//!   `secure_delete` on (freed cells and pages are zeroed), rewrites the full-text
+//!   index without the deleted rows, and zeroes the pages that were free before
+//!   (the writer runs with `secure_delete = FAST`, which zeroes freed cells but not
+//!   whole freed pages); the caller then truncates the WAL ([`Store::truncate_wal`]).
+//!
+//! A customer with a conversation still open is refused: close it first.
+
+use super::forget::{self, Keep};
+use super::scrub::{Secrets, ERASED};
+use crate::clock::Millis;
+use crate::store::audit::{self, Actor, Change};
+use crate::store::objects::Inflater;
+use crate::store::{Blocker, StoreError, StoreResult};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// What an erasure changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Erased {
+    pub customer_id: String,
+    /// The customer's conversations (anonymised, transcripts removed).
+    pub conversation_ids: Vec<String>,
+    /// Stored events removed.
+    pub events: u64,
+    /// Stored texts and shared objects rewritten without the customer's values.
+    pub rewritten: u64,
+}
+
+/// Stored texts of a conversation that may hold the customer's values:
+/// (table, column naming the conversation, text column).
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("conversations", "id", "data"),
+    ("conversations", "id", "metadata"),
+    ("conversations", "id", "snapshot"),
+    ("channel_sessions", "conversation_id", "session"),
+    ("participants", "conversation_id", "participant"),
+    ("tasks", "conversation_id", "snapshot"),
+    ("task_log", "conversation_id", "fact"),
+    ("outbox", "conversation_id", "payload"),
+];
+
+/// Blob size of one row written to zero free pages.
+const WIPE_CHUNK: i64 = 16 << 20;
+
+/// Erases customer `id` in the caller's transaction (see the module doc) and
+/// records it in the audit log (ids and counts only).
+pub fn customer(c: &Connection, id: &str, actor: &Actor, now: Millis) -> StoreResult<Erased> {
+    let _secure = SecureDelete::on(c)?;
+    let (first_name, data): (String, String) = c
+        .prepare_cached("SELECT first_name, data FROM customers WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("customer {id}")))?;
+    let conversations: Vec<(String, String)> = c
+        .prepare_cached("SELECT id, state FROM conversations WHERE customer_id = ?1")?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let open: Vec<Blocker> = conversations
+        .iter()
+        .filter(|(_, state)| state != "CLOSED")
+        .map(|(cid, _)| Blocker {
+            kind: "conversation".into(),
+            id: cid.clone(),
+            name: cid.clone(),
+        })
+        .collect();
+    StoreError::unless_blocked("the customer", open)?;
+    let ids: Vec<String> = conversations.into_iter().map(|(cid, _)| cid).collect();
+
+    let mut secrets = Secrets::default();
+    if first_name != ERASED {
+        secrets.add(&first_name);
+    }
+    secrets.add_all(&crate::store::parse_json(&data, "customers.data")?);
+    let identifiers: Vec<String> = c
+        .prepare_cached("SELECT identifier FROM customer_identifiers WHERE customer_id = ?1")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    identifiers.iter().for_each(|i| secrets.add(i));
+    for cid in &ids {
+        typed_values(c, cid, &mut secrets)?;
+    }
+
+    let mut done = Erased {
+        customer_id: id.to_string(),
+        ..Erased::default()
+    };
+    let mut refs = Vec::new();
+    for cid in &ids {
+        for (table, key, column) in TEXTS {
+            done.rewritten += scrub_rows(c, table, key, column, cid, &secrets, &mut refs)?;
+        }
+        // The events go; the objects they refer to are scrubbed below.
+        let mut st = c.prepare_cached("SELECT event FROM cim_events WHERE conversation_id = ?1")?;
+        let mut rows = st.query([cid])?;
+        while let Some(r) = rows.next()? {
+            let text = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            Secrets::default().scrub_text(text, &mut refs)?;
+        }
+        done.events += forget::transcript(c, cid, Keep::Nothing)?;
+        c.prepare_cached(
+            "DELETE FROM widget_secrets WHERE channel_session_id IN
+                 (SELECT id FROM channel_sessions WHERE conversation_id = ?1)",
+        )?
+        .execute([cid])?;
+    }
+    done.rewritten += scrub_objects(c, refs, &secrets)?;
+    c.prepare_cached(
+        "UPDATE customers SET first_name = ?2, data = '{}', is_anonymous = 1, erased_at = ?3
+         WHERE id = ?1",
+    )?
+    .execute(params![id, ERASED, now])?;
+    c.prepare_cached("DELETE FROM customer_identifiers WHERE customer_id = ?1")?
+        .execute([id])?;
+    // Deleted full-text rows stay in the index's segments until they are merged.
+    c.execute(
+        "INSERT INTO message_text(message_text) VALUES ('optimize')",
+        [],
+    )?;
+    wipe_free_pages(c)?;
+    done.conversation_ids = ids;
+    audit::record(
+        c,
+        actor,
+        Change {
+            action: "erase",
+            entity_type: "customer",
+            entity_id: id,
+            entity_name: "",
+            before: None,
+            after: Some(json!({
+                "conversationIds": done.conversation_ids,
+                "events": done.events,
+                "rewritten": done.rewritten,
+            })),
+        },
+        now,
+    )?;
+    Ok(done)
+}
+
+/// Adds what the customer typed into the widget's form (and the names a connector
+/// gave) in conversation `cid`'s channel sessions.
+fn typed_values(c: &Connection, cid: &str, secrets: &mut Secrets) -> StoreResult<()> {
+    let texts: Vec<String> = c
+        .prepare_cached("SELECT session FROM channel_sessions WHERE conversation_id = ?1")?
+        .query_map([cid], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut inflater = Inflater::new(c);
+    for text in texts {
+        let session = inflater.decode(&text, "channel_sessions.session")?;
+        let data = &session["channelData"];
+        for key in ["customerFirstName", "customerLastName"] {
+            if let Some(v) = data[key].as_str() {
+                secrets.add(v);
+            }
+        }
+        for attribute in data["additionalAttributes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let fields = attribute.pointer("/value/formData/attributes");
+            for field in fields.and_then(Value::as_array).into_iter().flatten() {
+                secrets.add_all(&field["value"]);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Scrubs `column` of `table`'s rows of conversation `cid`; returns the rows changed.
+fn scrub_rows(
+    c: &Connection,
+    table: &str,
+    key: &str,
+    column: &str,
+    cid: &str,
+    secrets: &Secrets,
+    refs: &mut Vec<i64>,
+) -> StoreResult<u64> {
+    let rows: Vec<(i64, String)> = c
+        .prepare_cached(&format!(
+            "SELECT rowid, {column} FROM {table} WHERE {key} = ?1"
+        ))?
+        .query_map([cid], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut changed = 0;
+    for (rowid, text) in rows {
+        if let Some(new) = secrets.scrub_text(&text, refs)? {
+            c.prepare_cached(&format!(
+                "UPDATE {table} SET {column} = ?2 WHERE rowid = ?1"
+            ))?
+            .execute(params![rowid, new])?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Scrubs the shared objects in `refs` and those they refer to; returns how many
+/// changed. Objects holding none of the values (a channel, a queue) are left alone.
+fn scrub_objects(c: &Connection, mut refs: Vec<i64>, secrets: &Secrets) -> StoreResult<u64> {
+    let mut seen = HashSet::new();
+    let mut changed = 0;
+    while let Some(oid) = refs.pop() {
+        if !seen.insert(oid) {
+            continue;
+        }
+        let body: Option<String> = c
+            .prepare_cached("SELECT body FROM cim_objects WHERE id = ?1")?
+            .query_row([oid], |r| r.get(0))
+            .optional()?;
+        let Some(body) = body else { continue };
+        if let Some(new) = secrets.scrub_text(&body, &mut refs)? {
+            c.prepare_cached("UPDATE cim_objects SET body = ?2 WHERE id = ?1")?
+                .execute(params![oid, new])?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Overwrites every page that is free in the database file with zeros: a table
+/// takes them all (SQLite allocates free pages first) with zero blobs, and gives
+/// them back.
+fn wipe_free_pages(c: &Connection) -> StoreResult<()> {
+    let free: i64 = c.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let mut left = free * page;
+    while left > 0 {
+        let size = left.min(WIPE_CHUNK);
+        c.prepare_cached("INSERT INTO erase_wipe(b) VALUES (zeroblob(?1))")?
+            .execute([size])?;
+        left -= size;
+    }
+    c.execute("DELETE FROM erase_wipe", [])?;
+    Ok(())
+}
+
+/// `secure_delete` on for the erasure's write, back to the writer's FAST after.
+struct SecureDelete<'c>(&'c Connection);
+
+impl<'c> SecureDelete<'c> {
+    fn on(c: &'c Connection) -> StoreResult<SecureDelete<'c>> {
+        c.pragma_update(None, "secure_delete", "ON")?;
+        Ok(SecureDelete(c))
+    }
+}
+
+impl Drop for SecureDelete<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.pragma_update(None, "secure_delete", "FAST");
+    }
+}

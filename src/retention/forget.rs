@@ -1,0 +1,37 @@
+//! What removing a conversation's transcript removes, in the caller's transaction:
+//! its stored events (and with them their full-text rows, by the V9 trigger) and
+//! its CSAT comment. The retention purge keeps the wrap-up messages (codes and note
+//! stay in search rows); an erasure keeps nothing.
+//!
+//! Data kept elsewhere for a conversation (attachments) is removed here too, so the
+//! purge and the erasure both reach it; files on disk are removed by the caller after
+//! the commit, from the conversation ids the purge and the erasure return.
+
+use crate::store::StoreResult;
+use rusqlite::Connection;
+
+/// What of a transcript stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The wrap-up messages (`AGENT_MESSAGE` of body type `WRAPUP`).
+    WrapUps,
+    Nothing,
+}
+
+/// Removes the transcript of `conversation_id`; returns the events removed.
+pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreResult<u64> {
+    let events = match keep {
+        Keep::WrapUps => c
+            .prepare_cached(
+                "DELETE FROM cim_events WHERE conversation_id = ?1
+                   AND NOT (name = 'AGENT_MESSAGE' AND instr(event, '\"WRAPUP\"') > 0)",
+            )?
+            .execute([conversation_id])?,
+        Keep::Nothing => c
+            .prepare_cached("DELETE FROM cim_events WHERE conversation_id = ?1")?
+            .execute([conversation_id])?,
+    };
+    c.prepare_cached("UPDATE csat SET comment = '' WHERE conversation_id = ?1 AND comment <> ''")?
+        .execute([conversation_id])?;
+    Ok(events as u64)
+}

@@ -1,0 +1,167 @@
+//! Replacing a customer's personal strings in stored JSON texts, in place.
+//!
+//! A stored text is plain JSON or a one-character tag and then JSON whose shared
+//! objects are references `{"$ref": <cim_objects id>}` (see `store::objects`).
+//! [`Secrets::scrub_text`] replaces, anywhere in the JSON, a string equal to one of
+//! the customer's values (name, email, identifiers, what they typed in the widget's
+//! form) by [`ERASED`], and within longer strings (not ids) the values' occurrences;
+//! it leaves references as they are and reports them, so the shared objects they name
+//! are scrubbed in place too and every row referring to them stays readable.
+
+use crate::store::{StoreError, StoreResult};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// What an erased value reads as.
+pub const ERASED: &str = "(erased)";
+
+/// Values shorter than this are not looked for inside longer strings.
+const MIN_WITHIN: usize = 3;
+
+/// The values to erase.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    exact: HashSet<String>,
+    within: Vec<String>,
+}
+
+impl Secrets {
+    pub fn add(&mut self, value: &str) {
+        let value = value.trim();
+        if value.is_empty() || value == ERASED {
+            return;
+        }
+        if self.exact.insert(value.to_string()) && value.chars().count() >= MIN_WITHIN {
+            self.within.push(value.to_lowercase());
+        }
+    }
+
+    /// Every string found in `value` (a customer's attributes).
+    pub fn add_all(&mut self, value: &Value) {
+        match value {
+            Value::String(s) => self.add(s),
+            Value::Array(items) => items.iter().for_each(|v| self.add_all(v)),
+            Value::Object(map) => map.values().for_each(|v| self.add_all(v)),
+            _ => {}
+        }
+    }
+
+    /// `text` (a stored column or object body) with the secrets replaced, if any
+    /// was found; pushes the ids of the shared objects it refers to onto `refs`.
+    pub fn scrub_text(&self, text: &str, refs: &mut Vec<i64>) -> StoreResult<Option<String>> {
+        let (tag, json) = match text.chars().next() {
+            Some('{' | '[') | None => ("", text),
+            Some(c) => text.split_at(c.len_utf8()),
+        };
+        let mut value: Value = serde_json::from_str(json)
+            .map_err(|e| StoreError::Corrupt(format!("stored JSON text: {e}")))?;
+        if !self.scrub(&mut value, "", refs) {
+            return Ok(None);
+        }
+        Ok(Some(format!("{tag}{value}")))
+    }
+
+    /// Scrubs `value` (under `key`); says whether anything changed.
+    fn scrub(&self, value: &mut Value, key: &str, refs: &mut Vec<i64>) -> bool {
+        match value {
+            Value::String(s) => match self.replaced(s, key) {
+                Some(new) => {
+                    *s = new;
+                    true
+                }
+                None => false,
+            },
+            Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |changed, v| self.scrub(v, key, refs) | changed),
+            Value::Object(map) => {
+                if map.len() == 1 {
+                    if let Some(id) = map.get("$ref").and_then(Value::as_i64) {
+                        refs.push(id);
+                        return false;
+                    }
+                }
+                map.iter_mut()
+                    .fold(false, |changed, (k, v)| self.scrub(v, k, refs) | changed)
+            }
+            _ => false,
+        }
+    }
+
+    fn replaced(&self, s: &str, key: &str) -> Option<String> {
+        if self.exact.contains(s.trim()) {
+            return Some(ERASED.to_string());
+        }
+        // Ids are matched whole only: a short identifier may be part of a UUID.
+        let is_id = key == "id" || key == "_id" || key.ends_with("Id") || key.ends_with("_id");
+        if is_id || s.len() < MIN_WITHIN {
+            return None;
+        }
+        let lower = s.to_lowercase();
+        if !self.within.iter().any(|w| lower.contains(w.as_str())) {
+            return None;
+        }
+        // Lowercasing keeps byte offsets only for ASCII; otherwise the whole string goes.
+        if !s.is_ascii() {
+            return Some(ERASED.to_string());
+        }
+        let mut out = s.to_string();
+        for w in &self.within {
+            let mut from = 0;
+            while let Some(at) = out[from..].to_ascii_lowercase().find(w.as_str()) {
+                let at = from + at;
+                out.replace_range(at..at + w.len(), ERASED);
+                from = at + ERASED.len();
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn secrets() -> Secrets {
+        let mut s = Secrets::default();
+        s.add_all(&json!({"web": ["43466"], "lastName": "Zabriskie", "email": "jz@example.org"}));
+        s.add("Jolene");
+        s
+    }
+
+    #[test]
+    fn equal_values_and_occurrences_are_replaced_ids_and_references_are_kept() {
+        let text = format!(
+            "~{}",
+            json!({
+                "id": "a43466b", "customer": {"$ref": 12}, "firstName": "Jolene",
+                "channelData": {"channelCustomerIdentifier": "43466", "note": "ask JOLENE zabriskie"},
+                "list": [{"$ref": 13}, "jz@example.org"], "n": 43466
+            })
+        );
+        let mut refs = Vec::new();
+        let out = secrets().scrub_text(&text, &mut refs).unwrap().unwrap();
+        assert_eq!(refs, vec![12, 13]);
+        assert!(out.starts_with('~'), "{out}");
+        let back: Value = serde_json::from_str(&out[1..]).unwrap();
+        assert_eq!(back["id"], "a43466b");
+        assert_eq!(back["firstName"], ERASED);
+        assert_eq!(back["channelData"]["channelCustomerIdentifier"], ERASED);
+        assert_eq!(back["channelData"]["note"], "ask (erased) (erased)");
+        assert_eq!(back["list"], json!([{"$ref": 13}, ERASED]));
+        assert_eq!(back["n"], 43466);
+    }
+
+    #[test]
+    fn a_text_without_secrets_is_left_alone_and_bad_json_is_corrupt() {
+        let mut refs = Vec::new();
+        let plain = json!({"a": "nothing here", "b": {"$ref": 3}}).to_string();
+        assert_eq!(secrets().scrub_text(&plain, &mut refs).unwrap(), None);
+        assert_eq!(refs, vec![3]);
+        assert!(matches!(
+            secrets().scrub_text("~{oops", &mut refs),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}

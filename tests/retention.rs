@@ -1,0 +1,422 @@
+//! Data over time through the running appliance: the retention purge (`switchboard
+//! purge`) removes the transcripts of conversations closed long enough ago, never of
+//! open ones, and the reports read the same before and after; an admin's erasure of
+//! a customer leaves nothing of their name, identifier, email or words in the
+//! database file or its WAL, keeps the reports, is audit-logged, and refuses bad
+//! callers and open conversations.
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::chat::{agent_message, leave_and_wrap_up, ready_desk};
+use support::sio_client::SioClient;
+
+const T: Duration = Duration::from_secs(10);
+const DAY_MS: i64 = 86_400_000;
+
+/// A customer `identifier` (with the widget form `form`, if any) starts a chat that
+/// the READY `desk` takes; both say something. Returns the widget and conversation.
+async fn answered_chat(
+    server: &TestServer,
+    desk: &SioClient,
+    identifier: &str,
+    form: Value,
+    customer_says: &str,
+    agent_says: &str,
+) -> (SioClient, String) {
+    let widget = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": identifier}),
+    )
+    .await
+    .unwrap();
+    let started = widget.emit_ack("CHAT_REQUESTED", form).await.unwrap();
+    let id = started[0]["conversationId"].as_str().unwrap().to_string();
+    desk.expect("taskRequest", T).await.unwrap();
+    desk.emit_ack("topicSubscription", json!({"conversationId": id}))
+        .await
+        .unwrap();
+    let said = widget
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": uuid::Uuid::new_v4().to_string(),
+                   "body": {"type": "PLAIN", "markdownText": customer_says}}),
+        )
+        .await
+        .unwrap();
+    assert!(said[0]["seq"].is_number(), "{said:?}");
+    let text = json!({"type": "PLAIN", "markdownText": agent_says});
+    let ack = desk
+        .emit_ack(
+            "publishCimEvent",
+            json!({"conversationId": id, "cimEvent": agent_message(&id, text)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    (widget, id)
+}
+
+/// The agent leaves the chat and wraps it up; the customer ends it and rates it
+/// with `comment`.
+async fn close_chat(desk: &SioClient, agent_id: &str, widget: SioClient, id: &str, comment: &str) {
+    leave_and_wrap_up(desk, agent_id, id).await;
+    widget.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    widget.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
+    let rated = widget
+        .emit_ack(
+            "CSAT_SUBMITTED",
+            json!({"conversationId": id, "rating": 5, "comment": comment}),
+        )
+        .await
+        .unwrap();
+    assert!(rated[0].get("error").is_none(), "{rated:?}");
+}
+
+/// The names of the events of conversation `id` as an admin reads them.
+async fn event_names(server: &TestServer, admin: &str, id: &str) -> Vec<String> {
+    let (status, body) = server
+        .get(&format!("/api/v1/conversations/{id}/events"), Some(admin))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn search_total(server: &TestServer, admin: &str, query: &str) -> i64 {
+    let (status, body) = server
+        .get(
+            &format!("/api/v1/reports/conversations?{query}"),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(status, 200, "{query}: {body}");
+    body["total"].as_i64().unwrap()
+}
+
+/// Today's queue and channel reports by hour, as JSON (agent and team reports count
+/// time up to now, so they change as the test runs; the kept aggregates behind them
+/// are compared whole).
+async fn reports(server: &TestServer, admin: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for kind in ["queues", "channels"] {
+        let (status, body) = server
+            .get(
+                &format!("/api/v1/reports/{kind}?interval=hour"),
+                Some(admin),
+            )
+            .await;
+        assert_eq!(status, 200, "{kind}: {body}");
+        out.push(body);
+    }
+    out
+}
+
+fn aggregates(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    switchboard::reports::rebuild::dump(&c).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_removes_old_transcripts_keeps_open_ones_and_the_reports() {
+    let mut server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let (desk, agent_id) = ready_desk(server.addr, &token).await;
+    let (widget, old) = answered_chat(
+        &server,
+        &desk,
+        "old-visitor",
+        json!({}),
+        "where is my papaya order",
+        "let me look",
+    )
+    .await;
+    close_chat(&desk, &agent_id, widget, &old, "papaya was late").await;
+    let (_open_widget, open) = answered_chat(
+        &server,
+        &desk,
+        "still-here",
+        json!({}),
+        "papaya again",
+        "on it",
+    )
+    .await;
+    let admin = server.login("admin", "admin").await;
+    assert_eq!(search_total(&server, &admin, "q=papaya").await, 2);
+    let old_events = event_names(&server, &admin, &old).await;
+    assert!(
+        old_events.iter().any(|n| n == "CUSTOMER_MESSAGE"),
+        "{old_events:?}"
+    );
+    let open_before = event_names(&server, &admin, &open).await;
+    let reports_before = reports(&server, &admin).await;
+    server.stop().await;
+
+    // The closed conversation ended 40 days ago (the open one has no end).
+    let db = server.data_dir().join("switchboard.db");
+    let kept = aggregates(&db);
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE conversations SET end_time = end_time - ?1 WHERE end_time IS NOT NULL",
+            [40 * DAY_MS],
+        )
+        .unwrap();
+    let purge = |days: &str| {
+        std::process::Command::new(common::binary())
+            .args(["purge", "--days", days, "--data-dir"])
+            .arg(server.data_dir())
+            .output()
+            .unwrap()
+    };
+    // Bad input is refused and changes nothing.
+    let refused = purge("0");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("days"));
+    let out = purge("50");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("of 0 conversations"),
+        "nothing is 50 days old: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = purge("30");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let closed: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM conversations WHERE state = 'CLOSED'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(closed >= 1);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.contains(&format!("of {closed} conversations")),
+        "{said}"
+    );
+    assert_eq!(aggregates(&db), kept, "the aggregates stay");
+
+    let server = server.restart().await;
+    let admin = server.login("admin", "admin").await;
+    assert_eq!(reports(&server, &admin).await, reports_before);
+    // The old transcript is gone but its wrap-up; the open chat is whole.
+    let old_after = event_names(&server, &admin, &old).await;
+    assert_eq!(
+        old_after,
+        vec!["AGENT_MESSAGE".to_string()],
+        "{old_after:?}"
+    );
+    assert_eq!(event_names(&server, &admin, &open).await, open_before);
+    assert_eq!(search_total(&server, &admin, "q=papaya").await, 1);
+    // The purged conversation is still found, with its wrap-up and rating.
+    let (_, found) = server
+        .get(
+            "/api/v1/reports/conversations?customer=old-visitor",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["wrapups"], "Support: Issue resolved");
+    assert_eq!(found["items"][0]["csat"], 5);
+    let comment: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT comment FROM csat WHERE conversation_id = ?1",
+            [&old],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(comment, "");
+}
+
+/// Whether `needle` occurs in the bytes of the file at `path` (absent file: no).
+fn file_holds(path: &std::path::Path, needle: &str) -> bool {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    bytes
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// What the erased customer gave or said: name, identifier, email, a phrase.
+const ERASED: [&str; 5] = [
+    "Zebulon",
+    "Quackenbush",
+    "zq@erase.example",
+    "visitor-8472",
+    "tangerine",
+];
+
+fn assert_no_trace(files: &[&std::path::Path], when: &str) {
+    for needle in ERASED {
+        for file in files {
+            assert!(
+                !file_holds(file, needle),
+                "{needle} in {} {when}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
+    let mut server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let (desk, agent_id) = ready_desk(server.addr, &token).await;
+    let form = json!({"additionalAttributes": {"formData": {"attributes": [
+        {"key": "firstName", "value": "Zebulon", "type": "string"},
+        {"key": "lastName", "value": "Quackenbush", "type": "string"},
+        {"key": "email", "value": "zq@erase.example", "type": "string"}
+    ]}}});
+    let (widget, gone) = answered_chat(
+        &server,
+        &desk,
+        "visitor-8472",
+        form,
+        "my secret phrase is tangerine dream",
+        "Thanks Zebulon, noted",
+    )
+    .await;
+    close_chat(&desk, &agent_id, widget, &gone, "tangerine service").await;
+    let (other_widget, other) = answered_chat(
+        &server,
+        &desk,
+        "visitor-other",
+        json!({}),
+        "ask about kumquat jam",
+        "kumquat is fine",
+    )
+    .await;
+    let admin = server.login("admin", "admin").await;
+    let (_, conversation) = server
+        .get(&format!("/api/v1/conversations/{gone}"), Some(&admin))
+        .await;
+    let customer = conversation["conversation"]["customer"]["_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{conversation}"))
+        .to_string();
+    assert_eq!(
+        conversation["conversation"]["customer"]["firstName"],
+        "Zebulon"
+    );
+    assert_eq!(search_total(&server, &admin, "q=tangerine").await, 1);
+    let reports_before = reports(&server, &admin).await;
+    let db = server.data_dir().join("switchboard.db");
+    let wal = server.data_dir().join("switchboard.db-wal");
+    for needle in ERASED {
+        assert!(
+            file_holds(&db, needle) || file_holds(&wal, needle),
+            "{needle} was stored"
+        );
+    }
+
+    // Refusals change nothing: not an admin, an unknown customer, an open chat.
+    let erase = |id: &str| format!("/api/v1/customers/{id}/erase");
+    let supervisor = server.login("supervisor", "supervisor").await;
+    let (status, body) = server
+        .post(&erase(&customer), Some(&supervisor), &json!({}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    let (status, _) = server.post(&erase(&customer), None, &json!({})).await;
+    assert_eq!(status, 401);
+    let (status, body) = server
+        .post(&erase("nobody"), Some(&admin), &json!({}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    let (_, open) = server
+        .get(&format!("/api/v1/conversations/{other}"), Some(&admin))
+        .await;
+    let other_customer = open["conversation"]["customer"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = server
+        .post(&erase(&other_customer), Some(&admin), &json!({}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    assert_eq!(search_total(&server, &admin, "q=kumquat").await, 1);
+
+    let kept = aggregates(&db);
+    let (status, erased) = server
+        .post(&erase(&customer), Some(&admin), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{erased}");
+    assert_eq!(erased["conversationIds"], json!([gone]), "{erased}");
+    assert!(erased["events"].as_u64().unwrap() > 0, "{erased}");
+    assert_eq!(erased["walTruncated"], true, "{erased}");
+
+    assert_eq!(aggregates(&db), kept, "the aggregates stay");
+
+    // Nothing of it in the database file or its WAL; the other customer's words are.
+    assert_no_trace(&[&db, &wal], "after the erasure");
+    assert!(file_holds(&db, "kumquat") || file_holds(&wal, "kumquat"));
+    assert!(file_holds(&db, "visitor-other") || file_holds(&wal, "visitor-other"));
+
+    // The API shows the erased customer and an empty transcript; reports are unchanged.
+    let (_, after) = server
+        .get(&format!("/api/v1/conversations/{gone}"), Some(&admin))
+        .await;
+    assert_eq!(
+        after["conversation"]["customer"]["firstName"], "(erased)",
+        "{after}"
+    );
+    assert!(event_names(&server, &admin, &gone).await.is_empty());
+    assert_eq!(search_total(&server, &admin, "q=tangerine").await, 0);
+    assert_eq!(search_total(&server, &admin, "customer=Zebulon").await, 0);
+    assert_eq!(search_total(&server, &admin, "q=kumquat").await, 1);
+    assert_eq!(reports(&server, &admin).await, reports_before);
+    let (status, audit) = server
+        .get(
+            "/api/v1/audit?entityType=customer&action=erase",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(audit["items"][0]["entityId"], customer.as_str(), "{audit}");
+    assert_eq!(audit["items"][0]["actorUsername"], "admin");
+
+    // The other chat goes on; after a restart nothing came back.
+    close_chat(&desk, &agent_id, other_widget, &other, "ok").await;
+    server.stop().await;
+    assert_no_trace(&[&db, &wal], "after stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_erasure_route_is_in_the_openapi_document() {
+    let server = TestServer::start().await;
+    let (status, doc) = server.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    let erase = &doc["paths"]["/api/v1/customers/{id}/erase"]["post"];
+    assert!(erase["responses"]["200"].is_object(), "{erase}");
+    assert!(erase["responses"]["409"].is_object(), "{erase}");
+}

@@ -1,0 +1,66 @@
+//! A desk's side of a chat, as the report and retention tests drive it: an agent
+//! message, the agent READY, and leaving a chat with a wrap-up.
+
+use super::sio_client::{token_auth, SioClient};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(10);
+
+/// An `AGENT_MESSAGE` CIM event with `body` for `publishCimEvent`.
+pub fn agent_message(conversation_id: &str, body: Value) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "name": "AGENT_MESSAGE",
+        "type": "MESSAGE",
+        "timestamp": 1,
+        "conversationId": conversation_id,
+        "data": {
+            "id": uuid::Uuid::new_v4().to_string(),
+            "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": 1},
+            "body": body
+        }
+    })
+}
+
+/// A desk signed in with `token`, READY; and its agent id.
+pub async fn ready_desk(addr: SocketAddr, token: &str) -> (SioClient, String) {
+    let desk = SioClient::connect(addr, "/", token_auth(token))
+        .await
+        .unwrap();
+    let ready = desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": "READY"}}),
+        )
+        .await
+        .unwrap();
+    let agent_id = ready[0]["agent"]["id"].as_str().unwrap().to_string();
+    (desk, agent_id)
+}
+
+/// The agent leaves conversation `id` and wraps it up with "Support: Issue resolved"
+/// and the note "fine".
+pub async fn leave_and_wrap_up(desk: &SioClient, agent_id: &str, id: &str) {
+    let left = desk
+        .emit_ack(
+            "topicUnsubscription",
+            json!({"conversationId": id, "reason": "DONE"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left[0]["status"], "success", "{left:?}");
+    desk.expect("wrapupTimerStarted", T).await.unwrap();
+    let wrapup = json!({"type": "WRAPUP", "note": "fine",
+        "wrapups": [{"categoryName": "Support", "value": "Issue resolved"}]});
+    let closed = desk
+        .emit_ack(
+            "closeWrapup",
+            json!({"agentId": agent_id, "conversationId": id,
+                   "cimEvent": agent_message(id, wrapup)}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed[0]["status"], "ok", "{closed:?}");
+}
