@@ -15,6 +15,8 @@ mod chat;
 mod clients;
 #[path = "switchboard-load/console.rs"]
 mod console;
+#[path = "switchboard-load/history.rs"]
+mod history;
 #[path = "switchboard-load/idle.rs"]
 mod idle;
 #[path = "switchboard-load/latency.rs"]
@@ -74,10 +76,34 @@ enum Mode {
     /// The appliance in this process on a simulated disk, power cut at seeded I/O
     /// operations, rebooted and audited against every acknowledged message.
     Powercut(powercut::PowercutArgs),
+    /// Writes a year of history (conversations, events, tasks, agent states, report
+    /// aggregates) straight into a stopped server's data directory.
+    History(history::HistoryArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let Cli {
+        url,
+        json,
+        threads,
+        mode,
+    } = Cli::parse();
+    // Writes a data directory, no server: no async runtime of the tool's.
+    if let Mode::History(args) = mode {
+        return match history::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("switchboard-load: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let cli = Cli {
+        url,
+        json,
+        threads,
+        mode,
+    };
     wire::origin();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cli.threads.max(1))
@@ -125,7 +151,7 @@ async fn run(cli: &Cli) -> anyhow::Result<bool> {
             emit(cli.json, &report, |r| r.print())?;
             Ok(report.clean())
         }
-        Mode::Powercut(_) => unreachable!("handled above"),
+        Mode::Powercut(_) | Mode::History(_) => unreachable!("handled above"),
     }
 }
 
