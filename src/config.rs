@@ -53,6 +53,7 @@ pub struct Config {
     pub metrics: crate::metrics::MetricsConfig,
     pub backup: crate::backup::BackupConfig,
     pub retention: crate::retention::RetentionConfig,
+    pub attachments: crate::attachments::AttachmentSettings,
 }
 
 impl Default for Config {
@@ -76,6 +77,7 @@ impl Default for Config {
             metrics: crate::metrics::MetricsConfig::default(),
             backup: crate::backup::BackupConfig::default(),
             retention: crate::retention::RetentionConfig::default(),
+            attachments: crate::attachments::AttachmentSettings::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `docs/architecture.md` for the components and how a chat flows through them.
 
 pub mod agents;
+pub mod attachments;
 pub mod backup;
 pub mod bus;
 pub mod channels;
@@ -203,6 +204,9 @@ impl App {
         )
         .await?;
         let sessions = sessions::Sessions::new(store.clone());
+        let attachments =
+            attachments::Attachments::open(&store, &config.data_dir, config.attachments.clone())
+                .await?;
         let agent_manager = agents::AgentManager::new(
             routing.clone(),
             conversations.clone(),
@@ -211,6 +215,7 @@ impl App {
             agents::AgentSettings {
                 wrapup_enabled: config.conversation.wrapup_enabled,
                 max_participants: 4,
+                attachment_urls: Some(attachments.signer.clone()),
             },
         );
         let mut tasks = vec![
@@ -261,6 +266,7 @@ impl App {
                 channels: config.channels.clone(),
                 outbox_wake: outbox_wake.clone(),
                 health: health.clone(),
+                attachment_urls: attachments.signer.clone(),
             },
         );
         tasks.extend(channel_tasks.into_iter().map(|t| ("channels", t)));
@@ -279,6 +285,7 @@ impl App {
             metrics_access,
             socketio: sio.clone(),
             login_limiter: http::login_limit::LoginLimiter::new(&config.login),
+            attachments: attachments.clone(),
         });
         let max_body = config.http.max_body_bytes;
         let workers = match config.http.workers {

@@ -7,8 +7,10 @@
 //! shared objects were stored by reference, then re-recorded once when the newer seed
 //! shapes were emitted (`channel.calendarId`, `task.activeMedia[].channelSessions`,
 //! `channelData.customerFirstName` / `customerLastName` null when not given;
-//! nothing else changed); only ids and times (random per run) are normalised,
-//! everything else, key order included, must match exactly.
+//! nothing else changed), and once more when typing became ephemeral (the published
+//! TYPING_STARTED is no longer stored, so it is in none of them and later seqs moved
+//! down by one); only ids and times (random per run) are normalised, everything else,
+//! key order included, must match exactly.
 
 mod channels_support;
 mod common;

@@ -39,6 +39,13 @@ pub enum ToDesk {
         seq: u64,
         event: Arc<str>,
     },
+    /// `onCimEvent` without a `seq`: an ephemeral event (typing), delivered at once and
+    /// never replayed.
+    Ephemeral {
+        agent_ids: Vec<String>,
+        conversation_id: String,
+        event: Arc<str>,
+    },
     /// `topicClosed`.
     TopicClosed {
         agent_ids: Vec<String>,
@@ -60,6 +67,8 @@ pub struct AgentSettings {
     pub wrapup_enabled: bool,
     /// Most participants (customer included) a barge-in may bring a conversation to.
     pub max_participants: usize,
+    /// Signs the attachment URLs of a topic's events afresh (they expire).
+    pub attachment_urls: Option<crate::attachments::signing::Signer>,
 }
 
 /// Shared by the namespace, the handlers and the outbound tasks. Cheap to clone.

@@ -242,11 +242,14 @@ pub(super) async fn send_topic(
     let result = async {
         let topic = manager.conversations().topic(conversation_id).await?;
         let id = conversation_id.to_string();
-        let history = manager
+        let mut history = manager
             .store()
             .read(move |c| events::since(c, &id, after_seq))
             .await
             .map_err(|e| DeskError::new("unavailable", e.to_string()))?;
+        if let Some(signer) = &manager.settings().attachment_urls {
+            signer.resign_events(&mut history, crate::clock::now_ms());
+        }
         let replayed = history
             .last()
             .and_then(|e| e.get("seq"))

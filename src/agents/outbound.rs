@@ -202,6 +202,17 @@ pub(super) async fn conversation_deliveries(
                     }
                 }
             }
+            ToDesk::Ephemeral {
+                agent_ids,
+                conversation_id,
+                event,
+            } => {
+                for agent in agent_ids {
+                    if let Some(s) = manager.session(&agent) {
+                        s.deliver_ephemeral(&conversation_id, &event);
+                    }
+                }
+            }
             ToDesk::TopicClosed {
                 agent_ids,
                 conversation_id,

@@ -113,6 +113,23 @@ impl DeskSession {
         }
     }
 
+    /// Delivers an ephemeral event (typing) of a conversation this desk follows; it has
+    /// no `seq`, so it is never held for a replay nor deduplicated: during a replay it
+    /// is dropped (it would be stale by the time the replay ends).
+    pub fn deliver_ephemeral(&self, conversation_id: &str, event: &Arc<str>) {
+        let replaying = {
+            let topics = self.topics.lock();
+            topics.greeting
+                || topics
+                    .by_conversation
+                    .get(conversation_id)
+                    .is_some_and(|t| t.buffered.is_some())
+        };
+        if !replaying {
+            self.emit_json("onCimEvent", event);
+        }
+    }
+
     /// Starts holding live events of a conversation back while its history is read.
     pub fn begin_replay(&self, conversation_id: &str) {
         let mut topics = self.topics.lock();

@@ -5,8 +5,10 @@
 //! A backup is the store's `VACUUM INTO` copy, read from a snapshot that holds only
 //! durable commits: every write acknowledged before the backup started is in it. It
 //! is written under a `.partial` name and renamed once it and its directory are
-//! synced, so a file with a final name is always a whole backup.
+//! synced, so a file with a final name is always a whole backup. Attachment files go
+//! in a companion directory beside it ([`attachments`]), complete before that rename.
 
+pub mod attachments;
 pub mod restore;
 
 use crate::store::Store;
@@ -122,6 +124,15 @@ pub async fn backup_now(store: &Store, dir: &Path, keep: usize) -> Result<PathBu
     let _ = std::fs::remove_file(&partial);
     store.backup(&partial).await?;
     let path = dir.join(&name);
+    // The attachment files the backup's rows name, before the backup is complete.
+    if let Some(data_dir) = store.path().parent() {
+        let (partial_db, final_db, data_dir) = (partial.clone(), path.clone(), data_dir.to_owned());
+        tokio::task::spawn_blocking(move || {
+            attachments::write_companion(&partial_db, &final_db, &data_dir)
+        })
+        .await
+        .map_err(|e| BackupError::Refused(e.to_string()))??;
+    }
     std::fs::rename(&partial, &path).map_err(BackupError::io(&path))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -151,6 +162,7 @@ fn prune(dir: &Path, keep: usize) -> Result<(), BackupError> {
     let excess = all.len().saturating_sub(keep.max(1));
     for old in &all[..excess] {
         std::fs::remove_file(old).map_err(BackupError::io(old))?;
+        attachments::remove_companion(old)?;
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `switchboard restore FILE --data-dir DIR`: puts a backup in place of a stopped
 //! server's database. Refuses a directory a server runs on (its lock is held), a file
 //! that fails SQLite's integrity check, and a schema newer than this build knows.
-//! The database it replaces (with its WAL) is moved aside, never deleted.
+//! The database it replaces (with its WAL) is moved aside, never deleted. The
+//! backup's attachment files (its companion directory) are put back beside it.
 
 use super::{BackupError, DataDirLock};
 use crate::store::LATEST_SCHEMA_VERSION;
@@ -48,6 +49,8 @@ pub fn restore(file: &Path, data_dir: &Path) -> Result<Restored, BackupError> {
     File::open(data_dir)
         .and_then(|d| d.sync_all())
         .map_err(BackupError::io(data_dir))?;
+    // Its attachment files, from the backup's companion directory.
+    super::attachments::restore_companion(file, &db, data_dir)?;
     Ok(Restored {
         schema_version,
         kept_aside,

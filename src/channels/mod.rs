@@ -33,7 +33,8 @@ pub enum ToCustomer {
         /// races ahead of the widget's own session bookkeeping still finds its tabs.
         service_identifier: String,
         channel_customer_identifier: String,
-        /// The event's JSON text with its `seq`, shared with the desks that get it.
+        /// The event's JSON text with its `seq` (none for an ephemeral event such as
+        /// typing), shared with the desks that get it.
         event: Arc<str>,
     },
     /// The channel session ended (`CHANNEL_SESSION_ENDED`) or expired (`CHANNEL_SESSION_EXPIRED`).
@@ -59,6 +60,8 @@ pub struct Wiring {
     /// Shared with the HTTP API, which wakes the worker when it puts a dead row back.
     pub outbox_wake: outbox::OutboxWake,
     pub health: Health,
+    /// Signs the attachment URLs of a replayed transcript afresh.
+    pub attachment_urls: crate::attachments::signing::Signer,
 }
 
 /// Mounts the widget namespace and starts the channel tasks (widget deliveries,
@@ -74,6 +77,7 @@ pub fn start(sio: &SocketIo, wiring: Wiring) -> Vec<tokio::task::JoinHandle<()>>
             wiring.channels.chat_request_burst,
             wiring.channels.limit_loopback,
         ),
+        wiring.attachment_urls.clone(),
     );
     sio.add_namespace("/customer", Arc::new(widget.clone()));
     let mut tasks = vec![

@@ -21,10 +21,12 @@ mod handshake;
 use super::limits::ChatLimiter;
 use super::widget_form::chat_request_data;
 use super::widget_message::{inbound_message, WidgetError};
+use crate::attachments::signing::Signer;
 use crate::cim::{ChannelSession, ChannelSessionReasonCode, CimEvent};
 use crate::clock::now_ms;
 use crate::conversation::audience::customer_can_see;
 use crate::conversation::handle::ConversationHandle;
+use crate::conversation::typing::EPHEMERAL_SEQ;
 use crate::conversation::views;
 use crate::routing::RoutingHandle;
 use crate::socketio::{AckSender, BoxFuture, ConnectError, DisconnectReason, Namespace, Socket};
@@ -87,6 +89,13 @@ struct WidgetInner {
     conversations: ConversationHandle,
     routing: RoutingHandle,
     limiter: ChatLimiter,
+    /// Signs the attachment URLs of a replayed transcript afresh (they expire).
+    attachment_urls: Signer,
+}
+
+/// A typing indicator (`body.type` NOTIFICATION), which never starts a chat.
+fn is_notification(payload: &Value) -> bool {
+    payload.pointer("/body/type").and_then(Value::as_str) == Some("NOTIFICATION")
 }
 
 fn key(service_identifier: &str, customer: &str) -> String {
@@ -99,6 +108,7 @@ impl Widget {
         conversations: ConversationHandle,
         routing: RoutingHandle,
         limiter: ChatLimiter,
+        attachment_urls: Signer,
     ) -> Self {
         Widget {
             inner: Arc::new(WidgetInner {
@@ -108,6 +118,7 @@ impl Widget {
                 conversations,
                 routing,
                 limiter,
+                attachment_urls,
             }),
         }
     }
@@ -457,6 +468,10 @@ impl Widget {
     ) -> Result<Value, WidgetError> {
         let (session_id, secret) = match self.running_session(customer_key, socket)? {
             Some(running) => (running, None),
+            // Typing outside a chat is dropped: it must not start one.
+            None if is_notification(payload) => {
+                return Err(WidgetError::new("wrong_state", "no chat is running"))
+            }
             None => {
                 // The first message starts a chat.
                 let started = self
@@ -482,9 +497,12 @@ impl Widget {
             "status": "ok",
             "messageId": message_id,
             "conversationId": ack.conversation_id,
-            "seq": ack.seq,
             "duplicate": ack.duplicate,
         });
+        // A typing indicator is delivered, not stored: it has no seq.
+        if ack.seq != EPHEMERAL_SEQ {
+            answer["seq"] = json!(ack.seq);
+        }
         if let Some(secret) = secret {
             answer["sessionSecret"] = secret;
         }
@@ -518,6 +536,9 @@ impl Widget {
                 .map(|e| customer_can_see(&e))
                 .unwrap_or(false);
             if visible {
+                self.inner
+                    .attachment_urls
+                    .resign_event(&mut event, now_ms());
                 views::customer_event_value(&mut event);
                 let _ = socket.emit("MESSAGE_RECEIVED", event);
             }

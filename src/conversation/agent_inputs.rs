@@ -13,6 +13,7 @@ use super::ids::IdGen;
 use super::open::{is_serving_role, OpenConversation};
 use super::step::Ctx;
 use super::studio::IntentFacts;
+use super::typing::is_typing;
 use super::views::set_message_origin;
 use crate::cim::{
     CcUser, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, CimEventType, CimMessage,
@@ -267,6 +268,16 @@ pub(super) fn agent_event<I: IdGen>(
     let ids = client_ids(&event, message.as_ref());
     if let Some(seq) = stored_before(cx, conversation_id, &ids)? {
         ack(cx, &event.id, conversation_id, seq, true);
+        return Ok(());
+    }
+    if is_typing(&event.name) {
+        stamp(&mut event, conversation, cx.now);
+        event.event_emitter = agent_emitter(&user, &role).into();
+        if message.is_some() {
+            set_sender(&mut event, &participant, conversation);
+        }
+        let event_id = event.id.clone();
+        conversation.emit_typing(cx, agent_id, Some(agent_id), event, event_id);
         return Ok(());
     }
     let answers_customer = is_serving_role(&role)
@@ -575,6 +586,10 @@ pub(super) fn bot_event<I: IdGen>(
     }
     stamp(&mut event, conversation, cx.now);
     let event_id = event.id.clone();
+    if is_typing(&event.name) {
+        conversation.emit_typing(cx, &bot_id, None, event, event_id);
+        return Ok(());
+    }
     let expects_answer = event.name == CimEventName::BotMessage && is_content(message.as_ref());
     let seq = if event.name == CimEventName::FindAgent {
         let facts = find_agent_facts(&event);

@@ -237,7 +237,8 @@ pub(super) fn customer_message<I: IdGen>(
             CimEventType::Notification,
         ),
     };
-    if !matches!(kind, MessageKind::Delivery) {
+    // Typing resets no clock: it is never written, so it must change nothing stored.
+    if matches!(kind, MessageKind::Conversational) {
         conversation.reset_activity(cx, &session_id);
     }
     if matches!(kind, MessageKind::Conversational) {
@@ -253,6 +254,7 @@ pub(super) fn customer_message<I: IdGen>(
         header.insert("roomId".into(), room_info.id.clone().into());
     }
     let message_id = message.id.clone();
+    let typing = matches!(kind, MessageKind::Typing(_));
     let event = CimEvent::new(
         conversation.next_event_id(cx),
         name,
@@ -264,6 +266,10 @@ pub(super) fn customer_message<I: IdGen>(
         room_info,
         cx.now,
     );
+    if typing {
+        conversation.emit_typing(cx, &session_id, None, event, message_id);
+        return Ok(());
+    }
     let seq = conversation.emit(cx, event, Some(message_id.clone()));
     conversation.remember_id(cx, message_id.clone(), seq);
     cx.effect(Effect::Ack {

@@ -863,8 +863,9 @@ impl Publisher {
                 effect,
                 Effect::Ack {
                     duplicate: false,
+                    seq,
                     ..
-                }
+                } if seq != super::typing::EPHEMERAL_SEQ
             ) {
                 stored += 1;
             }
@@ -915,6 +916,12 @@ impl Publisher {
                     event: texts.wire(&event, seq),
                 });
             }
+            Effect::Ephemeral {
+                conversation_id,
+                agent_ids,
+                customer,
+                event,
+            } => self.deliver_ephemeral(conversation_id, agent_ids, customer, &event),
             Effect::ToBots { .. } | Effect::ChannelSessionStarted { .. } => {}
             Effect::ChannelSessionClosed {
                 channel_session_id,
@@ -1032,6 +1039,33 @@ impl Publisher {
 
     /// FIND_AGENT: a routing task on the requested queue (or the channel's), or a
     /// pull-mode request on PULL channels.
+    /// A typing indicator: the desks get it as `onCimEvent` and the widget as
+    /// `MESSAGE_RECEIVED`, both without a `seq`.
+    fn deliver_ephemeral(
+        &self,
+        conversation_id: String,
+        agent_ids: Vec<String>,
+        customer: Option<super::CustomerAddress>,
+        event: &Arc<CimEvent>,
+    ) {
+        if let Some(address) = customer {
+            let _ = self.to_customer.send(ToCustomer::Event {
+                conversation_id: conversation_id.clone(),
+                channel_session_id: address.channel_session_id,
+                service_identifier: address.service_identifier,
+                channel_customer_identifier: address.channel_customer_identifier,
+                event: Arc::from(views::customer_event(event).to_string()),
+            });
+        }
+        if !agent_ids.is_empty() {
+            let _ = self.to_desk.send(ToDesk::Ephemeral {
+                agent_ids,
+                conversation_id,
+                event: Arc::from(cim::event_text(event)),
+            });
+        }
+    }
+
     fn find_agent(&self, request: FindAgentRequest) {
         let policy = request
             .channel_session

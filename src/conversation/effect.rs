@@ -65,6 +65,14 @@ pub enum Effect {
         seq: u64,
         event: Arc<CimEvent>,
     },
+    /// Deliver `event` live, without a `seq`, to these desks and (when set) the
+    /// customer's widget session. Never stored: a typing indicator. Needs no commit.
+    Ephemeral {
+        conversation_id: String,
+        agent_ids: Vec<String>,
+        customer: Option<CustomerAddress>,
+        event: Arc<CimEvent>,
+    },
     /// Deliver `event` to the conversation's assigned bots.
     ToBots {
         conversation_id: String,

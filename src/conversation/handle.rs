@@ -261,12 +261,23 @@ impl ConversationHandle {
     }
 
     /// Stores an inbound message once: a retry of a stored message id (even of a
-    /// conversation closed since) is acknowledged again without a new event.
+    /// conversation closed since) is acknowledged again without a new event. A typing
+    /// indicator is delivered, not stored: its ack has `seq` 0 (`typing::EPHEMERAL_SEQ`).
     pub async fn customer_message(
         &self,
         session: Arc<ChannelSession>,
         message: CimMessage,
     ) -> Result<MessageAck, ConversationError> {
+        if matches!(message.body, crate::cim::MessageBody::Notification(_)) {
+            // A typing indicator is never stored, so there is nothing to look up.
+            return self
+                .ask(|reply| Request::CustomerMessage {
+                    session,
+                    message: Box::new(message),
+                    reply,
+                })
+                .await;
+        }
         let id = message.id.clone();
         let stored = self
             .store

@@ -31,6 +31,7 @@ mod stored_runtime;
 pub mod studio;
 mod tick;
 pub mod timers;
+pub mod typing;
 pub mod views;
 
 pub use self::core::ConversationCore;

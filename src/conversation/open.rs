@@ -13,6 +13,7 @@ use super::ids::{IdGen, IdKind};
 use super::record::{ConversationRecord, ConversationRuntime, StoredEvent};
 use super::step::{Ctx, IdRecord, RaisedIntent, RaisedTrigger};
 use super::studio::{FlowContext, IntentFacts};
+use super::typing::TypingGate;
 use crate::cim::{
     AgentSla, Bot, ChannelSession, ChannelSessionStateName, CimEvent, CimEventName, Conversation,
     ConversationState, HoldTimerDetails, Nullable, Participant, ParticipantRole, ParticipantState,
@@ -65,6 +66,8 @@ pub(super) struct OpenConversation {
     pub in_step: bool,
     /// Reached CLOSED in the current step; leaves the core when the step ends.
     pub closed: bool,
+    /// The typing indicators that went out last, per sender (never stored).
+    pub typing: TypingGate,
 }
 
 impl OpenConversation {
@@ -87,6 +90,7 @@ impl OpenConversation {
             record_dirty: false,
             in_step: false,
             closed: false,
+            typing: TypingGate::default(),
         }
     }
 

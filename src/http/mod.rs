@@ -45,6 +45,8 @@ pub struct AppState {
     pub socketio: crate::socketio::SocketIo,
     /// Failed logins per username and per client address.
     pub login_limiter: login_limit::LoginLimiter,
+    /// Attachment settings, files and URL signer.
+    pub attachments: crate::attachments::Attachments,
 }
 
 /// Mounts every route of the appliance on `cfg`.
@@ -84,6 +86,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body: usize) {
     cfg.app_data(web::Data::new(api::openapi::OpenApiJson(json)))
         .service(scope)
         .route("/", web::get().to(static_files::index))
+        .route(
+            "/attachments/{id}",
+            web::get().to(api::attachments::download),
+        )
         .route(
             "/{section:(admin|desk|widget|shared|vendor)}/{path:.*}",
             web::get().to(static_files::asset),

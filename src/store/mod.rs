@@ -16,6 +16,7 @@ mod wal_vfs;
 mod writer;
 
 pub mod agent_states;
+pub mod attachments;
 pub mod audit;
 pub mod channel_admin;
 pub mod codes;

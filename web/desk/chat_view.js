@@ -2,6 +2,7 @@
 // the composer, Leave, the wrap-up form, and Dismiss once it is over. Drafts and the
 // wrap-up form survive live updates: the footer is rebuilt only when the phase changes.
 
+import { acceptDrops, attachButton, attachmentNode } from "/shared/attachments.js";
 import { formatTime, h, keepScrolledToEnd, replace } from "/shared/dom.js";
 import { describe } from "./event_text.js";
 import { tickCountdowns } from "./offers.js";
@@ -14,8 +15,8 @@ const PHASE_BADGE = {
 };
 
 export class ChatView {
-  constructor(listEl, paneEl, { store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras, customerPanel }) {
-    Object.assign(this, { listEl, paneEl, store, agentId, onSend, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras, customerPanel });
+  constructor(listEl, paneEl, { store, agentId, onSend, onAttach, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras, customerPanel, typingText }) {
+    Object.assign(this, { listEl, paneEl, store, agentId, onSend, onAttach, onLeave, onEnd, onAssist, onWrapup, onDismiss, composerExtras, customerPanel, typingText });
     /** Whether the customer panel is open (it stays open from chat to chat). */
     this.showCustomer = false;
     this.selected = null;
@@ -114,18 +115,26 @@ export class ChatView {
     let header = this.paneEl.querySelector(".chat-header");
     let messages = this.paneEl.querySelector(".messages");
     let footer = this.paneEl.querySelector(".chat-footer");
-    if (!header || !messages || !footer || this.paneEl.dataset.conversationId !== item.id) {
+    let typing = this.paneEl.querySelector(".typing");
+    if (!header || !messages || !footer || !typing || this.paneEl.dataset.conversationId !== item.id) {
       header = h("header", { class: "chat-header" });
       messages = h("div", { class: "messages", "data-testid": "messages", role: "log", "aria-live": "polite" });
+      typing = h("p", { class: "typing muted small", "data-testid": "typing", "aria-live": "polite" });
       footer = h("footer", { class: "chat-footer" });
       const customer = h("div", { class: "customer-slot" });
-      replace(this.paneEl, header, customer, messages, footer);
+      replace(this.paneEl, header, customer, messages, typing, footer);
       this.paneEl.dataset.conversationId = item.id;
+      // Files dropped on the transcript are sent while the chat is active.
+      acceptDrops(messages, (files) => {
+        const current = this.store.get(item.id);
+        if (current?.phase === "active") for (const file of files) this.onAttach?.(current, file);
+      });
       this.footerKey = null;
       this.#renderCustomer(item);
     }
     this.#renderHeader(header, item);
     keepScrolledToEnd(messages, () => this.#renderMessages(messages, item));
+    typing.textContent = (item.phase === "active" && this.typingText?.(item.id)) || "";
     // The wrap-up deadline may arrive just after the phase changed: show its countdown.
     const key = `${item.id}:${item.phase}:${item.wrapupDeadline ?? ""}`;
     if (this.footerKey !== key) {
@@ -259,6 +268,7 @@ export class ChatView {
           send();
         },
       },
+      this.onAttach ? attachButton((files) => files.forEach((file) => this.onAttach(item, file))) : null,
       input,
       h("button", { class: "primary", type: "submit", text: "Send" }),
     );
@@ -341,7 +351,7 @@ export function bubble(shown, { seq, status, failed } = {}) {
     "div",
     { class: `${classes[shown.kind] ?? "msg"}${failed ? " failed" : ""}`, dataset: seq ? { seq } : undefined },
     shown.kind === "mine" ? null : h("span", { class: "who", text: shown.who }),
-    h("span", { class: "text", text: shown.text }),
+    shown.attachment ? attachmentNode(shown.attachment) : h("span", { class: "text", text: shown.text }),
     h("span", { class: "meta", text: [formatTime(shown.at), status].filter(Boolean).join(" · ") }),
   );
 }

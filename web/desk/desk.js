@@ -16,6 +16,8 @@ import { ConversationStore } from "./conversations.js";
 import { OffersView, offerKind, tickCountdowns } from "./offers.js";
 import { PresenceView } from "./presence.js";
 import { installShortcuts } from "./shortcuts.js";
+import { uploadAttachment } from "/shared/attachments.js";
+import { TypingSender, TypingWatch, isTyping, typingBody } from "/shared/typing.js";
 
 const SESSION_KEY = "switchboard.desk.session";
 const FLASH_KEY = "switchboard.desk.flash";
@@ -113,6 +115,23 @@ function agentMessage(conversationId, user, text) {
   };
 }
 
+/** TYPING_STARTED / TYPING_STOPPED from this agent (delivered live, never stored). */
+function typingEvent(conversationId, user, name) {
+  const now = Date.now();
+  return {
+    id: uuid(),
+    name,
+    type: "NOTIFICATION",
+    timestamp: now,
+    conversationId,
+    data: {
+      id: uuid(),
+      header: { sender: { id: user.id, type: "AGENT", senderName: user.username }, timestamp: now },
+      body: typingBody(name),
+    },
+  };
+}
+
 function wrapupEvent(conversationId, user, codes, note) {
   const now = Date.now();
   return {
@@ -155,21 +174,55 @@ function startDesk(session) {
     chat.update(item.id);
   }
 
+  /** Who is typing in each conversation (the customer, or a conferenced agent). */
+  const typing = new TypingWatch((id) => chat.update(id));
+  /** This agent's typing, per conversation. */
+  const typingSenders = new Map();
+  function typingSender(id) {
+    if (!typingSenders.has(id)) {
+      typingSenders.set(
+        id,
+        new TypingSender((name) =>
+          connection.request("publishCimEvent", { conversationId: id, cimEvent: typingEvent(id, user, name) }),
+        ),
+      );
+    }
+    return typingSenders.get(id);
+  }
+
+  /** Publishes `event` as a pending bubble ("sending…", then "sent" or "not sent: why"). */
+  async function publishPending(item, event, prepare = null) {
+    const pending = { event, status: "sending", error: null };
+    item.pending.set(event.id, pending);
+    chat.update(item.id);
+    try {
+      if (prepare) await prepare();
+      await connection.request("publishCimEvent", { conversationId: item.id, cimEvent: event });
+      pending.status = "sent";
+    } catch (err) {
+      pending.error = err.message;
+    }
+    chat.update(item.id);
+  }
+
   const chat = new ChatView(byId("conversations"), byId("chat"), {
     store,
     agentId: user.id,
+    typingText: (id) => {
+      const who = typing.who(id);
+      return who ? `${who} is typing…` : null;
+    },
     onSend: async (item, text) => {
-      const event = agentMessage(item.id, user, text);
-      const pending = { event, status: "sending", error: null };
-      item.pending.set(event.id, pending);
-      chat.update(item.id);
-      try {
-        await connection.request("publishCimEvent", { conversationId: item.id, cimEvent: event });
-        pending.status = "sent";
-      } catch (err) {
-        pending.error = err.message;
-      }
-      chat.update(item.id);
+      typingSender(item.id).stop();
+      await publishPending(item, agentMessage(item.id, user, text));
+    },
+    // A file: uploaded first (shown as "uploading…"), then sent as its IMAGE/FILE body.
+    onAttach: async (item, file) => {
+      const event = agentMessage(item.id, user, `📎 ${file.name} — uploading…`);
+      await publishPending(item, event, async () => {
+        const uploaded = await uploadAttachment(item.id, file, { Authorization: `Bearer ${token}` });
+        event.data.body = uploaded.body;
+      });
     },
     onLeave: async (item) => {
       if (item.customerPresent()) {
@@ -205,7 +258,13 @@ function startDesk(session) {
         notice(`${what} requested: waiting for ${placed.target} to accept.`, "ok");
       }
     },
-    composerExtras: (input) => canned.attach(input),
+    composerExtras: (input, item) => {
+      canned.attach(input);
+      input.addEventListener("input", () => {
+        if (input.value.trim()) typingSender(item.id).input();
+        else typingSender(item.id).stop();
+      });
+    },
     customerPanel: new CustomerPanel(token),
     onWrapup: async (item, codes, note) => {
       item.submittingWrapup = true;
@@ -293,6 +352,16 @@ function startDesk(session) {
       chat.update(item.id);
     },
     onCimEvent: (event) => {
+      if (isTyping(event) && typeof event.seq !== "number") {
+        // Ephemeral: shown under the transcript, never stored in the conversation.
+        const item = store.get(event.conversationId);
+        if (!item || event.eventEmitter?.id === user.id) return;
+        const customer = event.eventEmitter?.type === "CUSTOMER";
+        const who = customer ? item.customerName() : (event.eventEmitter?.senderName || "Another agent");
+        typing.apply(item.id, event, who);
+        return;
+      }
+      if (event?.name === "CUSTOMER_MESSAGE" || event?.name === "AGENT_MESSAGE") typing.clear(event.conversationId);
       const item = store.applyEvent(event);
       if (!item) return;
       chat.update(item.id, { newMessages: event.type === "MESSAGE" ? 1 : 0 });

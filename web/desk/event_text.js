@@ -1,6 +1,7 @@
 // How the desk shows one CIM event: a chat bubble (whose, with what text) or a
 // one-line system note, or nothing for bookkeeping events an agent need not read.
 
+import { attachmentName, isAttachment } from "/shared/attachments.js";
 import { participantOf } from "./conversations.js";
 
 const HIDDEN = new Set([
@@ -23,6 +24,7 @@ export function bodyText(body) {
       return ["Wrap-up", codes, body.note].filter(Boolean).join(" — ");
     }
     default:
+      if (isAttachment(body)) return body.markdownText || `📎 ${attachmentName(body)}`;
       return body.markdownText || `[${String(body.type ?? "message").toLowerCase()}]`;
   }
 }
@@ -70,29 +72,35 @@ function notificationText(event, customerName) {
 }
 
 /**
- * `{kind, who, text, at}`: kind is customer | mine | agent | bot | whisper | system,
- * or null when the event is not shown.
+ * `{kind, who, text, at, attachment}`: kind is customer | mine | agent | bot | whisper |
+ * system, or null when the event is not shown; `attachment` is the IMAGE/FILE body.
  */
 export function describe(event, { agentId, customerName }) {
   if (!event || HIDDEN.has(event.name)) return null;
   const at = event.timestamp ?? event.data?.header?.timestamp ?? null;
   if (event.type === "MESSAGE") {
-    const text = bodyText(event.data?.body);
-    if (event.data?.body?.type === "WRAPUP") return { kind: "system", who: "", text, at };
-    switch (event.name) {
-      case "CUSTOMER_MESSAGE":
-        return { kind: "customer", who: customerName, text, at };
-      case "BOT_MESSAGE":
-        return { kind: "bot", who: "Bot", text, at };
-      case "WHISPER_MESSAGE":
-        return { kind: "whisper", who: `${senderOf(event)} (whisper)`, text, at };
-      default: {
-        const senderId = event.eventEmitter?.id ?? event.data?.header?.sender?.id;
-        return senderId === agentId
-          ? { kind: "mine", who: "You", text, at }
-          : { kind: "agent", who: senderOf(event), text, at };
-      }
-    }
+    const shown = describeMessage(event, { agentId, customerName }, at);
+    if (isAttachment(event.data?.body)) shown.attachment = event.data.body;
+    return shown;
   }
   return { kind: "system", who: "", text: notificationText(event, customerName), at };
+}
+
+function describeMessage(event, { agentId, customerName }, at) {
+  const text = bodyText(event.data?.body);
+  if (event.data?.body?.type === "WRAPUP") return { kind: "system", who: "", text, at };
+  switch (event.name) {
+    case "CUSTOMER_MESSAGE":
+      return { kind: "customer", who: customerName, text, at };
+    case "BOT_MESSAGE":
+      return { kind: "bot", who: "Bot", text, at };
+    case "WHISPER_MESSAGE":
+      return { kind: "whisper", who: `${senderOf(event)} (whisper)`, text, at };
+    default: {
+      const senderId = event.eventEmitter?.id ?? event.data?.header?.sender?.id;
+      return senderId === agentId
+        ? { kind: "mine", who: "You", text, at }
+        : { kind: "agent", who: senderOf(event), text, at };
+    }
+  }
 }

@@ -7,6 +7,8 @@
 
 import { io } from "/vendor/socket.io.esm.min.js";
 import { uuid } from "/shared/dom.js";
+import { typingBody } from "/shared/typing.js";
+import { UploadError, uploadAttachment } from "/shared/attachments.js";
 
 const ACK_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -102,7 +104,7 @@ export class ChatClient {
       this.on.status(this.socket.active ? "reconnecting" : "refused", err.message);
     });
     this.socket.on("CHANNEL_SESSION_STARTED", (payload) => {
-      this.#remember({ conversationId: payload?.conversationId });
+      this.#remember({ conversationId: payload?.conversationId, channelSessionId: payload?.channelSession?.id });
       this.on.started(payload);
     });
     this.socket.on("MESSAGE_RECEIVED", (event) => {
@@ -135,8 +137,29 @@ export class ChatClient {
       },
     });
     this.#keepSecret(answer);
-    this.#remember({ conversationId: answer?.conversationId });
+    this.#remember({ conversationId: answer?.conversationId, channelSessionId: answer?.channelSession?.id });
     return answer;
+  }
+
+  /** Tells the agents the customer started or stopped typing; never retried nor stored. */
+  async typing(name) {
+    if (!this.socket?.connected || !this.chat) return;
+    await this.#request("MESSAGE_RECEIVED", { id: uuid(), body: typingBody(name) });
+  }
+
+  /**
+   * Uploads a file into the running chat, authenticated by the chat's session secret;
+   * resolves with `{url, body, ...}` (the body to send), rejects with an UploadError.
+   */
+  async upload(file) {
+    const { conversationId, channelSessionId } = this.chat ?? {};
+    if (!conversationId || !channelSessionId || !this.secret) {
+      throw new UploadError("wrong_state", "start the chat before sending a file");
+    }
+    return uploadAttachment(conversationId, file, {
+      "X-Channel-Session": channelSessionId,
+      "X-Session-Secret": this.secret,
+    });
   }
 
   /** A new outgoing message: `{id, body}` to pass to `send`. */

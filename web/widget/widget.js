@@ -2,8 +2,10 @@
 // own messages with their delivery state), the queue position, the composer and the
 // end of the chat. The protocol lives in chat_client.js.
 
-import { byId, formatTime, h, keepScrolledToEnd } from "/shared/dom.js";
+import { byId, formatTime, h, keepScrolledToEnd, uuid } from "/shared/dom.js";
 import { ChatClient } from "./chat_client.js";
+import { TypingSender, TypingWatch, isTyping } from "/shared/typing.js";
+import { acceptDrops, attachButton, attachmentNode, isAttachment } from "/shared/attachments.js";
 
 const serviceIdentifier = new URLSearchParams(location.search).get("sid") || "1122";
 
@@ -11,6 +13,13 @@ const serviceIdentifier = new URLSearchParams(location.search).get("sid") || "11
 const outgoing = new Map();
 const seenSeqs = new Set();
 let agentJoined = false;
+
+/** The agent's typing (one chat at a time, so one key), and the customer's own. */
+const agentTyping = new TypingWatch(() => {
+  const who = agentTyping.who("chat");
+  byId("typing").textContent = who ? `${who} is typing…` : "";
+});
+const myTyping = new TypingSender((name) => client.typing(name));
 
 const client = new ChatClient(serviceIdentifier, {
   status: onStatus,
@@ -63,6 +72,8 @@ function showChat() {
 }
 
 function finish() {
+  agentTyping.clear("chat");
+  myTyping.stop();
   byId("composer").hidden = true;
   byId("end").hidden = true;
   byId("ended").hidden = false;
@@ -87,16 +98,18 @@ function system(text, bad = false) {
   append(h("div", { class: `sys${bad ? " bad" : ""}`, text }));
 }
 
-function bubble({ who, text, at, mine = false, bot = false }) {
+/** A chat bubble; `body` an IMAGE/FILE body to show as its attachment. */
+function bubble({ who, text, at, mine = false, bot = false, body = null }) {
   const meta = h("span", { class: "meta", text: formatTime(at) });
+  const content = isAttachment(body) ? attachmentNode(body) : h("span", { class: "text", text });
   const node = h(
     "div",
     { class: `msg${mine ? " mine" : ""}${bot ? " bot" : ""}` },
     mine ? null : h("span", { class: "who", text: who }),
-    h("span", { class: "text", text }),
+    content,
     meta,
   );
-  return { node, meta };
+  return { node, meta, content };
 }
 
 function onStatus(status, detail) {
@@ -120,6 +133,12 @@ function onStatus(status, detail) {
 }
 
 function onEvent(event) {
+  if (isTyping(event)) {
+    // Live only: no seq, never replayed.
+    agentTyping.apply("chat", event, event.eventEmitter?.senderName || "Agent");
+    return;
+  }
+  if (event?.name === "AGENT_MESSAGE" || event?.name === "BOT_MESSAGE") agentTyping.clear("chat");
   if (typeof event?.seq === "number") {
     if (seenSeqs.has(event.seq)) return;
     seenSeqs.add(event.seq);
@@ -136,7 +155,7 @@ function onEvent(event) {
         markDelivered(mine);
         return;
       }
-      const shown = bubble({ text, at, mine: true });
+      const shown = bubble({ text, at, mine: true, body });
       shown.meta.textContent = `${formatTime(at)} · delivered`;
       append(shown.node);
       return;
@@ -145,10 +164,10 @@ function onEvent(event) {
       agentJoined = true;
       showQueue("");
       setStatus("You are chatting with us");
-      append(bubble({ who: event.eventEmitter?.senderName ?? event.data?.header?.sender?.senderName ?? "Agent", text, at }).node);
+      append(bubble({ who: event.eventEmitter?.senderName ?? event.data?.header?.sender?.senderName ?? "Agent", text, at, body }).node);
       return;
     case "BOT_MESSAGE":
-      append(bubble({ who: "Assistant", text, at, bot: true }).node);
+      append(bubble({ who: "Assistant", text, at, bot: true, body }).node);
       return;
     case "AGENT_SUBSCRIBED": {
       const name = event.data?.agentParticipant?.senderName ?? "An agent";
@@ -162,7 +181,7 @@ function onEvent(event) {
       system(`${event.data?.agentParticipant?.senderName ?? "The agent"} left the chat`);
       return;
     default:
-      // Typing indicators and anything else the server lets through are not shown.
+      // Anything else the server lets through is not shown.
       return;
   }
 }
@@ -221,6 +240,7 @@ byId("composer").addEventListener("submit", (e) => {
   const text = input.value.trim();
   if (!text) return;
   input.value = "";
+  myTyping.stop();
   const message = client.newMessage(text);
   const at = Date.now();
   const shown = bubble({ text, at, mine: true });
@@ -229,6 +249,42 @@ byId("composer").addEventListener("submit", (e) => {
   outgoing.set(message.id, entry);
   append(shown.node);
   sendMessage(message, entry);
+});
+
+/** Sends a file: uploads it (its bubble says so), then sends its IMAGE/FILE body. */
+async function sendFile(file) {
+  const at = Date.now();
+  const shown = bubble({ text: `📎 ${file.name}`, at, mine: true });
+  shown.meta.textContent = `${formatTime(at)} · uploading…`;
+  const entry = { ...shown, at, delivered: false };
+  append(shown.node);
+  let uploaded;
+  try {
+    uploaded = await client.upload(file);
+  } catch (err) {
+    entry.node.classList.add("failed");
+    entry.node.dataset.state = "failed";
+    entry.meta.textContent = `Not sent: ${err.message}`;
+    return;
+  }
+  const message = { id: uuid(), body: uploaded.body };
+  const content = attachmentNode(uploaded.body);
+  entry.content.replaceWith(content);
+  entry.content = content;
+  entry.node.dataset.messageId = message.id;
+  outgoing.set(message.id, entry);
+  sendMessage(message, entry);
+}
+
+const [attach, attachInput] = attachButton((files) => files.forEach(sendFile));
+byId("composer").prepend(attach, attachInput);
+acceptDrops(byId("chat"), (files) => {
+  if (!byId("composer").hidden) files.forEach(sendFile);
+});
+
+byId("text").addEventListener("input", (e) => {
+  if (e.target.value.trim()) myTyping.input();
+  else myTyping.stop();
 });
 
 byId("text").addEventListener("keydown", (e) => {

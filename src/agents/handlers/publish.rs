@@ -1,5 +1,6 @@
 //! `publishCimEvent` (agent messages of every body type, typing notifications,
-//! whispers, ...) and `closeWrapup`: validated, stored, then delivered. The message's
+//! whispers, ...) and `closeWrapup`: validated, stored, then delivered (typing is
+//! delivered without being stored). The message's
 //! sender is the connected agent: the conversation manager writes it into the header
 //! whatever the desk sent, so a desk may leave `header.sender` out.
 
@@ -7,6 +8,7 @@ use super::{optional_str, DeskError};
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{CimEvent, CloseWrapup};
+use crate::conversation::typing::EPHEMERAL_SEQ;
 use crate::socketio::BoxFuture;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -47,6 +49,10 @@ pub fn start_publish(
         .agent_event(&conversation_id, session.agent_id(), event);
     Ok(Box::pin(async move {
         let seq = stored.await?;
+        if seq == EPHEMERAL_SEQ {
+            // Typing: delivered, not stored, so no seq.
+            return Ok(json!({"status": "ok", "conversationId": conversation_id}));
+        }
         Ok(json!({"status": "ok", "conversationId": conversation_id, "seq": seq}))
     }))
 }

@@ -257,6 +257,11 @@ impl Harness {
         }
         for effect in &effects[first_other..] {
             let (conversation, seq) = match effect {
+                // A typing indicator's ack: delivered, never stored.
+                Effect::Ack {
+                    seq: crate::conversation::typing::EPHEMERAL_SEQ,
+                    ..
+                } => continue,
                 Effect::ToCustomer {
                     conversation_id,
                     seq,
@@ -409,6 +414,26 @@ pub fn agent_deliveries(effects: &[Effect]) -> Vec<(u64, String, Vec<String>)> {
                 agent_ids,
                 ..
             } => Some((*seq, event.name.to_string(), agent_ids.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Typing deliveries: (event name, desks, whether the customer gets it).
+pub fn ephemeral_deliveries(effects: &[Effect]) -> Vec<(String, Vec<String>, bool)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Ephemeral {
+                event,
+                agent_ids,
+                customer,
+                ..
+            } => Some((
+                event.name.to_string(),
+                agent_ids.clone(),
+                customer.is_some(),
+            )),
             _ => None,
         })
         .collect()

@@ -90,12 +90,26 @@ fn the_customer_sees_agent_typing_and_who_serves_but_no_other_notifications() {
     let typed = h.send(Input::AgentEvent {
         conversation_id: conversation.clone(),
         agent_id: "agent-1".into(),
+        event: typing.clone(),
+    });
+    // Typing is delivered live and never stored: no Persist, no seq.
+    assert!(persists(&typed).is_empty(), "typing is not stored");
+    assert!(customer_deliveries(&typed).is_empty() && agent_deliveries(&typed).is_empty());
+    assert_eq!(
+        ephemeral_deliveries(&typed),
+        [("TYPING_STARTED".to_owned(), vec!["sup-1".to_owned()], true)],
+        "the customer and the other desks see it, the typing desk does not"
+    );
+    assert!(has(&typed, |e| matches!(e, Effect::Ack { seq: 0, .. })));
+    // The same indicator again at once is acknowledged but not delivered again.
+    typing.id = "t-2".into();
+    let repeated = h.send(Input::AgentEvent {
+        conversation_id: conversation.clone(),
+        agent_id: "agent-1".into(),
         event: typing,
     });
-    assert_eq!(
-        customer_deliveries(&typed),
-        [(6, "TYPING_STARTED".to_owned())]
-    );
+    assert!(ephemeral_deliveries(&repeated).is_empty());
+    assert!(has(&repeated, |e| matches!(e, Effect::Ack { seq: 0, .. })));
     // Customer typing reaches the agents, not the customer, and is no message.
     let mut message = customer_message("ct-1", 1, "");
     message.body = MessageBody::notification(NotificationType::TypingStarted);
@@ -103,9 +117,15 @@ fn the_customer_sees_agent_typing_and_who_serves_but_no_other_notifications() {
         channel_session: std::sync::Arc::new(session("cs-1", 1, ChannelTimers::default())),
         message: Box::new(message),
     });
-    assert_eq!(event_names(&customer_typing), ["TYPING_STARTED"]);
-    assert!(customer_deliveries(&customer_typing).is_empty());
-    assert_eq!(agent_deliveries(&customer_typing).len(), 1);
+    assert!(persists(&customer_typing).is_empty());
+    assert_eq!(
+        ephemeral_deliveries(&customer_typing),
+        [(
+            "TYPING_STARTED".to_owned(),
+            vec!["agent-1".to_owned(), "sup-1".to_owned()],
+            false
+        )]
+    );
     let sla = h.advance(1);
     assert!(!has(&sla, |e| matches!(
         e,

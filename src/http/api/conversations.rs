@@ -258,10 +258,15 @@ async fn transcript(
     let after = int_param("afterSeq", q.after_seq, 0..=i64::MAX)?.unwrap_or(0) as u64;
     let summary = visible(&state, &auth, id.into_inner()).await?;
     let conversation_id = summary.id.clone();
-    let history = state
+    let mut history = state
         .store
         .read(move |c| events::since(c, &conversation_id, after))
         .await?;
+    // Attachment URLs expire: the transcript's are signed afresh.
+    state
+        .attachments
+        .signer
+        .resign_events(&mut history, crate::clock::now_ms());
     let last_seq = history
         .last()
         .and_then(|e| e.get("seq"))

@@ -91,10 +91,14 @@ async fn past_transcript(
         .filter(|p| p.customer_id == current.customer_id)
         .ok_or(not_found)?;
     let conversation_id = past.id.clone();
-    let past_events = state
+    let mut past_events = state
         .store
         .read(move |c| events::since(c, &conversation_id, 0))
         .await?;
+    state
+        .attachments
+        .signer
+        .resign_events(&mut past_events, crate::clock::now_ms());
     Ok(web::Json(Transcript {
         conversation_id: past.id,
         last_seq: past.last_seq,

@@ -5,6 +5,7 @@
 
 mod account;
 mod agent_profile;
+pub(crate) mod attachments;
 mod attributes;
 mod audit;
 mod canned;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     conversations::configure(cfg);
     customer_history::configure(cfg);
     customers::configure(cfg);
+    attachments::configure(cfg);
     outbox::configure(cfg);
     queue_thresholds::configure(cfg);
     reports::configure(cfg);

@@ -74,6 +74,9 @@ fn root_paths() -> utoipa::openapi::path::Paths {
     paths.merge(OpenApiFactory::paths(
         &crate::channels::connector::__path_receive,
     ));
+    paths.merge(OpenApiFactory::paths(
+        &crate::http::api::attachments::__path_download,
+    ));
     paths
 }
 

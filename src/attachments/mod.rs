@@ -1,0 +1,177 @@
+//! Attachments: files agents and customers send in a chat. This module owns their
+//! settings (`[attachments]`), the checks an upload passes (size, a type sniffed from
+//! the content and on the allow-list: [`sniff`]), the content-addressed files under
+//! `<data_dir>/attachments` ([`files`]) and the signed, expiring URLs they are fetched
+//! by ([`signing`]). The HTTP routes are `crate::http::attachments`; the rows are
+//! `crate::store::attachments`.
+
+pub mod files;
+pub mod signing;
+pub mod sniff;
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+/// What the routes and the transcript readers share: the settings, the files and
+/// the URL signer.
+#[derive(Clone)]
+pub struct Attachments {
+    pub settings: Arc<AttachmentSettings>,
+    pub files: files::Files,
+    pub signer: signing::Signer,
+}
+
+impl Attachments {
+    /// Reads (on first start: makes) the URL-signing key.
+    pub async fn open(
+        store: &crate::store::Store,
+        data_dir: &Path,
+        settings: AttachmentSettings,
+    ) -> crate::store::StoreResult<Attachments> {
+        let key = store
+            .write(|c| crate::store::attachments::site_key(c, signing::KEY_NAME, signing::new_key))
+            .await?;
+        Ok(Attachments {
+            signer: signing::Signer::new(&key, settings.url_ttl_secs, &settings.public_url),
+            files: files::Files::new(data_dir),
+            settings: Arc::new(settings),
+        })
+    }
+
+    /// Deletes the attachments of these conversations: their rows in one write, then
+    /// the files no row names any more. For the retention purge and customer erasure.
+    pub async fn delete_for_conversations(
+        &self,
+        store: &crate::store::Store,
+        conversation_ids: Vec<String>,
+    ) -> Result<usize, AttachmentError> {
+        let orphans = store
+            .write(move |c| {
+                crate::store::attachments::delete_for_conversations(c, &conversation_ids)
+            })
+            .await?;
+        let count = orphans.len();
+        let files = self.files.clone();
+        let store = store.clone();
+        // An upload of the same content may have come since: keep what a row names.
+        let mut gone = Vec::new();
+        for hash in orphans {
+            let h = hash.clone();
+            if !store
+                .read(move |c| crate::store::attachments::hash_in_use(c, &h))
+                .await?
+            {
+                gone.push(hash);
+            }
+        }
+        tokio::task::spawn_blocking(move || files.remove(&gone))
+            .await
+            .map_err(|e| AttachmentError::Internal(e.to_string()))?
+            .map_err(|e| AttachmentError::Internal(format!("removing files: {e}")))?;
+        Ok(count)
+    }
+}
+
+/// `[attachments]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttachmentSettings {
+    /// Largest accepted file, in bytes.
+    pub max_bytes: usize,
+    /// MIME types accepted, as sniffed from the content (never as the client says).
+    pub allowed_types: Vec<String>,
+    /// How long a signed URL works, in seconds. URLs in a transcript are signed again
+    /// whenever the transcript is read.
+    pub url_ttl_secs: u64,
+    /// The address clients and connectors reach this server at (e.g.
+    /// `https://chat.example.com`); URLs in IMAGE/FILE bodies start with it. Empty:
+    /// URLs are paths (`/attachments/...`), enough for the desk and the widget.
+    pub public_url: String,
+}
+
+/// Images, PDF, plain text and common office documents.
+pub const DEFAULT_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+];
+
+impl Default for AttachmentSettings {
+    fn default() -> Self {
+        AttachmentSettings {
+            max_bytes: 10 * 1024 * 1024,
+            allowed_types: DEFAULT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+            url_ttl_secs: 24 * 3600,
+            public_url: String::new(),
+        }
+    }
+}
+
+/// Why an upload or a download was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachmentError {
+    #[error(
+        "send the session's secret (X-Channel-Session and X-Session-Secret) or a bearer token"
+    )]
+    Unauthenticated,
+    #[error("{0}")]
+    NotParticipant(String),
+    #[error("the file is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("files of type {0} are not accepted")]
+    ForbiddenType(String),
+    #[error("{0}")]
+    BadUpload(String),
+    #[error("the link is not valid")]
+    BadSignature,
+    #[error("the link has expired; open the conversation again for a fresh one")]
+    Expired,
+    #[error("attachment {0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AttachmentError {
+    /// The stable machine-readable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AttachmentError::Unauthenticated => "unauthenticated",
+            AttachmentError::NotParticipant(_) => "not_participant",
+            AttachmentError::TooLarge { .. } => "too_large",
+            AttachmentError::ForbiddenType(_) => "forbidden_type",
+            AttachmentError::BadUpload(_) => "bad_upload",
+            AttachmentError::BadSignature => "bad_signature",
+            AttachmentError::Expired => "expired",
+            AttachmentError::NotFound(_) => "not_found",
+            AttachmentError::Unavailable(_) => "unavailable",
+            AttachmentError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for AttachmentError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Closed
+            | crate::store::StoreError::NotDurable
+            | crate::store::StoreError::NotCommitted => AttachmentError::Unavailable(e.to_string()),
+            other => AttachmentError::Internal(other.to_string()),
+        }
+    }
+}
