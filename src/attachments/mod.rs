@@ -120,6 +120,22 @@ impl Default for AttachmentSettings {
     }
 }
 
+/// "10 MiB", "64 KiB", "900 bytes".
+pub fn human_size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    match bytes {
+        b if b >= MIB => format!("{} MiB", trim(b as f64 / MIB as f64)),
+        b if b >= KIB => format!("{} KiB", trim(b as f64 / KIB as f64)),
+        b => format!("{b} bytes"),
+    }
+}
+
+fn trim(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
+}
+
 /// Why an upload or a download was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AttachmentError {
@@ -129,7 +145,7 @@ pub enum AttachmentError {
     Unauthenticated,
     #[error("{0}")]
     NotParticipant(String),
-    #[error("the file is larger than the limit of {limit} bytes")]
+    #[error("the file is larger than the limit of {}", human_size(*limit))]
     TooLarge { limit: usize },
     #[error("files of type {0} are not accepted")]
     ForbiddenType(String),
@@ -173,5 +189,16 @@ impl From<crate::store::StoreError> for AttachmentError {
             | crate::store::StoreError::NotCommitted => AttachmentError::Unavailable(e.to_string()),
             other => AttachmentError::Internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(super::human_size(10 * 1024 * 1024), "10 MiB");
+        assert_eq!(super::human_size(1536 * 1024), "1.5 MiB");
+        assert_eq!(super::human_size(64 * 1024), "64 KiB");
+        assert_eq!(super::human_size(900), "900 bytes");
     }
 }

@@ -218,7 +218,7 @@ function startDesk(session) {
     },
     // A file: uploaded first (shown as "uploading…"), then sent as its IMAGE/FILE body.
     onAttach: async (item, file) => {
-      const event = agentMessage(item.id, user, `📎 ${file.name} — uploading…`);
+      const event = agentMessage(item.id, user, file.name);
       await publishPending(item, event, async () => {
         const uploaded = await uploadAttachment(item.id, file, { Authorization: `Bearer ${token}` });
         event.data.body = uploaded.body;

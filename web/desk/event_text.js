@@ -24,7 +24,7 @@ export function bodyText(body) {
       return ["Wrap-up", codes, body.note].filter(Boolean).join(" — ");
     }
     default:
-      if (isAttachment(body)) return body.markdownText || `📎 ${attachmentName(body)}`;
+      if (isAttachment(body)) return body.markdownText || `${body.type === "IMAGE" ? "Image" : "File"}: ${attachmentName(body)}`;
       return body.markdownText || `[${String(body.type ?? "message").toLowerCase()}]`;
   }
 }

@@ -12,6 +12,41 @@ export class UploadError extends Error {
   }
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+/** Stroke icons (24×24), drawn here: no icon font, no emoji font needed. */
+const ICONS = {
+  paperclip: ["M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"],
+  file: ["M13 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z", "M13 2v7h7"],
+};
+
+function icon(name) {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [key, value] of Object.entries({ viewBox: "0 0 24 24", width: "18", height: "18", fill: "none", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true", class: "icon" })) {
+    svg.setAttribute(key, value);
+  }
+  for (const d of ICONS[name]) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+
+/** A refused upload in plain words. */
+export function uploadErrorText(err) {
+  switch (err?.code) {
+    case "forbidden_type":
+      return "this kind of file cannot be sent (images, PDF, text and office documents can)";
+    case "too_large":
+    case "not_participant":
+      return err.message;
+    case "network":
+      return "the server cannot be reached; try again";
+    default:
+      return err?.message ?? "the upload failed";
+  }
+}
+
 /** True for a body that carries an attachment (IMAGE, FILE, ... with `attachment`). */
 export function isAttachment(body) {
   return typeof body?.attachment?.mediaUrl === "string";
@@ -57,7 +92,9 @@ export async function uploadAttachment(conversationId, file, headers) {
     data = null;
   }
   if (!response.ok) {
-    throw new UploadError(data?.code ?? `http_${response.status}`, data?.message ?? `upload failed (${response.status})`);
+    const error = new UploadError(data?.code ?? `http_${response.status}`, data?.message ?? `upload failed (${response.status})`);
+    error.message = uploadErrorText(error);
+    throw error;
   }
   return data;
 }
@@ -76,7 +113,7 @@ export function attachmentNode(body) {
   return h(
     "a",
     { class: "file-chip", href: url, target: "_blank", rel: "noopener", download: name, "data-testid": "attachment-file" },
-    h("span", { class: "file-icon", "aria-hidden": "true", text: "📄" }),
+    icon("file"),
     h("span", { class: "file-name", text: name }),
     h("span", { class: "file-size", text: formatSize(body.attachment.size) }),
   );
@@ -121,8 +158,8 @@ export function attachButton(onFiles) {
     class: "attach",
     title: "Attach an image or a file",
     "aria-label": "Attach a file",
-    text: "📎",
     onClick: () => input.click(),
   });
+  button.append(icon("paperclip"));
   return [button, input];
 }

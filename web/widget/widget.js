@@ -254,7 +254,7 @@ byId("composer").addEventListener("submit", (e) => {
 /** Sends a file: uploads it (its bubble says so), then sends its IMAGE/FILE body. */
 async function sendFile(file) {
   const at = Date.now();
-  const shown = bubble({ text: `📎 ${file.name}`, at, mine: true });
+  const shown = bubble({ text: file.name, at, mine: true });
   shown.meta.textContent = `${formatTime(at)} · uploading…`;
   const entry = { ...shown, at, delivered: false };
   append(shown.node);
