@@ -37,6 +37,9 @@ fn form(field: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> (Stri
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// An upload that must be refused: who, file name, claimed type, bytes, status, code.
+type Refusal<'a> = (As<'a>, &'a str, &'a str, &'a [u8], u16, &'a str);
+
 /// How an upload authenticates.
 #[derive(Clone, Copy)]
 enum As<'a> {
@@ -228,7 +231,7 @@ async fn uploads_are_checked_stored_by_hash_and_served_by_signed_url() {
         session: &session,
         secret: "wrong",
     };
-    let refusals: [(As, &str, &str, &[u8], u16, &str); 7] = [
+    let refusals: [Refusal; 7] = [
         (desk, "big.txt", "text/plain", &big, 413, "too_large"),
         (desk, "cat.png", "image/png", program, 415, "forbidden_type"),
         (
