@@ -371,7 +371,7 @@ async fn attachments_are_in_backups_and_go_with_their_conversations() {
     let elsewhere = tempfile::tempdir().expect("backup disk");
     let backups = elsewhere.path().to_path_buf();
     let mut server = TestServer::start_with(|c| c.backup.directory = backups.clone()).await;
-    let (_widget, conversation, session, secret) = chat(&server, "att-backup").await;
+    let (first_tab, conversation, session, secret) = chat(&server, "att-backup").await;
     let who = As::Widget {
         session: &session,
         secret: &secret,
@@ -390,6 +390,7 @@ async fn attachments_are_in_backups_and_go_with_their_conversations() {
     assert!(switchboard::backup::attachments::companion(&file).is_dir());
 
     // The disk is lost; the backup brings back the row, the file and the signing key.
+    first_tab.close().await;
     server.stop().await;
     let data = server.data_dir();
     std::fs::remove_dir_all(&data).expect("data destroyed");
@@ -404,20 +405,60 @@ async fn attachments_are_in_backups_and_go_with_their_conversations() {
     );
     assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
 
-    // Retention purge / erasure: the conversation's rows and files go.
-    let attachments = switchboard::attachments::Attachments::open(
-        store(&server),
-        &server.data_dir(),
-        Default::default(),
+    // Erasure of the customer: once the chat is closed, its rows and files go.
+    let resumed = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": "att-backup", "sessionSecret": secret}),
     )
     .await
-    .unwrap();
-    let removed = attachments
-        .delete_for_conversations(store(&server), vec![conversation.clone()])
-        .await
+    .expect("the customer comes back with the chat's secret");
+    let ended = resumed.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    assert_eq!(ended[0]["status"], "ok", "{ended:?}");
+    let admin = server.login("admin", "admin").await;
+    let customer = loop {
+        let (_, found) = server
+            .get(
+                &format!("/api/v1/conversations/{conversation}"),
+                Some(&admin),
+            )
+            .await;
+        if found["state"] == "CLOSED" {
+            break found["customerId"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    // The sweep leaves files younger than ten minutes (an upload's row may be on its
+    // way): this one is made older.
+    let path = files_path(&server);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| {
+            f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        })
         .unwrap();
-    assert_eq!(removed, 1);
+    let (status, erased) = server
+        .post(
+            &format!("/api/v1/customers/{customer}/erase"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{erased}");
     assert_eq!((rows(&server).await, files_on_disk(&server)), (0, 0));
-    let gone = get(&server, &url).await;
-    assert_eq!(gone.status(), 404);
+    assert_eq!(get(&server, &url).await.status(), 404);
+}
+
+/// The one attachment file on disk.
+fn files_path(server: &TestServer) -> std::path::PathBuf {
+    let root = server.data_dir().join("attachments");
+    std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|d| d.file_name() != "tmp")
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().filter_map(Result::ok))
+        .map(|f| f.path())
+        .next()
+        .expect("a file")
 }

@@ -98,6 +98,42 @@ impl Files {
         Ok(())
     }
 
+    /// Removes every file no hash of `referenced` names and older than `min_age` (a
+    /// younger one may be an upload whose row is not committed yet); returns how many.
+    pub fn sweep(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+        min_age: std::time::Duration,
+    ) -> std::io::Result<usize> {
+        let Ok(dirs) = std::fs::read_dir(&self.root) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for dir in dirs.filter_map(Result::ok) {
+            let prefix = dir.file_name().to_string_lossy().into_owned();
+            if prefix.len() != 2 || !dir.path().is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(dir.path())?.filter_map(Result::ok) {
+                let hash = format!("{prefix}{}", file.file_name().to_string_lossy());
+                if !is_hash(&hash) || referenced.contains(&hash) {
+                    continue;
+                }
+                let age = file
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .unwrap_or_default();
+                if age >= min_age {
+                    std::fs::remove_file(file.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Puts the file of `hash` from `from` (another attachments directory, e.g. a
     /// backup's) into this one: a hard link where possible, else a synced copy.
     pub fn import(&self, from: &Files, hash: &str) -> std::io::Result<()> {
@@ -142,8 +178,17 @@ mod tests {
         let copy = Files::new(&dir.path().join("other"));
         copy.import(&files, &hash).unwrap();
         assert_eq!(copy.read(&hash).unwrap(), b"hello");
-        files.remove(std::slice::from_ref(&hash)).unwrap();
-        files.remove(std::slice::from_ref(&hash)).unwrap();
+        let kept: std::collections::HashSet<String> = [hash.clone()].into();
+        let none = std::time::Duration::ZERO;
+        assert_eq!(files.sweep(&kept, none).unwrap(), 0, "a named file stays");
+        let young = std::time::Duration::from_secs(600);
+        assert_eq!(
+            files.sweep(&Default::default(), young).unwrap(),
+            0,
+            "so does a new one"
+        );
+        assert_eq!(files.sweep(&Default::default(), none).unwrap(), 1);
         assert!(files.read(&hash).is_err());
+        files.remove(std::slice::from_ref(&hash)).unwrap();
     }
 }

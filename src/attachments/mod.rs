@@ -38,39 +38,34 @@ impl Attachments {
             settings: Arc::new(settings),
         })
     }
+}
 
-    /// Deletes the attachments of these conversations: their rows in one write, then
-    /// the files no row names any more. For the retention purge and customer erasure.
-    pub async fn delete_for_conversations(
-        &self,
-        store: &crate::store::Store,
-        conversation_ids: Vec<String>,
-    ) -> Result<usize, AttachmentError> {
-        let orphans = store
-            .write(move |c| {
-                crate::store::attachments::delete_for_conversations(c, &conversation_ids)
-            })
-            .await?;
-        let count = orphans.len();
-        let files = self.files.clone();
-        let store = store.clone();
-        // An upload of the same content may have come since: keep what a row names.
-        let mut gone = Vec::new();
-        for hash in orphans {
-            let h = hash.clone();
-            if !store
-                .read(move |c| crate::store::attachments::hash_in_use(c, &h))
-                .await?
-            {
-                gone.push(hash);
-            }
-        }
-        tokio::task::spawn_blocking(move || files.remove(&gone))
-            .await
-            .map_err(|e| AttachmentError::Internal(e.to_string()))?
-            .map_err(|e| AttachmentError::Internal(format!("removing files: {e}")))?;
-        Ok(count)
-    }
+/// Files younger than this are never swept: an upload writes its file before its row.
+const SWEEP_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn files_of(store: &crate::store::Store) -> files::Files {
+    files::Files::new(store.path().parent().unwrap_or_else(|| Path::new(".")))
+}
+
+/// Removes the attachment files no row names any more (after a retention purge or an
+/// erasure deleted rows); returns how many.
+pub async fn sweep(store: &crate::store::Store) -> Result<usize, AttachmentError> {
+    let referenced = store.read(crate::store::attachments::all_hashes).await?;
+    let files = files_of(store);
+    tokio::task::spawn_blocking(move || {
+        files.sweep(&referenced.into_iter().collect(), SWEEP_MIN_AGE)
+    })
+    .await
+    .map_err(|e| AttachmentError::Internal(e.to_string()))?
+    .map_err(|e| AttachmentError::Internal(format!("removing files: {e}")))
+}
+
+/// [`sweep`] from a thread outside the async runtime (`switchboard purge`).
+pub fn sweep_blocking(store: &crate::store::Store) -> Result<usize, AttachmentError> {
+    let referenced = store.write_blocking(crate::store::attachments::all_hashes)?;
+    files_of(store)
+        .sweep(&referenced.into_iter().collect(), SWEEP_MIN_AGE)
+        .map_err(|e| AttachmentError::Internal(format!("removing files: {e}")))
 }
 
 /// `[attachments]`.

@@ -4,8 +4,8 @@
 //! stay in search rows); an erasure keeps nothing.
 //!
 //! Data kept elsewhere for a conversation (attachments) is removed here too, so the
-//! purge and the erasure both reach it; files on disk are removed by the caller after
-//! the commit, from the conversation ids the purge and the erasure return.
+//! purge and the erasure both reach it: the rows here, the files no row names any more
+//! by the caller after the commit (`crate::attachments::sweep`).
 
 use crate::store::StoreResult;
 use rusqlite::Connection;
@@ -33,5 +33,7 @@ pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreRes
     };
     c.prepare_cached("UPDATE csat SET comment = '' WHERE conversation_id = ?1 AND comment <> ''")?
         .execute([conversation_id])?;
+    // Its attachments' rows; their files go at the sweep after the commit.
+    crate::store::attachments::delete_for_conversation(c, conversation_id)?;
     Ok(events as u64)
 }

@@ -55,6 +55,15 @@ pub fn batch(c: &Connection, cutoff: Millis, limit: usize, now: Millis) -> Store
     Ok(done)
 }
 
+/// Logs the sweep of the purged conversations' attachment files; a failed one is
+/// retried by the next purge (the files stay unnamed).
+fn sweep_logged(result: Result<usize, crate::attachments::AttachmentError>) {
+    match result {
+        Ok(files) => tracing::info!(files, "attachment files of purged conversations removed"),
+        Err(e) => tracing::error!(error = %e, "attachment files could not be removed"),
+    }
+}
+
 /// Purges everything due at `now`, batch after batch, each its own write.
 pub async fn run(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreResult<Purged> {
     let mut total = Purged::default();
@@ -67,6 +76,9 @@ pub async fn run(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreResu
         let last = (done.conversations as usize) < limit;
         total.add(done);
         if last {
+            if total.conversations > 0 {
+                sweep_logged(crate::attachments::sweep(store).await);
+            }
             return Ok(total);
         }
         tokio::task::yield_now().await;
@@ -85,6 +97,9 @@ pub fn run_blocking(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreR
         let last = (done.conversations as usize) < limit;
         total.add(done);
         if last {
+            if total.conversations > 0 {
+                sweep_logged(crate::attachments::sweep_blocking(store));
+            }
             return Ok(total);
         }
     }

@@ -68,34 +68,13 @@ pub fn all_hashes(conn: &Connection) -> StoreResult<Vec<String>> {
     Ok(rows.collect::<Result<Vec<String>, _>>()?)
 }
 
-/// Deletes the attachment rows of these conversations, in the caller's transaction.
-/// Returns the hashes no row names any more: their files can go once this commits
-/// (`crate::attachments::files::remove_unreferenced`).
-pub fn delete_for_conversations(
-    conn: &Connection,
-    conversation_ids: &[String],
-) -> StoreResult<Vec<String>> {
-    let mut orphans = Vec::new();
-    for id in conversation_ids {
-        let hashes: Vec<String> = {
-            let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT sha256 FROM attachments WHERE conversation_id = ?1",
-            )?;
-            let rows = stmt.query_map([id], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        conn.prepare_cached("DELETE FROM attachments WHERE conversation_id = ?1")?
-            .execute([id])?;
-        for hash in hashes {
-            let used: bool = conn
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)")?
-                .query_row([&hash], |r| r.get(0))?;
-            if !used && !orphans.contains(&hash) {
-                orphans.push(hash);
-            }
-        }
-    }
-    Ok(orphans)
+/// Deletes the attachment rows of `conversation_id`, in the caller's transaction (the
+/// retention purge and erasure, see `retention::forget`); returns how many. Their files
+/// go at the next sweep (`crate::attachments::sweep`), once no row names them.
+pub fn delete_for_conversation(conn: &Connection, conversation_id: &str) -> StoreResult<u64> {
+    Ok(conn
+        .prepare_cached("DELETE FROM attachments WHERE conversation_id = ?1")?
+        .execute([conversation_id])? as u64)
 }
 
 /// True when some row still names `hash`.
@@ -136,7 +115,7 @@ mod tests {
     }
 
     #[test]
-    fn deleting_a_conversations_rows_orphans_only_hashes_no_one_else_uses() {
+    fn a_conversations_rows_go_and_others_stay() {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::Store::open(
             &dir.path().join("t.db"),
@@ -148,9 +127,9 @@ mod tests {
                 insert(c, &row("a1", "h-shared", "c1"))?;
                 insert(c, &row("a2", "h-own", "c1"))?;
                 insert(c, &row("a3", "h-shared", "c2"))?;
-                let orphans = delete_for_conversations(c, &["c1".to_string()])?;
-                assert_eq!(orphans, ["h-own"]);
+                assert_eq!(delete_for_conversation(c, "c1")?, 2);
                 assert!(get(c, "a1")?.is_none());
+                assert!(!hash_in_use(c, "h-own")?);
                 assert!(get(c, "a3")?.is_some());
                 assert!(hash_in_use(c, "h-shared")?);
                 let first = site_key(c, "k", || "one".into())?;

@@ -51,6 +51,10 @@ async fn erase_customer(
         .store
         .write(move |c| erase::customer(c, &id, &who, crate::clock::now_ms()))
         .await?;
+    // The attachment files of the erased conversations (their rows went with them).
+    if let Err(e) = crate::attachments::sweep(&state.store).await {
+        tracing::error!(error = %e, "erasure: attachment files could not be removed");
+    }
     let wal_truncated = state.store.truncate_wal().await?;
     if !wal_truncated {
         tracing::warn!(customer = %erased.customer_id, "erasure: the WAL could not be truncated at once");
