@@ -17,6 +17,7 @@
 mod csat;
 mod delivery;
 mod handshake;
+mod typing;
 
 use super::limits::ChatLimiter;
 use super::widget_form::chat_request_data;
@@ -35,6 +36,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use typing::is_notification;
 
 /// One customer as the widget layer knows it (all tabs share it).
 struct Customer {
@@ -53,6 +55,9 @@ struct Customer {
     /// That session as messages carry it, built on the first message and shared by
     /// the following ones (stale once `session_id` changes).
     session: Option<Arc<ChannelSession>>,
+    /// The customer's last typing indicator that went on to the conversation manager:
+    /// (started?, when). A repeat within `TYPING_REPEAT_MS` is answered here.
+    last_typing: Option<(bool, i64)>,
 }
 
 /// One connection of a customer and the channel session it may see.
@@ -91,11 +96,6 @@ struct WidgetInner {
     limiter: ChatLimiter,
     /// Signs the attachment URLs of a replayed transcript afresh (they expire).
     attachment_urls: Signer,
-}
-
-/// A typing indicator (`body.type` NOTIFICATION), which never starts a chat.
-fn is_notification(payload: &Value) -> bool {
-    payload.pointer("/body/type").and_then(Value::as_str) == Some("NOTIFICATION")
 }
 
 fn key(service_identifier: &str, customer: &str) -> String {
@@ -406,6 +406,10 @@ impl Widget {
         let (service_identifier, customer_identifier) = self.identity(customer_key)?;
         let (channel_data, name) =
             chat_request_data(&service_identifier, &customer_identifier, payload)?;
+        if self.typing_repeat(customer_key, payload) {
+            // Thinned at the edge, as the core would: acknowledged, not delivered.
+            return Ok(json!({"status": "ok", "messageId": payload.get("id"), "duplicate": false}));
+        }
         let (session_id, secret) = match self.running_session(customer_key, socket)? {
             // A repeated request for the tab's running chat: answered again, no new secret.
             Some(running) => (running, None),

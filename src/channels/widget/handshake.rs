@@ -96,6 +96,7 @@ impl Widget {
                     session_id: None,
                     session: None,
                     conversation_id: None,
+                    last_typing: None,
                 });
             if entry.customer.is_none() {
                 entry.customer = customer;
