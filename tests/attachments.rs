@@ -316,6 +316,33 @@ async fn uploads_are_checked_stored_by_hash_and_served_by_signed_url() {
     );
     assert_eq!((rows(&server).await, files_on_disk(&server)), before);
 
+    // A silent monitor sees the chat but writes nothing: no upload either.
+    let (monitor, _) = channels_support::desk(&server, "supervisor").await;
+    let joined = monitor
+        .emit_ack(
+            "JoinAsSilentMonitor",
+            json!({"conversationId": conversation}),
+        )
+        .await
+        .unwrap();
+    assert!(joined[0].get("code").is_none(), "{joined:?}");
+    let monitor_token = server.login("supervisor", "supervisor").await;
+    let (status, body) = upload(
+        &server,
+        &conversation,
+        As::Desk(&monitor_token),
+        "dot.png",
+        "image/png",
+        PNG,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("not_participant")),
+        "{body}"
+    );
+    assert_eq!((rows(&server).await, files_on_disk(&server)), before);
+
     // Signed URLs: a forged signature, another id and an expired URL are refused.
     let id = image["id"].as_str().unwrap();
     let forged = format!("{}0", &url[..url.len() - 1]);

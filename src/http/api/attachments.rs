@@ -13,6 +13,7 @@
 
 use crate::attachments::sniff::{clean_name, inline, sniff};
 use crate::attachments::{AttachmentError, Attachments};
+use crate::cim::{ParticipantRole, ParticipantType};
 use crate::clock::now_ms;
 use crate::http::auth::{bearer_token, user_for_token};
 use crate::http::error::ErrorBody;
@@ -107,10 +108,23 @@ async fn uploader(
             .await
             .map_err(|e| AttachmentError::Unavailable(e.to_string()))?
             .ok_or(AttachmentError::Unauthenticated)?;
-        let open = state.conversations.conversations_of_agent(&user.id).await;
-        if !open.iter().any(|c| c == conversation_id) {
+        // An active agent participant who may write: not a silent monitor, not in
+        // wrap-up (their messages would be refused, so their files would be orphans).
+        let topic = state.conversations.topic(conversation_id).await.ok();
+        let writes = topic.is_some_and(|t| {
+            t.conversation.participants.iter().any(|p| {
+                p.participant_type == ParticipantType::Agent
+                    && p.is_active.get() != Some(&false)
+                    && p.as_cc_user().is_some_and(|u| u.id == user.id)
+                    && !matches!(
+                        p.role,
+                        ParticipantRole::SilentMonitor | ParticipantRole::WrapUp
+                    )
+            })
+        });
+        if !writes {
             return Err(AttachmentError::NotParticipant(format!(
-                "you are not in conversation {conversation_id}"
+                "you do not write in conversation {conversation_id} (not a participant, a silent monitor, or in wrap-up)"
             )));
         }
         return Ok(format!("AGENT:{}", user.id));
