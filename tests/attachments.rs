@@ -391,6 +391,68 @@ async fn uploads_are_checked_stored_by_hash_and_served_by_signed_url() {
     // ... and the same key signs a fresh one that works: the key is the site's.
     let (fresh, _) = Signer::new(&key, 60, "").url(id, now_ms());
     assert_eq!(get(&server, &fresh).await.status(), 200);
+
+    // A message whose URL has expired since is signed afresh when its transcript is
+    // read: the history API and a desk's topic serve a working URL.
+    let mut body = image["body"].clone();
+    body["attachment"]["mediaUrl"] = json!(expired);
+    let message_id = uuid::Uuid::new_v4().to_string();
+    let data = json!({
+        "id": message_id,
+        "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": now_ms()},
+        "body": body,
+    });
+    publish(&agent, &conversation, "AGENT_MESSAGE", "MESSAGE", data).await;
+    let supervisor = server.login("supervisor", "supervisor").await;
+    let (status, history) = server
+        .get(
+            &format!("/api/v1/conversations/{conversation}/events"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let stored_url = |events: &Value| {
+        events
+            .as_array()
+            .expect("events")
+            .iter()
+            .find(|e| e["data"]["id"] == message_id.as_str())
+            .and_then(|e| e.pointer("/data/body/attachment/mediaUrl"))
+            .and_then(Value::as_str)
+            .expect("the message and its URL")
+            .to_owned()
+    };
+    let from_history = stored_url(&history["events"]);
+    assert_ne!(from_history, expired);
+    assert_eq!(get(&server, &from_history).await.status(), 200);
+    let topic = agent
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation, "lastSeq": 0}),
+        )
+        .await
+        .expect("topic");
+    let from_topic = stored_url(&topic[0]["topicData"]["events"]);
+    assert_eq!(get(&server, &from_topic).await.status(), 200);
+    // ... and so does a customer's tab replaying the chat.
+    let tab = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": "att-cust-1",
+               "sessionSecret": secret, "lastSeq": 0}),
+    )
+    .await
+    .expect("a second tab with the secret");
+    loop {
+        let event = tab.expect("MESSAGE_RECEIVED", T).await.expect("replay");
+        if event["data"]["id"] == message_id.as_str() {
+            let replayed = event["data"]["body"]["attachment"]["mediaUrl"]
+                .as_str()
+                .unwrap();
+            assert_eq!(get(&server, replayed).await.status(), 200, "{replayed}");
+            break;
+        }
+    }
 }
 
 #[tokio::test]
