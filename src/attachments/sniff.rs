@@ -10,12 +10,13 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     text.then_some("text/plain")
 }
 
-/// True for types a browser may show inline (in an `<img>` or its PDF viewer);
-/// everything else is served as a download.
+/// True for types a browser may show inline (in an `<img>`); everything else, PDF
+/// included, is served as a download (the responses carry a sandboxing CSP, under
+/// which a browser's PDF viewer would not run).
 pub fn inline(mime: &str) -> bool {
     matches!(
         mime,
-        "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf"
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
     )
 }
 
@@ -50,7 +51,7 @@ mod tests {
         assert!(program.is_none_or(|m| !crate::attachments::DEFAULT_TYPES.contains(&m)));
         assert_eq!(sniff(b"\0\x01\x02binary"), None);
         assert_eq!(sniff(b""), None);
-        assert!(inline("image/png") && !inline("text/plain"));
+        assert!(inline("image/png") && !inline("text/plain") && !inline("application/pdf"));
     }
 
     #[test]

@@ -265,6 +265,8 @@ async function sendFile(file) {
     entry.node.classList.add("failed");
     entry.node.dataset.state = "failed";
     entry.meta.textContent = `Not sent: ${err.message}`;
+    // The reason makes the bubble taller: keep it in view.
+    byId("messages").scrollTop = byId("messages").scrollHeight;
     return;
   }
   const message = { id: uuid(), body: uploaded.body };
