@@ -245,8 +245,8 @@ pub(super) fn customer_message<I: IdGen>(
         conversation.set_last_used(cx, &session_id);
     }
     // The sender is the session's customer participant, whatever the client wrote.
-    if let Some(sender) = conversation.customer_participant(&session_id).cloned() {
-        set_message_origin(&mut data, &sender, conversation.session(&session_id));
+    if let Some(sender) = conversation.customer_participant(&session_id) {
+        set_message_origin(&mut data, sender, conversation.session(&session_id));
     }
     let room_info = conversation.room_info();
     if let Some(header) = data.get_mut("header").and_then(Value::as_object_mut) {

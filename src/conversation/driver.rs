@@ -9,7 +9,7 @@
 
 use super::handle::{ConversationError, ConversationHandle, MessageAck, Reply, Request, Topic};
 use super::stored_runtime::{CarriedRuntime, StoredRuntimes};
-use super::views;
+use super::{customer_wire, views};
 use super::{
     parse_actions, ConversationCore, ConversationRecord, ConversationRuntime, CoreError,
     CoreSettings, Effect, FindAgentRequest, Input, PersistStep, RestoredConversation,
@@ -1323,7 +1323,7 @@ struct EventTexts {
     /// Keyed by the event's address; the map holds the `Arc` so the address stays its.
     plain: HashMap<usize, (Arc<CimEvent>, Arc<str>)>,
     wire: HashMap<(usize, u64), Arc<str>>,
-    customer: HashMap<(usize, u64), Arc<str>>,
+    customer: HashMap<(usize, u64), (Arc<CimEvent>, Arc<str>)>,
 }
 
 impl EventTexts {
@@ -1346,20 +1346,18 @@ impl EventTexts {
         text
     }
 
-    /// The customer's view of the event (`views::customer_event`) with its `seq`.
+    /// The customer's view of the event (`views::customer_event`) with its `seq`,
+    /// written straight from the event ([`customer_wire`]).
     fn customer_wire(&mut self, event: &Arc<CimEvent>, seq: u64) -> Arc<str> {
-        // Keeps the event alive (and its address unique) while the key is in use.
-        self.plain(event);
         let key = (Arc::as_ptr(event) as usize, seq);
         self.customer
             .entry(key)
             .or_insert_with(|| {
-                let mut view = views::customer_event(event);
-                if let Some(obj) = view.as_object_mut() {
-                    obj.insert("seq".into(), Value::from(seq));
-                }
-                Arc::from(view.to_string())
+                // The entry holds the event: its address stays unique while keyed.
+                let text = customer_wire::customer_event_text(event, seq);
+                (event.clone(), Arc::from(text))
             })
+            .1
             .clone()
     }
 }

@@ -14,6 +14,7 @@ mod agent_ops;
 pub mod audience;
 mod core;
 mod customer_inputs;
+pub mod customer_wire;
 pub mod driver;
 mod effect;
 mod error;

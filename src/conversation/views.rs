@@ -96,13 +96,18 @@ const PUBLIC_CHANNEL_KEYS: [&str; 5] = [
 /// id, name, service identifier, type and calendar; no suggestions.
 pub fn customer_session_value(session: &Value) -> Value {
     let mut session = session.clone();
+    customer_session_in_place(&mut session);
+    session
+}
+
+/// [`customer_session_value`] in place.
+pub fn customer_session_in_place(session: &mut Value) {
     if let Some(obj) = session.as_object_mut() {
         if let Some(channel) = obj.get_mut("channel").and_then(Value::as_object_mut) {
             channel.retain(|k, _| PUBLIC_CHANNEL_KEYS.contains(&k.as_str()));
         }
         obj.remove("customerSuggestions");
     }
-    session
 }
 
 /// [`customer_session_value`] of a typed session.
