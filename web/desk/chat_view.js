@@ -2,9 +2,9 @@
 // the composer, Leave, the wrap-up form, and Dismiss once it is over. Drafts and the
 // wrap-up form survive live updates: the footer is rebuilt only when the phase changes.
 
-import { acceptDrops, attachButton, attachmentNode } from "/shared/attachments.js";
-import { formatTime, h, keepScrolledToEnd, replace } from "/shared/dom.js";
-import { describe } from "./event_text.js";
+import { acceptDrops, attachButton } from "/shared/attachments.js";
+import { h, keepScrolledToEnd, replace } from "/shared/dom.js";
+import { bubble, describe } from "/shared/transcript.js";
 import { tickCountdowns } from "./offers.js";
 
 const PHASE_BADGE = {
@@ -333,25 +333,4 @@ export class ChatView {
     });
     return form;
   }
-}
-
-/** One shown event: a chat bubble, or a one-line system note. */
-export function bubble(shown, { seq, status, failed } = {}) {
-  if (shown.kind === "system") {
-    return h("div", { class: "sys", dataset: seq ? { seq } : undefined, text: shown.text });
-  }
-  const classes = {
-    mine: "msg mine",
-    customer: "msg",
-    agent: "msg",
-    bot: "msg bot",
-    whisper: "msg whisper",
-  };
-  return h(
-    "div",
-    { class: `${classes[shown.kind] ?? "msg"}${failed ? " failed" : ""}`, dataset: seq ? { seq } : undefined },
-    shown.kind === "mine" ? null : h("span", { class: "who", text: shown.who }),
-    shown.attachment ? attachmentNode(shown.attachment) : h("span", { class: "text", text: shown.text }),
-    h("span", { class: "meta", text: [formatTime(shown.at), status].filter(Boolean).join(" · ") }),
-  );
 }

@@ -3,6 +3,8 @@
 // seen (sent back with topicSubscription after a reconnect), the agent's phase in it,
 // and the agent's own messages still waiting for the server.
 
+import { participantOf } from "/shared/transcript.js";
+
 /** active: chatting; wrapup: wrap-up form due; left: agent left; closed: topic closed. */
 export const PHASES = ["active", "wrapup", "left", "closed"];
 
@@ -86,18 +88,6 @@ export function phaseOf(conversation, agentId) {
   );
   if (!mine.length) return "left";
   return mine.some((p) => p.role === "WRAP_UP") ? "wrapup" : "active";
-}
-
-/** Who a participant-carrying notification is about: `{id, username, role}`. */
-export function participantOf(event) {
-  const p = event?.data?.conversationParticipant ?? event?.data?.agentParticipant ?? event?.data?.participant;
-  const user = p?.participant;
-  if (!user) return null;
-  return {
-    id: user.id,
-    username: user.keycloakUser?.username ?? user.username ?? user.id,
-    role: p.role,
-  };
 }
 
 export class ConversationStore {

@@ -5,8 +5,7 @@
 import { apiGet } from "/shared/api.js";
 import { openModal } from "/shared/dialog.js";
 import { formatTime, h, replace } from "/shared/dom.js";
-import { bubble } from "./chat_view.js";
-import { describe } from "./event_text.js";
+import { bubble, describe } from "/shared/transcript.js";
 
 const HIDDEN_CUSTOMER_KEYS = new Set(["__v", "isAnonymous"]);
 

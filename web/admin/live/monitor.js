@@ -5,7 +5,7 @@
 
 import { io } from "/vendor/socket.io.esm.min.js";
 import { formatTime, h, keepScrolledToEnd, replace, uuid } from "/shared/dom.js";
-import { describe } from "/desk/event_text.js";
+import { describe } from "/shared/transcript.js";
 
 const JOIN_EVENTS = { silent: "JoinAsSilentMonitor", whisper: "joinAsWhisper", barge: "JoinAsBargin" };
 const MODE_TEXT = {

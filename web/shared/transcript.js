@@ -1,8 +1,22 @@
-// How the desk shows one CIM event: a chat bubble (whose, with what text) or a
-// one-line system note, or nothing for bookkeeping events an agent need not read.
+// A conversation's events drawn as the desk draws them: how one CIM event reads (a
+// chat bubble with whose and what text, a one-line system note, or nothing for
+// bookkeeping events) and the element for it. The desk's chat pane, its past
+// transcripts, the supervisor's monitor and the reports' transcripts all use this.
 
-import { attachmentName, isAttachment } from "/shared/attachments.js";
-import { participantOf } from "./conversations.js";
+import { attachmentName, attachmentNode, isAttachment } from "/shared/attachments.js";
+import { formatTime, h } from "/shared/dom.js";
+
+/** Who a participant-carrying notification is about: `{id, username, role}`. */
+export function participantOf(event) {
+  const p = event?.data?.conversationParticipant ?? event?.data?.agentParticipant ?? event?.data?.participant;
+  const user = p?.participant;
+  if (!user) return null;
+  return {
+    id: user.id,
+    username: user.keycloakUser?.username ?? user.username ?? user.id,
+    role: p.role,
+  };
+}
 
 const HIDDEN = new Set([
   "TYPING_STARTED",
@@ -103,4 +117,25 @@ function describeMessage(event, { agentId, customerName }, at) {
         : { kind: "agent", who: senderOf(event), text, at };
     }
   }
+}
+
+/** One shown event: a chat bubble, or a one-line system note. */
+export function bubble(shown, { seq, status, failed } = {}) {
+  if (shown.kind === "system") {
+    return h("div", { class: "sys", dataset: seq ? { seq } : undefined, text: shown.text });
+  }
+  const classes = {
+    mine: "msg mine",
+    customer: "msg",
+    agent: "msg",
+    bot: "msg bot",
+    whisper: "msg whisper",
+  };
+  return h(
+    "div",
+    { class: `${classes[shown.kind] ?? "msg"}${failed ? " failed" : ""}`, dataset: seq ? { seq } : undefined },
+    shown.kind === "mine" ? null : h("span", { class: "who", text: shown.who }),
+    shown.attachment ? attachmentNode(shown.attachment) : h("span", { class: "text", text: shown.text }),
+    h("span", { class: "meta", text: [formatTime(shown.at), status].filter(Boolean).join(" · ") }),
+  );
 }
