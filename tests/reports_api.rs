@@ -296,12 +296,20 @@ async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv
         "{body}"
     );
 
-    // Conversation search: the supervisor sees the chat agent1 took (the customer who
-    // left early met no agent of its teams); an admin sees both; filters narrow it.
+    // Conversation search: the supervisor sees the chat agent1 took and the customer who
+    // left early (no agent joined: queue work, as in the conversation history); an
+    // agent's filter narrows it to the chat.
     let (status, found) = server
         .get("/api/v1/reports/conversations", Some(&supervisor))
         .await;
     assert_eq!(status, 200, "{found}");
+    assert_eq!(found["total"], 2, "{found}");
+    let (_, found) = server
+        .get(
+            "/api/v1/reports/conversations?wrapup=Issue%20resolved",
+            Some(&supervisor),
+        )
+        .await;
     assert_eq!(found["total"], 1, "{found}");
     let row = &found["items"][0];
     assert_eq!(row["wrapups"], "Support: Issue resolved", "{row}");
@@ -358,6 +366,36 @@ async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv
         "{body}"
     );
 
+    drill_downs(&server, &admin, &supervisor, &total).await;
+
+    // A supervisor of no team sees the customer who left (no agent joined) but not
+    // agent1's chat, in the search and behind the figures.
+    let (status, created) = server
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "sup2", "password": "sup2-password", "role": "supervisor"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let other = server.login("sup2", "sup2-password").await;
+    let (_, seen) = server
+        .get("/api/v1/reports/conversations", Some(&other))
+        .await;
+    assert_eq!(seen["total"], 1, "{seen}");
+    assert_eq!(seen["items"][0]["agents"], "", "no agent took part: {seen}");
+    let (_, seen) = server
+        .get(
+            &format!(
+                "/api/v1/reports/conversations?queue={queue_id}&outcome=answered&since={}&until={}",
+                enc(total["intervalStart"].as_str().unwrap()),
+                enc(total["intervalEnd"].as_str().unwrap())
+            ),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(seen["total"], 0, "{seen}");
+
     // Refusals: each names what is wrong and changes nothing.
     let agent = server.login("agent1", "agent1").await;
     let (status, body) = server.get("/api/v1/reports/queues", Some(&agent)).await;
@@ -412,6 +450,184 @@ async fn todays_queue_report_counts_the_chats_equals_the_console_and_exports_csv
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("rebuilt"));
     assert_eq!(aggregates(&db), kept);
+}
+
+/// A time with offset as a query value (`+` would read as a space).
+fn enc(text: &str) -> String {
+    text.replace('+', "%2B")
+}
+
+/// From a figure of the queue's period total (and the team's) to the conversations
+/// behind it: search by outcome in the row's window finds as many conversations as
+/// the figure counts (each conversation here has one task per outcome), and bad
+/// windows and outcomes are refused by name.
+async fn drill_downs(server: &TestServer, admin: &str, supervisor: &str, queue_total: &Value) {
+    let queue_id = queue_total["id"].as_str().unwrap();
+    let window = format!(
+        "since={}&until={}",
+        enc(queue_total["intervalStart"].as_str().unwrap()),
+        enc(queue_total["intervalEnd"].as_str().unwrap())
+    );
+    for (outcome, expected) in [
+        ("offered", 2),
+        ("answered", 1),
+        ("abandoned", 2),
+        ("handled", 1),
+        (
+            "shortAbandoned",
+            queue_total["shortAbandons"].as_i64().unwrap(),
+        ),
+    ] {
+        let path =
+            format!("/api/v1/reports/conversations?{window}&queue={queue_id}&outcome={outcome}");
+        let (status, body) = server.get(&path, Some(admin)).await;
+        assert_eq!(
+            (status, body["total"].as_i64()),
+            (200, Some(expected)),
+            "{outcome}: {body}"
+        );
+    }
+    // The chat that was answered and handled: its row names the agent and the wrap-up.
+    let (_, answered) = server
+        .get(
+            &format!("/api/v1/reports/conversations?{window}&queue={queue_id}&outcome=handled"),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(answered["items"][0]["csat"], 4, "{answered}");
+    // A window before the chats holds none of them.
+    let (_, none) = server
+        .get(
+            &format!(
+                "/api/v1/reports/conversations?since=2020-01-01T00:00:00Z&until=2020-01-02T00:00:00Z&queue={queue_id}&outcome=offered"
+            ),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(none["total"], 0, "{none}");
+    // The team of the agent who handled the chat: found by team, as the supervisor.
+    let (_, teams) = server
+        .get("/api/v1/reports/teams?interval=day", Some(supervisor))
+        .await;
+    let team = teams["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["handled"] == 1)
+        .unwrap_or_else(|| panic!("{teams}"));
+    let path = format!(
+        "/api/v1/reports/conversations?{window}&team={}&outcome=handled",
+        team["id"].as_str().unwrap()
+    );
+    let (status, body) = server.get(&path, Some(supervisor)).await;
+    assert_eq!((status, body["total"].as_i64()), (200, Some(1)), "{body}");
+    let (_, body) = server
+        .get(
+            "/api/v1/reports/conversations?team=no-such-team",
+            Some(admin),
+        )
+        .await;
+    assert_eq!(body["total"], 0, "{body}");
+    for (query, field) in [
+        ("since=2026-12-05T10:00:00Z".to_string(), "until"),
+        ("until=2026-12-05T10:00:00Z".to_string(), "since"),
+        (
+            "since=yesterday&until=2026-12-05T10:00:00Z".to_string(),
+            "since",
+        ),
+        (
+            "since=2026-12-05T10:00:00Z&until=2026-12-05T09:00:00Z".to_string(),
+            "until",
+        ),
+        (
+            "since=2020-01-01T00:00:00Z&until=2026-12-05T09:00:00Z".to_string(),
+            "until",
+        ),
+    ] {
+        let (status, body) = server
+            .get(
+                &format!("/api/v1/reports/conversations?{query}"),
+                Some(admin),
+            )
+            .await;
+        assert_eq!(
+            (status, body["field"].as_str()),
+            (400, Some(field)),
+            "{query}: {body}"
+        );
+    }
+    let (status, body) = server
+        .get("/api/v1/reports/conversations?outcome=lost", Some(admin))
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_offer_counts_as_a_reject_for_the_agent_the_queue_and_the_console() {
+    let server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .unwrap();
+    let ready = desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": "READY"}}),
+        )
+        .await
+        .unwrap();
+    let agent_id = ready[0]["agent"]["id"].as_str().unwrap().to_string();
+    let (_customer, _) = widget(&server, "declined").await;
+    let offer = desk.expect("taskRequest", T).await.unwrap();
+    let task_id = offer["taskId"].as_str().unwrap().to_string();
+    let rejected = desk
+        .emit_ack("rejectTask", json!({"taskId": task_id}))
+        .await
+        .unwrap();
+    assert_eq!(rejected[0]["status"], "rejected", "{rejected:?}");
+
+    let supervisor = server.login("supervisor", "supervisor").await;
+    let (status, agents) = server
+        .get(
+            &format!("/api/v1/reports/agents?interval=day&id={agent_id}"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(status, 200, "{agents}");
+    let agent = &agents["totals"][0];
+    assert_eq!(
+        (agent["rejects"].as_u64(), agent["ronas"].as_u64()),
+        (Some(1), Some(0)),
+        "{agent}"
+    );
+    assert_eq!(agent["offered"], 1, "{agent}");
+    let (_, queues) = server
+        .get("/api/v1/reports/queues?interval=day", Some(&supervisor))
+        .await;
+    let queue = queues["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["rejects"] == 1)
+        .cloned()
+        .unwrap_or_else(|| panic!("{queues}"));
+    assert_eq!(
+        queue["offered"], 1,
+        "declined and waiting again is one offer: {queue}"
+    );
+    // The console's today agrees.
+    let console = SioClient::connect(server.addr, "/supervisor", token_auth(&supervisor))
+        .await
+        .unwrap();
+    let snapshot = console.expect("supervisor:snapshot", T).await.unwrap();
+    let live = snapshot["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == queue["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(live["today"]["rejects"], 1, "{live}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

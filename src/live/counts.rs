@@ -16,6 +16,8 @@ pub enum Occurrence {
     },
     Reserved,
     Rona,
+    /// The agent it was offered to declined it.
+    Rejected,
     /// `within`: the wait was within the queue's service-level threshold.
     Answered {
         wait_ms: Millis,
@@ -46,6 +48,8 @@ pub struct Counts {
     pub transfers_out: u64,
     pub reservations: u64,
     pub ronas: u64,
+    /// Offers declined by the agent (`rejectTask`).
+    pub rejects: u64,
     pub answered_within: u64,
     /// Tasks closed after being answered (the AHT denominator).
     pub handled: u64,
@@ -75,6 +79,7 @@ impl Counts {
             }
             Occurrence::Reserved => n(&mut self.reservations),
             Occurrence::Rona => n(&mut self.ronas),
+            Occurrence::Rejected => n(&mut self.rejects),
             Occurrence::Answered { wait_ms, within } => {
                 n(&mut self.answered);
                 if within {

@@ -289,6 +289,12 @@ impl Figures {
         {
             self.record(q, at, Occurrence::Rona);
         }
+        if was_reserved
+            && task.media_state == "QUEUED"
+            && task.reason.as_deref() == Some("DECLINED")
+        {
+            self.record(q, at, Occurrence::Rejected);
+        }
         let answered_before = before.as_ref().is_some_and(|m| m.answered);
         let answered_now = task.media_state == "ACTIVE" && task.answer_time > 0;
         if answered_now && !answered_before {

@@ -126,8 +126,8 @@ impl Batch {
             "INSERT INTO report_intervals(interval_start, dimension, key, offered, answered,
                  answered_within, abandoned, short_abandons, flushed, transfers_in, transfers_out,
                  reservations, ronas, handled, wait_sum_ms, handle_sum_ms, max_wait_ms,
-                 first_responses, first_response_sum_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+                 first_responses, first_response_sum_ms, rejects)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
              ON CONFLICT(dimension, key, interval_start) DO UPDATE SET
                  offered = offered + excluded.offered,
                  answered = answered + excluded.answered,
@@ -139,6 +139,7 @@ impl Batch {
                  transfers_out = transfers_out + excluded.transfers_out,
                  reservations = reservations + excluded.reservations,
                  ronas = ronas + excluded.ronas,
+                 rejects = rejects + excluded.rejects,
                  handled = handled + excluded.handled,
                  wait_sum_ms = wait_sum_ms + excluded.wait_sum_ms,
                  handle_sum_ms = handle_sum_ms + excluded.handle_sum_ms,
@@ -167,7 +168,8 @@ impl Batch {
                 n.handle_sum_ms,
                 t.max_wait_ms,
                 t.first_responses as i64,
-                t.first_response_sum_ms
+                t.first_response_sum_ms,
+                n.rejects as i64
             ])?;
         }
         let mut st = c.prepare_cached(

@@ -1,9 +1,11 @@
 //! Reports and history (issue 16): aggregates kept as events are stored ([`keep`],
 //! over the sans-IO definitions of [`tally`] and the agent state [`spans`]), rebuilt
 //! from the stored events on demand ([`rebuild`]), and read back as interval
-//! reports in the site's time zone ([`period`], [`read`]) served as tables ([`table`]),
+//! reports in the site's time zone ([`period`], [`read`], with the customers' ratings
+//! of [`csat`]) served as tables ([`table`]),
 //! an agent's day of states ([`timeline`]) and the conversation search ([`search`]).
 
+pub mod csat;
 pub mod keep;
 pub mod messages;
 pub mod period;

@@ -1,13 +1,14 @@
 //! Reading an interval report from the kept aggregates: the 15-minute rows of one
 //! dimension in the period, summed into the report's intervals and per entity over
 //! the whole period, with the agents' time (closed spans from `report_agent_time`,
-//! open spans counted up to now) and the wrap-up codes. Only the entities the
-//! caller may see are read ([`Scope`]).
+//! open spans counted up to now), the customers' ratings ([`super::csat`]) and the
+//! wrap-up codes. Only the entities the caller may see are read ([`Scope`]).
 
 use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::{params, Connection};
 
+use super::csat::{self, Csat};
 use super::keep::{AGENT, CHANNEL, QUEUE, TEAM};
 use super::period::Period;
 use super::spans::{self, GLOBAL, OCCUPIED, OCCUPIED_MRD};
@@ -115,6 +116,8 @@ pub struct Line {
     pub id: String,
     pub name: String,
     pub tally: Tally,
+    /// The customers' ratings given in the interval.
+    pub csat: Csat,
     /// Agents only.
     pub time: Option<AgentTime>,
 }
@@ -152,12 +155,12 @@ pub fn report(
 ) -> StoreResult<Report> {
     let names = entities(c, kind, scope)?;
     let visible = |id: &str| names.contains_key(id) && only.is_none_or(|o| o == id);
-    let mut cells: BTreeMap<(Millis, String), (Tally, AgentTime)> = BTreeMap::new();
+    let mut cells: BTreeMap<(Millis, String), Cell> = BTreeMap::new();
     let mut st = c.prepare_cached(
         "SELECT interval_start, key, offered, answered, answered_within, abandoned,
                 short_abandons, flushed, transfers_in, transfers_out, reservations, ronas,
                 handled, wait_sum_ms, handle_sum_ms, max_wait_ms, first_responses,
-                first_response_sum_ms
+                first_response_sum_ms, rejects
          FROM report_intervals
          WHERE interval_start >= ?1 AND interval_start < ?2 AND dimension = ?3",
     )?;
@@ -180,6 +183,7 @@ pub fn report(
                 transfers_out: n(9)?,
                 reservations: n(10)?,
                 ronas: n(11)?,
+                rejects: n(18)?,
                 handled: n(12)?,
                 wait_sum_ms: r.get(13)?,
                 handle_sum_ms: r.get(14)?,
@@ -190,6 +194,12 @@ pub fn report(
         };
         let start = period.interval_start(r.get(0)?).max(period.start);
         cells.entry((start, key)).or_default().0.merge(&tally);
+    }
+    for (at, key, rating) in csat::ratings(c, kind, period.start, period.end)? {
+        if visible(&key) {
+            let start = period.interval_start(at).max(period.start);
+            cells.entry((start, key)).or_default().2.add(rating);
+        }
     }
     if kind == Kind::Agents {
         for (at, user, state, reason, ms) in agent_time(c, period, now)? {
@@ -204,18 +214,20 @@ pub fn report(
         }
     }
     let agents = kind == Kind::Agents;
-    let mut totals: BTreeMap<String, (Tally, AgentTime)> = BTreeMap::new();
+    let mut totals: BTreeMap<String, Cell> = BTreeMap::new();
     let mut lines = Vec::with_capacity(cells.len());
-    for ((start, id), (tally, time)) in cells {
+    for ((start, id), (tally, time, rated)) in cells {
         let total = totals.entry(id.clone()).or_default();
         total.0.merge(&tally);
         total.1.merge(&time);
+        total.2.merge(&rated);
         lines.push(Line {
             start,
             end: period.interval_end(start),
             name: names.get(&id).cloned().unwrap_or_default(),
             id,
             tally,
+            csat: rated,
             time: agents.then_some(time),
         });
     }
@@ -224,13 +236,14 @@ pub fn report(
         .iter()
         .filter(|(id, _)| only.is_none_or(|o| o == id.as_str()))
         .map(|(id, name)| {
-            let (tally, time) = totals.remove(id).unwrap_or_default();
+            let (tally, time, rated) = totals.remove(id).unwrap_or_default();
             Line {
                 start: period.start,
                 end: period.end,
                 id: id.clone(),
                 name: name.clone(),
                 tally,
+                csat: rated,
                 time: agents.then_some(time),
             }
         })
@@ -251,6 +264,9 @@ pub fn report(
         wrapups,
     })
 }
+
+/// One entity's figures in one interval: counts, agent time, ratings.
+type Cell = (Tally, AgentTime, Csat);
 
 /// The entities of `kind` the scope sees, id → display name.
 fn entities(c: &Connection, kind: Kind, scope: &Scope) -> StoreResult<BTreeMap<String, String>> {

@@ -1,10 +1,17 @@
 //! Conversation search: one row per conversation started in a period, filtered by
 //! indexed columns (start time, state, customer) and its tasks and sessions (queue
-//! of any of its tasks, channel, agent), wrap-up codes, and by
+//! of any of its tasks, channel, agent, the agent's team), wrap-up codes, and by
 //! message text through the full-text index `message_text` (FTS5, migration V9),
 //! newest first, paged; each row with its customer's name, agents, queue, channel,
 //! wrap-up codes and note, wait and handle time, and the customer's rating (CSAT). A supervisor sees the conversations
-//! an agent of its teams took part in.
+//! an agent of its teams took part in, and those no agent joined (abandoned or still
+//! waiting: queue work, whose figures every supervisor sees), as the conversation
+//! history does (`store::conversations::in_scope`).
+//!
+//! A drill-down from a report figure asks for an [`Outcome`]: then the period is the
+//! window in which one of the conversation's tasks had that outcome (offered,
+//! answered, abandoned, short abandon, handled), and queue, agent and team are those
+//! of that same task, as the aggregates count it.
 
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
@@ -16,14 +23,60 @@ use super::table::{secs, Table};
 use crate::clock::Millis;
 use crate::store::{events, StoreResult};
 
+/// What happened to a task in the window, as a report figure counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    /// Entered its queue (enqueue time in the window).
+    Offered,
+    /// Answered by an agent (answer time in the window).
+    Answered,
+    /// Closed unanswered because the customer left or no agent was available.
+    Abandoned,
+    /// Abandoned after a wait under the short-abandon threshold.
+    ShortAbandoned,
+    /// Closed after it was answered (close time in the window).
+    Handled,
+}
+
+impl Outcome {
+    /// The SQL condition on `t` (tasks) and `m` (task_media) with two placeholders for
+    /// the window, and the short-abandon threshold's when it takes one.
+    fn condition(self) -> &'static str {
+        match self {
+            Outcome::Offered => "m.enqueue_time >= ? AND m.enqueue_time < ?",
+            Outcome::Answered => "m.answer_time > 0 AND m.answer_time >= ? AND m.answer_time < ?",
+            Outcome::Abandoned => ABANDONED,
+            Outcome::ShortAbandoned => SHORT_ABANDONED,
+            Outcome::Handled => {
+                "m.answer_time > 0 AND t.agent_id IS NOT NULL AND t.closed_at >= ? AND t.closed_at < ?"
+            }
+        }
+    }
+}
+
+const ABANDONED: &str =
+    "COALESCE(m.answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
+     AND t.closed_at >= ? AND t.closed_at < ?";
+const SHORT_ABANDONED: &str =
+    "COALESCE(m.answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
+     AND t.closed_at >= ? AND t.closed_at < ? AND t.closed_at - m.enqueue_time < ?";
+
 /// What to look for; `None` means any.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
+    /// The window: conversations started in it, or with `outcome`, tasks that had
+    /// that outcome in it.
     pub start: Millis,
     pub end: Millis,
+    pub outcome: Option<Outcome>,
+    /// Abandons with a wait under this are short (for [`Outcome::ShortAbandoned`]).
+    pub short_abandon_ms: Millis,
     pub queue: Option<String>,
     pub channel: Option<String>,
     pub agent: Option<String>,
+    /// Team id: conversations with a task of one of the team's agents.
+    pub team: Option<String>,
     pub state: Option<String>,
     /// A customer's name (contains, case-insensitive) or exact identifier.
     pub customer: Option<String>,
@@ -67,23 +120,52 @@ pub fn fts_terms(text: &str) -> Option<String> {
 
 /// The rows matching `filter` as `scope` may see them, and how many match in all.
 pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Vec<Row>, i64)> {
-    let mut sql = String::from(
-        "FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
-         WHERE c.creation_time >= ? AND c.creation_time < ?",
-    );
-    let mut args: Vec<Sql> = vec![Sql::Integer(filter.start), Sql::Integer(filter.end)];
+    let mut sql =
+        String::from("FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE ");
+    let mut args: Vec<Sql> = Vec::new();
+    // The task conditions: queue, agent and team of one task.
+    let mut task = String::new();
+    let mut task_args: Vec<Sql> = Vec::new();
+    if let Some(q) = &filter.queue {
+        task.push_str(" AND m.queue_id = ?");
+        task_args.push(Sql::Text(q.clone()));
+    }
+    if let Some(a) = &filter.agent {
+        task.push_str(" AND t.agent_id = ?");
+        task_args.push(Sql::Text(a.clone()));
+    }
+    if let Some(team) = &filter.team {
+        task.push_str(" AND t.agent_id IN (SELECT u.id FROM users u WHERE u.team_id = ?)");
+        task_args.push(Sql::Text(team.clone()));
+    }
+    match filter.outcome {
+        Some(outcome) => {
+            sql.push_str(&format!(
+                "c.id IN (SELECT t.conversation_id FROM tasks t JOIN task_media m ON m.task_id = t.id
+                          WHERE {}{task})",
+                outcome.condition()
+            ));
+            args.extend([Sql::Integer(filter.start), Sql::Integer(filter.end)]);
+            if outcome == Outcome::ShortAbandoned {
+                args.push(Sql::Integer(filter.short_abandon_ms));
+            }
+        }
+        None => {
+            sql.push_str("c.creation_time >= ? AND c.creation_time < ?");
+            args.extend([Sql::Integer(filter.start), Sql::Integer(filter.end)]);
+            if !task.is_empty() {
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM tasks t JOIN task_media m ON m.task_id = t.id
+                       WHERE t.conversation_id = c.id{task})"
+                ));
+            }
+        }
+    }
+    args.extend(task_args);
     let mut text = |sql: &mut String, clause: &str, values: Vec<String>| {
         sql.push_str(clause);
         args.extend(values.into_iter().map(Sql::Text));
     };
-    if let Some(q) = &filter.queue {
-        text(
-            &mut sql,
-            " AND EXISTS (SELECT 1 FROM tasks t JOIN task_media m ON m.task_id = t.id
-                   WHERE t.conversation_id = c.id AND m.queue_id = ?)",
-            vec![q.clone()],
-        );
-    }
     if let Some(s) = &filter.state {
         text(&mut sql, " AND c.state = ?", vec![s.clone()]);
     }
@@ -92,13 +174,6 @@ pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Ve
             &mut sql,
             " AND EXISTS (SELECT 1 FROM channel_sessions s WHERE s.conversation_id = c.id AND s.channel_id = ?)",
             vec![ch.clone()],
-        );
-    }
-    if let Some(a) = &filter.agent {
-        text(
-            &mut sql,
-            " AND EXISTS (SELECT 1 FROM tasks t WHERE t.conversation_id = c.id AND t.agent_id = ?)",
-            vec![a.clone()],
         );
     }
     if let Some(who) = &filter.customer {
@@ -143,8 +218,10 @@ pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Ve
         text(
             &mut sql,
             &format!(
-                " AND EXISTS (SELECT 1 FROM tasks t JOIN users u ON u.id = t.agent_id
-                   WHERE t.conversation_id = c.id AND u.team_id IN ({marks}))"
+                " AND (EXISTS (SELECT 1 FROM tasks t JOIN users u ON u.id = t.agent_id
+                   WHERE t.conversation_id = c.id AND u.team_id IN ({marks}))
+                   OR NOT EXISTS (SELECT 1 FROM participants p
+                   WHERE p.conversation_id = c.id AND p.type = 'AGENT'))"
             ),
             teams,
         );

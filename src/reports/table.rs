@@ -73,7 +73,7 @@ pub fn pct(value: Option<f64>) -> Value {
     value.map_or(Value::Null, |v| Value::from((v * 10.0).round() / 10.0))
 }
 
-const FIGURES: [&str; 13] = [
+const FIGURES: [&str; 16] = [
     "offered",
     "answered",
     "abandoned",
@@ -86,7 +86,10 @@ const FIGURES: [&str; 13] = [
     "transfersIn",
     "transfersOut",
     "ronas",
+    "rejects",
     "handled",
+    "csatAvg",
+    "csatCount",
 ];
 
 const AGENT_TIME: [&str; 5] = [
@@ -156,7 +159,12 @@ pub fn lines(report: &Report, lines: &[Line], period: &Period) -> Table {
                 Value::from(n.transfers_in),
                 Value::from(n.transfers_out),
                 Value::from(n.ronas),
+                Value::from(n.rejects),
                 Value::from(n.handled),
+                line.csat
+                    .average()
+                    .map_or(Value::Null, |v| Value::from((v * 100.0).round() / 100.0)),
+                Value::from(line.csat.count),
             ];
             if agents {
                 let time = line.time.clone().unwrap_or_default();

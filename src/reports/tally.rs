@@ -125,6 +125,10 @@ pub fn step(
         let agent = before.and_then(|m| m.assigned_to.clone());
         out.count(Occurrence::Rona, agent);
     }
+    if was_reserved && task.media_state == "QUEUED" && task.reason.as_deref() == Some("DECLINED") {
+        let agent = before.and_then(|m| m.assigned_to.clone());
+        out.count(Occurrence::Rejected, agent);
+    }
     let answered_before = before.is_some_and(|m| m.answered);
     let answered_now = task.media_state == "ACTIVE" && task.answer_time > 0;
     if answered_now && !answered_before {
@@ -240,6 +244,7 @@ impl Tally {
         a.transfers_out += b.transfers_out;
         a.reservations += b.reservations;
         a.ronas += b.ronas;
+        a.rejects += b.rejects;
         a.answered_within += b.answered_within;
         a.handled += b.handled;
         a.wait_sum_ms += b.wait_sum_ms;

@@ -1,6 +1,7 @@
 //! The kept aggregates on a generated day (simulated clock): every hour one chat
 //! answered after a known wait and handled for a known time, one customer who
-//! leaves (short or not), a RONA, a transfer, and an agent's day of states. The
+//! leaves (short or not), a RONA, a declined offer, a transfer, and an agent's day
+//! of states, and ratings given after chats. The
 //! report gives exactly the expected figures per hour, its day equals the live
 //! console's "today" fold of the same events, and a rebuild equals what was kept.
 
@@ -82,6 +83,15 @@ impl Day {
         self.push(c, at, Fact::Enqueued(t.clone()));
     }
 
+    /// The agent offered the task declines it (`rejectTask`): back in its queue.
+    fn decline(&mut self, c: &str, t: &mut TaskFacts, at: Millis) {
+        t.media_state = "QUEUED".into();
+        t.assigned_to = None;
+        t.reason = Some("DECLINED".into());
+        self.push(c, at, Fact::Changed(t.clone()));
+        self.push(c, at, Fact::Enqueued(t.clone()));
+    }
+
     fn close(&mut self, c: &str, t: &mut TaskFacts, reason: &str, at: Millis) {
         t.state = "CLOSED".into();
         t.media_state = "CLOSED".into();
@@ -108,7 +118,8 @@ impl Day {
 
     /// Hours 8..18: at :00 a chat waits 10 s × (hour − 7) and is handled 5 min by a1
     /// (whose chat MRD is ACTIVE meanwhile); at :20 a customer leaves after 3 s (even
-    /// hours, short) or 40 s. At 09:00 a2 lets the offer run out (RONA, 20 s) first.
+    /// hours, short) or 40 s. At 09:00 a2 lets the offer run out (RONA, 20 s) first;
+    /// at 11:00 a2 declines the offer first.
     /// At 12:40 a chat answered by a1 is transferred to q2 and answered there by a2.
     /// a1: login 08:00, ready, not ready "Lunch" 12:30–13:00, ready, logout 18:00.
     fn generate() -> Day {
@@ -127,6 +138,10 @@ impl Day {
             if h == 9 {
                 d.reserve(&c, &mut t, "a2", at + 1_000);
                 d.rona(&c, &mut t, at + 15_000);
+            }
+            if h == 11 {
+                d.reserve(&c, &mut t, "a2", at + 1_000);
+                d.decline(&c, &mut t, at + 5_000);
             }
             d.reserve(&c, &mut t, "a1", at + wait - 1_000);
             d.accept(&c, &mut t, at + wait);
@@ -253,6 +268,7 @@ fn each_hour_has_exactly_the_expected_figures() {
             "hour {h}"
         );
         assert_eq!(n.ronas, u64::from(h == 9), "hour {h}");
+        assert_eq!(n.rejects, u64::from(h == 11), "hour {h}");
         assert_eq!(n.transfers_out, transfer + moved, "hour {h}");
         // Handled counts when the task closes: each chat closes in its own hour.
         assert_eq!(n.handled, 1 + transfer, "hour {h}");
@@ -286,6 +302,8 @@ fn agent_and_team_reports_count_the_agents_work_and_time() {
     assert_eq!(a1.tally.counts.transfers_out, 1);
     let a2 = agents.totals.iter().find(|l| l.id == "a2").unwrap();
     assert_eq!(a2.tally.counts.ronas, 1);
+    assert_eq!(a2.tally.counts.rejects, 1);
+    assert_eq!(a1.tally.counts.rejects, 0);
     assert_eq!(a2.tally.counts.handled, 2);
     let time = a1.time.clone().unwrap();
     assert_eq!(time.logged_in_ms, 10 * HOUR);
@@ -390,4 +408,100 @@ fn an_agents_timeline_shows_the_days_states_with_reasons() {
     let lunch = rows.iter().find(|r| r["state"] == "NOT_READY").unwrap();
     assert_eq!(lunch["reasonCode"], "Lunch");
     assert_eq!(lunch["durationSecs"], 1800.0);
+}
+
+/// A conversation `id` whose one task in `queue` was answered by `agent` (or not),
+/// rated `rating` at `at`.
+fn rated(c: &Connection, id: &str, queue: &str, agent: Option<&str>, rating: i64, at: Millis) {
+    c.execute(
+        "INSERT OR IGNORE INTO customers(id, created_at) VALUES ('cu', 0)",
+        [],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO conversations(id, customer_id, room_id, state, snapshot, creation_time, updated_at)
+         VALUES (?1, 'cu', ?1, 'CLOSED', '{}', ?2, ?2)",
+        rusqlite::params![id, at - 10 * MIN],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO tasks(id, conversation_id, state, agent_id, created_at, closed_at, snapshot, updated_at)
+         VALUES (?1, ?1, 'CLOSED', ?2, ?3, ?4, '{}', ?4)",
+        rusqlite::params![id, agent, at - 10 * MIN, at - MIN],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO task_media(id, task_id, mrd_id, queue_id, state, priority, direction, mode,
+             agent_id, enqueue_time, answer_time, updated_at)
+         VALUES (?1, ?1, 'chat', ?2, 'CLOSED', 5, 'INBOUND', 'QUEUE', ?3, ?4, ?5, ?4)",
+        rusqlite::params![id, queue, agent, at - 10 * MIN, agent.map(|_| at - 9 * MIN)],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO csat(conversation_id, rating, submitted_at) VALUES (?1, ?2, ?3)",
+        rusqlite::params![id, rating, at],
+    )
+    .unwrap();
+}
+
+#[test]
+fn csat_is_averaged_per_queue_agent_and_team_in_the_interval_it_was_given() {
+    let c = store(&Day::generate());
+    // 10:05 a1's chat in q rated 5, 10:40 a2's chat in q rated 2, 11:10 a1's chat in
+    // q2 rated 4; a chat nobody answered cannot be rated against an agent or queue.
+    rated(&c, "r1", "q", Some("a1"), 5, MIDNIGHT + 10 * HOUR + 5 * MIN);
+    rated(
+        &c,
+        "r2",
+        "q",
+        Some("a2"),
+        2,
+        MIDNIGHT + 10 * HOUR + 40 * MIN,
+    );
+    rated(
+        &c,
+        "r3",
+        "q2",
+        Some("a1"),
+        4,
+        MIDNIGHT + 11 * HOUR + 10 * MIN,
+    );
+    rated(&c, "r4", "q", None, 1, MIDNIGHT + 11 * HOUR + 20 * MIN);
+    let queues = day_report(&c, Kind::Queues, Interval::Hour);
+    let at = |report: &read::Report, id: &str, h: Millis| {
+        report
+            .lines
+            .iter()
+            .find(|l| l.id == id && l.start == MIDNIGHT + h * HOUR)
+            .map(|l| (l.csat.count, l.csat.average()))
+    };
+    assert_eq!(at(&queues, "q", 10), Some((2, Some(3.5))));
+    assert_eq!(
+        at(&queues, "q", 11).map(|(n, _)| n),
+        Some(0),
+        "r4 was never answered"
+    );
+    assert_eq!(at(&queues, "q2", 11), Some((1, Some(4.0))));
+    let agents = day_report(&c, Kind::Agents, Interval::Day);
+    let total = |report: &read::Report, id: &str| {
+        let line = report.totals.iter().find(|l| l.id == id).unwrap();
+        (line.csat.count, line.csat.average())
+    };
+    assert_eq!(total(&agents, "a1"), (2, Some(4.5)));
+    assert_eq!(total(&agents, "a2"), (1, Some(2.0)));
+    let teams = day_report(&c, Kind::Teams, Interval::Day);
+    assert_eq!(total(&teams, "t1"), (3, Some(11.0 / 3.0)));
+    let table = super::table::lines(
+        &agents,
+        &agents.totals,
+        &Period::parse("2026-12-05", None, Interval::Day, jiff::tz::TimeZone::UTC).unwrap(),
+    );
+    let rows = table.json_rows();
+    let a1 = rows.iter().find(|r| r["id"] == "a1").unwrap();
+    assert_eq!(
+        (a1["csatAvg"].as_f64(), a1["csatCount"].as_u64()),
+        (Some(4.5), Some(2))
+    );
+    let a2 = rows.iter().find(|r| r["id"] == "a2").unwrap();
+    assert_eq!(a2["rejects"], 1);
 }

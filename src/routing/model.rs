@@ -216,6 +216,9 @@ pub enum Disposition {
     NoAgentAvailable,
     ForceClosed,
     Rona,
+    /// Back in its queue after the agent it was offered to declined it (`rejectTask`);
+    /// a reason while waiting, never a closed task's disposition.
+    Declined,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -18,9 +18,10 @@ use crate::http::extract::{QueryOf, Supervisor};
 use crate::http::AppState;
 use crate::reports::period::{Interval, Period, PeriodError};
 use crate::reports::read::{self, Kind, Scope};
-use crate::reports::search::{self, Filter};
+use crate::reports::search::{self, Filter, Outcome};
 use crate::reports::table::{self, Table};
 use crate::reports::timeline;
+use crate::reports::TallySettings;
 use crate::store::users::Role;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -90,7 +91,9 @@ pub struct ReportBody {
     /// `columns`: intervalStart and intervalEnd (local time with offset), id, name,
     /// offered (teams and agents: offers to the agents), answered, abandoned,
     /// shortAbandons, serviceLevelPct, asaSecs, ahtSecs, maxWaitSecs,
-    /// avgFirstResponseSecs, transfersIn, transfersOut, ronas, handled (chats handled).
+    /// avgFirstResponseSecs, transfersIn, transfersOut, ronas, rejects (offers the agent
+    /// declined), handled (chats handled), csatAvg (mean customer rating 1-5, null
+    /// without one) and csatCount (ratings given in the interval).
     #[schema(value_type = Vec<Object>)]
     rows: Vec<Value>,
     /// One object per entity in scope over the whole period, same columns.
@@ -320,6 +323,38 @@ async fn agent_timeline(
     }))
 }
 
+/// The longest window `since`..`until` may span.
+const MAX_WINDOW_MS: i64 = 400 * 86_400_000;
+
+/// `since`/`until` as epoch ms, both or neither, in order, at most 400 days apart.
+fn window(since: Option<&str>, until: Option<&str>) -> Result<Option<(i64, i64)>, ApiError> {
+    let instant = |field: &str, text: &str| {
+        text.parse::<jiff::Timestamp>()
+            .map(|t| t.as_millisecond())
+            .map_err(|_| {
+                ApiError::invalid(
+                    field,
+                    format!("`{field}` is not a time with an offset (2026-03-02T10:00:00+01:00)"),
+                )
+            })
+    };
+    match (since, until) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ApiError::invalid("until", "`until` is needed with `since`")),
+        (None, Some(_)) => Err(ApiError::invalid("since", "`since` is needed with `until`")),
+        (Some(since), Some(until)) => {
+            let (start, end) = (instant("since", since)?, instant("until", until)?);
+            if end <= start {
+                return Err(ApiError::invalid("until", "`until` must be after `since`"));
+            }
+            if end - start > MAX_WINDOW_MS {
+                return Err(ApiError::invalid("until", "the window is at most 400 days"));
+            }
+            Ok(Some((start, end)))
+        }
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
@@ -328,12 +363,25 @@ pub struct SearchQuery {
     from: Option<String>,
     /// Last day, inclusive (default: `from`); at most 400 days.
     to: Option<String>,
+    /// Instead of `from`/`to`: the window's start, an RFC 3339 time with offset (a
+    /// report row's `intervalStart`); `until` is needed with it.
+    since: Option<String>,
+    /// The window's end (excluded), e.g. a report row's `intervalEnd`.
+    until: Option<String>,
+    /// Drill-down from a report figure: `offered`, `answered`, `abandoned`,
+    /// `shortAbandoned` or `handled`. The window then bounds when a task had that
+    /// outcome (not when the conversation started), and queue, agent and team are
+    /// that task's.
+    #[param(value_type = Option<String>)]
+    outcome: Option<Outcome>,
     /// Queue id.
     queue: Option<String>,
     /// Channel id.
     channel: Option<String>,
     /// Agent (user) id: conversations with a task of this agent.
     agent: Option<String>,
+    /// Team id: conversations with a task of an agent of this team.
+    team: Option<String>,
     /// Conversation state (ACTIVE, CLOSED, ...).
     state: Option<String>,
     /// Customer name (contains, case-insensitive) or exact identifier.
@@ -392,12 +440,19 @@ async fn conversation_search(
         q.to.as_deref(),
         Some(Interval::Day),
     )?;
+    let (start, end) = match window(q.since.as_deref(), q.until.as_deref())? {
+        Some(window) => window,
+        None => (period.start, period.end),
+    };
     let filter = Filter {
-        start: period.start,
-        end: period.end,
+        start,
+        end,
+        outcome: q.outcome,
+        short_abandon_ms: TallySettings::from_config(&state.config).short_abandon_ms,
         queue: q.queue,
         channel: q.channel,
         agent: q.agent,
+        team: q.team,
         state: q.state,
         customer: q.customer,
         wrapup: q.wrapup,

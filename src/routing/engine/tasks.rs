@@ -144,7 +144,7 @@ impl RoutingCore {
         let task = self.tasks[t].task_mut();
         task.routing.exclude_agents.push(agent_id.to_string());
         let priority = task.media.priority;
-        self.requeue(t, priority, None, false);
+        self.requeue(t, priority, Some(Disposition::Declined), false);
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Supervisor actions on waiting tasks: move to another queue, offer to a named agent.
 
 use super::*;
-use crate::routing::{Effect, Input, RoutingError};
+use crate::routing::{Disposition, Effect, Input, RoutingError};
 
 fn move_to(task: &str, queue: &str) -> Input {
     Input::MoveTask {
@@ -114,6 +114,11 @@ fn a_task_offered_to_a_named_agent_skips_the_steps_and_returns_to_its_queue_on_d
     assert!(offers(&effects).is_empty());
     assert_eq!(sim.media_state("t1"), Some(MediaState::Queued));
     assert_eq!(sim.core.task("t1").unwrap().media.queue.id, "sales");
+    // Its reason says why it waits again (the reports count it as a reject).
+    assert_eq!(
+        sim.core.task("t1").unwrap().state.reason_code,
+        Some(Disposition::Declined)
+    );
     let effects = sim.try_send(offer_to("t1", "a1"));
     assert!(matches!(
         rejected(&effects),
