@@ -23,6 +23,8 @@ import wrapupCodes from "./pages/wrapup_codes.js";
 import canned from "./pages/canned.js";
 import audit from "./pages/audit.js";
 import live from "./live/wallboard.js";
+import reports from "./reports/report_page.js";
+import search from "./reports/search_page.js";
 
 export const SECTIONS = [
   { title: null, pages: [overview] },
@@ -31,8 +33,8 @@ export const SECTIONS = [
   { title: "People", pages: [users, teams] },
   { title: "Routing", pages: [mrds, attributes, queues, pullLists, channels] },
   { title: "Desk", pages: [reasonCodes, wrapupCodes, canned] },
-  // Reports: history and reports pages go here, beside the audit log.
-  { title: "History", pages: [audit] },
+  // Reports and history (web/admin/reports/), beside the audit log.
+  { title: "History", pages: [reports, search, audit] },
 ];
 
 /** Every page the `role` may see, in navigation order. */
