@@ -566,17 +566,7 @@ async fn drill_downs(server: &TestServer, admin: &str, supervisor: &str, queue_t
 async fn a_declined_offer_counts_as_a_reject_for_the_agent_the_queue_and_the_console() {
     let server = TestServer::start().await;
     let token = server.login("agent1", "agent1").await;
-    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
-        .await
-        .unwrap();
-    let ready = desk
-        .emit_ack(
-            "changeAgentState",
-            json!({"action": "agentState", "state": {"name": "READY"}}),
-        )
-        .await
-        .unwrap();
-    let agent_id = ready[0]["agent"]["id"].as_str().unwrap().to_string();
+    let (desk, agent_id) = ready_desk(server.addr, &token).await;
     let (_customer, _) = widget(&server, "declined").await;
     let offer = desk.expect("taskRequest", T).await.unwrap();
     let task_id = offer["taskId"].as_str().unwrap().to_string();

@@ -84,6 +84,41 @@ export function inSentence(title) {
   return /^[A-Z][a-z]/.test(title) ? title.charAt(0).toLowerCase() + title.slice(1) : title;
 }
 
+/**
+ * The "Newer / Older" controls of a newest-first list in pages of `size` (none when
+ * one page holds all): `state.offset` moves and `load()` runs.
+ */
+export function newerOlder(state, shown, total, size, load) {
+  if (total <= size) return [];
+  const last = state.offset + shown;
+  const move = (offset) => {
+    state.offset = offset;
+    load();
+  };
+  return [
+    h("span", { class: "muted small", text: `${state.offset + 1}–${last} of ${total}` }),
+    h("button", { type: "button", text: "Newer", disabled: state.offset === 0, onClick: () => move(Math.max(0, state.offset - size)) }),
+    h("button", { type: "button", text: "Older", disabled: last >= total, onClick: () => move(state.offset + size) }),
+  ];
+}
+
+/**
+ * A filter form that reloads from the first page a moment after the last edit (and
+ * never submits). Returns the stop for the page's unmount.
+ */
+export function reloadOnInput(form, state, load, delayMs = 150) {
+  let timer = null;
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      state.offset = 0;
+      load();
+    }, delayMs);
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  return () => clearTimeout(timer);
+}
+
 /** A link styled as a button. */
 export function linkButton(href, text, kind = "", extra = {}) {
   return h("a", { class: `button ${kind}`.trim(), href, text, ...extra });

@@ -4,7 +4,7 @@
 import { withQuery } from "/shared/api.js";
 import { h, replace } from "/shared/dom.js";
 import { field } from "/shared/form.js";
-import { asPage, pageHead } from "../kit/resource.js";
+import { asPage, newerOlder, pageHead, reloadOnInput } from "../kit/resource.js";
 
 const PAGE_SIZE = 50;
 /** Entity types of docs/api.md and how they read. */
@@ -124,34 +124,15 @@ export default {
             ),
           ),
         );
-        const last = state.offset + page.items.length;
-        replace(
-          pager,
-          page.total > PAGE_SIZE
-            ? [
-                h("span", { class: "muted small", text: `${state.offset + 1}–${last} of ${page.total}` }),
-                h("button", { type: "button", text: "Newer", disabled: state.offset === 0, onClick: () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); load(); } }),
-                h("button", { type: "button", text: "Older", disabled: last >= page.total, onClick: () => { state.offset += PAGE_SIZE; load(); } }),
-              ]
-            : [],
-        );
+        replace(pager, newerOlder(state, page.items.length, page.total, PAGE_SIZE, load));
       } catch (err) {
         if (mine !== latest) return;
         replace(body, h("p", { class: "notice bad", role: "alert", text: `Cannot load the audit log: ${err.message}` }));
       }
     }
 
-    let timer = null;
-    const reload = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        state.offset = 0;
-        load();
-      }, 150);
-    };
-    filters.addEventListener("input", reload);
-    filters.addEventListener("submit", (event) => event.preventDefault());
+    const stop = reloadOnInput(filters, state, load);
     load();
-    return () => clearTimeout(timer);
+    return stop;
   },
 };

@@ -194,7 +194,8 @@ export function agentDay(agents, date) {
     const row = svg("g", { "data-agent": agent.name, class: "gantt-row" }, svg("text", { x: left - 8, y: y + 14, "text-anchor": "end", class: "agent-name" }, agent.name));
     for (const span of agent.spans) {
       const from = minuteOf(span.start, date);
-      const to = minuteOf(span.end, date);
+      // The times are whole seconds; the duration keeps a span under a second visible.
+      const to = Math.max(minuteOf(span.end, date), Math.min(24 * 60, from + (Number(span.durationSecs) || 0) / 60));
       if (to <= from) continue;
       const occupied = span.track === "occupied";
       const state = occupied ? "OCCUPIED" : span.state;

@@ -8,7 +8,7 @@ import { openModal } from "/shared/dialog.js";
 import { h, replace } from "/shared/dom.js";
 import { field } from "/shared/form.js";
 import { bubble, describe } from "/shared/transcript.js";
-import { pageHead } from "../kit/resource.js";
+import { newerOlder, pageHead, reloadOnInput } from "../kit/resource.js";
 import { formatCell, localStamp } from "./format.js";
 import { csvButton, dataTable } from "./table.js";
 
@@ -158,33 +158,14 @@ export default {
           return h("button", { type: "button", class: "link", "data-testid": "open-transcript", text: row.customer || "(no name)", onClick: () => openTranscript(ctx, row) });
         };
         replace(body, h("div", { class: "card table-wrap" }, dataTable({ columns: page.columns, rows: page.items, cell, testId: "search-table", caption: "Conversations" })));
-        const last = state.offset + page.items.length;
-        replace(
-          pager,
-          page.total > PAGE_SIZE
-            ? [
-                h("span", { class: "muted small", text: `${state.offset + 1}–${last} of ${page.total}` }),
-                h("button", { type: "button", text: "Newer", disabled: state.offset === 0, onClick: () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); load(); } }),
-                h("button", { type: "button", text: "Older", disabled: last >= page.total, onClick: () => { state.offset += PAGE_SIZE; load(); } }),
-              ]
-            : [],
-        );
+        replace(pager, newerOlder(state, page.items.length, page.total, PAGE_SIZE, load));
       } catch (err) {
         if (mine !== latest) return;
         replace(body, h("p", { class: "notice bad", role: "alert", "data-testid": "search-error", text: `Cannot search: ${err.message}` }));
       }
     }
 
-    let timer = null;
-    const reload = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        state.offset = 0;
-        load();
-      }, 200);
-    };
-    filters.addEventListener("input", reload);
-    filters.addEventListener("submit", (event) => event.preventDefault());
+    const stop = reloadOnInput(filters, state, load, 200);
     // The pick lists first, so a drill-down's queue, channel or agent is selected.
     Promise.all([options(ctx, "agents"), options(ctx, "queues"), options(ctx, "channels")]).then(([agents, queues, channels]) => {
       for (const [control, list, key] of [[agent.control, agents, "agent"], [queue.control, queues, "queue"], [channel.control, channels, "channel"]]) {
@@ -195,7 +176,7 @@ export default {
     });
     return () => {
       latest += 1;
-      clearTimeout(timer);
+      stop();
     };
   },
 };
