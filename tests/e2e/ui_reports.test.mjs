@@ -2,7 +2,7 @@
 // Chromium against the real binary: a customer leaves before anyone is ready and a
 // second chat is answered, replied to and wrapped up on the desk; then the supervisor
 // opens today's queue report and sees those figures, downloads the CSV and finds the
-// table's columns and cells in it, drills from "abandoned" and from "answered" to the
+// table's columns and cells in it, drills from a chart's bar, from "abandoned" and from "answered" to the
 // conversations behind them, opens the transcript drawn as the desk draws it, and
 // sees the agents' day. Screenshots go to $UI_SCREENSHOTS (default: the temp directory).
 
@@ -160,6 +160,14 @@ describe("reports in the console", { skip: skip ?? false }, () => {
     const answeredAt = screen.columns.indexOf("answered");
     const defaultRow = csv.slice(1).find((r) => r[screen.columns.indexOf("name")] === "Default");
     assert.equal(defaultRow[answeredAt], await shown(totals, "Default", "answered"));
+
+    // A bar of the volume chart opens its conversations too (all queues, that hour).
+    await sup.getByTestId("volume-chart").locator("rect.bar.abandoned").first().click();
+    await sup.getByTestId("drill-filter").filter({ hasText: "all queues" }).waitFor(T);
+    await sup.getByTestId("search-table").locator("tr", { hasText: "Lee Leaving" }).waitFor(T);
+    assert.equal(await sup.getByTestId("count").textContent(), "1");
+    await sup.goBack();
+    await totals.locator("tr", { hasText: "Default" }).waitFor(T);
 
     // Drill-down: "abandoned 1" opens the search with that figure's filter.
     await queueRow.getByTestId("drill-abandoned").click();

@@ -32,15 +32,18 @@ const ENTITY_NAME = { queues: "queue", channels: "channel", teams: "team", agent
 const DRILLS = { offered: "offered", answered: "answered", abandoned: "abandoned", shortAbandons: "shortAbandoned", handled: "handled" };
 const MAX_TIMELINES = 40;
 
-/** The search page's hash for a figure's conversations. */
+/**
+ * The search page's hash for a figure's conversations: `row` gives the window and,
+ * when it has an `id`, the entity (without one: every entity of the report).
+ */
 export function drillHash(kind, row, column) {
-  const query = new URLSearchParams({
-    since: row.intervalStart,
-    until: row.intervalEnd,
-    outcome: DRILLS[column],
-    [ENTITY_PARAM[kind]]: row.id,
-    about: `${ENTITY_NAME[kind]} ${row.name}`,
-  });
+  const query = new URLSearchParams({ since: row.intervalStart, until: row.intervalEnd, outcome: DRILLS[column] });
+  if (row.id) {
+    query.set(ENTITY_PARAM[kind], row.id);
+    query.set("about", `${ENTITY_NAME[kind]} ${row.name}`);
+  } else {
+    query.set("about", `all ${kind}`);
+  }
   return `#/conversations/${encodeURIComponent(query.toString())}`;
 }
 
@@ -190,7 +193,13 @@ export default {
           replace(charts, h("p", { class: "muted empty-chart", "data-testid": "no-chart", text: "Nothing happened in this period yet: the charts fill in as chats come in." }));
           return;
         }
-        replace(charts, volumeChart(list), serviceLevelChart(list));
+        // A bar opens its conversations, as the count in the table does.
+        const entity = report.totals.find((t) => t.id === chartOf);
+        const onPick = (b, key) => {
+          if (!drillable(report.kind, key, b[key])) return;
+          ctx.navigate(drillHash(report.kind, { intervalStart: b.start, intervalEnd: b.end, id: entity?.id, name: entity?.name }, key));
+        };
+        replace(charts, volumeChart(list, { onPick }), serviceLevelChart(list));
       };
       chartSelect.control.addEventListener("change", drawCharts);
       drawCharts();
