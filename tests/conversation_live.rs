@@ -289,7 +289,7 @@ async fn a_message_the_store_refuses_is_refused_to_its_sender_and_delivered_to_n
     // The store refuses one message id, so the write holding it fails as a whole.
     run_sql(
         &server,
-        "CREATE TRIGGER refuse_one BEFORE INSERT ON cim_events
+        "CREATE TRIGGER refuse_one BEFORE INSERT ON cim_event_rows
          WHEN NEW.message_id = 'refused-by-store'
          BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
     )

@@ -21,7 +21,9 @@ use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::routing::{self, driver::enum_str, Disposition, EffectBatch, RoutingHandle};
 use crate::store::objects::Interner;
-use crate::store::{conversations as rows, events, outbox, Pending, Store, StoreError};
+use crate::store::{
+    conversations as rows, event_runtime, events, outbox, Pending, Store, StoreError,
+};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -268,7 +270,7 @@ struct EncodedStep {
     timers: String,
     /// For a step that only appends events: what its last event carries (see
     /// `stored_runtime`), `None` when the runtime did not change.
-    carried: Option<String>,
+    carried: Option<event_runtime::EncodedRuntime>,
     /// For a step without a record: the conversation row's queue or last agent may
     /// differ from the runtime's.
     routing_changed: bool,
@@ -623,8 +625,14 @@ impl Driver {
                         .events
                         .iter()
                         .map(|e| {
-                            serde_json::to_value(&*e.event)
-                                .map(|v| events::encode(v, &step.conversation_id))
+                            serde_json::to_value(&*e.event).map(|v| {
+                                events::encode(
+                                    v,
+                                    &step.conversation_id,
+                                    e.message_id.as_deref(),
+                                    e.event.timestamp,
+                                )
+                            })
                         })
                         .collect::<Result<Vec<_>, _>>()
                     {
@@ -644,7 +652,10 @@ impl Driver {
                     let (timers, carried) = if carries_runtime(&step) {
                         match self.stored_runtimes.carried(&step.conversation_id, runtime) {
                             CarriedRuntime::Unchanged => (String::new(), None),
-                            CarriedRuntime::Text(text) => (String::new(), Some(text)),
+                            CarriedRuntime::Text(text) => {
+                                let at = step.events.last().map_or(0, |e| e.event.timestamp);
+                                (String::new(), Some(event_runtime::encode(&text, at)))
+                            }
                         }
                     } else {
                         let text = runtime.to_string();
@@ -1410,7 +1421,7 @@ fn write_step(
                 timestamp: event.timestamp,
                 message_id: stored.message_id.as_deref(),
                 event: text,
-                runtime: if i == last { carried.as_deref() } else { None },
+                runtime: if i == last { carried.as_ref() } else { None },
             },
         )?;
     }

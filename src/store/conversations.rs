@@ -2,6 +2,7 @@
 //! conversation step per call (inside the caller's transaction), read back on
 //! start, and queried for the history API.
 
+use super::event_runtime::{self, CarriedRuntime, IS_WHOLE};
 use super::merge_patch;
 use super::objects::Inflater;
 use super::{parse_json, StoreError, StoreResult};
@@ -55,14 +56,17 @@ pub struct ParticipantRow<'a> {
     pub participant: String,
 }
 
+/// Writes a conversation's row and its runtime row. The runtime (`timers`) is kept
+/// only in `conversation_runtime`, which is always newer: the conversation row's
+/// `timers` column holds `{}` (rows written before may hold a copy).
 pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO conversations(id, customer_id, room_id, state, direction, queue_id, last_agent_id,
                                    data, metadata, timers, snapshot, creation_time, end_time, last_seq, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '{}', ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT(id) DO UPDATE SET state = excluded.state, queue_id = excluded.queue_id,
              last_agent_id = excluded.last_agent_id, data = excluded.data, metadata = excluded.metadata,
-             timers = excluded.timers, snapshot = excluded.snapshot, end_time = excluded.end_time,
+             timers = '{}', snapshot = excluded.snapshot, end_time = excluded.end_time,
              last_seq = excluded.last_seq, updated_at = excluded.updated_at",
     )?
     .execute(params![
@@ -75,7 +79,6 @@ pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreR
         c.last_agent_id,
         c.data,
         c.metadata,
-        c.timers,
         c.snapshot,
         c.creation_time,
         c.end_time,
@@ -135,33 +138,51 @@ fn newest_runtime(
     timers: &str,
     last_seq: i64,
 ) -> StoreResult<(Value, i64)> {
-    let whole: Option<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT seq, runtime FROM cim_events
-             WHERE conversation_id = ?1 AND seq > ?2 AND runtime IS NOT NULL
-               AND substr(runtime, 1, 1) <> '+'
-             ORDER BY seq DESC LIMIT 1",
-        )?
-        .query_row(params![id, last_seq], |r| Ok((r.get(0)?, r.get(1)?)))
+    let mut inflater = Inflater::new(conn);
+    let whole: Option<(i64, String, i64)> = conn
+        .prepare_cached(&format!(
+            "SELECT seq, runtime, timestamp FROM cim_event_rows
+             WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND seq > ?2
+               AND runtime IS NOT NULL AND {IS_WHOLE}
+             ORDER BY seq DESC LIMIT 1"
+        ))?
+        .query_row(params![id, last_seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     let (mut runtime, base_seq) = match &whole {
-        Some((seq, text)) => (parse_json(text, "cim_events.runtime")?, *seq),
+        Some((seq, text, at)) => match event_runtime::decode(&mut inflater, text, *at)? {
+            CarriedRuntime::Whole(runtime) => (runtime, *seq),
+            CarriedRuntime::Patch(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "cim_events.runtime of {id}: expected a whole runtime"
+                )))
+            }
+        },
         None => (parse_json(timers, "conversations.timers")?, last_seq),
     };
     let mut st = conn.prepare_cached(
-        "SELECT runtime FROM cim_events
-         WHERE conversation_id = ?1 AND seq > ?2 AND runtime IS NOT NULL ORDER BY seq",
+        "SELECT runtime, timestamp FROM cim_event_rows
+         WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND seq > ?2
+           AND runtime IS NOT NULL ORDER BY seq",
     )?;
     let mut rows = st.query(params![id, base_seq])?;
     while let Some(r) = rows.next()? {
         let text = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        let patch = text.strip_prefix(RUNTIME_PATCH).ok_or_else(|| {
-            StoreError::Corrupt(format!("cim_events.runtime of {id}: expected a patch"))
-        })?;
-        merge_patch::apply(&mut runtime, &parse_json(patch, "cim_events.runtime")?);
+        match event_runtime::decode(&mut inflater, text, r.get(1)?)? {
+            CarriedRuntime::Patch(patch) => merge_patch::apply(&mut runtime, &patch),
+            CarriedRuntime::Whole(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "cim_events.runtime of {id}: expected a patch"
+                )))
+            }
+        }
     }
     let newest: Option<i64> = conn
-        .prepare_cached("SELECT MAX(seq) FROM cim_events WHERE conversation_id = ?1")?
+        .prepare_cached(
+            "SELECT MAX(seq) FROM cim_event_rows
+             WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
+        )?
         .query_row([id], |r| r.get(0))?;
     Ok((runtime, newest.unwrap_or(0).max(last_seq)))
 }
@@ -237,7 +258,8 @@ pub fn open_conversations(
         "SELECT session FROM channel_sessions WHERE conversation_id = ?1 ORDER BY started_at",
     )?;
     let mut ids = conn.prepare_cached(
-        "SELECT message_id, seq FROM cim_events WHERE conversation_id = ?1 AND message_id IS NOT NULL
+        "SELECT message_id, seq FROM cim_event_rows
+         WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND message_id IS NOT NULL
          ORDER BY seq DESC LIMIT ?2",
     )?;
     let mut out = Vec::with_capacity(rows.len());
@@ -560,7 +582,8 @@ mod tests {
     }
 
     fn append_event(conn: &Connection, seq: u64, runtime: Option<&str>) {
-        let event = crate::store::events::encode(json!({}), "c1");
+        let event = crate::store::events::encode(json!({}), "c1", None, 1);
+        let runtime = runtime.map(|text| event_runtime::encode(text, 1));
         crate::store::events::append(
             conn,
             &mut crate::store::objects::Interner::default(),
@@ -573,7 +596,7 @@ mod tests {
                 timestamp: 1,
                 message_id: None,
                 event: &event,
-                runtime,
+                runtime: runtime.as_ref(),
             },
         )
         .unwrap();

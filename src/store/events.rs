@@ -3,13 +3,22 @@
 //!
 //! An event is stored compact ([`encode`]): its leading `id`, `name`, `type`,
 //! `timestamp` (and `conversationId`, when it is the row's) live only in their
-//! columns, and its shared objects in `cim_objects` (see `objects`). The text starts
-//! with a tag saying which keys were moved: `4` (the first four), `5` (with
-//! `conversationId`) or `~` (none). Rows written before hold plain JSON (`{`).
-//! Reading puts every key back where it was, so the JSON served is the JSON the
-//! event was written as, byte for byte.
+//! columns, its shared objects in `cim_objects` (see `objects`), and the rest is
+//! packed (`packed`: shape shared, leaves kept, the row's conversation id, message
+//! id and times near its timestamp written as markers). The text starts with a tag
+//! saying which keys were moved: `6` (the first four), `7` (with `conversationId`)
+//! or `%` (none). Rows written before packing have `4`, `5` or `~` and an unpacked
+//! text; rows written before compact storage hold plain JSON (`{`). Reading puts
+//! every key back where it was, so the JSON served is the JSON the event was
+//! written as, byte for byte.
+//!
+//! The text of a message (`data.body.markdownText` of a customer, agent or bot
+//! message) is added to the full-text index `message_text` (migration V9) by
+//! [`append`], in the event's transaction.
 
+use super::event_runtime::EncodedRuntime;
 use super::objects::{self, Dehydrated, Inflater, Interner};
+use super::packed::RowContext;
 use super::{StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
@@ -26,8 +35,9 @@ pub struct EventRow<'a> {
     /// The event's compact form, from [`encode`].
     pub event: &'a EncodedEvent,
     /// The conversation manager's runtime after the step this event ends, when the
-    /// step wrote no `conversation_runtime` row (see migration V2).
-    pub runtime: Option<&'a str>,
+    /// step wrote no `conversation_runtime` row (see migration V2), from
+    /// `event_runtime::encode`.
+    pub runtime: Option<&'a EncodedRuntime>,
 }
 
 /// An event's stored form before its shared objects have row ids.
@@ -35,20 +45,49 @@ pub struct EventRow<'a> {
 pub struct EncodedEvent {
     tag: char,
     body: Dehydrated,
+    /// The message text indexed for search, if the event is a message with one.
+    search_text: Option<String>,
 }
+
+/// Events whose `data.body.markdownText` is indexed for search.
+const SEARCHED: [&str; 3] = ["CUSTOMER_MESSAGE", "AGENT_MESSAGE", "BOT_MESSAGE"];
 
 /// The keys moved to columns, in the order every stored event starts with.
 const COLUMN_KEYS: [&str; 4] = ["id", "name", "type", "timestamp"];
 
 /// An event (its JSON object) in its compact stored form, for the row of
-/// `conversation_id`. Runs before the write, off the writer thread.
-pub fn encode(event: Value, conversation_id: &str) -> EncodedEvent {
+/// `conversation_id` with `message_id` and `timestamp` in its columns (those of
+/// [`EventRow`]). Runs before the write, off the writer thread.
+pub fn encode(
+    event: Value,
+    conversation_id: &str,
+    message_id: Option<&str>,
+    timestamp: i64,
+) -> EncodedEvent {
+    let row = RowContext {
+        conversation_id: Some(conversation_id),
+        message_id,
+        base_ms: Some(timestamp),
+    };
     let Value::Object(mut map) = event else {
+        let body = objects::dehydrate_row(event, &row);
         return EncodedEvent {
-            tag: objects::TAG,
-            body: objects::dehydrate(event),
+            tag: if body.packed {
+                objects::PACKED_TAG
+            } else {
+                objects::TAG
+            },
+            body,
+            search_text: None,
         };
     };
+    let search_text = map
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|name| SEARCHED.contains(name))
+        .and_then(|_| map.get("data")?.get("body")?.get("markdownText")?.as_str())
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned);
     let leading: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
     let moved = if leading.get(..4) == Some(&COLUMN_KEYS[..])
         && map["id"].is_string()
@@ -66,11 +105,6 @@ pub fn encode(event: Value, conversation_id: &str) -> EncodedEvent {
     } else {
         0
     };
-    let tag = match moved {
-        5 => '5',
-        4 => '4',
-        _ => objects::TAG,
-    };
     for key in COLUMN_KEYS
         .iter()
         .chain(["conversationId"].iter())
@@ -78,33 +112,53 @@ pub fn encode(event: Value, conversation_id: &str) -> EncodedEvent {
     {
         map.shift_remove(*key);
     }
+    let body = objects::dehydrate_row(Value::Object(map), &row);
+    let tag = match (moved, body.packed) {
+        (5, true) => '7',
+        (4, true) => '6',
+        (_, true) => objects::PACKED_TAG,
+        (5, false) => '5',
+        (4, false) => '4',
+        (_, false) => objects::TAG,
+    };
     EncodedEvent {
         tag,
-        body: objects::dehydrate(Value::Object(map)),
+        body,
+        search_text,
     }
 }
 
 /// Appends one event; a duplicate event id, message id or (conversation, seq) fails.
-/// `interner` keeps the shared objects already stored by the same write.
+/// `interner` keeps the shared objects and conversation keys already stored by the
+/// same write.
 pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> StoreResult<()> {
     let mut text = String::with_capacity(row.event.body.text.len() + 8);
     text.push(row.event.tag);
     text.push_str(&interner.intern(conn, &row.event.body)?);
+    let conv = interner.conversation_key(conn, row.conversation_id)?;
+    let runtime = match row.runtime {
+        Some(r) => Some(r.store(conn, interner)?),
+        None => None,
+    };
     conn.prepare_cached(
-        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, message_id, event, runtime)
+        "INSERT INTO cim_event_rows(id, conv, seq, name, type, timestamp, message_id, event, runtime)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         row.id,
-        row.conversation_id,
+        conv,
         row.seq as i64,
         row.name,
         row.kind,
         row.timestamp,
         row.message_id,
         text,
-        row.runtime
+        runtime
     ])?;
+    if let Some(search) = &row.event.search_text {
+        conn.prepare_cached("INSERT INTO message_text(rowid, text) VALUES (?1, ?2)")?
+            .execute(params![conn.last_insert_rowid(), search])?;
+    }
     Ok(())
 }
 
@@ -112,8 +166,9 @@ pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> Sto
 /// with its `seq` added.
 pub fn since(conn: &Connection, conversation_id: &str, after: u64) -> StoreResult<Vec<Value>> {
     let mut st = conn.prepare_cached(
-        "SELECT seq, id, name, type, timestamp, event FROM cim_events
-         WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq",
+        "SELECT seq, id, name, type, timestamp, event, message_id FROM cim_event_rows
+         WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND seq > ?2
+         ORDER BY seq",
     )?;
     let rows = st.query(params![conversation_id, after as i64])?;
     read_rows(conn, conversation_id, rows)
@@ -129,35 +184,54 @@ pub fn named_between(
     to: i64,
 ) -> StoreResult<Vec<Value>> {
     let mut st = conn.prepare_cached(
-        "SELECT seq, id, name, type, timestamp, event FROM cim_events
-         WHERE conversation_id = ?1 AND name = ?2 AND timestamp BETWEEN ?3 AND ?4 ORDER BY seq",
+        "SELECT seq, id, name, type, timestamp, event, message_id FROM cim_event_rows
+         WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND name = ?2
+           AND timestamp BETWEEN ?3 AND ?4 ORDER BY seq",
     )?;
     let rows = st.query(params![conversation_id, name, from, to])?;
     read_rows(conn, conversation_id, rows)
 }
 
-/// Reads rows of (seq, id, name, type, timestamp, event) back into whole events.
+/// Reads rows of (seq, id, name, type, timestamp, event, message_id) back into
+/// whole events.
 fn read_rows(
     conn: &Connection,
     conversation_id: &str,
     mut rows: rusqlite::Rows<'_>,
 ) -> StoreResult<Vec<Value>> {
+    const WHAT: &str = "cim_events.event";
     let mut inflater = Inflater::new(conn);
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
+        let timestamp: i64 = r.get(4)?;
         let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
-        let mut event = match text.chars().next() {
-            Some(tag @ ('4' | '5')) => {
+        let message_id = r
+            .get_ref(6)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?;
+        let row = RowContext {
+            conversation_id: Some(conversation_id),
+            message_id,
+            base_ms: Some(timestamp),
+        };
+        let tag = text.chars().next();
+        let mut event = match tag {
+            Some('4' | '5' | '6' | '7') => {
                 let mut event = Map::new();
                 event.insert("id".into(), Value::String(r.get(1)?));
                 event.insert("name".into(), Value::String(r.get(2)?));
                 event.insert("type".into(), Value::String(r.get(3)?));
-                event.insert("timestamp".into(), Value::from(r.get::<_, i64>(4)?));
-                if tag == '5' {
+                event.insert("timestamp".into(), Value::from(timestamp));
+                if matches!(tag, Some('5' | '7')) {
                     event.insert("conversationId".into(), conversation_id.into());
                 }
-                match inflater.read_compact(&text[1..], "cim_events.event")? {
+                let rest = if matches!(tag, Some('6' | '7')) {
+                    inflater.read_packed(&text[1..], &row, WHAT)?
+                } else {
+                    inflater.read_compact(&text[1..], WHAT)?
+                };
+                match rest {
                     Value::Object(rest) => event.extend(rest),
                     other => {
                         return Err(StoreError::Corrupt(format!(
@@ -167,7 +241,8 @@ fn read_rows(
                 }
                 Value::Object(event)
             }
-            _ => inflater.decode(text, "cim_events.event")?,
+            Some(objects::PACKED_TAG) => inflater.read_packed(&text[1..], &row, WHAT)?,
+            _ => inflater.decode(text, WHAT)?,
         };
         if let Some(obj) = event.as_object_mut() {
             obj.insert("seq".into(), Value::from(seq));
@@ -186,7 +261,10 @@ pub fn find_message(
     // Two point lookups rather than one LEFT JOIN: SQLite re-prepares the joined
     // statement on every new binding, which made this check cost more than the insert.
     let found: Option<(String, i64)> = conn
-        .prepare_cached("SELECT conversation_id, seq FROM cim_events WHERE message_id = ?1")?
+        .prepare_cached(
+            "SELECT k.id, e.seq FROM cim_event_rows e JOIN conversation_keys k ON k.key = e.conv
+             WHERE e.message_id = ?1",
+        )?
         .query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((conversation_id, seq)) = found else {
@@ -210,7 +288,8 @@ pub fn find_message(
 /// all the figures read; a row written before compact storage is given whole.
 pub fn live_messages(conn: &Connection) -> StoreResult<Vec<String>> {
     let mut st = conn.prepare(
-        "SELECT e.id, e.name, e.type, e.timestamp, e.conversation_id, e.event FROM cim_events e
+        "SELECT e.id, e.name, e.type, e.timestamp, e.conversation_id, e.event, e.message_id
+         FROM cim_events e
          WHERE e.conversation_id IN (SELECT conversation_id FROM tasks WHERE state <> 'CLOSED')
            AND e.name IN ('CUSTOMER_MESSAGE', 'AGENT_MESSAGE')
          ORDER BY e.pos",
@@ -220,15 +299,33 @@ pub fn live_messages(conn: &Connection) -> StoreResult<Vec<String>> {
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
+        let own: String = r.get(4)?;
+        let row = RowContext {
+            conversation_id: Some(&own),
+            message_id: r
+                .get_ref(6)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?,
+            base_ms: Some(r.get(3)?),
+        };
         let conversation_id = match text.chars().next() {
             Some('{') => {
                 out.push(text.to_owned());
                 continue;
             }
-            Some('5') => Value::String(r.get(4)?),
+            Some('5' | '7') => Value::String(own.clone()),
             Some('4') => {
                 let rest = super::parse_json(&text[1..], "cim_events.event")?;
                 rest.get("conversationId").cloned().unwrap_or(Value::Null)
+            }
+            Some('6') => {
+                let rest = inflater.read_packed(&text[1..], &row, "cim_events.event")?;
+                rest.get("conversationId").cloned().unwrap_or(Value::Null)
+            }
+            Some(objects::PACKED_TAG) => {
+                let whole = inflater.read_packed(&text[1..], &row, "cim_events.event")?;
+                out.push(whole.to_string());
+                continue;
             }
             _ => {
                 out.push(inflater.decode(text, "cim_events.event")?.to_string());
@@ -322,6 +419,10 @@ mod tests {
             {
                 let mut template = template;
                 template["id"] = json!(format!("e-{i}-{j}"));
+                if j == 1 {
+                    // A message's own id is its row's message id.
+                    template["data"]["id"] = json!(format!("msg-{i}"));
+                }
                 // Some events name another conversation, or none.
                 match (i + j) % 3 {
                     0 => template["conversationId"] = json!("conv-1"),
@@ -334,12 +435,17 @@ mod tests {
                     }
                 }
                 let event: CimEvent = serde_json::from_value(template).unwrap();
-                written.push(event);
+                written.push((event, (j == 1).then(|| format!("msg-{i}"))));
             }
         }
         let mut interner = Interner::default();
-        for (seq, event) in written.iter().enumerate() {
-            let encoded = encode(serde_json::to_value(event).unwrap(), "conv-1");
+        for (seq, (event, message_id)) in written.iter().enumerate() {
+            let encoded = encode(
+                serde_json::to_value(event).unwrap(),
+                "conv-1",
+                message_id.as_deref(),
+                event.timestamp,
+            );
             append(
                 &conn,
                 &mut interner,
@@ -350,7 +456,7 @@ mod tests {
                     name: event.name.as_str(),
                     kind: event.event_type.as_str(),
                     timestamp: event.timestamp,
-                    message_id: None,
+                    message_id: message_id.as_deref(),
                     event: &encoded,
                     runtime: None,
                 },
@@ -359,7 +465,7 @@ mod tests {
         }
         let read = since(&conn, "conv-1", 0).unwrap();
         assert_eq!(read.len(), written.len());
-        for (seq, (event, back)) in written.iter().zip(&read).enumerate() {
+        for (seq, ((event, _), back)) in written.iter().zip(&read).enumerate() {
             assert_eq!(
                 back.to_string(),
                 served_before(event, seq as u64 + 1),
@@ -372,6 +478,29 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
             .unwrap();
         assert!(objects < written.len() as i64, "{objects} objects");
+        // Stored packed, with the row's own ids as markers.
+        let texts: Vec<String> = conn
+            .prepare("SELECT event FROM cim_event_rows WHERE message_id IS NOT NULL")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            texts.iter().all(|t| t.starts_with(['6', '7', '%'])
+                && !t.contains("msg-")
+                && !t.contains("\"conv-1\"")),
+            "{texts:?}"
+        );
+        // Each customer, agent and bot message's text is in the search index.
+        let found: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM message_text WHERE message_text MATCH 'hello'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 3);
         // Reading from a later seq gives the same events.
         let tail = since(&conn, "conv-1", 10).unwrap();
         assert_eq!(tail, read[10..].to_vec());
@@ -410,7 +539,12 @@ mod tests {
             value["id"] = json!(id);
             value["conversationId"] = json!(conversation);
             let event: CimEvent = serde_json::from_value(value).unwrap();
-            let encoded = encode(serde_json::to_value(&event).unwrap(), "conv-1");
+            let encoded = encode(
+                serde_json::to_value(&event).unwrap(),
+                "conv-1",
+                None,
+                event.timestamp,
+            );
             append(
                 &conn,
                 &mut interner,

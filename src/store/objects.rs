@@ -12,10 +12,17 @@
 //! objects back; `serde_json` keeps key order, so the text read back is the text
 //! that was written, byte for byte.
 //!
-//! A compact text starts with a one-character tag (never `{`), so rows written before
-//! (plain JSON) are still read as they are. An object of the original that happens to
-//! be exactly `{"$ref": x}` is stored as `{"$ref": [x]}` and read back unchanged.
+//! Texts and object bodies are written *packed* (`packed`): their shape is itself a
+//! shared object and they keep `[{"$ref": shape}, leaf, ...]`. An object body that
+//! starts with `[` is packed, one that starts with `{` (written before) is not.
+//!
+//! A compact text starts with a one-character tag (never `{`): [`PACKED_TAG`] for a
+//! packed text, [`TAG`] for one written before packing; rows written before compact
+//! storage (plain JSON) are still read as they are. An object of the original that
+//! happens to be exactly `{"$ref": x}` is stored as `{"$ref": [x]}` and read back
+//! unchanged.
 
+use super::packed::{self, RowContext};
 use super::{StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
@@ -46,15 +53,21 @@ const MIN_SHARED_LEN: usize = 32;
 
 const REF: &str = "$ref";
 
-/// The tag of a compact text whose objects are stored by reference.
+/// The tag of a compact text whose objects are stored by reference, written before
+/// texts were packed (still read).
 pub const TAG: char = '~';
+
+/// The tag of a packed compact text (see the module doc).
+pub const PACKED_TAG: char = '%';
 
 /// A value with its shared objects taken out: `text` refers to them by content key
 /// (replaced by their row ids when stored), `objects` lists them innermost first.
+/// `packed` says whether `text` is packed (see the module doc).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dehydrated {
     pub text: String,
     pub objects: Vec<SharedObject>,
+    pub packed: bool,
 }
 
 /// One shared object: its content key (a hash of `body`) and its JSON text, which
@@ -65,14 +78,44 @@ pub struct SharedObject {
     pub body: String,
 }
 
-/// Takes the shared objects out of `value` (see the module doc).
-pub fn dehydrate(mut value: Value) -> Dehydrated {
+/// Takes the shared objects out of `value` and packs it (see the module doc).
+pub fn dehydrate(value: Value) -> Dehydrated {
+    dehydrate_row(value, &RowContext::default())
+}
+
+/// [`dehydrate`] for a row whose columns hold what `row` says (see `packed`).
+pub fn dehydrate_row(mut value: Value, row: &RowContext) -> Dehydrated {
     let mut objects = Vec::new();
     walk(&mut value, &mut objects);
-    Dehydrated {
-        text: value.to_string(),
-        objects,
+    match pack(&value, row, &mut objects) {
+        Some(text) => Dehydrated {
+            text,
+            objects,
+            packed: true,
+        },
+        None => Dehydrated {
+            text: value.to_string(),
+            objects,
+            packed: false,
+        },
     }
+}
+
+/// `value` (walked) as a packed text, its shape added to `objects`; `None` when the
+/// shape's content key is taken by another object of the same value.
+fn pack(value: &Value, row: &RowContext, objects: &mut Vec<SharedObject>) -> Option<String> {
+    let (shape, leaves) = packed::split(value.clone(), row);
+    let body = shape.to_string();
+    let key = content_key(&body);
+    match objects.iter().find(|o| o.key == key) {
+        Some(known) if known.body != body => return None,
+        Some(_) => {}
+        None => objects.push(SharedObject { key, body }),
+    }
+    let mut items = Vec::with_capacity(leaves.len() + 1);
+    items.push(reference(key));
+    items.extend(leaves);
+    Some(Value::Array(items).to_string())
 }
 
 fn walk(value: &mut Value, objects: &mut Vec<SharedObject>) {
@@ -121,10 +164,11 @@ fn share(value: &mut Value, objects: &mut Vec<SharedObject>) {
     if !value.is_object() {
         return;
     }
-    let body = value.to_string();
-    if body.len() < MIN_SHARED_LEN {
+    let plain = value.to_string();
+    if plain.len() < MIN_SHARED_LEN {
         return;
     }
+    let body = pack(value, &RowContext::default(), objects).unwrap_or(plain);
     let key = content_key(&body);
     match objects.iter().find(|o| o.key == key) {
         Some(known) if known.body != body => return,
@@ -150,12 +194,36 @@ fn content_key(body: &str) -> i64 {
 
 /// Stores shared objects for one write: objects met earlier in the same write are
 /// not looked up again (their text is compared, never only their hash).
+/// It also keeps the integer keys of the conversations the write appended events
+/// to (`conversation_keys`, migration V10).
 #[derive(Default)]
 pub struct Interner {
     seen: HashMap<i64, Vec<(String, i64)>>,
+    conversation_keys: HashMap<String, i64>,
 }
 
 impl Interner {
+    /// The integer key of a conversation's events, made on its first event.
+    pub fn conversation_key(&mut self, conn: &Connection, id: &str) -> StoreResult<i64> {
+        if let Some(key) = self.conversation_keys.get(id) {
+            return Ok(*key);
+        }
+        let found: Option<i64> = conn
+            .prepare_cached("SELECT key FROM conversation_keys WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let key = match found {
+            Some(key) => key,
+            None => {
+                conn.prepare_cached("INSERT INTO conversation_keys(id) VALUES (?1)")?
+                    .execute([id])?;
+                conn.last_insert_rowid()
+            }
+        };
+        self.conversation_keys.insert(id.to_owned(), key);
+        Ok(key)
+    }
+
     /// Stores the objects of `d` that are not stored yet and returns its text with
     /// row ids in place of content keys.
     pub fn intern(&mut self, conn: &Connection, d: &Dehydrated) -> StoreResult<String> {
@@ -186,8 +254,9 @@ impl Interner {
     /// `value` as a compact text (tagged) for a column read back with
     /// [`Inflater::decode`].
     pub fn compact(&mut self, conn: &Connection, value: Value) -> StoreResult<String> {
-        let text = self.intern(conn, &dehydrate(value))?;
-        Ok(format!("{TAG}{text}"))
+        let d = dehydrate(value);
+        let text = self.intern(conn, &d)?;
+        Ok(format!("{}{text}", if d.packed { PACKED_TAG } else { TAG }))
     }
 }
 
@@ -237,6 +306,7 @@ fn substitute(text: &str, ids: &HashMap<i64, i64>) -> StoreResult<String> {
 pub struct Inflater<'c> {
     conn: &'c Connection,
     cache: HashMap<i64, Value>,
+    shapes: HashMap<i64, Value>,
 }
 
 impl<'c> Inflater<'c> {
@@ -244,15 +314,65 @@ impl<'c> Inflater<'c> {
         Inflater {
             conn,
             cache: HashMap::new(),
+            shapes: HashMap::new(),
         }
     }
 
     /// A stored column's text as the JSON it was written from (plain JSON as is).
     pub fn decode(&mut self, text: &str, what: &str) -> StoreResult<Value> {
+        if let Some(packed) = text.strip_prefix(PACKED_TAG) {
+            return self.read_packed(packed, &RowContext::default(), what);
+        }
         match text.strip_prefix(TAG) {
             Some(compact) => self.read_compact(compact, what),
             None => super::parse_json(text, what),
         }
+    }
+
+    /// An untagged packed text (`[shape, leaf, ...]`) of a row as its original JSON.
+    pub fn read_packed(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
+        let Value::Array(mut items) = super::parse_json(text, what)? else {
+            return Err(StoreError::Corrupt(format!(
+                "{what}: a packed text is not an array"
+            )));
+        };
+        if items.is_empty() {
+            return Err(StoreError::Corrupt(format!(
+                "{what}: a packed text has no shape"
+            )));
+        }
+        let shape_id = match items
+            .first()
+            .and_then(|s| s.get(REF))
+            .and_then(Value::as_i64)
+        {
+            Some(id) => id,
+            None => return Err(StoreError::Corrupt(format!("{what}: bad shape reference"))),
+        };
+        let leaves = items.split_off(1);
+        let mut value = packed::join(self.shape(shape_id)?, leaves, row)?;
+        self.inflate(&mut value)?;
+        Ok(value)
+    }
+
+    /// A shape (stored as an object body, never inflated), parsed once per reader.
+    fn shape(&mut self, id: i64) -> StoreResult<&Value> {
+        if !self.shapes.contains_key(&id) {
+            let body = self.body(id)?;
+            let shape = super::parse_json(&body, "cim_objects.body")?;
+            self.shapes.insert(id, shape);
+        }
+        self.shapes
+            .get(&id)
+            .ok_or_else(|| StoreError::Corrupt(format!("shape {id} is missing")))
+    }
+
+    fn body(&self, id: i64) -> StoreResult<String> {
+        self.conn
+            .prepare_cached("SELECT body FROM cim_objects WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("shared object {id} is missing")))
     }
 
     /// An untagged compact text (from [`Interner::intern`]) as its original JSON.
@@ -302,14 +422,14 @@ impl<'c> Inflater<'c> {
         if let Some(v) = self.cache.get(&id) {
             return Ok(v.clone());
         }
-        let body: String = self
-            .conn
-            .prepare_cached("SELECT body FROM cim_objects WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::Corrupt(format!("shared object {id} is missing")))?;
-        let mut value = super::parse_json(&body, "cim_objects.body")?;
-        self.inflate(&mut value)?;
+        let body = self.body(id)?;
+        let value = if body.starts_with('[') {
+            self.read_packed(&body, &RowContext::default(), "cim_objects.body")?
+        } else {
+            let mut value = super::parse_json(&body, "cim_objects.body")?;
+            self.inflate(&mut value)?;
+            value
+        };
         self.cache.insert(id, value.clone());
         Ok(value)
     }
@@ -354,9 +474,10 @@ mod tests {
         let objects: i64 = conn
             .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
             .unwrap();
-        // channel, customer, channelData, session, task, roomInfo: the second copy of
-        // the session is the same object.
-        assert_eq!(objects, 6);
+        // channel, customer, channelData, session, task, roomInfo (the second copy of
+        // the session is the same object), and the shapes of those six and of the
+        // event itself.
+        assert_eq!(objects, 6 + 7);
         assert!(first.len() < event.to_string().len() / 2, "{first}");
 
         // Another customer on the same channel shares the channel object.
@@ -364,7 +485,11 @@ mod tests {
         let objects: i64 = conn
             .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(objects, 6 + 3, "customer, channel data and session are new");
+        assert_eq!(
+            objects,
+            13 + 3 + 1,
+            "customer, channel data and session are new, and the shape of the value"
+        );
     }
 
     #[test]
@@ -386,16 +511,60 @@ mod tests {
     fn a_hash_collision_stores_a_second_object_instead_of_reusing_the_first() {
         let conn = crate::store::test_connection();
         let d = dehydrate(json!({"channelSession": session("c1")}));
-        let session_key = d.objects.last().unwrap().key;
+        let session_key = d
+            .objects
+            .iter()
+            .find(|o| o.body.starts_with('[') && o.body.contains("\"s-c1\""))
+            .unwrap()
+            .key;
         // Another object already stored under the same hash.
         conn.execute(
             "INSERT INTO cim_objects(hash, body) VALUES (?1, '{\"other\":true}')",
             [session_key],
         )
         .unwrap();
-        let text = format!("{TAG}{}", Interner::default().intern(&conn, &d).unwrap());
+        assert!(d.packed);
+        let text = format!(
+            "{PACKED_TAG}{}",
+            Interner::default().intern(&conn, &d).unwrap()
+        );
         let back = Inflater::new(&conn).decode(&text, "test").unwrap();
         assert_eq!(back, json!({"channelSession": session("c1")}));
+    }
+
+    #[test]
+    fn texts_and_objects_written_before_packing_still_read_back() {
+        let conn = crate::store::test_connection();
+        conn.execute(
+            "INSERT INTO cim_objects(id, hash, body) VALUES (5, 1, '{\"_id\":\"cu-1\",\"firstName\":\"Pat\"}')",
+            [],
+        )
+        .unwrap();
+        let back = Inflater::new(&conn)
+            .decode(
+                &format!("{TAG}{{\"customer\":{{\"$ref\":5}},\"n\":1}}"),
+                "test",
+            )
+            .unwrap();
+        assert_eq!(
+            back.to_string(),
+            r#"{"customer":{"_id":"cu-1","firstName":"Pat"},"n":1}"#
+        );
+        // A packed text may refer to an object written before packing.
+        let shape_id: i64 = {
+            conn.execute(
+                "INSERT INTO cim_objects(hash, body) VALUES (2, '{\"customer\":0,\"n\":0}')",
+                [],
+            )
+            .unwrap();
+            conn.last_insert_rowid()
+        };
+        let packed = format!("{PACKED_TAG}[{{\"$ref\":{shape_id}}},{{\"$ref\":5}},1]");
+        let back = Inflater::new(&conn).decode(&packed, "test").unwrap();
+        assert_eq!(
+            back.to_string(),
+            r#"{"customer":{"_id":"cu-1","firstName":"Pat"},"n":1}"#
+        );
     }
 
     #[test]

@@ -8,19 +8,34 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Tables holding what conversations cost: their rows, events, shared objects,
-/// routing tasks and outbound deliveries.
+/// Tables holding what conversations cost: their rows, events (`cim_events` before
+/// migration V10), shared objects, the search index of their messages, routing tasks
+/// and their log, report bookkeeping, outbound deliveries, ratings, and the customers
+/// they bring.
 const CONVERSATION_TABLES: &[&str] = &[
     "conversations",
+    "conversation_keys",
     "conversation_runtime",
     "channel_sessions",
     "participants",
     "cim_events",
+    "cim_event_rows",
     "cim_objects",
     "tasks",
     "task_media",
+    "task_log",
+    "report_tasks",
     "outbox",
+    "csat",
+    "customers",
+    "customer_identifiers",
 ];
+
+/// The full-text index of message texts (migration V9) is these tables.
+const SEARCH_INDEX_PREFIX: &str = "message_text";
+
+/// Conversations whose messages are read to estimate the average message text.
+const TEXT_SAMPLE_CONVERSATIONS: i64 = 200;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -50,8 +65,12 @@ pub struct SizeReport {
     /// Bytes of the conversation tables per message (every other event and row of a
     /// conversation shared out over its messages).
     pub bytes_per_message: Option<f64>,
-    /// Bytes of `cim_events` (with its indexes) per event.
+    /// Bytes of the events (with their indexes) per event.
     pub bytes_per_event: Option<f64>,
+    /// What a message costs beyond its text: its event row's share of the events'
+    /// bytes (by stored length) and of the search index, less the average text
+    /// (read from the messages of the latest conversations).
+    pub message_overhead: Option<f64>,
 }
 
 /// The size report of the database at `path`, read through a read-only connection
@@ -110,23 +129,40 @@ pub fn report(conn: &Connection) -> StoreResult<SizeReport> {
     let mut tables: Vec<TableSize> = tables.into_values().collect();
     tables.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
     let rows_of = |name: &str| tables.iter().find(|t| t.name == name).map_or(0, |t| t.rows);
+    let bytes_of = |keep: &dyn Fn(&str) -> bool| -> i64 {
+        tables
+            .iter()
+            .filter(|t| keep(&t.name))
+            .map(|t| t.bytes)
+            .sum()
+    };
     let conversations = rows_of("conversations");
-    let events = rows_of("cim_events");
-    let messages: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM cim_events WHERE type = 'MESSAGE'",
+    // A table before V10, a view after (then not among the b-trees).
+    let events = rows_of("cim_events") + rows_of("cim_event_rows");
+    let (messages, message_len, all_len): (i64, f64, f64) = conn.query_row(
+        "SELECT COALESCE(SUM(type = 'MESSAGE'), 0),
+                COALESCE(SUM(CASE WHEN type = 'MESSAGE' THEN len END), 0),
+                COALESCE(SUM(len), 0)
+         FROM (SELECT type, length(id) + length(name) + length(type) + length(event)
+                            + COALESCE(length(message_id), 0) + COALESCE(length(runtime), 0)
+                            + 16 AS len
+               FROM cim_events)",
         [],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let conversation_bytes: i64 = tables
-        .iter()
-        .filter(|t| CONVERSATION_TABLES.contains(&t.name.as_str()))
-        .map(|t| t.bytes)
-        .sum();
-    let event_bytes = tables
-        .iter()
-        .find(|t| t.name == "cim_events")
-        .map_or(0, |t| t.bytes);
+    let is_search = |name: &str| name.starts_with(SEARCH_INDEX_PREFIX);
+    let conversation_bytes =
+        bytes_of(&|name| CONVERSATION_TABLES.contains(&name) || is_search(name));
+    let event_bytes = bytes_of(&|name| name == "cim_events" || name == "cim_event_rows");
+    let search_bytes = bytes_of(&is_search);
     let per = |bytes: i64, n: i64| (n > 0).then(|| bytes as f64 / n as f64);
+    let message_overhead = match (messages > 0 && all_len > 0.0, average_text(conn)?) {
+        (true, Some(text)) => {
+            let share = event_bytes as f64 * message_len / all_len + search_bytes as f64;
+            Some(share / messages as f64 - text)
+        }
+        _ => None,
+    };
     Ok(SizeReport {
         database_bytes: page_size * page_count,
         free_bytes: page_size * free_pages,
@@ -138,7 +174,45 @@ pub fn report(conn: &Connection) -> StoreResult<SizeReport> {
         bytes_per_conversation: per(conversation_bytes, conversations),
         bytes_per_message: per(conversation_bytes, messages),
         bytes_per_event: per(event_bytes, events),
+        message_overhead,
     })
+}
+
+/// The average length of a message's text (`data.body.markdownText`, 0 when it has
+/// none), over the messages of the latest conversations.
+fn average_text(conn: &Connection) -> StoreResult<Option<f64>> {
+    let packed: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'cim_event_rows')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !packed {
+        // A database not migrated to V10 yet: its texts are JSON after a tag at most.
+        let average: Option<f64> = conn.query_row(
+            "SELECT AVG(COALESCE(length(CASE WHEN json_valid(j)
+                                             THEN json_extract(j, '$.data.body.markdownText') END), 0))
+             FROM (SELECT CASE WHEN substr(event, 1, 1) = '{' THEN event ELSE substr(event, 2) END AS j
+                   FROM cim_events WHERE type = 'MESSAGE' ORDER BY pos DESC LIMIT 10000)",
+            [],
+            |r| r.get(0),
+        )?;
+        return Ok(average);
+    }
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM conversations ORDER BY creation_time DESC LIMIT ?1")?
+        .query_map([TEXT_SAMPLE_CONVERSATIONS], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let (mut total, mut count) = (0usize, 0usize);
+    for id in ids {
+        for event in super::events::since(conn, &id, 0)? {
+            if event.get("type").and_then(serde_json::Value::as_str) == Some("MESSAGE") {
+                let text = event.pointer("/data/body/markdownText");
+                total += text.and_then(serde_json::Value::as_str).map_or(0, str::len);
+                count += 1;
+            }
+        }
+    }
+    Ok((count > 0).then(|| total as f64 / count as f64))
 }
 
 impl std::fmt::Display for SizeReport {
@@ -168,10 +242,11 @@ impl std::fmt::Display for SizeReport {
         )?;
         write!(
             f,
-            "per conversation {}, per message {}, per event {}",
+            "per conversation {}, per message {}, per event {}, per message beyond its text {}",
             avg(self.bytes_per_conversation),
             avg(self.bytes_per_message),
-            avg(self.bytes_per_event)
+            avg(self.bytes_per_event),
+            avg(self.message_overhead)
         )
     }
 }
@@ -188,7 +263,8 @@ mod tests {
              INSERT INTO conversations(id, customer_id, room_id, state, snapshot, creation_time, updated_at)
                  VALUES ('c1', 'cu', 'r', 'ACTIVE', '{}', 1, 1);
              INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
-                 VALUES ('e1', 'c1', 1, 'CUSTOMER_MESSAGE', 'MESSAGE', 1, '{}'),
+                 VALUES ('e1', 'c1', 1, 'CUSTOMER_MESSAGE', 'MESSAGE', 1,
+                         '{\"type\":\"MESSAGE\",\"data\":{\"body\":{\"markdownText\":\"hello\"}}}'),
                         ('e2', 'c1', 2, 'TASK_ENQUEUED', 'NOTIFICATION', 1, '{}');",
         )
         .unwrap();
@@ -196,7 +272,7 @@ mod tests {
         let events = report
             .tables
             .iter()
-            .find(|t| t.name == "cim_events")
+            .find(|t| t.name == "cim_event_rows")
             .unwrap();
         assert_eq!(events.rows, 2);
         assert!(
@@ -216,7 +292,20 @@ mod tests {
             "{total} > {}",
             report.database_bytes
         );
-        assert!(report.to_string().contains("cim_events"));
+        // The message's share of the events and the search index, less its 5 bytes.
+        let search: i64 = report
+            .tables
+            .iter()
+            .filter(|t| t.name.starts_with("message_text"))
+            .map(|t| t.bytes)
+            .sum();
+        assert!(search > 0, "the message is indexed");
+        let overhead = report.message_overhead.unwrap();
+        assert!(
+            overhead > search as f64 && overhead < (events.bytes + search) as f64,
+            "{overhead}"
+        );
+        assert!(report.to_string().contains("cim_event_rows"));
     }
 
     #[test]

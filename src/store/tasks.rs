@@ -2,7 +2,7 @@
 //! change and read back on start; plus the routing engine's agent and pull-request
 //! records.
 
-use super::objects::{Inflater, TAG};
+use super::objects::Inflater;
 use super::{StoreError, StoreResult};
 use crate::clock::Millis;
 use rusqlite::{params, Connection};
@@ -127,10 +127,10 @@ fn decode_rows<T: DeserializeOwned>(
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
     while let Some(row) = rows.next()? {
         let text = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        out.push(if text.starts_with(TAG) {
-            serde_json::from_value(inflater.decode(text, what)?).map_err(corrupt)?
-        } else {
+        out.push(if text.starts_with('{') {
             serde_json::from_str(text).map_err(corrupt)?
+        } else {
+            serde_json::from_value(inflater.decode(text, what)?).map_err(corrupt)?
         });
     }
     Ok(out)

@@ -1,0 +1,152 @@
+//! The conversation manager's runtime as an event row carries it (`cim_event_rows.
+//! runtime`, migration V2): a whole runtime or a merge patch of the one stored before
+//! it (see `conversation::stored_runtime`), stored packed like the event (`packed`,
+//! times relative to the event's timestamp).
+//!
+//! Tags: `*` a packed whole runtime, `&` a packed patch. Rows written before hold a
+//! whole runtime as plain JSON (`{`) or a patch as `+` and plain JSON; both still read.
+
+use super::objects::{self, Dehydrated, Inflater, Interner};
+use super::packed::RowContext;
+use super::{parse_json, StoreResult};
+use crate::store::conversations::RUNTIME_PATCH;
+use rusqlite::Connection;
+use serde_json::Value;
+
+const PACKED_WHOLE: char = '*';
+const PACKED_PATCH: char = '&';
+
+/// The SQL condition on `runtime` of a row that carries a whole runtime.
+pub const IS_WHOLE: &str = "substr(runtime, 1, 1) NOT IN ('+', '&')";
+
+/// A runtime an event carries, before its shared objects have row ids.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EncodedRuntime {
+    Packed {
+        tag: char,
+        body: Dehydrated,
+    },
+    /// A text that is not JSON is kept as it is (never written by the driver).
+    Plain(String),
+}
+
+/// A runtime as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CarriedRuntime {
+    Whole(Value),
+    Patch(Value),
+}
+
+/// The stored form of `text` (a whole runtime, or [`RUNTIME_PATCH`] and a patch) for
+/// an event with `timestamp`. Runs off the writer thread.
+pub fn encode(text: &str, timestamp: i64) -> EncodedRuntime {
+    let (tag, json) = match text.strip_prefix(RUNTIME_PATCH) {
+        Some(patch) => (PACKED_PATCH, patch),
+        None => (PACKED_WHOLE, text),
+    };
+    let Ok(value) = serde_json::from_str::<Value>(json) else {
+        return EncodedRuntime::Plain(text.to_owned());
+    };
+    let row = RowContext {
+        base_ms: Some(timestamp),
+        ..RowContext::default()
+    };
+    let body = objects::dehydrate_row(value, &row);
+    if body.packed {
+        EncodedRuntime::Packed { tag, body }
+    } else {
+        EncodedRuntime::Plain(text.to_owned())
+    }
+}
+
+impl EncodedRuntime {
+    /// The column text, with the shapes it refers to stored.
+    pub fn store(&self, conn: &Connection, interner: &mut Interner) -> StoreResult<String> {
+        match self {
+            EncodedRuntime::Packed { tag, body } => {
+                Ok(format!("{tag}{}", interner.intern(conn, body)?))
+            }
+            EncodedRuntime::Plain(text) => Ok(text.clone()),
+        }
+    }
+}
+
+/// A stored runtime column of an event with `timestamp`, read back.
+pub fn decode(
+    inflater: &mut Inflater<'_>,
+    text: &str,
+    timestamp: i64,
+) -> StoreResult<CarriedRuntime> {
+    const WHAT: &str = "cim_events.runtime";
+    let row = RowContext {
+        base_ms: Some(timestamp),
+        ..RowContext::default()
+    };
+    let mut chars = text.chars();
+    Ok(match chars.next() {
+        Some(PACKED_WHOLE) => {
+            CarriedRuntime::Whole(inflater.read_packed(chars.as_str(), &row, WHAT)?)
+        }
+        Some(PACKED_PATCH) => {
+            CarriedRuntime::Patch(inflater.read_packed(chars.as_str(), &row, WHAT)?)
+        }
+        Some(RUNTIME_PATCH) => CarriedRuntime::Patch(parse_json(chars.as_str(), WHAT)?),
+        _ => CarriedRuntime::Whole(parse_json(text, WHAT)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_runtimes_and_patches_read_back_in_either_form() {
+        let conn = crate::store::test_connection();
+        let at = 1_796_467_796_946i64;
+        let whole = json!({"timers": {"customerActivity": {"s-1": at + 600_000}, "agentSla": null},
+                           "queueId": "q1", "awaitingAgentReply": true});
+        let patch = json!({"timers": {"agentSla": null}, "awaitingAgentReply": false});
+        let mut interner = Interner::default();
+        let mut inflater = Inflater::new(&conn);
+        let whole_text = encode(&whole.to_string(), at)
+            .store(&conn, &mut interner)
+            .unwrap();
+        let patch_text = encode(&format!("{RUNTIME_PATCH}{patch}"), at)
+            .store(&conn, &mut interner)
+            .unwrap();
+        assert!(whole_text.starts_with(PACKED_WHOLE) && !whole_text.contains("customerActivity"));
+        assert!(patch_text.starts_with(PACKED_PATCH), "{patch_text}");
+        // The time is stored relative to the event's.
+        assert!(whole_text.contains("[2,600000]"), "{whole_text}");
+        assert_eq!(
+            decode(&mut inflater, &whole_text, at).unwrap(),
+            CarriedRuntime::Whole(whole.clone())
+        );
+        assert_eq!(
+            decode(&mut inflater, &patch_text, at).unwrap(),
+            CarriedRuntime::Patch(patch.clone())
+        );
+        // Rows written before packing.
+        assert_eq!(
+            decode(&mut inflater, &whole.to_string(), at).unwrap(),
+            CarriedRuntime::Whole(whole)
+        );
+        assert_eq!(
+            decode(&mut inflater, &format!("{RUNTIME_PATCH}{patch}"), at).unwrap(),
+            CarriedRuntime::Patch(patch)
+        );
+        // Only whole runtimes pass the SQL filter.
+        let whole_rows: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM (SELECT ?1 AS runtime UNION ALL SELECT ?2
+                     UNION ALL SELECT '+{{}}' UNION ALL SELECT '{{}}') WHERE {IS_WHOLE}"
+                ),
+                [&whole_text, &patch_text],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(whole_rows, 2);
+    }
+}

@@ -1,0 +1,227 @@
+//! Packed JSON: a value split into its *shape* (its keys and nesting, with `0` in
+//! place of every scalar) and its *leaves* (the scalars, in document order).
+//!
+//! Rows of one kind share a handful of shapes, so `objects` stores each shape once
+//! in `cim_objects` and a row keeps only `[shape reference, leaf, leaf, ...]`: the
+//! key names, quotes and braces that made up half of every stored text are gone.
+//! A leaf is a scalar, a shared-object reference (`{"$ref": id}`, resolved by
+//! `objects`), or, for a row that gives a [`RowContext`], a marker standing for a
+//! value the row's columns already hold: `[0]` its conversation id, `[1]` its
+//! message id, `[2, d]` the integer `base + d` (a time close to the row's own).
+//! Leaves are never arrays otherwise, so a marker is never mistaken for data.
+//! [`join`] rebuilds the value exactly: `serde_json` keeps key order, so the text
+//! read back is the text written.
+
+use super::{StoreError, StoreResult};
+use serde_json::{Map, Value};
+
+/// What a row's columns hold that its leaves may stand for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowContext<'a> {
+    pub conversation_id: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    /// A time (epoch ms) that integers near it are stored relative to.
+    pub base_ms: Option<i64>,
+}
+
+const CONVERSATION_ID: u8 = 0;
+const MESSAGE_ID: u8 = 1;
+const NEAR_BASE: u8 = 2;
+
+/// Integers at least this large are times; only those are stored relative to the base.
+const MIN_TIME: i64 = 100_000_000_000;
+/// A relative time is stored only within this distance, where it is shorter.
+const MAX_DELTA: i64 = 10_000_000;
+
+/// The shape of `value` and its leaves (see the module doc). A `{"$ref": n}` object
+/// with a number is a leaf (a reference to a shared object).
+pub fn split(value: Value, row: &RowContext) -> (Value, Vec<Value>) {
+    let mut leaves = Vec::new();
+    let shape = shape_of(value, row, &mut leaves);
+    (shape, leaves)
+}
+
+fn shape_of(value: Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
+    match value {
+        Value::Object(map) if is_reference(&map) => {
+            leaves.push(Value::Object(map));
+            Value::from(0)
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, shape_of(v, row, leaves)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| shape_of(v, row, leaves))
+                .collect(),
+        ),
+        scalar => {
+            leaves.push(marked(scalar, row));
+            Value::from(0)
+        }
+    }
+}
+
+fn is_reference(map: &Map<String, Value>) -> bool {
+    map.len() == 1 && map.get("$ref").is_some_and(Value::is_number)
+}
+
+fn marked(scalar: Value, row: &RowContext) -> Value {
+    match &scalar {
+        Value::String(s) if row.conversation_id == Some(s.as_str()) => {
+            Value::Array(vec![CONVERSATION_ID.into()])
+        }
+        Value::String(s) if row.message_id == Some(s.as_str()) => {
+            Value::Array(vec![MESSAGE_ID.into()])
+        }
+        Value::Number(n) => match (n.as_i64(), row.base_ms) {
+            (Some(t), Some(base)) if t >= MIN_TIME => match t.checked_sub(base) {
+                Some(delta) if delta.abs() < MAX_DELTA => {
+                    Value::Array(vec![NEAR_BASE.into(), delta.into()])
+                }
+                _ => scalar,
+            },
+            _ => scalar,
+        },
+        _ => scalar,
+    }
+}
+
+/// The value of `shape` with its leaves put back (the inverse of [`split`]).
+pub fn join(shape: &Value, leaves: Vec<Value>, row: &RowContext) -> StoreResult<Value> {
+    let mut leaves = leaves.into_iter();
+    let value = fill(shape, &mut leaves, row)?;
+    if leaves.next().is_some() {
+        return Err(corrupt("more leaves than its shape has places"));
+    }
+    Ok(value)
+}
+
+fn fill(
+    shape: &Value,
+    leaves: &mut std::vec::IntoIter<Value>,
+    row: &RowContext,
+) -> StoreResult<Value> {
+    Ok(match shape {
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (k, v) in map {
+                out.insert(k.clone(), fill(v, leaves, row)?);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| fill(v, leaves, row))
+                .collect::<StoreResult<_>>()?,
+        ),
+        _ => {
+            let leaf = leaves
+                .next()
+                .ok_or_else(|| corrupt("fewer leaves than its shape has places"))?;
+            match leaf {
+                Value::Array(marker) => unmark(&marker, row)?,
+                leaf => leaf,
+            }
+        }
+    })
+}
+
+fn unmark(marker: &[Value], row: &RowContext) -> StoreResult<Value> {
+    let kind = marker.first().and_then(Value::as_u64);
+    let value = match (kind, marker.get(1).and_then(Value::as_i64)) {
+        (Some(0), None) => row.conversation_id.map(Value::from),
+        (Some(1), None) => row.message_id.map(Value::from),
+        (Some(2), Some(delta)) => row
+            .base_ms
+            .and_then(|base| base.checked_add(delta))
+            .map(Value::from),
+        _ => None,
+    };
+    value.ok_or_else(|| corrupt(&format!("marker {marker:?} has nothing to stand for")))
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("packed text: {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn round_trip(value: Value, row: &RowContext) -> (Value, Vec<Value>) {
+        let (shape, leaves) = split(value.clone(), row);
+        let back = join(&shape, leaves.clone(), row).unwrap();
+        assert_eq!(back.to_string(), value.to_string());
+        (shape, leaves)
+    }
+
+    #[test]
+    fn shapes_hold_keys_and_leaves_hold_scalars_in_order() {
+        let value = json!({"b": {"x": "s", "y": [1, 2.5, {"z": null}]}, "a": true,
+                           "e": [], "o": {}, "r": {"$ref": 7}, "w": {"$ref": [3]}});
+        let (shape, leaves) = round_trip(value, &RowContext::default());
+        assert_eq!(
+            shape,
+            json!({"b": {"x": 0, "y": [0, 0, {"z": 0}]}, "a": 0, "e": [], "o": {},
+                   "r": 0, "w": {"$ref": [0]}})
+        );
+        assert_eq!(
+            leaves,
+            vec![
+                json!("s"),
+                json!(1),
+                json!(2.5),
+                json!(null),
+                json!(true),
+                json!({"$ref": 7}),
+                json!(3)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_rows_own_ids_and_nearby_times_become_markers() {
+        let row = RowContext {
+            conversation_id: Some("conv-1"),
+            message_id: Some("m-1"),
+            base_ms: Some(1_796_467_796_946),
+        };
+        let value = json!({"conversationId": "conv-1", "id": "m-1", "other": "conv-2",
+                           "at": 1_796_467_796_947i64, "far": 1_896_467_796_947i64,
+                           "before": 1_796_467_796_000i64, "small": 120_000, "float": 1.5e12});
+        let (_, leaves) = round_trip(value, &row);
+        assert_eq!(
+            leaves,
+            vec![
+                json!([0]),
+                json!([1]),
+                json!("conv-2"),
+                json!([2, 1]),
+                json!(1_896_467_796_947i64),
+                json!([2, -946]),
+                json!(120_000),
+                json!(1.5e12)
+            ]
+        );
+        // Without a context nothing is marked.
+        let (_, plain) = round_trip(json!({"conversationId": "conv-1"}), &RowContext::default());
+        assert_eq!(plain, vec![json!("conv-1")]);
+    }
+
+    #[test]
+    fn leaves_that_do_not_fit_their_shape_are_corrupt() {
+        let row = RowContext::default();
+        let shape = json!({"a": 0, "b": 0});
+        assert!(join(&shape, vec![json!(1)], &row).is_err());
+        assert!(join(&shape, vec![json!(1), json!(2), json!(3)], &row).is_err());
+        // A marker for a value the row does not have.
+        assert!(join(&shape, vec![json!([0]), json!(2)], &row).is_err());
+        assert!(join(&shape, vec![json!([9]), json!(2)], &row).is_err());
+    }
+}
