@@ -126,11 +126,7 @@ async fn a_schema_9_database_upgrades_restores_and_routes() {
     upgrades_restores_and_routes("v0.1.0-schema9").await;
 }
 
-/// Every fixture's connector webhook listens on the same port: one test at a time.
-static WEBHOOK_PORT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 async fn upgrades_restores_and_routes(version: &str) {
-    let _port = WEBHOOK_PORT.lock().await;
     let facts = facts(version);
     // Fixtures made after 0.1.0 could only keep their chats open for a day (the API
     // caps the TTL): replayed later, the chats' timers have run out, and what is

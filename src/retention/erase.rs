@@ -20,7 +20,7 @@ use super::forget::{self, Keep};
 use super::scrub::{Secrets, ERASED};
 use crate::clock::Millis;
 use crate::store::audit::{self, Actor, Change};
-use crate::store::objects::Inflater;
+use crate::store::objects::{self, Inflater};
 use crate::store::{Blocker, StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -109,7 +109,7 @@ pub fn customer(c: &Connection, id: &str, actor: &Actor, now: Millis) -> StoreRe
         let mut rows = st.query([cid])?;
         while let Some(r) = rows.next()? {
             let text = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            Secrets::default().scrub_text(text, &mut refs)?;
+            Secrets::default().scrub_text(text, &mut |id| objects::read_shape(c, id), &mut refs)?;
         }
         done.events += forget::transcript(c, cid, Keep::Nothing)?;
         c.prepare_cached(
@@ -201,7 +201,7 @@ fn scrub_rows(
         .collect::<Result<_, _>>()?;
     let mut changed = 0;
     for (rowid, text) in rows {
-        if let Some(new) = secrets.scrub_text(&text, refs)? {
+        if let Some(new) = secrets.scrub_text(&text, &mut |id| objects::read_shape(c, id), refs)? {
             c.prepare_cached(&format!(
                 "UPDATE {table} SET {column} = ?2 WHERE rowid = ?1"
             ))?
@@ -226,7 +226,9 @@ fn scrub_objects(c: &Connection, mut refs: Vec<i64>, secrets: &Secrets) -> Store
             .query_row([oid], |r| r.get(0))
             .optional()?;
         let Some(body) = body else { continue };
-        if let Some(new) = secrets.scrub_text(&body, &mut refs)? {
+        if let Some(new) =
+            secrets.scrub_text(&body, &mut |id| objects::read_shape(c, id), &mut refs)?
+        {
             c.prepare_cached("UPDATE cim_objects SET body = ?2 WHERE id = ?1")?
                 .execute(params![oid, new])?;
             changed += 1;

@@ -1,5 +1,5 @@
 //! What removing a conversation's transcript removes, in the caller's transaction:
-//! its stored events (and with them their full-text rows, by the V9 trigger) and
+//! its stored events (and with them their full-text rows, by the V10 trigger) and
 //! its CSAT comment. The retention purge keeps the wrap-up messages (codes and note
 //! stay in search rows); an erasure keeps nothing.
 //!
@@ -23,12 +23,16 @@ pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreRes
     let events = match keep {
         Keep::WrapUps => c
             .prepare_cached(
-                "DELETE FROM cim_events WHERE conversation_id = ?1
+                "DELETE FROM cim_event_rows
+                 WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1)
                    AND NOT (name = 'AGENT_MESSAGE' AND instr(event, '\"WRAPUP\"') > 0)",
             )?
             .execute([conversation_id])?,
         Keep::Nothing => c
-            .prepare_cached("DELETE FROM cim_events WHERE conversation_id = ?1")?
+            .prepare_cached(
+                "DELETE FROM cim_event_rows
+                 WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
+            )?
             .execute([conversation_id])?,
     };
     c.prepare_cached("UPDATE csat SET comment = '' WHERE conversation_id = ?1 AND comment <> ''")?

@@ -8,7 +8,7 @@
 //! it leaves references as they are and reports them, so the shared objects they name
 //! are scrubbed in place too and every row referring to them stays readable.
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{objects, packed, StoreError, StoreResult};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -47,14 +47,31 @@ impl Secrets {
     }
 
     /// `text` (a stored column or object body) with the secrets replaced, if any
-    /// was found; pushes the ids of the shared objects it refers to onto `refs`.
-    pub fn scrub_text(&self, text: &str, refs: &mut Vec<i64>) -> StoreResult<Option<String>> {
+    /// was found; pushes the ids of the shared objects it refers to onto `refs`. A
+    /// packed text (see `store::packed`) is scrubbed leaf by leaf with the keys of its
+    /// shape, which `shapes` reads.
+    pub fn scrub_text(
+        &self,
+        text: &str,
+        shapes: &mut dyn FnMut(i64) -> StoreResult<Value>,
+        refs: &mut Vec<i64>,
+    ) -> StoreResult<Option<String>> {
         let (tag, json) = match text.chars().next() {
             Some('{' | '[') | None => ("", text),
             Some(c) => text.split_at(c.len_utf8()),
         };
         let mut value: Value = serde_json::from_str(json)
             .map_err(|e| StoreError::Corrupt(format!("stored JSON text: {e}")))?;
+        if let Some(shape_id) = objects::packed_shape(&value) {
+            let shape = shapes(shape_id)?;
+            let mut changed = false;
+            if let Value::Array(items) = &mut value {
+                packed::visit_leaves(&shape, &mut items[1..], &mut |key, leaf| {
+                    changed |= self.scrub(leaf, key, refs);
+                })?;
+            }
+            return Ok(changed.then(|| format!("{tag}{value}")));
+        }
         if !self.scrub(&mut value, "", refs) {
             return Ok(None);
         }
@@ -123,6 +140,36 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn no_shapes(id: i64) -> StoreResult<Value> {
+        Err(StoreError::NotFound(format!("shape {id}")))
+    }
+
+    #[test]
+    fn a_packed_text_is_scrubbed_with_the_keys_of_its_shape() {
+        let conn = crate::store::test_connection();
+        let value = json!({"id": "a43466b", "firstName": "Jolene", "customer": {"$ref": 12},
+                           "note": "ask JOLENE", "n": 43466});
+        let d = crate::store::objects::dehydrate(value);
+        let mut interner = crate::store::objects::Interner::default();
+        let text = format!("%{}", interner.intern(&conn, &d).unwrap());
+        let mut shapes = |id| crate::store::objects::read_shape(&conn, id);
+        let mut refs = Vec::new();
+        let out = secrets()
+            .scrub_text(&text, &mut shapes, &mut refs)
+            .unwrap()
+            .unwrap();
+        // The original single-key `$ref` object is data, not a reference.
+        assert_eq!(refs, Vec::<i64>::new());
+        let back = crate::store::objects::Inflater::new(&conn)
+            .decode(&out, "test")
+            .unwrap();
+        assert_eq!(
+            back,
+            json!({"id": "a43466b", "firstName": ERASED, "customer": {"$ref": 12},
+                   "note": "ask (erased)", "n": 43466})
+        );
+    }
+
     fn secrets() -> Secrets {
         let mut s = Secrets::default();
         s.add_all(&json!({"web": ["43466"], "lastName": "Zabriskie", "email": "jz@example.org"}));
@@ -141,7 +188,10 @@ mod tests {
             })
         );
         let mut refs = Vec::new();
-        let out = secrets().scrub_text(&text, &mut refs).unwrap().unwrap();
+        let out = secrets()
+            .scrub_text(&text, &mut no_shapes, &mut refs)
+            .unwrap()
+            .unwrap();
         assert_eq!(refs, vec![12, 13]);
         assert!(out.starts_with('~'), "{out}");
         let back: Value = serde_json::from_str(&out[1..]).unwrap();
@@ -157,10 +207,15 @@ mod tests {
     fn a_text_without_secrets_is_left_alone_and_bad_json_is_corrupt() {
         let mut refs = Vec::new();
         let plain = json!({"a": "nothing here", "b": {"$ref": 3}}).to_string();
-        assert_eq!(secrets().scrub_text(&plain, &mut refs).unwrap(), None);
+        assert_eq!(
+            secrets()
+                .scrub_text(&plain, &mut no_shapes, &mut refs)
+                .unwrap(),
+            None
+        );
         assert_eq!(refs, vec![3]);
         assert!(matches!(
-            secrets().scrub_text("~{oops", &mut refs),
+            secrets().scrub_text("~{oops", &mut no_shapes, &mut refs),
             Err(StoreError::Corrupt(_))
         ));
     }

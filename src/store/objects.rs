@@ -302,6 +302,21 @@ fn substitute(text: &str, ids: &HashMap<i64, i64>) -> StoreResult<String> {
     Ok(out)
 }
 
+/// The shape (see `packed`) stored as object `id`.
+pub fn read_shape(conn: &Connection, id: i64) -> StoreResult<Value> {
+    Inflater::new(conn).shape(id).cloned()
+}
+
+/// The id of the shape a stored text (after its tag) or object body refers to, if it
+/// is packed: an array whose first item is a reference.
+pub fn packed_shape(value: &Value) -> Option<i64> {
+    let first = value.as_array()?.first()?.as_object()?;
+    if first.len() != 1 {
+        return None;
+    }
+    first.get(REF)?.as_i64()
+}
+
 /// Reads stored objects back, each parsed once per reader.
 pub struct Inflater<'c> {
     conn: &'c Connection,

@@ -145,6 +145,51 @@ fn unmark(marker: &[Value], row: &RowContext) -> StoreResult<Value> {
     value.ok_or_else(|| corrupt(&format!("marker {marker:?} has nothing to stand for")))
 }
 
+/// Calls `f` with each leaf of a packed value and the key its place sits under (an
+/// array's items under the array's key; `""` at the top), in order: what a rewrite of
+/// the values in place (an erasure) needs, without rebuilding the value.
+pub fn visit_leaves(
+    shape: &Value,
+    leaves: &mut [Value],
+    f: &mut dyn FnMut(&str, &mut Value),
+) -> StoreResult<()> {
+    let mut next = 0;
+    visit(shape, "", leaves, &mut next, f)?;
+    if next != leaves.len() {
+        return Err(corrupt("more leaves than its shape has places"));
+    }
+    Ok(())
+}
+
+fn visit(
+    shape: &Value,
+    key: &str,
+    leaves: &mut [Value],
+    next: &mut usize,
+    f: &mut dyn FnMut(&str, &mut Value),
+) -> StoreResult<()> {
+    match shape {
+        Value::Object(map) => {
+            for (k, v) in map {
+                visit(v, k, leaves, next, f)?;
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                visit(v, key, leaves, next, f)?;
+            }
+        }
+        _ => {
+            let leaf = leaves
+                .get_mut(*next)
+                .ok_or_else(|| corrupt("fewer leaves than its shape has places"))?;
+            f(key, leaf);
+            *next += 1;
+        }
+    }
+    Ok(())
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("packed text: {what}"))
 }
@@ -212,6 +257,33 @@ mod tests {
         // Without a context nothing is marked.
         let (_, plain) = round_trip(json!({"conversationId": "conv-1"}), &RowContext::default());
         assert_eq!(plain, vec![json!("conv-1")]);
+    }
+
+    #[test]
+    fn leaves_are_visited_with_the_key_they_sit_under() {
+        let value = json!({"id": "a", "list": ["b", {"name": "c"}], "n": 1});
+        let (shape, mut leaves) = split(value, &RowContext::default());
+        let mut seen = Vec::new();
+        visit_leaves(&shape, &mut leaves, &mut |key, leaf| {
+            seen.push((key.to_string(), leaf.clone()));
+            *leaf = json!("x");
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            vec![
+                ("id".into(), json!("a")),
+                ("list".into(), json!("b")),
+                ("name".into(), json!("c")),
+                ("n".into(), json!(1))
+            ]
+        );
+        let back = join(&shape, leaves, &RowContext::default()).unwrap();
+        assert_eq!(
+            back,
+            json!({"id": "x", "list": ["x", {"name": "x"}], "n": "x"})
+        );
+        assert!(visit_leaves(&shape, &mut [json!(1)], &mut |_, _| {}).is_err());
     }
 
     #[test]

@@ -464,7 +464,7 @@ fn conversation(
             .as_str()
             .filter(|_| kind == "MESSAGE")
             .map(str::to_string);
-        let encoded = events::encode(event, &conversation_id);
+        let encoded = events::encode(event, &conversation_id, message_id.as_deref(), timestamp);
         events::append(
             c,
             &mut interner,
