@@ -264,6 +264,7 @@ impl App {
                 deliveries: customer_deliveries,
                 outbox: config.outbox.clone(),
                 channels: config.channels.clone(),
+                site_zone: config.site.zone().unwrap_or(jiff::tz::TimeZone::UTC),
                 outbox_wake: outbox_wake.clone(),
                 health: health.clone(),
                 attachment_urls: attachments.signer.clone(),

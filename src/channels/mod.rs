@@ -6,10 +6,14 @@
 //!   requests per address)
 //! - `connector`: `POST /ccm/message/receive` for channel connectors
 //! - `outbox`: the worker delivering outbound messages to `providerWebhook`s
+//! - `prechat`, `hours`: a channel's pre-chat form and business hours (checked
+//!   definitions, submissions, and when the channel is open)
 
 pub mod connector;
+pub mod hours;
 pub mod limits;
 pub mod outbox;
+pub mod prechat;
 pub mod widget;
 mod widget_form;
 mod widget_message;
@@ -57,6 +61,8 @@ pub struct Wiring {
     pub deliveries: tokio::sync::mpsc::UnboundedReceiver<ToCustomer>,
     pub outbox: OutboxSettings,
     pub channels: ChannelSettings,
+    /// `site.time_zone`: business hours without a zone of their own are read in it.
+    pub site_zone: jiff::tz::TimeZone,
     /// Shared with the HTTP API, which wakes the worker when it puts a dead row back.
     pub outbox_wake: outbox::OutboxWake,
     pub health: Health,
@@ -78,6 +84,7 @@ pub fn start(sio: &SocketIo, wiring: Wiring) -> Vec<tokio::task::JoinHandle<()>>
             wiring.channels.limit_loopback,
         ),
         wiring.attachment_urls.clone(),
+        wiring.site_zone,
     );
     sio.add_namespace("/customer", Arc::new(widget.clone()));
     let mut tasks = vec![

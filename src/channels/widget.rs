@@ -2,7 +2,8 @@
 //!
 //! Handshake `auth: {serviceIdentifier, channelCustomerIdentifier, sessionSecret?,
 //! lastSeq?}`. In: `CHAT_REQUESTED` (with `additionalAttributes` WebChannelData),
-//! `MESSAGE_RECEIVED` (acknowledged after commit), `CHAT_ENDED`. Out:
+//! `MESSAGE_RECEIVED` (acknowledged after commit), `CHAT_ENDED`, `CSAT_SUBMITTED`,
+//! `MESSAGE_LEFT` (outside business hours, `left_message`). Out:
 //! `CHANNEL_SESSION_STARTED`, `MESSAGE_RECEIVED`, `CHANNEL_SESSION_ENDED`,
 //! `CHANNEL_SESSION_EXPIRED`, `QUEUE_POSITION` and `ERRORS`.
 //!
@@ -12,11 +13,14 @@
 //! chat it is authorized for (the one it started, or the one whose secret it gave);
 //! a reconnecting tab gets what it missed since `lastSeq`. The customer record is
 //! written when a chat is requested, never by a handshake alone, and chat requests
-//! are limited per client address (`limits`).
+//! are limited per client address (`limits`). A new chat or left message must fit the
+//! channel's pre-chat form, and a new chat its business hours (`gate`).
 
 mod csat;
 mod delivery;
+mod gate;
 mod handshake;
+mod left_message;
 mod typing;
 
 use super::limits::ChatLimiter;
@@ -96,6 +100,8 @@ struct WidgetInner {
     limiter: ChatLimiter,
     /// Signs the attachment URLs of a replayed transcript afresh (they expire).
     attachment_urls: Signer,
+    /// `site.time_zone`, for business hours without a zone of their own.
+    site_zone: jiff::tz::TimeZone,
 }
 
 fn key(service_identifier: &str, customer: &str) -> String {
@@ -109,6 +115,7 @@ impl Widget {
         routing: RoutingHandle,
         limiter: ChatLimiter,
         attachment_urls: Signer,
+        site_zone: jiff::tz::TimeZone,
     ) -> Self {
         Widget {
             inner: Arc::new(WidgetInner {
@@ -119,6 +126,7 @@ impl Widget {
                 routing,
                 limiter,
                 attachment_urls,
+                site_zone,
             }),
         }
     }
@@ -313,38 +321,6 @@ impl Widget {
             .insert(conversation_id.to_string(), customer_key.to_string());
     }
 
-    /// A customer without a running chat may not start one on a disabled channel;
-    /// chats already running finish normally.
-    async fn refuse_new_chat_on_disabled_channel(
-        &self,
-        customer_key: &str,
-    ) -> Result<(), WidgetError> {
-        let (running, sid) = {
-            let reg = self.inner.registry.lock();
-            match reg.customers.get(customer_key) {
-                Some(c) => (c.session_id.is_some(), c.service_identifier.clone()),
-                None => return Ok(()),
-            }
-        };
-        if running {
-            return Ok(());
-        }
-        let open = self
-            .inner
-            .store
-            .read(move |c| crate::store::channel_admin::takes_new_chats(c, &sid))
-            .await
-            .map_err(|e| WidgetError::new("unavailable", e.to_string()))?;
-        if open {
-            Ok(())
-        } else {
-            Err(WidgetError::new(
-                "channel_disabled",
-                "this channel takes no new chats at the moment",
-            ))
-        }
-    }
-
     /// Marks which session `socket` may see.
     fn authorize(&self, customer_key: &str, socket: &Socket, session_id: Option<&str>) {
         if let Some(c) = self.inner.registry.lock().customers.get_mut(customer_key) {
@@ -401,9 +377,13 @@ impl Widget {
         customer_key: &str,
         payload: &Value,
     ) -> Result<Value, WidgetError> {
-        self.refuse_new_chat_on_disabled_channel(customer_key)
-            .await?;
         let (service_identifier, customer_identifier) = self.identity(customer_key)?;
+        if self.running_session(customer_key, socket)?.is_none() {
+            let gate = self.gate(&service_identifier, payload, false).await?;
+            if !gate.open {
+                return Err(WidgetError::new("closed", gate.closed_message()));
+            }
+        }
         let (channel_data, name) =
             chat_request_data(&service_identifier, &customer_identifier, payload)?;
         if self.typing_repeat(customer_key, payload) {
@@ -593,6 +573,7 @@ impl Namespace for Widget {
                     }
                     "CHAT_ENDED" => widget.chat_ended(&socket, &customer_key).await,
                     "CSAT_SUBMITTED" => widget.csat_submitted(&customer_key, &payload).await,
+                    "MESSAGE_LEFT" => widget.message_left(&socket, &customer_key, &payload).await,
                     other => Err(WidgetError::new(
                         "unknown_event",
                         format!("unknown event {other:?}"),

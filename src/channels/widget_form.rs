@@ -2,7 +2,8 @@
 //! `additionalAttributes` (WebChannelData with `formData`, locale, browser) become the
 //! session's `channelData`, and the form's `firstName` / `lastName` / `email` (or
 //! `customerFirstName` / `customerLastName` given directly) name the customer and are
-//! copied into `channelData.customerFirstName` / `customerLastName`.
+//! copied into `channelData.customerFirstName` / `customerLastName`. `form_answers`
+//! lists every answer for the channel's pre-chat form to check (`channels::prechat`).
 
 use super::widget_message::WidgetError;
 use crate::cim::check_len;
@@ -34,6 +35,53 @@ fn form_value<'a>(attributes: &'a [Value], key: &str) -> Option<&'a Value> {
         .and_then(|attr| attr.get("value"))
 }
 
+/// Every `formData` answer of a `CHAT_REQUESTED` payload as `(key, value)`, for the
+/// channel's pre-chat form to check; `customerFirstName` / `customerLastName` given
+/// beside `additionalAttributes` count as `firstName` / `lastName`.
+pub(super) fn form_answers(payload: &Value) -> Result<Vec<(String, Value)>, WidgetError> {
+    let attributes = attributes_of(payload)?;
+    let mut answers: Vec<(String, Value)> = Vec::new();
+    for list in attributes.iter().filter_map(|a| {
+        a.pointer("/value/formData/attributes")
+            .and_then(Value::as_array)
+    }) {
+        for attr in list {
+            let key = attr.get("key").and_then(Value::as_str).ok_or_else(|| {
+                WidgetError::new("invalid_field", "formData.attributes[].key must be text")
+            })?;
+            answers.push((
+                key.to_owned(),
+                attr.get("value").cloned().unwrap_or(Value::Null),
+            ));
+        }
+    }
+    for (direct, key) in [
+        ("customerFirstName", "firstName"),
+        ("customerLastName", "lastName"),
+    ] {
+        if let Some(value) = payload.get(direct) {
+            answers.retain(|(k, _)| k != key);
+            answers.push((key.to_owned(), value.clone()));
+        }
+    }
+    Ok(answers)
+}
+
+/// The `additionalAttributes` list of a payload (a WebChannelData object is wrapped).
+fn attributes_of(payload: &Value) -> Result<Vec<Value>, WidgetError> {
+    match payload.get("additionalAttributes") {
+        Some(Value::Array(list)) => Ok(list.clone()),
+        Some(obj @ Value::Object(_)) => Ok(vec![
+            json!({"key": "WebChannelData", "type": "WebChannelData", "value": obj}),
+        ]),
+        Some(Value::Null) | None => Ok(Vec::new()),
+        Some(_) => Err(WidgetError::new(
+            "invalid_payload",
+            "additionalAttributes must be a list or a WebChannelData object",
+        )),
+    }
+}
+
 /// The session's `channelData` and the customer's name, from a `CHAT_REQUESTED`
 /// payload.
 pub(super) fn chat_request_data(
@@ -41,19 +89,7 @@ pub(super) fn chat_request_data(
     customer_identifier: &str,
     payload: &Value,
 ) -> Result<(Value, CustomerName), WidgetError> {
-    let attributes = match payload.get("additionalAttributes") {
-        Some(Value::Array(list)) => list.clone(),
-        Some(obj @ Value::Object(_)) => {
-            vec![json!({"key": "WebChannelData", "type": "WebChannelData", "value": obj})]
-        }
-        Some(Value::Null) | None => Vec::new(),
-        Some(_) => {
-            return Err(WidgetError::new(
-                "invalid_payload",
-                "additionalAttributes must be a list or a WebChannelData object",
-            ))
-        }
-    };
+    let attributes = attributes_of(payload)?;
     let name = CustomerName {
         first_name: name_part(
             payload
@@ -100,6 +136,24 @@ mod tests {
         assert_eq!(data["customerFirstName"], "Jane");
         assert_eq!(data["customerLastName"], "Doe");
         assert_eq!(data["additionalAttributes"][0]["key"], "WebChannelData");
+    }
+
+    #[test]
+    fn form_answers_gather_every_attribute_and_direct_names() {
+        let payload = json!({"customerFirstName": "Ann", "additionalAttributes": {"formData": {"attributes": [
+            {"key": "firstName", "value": "Jane"},
+            {"key": "topic", "value": "Billing"},
+        ]}}});
+        let answers = form_answers(&payload).unwrap();
+        assert_eq!(
+            answers,
+            vec![
+                ("topic".to_owned(), json!("Billing")),
+                ("firstName".to_owned(), json!("Ann"))
+            ]
+        );
+        let bad = json!({"additionalAttributes": {"formData": {"attributes": [{"value": "x"}]}}});
+        assert_eq!(form_answers(&bad).unwrap_err().code, "invalid_field");
     }
 
     #[test]

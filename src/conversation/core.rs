@@ -20,7 +20,7 @@ use super::settings::{CoreSettings, STUDIO_BACKSTOP_GRACE_MS};
 use super::step::{Ctx, IdRecord, Indexes, RaisedIntent, RaisedTrigger, Step};
 use super::studio::{builtin_actions, intent_message, Action, IntentTrigger};
 use super::timers::PendingStudioCall;
-use super::{agent_inputs, customer_inputs, routing_inputs, tick};
+use super::{agent_inputs, customer_inputs, hours_hold, routing_inputs, tick};
 use crate::cim::ConversationState;
 use crate::clock::Millis;
 
@@ -347,6 +347,15 @@ fn dispatch<I: IdGen>(
             channel_session_id,
             reason,
         } => customer_inputs::customer_left(open, cx, &channel_session_id, reason),
+        Input::MessageLeft {
+            channel_session,
+            message,
+            opens_at,
+        } => hours_hold::message_left(open, cx, *channel_session, *message, opens_at),
+        Input::HoursChanged {
+            channel_id,
+            opens_at,
+        } => hours_hold::hours_changed(open, cx, &channel_id, opens_at),
         Input::AgentJoined {
             conversation_id,
             agent,

@@ -528,6 +528,32 @@ impl Driver {
                 },
                 Waiter::Unit(reply),
             ),
+            Request::MessageLeft {
+                session,
+                message,
+                opens_at,
+                reply,
+            } => (
+                Input::MessageLeft {
+                    channel_session: session,
+                    message,
+                    opens_at,
+                },
+                Waiter::Message(reply),
+            ),
+            Request::HoursChanged {
+                channel_id,
+                opens_at,
+            } => {
+                effects.extend(self.core.handle(
+                    now,
+                    Input::HoursChanged {
+                        channel_id,
+                        opens_at,
+                    },
+                ));
+                return;
+            }
         };
         let produced = self.core.handle(now, input);
         waiters.push((waiter, Outcome::of(&produced)));

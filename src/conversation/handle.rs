@@ -116,6 +116,17 @@ pub enum Request {
         reason: ChannelSessionReasonCode,
         reply: Reply<()>,
     },
+    MessageLeft {
+        session: Box<ChannelSession>,
+        message: Box<CimMessage>,
+        opens_at: Option<crate::clock::Millis>,
+        reply: Reply<MessageAck>,
+    },
+    /// A channel's business hours changed (admin API).
+    HoursChanged {
+        channel_id: String,
+        opens_at: Option<crate::clock::Millis>,
+    },
     ChangeRole {
         conversation_id: String,
         agent_id: String,
@@ -328,6 +339,32 @@ impl ConversationHandle {
         let _ = self.tx.send(Request::QueueSla {
             queue_id: queue_id.to_string(),
             secs,
+        });
+    }
+
+    /// Stores a message left outside business hours in a new conversation that is
+    /// routed at `opens_at` (see `conversation::hours_hold`).
+    pub async fn message_left(
+        &self,
+        session: ChannelSession,
+        message: CimMessage,
+        opens_at: Option<crate::clock::Millis>,
+    ) -> Result<MessageAck, ConversationError> {
+        self.ask(|reply| Request::MessageLeft {
+            session: Box::new(session),
+            message: Box::new(message),
+            opens_at,
+            reply,
+        })
+        .await
+    }
+
+    /// Tells the manager a channel's hours now open next at `opens_at`, for the
+    /// messages left on it.
+    pub fn hours_changed(&self, channel_id: &str, opens_at: Option<crate::clock::Millis>) {
+        let _ = self.tx.send(Request::HoursChanged {
+            channel_id: channel_id.to_string(),
+            opens_at,
         });
     }
 

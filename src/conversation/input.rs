@@ -25,6 +25,20 @@ pub enum Input {
         channel_session: Arc<ChannelSession>,
         message: Box<CimMessage>,
     },
+    /// A message left outside business hours (widget `MESSAGE_LEFT`): stored like a
+    /// first message, but the conversation is routed only at `opens_at` (the channel's
+    /// next opening; `None`: not while the hours stay as they are). Answered with `Ack`.
+    MessageLeft {
+        channel_session: Box<ChannelSession>,
+        message: Box<CimMessage>,
+        opens_at: Option<crate::clock::Millis>,
+    },
+    /// A channel's business hours changed: its waiting left messages open at
+    /// `opens_at` (at once when that is now or past).
+    HoursChanged {
+        channel_id: String,
+        opens_at: Option<crate::clock::Millis>,
+    },
     /// The customer ended the session (`CHAT_ENDED`: CUSTOMER) or dropped (NETWORK).
     CustomerLeft {
         channel_session_id: String,
@@ -149,6 +163,8 @@ impl Input {
             Input::ChatRequested { .. } => "chat_requested",
             Input::CustomerMessage { .. } => "customer_message",
             Input::CustomerLeft { .. } => "customer_left",
+            Input::MessageLeft { .. } => "message_left",
+            Input::HoursChanged { .. } => "hours_changed",
             Input::AgentJoined { .. } => "agent_joined",
             Input::AgentLeft { .. } => "agent_left",
             Input::AgentRemoved { .. } => "agent_removed",

@@ -20,6 +20,7 @@ mod effect;
 mod error;
 pub mod events;
 pub mod handle;
+mod hours_hold;
 mod ids;
 mod input;
 mod open;

@@ -234,6 +234,7 @@ impl OpenConversation {
             serving_agents: self.serving_count(),
             routing_pending: self.runtime.routing_pending,
             on_hold: self.on_hold(),
+            waiting_for_hours: self.runtime.waiting_for_hours,
         }
     }
 

@@ -96,6 +96,10 @@ impl OpenConversation {
 
     /// Restarts the session's customer activity timeout.
     pub fn reset_activity<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, session_id: &str) {
+        if self.runtime.waiting_for_hours {
+            // A message left outside hours: its customer has gone and comes back later.
+            return;
+        }
         let timeout = self
             .session(session_id)
             .and_then(|s| s.channel.channel_config.customer_activity_timeout.get())
@@ -468,6 +472,11 @@ impl OpenConversation {
     ) -> Result<(), String> {
         if self.runtime.routing_pending {
             return Err("an agent request is already pending".to_owned());
+        }
+        if self.runtime.waiting_for_hours {
+            return Err(
+                "a message left outside business hours is routed when they open".to_owned(),
+            );
         }
         let session = self
             .current_session()

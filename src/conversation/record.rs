@@ -43,6 +43,8 @@ pub struct ConversationRuntime {
     pub awaiting_agent_reply: bool,
     /// Agent id → the routing task it accepted.
     pub agent_tasks: BTreeMap<String, String>,
+    /// A message left outside business hours: not routed until `timers.hours_open`.
+    pub waiting_for_hours: bool,
 }
 
 /// One event of a step, numbered.

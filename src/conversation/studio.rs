@@ -63,6 +63,8 @@ pub struct FlowContext {
     /// An agent request is already with the routing engine.
     pub routing_pending: bool,
     pub on_hold: bool,
+    /// A message left outside business hours, not routed before they open.
+    pub waiting_for_hours: bool,
 }
 
 /// FIND_AGENT `{queue, priority, lastAgentId, offerToAgent, requestType}`.
@@ -345,8 +347,13 @@ pub fn builtin_actions(
 ) -> Vec<Action> {
     let conversation = &settings.conversation;
     let mut actions = Vec::new();
-    let needs_agent = ctx.customer_present && ctx.serving_agents == 0 && !ctx.routing_pending;
+    let needs_agent = ctx.customer_present
+        && ctx.serving_agents == 0
+        && !ctx.routing_pending
+        && !ctx.waiting_for_hours;
     match intent {
+        // A message left outside hours: no greeting, no agent until they open.
+        CimEventName::ConversationStarted if ctx.waiting_for_hours => {}
         CimEventName::ConversationStarted => {
             if !conversation.greeting.trim().is_empty() {
                 actions.push(Action::SendMessage {
@@ -710,6 +717,7 @@ mod tests {
             serving_agents,
             routing_pending,
             on_hold: false,
+            waiting_for_hours: false,
         }
     }
 

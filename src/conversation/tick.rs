@@ -1,6 +1,6 @@
 //! Firing due timers: a customer session expiring, customer SLA reminder and expiry,
 //! agent SLA thresholds and expiry, wrap-up and hold running out, a studio call never
-//! answered.
+//! answered, business hours opening for a message left while closed.
 
 use super::core::{studio_answered, OpenMap};
 use super::effect::Effect;
@@ -125,6 +125,7 @@ fn fire<I: IdGen>(conversation: &mut OpenConversation, cx: &mut Ctx<'_, I>, time
         }
         DueTimer::Wrapup { agent_id } => conversation.finish_wrapup(cx, &agent_id, true),
         DueTimer::Hold => conversation.resume(cx, None),
+        DueTimer::HoursOpen => super::hours_hold::release(conversation, cx),
         DueTimer::Studio { .. } => {}
     }
 }

@@ -127,6 +127,7 @@ pub enum DueTimer {
     Wrapup { agent_id: String },
     Hold,
     Studio { request_id: String },
+    HoursOpen,
 }
 
 /// Every timer of one conversation.
@@ -142,6 +143,9 @@ pub struct ConversationTimers {
     pub hold: Option<HoldTimer>,
     /// Studio request id → pending call.
     pub studio_calls: BTreeMap<String, PendingStudioCall>,
+    /// A message left outside business hours is routed at this time (the channel's
+    /// next opening); `None` while the hours never open.
+    pub hours_open: Option<Millis>,
 }
 
 impl ConversationTimers {
@@ -181,6 +185,7 @@ impl ConversationTimers {
                 request_id: request_id.clone(),
             });
         }
+        consider(self.hours_open, &|| DueTimer::HoursOpen);
         best
     }
 

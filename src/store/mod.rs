@@ -19,6 +19,7 @@ pub mod agent_states;
 pub mod attachments;
 pub mod audit;
 pub mod channel_admin;
+pub mod channel_widget;
 pub mod codes;
 pub mod conversations;
 pub mod csat;

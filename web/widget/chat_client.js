@@ -1,7 +1,7 @@
 // The customer side of the chat protocol on namespace `/customer`: identity
 // (serviceIdentifier + a random channelCustomerIdentifier kept in localStorage, and the
 // sessionSecret the server gives the tab that starts a chat, needed to resume it),
-// CHAT_REQUESTED, messages acknowledged after the server stored them (retried with the
+// CHAT_REQUESTED (or MESSAGE_LEFT outside business hours), messages acknowledged after the server stored them (retried with the
 // same id on an ack timeout, so a retry is never stored twice), CHAT_ENDED, and a
 // resume after a reconnect (from the last seq seen) or a reload (the whole transcript).
 
@@ -118,24 +118,15 @@ export class ChatClient {
     this.on.status("connecting");
   }
 
-  /** Starts a chat as `name`. */
-  async requestChat(name) {
+  /**
+   * Starts a chat as `name`; `attributes`: the pre-chat form's answers
+   * ([{key, value, type}], see prechat.js), the name among them when the form asks it.
+   */
+  async requestChat(name, attributes = null) {
     this.memory.set("name", name);
     this.connect();
     await this.#whenConnected();
-    const answer = await this.#request("CHAT_REQUESTED", {
-      additionalAttributes: {
-        formData: { attributes: [{ key: "firstName", value: name, type: "string" }] },
-        locale: {
-          language: navigator.language,
-          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-        },
-        browserDeviceInfo: {
-          browserName: navigator.userAgentData?.brands?.[0]?.brand ?? "browser",
-          deviceType: matchMedia("(pointer: coarse)").matches ? "mobile" : "desktop",
-        },
-      },
-    });
+    const answer = await this.#request("CHAT_REQUESTED", { additionalAttributes: this.#webChannelData(name, attributes) });
     this.#keepSecret(answer);
     this.#remember({ conversationId: answer?.conversationId, channelSessionId: answer?.channelSession?.id });
     return answer;
@@ -160,6 +151,38 @@ export class ChatClient {
       "X-Channel-Session": channelSessionId,
       "X-Session-Secret": this.secret,
     });
+  }
+
+  /**
+   * Outside business hours: leaves `text` with the form's answers (`MESSAGE_LEFT`). The
+   * chat is kept like a running one, so coming back to this page shows the reply.
+   */
+  async leaveMessage(name, attributes, text) {
+    this.memory.set("name", name);
+    this.connect();
+    await this.#whenConnected();
+    const answer = await this.#request("MESSAGE_LEFT", {
+      additionalAttributes: this.#webChannelData(name, attributes),
+      message: { id: uuid(), body: { type: "PLAIN", markdownText: text } },
+    });
+    this.#keepSecret(answer);
+    this.#remember({ conversationId: answer?.conversationId, channelSessionId: answer?.channelSessionId, left: true });
+    return answer;
+  }
+
+  /** The WebChannelData of a chat request: the form's answers, locale and device. */
+  #webChannelData(name, attributes) {
+    return {
+      formData: { attributes: attributes ?? [{ key: "firstName", value: name, type: "string" }] },
+      locale: {
+        language: navigator.language,
+        timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      },
+      browserDeviceInfo: {
+        browserName: navigator.userAgentData?.brands?.[0]?.brand ?? "browser",
+        deviceType: matchMedia("(pointer: coarse)").matches ? "mobile" : "desktop",
+      },
+    };
   }
 
   /** A new outgoing message: `{id, body}` to pass to `send`. */

@@ -6,6 +6,9 @@ import { byId, formatTime, h, keepScrolledToEnd, uuid } from "/shared/dom.js";
 import { ChatClient } from "./chat_client.js";
 import { TypingSender, TypingWatch, isTyping } from "/shared/typing.js";
 import { acceptDrops, attachButton, attachmentNode, isAttachment } from "/shared/attachments.js";
+import { fetchChannel } from "./hours.js";
+import { hideClosed, showClosed } from "./leave.js";
+import { clearFieldErrors, renderPrechat, showFieldError } from "./prechat.js";
 
 const serviceIdentifier = new URLSearchParams(location.search).get("sid") || "1122";
 
@@ -214,21 +217,55 @@ async function sendMessage(message, entry) {
 
 // ---- actions ------------------------------------------------------------------
 
-byId("name").value = client.name;
+// The channel's pre-chat form (the default one when the channel cannot be read), or the
+// leave-a-message form outside business hours.
+let prechat = null;
+
+async function loadChannel() {
+  const info = await fetchChannel(serviceIdentifier);
+  const saved = prechat?.values() ?? { firstName: client.name };
+  prechat = renderPrechat(byId("prechat-fields"), info?.prechatForm, saved, { nameId: "name" });
+  if (!info || client.chatRunning || !byId("chat").hidden) return;
+  if (info.open) {
+    hideClosed();
+    byId("start-form").hidden = false;
+    return;
+  }
+  showClosed(info, client, {
+    onLeft: (text, _answer, when) => {
+      showChat();
+      byId("composer").hidden = true;
+      byId("end").hidden = true;
+      const shown = bubble({ text, at: Date.now(), mine: true });
+      markDelivered({ ...shown, at: Date.now() });
+      append(shown.node);
+      setStatus(when ? `Closed — back ${when}` : "Closed");
+      system(
+        `Thank you, we have your message. ${when ? `We open ${when}` : "We open soon"} and reply here: come back to this page to read it.`,
+      );
+    },
+  });
+}
 
 byId("start-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const name = byId("name").value.trim();
-  if (!name) return;
-  const button = e.currentTarget.querySelector("button[type=submit]");
+  const form = e.currentTarget;
+  if (!prechat) return;
+  const name = prechat.name();
+  const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   byId("start-error").hidden = true;
+  clearFieldErrors(form);
   try {
-    await client.requestChat(name);
+    await client.requestChat(name, prechat.answers());
     showChat();
   } catch (err) {
-    byId("start-error").textContent = `Cannot start the chat: ${err.message}`;
-    byId("start-error").hidden = false;
+    if (err.code === "closed") {
+      loadChannel();
+    } else if (!showFieldError(form, err.message)) {
+      byId("start-error").textContent = `Cannot start the chat: ${err.message}`;
+      byId("start-error").hidden = false;
+    }
   } finally {
     button.disabled = false;
   }
@@ -339,12 +376,14 @@ byId("again").addEventListener("click", () => {
   setStatus("We usually reply in a few minutes.");
 });
 
-// A chat still running from before a reload picks up where it was.
-if (client.chatRunning && client.name) {
+// A chat still running from before a reload (or a message left) picks up where it was.
+if (client.chatRunning) {
   showChat();
-  system(`Welcome back, ${client.name}.`);
+  system(client.name ? `Welcome back, ${client.name}.` : "Welcome back.");
   client.connect();
 }
+loadChannel();
+byId("again").addEventListener("click", () => loadChannel());
 
 // A handle for looking at the widget from the browser console (the UI tests use it to
 // drop the connection).

@@ -1,6 +1,7 @@
 //! Scenario tests of the conversation core on simulated time.
 
 mod errors;
+mod left_messages;
 mod lifecycle;
 mod properties;
 mod restore;

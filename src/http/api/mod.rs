@@ -10,6 +10,7 @@ mod attributes;
 mod audit;
 mod canned;
 mod channel_schema;
+mod channel_widget;
 mod channels;
 mod codes;
 mod colleagues;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     attributes::configure(cfg);
     queues::configure(cfg);
     channels::configure(cfg);
+    channel_widget::configure(cfg);
     pull_lists::configure(cfg);
     codes::configure(cfg);
     canned::configure(cfg);

@@ -1,12 +1,47 @@
 // Channels: where chats come from (the web widget, connectors), and where each routes:
-// a queue (PUSH) or a pull list (PULL).
+// a queue (PUSH) or a pull list (PULL). A web channel's page also edits the widget's
+// pre-chat form (channel_prechat.js) and business hours (channel_hours.js).
 
 import { confirmAction, openModal } from "/shared/dialog.js";
 import { h, replace } from "/shared/dom.js";
 import { optionsOf, specForm } from "../kit/fields.js";
 import { fetchAll, resourcePage } from "../kit/resource.js";
+import { hoursEditor } from "./channel_hours.js";
+import { prechatEditor } from "./channel_prechat.js";
+
+const enc = encodeURIComponent;
 
 const policy = (c) => c.channelConfig?.routingPolicy ?? {};
+const isWeb = (c) => c?.channelType?.name === "WEB";
+
+/** A field error of a sub-resource PUT, named as its editor's controls ("prechatForm.<field>"). */
+async function under(prefix, call) {
+  try {
+    return await call();
+  } catch (err) {
+    err.field = err.field ? `${prefix}.${err.field}` : prefix;
+    throw err;
+  }
+}
+
+/** A web channel's pre-chat form and business hours: their editors and their save. */
+function widgetSettings(ctx, row) {
+  if (!row || !isWeb(row)) {
+    return {
+      nodes: [h("p", { class: "muted small", text: "Web channels: once the channel is saved, its page also sets the widget's pre-chat form and business hours." })],
+      save: async () => {},
+    };
+  }
+  const form = prechatEditor(row.prechatForm, { readOnly: !ctx.canEdit });
+  const hours = hoursEditor(row.businessHours, { readOnly: !ctx.canEdit });
+  return {
+    nodes: [form, hours],
+    save: async (id) => {
+      await under("prechatForm", () => ctx.api.send("PUT", `/channels/${enc(id)}/prechat-form`, form.value()));
+      await under("businessHours", () => ctx.api.send("PUT", `/channels/${enc(id)}/business-hours`, hours.value()));
+    },
+  };
+}
 
 /** The widget for this channel, in a new tab. */
 function widgetLink(c) {
@@ -104,6 +139,15 @@ export default resourcePage({
     ]);
     return { queues, pullLists, types };
   },
+  fetchOne: async (ctx, id) => {
+    const channel = await ctx.api.get(`/channels/${enc(id)}`);
+    if (!isWeb(channel)) return channel;
+    const [prechatForm, businessHours] = await Promise.all([
+      ctx.api.get(`/channels/${enc(id)}/prechat-form`),
+      ctx.api.get(`/channels/${enc(id)}/business-hours`),
+    ]);
+    return { ...channel, prechatForm, businessHours };
+  },
   columns: [
     { heading: "Name", value: (c) => c.name },
     { heading: "Service id", value: (c) => h("span", { class: "mono", text: c.serviceIdentifier }) },
@@ -155,6 +199,7 @@ export default resourcePage({
       target.labels[0].textContent = modeSelect.value === "PULL" ? "Pull list" : "Queue";
     });
     const [name, sid, type, ...rest] = built.nodes;
+    const widget = widgetSettings(ctx, row);
     return {
       extraTop:
         row && row.channelType?.name === "WEB"
@@ -163,11 +208,13 @@ export default resourcePage({
       // A new connector channel's token is answered once, with the create.
       after: async (saved) => {
         if (!row && saved?.connectorToken) await showToken(saved.name ?? "channel", saved.connectorToken);
+        if (row) await widget.save(row.id);
       },
       nodes: [
         h("div", { class: "field-grid" }, name, sid, type),
         h("fieldset", { class: "plain section" }, h("legend", { text: "Routing" }), h("div", { class: "field-grid" }, rest.slice(0, 4))),
         h("fieldset", { class: "plain section" }, h("legend", { text: "Conversation" }), h("div", { class: "field-grid" }, rest.slice(4, 7)), rest.slice(7)),
+        ...widget.nodes,
       ],
       collect: built.collect,
     };
