@@ -371,6 +371,30 @@ impl Widget {
         Ok(())
     }
 
+    /// A new chat session for the customer behind `socket` (limited per address):
+    /// writes the customer, named from the form, and the session's secret digest, and
+    /// authorizes the tab for it. Answers (session id, secret).
+    async fn new_session(
+        &self,
+        socket: &Socket,
+        customer_key: &str,
+        name: customers::CustomerName,
+    ) -> Result<(String, String), WidgetError> {
+        if let Err(retry_ms) = self.inner.limiter.check(socket.peer_ip(), now_ms()) {
+            return Err(WidgetError::new(
+                "rate_limited",
+                format!("too many chat requests from this address; retry in {retry_ms} ms"),
+            ));
+        }
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let (secret, digest) = users::new_token();
+        self.register_customer(customer_key, &session_id, name, digest)
+            .await?;
+        // Authorized before the chat exists, so its first events find this tab.
+        self.authorize(customer_key, socket, Some(&session_id));
+        Ok((session_id, secret))
+    }
+
     async fn chat_requested(
         &self,
         socket: &Socket,
@@ -394,18 +418,7 @@ impl Widget {
             // A repeated request for the tab's running chat: answered again, no new secret.
             Some(running) => (running, None),
             None => {
-                if let Err(retry_ms) = self.inner.limiter.check(socket.peer_ip(), now_ms()) {
-                    return Err(WidgetError::new(
-                        "rate_limited",
-                        format!("too many chat requests from this address; retry in {retry_ms} ms"),
-                    ));
-                }
-                let session_id = uuid::Uuid::new_v4().to_string();
-                let (secret, digest) = users::new_token();
-                self.register_customer(customer_key, &session_id, name, digest)
-                    .await?;
-                // Authorized before the chat exists, so its first events find this tab.
-                self.authorize(customer_key, socket, Some(&session_id));
+                let (session_id, secret) = self.new_session(socket, customer_key, name).await?;
                 (session_id, Some(secret))
             }
         };

@@ -64,6 +64,26 @@ fn to_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Writes one column of the channel's settings row (made when missing).
+fn set_column(
+    conn: &Connection,
+    channel_id: &str,
+    column: &'static str,
+    text: String,
+    now: Millis,
+) -> StoreResult<()> {
+    require_channel(conn, channel_id)?;
+    conn.execute(
+        &format!(
+            "INSERT INTO channel_widget_settings (channel_id, {column}, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(channel_id) DO UPDATE SET {column} = excluded.{column},
+                                                   updated_at = excluded.updated_at"
+        ),
+        params![channel_id, text, now],
+    )?;
+    Ok(())
+}
+
 /// Replaces the channel's pre-chat form (already checked).
 pub fn set_prechat_form(
     conn: &Connection,
@@ -71,14 +91,7 @@ pub fn set_prechat_form(
     form: &PrechatForm,
     now: Millis,
 ) -> StoreResult<()> {
-    require_channel(conn, channel_id)?;
-    conn.execute(
-        "INSERT INTO channel_widget_settings (channel_id, prechat_form, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT(channel_id) DO UPDATE SET prechat_form = excluded.prechat_form,
-                                               updated_at = excluded.updated_at",
-        params![channel_id, to_text(form)?, now],
-    )?;
-    Ok(())
+    set_column(conn, channel_id, "prechat_form", to_text(form)?, now)
 }
 
 /// Replaces the channel's business hours (already checked).
@@ -88,14 +101,7 @@ pub fn set_business_hours(
     hours: &BusinessHours,
     now: Millis,
 ) -> StoreResult<()> {
-    require_channel(conn, channel_id)?;
-    conn.execute(
-        "INSERT INTO channel_widget_settings (channel_id, business_hours, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT(channel_id) DO UPDATE SET business_hours = excluded.business_hours,
-                                               updated_at = excluded.updated_at",
-        params![channel_id, to_text(hours)?, now],
-    )?;
-    Ok(())
+    set_column(conn, channel_id, "business_hours", to_text(hours)?, now)
 }
 
 /// The channel a widget names by `service_identifier`, with its form and hours.

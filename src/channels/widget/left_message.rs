@@ -11,7 +11,6 @@ use crate::channels::widget_form::chat_request_data;
 use crate::channels::widget_message::inbound_message;
 use crate::clock::now_ms;
 use crate::socketio::Socket;
-use crate::store::users;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -101,18 +100,7 @@ impl Widget {
         let gate = self.gate(&service_identifier, payload, true).await?;
         let (channel_data, name) =
             chat_request_data(&service_identifier, &customer_identifier, payload)?;
-        if let Err(retry_ms) = self.inner.limiter.check(socket.peer_ip(), now_ms()) {
-            return Err(WidgetError::new(
-                "rate_limited",
-                format!("too many chat requests from this address; retry in {retry_ms} ms"),
-            ));
-        }
-        let session_id = uuid::Uuid::new_v4().to_string();
-        let (secret, digest) = users::new_token();
-        self.register_customer(customer_key, &session_id, name, digest)
-            .await?;
-        // Authorized before the conversation exists, so its first events find this tab.
-        self.authorize(customer_key, socket, Some(&session_id));
+        let (session_id, secret) = self.new_session(socket, customer_key, name).await?;
         let session = self.channel_session(customer_key, &session_id, channel_data)?;
         let message = inbound_message(
             &session,

@@ -8,15 +8,16 @@ use super::{actor, record_updated};
 use crate::channels::hours::BusinessHours;
 use crate::channels::prechat::PrechatForm;
 use crate::clock::{now_ms, Millis};
+use crate::http::auth::AuthUser;
 use crate::http::error::responses::{
     BadRequest, BodyRefused, Forbidden, NotFound, Unauthenticated,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::{Admin, Body, Supervisor};
 use crate::http::AppState;
-use crate::store::channel_admin;
-use crate::store::channel_widget;
+use crate::store::{channel_admin, channel_widget, StoreResult};
 use actix_web::{get, put, web};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -45,13 +46,7 @@ async fn get_form(
     _: Supervisor,
     id: web::Path<String>,
 ) -> Result<web::Json<PrechatForm>, ApiError> {
-    let id = id.into_inner();
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| channel_widget::prechat_form(c, &id))
-            .await?,
-    ))
+    read(&state, id.into_inner(), channel_widget::prechat_form).await
 }
 
 /// Replace a channel's pre-chat form: name and email each required, optional or
@@ -72,14 +67,46 @@ async fn put_form(
     let form = body.into_inner()?;
     form.check()
         .map_err(|e| ApiError::invalid(e.field, e.message))?;
-    let id = id.into_inner();
-    let who = actor(&auth);
-    let saved = form.clone();
+    let setting = Setting {
+        key: "prechatForm",
+        read: channel_widget::prechat_form,
+        write: channel_widget::set_prechat_form,
+    };
+    replace(&state, &auth, id.into_inner(), setting, form).await
+}
+
+/// One widget setting of a channel: its key in the audit entry, how it is read and
+/// written.
+struct Setting<T> {
+    key: &'static str,
+    read: fn(&Connection, &str) -> StoreResult<T>,
+    write: fn(&Connection, &str, &T, Millis) -> StoreResult<()>,
+}
+
+async fn read<T: Send + 'static>(
+    state: &AppState,
+    id: String,
+    read: fn(&Connection, &str) -> StoreResult<T>,
+) -> Result<web::Json<T>, ApiError> {
+    Ok(web::Json(state.store.read(move |c| read(c, &id)).await?))
+}
+
+/// Replaces a checked setting of channel `id`, audited as a channel update
+/// `{key: before}` → `{key: after}`; answers the setting.
+async fn replace<T: Serialize + Clone + Send + 'static>(
+    state: &AppState,
+    auth: &AuthUser,
+    id: String,
+    setting: Setting<T>,
+    value: T,
+) -> Result<web::Json<T>, ApiError> {
+    let who = actor(auth);
+    let saved = value.clone();
     state
         .store
         .write(move |c| {
-            let before = channel_widget::prechat_form(c, &id)?;
-            channel_widget::set_prechat_form(c, &id, &form, now_ms())?;
+            let before = (setting.read)(c, &id)?;
+            (setting.write)(c, &id, &value, now_ms())?;
             let name = channel_name(c, &id)?;
             record_updated(
                 c,
@@ -87,15 +114,15 @@ async fn put_form(
                 "channel",
                 &id,
                 &name,
-                &json!({"prechatForm": before}),
-                &json!({"prechatForm": form}),
+                &json!({setting.key: before}),
+                &json!({setting.key: value}),
             )
         })
         .await?;
     Ok(web::Json(saved))
 }
 
-fn channel_name(c: &rusqlite::Connection, id: &str) -> crate::store::StoreResult<String> {
+fn channel_name(c: &Connection, id: &str) -> StoreResult<String> {
     Ok(channel_admin::channel_json(c, id)?
         .get("name")
         .and_then(Value::as_str)
@@ -115,13 +142,7 @@ async fn get_hours(
     _: Supervisor,
     id: web::Path<String>,
 ) -> Result<web::Json<BusinessHours>, ApiError> {
-    let id = id.into_inner();
-    Ok(web::Json(
-        state
-            .store
-            .read(move |c| channel_widget::business_hours(c, &id))
-            .await?,
-    ))
+    read(&state, id.into_inner(), channel_widget::business_hours).await
 }
 
 /// Replace a channel's business hours: per weekday up to 6 open intervals (`HH:MM`,
@@ -145,30 +166,17 @@ async fn put_hours(
         .check(&site_zone(&state))
         .map_err(|e| ApiError::invalid(e.field, e.message))?;
     let id = id.into_inner();
-    let who = actor(&auth);
-    let saved = hours.clone();
-    let channel_id = id.clone();
-    state
-        .store
-        .write(move |c| {
-            let before = channel_widget::business_hours(c, &id)?;
-            channel_widget::set_business_hours(c, &id, &hours, now_ms())?;
-            let name = channel_name(c, &id)?;
-            record_updated(
-                c,
-                &who,
-                "channel",
-                &id,
-                &name,
-                &json!({"businessHours": before}),
-                &json!({"businessHours": hours}),
-            )
-        })
-        .await?;
+    let setting = Setting {
+        key: "businessHours",
+        read: channel_widget::business_hours,
+        write: channel_widget::set_business_hours,
+    };
+    let saved = replace(&state, &auth, id.clone(), setting, hours).await?;
+    // Messages left on the channel now wait for the new hours' next opening.
     state
         .conversations
-        .hours_changed(&channel_id, schedule.next_open(now_ms()));
-    Ok(web::Json(saved))
+        .hours_changed(&id, schedule.next_open(now_ms()));
+    Ok(saved)
 }
 
 /// What the widget shows before a chat.

@@ -47,6 +47,20 @@ export function specForm(specs, row) {
   };
 }
 
+/**
+ * Runs `call` (a request of a sub-resource saved after the form's own, such as a
+ * queue's thresholds); a field error it answers is re-named under `prefix`
+ * ("thresholds.<field>") so it shows at the control of that name.
+ */
+export async function under(prefix, call) {
+  try {
+    return await call();
+  } catch (err) {
+    err.field = err.field ? `${prefix}.${err.field}` : prefix;
+    throw err;
+  }
+}
+
 /** "" → null, for optional text and number fields. */
 export const emptyToNull = (value) => (value === "" ? null : value);
 

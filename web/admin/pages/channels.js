@@ -4,7 +4,7 @@
 
 import { confirmAction, openModal } from "/shared/dialog.js";
 import { h, replace } from "/shared/dom.js";
-import { optionsOf, specForm } from "../kit/fields.js";
+import { optionsOf, specForm, under } from "../kit/fields.js";
 import { fetchAll, resourcePage } from "../kit/resource.js";
 import { hoursEditor } from "./channel_hours.js";
 import { prechatEditor } from "./channel_prechat.js";
@@ -13,16 +13,6 @@ const enc = encodeURIComponent;
 
 const policy = (c) => c.channelConfig?.routingPolicy ?? {};
 const isWeb = (c) => c?.channelType?.name === "WEB";
-
-/** A field error of a sub-resource PUT, named as its editor's controls ("prechatForm.<field>"). */
-async function under(prefix, call) {
-  try {
-    return await call();
-  } catch (err) {
-    err.field = err.field ? `${prefix}.${err.field}` : prefix;
-    throw err;
-  }
-}
 
 /** A web channel's pre-chat form and business hours: their editors and their save. */
 function widgetSettings(ctx, row) {

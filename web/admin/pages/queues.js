@@ -2,7 +2,7 @@
 // queue amber or red in the Live view (PUT /queues/{id}/thresholds after the queue).
 
 import { h } from "/shared/dom.js";
-import { emptyToNull, optionsOf, specForm } from "../kit/fields.js";
+import { emptyToNull, optionsOf, specForm, under } from "../kit/fields.js";
 import { resourcePage } from "../kit/resource.js";
 import { stepEditor } from "./queue_steps.js";
 
@@ -19,16 +19,6 @@ const THRESHOLDS = [
 /** What a threshold does now, as the Live view applies it. */
 function effective(t, value) {
   return typeof value === "number" ? `Now: ${t.what} (${value} ${t.unit}).` : "Now: not set, so never.";
-}
-
-/** A field error of PUT /thresholds, named as its control ("thresholds.<name>"). */
-async function underThresholds(call) {
-  try {
-    return await call();
-  } catch (err) {
-    err.field = err.field ? `thresholds.${err.field}` : "thresholds";
-    throw err;
-  }
 }
 
 function thresholdSection(row) {
@@ -108,7 +98,7 @@ export default resourcePage({
     return {
       nodes: [h("div", { class: "field-grid" }, main.nodes), steps, limits.node],
       collect: () => ({ ...main.collect(), steps: steps.steps() }),
-      after: (saved) => underThresholds(() => ctx.api.send("PUT", `/queues/${enc(saved.id)}/thresholds`, limits.collect())),
+      after: (saved) => under("thresholds", () => ctx.api.send("PUT", `/queues/${enc(saved.id)}/thresholds`, limits.collect())),
     };
   },
 });

@@ -4,23 +4,13 @@
 import { confirmAction } from "/shared/dialog.js";
 import { h } from "/shared/dom.js";
 import { field, valueOf } from "/shared/form.js";
-import { emptyToNull, optionsOf, specForm } from "../kit/fields.js";
+import { emptyToNull, optionsOf, specForm, under } from "../kit/fields.js";
 import { picker } from "../kit/picker.js";
 import { resourcePage } from "../kit/resource.js";
 
 const ROLES = [["agent", "Agent"], ["supervisor", "Supervisor"], ["admin", "Admin"]];
 
 const fullName = (u) => [u.firstName, u.lastName].filter(Boolean).join(" ");
-
-/** Runs `call`; a field error it answers is re-named under `prefix` ("capacities.<mrdId>"). */
-async function under(prefix, call) {
-  try {
-    return await call();
-  } catch (err) {
-    err.field = err.field ? `${prefix}.${err.field}` : prefix;
-    throw err;
-  }
-}
 
 function capacityFields(mrds, capacities) {
   return mrds.map((m) =>
