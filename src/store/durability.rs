@@ -201,6 +201,10 @@ impl Syncer {
                     }
                     if ack_before_sync {
                         settle_batches(&mut batches, &mut || Ok(()), &horizon);
+                        // Widen the window between the answer and the sync, so a
+                        // cut lands in it often enough for the harness to see
+                        // losses however the threads are scheduled.
+                        std::thread::sleep(std::time::Duration::from_millis(3));
                         let _ = sync();
                     } else {
                         settle_batches(&mut batches, &mut sync, &horizon);
