@@ -185,8 +185,10 @@ pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Ve
         );
         text(
             &mut sql,
-            " AND (cu.first_name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM customer_identifiers i
-                   WHERE i.customer_id = c.customer_id AND i.identifier = ?))",
+            // The matching customers are found once (names by a scan of customers,
+            // identifiers by their index), then their conversations by theirs.
+            " AND c.customer_id IN (SELECT id FROM customers WHERE first_name LIKE ? ESCAPE '\\'
+                   UNION SELECT customer_id FROM customer_identifiers WHERE identifier = ?)",
             vec![pattern, who.clone()],
         );
     }
