@@ -16,6 +16,9 @@ pub struct WidgetChannel {
     /// Enabled and not deleted: takes new chats.
     pub enabled: bool,
     pub form: PrechatForm,
+    /// Whether an admin set this channel's form; without one, a chat request's form
+    /// data is taken as given (as before forms existed) and only a left message is checked.
+    pub form_set: bool,
     pub hours: BusinessHours,
 }
 
@@ -121,6 +124,7 @@ pub fn by_service_identifier(
                 name: r.get(1)?,
                 enabled: r.get(2)?,
                 form: PrechatForm::default(),
+                form_set: false,
                 hours: BusinessHours::default(),
             },
             r.get::<_, Option<String>>(3)?,
@@ -130,6 +134,7 @@ pub fn by_service_identifier(
     .optional()?
     .map(|(channel, form, hours)| {
         Ok(WidgetChannel {
+            form_set: form.is_some(),
             form: parse(form)?,
             hours: parse(hours)?,
             ..channel

@@ -57,13 +57,16 @@ impl Widget {
                     "this channel takes no new chats at the moment",
                 )
             })?;
+        let answers = form_answers(payload)?;
         let form = if left {
-            channel.form.for_left_message()
+            Some(channel.form.for_left_message())
         } else {
-            channel.form
+            channel.form_set.then_some(channel.form)
         };
-        form.accept(&form_answers(payload)?)
-            .map_err(|e| WidgetError::new(e.code(), e.to_string()))?;
+        if let Some(form) = form {
+            form.accept(&answers)
+                .map_err(|e| WidgetError::new(e.code(), e.to_string()))?;
+        }
         let schedule = channel
             .hours
             .check(&self.inner.site_zone)
