@@ -132,11 +132,12 @@ async fn scheduled_backups_keep_the_newest() {
         assert!(Instant::now() < deadline, "a scheduled backup appears");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    // Two more intervals: the first one is pruned, two are kept.
+    // Two more intervals: the first one is pruned, two are kept. A new backup gets its
+    // name before the oldest is pruned, so keep + 1 may be seen for a moment.
     loop {
         let all = backup::list(&dir).expect("list");
-        assert!(all.len() <= 2, "{all:?}");
-        if !all.contains(&first) {
+        assert!(all.len() <= 3, "{all:?}");
+        if !all.contains(&first) && all.len() <= 2 {
             assert_eq!(all.len(), 2);
             for b in &all {
                 assert!(backup::restore::check(b).is_ok(), "{b:?} is a sound backup");
