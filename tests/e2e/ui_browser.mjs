@@ -65,3 +65,18 @@ export function watch(page, name) {
   });
   return problems;
 }
+
+/** Signs `username` in on the agent desk at `url` and makes it READY; returns the
+ * desk's state badge. */
+export async function readyDeskPage(page, url, username) {
+  const T = { timeout: 15_000 };
+  await page.goto(`${url}/desk/`);
+  await page.fill("#username", username);
+  await page.fill("#password", username);
+  await page.click("#login-form button[type=submit]");
+  const state = page.getByTestId("agent-state");
+  await state.filter({ hasText: "NOT READY" }).waitFor(T);
+  await page.click("#ready");
+  await state.filter({ hasText: /^READY$/ }).waitFor(T);
+  return state;
+}

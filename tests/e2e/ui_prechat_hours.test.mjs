@@ -8,7 +8,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
+import { launchBrowser, readyDeskPage, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
 import { openPage, signIn } from "./ui_console.mjs";
 
 const skip = skipReason();
@@ -101,14 +101,7 @@ describe("pre-chat form and business hours", { skip: skip ?? false }, () => {
     assert.equal(await hours.getByLabel("Holiday 1 date").inputValue(), today());
 
     // The agent is ready.
-    await desk.goto(`${server.url}/desk/`);
-    await desk.fill("#username", "agent1");
-    await desk.fill("#password", "agent1");
-    await desk.click("#login-form button[type=submit]");
-    const state = desk.getByTestId("agent-state");
-    await state.filter({ hasText: "NOT READY" }).waitFor(T);
-    await desk.click("#ready");
-    await state.filter({ hasText: /^READY$/ }).waitFor(T);
+    await readyDeskPage(desk, server.url, "agent1");
 
     // The widget is closed and offers to leave a message with the form's fields.
     await widget.goto(`${server.url}/widget/`);

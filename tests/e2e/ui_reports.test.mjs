@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { launchBrowser, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
+import { launchBrowser, readyDeskPage, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
 import { signIn, openPage } from "./ui_console.mjs";
 
 const skip = skipReason();
@@ -102,13 +102,7 @@ describe("reports in the console", { skip: skip ?? false }, () => {
     await leaving.locator("#ended").waitFor({ state: "visible", ...T });
 
     // agent1 goes READY; Jane's chat is answered, replied to and wrapped up.
-    await desk.goto(`${server.url}/desk/`);
-    await desk.fill("#username", "agent1");
-    await desk.fill("#password", "agent1");
-    await desk.click("#login-form button[type=submit]");
-    await desk.getByTestId("agent-state").filter({ hasText: "NOT READY" }).waitFor(T);
-    await desk.click("#ready");
-    await desk.getByTestId("agent-state").filter({ hasText: /^READY$/ }).waitFor(T);
+    await readyDeskPage(desk, server.url, "agent1");
     await widget.goto(`${server.url}/widget/`);
     await widget.fill("#name", "Jane Doe");
     await widget.click("#start-form button[type=submit]");

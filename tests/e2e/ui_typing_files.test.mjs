@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { launchBrowser, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
+import { launchBrowser, readyDeskPage, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
 
 const skip = skipReason();
 const T = { timeout: 10_000 };
@@ -74,14 +74,7 @@ describe("typing and attachments", { skip: skip ?? false }, () => {
     const widget = await widgetContext.newPage();
     const problems = [watch(desk, "desk"), watch(widget, "widget")];
 
-    await desk.goto(`${server.url}/desk/`);
-    await desk.fill("#username", "agent1");
-    await desk.fill("#password", "agent1");
-    await desk.click("#login-form button[type=submit]");
-    const state = desk.getByTestId("agent-state");
-    await state.filter({ hasText: "NOT READY" }).waitFor(T);
-    await desk.click("#ready");
-    await state.filter({ hasText: /^READY$/ }).waitFor(T);
+    await readyDeskPage(desk, server.url, "agent1");
 
     await widget.goto(`${server.url}/widget/`);
     await widget.fill("#name", "Jane Doe");
