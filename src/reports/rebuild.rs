@@ -46,12 +46,7 @@ pub fn rebuild(c: &Connection, settings: &TallySettings) -> StoreResult<Rebuilt>
     let mut done = Rebuilt::default();
     let mut after = 0i64;
     loop {
-        let mut st = c.prepare_cached(
-            "SELECT pos, fact FROM task_log WHERE pos > ?1 ORDER BY pos LIMIT ?2",
-        )?;
-        let rows: Vec<(i64, String)> = st
-            .query_map(params![after, PAGE], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        let rows = crate::store::tasks::log_page(c, after, PAGE)?;
         let Some(&(last, _)) = rows.last() else {
             break;
         };

@@ -25,7 +25,8 @@ pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreRes
             .prepare_cached(
                 "DELETE FROM cim_event_rows
                  WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1)
-                   AND NOT (name = 'AGENT_MESSAGE' AND instr(event, '\"WRAPUP\"') > 0)",
+                   AND NOT (name = (SELECT code FROM event_names WHERE event_names.name = 'AGENT_MESSAGE')
+                            AND instr(event, '\"WRAPUP\"') > 0)",
             )?
             .execute([conversation_id])?,
         Keep::Nothing => c

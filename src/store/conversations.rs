@@ -274,9 +274,16 @@ pub fn open_conversations(
             .collect::<StoreResult<Vec<_>>>()?;
         let mut recent: Vec<(String, u64)> = ids
             .query_map(params![id, recent_ids as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+                Ok((
+                    super::event_keys::read_id(r.get_ref(0)?),
+                    r.get::<_, i64>(1)? as u64,
+                ))
             })?
-            .collect::<Result<_, _>>()?;
+            .map(|row| {
+                let (message_id, seq) = row?;
+                Ok((message_id?, seq))
+            })
+            .collect::<StoreResult<_>>()?;
         recent.reverse();
         out.push(StoredConversation {
             snapshot: inflater.decode(&snapshot, "conversations.snapshot")?,

@@ -16,6 +16,7 @@
 //! message) is added to the full-text index `message_text` (migration V9) by
 //! [`append`], in the event's transaction.
 
+use super::event_keys;
 use super::event_runtime::EncodedRuntime;
 use super::objects::{self, Dehydrated, Inflater, Interner};
 use super::packed::RowContext;
@@ -145,13 +146,13 @@ pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> Sto
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
-        row.id,
+        event_keys::id(row.id),
         conv,
         row.seq as i64,
-        row.name,
-        row.kind,
+        event_keys::name(row.name),
+        event_keys::name(row.kind),
         row.timestamp,
-        row.message_id,
+        row.message_id.map(event_keys::id),
         text,
         runtime
     ])?;
@@ -188,7 +189,7 @@ pub fn named_between(
          WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND name = ?2
            AND timestamp BETWEEN ?3 AND ?4 ORDER BY seq",
     )?;
-    let rows = st.query(params![conversation_id, name, from, to])?;
+    let rows = st.query(params![conversation_id, event_keys::name(name), from, to])?;
     read_rows(conn, conversation_id, rows)
 }
 
@@ -206,22 +207,25 @@ fn read_rows(
         let seq: i64 = r.get(0)?;
         let timestamp: i64 = r.get(4)?;
         let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
-        let message_id = r
-            .get_ref(6)?
-            .as_str_or_null()
-            .map_err(rusqlite::Error::from)?;
+        let message_id = event_keys::read_optional_id(r.get_ref(6)?)?;
         let row = RowContext {
             conversation_id: Some(conversation_id),
-            message_id,
+            message_id: message_id.as_deref(),
             base_ms: Some(timestamp),
         };
         let tag = text.chars().next();
         let mut event = match tag {
             Some('4' | '5' | '6' | '7') => {
                 let mut event = Map::new();
-                event.insert("id".into(), Value::String(r.get(1)?));
-                event.insert("name".into(), Value::String(r.get(2)?));
-                event.insert("type".into(), Value::String(r.get(3)?));
+                event.insert("id".into(), event_keys::read_id(r.get_ref(1)?)?.into());
+                event.insert(
+                    "name".into(),
+                    event_keys::read_name_text(r.get_ref(2)?)?.into(),
+                );
+                event.insert(
+                    "type".into(),
+                    event_keys::read_name_text(r.get_ref(3)?)?.into(),
+                );
                 event.insert("timestamp".into(), Value::from(timestamp));
                 if matches!(tag, Some('5' | '7')) {
                     event.insert("conversationId".into(), conversation_id.into());
@@ -265,7 +269,7 @@ pub fn find_message(
             "SELECT k.id, e.seq FROM cim_event_rows e JOIN conversation_keys k ON k.key = e.conv
              WHERE e.message_id = ?1",
         )?
-        .query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([event_keys::id(message_id)], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((conversation_id, seq)) = found else {
         return Ok(None);

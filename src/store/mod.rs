@@ -26,6 +26,7 @@ pub mod csat;
 pub mod customers;
 pub mod demo;
 pub mod directory;
+pub mod event_keys;
 pub mod event_runtime;
 pub mod events;
 pub mod merge_patch;

@@ -13,8 +13,11 @@
 //! that was written, byte for byte.
 //!
 //! Texts and object bodies are written *packed* (`packed`): their shape is itself a
-//! shared object and they keep `[{"$ref": shape}, leaf, ...]`. An object body that
-//! starts with `[` is packed, one that starts with `{` (written before) is not.
+//! shared object and they keep `[shape, leaf, ...]`, where the shape and every
+//! reference leaf are bare row ids (the shape marks the reference places).
+//! Packed texts written before that keep `[{"$ref": shape}, leaf, ...]` with
+//! `{"$ref": id}` leaves, and still read. An object body that starts with `[` is
+//! packed, one that starts with `{` (written before) is not.
 //!
 //! A compact text starts with a one-character tag (never `{`): [`PACKED_TAG`] for a
 //! packed text, [`TAG`] for one written before packing; rows written before compact
@@ -84,9 +87,20 @@ pub fn dehydrate(value: Value) -> Dehydrated {
 }
 
 /// [`dehydrate`] for a row whose columns hold what `row` says (see `packed`).
-pub fn dehydrate_row(mut value: Value, row: &RowContext) -> Dehydrated {
+pub fn dehydrate_row(value: Value, row: &RowContext) -> Dehydrated {
+    dehydrate_with(value, row, true)
+}
+
+/// `value` packed for a row whose columns hold what `row` says, with no object
+/// taken out (only its shape is shared): for rows whose objects are not worth
+/// sharing, such as the task log's facts.
+pub fn pack_row(value: Value, row: &RowContext) -> Dehydrated {
+    dehydrate_with(value, row, false)
+}
+
+fn dehydrate_with(mut value: Value, row: &RowContext, share_objects: bool) -> Dehydrated {
     let mut objects = Vec::new();
-    walk(&mut value, &mut objects);
+    walk(&mut value, &mut objects, share_objects);
     match pack(&value, row, &mut objects) {
         Some(text) => Dehydrated {
             text,
@@ -118,11 +132,16 @@ fn pack(value: &Value, row: &RowContext, objects: &mut Vec<SharedObject>) -> Opt
     Some(Value::Array(items).to_string())
 }
 
-fn walk(value: &mut Value, objects: &mut Vec<SharedObject>) {
+/// Takes the shared objects out of `value` (innermost first) when `sharing`, and wraps
+/// every original `{"$ref": x}` either way.
+fn walk(value: &mut Value, objects: &mut Vec<SharedObject>, sharing: bool) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                walk(child, objects);
+                walk(child, objects, sharing);
+                if !sharing {
+                    continue;
+                }
                 if SHARED_KEYS.contains(&key.as_str()) || is_participant(child) {
                     share(child, objects);
                 } else if SHARED_LIST_KEYS.contains(&key.as_str()) {
@@ -140,8 +159,8 @@ fn walk(value: &mut Value, objects: &mut Vec<SharedObject>) {
         }
         Value::Array(items) => {
             for item in items {
-                walk(item, objects);
-                if is_participant(item) {
+                walk(item, objects, sharing);
+                if sharing && is_participant(item) {
                     share(item, objects);
                 }
             }
@@ -229,7 +248,7 @@ impl Interner {
     pub fn intern(&mut self, conn: &Connection, d: &Dehydrated) -> StoreResult<String> {
         let mut ids: HashMap<i64, i64> = HashMap::with_capacity(d.objects.len());
         for object in &d.objects {
-            let body = substitute(&object.body, &ids)?;
+            let body = substitute(&object.body, &ids, object.body.starts_with('['))?;
             let id = match self.known(object.key, &body) {
                 Some(id) => id,
                 None => {
@@ -240,7 +259,7 @@ impl Interner {
             };
             ids.insert(object.key, id);
         }
-        substitute(&d.text, &ids)
+        substitute(&d.text, &ids, d.packed)
     }
 
     fn known(&self, key: i64, body: &str) -> Option<i64> {
@@ -275,20 +294,23 @@ fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
 }
 
 /// `text` with each reference `{"$ref":<content key>}` replaced by `{"$ref":<row
-/// id>}`. Only a reference is that exact sequence: inside JSON strings `"` is
-/// escaped, and an original single-key `$ref` object was wrapped (see [`walk`]).
-fn substitute(text: &str, ids: &HashMap<i64, i64>) -> StoreResult<String> {
+/// id>}`, or by the bare row id when `bare` (a packed text, whose references are all
+/// leaves at places its shape marks, see `packed`). Only a reference is that exact
+/// sequence: inside JSON strings `"` is escaped, and an original single-key `$ref`
+/// object was wrapped (see [`walk`]).
+fn substitute(text: &str, ids: &HashMap<i64, i64>, bare: bool) -> StoreResult<String> {
     const OPEN: &str = "{\"$ref\":";
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(OPEN) {
         let after = &rest[at + OPEN.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        out.push_str(&rest[..at + OPEN.len()]);
-        rest = after;
         if digits == 0 || after.as_bytes().get(digits) != Some(&b'}') {
+            out.push_str(&rest[..at + OPEN.len()]);
+            rest = after;
             continue;
         }
+        out.push_str(&rest[..if bare { at } else { at + OPEN.len() }]);
         let key: i64 = after[..digits]
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("bad object reference in {text}")))?;
@@ -296,7 +318,7 @@ fn substitute(text: &str, ids: &HashMap<i64, i64>) -> StoreResult<String> {
             .get(&key)
             .ok_or_else(|| StoreError::Corrupt(format!("object {key} was not interned")))?;
         out.push_str(&id.to_string());
-        rest = &after[digits..];
+        rest = &after[digits + usize::from(bare)..];
     }
     out.push_str(rest);
     Ok(out)
@@ -308,9 +330,17 @@ pub fn read_shape(conn: &Connection, id: i64) -> StoreResult<Value> {
 }
 
 /// The id of the shape a stored text (after its tag) or object body refers to, if it
-/// is packed: an array whose first item is a reference.
+/// is packed: an array whose first item is a bare id or a reference.
 pub fn packed_shape(value: &Value) -> Option<i64> {
-    let first = value.as_array()?.first()?.as_object()?;
+    shape_id(value.as_array()?.first()?)
+}
+
+/// The shape id a packed text's first item names (a bare id or a reference).
+fn shape_id(first: &Value) -> Option<i64> {
+    if let Some(id) = first.as_i64() {
+        return Some(id);
+    }
+    let first = first.as_object()?;
     if first.len() != 1 {
         return None;
     }
@@ -356,11 +386,7 @@ impl<'c> Inflater<'c> {
                 "{what}: a packed text has no shape"
             )));
         }
-        let shape_id = match items
-            .first()
-            .and_then(|s| s.get(REF))
-            .and_then(Value::as_i64)
-        {
+        let shape_id = match items.first().and_then(shape_id) {
             Some(id) => id,
             None => return Err(StoreError::Corrupt(format!("{what}: bad shape reference"))),
         };
@@ -494,6 +520,16 @@ mod tests {
         // event itself.
         assert_eq!(objects, 6 + 7);
         assert!(first.len() < event.to_string().len() / 2, "{first}");
+        // A packed text and packed bodies keep their references as bare ids.
+        assert!(!first.contains("$ref"), "{first}");
+        let bodies: Vec<String> = conn
+            .prepare("SELECT body FROM cim_objects WHERE body LIKE '[%'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(bodies.iter().all(|b| !b.contains("$ref")), "{bodies:?}");
 
         // Another customer on the same channel shares the channel object.
         round_trip(&conn, &json!({"channelSession": session("c2")}));

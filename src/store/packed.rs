@@ -4,11 +4,15 @@
 //! Rows of one kind share a handful of shapes, so `objects` stores each shape once
 //! in `cim_objects` and a row keeps only `[shape reference, leaf, leaf, ...]`: the
 //! key names, quotes and braces that made up half of every stored text are gone.
-//! A leaf is a scalar, a shared-object reference (`{"$ref": id}`, resolved by
-//! `objects`), or, for a row that gives a [`RowContext`], a marker standing for a
+//! A leaf is a scalar, a shared-object reference, or, for a row that gives a
+//! [`RowContext`], a marker standing for a
 //! value the row's columns already hold: `[0]` its conversation id, `[1]` its
 //! message id, `[2, d]` the integer `base + d` (a time close to the row's own).
 //! Leaves are never arrays otherwise, so a marker is never mistaken for data.
+//! A reference's place is `1` in the shape (every other place is `0`), so its leaf
+//! is stored as the bare object id; [`join`] gives it back as `{"$ref": id}` for
+//! `objects` to resolve. Shapes written before this mark had `0` there and a
+//! `{"$ref": id}` leaf, which still reads.
 //! [`join`] rebuilds the value exactly: `serde_json` keeps key order, so the text
 //! read back is the text written.
 
@@ -28,13 +32,17 @@ const CONVERSATION_ID: u8 = 0;
 const MESSAGE_ID: u8 = 1;
 const NEAR_BASE: u8 = 2;
 
+/// A place in a shape whose leaf is a shared-object reference (a bare id when stored).
+const REF_PLACE: u64 = 1;
+
 /// Integers at least this large are times; only those are stored relative to the base.
 const MIN_TIME: i64 = 100_000_000_000;
 /// A relative time is stored only within this distance, where it is shorter.
 const MAX_DELTA: i64 = 10_000_000;
 
 /// The shape of `value` and its leaves (see the module doc). A `{"$ref": n}` object
-/// with a number is a leaf (a reference to a shared object).
+/// with a number is a leaf (a reference to a shared object) at a place marked `1`;
+/// the leaf stays `{"$ref": n}` until `objects` writes it as the bare row id.
 pub fn split(value: Value, row: &RowContext) -> (Value, Vec<Value>) {
     let mut leaves = Vec::new();
     let shape = shape_of(value, row, &mut leaves);
@@ -45,7 +53,7 @@ fn shape_of(value: Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
     match value {
         Value::Object(map) if is_reference(&map) => {
             leaves.push(Value::Object(map));
-            Value::from(0)
+            Value::from(REF_PLACE)
         }
         Value::Object(map) => Value::Object(
             map.into_iter()
@@ -119,16 +127,27 @@ fn fill(
                 .map(|v| fill(v, leaves, row))
                 .collect::<StoreResult<_>>()?,
         ),
-        _ => {
+        place => {
             let leaf = leaves
                 .next()
                 .ok_or_else(|| corrupt("fewer leaves than its shape has places"))?;
             match leaf {
                 Value::Array(marker) => unmark(&marker, row)?,
+                Value::Number(id) if is_ref_place(place) => reference(id),
                 leaf => leaf,
             }
         }
     })
+}
+
+fn is_ref_place(place: &Value) -> bool {
+    place.as_u64() == Some(REF_PLACE)
+}
+
+fn reference(id: serde_json::Number) -> Value {
+    let mut map = Map::with_capacity(1);
+    map.insert("$ref".to_owned(), Value::Number(id));
+    Value::Object(map)
 }
 
 fn unmark(marker: &[Value], row: &RowContext) -> StoreResult<Value> {
@@ -147,7 +166,9 @@ fn unmark(marker: &[Value], row: &RowContext) -> StoreResult<Value> {
 
 /// Calls `f` with each leaf of a packed value and the key its place sits under (an
 /// array's items under the array's key; `""` at the top), in order: what a rewrite of
-/// the values in place (an erasure) needs, without rebuilding the value.
+/// the values in place (an erasure) needs, without rebuilding the value. A bare
+/// reference is given to `f` as `{"$ref": id}` (and stored bare again unless `f`
+/// replaced it).
 pub fn visit_leaves(
     shape: &Value,
     leaves: &mut [Value],
@@ -179,11 +200,23 @@ fn visit(
                 visit(v, key, leaves, next, f)?;
             }
         }
-        _ => {
+        place => {
             let leaf = leaves
                 .get_mut(*next)
                 .ok_or_else(|| corrupt("fewer leaves than its shape has places"))?;
-            f(key, leaf);
+            match leaf {
+                Value::Number(id) if is_ref_place(place) => {
+                    let mut wrapped = reference(id.clone());
+                    f(key, &mut wrapped);
+                    *leaf = match wrapped {
+                        Value::Object(mut map) if is_reference(&map) => {
+                            map.remove("$ref").unwrap_or(Value::Null)
+                        }
+                        other => other,
+                    };
+                }
+                _ => f(key, leaf),
+            }
             *next += 1;
         }
     }
@@ -214,7 +247,7 @@ mod tests {
         assert_eq!(
             shape,
             json!({"b": {"x": 0, "y": [0, 0, {"z": 0}]}, "a": 0, "e": [], "o": {},
-                   "r": 0, "w": {"$ref": [0]}})
+                   "r": 1, "w": {"$ref": [0]}})
         );
         assert_eq!(
             leaves,
@@ -284,6 +317,27 @@ mod tests {
             json!({"id": "x", "list": ["x", {"name": "x"}], "n": "x"})
         );
         assert!(visit_leaves(&shape, &mut [json!(1)], &mut |_, _| {}).is_err());
+    }
+
+    #[test]
+    fn a_bare_id_at_a_reference_place_reads_as_a_reference() {
+        let row = RowContext::default();
+        let shape = json!({"customer": 1, "n": 0, "old": 0});
+        let back = join(&shape, vec![json!(12), json!(3), json!({"$ref": 5})], &row).unwrap();
+        assert_eq!(
+            back.to_string(),
+            r#"{"customer":{"$ref":12},"n":3,"old":{"$ref":5}}"#
+        );
+        // A visitor sees the reference as `{"$ref": id}`; it is stored bare again.
+        let mut leaves = vec![json!(12), json!(3), json!({"$ref": 5})];
+        let mut seen = Vec::new();
+        visit_leaves(&shape, &mut leaves, &mut |key, leaf| {
+            seen.push((key.to_string(), leaf.clone()))
+        })
+        .unwrap();
+        assert_eq!(seen[0], ("customer".into(), json!({"$ref": 12})));
+        assert_eq!(seen[1], ("n".into(), json!(3)));
+        assert_eq!(leaves, vec![json!(12), json!(3), json!({"$ref": 5})]);
     }
 
     #[test]

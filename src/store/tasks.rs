@@ -2,7 +2,8 @@
 //! change and read back on start; plus the routing engine's agent and pull-request
 //! records.
 
-use super::objects::Inflater;
+use super::objects::{self, Inflater, Interner};
+use super::packed::RowContext;
 use super::{StoreError, StoreResult};
 use crate::clock::Millis;
 use rusqlite::{params, Connection};
@@ -75,6 +76,9 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
 
 /// Appends one row to the task log: what one task change means for the live
 /// figures (`crate::live::facts::LiveEvent` as JSON), at the routing driver's `at`.
+/// The fact is stored packed (`packed`: its shape shared, its leaves kept, the
+/// row's conversation id, task id and times near `at` as markers); rows written
+/// before hold plain JSON and read as they are ([`log_since`], [`log_page`]).
 pub fn append_log(
     conn: &Connection,
     task_id: &str,
@@ -82,26 +86,76 @@ pub fn append_log(
     at: Millis,
     fact: &str,
 ) -> StoreResult<()> {
+    let value = super::parse_json(fact, "task_log.fact")?;
+    let packed = objects::pack_row(value, &log_row(task_id, conversation_id, at));
+    let text = format!(
+        "{}{}",
+        objects::PACKED_TAG,
+        Interner::default().intern(conn, &packed)?
+    );
     conn.prepare_cached(
         "INSERT INTO task_log(task_id, conversation_id, at, fact) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![task_id, conversation_id, at, fact])?;
+    .execute(params![task_id, conversation_id, at, text])?;
     Ok(())
+}
+
+/// What a task-log row's columns hold for its packed fact (see [`append_log`]).
+fn log_row<'a>(task_id: &'a str, conversation_id: &'a str, at: Millis) -> RowContext<'a> {
+    RowContext {
+        conversation_id: Some(conversation_id),
+        message_id: Some(task_id),
+        base_ms: Some(at),
+    }
+}
+
+/// The columns a task-log fact is read from, in this order.
+const LOG_COLUMNS: &str = "pos, fact, task_id, conversation_id, at";
+
+/// Reads rows of [`LOG_COLUMNS`] as (pos, the fact's JSON text).
+fn read_log(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<(i64, String)>> {
+    let mut inflater = Inflater::new(conn);
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let pos: i64 = r.get(0)?;
+        let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let fact = match text.strip_prefix(objects::PACKED_TAG) {
+            Some(packed) => {
+                let task_id: String = r.get(2)?;
+                let conversation_id: String = r.get(3)?;
+                let row = log_row(&task_id, &conversation_id, r.get(4)?);
+                inflater
+                    .read_packed(packed, &row, "task_log.fact")?
+                    .to_string()
+            }
+            None => text.to_owned(),
+        };
+        out.push((pos, fact));
+    }
+    Ok(out)
 }
 
 /// The task-log rows the live figures are rebuilt from, in commit order: the whole
 /// history of every task with a row at or after `since` or still open.
 pub fn log_since(conn: &Connection, since: Millis) -> StoreResult<Vec<String>> {
-    let mut st = conn.prepare(
-        "SELECT fact FROM task_log
+    let mut st = conn.prepare(&format!(
+        "SELECT {LOG_COLUMNS} FROM task_log
          WHERE task_id IN (SELECT task_id FROM task_log WHERE at >= ?1
                            UNION SELECT id FROM tasks WHERE state <> 'CLOSED')
-         ORDER BY pos",
-    )?;
-    let rows = st
-        .query_map([since], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+         ORDER BY pos"
+    ))?;
+    let rows = st.query([since])?;
+    Ok(read_log(conn, rows)?.into_iter().map(|(_, f)| f).collect())
+}
+
+/// Up to `limit` task-log rows after position `after`, in order, as (pos, the fact's
+/// JSON text): what a replay of the whole log reads page by page.
+pub fn log_page(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {LOG_COLUMNS} FROM task_log WHERE pos > ?1 ORDER BY pos LIMIT ?2"
+    ))?;
+    let rows = st.query(params![after, limit])?;
+    read_log(conn, rows)
 }
 
 /// Snapshots of every task not yet closed.
@@ -201,4 +255,46 @@ pub fn open_pull_requests<T: DeserializeOwned>(conn: &Connection) -> StoreResult
         "SELECT snapshot FROM pull_requests WHERE state <> 'CLOSED'",
         "pull_requests.snapshot",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn task_log_facts_are_packed_and_read_back_as_written() {
+        let conn = crate::store::test_connection();
+        let fact = json!({"conversationId": "c-1", "at": 1_796_467_796_946i64,
+            "fact": {"kind": "CHANGED", "id": "t-1", "state": "ACTIVE", "reason": null,
+                     "enqueueTime": 1_796_467_790_000i64, "customerName": "Pat"}})
+        .to_string();
+        append_log(&conn, "t-1", "c-1", 1_796_467_796_946, &fact).unwrap();
+        // A row written before packing (plain JSON) reads as it is.
+        conn.execute(
+            "INSERT INTO task_log(task_id, conversation_id, at, fact) VALUES ('t-2', 'c-2', 5, '{\"a\":1}')",
+            [],
+        )
+        .unwrap();
+        let stored: String = conn
+            .query_row("SELECT fact FROM task_log WHERE task_id = 't-1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(stored.starts_with(objects::PACKED_TAG), "{stored}");
+        assert!(
+            !stored.contains("c-1") && !stored.contains("t-1"),
+            "{stored}"
+        );
+        assert!(stored.len() < fact.len() / 2, "{stored}");
+        let page = log_page(&conn, 0, 10).unwrap();
+        assert_eq!(page.len(), 2);
+        assert_eq!(page[0].1, fact);
+        assert_eq!(page[1].1, "{\"a\":1}");
+        assert_eq!(log_page(&conn, page[0].0, 10).unwrap().len(), 1);
+        assert_eq!(
+            log_since(&conn, 0).unwrap(),
+            vec![fact, "{\"a\":1}".to_string()]
+        );
+    }
 }
