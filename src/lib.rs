@@ -23,6 +23,7 @@ pub mod reports;
 pub mod retention;
 pub mod routing;
 pub mod sessions;
+pub mod simulate;
 pub mod socketio;
 pub mod store;
 

@@ -86,6 +86,15 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         days: Option<u32>,
     },
+    /// Staffing what-ifs: run the recorded arrivals of a period through the routing
+    /// engine on a virtual clock with the site's configuration and with a change, and
+    /// compare the per-queue figures (the database is only read; the site may run).
+    Simulate {
+        #[command(flatten)]
+        data: DataOpts,
+        #[command(flatten)]
+        args: switchboard::simulate::cli::SimulateArgs,
+    },
     /// Put backup FILE in place of the database of a stopped server (the replaced
     /// database is kept aside as switchboard.db.replaced-<time>).
     Restore {
@@ -363,6 +372,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
             Ok(())
+        }
+        Command::Simulate { data, args } => {
+            let config = load_config(&data, None)?;
+            switchboard::simulate::cli::run(args, &config)
         }
         Command::User { data, action } => {
             let config = load_config(&data, None)?;

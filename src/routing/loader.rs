@@ -11,6 +11,21 @@ use std::collections::BTreeMap;
 /// Configuration inputs first (MRDs, queues, agents, pull lists), then saved state
 /// (agent presence, open tasks, open pull requests).
 pub fn load(conn: &Connection) -> StoreResult<Vec<Input>> {
+    let mut inputs = configuration(conn)?;
+    for view in tasks::agent_views(conn)? {
+        inputs.push(Input::RestoreAgentState(Box::new(view)));
+    }
+    for task in tasks::open_snapshots(conn)? {
+        inputs.push(Input::RestoreTask(Box::new(task)));
+    }
+    for request in tasks::open_pull_requests(conn)? {
+        inputs.push(Input::RestorePullRequest(Box::new(request)));
+    }
+    Ok(inputs)
+}
+
+/// The configuration inputs alone (MRDs, queues, agents, pull lists), as configured now.
+pub fn configuration(conn: &Connection) -> StoreResult<Vec<Input>> {
     let mut inputs = Vec::new();
     for m in directory::list_mrds(conn)? {
         inputs.push(Input::UpsertMrd(MrdConfig {
@@ -33,15 +48,6 @@ pub fn load(conn: &Connection) -> StoreResult<Vec<Input>> {
         .collect::<Result<_, _>>()?;
     for (id, name) in lists {
         inputs.push(Input::UpsertPullList(PullListConfig { id, name }));
-    }
-    for view in tasks::agent_views(conn)? {
-        inputs.push(Input::RestoreAgentState(Box::new(view)));
-    }
-    for task in tasks::open_snapshots(conn)? {
-        inputs.push(Input::RestoreTask(Box::new(task)));
-    }
-    for request in tasks::open_pull_requests(conn)? {
-        inputs.push(Input::RestorePullRequest(Box::new(request)));
     }
     Ok(inputs)
 }

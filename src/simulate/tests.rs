@@ -1,0 +1,277 @@
+//! The simulation against Erlang C on a synthetic Poisson load, and its what-ifs on
+//! small hand-made workloads.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::erlang::erlang_c;
+use super::*;
+use crate::routing::{AgentProfile, MrdConfig, QueueConfig, RoutingConfig, SelectionPolicy};
+
+const T0: Millis = 1_800_000_000_000;
+
+fn exponential(rng: &mut StdRng, mean_ms: f64) -> Millis {
+    let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+    (-u.ln() * mean_ms).round() as Millis
+}
+
+fn agent(id: &str) -> AgentPlan {
+    AgentPlan {
+        profile: AgentProfile {
+            id: id.to_string(),
+            username: id.to_string(),
+            team: None,
+            attributes: Default::default(),
+            mrd_max_tasks: Default::default(),
+        },
+        shift: vec![ShiftChange {
+            at: T0,
+            state: ShiftState::Ready,
+            reason: None,
+        }],
+        sample_as: id.to_string(),
+    }
+}
+
+/// `agents` agents of capacity 1 on one queue, `arrivals` Poisson arrivals at
+/// `rate_per_sec`, exponential handle times of mean `handle_secs`, no abandons.
+fn mmc(agents: usize, arrivals: usize, rate_per_sec: f64, handle_secs: f64, seed: u64) -> Workload {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut at = T0;
+    let arrivals = (0..arrivals)
+        .map(|i| {
+            at += exponential(&mut rng, 1000.0 / rate_per_sec);
+            Arrival {
+                task_id: format!("t{i:06}"),
+                at,
+                queue_id: "q".into(),
+                priority: 5,
+                policy: SelectionPolicy::LongestAvailable,
+                ttl_ms: None,
+                patience_ms: None,
+            }
+        })
+        .collect();
+    let handle_all = (0..200_000)
+        .map(|_| (exponential(&mut rng, handle_secs * 1000.0), 0))
+        .collect();
+    Workload {
+        routing: RoutingConfig::default(),
+        mrds: vec![MrdConfig {
+            id: "chat".into(),
+            name: "CHAT".into(),
+            description: String::new(),
+            max_tasks: 1,
+            interruptible: true,
+        }],
+        queues: vec![QueueConfig {
+            id: "q".into(),
+            name: "Q".into(),
+            mrd_id: "chat".into(),
+            priority: 5,
+            accept_timeout_ms: None,
+            agent_sla_ms: None,
+            service_level_threshold_ms: Some(20_000),
+            steps: Vec::new(),
+        }],
+        agents: (0..agents).map(|i| agent(&format!("a{i:02}"))).collect(),
+        arrivals,
+        pools: Pools {
+            accept_all: vec![0],
+            handle_all,
+            ..Pools::default()
+        },
+        short_abandon_ms: 5_000,
+    }
+}
+
+fn period(work: &Workload) -> (Millis, Millis) {
+    (T0, work.arrivals.last().map_or(T0, |a| a.at) + 1)
+}
+
+/// M/M/10 at 80 % load (8 erlangs: one chat every 22.5 s, 180 s each), 40,000
+/// arrivals (about ten days): ASA within 10 %, the probability of wait and the
+/// service level (20 s) within 3 points of Erlang C.
+#[test]
+fn a_poisson_load_matches_erlang_c() {
+    let (agents, rate, handle) = (10u32, 8.0 / 180.0, 180.0);
+    let work = mmc(agents as usize, 40_000, rate, handle, 7);
+    let (from, to) = period(&work);
+    let figures = simulate(&work, from, to, 1).unwrap();
+    let q = &figures.queues["q"];
+    let expected = erlang_c(agents, rate, handle, 20.0).unwrap();
+    assert_eq!(figures.rejected, 0, "the core refused an input");
+    assert_eq!(q.offered, 40_000);
+    assert_eq!(q.answered, 40_000, "{q:?}");
+    let asa = q.asa_secs().unwrap();
+    let wait = q.wait_probability().unwrap();
+    let sl = q.service_level_pct().unwrap() / 100.0;
+    eprintln!(
+        "M/M/10 at 8 erlangs: ASA {asa:.2} s vs {:.2} s, P(wait) {wait:.4} vs {:.4}, SL(20 s) {sl:.4} vs {:.4}, occupancy {:.1} %",
+        expected.asa_secs,
+        expected.wait_probability,
+        expected.service_level,
+        figures.occupancy_pct("chat").unwrap_or(0.0)
+    );
+    assert!(
+        (asa - expected.asa_secs).abs() <= 0.10 * expected.asa_secs,
+        "ASA {asa} vs {expected:?}"
+    );
+    assert!(
+        (wait - expected.wait_probability).abs() <= 0.03,
+        "{wait} vs {expected:?}"
+    );
+    assert!(
+        (sl - expected.service_level).abs() <= 0.03,
+        "{sl} vs {expected:?}"
+    );
+    // Occupancy of capacity-1 agents is their utilisation, A / c = 80 %.
+    let occupancy = figures.occupancy_pct("chat").unwrap();
+    assert!((occupancy - 80.0).abs() <= 3.0, "occupancy {occupancy}");
+}
+
+#[test]
+fn a_run_is_deterministic_and_more_agents_answer_sooner() {
+    let work = mmc(4, 2_000, 3.0 / 180.0, 180.0, 3);
+    let (from, to) = period(&work);
+    let request = |agents| Request {
+        from,
+        to,
+        seed: 9,
+        changes: Changes {
+            agents: AgentDelta(agents),
+            ..Changes::default()
+        },
+    };
+    let more = compare(&work, &request(2)).unwrap();
+    assert_eq!(
+        compare(&work, &request(2)).unwrap(),
+        more,
+        "same seed, same figures"
+    );
+    let (rec, chg) = (
+        more.row("q", "recorded").unwrap(),
+        more.row("q", "changed").unwrap(),
+    );
+    assert_eq!(rec.figures.offered, 2_000);
+    assert_eq!(chg.figures.offered, 2_000);
+    assert!(
+        chg.figures.asa_secs().unwrap() < rec.figures.asa_secs().unwrap(),
+        "{rec:?} {chg:?}"
+    );
+    assert!(chg.figures.service_level_pct() >= rec.figures.service_level_pct());
+    let fewer = compare(&work, &request(-1)).unwrap();
+    let chg = fewer.row("q", "changed").unwrap();
+    assert!(chg.figures.asa_secs().unwrap() > rec.figures.asa_secs().unwrap());
+}
+
+#[test]
+fn customers_leave_at_their_recorded_patience() {
+    let mut work = mmc(0, 50, 1.0 / 60.0, 180.0, 5);
+    for (i, a) in work.arrivals.iter_mut().enumerate() {
+        a.patience_ms = Some(if i % 2 == 0 { 2_000 } else { 40_000 });
+    }
+    let (from, to) = period(&work);
+    let figures = simulate(&work, from, to, 1).unwrap();
+    let q = &figures.queues["q"];
+    assert_eq!((q.offered, q.answered, q.abandoned), (50, 0, 50));
+    assert_eq!(q.short_abandons, 25, "waits of 2 s are short abandons");
+    assert_eq!(q.service_level_pct(), Some(0.0));
+    // One agent who takes 1 s per chat answers everyone before they leave.
+    work.agents.push(agent("fast"));
+    work.pools.handle_all = vec![(1_000, 0)];
+    let figures = simulate(&work, from, to, 1).unwrap();
+    let q = &figures.queues["q"];
+    assert_eq!((q.answered, q.abandoned), (50, 0));
+}
+
+#[test]
+fn a_shift_end_finishes_its_tasks_then_logs_out() {
+    let mut work = mmc(1, 3, 1.0, 600.0, 1);
+    work.pools.handle_all = vec![(60_000, 30_000)];
+    work.agents[0].shift.push(ShiftChange {
+        at: T0 + 10_000,
+        state: ShiftState::Logout,
+        reason: None,
+    });
+    let (from, _) = period(&work);
+    let to = from + 3_600_000;
+    let figures = simulate(&work, from, to, 1).unwrap();
+    let q = &figures.queues["q"];
+    // The first chat arrived while the agent was ready and is finished; the others
+    // were never offered (the agent stopped taking tasks at 10 s).
+    assert_eq!((q.offered, q.answered, q.unfinished), (3, 1, 2), "{q:?}");
+    let (busy, logged_in) = figures.occupancy["chat"];
+    assert_eq!(busy, 60_000, "handled for 60 s (wrap-up frees the slot)");
+    assert!(
+        (90_000..=95_000).contains(&logged_in),
+        "logged out after wrap-up: {logged_in}"
+    );
+}
+
+#[test]
+fn changes_apply_and_bad_changes_are_refused() {
+    let work = mmc(3, 10, 1.0 / 60.0, 60.0, 2);
+    let (from, to) = period(&work);
+    let changes = Changes {
+        agents: AgentDelta(2),
+        step_timeout: Some(("Q".into(), 15)),
+        policy: Some(SelectionPolicy::MostSkilled),
+    };
+    let changed = changes.apply(&work, from, to).unwrap();
+    assert_eq!(changed.agents.len(), 5);
+    assert_eq!(changed.agents[3].profile.id, "sim-extra-1");
+    assert!(changed
+        .arrivals
+        .iter()
+        .all(|a| a.policy == SelectionPolicy::MostSkilled));
+    assert_eq!(
+        changes.describe(),
+        "agents +2, queue Q step timeout 15 s, policy MOST_SKILLED"
+    );
+    let fewer = Changes {
+        agents: AgentDelta(-3),
+        ..Changes::default()
+    };
+    assert!(fewer.apply(&work, from, to).unwrap().agents.is_empty());
+    let too_many = Changes {
+        agents: AgentDelta(-4),
+        ..Changes::default()
+    };
+    let err = too_many.apply(&work, from, to).unwrap_err();
+    assert_eq!(err.code(), "too_few_agents");
+    let unknown = Changes {
+        step_timeout: Some(("nope".into(), 5)),
+        ..Changes::default()
+    };
+    assert_eq!(
+        unknown.apply(&work, from, to).unwrap_err().code(),
+        "unknown_queue"
+    );
+    let empty = Request {
+        from: to,
+        to: from,
+        seed: 1,
+        changes: Changes::default(),
+    };
+    assert_eq!(compare(&work, &empty).unwrap_err().code(), "empty_period");
+}
+
+#[test]
+fn times_and_policies_parse_and_bad_ones_are_refused() {
+    assert_eq!(parse_time("1800000000000"), Ok(1_800_000_000_000));
+    assert_eq!(parse_time("2026-12-04T00:00:00Z"), Ok(1_796_342_400_000));
+    assert_eq!(parse_time("2026-12-04"), Ok(1_796_342_400_000));
+    assert!(parse_time("yesterday").is_err());
+    assert_eq!(
+        parse_policy("most-skilled"),
+        Ok(SelectionPolicy::MostSkilled)
+    );
+    assert_eq!(
+        parse_policy("LEAST_ACTIVE_TASKS"),
+        Ok(SelectionPolicy::LeastActiveTasks)
+    );
+    assert!(parse_policy("random").is_err());
+    assert_eq!("+3".parse::<AgentDelta>(), Ok(AgentDelta(3)));
+    assert!("three".parse::<AgentDelta>().is_err());
+}
