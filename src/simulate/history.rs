@@ -17,7 +17,7 @@ use crate::clock::Millis;
 use crate::live::facts::{self, Fact, TaskFacts};
 use crate::routing::{loader, Input, RoutingConfig, SelectionPolicy};
 use crate::store::objects::Inflater;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{tasks, StoreError, StoreResult};
 
 /// A site's recorded data, opened read-only.
 pub struct StoreHistory {
@@ -116,20 +116,14 @@ struct Seen {
 /// The arrivals of `[from, to)` (tasks first enqueued then) and the accept delays and
 /// handle times of the tasks with a row in the period.
 fn fold_tasks(c: &Connection, from: Millis, to: Millis) -> StoreResult<(Vec<Arrival>, Pools)> {
-    let mut st = c.prepare(
-        "SELECT pos, at, fact FROM task_log
-         WHERE task_id IN (SELECT task_id FROM task_log WHERE at >= ?1 AND at < ?2)
-         ORDER BY pos",
-    )?;
-    let mut rows = st.query(params![from, to])?;
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut pools = Pools::default();
     let mut arrivals = Vec::new();
     let mut patience: BTreeMap<String, Millis> = BTreeMap::new();
-    while let Some(row) = rows.next()? {
-        let (pos, at, text): (i64, Millis, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+    for (pos, text) in tasks::log_between(c, from, to)? {
         let event = facts::of_log(&text)
             .ok_or_else(|| StoreError::Corrupt(format!("task_log row {pos} does not read")))?;
+        let at = event.at;
         match event.fact {
             Fact::Enqueued(t) => {
                 let s = seen.entry(t.id.clone()).or_default();
@@ -174,8 +168,6 @@ fn fold_tasks(c: &Connection, from: Millis, to: Millis) -> StoreResult<(Vec<Arri
             Fact::CustomerMessage | Fact::AgentMessage => {}
         }
     }
-    drop(rows);
-    drop(st);
     let mut inflater = Inflater::new(c);
     for (id, s) in seen {
         let Some(first) = s.first else { continue };

@@ -148,6 +148,18 @@ pub fn log_since(conn: &Connection, since: Millis) -> StoreResult<Vec<String>> {
     Ok(read_log(conn, rows)?.into_iter().map(|(_, f)| f).collect())
 }
 
+/// The task-log rows of every task with a row at `from <= at < to`, whole histories
+/// in commit order, as (pos, the fact's JSON text): what a simulation of the period reads.
+pub fn log_between(conn: &Connection, from: Millis, to: Millis) -> StoreResult<Vec<(i64, String)>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {LOG_COLUMNS} FROM task_log
+         WHERE task_id IN (SELECT task_id FROM task_log WHERE at >= ?1 AND at < ?2)
+         ORDER BY pos"
+    ))?;
+    let rows = st.query(params![from, to])?;
+    read_log(conn, rows)
+}
+
 /// Up to `limit` task-log rows after position `after`, in order, as (pos, the fact's
 /// JSON text): what a replay of the whole log reads page by page.
 pub fn log_page(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
