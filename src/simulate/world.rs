@@ -92,7 +92,7 @@ struct World<'w> {
 /// Runs `work` over `[from, to)` and returns the figures of the tasks that arrived in it.
 pub fn simulate(work: &Workload, from: Millis, to: Millis, seed: u64) -> Result<Figures, SimError> {
     let mut world = World::new(work, from, to, seed);
-    world.run(to + DRAIN_MS)?;
+    world.run(to, to + DRAIN_MS)?;
     Ok(world.tally.finish(to))
 }
 
@@ -149,33 +149,28 @@ impl<'w> World<'w> {
         self.events.insert((at, self.seq), event);
     }
 
-    fn run(&mut self, end: Millis) -> Result<(), SimError> {
+    /// Runs until every task is closed and the period is over (the shifts play to its
+    /// end, for occupancy), or until `end`.
+    fn run(&mut self, to: Millis, end: Millis) -> Result<(), SimError> {
         let limit = (self.tasks.len() as u64 + self.agents.len() as u64 + 1) * STEPS_PER_ARRIVAL;
         let mut steps = 0u64;
-        while self.closed < self.tasks.len() {
+        loop {
             let next_event = self.events.first_key_value().map(|(&(at, _), _)| at);
             let deadline = self.core.next_deadline();
-            let timer_first = match (deadline, next_event) {
-                (Some(d), Some(e)) => d <= e,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
+            let (at, timer_first) = match (deadline, next_event) {
+                (Some(d), Some(e)) => (d.min(e), d <= e),
+                (Some(d), None) => (d, true),
+                (None, Some(e)) => (e, false),
                 (None, None) => break,
             };
+            let all_closed = self.closed == self.tasks.len();
+            if at > end || (all_closed && at >= to) {
+                break;
+            }
+            self.now = self.now.max(at);
             if timer_first {
-                let d = deadline.unwrap_or(self.now);
-                if d > end {
-                    break;
-                }
-                self.now = self.now.max(d);
                 self.input(Input::Tick);
-            } else {
-                let Some(((at, _), event)) = self.events.pop_first() else {
-                    break;
-                };
-                if at > end {
-                    break;
-                }
-                self.now = self.now.max(at);
+            } else if let Some((_, event)) = self.events.pop_first() {
                 self.fire(event);
             }
             steps += 1;
