@@ -142,7 +142,16 @@ async fn every_series_is_there_at_once_and_moves_after_a_chat() {
     set_state(&agent, "NOT_READY").await;
     let (waiting, _) = start_chat(&server, "metrics-2").await;
 
-    let during = scrape(&server).await;
+    // The chat is queued by the routing engine after CHAT_REQUESTED is answered:
+    // the figures show it once the enqueue is committed.
+    let mut during = scrape(&server).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while value(&during, "switchboard_queue_waiting", &[DEFAULT]) != 1.0
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        during = scrape(&server).await;
+    }
     assert_eq!(value(&during, "switchboard_queue_waiting", &[DEFAULT]), 1.0);
     assert_eq!(
         value(&during, "switchboard_sockets", &[("namespace", "/")]),

@@ -1517,7 +1517,7 @@ fn write_step(
                 customer_id: session.customer.id().unwrap_or(&customer_id),
                 state,
                 reason_code: reason.as_deref(),
-                session: interner.compact(c, json_value(session)?)?,
+                session: interner.compact_whole(c, json_value(session)?)?,
                 started_at: conv.creation_time.get().copied().unwrap_or(now),
                 ended_at: (state != "STARTED").then_some(now),
             },
@@ -1546,7 +1546,7 @@ fn write_step(
                 } else {
                     Some(p.state_changed_on.get().copied().unwrap_or(now))
                 },
-                participant: interner.compact(c, json_value(p)?)?,
+                participant: interner.compact_whole(c, json_value(p)?)?,
             },
         )?;
     }

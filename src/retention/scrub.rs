@@ -8,7 +8,7 @@
 //! it leaves references as they are and reports them, so the shared objects they name
 //! are scrubbed in place too and every row referring to them stays readable.
 
-use crate::store::{objects, packed, StoreError, StoreResult};
+use crate::store::{delta, objects, packed, StoreError, StoreResult};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -49,7 +49,8 @@ impl Secrets {
     /// `text` (a stored column or object body) with the secrets replaced, if any
     /// was found; pushes the ids of the shared objects it refers to onto `refs`. A
     /// packed text (see `store::packed`) is scrubbed leaf by leaf with the keys of its
-    /// shape, which `shapes` reads.
+    /// shape, which `shapes` reads (it parses any stored object's body: a delta's
+    /// base is read through it too).
     pub fn scrub_text(
         &self,
         text: &str,
@@ -62,6 +63,33 @@ impl Secrets {
         };
         let mut value: Value = serde_json::from_str(json)
             .map_err(|e| StoreError::Corrupt(format!("stored JSON text: {e}")))?;
+        if let Some(base) = value.as_array().and_then(|items| delta::base_of(items)) {
+            // An object version stored as a delta of its base (`store::delta`): the
+            // keys of its leaves are those of the base's shape.
+            refs.push(base);
+            let shape_id = objects::packed_shape(&shapes(base)?)
+                .ok_or_else(|| StoreError::Corrupt(format!("delta base {base} is not packed")))?;
+            let places = packed::places(&shapes(shape_id)?);
+            let mut changed = false;
+            if let Value::Array(items) = &mut value {
+                for pair in items[1..].chunks_mut(2) {
+                    let [index, leaf] = pair else {
+                        return Err(StoreError::Corrupt(
+                            "object delta: an index without a leaf".into(),
+                        ));
+                    };
+                    let (key, is_ref) = index
+                        .as_u64()
+                        .and_then(|i| places.get(i as usize))
+                        .ok_or_else(|| StoreError::Corrupt("object delta: a bad index".into()))?;
+                    match leaf.as_i64() {
+                        Some(id) if *is_ref => refs.push(id),
+                        _ => changed |= self.scrub(leaf, key, refs),
+                    }
+                }
+            }
+            return Ok(changed.then(|| format!("{tag}{value}")));
+        }
         if let Some(shape_id) = objects::packed_shape(&value) {
             let shape = shapes(shape_id)?;
             let mut changed = false;

@@ -7,9 +7,11 @@
 //! (`writer`). Reads are answered only once what they saw is on disk.
 
 mod checkpoint;
+pub mod delta;
 pub mod disk;
 mod durability;
 mod migrate;
+mod object_cache;
 mod readers;
 mod vfs_shim;
 mod wal_vfs;

@@ -19,12 +19,18 @@
 //! `{"$ref": id}` leaves, and still read. An object body that starts with `[` is
 //! packed, one that starts with `{` (written before) is not.
 //!
+//! A later version of a packed object may be stored as a delta of an earlier one
+//! (`delta`, on the writer thread, whose `object_cache` also spares it the lookups of
+//! objects already stored); [`Inflater`] reads either.
+//!
 //! A compact text starts with a one-character tag (never `{`): [`PACKED_TAG`] for a
 //! packed text, [`TAG`] for one written before packing; rows written before compact
 //! storage (plain JSON) are still read as they are. An object of the original that
 //! happens to be exactly `{"$ref": x}` is stored as `{"$ref": [x]}` and read back
 //! unchanged.
 
+use super::delta;
+use super::object_cache;
 use super::packed::{self, RowContext};
 use super::{StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -98,9 +104,24 @@ pub fn pack_row(value: Value, row: &RowContext) -> Dehydrated {
     dehydrate_with(value, row, false)
 }
 
+/// [`dehydrate`] with `value` itself stored as a shared object as well, so the text
+/// is only a reference to it: for a row holding the latest version of an object
+/// that events carry too (a channel session, a participant), which is then stored
+/// once for both.
+pub fn dehydrate_whole(mut value: Value) -> Dehydrated {
+    let mut objects = Vec::new();
+    walk(&mut value, &mut objects, true);
+    share(&mut value, &mut objects);
+    packed_or_plain(value, &RowContext::default(), objects)
+}
+
 fn dehydrate_with(mut value: Value, row: &RowContext, share_objects: bool) -> Dehydrated {
     let mut objects = Vec::new();
     walk(&mut value, &mut objects, share_objects);
+    packed_or_plain(value, row, objects)
+}
+
+fn packed_or_plain(value: Value, row: &RowContext, mut objects: Vec<SharedObject>) -> Dehydrated {
     match pack(&value, row, &mut objects) {
         Some(text) => Dehydrated {
             text,
@@ -211,8 +232,9 @@ fn content_key(body: &str) -> i64 {
     (u64::from_le_bytes(bytes) >> 1) as i64
 }
 
-/// Stores shared objects for one write: objects met earlier in the same write are
-/// not looked up again (their text is compared, never only their hash).
+/// Stores shared objects for one write: objects met earlier in the same write, or
+/// known to the writer thread from committed writes (`object_cache`), are not
+/// looked up again (their text is compared, never only their hash).
 /// It also keeps the integer keys of the conversations the write appended events
 /// to (`conversation_keys`, migration V10).
 #[derive(Default)]
@@ -227,6 +249,10 @@ impl Interner {
         if let Some(key) = self.conversation_keys.get(id) {
             return Ok(*key);
         }
+        if let Some(key) = object_cache::conversation_key(id) {
+            self.conversation_keys.insert(id.to_owned(), key);
+            return Ok(key);
+        }
         let found: Option<i64> = conn
             .prepare_cached("SELECT key FROM conversation_keys WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
@@ -240,6 +266,7 @@ impl Interner {
             }
         };
         self.conversation_keys.insert(id.to_owned(), key);
+        object_cache::note_conversation_key(id, key);
         Ok(key)
     }
 
@@ -252,7 +279,14 @@ impl Interner {
             let id = match self.known(object.key, &body) {
                 Some(id) => id,
                 None => {
-                    let id = store_object(conn, object.key, &body)?;
+                    let id = match object_cache::object(object.key, &body) {
+                        Some(id) => id,
+                        None => {
+                            let id = store_object(conn, object.key, &body)?;
+                            object_cache::note_object(object.key, &body, id);
+                            id
+                        }
+                    };
                     self.seen.entry(object.key).or_default().push((body, id));
                     id
                 }
@@ -273,13 +307,24 @@ impl Interner {
     /// `value` as a compact text (tagged) for a column read back with
     /// [`Inflater::decode`].
     pub fn compact(&mut self, conn: &Connection, value: Value) -> StoreResult<String> {
-        let d = dehydrate(value);
-        let text = self.intern(conn, &d)?;
+        self.tagged(conn, &dehydrate(value))
+    }
+
+    /// [`Interner::compact`] with `value` itself a shared object (see
+    /// [`dehydrate_whole`]): the text is a packed reference to it.
+    pub fn compact_whole(&mut self, conn: &Connection, value: Value) -> StoreResult<String> {
+        self.tagged(conn, &dehydrate_whole(value))
+    }
+
+    fn tagged(&mut self, conn: &Connection, d: &Dehydrated) -> StoreResult<String> {
+        let text = self.intern(conn, d)?;
         Ok(format!("{}{text}", if d.packed { PACKED_TAG } else { TAG }))
     }
 }
 
-/// The row id of the object with this hash and text, inserted if there is none.
+/// The row id of the object with this hash and text, inserted if there is none: on
+/// the writer thread, as a delta of an earlier version of it when one is known
+/// (`delta`), else whole (and then the base of its later versions).
 fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
     let found: Option<i64> = conn
         .prepare_cached("SELECT id FROM cim_objects WHERE hash = ?1 AND body = ?2")?
@@ -288,9 +333,21 @@ fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
     if let Some(id) = found {
         return Ok(id);
     }
+    let version = (body.starts_with('[') && object_cache::enabled())
+        .then(|| serde_json::from_str::<Vec<Value>>(body).ok())
+        .flatten()
+        .and_then(|items| Some((delta::base_key(&items)?, items)));
+    let delta = version
+        .as_ref()
+        .and_then(|(base, items)| object_cache::delta(base, &items[1..], body));
     conn.prepare_cached("INSERT INTO cim_objects(hash, body) VALUES (?1, ?2)")?
-        .execute(params![key, body])?;
-    Ok(conn.last_insert_rowid())
+        .execute(params![key, delta.as_deref().unwrap_or(body)])?;
+    let id = conn.last_insert_rowid();
+    if let (None, Some((base, mut items))) = (delta, version) {
+        items.remove(0);
+        object_cache::note_base(base, id, items, body.len());
+    }
+    Ok(id)
 }
 
 /// `text` with each reference `{"$ref":<content key>}` replaced by `{"$ref":<row
@@ -386,6 +443,20 @@ impl<'c> Inflater<'c> {
                 "{what}: a packed text has no shape"
             )));
         }
+        if let Some(base) = delta::base_of(&items) {
+            // A version stored as a delta of a whole body (see `delta`).
+            let Value::Array(mut whole) = super::parse_json(&self.body(base)?, what)? else {
+                return Err(StoreError::Corrupt(format!(
+                    "{what}: base {base} is not packed"
+                )));
+            };
+            if whole.is_empty() || delta::base_of(&whole).is_some() {
+                return Err(StoreError::Corrupt(format!("{what}: bad base {base}")));
+            }
+            let leaves = delta::apply(&items, whole.split_off(1))?;
+            whole.extend(leaves);
+            items = whole;
+        }
         let shape_id = match items.first().and_then(shape_id) {
             Some(id) => id,
             None => return Err(StoreError::Corrupt(format!("{what}: bad shape reference"))),
@@ -477,153 +548,5 @@ impl<'c> Inflater<'c> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn session(customer: &str) -> Value {
-        json!({
-            "participantType": "ChannelSession",
-            "id": format!("s-{customer}"),
-            "channel": {"id": "web", "name": "web", "channelConfig": {"routingPolicy": {"routingMode": "PUSH"}}},
-            "customer": {"_id": customer, "firstName": "Pat", "isAnonymous": true},
-            "channelData": {"channelCustomerIdentifier": customer, "serviceIdentifier": "1122"},
-            "state": {"name": "STARTED", "reasonCode": null}
-        })
-    }
-
-    fn round_trip(conn: &Connection, value: &Value) -> String {
-        let text = Interner::default().compact(conn, value.clone()).unwrap();
-        let back = Inflater::new(conn).decode(&text, "test").unwrap();
-        assert_eq!(
-            back.to_string(),
-            value.to_string(),
-            "read back byte for byte"
-        );
-        text
-    }
-
-    #[test]
-    fn shared_objects_are_stored_once_and_read_back_exactly() {
-        let conn = crate::store::test_connection();
-        let event = json!({
-            "id": "e1", "name": "TASK_ENQUEUED", "channelSession": session("c1"),
-            "data": {"task": {"id": "t1", "activeMedia": [{"requestSession": session("c1")}]}},
-            "roomInfo": {"id": "room-1", "mode": "CONTACT_CENTER"}
-        });
-        let first = round_trip(&conn, &event);
-        let objects: i64 = conn
-            .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
-            .unwrap();
-        // channel, customer, channelData, session, task, roomInfo (the second copy of
-        // the session is the same object), and the shapes of those six and of the
-        // event itself.
-        assert_eq!(objects, 6 + 7);
-        assert!(first.len() < event.to_string().len() / 2, "{first}");
-        // A packed text and packed bodies keep their references as bare ids.
-        assert!(!first.contains("$ref"), "{first}");
-        let bodies: Vec<String> = conn
-            .prepare("SELECT body FROM cim_objects WHERE body LIKE '[%'")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert!(bodies.iter().all(|b| !b.contains("$ref")), "{bodies:?}");
-
-        // Another customer on the same channel shares the channel object.
-        round_trip(&conn, &json!({"channelSession": session("c2")}));
-        let objects: i64 = conn
-            .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(
-            objects,
-            13 + 3 + 1,
-            "customer, channel data and session are new, and the shape of the value"
-        );
-    }
-
-    #[test]
-    fn values_that_look_like_references_and_plain_rows_read_back_unchanged() {
-        let conn = crate::store::test_connection();
-        let tricky = json!({
-            "data": {"$ref": 1},
-            "list": [{"$ref": [2]}, {"$ref": "x", "other": 1}, {"$ref": 7, "other": 1}],
-            "text": "{\"$ref\":5}",
-            "customer": {"$ref": {"customer": {"_id": "nested-object-long-enough-to-share"}}}
-        });
-        round_trip(&conn, &tricky);
-        let plain = json!({"a": {"b": [1, 2]}, "$ref": 3}).to_string();
-        let back = Inflater::new(&conn).decode(&plain, "test").unwrap();
-        assert_eq!(back.to_string(), plain);
-    }
-
-    #[test]
-    fn a_hash_collision_stores_a_second_object_instead_of_reusing_the_first() {
-        let conn = crate::store::test_connection();
-        let d = dehydrate(json!({"channelSession": session("c1")}));
-        let session_key = d
-            .objects
-            .iter()
-            .find(|o| o.body.starts_with('[') && o.body.contains("\"s-c1\""))
-            .unwrap()
-            .key;
-        // Another object already stored under the same hash.
-        conn.execute(
-            "INSERT INTO cim_objects(hash, body) VALUES (?1, '{\"other\":true}')",
-            [session_key],
-        )
-        .unwrap();
-        assert!(d.packed);
-        let text = format!(
-            "{PACKED_TAG}{}",
-            Interner::default().intern(&conn, &d).unwrap()
-        );
-        let back = Inflater::new(&conn).decode(&text, "test").unwrap();
-        assert_eq!(back, json!({"channelSession": session("c1")}));
-    }
-
-    #[test]
-    fn texts_and_objects_written_before_packing_still_read_back() {
-        let conn = crate::store::test_connection();
-        conn.execute(
-            "INSERT INTO cim_objects(id, hash, body) VALUES (5, 1, '{\"_id\":\"cu-1\",\"firstName\":\"Pat\"}')",
-            [],
-        )
-        .unwrap();
-        let back = Inflater::new(&conn)
-            .decode(
-                &format!("{TAG}{{\"customer\":{{\"$ref\":5}},\"n\":1}}"),
-                "test",
-            )
-            .unwrap();
-        assert_eq!(
-            back.to_string(),
-            r#"{"customer":{"_id":"cu-1","firstName":"Pat"},"n":1}"#
-        );
-        // A packed text may refer to an object written before packing.
-        let shape_id: i64 = {
-            conn.execute(
-                "INSERT INTO cim_objects(hash, body) VALUES (2, '{\"customer\":0,\"n\":0}')",
-                [],
-            )
-            .unwrap();
-            conn.last_insert_rowid()
-        };
-        let packed = format!("{PACKED_TAG}[{{\"$ref\":{shape_id}}},{{\"$ref\":5}},1]");
-        let back = Inflater::new(&conn).decode(&packed, "test").unwrap();
-        assert_eq!(
-            back.to_string(),
-            r#"{"customer":{"_id":"cu-1","firstName":"Pat"},"n":1}"#
-        );
-    }
-
-    #[test]
-    fn a_missing_object_is_reported_as_corrupt() {
-        let conn = crate::store::test_connection();
-        let err = Inflater::new(&conn)
-            .decode(&format!("{TAG}{{\"a\":{{\"$ref\":42}}}}"), "test")
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
-    }
-}
+#[path = "objects_tests.rs"]
+mod tests;

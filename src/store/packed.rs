@@ -223,6 +223,21 @@ fn visit(
     Ok(())
 }
 
+/// The key each place of `shape` sits under (as [`visit_leaves`] gives it) and
+/// whether it holds a reference, in order.
+pub fn places(shape: &Value) -> Vec<(String, bool)> {
+    fn walk(shape: &Value, key: &str, out: &mut Vec<(String, bool)>) {
+        match shape {
+            Value::Object(map) => map.iter().for_each(|(k, v)| walk(v, k, out)),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, key, out)),
+            place => out.push((key.to_owned(), is_ref_place(place))),
+        }
+    }
+    let mut out = Vec::new();
+    walk(shape, "", &mut out);
+    out
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("packed text: {what}"))
 }
@@ -317,6 +332,15 @@ mod tests {
             json!({"id": "x", "list": ["x", {"name": "x"}], "n": "x"})
         );
         assert!(visit_leaves(&shape, &mut [json!(1)], &mut |_, _| {}).is_err());
+        let places = places(&json!({"id": 0, "list": [0, {"name": 1}]}));
+        assert_eq!(
+            places,
+            vec![
+                ("id".into(), false),
+                ("list".into(), false),
+                ("name".into(), true)
+            ]
+        );
     }
 
     #[test]

@@ -11,8 +11,9 @@
 
 use super::checkpoint::CommitSignal;
 use super::durability::{Answer, Batch, Horizon, Outcome, Settle, Syncer};
-use super::{wal_vfs, StoreError, StoreResult};
+use super::{object_cache, wal_vfs, StoreError, StoreResult};
 use rusqlite::config::DbConfig;
+use rusqlite::hooks::Action;
 use rusqlite::Connection;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -103,9 +104,20 @@ pub(super) fn spawn(
     observer: Arc<OnceLock<CommitObserver>>,
 ) -> StoreResult<WriterHandle> {
     let (tx, rx) = mpsc::channel::<BoxedJob>(capacity);
+    let mut conn = conn;
+    // What the writer knows to be stored is void once a stored object or
+    // conversation key changes or goes (an erasure, a purge).
+    conn.update_hook(Some(|action: Action, _: &str, table: &str, _: i64| {
+        if action != Action::SQLITE_INSERT && matches!(table, "cim_objects" | "conversation_keys") {
+            object_cache::invalidate();
+        }
+    }))?;
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(conn, rx, max_batch, on_commit, durability, observer))
+        .spawn(move || {
+            object_cache::enable();
+            run(conn, rx, max_batch, on_commit, durability, observer)
+        })
         .map_err(|e| StoreError::Migration(format!("cannot start writer thread: {e}")))?;
     Ok(WriterHandle {
         tx: Mutex::new(Some(tx)),
@@ -320,10 +332,12 @@ fn run_batch(
     }
     // A write that ends the transaction itself (SQLite rolls back on some errors)
     // counts as failed, or the writes after it would run outside any transaction.
+    object_cache::abort();
     let bare_ok = batch
         .iter_mut()
         .all(|job| job.run(conn, false) && !conn.is_autocommit());
     if !bare_ok {
+        object_cache::abort();
         // A write failed: run the batch again, each write able to fail alone.
         let again = if conn.is_autocommit() {
             begin()
@@ -342,7 +356,10 @@ fn run_batch(
                 tracing::error!("a write ended the store transaction; batch not committed");
                 return false;
             }
-            job.run(conn, true);
+            let mark = object_cache::mark();
+            if !job.run(conn, true) {
+                object_cache::rollback_to(mark);
+            }
         }
         if conn.is_autocommit() {
             tracing::error!("a write ended the store transaction; batch not committed");
@@ -362,10 +379,14 @@ fn run_batch(
         Durability::Deferred { .. } => wal_vfs::defer_commit_sync(commit),
     };
     match committed {
-        Ok(_) => true,
+        Ok(_) => {
+            object_cache::commit();
+            true
+        }
         Err(e) => {
             tracing::error!(error = %e, "store commit failed; batch rolled back");
             let _ = conn.execute_batch("ROLLBACK");
+            object_cache::abort();
             false
         }
     }

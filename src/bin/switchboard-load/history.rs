@@ -448,7 +448,7 @@ fn conversation(
             customer_id: &customer_id,
             state: "CLOSED",
             reason_code: None,
-            session: interner.compact(c, session.clone())?,
+            session: interner.compact_whole(c, session.clone())?,
             started_at: start,
             ended_at: Some(end),
         },
