@@ -156,6 +156,10 @@ fn fold_tasks(c: &Connection, from: Millis, to: Millis) -> StoreResult<(Vec<Arri
                             let sample = ((talk_end - answer).max(0), (at - talk_end).max(0));
                             let queue = first.queue_id.clone();
                             pools.handle_by_queue.entry(queue).or_default().push(sample);
+                            if let Some(agent) = &t.assigned_to {
+                                let own = pools.handle_by_agent.entry(agent.clone());
+                                own.or_default().push(sample);
+                            }
                             pools.handle_all.push(sample);
                         }
                         (None, Some(first)) if t.reason.as_deref() == Some("CANCELLED") => {

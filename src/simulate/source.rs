@@ -102,7 +102,9 @@ pub struct Pools {
     pub accept_by_agent: BTreeMap<AgentId, Vec<Millis>>,
     /// Offer to accept, every agent's (for agents with none of their own).
     pub accept_all: Vec<Millis>,
-    /// (answer to wrap-up or close, wrap-up to close) per queue.
+    /// (answer to wrap-up or close, wrap-up to close) per agent who handled.
+    pub handle_by_agent: BTreeMap<AgentId, Vec<(Millis, Millis)>>,
+    /// The same per queue (for agents with fewer than [`OWN_HANDLE_SAMPLES`]).
     pub handle_by_queue: BTreeMap<QueueId, Vec<(Millis, Millis)>>,
     /// The same for every queue (for queues with none of their own).
     pub handle_all: Vec<(Millis, Millis)>,
@@ -119,16 +121,28 @@ impl Pools {
         pick(pool, rng).unwrap_or(0)
     }
 
-    /// A (handle, wrap-up) time for a task of `queue`; `fallback` when nothing was recorded.
-    pub fn handle(&self, queue: &str, fallback: Millis, rng: &mut StdRng) -> (Millis, Millis) {
+    /// A (handle, wrap-up) time for a task of `queue` answered by an agent sampled as
+    /// `agent`: from the agent's own handled tasks when it has enough of them, else from
+    /// the queue's, else from every queue's; `fallback` when nothing was recorded.
+    pub fn handle(
+        &self,
+        agent: &str,
+        queue: &str,
+        fallback: Millis,
+        rng: &mut StdRng,
+    ) -> (Millis, Millis) {
         let pool = self
-            .handle_by_queue
-            .get(queue)
-            .filter(|p| !p.is_empty())
+            .handle_by_agent
+            .get(agent)
+            .filter(|p| p.len() >= OWN_HANDLE_SAMPLES)
+            .or_else(|| self.handle_by_queue.get(queue).filter(|p| !p.is_empty()))
             .unwrap_or(&self.handle_all);
         pick(pool, rng).unwrap_or((fallback, 0))
     }
 }
+
+/// An agent's handle times are drawn from its own once it handled this many tasks.
+pub const OWN_HANDLE_SAMPLES: usize = 10;
 
 fn pick<T: Copy>(pool: &[T], rng: &mut StdRng) -> Option<T> {
     (!pool.is_empty()).then(|| pool[rng.gen_range(0..pool.len())])

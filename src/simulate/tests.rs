@@ -337,3 +337,49 @@ fn a_shorter_step_timeout_lets_the_next_step_answer_sooner() {
     assert_eq!(rec.figures.service_level_pct(), Some(0.0));
     assert!(chg.figures.service_level_pct().unwrap() > 90.0, "{chg:?}");
 }
+
+#[test]
+fn most_skilled_routing_to_the_faster_expert_answers_sooner() {
+    // Two agents of capacity 1: an expert who handles a chat in 20 s and a novice
+    // who takes 200 s. Longest-available shares the chats; most-skilled gives each to
+    // the expert whenever the expert is free.
+    let mut work = mmc(2, 600, 1.0 / 60.0, 60.0, 6);
+    work.queues[0].steps = vec![crate::routing::StepConfig {
+        expression: "chat >= 1".into(),
+        timeout_ms: 0,
+    }];
+    for (plan, level, handle_ms) in [(0, 10, 20_000), (1, 1, 200_000)] {
+        let agent = &mut work.agents[plan];
+        agent
+            .profile
+            .attributes
+            .insert("chat".into(), crate::routing::AttrValue::Proficiency(level));
+        let own = vec![(handle_ms, 0); super::source::OWN_HANDLE_SAMPLES];
+        work.pools
+            .handle_by_agent
+            .insert(agent.profile.id.clone(), own);
+    }
+    let (from, to) = period(&work);
+    let request = Request {
+        from,
+        to,
+        seed: 1,
+        changes: Changes {
+            policy: Some(SelectionPolicy::MostSkilled),
+            ..Changes::default()
+        },
+    };
+    let c = compare(&work, &request).unwrap();
+    let (rec, chg) = (
+        c.row("q", "recorded").unwrap(),
+        c.row("q", "changed").unwrap(),
+    );
+    assert_eq!(c.recorded.rejected + c.changed.rejected, 0);
+    // (Measured: ASA 2.6 s -> 2.2 s, chats that waited 128 -> 99, occupancy 48 % -> 38 %.)
+    assert!(
+        chg.figures.asa_secs().unwrap() < 0.9 * rec.figures.asa_secs().unwrap(),
+        "{rec:?} {chg:?}"
+    );
+    assert!(chg.figures.answered_after_wait < rec.figures.answered_after_wait);
+    assert!(chg.occupancy_pct < rec.occupancy_pct, "{rec:?} {chg:?}");
+}

@@ -4,12 +4,12 @@
 //! driver does — but without waiting: the clock jumps from one event to the next.
 //!
 //! Simulated agents accept every offer after a delay drawn from their recorded ones,
-//! handle a task for a time drawn from its queue's recorded handle times (then wrap
-//! up for the drawn wrap-up time), follow their recorded shift and at its end take no
+//! handle a task for a time drawn from their own recorded handle times (or, with
+//! fewer than ten, the queue's; then wrap up for the drawn wrap-up time), follow their recorded shift and at its end take no
 //! new task and log out once their tasks are done. A customer leaves at its recorded
 //! patience unless answered by then. Draws are seeded: a run is deterministic, and a
-//! task's handle time is drawn from its own seed, so both runs of a comparison give a
-//! task the same handle time.
+//! task's handle time is drawn with its own seed, so both runs of a comparison give a
+//! task the same draw from the same agent's times.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -389,10 +389,11 @@ impl<'w> World<'w> {
         let mut rng =
             StdRng::seed_from_u64(self.seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let fallback = self.work.routing.default_handle_time_ms;
+        let sample_as = &self.work.agents[a].sample_as;
         let (talk, wrap) = self
             .work
             .pools
-            .handle(&arrival.queue_id, fallback, &mut rng);
+            .handle(sample_as, &arrival.queue_id, fallback, &mut rng);
         let track = &mut self.tasks[t];
         track.answered = true;
         track.holder = Some(a);
