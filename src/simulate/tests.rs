@@ -85,6 +85,18 @@ fn mmc(agents: usize, arrivals: usize, rate_per_sec: f64, handle_secs: f64, seed
     }
 }
 
+/// The recorded and the changed run of `work` over all its arrivals, seed 1.
+fn what_if(work: &Workload, changes: Changes) -> Comparison {
+    let (from, to) = period(work);
+    let request = Request {
+        from,
+        to,
+        seed: 1,
+        changes,
+    };
+    compare(work, &request).unwrap()
+}
+
 fn period(work: &Workload) -> (Millis, Millis) {
     (T0, work.arrivals.last().map_or(T0, |a| a.at) + 1)
 }
@@ -317,17 +329,13 @@ fn a_shorter_step_timeout_lets_the_next_step_answer_sooner() {
             timeout_ms: 0,
         },
     ];
-    let (from, to) = period(&work);
-    let request = Request {
-        from,
-        to,
-        seed: 1,
-        changes: Changes {
+    let c = what_if(
+        &work,
+        Changes {
             step_timeout: Some(("q".into(), 5)),
             ..Changes::default()
         },
-    };
-    let c = compare(&work, &request).unwrap();
+    );
     let (rec, chg) = (
         c.row("q", "recorded").unwrap(),
         c.row("q", "changed").unwrap(),
@@ -359,17 +367,13 @@ fn most_skilled_routing_to_the_faster_expert_answers_sooner() {
             .handle_by_agent
             .insert(agent.profile.id.clone(), own);
     }
-    let (from, to) = period(&work);
-    let request = Request {
-        from,
-        to,
-        seed: 1,
-        changes: Changes {
+    let c = what_if(
+        &work,
+        Changes {
             policy: Some(SelectionPolicy::MostSkilled),
             ..Changes::default()
         },
-    };
-    let c = compare(&work, &request).unwrap();
+    );
     let (rec, chg) = (
         c.row("q", "recorded").unwrap(),
         c.row("q", "changed").unwrap(),
