@@ -80,6 +80,13 @@ pub fn run(args: SimulateArgs, config: &Config) -> anyhow::Result<()> {
         args.seed
     )?;
     report::write_table(&mut out, &comparison)?;
+    let refused = comparison.recorded.refused_arrivals;
+    if refused > 0 {
+        writeln!(
+            out,
+            "{refused} arrivals are not in the table: their queue is no longer configured"
+        )?;
+    }
     writeln!(
         out,
         "read in {:.2} s, both runs in {:.2} s",

@@ -59,8 +59,10 @@ pub struct Figures {
     pub occupancy: BTreeMap<MrdId, (i64, i64)>,
     /// (time with at least one task on any MRD, time logged in), ms, over the period.
     pub occupancy_all: (i64, i64),
-    /// Inputs the routing core refused (none in a sound run).
+    /// Inputs the routing core refused (none in a sound run but the arrivals below).
     pub rejected: u64,
+    /// Arrivals the core refused: their queue is no longer configured.
+    pub refused_arrivals: u64,
 }
 
 impl Figures {
@@ -95,6 +97,7 @@ pub(super) struct Tally {
     seen: HashSet<String>,
     presence: BTreeMap<String, Presence>,
     pub rejected: u64,
+    pub refused_arrivals: u64,
 }
 
 impl Tally {
@@ -122,6 +125,7 @@ impl Tally {
             seen: HashSet::new(),
             presence: BTreeMap::new(),
             rejected: 0,
+            refused_arrivals: 0,
         }
     }
 
@@ -214,6 +218,7 @@ impl Tally {
             q.unfinished = q.offered.saturating_sub(q.answered + q.abandoned);
         }
         self.figures.rejected = self.rejected;
+        self.figures.refused_arrivals = self.refused_arrivals;
         self.figures
     }
 }

@@ -387,3 +387,18 @@ fn most_skilled_routing_to_the_faster_expert_answers_sooner() {
     assert!(chg.figures.answered_after_wait < rec.figures.answered_after_wait);
     assert!(chg.occupancy_pct < rec.occupancy_pct, "{rec:?} {chg:?}");
 }
+
+#[test]
+fn arrivals_for_a_queue_that_is_gone_are_counted_apart() {
+    let mut work = mmc(2, 20, 1.0 / 60.0, 60.0, 8);
+    for a in work.arrivals.iter_mut().step_by(4) {
+        a.queue_id = "deleted".into();
+    }
+    let (from, to) = period(&work);
+    let figures = simulate(&work, from, to, 1).unwrap();
+    assert_eq!(figures.refused_arrivals, 5);
+    assert_eq!(figures.rejected, 5);
+    let q = &figures.queues["q"];
+    assert_eq!((q.offered, q.answered, q.unfinished), (15, 15, 0));
+    assert!(!figures.queues.contains_key("deleted"));
+}

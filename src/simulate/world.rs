@@ -233,6 +233,7 @@ impl<'w> World<'w> {
         if let Some(patience) = a.patience_ms {
             self.at(self.now + patience.max(0), Event::Abandon(i));
         }
+        let refused_before = self.tally.rejected;
         self.input(Input::EnqueueTask(Box::new(NewTask {
             task_id: a.task_id.clone(),
             media_id: format!("{}-media", a.task_id),
@@ -252,6 +253,14 @@ impl<'w> World<'w> {
             request_session: serde_json::Value::Null,
             metadata: serde_json::Value::Null,
         })));
+        if self.tally.rejected > refused_before {
+            // Its queue is gone from today's configuration: it is counted apart.
+            self.tally.refused_arrivals += 1;
+            if !self.tasks[i].closed {
+                self.tasks[i].closed = true;
+                self.closed += 1;
+            }
+        }
     }
 
     fn shift(&mut self, agent: usize, change: usize) {
