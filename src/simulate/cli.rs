@@ -47,7 +47,7 @@ pub fn run(args: SimulateArgs, config: &Config) -> anyhow::Result<()> {
     let history = StoreHistory::open(&config.database_path())?;
     let routing = crate::routing_config(&config.routing);
     let short_abandon_ms = (config.supervisor.short_abandon_secs as Millis).saturating_mul(1000);
-    let workload = history.workload(args.from, args.to, routing, short_abandon_ms)?;
+    let workload = history.workload(None, args.from, args.to, routing, short_abandon_ms)?;
     let read = started.elapsed();
     let changes = Changes {
         agents: args.agents,

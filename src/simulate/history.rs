@@ -47,10 +47,12 @@ impl StoreHistory {
         Ok(StoreHistory { conn })
     }
 
-    /// The workload of `[from, to)`: the configuration, the arrivals, the agents with
-    /// their shifts (from their state at `from` to `to` plus the drain) and the pools.
+    /// The workload of `[from, to)`: the configuration, the arrivals (the task log's, or
+    /// `source`'s when given: the input journal's, later), the agents with their
+    /// shifts (from their state at `from` to `to` plus the drain) and the pools.
     pub fn workload(
         &self,
+        source: Option<&dyn ArrivalSource>,
         from: Millis,
         to: Millis,
         routing: RoutingConfig,
@@ -67,7 +69,11 @@ impl StoreHistory {
                 _ => {}
             }
         }
-        let (arrivals, pools) = fold_tasks(&self.conn, from, to)?;
+        let (recorded, pools) = fold_tasks(&self.conn, from, to, source.is_none())?;
+        let arrivals = match source {
+            Some(source) => source.arrivals(from, to)?,
+            None => recorded,
+        };
         let mut agents = Vec::new();
         for profile in profiles {
             let shift = shift_of(&self.conn, &profile.id, from, to + DRAIN_MS, &routing)?;
@@ -100,7 +106,7 @@ pub struct StoreArrivals<'c> {
 
 impl ArrivalSource for StoreArrivals<'_> {
     fn arrivals(&self, from: Millis, to: Millis) -> Result<Vec<Arrival>, SimError> {
-        Ok(fold_tasks(self.conn, from, to)?.0)
+        Ok(fold_tasks(self.conn, from, to, true)?.0)
     }
 }
 
@@ -113,9 +119,14 @@ struct Seen {
     wrap_at: Option<Millis>,
 }
 
-/// The arrivals of `[from, to)` (tasks first enqueued then) and the accept delays and
-/// handle times of the tasks with a row in the period.
-fn fold_tasks(c: &Connection, from: Millis, to: Millis) -> StoreResult<(Vec<Arrival>, Pools)> {
+/// The arrivals of `[from, to)` (tasks first enqueued then; none unless `arrivals_too`)
+/// and the accept delays and handle times of the tasks with a row in the period.
+fn fold_tasks(
+    c: &Connection,
+    from: Millis,
+    to: Millis,
+    arrivals_too: bool,
+) -> StoreResult<(Vec<Arrival>, Pools)> {
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut pools = Pools::default();
     let mut arrivals = Vec::new();
@@ -174,7 +185,9 @@ fn fold_tasks(c: &Connection, from: Millis, to: Millis) -> StoreResult<(Vec<Arri
     }
     let mut inflater = Inflater::new(c);
     for (id, s) in seen {
-        let Some(first) = s.first else { continue };
+        let Some(first) = s.first.filter(|_| arrivals_too) else {
+            continue;
+        };
         if first.enqueue_time < from || first.enqueue_time >= to {
             continue;
         }

@@ -38,7 +38,7 @@ fn agent(id: &str) -> AgentPlan {
 fn mmc(agents: usize, arrivals: usize, rate_per_sec: f64, handle_secs: f64, seed: u64) -> Workload {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut at = T0;
-    let arrivals = (0..arrivals)
+    let recorded: Vec<Arrival> = (0..arrivals)
         .map(|i| {
             at += exponential(&mut rng, 1000.0 / rate_per_sec);
             Arrival {
@@ -52,6 +52,8 @@ fn mmc(agents: usize, arrivals: usize, rate_per_sec: f64, handle_secs: f64, seed
             }
         })
         .collect();
+    // Through the arrival source, as the store's and the journal's arrivals come.
+    let arrivals = recorded[..].arrivals(T0, Millis::MAX).unwrap();
     let handle_all = (0..200_000)
         .map(|_| (exponential(&mut rng, handle_secs * 1000.0), 0))
         .collect();
