@@ -10,6 +10,13 @@ use switchboard::config::{CliOverrides, Config};
 use switchboard::store::users::{self, NewUser, Role};
 use switchboard::store::Store;
 
+/// mimalloc serves the Rust heap: the message path builds and drops many small JSON
+/// trees on several threads, and glibc's malloc spent about half of the server's samples
+/// on them (docs/benchmarks.md, issue 13). SQLite keeps glibc's malloc, which the
+/// `mallopt` and `malloc_trim` calls below still tune and trim.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "switchboard",
