@@ -13,6 +13,7 @@ pub mod cim;
 pub mod clock;
 pub mod config;
 pub mod conversation;
+pub mod delivery;
 pub mod health;
 pub mod http;
 pub mod live;
@@ -169,8 +170,8 @@ impl App {
         let (to_conversations_routing, routing_for_conversations) =
             tokio::sync::mpsc::unbounded_channel();
         let routing_observers = bus::Bus::new(1024);
-        let (to_desk, desk_deliveries) = tokio::sync::mpsc::unbounded_channel();
-        let (to_customer, customer_deliveries) = tokio::sync::mpsc::unbounded_channel();
+        let to_desk = std::sync::Arc::new(delivery::LateSink::default());
+        let to_customer = std::sync::Arc::new(delivery::LateSink::default());
         let (to_metrics_routing, routing_for_metrics) = tokio::sync::mpsc::unbounded_channel();
         let stop_routing = tokio_util::sync::CancellationToken::new();
         let stop_conversations = tokio_util::sync::CancellationToken::new();
@@ -195,8 +196,8 @@ impl App {
                 store: store.clone(),
                 routing: routing.clone(),
                 routing_effects: routing_for_conversations,
-                to_desk,
-                to_customer,
+                to_desk: to_desk.clone(),
+                to_customer: to_customer.clone(),
                 health: health.clone(),
                 shutdown: stop_conversations.clone(),
                 committed: Some(committed_tx),
@@ -231,9 +232,8 @@ impl App {
         if let Some(t) = retention::purge::schedule(store.clone(), config.retention.clone()) {
             tasks.push(("retention", t));
         }
-        for t in agent_manager.spawn_outbound(routing_for_agents, desk_deliveries) {
-            tasks.push(("agents", t));
-        }
+        tasks.push(("agents", agent_manager.spawn_outbound(routing_for_agents)));
+        to_desk.attach(std::sync::Arc::new(agent_manager.clone()));
         let (live, live_task) = live::driver::spawn(
             figures,
             live_settings,
@@ -262,7 +262,7 @@ impl App {
                 conversations: conversations.clone(),
                 routing: routing.clone(),
                 routing_effects: routing_observers.subscribe("widget queue positions"),
-                deliveries: customer_deliveries,
+                deliveries: to_customer,
                 outbox: config.outbox.clone(),
                 channels: config.channels.clone(),
                 site_zone: config.site.zone().unwrap_or(jiff::tz::TimeZone::UTC),

@@ -206,15 +206,12 @@ impl AgentManager {
         self.inner.sessions.read().len()
     }
 
-    /// Starts the tasks that deliver routing effects and conversation events to desks.
+    /// Starts the task that delivers routing effects to desks. Conversation events come
+    /// on the conversation publisher's task (`impl Deliver<ToDesk>`, `crate::delivery`).
     pub fn spawn_outbound(
         &self,
         routing_effects: tokio::sync::mpsc::UnboundedReceiver<crate::routing::EffectBatch>,
-        deliveries: tokio::sync::mpsc::UnboundedReceiver<ToDesk>,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        vec![
-            tokio::spawn(outbound::routing_effects(self.clone(), routing_effects)),
-            tokio::spawn(outbound::conversation_deliveries(self.clone(), deliveries)),
-        ]
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(outbound::routing_effects(self.clone(), routing_effects))
     }
 }

@@ -184,11 +184,10 @@ async fn presence_changed(manager: &AgentManager, view: &AgentView) {
     }
 }
 
-pub(super) async fn conversation_deliveries(
-    manager: AgentManager,
-    mut rx: mpsc::UnboundedReceiver<ToDesk>,
-) {
-    while let Some(delivery) = rx.recv().await {
+/// The conversation manager's committed deliveries, made on its publisher's task.
+impl crate::delivery::Deliver<ToDesk> for AgentManager {
+    fn deliver(&self, delivery: ToDesk) {
+        let manager = self;
         match delivery {
             ToDesk::CimEvent {
                 agent_ids,

@@ -58,7 +58,8 @@ pub struct Wiring {
     pub routing: RoutingHandle,
     /// Committed routing effects, lossy under load (queue positions are superseded anyway).
     pub routing_effects: crate::bus::Subscription<EffectBatch>,
-    pub deliveries: tokio::sync::mpsc::UnboundedReceiver<ToCustomer>,
+    /// The conversation publisher's customer deliveries, attached to the widget here.
+    pub deliveries: Arc<crate::delivery::LateSink<ToCustomer>>,
     pub outbox: OutboxSettings,
     pub channels: ChannelSettings,
     /// `site.time_zone`: business hours without a zone of their own are read in it.
@@ -87,14 +88,13 @@ pub fn start(sio: &SocketIo, wiring: Wiring) -> Vec<tokio::task::JoinHandle<()>>
         wiring.site_zone,
     );
     sio.add_namespace("/customer", Arc::new(widget.clone()));
-    let mut tasks = vec![
-        tokio::spawn(
-            widget
-                .clone()
-                .deliveries(wiring.deliveries, wiring.outbox_wake.notify()),
-        ),
-        tokio::spawn(widget.queue_positions(wiring.routing_effects)),
-    ];
+    wiring
+        .deliveries
+        .attach(Arc::new(widget::WidgetDeliveries::new(
+            widget.clone(),
+            wiring.outbox_wake.notify(),
+        )));
+    let mut tasks = vec![tokio::spawn(widget.queue_positions(wiring.routing_effects))];
     match outbox::OutboxWorker::new(wiring.store, wiring.outbox, wiring.outbox_wake) {
         Ok(worker) => tasks.push(tokio::spawn(worker.run(wiring.health))),
         Err(e) => {

@@ -18,6 +18,7 @@
 
 mod csat;
 mod delivery;
+pub use delivery::WidgetDeliveries;
 mod gate;
 mod handshake;
 mod left_message;

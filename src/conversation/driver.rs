@@ -18,6 +18,7 @@ use crate::agents::ToDesk;
 use crate::channels::ToCustomer;
 use crate::cim::{self, ChannelSession, CimEvent, Conversation, ParticipantType, TaskStateReason};
 use crate::clock::{now_ms, Millis};
+use crate::delivery::LateSink;
 use crate::health::{Health, RunningGuard};
 use crate::routing::{self, driver::enum_str, Disposition, EffectBatch, RoutingHandle};
 use crate::store::objects::Interner;
@@ -38,8 +39,10 @@ pub struct Wiring {
     pub store: Store,
     pub routing: RoutingHandle,
     pub routing_effects: mpsc::UnboundedReceiver<EffectBatch>,
-    pub to_desk: mpsc::UnboundedSender<ToDesk>,
-    pub to_customer: mpsc::UnboundedSender<ToCustomer>,
+    /// Desk deliveries, made on the publisher's task (`crate::delivery`).
+    pub to_desk: Arc<LateSink<ToDesk>>,
+    /// Customer deliveries, made on the publisher's task.
+    pub to_customer: Arc<LateSink<ToCustomer>>,
     pub health: Health,
     pub shutdown: CancellationToken,
     /// Committed events the live figures read (`crate::live::facts::is_relevant`),
@@ -279,8 +282,8 @@ struct EncodedStep {
 /// Carries out committed batches, in the order they were queued.
 struct Publisher {
     routing: RoutingHandle,
-    to_desk: mpsc::UnboundedSender<ToDesk>,
-    to_customer: mpsc::UnboundedSender<ToCustomer>,
+    to_desk: Arc<LateSink<ToDesk>>,
+    to_customer: Arc<LateSink<ToCustomer>>,
     studio_tx: mpsc::UnboundedSender<Input>,
     studio_url: String,
     http: reqwest::Client,
@@ -886,7 +889,7 @@ impl Publisher {
             }
         }
         if has_outbox {
-            let _ = self.to_customer.send(ToCustomer::OutboxReady);
+            self.to_customer.deliver(ToCustomer::OutboxReady);
         }
         for answer in answers {
             answer.send();
@@ -931,7 +934,7 @@ impl Publisher {
                     .as_deref()
                     .is_none_or(str::is_empty)
                 {
-                    let _ = self.to_customer.send(ToCustomer::Event {
+                    self.to_customer.deliver(ToCustomer::Event {
                         conversation_id,
                         channel_session_id: address.channel_session_id,
                         service_identifier: address.service_identifier,
@@ -946,7 +949,7 @@ impl Publisher {
                 seq,
                 event,
             } => {
-                let _ = self.to_desk.send(ToDesk::CimEvent {
+                self.to_desk.deliver(ToDesk::CimEvent {
                     agent_ids,
                     conversation_id,
                     seq,
@@ -965,7 +968,7 @@ impl Publisher {
                 reason,
                 ..
             } => {
-                let _ = self.to_customer.send(ToCustomer::SessionEnded {
+                self.to_customer.deliver(ToCustomer::SessionEnded {
                     channel_session_id,
                     reason,
                 });
@@ -1006,7 +1009,7 @@ impl Publisher {
                 duration_secs,
                 room_info,
             } => {
-                let _ = self.to_desk.send(ToDesk::WrapupTimerStarted {
+                self.to_desk.deliver(ToDesk::WrapupTimerStarted {
                     agent_id,
                     payload: json!({
                         "task": task_id.map(|id| json!({"id": id})),
@@ -1025,7 +1028,7 @@ impl Publisher {
                 conversation_id,
                 agent_ids,
             } => {
-                let _ = self.to_desk.send(ToDesk::TopicClosed {
+                self.to_desk.deliver(ToDesk::TopicClosed {
                     agent_ids,
                     conversation_id,
                 });
@@ -1036,7 +1039,7 @@ impl Publisher {
                 percent,
                 remaining_ms,
             } => {
-                let _ = self.to_desk.send(ToDesk::Notify {
+                self.to_desk.deliver(ToDesk::Notify {
                     agent_ids,
                     event: "agentSlaThreshold",
                     payload: json!({
@@ -1086,7 +1089,7 @@ impl Publisher {
         event: &Arc<CimEvent>,
     ) {
         if let Some(address) = customer {
-            let _ = self.to_customer.send(ToCustomer::Event {
+            self.to_customer.deliver(ToCustomer::Event {
                 conversation_id: conversation_id.clone(),
                 channel_session_id: address.channel_session_id,
                 service_identifier: address.service_identifier,
@@ -1095,7 +1098,7 @@ impl Publisher {
             });
         }
         if !agent_ids.is_empty() {
-            let _ = self.to_desk.send(ToDesk::Ephemeral {
+            self.to_desk.deliver(ToDesk::Ephemeral {
                 agent_ids,
                 conversation_id,
                 event: Arc::from(cim::event_text(event)),

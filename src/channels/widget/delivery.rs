@@ -5,95 +5,95 @@
 use super::{key, Widget};
 use crate::channels::ToCustomer;
 use crate::cim::ChannelSessionReasonCode;
+use crate::delivery::Deliver;
 use crate::routing::{EffectBatch, MediaState};
 use serde_json::json;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
-impl Widget {
-    /// Delivers what the conversation manager committed for customers.
-    pub async fn deliveries(
-        self,
-        mut rx: mpsc::UnboundedReceiver<ToCustomer>,
-        outbox: Arc<tokio::sync::Notify>,
-    ) {
-        while let Some(delivery) = rx.recv().await {
-            match delivery {
-                ToCustomer::Event {
-                    channel_session_id,
-                    service_identifier,
-                    channel_customer_identifier,
-                    event,
-                    conversation_id,
-                    ..
-                } => {
-                    let customer = {
-                        let mut reg = self.inner.registry.lock();
-                        let by_identity = key(&service_identifier, &channel_customer_identifier);
-                        if reg.customers.contains_key(&by_identity) {
-                            reg.sessions
-                                .entry(channel_session_id.clone())
-                                .or_insert_with(|| by_identity.clone());
-                            reg.conversations
-                                .entry(conversation_id.clone())
-                                .or_insert_with(|| by_identity.clone());
-                            if let Some(c) = reg.customers.get_mut(&by_identity) {
-                                c.session_id.get_or_insert(channel_session_id.clone());
-                                c.conversation_id.get_or_insert(conversation_id.clone());
-                            }
-                            Some(by_identity)
-                        } else {
-                            reg.sessions
-                                .get(&channel_session_id)
-                                .or_else(|| reg.conversations.get(&conversation_id))
-                                .cloned()
+/// Delivers what the conversation manager committed for customers, on its publisher's
+/// task (`crate::delivery`).
+pub struct WidgetDeliveries {
+    widget: Widget,
+    /// Woken when new outbox rows were committed.
+    outbox: Arc<tokio::sync::Notify>,
+}
+
+impl WidgetDeliveries {
+    pub fn new(widget: Widget, outbox: Arc<tokio::sync::Notify>) -> Self {
+        WidgetDeliveries { widget, outbox }
+    }
+}
+
+impl Deliver<ToCustomer> for WidgetDeliveries {
+    fn deliver(&self, delivery: ToCustomer) {
+        let this = &self.widget;
+        match delivery {
+            ToCustomer::Event {
+                channel_session_id,
+                service_identifier,
+                channel_customer_identifier,
+                event,
+                conversation_id,
+                ..
+            } => {
+                let customer = {
+                    let mut reg = this.inner.registry.lock();
+                    let by_identity = key(&service_identifier, &channel_customer_identifier);
+                    if reg.customers.contains_key(&by_identity) {
+                        reg.sessions
+                            .entry(channel_session_id.clone())
+                            .or_insert_with(|| by_identity.clone());
+                        reg.conversations
+                            .entry(conversation_id.clone())
+                            .or_insert_with(|| by_identity.clone());
+                        if let Some(c) = reg.customers.get_mut(&by_identity) {
+                            c.session_id.get_or_insert(channel_session_id.clone());
+                            c.conversation_id.get_or_insert(conversation_id.clone());
                         }
-                    };
-                    if let Some(customer) = customer {
-                        self.emit_json_to(
-                            &customer,
-                            &channel_session_id,
-                            "MESSAGE_RECEIVED",
-                            &event,
-                        );
+                        Some(by_identity)
+                    } else {
+                        reg.sessions
+                            .get(&channel_session_id)
+                            .or_else(|| reg.conversations.get(&conversation_id))
+                            .cloned()
                     }
+                };
+                if let Some(customer) = customer {
+                    this.emit_json_to(&customer, &channel_session_id, "MESSAGE_RECEIVED", &event);
                 }
-                ToCustomer::SessionEnded {
-                    channel_session_id,
-                    reason,
-                } => {
-                    let customer = {
-                        let mut reg = self.inner.registry.lock();
-                        let key = reg.sessions.remove(&channel_session_id);
-                        if let Some(c) = key.as_ref().and_then(|k| reg.customers.get_mut(k)) {
-                            c.session_id = None;
-                            c.conversation_id = None;
-                        }
-                        key
-                    };
-                    if let Some(customer) = customer {
-                        let event = if reason == ChannelSessionReasonCode::Inactivity {
-                            "CHANNEL_SESSION_EXPIRED"
-                        } else {
-                            "CHANNEL_SESSION_ENDED"
-                        };
-                        let payload = json!({
-                            "channelSessionId": channel_session_id,
-                            "reason": reason.as_str(),
-                        });
-                        self.emit_json_to(
-                            &customer,
-                            &channel_session_id,
-                            event,
-                            &payload.to_string(),
-                        );
-                    }
-                }
-                ToCustomer::OutboxReady => outbox.notify_one(),
             }
+            ToCustomer::SessionEnded {
+                channel_session_id,
+                reason,
+            } => {
+                let customer = {
+                    let mut reg = this.inner.registry.lock();
+                    let key = reg.sessions.remove(&channel_session_id);
+                    if let Some(c) = key.as_ref().and_then(|k| reg.customers.get_mut(k)) {
+                        c.session_id = None;
+                        c.conversation_id = None;
+                    }
+                    key
+                };
+                if let Some(customer) = customer {
+                    let event = if reason == ChannelSessionReasonCode::Inactivity {
+                        "CHANNEL_SESSION_EXPIRED"
+                    } else {
+                        "CHANNEL_SESSION_ENDED"
+                    };
+                    let payload = json!({
+                        "channelSessionId": channel_session_id,
+                        "reason": reason.as_str(),
+                    });
+                    this.emit_json_to(&customer, &channel_session_id, event, &payload.to_string());
+                }
+            }
+            ToCustomer::OutboxReady => self.outbox.notify_one(),
         }
     }
+}
 
+impl Widget {
     /// Keeps waiting customers told of their queue position and estimated wait.
     pub async fn queue_positions(self, mut rx: crate::bus::Subscription<EffectBatch>) {
         use crate::routing::Effect;
