@@ -11,6 +11,72 @@ fn aggregates(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
     switchboard::reports::rebuild::dump(&c).unwrap()
 }
 
+/// The agents' CHAT MRD spans: ACTIVE while they had a chat, and occupied time kept.
+fn the_agents_chat_mrd_follows_their_chats(db: &std::path::Path) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let active = count(
+        "SELECT COUNT(*) FROM agent_state_spans s JOIN mrds m ON m.id = s.mrd_id
+         WHERE m.name = 'CHAT' AND s.state = 'ACTIVE'",
+    );
+    let handled = count("SELECT COUNT(*) FROM tasks WHERE agent_id IS NOT NULL");
+    assert!(active > 0 && active <= handled, "{active} of {handled}");
+    let occupied =
+        count("SELECT COALESCE(SUM(ms), 0) FROM report_agent_time WHERE state = 'OCCUPIED'");
+    let handle = count(
+        "SELECT SUM(t.closed_at - m.answer_time) FROM tasks t JOIN task_media m ON m.task_id = t.id
+         WHERE t.agent_id IS NOT NULL",
+    );
+    assert!(
+        occupied > 0 && occupied <= handle,
+        "occupied {occupied} ms, handled {handle} ms"
+    );
+}
+
+/// Message text searched both ways (matches collected first, or conversation by
+/// conversation) finds the same conversations, and a capped count says so.
+fn common_and_rare_text_find_the_same(db: &std::path::Path) {
+    use switchboard::reports::read::Scope;
+    use switchboard::reports::search::{search_with, Filter, Limits};
+    let c = rusqlite::Connection::open(db).unwrap();
+    let filter = Filter {
+        start: 0,
+        end: i64::MAX,
+        text: Some("refund".into()),
+        limit: 10,
+        ..Filter::default()
+    };
+    let admin = Scope {
+        admin: true,
+        teams: Default::default(),
+    };
+    let limits = |count_cap, frequent| Limits {
+        count_cap,
+        frequent,
+    };
+    let collected = search_with(&c, &filter, &admin, &limits(10_000, i64::MAX)).unwrap();
+    let one_by_one = search_with(&c, &filter, &admin, &limits(10_000, 0)).unwrap();
+    assert!(
+        collected.total > 10 && !collected.more,
+        "{}",
+        collected.total
+    );
+    assert_eq!(collected, one_by_one);
+    let capped = search_with(&c, &filter, &admin, &limits(5, 0)).unwrap();
+    assert_eq!((capped.total, capped.more), (5, true));
+    assert_eq!(capped.rows, collected.rows);
+    let second = Filter {
+        offset: 10,
+        ..filter.clone()
+    };
+    let capped = search_with(&c, &second, &admin, &limits(5, i64::MAX)).unwrap();
+    assert_eq!(
+        capped.total.min(15),
+        capped.total,
+        "counted to offset + 5 at most"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_history_is_served_and_its_aggregates_equal_a_rebuild() {
     let dir = tempfile::tempdir().unwrap();
@@ -59,6 +125,8 @@ async fn generated_history_is_served_and_its_aggregates_equal_a_rebuild() {
         String::from_utf8_lossy(&rebuilt.stderr)
     );
     assert_eq!(aggregates(&db), kept, "the kept aggregates equal a rebuild");
+    the_agents_chat_mrd_follows_their_chats(&db);
+    common_and_rare_text_find_the_same(&db);
 
     let config = common::test_config(dir.path());
     let server = TestServer::start_in(dir, config).await;
@@ -85,6 +153,7 @@ async fn generated_history_is_served_and_its_aggregates_equal_a_rebuild() {
         .await;
     assert_eq!(status, 200, "{hits}");
     assert!(hits["total"].as_i64().unwrap() > 0, "{hits}");
+    assert_eq!(hits["more"], false, "{hits}");
     let id = found["items"][0]["id"].as_str().unwrap();
     let (status, events) = server
         .get(&format!("/api/v1/conversations/{id}/events"), Some(&admin))

@@ -118,8 +118,50 @@ pub fn fts_terms(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// The rows matching `filter` as `scope` may see them, and how many match in all.
-pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Vec<Row>, i64)> {
+/// How far a search with message text goes (see [`search_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The matching conversations are counted up to this many past the page's
+    /// offset (`Found::more` says there are more); a search without text counts all.
+    pub count_cap: i64,
+    /// Text matching more messages than this is looked up conversation by
+    /// conversation, newest first (the page and the count stop early); rarer text
+    /// collects its matches first.
+    pub frequent: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            count_cap: 1_000,
+            frequent: 20_000,
+        }
+    }
+}
+
+/// A page of conversations found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub rows: Vec<Row>,
+    /// How many match in all; with message text, at most `offset + count_cap`.
+    pub total: i64,
+    /// The count stopped at its cap: more than `total` match.
+    pub more: bool,
+}
+
+/// The rows matching `filter` as `scope` may see them, and how many match (see
+/// [`Found`]), with the default [`Limits`].
+pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<Found> {
+    search_with(c, filter, scope, &Limits::default())
+}
+
+/// [`search`] with `limits`.
+pub fn search_with(
+    c: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+    limits: &Limits,
+) -> StoreResult<Found> {
     let mut sql =
         String::from("FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE ");
     let mut args: Vec<Sql> = Vec::new();
@@ -192,13 +234,27 @@ pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Ve
             vec![pattern, who.clone()],
         );
     }
-    if let Some(terms) = filter.text.as_deref().and_then(fts_terms) {
-        text(
-            &mut sql,
-            " AND c.id IN (SELECT e.conversation_id FROM message_text m JOIN cim_events e ON e.pos = m.rowid
-                           WHERE message_text MATCH ?)",
-            vec![terms],
-        );
+    let terms = filter.text.as_deref().and_then(fts_terms);
+    if let Some(terms) = terms.clone() {
+        if is_frequent(c, &terms, limits.frequent)? {
+            // Each conversation (newest first) is asked whether one of its messages
+            // matches: the page and the bounded count stop early.
+            text(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM cim_events e WHERE e.conversation_id = c.id
+                       AND e.name IN ('CUSTOMER_MESSAGE', 'AGENT_MESSAGE', 'BOT_MESSAGE')
+                       AND EXISTS (SELECT 1 FROM message_text m
+                                   WHERE message_text MATCH ? AND m.rowid = e.pos))",
+                vec![terms],
+            );
+        } else {
+            text(
+                &mut sql,
+                " AND c.id IN (SELECT e.conversation_id FROM message_text m JOIN cim_events e ON e.pos = m.rowid
+                               WHERE message_text MATCH ?)",
+                vec![terms],
+            );
+        }
     }
     if let Some(code) = &filter.wrapup {
         let value = code.rsplit(": ").next().unwrap_or(code).to_string();
@@ -228,11 +284,28 @@ pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Ve
             teams,
         );
     }
-    let total: i64 = c.query_row(
-        &format!("SELECT COUNT(*) {sql}"),
-        rusqlite::params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    // A text search counts no further than `count_cap` past the page.
+    let cap = terms
+        .is_some()
+        .then(|| filter.offset.saturating_add(limits.count_cap));
+    let total: i64 = match cap {
+        Some(cap) => {
+            let mut bounded = args.clone();
+            bounded.push(Sql::Integer(cap.saturating_add(1)));
+            c.query_row(
+                &format!("SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT ?)"),
+                rusqlite::params_from_iter(bounded.iter()),
+                |r| r.get(0),
+            )?
+        }
+        None => c.query_row(
+            &format!("SELECT COUNT(*) {sql}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?,
+    };
+    let more = cap.is_some_and(|cap| total > cap);
+    let total = cap.map_or(total, |cap| total.min(cap));
     let mut paged = args.clone();
     paged.push(Sql::Integer(filter.limit));
     paged.push(Sql::Integer(filter.offset));
@@ -259,7 +332,19 @@ pub fn search(c: &Connection, filter: &Filter, scope: &Scope) -> StoreResult<(Ve
     for (id, started, ended, state, customer, queue) in heads {
         rows.push(details(c, id, started, ended, state, customer, queue)?);
     }
-    Ok((rows, total))
+    Ok(Found { rows, total, more })
+}
+
+/// Whether the FTS5 query `terms` matches more than `frequent` messages (then
+/// looking the conversations up one by one, newest first, beats collecting every
+/// match first).
+fn is_frequent(c: &Connection, terms: &str, frequent: i64) -> StoreResult<bool> {
+    let matched: i64 = c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM message_text WHERE message_text MATCH ?1 LIMIT ?2)",
+        )?
+        .query_row(rusqlite::params![terms, frequent.saturating_add(1)], |r| r.get(0))?;
+    Ok(matched > frequent)
 }
 
 fn details(

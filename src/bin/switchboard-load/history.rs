@@ -5,27 +5,35 @@
 //! (`reports::keep`). Spread over agents in teams and shifts, queues, the hours of the
 //! day, with waits, handles, abandons, RONAs, transfers, wrap-ups, CSAT, agent state
 //! spans (ready, breaks, logout) and ~20 events per conversation with message text
-//! for the full-text index. One write transaction per `--batch` conversations.
-//! What is not generated: MRD states (so occupancy reads 0), open conversations.
+//! for the full-text index. Worker threads build the conversations (`history_chat`)
+//! while the store's writer stores them, one write transaction per `--batch`.
+//! The agents' CHAT MRD follows their chats (ACTIVE from answer to close), so the
+//! timeline and occupancy have data. What is not generated: open conversations.
 
 #[path = "history_shapes.rs"]
 mod shapes;
 
+#[path = "history_chat.rs"]
+mod chat;
+
 use anyhow::Context;
+use chat::{Built, Plan};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
-use serde_json::{json, Value};
-use shapes::{Chat, Templates, WORDS};
+use serde_json::Value;
+use shapes::Templates;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
-use switchboard::live::facts::{Fact, LiveEvent, TaskFacts};
+use switchboard::live::facts::LiveEvent;
 use switchboard::reports::{keep, TallySettings};
 use switchboard::store::agent_states::{self, StateRow};
-use switchboard::store::conversations::{self, ChannelSessionRow, ConversationRow};
-use switchboard::store::events::{self, EventRow};
 use switchboard::store::objects::Interner;
-use switchboard::store::{csat, customers, directory, tasks, users, Store, StoreResult};
+use switchboard::store::{customers, directory, users, Store, StoreResult};
 
 #[derive(clap::Args)]
 pub struct HistoryArgs {
@@ -44,16 +52,22 @@ pub struct HistoryArgs {
     /// Queues besides the demo site's.
     #[arg(long, default_value_t = 7)]
     queues: usize,
-    /// Conversations per write transaction.
+    /// Conversations per write transaction (and per piece of work of a builder thread).
     #[arg(long, default_value_t = 500)]
     batch: usize,
+    /// Threads building the conversations' JSON while the store writes (default: the
+    /// machine's cores).
+    #[arg(long)]
+    workers: Option<usize>,
     #[arg(long, default_value_t = 16)]
     seed: u64,
 }
 
 /// What the site the history runs on holds.
-struct Site {
+pub(super) struct Site {
     channel_id: String,
+    /// The CHAT MRD, whose states the agents' tasks drive.
+    mrd_id: String,
     queues: Vec<(String, String)>,
     /// (id, username) by shift.
     shifts: [Vec<(String, String)>; 3],
@@ -79,12 +93,15 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<()> {
     let (agents, queues) = (args.agents.max(3), args.queues);
     let hash = users::hash_password("agent")?;
     let site = store.write_blocking(move |c| site(c, agents, queues, &hash))?;
-    let site = std::sync::Arc::new(site);
-    let templates = std::sync::Arc::new(Templates::load());
+    let site = Arc::new(site);
+    let templates = Templates::load();
     let started = Instant::now();
     let now = switchboard::clock::now_ms();
     let first_day = (now / DAY - i64::from(args.days)) * DAY;
     let per_day = args.conversations / u64::from(args.days.max(1));
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut written = 0u64;
     for day in 0..i64::from(args.days) {
@@ -94,23 +111,41 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<()> {
             .map(|_| midnight + hour_of_day(&mut rng) * HOUR + rng.gen_range(0..HOUR))
             .collect();
         starts.sort_unstable();
+        let plans: Vec<Plan> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let n = written + i as u64;
+                // A third of the customers come back.
+                let visitor = if n > 10 && rng.gen_range(0..3) == 0 {
+                    rng.gen_range(0..n)
+                } else {
+                    n
+                };
+                let seed = rng.gen();
+                Plan {
+                    start,
+                    visitor,
+                    seed,
+                }
+            })
+            .collect();
+        let plans = Arc::new(plans);
+        let p = plans.clone();
+        let customers = store.write_blocking(move |c| customers_of(c, &p))?;
         let s = site.clone();
         let seed = rng.gen();
-        store.write_blocking(move |c| agent_day(c, &s, midnight, seed))?;
-        for chunk in starts.chunks(args.batch.max(1)) {
-            let (s, t, count) = (site.clone(), templates.clone(), chunk.len() as u64);
-            let chunk = chunk.to_vec();
-            let seed = rng.gen();
-            let base = written;
-            store.write_blocking(move |c| {
-                let mut rng = StdRng::seed_from_u64(seed);
-                for (i, start) in chunk.iter().enumerate() {
-                    conversation(c, &s, &t, &mut rng, base + i as u64, *start)?;
-                }
-                Ok(())
-            })?;
-            written += count;
-        }
+        let shifts = store.write_blocking(move |c| agent_day(c, &s, midnight, seed))?;
+        let day_plans = DayPlans {
+            site: &site,
+            templates: &templates,
+            customers: &customers,
+            plans: &plans,
+        };
+        let busy = day_plans.write(&store, args.batch.max(1), workers.max(1))?;
+        written += plans.len() as u64;
+        let s = site.clone();
+        store.write_blocking(move |c| mrd_day(c, &s, &shifts, &busy))?;
         if day % 10 == 9 || day + 1 == i64::from(args.days) {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
@@ -129,6 +164,83 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Each visitor of `plans`, found or created (at their first chat) through the store.
+fn customers_of(c: &Connection, plans: &[Plan]) -> StoreResult<HashMap<u64, Value>> {
+    let mut found = HashMap::new();
+    for plan in plans {
+        if let Entry::Vacant(slot) = found.entry(plan.visitor) {
+            let (identifier, first_name) = chat::visitor_names(plan.visitor);
+            let customer =
+                customers::find_or_create(c, "WEB", &identifier, Some(&first_name), plan.start)?;
+            slot.insert(customer);
+        }
+    }
+    Ok(found)
+}
+
+/// A day's chats, with what building them needs.
+struct DayPlans<'a> {
+    site: &'a Arc<Site>,
+    templates: &'a Templates,
+    customers: &'a HashMap<u64, Value>,
+    plans: &'a [Plan],
+}
+
+impl DayPlans<'_> {
+    /// Builds the chats in `batch`es on `workers` threads while the store's writer
+    /// stores the batches built, in order, one transaction each (the aggregates of a
+    /// batch folded in memory and written once). Returns the agents' busy times.
+    fn write(
+        &self,
+        store: &Store,
+        batch: usize,
+        workers: usize,
+    ) -> anyhow::Result<Vec<(String, i64, i64)>> {
+        let chunks: Vec<&[Plan]> = self.plans.chunks(batch).collect();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Built>)>(workers);
+            for _ in 0..workers {
+                let (tx, next, chunks) = (tx.clone(), &next, &chunks);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = chunks.get(i) else { break };
+                    let built = chunk
+                        .iter()
+                        .map(|plan| {
+                            let customer = &self.customers[&plan.visitor];
+                            chat::build(self.site, self.templates, customer, plan)
+                        })
+                        .collect();
+                    if tx.send((i, built)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            let (mut pending, mut due, mut busy) = (BTreeMap::new(), 0, Vec::new());
+            for (i, built) in rx {
+                pending.insert(i, built);
+                while let Some(built) = pending.remove(&due) {
+                    busy.extend(built.iter().filter_map(|b| b.busy.clone()));
+                    let built = Arc::new(built);
+                    store.write_blocking(move |c| {
+                        let mut interner = Interner::default();
+                        for b in built.iter() {
+                            chat::write(c, &mut interner, b)?;
+                        }
+                        let log: Vec<LiveEvent> =
+                            built.iter().flat_map(|b| b.log.iter().cloned()).collect();
+                        keep::task_rows(c, &log, &TallySettings::default())
+                    })?;
+                    due += 1;
+                }
+            }
+            Ok(busy)
+        })
+    }
 }
 
 fn hour_of_day(rng: &mut StdRng) -> i64 {
@@ -208,6 +320,7 @@ fn site(c: &Connection, agents: usize, queues: usize, hash: &str) -> StoreResult
         shifts[i % 3].push(agent);
     }
     Ok(Site {
+        mrd_id: mrd,
         channel_id,
         queues: rows("SELECT id, name FROM queues ORDER BY name")?,
         shifts,
@@ -216,11 +329,19 @@ fn site(c: &Connection, agents: usize, queues: usize, hash: &str) -> StoreResult
 }
 
 /// Each agent's day: ready at the start of the shift, a break, lunch, logout.
-fn agent_day(c: &Connection, site: &Site, midnight: i64, seed: u64) -> StoreResult<()> {
+/// Returns each agent's (id, login, logout).
+fn agent_day(
+    c: &Connection,
+    site: &Site,
+    midnight: i64,
+    seed: u64,
+) -> StoreResult<Vec<(String, i64, i64)>> {
     let mut rng = StdRng::seed_from_u64(seed);
+    let mut shifts = Vec::new();
     for (shift, agents) in site.shifts.iter().enumerate() {
         for (id, _) in agents {
             let start = midnight + SHIFT_STARTS[shift] * HOUR + rng.gen_range(-600_000..600_000);
+            shifts.push((id.clone(), start, start + 8 * HOUR));
             let changes = [
                 (0, "READY", None),
                 (2 * HOUR, "NOT_READY", Some("Break")),
@@ -242,11 +363,60 @@ fn agent_day(c: &Connection, site: &Site, midnight: i64, seed: u64) -> StoreResu
             }
         }
     }
+    Ok(shifts)
+}
+
+/// Each agent's CHAT MRD over the day, as the server records it: READY at login,
+/// ACTIVE while at least one of the agent's chats is open (from answer to close,
+/// overlapping chats merged), READY between them, NOT_READY at logout (or when the
+/// last chat closes after it). These drive the agent timeline and occupancy.
+fn mrd_day(
+    c: &Connection,
+    site: &Site,
+    shifts: &[(String, i64, i64)],
+    busy: &[(String, i64, i64)],
+) -> StoreResult<()> {
+    let mut by_agent: std::collections::HashMap<&str, Vec<(i64, i64)>> = Default::default();
+    for (agent, from, to) in busy {
+        by_agent.entry(agent).or_default().push((*from, *to));
+    }
+    for (agent, login, logout) in shifts {
+        let (login, logout) = (*login, *logout);
+        let mut chats = by_agent.remove(agent.as_str()).unwrap_or_default();
+        chats.sort_unstable();
+        let mut spans: Vec<(i64, i64)> = Vec::new();
+        for (from, to) in chats {
+            let from = from.max(login);
+            let to = to.max(from);
+            match spans.last_mut() {
+                Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                _ => spans.push((from, to)),
+            }
+        }
+        let mut changes = vec![(login, "READY")];
+        for (from, to) in &spans {
+            changes.push((*from, "ACTIVE"));
+            changes.push((*to, "READY"));
+        }
+        let last = spans.last().map_or(login, |s| s.1);
+        changes.push((logout.max(last), "NOT_READY"));
+        for (at, state) in changes {
+            let row = StateRow {
+                user_id: agent.clone(),
+                mrd_id: Some(site.mrd_id.clone()),
+                state: state.into(),
+                reason_code: None,
+                changed_at: at,
+            };
+            agent_states::record(c, &row)?;
+            keep::agent_state(c, &row)?;
+        }
+    }
     Ok(())
 }
 
 /// The agents on shift at `at`.
-fn on_shift(site: &Site, at: i64) -> Vec<&(String, String)> {
+pub(super) fn on_shift(site: &Site, at: i64) -> Vec<&(String, String)> {
     let hour = (at % DAY) / HOUR;
     site.shifts
         .iter()
@@ -254,268 +424,4 @@ fn on_shift(site: &Site, at: i64) -> Vec<&(String, String)> {
         .filter(|(_, start)| hour >= *start && hour < start + 8)
         .flat_map(|(agents, _)| agents.iter())
         .collect()
-}
-
-/// How one task goes.
-enum Outcome {
-    Abandoned,
-    Handled { rona: bool, transfer: bool },
-}
-
-/// Writes one closed conversation starting at `start`, as the server would have.
-fn conversation(
-    c: &Connection,
-    site: &Site,
-    t: &Templates,
-    rng: &mut StdRng,
-    n: u64,
-    start: i64,
-) -> StoreResult<()> {
-    let staff = on_shift(site, start);
-    let roll = rng.gen_range(0..100);
-    let outcome = if staff.is_empty() || roll < 8 {
-        Outcome::Abandoned
-    } else {
-        Outcome::Handled {
-            rona: roll < 11,
-            transfer: (11..15).contains(&roll),
-        }
-    };
-    // A third of the customers come back.
-    let visitor = if n > 10 && rng.gen_range(0..3) == 0 {
-        rng.gen_range(0..n)
-    } else {
-        n
-    };
-    let identifier = format!("visitor-{visitor}");
-    let first_name = format!("Customer{visitor}");
-    let customer = customers::find_or_create(c, "WEB", &identifier, Some(&first_name), start)?;
-    let customer_id = customer["_id"].as_str().unwrap_or_default().to_string();
-    let conversation_id = uuid::Uuid::new_v4().to_string();
-    let session_id = uuid::Uuid::new_v4().to_string();
-    let task_id = uuid::Uuid::new_v4().to_string();
-    let queue = &site.queues[rng.gen_range(0..site.queues.len())];
-    let agent = staff
-        .get(rng.gen_range(0..staff.len().max(1)))
-        .map(|(id, name)| (id.as_str(), name.as_str()));
-    let chat = Chat {
-        conversation_id: &conversation_id,
-        session_id: &session_id,
-        task_id: &task_id,
-        customer: &customer,
-        identifier: &identifier,
-        first_name: &first_name,
-        queue: (&queue.0, &queue.1),
-        agent: match outcome {
-            Outcome::Abandoned => None,
-            Outcome::Handled { .. } => agent,
-        },
-        start,
-    };
-    let session = t.session(&chat);
-    let mut interner = Interner::default();
-    let mut log = Vec::new();
-    let mut events: Vec<Value> = vec![
-        t.notification(&chat, &session, "CHANNEL_SESSION_STARTED", start),
-        t.notification(&chat, &session, "CONVERSATION_STARTED", start + 5),
-        t.notification(&chat, &session, "TASK_ENQUEUED", start + 10),
-    ];
-    let wait = 2_000 + rng.gen_range(0..90_000i64);
-    let facts =
-        |state: &str, media: &str, reason: Option<&str>, agent: Option<&str>, answer: i64| {
-            TaskFacts {
-                id: task_id.clone(),
-                state: state.into(),
-                reason: reason.map(str::to_string),
-                assigned_to: agent.map(str::to_string),
-                queue_id: queue.0.clone(),
-                queue_name: queue.1.clone(),
-                direction: "INBOUND".into(),
-                media_state: media.into(),
-                enqueue_time: start,
-                answer_time: answer,
-                customer_name: Some(first_name.clone()),
-                channel_name: Some("web".into()),
-            }
-        };
-    let at = |at: i64, fact: Fact| LiveEvent {
-        conversation_id: conversation_id.clone(),
-        at,
-        fact,
-    };
-    log.push(at(
-        start,
-        Fact::Enqueued(facts("CREATED", "QUEUED", None, None, 0)),
-    ));
-    let end;
-    let mut agent_id = None;
-    match (outcome, chat.agent) {
-        (Outcome::Handled { rona, transfer }, Some((aid, _))) => {
-            agent_id = Some(aid);
-            let mut offered = start + wait - 2_000;
-            if rona {
-                let other = staff[rng.gen_range(0..staff.len())].0.as_str();
-                let task = facts("CREATED", "RESERVED", None, Some(other), 0);
-                log.push(at(
-                    offered - 30_000,
-                    Fact::Reserved {
-                        agent_id: other.into(),
-                        task,
-                    },
-                ));
-                let back = facts("CREATED", "QUEUED", Some("RONA"), None, 0);
-                log.push(at(offered - 1_000, Fact::Enqueued(back)));
-                offered += 1;
-            }
-            let task = facts("CREATED", "RESERVED", None, Some(aid), 0);
-            log.push(at(
-                offered,
-                Fact::Reserved {
-                    agent_id: aid.into(),
-                    task,
-                },
-            ));
-            let answer = start + wait;
-            log.push(at(
-                answer,
-                Fact::Changed(facts("ACTIVE", "ACTIVE", None, Some(aid), answer)),
-            ));
-            events.push(t.notification(&chat, &session, "AGENT_RESERVED", offered));
-            events.push(t.agent_event(&chat, "AGENT_SUBSCRIBED", answer));
-            let messages = rng.gen_range(8..17);
-            let mut when = answer;
-            for m in 0..messages {
-                when += rng.gen_range(5_000..60_000);
-                let words: Vec<&str> = (0..rng.gen_range(4..14))
-                    .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
-                    .collect();
-                let body = json!({"type": "PLAIN", "markdownText": words.join(" ")});
-                events.push(t.message(&chat, &session, m % 2 == 1, body, when));
-            }
-            let left = when + rng.gen_range(5_000..30_000);
-            events.push(t.agent_event(&chat, "AGENT_UNSUBSCRIBED", left));
-            let (category, value) = &site.wrapups[rng.gen_range(0..site.wrapups.len())];
-            let wrapup = json!({"type": "WRAPUP", "note": "", "wrapups": [{"categoryName": category, "value": value}]});
-            let closed = left + rng.gen_range(3_000..40_000);
-            events.push(t.message(&chat, &session, true, wrapup, closed - 1));
-            log.push(at(
-                left,
-                Fact::Changed(facts("WRAP_UP", "ACTIVE", None, Some(aid), answer)),
-            ));
-            let reason = transfer.then_some("TRANSFERRED");
-            log.push(at(
-                closed,
-                Fact::Changed(facts("CLOSED", "CLOSED", reason, Some(aid), answer)),
-            ));
-            end = closed;
-        }
-        _ => {
-            end = start + wait;
-            log.push(at(
-                end,
-                Fact::Changed(facts("CLOSED", "CLOSED", Some("CANCELLED"), None, 0)),
-            ));
-        }
-    }
-    // Written in the order the foreign keys need.
-    let snapshot = t.conversation(&chat, &session, end);
-    conversations::upsert(
-        c,
-        &ConversationRow {
-            id: &conversation_id,
-            customer_id: &customer_id,
-            room_id: &conversation_id,
-            state: "CLOSED",
-            direction: "INBOUND",
-            queue_id: Some(&queue.0),
-            last_agent_id: agent_id,
-            data: "[]".into(),
-            metadata: "{}".into(),
-            timers: "{}".into(),
-            snapshot: interner.compact(c, snapshot)?,
-            creation_time: start,
-            end_time: Some(end),
-            last_seq: 0,
-        },
-        end,
-    )?;
-    conversations::upsert_channel_session(
-        c,
-        &ChannelSessionRow {
-            id: &session_id,
-            conversation_id: &conversation_id,
-            channel_id: &site.channel_id,
-            customer_id: &customer_id,
-            state: "CLOSED",
-            reason_code: None,
-            session: interner.compact_whole(c, session.clone())?,
-            started_at: start,
-            ended_at: Some(end),
-        },
-    )?;
-    events.push(t.notification(&chat, &session, "TASK_STATE_CHANGED", end));
-    events.push(t.notification(&chat, &session, "CHANNEL_SESSION_ENDED", end + 5));
-    for (seq, event) in events.into_iter().enumerate() {
-        let id = event["id"].as_str().unwrap_or_default().to_string();
-        let name = event["name"].as_str().unwrap_or_default().to_string();
-        let kind = event["type"].as_str().unwrap_or("NOTIFICATION").to_string();
-        let timestamp = event["timestamp"].as_i64().unwrap_or(start);
-        let message_id = event["data"]["id"]
-            .as_str()
-            .filter(|_| kind == "MESSAGE")
-            .map(str::to_string);
-        let encoded = events::encode(event, &conversation_id, message_id.as_deref(), timestamp);
-        events::append(
-            c,
-            &mut interner,
-            &EventRow {
-                id: &id,
-                conversation_id: &conversation_id,
-                seq: seq as u64 + 1,
-                name: &name,
-                kind: &kind,
-                timestamp,
-                message_id: message_id.as_deref(),
-                event: &encoded,
-                runtime: None,
-            },
-        )?;
-    }
-    let task = t.task(&chat, &session);
-    tasks::upsert(
-        c,
-        &tasks::TaskRow {
-            id: &task_id,
-            conversation_id: &conversation_id,
-            state: "CLOSED",
-            agent_id,
-            disposition: None,
-            closed: true,
-            snapshot: interner.compact(c, task)?,
-            media_id: &uuid::Uuid::new_v4().to_string(),
-            mrd_id: "",
-            queue_id: &queue.0,
-            media_state: "CLOSED",
-            priority: 1,
-            direction: "INBOUND",
-            mode: "QUEUE",
-            enqueue_time: start,
-            answer_time: agent_id.map(|_| start + wait),
-        },
-        end,
-    )?;
-    for event in &log {
-        let text = serde_json::to_string(event).unwrap_or_default();
-        tasks::append_log(c, &task_id, &conversation_id, event.at, &text)?;
-    }
-    keep::task_rows(c, &log, &TallySettings::default())?;
-    if agent_id.is_some() && rng.gen_range(0..10) < 3 {
-        let rating = csat::Csat {
-            rating: rng.gen_range(1..6),
-            comment: String::new(),
-            submitted_at: end + 60_000,
-        };
-        csat::submit(c, &conversation_id, &customer_id, &rating)?;
-    }
-    Ok(())
 }

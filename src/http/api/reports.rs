@@ -409,7 +409,11 @@ pub struct SearchBody {
     /// Newest first; keys are `columns` (times local with offset).
     #[schema(value_type = Vec<Object>)]
     items: Vec<Value>,
+    /// How many conversations match. With `q` (message text) the count stops at
+    /// `offset` + 1,000: then `more` is true and more than `total` match.
     total: i64,
+    /// True when `total` is a lower bound (the UI shows "1,000+").
+    more: bool,
     limit: i64,
     offset: i64,
 }
@@ -462,11 +466,11 @@ async fn conversation_search(
     };
     let scope = scope_of(&auth);
     let (limit, offset) = (filter.limit, filter.offset);
-    let (rows, total) = state
+    let found = state
         .store
         .read(move |c| search::search(c, &filter, &scope))
         .await?;
-    let table = search::table(&rows, |at| period.local_text(at));
+    let table = search::table(&found.rows, |at| period.local_text(at));
     if wants_csv(&req, q.format) {
         return csv_response(
             &table,
@@ -476,7 +480,8 @@ async fn conversation_search(
     Ok(HttpResponse::Ok().json(SearchBody {
         columns: table.columns.clone(),
         items: table.json_rows(),
-        total,
+        total: found.total,
+        more: found.more,
         limit,
         offset,
     }))

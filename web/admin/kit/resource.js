@@ -86,20 +86,26 @@ export function inSentence(title) {
 
 /**
  * The "Newer / Older" controls of a newest-first list in pages of `size` (none when
- * one page holds all): `state.offset` moves and `load()` runs.
+ * one page holds all): `state.offset` moves and `load()` runs. `more`: the server
+ * stopped counting at `total` (shown as "1,000+").
  */
-export function newerOlder(state, shown, total, size, load) {
-  if (total <= size) return [];
+export function newerOlder(state, shown, total, size, load, more = false) {
+  if (total <= size && !more) return [];
   const last = state.offset + shown;
   const move = (offset) => {
     state.offset = offset;
     load();
   };
   return [
-    h("span", { class: "muted small", text: `${state.offset + 1}–${last} of ${total}` }),
+    h("span", { class: "muted small", text: `${state.offset + 1}–${last} of ${countText(total, more)}` }),
     h("button", { type: "button", text: "Newer", disabled: state.offset === 0, onClick: () => move(Math.max(0, state.offset - size)) }),
-    h("button", { type: "button", text: "Older", disabled: last >= total, onClick: () => move(state.offset + size) }),
+    h("button", { type: "button", text: "Older", disabled: last >= total && !more, onClick: () => move(state.offset + size) }),
   ];
+}
+
+/** A count as shown: "1,000+" when the server stopped counting at it. */
+export function countText(total, more = false) {
+  return more ? `${total.toLocaleString("en")}+` : String(total);
 }
 
 /**

@@ -8,7 +8,7 @@ import { openModal } from "/shared/dialog.js";
 import { h, replace } from "/shared/dom.js";
 import { field } from "/shared/form.js";
 import { bubble, describe } from "/shared/transcript.js";
-import { newerOlder, pageHead, reloadOnInput } from "../kit/resource.js";
+import { countText, newerOlder, pageHead, reloadOnInput } from "../kit/resource.js";
 import { formatCell, localStamp } from "./format.js";
 import { csvButton, dataTable } from "./table.js";
 
@@ -146,7 +146,7 @@ export default {
       try {
         const page = await ctx.api.get(withQuery("/reports/conversations", query()));
         if (mine !== latest) return;
-        count.textContent = String(page.total);
+        count.textContent = countText(page.total, page.more);
         replace(exportSlot, csvButton(ctx, withQuery("/reports/conversations", query({ format: "csv" })), { label: "Download CSV", testId: "csv-search" }));
         if (!page.items.length) {
           replace(body, h("div", { class: "card empty", "data-testid": "empty" }, h("p", { text: "No conversation matches these filters." }), h("p", { class: "muted", text: "Widen the days or remove a filter." })));
@@ -158,7 +158,7 @@ export default {
           return h("button", { type: "button", class: "link", "data-testid": "open-transcript", text: row.customer || "(no name)", onClick: () => openTranscript(ctx, row) });
         };
         replace(body, h("div", { class: "card table-wrap" }, dataTable({ columns: page.columns, rows: page.items, cell, testId: "search-table", caption: "Conversations" })));
-        replace(pager, newerOlder(state, page.items.length, page.total, PAGE_SIZE, load));
+        replace(pager, newerOlder(state, page.items.length, page.total, PAGE_SIZE, load, page.more));
       } catch (err) {
         if (mine !== latest) return;
         replace(body, h("p", { class: "notice bad", role: "alert", "data-testid": "search-error", text: `Cannot search: ${err.message}` }));
