@@ -124,9 +124,10 @@ pub struct Limits {
     /// The matching conversations are counted up to this many past the page's
     /// offset (`Found::more` says there are more); a search without text counts all.
     pub count_cap: i64,
-    /// Text matching more messages than this is looked up conversation by
-    /// conversation, newest first (the page and the count stop early); rarer text
-    /// collects its matches first.
+    /// Text matching more messages than this is read newest match first: the
+    /// conversations of its newest matches are taken, more until the page and the
+    /// bounded count are full (or every match was read); rarer text collects all its
+    /// matches first.
     pub frequent: i64,
 }
 
@@ -234,28 +235,6 @@ pub fn search_with(
             vec![pattern, who.clone()],
         );
     }
-    let terms = filter.text.as_deref().and_then(fts_terms);
-    if let Some(terms) = terms.clone() {
-        if is_frequent(c, &terms, limits.frequent)? {
-            // Each conversation (newest first) is asked whether one of its messages
-            // matches: the page and the bounded count stop early.
-            text(
-                &mut sql,
-                " AND EXISTS (SELECT 1 FROM cim_events e WHERE e.conversation_id = c.id
-                       AND e.name IN ('CUSTOMER_MESSAGE', 'AGENT_MESSAGE', 'BOT_MESSAGE')
-                       AND EXISTS (SELECT 1 FROM message_text m
-                                   WHERE message_text MATCH ? AND m.rowid = e.pos))",
-                vec![terms],
-            );
-        } else {
-            text(
-                &mut sql,
-                " AND c.id IN (SELECT e.conversation_id FROM message_text m JOIN cim_events e ON e.pos = m.rowid
-                               WHERE message_text MATCH ?)",
-                vec![terms],
-            );
-        }
-    }
     if let Some(code) = &filter.wrapup {
         let value = code.rsplit(": ").next().unwrap_or(code).to_string();
         text(
@@ -284,25 +263,58 @@ pub fn search_with(
             teams,
         );
     }
-    // A text search counts no further than `count_cap` past the page.
-    let cap = terms
-        .is_some()
-        .then(|| filter.offset.saturating_add(limits.count_cap));
-    let total: i64 = match cap {
-        Some(cap) => {
-            let mut bounded = args.clone();
-            bounded.push(Sql::Integer(cap.saturating_add(1)));
-            c.query_row(
-                &format!("SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT ?)"),
-                rusqlite::params_from_iter(bounded.iter()),
-                |r| r.get(0),
-            )?
+    // Message text, last: rare text by its matches, common text by the
+    // conversations of its newest matches, more of them until the count is full.
+    let terms = filter.text.as_deref().and_then(fts_terms);
+    let mut newest = None;
+    if let Some(terms) = &terms {
+        if is_frequent(c, terms, limits.frequent)? {
+            sql.push_str(" AND c.id IN (SELECT value FROM json_each(?))");
+            newest = Some((terms.clone(), args.len()));
+            args.push(Sql::Text("[]".into()));
+        } else {
+            sql.push_str(
+                " AND c.id IN (SELECT e.conversation_id FROM message_text m JOIN cim_events e ON e.pos = m.rowid
+                               WHERE message_text MATCH ?)",
+            );
+            args.push(Sql::Text(terms.clone()));
         }
-        None => c.query_row(
-            &format!("SELECT COUNT(*) {sql}"),
-            rusqlite::params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?,
+    }
+    // A text search counts no further than `count_cap` past the page.
+    let cap = terms.is_some().then(|| {
+        filter
+            .offset
+            .saturating_add(limits.count_cap.max(filter.limit))
+    });
+    let mut wanted = cap.map_or(0, |cap| cap.saturating_add(1));
+    let total: i64 = loop {
+        let mut seen_all = true;
+        if let Some((terms, at)) = &newest {
+            let (ids, all) = newest_matches(c, terms, wanted)?;
+            args[*at] = Sql::Text(Value::from(ids).to_string());
+            seen_all = all;
+        }
+        let total: i64 = match cap {
+            Some(cap) => {
+                let mut bounded = args.clone();
+                bounded.push(Sql::Integer(cap.saturating_add(1)));
+                c.query_row(
+                    &format!("SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT ?)"),
+                    rusqlite::params_from_iter(bounded.iter()),
+                    |r| r.get(0),
+                )?
+            }
+            None => c.query_row(
+                &format!("SELECT COUNT(*) {sql}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?,
+        };
+        if seen_all || cap.is_some_and(|cap| total > cap) {
+            break total;
+        }
+        // Other filters left too few: take conversations of older matches too.
+        wanted = wanted.saturating_mul(4);
     };
     let more = cap.is_some_and(|cap| total > cap);
     let total = cap.map_or(total, |cap| total.min(cap));
@@ -333,6 +345,27 @@ pub fn search_with(
         rows.push(details(c, id, started, ended, state, customer, queue)?);
     }
     Ok(Found { rows, total, more })
+}
+
+/// The conversations of the newest messages (by position) matching the FTS5 query
+/// `terms`, at most `wanted` of them, and whether every match was seen.
+fn newest_matches(c: &Connection, terms: &str, wanted: i64) -> StoreResult<(Vec<String>, bool)> {
+    let mut st = c.prepare_cached(
+        "SELECT e.conversation_id FROM message_text m CROSS JOIN cim_events e ON e.pos = m.rowid
+         WHERE message_text MATCH ?1 ORDER BY m.rowid DESC",
+    )?;
+    let mut rows = st.query([terms])?;
+    let (mut seen, mut ids) = (std::collections::HashSet::new(), Vec::new());
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        if seen.insert(id.clone()) {
+            ids.push(id);
+            if ids.len() as i64 >= wanted {
+                return Ok((ids, false));
+            }
+        }
+    }
+    Ok((ids, true))
 }
 
 /// Whether the FTS5 query `terms` matches more than `frequent` messages (then
