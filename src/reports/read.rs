@@ -317,8 +317,10 @@ fn agent_time(c: &Connection, period: &Period, now: Millis) -> StoreResult<Vec<T
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut st = c.prepare_cached(
+        // `+start_at`: the open spans by their partial index, not every span started
+        // before the period's end by `agent_state_spans_start` (a year of spans).
         "SELECT user_id, mrd_id, start_at, state, reason_code FROM agent_state_spans
-         WHERE end_at IS NULL AND start_at < ?1",
+         WHERE end_at IS NULL AND +start_at < ?1",
     )?;
     let open = st
         .query_map([period.end.min(now)], |r| {
