@@ -7,30 +7,26 @@
 //! with the next batch while the store commits the last one, so the core's work and
 //! the commit overlap instead of adding up.
 
-use super::handle::{ConversationError, ConversationHandle, MessageAck, Reply, Request, Topic};
-use super::stored_runtime::{CarriedRuntime, StoredRuntimes};
-use super::{customer_wire, views};
-use super::{
-    parse_actions, ConversationCore, ConversationRecord, ConversationRuntime, CoreError,
-    CoreSettings, Effect, FindAgentRequest, Input, PersistStep, RestoredConversation,
-};
+use super::answers::{store_failed, Outcome, Settled, Waiter};
+use super::bridge::{self, Bridge};
+use super::handle::{ConversationError, ConversationHandle, Request, Topic};
+use super::publisher::{EventTexts, Publisher, Queued};
+use super::views;
+use super::{ConversationCore, CoreSettings, Effect, Input};
 use crate::agents::ToDesk;
 use crate::channels::ToCustomer;
-use crate::cim::{self, ChannelSession, CimEvent, Conversation, ParticipantType, TaskStateReason};
+use crate::cim::CimEvent;
 use crate::clock::{now_ms, Millis};
 use crate::delivery::LateSink;
 use crate::health::{Health, RunningGuard};
-use crate::routing::{self, driver::enum_str, Disposition, EffectBatch, RoutingHandle};
-use crate::store::objects::Interner;
-use crate::store::{
-    conversations as rows, event_runtime, events, outbox, Pending, Store, StoreError,
-};
-use rusqlite::Connection;
-use serde_json::{json, Value};
+use crate::routing::{EffectBatch, RoutingHandle};
+use crate::store::conversation_rows::{self, OutboxRow, RowsWritten};
+use crate::store::{conversations as rows, Store, StoreError};
+use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -52,8 +48,7 @@ pub struct Wiring {
     pub message_latency: metrics::Histogram,
 }
 
-/// Studio calls that fell back to the built-in flow since start.
-pub static STUDIO_FALLBACKS: AtomicU64 = AtomicU64::new(0);
+pub use super::publisher::STUDIO_FALLBACKS;
 
 enum Item {
     Request(Request),
@@ -71,7 +66,7 @@ pub async fn spawn(
         .read(|c| {
             rows::open_conversations(c, 1024)?
                 .into_iter()
-                .map(restore_record)
+                .map(conversation_rows::restore_record)
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
@@ -106,12 +101,14 @@ pub async fn spawn(
     let commit_failed = Arc::new(AtomicBool::new(false));
     let live_figures = wiring.committed.is_some();
     let publisher = Publisher {
-        routing: wiring.routing,
+        bridge: Bridge {
+            routing: wiring.routing,
+            studio_tx,
+            studio_url,
+            http,
+        },
         to_desk: wiring.to_desk,
         to_customer: wiring.to_customer,
-        studio_tx,
-        studio_url,
-        http,
         commit_failed: commit_failed.clone(),
         committed: wiring.committed,
         message_latency: wiring.message_latency,
@@ -122,8 +119,7 @@ pub async fn spawn(
         store: wiring.store,
         queue_sla,
         publish: publish_tx,
-        stored_routing: StoredRouting::default(),
-        stored_runtimes: StoredRuntimes::default(),
+        written: RowsWritten::default(),
         commit_failed,
         live_figures,
         received: Instant::now(),
@@ -150,159 +146,19 @@ pub async fn spawn(
     Ok((handle, task))
 }
 
-fn restore_record(stored: rows::StoredConversation) -> Result<RestoredConversation, StoreError> {
-    let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
-    let conversation: Conversation =
-        serde_json::from_value(stored.snapshot).map_err(|e| corrupt("conversation", e))?;
-    let channel_sessions: Vec<ChannelSession> = stored
-        .channel_sessions
-        .into_iter()
-        .map(serde_json::from_value)
-        .collect::<Result<_, _>>()
-        .map_err(|e| corrupt("channel session", e))?;
-    let runtime: ConversationRuntime =
-        serde_json::from_value(stored.timers).map_err(|e| corrupt("conversation timers", e))?;
-    Ok(RestoredConversation {
-        record: ConversationRecord {
-            conversation,
-            channel_sessions,
-        },
-        runtime,
-        last_seq: stored.last_seq,
-        recent_ids: stored.recent_ids,
-    })
-}
-
-/// A caller waiting for the outcome of its input, answered after commit.
-enum Waiter {
-    Topic(String, Reply<Topic>),
-    Unit(Reply<()>),
-    Seq(String, Reply<u64>),
-    Message(Reply<MessageAck>),
-    ChatTopic(Reply<Topic>),
-    AgentConversations(String, oneshot::Sender<Vec<String>>),
-}
-
 /// Owns the core: feeds it, queues each batch's write, hands the rest to the publisher.
 struct Driver {
     core: ConversationCore,
     store: Store,
     queue_sla: HashMap<String, u32>,
     publish: mpsc::Sender<Queued>,
-    stored_routing: StoredRouting,
-    stored_runtimes: StoredRuntimes,
-    /// Set by the publisher when a commit failed: what `stored_routing` believes
+    written: RowsWritten,
+    /// Set by the publisher when a commit failed: what `written` believes
     /// was written may not have been.
     commit_failed: Arc<AtomicBool>,
     /// Whether committed events go on to the live figures.
     live_figures: bool,
     /// When the batch being handled was received.
-    received: Instant,
-}
-
-/// The queue and last agent each open conversation's row was last written with,
-/// so a message step skips the conversation-row update when neither changed.
-/// Knows only what this driver wrote: an unknown conversation is always updated.
-#[derive(Default)]
-struct StoredRouting(HashMap<String, (Option<String>, Option<String>)>);
-
-impl StoredRouting {
-    /// After a failed write nothing this driver wrote can be assumed stored.
-    fn forget_all(&mut self) {
-        self.0.clear();
-    }
-
-    /// Records what `step` writes; true when a step without a record must update
-    /// the conversation row's queue or last agent.
-    fn note(&mut self, step: &PersistStep) -> bool {
-        self.note_parts(
-            &step.conversation_id,
-            &step.runtime.queue_id,
-            &step.runtime.last_agent_id,
-            step.record.as_ref().map(|r| &r.conversation.state),
-        )
-    }
-
-    /// [`StoredRouting::note`] for a step of conversation `id` whose record (when it
-    /// has one) is in `record_state`.
-    fn note_parts(
-        &mut self,
-        id: &str,
-        queue: &Option<String>,
-        agent: &Option<String>,
-        record_state: Option<&cim::ConversationState>,
-    ) -> bool {
-        if let Some(state) = record_state {
-            // A full step writes the whole row, queue and last agent included.
-            if *state == cim::ConversationState::Closed {
-                self.0.remove(id);
-            } else {
-                self.0
-                    .insert(id.to_string(), (queue.clone(), agent.clone()));
-            }
-            return false;
-        }
-        // Looked up before inserting: a message step of a known conversation (the
-        // usual case) allocates nothing here.
-        let known = self.0.contains_key(id);
-        if !known {
-            self.0.insert(id.to_string(), (None, None));
-        }
-        let Some((stored_queue, stored_agent)) = self.0.get_mut(id) else {
-            return true;
-        };
-        // The update only ever sets the fields present in the runtime.
-        let changed = !known
-            || (queue.is_some() && queue != stored_queue)
-            || (agent.is_some() && agent != stored_agent);
-        if queue.is_some() {
-            stored_queue.clone_from(queue);
-        }
-        if agent.is_some() {
-            stored_agent.clone_from(agent);
-        }
-        changed
-    }
-}
-
-/// A persist step with its JSON already encoded by the driver.
-struct EncodedStep {
-    step: PersistStep,
-    events: Vec<events::EncodedEvent>,
-    /// The whole runtime, for a step that writes a conversation or runtime row.
-    timers: String,
-    /// For a step that only appends events: what its last event carries (see
-    /// `stored_runtime`), `None` when the runtime did not change.
-    carried: Option<event_runtime::EncodedRuntime>,
-    /// For a step without a record: the conversation row's queue or last agent may
-    /// differ from the runtime's.
-    routing_changed: bool,
-}
-
-/// Carries out committed batches, in the order they were queued.
-struct Publisher {
-    routing: RoutingHandle,
-    to_desk: Arc<LateSink<ToDesk>>,
-    to_customer: Arc<LateSink<ToCustomer>>,
-    studio_tx: mpsc::UnboundedSender<Input>,
-    studio_url: String,
-    http: reqwest::Client,
-    commit_failed: Arc<AtomicBool>,
-    committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
-    message_latency: metrics::Histogram,
-}
-
-/// One batch between its core step and its delivery: the write it waits for (none
-/// when it stored nothing), the callers' settled answers and the effects to carry out.
-struct Queued {
-    commit: Option<Pending<()>>,
-    answers: Vec<Settled>,
-    deliveries: Vec<Effect>,
-    texts: EventTexts,
-    has_outbox: bool,
-    /// The batch's events the live figures read, sent on once committed.
-    live: Vec<Arc<CimEvent>>,
-    /// When the driver received the batch's first request.
     received: Instant,
 }
 
@@ -377,7 +233,7 @@ impl Driver {
                     }
                     Item::Routing(batch) => {
                         for effect in batch.iter() {
-                            if let Some(input) = self.routing_input(effect) {
+                            if let Some(input) = bridge::routing_input(effect, &self.queue_sla) {
                                 effects.extend(self.core.handle(now, input));
                             }
                         }
@@ -563,56 +419,6 @@ impl Driver {
         effects.extend(produced);
     }
 
-    /// The conversation input a committed routing effect means, if any.
-    fn routing_input(&self, effect: &routing::Effect) -> Option<Input> {
-        use routing::Effect as R;
-        let cim_task = |t: &routing::Task| serde_json::from_value::<cim::Task>(t.to_cim()).ok();
-        match effect {
-            R::TaskEnqueued { task, queue } => Some(Input::TaskEnqueued {
-                conversation_id: task.conversation_id.clone(),
-                task: cim_task(task)?,
-                queue: cim::QueueRef {
-                    id: queue.id.clone(),
-                    name: queue.name.clone().into(),
-                    extra: Default::default(),
-                },
-                agent_sla_secs: self.queue_sla.get(&queue.id).copied().filter(|s| *s > 0),
-            }),
-            R::TaskStateChanged { task } => Some(Input::TaskStateChanged {
-                conversation_id: task.conversation_id.clone(),
-                task: cim_task(task)?,
-            }),
-            R::OfferTask { agent_id, task } => Some(Input::AgentReserved {
-                conversation_id: task.conversation_id.clone(),
-                agent_id: agent_id.clone(),
-                task: cim_task(task)?,
-            }),
-            R::NoAgentAvailable { task } => Some(Input::NoAgentAvailable {
-                conversation_id: task.conversation_id.clone(),
-                task: cim_task(task),
-            }),
-            R::TaskRerouted { task, from_agent } => Some(Input::AgentRemoved {
-                conversation_id: task.conversation_id.clone(),
-                agent_id: from_agent.clone(),
-                reason: task
-                    .state
-                    .reason_code
-                    .map_or("REROUTED".to_string(), |d| enum_str(&d)),
-                task_requeued: !task.is_closed(),
-            }),
-            R::MrdInterrupted {
-                mrd_id,
-                agent_id,
-                conversations,
-            } => Some(Input::MrdInterrupted {
-                agent_id: agent_id.clone(),
-                mrd_id: mrd_id.clone(),
-                conversations: conversations.clone(),
-            }),
-            _ => None,
-        }
-    }
-
     /// Queues the batch's persist steps (with outbox rows) as one write, settles each
     /// caller's answer from the state this batch left, and hands both to the publisher.
     /// False when the publisher is gone.
@@ -623,8 +429,7 @@ impl Driver {
         waiters: Vec<(Waiter, Outcome)>,
     ) -> bool {
         if self.commit_failed.swap(false, Ordering::Relaxed) {
-            self.stored_routing.forget_all();
-            self.stored_runtimes.forget_all();
+            self.written.forget_all();
         }
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
@@ -648,61 +453,12 @@ impl Driver {
                                 .map(|e| Arc::clone(&e.event)),
                         );
                     }
-                    // Encoded here, so the writer thread only stores shared objects,
-                    // binds and inserts.
-                    let events = match step
-                        .events
-                        .iter()
-                        .map(|e| {
-                            serde_json::to_value(&*e.event).map(|v| {
-                                events::encode(
-                                    v,
-                                    &step.conversation_id,
-                                    e.message_id.as_deref(),
-                                    e.event.timestamp,
-                                )
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                    {
-                        Ok(events) => events,
-                        Err(e) => {
-                            unencodable.get_or_insert(StoreError::Corrupt(e.to_string()));
-                            continue;
-                        }
-                    };
-                    let runtime = match json_value(&step.runtime) {
-                        Ok(r) => r,
+                    match self.written.encode(*step) {
+                        Ok(encoded) => steps.push(encoded),
                         Err(e) => {
                             unencodable.get_or_insert(e);
-                            continue;
                         }
-                    };
-                    let (timers, carried) = if carries_runtime(&step) {
-                        match self.stored_runtimes.carried(&step.conversation_id, runtime) {
-                            CarriedRuntime::Unchanged => (String::new(), None),
-                            CarriedRuntime::Text(text) => {
-                                let at = step.events.last().map_or(0, |e| e.event.timestamp);
-                                (String::new(), Some(event_runtime::encode(&text, at)))
-                            }
-                        }
-                    } else {
-                        let text = runtime.to_string();
-                        let closed = step.record.as_ref().is_some_and(|r| {
-                            r.conversation.state == cim::ConversationState::Closed
-                        });
-                        self.stored_runtimes
-                            .stored_whole(&step.conversation_id, runtime, closed);
-                        (text, None)
-                    };
-                    let routing_changed = self.stored_routing.note(&step);
-                    steps.push(EncodedStep {
-                        step: *step,
-                        events,
-                        timers,
-                        carried,
-                        routing_changed,
-                    });
+                    }
                     continue;
                 }
                 Effect::ToCustomer {
@@ -753,8 +509,7 @@ impl Driver {
             .collect();
         if let Some(e) = unencodable {
             // Like a failed write: nothing of the batch is stored or delivered.
-            self.stored_routing.forget_all();
-            self.stored_runtimes.forget_all();
+            self.written.forget_all();
             store_failed(&e, answers);
             return true;
         }
@@ -763,29 +518,12 @@ impl Driver {
         } else {
             let queued = self
                 .store
-                .submit(move |c| {
-                    let mut interner = Interner::default();
-                    for step in &steps {
-                        write_step(c, &mut interner, step, now)?;
-                    }
-                    for row in &outbound {
-                        outbox::enqueue(
-                            c,
-                            &row.message_id,
-                            Some(&row.conversation_id),
-                            &row.url,
-                            &row.payload,
-                            now,
-                        )?;
-                    }
-                    Ok(())
-                })
+                .submit(move |c| conversation_rows::write_batch(c, &steps, &outbound, now))
                 .await;
             match queued {
                 Ok(pending) => Some(pending),
                 Err(e) => {
-                    self.stored_routing.forget_all();
-                    self.stored_runtimes.forget_all();
+                    self.written.forget_all();
                     store_failed(&e, answers);
                     return true;
                 }
@@ -863,734 +601,7 @@ impl Driver {
     }
 }
 
-impl Publisher {
-    async fn run(self, mut queue: mpsc::Receiver<Queued>) {
-        while let Some(batch) = queue.recv().await {
-            self.publish(batch).await;
-        }
-    }
-
-    /// Waits for the batch's commit, then answers its callers and delivers its effects.
-    async fn publish(&self, batch: Queued) {
-        let Queued {
-            commit,
-            answers,
-            deliveries,
-            mut texts,
-            has_outbox,
-            live,
-            received,
-        } = batch;
-        if let Some(commit) = commit {
-            if let Err(e) = commit.committed().await {
-                self.commit_failed.store(true, Ordering::Relaxed);
-                store_failed(&e, answers);
-                return;
-            }
-        }
-        if has_outbox {
-            self.to_customer.deliver(ToCustomer::OutboxReady);
-        }
-        for answer in answers {
-            answer.send();
-        }
-        if let (Some(sink), false) = (&self.committed, live.is_empty()) {
-            let _ = sink.send(live);
-        }
-        let mut stored = 0u32;
-        for effect in deliveries {
-            if matches!(
-                effect,
-                Effect::Ack {
-                    duplicate: false,
-                    seq,
-                    ..
-                } if seq != super::typing::EPHEMERAL_SEQ
-            ) {
-                stored += 1;
-            }
-            self.deliver(effect, &mut texts);
-        }
-        if stored > 0 {
-            let latency = received.elapsed().as_secs_f64();
-            for _ in 0..stored {
-                self.message_latency.record(latency);
-            }
-        }
-    }
-
-    /// Carries out one committed effect.
-    fn deliver(&self, effect: Effect, texts: &mut EventTexts) {
-        match effect {
-            Effect::Persist(_) | Effect::Ack { .. } | Effect::Rejected(_) => {}
-            Effect::ToCustomer {
-                conversation_id,
-                address,
-                seq,
-                event,
-            } => {
-                if address
-                    .provider_webhook
-                    .as_deref()
-                    .is_none_or(str::is_empty)
-                {
-                    self.to_customer.deliver(ToCustomer::Event {
-                        conversation_id,
-                        channel_session_id: address.channel_session_id,
-                        service_identifier: address.service_identifier,
-                        channel_customer_identifier: address.channel_customer_identifier,
-                        event: texts.customer_wire(&event, seq),
-                    });
-                }
-            }
-            Effect::ToAgents {
-                conversation_id,
-                agent_ids,
-                seq,
-                event,
-            } => {
-                self.to_desk.deliver(ToDesk::CimEvent {
-                    agent_ids,
-                    conversation_id,
-                    seq,
-                    event: texts.wire(&event, seq),
-                });
-            }
-            Effect::Ephemeral {
-                conversation_id,
-                agent_ids,
-                customer,
-                event,
-            } => self.deliver_ephemeral(conversation_id, agent_ids, customer, &event),
-            Effect::ToBots { .. } | Effect::ChannelSessionStarted { .. } => {}
-            Effect::ChannelSessionClosed {
-                channel_session_id,
-                reason,
-                ..
-            } => {
-                self.to_customer.deliver(ToCustomer::SessionEnded {
-                    channel_session_id,
-                    reason,
-                });
-            }
-            Effect::FindAgent(request) => self.find_agent(*request),
-            Effect::CancelTasks {
-                conversation_id,
-                disposition,
-            } => self.cancel_tasks(conversation_id, disposition),
-            Effect::AgentTaskEnded {
-                conversation_id,
-                agent_id,
-                task_id,
-                disposition,
-                wrap_up,
-            } => {
-                // A pull-mode agent holds no task; its list request still lists it
-                // until it leaves there too (and the list's subscribers are told).
-                self.routing.send(routing::Input::LeavePullConversation {
-                    agent_id,
-                    conversation_id,
-                });
-                if let Some(task_id) = task_id {
-                    self.routing.send(if wrap_up {
-                        routing::Input::StartWrapUp { task_id }
-                    } else {
-                        routing::Input::CloseTask {
-                            task_id,
-                            disposition: disposition_of(&disposition),
-                        }
-                    });
-                }
-            }
-            Effect::WrapupTimerStarted {
-                conversation_id,
-                agent_id,
-                task_id,
-                duration_secs,
-                room_info,
-            } => {
-                self.to_desk.deliver(ToDesk::WrapupTimerStarted {
-                    agent_id,
-                    payload: json!({
-                        "task": task_id.map(|id| json!({"id": id})),
-                        "duration": duration_secs,
-                        "conversationId": conversation_id,
-                        "roomInfo": room_info,
-                    }),
-                });
-            }
-            Effect::WrapupEnded { task_id, .. } => {
-                if let Some(task_id) = task_id {
-                    self.routing.send(routing::Input::EndWrapUp { task_id });
-                }
-            }
-            Effect::TopicClosed {
-                conversation_id,
-                agent_ids,
-            } => {
-                self.to_desk.deliver(ToDesk::TopicClosed {
-                    agent_ids,
-                    conversation_id,
-                });
-            }
-            Effect::AgentSlaThreshold {
-                conversation_id,
-                agent_ids,
-                percent,
-                remaining_ms,
-            } => {
-                self.to_desk.deliver(ToDesk::Notify {
-                    agent_ids,
-                    event: "agentSlaThreshold",
-                    payload: json!({
-                        "conversationId": conversation_id,
-                        "percent": percent,
-                        "remainingMs": remaining_ms,
-                    }),
-                });
-            }
-            Effect::CallStudio {
-                request_id,
-                message,
-                timeout_ms,
-                ..
-            } => self.call_studio(request_id, *message, timeout_ms),
-            Effect::StudioFallback {
-                conversation_id,
-                intent,
-                reason,
-                ..
-            } => {
-                STUDIO_FALLBACKS.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(conversation = %conversation_id, intent = %intent, %reason, "external flow failed; built-in flow used");
-            }
-            Effect::ActionFailed {
-                conversation_id,
-                action,
-                reason,
-            } => {
-                tracing::warn!(conversation = %conversation_id, action, %reason, "studio action failed");
-            }
-            Effect::ConversationClosed { conversation_id } => {
-                tracing::debug!(conversation = %conversation_id, "conversation closed");
-            }
-        }
-    }
-
-    /// FIND_AGENT: a routing task on the requested queue (or the channel's), or a
-    /// pull-mode request on PULL channels.
-    /// A typing indicator: the desks get it as `onCimEvent` and the widget as
-    /// `MESSAGE_RECEIVED`, both without a `seq`.
-    fn deliver_ephemeral(
-        &self,
-        conversation_id: String,
-        agent_ids: Vec<String>,
-        customer: Option<super::CustomerAddress>,
-        event: &Arc<CimEvent>,
-    ) {
-        if let Some(address) = customer {
-            self.to_customer.deliver(ToCustomer::Event {
-                conversation_id: conversation_id.clone(),
-                channel_session_id: address.channel_session_id,
-                service_identifier: address.service_identifier,
-                channel_customer_identifier: address.channel_customer_identifier,
-                event: Arc::from(views::customer_event(event).to_string()),
-            });
-        }
-        if !agent_ids.is_empty() {
-            self.to_desk.deliver(ToDesk::Ephemeral {
-                agent_ids,
-                conversation_id,
-                event: Arc::from(cim::event_text(event)),
-            });
-        }
-    }
-
-    fn find_agent(&self, request: FindAgentRequest) {
-        let policy = request
-            .channel_session
-            .channel
-            .channel_config
-            .routing_policy
-            .get()
-            .cloned();
-        let queue = request.queue.clone().or_else(|| {
-            policy
-                .as_ref()
-                .and_then(|p| p.routing_object_id.get().cloned())
-        });
-        let Some(queue_id) = queue else {
-            tracing::warn!(conversation = %request.conversation_id, "FIND_AGENT without a queue; nothing to route to");
-            return;
-        };
-        let session = serde_json::to_value(&*request.channel_session).unwrap_or(Value::Null);
-        let mode = request
-            .routing_mode
-            .clone()
-            .or_else(|| policy.as_ref().map(|p| p.routing_mode.clone()));
-        if mode == Some(cim::RoutingMode::Pull) {
-            self.routing
-                .send(routing::Input::AddPullRequest(routing::NewPullRequest {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    list_id: queue_id,
-                    conversation_id: request.conversation_id,
-                    data: json!({"channelSession": session}),
-                }));
-            return;
-        }
-        let selection = match request
-            .selection_policy
-            .clone()
-            .or_else(|| policy.as_ref().map(|p| p.agent_selection_policy.clone()))
-            .map(|p| p.as_str().to_string())
-            .as_deref()
-        {
-            Some("LEAST_ACTIVE_TASKS") => routing::SelectionPolicy::LeastActiveTasks,
-            Some("MOST_SKILLED") => routing::SelectionPolicy::MostSkilled,
-            _ => routing::SelectionPolicy::LongestAvailable,
-        };
-        let ttl_secs = request
-            .agent_request_ttl_secs
-            .or_else(|| policy.as_ref().map(|p| p.agent_request_ttl))
-            .filter(|s| *s > 0);
-        let route_to_last = policy.as_ref().is_some_and(|p| p.route_to_last_agent);
-        // Desks accept offers (taskRequest, then topicSubscription); a named agent
-        // (offerToAgent with lastAgentId) is offered the task alone.
-        let (mode, named) = match (&request.last_agent_id, request.offer_to_agent) {
-            (Some(agent), true) => (
-                routing::TaskMode::Agent {
-                    agent_id: agent.clone(),
-                },
-                true,
-            ),
-            _ => (routing::TaskMode::Queue, false),
-        };
-        let task = routing::NewTask {
-            task_id: uuid::Uuid::new_v4().to_string(),
-            media_id: uuid::Uuid::new_v4().to_string(),
-            conversation_id: request.conversation_id,
-            queue_id,
-            priority: request.priority.clamp(1, 10) as u8,
-            direction: routing::Direction::Inbound,
-            mode,
-            offer_to_agent: true,
-            agent_request_ttl_ms: ttl_secs.map(|s| s * 1000),
-            selection_policy: selection,
-            preferred_last_agent: if route_to_last && !named {
-                request.last_agent_id
-            } else {
-                None
-            },
-            exclude_agents: request.exclude_agents,
-            related_task: None,
-            request_session: session,
-            metadata: json!({"requestType": request.request_type}),
-        };
-        self.routing
-            .send(routing::Input::EnqueueTask(Box::new(task)));
-    }
-
-    fn cancel_tasks(&self, conversation_id: String, disposition: TaskStateReason) {
-        let routing = self.routing.clone();
-        let disposition = disposition_of(&disposition);
-        tokio::spawn(async move {
-            let id = conversation_id.clone();
-            let open: Vec<String> = routing
-                .query(move |core, _| {
-                    core.tasks()
-                        .filter(|t| t.conversation_id == id && !t.is_closed())
-                        .map(|t| t.id.clone())
-                        .collect()
-                })
-                .await
-                .unwrap_or_default();
-            for task_id in open {
-                routing.send(routing::Input::CloseTask {
-                    task_id,
-                    disposition,
-                });
-            }
-        });
-    }
-
-    /// Asks the external flow; its answer (or failure) comes back as an input.
-    fn call_studio(&self, request_id: String, message: cim::StudioMessage, timeout_ms: i64) {
-        let http = self.http.clone();
-        let url = self.studio_url.clone();
-        let back = self.studio_tx.clone();
-        tokio::spawn(async move {
-            let outcome = async {
-                let resp = http
-                    .post(&url)
-                    .timeout(Duration::from_millis(timeout_ms.max(1) as u64))
-                    .json(&message)
-                    .send()
-                    .await
-                    .map_err(|e| format!("request failed: {e}"))?;
-                if !resp.status().is_success() {
-                    return Err(format!("answered HTTP {}", resp.status()));
-                }
-                let body: Value = resp
-                    .json()
-                    .await
-                    .map_err(|e| format!("answer is not JSON: {e}"))?;
-                parse_actions(&body).map_err(|e| format!("bad actions: {e}"))
-            }
-            .await;
-            let input = match outcome {
-                Ok(actions) => Input::StudioActions {
-                    request_id,
-                    actions,
-                },
-                Err(reason) => Input::StudioFailed { request_id, reason },
-            };
-            let _ = back.send(input);
-        });
-    }
-}
-
-struct OutboxRow {
-    message_id: String,
-    conversation_id: String,
-    url: String,
-    payload: Value,
-}
-
-/// A caller's answer, settled when its batch was handled and sent after the commit.
-enum Settled {
-    Topic(Reply<Topic>, Box<Result<Topic, ConversationError>>),
-    Unit(Reply<()>, Result<(), ConversationError>),
-    Seq(Reply<u64>, Result<u64, ConversationError>),
-    Message(Reply<MessageAck>, Result<MessageAck, ConversationError>),
-    AgentConversations(oneshot::Sender<Vec<String>>, Vec<String>),
-}
-
-impl Settled {
-    fn send(self) {
-        match self {
-            Settled::Topic(r, a) => drop(r.send(*a)),
-            Settled::Unit(r, a) => drop(r.send(a)),
-            Settled::Seq(r, a) => drop(r.send(a)),
-            Settled::Message(r, a) => drop(r.send(a)),
-            Settled::AgentConversations(r, a) => drop(r.send(a)),
-        }
-    }
-
-    fn fail(self, err: ConversationError) {
-        match self {
-            Settled::Topic(r, _) => drop(r.send(Err(err))),
-            Settled::Unit(r, _) => drop(r.send(Err(err))),
-            Settled::Seq(r, _) => drop(r.send(Err(err))),
-            Settled::Message(r, _) => drop(r.send(Err(err))),
-            // No error to give: the caller sees the answer dropped (no conversations).
-            Settled::AgentConversations(r, _) => drop(r),
-        }
-    }
-}
-
-/// A batch that could not be stored: nothing of it is delivered; its callers hear why.
-fn store_failed(err: &StoreError, answers: Vec<Settled>) {
-    tracing::error!(error = %err, "conversation step could not be stored; nothing is delivered");
-    let err = ConversationError::Unavailable(format!("store: {err}"));
-    for answer in answers {
-        answer.fail(err.clone());
-    }
-}
-
-fn core_error(err: &CoreError) -> ConversationError {
-    ConversationError::Refused {
-        code: err.code(),
-        message: err.to_string(),
-    }
-}
-
-fn disposition_of(reason: &TaskStateReason) -> Disposition {
-    match reason.as_str() {
-        "AGENT_LOGOUT" => Disposition::AgentLogout,
-        "CANCELLED" => Disposition::Cancelled,
-        "TRANSFERRED" => Disposition::Transferred,
-        "NO_AGENT_AVAILABLE" => Disposition::NoAgentAvailable,
-        "FORCE_CLOSED" => Disposition::ForceClosed,
-        "RONA" => Disposition::Rona,
-        _ => Disposition::Done,
-    }
-}
-
-/// What a waiting caller needs from the effects its input produced.
-#[derive(Default)]
-struct Outcome {
-    rejected: Option<ConversationError>,
-    ack: Option<MessageAck>,
-    session_started: Option<String>,
-}
-
-impl Outcome {
-    fn of(produced: &[Effect]) -> Outcome {
-        let mut outcome = Outcome::default();
-        for effect in produced {
-            match effect {
-                Effect::Rejected(err) if outcome.rejected.is_none() => {
-                    outcome.rejected = Some(core_error(err));
-                }
-                Effect::Ack {
-                    conversation_id,
-                    seq,
-                    duplicate,
-                    ..
-                } if outcome.ack.is_none() => {
-                    outcome.ack = Some(MessageAck {
-                        conversation_id: conversation_id.clone(),
-                        seq: *seq,
-                        duplicate: *duplicate,
-                    });
-                }
-                Effect::ChannelSessionStarted {
-                    conversation_id, ..
-                } if outcome.session_started.is_none() => {
-                    outcome.session_started = Some(conversation_id.clone());
-                }
-                _ => {}
-            }
-        }
-        outcome
-    }
-}
-
-/// Each event of a batch encoded to JSON once: the stored text, the wire text (with
-/// its `seq`) shared by every desk that receives it, and the customer's view of it.
-#[derive(Default)]
-struct EventTexts {
-    /// Keyed by the event's address; the map holds the `Arc` so the address stays its.
-    plain: HashMap<usize, (Arc<CimEvent>, Arc<str>)>,
-    wire: HashMap<(usize, u64), Arc<str>>,
-    customer: HashMap<(usize, u64), (Arc<CimEvent>, Arc<str>)>,
-}
-
-impl EventTexts {
-    fn plain(&mut self, event: &Arc<CimEvent>) -> Arc<str> {
-        self.plain
-            .entry(Arc::as_ptr(event) as usize)
-            .or_insert_with(|| (event.clone(), Arc::from(cim::event_text(event))))
-            .1
-            .clone()
-    }
-
-    fn wire(&mut self, event: &Arc<CimEvent>, seq: u64) -> Arc<str> {
-        let key = (Arc::as_ptr(event) as usize, seq);
-        if let Some(text) = self.wire.get(&key) {
-            return text.clone();
-        }
-        let plain = self.plain(event);
-        let text: Arc<str> = Arc::from(cim::wire_text(event, &plain, seq));
-        self.wire.insert(key, text.clone());
-        text
-    }
-
-    /// The customer's view of the event (`views::customer_event`) with its `seq`,
-    /// written straight from the event ([`customer_wire`]).
-    fn customer_wire(&mut self, event: &Arc<CimEvent>, seq: u64) -> Arc<str> {
-        let key = (Arc::as_ptr(event) as usize, seq);
-        self.customer
-            .entry(key)
-            .or_insert_with(|| {
-                // The entry holds the event: its address stays unique while keyed.
-                let text = customer_wire::customer_event_text(event, seq);
-                (event.clone(), Arc::from(text))
-            })
-            .1
-            .clone()
-    }
-}
-
 fn instant_at(deadline: Option<Millis>) -> Instant {
     let wait = deadline.map_or(0, |d| (d - now_ms()).max(0)) as u64;
     Instant::now() + Duration::from_millis(wait)
-}
-
-fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// A step that changes no conversation row keeps its runtime on its last event
-/// (appended anyway) rather than on the runtime row's page of its own.
-fn carries_runtime(step: &PersistStep) -> bool {
-    step.record.is_none() && !step.events.is_empty()
-}
-
-fn json_value<T: serde::Serialize>(value: &T) -> Result<Value, StoreError> {
-    serde_json::to_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// Writes one conversation step: its events, and its rows when the record changed.
-fn write_step(
-    c: &Connection,
-    interner: &mut Interner,
-    encoded: &EncodedStep,
-    now: Millis,
-) -> Result<(), StoreError> {
-    let EncodedStep {
-        step,
-        events: texts,
-        timers,
-        carried,
-        routing_changed,
-    } = encoded;
-    let last = step.events.len().saturating_sub(1);
-    for (i, (stored, text)) in step.events.iter().zip(texts).enumerate() {
-        let event = &stored.event;
-        events::append(
-            c,
-            interner,
-            &events::EventRow {
-                id: &event.id,
-                conversation_id: &step.conversation_id,
-                seq: stored.seq,
-                name: event.name.as_str(),
-                kind: event.event_type.as_str(),
-                timestamp: event.timestamp,
-                message_id: stored.message_id.as_deref(),
-                event: text,
-                runtime: if i == last { carried.as_ref() } else { None },
-            },
-        )?;
-    }
-    let Some(record) = &step.record else {
-        if *routing_changed {
-            rows::update_routing(
-                c,
-                &step.conversation_id,
-                step.runtime.queue_id.as_deref(),
-                step.runtime.last_agent_id.as_deref(),
-                now,
-            )?;
-        }
-        if !carries_runtime(step) {
-            rows::write_runtime(c, &step.conversation_id, timers, step.last_seq, now)?;
-        }
-        return Ok(());
-    };
-    let conv = &record.conversation;
-    let customer_id = conv
-        .customer
-        .get()
-        .and_then(|c| c.id())
-        .map(str::to_owned)
-        .or_else(|| {
-            record
-                .channel_sessions
-                .first()
-                .and_then(|s| s.customer.id().map(str::to_owned))
-        })
-        .unwrap_or_default();
-    rows::upsert(
-        c,
-        &rows::ConversationRow {
-            id: &conv.id,
-            customer_id: &customer_id,
-            room_id: conv.room_info.get().map_or("", |r| r.id.as_str()),
-            state: conv.state.as_str(),
-            direction: conv
-                .conversation_direction
-                .get()
-                .map_or("INBOUND", |d| d.as_str()),
-            queue_id: step.runtime.queue_id.as_deref(),
-            last_agent_id: step.runtime.last_agent_id.as_deref(),
-            data: json_text(&conv.conversation_data)?,
-            metadata: interner.compact(c, json_value(&conv.metadata)?)?,
-            timers: timers.clone(),
-            snapshot: interner.compact(c, json_value(conv)?)?,
-            creation_time: conv.creation_time.get().copied().unwrap_or(now),
-            end_time: conv.end_time.get().copied(),
-            last_seq: step.last_seq,
-        },
-        now,
-    )?;
-    for session in &record.channel_sessions {
-        let state = session.state_name().map_or("STARTED", |s| s.as_str());
-        let reason = match &session.state {
-            cim::Nullable::Value(s) => s.reason_code().map(|r| r.as_str().to_string()),
-            _ => None,
-        };
-        rows::upsert_channel_session(
-            c,
-            &rows::ChannelSessionRow {
-                id: &session.id,
-                conversation_id: &conv.id,
-                channel_id: &session.channel.id,
-                customer_id: session.customer.id().unwrap_or(&customer_id),
-                state,
-                reason_code: reason.as_deref(),
-                session: interner.compact_whole(c, json_value(session)?)?,
-                started_at: conv.creation_time.get().copied().unwrap_or(now),
-                ended_at: (state != "STARTED").then_some(now),
-            },
-        )?;
-    }
-    for p in &conv.participants {
-        let reference = match p.participant_type {
-            ParticipantType::Agent => p.as_cc_user().map(|u| u.id.clone()),
-            ParticipantType::Customer => p.as_channel_session().map(|s| s.id.clone()),
-            _ => p.as_bot().map(|b| b.id.clone()),
-        }
-        .unwrap_or_default();
-        let active = p.is_active.get().copied().unwrap_or(true);
-        rows::upsert_participant(
-            c,
-            &rows::ParticipantRow {
-                id: &p.id,
-                conversation_id: &conv.id,
-                kind: p.participant_type.as_str(),
-                role: p.role.as_str(),
-                participant_ref: &reference,
-                state: p.state.get().map(|s| s.as_str()),
-                joined_at: p.joining_time.get().copied().unwrap_or(now),
-                left_at: if active {
-                    None
-                } else {
-                    Some(p.state_changed_on.get().copied().unwrap_or(now))
-                },
-                participant: interner.compact_whole(c, json_value(p)?)?,
-            },
-        )?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::StoredRouting;
-    use crate::cim::ConversationState;
-
-    fn some(v: &str) -> Option<String> {
-        Some(v.to_string())
-    }
-
-    #[test]
-    fn the_conversation_row_is_updated_only_when_queue_or_last_agent_may_differ() {
-        let mut stored = StoredRouting::default();
-        // Never written by this driver (e.g. restored): always updated.
-        assert!(stored.note_parts("c1", &some("q1"), &None, None));
-        assert!(!stored.note_parts("c1", &some("q1"), &None, None));
-        // Absent fields are left alone by the update, so they change nothing.
-        assert!(!stored.note_parts("c1", &None, &None, None));
-        assert!(stored.note_parts("c1", &some("q1"), &some("a1"), None));
-        assert!(!stored.note_parts("c1", &None, &some("a1"), None));
-        assert!(stored.note_parts("c1", &some("q2"), &some("a1"), None));
-
-        // A full step wrote both; the next message step has nothing to update.
-        let active = ConversationState::Active;
-        assert!(!stored.note_parts("c2", &some("q1"), &some("a1"), Some(&active)));
-        assert!(!stored.note_parts("c2", &some("q1"), &some("a1"), None));
-        assert!(stored.note_parts("c2", &some("q1"), &some("a2"), None));
-
-        // A closed conversation is forgotten.
-        let closed = ConversationState::Closed;
-        assert!(!stored.note_parts("c2", &some("q1"), &some("a2"), Some(&closed)));
-        assert!(stored.note_parts("c2", &some("q1"), &some("a2"), None));
-
-        // After a failed write nothing is taken as stored.
-        assert!(!stored.note_parts("c1", &some("q2"), &some("a1"), None));
-        stored.forget_all();
-        assert!(stored.note_parts("c1", &some("q2"), &some("a1"), None));
-    }
 }

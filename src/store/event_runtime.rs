@@ -1,6 +1,6 @@
 //! The conversation manager's runtime as an event row carries it (`cim_event_rows.
 //! runtime`, migration V2): a whole runtime or a merge patch of the one stored before
-//! it (see `conversation::stored_runtime`), stored packed like the event (`packed`,
+//! it (see `store::conversation_runtimes`), stored packed like the event (`packed`,
 //! times relative to the event's timestamp).
 //!
 //! Tags: `*` a packed whole runtime, `&` a packed patch. Rows written before hold a

@@ -23,6 +23,8 @@ pub mod audit;
 pub mod channel_admin;
 pub mod channel_widget;
 pub mod codes;
+pub mod conversation_rows;
+pub mod conversation_runtimes;
 pub mod conversations;
 pub mod csat;
 pub mod customers;

@@ -1,0 +1,106 @@
+//! Callers' answers in the conversation driver: what a caller waits for
+//! ([`Waiter`]), what its input produced ([`Outcome`]) and the answer settled from
+//! the state its batch left ([`Settled`]), sent only once that batch has committed.
+
+use super::handle::{ConversationError, MessageAck, Reply, Topic};
+use super::{CoreError, Effect};
+use crate::store::StoreError;
+use tokio::sync::oneshot;
+
+/// A caller waiting for the outcome of its input, answered after commit.
+pub(super) enum Waiter {
+    Topic(String, Reply<Topic>),
+    Unit(Reply<()>),
+    Seq(String, Reply<u64>),
+    Message(Reply<MessageAck>),
+    ChatTopic(Reply<Topic>),
+    AgentConversations(String, oneshot::Sender<Vec<String>>),
+}
+
+/// A caller's answer, settled when its batch was handled and sent after the commit.
+pub(super) enum Settled {
+    Topic(Reply<Topic>, Box<Result<Topic, ConversationError>>),
+    Unit(Reply<()>, Result<(), ConversationError>),
+    Seq(Reply<u64>, Result<u64, ConversationError>),
+    Message(Reply<MessageAck>, Result<MessageAck, ConversationError>),
+    AgentConversations(oneshot::Sender<Vec<String>>, Vec<String>),
+}
+
+impl Settled {
+    pub(super) fn send(self) {
+        match self {
+            Settled::Topic(r, a) => drop(r.send(*a)),
+            Settled::Unit(r, a) => drop(r.send(a)),
+            Settled::Seq(r, a) => drop(r.send(a)),
+            Settled::Message(r, a) => drop(r.send(a)),
+            Settled::AgentConversations(r, a) => drop(r.send(a)),
+        }
+    }
+
+    fn fail(self, err: ConversationError) {
+        match self {
+            Settled::Topic(r, _) => drop(r.send(Err(err))),
+            Settled::Unit(r, _) => drop(r.send(Err(err))),
+            Settled::Seq(r, _) => drop(r.send(Err(err))),
+            Settled::Message(r, _) => drop(r.send(Err(err))),
+            // No error to give: the caller sees the answer dropped (no conversations).
+            Settled::AgentConversations(r, _) => drop(r),
+        }
+    }
+}
+
+/// A batch that could not be stored: nothing of it is delivered; its callers hear why.
+pub(super) fn store_failed(err: &StoreError, answers: Vec<Settled>) {
+    tracing::error!(error = %err, "conversation step could not be stored; nothing is delivered");
+    let err = ConversationError::Unavailable(format!("store: {err}"));
+    for answer in answers {
+        answer.fail(err.clone());
+    }
+}
+
+fn core_error(err: &CoreError) -> ConversationError {
+    ConversationError::Refused {
+        code: err.code(),
+        message: err.to_string(),
+    }
+}
+
+/// What a waiting caller needs from the effects its input produced.
+#[derive(Default)]
+pub(super) struct Outcome {
+    pub(super) rejected: Option<ConversationError>,
+    pub(super) ack: Option<MessageAck>,
+    pub(super) session_started: Option<String>,
+}
+
+impl Outcome {
+    pub(super) fn of(produced: &[Effect]) -> Outcome {
+        let mut outcome = Outcome::default();
+        for effect in produced {
+            match effect {
+                Effect::Rejected(err) if outcome.rejected.is_none() => {
+                    outcome.rejected = Some(core_error(err));
+                }
+                Effect::Ack {
+                    conversation_id,
+                    seq,
+                    duplicate,
+                    ..
+                } if outcome.ack.is_none() => {
+                    outcome.ack = Some(MessageAck {
+                        conversation_id: conversation_id.clone(),
+                        seq: *seq,
+                        duplicate: *duplicate,
+                    });
+                }
+                Effect::ChannelSessionStarted {
+                    conversation_id, ..
+                } if outcome.session_started.is_none() => {
+                    outcome.session_started = Some(conversation_id.clone());
+                }
+                _ => {}
+            }
+        }
+        outcome
+    }
+}

@@ -1,0 +1,321 @@
+//! The conversation publisher: one tokio task that awaits each batch's commit in the
+//! order the driver queued them, then answers the batch's callers and carries out
+//! its effects: events to desks and widgets (each event's JSON written once,
+//! [`EventTexts`]), committed events to the live figures, and routing and studio
+//! work through the [`Bridge`]. A batch whose commit failed delivers nothing.
+
+use super::answers::{store_failed, Settled};
+use super::bridge::Bridge;
+use super::{customer_wire, views, Effect};
+use crate::agents::ToDesk;
+use crate::channels::ToCustomer;
+use crate::cim::{self, CimEvent};
+use crate::delivery::LateSink;
+use crate::store::Pending;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Studio calls that fell back to the built-in flow since start.
+pub static STUDIO_FALLBACKS: AtomicU64 = AtomicU64::new(0);
+
+/// Carries out committed batches, in the order they were queued.
+pub(super) struct Publisher {
+    pub(super) bridge: Bridge,
+    pub(super) to_desk: Arc<LateSink<ToDesk>>,
+    pub(super) to_customer: Arc<LateSink<ToCustomer>>,
+    /// Set when a commit failed, so the driver forgets what it believed written.
+    pub(super) commit_failed: Arc<AtomicBool>,
+    pub(super) committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
+    pub(super) message_latency: metrics::Histogram,
+}
+
+/// One batch between its core step and its delivery: the write it waits for (none
+/// when it stored nothing), the callers' settled answers and the effects to carry out.
+pub(super) struct Queued {
+    pub(super) commit: Option<Pending<()>>,
+    pub(super) answers: Vec<Settled>,
+    pub(super) deliveries: Vec<Effect>,
+    pub(super) texts: EventTexts,
+    pub(super) has_outbox: bool,
+    /// The batch's events the live figures read, sent on once committed.
+    pub(super) live: Vec<Arc<CimEvent>>,
+    /// When the driver received the batch's first request.
+    pub(super) received: Instant,
+}
+
+impl Publisher {
+    pub(super) async fn run(self, mut queue: mpsc::Receiver<Queued>) {
+        while let Some(batch) = queue.recv().await {
+            self.publish(batch).await;
+        }
+    }
+
+    /// Waits for the batch's commit, then answers its callers and delivers its effects.
+    async fn publish(&self, batch: Queued) {
+        let Queued {
+            commit,
+            answers,
+            deliveries,
+            mut texts,
+            has_outbox,
+            live,
+            received,
+        } = batch;
+        if let Some(commit) = commit {
+            if let Err(e) = commit.committed().await {
+                self.commit_failed.store(true, Ordering::Relaxed);
+                store_failed(&e, answers);
+                return;
+            }
+        }
+        if has_outbox {
+            self.to_customer.deliver(ToCustomer::OutboxReady);
+        }
+        for answer in answers {
+            answer.send();
+        }
+        if let (Some(sink), false) = (&self.committed, live.is_empty()) {
+            let _ = sink.send(live);
+        }
+        let mut stored = 0u32;
+        for effect in deliveries {
+            if matches!(
+                effect,
+                Effect::Ack {
+                    duplicate: false,
+                    seq,
+                    ..
+                } if seq != super::typing::EPHEMERAL_SEQ
+            ) {
+                stored += 1;
+            }
+            self.deliver(effect, &mut texts);
+        }
+        if stored > 0 {
+            let latency = received.elapsed().as_secs_f64();
+            for _ in 0..stored {
+                self.message_latency.record(latency);
+            }
+        }
+    }
+
+    /// Carries out one committed effect.
+    fn deliver(&self, effect: Effect, texts: &mut EventTexts) {
+        match effect {
+            Effect::Persist(_) | Effect::Ack { .. } | Effect::Rejected(_) => {}
+            Effect::ToCustomer {
+                conversation_id,
+                address,
+                seq,
+                event,
+            } => {
+                if address
+                    .provider_webhook
+                    .as_deref()
+                    .is_none_or(str::is_empty)
+                {
+                    self.to_customer.deliver(ToCustomer::Event {
+                        conversation_id,
+                        channel_session_id: address.channel_session_id,
+                        service_identifier: address.service_identifier,
+                        channel_customer_identifier: address.channel_customer_identifier,
+                        event: texts.customer_wire(&event, seq),
+                    });
+                }
+            }
+            Effect::ToAgents {
+                conversation_id,
+                agent_ids,
+                seq,
+                event,
+            } => {
+                self.to_desk.deliver(ToDesk::CimEvent {
+                    agent_ids,
+                    conversation_id,
+                    seq,
+                    event: texts.wire(&event, seq),
+                });
+            }
+            Effect::Ephemeral {
+                conversation_id,
+                agent_ids,
+                customer,
+                event,
+            } => self.deliver_ephemeral(conversation_id, agent_ids, customer, &event),
+            Effect::ToBots { .. } | Effect::ChannelSessionStarted { .. } => {}
+            Effect::ChannelSessionClosed {
+                channel_session_id,
+                reason,
+                ..
+            } => {
+                self.to_customer.deliver(ToCustomer::SessionEnded {
+                    channel_session_id,
+                    reason,
+                });
+            }
+            Effect::FindAgent(request) => self.bridge.find_agent(*request),
+            Effect::CancelTasks {
+                conversation_id,
+                disposition,
+            } => self.bridge.cancel_tasks(conversation_id, disposition),
+            Effect::AgentTaskEnded {
+                conversation_id,
+                agent_id,
+                task_id,
+                disposition,
+                wrap_up,
+            } => self.bridge.agent_task_ended(
+                agent_id,
+                conversation_id,
+                task_id,
+                &disposition,
+                wrap_up,
+            ),
+            Effect::WrapupTimerStarted {
+                conversation_id,
+                agent_id,
+                task_id,
+                duration_secs,
+                room_info,
+            } => {
+                self.to_desk.deliver(ToDesk::WrapupTimerStarted {
+                    agent_id,
+                    payload: json!({
+                        "task": task_id.map(|id| json!({"id": id})),
+                        "duration": duration_secs,
+                        "conversationId": conversation_id,
+                        "roomInfo": room_info,
+                    }),
+                });
+            }
+            Effect::WrapupEnded { task_id, .. } => self.bridge.wrapup_ended(task_id),
+            Effect::TopicClosed {
+                conversation_id,
+                agent_ids,
+            } => {
+                self.to_desk.deliver(ToDesk::TopicClosed {
+                    agent_ids,
+                    conversation_id,
+                });
+            }
+            Effect::AgentSlaThreshold {
+                conversation_id,
+                agent_ids,
+                percent,
+                remaining_ms,
+            } => {
+                self.to_desk.deliver(ToDesk::Notify {
+                    agent_ids,
+                    event: "agentSlaThreshold",
+                    payload: json!({
+                        "conversationId": conversation_id,
+                        "percent": percent,
+                        "remainingMs": remaining_ms,
+                    }),
+                });
+            }
+            Effect::CallStudio {
+                request_id,
+                message,
+                timeout_ms,
+                ..
+            } => self.bridge.call_studio(request_id, *message, timeout_ms),
+            Effect::StudioFallback {
+                conversation_id,
+                intent,
+                reason,
+                ..
+            } => {
+                STUDIO_FALLBACKS.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(conversation = %conversation_id, intent = %intent, %reason, "external flow failed; built-in flow used");
+            }
+            Effect::ActionFailed {
+                conversation_id,
+                action,
+                reason,
+            } => {
+                tracing::warn!(conversation = %conversation_id, action, %reason, "studio action failed");
+            }
+            Effect::ConversationClosed { conversation_id } => {
+                tracing::debug!(conversation = %conversation_id, "conversation closed");
+            }
+        }
+    }
+
+    /// A typing indicator: the desks get it as `onCimEvent` and the widget as
+    /// `MESSAGE_RECEIVED`, both without a `seq`.
+    fn deliver_ephemeral(
+        &self,
+        conversation_id: String,
+        agent_ids: Vec<String>,
+        customer: Option<super::CustomerAddress>,
+        event: &Arc<CimEvent>,
+    ) {
+        if let Some(address) = customer {
+            self.to_customer.deliver(ToCustomer::Event {
+                conversation_id: conversation_id.clone(),
+                channel_session_id: address.channel_session_id,
+                service_identifier: address.service_identifier,
+                channel_customer_identifier: address.channel_customer_identifier,
+                event: Arc::from(views::customer_event(event).to_string()),
+            });
+        }
+        if !agent_ids.is_empty() {
+            self.to_desk.deliver(ToDesk::Ephemeral {
+                agent_ids,
+                conversation_id,
+                event: Arc::from(cim::event_text(event)),
+            });
+        }
+    }
+}
+
+/// Each event of a batch encoded to JSON once: the stored text, the wire text (with
+/// its `seq`) shared by every desk that receives it, and the customer's view of it.
+#[derive(Default)]
+pub(super) struct EventTexts {
+    /// Keyed by the event's address; the map holds the `Arc` so the address stays its.
+    plain: HashMap<usize, (Arc<CimEvent>, Arc<str>)>,
+    wire: HashMap<(usize, u64), Arc<str>>,
+    customer: HashMap<(usize, u64), (Arc<CimEvent>, Arc<str>)>,
+}
+
+impl EventTexts {
+    fn plain(&mut self, event: &Arc<CimEvent>) -> Arc<str> {
+        self.plain
+            .entry(Arc::as_ptr(event) as usize)
+            .or_insert_with(|| (event.clone(), Arc::from(cim::event_text(event))))
+            .1
+            .clone()
+    }
+
+    fn wire(&mut self, event: &Arc<CimEvent>, seq: u64) -> Arc<str> {
+        let key = (Arc::as_ptr(event) as usize, seq);
+        if let Some(text) = self.wire.get(&key) {
+            return text.clone();
+        }
+        let plain = self.plain(event);
+        let text: Arc<str> = Arc::from(cim::wire_text(event, &plain, seq));
+        self.wire.insert(key, text.clone());
+        text
+    }
+
+    /// The customer's view of the event (`views::customer_event`) with its `seq`,
+    /// written straight from the event ([`customer_wire`]).
+    fn customer_wire(&mut self, event: &Arc<CimEvent>, seq: u64) -> Arc<str> {
+        let key = (Arc::as_ptr(event) as usize, seq);
+        self.customer
+            .entry(key)
+            .or_insert_with(|| {
+                // The entry holds the event: its address stays unique while keyed.
+                let text = customer_wire::customer_event_text(event, seq);
+                (event.clone(), Arc::from(text))
+            })
+            .1
+            .clone()
+    }
+}
