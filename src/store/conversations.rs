@@ -4,8 +4,8 @@
 
 use super::event_runtime::{self, CarriedRuntime, IS_WHOLE};
 use super::merge_patch;
-use super::objects::Inflater;
-use super::{parse_json, StoreError, StoreResult};
+use super::objects::{Inflater, Interner};
+use super::{StoreError, StoreResult};
 use crate::clock::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -88,7 +88,9 @@ pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreR
     write_runtime(conn, c.id, &c.timers, c.last_seq, now)
 }
 
-/// The small per-message state of a conversation (see `conversation_runtime` in the schema).
+/// The small per-message state of a conversation (see `conversation_runtime` in the
+/// schema), stored packed as an event carries a whole runtime (`event_runtime`, times
+/// relative to `updated_at`).
 pub fn write_runtime(
     conn: &Connection,
     id: &str,
@@ -96,6 +98,7 @@ pub fn write_runtime(
     last_seq: u64,
     now: Millis,
 ) -> StoreResult<()> {
+    let timers = event_runtime::encode(timers, now).store(conn, &mut Interner::default())?;
     conn.prepare_cached(
         "INSERT INTO conversation_runtime(conversation_id, timers, last_seq, updated_at)
          VALUES (?1, ?2, ?3, ?4)
@@ -135,8 +138,7 @@ pub fn update_routing(
 fn newest_runtime(
     conn: &Connection,
     id: &str,
-    timers: &str,
-    last_seq: i64,
+    (timers, last_seq, updated_at): (&str, i64, i64),
 ) -> StoreResult<(Value, i64)> {
     let mut inflater = Inflater::new(conn);
     let whole: Option<(i64, String, i64)> = conn
@@ -159,7 +161,14 @@ fn newest_runtime(
                 )))
             }
         },
-        None => (parse_json(timers, "conversations.timers")?, last_seq),
+        None => match event_runtime::decode(&mut inflater, timers, updated_at)? {
+            CarriedRuntime::Whole(runtime) => (runtime, last_seq),
+            CarriedRuntime::Patch(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "conversation_runtime.timers of {id}: expected a whole runtime"
+                )))
+            }
+        },
     };
     let mut st = conn.prepare_cached(
         "SELECT runtime, timestamp FROM cim_event_rows
@@ -247,12 +256,15 @@ pub fn open_conversations(
     recent_ids: usize,
 ) -> StoreResult<Vec<StoredConversation>> {
     let mut st = conn.prepare_cached(
-        "SELECT c.id, c.snapshot, COALESCE(r.timers, c.timers), COALESCE(r.last_seq, c.last_seq)
+        "SELECT c.id, c.snapshot, COALESCE(r.timers, c.timers), COALESCE(r.last_seq, c.last_seq),
+                COALESCE(r.updated_at, c.updated_at)
          FROM conversations c LEFT JOIN conversation_runtime r ON r.conversation_id = c.id
          WHERE c.state <> 'CLOSED' ORDER BY c.creation_time",
     )?;
-    let rows: Vec<(String, String, String, i64)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+    let rows: Vec<(String, String, String, i64, i64)> = st
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
         .collect::<Result<_, _>>()?;
     let mut sessions = conn.prepare_cached(
         "SELECT session FROM channel_sessions WHERE conversation_id = ?1 ORDER BY started_at",
@@ -264,8 +276,8 @@ pub fn open_conversations(
     )?;
     let mut out = Vec::with_capacity(rows.len());
     let mut inflater = Inflater::new(conn);
-    for (id, snapshot, timers, last_seq) in rows {
-        let (timers, last_seq) = newest_runtime(conn, &id, &timers, last_seq)?;
+    for (id, snapshot, timers, last_seq, updated_at) in rows {
+        let (timers, last_seq) = newest_runtime(conn, &id, (&timers, last_seq, updated_at))?;
         let channel_sessions = sessions
             .query_map([&id], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?
@@ -544,6 +556,30 @@ mod tests {
             |r| r.get(0),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_runtime_row_is_packed_and_old_plain_rows_still_read() {
+        let conn = schema();
+        let session = "179f5627-1f27-49c3-b79c-956042959f61";
+        let runtime = json!({"timers": {"customerActivity": {session: 1_796_504_590_737i64},
+                                        "agentSla": null}, "agentSlaSecs": 120});
+        upsert(&conn, &row(&runtime.to_string(), 3), 1_796_503_990_737).unwrap();
+        let stored: String = conn
+            .query_row("SELECT timers FROM conversation_runtime", [], |r| r.get(0))
+            .unwrap();
+        assert!(stored.starts_with('*'), "{stored}");
+        assert!(!stored.contains("customerActivity") && stored.contains("[2,600000]"));
+        let open = open_conversations(&conn, 4).unwrap();
+        assert_eq!(open[0].timers.to_string(), runtime.to_string());
+        // A row written before packing holds plain JSON.
+        conn.execute(
+            "UPDATE conversation_runtime SET timers = ?1",
+            [runtime.to_string()],
+        )
+        .unwrap();
+        let open = open_conversations(&conn, 4).unwrap();
+        assert_eq!(open[0].timers.to_string(), runtime.to_string());
     }
 
     #[test]

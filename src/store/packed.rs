@@ -13,6 +13,11 @@
 //! is stored as the bare object id; [`join`] gives it back as `{"$ref": id}` for
 //! `objects` to resolve. Shapes written before this mark had `0` there and a
 //! `{"$ref": id}` leaf, which still reads.
+//! A key that is an id (a UUID, e.g. a timer keyed by its channel session) is a
+//! leaf too, put before its value's leaves, and its place in the shape is the key
+//! `"\u0000k<n>"` (n counting such keys in the object), so objects keyed by ids share
+//! one shape; a key that itself starts with `\u0000` is stored as `"\u0000="` and
+//! the key.
 //! [`join`] rebuilds the value exactly: `serde_json` keeps key order, so the text
 //! read back is the text written.
 
@@ -35,6 +40,11 @@ const NEAR_BASE: u8 = 2;
 /// A place in a shape whose leaf is a shared-object reference (a bare id when stored).
 const REF_PLACE: u64 = 1;
 
+/// The shape key standing for a key that is a leaf (followed by a count).
+const KEY_PLACE: &str = "\u{0}k";
+/// The prefix of a shape key that is a key starting with `\u{0}`.
+const ESCAPED_KEY: &str = "\u{0}=";
+
 /// Integers at least this large are times; only those are stored relative to the base.
 const MIN_TIME: i64 = 100_000_000_000;
 /// A relative time is stored only within this distance, where it is shorter.
@@ -55,11 +65,23 @@ fn shape_of(value: Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
             leaves.push(Value::Object(map));
             Value::from(REF_PLACE)
         }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, shape_of(v, row, leaves)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            let mut key_leaves = 0;
+            for (k, v) in map {
+                let key = if is_id_key(&k) {
+                    leaves.push(Value::String(k));
+                    key_leaves += 1;
+                    format!("{KEY_PLACE}{}", key_leaves - 1)
+                } else if k.starts_with('\u{0}') {
+                    format!("{ESCAPED_KEY}{k}")
+                } else {
+                    k
+                };
+                out.insert(key, shape_of(v, row, leaves));
+            }
+            Value::Object(out)
+        }
         Value::Array(items) => Value::Array(
             items
                 .into_iter()
@@ -70,6 +92,24 @@ fn shape_of(value: Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
             leaves.push(marked(scalar, row));
             Value::from(0)
         }
+    }
+}
+
+/// A key stored as a leaf: a UUID in its canonical text form.
+fn is_id_key(key: &str) -> bool {
+    key.len() == 36
+        && key.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// What a shape key stands for: `None` for a key that is the next leaf.
+fn shape_key(key: &str) -> Option<&str> {
+    if key.starts_with(KEY_PLACE) {
+        None
+    } else {
+        Some(key.strip_prefix(ESCAPED_KEY).unwrap_or(key))
     }
 }
 
@@ -117,7 +157,14 @@ fn fill(
         Value::Object(map) => {
             let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
-                out.insert(k.clone(), fill(v, leaves, row)?);
+                let key = match shape_key(k) {
+                    Some(key) => key.to_owned(),
+                    None => match leaves.next() {
+                        Some(Value::String(key)) => key,
+                        _ => return Err(corrupt("a key place without a text leaf")),
+                    },
+                };
+                out.insert(key, fill(v, leaves, row)?);
             }
             Value::Object(out)
         }
@@ -192,7 +239,18 @@ fn visit(
     match shape {
         Value::Object(map) => {
             for (k, v) in map {
-                visit(v, k, leaves, next, f)?;
+                let key = match shape_key(k) {
+                    Some(key) => key,
+                    None => {
+                        // A key leaf (an id) is not a value: skipped.
+                        if leaves.get(*next).is_none() {
+                            return Err(corrupt("fewer leaves than its shape has places"));
+                        }
+                        *next += 1;
+                        ""
+                    }
+                };
+                visit(v, key, leaves, next, f)?;
             }
         }
         Value::Array(items) => {
@@ -228,7 +286,13 @@ fn visit(
 pub fn places(shape: &Value) -> Vec<(String, bool)> {
     fn walk(shape: &Value, key: &str, out: &mut Vec<(String, bool)>) {
         match shape {
-            Value::Object(map) => map.iter().for_each(|(k, v)| walk(v, k, out)),
+            Value::Object(map) => map.iter().for_each(|(k, v)| match shape_key(k) {
+                Some(k) => walk(v, k, out),
+                None => {
+                    out.push((String::new(), false));
+                    walk(v, "", out)
+                }
+            }),
             Value::Array(items) => items.iter().for_each(|v| walk(v, key, out)),
             place => out.push((key.to_owned(), is_ref_place(place))),
         }
@@ -362,6 +426,44 @@ mod tests {
         assert_eq!(seen[0], ("customer".into(), json!({"$ref": 12})));
         assert_eq!(seen[1], ("n".into(), json!(3)));
         assert_eq!(leaves, vec![json!(12), json!(3), json!({"$ref": 5})]);
+    }
+
+    #[test]
+    fn keys_that_are_ids_are_leaves_so_objects_keyed_by_ids_share_a_shape() {
+        let a = "179f5627-1f27-49c3-b79c-956042959f61";
+        let b = "4b78db19-f3dc-47ae-8409-551b0a973615";
+        let row = RowContext::default();
+        let (shape_a, leaves_a) = round_trip(json!({"t": {a: 5, "x": 1}, "n": null}), &row);
+        let (shape_b, leaves_b) = round_trip(json!({"t": {b: 6, "x": 1}, "n": null}), &row);
+        assert_eq!(shape_a, shape_b);
+        assert_eq!(leaves_a, vec![json!(a), json!(5), json!(1), json!(null)]);
+        assert_eq!(leaves_b[0], json!(b));
+        // Two id keys, an id key holding an object, a key that starts with NUL, and
+        // keys that only look like ids.
+        let odd = json!({a: {b: [1, {"k": 2}]}, b: 3, "\u{0}k0": 4, "\u{0}=x": 5,
+                         "179F5627-1F27-49C3-B79C-95604295": 6, "x79f5627-1f27-49c3-b79c-956042959f61": 7});
+        let (shape, mut leaves) = round_trip(odd, &row);
+        assert_eq!(
+            places(&shape)
+                .iter()
+                .filter(|(key, _)| key.is_empty())
+                .count(),
+            5 // three id keys, and the two values under id keys
+        );
+        assert_eq!(places(&shape).len(), leaves.len());
+        let mut seen = Vec::new();
+        visit_leaves(&shape, &mut leaves, &mut |key, leaf| {
+            seen.push((key.to_string(), leaf.clone()))
+        })
+        .unwrap();
+        assert_eq!(seen[0], ("".into(), json!(1)));
+        assert_eq!(seen[1], ("k".into(), json!(2)));
+        assert_eq!(seen[2], ("".into(), json!(3)));
+        assert_eq!(seen[3], ("\u{0}k0".into(), json!(4)));
+        // A key place whose leaf is not a text is corrupt.
+        let shape = json!({"\u{0}k0": 0});
+        assert!(join(&shape, vec![json!(1), json!(2)], &row).is_err());
+        assert!(join(&shape, vec![], &row).is_err());
     }
 
     #[test]
