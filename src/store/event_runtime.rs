@@ -3,21 +3,26 @@
 //! it (see `store::conversation_runtimes`), stored packed like the event (`packed`,
 //! times relative to the event's timestamp).
 //!
-//! Tags: `*` a packed whole runtime, `&` a packed patch. Rows written before hold a
-//! whole runtime as plain JSON (`{`) or a patch as `+` and plain JSON; both still read.
+//! Tags: `*` a packed whole runtime, `&` a packed patch, `^` and a `cim_objects` id: a
+//! packed patch stored once as that object's body (`&[...]`, its times relative to the
+//! event's), since a conversation's messages mostly carry the same patch (a customer
+//! message moves the inactivity deadline to the same distance from its own time).
+//! Rows written before hold a whole runtime as plain JSON (`{`) or a patch as `+` and
+//! plain JSON; both still read.
 
 use super::objects::{self, Dehydrated, Inflater, Interner};
 use super::packed::RowContext;
-use super::{parse_json, StoreResult};
+use super::{parse_json, StoreError, StoreResult};
 use crate::store::conversations::RUNTIME_PATCH;
 use rusqlite::Connection;
 use serde_json::Value;
 
 const PACKED_WHOLE: char = '*';
 const PACKED_PATCH: char = '&';
+const SHARED_PATCH: char = '^';
 
 /// The SQL condition on `runtime` of a row that carries a whole runtime.
-pub const IS_WHOLE: &str = "substr(runtime, 1, 1) NOT IN ('+', '&')";
+pub const IS_WHOLE: &str = "substr(runtime, 1, 1) NOT IN ('+', '&', '^')";
 
 /// A runtime an event carries, before its shared objects have row ids.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,11 +65,19 @@ pub fn encode(text: &str, timestamp: i64) -> EncodedRuntime {
 }
 
 impl EncodedRuntime {
-    /// The column text, with the shapes it refers to stored.
+    /// The column text, with the shapes it refers to stored (and a patch itself
+    /// shared, see the module doc).
     pub fn store(&self, conn: &Connection, interner: &mut Interner) -> StoreResult<String> {
         match self {
             EncodedRuntime::Packed { tag, body } => {
-                Ok(format!("{tag}{}", interner.intern(conn, body)?))
+                let text = format!("{tag}{}", interner.intern(conn, body)?);
+                if *tag != PACKED_PATCH {
+                    return Ok(text);
+                }
+                Ok(format!(
+                    "{SHARED_PATCH}{}",
+                    interner.intern_body(conn, &text)?
+                ))
             }
             EncodedRuntime::Plain(text) => Ok(text.clone()),
         }
@@ -89,6 +102,19 @@ pub fn decode(
         }
         Some(PACKED_PATCH) => {
             CarriedRuntime::Patch(inflater.read_packed(chars.as_str(), &row, WHAT)?)
+        }
+        Some(SHARED_PATCH) => {
+            let id = chars
+                .as_str()
+                .parse::<i64>()
+                .map_err(|_| StoreError::Corrupt(format!("{WHAT}: bad shared patch {text}")))?;
+            let body = inflater.body(id)?;
+            if !body.starts_with(PACKED_PATCH) {
+                return Err(StoreError::Corrupt(format!(
+                    "{WHAT}: shared object {id} is not a runtime patch"
+                )));
+            }
+            decode(inflater, &body, timestamp)?
         }
         Some(RUNTIME_PATCH) => CarriedRuntime::Patch(parse_json(chars.as_str(), WHAT)?),
         _ => CarriedRuntime::Whole(parse_json(text, WHAT)?),
@@ -116,7 +142,15 @@ mod tests {
             .store(&conn, &mut interner)
             .unwrap();
         assert!(whole_text.starts_with(PACKED_WHOLE) && !whole_text.contains("customerActivity"));
-        assert!(patch_text.starts_with(PACKED_PATCH), "{patch_text}");
+        assert!(patch_text.starts_with(SHARED_PATCH), "{patch_text}");
+        // The same patch at another time is the same object.
+        let later = encode(&format!("{RUNTIME_PATCH}{patch}"), at + 5_000)
+            .store(&conn, &mut Interner::default())
+            .unwrap();
+        assert_eq!(later, patch_text);
+        // A shared patch whose object is not a patch is corrupt.
+        assert!(decode(&mut inflater, "^1", at).is_err());
+        assert!(decode(&mut inflater, "^x", at).is_err());
         // The time is stored relative to the event's.
         assert!(whole_text.contains("[2,600000]"), "{whole_text}");
         assert_eq!(
@@ -127,7 +161,19 @@ mod tests {
             decode(&mut inflater, &patch_text, at).unwrap(),
             CarriedRuntime::Patch(patch.clone())
         );
-        // Rows written before packing.
+        // Rows written before patches were shared, and before packing.
+        let object: i64 = patch_text[1..].parse().unwrap();
+        let inline: String = conn
+            .query_row(
+                "SELECT body FROM cim_objects WHERE id = ?1",
+                [object],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            decode(&mut inflater, &inline, at).unwrap(),
+            CarriedRuntime::Patch(patch.clone())
+        );
         assert_eq!(
             decode(&mut inflater, &whole.to_string(), at).unwrap(),
             CarriedRuntime::Whole(whole)
@@ -141,7 +187,8 @@ mod tests {
             .query_row(
                 &format!(
                     "SELECT COUNT(*) FROM (SELECT ?1 AS runtime UNION ALL SELECT ?2
-                     UNION ALL SELECT '+{{}}' UNION ALL SELECT '{{}}') WHERE {IS_WHOLE}"
+                     UNION ALL SELECT '+{{}}' UNION ALL SELECT '&[1]' UNION ALL SELECT '{{}}')
+                     WHERE {IS_WHOLE}"
                 ),
                 [&whole_text, &patch_text],
                 |r| r.get(0),

@@ -276,24 +276,34 @@ impl Interner {
         let mut ids: HashMap<i64, i64> = HashMap::with_capacity(d.objects.len());
         for object in &d.objects {
             let body = substitute(&object.body, &ids, object.body.starts_with('['))?;
-            let id = match self.known(object.key, &body) {
-                Some(id) => id,
-                None => {
-                    let id = match object_cache::object(object.key, &body) {
-                        Some(id) => id,
-                        None => {
-                            let id = store_object(conn, object.key, &body)?;
-                            object_cache::note_object(object.key, &body, id);
-                            id
-                        }
-                    };
-                    self.seen.entry(object.key).or_default().push((body, id));
-                    id
-                }
-            };
+            let id = self.id_of(conn, object.key, body)?;
             ids.insert(object.key, id);
         }
         substitute(&d.text, &ids, d.packed)
+    }
+
+    /// The row id of an object whose body is `body` as it is (a text that is not
+    /// JSON, never packed nor a delta), stored if it is not yet.
+    pub fn intern_body(&mut self, conn: &Connection, body: &str) -> StoreResult<i64> {
+        self.id_of(conn, content_key(body), body.to_owned())
+    }
+
+    /// The row id of the object with content key `key` and `body`: known to this
+    /// write, to the writer (`object_cache`), found, or stored now.
+    fn id_of(&mut self, conn: &Connection, key: i64, body: String) -> StoreResult<i64> {
+        if let Some(id) = self.known(key, &body) {
+            return Ok(id);
+        }
+        let id = match object_cache::object(key, &body) {
+            Some(id) => id,
+            None => {
+                let id = store_object(conn, key, &body)?;
+                object_cache::note_object(key, &body, id);
+                id
+            }
+        };
+        self.seen.entry(key).or_default().push((body, id));
+        Ok(id)
     }
 
     fn known(&self, key: i64, body: &str) -> Option<i64> {
@@ -479,7 +489,8 @@ impl<'c> Inflater<'c> {
             .ok_or_else(|| StoreError::Corrupt(format!("shape {id} is missing")))
     }
 
-    fn body(&self, id: i64) -> StoreResult<String> {
+    /// The stored body of object `id`, as it is.
+    pub fn body(&self, id: i64) -> StoreResult<String> {
         self.conn
             .prepare_cached("SELECT body FROM cim_objects WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
