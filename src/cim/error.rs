@@ -118,7 +118,7 @@ pub(crate) fn require_id<'v>(root: &'v Value, path: &str) -> Result<&'v str, Cim
 }
 
 /// A short name for the JSON type of `value`, for error messages.
-pub(crate) fn json_kind(value: &Value) -> &'static str {
+pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

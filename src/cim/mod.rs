@@ -58,7 +58,7 @@ pub use desk::{
     AssistanceMode, CloseWrapup, ConsultConferenceRequest, ConsultTransferRequest,
     DirectConferenceRequest, DirectTransferRequest,
 };
-pub use error::{check_len, CimError, MAX_ID_LEN};
+pub use error::{check_len, json_kind, CimError, MAX_ID_LEN};
 pub use event::{
     event_text, system_emitter_id, wire_text, AgentSubscriptionData, CimEvent, CimEventName,
     CimEventType, EmitterType, EventData, EventEmitter, FindAgentData, MrdInterruptedData,

@@ -63,21 +63,9 @@ impl<'de> Deserialize<'de> for ReasonCode {
             }
             other => Err(D::Error::custom(format!(
                 "must be a string or {{name}}, found {}",
-                kind(&other)
+                crate::cim::json_kind(&other)
             ))),
         }
-    }
-}
-
-/// The JSON type of a value, for messages.
-pub(super) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -2,11 +2,12 @@
 //! code, or one MRD's state; supervisors may change (and force out) agents of
 //! the teams they supervise.
 
-use super::payload::{kind, parse, present, present_string, ReasonCode};
+use super::payload::{parse, present, present_string, ReasonCode};
 use super::{routing_call, DeskError};
 use crate::agents::presence;
 use crate::agents::session::{cc_user_of, DeskSession};
 use crate::agents::AgentManager;
+use crate::cim::json_kind;
 use crate::routing::{Input, RequestedAgentState, RequestedMrdState};
 use crate::sessions::{Actor, Ended};
 use crate::store::{directory, users};
@@ -72,7 +73,7 @@ impl<'de> Deserialize<'de> for StateArg {
             }
             other => Err(D::Error::custom(format!(
                 "must be a state name or {{name, reasonCode}}, found {}",
-                kind(&other)
+                json_kind(&other)
             ))),
         }
     }

@@ -1,71 +1,12 @@
-//! The conversation studio: the intents the conversation manager raises, the actions a
-//! flow answers with, and the built-in default flow.
-//!
-//! - [`intent_message`] builds the documented envelope
-//!   `{_msgid, payload: {roomId, conversation, intent, entities: {cimEvent}}}` (for
-//!   CONVERSATION_STARTED the entity is the channel session).
-//! - [`Action`] is what a flow may ask for; [`parse_actions`] reads an external flow's
-//!   JSON answer and names the bad field on error.
-//! - [`builtin_actions`] is the default flow: a pure function of the intent, a few
-//!   facts about the trigger and the conversation's current situation.
+//! The actions a studio flow answers with, and reading them from an external flow's
+//! JSON answer (naming the bad field on error).
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::settings::CoreSettings;
 use crate::cim::{
-    ChannelSession, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, Conversation,
-    ConversationDataEntry, ConversationDataType, Nullable, ParticipantRole, StudioMessage,
-    StudioPayload,
+    json_kind, ChannelSessionReasonCode, CimError, ConversationDataEntry, ConversationDataType,
+    Nullable, ParticipantRole,
 };
-use crate::config::InterruptedAction;
-
-/// The intents the conversation manager raises (seed 001), plus NO_AGENT_AVAILABLE,
-/// which the built-in flow answers.
-pub const INTENTS: &[CimEventName] = &[
-    CimEventName::ChannelSessionStarted,
-    CimEventName::ConversationStarted,
-    CimEventName::FindAgent,
-    CimEventName::TaskEnqueued,
-    CimEventName::TaskStateChanged,
-    CimEventName::AgentSubscribed,
-    CimEventName::AgentUnsubscribed,
-    CimEventName::ParticipantRoleChanged,
-    CimEventName::AgentSlaExpired,
-    CimEventName::CustomerSlaExpired,
-    CimEventName::ChannelSessionExpired,
-    CimEventName::ConversationPaused,
-    CimEventName::ConversationResumed,
-    CimEventName::AgentMrdInterrupted,
-    CimEventName::NoAgentAvailable,
-];
-
-/// What a flow needs to know about an intent's trigger beyond the conversation itself.
-/// Kept with a pending external call so a fallback can still run the built-in flow.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IntentFacts {
-    /// FIND_AGENT: the queue the requester asked for.
-    pub queue: Option<String>,
-    /// FIND_AGENT: the request type the requester asked for.
-    pub request_type: Option<String>,
-    /// The reason carried by the trigger (e.g. AGENT_UNSUBSCRIBED's).
-    pub reason: Option<String>,
-}
-
-/// The conversation's situation when the built-in flow runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlowContext {
-    /// A customer channel session is still STARTED.
-    pub customer_present: bool,
-    /// Agents serving the customer (PRIMARY or ASSISTANT).
-    pub serving_agents: usize,
-    /// An agent request is already with the routing engine.
-    pub routing_pending: bool,
-    pub on_hold: bool,
-    /// A message left outside business hours, not routed before they open.
-    pub waiting_for_hours: bool,
-}
 
 /// FIND_AGENT `{queue, priority, lastAgentId, offerToAgent, requestType}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -205,7 +146,7 @@ impl Action {
         let object = value.as_object().ok_or_else(|| {
             CimError::invalid(
                 path,
-                format!("expected an action object, found {}", kind(value)),
+                format!("expected an action object, found {}", json_kind(value)),
             )
         })?;
         let name_key = ["type", "name", "action"]
@@ -224,7 +165,7 @@ impl Action {
             Some(other) => {
                 return Err(CimError::invalid(
                     join(path, "data"),
-                    format!("expected an object, found {}", kind(other)),
+                    format!("expected an object, found {}", json_kind(other)),
                 ))
             }
         };
@@ -319,7 +260,7 @@ pub fn parse_actions(answer: &Value) -> Result<Vec<Action>, CimError> {
             Some(other) => {
                 return Err(CimError::invalid(
                     "actions",
-                    format!("expected an array, found {}", kind(other)),
+                    format!("expected an array, found {}", json_kind(other)),
                 ))
             }
             None => return Action::from_value(answer, "").map(|a| vec![a]),
@@ -327,7 +268,7 @@ pub fn parse_actions(answer: &Value) -> Result<Vec<Action>, CimError> {
         other => {
             return Err(CimError::invalid(
                 "",
-                format!("expected a list of actions, found {}", kind(other)),
+                format!("expected a list of actions, found {}", json_kind(other)),
             ))
         }
     };
@@ -335,110 +276,6 @@ pub fn parse_actions(answer: &Value) -> Result<Vec<Action>, CimError> {
         .enumerate()
         .map(|(i, v)| Action::from_value(v, &format!("{base}[{i}]")))
         .collect()
-}
-
-/// The built-in default flow: what Switchboard does for an intent when no external flow
-/// answers it.
-pub fn builtin_actions(
-    intent: &CimEventName,
-    facts: &IntentFacts,
-    ctx: &FlowContext,
-    settings: &CoreSettings,
-) -> Vec<Action> {
-    let conversation = &settings.conversation;
-    let mut actions = Vec::new();
-    let needs_agent = ctx.customer_present
-        && ctx.serving_agents == 0
-        && !ctx.routing_pending
-        && !ctx.waiting_for_hours;
-    match intent {
-        // A message left outside hours: no greeting, no agent until they open.
-        CimEventName::ConversationStarted if ctx.waiting_for_hours => {}
-        CimEventName::ConversationStarted => {
-            if !conversation.greeting.trim().is_empty() {
-                actions.push(Action::SendMessage {
-                    text: conversation.greeting.clone(),
-                });
-            }
-            if needs_agent {
-                actions.push(Action::FindAgent(FindAgentAction::default()));
-            }
-        }
-        CimEventName::FindAgent if needs_agent => {
-            actions.push(Action::FindAgent(FindAgentAction {
-                queue: facts.queue.clone(),
-                request_type: facts.request_type.clone(),
-                ..FindAgentAction::default()
-            }));
-        }
-        CimEventName::AgentUnsubscribed if needs_agent => {
-            actions.push(Action::FindAgent(FindAgentAction::default()));
-        }
-        CimEventName::ChannelSessionExpired if !ctx.customer_present => {
-            actions.push(Action::EndConversation {
-                reason: Some(ChannelSessionReasonCode::Inactivity),
-            });
-        }
-        CimEventName::AgentSlaExpired => {
-            actions.push(Action::RemoveAllAgents {
-                reason: Some("SLA_EXPIRED".to_owned()),
-            });
-            if ctx.customer_present {
-                actions.push(Action::FindAgent(FindAgentAction::default()));
-            }
-        }
-        CimEventName::CustomerSlaExpired => {
-            actions.push(Action::EndConversation {
-                reason: Some(ChannelSessionReasonCode::Inactivity),
-            });
-        }
-        CimEventName::NoAgentAvailable if ctx.serving_agents == 0 => {
-            if !conversation.no_agent_message.trim().is_empty() {
-                actions.push(Action::SendMessage {
-                    text: conversation.no_agent_message.clone(),
-                });
-            }
-            actions.push(Action::EndConversation {
-                reason: Some(ChannelSessionReasonCode::ForceClosed),
-            });
-        }
-        CimEventName::AgentMrdInterrupted
-            if conversation.on_mrd_interrupted == InterruptedAction::Hold
-                && ctx.serving_agents > 0
-                && !ctx.on_hold =>
-        {
-            actions.push(Action::HoldConversation {
-                duration_secs: None,
-            });
-        }
-        _ => {}
-    }
-    actions
-}
-
-/// What triggered an intent: the CIM event, or (CONVERSATION_STARTED) the session.
-#[derive(Debug, Clone, Copy)]
-pub enum IntentTrigger<'a> {
-    Event(&'a CimEvent),
-    ChannelSession(&'a ChannelSession),
-}
-
-/// The studio envelope for one intent, with the full conversation.
-pub fn intent_message(
-    request_id: &str,
-    room_id: &str,
-    conversation: Conversation,
-    trigger: IntentTrigger<'_>,
-) -> StudioMessage {
-    let payload = match trigger {
-        IntentTrigger::Event(event) => {
-            StudioPayload::for_event(room_id, Some(conversation), event.clone())
-        }
-        IntentTrigger::ChannelSession(session) => {
-            StudioPayload::conversation_started(room_id, Some(conversation), session.clone())
-        }
-    };
-    StudioMessage::new(request_id, payload)
 }
 
 fn bot_role(role: &str, path: &str) -> Result<ParticipantRole, CimError> {
@@ -456,17 +293,6 @@ fn join(base: &str, field: &str) -> String {
         field.to_owned()
     } else {
         format!("{base}.{field}")
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -488,7 +314,7 @@ impl Fields<'_> {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(CimError::invalid(
                 self.path(key),
-                format!("expected a string, found {}", kind(other)),
+                format!("expected a string, found {}", json_kind(other)),
             )),
         }
     }
@@ -507,7 +333,7 @@ impl Fields<'_> {
                 .ok_or_else(|| CimError::invalid(self.path(key), "expected a whole number")),
             Some(other) => Err(CimError::invalid(
                 self.path(key),
-                format!("expected a number, found {}", kind(other)),
+                format!("expected a number, found {}", json_kind(other)),
             )),
         }
     }
@@ -518,7 +344,7 @@ impl Fields<'_> {
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(other) => Err(CimError::invalid(
                 self.path(key),
-                format!("expected a boolean, found {}", kind(other)),
+                format!("expected a boolean, found {}", json_kind(other)),
             )),
         }
     }
@@ -538,7 +364,10 @@ impl Fields<'_> {
                 .map(|(i, item)| {
                     let at = format!("{path}[{i}]");
                     let obj = item.as_object().ok_or_else(|| {
-                        CimError::invalid(&at, format!("expected an object, found {}", kind(item)))
+                        CimError::invalid(
+                            &at,
+                            format!("expected an object, found {}", json_kind(item)),
+                        )
                     })?;
                     let entry_key = match obj.get("key") {
                         Some(Value::String(k)) if !k.trim().is_empty() => k.clone(),
@@ -548,7 +377,7 @@ impl Fields<'_> {
                         Some(other) => {
                             return Err(CimError::invalid(
                                 format!("{at}.key"),
-                                format!("expected a string, found {}", kind(other)),
+                                format!("expected a string, found {}", json_kind(other)),
                             ))
                         }
                     };
@@ -558,7 +387,7 @@ impl Fields<'_> {
                         Some(other) => {
                             return Err(CimError::invalid(
                                 format!("{at}.type"),
-                                format!("expected a string, found {}", kind(other)),
+                                format!("expected a string, found {}", json_kind(other)),
                             ))
                         }
                     };
@@ -568,7 +397,7 @@ impl Fields<'_> {
                 .collect(),
             Some(other) => Err(CimError::invalid(
                 path,
-                format!("expected an array or an object, found {}", kind(other)),
+                format!("expected an array or an object, found {}", json_kind(other)),
             )),
         }
     }
@@ -709,156 +538,5 @@ mod tests {
         let err = parse_actions(&json!([{"type": "UPDATE_CONVERSATION_DATA", "data": {"conversationData": [{"value": 1}]}}]))
             .unwrap_err();
         assert_eq!(err, CimError::missing("[0].data.conversationData[0].key"));
-    }
-
-    fn ctx(customer_present: bool, serving_agents: usize, routing_pending: bool) -> FlowContext {
-        FlowContext {
-            customer_present,
-            serving_agents,
-            routing_pending,
-            on_hold: false,
-            waiting_for_hours: false,
-        }
-    }
-
-    #[test]
-    fn builtin_flow_greets_and_finds_an_agent() {
-        let settings = CoreSettings::default();
-        let actions = builtin_actions(
-            &CimEventName::ConversationStarted,
-            &IntentFacts::default(),
-            &ctx(true, 0, false),
-            &settings,
-        );
-        assert_eq!(
-            actions,
-            vec![
-                Action::SendMessage {
-                    text: settings.conversation.greeting.clone()
-                },
-                Action::FindAgent(FindAgentAction::default())
-            ]
-        );
-        let mut quiet = settings.clone();
-        quiet.conversation.greeting = String::new();
-        assert_eq!(
-            builtin_actions(
-                &CimEventName::ConversationStarted,
-                &IntentFacts::default(),
-                &ctx(true, 0, false),
-                &quiet
-            ),
-            vec![Action::FindAgent(FindAgentAction::default())]
-        );
-    }
-
-    #[test]
-    fn builtin_flow_refinds_only_when_the_customer_is_alone() {
-        let settings = CoreSettings::default();
-        let intent = CimEventName::AgentUnsubscribed;
-        let facts = IntentFacts::default();
-        assert_eq!(
-            builtin_actions(&intent, &facts, &ctx(true, 0, false), &settings),
-            vec![Action::FindAgent(FindAgentAction::default())]
-        );
-        assert!(builtin_actions(&intent, &facts, &ctx(true, 1, false), &settings).is_empty());
-        assert!(builtin_actions(&intent, &facts, &ctx(false, 0, false), &settings).is_empty());
-        assert!(builtin_actions(&intent, &facts, &ctx(true, 0, true), &settings).is_empty());
-    }
-
-    #[test]
-    fn builtin_flow_handles_expiry_sla_no_agent_and_interruption() {
-        let settings = CoreSettings::default();
-        let facts = IntentFacts::default();
-        assert_eq!(
-            builtin_actions(
-                &CimEventName::ChannelSessionExpired,
-                &facts,
-                &ctx(false, 1, false),
-                &settings
-            ),
-            vec![Action::EndConversation {
-                reason: Some(ChannelSessionReasonCode::Inactivity)
-            }]
-        );
-        assert_eq!(
-            builtin_actions(
-                &CimEventName::AgentSlaExpired,
-                &facts,
-                &ctx(true, 1, false),
-                &settings
-            ),
-            vec![
-                Action::RemoveAllAgents {
-                    reason: Some("SLA_EXPIRED".into())
-                },
-                Action::FindAgent(FindAgentAction::default())
-            ]
-        );
-        assert_eq!(
-            builtin_actions(
-                &CimEventName::NoAgentAvailable,
-                &facts,
-                &ctx(true, 0, false),
-                &settings
-            ),
-            vec![
-                Action::SendMessage {
-                    text: settings.conversation.no_agent_message.clone()
-                },
-                Action::EndConversation {
-                    reason: Some(ChannelSessionReasonCode::ForceClosed)
-                }
-            ]
-        );
-        assert_eq!(
-            builtin_actions(
-                &CimEventName::AgentMrdInterrupted,
-                &facts,
-                &ctx(true, 1, false),
-                &settings
-            ),
-            vec![Action::HoldConversation {
-                duration_secs: None
-            }]
-        );
-        let mut ignore = settings.clone();
-        ignore.conversation.on_mrd_interrupted = InterruptedAction::Ignore;
-        assert!(builtin_actions(
-            &CimEventName::AgentMrdInterrupted,
-            &facts,
-            &ctx(true, 1, false),
-            &ignore
-        )
-        .is_empty());
-        let find = IntentFacts {
-            queue: Some("vip".into()),
-            request_type: Some("CHAT".into()),
-            reason: None,
-        };
-        assert_eq!(
-            builtin_actions(
-                &CimEventName::FindAgent,
-                &find,
-                &ctx(true, 0, false),
-                &settings
-            ),
-            vec![Action::FindAgent(FindAgentAction {
-                queue: Some("vip".into()),
-                request_type: Some("CHAT".into()),
-                ..FindAgentAction::default()
-            })]
-        );
-        for quiet in [
-            CimEventName::TaskEnqueued,
-            CimEventName::TaskStateChanged,
-            CimEventName::AgentSubscribed,
-            CimEventName::ParticipantRoleChanged,
-            CimEventName::ChannelSessionStarted,
-            CimEventName::ConversationPaused,
-            CimEventName::ConversationResumed,
-        ] {
-            assert!(builtin_actions(&quiet, &facts, &ctx(true, 1, false), &settings).is_empty());
-        }
     }
 }
