@@ -129,7 +129,8 @@ pub fn encode(
     }
 }
 
-/// Appends one event; a duplicate event id, message id or (conversation, seq) fails.
+/// Appends one event; a duplicate message id or (conversation, seq) fails (event ids
+/// are made by the appliance and not indexed, migration V17).
 /// `interner` keeps the shared objects and conversation keys already stored by the
 /// same write.
 pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> StoreResult<()> {
