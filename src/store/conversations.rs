@@ -98,7 +98,7 @@ pub fn write_runtime(
     last_seq: u64,
     now: Millis,
 ) -> StoreResult<()> {
-    let timers = event_runtime::encode(timers, now).store(conn, &mut Interner::default())?;
+    let timers = event_runtime::encode(timers, now).store(conn, &mut Interner::default(), false)?;
     conn.prepare_cached(
         "INSERT INTO conversation_runtime(conversation_id, timers, last_seq, updated_at)
          VALUES (?1, ?2, ?3, ?4)

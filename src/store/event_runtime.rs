@@ -5,8 +5,9 @@
 //!
 //! Tags: `*` a packed whole runtime, `&` a packed patch, `^` and a `cim_objects` id: a
 //! packed patch stored once as that object's body (`&[...]`, its times relative to the
-//! event's), since a conversation's messages mostly carry the same patch (a customer
-//! message moves the inactivity deadline to the same distance from its own time).
+//! event's), for a message event's patch, since a conversation's messages mostly
+//! carry the same one (a customer message moves the inactivity deadline to the same
+//! distance from its own time); other events' patches are mostly one of a kind.
 //! Rows written before hold a whole runtime as plain JSON (`{`) or a patch as `+` and
 //! plain JSON; both still read.
 
@@ -66,12 +67,17 @@ pub fn encode(text: &str, timestamp: i64) -> EncodedRuntime {
 
 impl EncodedRuntime {
     /// The column text, with the shapes it refers to stored (and a patch itself
-    /// shared, see the module doc).
-    pub fn store(&self, conn: &Connection, interner: &mut Interner) -> StoreResult<String> {
+    /// shared when `share`, see the module doc).
+    pub fn store(
+        &self,
+        conn: &Connection,
+        interner: &mut Interner,
+        share: bool,
+    ) -> StoreResult<String> {
         match self {
             EncodedRuntime::Packed { tag, body } => {
                 let text = format!("{tag}{}", interner.intern(conn, body)?);
-                if *tag != PACKED_PATCH {
+                if *tag != PACKED_PATCH || !share {
                     return Ok(text);
                 }
                 Ok(format!(
@@ -136,16 +142,16 @@ mod tests {
         let mut interner = Interner::default();
         let mut inflater = Inflater::new(&conn);
         let whole_text = encode(&whole.to_string(), at)
-            .store(&conn, &mut interner)
+            .store(&conn, &mut interner, true)
             .unwrap();
         let patch_text = encode(&format!("{RUNTIME_PATCH}{patch}"), at)
-            .store(&conn, &mut interner)
+            .store(&conn, &mut interner, true)
             .unwrap();
         assert!(whole_text.starts_with(PACKED_WHOLE) && !whole_text.contains("customerActivity"));
         assert!(patch_text.starts_with(SHARED_PATCH), "{patch_text}");
         // The same patch at another time is the same object.
         let later = encode(&format!("{RUNTIME_PATCH}{patch}"), at + 5_000)
-            .store(&conn, &mut Interner::default())
+            .store(&conn, &mut Interner::default(), true)
             .unwrap();
         assert_eq!(later, patch_text);
         // A shared patch whose object is not a patch is corrupt.
@@ -159,6 +165,15 @@ mod tests {
         );
         assert_eq!(
             decode(&mut inflater, &patch_text, at).unwrap(),
+            CarriedRuntime::Patch(patch.clone())
+        );
+        // A patch not shared is kept in the row.
+        let inline = encode(&format!("{RUNTIME_PATCH}{patch}"), at)
+            .store(&conn, &mut interner, false)
+            .unwrap();
+        assert!(inline.starts_with(PACKED_PATCH), "{inline}");
+        assert_eq!(
+            decode(&mut inflater, &inline, at).unwrap(),
             CarriedRuntime::Patch(patch.clone())
         );
         // Rows written before patches were shared, and before packing.

@@ -139,7 +139,8 @@ pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> Sto
     text.push_str(&interner.intern(conn, &row.event.body)?);
     let conv = interner.conversation_key(conn, row.conversation_id)?;
     let runtime = match row.runtime {
-        Some(r) => Some(r.store(conn, interner)?),
+        // A message's patch recurs on the conversation's next messages.
+        Some(r) => Some(r.store(conn, interner, row.message_id.is_some())?),
         None => None,
     };
     conn.prepare_cached(
