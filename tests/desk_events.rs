@@ -1,7 +1,8 @@
 //! Documented desk events that must behave as the seeds say, driven through the
 //! desk namespace: typed payloads (a wrong type is `invalid_payload`), unknown
 //! events without a payload, seed 004's PLAIN `closeWrapup`, an agent leaving a
-//! customer who is still there, and an agent leaving a pull-mode chat.
+//! customer who is still there, an agent leaving a pull-mode chat, and routing
+//! refusals answered with their own codes.
 
 mod common;
 mod support;
@@ -296,4 +297,82 @@ async fn an_agent_leaving_a_pull_mode_chat_is_dropped_from_its_request_and_subsc
     assert_eq!(update["joinedAgents"], json!([agent2]), "{update}");
     assert_ne!(update["joinedAgents"], json!([agent1, agent2]));
     assert_eq!(update["state"], "ACTIVE");
+}
+
+/// Sends a desk request that routing refuses: the ack and the `errors` event carry
+/// the refusal's own code.
+async fn refused(desk: &SioClient, event: &str, payload: Value, code: &str) {
+    let ack = desk.emit_ack(event, payload.clone()).await.unwrap();
+    assert_eq!(ack[0]["status"], "error", "{event} {payload} -> {ack:?}");
+    assert_eq!(ack[0]["code"], code, "{event} {payload} -> {ack:?}");
+    let error = desk.expect("errors", T).await.unwrap();
+    assert_eq!(
+        (error["event"].as_str(), error["code"].as_str()),
+        (Some(event), Some(code)),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_refusals_reach_the_desk_with_their_own_codes_and_change_nothing() {
+    let server = TestServer::start().await;
+    let a2 = desk(&server, "agent2").await;
+    // READY on an MRD that does not exist; an existing MRD READY while NOT_READY.
+    let mrd =
+        |state: &str, id: &str| json!({"action": "agentMRDState", "state": state, "mrdId": id});
+    refused(
+        &a2,
+        "changeAgentState",
+        mrd("READY", "no-such-mrd"),
+        "unknown_mrd",
+    )
+    .await;
+    let presence = set_state(&a2, "NOT_READY").await;
+    let mrd_id = presence["agentMrdStates"][0]["mrd"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no MRD in {presence}"))
+        .to_string();
+    refused(
+        &a2,
+        "changeAgentState",
+        mrd("READY", &mrd_id),
+        "agent_not_ready",
+    )
+    .await;
+
+    // A task offered to agent1: agent2 can neither reject it nor an unknown one.
+    let a1 = ready_desk(&server, "agent1").await;
+    let (_w, conversation_id) = widget(&server, "1122", "refusals").await;
+    let offer = a1.expect("taskRequest", T).await.unwrap();
+    let task_id = offer["taskId"].as_str().unwrap().to_string();
+    let reject = |id: &str| json!({"taskId": id});
+    refused(&a2, "rejectTask", reject(&task_id), "not_reserved_to_agent").await;
+    refused(&a2, "rejectTask", reject("no-such-task"), "unknown_task").await;
+
+    // Pull-mode lists and requests that do not exist.
+    refused(
+        &a2,
+        "subscribePullModeList",
+        json!({"listId": "no-such-list"}),
+        "unknown_pull_list",
+    )
+    .await;
+    refused(
+        &a2,
+        "joinPullModeRequest",
+        json!({"requestId": "no-such-request"}),
+        "unknown_pull_request",
+    )
+    .await;
+
+    // Nothing changed: agent1 still holds the offer and accepts it.
+    let topic = a1
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation_id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(topic[0]["conversationId"], conversation_id, "{topic:?}");
+    assert_eq!(set_state(&a2, "READY").await["state"]["name"], "READY");
 }

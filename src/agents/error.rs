@@ -42,10 +42,6 @@ impl From<ConversationError> for DeskError {
 
 impl From<RoutingError> for DeskError {
     fn from(e: RoutingError) -> Self {
-        let code = match e {
-            RoutingError::NotStored(_) => "unavailable",
-            _ => "routing_refused",
-        };
-        DeskError::new(code, e.to_string())
+        DeskError::new(e.code(), e.to_string())
     }
 }

@@ -35,6 +35,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The routing engine refused the change: 409 with the refusal's own code
+    /// (docs/protocol.md, "Refusal codes").
+    #[error("{0}")]
+    Refused(crate::routing::RoutingError),
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type: send application/json")]
@@ -50,7 +54,9 @@ pub enum ApiError {
 pub struct ErrorBody {
     /// Stable machine-readable code: bad_request, invalid_field, unauthenticated,
     /// bad_credentials, rate_limited, forbidden, not_found, conflict, payload_too_large,
-    /// unsupported_media_type, unavailable, internal.
+    /// unsupported_media_type, unavailable, internal; a 409 from the routing engine
+    /// carries its refusal code instead of conflict (unknown_agent, not_waiting, ...:
+    /// docs/protocol.md, "Refusal codes").
     pub code: String,
     /// A sentence for people.
     pub message: String,
@@ -74,6 +80,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) | ApiError::InUse { .. } => "conflict",
+            ApiError::Refused(e) => e.code(),
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable(_) => "unavailable",
@@ -92,7 +99,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::InUse { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::InUse { .. } | ApiError::Refused(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -191,11 +200,11 @@ pub mod responses {
     #[allow(dead_code)]
     pub struct NotFound(ErrorBody);
 
-    /// 409: duplicate, in use (`blockers`), or a self-lockout.
+    /// 409: duplicate, in use (`blockers`), a self-lockout, or a routing refusal.
     #[derive(utoipa::IntoResponses)]
     #[response(
         status = 409,
-        description = "conflict: a duplicate name, a change refused while others use the entity (`blockers` names them), or an action that would lock the site out"
+        description = "conflict: a duplicate name, a change refused while others use the entity (`blockers` names them), or an action that would lock the site out; or a routing engine refusal with its own code (unknown_agent, not_logged_in, ...: docs/protocol.md, \"Refusal codes\")"
     )]
     #[allow(dead_code)]
     pub struct Conflict(ErrorBody);

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::agents::AgentManager;
-use crate::routing::{Effect, Input, MediaState, RequestedAgentState};
+use crate::routing::{Effect, Input, MediaState, RequestedAgentState, RoutingError};
 use crate::sessions::{Actor, Ended};
 use crate::store::directory;
 use crate::store::users::{Role, User};
@@ -21,8 +21,9 @@ pub enum ActionError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The routing engine refused the action; its code says why.
     #[error("{0}")]
-    Refused(String),
+    Refused(RoutingError),
     #[error("{0}")]
     Unavailable(String),
 }
@@ -33,7 +34,7 @@ impl ActionError {
             ActionError::Invalid(_) => "invalid_payload",
             ActionError::Forbidden(_) => "forbidden",
             ActionError::NotFound(_) => "not_found",
-            ActionError::Refused(_) => "routing_refused",
+            ActionError::Refused(e) => e.code(),
             ActionError::Unavailable(_) => "unavailable",
         }
     }
@@ -247,7 +248,7 @@ async fn routing(agents: &AgentManager, input: Input) -> Result<Vec<Effect>, Act
     let effects = agents.routing().call(input).await;
     for effect in &effects {
         if let Effect::Rejected { error, .. } = effect {
-            return Err(ActionError::Refused(error.to_string()));
+            return Err(ActionError::Refused(error.clone()));
         }
     }
     Ok(effects)

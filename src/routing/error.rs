@@ -1,4 +1,6 @@
-//! Why the engine refused an input. A refused input changes nothing.
+//! Why the engine refused an input. A refused input changes nothing. Each refusal has
+//! a stable snake_case [`RoutingError::code`] that desks, the supervisor console and
+//! the HTTP API answer with (listed in docs/protocol.md, "Refusal codes").
 
 use super::expr::ExprError;
 
@@ -71,4 +73,137 @@ pub enum RoutingError {
     NotStored(String),
     #[error("cannot restore task {task:?}: {reason}")]
     BadRestore { task: String, reason: String },
+}
+
+impl RoutingError {
+    /// The stable code clients match on (docs/protocol.md, "Refusal codes"). A batch
+    /// that could not be stored is `unavailable`, as for every other layer.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RoutingError::UnknownAgent(_) => "unknown_agent",
+            RoutingError::UnknownTask(_) => "unknown_task",
+            RoutingError::UnknownQueue(_) => "unknown_queue",
+            RoutingError::UnknownMrd(_) => "unknown_mrd",
+            RoutingError::UnknownPullList(_) => "unknown_pull_list",
+            RoutingError::UnknownPullRequest(_) => "unknown_pull_request",
+            RoutingError::DuplicateTask(_) => "duplicate_task",
+            RoutingError::DuplicatePullRequest(_) => "duplicate_pull_request",
+            RoutingError::InvalidPriority(_) => "invalid_priority",
+            RoutingError::InvalidProficiency { .. } => "invalid_proficiency",
+            RoutingError::TooManySteps(_) => "too_many_steps",
+            RoutingError::BadExpression { .. } => "bad_expression",
+            RoutingError::NegativeTimeout { .. } => "negative_timeout",
+            RoutingError::MrdInUse { .. } => "mrd_in_use",
+            RoutingError::MrdBusy(_) => "mrd_busy",
+            RoutingError::NotConnected(_) => "not_connected",
+            RoutingError::NotLoggedIn(_) => "not_logged_in",
+            RoutingError::GlobalNotReady(_) => "agent_not_ready",
+            RoutingError::NotReservedTo { .. } => "not_reserved_to_agent",
+            RoutingError::TaskNotActive(_) => "task_not_active",
+            RoutingError::TaskNotInWrapUp(_) => "task_not_in_wrap_up",
+            RoutingError::NotATransfer { .. } => "not_a_transfer",
+            RoutingError::NotSubscribed { .. } => "not_subscribed",
+            RoutingError::AlreadyJoined { .. } => "already_joined",
+            RoutingError::PullRequestClosed(_) => "pull_request_closed",
+            RoutingError::NotWaiting(_) => "not_waiting",
+            RoutingError::SameQueue { .. } => "same_queue",
+            RoutingError::AgentUnavailable { .. } => "agent_unavailable",
+            RoutingError::NotStored(_) => "unavailable",
+            RoutingError::BadRestore { .. } => "bad_restore",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn every_variant() -> Vec<RoutingError> {
+        let s = || "x".to_string();
+        vec![
+            RoutingError::UnknownAgent(s()),
+            RoutingError::UnknownTask(s()),
+            RoutingError::UnknownQueue(s()),
+            RoutingError::UnknownMrd(s()),
+            RoutingError::UnknownPullList(s()),
+            RoutingError::UnknownPullRequest(s()),
+            RoutingError::DuplicateTask(s()),
+            RoutingError::DuplicatePullRequest(s()),
+            RoutingError::InvalidPriority(0),
+            RoutingError::InvalidProficiency {
+                attribute: s(),
+                value: 0,
+            },
+            RoutingError::TooManySteps(11),
+            RoutingError::BadExpression {
+                queue: s(),
+                step: 0,
+                error: ExprError::ExpectedAttribute { offset: 0 },
+            },
+            RoutingError::NegativeTimeout {
+                queue: s(),
+                step: 0,
+            },
+            RoutingError::MrdInUse {
+                mrd: s(),
+                queue: s(),
+            },
+            RoutingError::MrdBusy(s()),
+            RoutingError::NotConnected(s()),
+            RoutingError::NotLoggedIn(s()),
+            RoutingError::GlobalNotReady(s()),
+            RoutingError::NotReservedTo {
+                task: s(),
+                agent: s(),
+            },
+            RoutingError::TaskNotActive(s()),
+            RoutingError::TaskNotInWrapUp(s()),
+            RoutingError::NotATransfer {
+                original: s(),
+                new: s(),
+            },
+            RoutingError::NotSubscribed {
+                agent: s(),
+                list: s(),
+            },
+            RoutingError::AlreadyJoined {
+                agent: s(),
+                request: s(),
+            },
+            RoutingError::PullRequestClosed(s()),
+            RoutingError::NotWaiting(s()),
+            RoutingError::SameQueue {
+                task: s(),
+                queue: s(),
+            },
+            RoutingError::AgentUnavailable {
+                agent: s(),
+                task: s(),
+            },
+            RoutingError::NotStored(s()),
+            RoutingError::BadRestore {
+                task: s(),
+                reason: s(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_refusal_has_its_own_snake_case_code_and_each_is_documented() {
+        let protocol = include_str!("../../docs/protocol.md");
+        let mut seen = HashSet::new();
+        for error in every_variant() {
+            let code = error.code();
+            assert!(seen.insert(code), "{code} is used twice");
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code} is not snake_case"
+            );
+            assert!(
+                protocol.contains(&format!("| `{code}` |")),
+                "{code} is not in the refusal code table of docs/protocol.md"
+            );
+        }
+    }
 }

@@ -310,7 +310,7 @@ test("subscribePullModeList on a list that does not exist is refused", async (t)
   const desk = await sb.desk("agent1");
   const refused = await request(desk.socket, "subscribePullModeList", { listId: "no-such-list" });
   assert.equal(refused.status, "error");
-  assert.equal(refused.code, "routing_refused");
+  assert.equal(refused.code, "unknown_pull_list");
   const err = await desk.events.next("errors");
   assert.equal(err.event, "subscribePullModeList");
   assert.equal(desk.events.all("onPullModeSubscribedList").length, 0);

@@ -17,7 +17,7 @@ test("rejectTask routes the offer on at once and never back; bad payloads change
     [{ taskId: 7 }, "invalid_payload"],
     [{ taskId: null }, "invalid_payload"],
     [{ taskId: "x".repeat(300) }, "invalid_payload"],
-    [{ taskId: "no-such-task" }, "routing_refused"],
+    [{ taskId: "no-such-task" }, "unknown_task"],
   ]) {
     const refused = await request(agent3.socket, "rejectTask", payload);
     assert.equal(refused.status, "error", JSON.stringify(payload));
@@ -26,7 +26,7 @@ test("rejectTask routes the offer on at once and never back; bad payloads change
   // Another agent cannot reject an offer that is not its own.
   const agent2 = await readyDesk(sb, "agent2");
   const foreign = await request(agent2.socket, "rejectTask", { taskId: offer.taskId });
-  assert.equal(foreign.code, "routing_refused", JSON.stringify(foreign));
+  assert.equal(foreign.code, "not_reserved_to_agent", JSON.stringify(foreign));
 
   const rejected = await request(agent3.socket, "rejectTask", { taskId: offer.taskId });
   assert.deepEqual(rejected, { taskId: offer.taskId, status: "rejected" });
@@ -39,7 +39,7 @@ test("rejectTask routes the offer on at once and never back; bad payloads change
     "not offered back to the agent that rejected it",
   );
   const again = await request(agent3.socket, "rejectTask", { taskId: offer.taskId });
-  assert.equal(again.code, "routing_refused", "an offer can be rejected once");
+  assert.equal(again.code, "not_reserved_to_agent", "an offer can be rejected once");
 });
 
 test("endChat ends the chat for the customer with reason AGENT; others cannot", async (t) => {

@@ -297,11 +297,11 @@ test("queue actions: a waiting chat moved to another queue, then offered to a na
   const unknownChat = await request(supervisor.socket, "moveToQueue", { conversationId: "nope", queueId: special.body.id });
   assert.equal(unknownChat.code, "not_found");
   const unknownQueue = await request(supervisor.socket, "moveToQueue", { conversationId: chat.conversationId, queueId: "nope" });
-  assert.equal(unknownQueue.code, "routing_refused");
+  assert.equal(unknownQueue.code, "unknown_queue");
   const sameQueue = await request(supervisor.socket, "moveToQueue", {
     conversationId: chat.conversationId, queueId: supervisor.queue("Default").id,
   });
-  assert.equal(sameQueue.code, "routing_refused");
+  assert.equal(sameQueue.code, "same_queue");
 
   // Moved: out of Default, waiting in Special, counted as a transfer.
   const moved = await request(supervisor.socket, "moveToQueue", { conversationId: chat.conversationId, queueId: special.body.id });
@@ -316,7 +316,7 @@ test("queue actions: a waiting chat moved to another queue, then offered to a na
 
   // Offer to agent1: refused while it is NOT_READY, and to a supervisor of another team.
   const notReady = await request(supervisor.socket, "offerToAgent", { conversationId: chat.conversationId, agentId: desk.agentId });
-  assert.equal(notReady.code, "routing_refused", JSON.stringify(notReady));
+  assert.equal(notReady.code, "agent_unavailable", JSON.stringify(notReady));
   const created = await adminCall(sb.url, "POST", "/users", { username: "sup2", password: "sup2-password", role: "supervisor" });
   assert.equal(created.status, 201);
   const other = await openConsole(sb.url, await login(sb.url, "sup2", "sup2-password"));

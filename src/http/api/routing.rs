@@ -217,7 +217,7 @@ fn rejected(effects: &[Effect]) -> Result<(), ApiError> {
                 crate::routing::RoutingError::NotStored(_) => {
                     ApiError::Unavailable(error.to_string())
                 }
-                _ => ApiError::Conflict(error.to_string()),
+                _ => ApiError::Refused(error.clone()),
             });
         }
     }
