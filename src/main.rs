@@ -372,10 +372,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             store.close();
             let done = done?;
             println!(
-                "purged the transcripts of {} conversations ({} events) closed more than {} days ago in {:.1} s",
+                "purged the transcripts of {} conversations ({} events) closed more than {} days ago and {} shared objects no row referred to in {:.1} s",
                 done.conversations,
                 done.events,
                 retention.transcript_days,
+                done.objects,
                 started.elapsed().as_secs_f64()
             );
             Ok(())

@@ -420,3 +420,140 @@ async fn the_erasure_route_is_in_the_openapi_document() {
     assert!(erase["responses"]["200"].is_object(), "{erase}");
     assert!(erase["responses"]["409"].is_object(), "{erase}");
 }
+
+/// Bodies of the stored shared objects that hold `needle`.
+fn objects_holding(db: &std::path::Path, needle: &str) -> Vec<(i64, String)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut st = c
+        .prepare("SELECT id, body FROM cim_objects WHERE instr(body, ?1) > 0 ORDER BY id")
+        .unwrap();
+    let rows = st
+        .query_map([needle], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// What the API serves of conversation `id`: the conversation and its events, as text.
+async fn served(server: &TestServer, admin: &str, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for path in [
+        format!("/api/v1/conversations/{id}"),
+        format!("/api/v1/conversations/{id}/events"),
+    ] {
+        let (status, body) = server.get(&path, Some(admin)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        out.push(body.to_string());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_sweeps_the_shared_objects_only_the_purged_events_named() {
+    let mut server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let (desk, agent_id) = ready_desk(server.addr, &token).await;
+    let form = json!({"additionalAttributes": {"formData": {"attributes": [
+        {"key": "firstName", "value": "Philomena", "type": "string"}
+    ]}}});
+    let (widget, old) = answered_chat(
+        &server,
+        &desk,
+        "sweep-old-8121",
+        form,
+        "the quince arrived bruised",
+        "sorry Philomena",
+    )
+    .await;
+    close_chat(&desk, &agent_id, widget, &old, "quince").await;
+    let (widget, kept) = answered_chat(
+        &server,
+        &desk,
+        "sweep-kept-5530",
+        json!({}),
+        "the medlar is fine",
+        "good",
+    )
+    .await;
+    close_chat(&desk, &agent_id, widget, &kept, "medlar").await;
+    let admin = server.login("admin", "admin").await;
+    let kept_before = served(&server, &admin, &kept).await;
+    let old_snapshot = |served: Vec<String>| -> Value {
+        serde_json::from_str::<Value>(&served[0]).unwrap()["conversation"].clone()
+    };
+    let old_before = old_snapshot(served(&server, &admin, &old).await);
+    server.stop().await;
+
+    let db = server.data_dir().join("switchboard.db");
+    let wal = server.data_dir().join("switchboard.db-wal");
+    let count = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
+            .unwrap()
+    };
+    // The customer's messages name a sender object (with name and identifier) that
+    // only they refer to; the session, customer and channel data objects are named by
+    // the conversation's rows too, which the purge keeps.
+    let before = objects_holding(&db, "sweep-old-8121");
+    let senders: Vec<String> = before
+        .iter()
+        .filter(|(_, body)| body.contains("\"CUSTOMER\",\"Philomena\",\"sweep-old-8121\""))
+        .map(|(_, body)| body.clone())
+        .collect();
+    assert_eq!(senders.len(), 1, "{before:?}");
+    let objects_before = count();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE conversations SET end_time = end_time - ?1 WHERE id = ?2",
+            rusqlite::params![40 * DAY_MS, old],
+        )
+        .unwrap();
+    let purge = || {
+        let out = std::process::Command::new(common::binary())
+            .args(["purge", "--days", "30", "--data-dir"])
+            .arg(server.data_dir())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{said} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        said
+    };
+    let said = purge();
+    assert!(said.contains("of 1 conversations"), "{said}");
+    let swept = objects_before - count();
+    assert!(swept > 0, "{said}");
+    assert!(
+        said.contains(&format!("and {swept} shared objects")),
+        "{said}"
+    );
+    let after = objects_holding(&db, "sweep-old-8121");
+    assert!(after.len() < before.len(), "{before:?} {after:?}");
+    assert!(after.iter().all(|o| before.contains(o)), "{after:?}");
+    // The sender object is gone, from the pages of the file and its WAL too.
+    let sender = senders[0].trim_start_matches(|c: char| c != ',');
+    assert!(!after.iter().any(|(_, body)| body.contains(sender)));
+    assert!(
+        !file_holds(&db, sender) && !file_holds(&wal, sender),
+        "{sender}"
+    );
+    // A second sweep finds nothing more to collect.
+    let again = purge();
+    assert!(
+        again.contains("of 0 conversations") && again.contains("and 0 shared objects"),
+        "{again}"
+    );
+
+    let server = server.restart().await;
+    let admin = server.login("admin", "admin").await;
+    assert_eq!(served(&server, &admin, &kept).await, kept_before);
+    // The purged conversation's row reads as before (its transcript is gone).
+    assert_eq!(
+        old_snapshot(served(&server, &admin, &old).await).to_string(),
+        old_before.to_string()
+    );
+}

@@ -4,12 +4,14 @@
 //! chats are never queued behind a long one. The conversation rows, their tasks and
 //! the report aggregates stay: reports read the same, search still finds the
 //! conversation (not by message text), its transcript is empty. Open conversations
-//! are never purged. Run daily by the server ([`schedule`]) and by `switchboard purge`.
+//! are never purged. After the batches, the shared objects only the removed events
+//! referred to are swept (`store::object_sweep`, in bounded writes too). Run daily by
+//! the server ([`schedule`]) and by `switchboard purge`.
 
 use super::forget::{self, Keep};
 use super::RetentionConfig;
 use crate::clock::{now_ms, Millis};
-use crate::store::{Store, StoreResult};
+use crate::store::{object_sweep, Store, StoreResult};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::time::Duration;
@@ -20,6 +22,9 @@ use std::time::Duration;
 pub struct Purged {
     pub conversations: u64,
     pub events: u64,
+    /// Shared objects no row referred to any more, swept after the batches
+    /// (`store::object_sweep`).
+    pub objects: u64,
     /// The conversations purged (for data kept outside the database).
     #[serde(skip)]
     pub conversation_ids: Vec<String>,
@@ -78,6 +83,7 @@ pub async fn run(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreResu
         if last {
             if total.conversations > 0 {
                 sweep_logged(crate::attachments::sweep(store).await);
+                total.objects = object_sweep::run(store).await?.deleted;
             }
             return Ok(total);
         }
@@ -100,6 +106,8 @@ pub fn run_blocking(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreR
             if total.conversations > 0 {
                 sweep_logged(crate::attachments::sweep_blocking(store));
             }
+            // Always: the command also collects what purges before the sweep left.
+            total.objects = object_sweep::run_blocking(store)?.deleted;
             return Ok(total);
         }
     }
@@ -122,6 +130,7 @@ pub fn schedule(store: Store, cfg: RetentionConfig) -> Option<tokio::task::JoinH
                 Ok(done) => tracing::info!(
                     conversations = done.conversations,
                     events = done.events,
+                    objects = done.objects,
                     "retention purge done"
                 ),
                 Err(e) => tracing::error!(error = %e, "retention purge failed"),

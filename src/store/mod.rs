@@ -34,6 +34,8 @@ pub mod event_keys;
 pub mod event_runtime;
 pub mod events;
 pub mod merge_patch;
+pub mod object_refs;
+pub mod object_sweep;
 pub mod objects;
 pub mod outbox;
 pub mod packed;

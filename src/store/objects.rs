@@ -279,6 +279,7 @@ impl Interner {
             let id = self.id_of(conn, object.key, body)?;
             ids.insert(object.key, id);
         }
+        super::object_sweep::note(ids.values().copied());
         substitute(&d.text, &ids, d.packed)
     }
 
@@ -350,6 +351,13 @@ fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
     let delta = version
         .as_ref()
         .and_then(|(base, items)| object_cache::delta(base, &items[1..], body));
+    if let Some(text) = delta.as_ref().filter(|_| super::object_sweep::fence_up()) {
+        // The base it is a delta of is in use again (see `object_sweep`).
+        let base = serde_json::from_str::<Vec<Value>>(text)
+            .ok()
+            .and_then(|items| delta::base_of(&items));
+        super::object_sweep::note(base);
+    }
     conn.prepare_cached("INSERT INTO cim_objects(hash, body) VALUES (?1, ?2)")?
         .execute(params![key, delta.as_deref().unwrap_or(body)])?;
     let id = conn.last_insert_rowid();

@@ -59,6 +59,18 @@ async fn erase_customer(
     if !wal_truncated {
         tracing::warn!(customer = %erased.customer_id, "erasure: the WAL could not be truncated at once");
     }
+    // The old versions of the erased objects only the removed events named (already
+    // scrubbed) go too, after the answer: the sweep reads the whole database.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        match crate::store::object_sweep::run(&store).await {
+            Ok(swept) => tracing::info!(
+                objects = swept.deleted,
+                "erasure: unreferenced objects swept"
+            ),
+            Err(e) => tracing::error!(error = %e, "erasure: the object sweep failed"),
+        }
+    });
     Ok(web::Json(Erasure {
         erased,
         wal_truncated,
