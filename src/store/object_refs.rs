@@ -8,8 +8,14 @@
 //!   id), and any `{"$ref": id}` leaf (packed before reference places were marked);
 //! - a delta `[[base], index, leaf, ...]`: the base, and the leaves at indexes the
 //!   base's shape marks as references;
+//! - a tag and a bare id (an event's runtime patch stored once as an object, `^id`,
+//!   whose body is itself tagged, `&[...]`): that object;
 //! - any other JSON (a compact text written before packing, plain JSON): every
 //!   `{"$ref": <number>}` object in it.
+//!
+//! **A new stored form that refers to objects must be read here too**, or a sweep
+//! deletes objects still in use (tests/retention.rs restarts on a purged database
+//! with an open chat, and `object_sweep`'s tests read every kept row back).
 //!
 //! A shape is referred to as a shape ([`Ref::Shape`]): its body holds keys and place
 //! marks only, never references. Reading is conservative: a text that cannot be
@@ -63,6 +69,13 @@ impl<'c> RefReader<'c> {
             Some('{' | '[') => text,
             Some(tag) => &text[tag.len_utf8()..],
         };
+        if let Ok(id) = json.parse::<i64>() {
+            // A tag and an object id (an event's shared runtime patch, `^id`).
+            if json.len() < text.len() {
+                out.push(Ref::Object(id));
+            }
+            return Ok(());
+        }
         if !json.starts_with(['{', '[']) {
             // A scalar, or a text that is no JSON: no form of reference.
             return Ok(());
@@ -223,6 +236,7 @@ mod tests {
             vec![Ref::Object(7), Ref::Object(8)]
         );
         assert_eq!(refs_of(&conn, r#"{"plain":1}"#), vec![]);
+        assert_eq!(refs_of(&conn, "^79"), vec![Ref::Object(79)]);
         assert_eq!(refs_of(&conn, ""), vec![]);
         let shape: i64 = match found[0] {
             Ref::Shape(id) => id,

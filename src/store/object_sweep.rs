@@ -3,8 +3,8 @@
 //! last to name an old version of a channel session, a message's sender, header or
 //! channel data (with the customer's name and identifiers in them).
 //!
-//! 1. **Fence**: a write turns on the noting of every object id a write hands out
-//!    from then on (`objects::Interner::intern` calls [`note`]: objects it stored,
+//! 1. **Fence**: a write turns on, on the store's writer thread, the noting of every
+//!    object id a write hands out from then on (`objects::Interner::intern` calls [`note`]: objects it stored,
 //!    found or took a delta base from), so an object that a live chat comes to use
 //!    again while the sweep runs is kept.
 //! 2. **Mark** (a read transaction, off the writer): every row text that may refer to
@@ -23,8 +23,8 @@ use super::object_refs::{Ref, RefReader};
 use super::{Store, StoreResult};
 use parking_lot::Mutex;
 use rusqlite::Connection;
+use std::cell::RefCell;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Row texts that may refer to shared objects: (table, column).
@@ -57,32 +57,47 @@ pub struct Swept {
     pub kept: u64,
 }
 
-static FENCE_ON: AtomicBool = AtomicBool::new(false);
-static NOTED: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+thread_local! {
+    /// The object ids noted since the fence went up, on the thread that raised it:
+    /// the store's writer, the one thread that writes references (one fence per store).
+    static NOTED: RefCell<Option<Vec<i64>>> = const { RefCell::new(None) };
+}
 static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Notes object ids a write refers to, while a sweep's fence is up.
 pub(super) fn note(ids: impl IntoIterator<Item = i64>) {
-    if FENCE_ON.load(Ordering::Acquire) {
-        NOTED.lock().extend(ids);
-    }
+    NOTED.with(|n| {
+        if let Some(noted) = n.borrow_mut().as_mut() {
+            noted.extend(ids);
+        }
+    });
 }
 
 /// Whether a sweep's fence is up (writes' object ids are noted).
 pub(super) fn fence_up() -> bool {
-    FENCE_ON.load(Ordering::Acquire)
+    NOTED.with(|n| n.borrow().is_some())
 }
 
-/// Runs in a write: from its commit on, every write's objects are noted.
+/// Runs in a write: from it on, every write's objects are noted.
 fn raise_fence(_: &Connection) -> StoreResult<()> {
-    NOTED.lock().clear();
-    FENCE_ON.store(true, Ordering::Release);
+    NOTED.with(|n| *n.borrow_mut() = Some(Vec::new()));
     Ok(())
 }
 
-fn lower_fence() {
-    FENCE_ON.store(false, Ordering::Release);
-    NOTED.lock().clear();
+/// Runs in a write: the noting stops.
+fn lower_fence(_: &Connection) -> StoreResult<()> {
+    NOTED.with(|n| *n.borrow_mut() = None);
+    Ok(())
+}
+
+/// What the fence noted since the last take (on the writer).
+fn take_noted() -> Vec<i64> {
+    NOTED.with(|n| {
+        n.borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
 }
 
 /// What the mark found unreferenced, and what the fence has rescued since.
@@ -161,7 +176,7 @@ fn mark(c: &Connection) -> StoreResult<Candidates> {
 
 /// Deletes `chunk` (candidates) but what the fence noted, in the caller's write.
 fn sweep_batch(c: &Connection, chunk: &[i64], cand: &Mutex<Candidates>) -> StoreResult<u64> {
-    let noted: Vec<i64> = std::mem::take(&mut *NOTED.lock());
+    let noted = take_noted();
     let mut cand = cand.lock();
     let mut reader = RefReader::new(c);
     let mut stack = noted;
@@ -214,7 +229,7 @@ pub async fn run(store: &Store) -> StoreResult<Swept> {
         })
     }
     .await;
-    lower_fence();
+    store.write(lower_fence).await?;
     result
 }
 
@@ -239,7 +254,7 @@ pub fn run_blocking(store: &Store) -> StoreResult<Swept> {
             kept,
         })
     })();
-    lower_fence();
+    store.write_blocking(lower_fence)?;
     result
 }
 
@@ -303,7 +318,7 @@ mod tests {
         let deleted = store
             .write_blocking(move |c| sweep_batch(c, &chunk, &c2))
             .unwrap();
-        lower_fence();
+        store.write_blocking(lower_fence).unwrap();
         assert_eq!(deleted, 2);
         assert_eq!(cand.lock().rescued.len(), 2);
         store

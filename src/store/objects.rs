@@ -279,7 +279,6 @@ impl Interner {
             let id = self.id_of(conn, object.key, body)?;
             ids.insert(object.key, id);
         }
-        super::object_sweep::note(ids.values().copied());
         substitute(&d.text, &ids, d.packed)
     }
 
@@ -291,8 +290,10 @@ impl Interner {
 
     /// The row id of the object with content key `key` and `body`: known to this
     /// write, to the writer (`object_cache`), found, or stored now.
+    /// Every id handed out here is noted for a sweep that runs (`object_sweep`).
     fn id_of(&mut self, conn: &Connection, key: i64, body: String) -> StoreResult<i64> {
         if let Some(id) = self.known(key, &body) {
+            super::object_sweep::note([id]);
             return Ok(id);
         }
         let id = match object_cache::object(key, &body) {
@@ -304,6 +305,7 @@ impl Interner {
             }
         };
         self.seen.entry(key).or_default().push((body, id));
+        super::object_sweep::note([id]);
         Ok(id)
     }
 
