@@ -207,10 +207,13 @@ fn store(day: &Day) -> Connection {
     .unwrap();
     // As the routing driver does: each task change in its own batch, in order, with
     // the task log beside it; agent states as recorded.
-    for (pos, e) in day.events.iter().enumerate() {
-        c.execute(
-            "INSERT INTO task_log(pos, task_id, conversation_id, at, fact) VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![pos as i64 + 1, e.task_id(), e.conversation_id, e.at, serde_json::to_string(e).unwrap()],
+    for e in &day.events {
+        crate::store::tasks::append_log(
+            &c,
+            e.task_id(),
+            &e.conversation_id,
+            e.at,
+            &serde_json::to_string(e).unwrap(),
         )
         .unwrap();
         keep::task_rows(&c, std::slice::from_ref(e), &TallySettings::default()).unwrap();

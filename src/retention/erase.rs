@@ -41,16 +41,20 @@ pub struct Erased {
 }
 
 /// Stored texts of a conversation that may hold the customer's values:
-/// (table, column naming the conversation, text column).
+/// (table, the condition picking the conversation's rows (`?1` its id), text column).
 const TEXTS: &[(&str, &str, &str)] = &[
-    ("conversations", "id", "data"),
-    ("conversations", "id", "metadata"),
-    ("conversations", "id", "snapshot"),
-    ("channel_sessions", "conversation_id", "session"),
-    ("participants", "conversation_id", "participant"),
-    ("tasks", "conversation_id", "snapshot"),
-    ("task_log", "conversation_id", "fact"),
-    ("outbox", "conversation_id", "payload"),
+    ("conversations", "id = ?1", "data"),
+    ("conversations", "id = ?1", "metadata"),
+    ("conversations", "id = ?1", "snapshot"),
+    ("channel_sessions", "conversation_id = ?1", "session"),
+    ("participants", "conversation_id = ?1", "participant"),
+    ("tasks", "conversation_id = ?1", "snapshot"),
+    (
+        "task_log",
+        "conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
+        "fact",
+    ),
+    ("outbox", "conversation_id = ?1", "payload"),
 ];
 
 /// Blob size of one row written to zero free pages.
@@ -101,8 +105,8 @@ pub fn customer(c: &Connection, id: &str, actor: &Actor, now: Millis) -> StoreRe
     };
     let mut refs = Vec::new();
     for cid in &ids {
-        for (table, key, column) in TEXTS {
-            done.rewritten += scrub_rows(c, table, key, column, cid, &secrets, &mut refs)?;
+        for (table, rows, column) in TEXTS {
+            done.rewritten += scrub_rows(c, table, rows, column, cid, &secrets, &mut refs)?;
         }
         // The events go; the objects they refer to are scrubbed below.
         let mut st = c.prepare_cached("SELECT event FROM cim_events WHERE conversation_id = ?1")?;
@@ -187,7 +191,7 @@ fn typed_values(c: &Connection, cid: &str, secrets: &mut Secrets) -> StoreResult
 fn scrub_rows(
     c: &Connection,
     table: &str,
-    key: &str,
+    rows_of: &str,
     column: &str,
     cid: &str,
     secrets: &Secrets,
@@ -195,7 +199,7 @@ fn scrub_rows(
 ) -> StoreResult<u64> {
     let rows: Vec<(i64, String)> = c
         .prepare_cached(&format!(
-            "SELECT rowid, {column} FROM {table} WHERE {key} = ?1"
+            "SELECT rowid, {column} FROM {table} WHERE {rows_of}"
         ))?
         .query_map([cid], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;

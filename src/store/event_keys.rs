@@ -56,6 +56,14 @@ pub fn id(text: &str) -> Value {
     }
 }
 
+/// SQL giving the stored form of the text id in `column`, as [`id`] makes it.
+pub fn id_sql(column: &str) -> String {
+    format!(
+        "CASE WHEN {column} GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]' \
+         THEN unhex(replace({column}, '-', '')) ELSE {column} END"
+    )
+}
+
 /// The 16 bytes of a lowercase hyphenated UUID (the only form that reads back as
 /// the same text).
 fn uuid_bytes(text: &str) -> Option<[u8; 16]> {

@@ -275,7 +275,7 @@ mod tests {
         let text = Interner::default().compact(c, value)?;
         if keep {
             c.execute(
-                "INSERT INTO task_log(task_id, conversation_id, at, fact) VALUES ('t', 'c', 1, ?1)",
+                "INSERT INTO task_log(task, conv, at, fact) VALUES ('t', 1, 1, ?1)",
                 [&text],
             )?;
         }

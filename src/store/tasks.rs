@@ -2,6 +2,7 @@
 //! change and read back on start; plus the routing engine's agent and pull-request
 //! records.
 
+use super::event_keys;
 use super::objects::{self, Inflater, Interner};
 use super::packed::RowContext;
 use super::{StoreError, StoreResult};
@@ -78,7 +79,9 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
 /// figures (`crate::live::facts::LiveEvent` as JSON), at the routing driver's `at`.
 /// The fact is stored packed (`packed`: its shape shared, its leaves kept, the
 /// row's conversation id, task id and times near `at` as markers); rows written
-/// before hold plain JSON and read as they are ([`log_since`], [`log_page`]).
+/// before hold plain JSON and read as they are ([`log_since`], [`log_page`]). The
+/// row keeps the task id as `event_keys::id` stores ids and the conversation by its
+/// key (migration V18).
 pub fn append_log(
     conn: &Connection,
     task_id: &str,
@@ -88,15 +91,11 @@ pub fn append_log(
 ) -> StoreResult<()> {
     let value = super::parse_json(fact, "task_log.fact")?;
     let packed = objects::pack_row(value, &log_row(task_id, conversation_id, at));
-    let text = format!(
-        "{}{}",
-        objects::PACKED_TAG,
-        Interner::default().intern(conn, &packed)?
-    );
-    conn.prepare_cached(
-        "INSERT INTO task_log(task_id, conversation_id, at, fact) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![task_id, conversation_id, at, text])?;
+    let mut interner = Interner::default();
+    let text = format!("{}{}", objects::PACKED_TAG, interner.intern(conn, &packed)?);
+    let conv = interner.conversation_key(conn, conversation_id)?;
+    conn.prepare_cached("INSERT INTO task_log(task, conv, at, fact) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![event_keys::id(task_id), conv, at, text])?;
     Ok(())
 }
 
@@ -109,8 +108,10 @@ fn log_row<'a>(task_id: &'a str, conversation_id: &'a str, at: Millis) -> RowCon
     }
 }
 
-/// The columns a task-log fact is read from, in this order.
-const LOG_COLUMNS: &str = "pos, fact, task_id, conversation_id, at";
+/// The columns a task-log fact is read from, in this order, and the tables they are
+/// read from (`l` the log).
+const LOG_COLUMNS: &str = "l.pos, l.fact, l.task, k.id, l.at
+     FROM task_log l JOIN conversation_keys k ON k.key = l.conv";
 
 /// Reads rows of [`LOG_COLUMNS`] as (pos, the fact's JSON text).
 fn read_log(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<(i64, String)>> {
@@ -121,7 +122,7 @@ fn read_log(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<
         let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
         let fact = match text.strip_prefix(objects::PACKED_TAG) {
             Some(packed) => {
-                let task_id: String = r.get(2)?;
+                let task_id = event_keys::read_id(r.get_ref(2)?)?;
                 let conversation_id: String = r.get(3)?;
                 let row = log_row(&task_id, &conversation_id, r.get(4)?);
                 inflater
@@ -139,10 +140,11 @@ fn read_log(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<
 /// history of every task with a row at or after `since` or still open.
 pub fn log_since(conn: &Connection, since: Millis) -> StoreResult<Vec<String>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {LOG_COLUMNS} FROM task_log
-         WHERE task_id IN (SELECT task_id FROM task_log WHERE at >= ?1
-                           UNION SELECT id FROM tasks WHERE state <> 'CLOSED')
-         ORDER BY pos"
+        "SELECT {LOG_COLUMNS}
+         WHERE l.task IN (SELECT task FROM task_log WHERE at >= ?1
+                          UNION SELECT {} FROM tasks WHERE state <> 'CLOSED')
+         ORDER BY l.pos",
+        event_keys::id_sql("id")
     ))?;
     let rows = st.query([since])?;
     Ok(read_log(conn, rows)?.into_iter().map(|(_, f)| f).collect())
@@ -152,9 +154,9 @@ pub fn log_since(conn: &Connection, since: Millis) -> StoreResult<Vec<String>> {
 /// in commit order, as (pos, the fact's JSON text): what a simulation of the period reads.
 pub fn log_between(conn: &Connection, from: Millis, to: Millis) -> StoreResult<Vec<(i64, String)>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {LOG_COLUMNS} FROM task_log
-         WHERE task_id IN (SELECT task_id FROM task_log WHERE at >= ?1 AND at < ?2)
-         ORDER BY pos"
+        "SELECT {LOG_COLUMNS}
+         WHERE l.task IN (SELECT task FROM task_log WHERE at >= ?1 AND at < ?2)
+         ORDER BY l.pos"
     ))?;
     let rows = st.query(params![from, to])?;
     read_log(conn, rows)
@@ -164,7 +166,7 @@ pub fn log_between(conn: &Connection, from: Millis, to: Millis) -> StoreResult<V
 /// JSON text): what a replay of the whole log reads page by page.
 pub fn log_page(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
     let mut st = conn.prepare_cached(&format!(
-        "SELECT {LOG_COLUMNS} FROM task_log WHERE pos > ?1 ORDER BY pos LIMIT ?2"
+        "SELECT {LOG_COLUMNS} WHERE l.pos > ?1 ORDER BY l.pos LIMIT ?2"
     ))?;
     let rows = st.query(params![after, limit])?;
     read_log(conn, rows)
@@ -283,13 +285,14 @@ mod tests {
         .to_string();
         append_log(&conn, "t-1", "c-1", 1_796_467_796_946, &fact).unwrap();
         // A row written before packing (plain JSON) reads as it is.
-        conn.execute(
-            "INSERT INTO task_log(task_id, conversation_id, at, fact) VALUES ('t-2', 'c-2', 5, '{\"a\":1}')",
-            [],
+        conn.execute_batch(
+            "INSERT INTO conversation_keys(id) VALUES ('c-2');
+             INSERT INTO task_log(task, conv, at, fact)
+             SELECT 't-2', key, 5, '{\"a\":1}' FROM conversation_keys WHERE id = 'c-2'",
         )
         .unwrap();
         let stored: String = conn
-            .query_row("SELECT fact FROM task_log WHERE task_id = 't-1'", [], |r| {
+            .query_row("SELECT fact FROM task_log WHERE task = 't-1'", [], |r| {
                 r.get(0)
             })
             .unwrap();
@@ -306,7 +309,32 @@ mod tests {
         assert_eq!(log_page(&conn, page[0].0, 10).unwrap().len(), 1);
         assert_eq!(
             log_since(&conn, 0).unwrap(),
-            vec![fact, "{\"a\":1}".to_string()]
+            vec![fact.clone(), "{\"a\":1}".to_string()]
         );
+        // A task id that is a UUID is kept as its 16 bytes and read back as text;
+        // an open task's whole log is read even when its rows are old.
+        let task = "0fb767a4-502e-4723-949a-2ac39eedf71b";
+        append_log(&conn, task, "c-1", 7, &fact).unwrap();
+        let kind: String = conn
+            .query_row("SELECT typeof(task) FROM task_log WHERE at = 7", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kind, "blob");
+        assert_eq!(
+            log_since(&conn, 1_900_000_000_000).unwrap(),
+            Vec::<String>::new()
+        );
+        conn.execute(
+            "INSERT INTO tasks(id, conversation_id, state, created_at, snapshot, updated_at)
+             VALUES (?1, 'c-1', 'ACTIVE', 1, '{}', 1)",
+            [task],
+        )
+        .unwrap();
+        assert_eq!(
+            log_since(&conn, 1_900_000_000_000).unwrap(),
+            vec![fact.clone()]
+        );
+        assert_eq!(log_between(&conn, 7, 8).unwrap()[0].1, fact);
     }
 }
