@@ -25,7 +25,8 @@ pub mod retention;
 pub mod routing;
 pub mod sessions;
 pub mod simulate;
-pub mod socketio;
+/// The Socket.IO server, its own crate in the workspace (`crates/socketio`).
+pub use switchboard_socketio as socketio;
 pub mod store;
 
 use actix_web::{web, App as ActixApp};

@@ -6,17 +6,19 @@
 
 pub mod api;
 pub mod auth;
-pub mod client_addr;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod login_limit;
 mod metrics;
 pub mod page;
-pub mod redirect;
 pub mod request_log;
 pub mod static_files;
 pub mod tls;
+
+/// Who a request comes from and the plain-HTTP redirect live with the HTTP server
+/// in the Socket.IO crate, which serves both.
+pub use switchboard_socketio::{client_addr, redirect};
 
 use crate::config::Config;
 use crate::health::Health;

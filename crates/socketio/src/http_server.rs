@@ -187,7 +187,7 @@ impl<F> HttpServer<F> {
                     .keep_alive(keep_alive)
                     .client_request_timeout(client_request)
                     .finish(fn_service(move |req: Request| async move {
-                        Ok::<_, actix_http::Error>(crate::http::redirect::respond(&req, https_port))
+                        Ok::<_, actix_http::Error>(crate::redirect::respond(&req, https_port))
                     }))
                     .tcp()
             })?;

@@ -358,7 +358,7 @@ pub(crate) fn engine_message(packet: &Packet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::socketio::engine::{Outbound, TransportKind};
+    use crate::engine::{Outbound, TransportKind};
 
     fn socket(capacity: usize) -> (Socket, Arc<Engine>) {
         let engine = Engine::new("", TransportKind::WebSocket, capacity);

@@ -1,4 +1,5 @@
-//! Socket.IO v4 server over actix-web: protocol only, no domain.
+//! Switchboard's Socket.IO v4 server over actix-web: protocol only, no domain. Its own
+//! crate in the workspace; the app re-exports it as `switchboard::socketio`.
 //!
 //! Engine.IO v4 (protocol revision 4) at `config.path` (default `/socket.io/`): WebSocket, and
 //! HTTP long-polling with upgrade to WebSocket, so stock `socket.io-client` 4.x connects with
@@ -15,6 +16,7 @@
 //! (full: the connection is closed as too slow and logged with its sid), a bounded inbound
 //! backlog (then the connection stops being read). Bad input closes only its own connection.
 
+pub mod client_addr;
 mod config;
 mod connection;
 mod endpoint;
@@ -26,6 +28,7 @@ mod namespace;
 pub mod packet;
 mod polling;
 mod queue;
+pub mod redirect;
 mod server;
 mod socket;
 mod ws;

@@ -29,7 +29,7 @@ pub struct SocketIoConfig {
     pub cors_allowed_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` names a client (`http.trusted_proxies`): a
     /// session opened through one is known by the forwarded address (per-address limits).
-    pub trusted_proxies: crate::http::client_addr::AddrList,
+    pub trusted_proxies: crate::client_addr::AddrList,
 }
 
 impl Default for SocketIoConfig {
@@ -58,14 +58,7 @@ impl SocketIoConfig {
         headers: &actix_http::header::HeaderMap,
     ) -> Option<std::net::IpAddr> {
         let peer = peer?;
-        Some(
-            crate::http::client_addr::ClientAddr::from_headers(
-                peer,
-                headers,
-                &self.trusted_proxies,
-            )
-            .ip,
-        )
+        Some(crate::client_addr::ClientAddr::from_headers(peer, headers, &self.trusted_proxies).ip)
     }
 
     pub(crate) fn allows_origin(&self, origin: &str) -> bool {
