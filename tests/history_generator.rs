@@ -83,6 +83,56 @@ fn common_and_rare_text_find_the_same(db: &std::path::Path) {
     );
 }
 
+/// The ratings the reports read from the aggregates (kept as each rating was stored)
+/// are those the definition finds by looking each rating's conversation up.
+fn csat_reads_as_its_definition(db: &std::path::Path) {
+    use std::collections::BTreeMap;
+    use switchboard::reports::{csat, period, read};
+    let c = rusqlite::Connection::open(db).unwrap();
+    let now = jiff::Timestamp::now();
+    let day = |hours_ago: i64| {
+        now.checked_sub(jiff::SignedDuration::from_hours(hours_ago))
+            .unwrap()
+            .strftime("%Y-%m-%d")
+            .to_string()
+    };
+    let period = period::Period::parse(
+        &day(96),
+        Some(&day(0)),
+        period::Interval::Day,
+        jiff::tz::TimeZone::UTC,
+    )
+    .unwrap();
+    let admin = read::Scope {
+        admin: true,
+        teams: Default::default(),
+    };
+    let mut rated = 0;
+    for kind in [
+        read::Kind::Queues,
+        read::Kind::Channels,
+        read::Kind::Teams,
+        read::Kind::Agents,
+    ] {
+        let mut defined: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+        for (_, key, rating) in csat::ratings(&c, kind, period.start, period.end).unwrap() {
+            let e = defined.entry(key).or_default();
+            e.0 += 1;
+            e.1 += rating;
+        }
+        let report = read::report(&c, kind, &period, &admin, None, now.as_millisecond()).unwrap();
+        let read: BTreeMap<String, (u64, i64)> = report
+            .totals
+            .iter()
+            .filter(|l| l.csat.count > 0)
+            .map(|l| (l.id.clone(), (l.csat.count, l.csat.sum)))
+            .collect();
+        assert_eq!(read, defined, "{kind:?}");
+        rated += defined.values().map(|v| v.0).sum::<u64>();
+    }
+    assert!(rated > 0, "the history has ratings");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_history_is_served_and_its_aggregates_equal_a_rebuild() {
     let dir = tempfile::tempdir().unwrap();
@@ -133,6 +183,7 @@ async fn generated_history_is_served_and_its_aggregates_equal_a_rebuild() {
     assert_eq!(aggregates(&db), kept, "the kept aggregates equal a rebuild");
     the_agents_chat_mrd_follows_their_chats(&db);
     common_and_rare_text_find_the_same(&db);
+    csat_reads_as_its_definition(&db);
 
     let config = common::test_config(dir.path());
     let server = TestServer::start_in(dir, config).await;

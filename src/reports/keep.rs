@@ -254,6 +254,51 @@ fn team_of(c: &Connection, user_id: &str) -> StoreResult<Option<String>> {
         .flatten())
 }
 
+/// Folds a customer's rating of `conversation_id`, given at `at`, into the interval
+/// aggregates (`csat_count`, `csat_sum`, migration V19), by the definitions of
+/// [`super::csat`]: the queue of the conversation's last answered task, its channel,
+/// each agent who answered a task of it and each such agent's team. Called in the
+/// transaction that stores the rating, and by the rebuild.
+pub fn rating(c: &Connection, conversation_id: &str, rating: i64, at: Millis) -> StoreResult<()> {
+    let queue: Option<String> = c
+        .prepare_cached(
+            "SELECT m.queue_id FROM tasks t JOIN task_media m ON m.task_id = t.id
+             WHERE t.conversation_id = ?1 AND m.answer_time > 0
+             ORDER BY m.answer_time DESC LIMIT 1",
+        )?
+        .query_row([conversation_id], |r| r.get(0))
+        .optional()?;
+    let mut keys: Vec<(&'static str, String)> = Vec::new();
+    keys.extend(queue.map(|q| (QUEUE, q)));
+    keys.extend(channel_of(c, conversation_id)?.map(|ch| (CHANNEL, ch)));
+    let agents: Vec<(String, Option<String>)> = c
+        .prepare_cached(
+            "SELECT DISTINCT t.agent_id, u.team_id FROM tasks t
+             JOIN task_media m ON m.task_id = t.id LEFT JOIN users u ON u.id = t.agent_id
+             WHERE t.conversation_id = ?1 AND m.answer_time > 0 AND t.agent_id IS NOT NULL",
+        )?
+        .query_map([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut teams: Vec<String> = Vec::new();
+    for (agent, team) in agents {
+        keys.push((AGENT, agent));
+        if let Some(team) = team.filter(|t| !teams.contains(t)) {
+            teams.push(team);
+        }
+    }
+    keys.extend(teams.into_iter().map(|t| (TEAM, t)));
+    let mut st = c.prepare_cached(
+        "INSERT INTO report_intervals(interval_start, dimension, key, csat_count, csat_sum)
+         VALUES (?1, ?2, ?3, 1, ?4)
+         ON CONFLICT(dimension, key, interval_start) DO UPDATE SET
+             csat_count = csat_count + 1, csat_sum = csat_sum + excluded.csat_sum",
+    )?;
+    for (dimension, key) in keys {
+        st.execute(params![interval_of(at), dimension, key, rating])?;
+    }
+    Ok(())
+}
+
 /// Folds one agent state change into the spans and the agents' time.
 pub fn agent_state(c: &Connection, row: &StateRow) -> StoreResult<()> {
     spans::record(c, row)

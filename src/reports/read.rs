@@ -1,14 +1,15 @@
 //! Reading an interval report from the kept aggregates: the 15-minute rows of one
 //! dimension in the period, summed into the report's intervals and per entity over
 //! the whole period, with the agents' time (closed spans from `report_agent_time`,
-//! open spans counted up to now), the customers' ratings ([`super::csat`]) and the
+//! open spans counted up to now), the customers' ratings (kept beside the counts,
+//! `reports::keep::rating`; defined in [`super::csat`]) and the
 //! wrap-up codes. Only the entities the caller may see are read ([`Scope`]).
 
 use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::{params, Connection};
 
-use super::csat::{self, Csat};
+use super::csat::Csat;
 use super::keep::{AGENT, CHANNEL, QUEUE, TEAM};
 use super::period::Period;
 use super::spans::{self, GLOBAL, OCCUPIED, OCCUPIED_MRD};
@@ -160,7 +161,7 @@ pub fn report(
         "SELECT interval_start, key, offered, answered, answered_within, abandoned,
                 short_abandons, flushed, transfers_in, transfers_out, reservations, ronas,
                 handled, wait_sum_ms, handle_sum_ms, max_wait_ms, first_responses,
-                first_response_sum_ms, rejects
+                first_response_sum_ms, rejects, csat_count, csat_sum
          FROM report_intervals
          WHERE interval_start >= ?1 AND interval_start < ?2 AND dimension = ?3",
     )?;
@@ -192,14 +193,14 @@ pub fn report(
             first_responses: n(16)?,
             first_response_sum_ms: r.get(17)?,
         };
+        let rated = Csat {
+            count: n(19)?,
+            sum: r.get(20)?,
+        };
         let start = period.interval_start(r.get(0)?).max(period.start);
-        cells.entry((start, key)).or_default().0.merge(&tally);
-    }
-    for (at, key, rating) in csat::ratings(c, kind, period.start, period.end)? {
-        if visible(&key) {
-            let start = period.interval_start(at).max(period.start);
-            cells.entry((start, key)).or_default().2.add(rating);
-        }
+        let cell = cells.entry((start, key)).or_default();
+        cell.0.merge(&tally);
+        cell.2.merge(&rated);
     }
     if kind == Kind::Agents {
         for (at, user, state, reason, ms) in agent_time(c, period, now)? {

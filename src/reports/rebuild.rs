@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::keep;
 use super::tally::TallySettings;
+use crate::clock::Millis;
 use crate::live::facts;
 use crate::store::agent_states::StateRow;
 use crate::store::{StoreError, StoreResult};
@@ -59,6 +60,13 @@ pub fn rebuild(c: &Connection, settings: &TallySettings) -> StoreResult<Rebuilt>
         }
         keep::task_rows(c, &events, settings)?;
         done.task_log_rows += rows.len() as u64;
+    }
+    let mut st = c.prepare("SELECT conversation_id, rating, submitted_at FROM csat")?;
+    let ratings: Vec<(String, i64, Millis)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (conversation_id, rating, at) in ratings {
+        keep::rating(c, &conversation_id, rating, at)?;
     }
     let mut after = 0i64;
     loop {

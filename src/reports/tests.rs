@@ -445,6 +445,8 @@ fn rated(c: &Connection, id: &str, queue: &str, agent: Option<&str>, rating: i64
         rusqlite::params![id, rating, at],
     )
     .unwrap();
+    // As the widget's rating is stored: folded into the aggregates in its write.
+    super::keep::rating(c, id, rating, at).unwrap();
 }
 
 #[test]

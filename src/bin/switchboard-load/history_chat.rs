@@ -351,6 +351,12 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
             submitted_at: b.end + 60_000,
         };
         csat::submit(c, &b.conversation_id, &b.customer_id, &rating)?;
+        switchboard::reports::keep::rating(
+            c,
+            &b.conversation_id,
+            i64::from(rating.rating),
+            rating.submitted_at,
+        )?;
     }
     Ok(())
 }

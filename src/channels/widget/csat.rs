@@ -62,7 +62,13 @@ impl Widget {
                     customers::find_id(c, &channel_type, &identifier)?.ok_or_else(|| {
                         StoreError::NotFound(format!("conversation {conversation_id}"))
                     })?;
-                csat::submit(c, &conversation_id, &customer, &rating)
+                csat::submit(c, &conversation_id, &customer, &rating)?;
+                crate::reports::keep::rating(
+                    c,
+                    &conversation_id,
+                    i64::from(rating.rating),
+                    rating.submitted_at,
+                )
             })
             .await
             .map_err(|e| match e {
