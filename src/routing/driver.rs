@@ -163,7 +163,7 @@ impl Driver {
             for cmd in batch {
                 match cmd {
                     Command::Input(input, reply) => {
-                        let name = super::engine::input_name(&input);
+                        let name = super::input_name(&input);
                         let produced = self.core.handle(now, input);
                         if let Some(reply) = reply {
                             replies.push((reply, name, produced.clone()));

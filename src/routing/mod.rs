@@ -1,8 +1,10 @@
 //! Routing engine: matches tasks (chats, calls, transfers) to agents.
 //!
 //! [`RoutingCore`] is a pure state machine — `handle(now, input) -> effects` and
-//! `next_deadline()`, no clock, no I/O — owned by a driver task that persists every
-//! effect before publishing it and rebuilds the core from storage on start.
+//! `next_deadline()`, no clock, no I/O — in its own crate (`crates/routing-core`,
+//! re-exported here) so the compiler keeps it pure, owned by this module's driver task
+//! that persists every effect before publishing it and rebuilds the core from storage
+//! on start.
 //!
 //! - `model`: identifiers, configuration records and state enums
 //! - `task`: the task record and its CIM rendering
@@ -13,36 +15,17 @@
 //! - `engine`: the state machine itself
 //! - `input`, `effect`, `view`, `error`, `config`: its interface
 
-mod config;
 pub mod driver;
-mod effect;
-mod engine;
-mod error;
-pub mod expr;
-mod input;
 pub mod loader;
-mod model;
-mod pull;
-mod select;
-mod stats;
-mod task;
-mod view;
 
-pub use config::RoutingConfig;
 pub use driver::{EffectBatch, RoutingHandle};
-pub use effect::Effect;
-pub use engine::RoutingCore;
-pub use error::RoutingError;
-pub use input::{Input, NewTask, TaskMode};
-pub use model::{
-    AgentId, AgentProfile, AgentStateName, AttrValue, ConversationId, Direction, Disposition,
-    MediaState, MrdConfig, MrdId, MrdStateName, PullListConfig, PullListId, PullRequestId,
-    PullRequestState, QueueConfig, QueueId, RequestedAgentState, RequestedMrdState, RevokeReason,
-    RoutingMode, SelectionPolicy, SharedJson, StepConfig, TaskId, TaskStateName,
+pub use switchboard_routing_core::{
+    expr, input_name, AgentId, AgentMrdView, AgentProfile, AgentStateName, AgentView, AttrValue,
+    ConversationId, Direction, Disposition, Effect, Input, MediaState, MrdConfig, MrdId,
+    MrdStateName, NewPullRequest, NewTask, PullListConfig, PullListId, PullRequest, PullRequestId,
+    PullRequestState, QueueConfig, QueueId, QueuePosition, QueueRef, QueueStats,
+    RequestedAgentState, RequestedMrdState, ResumeState, RevokeReason, RoutingConfig, RoutingCore,
+    RoutingError, RoutingMode, SelectionPolicy, SharedJson, StateChange, StateChangeKind,
+    StepConfig, Target, Task, TaskId, TaskMedia, TaskMode, TaskRouting, TaskState, TaskStateName,
     MAX_CLIENT_PRIORITY, MAX_STEPS, REROUTE_PRIORITY,
-};
-pub use pull::{NewPullRequest, PullRequest};
-pub use task::{QueueRef, Target, Task, TaskMedia, TaskRouting, TaskState};
-pub use view::{
-    AgentMrdView, AgentView, QueuePosition, QueueStats, ResumeState, StateChange, StateChangeKind,
 };
