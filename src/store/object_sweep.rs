@@ -344,4 +344,54 @@ mod tests {
         assert_eq!(again.deleted, 0);
         store.close();
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_servers_sweep_runs_beside_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            &dir.path().join("t.db"),
+            &crate::config::StoreConfig::default(),
+        )
+        .unwrap();
+        let kept = store
+            .write(|c| {
+                put(c, session("gone"), false)?;
+                put(c, session("kept"), true)
+            })
+            .await
+            .unwrap();
+        // Writes go on while the sweep runs; what they store stays readable.
+        let writer = store.clone();
+        let writes = tokio::spawn(async move {
+            let mut texts = Vec::new();
+            for i in 0..50 {
+                let name = if i % 2 == 0 {
+                    "gone".to_string()
+                } else {
+                    format!("w{i}")
+                };
+                texts.push(
+                    writer
+                        .write(move |c| put(c, session(&name), true))
+                        .await
+                        .unwrap(),
+                );
+            }
+            texts
+        });
+        let swept = run(&store).await.unwrap();
+        let texts = writes.await.unwrap();
+        assert!(swept.deleted <= 2, "{swept:?}");
+        store
+            .read(move |c| {
+                let mut inflater = Inflater::new(c);
+                for text in texts.iter().chain([&kept]) {
+                    inflater.decode(text, "t")?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        store.close();
+    }
 }
