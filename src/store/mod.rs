@@ -13,6 +13,7 @@ mod durability;
 mod migrate;
 mod object_cache;
 mod readers;
+mod share_memo;
 mod vfs_shim;
 mod wal_vfs;
 mod writer;

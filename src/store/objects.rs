@@ -32,6 +32,7 @@
 use super::delta;
 use super::object_cache;
 use super::packed::{self, RowContext};
+use super::share_memo;
 use super::{StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
@@ -159,16 +160,23 @@ fn walk(value: &mut Value, objects: &mut Vec<SharedObject>, sharing: bool) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                walk(child, objects, sharing);
                 if !sharing {
-                    continue;
-                }
-                if SHARED_KEYS.contains(&key.as_str()) || is_participant(child) {
-                    share(child, objects);
+                    walk(child, objects, false);
+                } else if SHARED_KEYS.contains(&key.as_str()) || is_participant(child) {
+                    take_out(child, objects);
                 } else if SHARED_LIST_KEYS.contains(&key.as_str()) {
-                    if let Value::Array(items) = child {
-                        items.iter_mut().for_each(|item| share(item, objects));
+                    match child {
+                        Value::Array(items) => items.iter_mut().for_each(|item| {
+                            if item.is_object() {
+                                take_out(item, objects);
+                            } else {
+                                walk(item, objects, true);
+                            }
+                        }),
+                        other => walk(other, objects, true),
                     }
+                } else {
+                    walk(child, objects, true);
                 }
             }
             if map.len() == 1 {
@@ -180,14 +188,70 @@ fn walk(value: &mut Value, objects: &mut Vec<SharedObject>, sharing: bool) {
         }
         Value::Array(items) => {
             for item in items {
-                walk(item, objects, sharing);
                 if sharing && is_participant(item) {
-                    share(item, objects);
+                    take_out(item, objects);
+                } else {
+                    walk(item, objects, sharing);
                 }
             }
         }
         _ => {}
     }
+}
+
+/// Walks and shares an object found at a shared place (see [`walk`], [`share`]),
+/// served from this thread's memo of objects met before (`share_memo`) when it can
+/// be: the memo's result is what walking it with no objects known would give, merged
+/// here as the walk would (objects already in `objects` skipped); on a content-key
+/// collision with an object of `objects` the object is walked here as before.
+fn take_out(value: &mut Value, objects: &mut Vec<SharedObject>) {
+    if !value.is_object() || !share_memo::enabled() {
+        walk(value, objects, true);
+        share(value, objects);
+        return;
+    }
+    let key = share_memo::hash(value);
+    if let Some(taken) = share_memo::get(key, value) {
+        if merge(objects, &taken.objects) {
+            *value = taken.replacement;
+            return;
+        }
+    } else {
+        let mut walked = value.clone();
+        let mut own = Vec::new();
+        walk(&mut walked, &mut own, true);
+        share(&mut walked, &mut own);
+        let taken = share_memo::Taken {
+            replacement: walked,
+            objects: std::sync::Arc::new(own),
+        };
+        if merge(objects, &taken.objects) {
+            let original = std::mem::replace(value, taken.replacement.clone());
+            share_memo::put(key, original, taken);
+            return;
+        }
+    }
+    walk(value, objects, true);
+    share(value, objects);
+}
+
+/// Adds `own` to `objects`, skipping those already there; `false` (and nothing
+/// added) when one's content key names another object there.
+fn merge(objects: &mut Vec<SharedObject>, own: &[SharedObject]) -> bool {
+    let clash = own.iter().any(|o| {
+        objects
+            .iter()
+            .any(|known| known.key == o.key && known.body != o.body)
+    });
+    if clash {
+        return false;
+    }
+    for o in own {
+        if !objects.iter().any(|known| known.key == o.key) {
+            objects.push(o.clone());
+        }
+    }
+    true
 }
 
 /// A participant object (a channel session, a CC user, a bot) is shared wherever it

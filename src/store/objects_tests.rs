@@ -178,3 +178,57 @@ fn a_missing_object_is_reported_as_corrupt() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }
+
+/// The seed events the fixtures carry, and messages carrying their channel session.
+fn seed_like_events() -> Vec<Value> {
+    let mut events: Vec<Value> = [
+        include_str!("../../tests/fixtures/studio_task_enqueued.json"),
+        include_str!("../../tests/fixtures/studio_agent_subscribed.json"),
+        include_str!("../../tests/fixtures/studio_channel_session_started.json"),
+        include_str!("../../tests/fixtures/studio_participant_role_changed.json"),
+        include_str!("../../tests/fixtures/studio_agent_mrd_interrupted.json"),
+        include_str!("../../tests/fixtures/studio_customer_sla_expired.json"),
+    ]
+    .iter()
+    .map(|text| {
+        let fixture: Value = serde_json::from_str(text).expect("fixture");
+        fixture["payload"]["entities"]["cimEvent"].clone()
+    })
+    .collect();
+    let session = events[0]["channelSession"].clone();
+    for i in 0..4 {
+        let mut other = session.clone();
+        other["customer"]["firstName"] = json!(format!("Pat{}", i % 2));
+        events.push(json!({
+            "id": format!("m-{i}"), "name": "CUSTOMER_MESSAGE", "type": "MESSAGE",
+            "data": {"header": {"sender": {"id": "p", "participant": other.clone()},
+                                "channelSession": other, "channelData": session["channelData"]},
+                     "body": {"markdownText": "hello"}},
+            "participants": [session.clone(), {"participantType": "CCUser", "id": "u1", "keycloakUser": {"id": "u1", "username": "agent1"}}],
+            "ref": {"$ref": 5}
+        }));
+    }
+    events
+}
+
+#[test]
+fn the_memo_of_shared_objects_gives_exactly_what_the_walk_gives() {
+    let events = seed_like_events();
+    let walked: Vec<Dehydrated> = std::thread::spawn({
+        let events = events.clone();
+        move || {
+            share_memo::set_enabled(false);
+            let mut out: Vec<Dehydrated> = events.iter().cloned().map(dehydrate).collect();
+            out.extend(events.iter().cloned().map(dehydrate_whole));
+            out
+        }
+    })
+    .join()
+    .unwrap();
+    // Twice over with the memo, so the second round is served from it.
+    for round in 0..2 {
+        let mut memo: Vec<Dehydrated> = events.iter().cloned().map(dehydrate).collect();
+        memo.extend(events.iter().cloned().map(dehydrate_whole));
+        assert_eq!(memo, walked, "round {round}");
+    }
+}

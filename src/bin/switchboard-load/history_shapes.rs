@@ -24,8 +24,12 @@ fn cim_event(fixture: &str) -> Value {
 
 impl Templates {
     pub fn load() -> Templates {
+        let mut task_enqueued = cim_event(TASK_ENQUEUED);
+        // Replaced in every notification: not cloned only to be dropped.
+        task_enqueued["channelSession"] = Value::Null;
+        task_enqueued["data"]["task"]["channelSession"] = Value::Null;
         Templates {
-            task_enqueued: cim_event(TASK_ENQUEUED),
+            task_enqueued,
             session_started: cim_event(SESSION_STARTED),
             agent_subscribed: cim_event(AGENT_SUBSCRIBED),
         }
@@ -113,48 +117,63 @@ impl Templates {
                 "AGENT_MESSAGE",
                 json!({"id": id, "type": "AGENT", "senderName": username}),
             ),
-            _ => (
-                "CUSTOMER_MESSAGE",
-                json!({"id": chat.identifier, "type": "CUSTOMER", "senderName": chat.first_name,
-                       "participant": session}),
-            ),
+            _ => {
+                let mut sender = json!({"id": chat.identifier, "type": "CUSTOMER",
+                                        "senderName": chat.first_name, "participant": null});
+                sender["participant"] = session.clone();
+                ("CUSTOMER_MESSAGE", sender)
+            }
         };
-        json!({
+        // Objects are put in by clone: `json!` would copy them through serde.
+        let emitter =
+            json!({"id": sender["id"], "type": sender["type"], "senderName": sender["senderName"]});
+        let mut event = json!({
             "id": uuid::Uuid::new_v4().to_string(),
             "name": name,
             "type": "MESSAGE",
             "timestamp": at,
             "conversationId": chat.conversation_id,
-            "eventEmitter": {"id": sender["id"], "type": sender["type"], "senderName": sender["senderName"]},
+            "eventEmitter": null,
             "data": {
                 "id": uuid::Uuid::new_v4().to_string(),
                 "header": {
-                    "sender": sender,
-                    "channelSession": session,
-                    "channelData": session["channelData"],
+                    "sender": null,
+                    "channelSession": null,
+                    "channelData": null,
                     "timestamp": at,
                     "conversationId": chat.conversation_id,
                     "roomId": chat.conversation_id
                 },
-                "body": body
+                "body": null
             },
             "roomInfo": {"id": chat.conversation_id, "mode": "CONTACT_CENTER"}
-        })
+        });
+        event["eventEmitter"] = emitter;
+        let header = &mut event["data"]["header"];
+        header["sender"] = sender;
+        header["channelSession"] = session.clone();
+        header["channelData"] = session["channelData"].clone();
+        event["data"]["body"] = body;
+        event
     }
 
     /// The conversation's snapshot once closed.
     pub fn conversation(&self, chat: &Chat, session: &Value, end: i64) -> Value {
-        json!({
+        let mut conversation = json!({
             "id": chat.conversation_id,
-            "customer": chat.customer,
+            "customer": null,
             "participants": [{"id": uuid::Uuid::new_v4().to_string(), "type": "CUSTOMER",
-                              "role": "CUSTOMER", "participant": session}],
+                              "role": "CUSTOMER", "participant": null}],
             "state": "CLOSED",
             "conversationDirection": "INBOUND",
-            "channelSession": session,
+            "channelSession": null,
             "creationTime": chat.start,
             "endTime": end,
-        })
+        });
+        conversation["customer"] = chat.customer.clone();
+        conversation["participants"][0]["participant"] = session.clone();
+        conversation["channelSession"] = session.clone();
+        conversation
     }
 }
 
