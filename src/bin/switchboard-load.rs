@@ -11,6 +11,8 @@
 mod api;
 #[path = "switchboard-load/chat.rs"]
 mod chat;
+#[path = "switchboard-load/chat_end.rs"]
+mod chat_end;
 #[path = "switchboard-load/clients.rs"]
 mod clients;
 #[path = "switchboard-load/console.rs"]

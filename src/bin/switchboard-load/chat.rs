@@ -9,6 +9,7 @@
 //! ([`Probe`]), so the receiving side computes the latency without shared state.
 
 use crate::api::Target;
+use crate::chat_end::{end_chats, Ending};
 use crate::clients::{self, Desk};
 use crate::console::{self, ConsoleReport, Halves};
 use crate::latency::{Samples, Summary};
@@ -49,6 +50,10 @@ pub struct ChatArgs {
     /// closed (first half) and open (second half).
     #[arg(long)]
     pub console: bool,
+    /// Leaves the run's chats open at the end (by default each customer leaves and its
+    /// agent closes the wrap-up, so a next run on the same server finds free desks).
+    #[arg(long)]
+    pub keep_chats: bool,
     /// With --console: idle queues are added until the site has this many.
     #[arg(long, default_value_t = 100)]
     pub queues: usize,
@@ -253,6 +258,7 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
     let begin = Instant::now() + Duration::from_millis(200);
     let run_id: Arc<str> = run_id.into();
     let mut widget_clients = Vec::with_capacity(m);
+    let mut endings = Vec::with_capacity(m);
     let mut conversation_tasks: Vec<JoinHandle<SideStats>> = Vec::with_capacity(m);
     for (index, widget) in widgets.into_iter().enumerate() {
         let desk = *owner
@@ -260,6 +266,12 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
             .ok_or_else(|| anyhow!("conversation {} has no desk", widget.conversation_id))?;
         let (desk_client, agent_id) = desk_clients[desk].clone();
         widget_clients.push(widget.client.clone());
+        endings.push(Ending {
+            widget: widget.client.clone(),
+            conversation_id: widget.conversation_id.clone(),
+            desk: desk_client.clone(),
+            agent_id: agent_id.clone(),
+        });
         let plan = Plan {
             conversation: index as u32,
             conversation_id: widget.conversation_id,
@@ -327,6 +339,15 @@ pub async fn run(target: &Target, args: &ChatArgs) -> anyhow::Result<ChatReport>
     let last_send = progress.last_send();
     let last_receipt = progress.last_receipt();
 
+    if !args.keep_chats {
+        let ended = end_chats(
+            endings,
+            args.setup.connect_concurrency,
+            args.setup.timeout(),
+        )
+        .await;
+        eprintln!("ended {ended} of {m} chats");
+    }
     for client in widget_clients
         .iter()
         .chain(desk_clients.iter().map(|(c, _)| c))
