@@ -9,7 +9,7 @@
 //! ([`Probe`]), so the receiving side computes the latency without shared state.
 
 use crate::api::Target;
-use crate::chat_end::{end_chats, Ending};
+use crate::chat_end::{self, end_chats, Ending};
 use crate::clients::{self, Desk};
 use crate::console::{self, ConsoleReport, Halves};
 use crate::latency::{Samples, Summary};
@@ -622,6 +622,8 @@ async fn conversation_task(
                 match &event.kind {
                     InboundKind::Event { name } => match name.as_str() {
                         "MESSAGE_RECEIVED" => on_message(&event, "AGENT_MESSAGE", &mut stats, &progress),
+                        // The run's own end (`chat_end`): the customer left after the last send.
+                        "CHANNEL_SESSION_ENDED" if next >= plan.count && chat_end::left_by_customer(&event.json) => {}
                         "ERRORS" | "CHANNEL_SESSION_ENDED" | "CHANNEL_SESSION_EXPIRED" => stats
                             .errors
                             .note(&progress, format!("widget {}: {name} {}", plan.conversation, event.json)),

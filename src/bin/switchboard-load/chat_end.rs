@@ -59,6 +59,31 @@ async fn end_chat(e: &Ending, timeout: Duration) -> bool {
     false
 }
 
+/// Whether a `CHANNEL_SESSION_ENDED` event (its JSON array text) says the customer
+/// left, as [`end_chats`] makes each customer do.
+pub fn left_by_customer(event: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(event)
+        .ok()
+        .and_then(|v| Some(v.get(1)?.get("reason")?.as_str()? == "CUSTOMER"))
+        .unwrap_or(false)
+}
+
 fn ok(ack: &str) -> bool {
     sio::ack_first::<AckStatus>(ack).is_ok_and(|status| status.error().is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_customer_leaving_is_the_runs_own_end() {
+        let ended = |reason: &str| {
+            format!(r#"["CHANNEL_SESSION_ENDED",{{"channelSessionId":"s1","reason":"{reason}"}}]"#)
+        };
+        assert!(left_by_customer(&ended("CUSTOMER")));
+        assert!(!left_by_customer(&ended("AGENT")));
+        assert!(!left_by_customer(&ended("FORCE_CLOSED")));
+        assert!(!left_by_customer("not json"));
+    }
 }
