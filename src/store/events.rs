@@ -350,13 +350,13 @@ pub fn live_messages(conn: &Connection) -> StoreResult<Vec<String>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::cim::{event_text, CimEvent, CimEventName};
     use serde_json::json;
 
     /// The seed events the fixtures carry (`payload.entities.cimEvent`).
-    fn seed_events() -> Vec<Value> {
+    pub(in crate::store) fn seed_events() -> Vec<Value> {
         [
             include_str!("../../tests/fixtures/studio_task_enqueued.json"),
             include_str!("../../tests/fixtures/studio_agent_subscribed.json"),

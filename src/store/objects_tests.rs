@@ -181,20 +181,7 @@ fn a_missing_object_is_reported_as_corrupt() {
 
 /// The seed events the fixtures carry, and messages carrying their channel session.
 fn seed_like_events() -> Vec<Value> {
-    let mut events: Vec<Value> = [
-        include_str!("../../tests/fixtures/studio_task_enqueued.json"),
-        include_str!("../../tests/fixtures/studio_agent_subscribed.json"),
-        include_str!("../../tests/fixtures/studio_channel_session_started.json"),
-        include_str!("../../tests/fixtures/studio_participant_role_changed.json"),
-        include_str!("../../tests/fixtures/studio_agent_mrd_interrupted.json"),
-        include_str!("../../tests/fixtures/studio_customer_sla_expired.json"),
-    ]
-    .iter()
-    .map(|text| {
-        let fixture: Value = serde_json::from_str(text).expect("fixture");
-        fixture["payload"]["entities"]["cimEvent"].clone()
-    })
-    .collect();
+    let mut events = crate::store::events::tests::seed_events();
     let session = events[0]["channelSession"].clone();
     for i in 0..4 {
         let mut other = session.clone();
