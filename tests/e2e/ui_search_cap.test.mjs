@@ -94,6 +94,13 @@ describe("a search matching more than the count cap", { skip: skip ?? false }, (
     await dialog.locator(".msg").first().waitFor(T);
     const said = (await dialog.locator(".msg").allTextContents()).join(" ").toLowerCase();
     assert.ok(said.includes(WORD), said.slice(0, 300));
+    // Agents are named as the table names them, not by the username the events carry.
+    const who = await dialog.locator(".msg:not(.mine) .who").allTextContents();
+    assert.ok(who.some((w) => /^Agent\d+ History$/.test(w)), who.join(", "));
+    assert.ok(!who.some((w) => w.startsWith("hist-agent-")), who.join(", "));
+    const notes = (await dialog.locator(".sys").allTextContents()).join(" | ");
+    assert.match(notes, /Agent\d+ History joined/);
+    assert.doesNotMatch(notes, /hist-agent-/);
     await page.screenshot({ path: path.join(shots, "search-cap-2-transcript.png") });
     await dialog.getByTestId("transcript-close").click();
     await dialog.waitFor({ state: "detached", ...T });

@@ -52,9 +52,18 @@ function senderOf(event) {
   );
 }
 
-function notificationText(event, customerName) {
+/** An agent's display name from `names` (id → name) when the caller knows it. */
+function nameOf(names, id, fallback) {
+  return (id && names?.get(id)) || fallback;
+}
+
+function senderIdOf(event) {
+  return event.eventEmitter?.id ?? event.data?.header?.sender?.id;
+}
+
+function notificationText(event, customerName, names) {
   const who = participantOf(event);
-  const name = who?.username ?? senderOf(event);
+  const name = nameOf(names, who?.id ?? senderIdOf(event), who?.username ?? senderOf(event));
   switch (event.name) {
     case "CONVERSATION_STARTED":
       return "Conversation started";
@@ -67,7 +76,7 @@ function notificationText(event, customerName) {
     case "TASK_ENQUEUED":
       return "Waiting in the queue";
     case "AGENT_RESERVED":
-      return who ? `Offered to ${who.username}` : "Offered to an agent";
+      return who ? `Offered to ${nameOf(names, who.id, who.username)}` : "Offered to an agent";
     case "NO_AGENT_AVAILABLE":
       return "No agent available";
     case "AGENT_SUBSCRIBED":
@@ -88,19 +97,21 @@ function notificationText(event, customerName) {
 /**
  * `{kind, who, text, at, attachment}`: kind is customer | mine | agent | bot | whisper |
  * system, or null when the event is not shown; `attachment` is the IMAGE/FILE body.
+ * `names` (optional, a Map of user id → display name) names agents by their name rather
+ * than the username the events carry.
  */
-export function describe(event, { agentId, customerName }) {
+export function describe(event, { agentId, customerName, names }) {
   if (!event || HIDDEN.has(event.name)) return null;
   const at = event.timestamp ?? event.data?.header?.timestamp ?? null;
   if (event.type === "MESSAGE") {
-    const shown = describeMessage(event, { agentId, customerName }, at);
+    const shown = describeMessage(event, { agentId, customerName, names }, at);
     if (isAttachment(event.data?.body)) shown.attachment = event.data.body;
     return shown;
   }
-  return { kind: "system", who: "", text: notificationText(event, customerName), at };
+  return { kind: "system", who: "", text: notificationText(event, customerName, names), at };
 }
 
-function describeMessage(event, { agentId, customerName }, at) {
+function describeMessage(event, { agentId, customerName, names }, at) {
   const text = bodyText(event.data?.body);
   if (event.data?.body?.type === "WRAPUP") return { kind: "system", who: "", text, at };
   switch (event.name) {
@@ -109,12 +120,12 @@ function describeMessage(event, { agentId, customerName }, at) {
     case "BOT_MESSAGE":
       return { kind: "bot", who: "Bot", text, at };
     case "WHISPER_MESSAGE":
-      return { kind: "whisper", who: `${senderOf(event)} (whisper)`, text, at };
+      return { kind: "whisper", who: `${nameOf(names, senderIdOf(event), senderOf(event))} (whisper)`, text, at };
     default: {
-      const senderId = event.eventEmitter?.id ?? event.data?.header?.sender?.id;
+      const senderId = senderIdOf(event);
       return senderId === agentId
         ? { kind: "mine", who: "You", text, at }
-        : { kind: "agent", who: senderOf(event), text, at };
+        : { kind: "agent", who: nameOf(names, senderId, senderOf(event)), text, at };
     }
   }
 }

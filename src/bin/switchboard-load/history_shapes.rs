@@ -96,6 +96,8 @@ impl Templates {
         event["timestamp"] = json!(at);
         event["conversationId"] = json!(chat.conversation_id);
         if let Some((id, name)) = chat.agent {
+            // A CCUser's id is its keycloakUser's id.
+            event["data"]["agentParticipant"]["participant"]["id"] = json!(id);
             event["data"]["agentParticipant"]["participant"]["keycloakUser"]["id"] = json!(id);
             event["data"]["agentParticipant"]["participant"]["keycloakUser"]["username"] =
                 json!(name);

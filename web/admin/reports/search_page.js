@@ -28,7 +28,7 @@ async function options(ctx, kind) {
   }
 }
 
-function openTranscript(ctx, row) {
+function openTranscript(ctx, row, names) {
   const body = h("div", { class: "messages transcript", "data-testid": "transcript" }, h("p", { class: "muted", text: "Loading…" }));
   const closeButton = h("button", { type: "button", text: "Close", "data-testid": "transcript-close" });
   const facts = [
@@ -50,7 +50,7 @@ function openTranscript(ctx, row) {
   ctx.api
     .get(`/conversations/${encodeURIComponent(row.id)}/events`)
     .then((transcript) => {
-      const context = { agentId: null, customerName: row.customer || "Customer" };
+      const context = { agentId: null, customerName: row.customer || "Customer", names };
       const nodes = transcript.events.map((e) => describe(e, context)).filter(Boolean).map((shown) => bubble(shown));
       replace(body, nodes.length ? nodes : h("p", { class: "muted", text: "Nothing was said." }));
     })
@@ -66,6 +66,8 @@ export default {
     const drill = Object.fromEntries(DRILL_KEYS.filter((k) => given.get(k)).map((k) => [k, given.get(k)]));
     const about = given.get("about");
     const state = { offset: 0 };
+    // Events carry an agent's username; the transcript names agents as the table does.
+    const agentNames = new Map();
     const from = field({ name: "from", label: "From", type: "date", value: given.get("from") ?? "" });
     const to = field({ name: "to", label: "To", type: "date", value: given.get("to") ?? "" });
     const customer = field({ name: "customer", label: "Customer (name or identifier)", type: "search", value: given.get("customer") ?? "" });
@@ -155,7 +157,7 @@ export default {
         }
         const cell = (key, row) => {
           if (key !== "customer") return null;
-          return h("button", { type: "button", class: "link", "data-testid": "open-transcript", text: row.customer || "(no name)", onClick: () => openTranscript(ctx, row) });
+          return h("button", { type: "button", class: "link", "data-testid": "open-transcript", text: row.customer || "(no name)", onClick: () => openTranscript(ctx, row, agentNames) });
         };
         replace(body, h("div", { class: "card table-wrap" }, dataTable({ columns: page.columns, rows: page.items, cell, testId: "search-table", caption: "Conversations" })));
         replace(pager, newerOlder(state, page.items.length, page.total, PAGE_SIZE, load, page.more));
@@ -168,6 +170,7 @@ export default {
     const stop = reloadOnInput(filters, state, load, 200);
     // The pick lists first, so a drill-down's queue, channel or agent is selected.
     Promise.all([options(ctx, "agents"), options(ctx, "queues"), options(ctx, "channels")]).then(([agents, queues, channels]) => {
+      for (const [id, name] of agents) agentNames.set(id, name);
       for (const [control, list, key] of [[agent.control, agents, "agent"], [queue.control, queues, "queue"], [channel.control, channels, "channel"]]) {
         control.append(...list.map(([value, label]) => h("option", { value, text: label })));
         control.value = given.get(key) ?? "";
