@@ -41,20 +41,22 @@ pub struct Erased {
 }
 
 /// Stored texts of a conversation that may hold the customer's values:
-/// (table, the condition picking the conversation's rows (`?1` its id), text column).
-const TEXTS: &[(&str, &str, &str)] = &[
-    ("conversations", "id = ?1", "data"),
-    ("conversations", "id = ?1", "metadata"),
-    ("conversations", "id = ?1", "snapshot"),
-    ("channel_sessions", "conversation_id = ?1", "session"),
-    ("participants", "conversation_id = ?1", "participant"),
-    ("tasks", "conversation_id = ?1", "snapshot"),
+/// (table, the condition picking the conversation's rows (`?1` its id), text column,
+/// the column naming a row among them: `rowid`, or `id` in a table without one).
+const TEXTS: &[(&str, &str, &str, &str)] = &[
+    ("conversations", "id = ?1", "data", "rowid"),
+    ("conversations", "id = ?1", "metadata", "rowid"),
+    ("conversations", "id = ?1", "snapshot", "rowid"),
+    ("channel_sessions", "conversation_id = ?1", "session", "id"),
+    ("participants", "conversation_id = ?1", "participant", "id"),
+    ("tasks", "conversation_id = ?1", "snapshot", "rowid"),
     (
         "task_log",
         "conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
         "fact",
+        "rowid",
     ),
-    ("outbox", "conversation_id = ?1", "payload"),
+    ("outbox", "conversation_id = ?1", "payload", "rowid"),
 ];
 
 /// Blob size of one row written to zero free pages.
@@ -105,8 +107,8 @@ pub fn customer(c: &Connection, id: &str, actor: &Actor, now: Millis) -> StoreRe
     };
     let mut refs = Vec::new();
     for cid in &ids {
-        for (table, rows, column) in TEXTS {
-            done.rewritten += scrub_rows(c, table, rows, column, cid, &secrets, &mut refs)?;
+        for text in TEXTS {
+            done.rewritten += scrub_rows(c, text, cid, &secrets, &mut refs)?;
         }
         // The events go; the objects they refer to are scrubbed below.
         let mut st = c.prepare_cached("SELECT event FROM cim_events WHERE conversation_id = ?1")?;
@@ -187,29 +189,28 @@ fn typed_values(c: &Connection, cid: &str, secrets: &mut Secrets) -> StoreResult
     Ok(())
 }
 
-/// Scrubs `column` of `table`'s rows of conversation `cid`; returns the rows changed.
+/// Scrubs `column` of `table`'s rows of conversation `cid` (a [`TEXTS`] entry);
+/// returns the rows changed.
 fn scrub_rows(
     c: &Connection,
-    table: &str,
-    rows_of: &str,
-    column: &str,
+    (table, rows_of, column, key): &(&str, &str, &str, &str),
     cid: &str,
     secrets: &Secrets,
     refs: &mut Vec<i64>,
 ) -> StoreResult<u64> {
-    let rows: Vec<(i64, String)> = c
+    let rows: Vec<(rusqlite::types::Value, String)> = c
         .prepare_cached(&format!(
-            "SELECT rowid, {column} FROM {table} WHERE {rows_of}"
+            "SELECT {key}, {column} FROM {table} WHERE {rows_of}"
         ))?
         .query_map([cid], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let mut changed = 0;
-    for (rowid, text) in rows {
+    for (row, text) in rows {
         if let Some(new) = secrets.scrub_text(&text, &mut |id| objects::read_shape(c, id), refs)? {
             c.prepare_cached(&format!(
-                "UPDATE {table} SET {column} = ?2 WHERE rowid = ?1"
+                "UPDATE {table} SET {column} = ?3 WHERE {rows_of} AND {key} = ?2"
             ))?
-            .execute(params![rowid, new])?;
+            .execute(params![cid, row, new])?;
             changed += 1;
         }
     }

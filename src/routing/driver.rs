@@ -345,7 +345,8 @@ fn write_task(
     now: Millis,
 ) -> Result<(), StoreError> {
     let value = serde_json::to_value(task).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let snapshot = interner.compact(c, value)?;
+    let snapshot =
+        tasks::compact_snapshot(c, interner, value, &task.id, &task.conversation_id, now)?;
     let state = enum_str(&task.state.name);
     let disposition = task.state.reason_code.as_ref().map(enum_str);
     let media_state = enum_str(&task.media.state);

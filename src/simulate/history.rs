@@ -216,21 +216,21 @@ struct Routing {
 /// engine's task); a snapshot in another shape gives the media row's priority, the
 /// default policy and no TTL.
 fn task_routing(c: &Connection, inflater: &mut Inflater<'_>, id: &str) -> StoreResult<Routing> {
-    let row: Option<(String, Option<i64>)> = c
-        .prepare_cached(
-            "SELECT t.snapshot, (SELECT priority FROM task_media WHERE task_id = t.id LIMIT 1)
-             FROM tasks t WHERE t.id = ?1",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((text, media_priority)) = row else {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {}, (SELECT priority FROM task_media WHERE task_id = t.id LIMIT 1)
+         FROM tasks t WHERE t.id = ?1",
+        tasks::SNAPSHOT_COLUMNS
+    ))?;
+    let mut rows = st.query([id])?;
+    let Some(row) = rows.next()? else {
         return Ok(Routing {
             priority: 1,
             policy: SelectionPolicy::default(),
             ttl_ms: None,
         });
     };
-    let snapshot = inflater.decode(&text, "tasks.snapshot")?;
+    let media_priority: Option<i64> = row.get(4)?;
+    let snapshot = tasks::read_snapshot(inflater, row)?;
     let routing = snapshot.get("routing").unwrap_or(&Value::Null);
     let priority = routing
         .get("requestedPriority")

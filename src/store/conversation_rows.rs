@@ -308,7 +308,7 @@ fn write_step(
             data: json_text(&conv.conversation_data)?,
             metadata: interner.compact(c, json_value(&conv.metadata)?)?,
             timers: timers.clone(),
-            snapshot: interner.compact(c, json_value(conv)?)?,
+            snapshot: interner.compact_row(c, json_value(conv)?, &rows::snapshot_row(&conv.id))?,
             creation_time: conv.creation_time.get().copied().unwrap_or(now),
             end_time: conv.end_time.get().copied(),
             last_seq: step.last_seq,

@@ -5,6 +5,7 @@
 use super::event_runtime::{self, CarriedRuntime, IS_WHOLE};
 use super::merge_patch;
 use super::objects::{Inflater, Interner};
+use super::packed::RowContext;
 use super::{StoreError, StoreResult};
 use crate::clock::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -86,6 +87,15 @@ pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreR
         now
     ])?;
     write_runtime(conn, c.id, &c.timers, c.last_seq, now)
+}
+
+/// What a conversation row's columns hold for its packed snapshot (see
+/// `Interner::compact_row`): its id. Rows written before hold no marker and read the same.
+pub fn snapshot_row(id: &str) -> RowContext<'_> {
+    RowContext {
+        conversation_id: Some(id),
+        ..RowContext::default()
+    }
 }
 
 /// The small per-message state of a conversation (see `conversation_runtime` in the
@@ -201,7 +211,7 @@ pub fn upsert_channel_session(conn: &Connection, s: &ChannelSessionRow<'_>) -> S
         "INSERT INTO channel_sessions(id, conversation_id, channel_id, customer_id, state, reason_code,
                                       session, started_at, ended_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT(id) DO UPDATE SET conversation_id = excluded.conversation_id, state = excluded.state,
+         ON CONFLICT(conversation_id, id) DO UPDATE SET state = excluded.state,
              reason_code = excluded.reason_code, session = excluded.session, ended_at = excluded.ended_at",
     )?
     .execute(params![
@@ -223,7 +233,7 @@ pub fn upsert_participant(conn: &Connection, p: &ParticipantRow<'_>) -> StoreRes
         "INSERT INTO participants(id, conversation_id, type, role, participant_ref, state, joined_at,
                                   left_at, participant)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT(id) DO UPDATE SET role = excluded.role, state = excluded.state,
+         ON CONFLICT(conversation_id, id) DO UPDATE SET role = excluded.role, state = excluded.state,
              left_at = excluded.left_at, participant = excluded.participant",
     )?
     .execute(params![
@@ -298,7 +308,11 @@ pub fn open_conversations(
             .collect::<StoreResult<_>>()?;
         recent.reverse();
         out.push(StoredConversation {
-            snapshot: inflater.decode(&snapshot, "conversations.snapshot")?,
+            snapshot: inflater.decode_row(
+                &snapshot,
+                &snapshot_row(&id),
+                "conversations.snapshot",
+            )?,
             channel_sessions,
             timers,
             last_seq: last_seq as u64,
@@ -408,7 +422,8 @@ fn with_snapshot(
     inflater: &mut Inflater<'_>,
     (mut s, snapshot): (ConversationSummary, String),
 ) -> StoreResult<ConversationSummary> {
-    s.conversation = inflater.decode(&snapshot, "conversations.snapshot")?;
+    s.conversation =
+        inflater.decode_row(&snapshot, &snapshot_row(&s.id), "conversations.snapshot")?;
     Ok(s)
 }
 

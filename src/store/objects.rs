@@ -387,6 +387,18 @@ impl Interner {
         self.tagged(conn, &dehydrate(value))
     }
 
+    /// [`Interner::compact`] for a row whose columns hold what `row` says (its
+    /// leaves equal to them stored as markers, see `packed`): read back with
+    /// [`Inflater::decode_row`] and the same context.
+    pub fn compact_row(
+        &mut self,
+        conn: &Connection,
+        value: Value,
+        row: &RowContext,
+    ) -> StoreResult<String> {
+        self.tagged(conn, &dehydrate_row(value, row))
+    }
+
     /// [`Interner::compact`] with `value` itself a shared object (see
     /// [`dehydrate_whole`]): the text is a packed reference to it.
     pub fn compact_whole(&mut self, conn: &Connection, value: Value) -> StoreResult<String> {
@@ -506,8 +518,14 @@ impl<'c> Inflater<'c> {
 
     /// A stored column's text as the JSON it was written from (plain JSON as is).
     pub fn decode(&mut self, text: &str, what: &str) -> StoreResult<Value> {
+        self.decode_row(text, &RowContext::default(), what)
+    }
+
+    /// [`Inflater::decode`] of a text written by [`Interner::compact_row`] for a row
+    /// whose columns hold what `row` says.
+    pub fn decode_row(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
         if let Some(packed) = text.strip_prefix(PACKED_TAG) {
-            return self.read_packed(packed, &RowContext::default(), what);
+            return self.read_packed(packed, row, what);
         }
         match text.strip_prefix(TAG) {
             Some(compact) => self.read_compact(compact, what),

@@ -54,7 +54,7 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
         "INSERT INTO task_media(id, task_id, mrd_id, queue_id, state, priority, direction, mode, agent_id,
                                 enqueue_time, answer_time, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT(id) DO UPDATE SET queue_id = excluded.queue_id, state = excluded.state,
+         ON CONFLICT(task_id, id) DO UPDATE SET queue_id = excluded.queue_id, state = excluded.state,
              priority = excluded.priority, agent_id = excluded.agent_id,
              answer_time = excluded.answer_time, updated_at = excluded.updated_at",
     )?
@@ -172,14 +172,58 @@ pub fn log_page(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<(i
     read_log(conn, rows)
 }
 
-/// Snapshots of every task not yet closed.
 /// Snapshots of every task not closed, decoded as `T` row by row.
 pub fn open_snapshots<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {
-    decode_rows(
-        conn,
-        "SELECT snapshot FROM tasks WHERE state <> 'CLOSED'",
-        "tasks.snapshot",
-    )
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM tasks WHERE state <> 'CLOSED'"
+    ))?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    let mut inflater = Inflater::new(conn);
+    while let Some(row) = rows.next()? {
+        let value = read_snapshot(&mut inflater, row)?;
+        out.push(
+            serde_json::from_value(value)
+                .map_err(|e| StoreError::Corrupt(format!("tasks.snapshot: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// A task's snapshot as the routing engine's task JSON, packed for its row (see
+/// [`snapshot_row`]); `now` is the row's `updated_at` ([`upsert`] sets it to its
+/// `now`, which must be this one).
+pub fn compact_snapshot(
+    conn: &Connection,
+    interner: &mut Interner,
+    snapshot: Value,
+    id: &str,
+    conversation_id: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    interner.compact_row(conn, snapshot, &snapshot_row(id, conversation_id, now))
+}
+
+/// What a task row's columns hold for its packed snapshot: its conversation id, its
+/// own id (in the message-id marker's place) and times near its `updated_at`.
+fn snapshot_row<'a>(id: &'a str, conversation_id: &'a str, updated_at: Millis) -> RowContext<'a> {
+    RowContext {
+        conversation_id: Some(conversation_id),
+        message_id: Some(id),
+        base_ms: Some(updated_at),
+    }
+}
+
+/// The columns [`read_snapshot`] reads, in this order.
+pub const SNAPSHOT_COLUMNS: &str = "snapshot, id, conversation_id, updated_at";
+
+/// The snapshot of a row selected with [`SNAPSHOT_COLUMNS`] first.
+pub fn read_snapshot(inflater: &mut Inflater<'_>, row: &rusqlite::Row<'_>) -> StoreResult<Value> {
+    let text = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+    let id = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+    let conversation_id = row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+    let context = snapshot_row(id, conversation_id, row.get(3)?);
+    inflater.decode_row(text, &context, "tasks.snapshot")
 }
 
 /// Runs `sql` (one JSON text column) and decodes each row as `T` as it is read.
@@ -206,17 +250,16 @@ fn decode_rows<T: DeserializeOwned>(
 
 /// Snapshots of the tasks of one conversation, oldest first.
 pub fn of_conversation(conn: &Connection, conversation_id: &str) -> StoreResult<Vec<Value>> {
-    let mut st = conn.prepare_cached(
-        "SELECT snapshot FROM tasks WHERE conversation_id = ?1 ORDER BY created_at, id",
-    )?;
-    let texts: Vec<String> = st
-        .query_map([conversation_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM tasks WHERE conversation_id = ?1 ORDER BY created_at, id"
+    ))?;
+    let mut rows = st.query([conversation_id])?;
     let mut inflater = Inflater::new(conn);
-    texts
-        .iter()
-        .map(|t| inflater.decode(t, "tasks.snapshot"))
-        .collect()
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read_snapshot(&mut inflater, row)?);
+    }
+    Ok(out)
 }
 
 pub fn save_agent_view(
@@ -275,6 +318,59 @@ pub fn open_pull_requests<T: DeserializeOwned>(conn: &Connection) -> StoreResult
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_task_snapshot_keeps_its_row_ids_and_times_as_markers_and_reads_back() {
+        let conn = crate::store::test_connection();
+        let (id, conv, now) = (
+            "0fb767a4-502e-4723-949a-2ac39eedf71b",
+            "c-1",
+            1_796_467_796_946,
+        );
+        let snapshot = json!({"id": id, "conversationId": conv, "state": "ACTIVE",
+            "media": {"id": "m-1", "taskId": id, "enqueueTime": now - 5_000, "queue": "q-1"},
+            "createdAt": now - 5_000, "far": 1_000_000_000_000i64});
+        let mut interner = Interner::default();
+        let text = compact_snapshot(&conn, &mut interner, snapshot.clone(), id, conv, now).unwrap();
+        assert!(!text.contains(id) && !text.contains("\"c-1\""), "{text}");
+        assert!(!text.contains(&(now - 5_000).to_string()), "{text}");
+        fn row<'a>(task: &'a str, conv: &'a str, snapshot: &str, at: Millis) -> TaskRow<'a> {
+            TaskRow {
+                id: task,
+                conversation_id: conv,
+                state: "ACTIVE",
+                agent_id: None,
+                disposition: None,
+                closed: false,
+                snapshot: snapshot.to_owned(),
+                media_id: "m-1",
+                mrd_id: "chat",
+                queue_id: "q-1",
+                media_state: "QUEUED",
+                priority: 1,
+                direction: "INBOUND",
+                mode: "QUEUE",
+                enqueue_time: at,
+                answer_time: None,
+            }
+        }
+        upsert(&conn, &row(id, conv, &text, now), now).unwrap();
+        // A row written before (plain JSON) reads as it is, beside it.
+        upsert(
+            &conn,
+            &row("t-2", conv, r#"{"id":"t-2"}"#, now + 1),
+            now + 1,
+        )
+        .unwrap();
+        assert_eq!(
+            of_conversation(&conn, conv).unwrap(),
+            vec![snapshot.clone(), json!({"id": "t-2"})]
+        );
+        assert_eq!(
+            open_snapshots::<Value>(&conn).unwrap(),
+            vec![snapshot, json!({"id": "t-2"})]
+        );
+    }
 
     #[test]
     fn task_log_facts_are_packed_and_read_back_as_written() {

@@ -193,13 +193,15 @@ pub fn set_password_hash(conn: &Connection, id: &str, hash: &str) -> StoreResult
 }
 
 /// Whether anything in the history names the user (conversations, tasks, states, audit).
+/// The indexed agent state history first: an agent who took part in a conversation
+/// has been logged in, so the scans after it run for users without history.
 pub fn has_history(conn: &Connection, id: &str) -> StoreResult<bool> {
     let checks = [
-        "SELECT 1 FROM participants WHERE participant_ref = ?1 LIMIT 1",
-        "SELECT 1 FROM conversations WHERE last_agent_id = ?1 LIMIT 1",
-        "SELECT 1 FROM tasks WHERE agent_id = ?1 LIMIT 1",
         "SELECT 1 FROM agent_state_history WHERE user_id = ?1 LIMIT 1",
         "SELECT 1 FROM audit_log WHERE actor_id = ?1 LIMIT 1",
+        "SELECT 1 FROM tasks WHERE agent_id = ?1 LIMIT 1",
+        "SELECT 1 FROM conversations WHERE last_agent_id = ?1 LIMIT 1",
+        "SELECT 1 FROM participants WHERE participant_ref = ?1 LIMIT 1",
     ];
     for sql in checks {
         if conn.prepare_cached(sql)?.exists([id])? {
