@@ -1,7 +1,7 @@
 //! Keeps the conversation core pure: a build-time check that fails the build when a
 //! core module of `src/conversation` imports I/O, a clock or a driver-side layer.
 //! The routing core needs no such check: it is its own crate (`crates/routing-core`)
-//! whose dependencies are serde, serde_json, thiserror and utoipa only. The
+//! whose dependencies are serde, serde_json, thiserror, utoipa and fnv only. The
 //! conversation core shares the CIM types with the whole app, so it stays in this
 //! crate and this check stands in for the crate boundary (docs/architecture.md).
 

@@ -20,6 +20,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod rate_limit;
+pub mod replay;
 pub mod reports;
 pub mod retention;
 pub mod routing;
@@ -189,6 +190,7 @@ impl App {
             stop_routing.clone(),
             Some(task_log_tx),
             reports::TallySettings::from_config(&config),
+            config.routing.journal,
         )
         .await?;
         let (conversations, conversation_task) = conversation::driver::spawn(

@@ -102,6 +102,16 @@ enum Command {
         #[command(flatten)]
         args: switchboard::simulate::cli::SimulateArgs,
     },
+    /// Rebuild the routing engine from its input journal and check that it decides
+    /// what was stored; prints the first divergence and exits 1 on one. With a
+    /// changed rule (--accept-timeout, --queue/--step-timeout, --policy), shows the
+    /// first decision the change alters. The database is only read; the site may run.
+    Replay {
+        #[command(flatten)]
+        data: DataOpts,
+        #[command(flatten)]
+        args: switchboard::replay::cli::ReplayArgs,
+    },
     /// Put backup FILE in place of the database of a stopped server (the replaced
     /// database is kept aside as switchboard.db.replaced-<time>).
     Restore {
@@ -372,14 +382,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             store.close();
             let done = done?;
             println!(
-                "purged the transcripts of {} conversations ({} events) closed more than {} days ago and {} shared objects no row referred to in {:.1} s",
+                "purged the transcripts of {} conversations ({} events) closed more than {} days ago, {} shared objects no row referred to and {} routing journal rows in {:.1} s",
                 done.conversations,
                 done.events,
                 retention.transcript_days,
                 done.objects,
+                done.journal_rows,
                 started.elapsed().as_secs_f64()
             );
             Ok(())
+        }
+        Command::Replay { data, args } => {
+            let config = load_config(&data, None)?;
+            // Exit 1: a divergence (printed); exit 2: the journal could not be replayed.
+            match switchboard::replay::cli::run(&args, &config) {
+                Ok(true) => Ok(()),
+                Ok(false) => std::process::exit(1),
+                Err(e) => {
+                    eprintln!("error ({}): {e}", e.code());
+                    std::process::exit(2)
+                }
+            }
         }
         Command::Simulate { data, args } => {
             let config = load_config(&data, None)?;

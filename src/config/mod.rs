@@ -286,6 +286,8 @@ pub struct RoutingSettings {
     pub last_agent_wait_secs: u64,
     /// How far back the customer's last agent counts, seconds.
     pub last_agent_window_secs: u64,
+    /// Append every routing input to the input journal (`switchboard replay`).
+    pub journal: bool,
 }
 
 impl Default for RoutingSettings {
@@ -299,6 +301,7 @@ impl Default for RoutingSettings {
             queue_priority_enabled: true,
             last_agent_wait_secs: 0,
             last_agent_window_secs: 24 * 3600,
+            journal: true,
         }
     }
 }

@@ -6,12 +6,14 @@
 //! conversation (not by message text), its transcript is empty. Open conversations
 //! are never purged. After the batches, the shared objects only the removed events
 //! referred to are swept (`store::object_sweep`, in bounded writes too). Run daily by
-//! the server ([`schedule`]) and by `switchboard purge`.
+//! the server ([`schedule`]) and by `switchboard purge`. The routing input journal
+//! loses the runs of the routing core that ended before the cutoff, in bounded writes
+//! too (it holds no transcript and no customer value, only routing inputs).
 
 use super::forget::{self, Keep};
 use super::RetentionConfig;
 use crate::clock::{now_ms, Millis};
-use crate::store::{object_sweep, Store, StoreResult};
+use crate::store::{journal, object_sweep, Store, StoreResult};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::time::Duration;
@@ -25,6 +27,9 @@ pub struct Purged {
     /// Shared objects no row referred to any more, swept after the batches
     /// (`store::object_sweep`).
     pub objects: u64,
+    /// Rows of the routing input journal removed: the runs of the routing core that
+    /// ended before the cutoff (`store::journal::purge_before`).
+    pub journal_rows: u64,
     /// The conversations purged (for data kept outside the database).
     #[serde(skip)]
     pub conversation_ids: Vec<String>,
@@ -37,6 +42,9 @@ impl Purged {
         self.conversation_ids.extend(other.conversation_ids);
     }
 }
+
+/// Journal rows removed per write transaction.
+const JOURNAL_BATCH: u64 = 5_000;
 
 /// Purges up to `limit` conversations closed before `cutoff`, oldest first, in the
 /// caller's transaction; marks each purged at `now`.
@@ -77,11 +85,21 @@ pub async fn run(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreResu
     };
     let limit = cfg.batch.max(1);
     loop {
+        let removed = store
+            .write(move |c| journal::purge_before(c, cutoff, JOURNAL_BATCH))
+            .await?;
+        total.journal_rows += removed;
+        if removed < JOURNAL_BATCH {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    loop {
         let done = store.write(move |c| batch(c, cutoff, limit, now)).await?;
         let last = (done.conversations as usize) < limit;
         total.add(done);
         if last {
-            if total.conversations > 0 {
+            if total.conversations > 0 || total.journal_rows > 0 {
                 sweep_logged(crate::attachments::sweep(store).await);
                 total.objects = object_sweep::run(store).await?.deleted;
             }
@@ -98,6 +116,14 @@ pub fn run_blocking(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreR
         return Ok(total);
     };
     let limit = cfg.batch.max(1);
+    loop {
+        let removed =
+            store.write_blocking(move |c| journal::purge_before(c, cutoff, JOURNAL_BATCH))?;
+        total.journal_rows += removed;
+        if removed < JOURNAL_BATCH {
+            break;
+        }
+    }
     loop {
         let done = store.write_blocking(move |c| batch(c, cutoff, limit, now))?;
         let last = (done.conversations as usize) < limit;

@@ -1,14 +1,18 @@
 //! The routing driver: one tokio task owning the [`RoutingCore`]. It feeds the core
 //! inputs (drained in batches) and timer ticks, persists every effect of a batch
 //! in one store transaction, and only then publishes the effects to subscribers
-//! (agent manager, conversation manager) and answers callers.
+//! (agent manager, conversation manager) and answers callers. With the journal on,
+//! every input it feeds the core (timer ticks and the restore inputs of a start too)
+//! is appended to the input journal in that same transaction (`super::journal`).
 
+use super::journal::Recorder;
 use super::loader;
 use super::{Effect, Input, RoutingCore, RoutingError, Task};
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::live::facts::{self, LiveEvent};
 use crate::reports::{self, TallySettings};
+use crate::store::journal::{self, Entry, Kind};
 use crate::store::objects::Interner;
 use crate::store::{tasks, Store, StoreError};
 use rusqlite::Connection;
@@ -79,7 +83,7 @@ pub type LiveSink = mpsc::UnboundedSender<Vec<LiveEvent>>;
 /// task change is also appended to the task log (`task_log`) in the same
 /// transaction, folded into the report aggregates (`crate::reports::keep`, by
 /// `reports`' definitions) in it too, and sent to `live` once committed. Agent state
-/// changes always keep their report spans.
+/// changes always keep their report spans. With `journal`, every input is journaled.
 #[allow(clippy::too_many_arguments)]
 pub async fn spawn(
     store: Store,
@@ -90,17 +94,21 @@ pub async fn spawn(
     shutdown: CancellationToken,
     live: Option<LiveSink>,
     reports: TallySettings,
+    journal: bool,
 ) -> Result<(RoutingHandle, tokio::task::JoinHandle<()>), StoreError> {
     let restore = store.read(loader::load).await?;
-    let mut core = RoutingCore::new(config);
     let now = now_ms();
+    let mut recorder = Recorder::new(journal);
+    recorder.start(now, &config);
+    let mut core = RoutingCore::new(config);
     let mut initial = Vec::new();
     for input in restore {
-        initial.extend(core.handle(now, input));
+        initial.extend(recorder.handle(&mut core, now, Kind::Restore, input));
     }
     let (tx, rx) = mpsc::unbounded_channel();
-    let driver = Driver {
+    let mut driver = Driver {
         core,
+        recorder,
         store,
         subscribers,
         observers,
@@ -108,8 +116,9 @@ pub async fn spawn(
         reports,
     };
     // What the restore changed (re-queued reservations, UNKNOWN agents) is committed
-    // before anything else runs.
-    let logged = driver.commit(now, initial.clone()).await?;
+    // before anything else runs, with the start and its restore inputs journaled.
+    let entries = driver.recorder.take();
+    let logged = driver.commit(now, initial.clone(), entries).await?;
     driver.send_live(logged);
     let task = tokio::spawn(driver.run(rx, health, initial, shutdown));
     Ok((RoutingHandle { tx }, task))
@@ -117,6 +126,7 @@ pub async fn spawn(
 
 struct Driver {
     core: RoutingCore,
+    recorder: Recorder,
     store: Store,
     subscribers: Vec<Subscriber>,
     observers: Observers,
@@ -158,13 +168,18 @@ impl Driver {
             let mut replies = Vec::new();
             let mut queries = Vec::new();
             if self.core.next_deadline().is_some_and(|d| d <= now) {
-                effects.extend(self.core.handle(now, Input::Tick));
+                effects.extend(
+                    self.recorder
+                        .handle(&mut self.core, now, Kind::Input, Input::Tick),
+                );
             }
             for cmd in batch {
                 match cmd {
                     Command::Input(input, reply) => {
                         let name = super::input_name(&input);
-                        let produced = self.core.handle(now, input);
+                        let produced =
+                            self.recorder
+                                .handle(&mut self.core, now, Kind::Input, input);
                         if let Some(reply) = reply {
                             replies.push((reply, name, produced.clone()));
                         }
@@ -173,7 +188,8 @@ impl Driver {
                     Command::Query(q) => queries.push(q),
                 }
             }
-            match self.commit(now, effects.clone()).await {
+            let entries = self.recorder.take();
+            match self.commit(now, effects.clone(), entries).await {
                 Ok(logged) => {
                     self.send_live(logged);
                     self.publish(effects);
@@ -186,7 +202,9 @@ impl Driver {
                     // observer hears of this batch, and its callers are told it was not
                     // stored. The core has moved on; the next successful commit of these
                     // records rewrites them whole, an offer no desk saw ends at its accept
-                    // timeout, and a restart restores from what is stored.
+                    // timeout, and a restart restores from what is stored. The batch's
+                    // inputs are missing from the journal: a replay of this run
+                    // diverges after it (docs/architecture.md, "Input journal").
                     tracing::error!(error = %e, "routing effects could not be persisted; none published");
                     let refusal = RoutingError::NotStored(e.to_string());
                     for (reply, input, _) in replies {
@@ -221,14 +239,16 @@ impl Driver {
         self.observers.publish(batch);
     }
 
-    /// Writes every task, agent and pull-request record the effects touch, and the
-    /// task log's rows, in one transaction; answers the task log's rows.
+    /// Writes every task, agent and pull-request record the effects touch, the
+    /// task log's rows and the journal's `entries`, in one transaction; answers the
+    /// task log's rows.
     async fn commit(
         &self,
         now: Millis,
         effects: Vec<Effect>,
+        entries: Vec<Entry>,
     ) -> Result<Vec<LiveEvent>, StoreError> {
-        if effects.is_empty() {
+        if effects.is_empty() && entries.is_empty() {
             return Ok(Vec::new());
         }
         let logged: Vec<LiveEvent> = match self.live {
@@ -281,7 +301,11 @@ impl Driver {
                 | Effect::Rejected { .. } => {}
             }
         }
-        if task_rows.is_empty() && agents.is_empty() && pulls.is_empty() && pull_deletes.is_empty()
+        if task_rows.is_empty()
+            && agents.is_empty()
+            && pulls.is_empty()
+            && pull_deletes.is_empty()
+            && entries.is_empty()
         {
             return Ok(logged);
         }
@@ -316,6 +340,9 @@ impl Driver {
                     tasks::append_log(c, task_id, conversation_id, now, fact)?;
                 }
                 reports::keep::task_rows(c, &report_rows, &reports)?;
+                for entry in &entries {
+                    journal::append(c, &mut interner, entry)?;
+                }
                 Ok(())
             })
             .await?;

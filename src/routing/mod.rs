@@ -14,14 +14,18 @@
 //! - `stats`: handle-time and service-level windows
 //! - `engine`: the state machine itself
 //! - `input`, `effect`, `view`, `error`, `config`: its interface
+//!
+//! Here: `driver` (the task owning the core), `loader` (the restore inputs) and
+//! `journal` (what the driver notes in the input journal, `store::journal`).
 
 pub mod driver;
+pub mod journal;
 pub mod loader;
 
 pub use driver::{EffectBatch, RoutingHandle};
 pub use switchboard_routing_core::{
-    expr, input_name, AgentId, AgentMrdView, AgentProfile, AgentStateName, AgentView, AttrValue,
-    ConversationId, Direction, Disposition, Effect, Input, MediaState, MrdConfig, MrdId,
+    digest, expr, input_name, AgentId, AgentMrdView, AgentProfile, AgentStateName, AgentView,
+    AttrValue, ConversationId, Direction, Disposition, Effect, Input, MediaState, MrdConfig, MrdId,
     MrdStateName, NewPullRequest, NewTask, PullListConfig, PullListId, PullRequest, PullRequestId,
     PullRequestState, QueueConfig, QueueId, QueuePosition, QueueRef, QueueStats,
     RequestedAgentState, RequestedMrdState, ResumeState, RevokeReason, RoutingConfig, RoutingCore,

@@ -34,6 +34,7 @@ pub mod directory;
 pub mod event_keys;
 pub mod event_runtime;
 pub mod events;
+pub mod journal;
 pub mod merge_patch;
 pub mod object_refs;
 pub mod object_sweep;

@@ -41,6 +41,8 @@ pub const HOLDERS: &[(&str, &str)] = &[
     ("tasks", "snapshot"),
     ("task_log", "fact"),
     ("outbox", "payload"),
+    // Its packed inputs' shapes (migration V20, `journal`).
+    ("routing_journal", "input"),
 ];
 
 /// Objects deleted per write transaction.

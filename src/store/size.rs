@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Tables holding what conversations cost: their rows, events (`cim_events` before
-/// migration V10), shared objects, the search index of their messages, routing tasks
-/// and their log, report bookkeeping, outbound deliveries, ratings, and the customers
+/// migration V10), shared objects, the search index of their messages, routing tasks,
+/// their log and the routing input journal, report bookkeeping, outbound deliveries, ratings, and the customers
 /// they bring.
 const CONVERSATION_TABLES: &[&str] = &[
     "conversations",
@@ -24,6 +24,7 @@ const CONVERSATION_TABLES: &[&str] = &[
     "tasks",
     "task_media",
     "task_log",
+    "routing_journal",
     "report_tasks",
     "outbox",
     "csat",

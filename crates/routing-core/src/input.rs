@@ -14,7 +14,8 @@ use super::task::Task;
 use super::view::AgentView;
 use crate::Millis;
 
-#[derive(Clone, Debug, PartialEq)]
+/// Serializable so the driver can journal it (`switchboard replay` reads it back).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Input {
     // --- live configuration ---
     UpsertMrd(MrdConfig),

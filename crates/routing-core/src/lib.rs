@@ -2,8 +2,8 @@
 //!
 //! [`RoutingCore`] is a pure state machine — `handle(now, input) -> effects` and
 //! `next_deadline()`, no clock, no I/O. It is its own crate so the compiler keeps it
-//! pure: it depends on serde, serde_json, thiserror and utoipa (schema derives) only —
-//! no tokio, rusqlite or actix — and nothing of the app. The app re-exports it as
+//! pure: it depends on serde, serde_json, thiserror, utoipa (schema derives) and fnv
+//! (the journal's digest) only — no tokio, rusqlite or actix — and nothing of the app. The app re-exports it as
 //! `switchboard::routing`, whose driver task persists every effect before publishing
 //! it and rebuilds the core from storage on start.
 //!
@@ -15,11 +15,13 @@
 //! - `stats`: handle-time and service-level windows
 //! - `engine`: the state machine itself
 //! - `input`, `effect`, `view`, `error`, `config`: its interface
+//! - `digest`: what the input journal keeps of effects (a digest and a brief line)
 
 /// Milliseconds since the Unix epoch (`switchboard::clock::Millis`).
 pub type Millis = i64;
 
 mod config;
+pub mod digest;
 mod effect;
 mod engine;
 mod error;

@@ -1,0 +1,154 @@
+//! `switchboard replay`: its options and what it prints.
+
+use std::io::Write;
+
+use super::{replay, Divergence, Outcome, Overrides, ReplayError};
+use crate::clock::Millis;
+use crate::config::Config;
+use crate::routing::SelectionPolicy;
+use crate::simulate::{parse_policy, parse_time};
+use rusqlite::{Connection, OpenFlags};
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct ReplayArgs {
+    /// Replay from the run of the engine holding this time (2026-12-04T08:00:00Z,
+    /// 2026-12-04 for midnight UTC, or epoch ms); default: the first run journaled.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<Millis>,
+    /// Stop before this time (same forms); default: the end of the journal.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<Millis>,
+    /// Replay with this accept timeout (seconds) for every offer instead of the recorded ones.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    pub accept_timeout: Option<i64>,
+    /// The queue (name or id) whose step timeouts --step-timeout changes.
+    #[arg(long, requires = "step_timeout")]
+    pub queue: Option<String>,
+    /// Seconds each step of --queue is searched alone before the next opens.
+    #[arg(long, requires = "queue", value_parser = clap::value_parser!(i64).range(0..=86_400))]
+    pub step_timeout: Option<i64>,
+    /// Route every task with this policy: longest-available, least-active-tasks or most-skilled.
+    #[arg(long, value_parser = parse_policy)]
+    pub policy: Option<SelectionPolicy>,
+}
+
+impl ReplayArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            accept_timeout_ms: self.accept_timeout.map(|s| s * 1000),
+            step_timeout: self.queue.clone().zip(self.step_timeout.map(|s| s * 1000)),
+            policy: self.policy,
+        }
+    }
+}
+
+/// Replays the journal of the data directory of `config` (read-only; the server may
+/// run) and prints the outcome; true when nothing diverged.
+pub fn run(args: &ReplayArgs, config: &Config) -> Result<bool, ReplayError> {
+    let path = config.database_path();
+    let open_error = |source| ReplayError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    if !path.exists() {
+        return Err(
+            crate::store::StoreError::NotFound(format!("database {}", path.display())).into(),
+        );
+    }
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(open_error)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(open_error)?;
+    let started = std::time::Instant::now();
+    let overrides = args.overrides();
+    let outcome = replay(&conn, args.from, args.to, &overrides)?;
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (a pager quit) is not the replay's failure.
+    let _ = print(&mut out, &outcome, &overrides, started.elapsed());
+    Ok(outcome.divergence.is_none())
+}
+
+fn stamp(ms: Millis) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
+fn print(
+    out: &mut impl Write,
+    outcome: &Outcome,
+    overrides: &Overrides,
+    took: std::time::Duration,
+) -> std::io::Result<()> {
+    let span = match (outcome.first_at, outcome.last_at) {
+        (Some(a), Some(b)) => format!("{} .. {}", stamp(a), stamp(b)),
+        _ => "nothing".into(),
+    };
+    let change = if overrides.is_empty() {
+        "as recorded".to_string()
+    } else {
+        describe(overrides)
+    };
+    writeln!(
+        out,
+        "replayed {} inputs in {} run{} of the routing engine, {span} ({change}) in {:.2} s",
+        outcome.inputs,
+        outcome.runs,
+        if outcome.runs == 1 { "" } else { "s" },
+        took.as_secs_f64()
+    )?;
+    match &outcome.divergence {
+        None => writeln!(out, "no divergence"),
+        Some(d) => write_divergence(out, d),
+    }
+}
+
+fn describe(o: &Overrides) -> String {
+    let mut parts = Vec::new();
+    if let Some(ms) = o.accept_timeout_ms {
+        parts.push(format!("accept timeout {} s", ms / 1000));
+    }
+    if let Some((queue, ms)) = &o.step_timeout {
+        parts.push(format!("queue {queue} step timeout {} s", ms / 1000));
+    }
+    if let Some(policy) = o.policy {
+        parts.push(format!(
+            "policy {}",
+            crate::routing::driver::enum_str(&policy)
+        ));
+    }
+    parts.join(", ")
+}
+
+fn write_divergence(out: &mut impl Write, d: &Divergence) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "DIVERGENCE at journal row {} ({:?}), now = {} ({} ms)",
+        d.pos,
+        d.kind,
+        stamp(d.at),
+        d.at
+    )?;
+    writeln!(out, "  input:      {}", d.input)?;
+    writeln!(
+        out,
+        "  expected:   {} [digest {:016x}]",
+        or_none(&d.expected),
+        d.expected_digest
+    )?;
+    writeln!(
+        out,
+        "  recomputed: {} [digest {:016x}]",
+        or_none(&d.recomputed),
+        d.recomputed_digest
+    )
+}
+
+fn or_none(effects: &str) -> &str {
+    if effects.is_empty() {
+        "(no effects)"
+    } else {
+        effects
+    }
+}

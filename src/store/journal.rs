@@ -1,0 +1,267 @@
+//! The routing engine's input journal (`routing_journal`, migration V20): one row per
+//! input the routing core handled, appended in the transaction that commits the
+//! input's effects, read back in order by `switchboard replay`.
+//!
+//! A row keeps the input's `now`, the input serde-encoded and packed
+//! ([`objects::pack_row`]: its shape is shared in `cim_objects`, its conversation id
+//! and times near `now` stand as markers), the digest of its effects and a brief line
+//! of them. A *start* row opens each run of the core (the routing configuration it was
+//! made with); the *restore* rows after it are the inputs that rebuilt it from the
+//! store. A replay begins at a start. The retention purge removes whole runs that
+//! ended before its cutoff ([`purge_before`]), so every run left still begins at its
+//! start.
+
+use super::objects::{self, Inflater, Interner};
+use super::packed::RowContext;
+use super::{StoreError, StoreResult};
+use crate::clock::Millis;
+use rusqlite::{params, Connection};
+use serde_json::Value;
+
+/// What a journal row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The core was made: `input` is its routing configuration.
+    Start,
+    /// An input rebuilding the core from the store after a start.
+    Restore,
+    /// An input of the running core.
+    Input,
+}
+
+impl Kind {
+    fn code(self) -> i64 {
+        match self {
+            Kind::Start => 0,
+            Kind::Restore => 1,
+            Kind::Input => 2,
+        }
+    }
+
+    fn of(code: i64) -> StoreResult<Kind> {
+        match code {
+            0 => Ok(Kind::Start),
+            1 => Ok(Kind::Restore),
+            2 => Ok(Kind::Input),
+            other => Err(StoreError::Corrupt(format!(
+                "routing_journal.kind {other} is unknown"
+            ))),
+        }
+    }
+}
+
+/// One journal row, as written and as read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub kind: Kind,
+    pub at: Millis,
+    /// The conversation the input names, if any.
+    pub conversation_id: Option<String>,
+    /// The input (or, for a start, the routing configuration) as JSON.
+    pub input: Value,
+    pub digest: u64,
+    /// The effects in brief.
+    pub effects: String,
+}
+
+const WHAT: &str = "routing_journal.input";
+
+fn row_context(entry_conv: Option<&str>, at: Millis) -> RowContext<'_> {
+    RowContext {
+        conversation_id: entry_conv,
+        message_id: None,
+        base_ms: Some(at),
+    }
+}
+
+/// Appends `entry` in the caller's transaction.
+pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> StoreResult<()> {
+    let conv_id = entry.conversation_id.as_deref();
+    let packed = objects::pack_row(entry.input.clone(), &row_context(conv_id, entry.at));
+    let text = format!("{}{}", objects::PACKED_TAG, interner.intern(conn, &packed)?);
+    let conv = match conv_id {
+        Some(id) => Some(interner.conversation_key(conn, id)?),
+        None => None,
+    };
+    conn.prepare_cached(
+        "INSERT INTO routing_journal(at, kind, conv, input, digest, effects)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        entry.at,
+        entry.kind.code(),
+        conv,
+        text,
+        entry.digest as i64,
+        entry.effects
+    ])?;
+    Ok(())
+}
+
+/// The position of the start a replay of `[from, ...)` begins at: the last start at or
+/// before `from`, else the first start (None: the journal has no start).
+pub fn start_for(conn: &Connection, from: Option<Millis>) -> StoreResult<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    let before: Option<i64> = match from {
+        Some(from) => conn
+            .prepare_cached(
+                "SELECT pos FROM routing_journal WHERE kind = 0 AND at <= ?1
+                 ORDER BY at DESC, pos DESC LIMIT 1",
+            )?
+            .query_row([from], |r| r.get(0))
+            .optional()?,
+        None => None,
+    };
+    match before {
+        Some(pos) => Ok(Some(pos)),
+        None => Ok(conn
+            .prepare_cached("SELECT min(pos) FROM routing_journal WHERE kind = 0")?
+            .query_row([], |r| r.get(0))?),
+    }
+}
+
+/// Calls `f` with each row from position `start` on, in order, while its time is
+/// before `to`; stops early when `f` answers false.
+pub fn for_each(
+    conn: &Connection,
+    start: i64,
+    to: Option<Millis>,
+    mut f: impl FnMut(i64, Entry) -> StoreResult<bool>,
+) -> StoreResult<()> {
+    let mut inflater = Inflater::new(conn);
+    let mut st = conn.prepare_cached(
+        "SELECT j.pos, j.at, j.kind, k.id, j.input, j.digest, j.effects
+         FROM routing_journal j LEFT JOIN conversation_keys k ON k.key = j.conv
+         WHERE j.pos >= ?1 AND j.at < ?2 ORDER BY j.pos",
+    )?;
+    let mut rows = st.query(params![start, to.unwrap_or(Millis::MAX)])?;
+    while let Some(r) = rows.next()? {
+        let pos: i64 = r.get(0)?;
+        let at: Millis = r.get(1)?;
+        let conversation_id: Option<String> = r.get(3)?;
+        let text = r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?;
+        let input = match text.strip_prefix(objects::PACKED_TAG) {
+            Some(packed) => {
+                inflater.read_packed(packed, &row_context(conversation_id.as_deref(), at), WHAT)?
+            }
+            None => super::parse_json(text, WHAT)?,
+        };
+        let entry = Entry {
+            kind: Kind::of(r.get(2)?)?,
+            at,
+            conversation_id,
+            input,
+            digest: r.get::<_, i64>(5)? as u64,
+            effects: r.get(6)?,
+        };
+        if !f(pos, entry)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Removes up to `limit` rows of the runs of the core that ended before `cutoff`
+/// (the rows before the last start at or before it), oldest first, in the caller's
+/// transaction; returns the rows removed.
+pub fn purge_before(conn: &Connection, cutoff: Millis, limit: u64) -> StoreResult<u64> {
+    let removed = conn
+        .prepare_cached(
+            "DELETE FROM routing_journal WHERE pos IN
+                 (SELECT pos FROM routing_journal WHERE pos <
+                      (SELECT pos FROM routing_journal WHERE kind = 0 AND at <= ?1
+                       ORDER BY at DESC, pos DESC LIMIT 1)
+                  ORDER BY pos LIMIT ?2)",
+        )?
+        .execute(params![cutoff, limit as i64])?;
+    Ok(removed as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(kind: Kind, at: Millis, conv: Option<&str>, input: Value) -> Entry {
+        Entry {
+            kind,
+            at,
+            conversation_id: conv.map(str::to_string),
+            input,
+            digest: u64::MAX - at as u64,
+            effects: format!("effects at {at}"),
+        }
+    }
+
+    fn all(conn: &Connection, from: Option<Millis>, to: Option<Millis>) -> Vec<Entry> {
+        let mut out = Vec::new();
+        if let Some(start) = start_for(conn, from).unwrap() {
+            for_each(conn, start, to, |_, e| {
+                out.push(e);
+                Ok(true)
+            })
+            .unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn entries_read_back_as_written_from_the_start_before_from() {
+        let conn = crate::store::test_connection();
+        let at = 1_765_000_000_000;
+        let written = vec![
+            entry(Kind::Start, at, None, json!({"acceptTimeoutMs": 30000})),
+            entry(
+                Kind::Restore,
+                at,
+                Some("conv-1"),
+                json!({"RestoreTask": {"conversation_id": "conv-1", "enqueue": at - 5}}),
+            ),
+            entry(Kind::Input, at + 10, None, json!("Tick")),
+            entry(
+                Kind::Start,
+                at + 100,
+                None,
+                json!({"acceptTimeoutMs": 20000}),
+            ),
+            entry(
+                Kind::Input,
+                at + 200,
+                Some("conv-2"),
+                json!({"EnqueueTask": {"conversation_id": "conv-2", "x": [1, null]}}),
+            ),
+        ];
+        let mut interner = Interner::default();
+        for e in &written {
+            append(&conn, &mut interner, e).unwrap();
+        }
+        assert_eq!(all(&conn, None, None), written);
+        // From inside the second run: it begins at the second start.
+        assert_eq!(all(&conn, Some(at + 150), None), written[3..]);
+        // Before every start: the first.
+        assert_eq!(all(&conn, Some(at - 1), Some(at + 100)), written[..3]);
+        // The conversation id is a marker, not stored twice.
+        let text: String = conn
+            .query_row(
+                "SELECT input FROM routing_journal WHERE kind = 2 AND conv IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!text.contains("conv-2"), "{text}");
+
+        // The purge removes the first run only.
+        assert_eq!(purge_before(&conn, at + 150, 2).unwrap(), 2);
+        assert_eq!(purge_before(&conn, at + 150, 2).unwrap(), 1);
+        assert_eq!(all(&conn, None, None), written[3..]);
+        assert_eq!(purge_before(&conn, at + 150, 2).unwrap(), 0);
+        assert_eq!(purge_before(&conn, at - 1, 2).unwrap(), 0);
+    }
+
+    #[test]
+    fn an_empty_journal_has_no_start() {
+        let conn = crate::store::test_connection();
+        assert_eq!(start_for(&conn, Some(5)).unwrap(), None);
+        assert_eq!(purge_before(&conn, 5, 10).unwrap(), 0);
+    }
+}

@@ -1,0 +1,226 @@
+//! `switchboard replay` over what a running appliance journaled: chats answered with
+//! messages, a RONA, a direct transfer, a restart in the middle and a chat after it
+//! replay with no divergence; a changed routing rule (a longer accept timeout) shows
+//! the first decision it alters; `--from` begins at the run holding it; bad options
+//! and a data directory without a journal are refused; `db-size` lists the journal.
+
+mod common;
+mod support;
+
+use common::TestServer;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+use support::chat::{agent_message, leave_and_wrap_up, ready_desk};
+use support::sio_client::SioClient;
+
+const T: Duration = Duration::from_secs(10);
+
+fn switchboard(dir: &Path, args: &[&str]) -> Output {
+    Command::new(common::binary())
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn widget(server: &TestServer, customer: &str) -> (SioClient, String) {
+    let w = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
+    )
+    .await
+    .unwrap();
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let id = started[0]["conversationId"].as_str().unwrap().to_string();
+    (w, id)
+}
+
+/// The desk takes the offer of `conversation_id`; the topic's conversation.
+async fn accept(desk: &SioClient, conversation_id: &str) -> Value {
+    loop {
+        let offer = desk.expect("taskRequest", T).await.unwrap();
+        if offer["conversationId"] == conversation_id {
+            break;
+        }
+    }
+    let joined = desk
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation_id}),
+        )
+        .await
+        .unwrap();
+    joined[0]["topicData"]["conversation"].clone()
+}
+
+async fn talk(customer: &SioClient, desk: &SioClient, conversation_id: &str, n: usize) {
+    for i in 0..n {
+        let ack = customer
+            .emit_ack(
+                "MESSAGE_RECEIVED",
+                json!({"id": format!("{conversation_id}-{i}"),
+                       "body": {"type": "PLAIN", "markdownText": format!("question {i}")}}),
+            )
+            .await
+            .unwrap();
+        assert!(ack[0].get("error").is_none(), "{ack:?}");
+        let text = json!({"type": "PLAIN", "markdownText": format!("answer {i}")});
+        let ack = desk
+            .emit_ack(
+                "publishCimEvent",
+                json!({"conversationId": conversation_id,
+                       "cimEvent": agent_message(conversation_id, text)}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    }
+}
+
+/// Before the restart: agent1 answers chat 1; chat 2 is offered to agent1, who lets
+/// it ring (RONA, 1 s here), and agent2 takes it; agent1 transfers chat 1 to agent2.
+async fn first_run(server: &TestServer) {
+    let t1 = server.login("agent1", "agent1").await;
+    let (agent1, _) = ready_desk(server.addr, &t1).await;
+    let (c1, id1) = widget(server, "replay-1").await;
+    let conversation = accept(&agent1, &id1).await;
+    talk(&c1, &agent1, &id1, 3).await;
+
+    let (c2, id2) = widget(server, "replay-2").await;
+    loop {
+        let revoked = agent1.expect("revokeTask", T).await.unwrap();
+        if revoked["reason"] == "RONA" {
+            break;
+        }
+    }
+    let t2 = server.login("agent2", "agent2").await;
+    let (agent2, agent2_id) = ready_desk(server.addr, &t2).await;
+    accept(&agent2, &id2).await;
+    talk(&c2, &agent2, &id2, 2).await;
+
+    let participant = conversation["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "AGENT")
+        .cloned()
+        .unwrap();
+    let mut session = conversation["channelSession"].clone();
+    session["topicId"] = json!(id1);
+    let placed = agent1
+        .emit_ack(
+            "directTransferRequest",
+            json!({"channelSession": session, "agentParticipant": participant,
+                   "mode": "agent", "queueName": "", "requestedAgentId": agent2_id,
+                   "offerToAgent": true, "note": "over to you"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(placed[0]["status"], "placed", "{placed:?}");
+    accept(&agent2, &id1).await;
+    agent1.expect("wrapupTimerStarted", T).await.unwrap();
+    talk(&c1, &agent2, &id1, 1).await;
+}
+
+/// After the restart: agent2 comes back and answers chat 3 to its end.
+async fn second_run(server: &TestServer) {
+    let t2 = server.login("agent2", "agent2").await;
+    let (agent2, agent2_id) = ready_desk(server.addr, &t2).await;
+    let (c3, id3) = widget(server, "replay-3").await;
+    accept(&agent2, &id3).await;
+    talk(&c3, &agent2, &id3, 2).await;
+    leave_and_wrap_up(&agent2, &agent2_id, &id3).await;
+    c3.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    c3.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decision() {
+    let server = TestServer::start_with(|c| c.routing.accept_timeout_secs = 1).await;
+    first_run(&server).await;
+    let mut server = server.restart().await;
+    let restarted_at = switchboard::clock::now_ms();
+    second_run(&server).await;
+    server.stop().await;
+    let dir = server.data_dir();
+
+    let out = switchboard(&dir, &["replay"]);
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("in 2 runs of the routing engine"), "{text}");
+    assert!(text.contains("no divergence"), "{text}");
+    let inputs: u64 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(inputs > 30, "{text}");
+
+    // From the restart on: only the second run.
+    let from = restarted_at.to_string();
+    let out = switchboard(&dir, &["replay", "--from", &from]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("in 1 run of the routing engine"), "{text}");
+    assert!(text.contains("no divergence"), "{text}");
+
+    // A minute to accept instead of the recorded second: the first offer differs.
+    let out = switchboard(&dir, &["replay", "--accept-timeout", "60"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("(accept timeout 60 s)"), "{text}");
+    assert!(text.contains("DIVERGENCE at journal row"), "{text}");
+    let line = |label: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} in {text}"))
+            .to_string()
+    };
+    assert!(line("input:").contains("EnqueueTask"), "{text}");
+    assert!(line("expected:").contains("(1000 ms to accept)"), "{text}");
+    assert!(
+        line("recomputed:").contains("(60000 ms to accept)"),
+        "{text}"
+    );
+
+    // Bad options and a journal-less data directory are refused, exit 2.
+    let out = switchboard(&dir, &["replay", "--policy", "fastest"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown policy"));
+    let out = switchboard(
+        &dir,
+        &["replay", "--queue", "no-such-queue", "--step-timeout", "5"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_queue"));
+    let empty = tempfile::tempdir().unwrap();
+    assert!(switchboard(empty.path(), &["migrate"]).status.success());
+    let out = switchboard(empty.path(), &["replay"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_journal"));
+
+    // db-size lists the journal among what conversations cost.
+    let out = switchboard(&dir, &["db-size", "--json"]);
+    assert!(out.status.success());
+    let size: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let journal = size["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "routing_journal")
+        .cloned()
+        .unwrap_or_else(|| panic!("{size}"));
+    assert_eq!(journal["rows"].as_u64(), Some(inputs + 2), "{journal}");
+}
