@@ -382,13 +382,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             store.close();
             let done = done?;
             println!(
-                "purged the transcripts of {} conversations ({} events) closed more than {} days ago, {} shared objects no row referred to and {} routing journal rows in {:.1} s",
+                "purged the transcripts of {} conversations ({} events) closed more than {} days ago and {} shared objects no row referred to in {:.1} s ({} routing journal rows of engine runs that ended before)",
                 done.conversations,
                 done.events,
                 retention.transcript_days,
                 done.objects,
-                done.journal_rows,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                done.journal_rows
             );
             Ok(())
         }
