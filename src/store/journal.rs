@@ -1,4 +1,4 @@
-//! The routing engine's input journal (`routing_journal`, migration V20): one row per
+//! The routing engine's input journal (`routing_journal`, migration V21): one row per
 //! input the routing core handled, appended in the transaction that commits the
 //! input's effects, read back in order by `switchboard replay`.
 //!

@@ -41,7 +41,7 @@ pub const HOLDERS: &[(&str, &str)] = &[
     ("tasks", "snapshot"),
     ("task_log", "fact"),
     ("outbox", "payload"),
-    // Its packed inputs' shapes (migration V20, `journal`).
+    // Its packed inputs' shapes (migration V21, `journal`).
     ("routing_journal", "input"),
 ];
 
