@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
-use support::chat::{agent_message, leave_and_wrap_up, ready_desk};
+use support::chat::{agent_message, leave_and_wrap_up, ready_desk, widget};
 use support::sio_client::SioClient;
 
 const T: Duration = Duration::from_secs(10);
@@ -28,19 +28,6 @@ fn switchboard(dir: &Path, args: &[&str]) -> Output {
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn widget(server: &TestServer, customer: &str) -> (SioClient, String) {
-    let w = SioClient::connect(
-        server.addr,
-        "/customer",
-        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
-    )
-    .await
-    .unwrap();
-    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
-    let id = started[0]["conversationId"].as_str().unwrap().to_string();
-    (w, id)
 }
 
 /// The desk takes the offer of `conversation_id`; the topic's conversation.
@@ -90,11 +77,11 @@ async fn talk(customer: &SioClient, desk: &SioClient, conversation_id: &str, n: 
 async fn first_run(server: &TestServer) {
     let t1 = server.login("agent1", "agent1").await;
     let (agent1, _) = ready_desk(server.addr, &t1).await;
-    let (c1, id1) = widget(server, "replay-1").await;
+    let (c1, id1) = widget(server.addr, "replay-1").await;
     let conversation = accept(&agent1, &id1).await;
     talk(&c1, &agent1, &id1, 3).await;
 
-    let (c2, id2) = widget(server, "replay-2").await;
+    let (c2, id2) = widget(server.addr, "replay-2").await;
     loop {
         let revoked = agent1.expect("revokeTask", T).await.unwrap();
         if revoked["reason"] == "RONA" {
@@ -134,7 +121,7 @@ async fn first_run(server: &TestServer) {
 async fn second_run(server: &TestServer) {
     let t2 = server.login("agent2", "agent2").await;
     let (agent2, agent2_id) = ready_desk(server.addr, &t2).await;
-    let (c3, id3) = widget(server, "replay-3").await;
+    let (c3, id3) = widget(server.addr, "replay-3").await;
     accept(&agent2, &id3).await;
     talk(&c3, &agent2, &id3, 2).await;
     leave_and_wrap_up(&agent2, &agent2_id, &id3).await;

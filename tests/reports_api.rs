@@ -10,35 +10,22 @@ mod support;
 use common::TestServer;
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::chat::{agent_message, leave_and_wrap_up, ready_desk};
+use support::chat::{agent_message, leave_and_wrap_up, ready_desk, widget};
 use support::sio_client::{token_auth, SioClient};
 
 const T: Duration = Duration::from_secs(10);
-
-async fn widget(server: &TestServer, customer: &str) -> (SioClient, String) {
-    let w = SioClient::connect(
-        server.addr,
-        "/customer",
-        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
-    )
-    .await
-    .unwrap();
-    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
-    let id = started[0]["conversationId"].as_str().unwrap().to_string();
-    (w, id)
-}
 
 /// Runs today's traffic: one customer leaves while no agent is ready, one chat is
 /// answered by agent1, replied to, and wrapped up with a code (the customer, still
 /// there, waits again for an agent and then leaves).
 async fn traffic(server: &TestServer) {
-    let (gone, _) = widget(server, "leaves-early").await;
+    let (gone, _) = widget(server.addr, "leaves-early").await;
     gone.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
     gone.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
 
     let token = server.login("agent1", "agent1").await;
     let (desk, agent_id) = ready_desk(server.addr, &token).await;
-    let (customer, conversation_id) = widget(server, "stays").await;
+    let (customer, conversation_id) = widget(server.addr, "stays").await;
     desk.expect("taskRequest", T).await.unwrap();
     desk.emit_ack(
         "topicSubscription",
@@ -567,7 +554,7 @@ async fn a_declined_offer_counts_as_a_reject_for_the_agent_the_queue_and_the_con
     let server = TestServer::start().await;
     let token = server.login("agent1", "agent1").await;
     let (desk, agent_id) = ready_desk(server.addr, &token).await;
-    let (_customer, _) = widget(&server, "declined").await;
+    let (_customer, _) = widget(server.addr, "declined").await;
     let offer = desk.expect("taskRequest", T).await.unwrap();
     let task_id = offer["taskId"].as_str().unwrap().to_string();
     let rejected = desk

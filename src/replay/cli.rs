@@ -5,8 +5,8 @@ use std::io::Write;
 use super::{replay, Divergence, Outcome, Overrides, ReplayError};
 use crate::clock::Millis;
 use crate::config::Config;
-use crate::routing::SelectionPolicy;
-use crate::simulate::{parse_policy, parse_time};
+use crate::simulate::cli::RuleArgs;
+use crate::simulate::parse_time;
 use rusqlite::{Connection, OpenFlags};
 
 #[derive(clap::Args, Clone, Debug)]
@@ -21,23 +21,19 @@ pub struct ReplayArgs {
     /// Replay with this accept timeout (seconds) for every offer instead of the recorded ones.
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub accept_timeout: Option<i64>,
-    /// The queue (name or id) whose step timeouts --step-timeout changes.
-    #[arg(long, requires = "step_timeout")]
-    pub queue: Option<String>,
-    /// Seconds each step of --queue is searched alone before the next opens.
-    #[arg(long, requires = "queue", value_parser = clap::value_parser!(i64).range(0..=86_400))]
-    pub step_timeout: Option<i64>,
-    /// Route every task with this policy: longest-available, least-active-tasks or most-skilled.
-    #[arg(long, value_parser = parse_policy)]
-    pub policy: Option<SelectionPolicy>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 impl ReplayArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
             accept_timeout_ms: self.accept_timeout.map(|s| s * 1000),
-            step_timeout: self.queue.clone().zip(self.step_timeout.map(|s| s * 1000)),
-            policy: self.policy,
+            step_timeout: self
+                .rules
+                .step_timeout_secs()
+                .map(|(queue, secs)| (queue, secs * 1000)),
+            policy: self.rules.policy,
         }
     }
 }

@@ -24,6 +24,19 @@ pub struct SimulateArgs {
     /// Agents to add (+N, copies of the agents with the most time logged in) or remove (-N).
     #[arg(long, allow_hyphen_values = true, default_value = "0")]
     pub agents: AgentDelta,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Also write the comparison as CSV to FILE.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Seed of the draws (accept delays, handle times).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// A routing rule changed for a what-if (`simulate`) or a replay (`replay`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct RuleArgs {
     /// The queue (name or id) whose step timeouts --step-timeout changes.
     #[arg(long, requires = "step_timeout")]
     pub queue: Option<String>,
@@ -33,12 +46,13 @@ pub struct SimulateArgs {
     /// Route every task with this policy: longest-available, least-active-tasks or most-skilled.
     #[arg(long, value_parser = parse_policy)]
     pub policy: Option<SelectionPolicy>,
-    /// Also write the comparison as CSV to FILE.
-    #[arg(long)]
-    pub csv: Option<PathBuf>,
-    /// Seed of the draws (accept delays, handle times).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+}
+
+impl RuleArgs {
+    /// (queue, step timeout in seconds) when both are given.
+    pub fn step_timeout_secs(&self) -> Option<(String, i64)> {
+        self.queue.clone().zip(self.step_timeout)
+    }
 }
 
 /// Runs the comparison over the data directory of `config` and prints it.
@@ -51,8 +65,8 @@ pub fn run(args: SimulateArgs, config: &Config) -> anyhow::Result<()> {
     let read = started.elapsed();
     let changes = Changes {
         agents: args.agents,
-        step_timeout: args.queue.zip(args.step_timeout),
-        policy: args.policy,
+        step_timeout: args.rules.step_timeout_secs(),
+        policy: args.rules.policy,
     };
     let request = Request {
         from: args.from,

@@ -1,5 +1,6 @@
-//! A desk's side of a chat, as the report and retention tests drive it: an agent
-//! message, the agent READY, and leaving a chat with a wrap-up.
+//! Both sides of a chat, as the report, retention and replay tests drive it: a
+//! customer asking for a chat, an agent message, the agent READY, and leaving a chat
+//! with a wrap-up.
 
 use super::sio_client::{token_auth, SioClient};
 use serde_json::{json, Value};
@@ -22,6 +23,20 @@ pub fn agent_message(conversation_id: &str, body: Value) -> Value {
             "body": body
         }
     })
+}
+
+/// A customer on the demo web channel (`1122`) who asked for a chat; the conversation id.
+pub async fn widget(addr: SocketAddr, customer: &str) -> (SioClient, String) {
+    let w = SioClient::connect(
+        addr,
+        "/customer",
+        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
+    )
+    .await
+    .unwrap();
+    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let id = started[0]["conversationId"].as_str().unwrap().to_string();
+    (w, id)
 }
 
 /// A desk signed in with `token`, READY; and its agent id.
