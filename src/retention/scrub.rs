@@ -58,7 +58,8 @@ impl Secrets {
         refs: &mut Vec<i64>,
     ) -> StoreResult<Option<String>> {
         let (tag, json) = match text.chars().next() {
-            Some('{' | '[') | None => ("", text),
+            // A shared id's body is a JSON string (`store::objects::share_ids`).
+            Some('{' | '[' | '"') | None => ("", text),
             Some(c) => text.split_at(c.len_utf8()),
         };
         let mut value: Value = serde_json::from_str(json)
@@ -196,6 +197,37 @@ mod tests {
             json!({"id": "a43466b", "firstName": ERASED, "customer": {"$ref": 12},
                    "note": "ask (erased)", "n": 43466})
         );
+    }
+
+    #[test]
+    fn an_id_shared_as_an_object_is_scrubbed_in_its_object() {
+        // A customer identifier that is a UUID is stored once as a shared object
+        // whose body is the JSON string (`objects::share_ids`); the text refers to it.
+        let conn = crate::store::test_connection();
+        let id = "6f9d3c1e-2b4a-4c8e-9f1a-7d2e5b8c0a13";
+        let d = crate::store::objects::dehydrate(json!({"identifier": id, "n": 1}));
+        let mut interner = crate::store::objects::Interner::default();
+        let text = format!("%{}", interner.intern(&conn, &d).unwrap());
+        assert!(!text.contains(id), "{text}");
+        let mut secrets = Secrets::default();
+        secrets.add(id);
+        let mut shapes = |id| crate::store::objects::read_shape(&conn, id);
+        let mut refs = Vec::new();
+        assert_eq!(
+            secrets.scrub_text(&text, &mut shapes, &mut refs).unwrap(),
+            None
+        );
+        assert_eq!(refs.len(), 1);
+        let body: String = conn
+            .query_row(
+                "SELECT body FROM cim_objects WHERE id = ?1",
+                [refs[0]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(body, format!("\"{id}\""));
+        let scrubbed = secrets.scrub_text(&body, &mut shapes, &mut refs).unwrap();
+        assert_eq!(scrubbed.as_deref(), Some("\"(erased)\""));
     }
 
     fn secrets() -> Secrets {

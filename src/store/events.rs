@@ -479,11 +479,25 @@ pub(super) mod tests {
                 event.name
             );
         }
-        // The shared objects are stored once: far fewer than one per event.
+        // The shared objects are stored once: far fewer than one per event (ids
+        // shared as objects aside, each stored once too).
         let objects: i64 = conn
-            .query_row("SELECT COUNT(*) FROM cim_objects", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM cim_objects WHERE substr(body, 1, 1) <> '\"'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(objects < written.len() as i64, "{objects} objects");
+        let (ids, distinct): (i64, i64) = conn
+            .query_row(
+                "SELECT COUNT(*), COUNT(DISTINCT body) FROM cim_objects
+                 WHERE substr(body, 1, 1) = '\"'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(ids > 0 && ids == distinct, "{ids} ids, {distinct} distinct");
         // Stored packed, with the row's own ids as markers.
         let texts: Vec<String> = conn
             .prepare("SELECT event FROM cim_event_rows WHERE message_id IS NOT NULL")

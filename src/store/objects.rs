@@ -119,7 +119,53 @@ pub fn dehydrate_whole(mut value: Value) -> Dehydrated {
 fn dehydrate_with(mut value: Value, row: &RowContext, share_objects: bool) -> Dehydrated {
     let mut objects = Vec::new();
     walk(&mut value, &mut objects, share_objects);
+    share_ids(&mut value, row, &mut objects);
     packed_or_plain(value, row, objects)
+}
+
+/// Replaces each string in `value` that is an id ([`is_shared_id`]) by a reference
+/// to a shared object whose body is that JSON string, unless `row`'s columns hold it
+/// (a marker is shorter): a queue's, an agent's or a task's id recurs in many rows
+/// and objects, and a reference is a few digits where the id is 38 characters. Keys
+/// are never replaced (an id that is a key is a leaf of its own, see `packed`).
+fn share_ids(value: &mut Value, row: &RowContext, objects: &mut Vec<SharedObject>) {
+    match value {
+        Value::String(s)
+            if is_shared_id(s)
+                && row.conversation_id != Some(s.as_str())
+                && row.message_id != Some(s.as_str()) =>
+        {
+            let body = Value::String(s.clone()).to_string();
+            let key = content_key(&body);
+            match objects.iter().find(|o| o.key == key) {
+                // A (63-bit) collision within one value: this one stays inline.
+                Some(known) if known.body != body => return,
+                Some(_) => {}
+                None => objects.push(SharedObject { key, body }),
+            }
+            *value = reference(key);
+        }
+        Value::Object(map) if is_reference_map(map) => {}
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|child| share_ids(child, row, objects)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|child| share_ids(child, row, objects)),
+        _ => {}
+    }
+}
+
+/// An id stored as a shared object ([`share_ids`]): a UUID in its canonical text
+/// form, or 32 lowercase hex digits (a room's or customer's id).
+pub fn is_shared_id(s: &str) -> bool {
+    packed::is_uuid(s)
+        || (s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+/// `{"$ref": n}`: a reference made by this module.
+fn is_reference_map(map: &Map<String, Value>) -> bool {
+    map.len() == 1 && map.get(REF).is_some_and(Value::is_number)
 }
 
 fn packed_or_plain(value: Value, row: &RowContext, mut objects: Vec<SharedObject>) -> Dehydrated {
@@ -268,6 +314,7 @@ fn share(value: &mut Value, objects: &mut Vec<SharedObject>) {
     if !value.is_object() {
         return;
     }
+    share_ids(value, &RowContext::default(), objects);
     let plain = value.to_string();
     if plain.len() < MIN_SHARED_LEN {
         return;

@@ -97,6 +97,11 @@ fn shape_of(value: Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
 
 /// A key stored as a leaf: a UUID in its canonical text form.
 fn is_id_key(key: &str) -> bool {
+    is_uuid(key)
+}
+
+/// A UUID in its canonical (hyphenated) text form.
+pub fn is_uuid(key: &str) -> bool {
     key.len() == 36
         && key.bytes().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
