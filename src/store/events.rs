@@ -65,10 +65,11 @@ pub fn encode(
     message_id: Option<&str>,
     timestamp: i64,
 ) -> EncodedEvent {
-    let row = RowContext {
+    let mut row = RowContext {
         conversation_id: Some(conversation_id),
         message_id,
         base_ms: Some(timestamp),
+        event_id: None,
     };
     let Value::Object(mut map) = event else {
         let body = objects::dehydrate_row(event, &row);
@@ -106,13 +107,19 @@ pub fn encode(
     } else {
         0
     };
+    let mut own_id = None;
     for key in COLUMN_KEYS
         .iter()
         .chain(["conversationId"].iter())
         .take(moved)
     {
-        map.shift_remove(*key);
+        let value = map.shift_remove(*key);
+        if *key == "id" {
+            own_id = value;
+        }
     }
+    // An event whose id is in its column may repeat it in its data (a bot's message).
+    row.event_id = own_id.as_ref().and_then(Value::as_str);
     let body = objects::dehydrate_row(Value::Object(map), &row);
     let tag = match (moved, body.packed) {
         (5, true) => '7',
@@ -210,16 +217,18 @@ fn read_rows(
         let timestamp: i64 = r.get(4)?;
         let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
         let message_id = event_keys::read_optional_id(r.get_ref(6)?)?;
+        let event_id = event_keys::read_id(r.get_ref(1)?)?;
         let row = RowContext {
             conversation_id: Some(conversation_id),
             message_id: message_id.as_deref(),
             base_ms: Some(timestamp),
+            event_id: Some(&event_id),
         };
         let tag = text.chars().next();
         let mut event = match tag {
             Some('4' | '5' | '6' | '7') => {
                 let mut event = Map::new();
-                event.insert("id".into(), event_keys::read_id(r.get_ref(1)?)?.into());
+                event.insert("id".into(), event_id.clone().into());
                 event.insert(
                     "name".into(),
                     event_keys::read_name_text(r.get_ref(2)?)?.into(),
@@ -313,6 +322,7 @@ pub fn live_messages(conn: &Connection) -> StoreResult<Vec<String>> {
                 .as_str_or_null()
                 .map_err(rusqlite::Error::from)?,
             base_ms: Some(r.get(3)?),
+            event_id: Some(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?),
         };
         let conversation_id = match text.chars().next() {
             Some('{') => {

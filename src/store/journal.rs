@@ -71,6 +71,7 @@ fn row_context(entry_conv: Option<&str>, at: Millis) -> RowContext<'_> {
         conversation_id: entry_conv,
         message_id: None,
         base_ms: Some(at),
+        event_id: None,
     }
 }
 

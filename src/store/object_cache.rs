@@ -363,4 +363,45 @@ mod tests {
         // Stored again (known now): still the same text.
         assert_eq!(stored_and_read(&store, &second).await, second.to_string());
     }
+
+    #[tokio::test]
+    async fn the_writer_stores_an_id_once_unindexed_and_finds_it_in_its_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(
+            &dir.path().join("t.db"),
+            &crate::config::StoreConfig::default(),
+        )
+        .unwrap();
+        let queue = "6f9d3c1e-2b4a-4c8e-9f1a-7d2e5b8c0a13";
+        for n in 0..3 {
+            let value = json!({"queueId": queue, "n": n});
+            assert_eq!(stored_and_read(&store, &value).await, value.to_string());
+        }
+        let ids: Vec<(i64, String)> = store
+            .read(|c| {
+                let mut st =
+                    c.prepare("SELECT hash, body FROM cim_objects WHERE body LIKE '\"%'")?;
+                let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            ids,
+            vec![(0, format!("\"{queue}\""))],
+            "stored once, hash 0"
+        );
+        let plan: String = store
+            .read(|c| {
+                Ok(c.query_row(
+                    "EXPLAIN QUERY PLAN
+                     SELECT id FROM cim_objects WHERE hash = 1 AND hash <> 0 AND body = 'x'",
+                    [],
+                    |r| r.get(3),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert!(plan.contains("cim_objects_hash"), "{plan}");
+    }
 }

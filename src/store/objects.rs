@@ -133,7 +133,8 @@ fn share_ids(value: &mut Value, row: &RowContext, objects: &mut Vec<SharedObject
         Value::String(s)
             if is_shared_id(s)
                 && row.conversation_id != Some(s.as_str())
-                && row.message_id != Some(s.as_str()) =>
+                && row.message_id != Some(s.as_str())
+                && row.event_id != Some(s.as_str()) =>
         {
             let body = Value::String(s.clone()).to_string();
             let key = content_key(&body);
@@ -461,11 +462,23 @@ impl Interner {
 /// The row id of the object with this hash and text, inserted if there is none: on
 /// the writer thread, as a delta of an earlier version of it when one is known
 /// (`delta`), else whole (and then the base of its later versions).
+///
+/// An id ([`share_ids`]: a JSON string body) stored on the writer thread is stored
+/// with hash 0, which the hash index leaves out (migration V22): the writer finds the
+/// ids it stored in its cache (`object_cache`), and an id stored again after a
+/// restart or a cache reset is a few bytes, where indexing every id of every
+/// conversation costs ~20 bytes each.
 fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
-    let found: Option<i64> = conn
-        .prepare_cached("SELECT id FROM cim_objects WHERE hash = ?1 AND body = ?2")?
-        .query_row(params![key, body], |r| r.get(0))
-        .optional()?;
+    let unindexed = body.starts_with('"') && object_cache::enabled();
+    let found: Option<i64> = match unindexed {
+        true => None,
+        false => conn
+            .prepare_cached(
+                "SELECT id FROM cim_objects WHERE hash = ?1 AND hash <> 0 AND body = ?2",
+            )?
+            .query_row(params![key, body], |r| r.get(0))
+            .optional()?,
+    };
     if let Some(id) = found {
         return Ok(id);
     }
@@ -484,7 +497,10 @@ fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
         super::object_sweep::note(base);
     }
     conn.prepare_cached("INSERT INTO cim_objects(hash, body) VALUES (?1, ?2)")?
-        .execute(params![key, delta.as_deref().unwrap_or(body)])?;
+        .execute(params![
+            if unindexed { 0 } else { key },
+            delta.as_deref().unwrap_or(body)
+        ])?;
     let id = conn.last_insert_rowid();
     if let (None, Some((base, mut items))) = (delta, version) {
         items.remove(0);

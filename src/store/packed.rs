@@ -7,7 +7,8 @@
 //! A leaf is a scalar, a shared-object reference, or, for a row that gives a
 //! [`RowContext`], a marker standing for a
 //! value the row's columns already hold: `[0]` its conversation id, `[1]` its
-//! message id, `[2, d]` the integer `base + d` (a time close to the row's own).
+//! message id, `[2, d]` the integer `base + d` (a time close to the row's own),
+//! `[3]` its event id (an event whose data repeats it, a bot's message).
 //! Leaves are never arrays otherwise, so a marker is never mistaken for data.
 //! A reference's place is `1` in the shape (every other place is `0`), so its leaf
 //! is stored as the bare object id; [`join`] gives it back as `{"$ref": id}` for
@@ -31,11 +32,14 @@ pub struct RowContext<'a> {
     pub message_id: Option<&'a str>,
     /// A time (epoch ms) that integers near it are stored relative to.
     pub base_ms: Option<i64>,
+    /// The row's event id (an event row).
+    pub event_id: Option<&'a str>,
 }
 
 const CONVERSATION_ID: u8 = 0;
 const MESSAGE_ID: u8 = 1;
 const NEAR_BASE: u8 = 2;
+const EVENT_ID: u8 = 3;
 
 /// A place in a shape whose leaf is a shared-object reference (a bare id when stored).
 const REF_PLACE: u64 = 1;
@@ -130,6 +134,7 @@ fn marked(scalar: Value, row: &RowContext) -> Value {
         Value::String(s) if row.message_id == Some(s.as_str()) => {
             Value::Array(vec![MESSAGE_ID.into()])
         }
+        Value::String(s) if row.event_id == Some(s.as_str()) => Value::Array(vec![EVENT_ID.into()]),
         Value::Number(n) => match (n.as_i64(), row.base_ms) {
             (Some(t), Some(base)) if t >= MIN_TIME => match t.checked_sub(base) {
                 Some(delta) if delta.abs() < MAX_DELTA => {
@@ -207,6 +212,7 @@ fn unmark(marker: &[Value], row: &RowContext) -> StoreResult<Value> {
     let value = match (kind, marker.get(1).and_then(Value::as_i64)) {
         (Some(0), None) => row.conversation_id.map(Value::from),
         (Some(1), None) => row.message_id.map(Value::from),
+        (Some(3), None) => row.event_id.map(Value::from),
         (Some(2), Some(delta)) => row
             .base_ms
             .and_then(|base| base.checked_add(delta))
@@ -353,9 +359,10 @@ mod tests {
             conversation_id: Some("conv-1"),
             message_id: Some("m-1"),
             base_ms: Some(1_796_467_796_946),
+            event_id: Some("e-1"),
         };
         let value = json!({"conversationId": "conv-1", "id": "m-1", "other": "conv-2",
-                           "at": 1_796_467_796_947i64, "far": 1_896_467_796_947i64,
+                           "event": "e-1", "at": 1_796_467_796_947i64, "far": 1_896_467_796_947i64,
                            "before": 1_796_467_796_000i64, "small": 120_000, "float": 1.5e12});
         let (_, leaves) = round_trip(value, &row);
         assert_eq!(
@@ -364,6 +371,7 @@ mod tests {
                 json!([0]),
                 json!([1]),
                 json!("conv-2"),
+                json!([3]),
                 json!([2, 1]),
                 json!(1_896_467_796_947i64),
                 json!([2, -946]),

@@ -105,6 +105,7 @@ fn log_row<'a>(task_id: &'a str, conversation_id: &'a str, at: Millis) -> RowCon
         conversation_id: Some(conversation_id),
         message_id: Some(task_id),
         base_ms: Some(at),
+        event_id: None,
     }
 }
 
@@ -211,6 +212,7 @@ fn snapshot_row<'a>(id: &'a str, conversation_id: &'a str, updated_at: Millis) -
         conversation_id: Some(conversation_id),
         message_id: Some(id),
         base_ms: Some(updated_at),
+        event_id: None,
     }
 }
 
