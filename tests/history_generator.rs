@@ -81,6 +81,36 @@ fn common_and_rare_text_find_the_same(db: &std::path::Path) {
         (collected.total.min(22), collected.total > 22),
         "counted to offset + 12 at most"
     );
+    // With another filter the newest matches are read in batches, each going on
+    // where the last stopped, until the count is full: the same conversations as
+    // collecting every match, and a capped count over several batches.
+    let queue: String = c
+        .query_row(
+            "SELECT m.queue_id FROM task_media m GROUP BY 1 ORDER BY COUNT(*) LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let queued = Filter {
+        queue: Some(queue),
+        ..filter.clone()
+    };
+    let collected_in_queue = search_with(&c, &queued, &admin, &limits(10_000, i64::MAX)).unwrap();
+    let batched = search_with(&c, &queued, &admin, &limits(10_000, 0)).unwrap();
+    assert!(
+        collected_in_queue.total > 3 && collected_in_queue.total < collected.total,
+        "{} of {}",
+        collected_in_queue.total,
+        collected.total
+    );
+    assert_eq!(batched, collected_in_queue);
+    let small = Filter {
+        limit: 2,
+        ..queued.clone()
+    };
+    let capped = search_with(&c, &small, &admin, &limits(3, 0)).unwrap();
+    assert_eq!((capped.total, capped.more), (3, true));
+    assert_eq!(capped.rows[..], collected_in_queue.rows[..2]);
 }
 
 /// The ratings the reports read from the aggregates (kept as each rating was stored)

@@ -69,6 +69,23 @@ async fn transcript(server: &TestServer, token: &str, conversation_id: &str) -> 
 }
 
 /// Accepts (or re-reads) the conversation offered to `desk`; the onTopicData ack.
+/// The ids of the conversations `GET /api/v1/reports/conversations?{query}` finds.
+async fn search_ids(server: &TestServer, token: &str, query: &str) -> Vec<String> {
+    let (status, found) = server
+        .get(
+            &format!("/api/v1/reports/conversations?{query}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(status, 200, "{query}: {found}");
+    found["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["id"].as_str().map(str::to_string))
+        .collect()
+}
+
 async fn subscribe(desk: &SioClient, conversation_id: &str) -> Value {
     let topic = desk
         .emit_ack(
@@ -203,24 +220,24 @@ async fn upgrades_restores_and_routes(version: &str) {
             .to_string()
     };
     const DAY_MS: i64 = 86_400_000;
-    let (status, found) = server
-        .get(
-            &format!(
-                "/api/v1/reports/conversations?q=widget&from={}&to={}",
-                day(made_ms - DAY_MS),
-                day(made_ms + DAY_MS)
-            ),
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(status, 200, "{found}");
-    let found: Vec<&str> = found["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|c| c["id"].as_str())
-        .collect();
-    assert_eq!(found, [widget_conv.as_str()], "search after the upgrade");
+    let window = format!(
+        "from={}&to={}",
+        day(made_ms - DAY_MS),
+        day(made_ms + DAY_MS)
+    );
+    let found = search_ids(&server, &admin, &format!("q=widget&{window}")).await;
+    assert_eq!(
+        found,
+        std::slice::from_ref(&widget_conv),
+        "search after the upgrade"
+    );
+    // Its customer, stored before the index of customer names (V23), by identifier
+    // and by the start of it.
+    let customer = s(&facts["widgetChat"]["customer"]);
+    for typed in [customer.as_str(), "fixture-widget-1", "FIXTURE-WID"] {
+        let found = search_ids(&server, &admin, &format!("customer={typed}&{window}")).await;
+        assert!(found.contains(&widget_conv), "customer={typed}: {found:?}");
+    }
 
     // The outbox rows left PENDING are delivered, in order, once the webhook answers.
     receiver

@@ -1,7 +1,7 @@
 //! Conversation search: one row per conversation started in a period, filtered by
 //! indexed columns (start time, state, customer) and its tasks and sessions (queue
 //! of any of its tasks, channel, agent, the agent's team), wrap-up codes, and by
-//! message text through the full-text index `message_text` (FTS5, migration V9),
+//! message text through the full-text index `message_text` (FTS5, migration V24),
 //! newest first, paged; each row with its customer's name, agents, queue, channel,
 //! wrap-up codes and note, wait and handle time, and the customer's rating (CSAT). A supervisor sees the conversations
 //! an agent of its teams took part in, and those no agent joined (abandoned or still
@@ -16,6 +16,10 @@
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
+
+mod text;
+
+pub use text::{fts_terms, prefix_terms};
 
 use super::messages;
 use super::read::Scope;
@@ -78,7 +82,8 @@ pub struct Filter {
     /// Team id: conversations with a task of one of the team's agents.
     pub team: Option<String>,
     pub state: Option<String>,
-    /// A customer's name (contains, case-insensitive) or exact identifier.
+    /// A customer: words each starting a word of the customer's name (first or last),
+    /// email or an identifier (case and accents ignored), or an exact identifier.
     pub customer: Option<String>,
     /// A wrap-up code as `category: value`, or its value alone.
     pub wrapup: Option<String>,
@@ -107,15 +112,6 @@ pub struct Row {
     pub handle_ms: Millis,
     /// The customer's rating (1-5), when given.
     pub csat: Option<i64>,
-}
-
-/// FTS5 query text: each word quoted (so nothing the user types is an operator).
-pub fn fts_terms(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
 }
 
 /// How far a search with message text goes (see [`search_with`]).
@@ -220,19 +216,16 @@ pub fn search_with(
         );
     }
     if let Some(who) = &filter.customer {
-        let pattern = format!(
-            "%{}%",
-            who.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        // `""` matches nothing (an empty phrase).
+        let words = prefix_terms(who).unwrap_or_else(|| "\"\"".into());
         text(
             &mut sql,
-            // The matching customers are found once (names by a scan of customers,
-            // identifiers by their index), then their conversations by theirs.
-            " AND c.customer_id IN (SELECT id FROM customers WHERE first_name LIKE ? ESCAPE '\\'
+            // The matching customers by the index of their names and identifiers
+            // (migration V23), then their conversations by theirs.
+            " AND c.customer_id IN (SELECT t.customer_id FROM customer_words w
+                   JOIN customer_terms t ON t.id = w.rowid WHERE customer_words MATCH ?
                    UNION SELECT customer_id FROM customer_identifiers WHERE identifier = ?)",
-            vec![pattern, who.clone()],
+            vec![words, who.clone()],
         );
     }
     if let Some(code) = &filter.wrapup {
@@ -264,13 +257,13 @@ pub fn search_with(
         );
     }
     // Message text, last: rare text by its matches, common text by the
-    // conversations of its newest matches, more of them until the count is full.
+    // conversations of its newest matches, read on until the count is full.
     let terms = filter.text.as_deref().and_then(fts_terms);
-    let mut newest = None;
+    let mut newest_at = None;
     if let Some(terms) = &terms {
-        if is_frequent(c, terms, limits.frequent)? {
+        if text::is_frequent(c, terms, limits.frequent)? {
             sql.push_str(" AND c.id IN (SELECT value FROM json_each(?))");
-            newest = Some((terms.clone(), args.len()));
+            newest_at = Some(args.len());
             args.push(Sql::Text("[]".into()));
         } else {
             sql.push_str(
@@ -286,35 +279,24 @@ pub fn search_with(
             .offset
             .saturating_add(limits.count_cap.max(filter.limit))
     });
-    let mut wanted = cap.map_or(0, |cap| cap.saturating_add(1));
-    let total: i64 = loop {
-        let mut seen_all = true;
-        if let Some((terms, at)) = &newest {
-            let (ids, all) = newest_matches(c, terms, wanted)?;
-            args[*at] = Sql::Text(Value::from(ids).to_string());
-            seen_all = all;
+    let total: i64 = match (cap, newest_at, &terms) {
+        (Some(cap), Some(at), Some(terms)) => {
+            newest_passing(c, &sql, &mut args, at, terms, cap)?.len() as i64
         }
-        let total: i64 = match cap {
-            Some(cap) => {
-                let mut bounded = args.clone();
-                bounded.push(Sql::Integer(cap.saturating_add(1)));
-                c.query_row(
-                    &format!("SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT ?)"),
-                    rusqlite::params_from_iter(bounded.iter()),
-                    |r| r.get(0),
-                )?
-            }
-            None => c.query_row(
-                &format!("SELECT COUNT(*) {sql}"),
-                rusqlite::params_from_iter(args.iter()),
+        (Some(cap), _, _) => {
+            let mut bounded = args.clone();
+            bounded.push(Sql::Integer(cap.saturating_add(1)));
+            c.query_row(
+                &format!("SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT ?)"),
+                rusqlite::params_from_iter(bounded.iter()),
                 |r| r.get(0),
-            )?,
-        };
-        if seen_all || cap.is_some_and(|cap| total > cap) {
-            break total;
+            )?
         }
-        // Other filters left too few: take conversations of older matches too.
-        wanted = wanted.saturating_mul(4);
+        (None, _, _) => c.query_row(
+            &format!("SELECT COUNT(*) {sql}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?,
     };
     let more = cap.is_some_and(|cap| total > cap);
     let total = cap.map_or(total, |cap| total.min(cap));
@@ -347,38 +329,45 @@ pub fn search_with(
     Ok(Found { rows, total, more })
 }
 
-/// The conversations of the newest messages (by position) matching the FTS5 query
-/// `terms`, at most `wanted` of them, and whether every match was seen.
-fn newest_matches(c: &Connection, terms: &str, wanted: i64) -> StoreResult<(Vec<String>, bool)> {
-    let mut st = c.prepare_cached(
-        "SELECT e.conversation_id FROM message_text m CROSS JOIN cim_events e ON e.pos = m.rowid
-         WHERE message_text MATCH ?1 ORDER BY m.rowid DESC",
-    )?;
-    let mut rows = st.query([terms])?;
-    let (mut seen, mut ids) = (std::collections::HashSet::new(), Vec::new());
-    while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        if seen.insert(id.clone()) {
-            ids.push(id);
-            if ids.len() as i64 >= wanted {
-                return Ok((ids, false));
-            }
+/// The conversations of the newest matches of `terms` that pass the other
+/// conditions of `sql`, more than `cap` of them unless the matches run out. The
+/// matches are read once, in batches (a batch's conversations fill the
+/// `json_each` placeholder at `args[at]` to be checked together), each batch going
+/// on from where the last stopped; at the end that placeholder holds every
+/// conversation that passed.
+fn newest_passing(
+    c: &Connection,
+    sql: &str,
+    args: &mut [Sql],
+    at: usize,
+    terms: &str,
+    cap: i64,
+) -> StoreResult<Vec<String>> {
+    let mut matches = c.prepare_cached(text::NEWEST_SQL)?;
+    let mut newest = text::Newest::new(matches.query([terms])?);
+    let mut passes = c.prepare(&format!("SELECT c.id {sql}"))?;
+    let wanted = usize::try_from(cap.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut size = wanted.clamp(1, MAX_BATCH);
+    let mut passing: Vec<String> = Vec::new();
+    while passing.len() < wanted && !newest.done() {
+        let batch = newest.next_batch(size)?;
+        if batch.is_empty() {
+            break;
         }
+        args[at] = Sql::Text(Value::from(batch).to_string());
+        let ids = passes
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        passing.extend(ids);
+        // Other filters left too few: the next batch is larger.
+        size = size.saturating_mul(2).min(MAX_BATCH);
     }
-    Ok((ids, true))
+    args[at] = Sql::Text(Value::from(passing.clone()).to_string());
+    Ok(passing)
 }
 
-/// Whether the FTS5 query `terms` matches more than `frequent` messages (then
-/// looking the conversations up one by one, newest first, beats collecting every
-/// match first).
-fn is_frequent(c: &Connection, terms: &str, frequent: i64) -> StoreResult<bool> {
-    let matched: i64 = c
-        .prepare_cached(
-            "SELECT COUNT(*) FROM (SELECT rowid FROM message_text WHERE message_text MATCH ?1 LIMIT ?2)",
-        )?
-        .query_row(rusqlite::params![terms, frequent.saturating_add(1)], |r| r.get(0))?;
-    Ok(matched > frequent)
-}
+/// The most conversations one round of [`newest_passing`] checks.
+const MAX_BATCH: usize = 16_384;
 
 fn details(
     c: &Connection,
@@ -493,20 +482,5 @@ pub fn table(rows: &[Row], local: impl Fn(Millis) -> String) -> Table {
                 ]
             })
             .collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_words_are_quoted_terms() {
-        assert_eq!(
-            fts_terms("order late").as_deref(),
-            Some("\"order\" \"late\"")
-        );
-        assert_eq!(fts_terms("a\"b OR").as_deref(), Some("\"a\"\"b\" \"OR\""));
-        assert_eq!(fts_terms("   "), None);
     }
 }

@@ -9,8 +9,10 @@
 //!   ([`super::scrub`]); conversation, task and report rows stay, so reports read the
 //!   same;
 //! - nothing of it stays readable in the database file: the write runs with
-//!   `secure_delete` on (freed cells and pages are zeroed), rewrites the full-text
-//!   index without the deleted rows, and zeroes the pages that were free before
+//!   `secure_delete` on (freed cells and pages are zeroed), the message index and
+//!   the customer index remove the customer's words from their pages as their rows
+//!   go (FTS5 `secure-delete`, migrations V23 and V24: in proportion to the
+//!   customer's messages, not the whole index), and zeroes the pages that were free before
 //!   (the writer runs with `secure_delete = FAST`, which zeroes freed cells but not
 //!   whole freed pages); the caller then truncates the WAL ([`Store::truncate_wal`]).
 //!
@@ -132,11 +134,6 @@ pub fn customer(c: &Connection, id: &str, actor: &Actor, now: Millis) -> StoreRe
     .execute(params![id, ERASED, now])?;
     c.prepare_cached("DELETE FROM customer_identifiers WHERE customer_id = ?1")?
         .execute([id])?;
-    // Deleted full-text rows stay in the index's segments until they are merged.
-    c.execute(
-        "INSERT INTO message_text(message_text) VALUES ('optimize')",
-        [],
-    )?;
     wipe_free_pages(c)?;
     done.conversation_ids = ids;
     audit::record(

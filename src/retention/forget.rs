@@ -1,13 +1,13 @@
 //! What removing a conversation's transcript removes, in the caller's transaction:
-//! its stored events (and with them their full-text rows, by the V10 trigger) and
-//! its CSAT comment. The retention purge keeps the wrap-up messages (codes and note
+//! its stored events (their full-text rows first, with their text:
+//! `store::message_index`) and its CSAT comment. The retention purge keeps the wrap-up messages (codes and note
 //! stay in search rows); an erasure keeps nothing.
 //!
 //! Data kept elsewhere for a conversation (attachments) is removed here too, so the
 //! purge and the erasure both reach it: the rows here, the files no row names any more
 //! by the caller after the commit (`crate::attachments::sweep`).
 
-use crate::store::StoreResult;
+use crate::store::{message_index, StoreResult};
 use rusqlite::Connection;
 
 /// What of a transcript stays.
@@ -20,22 +20,21 @@ pub enum Keep {
 
 /// Removes the transcript of `conversation_id`; returns the events removed.
 pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreResult<u64> {
-    let events = match keep {
-        Keep::WrapUps => c
-            .prepare_cached(
-                "DELETE FROM cim_event_rows
-                 WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1)
-                   AND NOT (name = (SELECT code FROM event_names WHERE event_names.name = 'AGENT_MESSAGE')
-                            AND instr(event, '\"WRAPUP\"') > 0)",
-            )?
-            .execute([conversation_id])?,
-        Keep::Nothing => c
-            .prepare_cached(
-                "DELETE FROM cim_event_rows
-                 WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
-            )?
-            .execute([conversation_id])?,
+    let condition = match keep {
+        Keep::WrapUps => {
+            "e.conv = (SELECT key FROM conversation_keys WHERE id = ?1)
+             AND NOT (e.name = (SELECT code FROM event_names WHERE event_names.name = 'AGENT_MESSAGE')
+                      AND instr(e.event, '\"WRAPUP\"') > 0)"
+        }
+        Keep::Nothing => "e.conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
     };
+    // Their words leave the message index first: it is told each message's text.
+    message_index::unindex(c, condition, &[&conversation_id])?;
+    let events = c
+        .prepare_cached(&format!(
+            "DELETE FROM cim_event_rows WHERE pos IN (SELECT e.pos FROM cim_event_rows e WHERE {condition})"
+        ))?
+        .execute([conversation_id])?;
     c.prepare_cached("UPDATE csat SET comment = '' WHERE conversation_id = ?1 AND comment <> ''")?
         .execute([conversation_id])?;
     // Its attachments' rows; their files go at the sweep after the commit.

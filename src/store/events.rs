@@ -13,7 +13,7 @@
 //! written as, byte for byte.
 //!
 //! The text of a message (`data.body.markdownText` of a customer, agent or bot
-//! message) is added to the full-text index `message_text` (migration V9) by
+//! message) is added to the full-text index `message_text` (migrations V9, V24) by
 //! [`append`], in the event's transaction.
 
 use super::event_keys;
@@ -83,13 +83,7 @@ pub fn encode(
             search_text: None,
         };
     };
-    let search_text = map
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|name| SEARCHED.contains(name))
-        .and_then(|_| map.get("data")?.get("body")?.get("markdownText")?.as_str())
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned);
+    let search_text = search_text(&map).map(str::to_owned);
     let leading: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
     let moved = if leading.get(..4) == Some(&COLUMN_KEYS[..])
         && map["id"].is_string()
@@ -134,6 +128,23 @@ pub fn encode(
         body,
         search_text,
     }
+}
+
+/// The text an event is indexed with for search: a customer, agent or bot message's
+/// non-empty `data.body.markdownText`.
+pub fn search_text(event: &Map<String, Value>) -> Option<&str> {
+    event
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|name| SEARCHED.contains(name))
+        .and_then(|_| {
+            event
+                .get("data")?
+                .get("body")?
+                .get("markdownText")?
+                .as_str()
+        })
+        .filter(|text| !text.is_empty())
 }
 
 /// Appends one event; a duplicate message id or (conversation, seq) fails (event ids
@@ -209,62 +220,72 @@ fn read_rows(
     conversation_id: &str,
     mut rows: rusqlite::Rows<'_>,
 ) -> StoreResult<Vec<Value>> {
-    const WHAT: &str = "cim_events.event";
     let mut inflater = Inflater::new(conn);
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let timestamp: i64 = r.get(4)?;
-        let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
-        let message_id = event_keys::read_optional_id(r.get_ref(6)?)?;
-        let event_id = event_keys::read_id(r.get_ref(1)?)?;
-        let row = RowContext {
-            conversation_id: Some(conversation_id),
-            message_id: message_id.as_deref(),
-            base_ms: Some(timestamp),
-            event_id: Some(&event_id),
-        };
-        let tag = text.chars().next();
-        let mut event = match tag {
-            Some('4' | '5' | '6' | '7') => {
-                let mut event = Map::new();
-                event.insert("id".into(), event_id.clone().into());
-                event.insert(
-                    "name".into(),
-                    event_keys::read_name_text(r.get_ref(2)?)?.into(),
-                );
-                event.insert(
-                    "type".into(),
-                    event_keys::read_name_text(r.get_ref(3)?)?.into(),
-                );
-                event.insert("timestamp".into(), Value::from(timestamp));
-                if matches!(tag, Some('5' | '7')) {
-                    event.insert("conversationId".into(), conversation_id.into());
-                }
-                let rest = if matches!(tag, Some('6' | '7')) {
-                    inflater.read_packed(&text[1..], &row, WHAT)?
-                } else {
-                    inflater.read_compact(&text[1..], WHAT)?
-                };
-                match rest {
-                    Value::Object(rest) => event.extend(rest),
-                    other => {
-                        return Err(StoreError::Corrupt(format!(
-                            "cim_events.event: expected an object, found {other}"
-                        )))
-                    }
-                }
-                Value::Object(event)
-            }
-            Some(objects::PACKED_TAG) => inflater.read_packed(&text[1..], &row, WHAT)?,
-            _ => inflater.decode(text, WHAT)?,
-        };
-        if let Some(obj) = event.as_object_mut() {
-            obj.insert("seq".into(), Value::from(seq));
-        }
-        out.push(event);
+        out.push(decode_row(&mut inflater, conversation_id, r)?);
     }
     Ok(out)
+}
+
+/// One row of (seq, id, name, type, timestamp, event, message_id) of conversation
+/// `conversation_id` as its whole event, with its `seq` added.
+pub(super) fn decode_row(
+    inflater: &mut Inflater,
+    conversation_id: &str,
+    r: &rusqlite::Row<'_>,
+) -> StoreResult<Value> {
+    const WHAT: &str = "cim_events.event";
+    let seq: i64 = r.get(0)?;
+    let timestamp: i64 = r.get(4)?;
+    let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
+    let message_id = event_keys::read_optional_id(r.get_ref(6)?)?;
+    let event_id = event_keys::read_id(r.get_ref(1)?)?;
+    let row = RowContext {
+        conversation_id: Some(conversation_id),
+        message_id: message_id.as_deref(),
+        base_ms: Some(timestamp),
+        event_id: Some(&event_id),
+    };
+    let tag = text.chars().next();
+    let mut event = match tag {
+        Some('4' | '5' | '6' | '7') => {
+            let mut event = Map::new();
+            event.insert("id".into(), event_id.clone().into());
+            event.insert(
+                "name".into(),
+                event_keys::read_name_text(r.get_ref(2)?)?.into(),
+            );
+            event.insert(
+                "type".into(),
+                event_keys::read_name_text(r.get_ref(3)?)?.into(),
+            );
+            event.insert("timestamp".into(), Value::from(timestamp));
+            if matches!(tag, Some('5' | '7')) {
+                event.insert("conversationId".into(), conversation_id.into());
+            }
+            let rest = if matches!(tag, Some('6' | '7')) {
+                inflater.read_packed(&text[1..], &row, WHAT)?
+            } else {
+                inflater.read_compact(&text[1..], WHAT)?
+            };
+            match rest {
+                Value::Object(rest) => event.extend(rest),
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "cim_events.event: expected an object, found {other}"
+                    )))
+                }
+            }
+            Value::Object(event)
+        }
+        Some(objects::PACKED_TAG) => inflater.read_packed(&text[1..], &row, WHAT)?,
+        _ => inflater.decode(text, WHAT)?,
+    };
+    if let Some(obj) = event.as_object_mut() {
+        obj.insert("seq".into(), Value::from(seq));
+    }
+    Ok(event)
 }
 
 /// Where a message id was stored, if it was: conversation id, seq, and the

@@ -48,5 +48,7 @@ pub(super) fn run(conn: &mut Connection) -> StoreResult<()> {
         .set_grouped(true)
         .run(conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
+    // V21's message index is filled from the events stored before it.
+    super::message_index::carry_over(conn)?;
     Ok(())
 }

@@ -36,6 +36,7 @@ pub mod event_runtime;
 pub mod events;
 pub mod journal;
 pub mod merge_patch;
+pub mod message_index;
 pub mod object_refs;
 pub mod object_sweep;
 pub mod objects;

@@ -1,6 +1,6 @@
-//! Both sides of a chat, as the report, retention and replay tests drive it: a
-//! customer asking for a chat, an agent message, the agent READY, and leaving a chat
-//! with a wrap-up.
+//! Both sides of a chat, as the report, retention, replay and search tests drive it:
+//! a customer asking for a chat and saying something, an agent message, the agent
+//! READY, and leaving a chat with a wrap-up.
 
 use super::sio_client::{token_auth, SioClient};
 use serde_json::{json, Value};
@@ -37,6 +37,19 @@ pub async fn widget(addr: SocketAddr, customer: &str) -> (SioClient, String) {
     let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
     let id = started[0]["conversationId"].as_str().unwrap().to_string();
     (w, id)
+}
+
+/// The customer on `widget` says `text` (`MESSAGE_RECEIVED`); the store gave it a seq.
+pub async fn customer_says(widget: &SioClient, text: &str) {
+    let said = widget
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": uuid::Uuid::new_v4().to_string(),
+                   "body": {"type": "PLAIN", "markdownText": text}}),
+        )
+        .await
+        .unwrap();
+    assert!(said[0]["seq"].is_number(), "{said:?}");
 }
 
 /// A desk signed in with `token`, READY; and its agent id.

@@ -384,11 +384,14 @@ pub struct SearchQuery {
     team: Option<String>,
     /// Conversation state (ACTIVE, CLOSED, ...).
     state: Option<String>,
-    /// Customer name (contains, case-insensitive) or exact identifier.
+    /// Customer: each word starts a word of the customer's first or last name, email
+    /// or an identifier (case and accents ignored), or the exact identifier. At most
+    /// 200 characters; blank means any.
     customer: Option<String>,
     /// Wrap-up code (`category: value` or the value).
     wrapup: Option<String>,
-    /// Words in a message (full text, every word must appear).
+    /// Words in a message (full text, every word must appear; what is typed is taken
+    /// as words, never as FTS5 operators). At most 200 characters; blank means any.
     q: Option<String>,
     /// 1-500, default 50.
     limit: Option<i64>,
@@ -416,6 +419,26 @@ pub struct SearchBody {
     more: bool,
     limit: i64,
     offset: i64,
+}
+
+/// The most characters a typed search field (`customer`, `q`) takes.
+const TYPED_MAX: usize = 200;
+
+/// A typed search field: blank is no filter; longer than [`TYPED_MAX`] is refused.
+fn typed(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(value) = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    if value.chars().count() > TYPED_MAX {
+        return Err(ApiError::invalid(
+            field,
+            format!("query parameter `{field}` must be at most {TYPED_MAX} characters"),
+        ));
+    }
+    Ok(Some(value))
 }
 
 /// Conversation search (supervisors: conversations an agent of their teams took part in).
@@ -458,9 +481,9 @@ async fn conversation_search(
         agent: q.agent,
         team: q.team,
         state: q.state,
-        customer: q.customer,
+        customer: typed("customer", q.customer)?,
         wrapup: q.wrapup,
-        text: q.q,
+        text: typed("q", q.q)?,
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };

@@ -1,0 +1,194 @@
+//! The full-text index of message text, `message_text` (FTS5, migration V24): a
+//! contentless table (the text lives in the events only) with the `secure-delete`
+//! option, so a row is removed with the text it was indexed with ('delete') and its
+//! words leave the index's pages at once. This module owns what is indexed when a
+//! message is removed ([`unindex`]) and the carry-over of the messages indexed
+//! before V24 ([`carry_over`]). Messages are added by `events::append` (and, for rows
+//! written as plain JSON by SQL, by the V24 trigger).
+
+use super::events::{self, decode_row};
+use super::objects::Inflater;
+use super::StoreResult;
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
+
+/// SQL picking message rows (codes 1-3: CUSTOMER_MESSAGE, AGENT_MESSAGE,
+/// BOT_MESSAGE) with what [`decode_row`] reads, then pos and the conversation id;
+/// `{}` is the rest of the WHERE clause.
+const MESSAGE_ROWS: &str =
+    "SELECT e.seq, e.id, e.name, e.type, e.timestamp, e.event, e.message_id, e.pos, k.id
+     FROM cim_event_rows e JOIN conversation_keys k ON k.key = e.conv
+     WHERE e.name IN (1, 2, 3) AND ";
+
+/// The indexed text of the message rows `condition` picks (on `e`, the rows of
+/// `cim_event_rows`, with `params`), by position.
+fn texts(
+    c: &Connection,
+    condition: &str,
+    params: &[&dyn ToSql],
+) -> StoreResult<Vec<(i64, String)>> {
+    let mut st = c.prepare_cached(&format!("{MESSAGE_ROWS}{condition} ORDER BY e.pos"))?;
+    let mut rows = st.query(params)?;
+    let mut inflater = Inflater::new(c);
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let pos: i64 = r.get(7)?;
+        let conversation_id: String = r.get(8)?;
+        let event = decode_row(&mut inflater, &conversation_id, r)?;
+        if let Some(text) = event.as_object().and_then(events::search_text) {
+            out.push((pos, text.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes from the index the messages among the rows of `cim_event_rows` that
+/// `condition` (on `e`, with `params`) picks, before the caller deletes those rows.
+/// Returns how many index rows were removed.
+pub fn unindex(c: &Connection, condition: &str, params: &[&dyn ToSql]) -> StoreResult<u64> {
+    let texts = texts(c, condition, params)?;
+    let mut delete = c.prepare_cached(
+        "INSERT INTO message_text(message_text, rowid, text) VALUES ('delete', ?1, ?2)",
+    )?;
+    for (pos, text) in &texts {
+        delete.execute(params![pos, text])?;
+    }
+    Ok(texts.len() as u64)
+}
+
+/// Messages indexed per transaction of the carry-over.
+const CARRY_BATCH: i64 = 20_000;
+
+/// Indexes the messages stored before migration V24 in the new `message_text`, from
+/// their events (V9's index, `message_text_v9`, cannot give its text back), then
+/// drops V9's index. Runs after the migrations, in transactions of
+/// [`CARRY_BATCH`] messages that record how far they got, so an interrupted
+/// carry-over goes on where it stopped. Nothing to do once V9's index is gone.
+pub fn carry_over(c: &mut Connection) -> StoreResult<u64> {
+    let pending: Option<i64> = c
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_text_carry'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if pending.is_none() {
+        return Ok(0);
+    }
+    let mut carried = 0;
+    loop {
+        let tx = c.transaction()?;
+        let after: i64 =
+            tx.query_row("SELECT next_pos FROM message_text_carry", [], |r| r.get(0))?;
+        let last: Option<i64> = tx.query_row(
+            "SELECT MAX(pos) FROM (SELECT pos FROM cim_event_rows
+             WHERE name IN (1, 2, 3) AND pos > ?1 ORDER BY pos LIMIT ?2)",
+            params![after, CARRY_BATCH],
+            |r| r.get(0),
+        )?;
+        let Some(last) = last else {
+            tx.execute_batch("DROP TABLE message_text_v9; DROP TABLE message_text_carry;")?;
+            tx.commit()?;
+            return Ok(carried);
+        };
+        let texts = texts(&tx, "e.pos > ?1 AND e.pos <= ?2", &[&after, &last])?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO message_text(rowid, text) VALUES (?1, ?2)")?;
+            for (pos, text) in &texts {
+                insert.execute(params![pos, text])?;
+            }
+        }
+        tx.execute("UPDATE message_text_carry SET next_pos = ?1", [last])?;
+        tx.commit()?;
+        carried += texts.len() as u64;
+        tracing::info!(carried, up_to = last, "message index carried over");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::events::{append, encode, EventRow};
+    use crate::store::objects::Interner;
+    use serde_json::json;
+
+    fn message(c: &Connection, seq: u64, text: &str) {
+        let event = json!({
+            "id": format!("e-{seq}"), "name": "CUSTOMER_MESSAGE", "type": "MESSAGE",
+            "timestamp": 1_750_000_000_000i64 + seq as i64, "conversationId": "conv-1",
+            "data": {"id": format!("m-{seq}"), "body": {"type": "PLAIN", "markdownText": text}}
+        });
+        let message_id = format!("m-{seq}");
+        let encoded = encode(event, "conv-1", Some(&message_id), 1_750_000_000_000);
+        let row = EventRow {
+            id: &format!("e-{seq}"),
+            conversation_id: "conv-1",
+            seq,
+            name: "CUSTOMER_MESSAGE",
+            kind: "MESSAGE",
+            timestamp: 1_750_000_000_000,
+            message_id: Some(&message_id),
+            event: &encoded,
+            runtime: None,
+        };
+        append(c, &mut Interner::default(), &row).unwrap();
+    }
+
+    fn matches(c: &Connection, word: &str) -> i64 {
+        c.query_row(
+            "SELECT COUNT(*) FROM message_text WHERE message_text MATCH ?1",
+            [word],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    fn integrity(c: &Connection) {
+        c.execute(
+            "INSERT INTO message_text(message_text, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn removed_messages_leave_the_index_with_their_words() {
+        let c = crate::store::test_connection();
+        message(&c, 1, "apricot and plum");
+        message(&c, 2, "plum only");
+        message(&c, 3, "");
+        assert_eq!((matches(&c, "plum"), matches(&c, "apricot")), (2, 1));
+        let removed = unindex(&c, "e.seq <= ?1", &[&2]).unwrap();
+        assert_eq!(removed, 2, "the empty message was never indexed");
+        assert_eq!((matches(&c, "plum"), matches(&c, "apricot")), (0, 0));
+        integrity(&c);
+    }
+
+    #[test]
+    fn messages_indexed_before_v21_are_carried_over_from_their_events() {
+        let mut c = crate::store::test_connection();
+        message(&c, 1, "quince jelly");
+        message(&c, 2, "more quince");
+        // As a database migrated to V24 is: V9's index still there, the new one empty.
+        c.execute_batch(
+            "INSERT INTO message_text(message_text) VALUES ('delete-all');
+             CREATE VIRTUAL TABLE message_text_v9 USING fts5(text, content = '', contentless_delete = 1);
+             CREATE TABLE message_text_carry (next_pos INTEGER NOT NULL);
+             INSERT INTO message_text_carry(next_pos) VALUES (0);",
+        )
+        .unwrap();
+        assert_eq!(matches(&c, "quince"), 0);
+        assert_eq!(carry_over(&mut c).unwrap(), 2);
+        assert_eq!((matches(&c, "quince"), matches(&c, "jelly")), (2, 1));
+        integrity(&c);
+        let left: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('message_text_v9', 'message_text_carry')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(carry_over(&mut c).unwrap(), 0, "done once");
+    }
+}
