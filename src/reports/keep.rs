@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::messages;
 use super::spans;
-use super::tally::{self, interval_of, Tally, TallySettings, TaskMemo};
+use super::tally::{self, interval_of, ClosedAnswered, Tally, TallySettings, TaskMemo};
 use crate::clock::Millis;
 use crate::live::counts::Occurrence;
 use crate::live::facts::LiveEvent;
@@ -33,9 +33,22 @@ struct Batch {
 
 /// Folds task-log rows (in commit order) into the aggregates.
 pub fn task_rows(c: &Connection, rows: &[LiveEvent], settings: &TallySettings) -> StoreResult<()> {
+    task_rows_with(c, rows, settings, &|_| None)
+}
+
+/// [`task_rows`] for a caller that holds the closed tasks' messages in memory (the
+/// history generator, which built them): `known` gives a closed task's
+/// [`messages::Found`] (from [`messages::read`] over the same `AGENT_MESSAGE`
+/// events), or `None` to read them back from the store as [`task_rows`] does.
+pub fn task_rows_with(
+    c: &Connection,
+    rows: &[LiveEvent],
+    settings: &TallySettings,
+    known: &dyn Fn(&ClosedAnswered) -> Option<messages::Found>,
+) -> StoreResult<()> {
     let mut batch = Batch::default();
     for event in rows {
-        task_row(c, event, settings, &mut batch)?;
+        task_row(c, event, settings, known, &mut batch)?;
     }
     batch.write(c)
 }
@@ -44,6 +57,7 @@ fn task_row(
     c: &Connection,
     event: &LiveEvent,
     settings: &TallySettings,
+    known: &dyn Fn(&ClosedAnswered) -> Option<messages::Found>,
     batch: &mut Batch,
 ) -> StoreResult<()> {
     let task_id = event.task_id();
@@ -73,7 +87,10 @@ fn task_row(
         }
     }
     if let Some(closed) = &step.closed {
-        let found = messages::of_task(c, closed)?;
+        let found = match known(closed) {
+            Some(found) => found,
+            None => messages::of_task(c, closed)?,
+        };
         let dims = dimensions(c, &queue_id, channel.as_deref(), closed.agent.as_deref())?;
         for (dimension, key) in dims {
             let k = (interval, dimension, key);

@@ -74,7 +74,7 @@ pub fn of_task(c: &rusqlite::Connection, task: &ClosedAnswered) -> StoreResult<F
 }
 
 /// The figures of the task's agent messages (oldest first).
-pub fn read(stored: &[Value], enqueue_time: Millis) -> Found {
+pub fn read<'a>(stored: impl IntoIterator<Item = &'a Value>, enqueue_time: Millis) -> Found {
     let mut found = Found::default();
     for value in stored {
         let Ok(message) = Message::deserialize(value) else {

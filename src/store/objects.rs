@@ -453,7 +453,10 @@ impl Interner {
         self.tagged(conn, &dehydrate_whole(value))
     }
 
-    fn tagged(&mut self, conn: &Connection, d: &Dehydrated) -> StoreResult<String> {
+    /// The stored text of a value dehydrated earlier ([`dehydrate`] or
+    /// [`dehydrate_whole`], e.g. off the writer thread): what [`Interner::compact`]
+    /// and [`Interner::compact_whole`] give for that value.
+    pub fn tagged(&mut self, conn: &Connection, d: &Dehydrated) -> StoreResult<String> {
         let text = self.intern(conn, d)?;
         Ok(format!("{}{text}", if d.packed { PACKED_TAG } else { TAG }))
     }

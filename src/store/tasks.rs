@@ -207,7 +207,11 @@ pub fn compact_snapshot(
 
 /// What a task row's columns hold for its packed snapshot: its conversation id, its
 /// own id (in the message-id marker's place) and times near its `updated_at`.
-fn snapshot_row<'a>(id: &'a str, conversation_id: &'a str, updated_at: Millis) -> RowContext<'a> {
+pub fn snapshot_row<'a>(
+    id: &'a str,
+    conversation_id: &'a str,
+    updated_at: Millis,
+) -> RowContext<'a> {
     RowContext {
         conversation_id: Some(conversation_id),
         message_id: Some(id),

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use switchboard::live::facts::LiveEvent;
+use switchboard::reports::tally::ClosedAnswered;
 use switchboard::reports::{keep, TallySettings};
 use switchboard::store::agent_states::{self, StateRow};
 use switchboard::store::objects::Interner;
@@ -74,6 +75,8 @@ pub(super) struct Site {
     wrapups: Vec<(String, String)>,
 }
 
+/// The writer's page cache during the load (KiB).
+const BULK_CACHE_KIB: i64 = 1 << 20;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 /// Shift starts (hours after midnight UTC); each lasts 8 hours.
@@ -86,8 +89,17 @@ const HOURLY: [u32; 24] = [
 pub fn run(args: HistoryArgs) -> anyhow::Result<()> {
     let _lock = switchboard::backup::DataDirLock::acquire(&args.data_dir)?;
     let path = args.data_dir.join("switchboard.db");
-    let store = Store::open(&path, &Default::default())
-        .with_context(|| format!("opening {}", path.display()))?;
+    // A bulk load into a stopped data directory: commits are not fsynced (WAL with
+    // `synchronous = NORMAL`: a crash of the machine may lose the last batches, never
+    // make the file inconsistent), and the writer keeps a big page cache so the
+    // indexes' pages stay in memory as the file grows. The server opens the result
+    // with its own settings.
+    let cfg = switchboard::config::StoreConfig {
+        synchronous: switchboard::config::Synchronous::Normal,
+        ..Default::default()
+    };
+    let store = Store::open(&path, &cfg).with_context(|| format!("opening {}", path.display()))?;
+    store.write_blocking(|c| Ok(c.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?))?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(switchboard::store::demo::seed_if_empty(&store))?;
     let (agents, queues) = (args.agents.max(3), args.queues);
@@ -233,7 +245,14 @@ impl DayPlans<'_> {
                         }
                         let log: Vec<LiveEvent> =
                             built.iter().flat_map(|b| b.log.iter().cloned()).collect();
-                        keep::task_rows(c, &log, &TallySettings::default())
+                        let by_conversation: HashMap<&str, &Built> =
+                            built.iter().map(|b| (b.conversation_id(), b)).collect();
+                        let known = |closed: &ClosedAnswered| {
+                            by_conversation
+                                .get(closed.conversation_id.as_str())?
+                                .found(closed)
+                        };
+                        keep::task_rows_with(c, &log, &TallySettings::default(), &known)
                     })?;
                     due += 1;
                 }

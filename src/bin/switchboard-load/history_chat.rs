@@ -8,9 +8,11 @@ use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use switchboard::live::facts::{Fact, LiveEvent, TaskFacts};
+use switchboard::reports::messages::{self, Found};
+use switchboard::reports::tally::ClosedAnswered;
 use switchboard::store::conversations::{self, ChannelSessionRow, ConversationRow};
 use switchboard::store::events::{self, EncodedEvent, EventRow};
-use switchboard::store::objects::Interner;
+use switchboard::store::objects::{self, Dehydrated, Interner};
 use switchboard::store::{csat, tasks, StoreResult};
 
 use super::shapes::{Chat, Templates, WORDS};
@@ -42,9 +44,10 @@ pub struct Built {
     start: i64,
     wait: i64,
     end: i64,
-    snapshot: Value,
-    session: Value,
-    task: Value,
+    /// The snapshots, dehydrated here (off the writer thread).
+    snapshot: Dehydrated,
+    session: Dehydrated,
+    task: Dehydrated,
     events: Vec<Event>,
     /// The task-log rows (in order), and each one's JSON text.
     pub log: Vec<LiveEvent>,
@@ -52,6 +55,22 @@ pub struct Built {
     rating: Option<u8>,
     /// (agent, answered, closed) when an agent handled it.
     pub busy: Option<(String, i64, i64)>,
+    /// The handled task's answer and close, and what its agent messages say.
+    found: Option<(i64, i64, Found)>,
+}
+
+impl Built {
+    pub fn conversation_id(&self) -> &str {
+        &self.conversation_id
+    }
+
+    /// What the stored agent messages of `closed` say, when it is this chat's task.
+    pub fn found(&self, closed: &ClosedAnswered) -> Option<Found> {
+        let (answer, end, found) = self.found.as_ref()?;
+        let window = (closed.answer_time, closed.closed_at, closed.enqueue_time);
+        (closed.conversation_id == self.conversation_id && window == (*answer, *end, self.start))
+            .then(|| found.clone())
+    }
 }
 
 /// An event in its stored form, with the columns beside it.
@@ -145,6 +164,7 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
     ));
     let end;
     let mut agent_id = None;
+    let mut answered = None;
     match (outcome, chat.agent) {
         (Outcome::Handled { rona, transfer }, Some((aid, _))) => {
             agent_id = Some(aid);
@@ -204,6 +224,7 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
                 Fact::Changed(facts("CLOSED", "CLOSED", reason, Some(aid), answer)),
             ));
             end = closed;
+            answered = Some((answer, closed));
         }
         _ => {
             end = start + wait;
@@ -216,6 +237,15 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
     let snapshot = t.conversation(&chat, &session, end);
     events.push(t.notification(&chat, &session, "TASK_STATE_CHANGED", end));
     events.push(t.notification(&chat, &session, "CHANNEL_SESSION_ENDED", end + 5));
+    // What the aggregates read back from the stored agent messages (`keep`), read
+    // here from the same events by the same function.
+    let found = answered.map(|(answer, closed)| {
+        let agent_messages = events.iter().filter(|e| {
+            let at = e["timestamp"].as_i64().unwrap_or_default();
+            e["name"] == "AGENT_MESSAGE" && (answer..=closed).contains(&at)
+        });
+        (answer, closed, messages::read(agent_messages, start))
+    });
     let events = events
         .into_iter()
         .map(|event| {
@@ -244,6 +274,9 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
         .map(|event| serde_json::to_string(event).unwrap_or_default())
         .collect();
     let rating = (agent_id.is_some() && rng.gen_range(0..10) < 3).then(|| rng.gen_range(1..6));
+    let snapshot = objects::dehydrate_row(snapshot, &conversations::snapshot_row(&conversation_id));
+    let session = objects::dehydrate_whole(session);
+    let task = objects::dehydrate_row(task, &tasks::snapshot_row(&task_id, &conversation_id, end));
     Built {
         channel_id: site.channel_id.clone(),
         busy: agent_id.map(|a| (a.to_string(), start + wait, end)),
@@ -263,6 +296,7 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
         log,
         log_texts,
         rating,
+        found,
     }
 }
 
@@ -281,11 +315,7 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
             data: "[]".into(),
             metadata: "{}".into(),
             timers: "{}".into(),
-            snapshot: interner.compact_row(
-                c,
-                b.snapshot.clone(),
-                &conversations::snapshot_row(&b.conversation_id),
-            )?,
+            snapshot: interner.tagged(c, &b.snapshot)?,
             creation_time: b.start,
             end_time: Some(b.end),
             last_seq: 0,
@@ -301,7 +331,7 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
             customer_id: &b.customer_id,
             state: "CLOSED",
             reason_code: None,
-            session: interner.compact_whole(c, b.session.clone())?,
+            session: interner.tagged(c, &b.session)?,
             started_at: b.start,
             ended_at: Some(b.end),
         },
@@ -332,14 +362,7 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
             agent_id: b.agent_id.as_deref(),
             disposition: None,
             closed: true,
-            snapshot: tasks::compact_snapshot(
-                c,
-                interner,
-                b.task.clone(),
-                &b.task_id,
-                &b.conversation_id,
-                b.end,
-            )?,
+            snapshot: interner.tagged(c, &b.task)?,
             media_id: &uuid::Uuid::new_v4().to_string(),
             mrd_id: "",
             queue_id: &b.queue_id,
