@@ -2,15 +2,18 @@
 //! state changes, desk drops, accepts, declines, wrap-ups, closes, configuration
 //! changes, restarts and clock advances. After every step the engine's state is
 //! checked against the routing rules, using only its public API and an
-//! independent evaluation of the queue-step expressions.
+//! independent evaluation of the queue-step expressions. Every input is also
+//! journaled as the routing driver journals it (`digest::journal_form`, the effects'
+//! digest); at the end the journal replays in fresh cores with no divergence, so the
+//! engine decides only from its inputs and `now` (issue 19's replay rests on it).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use proptest::prelude::*;
 use switchboard::routing::expr::Expr;
 use switchboard::routing::{
-    AgentProfile, AgentStateName, AgentView, AttrValue, Direction, Disposition, Effect, Input,
-    MediaState, MrdConfig, MrdStateName, NewTask, QueueConfig, RequestedAgentState,
+    digest, AgentProfile, AgentStateName, AgentView, AttrValue, Direction, Disposition, Effect,
+    Input, MediaState, MrdConfig, MrdStateName, NewTask, QueueConfig, RequestedAgentState,
     RequestedMrdState, RevokeReason, RoutingConfig, RoutingCore, SelectionPolicy, StepConfig,
     Target, Task, TaskMode, TaskStateName,
 };
@@ -189,8 +192,20 @@ fn profiles() -> Vec<AgentProfile> {
         .collect()
 }
 
+/// One journaled step: a fresh core, or an input as journaled with its `now` and
+/// the digest of its effects.
+enum Journaled {
+    Start,
+    Input {
+        at: i64,
+        input: serde_json::Value,
+        digest: u64,
+    },
+}
+
 struct Harness {
     core: RoutingCore,
+    journal: Vec<Journaled>,
     now: i64,
     queues: Vec<QueueConfig>,
     steps: HashMap<String, Vec<Expr>>,
@@ -218,6 +233,7 @@ impl Harness {
             .collect();
         let mut harness = Self {
             core: RoutingCore::new(routing_config()),
+            journal: vec![Journaled::Start],
             now: T0,
             queues,
             steps,
@@ -235,11 +251,47 @@ impl Harness {
         inputs.extend(self.queues.iter().cloned().map(Input::UpsertQueue));
         inputs.extend(self.profiles.iter().cloned().map(Input::UpsertAgent));
         for input in inputs {
-            let effects = self.core.handle(self.now, input);
+            let effects = self.handle(input);
             assert!(effects
                 .iter()
                 .all(|e| !matches!(e, Effect::Rejected { .. })));
         }
+    }
+
+    /// Has the core handle `input` now, journaling it.
+    fn handle(&mut self, mut input: Input) -> Vec<Effect> {
+        let journaled = digest::journal_form(&mut input).expect("inputs serialize");
+        let effects = self.core.handle(self.now, input);
+        self.journal.push(Journaled::Input {
+            at: self.now,
+            input: journaled,
+            digest: digest::digest(&effects),
+        });
+        effects
+    }
+
+    /// Replays the journal in fresh cores: every input decides as it did.
+    fn replay_journal(&self) -> Result<(), TestCaseError> {
+        let mut core = RoutingCore::new(routing_config());
+        for (n, step) in self.journal.iter().enumerate() {
+            match step {
+                Journaled::Start => core = RoutingCore::new(routing_config()),
+                Journaled::Input { at, input, digest } => {
+                    let decoded: Input = serde_json::from_value(input.clone())
+                        .map_err(|e| TestCaseError::fail(format!("{input}: {e}")))?;
+                    let effects = core.handle(*at, decoded);
+                    prop_assert_eq!(
+                        digest::digest(&effects),
+                        *digest,
+                        "step {} diverged: {} gave {}",
+                        n,
+                        input,
+                        digest::brief(&effects)
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     fn open_tasks(&self, filter: impl Fn(&Task) -> bool) -> Vec<Task> {
@@ -396,19 +448,14 @@ impl Harness {
         tasks.sort_by_key(|t| t.routing.seq);
         let agents: Vec<AgentView> = self.core.agents().collect();
         self.core = RoutingCore::new(routing_config());
+        self.journal.push(Journaled::Start);
         self.configure();
         let mut effects = Vec::new();
         for view in agents {
-            effects.extend(
-                self.core
-                    .handle(self.now, Input::RestoreAgentState(Box::new(view))),
-            );
+            effects.extend(self.handle(Input::RestoreAgentState(Box::new(view))));
         }
         for task in tasks {
-            effects.extend(
-                self.core
-                    .handle(self.now, Input::RestoreTask(Box::new(task))),
-            );
+            effects.extend(self.handle(Input::RestoreTask(Box::new(task))));
         }
         effects
     }
@@ -420,7 +467,7 @@ impl Harness {
             .map(|t| (t.id.clone(), t.clone()))
             .collect();
         let effects = match self.input_for(op) {
-            Some(input) => self.core.handle(self.now, input),
+            Some(input) => self.handle(input),
             None if matches!(op, Op::Restart) => self.restart(),
             None => return Ok(()),
         };
@@ -823,5 +870,6 @@ proptest! {
         for op in &ops {
             harness.step(op)?;
         }
+        harness.replay_journal()?;
     }
 }
