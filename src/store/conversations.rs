@@ -492,6 +492,14 @@ pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<ConversationSummar
     }
 }
 
+/// Read through the partial index `channel_sessions_running` (V25): only running
+/// sessions are in it, so a customer's lookup does not scan every session kept.
+const RUNNING_SESSION: &str = "SELECT s.id, s.conversation_id FROM channel_sessions s
+     JOIN conversations v ON v.id = s.conversation_id
+     WHERE s.customer_id = ?1 AND s.channel_id = ?2 AND s.state = 'STARTED'
+       AND v.state <> 'CLOSED'
+     ORDER BY s.started_at DESC LIMIT 1";
+
 /// The customer's running channel session on a channel, in a conversation not yet
 /// closed: (channel session id, conversation id), the latest if several.
 pub fn running_session(
@@ -500,13 +508,7 @@ pub fn running_session(
     channel_id: &str,
 ) -> StoreResult<Option<(String, String)>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT s.id, s.conversation_id FROM channel_sessions s
-             JOIN conversations v ON v.id = s.conversation_id
-             WHERE s.customer_id = ?1 AND s.channel_id = ?2 AND s.state = 'STARTED'
-               AND v.state <> 'CLOSED'
-             ORDER BY s.started_at DESC LIMIT 1",
-        )?
+        .prepare_cached(RUNNING_SESSION)?
         .query_row(params![customer_id, channel_id], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
@@ -705,5 +707,23 @@ mod tests {
         let open = open_conversations(&conn, 10).unwrap();
         assert_eq!(open[0].timers, json!({"c": true}));
         assert_eq!(open[0].last_seq, 9);
+    }
+
+    #[test]
+    fn a_running_session_is_looked_up_by_index_not_by_scan() {
+        let conn = schema();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {RUNNING_SESSION}"))
+            .expect("plan")
+            .query_map(params!["cust", "chan"], |r| r.get(3))
+            .expect("plan rows")
+            .collect::<Result<_, _>>()
+            .expect("plan text");
+        let plan = plan.join("; ");
+        assert!(
+            plan.contains("USING INDEX channel_sessions_running"),
+            "{plan}"
+        );
+        assert!(!plan.contains("SCAN s"), "{plan}");
     }
 }
