@@ -130,6 +130,17 @@ pub fn encode(
     }
 }
 
+/// The `event_names` codes of the [`SEARCHED`] events, as an SQL list (`1, 2, 3`), for
+/// queries picking the indexed message rows of `cim_event_rows` by their name code.
+pub(super) fn searched_codes_sql() -> String {
+    SEARCHED
+        .iter()
+        .filter_map(|name| event_keys::CODES.iter().position(|code| code == name))
+        .map(|i| (i + 1).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The text an event is indexed with for search: a customer, agent or bot message's
 /// non-empty `data.body.markdownText`.
 pub fn search_text(event: &Map<String, Value>) -> Option<&str> {
@@ -385,6 +396,11 @@ pub(super) mod tests {
     use super::*;
     use crate::cim::{event_text, CimEvent, CimEventName};
     use serde_json::json;
+
+    #[test]
+    fn the_searched_events_have_the_name_codes_v16_gave_them() {
+        assert_eq!(searched_codes_sql(), "1, 2, 3");
+    }
 
     /// The seed events the fixtures carry (`payload.entities.cimEvent`).
     pub(in crate::store) fn seed_events() -> Vec<Value> {

@@ -11,13 +11,17 @@ use super::objects::Inflater;
 use super::StoreResult;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
-/// SQL picking message rows (codes 1-3: CUSTOMER_MESSAGE, AGENT_MESSAGE,
-/// BOT_MESSAGE) with what [`decode_row`] reads, then pos and the conversation id;
-/// `{}` is the rest of the WHERE clause.
-const MESSAGE_ROWS: &str =
-    "SELECT e.seq, e.id, e.name, e.type, e.timestamp, e.event, e.message_id, e.pos, k.id
-     FROM cim_event_rows e JOIN conversation_keys k ON k.key = e.conv
-     WHERE e.name IN (1, 2, 3) AND ";
+/// SQL picking the indexed message rows (the name codes of `events::SEARCHED`) with
+/// what [`decode_row`] reads, then pos and the conversation id; `condition` (on `e`)
+/// is the rest of the WHERE clause.
+fn message_rows(condition: &str) -> String {
+    format!(
+        "SELECT e.seq, e.id, e.name, e.type, e.timestamp, e.event, e.message_id, e.pos, k.id
+         FROM cim_event_rows e JOIN conversation_keys k ON k.key = e.conv
+         WHERE e.name IN ({}) AND {condition} ORDER BY e.pos",
+        events::searched_codes_sql()
+    )
+}
 
 /// The indexed text of the message rows `condition` picks (on `e`, the rows of
 /// `cim_event_rows`, with `params`), by position.
@@ -26,7 +30,7 @@ fn texts(
     condition: &str,
     params: &[&dyn ToSql],
 ) -> StoreResult<Vec<(i64, String)>> {
-    let mut st = c.prepare_cached(&format!("{MESSAGE_ROWS}{condition} ORDER BY e.pos"))?;
+    let mut st = c.prepare_cached(&message_rows(condition))?;
     let mut rows = st.query(params)?;
     let mut inflater = Inflater::new(c);
     let mut out = Vec::new();
@@ -80,8 +84,11 @@ pub fn carry_over(c: &mut Connection) -> StoreResult<u64> {
         let after: i64 =
             tx.query_row("SELECT next_pos FROM message_text_carry", [], |r| r.get(0))?;
         let last: Option<i64> = tx.query_row(
-            "SELECT MAX(pos) FROM (SELECT pos FROM cim_event_rows
-             WHERE name IN (1, 2, 3) AND pos > ?1 ORDER BY pos LIMIT ?2)",
+            &format!(
+                "SELECT MAX(pos) FROM (SELECT pos FROM cim_event_rows
+                 WHERE name IN ({}) AND pos > ?1 ORDER BY pos LIMIT ?2)",
+                events::searched_codes_sql()
+            ),
             params![after, CARRY_BATCH],
             |r| r.get(0),
         )?;
