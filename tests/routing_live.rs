@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::chat::widget;
 use support::sio_client::{token_auth, SioClient};
 
 const T: Duration = Duration::from_secs(10);
@@ -46,19 +47,6 @@ async fn set_state(desk: &SioClient, name: &str) -> Value {
         .await
         .unwrap();
     ack[0].clone()
-}
-
-async fn chat(addr: SocketAddr, customer: &str) -> (SioClient, String) {
-    let w = SioClient::connect(
-        addr,
-        "/customer",
-        json!({"serviceIdentifier": "1122", "channelCustomerIdentifier": customer}),
-    )
-    .await
-    .unwrap();
-    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
-    let id = started[0]["conversationId"].as_str().unwrap().to_string();
-    (w, id)
 }
 
 async fn get(addr: SocketAddr, token: &str, path: &str) -> (u16, Value) {
@@ -125,7 +113,7 @@ async fn queued_and_reserved_tasks_survive_kill_9() {
     set_state(&agent, "READY").await;
     let mut widgets = Vec::new();
     for i in 0..7 {
-        widgets.push(chat(addr, &format!("restart-{i}")).await);
+        widgets.push(widget(addr, &format!("restart-{i}")).await);
     }
     // Capacity 5 on CHAT: five offers, two waiting.
     let mut offered = Vec::new();
@@ -208,7 +196,7 @@ async fn rona_revokes_and_reoffers_to_another_agent() {
     let server = TestServer::start_with(|c| c.routing.accept_timeout_secs = 1).await;
     let a1 = desk(server.addr, "agent1").await;
     set_state(&a1, "READY").await;
-    let (_w, conversation_id) = chat(server.addr, "rona-1").await;
+    let (_w, conversation_id) = widget(server.addr, "rona-1").await;
     let offer = a1.expect("taskRequest", T).await.unwrap();
     assert_eq!(offer["conversationId"], conversation_id);
     // agent1 does not answer: revoked, NOT_READY with reason RONA.
@@ -324,7 +312,7 @@ async fn live_queue_steps_route_by_skill_and_bad_config_is_refused() {
     let a2 = desk(addr, "agent2").await;
     set_state(&a1, "READY").await;
     set_state(&a2, "READY").await;
-    let (_w, conversation_id) = chat(addr, "skills-1").await;
+    let (_w, conversation_id) = widget(addr, "skills-1").await;
     let offer = a2.expect("taskRequest", T).await.unwrap();
     assert_eq!(offer["conversationId"], conversation_id);
     assert_eq!(offer["task"]["activeMedia"][0]["queue"]["id"], queue_id);
