@@ -68,8 +68,13 @@ impl Secrets {
             // An object version stored as a delta of its base (`store::delta`): the
             // keys of its leaves are those of the base's shape.
             refs.push(base);
-            let shape_id = objects::packed_shape(&shapes(base)?)
-                .ok_or_else(|| StoreError::Corrupt(format!("delta base {base} is not packed")))?;
+            let own = value.as_array().and_then(|items| delta::own_shape(items));
+            let shape_id = match own {
+                Some(shape) => shape,
+                None => objects::packed_shape(&shapes(base)?).ok_or_else(|| {
+                    StoreError::Corrupt(format!("delta base {base} is not packed"))
+                })?,
+            };
             let places = packed::places(&shapes(shape_id)?);
             let mut changed = false;
             if let Value::Array(items) = &mut value {

@@ -12,8 +12,8 @@
 //! everything at the end of the batch ([`invalidate`], from the connection's update
 //! hook), since a known id might no longer hold the text it was noted with.
 //!
-//! It also keeps, per object kind and id, the leaves of the last version stored
-//! whole: the *base* a later version is stored as a delta of (`delta`).
+//! It also keeps, per object kind and id, the shape and leaves of the last version
+//! stored whole: the *base* a later version is stored as a delta of (`delta`).
 //!
 //! The cache lives in a thread-local that only the writer thread turns on
 //! ([`enable`]); elsewhere (readers, tests, tools) every lookup misses.
@@ -73,9 +73,10 @@ pub(super) fn enabled() -> bool {
     with(|c| c.enabled)
 }
 
-/// `leaves` (of the packed body `whole`, a version of `key`) as a delta of the
-/// committed base of `key`, if there is one and the delta is short enough.
-pub(super) fn delta(key: &(i64, String), leaves: &[Value], whole: &str) -> Option<String> {
+/// `items` (the shape and leaves of the packed body `whole`, a version of `key`) as
+/// a delta of the committed base of `key`, if there is one and the delta is short
+/// enough.
+pub(super) fn delta(key: &(i64, String), items: &[Value], whole: &str) -> Option<String> {
     with(|c| {
         if c.invalidated {
             return None;
@@ -87,7 +88,7 @@ pub(super) fn delta(key: &(i64, String), leaves: &[Value], whole: &str) -> Optio
             _ => None,
         });
         let (id, base) = pending.or_else(|| c.bases.get(key).map(|(id, l)| (*id, l)))?;
-        delta::encode(id, base, leaves, whole)
+        delta::encode(id, base, items, whole)
     })
 }
 

@@ -85,7 +85,13 @@ impl<'c> RefReader<'c> {
         if let Some(items) = value.as_array() {
             if let Some(base) = delta::base_of(items) {
                 out.push(Ref::Object(base));
-                let places = self.places_of_base(base)?;
+                let places = match delta::own_shape(items) {
+                    Some(shape) => {
+                        out.push(Ref::Shape(shape));
+                        self.places(shape)?
+                    }
+                    None => self.places_of_base(base)?,
+                };
                 for (i, leaf) in delta::changes(items)? {
                     leaf_ref(leaf, places.get(i).copied().unwrap_or(false), out);
                 }

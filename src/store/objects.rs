@@ -491,7 +491,7 @@ fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
         .and_then(|items| Some((delta::base_key(&items)?, items)));
     let delta = version
         .as_ref()
-        .and_then(|(base, items)| object_cache::delta(base, &items[1..], body));
+        .and_then(|(base, items)| object_cache::delta(base, items, body));
     if let Some(text) = delta.as_ref().filter(|_| super::object_sweep::fence_up()) {
         // The base it is a delta of is in use again (see `object_sweep`).
         let base = serde_json::from_str::<Vec<Value>>(text)
@@ -505,8 +505,7 @@ fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
             delta.as_deref().unwrap_or(body)
         ])?;
     let id = conn.last_insert_rowid();
-    if let (None, Some((base, mut items))) = (delta, version) {
-        items.remove(0);
+    if let (None, Some((base, items))) = (delta, version) {
         object_cache::note_base(base, id, items, body.len());
     }
     Ok(id)
@@ -623,6 +622,9 @@ impl<'c> Inflater<'c> {
             }
             let leaves = delta::apply(&items, whole.split_off(1))?;
             whole.extend(leaves);
+            if let Some(shape) = delta::own_shape(&items) {
+                whole[0] = shape.into();
+            }
             items = whole;
         }
         let shape_id = match items.first().and_then(shape_id) {
