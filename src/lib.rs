@@ -190,7 +190,10 @@ impl App {
             stop_routing.clone(),
             Some(task_log_tx),
             reports::TallySettings::from_config(&config),
-            config.routing.journal,
+            routing::driver::JournalSettings {
+                on: config.routing.journal,
+                snapshot_every_ms: config.routing.journal_snapshot_secs as i64 * 1000,
+            },
         )
         .await?;
         let (conversations, conversation_task) = conversation::driver::spawn(

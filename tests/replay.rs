@@ -1,8 +1,10 @@
 //! `switchboard replay` over what a running appliance journaled: chats answered with
 //! messages, a RONA, a direct transfer, a restart in the middle and a chat after it
 //! replay with no divergence; a changed routing rule (a longer accept timeout) shows
-//! the first decision it alters; `--from` begins at the run holding it; bad options
-//! and a data directory without a journal are refused; `db-size` lists the journal.
+//! the first decision it alters; `--from` begins at the run holding it, or at the
+//! snapshot of the engine's state before it (taken every second here, daily by
+//! default), and a whole replay checks the snapshots it passes; bad options and a
+//! data directory without a journal are refused; `db-size` lists the journal.
 
 mod common;
 mod support;
@@ -131,8 +133,14 @@ async fn second_run(server: &TestServer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decision() {
-    let server = TestServer::start_with(|c| c.routing.accept_timeout_secs = 1).await;
+    let server = TestServer::start_with(|c| {
+        c.routing.accept_timeout_secs = 1;
+        c.routing.journal_snapshot_secs = 1;
+    })
+    .await;
     first_run(&server).await;
+    // The first run lasts over a second (the RONA): a snapshot was taken in it.
+    let in_first_run = switchboard::clock::now_ms();
     let mut server = server.restart().await;
     let restarted_at = switchboard::clock::now_ms();
     second_run(&server).await;
@@ -154,6 +162,26 @@ async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decis
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{text}"));
     assert!(inputs > 30, "{text}");
+
+    let snapshots: u64 = text
+        .lines()
+        .find(|l| l.contains("of the engine's state passed: the rebuilt state was equal"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no snapshot passed: {text}"));
+    assert!(snapshots >= 1, "{text}");
+
+    // From the end of the first run: its last snapshot on, through the restart.
+    let from = in_first_run.to_string();
+    let out = switchboard(&dir, &["replay", "--from", &from]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("began at the snapshot of the engine's state taken"),
+        "{text}"
+    );
+    assert!(text.contains("in 2 runs of the routing engine"), "{text}");
+    assert!(text.contains("no divergence"), "{text}");
 
     // From the restart on: only the second run.
     let from = restarted_at.to_string();
@@ -209,5 +237,10 @@ async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decis
         .find(|t| t["name"] == "routing_journal")
         .cloned()
         .unwrap_or_else(|| panic!("{size}"));
-    assert_eq!(journal["rows"].as_u64(), Some(inputs + 2), "{journal}");
+    // Every input, the two starts and the snapshots.
+    assert_eq!(
+        journal["rows"].as_u64(),
+        Some(inputs + 2 + snapshots),
+        "{journal}"
+    );
 }

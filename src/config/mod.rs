@@ -288,6 +288,11 @@ pub struct RoutingSettings {
     pub last_agent_window_secs: u64,
     /// Append every routing input to the input journal (`switchboard replay`).
     pub journal: bool,
+    /// How often the journal keeps a snapshot of the routing engine's state, seconds
+    /// (0: never). Snapshots are taken at the first input of each period counted from
+    /// midnight UTC (daily by default); a replay may begin at one, and the retention
+    /// purge removes the journal before the last one it has passed.
+    pub journal_snapshot_secs: u64,
 }
 
 impl Default for RoutingSettings {
@@ -302,6 +307,7 @@ impl Default for RoutingSettings {
             last_agent_wait_secs: 0,
             last_agent_window_secs: 24 * 3600,
             journal: true,
+            journal_snapshot_secs: 24 * 3600,
         }
     }
 }

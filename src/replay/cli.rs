@@ -11,8 +11,9 @@ use rusqlite::{Connection, OpenFlags};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct ReplayArgs {
-    /// Replay from the run of the engine holding this time (2026-12-04T08:00:00Z,
-    /// 2026-12-04 for midnight UTC, or epoch ms); default: the first run journaled.
+    /// Replay from the last start or daily snapshot of the engine at or before this
+    /// time (2026-12-04T08:00:00Z, 2026-12-04 for midnight UTC, or epoch ms); default:
+    /// the first journaled.
     #[arg(long, value_parser = parse_time)]
     pub from: Option<Millis>,
     /// Stop before this time (same forms); default: the end of the journal.
@@ -94,6 +95,21 @@ fn print(
         if outcome.runs == 1 { "" } else { "s" },
         took.as_secs_f64()
     )?;
+    if let Some(at) = outcome.began_at_snapshot {
+        writeln!(
+            out,
+            "began at the snapshot of the engine's state taken {}",
+            stamp(at)
+        )?;
+    }
+    if outcome.snapshots > 0 {
+        writeln!(
+            out,
+            "{} snapshot{} of the engine's state passed: the rebuilt state was equal",
+            outcome.snapshots,
+            if outcome.snapshots == 1 { "" } else { "s" }
+        )?;
+    }
     match &outcome.divergence {
         None => writeln!(out, "no divergence"),
         Some(d) => write_divergence(out, d),
@@ -126,6 +142,15 @@ fn write_divergence(out: &mut impl Write, d: &Divergence) -> std::io::Result<()>
         stamp(d.at),
         d.at
     )?;
+    if d.kind == super::Kind::Snapshot {
+        let path = d.input.as_str().unwrap_or_default();
+        writeln!(
+            out,
+            "  the rebuilt state differs from the snapshot at {path}"
+        )?;
+        writeln!(out, "  expected:   {}", d.expected)?;
+        return writeln!(out, "  recomputed: {}", d.recomputed);
+    }
     writeln!(out, "  input:      {}", d.input)?;
     writeln!(
         out,

@@ -1,12 +1,14 @@
 //! `switchboard replay`: rebuilds the routing core from the input journal
 //! (`store::journal`) and checks that it decides what was stored.
 //!
-//! From the start of the run holding `--from` (or the first run), each journal row is
-//! fed to a fresh core as the driver fed it: a start makes a new core with its
-//! routing configuration, every restore and input row is handled at its own `now`,
-//! and the digest of the recomputed effects is compared with the stored one. The
-//! first row that differs is the divergence: its input, its time and both effect
-//! lines. An [`Overrides`] changes the routing rules of the replay (an accept timeout,
+//! From the last start or snapshot at or before `--from` (or the first), each journal
+//! row is fed to a core as the driver fed it: a start makes a new core with its
+//! routing configuration, a snapshot to begin at is read back into a core in that
+//! state, every restore and input row is handled at its own `now`, and the digest of
+//! the recomputed effects is compared with the stored one. A snapshot passed on the
+//! way is compared with the state the replay rebuilt. The first row that differs is
+//! the divergence: its input, its time and both effect lines (for a snapshot, where
+//! the states part). An [`Overrides`] changes the routing rules of the replay (an accept timeout,
 //! a queue's step timeout, the selection policy), so the first decision the change
 //! alters shows as a divergence.
 //!
@@ -126,6 +128,10 @@ pub struct Divergence {
 pub struct Outcome {
     /// Starts of the core replayed (the server's restarts, plus one).
     pub runs: u64,
+    /// The time of the snapshot the replay began at, if it began at one.
+    pub began_at_snapshot: Option<Millis>,
+    /// Snapshots passed and found equal to the rebuilt state.
+    pub snapshots: u64,
     /// Restore and input rows compared.
     pub inputs: u64,
     /// Times of the first and last rows replayed.
@@ -165,6 +171,53 @@ pub fn replay(
                 }
             }
         }
+        if entry.kind == Kind::Snapshot {
+            match &core {
+                None => match core_from_snapshot(entry.input, overrides, &mut queue_seen) {
+                    Ok(read) => {
+                        core = Some(read);
+                        out.runs += 1;
+                        out.began_at_snapshot = Some(entry.at);
+                        return Ok(true);
+                    }
+                    Err(message) => {
+                        failure = Some(bad(message));
+                        return Ok(false);
+                    }
+                },
+                // With changed rules the state differs by design; their effects show
+                // where decisions part.
+                Some(_) if !overrides.is_empty() => return Ok(true),
+                Some(rebuilt) => {
+                    let state = rebuilt.state_snapshot().map_err(|e| bad(e.to_string()));
+                    match state {
+                        Ok(state) => match first_difference(&entry.input, &state, "") {
+                            None => {
+                                out.snapshots += 1;
+                                return Ok(true);
+                            }
+                            Some((path, expected, recomputed)) => {
+                                out.divergence = Some(Divergence {
+                                    pos,
+                                    at: entry.at,
+                                    kind: Kind::Snapshot,
+                                    input: Value::String(path),
+                                    expected,
+                                    expected_digest: 0,
+                                    recomputed,
+                                    recomputed_digest: 0,
+                                });
+                                return Ok(false);
+                            }
+                        },
+                        Err(e) => {
+                            failure = Some(e);
+                            return Ok(false);
+                        }
+                    }
+                }
+            }
+        }
         let Some(core) = core.as_mut() else {
             failure = Some(bad("an input before any start".into()));
             return Ok(false);
@@ -195,6 +248,75 @@ pub fn replay(
         }
     }
     Ok(out)
+}
+
+/// A core in the state of a journaled snapshot, with the overrides applied to its
+/// routing configuration and queues as they are applied to a start's configuration
+/// and queue inputs (`config` and `queues[].config` are `RoutingCore`'s fields). A
+/// timer armed before the snapshot keeps its deadline.
+fn core_from_snapshot(
+    mut state: Value,
+    overrides: &Overrides,
+    queue_seen: &mut bool,
+) -> Result<RoutingCore, String> {
+    if !overrides.is_empty() {
+        if let Some(config) = state.get_mut("config") {
+            let mut read: RoutingConfig =
+                serde_json::from_value(config.take()).map_err(|e| e.to_string())?;
+            overrides.config(&mut read);
+            *config = serde_json::to_value(read).map_err(|e| e.to_string())?;
+        }
+        if let Some(Value::Array(queues)) = state.get_mut("queues") {
+            for config in queues.iter_mut().filter_map(|q| q.get_mut("config")) {
+                let mut input = Input::UpsertQueue(
+                    serde_json::from_value(config.take()).map_err(|e| e.to_string())?,
+                );
+                *queue_seen |= overrides.input(&mut input);
+                if let Input::UpsertQueue(queue) = input {
+                    *config = serde_json::to_value(queue).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+    RoutingCore::from_state_snapshot(state).map_err(|e| format!("{} ({})", e, e.code()))
+}
+
+/// Where two states first differ: the path and both values there (cut short), or None.
+/// Objects compare by key whatever their order (the engine's maps are unordered).
+fn first_difference(
+    expected: &Value,
+    recomputed: &Value,
+    path: &str,
+) -> Option<(String, String, String)> {
+    match (expected, recomputed) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let here = format!("{path}.{k}");
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => first_difference(x, y, &here),
+                    (x, y) => Some((here, shown(x), shown(y))),
+                }
+            })
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, &format!("{path}[{i}]"))),
+        (a, b) if a == b => None,
+        (a, b) => Some((path.to_string(), shown(Some(a)), shown(Some(b)))),
+    }
+}
+
+fn shown(value: Option<&Value>) -> String {
+    let text = value.map_or_else(|| "(absent)".to_string(), Value::to_string);
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }
 
 fn divergence(

@@ -65,15 +65,23 @@ fn enqueue(n: u32) -> Input {
     }))
 }
 
-/// Runs the inputs through a core as the driver does and journals them; the RONA
-/// of task-2 fires at the Tick 10 s after its offer.
 fn journaled() -> Connection {
+    journaled_with_snapshots_every(0)
+}
+
+/// Runs the inputs through a core as the driver does and journals them, with a
+/// snapshot of the core's state every `snapshot_every` ms (0: none); the RONA of
+/// task-2 fires at the Tick 10 s after its offer.
+fn journaled_with_snapshots_every(snapshot_every: Millis) -> Connection {
     let conn = crate::store::test_connection();
-    let mut recorder = Recorder::new(true);
+    let mut recorder = Recorder::new(true, snapshot_every);
     let config = RoutingConfig::default();
     recorder.start(T0, &config);
     let mut core = RoutingCore::new(config);
     let mut feed = |at: Millis, kind: Kind, input: Input| {
+        if kind == Kind::Input {
+            recorder.snapshot_if_due(at, &core);
+        }
         recorder.handle(&mut core, at, kind, input);
     };
     for input in setup() {
@@ -200,4 +208,67 @@ fn an_empty_or_unreadable_journal_is_refused() {
     .unwrap();
     let err = replay(&conn, None, None, &Overrides::default()).unwrap_err();
     assert_eq!(err.code(), "bad_row");
+}
+
+#[test]
+fn a_replay_begins_at_a_daily_snapshot_and_checks_those_it_passes() {
+    // T0 is a multiple of 5 s: the first input of the third period is the RONA tick.
+    let conn = journaled_with_snapshots_every(5_000);
+    let snapshots: Vec<(Millis, String)> = conn
+        .prepare("SELECT at, input FROM routing_journal WHERE kind = 3")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(snapshots.len(), 1);
+    assert_eq!(snapshots[0].0, T0 + 10_005);
+    assert!(!snapshots[0].1.contains("Ada"), "a payload was kept");
+
+    let whole = replay(&conn, None, None, &Overrides::default()).unwrap();
+    assert_eq!(whole.divergence, None);
+    assert_eq!(
+        (whole.inputs, whole.snapshots, whole.began_at_snapshot),
+        (10, 1, None)
+    );
+
+    let tail = replay(&conn, Some(T0 + 10_005), None, &Overrides::default()).unwrap();
+    assert_eq!(tail.divergence, None);
+    assert_eq!(tail.began_at_snapshot, Some(T0 + 10_005));
+    // The RONA tick (it revokes task-2 from the reserved agent) and the refused accept.
+    assert_eq!((tail.runs, tail.inputs), (1, 2));
+
+    // Changed rules begin there too, and the queue they name is found in the state.
+    let changed = Overrides {
+        step_timeout: Some(("Sales".into(), 1_000)),
+        ..Overrides::default()
+    };
+    let tail = replay(&conn, Some(T0 + 10_005), None, &changed).unwrap();
+    assert_eq!((tail.inputs, tail.divergence), (2, None));
+
+    // The purge keeps what a replay from its cutoff needs: the snapshot on.
+    // The start, its 3 restore rows and the 5 inputs before the snapshot.
+    assert_eq!(journal::purge_before(&conn, T0 + 20_000, 100).unwrap(), 9);
+    let kept = replay(&conn, None, None, &Overrides::default()).unwrap();
+    assert_eq!(
+        (kept.began_at_snapshot, kept.inputs),
+        (Some(T0 + 10_005), 2)
+    );
+}
+
+#[test]
+fn an_input_missing_before_a_snapshot_shows_there_when_no_effect_told() {
+    let conn = journaled_with_snapshots_every(5_000);
+    // The accept of task-1 left the journal: every effect after it is the same
+    // (task-2 is still offered to the agent, which has room), but the state is not.
+    conn.execute("DELETE FROM routing_journal WHERE at = ?1", [T0 + 4])
+        .unwrap();
+    let out = replay(&conn, None, None, &Overrides::default()).unwrap();
+    let d = out.divergence.expect("a divergence at the snapshot");
+    assert_eq!((d.kind, d.at), (Kind::Snapshot, T0 + 10_005));
+    // The first place the states part (here the queue's service-level window: the
+    // answer was never recorded).
+    let path = d.input.as_str().unwrap();
+    assert!(path.starts_with(".queues[0].window"), "{d:?}");
+    assert_ne!(d.expected, d.recomputed);
 }

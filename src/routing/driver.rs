@@ -94,11 +94,11 @@ pub async fn spawn(
     shutdown: CancellationToken,
     live: Option<LiveSink>,
     reports: TallySettings,
-    journal: bool,
+    journal: JournalSettings,
 ) -> Result<(RoutingHandle, tokio::task::JoinHandle<()>), StoreError> {
     let restore = store.read(loader::load).await?;
     let now = now_ms();
-    let mut recorder = Recorder::new(journal);
+    let mut recorder = Recorder::new(journal.on, journal.snapshot_every_ms);
     recorder.start(now, &config);
     let mut core = RoutingCore::new(config);
     let mut initial = Vec::new();
@@ -122,6 +122,15 @@ pub async fn spawn(
     driver.send_live(logged);
     let task = tokio::spawn(driver.run(rx, health, initial, shutdown));
     Ok((RoutingHandle { tx }, task))
+}
+
+/// What the driver journals (`super::journal::Recorder`).
+#[derive(Clone, Copy, Debug)]
+pub struct JournalSettings {
+    /// Every input, in the transaction of its effects.
+    pub on: bool,
+    /// The core's state once per this period (ms; 0: never).
+    pub snapshot_every_ms: Millis,
 }
 
 struct Driver {
@@ -164,6 +173,7 @@ impl Driver {
                 }
             }
             let now = now_ms();
+            self.recorder.snapshot_if_due(now, &self.core);
             let mut effects = Vec::new();
             let mut replies = Vec::new();
             let mut queries = Vec::new();

@@ -1,7 +1,9 @@
 //! The routing driver's side of the input journal: every input goes to the core
 //! through a [`Recorder`], which notes it (without its opaque payloads), its `now`,
 //! and the digest and brief of its effects, for the driver to append in the
-//! transaction that commits those effects (`store::journal`).
+//! transaction that commits those effects (`store::journal`). Once a period (daily by
+//! default, at the first input after each UTC midnight) it also notes the core's
+//! state, so a replay can begin there and the purge can drop what came before.
 
 use super::{digest, Effect, Input, RoutingConfig, RoutingCore};
 use crate::clock::Millis;
@@ -11,13 +13,45 @@ use crate::store::journal::{Entry, Kind};
 pub struct Recorder {
     on: bool,
     entries: Vec<Entry>,
+    /// Snapshot period (ms); 0: never.
+    snapshot_every: Millis,
+    /// The period of the last start or snapshot.
+    last_period: Millis,
 }
 
 impl Recorder {
-    pub fn new(on: bool) -> Self {
+    /// With `on`, journals every input, and the core's state once every
+    /// `snapshot_every` ms (0: never), at the first input of each period.
+    pub fn new(on: bool, snapshot_every: Millis) -> Self {
         Self {
             on,
             entries: Vec::new(),
+            snapshot_every: snapshot_every.max(0),
+            last_period: 0,
+        }
+    }
+
+    fn period(&self, now: Millis) -> Millis {
+        now.div_euclid(self.snapshot_every.max(1))
+    }
+
+    /// Notes the state of `core` if a new period began since the last start or
+    /// snapshot. Called between inputs, before those handled at `now`.
+    pub fn snapshot_if_due(&mut self, now: Millis, core: &RoutingCore) {
+        if !self.on || self.snapshot_every == 0 || self.period(now) <= self.last_period {
+            return;
+        }
+        self.last_period = self.period(now);
+        match core.state_snapshot() {
+            Ok(input) => self.entries.push(Entry {
+                kind: Kind::Snapshot,
+                at: now,
+                conversation_id: None,
+                input,
+                digest: digest::digest(&[]),
+                effects: String::new(),
+            }),
+            Err(e) => tracing::error!(error = %e, "the routing state cannot be journaled"),
         }
     }
 
@@ -26,6 +60,7 @@ impl Recorder {
         if !self.on {
             return;
         }
+        self.last_period = self.period(now);
         match serde_json::to_value(config) {
             Ok(input) => self.entries.push(Entry {
                 kind: Kind::Start,

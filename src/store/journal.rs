@@ -27,6 +27,9 @@ pub enum Kind {
     Restore,
     /// An input of the running core.
     Input,
+    /// The running core's state (`RoutingCore::state_snapshot`), taken daily: a
+    /// replay may begin here instead of at the run's start.
+    Snapshot,
 }
 
 impl Kind {
@@ -35,6 +38,7 @@ impl Kind {
             Kind::Start => 0,
             Kind::Restore => 1,
             Kind::Input => 2,
+            Kind::Snapshot => 3,
         }
     }
 
@@ -43,6 +47,7 @@ impl Kind {
             0 => Ok(Kind::Start),
             1 => Ok(Kind::Restore),
             2 => Ok(Kind::Input),
+            3 => Ok(Kind::Snapshot),
             other => Err(StoreError::Corrupt(format!(
                 "routing_journal.kind {other} is unknown"
             ))),
@@ -99,14 +104,14 @@ pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> Stor
     Ok(())
 }
 
-/// The position of the start a replay of `[from, ...)` begins at: the last start at or
-/// before `from`, else the first start (None: the journal has no start).
+/// The position of the row a replay of `[from, ...)` begins at: the last start or
+/// snapshot at or before `from`, else the first of them (None: the journal has none).
 pub fn start_for(conn: &Connection, from: Option<Millis>) -> StoreResult<Option<i64>> {
     use rusqlite::OptionalExtension;
     let before: Option<i64> = match from {
         Some(from) => conn
             .prepare_cached(
-                "SELECT pos FROM routing_journal WHERE kind = 0 AND at <= ?1
+                "SELECT pos FROM routing_journal WHERE kind IN (0, 3) AND at <= ?1
                  ORDER BY at DESC, pos DESC LIMIT 1",
             )?
             .query_row([from], |r| r.get(0))
@@ -116,7 +121,7 @@ pub fn start_for(conn: &Connection, from: Option<Millis>) -> StoreResult<Option<
     match before {
         Some(pos) => Ok(Some(pos)),
         None => Ok(conn
-            .prepare_cached("SELECT min(pos) FROM routing_journal WHERE kind = 0")?
+            .prepare_cached("SELECT min(pos) FROM routing_journal WHERE kind IN (0, 3)")?
             .query_row([], |r| r.get(0))?),
     }
 }
@@ -162,15 +167,15 @@ pub fn for_each(
     Ok(())
 }
 
-/// Removes up to `limit` rows of the runs of the core that ended before `cutoff`
-/// (the rows before the last start at or before it), oldest first, in the caller's
+/// Removes up to `limit` rows no replay from `cutoff` on needs (the rows before the
+/// last start or snapshot at or before it), oldest first, in the caller's
 /// transaction; returns the rows removed.
 pub fn purge_before(conn: &Connection, cutoff: Millis, limit: u64) -> StoreResult<u64> {
     let removed = conn
         .prepare_cached(
             "DELETE FROM routing_journal WHERE pos IN
                  (SELECT pos FROM routing_journal WHERE pos <
-                      (SELECT pos FROM routing_journal WHERE kind = 0 AND at <= ?1
+                      (SELECT pos FROM routing_journal WHERE kind IN (0, 3) AND at <= ?1
                        ORDER BY at DESC, pos DESC LIMIT 1)
                   ORDER BY pos LIMIT ?2)",
         )?
@@ -257,6 +262,48 @@ mod tests {
         assert_eq!(all(&conn, None, None), written[3..]);
         assert_eq!(purge_before(&conn, at + 150, 2).unwrap(), 0);
         assert_eq!(purge_before(&conn, at - 1, 2).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_replay_and_the_purge_begin_at_the_last_snapshot_found_by_index() {
+        let conn = crate::store::test_connection();
+        let at = 1_765_000_000_000;
+        let written = vec![
+            entry(Kind::Start, at, None, json!({"acceptTimeoutMs": 30000})),
+            entry(Kind::Input, at + 10, None, json!("Tick")),
+            entry(
+                Kind::Snapshot,
+                at + 100,
+                None,
+                json!({"tasks": {"items": []}}),
+            ),
+            entry(Kind::Input, at + 110, None, json!("Tick")),
+        ];
+        let mut interner = Interner::default();
+        for e in &written {
+            append(&conn, &mut interner, e).unwrap();
+        }
+        assert_eq!(all(&conn, Some(at + 150), None), written[2..]);
+        assert_eq!(all(&conn, Some(at + 50), None), written);
+        // `--from` finds its snapshot by index. (The first start or snapshot is read in
+        // rowid order and is the first row: the purge keeps from one.)
+        let plan: Vec<String> = conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT pos FROM routing_journal
+                 WHERE kind IN (0, 3) AND at <= 1 ORDER BY at DESC, pos DESC LIMIT 1",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("routing_journal_starts")),
+            "{plan:?}"
+        );
+        // A server that never restarts: the purge stops at the snapshot.
+        assert_eq!(purge_before(&conn, at + 150, 10).unwrap(), 2);
+        assert_eq!(all(&conn, None, Some(at + 105)), written[2..3]);
     }
 
     #[test]

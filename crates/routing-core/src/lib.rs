@@ -36,7 +36,7 @@ mod view;
 
 pub use config::RoutingConfig;
 pub use effect::Effect;
-pub use engine::{input_name, RoutingCore};
+pub use engine::{input_name, RoutingCore, SnapshotError};
 pub use error::RoutingError;
 pub use input::{Input, NewTask, TaskMode};
 pub use model::{

@@ -40,6 +40,7 @@ pub struct NewPullRequest {
     pub data: serde_json::Value,
 }
 
+#[derive(Serialize, Deserialize)]
 struct PullList {
     config: PullListConfig,
     /// Ordered by creation, oldest first.
@@ -53,9 +54,10 @@ impl PullList {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct PullBoard {
     lists: HashMap<PullListId, PullList>,
+    #[serde(serialize_with = "crate::engine::requests_without_data")]
     requests: HashMap<PullRequestId, PullRequest>,
 }
 

@@ -30,6 +30,7 @@ mod config_changes;
 mod dispatch;
 mod queries;
 mod restore;
+mod snapshot;
 mod state;
 mod supervision;
 mod tasks;
@@ -40,6 +41,8 @@ mod tests;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use self::state::{
     AgentIx, AgentSlot, MrdIx, MrdSlot, QueueIx, QueueKey, QueueSlot, Slab, TaskIx, TaskSlot,
@@ -54,6 +57,10 @@ use super::pull::PullBoard;
 use super::task::Task;
 use crate::Millis;
 
+pub(crate) use self::snapshot::requests_without_data;
+pub use self::snapshot::SnapshotError;
+
+#[derive(Serialize, Deserialize)]
 pub struct RoutingCore {
     config: RoutingConfig,
     mrds: Vec<MrdSlot>,
@@ -77,6 +84,8 @@ pub struct RoutingCore {
     pull: PullBoard,
     /// The time of what is being processed: the input's time, or a timer's deadline.
     now: Millis,
+    /// Effects of the input being handled; always empty between inputs.
+    #[serde(skip)]
     out: Vec<Effect>,
 }
 

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::expr::Expr;
 use crate::model::{AgentProfile, AgentStateName, MrdConfig, MrdStateName, QueueConfig, MAX_STEPS};
 use crate::stats::QueueWindow;
@@ -25,7 +27,7 @@ pub(crate) type QueueIx = u32;
 pub(crate) type MrdIx = u32;
 
 /// Position of an available agent on an MRD: longest available first, then fewer tasks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct AvailKey {
     pub since: Millis,
     pub load: u32,
@@ -33,7 +35,7 @@ pub(crate) struct AvailKey {
 }
 
 /// Position of a waiting task within its queue: best first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct QueueKey {
     pub priority: Reverse<u8>,
     pub enqueue_time: Millis,
@@ -42,12 +44,13 @@ pub(crate) struct QueueKey {
 }
 
 /// Position of a waiting task across queues, for an agent choosing its next task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct PickKey {
     pub queue_priority: Reverse<u8>,
     pub key: QueueKey,
 }
 
+#[derive(Serialize, Deserialize)]
 pub(crate) struct MrdSlot {
     pub live: bool,
     pub config: MrdConfig,
@@ -55,11 +58,14 @@ pub(crate) struct MrdSlot {
     pub available: BTreeSet<AvailKey>,
 }
 
+#[derive(Serialize, Deserialize)]
 pub(crate) struct QueueSlot {
     pub live: bool,
     pub config: QueueConfig,
     pub mrd: MrdIx,
     /// One parsed expression per configured step (empty: the queue has no steps).
+    /// Parsed again from `config` when a snapshot is read back.
+    #[serde(skip)]
     pub steps: Vec<Expr>,
     /// `open[k]`: waiting tasks whose step k is open. Always at least one set.
     pub open: Vec<BTreeSet<QueueKey>>,
@@ -76,14 +82,14 @@ impl QueueSlot {
 }
 
 /// Which steps of one queue an agent matches.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct QueueMatch {
     /// Bit k set: the agent matches step k.
     pub mask: u16,
     pub skill: [u16; MAX_STEPS],
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct AgentMrd {
     pub ready_requested: bool,
     pub state: MrdStateName,
@@ -113,6 +119,7 @@ impl AgentMrd {
     }
 }
 
+#[derive(Serialize, Deserialize)]
 pub(crate) struct AgentSlot {
     pub live: bool,
     pub profile: AgentProfile,
@@ -140,7 +147,7 @@ pub(crate) struct AgentSlot {
 }
 
 /// Where a task waits, if it does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Waiting {
     No,
     /// In `open[0..=step]` of its queue.
@@ -149,7 +156,7 @@ pub(crate) enum Waiting {
     Targeted(AgentIx, PickKey),
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct TaskTimers {
     pub step: Option<Millis>,
     pub ttl: Option<Millis>,
@@ -157,7 +164,9 @@ pub(crate) struct TaskTimers {
     pub last_agent: Option<Millis>,
 }
 
+#[derive(Serialize, Deserialize)]
 pub(crate) struct TaskSlot {
+    #[serde(serialize_with = "super::snapshot::task_without_payloads")]
     pub task: Arc<Task>,
     pub queue: QueueIx,
     pub mrd: MrdIx,
@@ -174,6 +183,7 @@ impl TaskSlot {
 }
 
 /// A vector of reusable slots addressed by `u32`.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Slab<T> {
     items: Vec<Option<T>>,
     free: Vec<u32>,

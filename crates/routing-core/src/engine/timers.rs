@@ -3,10 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use super::state::{AgentIx, TaskIx};
 use crate::Millis;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(super) enum Timer {
     /// The next queue step of a waiting task opens.
     Step(TaskIx),
@@ -22,7 +24,7 @@ pub(super) enum Timer {
     UnknownGrace(AgentIx),
 }
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(super) struct Timers {
     due: BTreeSet<(Millis, Timer)>,
 }

@@ -7,6 +7,7 @@ mod interruption_logout;
 mod offers;
 mod queries;
 mod restore;
+mod snapshots;
 mod steps_policies;
 mod supervision;
 mod timers;
