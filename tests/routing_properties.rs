@@ -50,6 +50,8 @@ enum Op {
     Capacity(usize, usize, u32),
     Skill(usize, u8),
     Restart,
+    /// The journal notes the core's state (as the driver does daily).
+    Snapshot,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -96,6 +98,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (agent.clone(), 0..2usize, 0..4u32).prop_map(|(a, m, c)| Op::Capacity(a, m, c)),
         1 => (agent, 0..11u8).prop_map(|(a, s)| Op::Skill(a, s)),
         1 => Just(Op::Restart),
+        1 => Just(Op::Snapshot),
     ]
 }
 
@@ -192,10 +195,11 @@ fn profiles() -> Vec<AgentProfile> {
         .collect()
 }
 
-/// One journaled step: a fresh core, or an input as journaled with its `now` and
-/// the digest of its effects.
+/// One journaled step: a fresh core, an input as journaled with its `now` and the
+/// digest of its effects, or a snapshot of the core's state.
 enum Journaled {
     Start,
+    Snapshot(serde_json::Value),
     Input {
         at: i64,
         input: serde_json::Value,
@@ -276,6 +280,18 @@ impl Harness {
         for (n, step) in self.journal.iter().enumerate() {
             match step {
                 Journaled::Start => core = RoutingCore::new(routing_config()),
+                // The rebuilt state equals the one noted, and a core read back from
+                // the snapshot goes on deciding as the running one did.
+                Journaled::Snapshot(state) => {
+                    let rebuilt = core.state_snapshot().expect("states serialize");
+                    prop_assert!(
+                        rebuilt == *state,
+                        "step {} : the state at the snapshot differs",
+                        n
+                    );
+                    core = RoutingCore::from_state_snapshot(state.clone())
+                        .map_err(|e| TestCaseError::fail(format!("step {n}: {e}")))?;
+                }
                 Journaled::Input { at, input, digest } => {
                     let decoded: Input = serde_json::from_value(input.clone())
                         .map_err(|e| TestCaseError::fail(format!("{input}: {e}")))?;
@@ -438,7 +454,7 @@ impl Harness {
                 }
                 Input::UpsertAgent(self.profiles[a].clone())
             }
-            Op::Restart => return None,
+            Op::Restart | Op::Snapshot => return None,
         })
     }
 
@@ -469,6 +485,11 @@ impl Harness {
         let effects = match self.input_for(op) {
             Some(input) => self.handle(input),
             None if matches!(op, Op::Restart) => self.restart(),
+            None if matches!(op, Op::Snapshot) => {
+                let state = self.core.state_snapshot().expect("states serialize");
+                self.journal.push(Journaled::Snapshot(state));
+                return Ok(());
+            }
             None => return Ok(()),
         };
         for effect in &effects {
