@@ -30,7 +30,7 @@ pub use history::{StoreArrivals, StoreHistory};
 pub use report::{write_csv, write_table, Comparison, Row};
 pub use source::{AgentPlan, Arrival, ArrivalSource, Pools, ShiftChange, ShiftState, Workload};
 pub use tally::{Figures, QueueFigures};
-pub use world::simulate;
+pub use world::{journal, simulate};
 
 use crate::clock::Millis;
 use crate::routing::SelectionPolicy;

@@ -404,3 +404,63 @@ fn arrivals_for_a_queue_that_is_gone_are_counted_apart() {
     assert_eq!((q.offered, q.answered, q.unfinished), (15, 15, 0));
     assert!(!figures.queues.contains_key("deleted"));
 }
+
+#[test]
+fn a_simulated_day_journals_and_replays_without_divergence_and_a_changed_rule_diverges() {
+    use crate::replay::{replay, Overrides};
+    use crate::store::{journal as rows, objects::Interner};
+    // A day of a 10-agent site at 80 % load (a chat every 22.5 s, 180 s each); the
+    // queue looks for one of its three experts for 20 s, then for anyone.
+    const HOUR: Millis = 3_600_000;
+    let mut work = mmc(10, 3_840, 8.0 / 180.0, 180.0, 11);
+    work.queues[0].steps = vec![
+        crate::routing::StepConfig {
+            expression: "expert == true".into(),
+            timeout_ms: 20_000,
+        },
+        crate::routing::StepConfig {
+            expression: String::new(),
+            timeout_ms: 0,
+        },
+    ];
+    for plan in &mut work.agents[..3] {
+        plan.profile
+            .attributes
+            .insert("expert".into(), crate::routing::AttrValue::Bool(true));
+    }
+    work.pools.accept_all = (0..8).map(|s| s * 1_000).collect();
+    let (from, to) = (T0, T0 + 24 * HOUR);
+    let entries = journal(&work, from, to, 1, HOUR).unwrap();
+    let conn = crate::store::test_connection();
+    let mut interner = Interner::default();
+    for entry in &entries {
+        rows::append(&conn, &mut interner, entry).unwrap();
+    }
+
+    let whole = replay(&conn, None, None, &Overrides::default()).unwrap();
+    assert_eq!(whole.divergence, None);
+    assert!(whole.inputs > 10_000, "{whole:?}");
+    assert!(whole.snapshots >= 23, "{whole:?}");
+    assert!(whole.last_at.unwrap() >= to - HOUR, "{whole:?}");
+
+    // From noon: the snapshot of the first input after it.
+    let noon = from + 12 * HOUR;
+    let afternoon = replay(&conn, Some(noon + 60_000), None, &Overrides::default()).unwrap();
+    assert_eq!(afternoon.divergence, None);
+    let began = afternoon.began_at_snapshot.expect("began at a snapshot");
+    assert!((noon..noon + 60_000).contains(&began), "{afternoon:?}");
+    assert!(afternoon.inputs < whole.inputs * 2 / 3, "{afternoon:?}");
+
+    // The experts searched 5 s instead of 20: the first chat that waited for one
+    // goes to anyone sooner.
+    let changed = Overrides {
+        step_timeout: Some(("q".into(), 5_000)),
+        ..Overrides::default()
+    };
+    let d = replay(&conn, None, None, &changed)
+        .unwrap()
+        .divergence
+        .expect("a divergence");
+    assert!(d.at > from, "{d:?}");
+    assert_ne!(d.expected, d.recomputed);
+}

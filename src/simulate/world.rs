@@ -20,10 +20,12 @@ use super::source::{ShiftState, Workload};
 use super::tally::{Figures, Tally};
 use super::SimError;
 use crate::clock::Millis;
+use crate::routing::journal::Recorder;
 use crate::routing::{
     Direction, Disposition, Effect, Input, MediaState, NewTask, RequestedAgentState, RoutingCore,
     TaskMode, TaskStateName,
 };
+use crate::store::journal::{Entry, Kind};
 
 /// After the period, the run goes on this long at most for the tasks that arrived in
 /// it to be answered, abandoned or closed.
@@ -76,6 +78,8 @@ struct AgentTrack {
 struct World<'w> {
     work: &'w Workload,
     core: RoutingCore,
+    /// Journals the inputs when the run is recorded ([`journal`]); off otherwise.
+    recorder: Recorder,
     now: Millis,
     seq: u64,
     events: BTreeMap<(Millis, u64), Event>,
@@ -91,27 +95,52 @@ struct World<'w> {
 
 /// Runs `work` over `[from, to)` and returns the figures of the tasks that arrived in it.
 pub fn simulate(work: &Workload, from: Millis, to: Millis, seed: u64) -> Result<Figures, SimError> {
-    let mut world = World::new(work, from, to, seed);
+    let mut world = World::new(work, from, to, seed, Recorder::new(false, 0));
     world.run(to, to + DRAIN_MS)?;
     Ok(world.tally.finish(to))
 }
 
+/// Runs `work` over `[from, to)` as [`simulate`] does and returns the journal the
+/// routing driver would have written of it: a start, the configuration as its restore
+/// rows, then every input with its `now`, and a snapshot of the core's state once
+/// every `snapshot_every` ms. A day of traffic on the virtual clock, for the replay.
+pub fn journal(
+    work: &Workload,
+    from: Millis,
+    to: Millis,
+    seed: u64,
+    snapshot_every: Millis,
+) -> Result<Vec<Entry>, SimError> {
+    let mut world = World::new(work, from, to, seed, Recorder::new(true, snapshot_every));
+    world.run(to, to + DRAIN_MS)?;
+    Ok(world.recorder.take())
+}
+
 impl<'w> World<'w> {
-    fn new(work: &'w Workload, from: Millis, to: Millis, seed: u64) -> Self {
+    fn new(
+        work: &'w Workload,
+        from: Millis,
+        to: Millis,
+        seed: u64,
+        mut recorder: Recorder,
+    ) -> Self {
+        recorder.start(from, &work.routing);
         let mut core = RoutingCore::new(work.routing.clone());
-        for mrd in &work.mrds {
-            core.handle(from, Input::UpsertMrd(mrd.clone()));
-        }
-        for queue in &work.queues {
-            core.handle(from, Input::UpsertQueue(queue.clone()));
-        }
-        for agent in &work.agents {
-            core.handle(from, Input::UpsertAgent(agent.profile.clone()));
+        let setup = (work.mrds.iter().cloned().map(Input::UpsertMrd))
+            .chain(work.queues.iter().cloned().map(Input::UpsertQueue))
+            .chain(
+                work.agents
+                    .iter()
+                    .map(|a| Input::UpsertAgent(a.profile.clone())),
+            );
+        for input in setup {
+            recorder.handle(&mut core, from, Kind::Restore, input);
         }
         let arrivals = &work.arrivals;
         let mut world = World {
             work,
             core,
+            recorder,
             now: from,
             seq: 0,
             events: BTreeMap::new(),
@@ -316,7 +345,10 @@ impl<'w> World<'w> {
     }
 
     fn input(&mut self, input: Input) {
-        let effects = self.core.handle(self.now, input);
+        self.recorder.snapshot_if_due(self.now, &self.core);
+        let effects = self
+            .recorder
+            .handle(&mut self.core, self.now, Kind::Input, input);
         for effect in effects {
             self.effect(effect);
         }

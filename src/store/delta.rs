@@ -34,12 +34,7 @@ pub fn base_key(items: &[Value]) -> Option<(i64, String)> {
 /// The delta of the packed body `items` (`[shape, leaf, ...]`) against the base
 /// `base_id` with `base_items` (its own shape and leaves), if it is less than half as
 /// long as `whole` (the packed body as text).
-pub fn encode(
-    base_id: i64,
-    base_items: &[Value],
-    items: &[Value],
-    whole: &str,
-) -> Option<String> {
+pub fn encode(base_id: i64, base_items: &[Value], items: &[Value], whole: &str) -> Option<String> {
     if base_items.len() != items.len() || items.is_empty() {
         return None;
     }
@@ -145,7 +140,16 @@ mod tests {
     fn a_version_of_another_shape_names_it() {
         // A null that became a reference: the shape marks the place differently.
         let base: Vec<Value> = serde_json::from_value(json!([
-            31, 7, 8, "QUEUED", null, "a long queue id 0123456789", "Default", "INBOUND", 0, 12
+            31,
+            7,
+            8,
+            "QUEUED",
+            null,
+            "a long queue id 0123456789",
+            "Default",
+            "INBOUND",
+            0,
+            12
         ]))
         .unwrap();
         let mut next = base.clone();
