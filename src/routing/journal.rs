@@ -8,6 +8,7 @@
 use super::{digest, Effect, Input, RoutingConfig, RoutingCore};
 use crate::clock::Millis;
 use crate::store::journal::{Entry, Kind};
+use serde_json::Value;
 
 /// Notes what the core handles, when the journal is on.
 pub struct Recorder {
@@ -42,17 +43,7 @@ impl Recorder {
             return;
         }
         self.last_period = self.period(now);
-        match core.state_snapshot() {
-            Ok(input) => self.entries.push(Entry {
-                kind: Kind::Snapshot,
-                at: now,
-                conversation_id: None,
-                input,
-                digest: digest::digest(&[]),
-                effects: String::new(),
-            }),
-            Err(e) => tracing::error!(error = %e, "the routing state cannot be journaled"),
-        }
+        self.note_state(Kind::Snapshot, now, core.state_snapshot());
     }
 
     /// A core made with `config` at `now` (the start of a run).
@@ -61,16 +52,21 @@ impl Recorder {
             return;
         }
         self.last_period = self.period(now);
-        match serde_json::to_value(config) {
+        self.note_state(Kind::Start, now, serde_json::to_value(config));
+    }
+
+    /// Notes a start's configuration or a snapshot's state: a row without effects.
+    fn note_state(&mut self, kind: Kind, now: Millis, state: serde_json::Result<Value>) {
+        match state {
             Ok(input) => self.entries.push(Entry {
-                kind: Kind::Start,
+                kind,
                 at: now,
                 conversation_id: None,
                 input,
                 digest: digest::digest(&[]),
                 effects: String::new(),
             }),
-            Err(e) => tracing::error!(error = %e, "the routing configuration cannot be journaled"),
+            Err(e) => tracing::error!(error = %e, ?kind, "the routing state cannot be journaled"),
         }
     }
 
