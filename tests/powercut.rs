@@ -53,12 +53,22 @@ fn seed_2_no_task_is_offered_before_it_is_committed() {
 
 #[test]
 fn the_harness_reports_losses_when_the_fsync_thread_answers_before_it_syncs() {
-    let (code, last, all) = powercut(&["--cuts", "150", "--seed", "1", "--ack-before-sync"]);
-    let [cuts, _, lost, _] = figures(&last);
-    assert_eq!(cuts, 150, "{all}");
-    assert!(
-        lost > 0,
-        "a store that answers before fsync lost nothing? {all}"
+    // Only a cut between an early answer and the next sync of the WAL loses anything,
+    // and where the cuts fall depends on the machine's timing: a seed may miss every
+    // such window, so up to four seeds are tried (the first usually finds losses).
+    let mut outputs = Vec::new();
+    for seed in ["1", "2", "3", "4"] {
+        let (code, last, all) = powercut(&["--cuts", "150", "--seed", seed, "--ack-before-sync"]);
+        let [cuts, _, lost, _] = figures(&last);
+        assert_eq!(cuts, 150, "{all}");
+        if lost > 0 {
+            assert_eq!(code, Some(2), "{all}");
+            return;
+        }
+        outputs.push(all);
+    }
+    panic!(
+        "a store that answers before fsync lost nothing in four seeded runs: {}",
+        outputs.join("\n----\n")
     );
-    assert_eq!(code, Some(2), "{all}");
 }
