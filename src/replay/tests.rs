@@ -139,9 +139,17 @@ fn the_same_inputs_replay_without_divergence() {
     assert_eq!((out.first_at, out.last_at), (Some(T0), Some(T0 + 10_006)));
     // The journal keeps no payload: the customer's name is nowhere in it.
     let texts: Vec<String> = conn
-        .prepare("SELECT input || effects FROM routing_journal")
+        .prepare("SELECT input, effects FROM routing_journal")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map([], |r| {
+            let effects = match r.get_ref(1)? {
+                rusqlite::types::ValueRef::Blob(code) => {
+                    crate::store::journal_brief::decode(code).unwrap()
+                }
+                other => other.as_str()?.to_owned(),
+            };
+            Ok(format!("{}{effects}", r.get::<_, String>(0)?))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();

@@ -5,12 +5,13 @@
 //! A row keeps the input's `now`, the input serde-encoded and packed
 //! ([`objects::pack_row`]: its shape is shared in `cim_objects`, its conversation id
 //! and times near `now` stand as markers), the digest of its effects and a brief line
-//! of them. A *start* row opens each run of the core (the routing configuration it was
+//! of them (a compact BLOB since issue 15, `journal_brief`; a TEXT before). A *start* row opens each run of the core (the routing configuration it was
 //! made with); the *restore* rows after it are the inputs that rebuilt it from the
 //! store. A replay begins at a start. The retention purge removes whole runs that
 //! ended before its cutoff ([`purge_before`]), so every run left still begins at its
 //! start.
 
+use super::journal_brief;
 use super::objects::{self, Inflater, Interner};
 use super::packed::RowContext;
 use super::{StoreError, StoreResult};
@@ -99,9 +100,26 @@ pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> Stor
         conv,
         text,
         entry.digest as i64,
-        entry.effects
+        brief_column(&entry.effects)
     ])?;
     Ok(())
+}
+
+/// What `effects` holds for a brief: its compact form (`journal_brief`), or the
+/// empty text.
+fn brief_column(brief: &str) -> rusqlite::types::Value {
+    match brief.is_empty() {
+        true => rusqlite::types::Value::Text(String::new()),
+        false => rusqlite::types::Value::Blob(journal_brief::encode(brief)),
+    }
+}
+
+/// A brief as `effects` holds it: compact (a BLOB) or a text written before.
+fn read_brief(value: rusqlite::types::ValueRef<'_>) -> StoreResult<String> {
+    match value {
+        rusqlite::types::ValueRef::Blob(code) => journal_brief::decode(code),
+        other => Ok(other.as_str().map_err(rusqlite::Error::from)?.to_owned()),
+    }
 }
 
 /// The position of the row a replay of `[from, ...)` begins at: the last start or
@@ -158,7 +176,7 @@ pub fn for_each(
             conversation_id,
             input,
             digest: r.get::<_, i64>(5)? as u64,
-            effects: r.get(6)?,
+            effects: read_brief(r.get_ref(6)?)?,
         };
         if !f(pos, entry)? {
             break;

@@ -35,6 +35,7 @@ pub mod event_keys;
 pub mod event_runtime;
 pub mod events;
 pub mod journal;
+pub mod journal_brief;
 pub mod merge_patch;
 pub mod message_index;
 pub mod object_refs;
