@@ -3,6 +3,8 @@
 //! id as text; a known event name or type as its small integer code (`event_names`,
 //! the same list as [`CODES`]), any other as text. [`id`] and [`name`] give the value
 //! to write or to compare a column with, [`read_id`] and [`read_name`] the text back.
+//! Since `V27__event_ids_after_timestamp`, an event's own id that is a UUIDv7 of the
+//! event's timestamp keeps only its last 10 bytes ([`event_id`], [`read_event_id`]).
 
 use super::{StoreError, StoreResult};
 use rusqlite::types::{Value, ValueRef};
@@ -97,6 +99,48 @@ fn nibble(c: u8) -> Option<u8> {
     }
 }
 
+/// An event's id as its row stores it: a UUIDv7 made with the event, whose first 48
+/// bits are the event's `timestamp` or up to 255 ms after it, as its last 10 bytes —
+/// after one byte of those milliseconds when there are any —, since the `timestamp`
+/// column holds the rest; anything else as [`id`] stores it.
+pub fn event_id(text: &str, timestamp: i64) -> Value {
+    let Some(bytes) = uuid_bytes(text) else {
+        return Value::Text(text.to_owned());
+    };
+    let mut ms = [0u8; 8];
+    ms[2..].copy_from_slice(&bytes[..6]);
+    let after = i64::from_be_bytes(ms) - timestamp;
+    match after {
+        0 if timestamp >= 0 => Value::Blob(bytes[6..].to_vec()),
+        1..=255 if timestamp >= 0 => {
+            let mut short = Vec::with_capacity(11);
+            short.push(after as u8);
+            short.extend_from_slice(&bytes[6..]);
+            Value::Blob(short)
+        }
+        _ => Value::Blob(bytes.to_vec()),
+    }
+}
+
+/// A stored event id (see [`event_id`]) as its text, given the row's `timestamp`.
+pub fn read_event_id(value: ValueRef<'_>, timestamp: i64) -> StoreResult<String> {
+    let (after, rest) = match value {
+        ValueRef::Blob(b) if b.len() == 10 => (0, b),
+        ValueRef::Blob(b) if b.len() == 11 => (i64::from(b[0]), &b[1..]),
+        other => return read_id(other),
+    };
+    let ms = timestamp + after;
+    if !(0..1 << 48).contains(&ms) {
+        return Err(StoreError::Corrupt(format!(
+            "cim_events: timestamp {timestamp} of a short id"
+        )));
+    }
+    let mut whole = [0u8; 16];
+    whole[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    whole[6..].copy_from_slice(rest);
+    read_id(ValueRef::Blob(&whole))
+}
+
 /// A stored id (or message id) column as its text.
 pub fn read_id(value: ValueRef<'_>) -> StoreResult<String> {
     match value {
@@ -180,6 +224,35 @@ mod tests {
         }
         assert!(read_id(ValueRef::Blob(&[1, 2])).is_err());
         assert_eq!(read_optional_id(ValueRef::Null).unwrap(), None);
+    }
+
+    #[test]
+    fn an_event_id_of_its_own_time_keeps_10_or_11_bytes() {
+        let uuid = "01a24915-60dd-7554-b039-fc417f91d9b9";
+        let at = 0x01a2_4915_60dd_i64;
+        for (timestamp, len) in [
+            (at, 10),
+            (at - 1, 11),
+            (at - 255, 11),
+            (at - 256, 16),
+            (at + 1, 16),
+        ] {
+            let Value::Blob(stored) = event_id(uuid, timestamp) else {
+                panic!("a blob")
+            };
+            assert_eq!(stored.len(), len, "{timestamp}");
+            assert_eq!(
+                read_event_id(ValueRef::Blob(&stored), timestamp).unwrap(),
+                uuid
+            );
+        }
+        assert_eq!(event_id(uuid, -1), id(uuid));
+        assert_eq!(event_id("9bf295b0-e-41-1", at), id("9bf295b0-e-41-1"));
+        let Value::Blob(short) = event_id(uuid, at) else {
+            panic!("a blob")
+        };
+        assert!(read_event_id(ValueRef::Blob(&short), -1).is_err());
+        assert!(read_event_id(ValueRef::Blob(&short), 1 << 48).is_err());
     }
 
     #[test]

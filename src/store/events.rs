@@ -177,7 +177,7 @@ pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> Sto
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
-        event_keys::id(row.id),
+        event_keys::event_id(row.id, row.timestamp),
         conv,
         row.seq as i64,
         event_keys::name(row.name),
@@ -251,7 +251,7 @@ pub(super) fn decode_row(
     let timestamp: i64 = r.get(4)?;
     let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
     let message_id = event_keys::read_optional_id(r.get_ref(6)?)?;
-    let event_id = event_keys::read_id(r.get_ref(1)?)?;
+    let event_id = event_keys::read_event_id(r.get_ref(1)?, timestamp)?;
     let row = RowContext {
         conversation_id: Some(conversation_id),
         message_id: message_id.as_deref(),
