@@ -5,7 +5,8 @@
 //! A row keeps the input's `now`, the input serde-encoded and packed
 //! ([`objects::pack_row`]: its shape is shared in `cim_objects`, its conversation id
 //! and times near `now` stand as markers), the digest of its effects and a brief line
-//! of them (a compact BLOB since issue 15, `journal_brief`; a TEXT before). A *start* row opens each run of the core (the routing configuration it was
+//! of them (a compact BLOB since issue 15, `journal_brief`; a TEXT before). A *start*
+//! row opens each run of the core (the routing configuration it was
 //! made with); the *restore* rows after it are the inputs that rebuilt it from the
 //! store. A replay begins at a start. The retention purge removes whole runs that
 //! ended before its cutoff ([`purge_before`]), so every run left still begins at its
