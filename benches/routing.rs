@@ -494,9 +494,40 @@ fn percentiles() {
     );
 }
 
+/// What the input journal's daily snapshot of this world costs the routing driver:
+/// the core's state serialized (the driver's pause), its size, and reading it back.
+fn snapshot_cost() {
+    const RUNS: usize = 5;
+    let world = World::build();
+    let mut taken = Vec::new();
+    let mut read = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let state = world.core.state_snapshot().expect("the state serializes");
+        taken.push(started.elapsed());
+        bytes = serde_json::to_vec(&state).map_or(0, |v| v.len());
+        let started = Instant::now();
+        black_box(RoutingCore::from_state_snapshot(state).expect("the state reads back"));
+        read.push(started.elapsed());
+    }
+    taken.sort();
+    read.sort();
+    println!(
+        "state snapshot (1,000 agents, 20 queues, 10,000 queued, 3,000 active): taken in {:.2?}, {} KiB of JSON, read back in {:.2?} (medians of {RUNS})",
+        taken[RUNS / 2],
+        bytes / 1024,
+        read[RUNS / 2]
+    );
+}
+
 fn main() {
-    let mut criterion = Criterion::default().configure_from_args();
-    criterion_benches(&mut criterion);
-    criterion.final_summary();
-    percentiles();
+    // `ROUTING_BENCH=snapshot` measures the snapshot alone.
+    if std::env::var("ROUTING_BENCH").as_deref() != Ok("snapshot") {
+        let mut criterion = Criterion::default().configure_from_args();
+        criterion_benches(&mut criterion);
+        criterion.final_summary();
+        percentiles();
+    }
+    snapshot_cost();
 }
