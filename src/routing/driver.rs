@@ -7,15 +7,14 @@
 
 use super::journal::Recorder;
 use super::loader;
-use super::{Effect, Input, RoutingCore, RoutingError, Task};
+use super::{Effect, Input, RoutingCore, RoutingError};
 use crate::clock::{now_ms, Millis};
 use crate::health::{Health, RunningGuard};
 use crate::live::facts::{self, LiveEvent};
-use crate::reports::{self, TallySettings};
-use crate::store::journal::{self, Entry, Kind};
-use crate::store::objects::Interner;
-use crate::store::{tasks, Store, StoreError};
-use rusqlite::Connection;
+use crate::reports::TallySettings;
+use crate::store::journal::{Entry, Kind};
+use crate::store::routing_rows::RoutingRows;
+use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Duration, Instant};
@@ -268,94 +267,11 @@ impl Driver {
                 .collect(),
             None => Vec::new(),
         };
-        let log_rows = logged
-            .iter()
-            .map(|e| {
-                Ok((
-                    e.task_id().to_string(),
-                    e.conversation_id.clone(),
-                    serde_json::to_string(e)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, serde_json::Error>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut task_rows: Vec<Arc<Task>> = Vec::new();
-        let mut agents = Vec::new();
-        let mut pulls = Vec::new();
-        let mut pull_deletes = Vec::new();
-        for effect in &effects {
-            match effect {
-                Effect::TaskEnqueued { task, .. }
-                | Effect::TaskStateChanged { task }
-                | Effect::OfferTask { task, .. }
-                | Effect::TaskAssigned { task, .. }
-                | Effect::RevokeTask { task, .. }
-                | Effect::NoAgentAvailable { task }
-                | Effect::TaskRerouted { task, .. } => task_rows.push(task.clone()),
-                Effect::TaskTransferred { original, new } => {
-                    task_rows.push(original.clone());
-                    task_rows.push(new.clone());
-                }
-                Effect::AgentStateChanged { agent, changes } => {
-                    agents.push((agent.clone(), changes.clone()))
-                }
-                Effect::PullRequestAdded { request, .. }
-                | Effect::PullRequestUpdated { request, .. }
-                | Effect::PullRequestJoined { request, .. } => pulls.push(request.clone()),
-                Effect::PullRequestRemoved { request_id, .. } => {
-                    pull_deletes.push(request_id.clone())
-                }
-                Effect::MrdInterrupted { .. }
-                | Effect::PullListSubscribed { .. }
-                | Effect::PullListUnsubscribed { .. }
-                | Effect::Rejected { .. } => {}
-            }
-        }
-        if task_rows.is_empty()
-            && agents.is_empty()
-            && pulls.is_empty()
-            && pull_deletes.is_empty()
-            && entries.is_empty()
-        {
+        let rows = RoutingRows::of(&effects, &logged, entries, self.reports)?;
+        if rows.is_empty() {
             return Ok(logged);
         }
-        let reports = self.reports;
-        let report_rows = logged.clone();
-        self.store
-            .write(move |c| {
-                // Later snapshots of the same task win: they are written last.
-                let mut interner = Interner::default();
-                for task in &task_rows {
-                    write_task(c, &mut interner, task, now)?;
-                }
-                for (view, changes) in &agents {
-                    write_agent(c, view, changes, now)?;
-                }
-                for request in &pulls {
-                    let snapshot = serde_json::to_string(request)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    tasks::save_pull_request(
-                        c,
-                        &request.id,
-                        &request.list_id,
-                        &enum_str(&request.state),
-                        &snapshot,
-                        now,
-                    )?;
-                }
-                for id in &pull_deletes {
-                    tasks::delete_pull_request(c, id)?;
-                }
-                for (task_id, conversation_id, fact) in &log_rows {
-                    tasks::append_log(c, task_id, conversation_id, now, fact)?;
-                }
-                reports::keep::task_rows(c, &report_rows, &reports)?;
-                for entry in &entries {
-                    journal::append(c, &mut interner, entry)?;
-                }
-                Ok(())
-            })
-            .await?;
+        self.store.write(move |c| rows.write(c, now)).await?;
         Ok(logged)
     }
 }
@@ -367,81 +283,4 @@ fn instant_at(deadline: Option<Millis>) -> Instant {
 }
 
 /// The serde name of a unit enum value (`READY`, `NOT_READY`, ...).
-pub fn enum_str<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
-fn write_task(
-    c: &Connection,
-    interner: &mut Interner,
-    task: &Task,
-    now: Millis,
-) -> Result<(), StoreError> {
-    let value = serde_json::to_value(task).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let snapshot =
-        tasks::compact_snapshot(c, interner, value, &task.id, &task.conversation_id, now)?;
-    let state = enum_str(&task.state.name);
-    let disposition = task.state.reason_code.as_ref().map(enum_str);
-    let media_state = enum_str(&task.media.state);
-    let direction = enum_str(&task.media.direction);
-    let mode = enum_str(&task.media.mode);
-    tasks::upsert(
-        c,
-        &tasks::TaskRow {
-            id: &task.id,
-            conversation_id: &task.conversation_id,
-            state: &state,
-            agent_id: task.assigned_to.as_deref(),
-            disposition: disposition.as_deref(),
-            closed: task.is_closed(),
-            snapshot,
-            media_id: &task.media.id,
-            mrd_id: &task.media.mrd_id,
-            queue_id: &task.media.queue.id,
-            media_state: &media_state,
-            priority: task.media.priority,
-            direction: &direction,
-            mode: &mode,
-            enqueue_time: task.media.enqueue_time,
-            answer_time: (task.media.answer_time > 0).then_some(task.media.answer_time),
-        },
-        now,
-    )
-}
-
-fn write_agent(
-    c: &Connection,
-    view: &super::AgentView,
-    changes: &[super::StateChange],
-    now: Millis,
-) -> Result<(), StoreError> {
-    use super::StateChangeKind;
-    use crate::store::agent_states::{self, StateRow};
-    let snapshot = serde_json::to_string(view).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    tasks::save_agent_view(c, &view.agent_id, &snapshot, now)?;
-    for change in changes {
-        let row = match &change.kind {
-            StateChangeKind::Agent { state, reason_code } => StateRow {
-                user_id: view.agent_id.clone(),
-                mrd_id: None,
-                state: enum_str(state),
-                reason_code: reason_code.clone(),
-                changed_at: change.at,
-            },
-            StateChangeKind::Mrd { mrd_id, state } => StateRow {
-                user_id: view.agent_id.clone(),
-                mrd_id: Some(mrd_id.clone()),
-                state: enum_str(state),
-                reason_code: None,
-                changed_at: change.at,
-            },
-        };
-        agent_states::record(c, &row)?;
-        reports::keep::agent_state(c, &row)?;
-    }
-    Ok(())
-}
+pub use crate::store::routing_rows::enum_str;

@@ -3,6 +3,7 @@
 
 use super::{AgentProfile, AttrValue, Input, MrdConfig, PullListConfig, QueueConfig, StepConfig};
 use crate::store::directory::{self, QueueRow};
+use crate::store::routing_admin;
 use crate::store::users::{self, Role};
 use crate::store::{tasks, StoreResult};
 use rusqlite::Connection;
@@ -42,12 +43,11 @@ pub fn configuration(conn: &Connection) -> StoreResult<Vec<Input>> {
     for profile in agent_profiles(conn)? {
         inputs.push(Input::UpsertAgent(profile));
     }
-    let mut st = conn.prepare_cached("SELECT id, name FROM pull_lists ORDER BY name")?;
-    let lists: Vec<(String, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (id, name) in lists {
-        inputs.push(Input::UpsertPullList(PullListConfig { id, name }));
+    for list in routing_admin::list_pull_lists(conn)? {
+        inputs.push(Input::UpsertPullList(PullListConfig {
+            id: list.id,
+            name: list.name,
+        }));
     }
     Ok(inputs)
 }

@@ -45,6 +45,7 @@ pub mod outbox;
 pub mod packed;
 pub mod queue_thresholds;
 pub mod routing_admin;
+pub mod routing_rows;
 pub mod secrets;
 pub mod size;
 pub mod tasks;
