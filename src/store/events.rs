@@ -50,6 +50,53 @@ pub struct EncodedEvent {
     search_text: Option<String>,
 }
 
+impl EncodedEvent {
+    /// This encoding with the text leaf `from` replaced by `to` (and `to` the search
+    /// text where `from` was): what encoding the same event with `to` in `from`'s
+    /// place gives, for a caller that encodes many events differing only in one text
+    /// (the history generator's messages). `None` unless `from` is a leaf of the row's
+    /// own packed text, once, and in none of its shared objects, and `to` is a
+    /// non-empty text stored as a plain leaf: not an id that is shared
+    /// (`objects::is_shared_id`). The caller knows `to` is none of the row's own ids
+    /// (which would be stored as markers).
+    pub fn with_text(&self, from: &str, to: &str) -> Option<EncodedEvent> {
+        if !self.body.packed || to.is_empty() || objects::is_shared_id(to) {
+            return None;
+        }
+        let (from_leaf, to_leaf) = (Value::from(from).to_string(), Value::from(to).to_string());
+        let text = &self.body.text;
+        let at = text.find(&from_leaf)?;
+        let after = at + from_leaf.len();
+        let once = !text[after..].contains(&from_leaf)
+            && !self
+                .body
+                .objects
+                .iter()
+                .any(|o| o.body.contains(&from_leaf));
+        let leaf = text[..at].ends_with(',') && text[after..].starts_with([',', ']']);
+        if !(once && leaf) {
+            return None;
+        }
+        let mut body = Dehydrated {
+            text: String::with_capacity(text.len() + to_leaf.len()),
+            objects: self.body.objects.clone(),
+            packed: true,
+        };
+        body.text.push_str(&text[..at]);
+        body.text.push_str(&to_leaf);
+        body.text.push_str(&text[after..]);
+        let search_text = match self.search_text.as_deref() {
+            Some(s) if s == from => Some(to.to_owned()),
+            other => other.map(str::to_owned),
+        };
+        Some(EncodedEvent {
+            tag: self.tag,
+            body,
+            search_text,
+        })
+    }
+}
+
 /// Events whose `data.body.markdownText` is indexed for search.
 const SEARCHED: [&str; 3] = ["CUSTOMER_MESSAGE", "AGENT_MESSAGE", "BOT_MESSAGE"];
 
@@ -571,6 +618,33 @@ pub(super) mod tests {
         // Reading from a later seq gives the same events.
         let tail = since(&conn, "conv-1", 10).unwrap();
         assert_eq!(tail, read[10..].to_vec());
+    }
+
+    #[test]
+    fn a_message_with_other_text_is_its_encoding_with_that_text() {
+        let session = seed_events()[0]["channelSession"].clone();
+        let with = |text: &str| {
+            let mut event = message_event(&session, "CUSTOMER_MESSAGE");
+            event["data"]["id"] = json!("msg-1");
+            event["data"]["body"]["markdownText"] = json!(text);
+            encode(event, "conv-1", Some("msg-1"), 1_750_000_000_000)
+        };
+        let first = with("first text");
+        let other = "an \"other\" text\n";
+        assert_eq!(first.with_text("first text", other), Some(with(other)));
+        assert_eq!(
+            first
+                .with_text("first text", other)
+                .unwrap()
+                .search_text
+                .as_deref(),
+            Some(other)
+        );
+        // Not a leaf of the row's own text, or the new text an id that is shared.
+        assert_eq!(first.with_text("CUSTOMER", "x"), None);
+        assert_eq!(first.with_text("no such text", "x"), None);
+        let id = "123e4567-e89b-12d3-a456-426614174000";
+        assert_eq!(first.with_text("first text", id), None);
     }
 
     #[test]

@@ -352,6 +352,10 @@ fn content_key(body: &str) -> i64 {
 #[derive(Default)]
 pub struct Interner {
     seen: HashMap<i64, Vec<(String, i64)>>,
+    /// The objects interned by this write as they were given (referring to their
+    /// own objects by content key), by content key: the same object met again (a
+    /// chat's channel session in each of its events) is not rewritten and looked up.
+    interned: HashMap<i64, Vec<(String, i64)>>,
     conversation_keys: HashMap<String, i64>,
 }
 
@@ -387,8 +391,24 @@ impl Interner {
     pub fn intern(&mut self, conn: &Connection, d: &Dehydrated) -> StoreResult<String> {
         let mut ids: HashMap<i64, i64> = HashMap::with_capacity(d.objects.len());
         for object in &d.objects {
-            let body = substitute(&object.body, &ids, object.body.starts_with('['))?;
-            let id = self.id_of(conn, object.key, body)?;
+            let met = self.interned.get(&object.key).and_then(|met| {
+                met.iter()
+                    .find(|(body, _)| *body == object.body)
+                    .map(|(_, id)| *id)
+            });
+            let id = match met {
+                Some(id) => {
+                    super::object_sweep::note([id]);
+                    id
+                }
+                None => {
+                    let body = substitute(&object.body, &ids, object.body.starts_with('['))?;
+                    let id = self.id_of(conn, object.key, body)?;
+                    let met = self.interned.entry(object.key).or_default();
+                    met.push((object.body.clone(), id));
+                    id
+                }
+            };
             ids.insert(object.key, id);
         }
         substitute(&d.text, &ids, d.packed)

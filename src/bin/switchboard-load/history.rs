@@ -16,6 +16,9 @@ mod shapes;
 #[path = "history_chat.rs"]
 mod chat;
 
+#[path = "history_events.rs"]
+mod events;
+
 use anyhow::Context;
 use chat::{Built, Plan};
 use rand::rngs::StdRng;
@@ -47,6 +50,11 @@ pub struct HistoryArgs {
     /// Days of history, ending now.
     #[arg(long, default_value_t = 365)]
     days: u32,
+    /// Days at the start of those not generated: the data directory holds them
+    /// already (a run with the same `--conversations` and `--days` stopped after
+    /// them, on the same UTC day), and this run adds the days after them.
+    #[arg(long, default_value_t = 0)]
+    skip_days: u32,
     /// Agents (in teams of 10, on three shifts).
     #[arg(long, default_value_t = 120)]
     agents: usize,
@@ -114,12 +122,18 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<()> {
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
     });
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut written = 0u64;
-    for day in 0..i64::from(args.days) {
+    let mut rng = StdRng::seed_from_u64(args.seed.wrapping_add(u64::from(args.skip_days)));
+    let of_day = |day: i64| {
+        per_day + u64::from((day as u64) < args.conversations % u64::from(args.days.max(1)))
+    };
+    // Visitors are numbered on from those of the days skipped, as one run would.
+    let skipped = (0..i64::from(args.skip_days.min(args.days)))
+        .map(of_day)
+        .sum::<u64>();
+    let mut written = skipped;
+    for day in i64::from(args.skip_days)..i64::from(args.days) {
         let midnight = first_day + day * DAY;
-        let extra = u64::from((day as u64) < args.conversations % u64::from(args.days.max(1)));
-        let mut starts: Vec<i64> = (0..per_day + extra)
+        let mut starts: Vec<i64> = (0..of_day(day))
             .map(|_| midnight + hour_of_day(&mut rng) * HOUR + rng.gen_range(0..HOUR))
             .collect();
         starts.sort_unstable();
@@ -161,16 +175,19 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<()> {
         if day % 10 == 9 || day + 1 == i64::from(args.days) {
             let secs = started.elapsed().as_secs_f64();
             eprintln!(
-                "day {}/{}: {written} conversations in {secs:.0} s ({:.0}/s)",
+                "day {}/{}: {} conversations in {secs:.0} s ({:.0}/s)",
                 day + 1,
                 args.days,
-                written as f64 / secs
+                written - skipped,
+                (written - skipped) as f64 / secs
             );
         }
     }
     store.close();
     println!(
-        "wrote {written} conversations over {} days into {} in {:.0} s",
+        "wrote {} conversations over days {}-{} into {} in {:.0} s",
+        written - skipped,
+        args.skip_days.min(args.days) + 1,
         args.days,
         path.display(),
         started.elapsed().as_secs_f64()

@@ -8,13 +8,14 @@ use rand::{Rng, SeedableRng};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 use switchboard::live::facts::{Fact, LiveEvent, TaskFacts};
-use switchboard::reports::messages::{self, Found};
+use switchboard::reports::messages::Found;
 use switchboard::reports::tally::ClosedAnswered;
 use switchboard::store::conversations::{self, ChannelSessionRow, ConversationRow};
-use switchboard::store::events::{self, EncodedEvent, EventRow};
+use switchboard::store::events::{self, EventRow};
 use switchboard::store::objects::{self, Dehydrated, Interner};
 use switchboard::store::{csat, tasks, StoreResult};
 
+use super::events::{Event, Events};
 use super::shapes::{Chat, Templates, WORDS};
 use super::{on_shift, Site};
 
@@ -73,16 +74,6 @@ impl Built {
     }
 }
 
-/// An event in its stored form, with the columns beside it.
-struct Event {
-    id: String,
-    name: String,
-    kind: String,
-    timestamp: i64,
-    message_id: Option<String>,
-    encoded: EncodedEvent,
-}
-
 /// How one task goes.
 enum Outcome {
     Abandoned,
@@ -130,11 +121,10 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
     };
     let session = t.session(&chat);
     let mut log = Vec::new();
-    let mut events: Vec<Value> = vec![
-        t.notification(&chat, &session, "CHANNEL_SESSION_STARTED", start),
-        t.notification(&chat, &session, "CONVERSATION_STARTED", start + 5),
-        t.notification(&chat, &session, "TASK_ENQUEUED", start + 10),
-    ];
+    let mut events = Events::new(t, &chat, &session);
+    events.notification("CHANNEL_SESSION_STARTED", start);
+    events.notification("CONVERSATION_STARTED", start + 5);
+    events.notification("TASK_ENQUEUED", start + 10);
     let wait = 2_000 + rng.gen_range(0..90_000i64);
     let facts =
         |state: &str, media: &str, reason: Option<&str>, agent: Option<&str>, answer: i64| {
@@ -196,24 +186,28 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
                 answer,
                 Fact::Changed(facts("ACTIVE", "ACTIVE", None, Some(aid), answer)),
             ));
-            events.push(t.notification(&chat, &session, "AGENT_RESERVED", offered));
-            events.push(t.agent_event(&chat, "AGENT_SUBSCRIBED", answer));
+            events.notification("AGENT_RESERVED", offered);
+            events.agent_event("AGENT_SUBSCRIBED", answer);
             let messages = rng.gen_range(8..17);
             let mut when = answer;
+            let mut text = String::new();
             for m in 0..messages {
                 when += rng.gen_range(5_000..60_000);
-                let words: Vec<&str> = (0..rng.gen_range(4..14))
-                    .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
-                    .collect();
-                let body = json!({"type": "PLAIN", "markdownText": words.join(" ")});
-                events.push(t.message(&chat, &session, m % 2 == 1, body, when));
+                text.clear();
+                for w in 0..rng.gen_range(4..14) {
+                    if w > 0 {
+                        text.push(' ');
+                    }
+                    text.push_str(WORDS[rng.gen_range(0..WORDS.len())]);
+                }
+                events.text(m % 2 == 1, &text, when);
             }
             let left = when + rng.gen_range(5_000..30_000);
-            events.push(t.agent_event(&chat, "AGENT_UNSUBSCRIBED", left));
+            events.agent_event("AGENT_UNSUBSCRIBED", left);
             let (category, value) = &site.wrapups[rng.gen_range(0..site.wrapups.len())];
             let wrapup = json!({"type": "WRAPUP", "note": "", "wrapups": [{"categoryName": category, "value": value}]});
             let closed = left + rng.gen_range(3_000..40_000);
-            events.push(t.message(&chat, &session, true, wrapup, closed - 1));
+            events.message(true, wrapup, closed - 1);
             log.push(at(
                 left,
                 Fact::Changed(facts("WRAP_UP", "ACTIVE", None, Some(aid), answer)),
@@ -235,39 +229,13 @@ pub fn build(site: &Site, t: &Templates, customer: &Value, plan: &Plan) -> Built
         }
     }
     let snapshot = t.conversation(&chat, &session, end);
-    events.push(t.notification(&chat, &session, "TASK_STATE_CHANGED", end));
-    events.push(t.notification(&chat, &session, "CHANNEL_SESSION_ENDED", end + 5));
+    events.notification("TASK_STATE_CHANGED", end);
+    events.notification("CHANNEL_SESSION_ENDED", end + 5);
     // What the aggregates read back from the stored agent messages (`keep`), read
-    // here from the same events by the same function.
-    let found = answered.map(|(answer, closed)| {
-        let agent_messages = events.iter().filter(|e| {
-            let at = e["timestamp"].as_i64().unwrap_or_default();
-            e["name"] == "AGENT_MESSAGE" && (answer..=closed).contains(&at)
-        });
-        (answer, closed, messages::read(agent_messages, start))
-    });
-    let events = events
-        .into_iter()
-        .map(|event| {
-            let id = event["id"].as_str().unwrap_or_default().to_string();
-            let name = event["name"].as_str().unwrap_or_default().to_string();
-            let kind = event["type"].as_str().unwrap_or("NOTIFICATION").to_string();
-            let timestamp = event["timestamp"].as_i64().unwrap_or(start);
-            let message_id = event["data"]["id"]
-                .as_str()
-                .filter(|_| kind == "MESSAGE")
-                .map(str::to_string);
-            let encoded = events::encode(event, &conversation_id, message_id.as_deref(), timestamp);
-            Event {
-                id,
-                name,
-                kind,
-                timestamp,
-                message_id,
-                encoded,
-            }
-        })
-        .collect();
+    // here from the same messages by the same function.
+    let found =
+        answered.map(|(answer, closed)| (answer, closed, events.found(answer, closed, start)));
+    let events = events.list;
     let task = t.task(&chat, &session);
     let log_texts = log
         .iter()
@@ -393,4 +361,60 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event of generated chats, most made from an earlier one's encoding, is
+    /// what building and encoding it gives (`Events` checks each under test), and
+    /// the aggregates' reading of the agent messages is the one of the whole events.
+    #[test]
+    fn chats_built_from_first_encodings_are_what_encoding_them_gives() {
+        let id = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+        let agents: Vec<(String, String)> = (0..6)
+            .map(|a| (id(a), format!("hist-agent-{a:04}")))
+            .collect();
+        let site = Site {
+            channel_id: id(100),
+            mrd_id: id(101),
+            queues: vec![(id(102), "History queue 1".into()), (id(103), "Web".into())],
+            shifts: [
+                agents[..2].to_vec(),
+                agents[2..4].to_vec(),
+                agents[4..].to_vec(),
+            ],
+            wrapups: vec![
+                ("Sales".into(), "upgrade".into()),
+                ("".into(), "other".into()),
+            ],
+        };
+        let templates = Templates::load();
+        let customer = serde_json::json!({"_id": "0123456789abcdef0123456789abcdef",
+                                          "firstName": "Customer7", "createdAt": 1_760_000_000_000i64});
+        let (mut handled, mut messages) = (0, 0);
+        for n in 0..40u64 {
+            let plan = Plan {
+                start: 1_760_000_000_000 + (n as i64) * 3_600_000,
+                visitor: 7,
+                seed: n,
+            };
+            let built = build(&site, &templates, &customer, &plan);
+            messages += built
+                .events
+                .iter()
+                .filter(|e| e.message_id.is_some())
+                .count();
+            if let Some((answer, end, found)) = &built.found {
+                handled += 1;
+                assert!(found.first_response_ms.is_some() && found.wrapups.len() == 1);
+                assert!(answer < end);
+            }
+        }
+        assert!(
+            handled > 5 && messages > 100,
+            "{handled} handled, {messages} messages"
+        );
+    }
 }
