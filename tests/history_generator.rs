@@ -53,6 +53,7 @@ fn common_and_rare_text_find_the_same(db: &std::path::Path) {
     let limits = |count_cap, frequent| Limits {
         count_cap,
         frequent,
+        ..Limits::default()
     };
     let collected = search_with(&c, &filter, &admin, &limits(10_000, i64::MAX)).unwrap();
     let one_by_one = search_with(&c, &filter, &admin, &limits(10_000, 0)).unwrap();

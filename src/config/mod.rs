@@ -60,6 +60,7 @@ pub struct Config {
     pub backup: crate::backup::BackupConfig,
     pub retention: crate::retention::RetentionConfig,
     pub attachments: crate::attachments::AttachmentSettings,
+    pub search: crate::reports::search::Limits,
 }
 
 impl Default for Config {
@@ -84,6 +85,7 @@ impl Default for Config {
             backup: crate::backup::BackupConfig::default(),
             retention: crate::retention::RetentionConfig::default(),
             attachments: crate::attachments::AttachmentSettings::default(),
+            search: crate::reports::search::Limits::default(),
         }
     }
 }

@@ -8,6 +8,11 @@
 //! waiting: queue work, whose figures every supervisor sees), as the conversation
 //! history does (`store::conversations::in_scope`).
 //!
+//! Message text is found by its matches when it is rare; when it is common, by its
+//! newest matches checked against the other filters, or, when an agent, team or
+//! customer filter passes few conversations, from that filter's side (`by_filter`):
+//! both find the first conversations by their newest matching message.
+//!
 //! A drill-down from a report figure asks for an [`Outcome`]: then the period is the
 //! window in which one of the conversation's tasks had that outcome (offered,
 //! answered, abandoned, short abandon, handled), and queue, agent and team are those
@@ -17,6 +22,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
+mod by_filter;
 mod text;
 
 pub use text::{fts_terms, prefix_terms};
@@ -114,8 +120,10 @@ pub struct Row {
     pub csat: Option<i64>,
 }
 
-/// How far a search with message text goes (see [`search_with`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How far a search with message text goes (see [`search_with`]): `[search]` in the
+/// configuration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// The matching conversations are counted up to this many past the page's
     /// offset (`Found::more` says there are more); a search without text counts all.
@@ -125,6 +133,11 @@ pub struct Limits {
     /// bounded count are full (or every match was read); rarer text collects all its
     /// matches first.
     pub frequent: i64,
+    /// Frequent text with an agent, team or customer filter passing at most this
+    /// many conversations is searched from the filter's side: their messages are
+    /// looked up among the matches (see `by_filter`) instead of the matches'
+    /// conversations checked against the filter.
+    pub selective: i64,
 }
 
 impl Default for Limits {
@@ -132,6 +145,7 @@ impl Default for Limits {
         Limits {
             count_cap: 1_000,
             frequent: 20_000,
+            selective: 20_000,
         }
     }
 }
@@ -159,16 +173,110 @@ pub fn search_with(
     scope: &Scope,
     limits: &Limits,
 ) -> StoreResult<Found> {
+    let (mut sql, mut args) = conditions(filter, scope);
+    // Message text, last: rare text by its matches, common text by the
+    // conversations of its newest matches (read on until the count is full) or
+    // from a selective filter's side.
+    let terms = filter.text.as_deref().and_then(fts_terms);
+    // The conditions but the text, for a search driven from the filter's side.
+    let filtered = (sql.clone(), args.clone());
+    let mut newest_at = None;
+    if let Some(terms) = &terms {
+        if text::is_frequent(c, terms, limits.frequent)? {
+            sql.push_str(" AND c.id IN (SELECT value FROM json_each(?))");
+            newest_at = Some(args.len());
+            args.push(Sql::Text("[]".into()));
+        } else {
+            sql.push_str(
+                " AND c.id IN (SELECT e.conversation_id FROM message_text m JOIN cim_events e ON e.pos = m.rowid
+                               WHERE message_text MATCH ?)",
+            );
+            args.push(Sql::Text(terms.clone()));
+        }
+    }
+    // A text search counts no further than `count_cap` past the page.
+    let cap = terms.is_some().then(|| {
+        filter
+            .offset
+            .saturating_add(limits.count_cap.max(filter.limit))
+    });
+    let total: i64 = match (cap, newest_at, &terms) {
+        (Some(cap), Some(at), Some(terms)) => {
+            let wanted = usize::try_from(cap.saturating_add(1)).unwrap_or(usize::MAX);
+            // A selective filter (one agent's, one customer's conversations): its
+            // conversations, then their messages among the matches; else the
+            // matches newest first, each batch's conversations checked.
+            let selective = match filter.agent.is_some()
+                || filter.team.is_some()
+                || filter.customer.is_some()
+            {
+                true => by_filter::passing(c, &filtered.0, &filtered.1, limits.selective)?,
+                false => None,
+            };
+            let found = match selective {
+                Some(conversations) => {
+                    by_filter::newest_matching(c, &conversations, terms, wanted)?
+                }
+                None => text::newest_passing(c, &sql, &mut args, at, terms, wanted)?,
+            };
+            args[at] = Sql::Text(Value::from(found.clone()).to_string());
+            found.len() as i64
+        }
+        (Some(cap), _, _) => {
+            let mut bounded = args.clone();
+            bounded.push(Sql::Integer(cap.saturating_add(1)));
+            c.query_row(
+                &format!("SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT ?)"),
+                rusqlite::params_from_iter(bounded.iter()),
+                |r| r.get(0),
+            )?
+        }
+        (None, _, _) => c.query_row(
+            &format!("SELECT COUNT(*) {sql}"),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?,
+    };
+    let more = cap.is_some_and(|cap| total > cap);
+    let total = cap.map_or(total, |cap| total.min(cap));
+    let mut paged = args.clone();
+    paged.push(Sql::Integer(filter.limit));
+    paged.push(Sql::Integer(filter.offset));
+    let mut st = c.prepare(&format!(
+        "SELECT c.id, c.creation_time, c.end_time, c.state, COALESCE(cu.first_name, ''),
+                COALESCE((SELECT q.name FROM queues q WHERE q.id = COALESCE(c.queue_id,
+                    (SELECT m.queue_id FROM tasks t JOIN task_media m ON m.task_id = t.id
+                     WHERE t.conversation_id = c.id ORDER BY m.enqueue_time LIMIT 1))), '')
+         {sql} ORDER BY c.creation_time DESC, c.id LIMIT ? OFFSET ?"
+    ))?;
+    let heads = st
+        .query_map(rusqlite::params_from_iter(paged.iter()), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Millis>(1)?,
+                r.get::<_, Option<Millis>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::with_capacity(heads.len());
+    for (id, started, ended, state, customer, queue) in heads {
+        rows.push(details(c, id, started, ended, state, customer, queue)?);
+    }
+    Ok(Found { rows, total, more })
+}
+
+/// The search's `FROM … WHERE …` and its arguments: every condition of `filter` and
+/// `scope` but the message text.
+fn conditions(filter: &Filter, scope: &Scope) -> (String, Vec<Sql>) {
     let mut sql =
         String::from("FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id WHERE ");
     let mut args: Vec<Sql> = Vec::new();
-    // The task conditions: queue, agent and team of one task.
+    // The task conditions: agent, team and queue of one task.
     let mut task = String::new();
     let mut task_args: Vec<Sql> = Vec::new();
-    if let Some(q) = &filter.queue {
-        task.push_str(" AND m.queue_id = ?");
-        task_args.push(Sql::Text(q.clone()));
-    }
     if let Some(a) = &filter.agent {
         task.push_str(" AND t.agent_id = ?");
         task_args.push(Sql::Text(a.clone()));
@@ -176,6 +284,10 @@ pub fn search_with(
     if let Some(team) = &filter.team {
         task.push_str(" AND t.agent_id IN (SELECT u.id FROM users u WHERE u.team_id = ?)");
         task_args.push(Sql::Text(team.clone()));
+    }
+    if let Some(q) = &filter.queue {
+        task.push_str(" AND m.queue_id = ?");
+        task_args.push(Sql::Text(q.clone()));
     }
     match filter.outcome {
         Some(outcome) => {
@@ -192,7 +304,17 @@ pub fn search_with(
         None => {
             sql.push_str("c.creation_time >= ? AND c.creation_time < ?");
             args.extend([Sql::Integer(filter.start), Sql::Integer(filter.end)]);
-            if !task.is_empty() {
+            if let Some(by_agent) = (filter.agent.is_some() || filter.team.is_some())
+                .then(|| task.strip_prefix(" AND "))
+                .flatten()
+            {
+                // The agent's (or team's) tasks by the index of tasks by agent (V28):
+                // its conversations, not every conversation of the period probed.
+                sql.push_str(&format!(
+                    " AND c.id IN (SELECT t.conversation_id FROM tasks t JOIN task_media m ON m.task_id = t.id
+                       WHERE {by_agent})"
+                ));
+            } else if !task.is_empty() {
                 sql.push_str(&format!(
                     " AND EXISTS (SELECT 1 FROM tasks t JOIN task_media m ON m.task_id = t.id
                        WHERE t.conversation_id = c.id{task})"
@@ -256,118 +378,8 @@ pub fn search_with(
             teams,
         );
     }
-    // Message text, last: rare text by its matches, common text by the
-    // conversations of its newest matches, read on until the count is full.
-    let terms = filter.text.as_deref().and_then(fts_terms);
-    let mut newest_at = None;
-    if let Some(terms) = &terms {
-        if text::is_frequent(c, terms, limits.frequent)? {
-            sql.push_str(" AND c.id IN (SELECT value FROM json_each(?))");
-            newest_at = Some(args.len());
-            args.push(Sql::Text("[]".into()));
-        } else {
-            sql.push_str(
-                " AND c.id IN (SELECT e.conversation_id FROM message_text m JOIN cim_events e ON e.pos = m.rowid
-                               WHERE message_text MATCH ?)",
-            );
-            args.push(Sql::Text(terms.clone()));
-        }
-    }
-    // A text search counts no further than `count_cap` past the page.
-    let cap = terms.is_some().then(|| {
-        filter
-            .offset
-            .saturating_add(limits.count_cap.max(filter.limit))
-    });
-    let total: i64 = match (cap, newest_at, &terms) {
-        (Some(cap), Some(at), Some(terms)) => {
-            newest_passing(c, &sql, &mut args, at, terms, cap)?.len() as i64
-        }
-        (Some(cap), _, _) => {
-            let mut bounded = args.clone();
-            bounded.push(Sql::Integer(cap.saturating_add(1)));
-            c.query_row(
-                &format!("SELECT COUNT(*) FROM (SELECT 1 {sql} LIMIT ?)"),
-                rusqlite::params_from_iter(bounded.iter()),
-                |r| r.get(0),
-            )?
-        }
-        (None, _, _) => c.query_row(
-            &format!("SELECT COUNT(*) {sql}"),
-            rusqlite::params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?,
-    };
-    let more = cap.is_some_and(|cap| total > cap);
-    let total = cap.map_or(total, |cap| total.min(cap));
-    let mut paged = args.clone();
-    paged.push(Sql::Integer(filter.limit));
-    paged.push(Sql::Integer(filter.offset));
-    let mut st = c.prepare(&format!(
-        "SELECT c.id, c.creation_time, c.end_time, c.state, COALESCE(cu.first_name, ''),
-                COALESCE((SELECT q.name FROM queues q WHERE q.id = COALESCE(c.queue_id,
-                    (SELECT m.queue_id FROM tasks t JOIN task_media m ON m.task_id = t.id
-                     WHERE t.conversation_id = c.id ORDER BY m.enqueue_time LIMIT 1))), '')
-         {sql} ORDER BY c.creation_time DESC, c.id LIMIT ? OFFSET ?"
-    ))?;
-    let heads = st
-        .query_map(rusqlite::params_from_iter(paged.iter()), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Millis>(1)?,
-                r.get::<_, Option<Millis>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut rows = Vec::with_capacity(heads.len());
-    for (id, started, ended, state, customer, queue) in heads {
-        rows.push(details(c, id, started, ended, state, customer, queue)?);
-    }
-    Ok(Found { rows, total, more })
+    (sql, args)
 }
-
-/// The conversations of the newest matches of `terms` that pass the other
-/// conditions of `sql`, more than `cap` of them unless the matches run out. The
-/// matches are read once, in batches (a batch's conversations fill the
-/// `json_each` placeholder at `args[at]` to be checked together), each batch going
-/// on from where the last stopped; at the end that placeholder holds every
-/// conversation that passed.
-fn newest_passing(
-    c: &Connection,
-    sql: &str,
-    args: &mut [Sql],
-    at: usize,
-    terms: &str,
-    cap: i64,
-) -> StoreResult<Vec<String>> {
-    let mut matches = c.prepare_cached(text::NEWEST_SQL)?;
-    let mut newest = text::Newest::new(matches.query([terms])?);
-    let mut passes = c.prepare(&format!("SELECT c.id {sql}"))?;
-    let wanted = usize::try_from(cap.saturating_add(1)).unwrap_or(usize::MAX);
-    let mut size = wanted.clamp(1, MAX_BATCH);
-    let mut passing: Vec<String> = Vec::new();
-    while passing.len() < wanted && !newest.done() {
-        let batch = newest.next_batch(size)?;
-        if batch.is_empty() {
-            break;
-        }
-        args[at] = Sql::Text(Value::from(batch).to_string());
-        let ids = passes
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        passing.extend(ids);
-        // Other filters left too few: the next batch is larger.
-        size = size.saturating_mul(2).min(MAX_BATCH);
-    }
-    args[at] = Sql::Text(Value::from(passing.clone()).to_string());
-    Ok(passing)
-}
-
-/// The most conversations one round of [`newest_passing`] checks.
-const MAX_BATCH: usize = 16_384;
 
 fn details(
     c: &Connection,

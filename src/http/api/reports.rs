@@ -489,9 +489,10 @@ async fn conversation_search(
     };
     let scope = scope_of(&auth);
     let (limit, offset) = (filter.limit, filter.offset);
+    let limits = state.config.search;
     let found = state
         .store
-        .read(move |c| search::search(c, &filter, &scope))
+        .read(move |c| search::search_with(c, &filter, &scope, &limits))
         .await?;
     let table = search::table(&found.rows, |at| period.local_text(at));
     if wants_csv(&req, q.format) {

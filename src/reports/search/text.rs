@@ -1,8 +1,11 @@
 //! The full-text parts of conversation search: what the user typed as FTS5 query
 //! text (every word quoted, so nothing typed is an operator), and the message
-//! matches read newest first as a cursor that a search resumes where it stopped.
+//! matches read newest first as a cursor that a search resumes where it stopped,
+//! their conversations checked against the other filters batch by batch.
 
+use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, Rows};
+use serde_json::Value;
 use std::collections::HashSet;
 
 use crate::store::StoreResult;
@@ -86,9 +89,78 @@ impl<'s> Newest<'s> {
     }
 }
 
+/// The conversations of the newest matches of `terms` that pass the other
+/// conditions of `sql`, the first `wanted` of them in the order of their newest
+/// match (fewer when the matches run out). The matches are read once, in batches
+/// (a batch's conversations fill the `json_each` placeholder at `args[at]` to be
+/// checked together), each batch going on from where the last stopped and sized by
+/// the share of conversations that passed so far.
+pub fn newest_passing(
+    c: &Connection,
+    sql: &str,
+    args: &mut [Sql],
+    at: usize,
+    terms: &str,
+    wanted: usize,
+) -> StoreResult<Vec<String>> {
+    let mut matches = c.prepare_cached(NEWEST_SQL)?;
+    let mut newest = Newest::new(matches.query([terms])?);
+    let mut passes = c.prepare(&format!("SELECT c.id {sql}"))?;
+    let mut size = wanted.clamp(1, MAX_BATCH);
+    let mut checked = 0;
+    let mut passing: Vec<String> = Vec::new();
+    while passing.len() < wanted && !newest.done() {
+        let batch = newest.next_batch(size)?;
+        if batch.is_empty() {
+            break;
+        }
+        args[at] = Sql::Text(Value::from(batch.clone()).to_string());
+        let ids = passes
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+            .collect::<Result<HashSet<String>, _>>()?;
+        checked += batch.len();
+        passing.extend(batch.into_iter().filter(|id| ids.contains(id)));
+        size = next_batch(
+            wanted.saturating_sub(passing.len()),
+            passing.len(),
+            checked,
+            size,
+        );
+    }
+    passing.truncate(wanted);
+    Ok(passing)
+}
+
+/// How many conversations the next round of [`newest_passing`] checks, `missing`
+/// still wanted after `passed` of `checked` passed: what that share says gives them,
+/// a quarter more; twice the last round's `size` while none passed.
+fn next_batch(missing: usize, passed: usize, checked: usize, size: usize) -> usize {
+    let size = match passed {
+        0 => size.saturating_mul(2),
+        _ => {
+            let expected = missing.saturating_mul(checked) / passed;
+            expected.saturating_add(expected / 4).saturating_add(16)
+        }
+    };
+    size.clamp(1, MAX_BATCH)
+}
+
+/// The most conversations one round of [`newest_passing`] checks.
+const MAX_BATCH: usize = 16_384;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_follow_the_share_that_passed() {
+        // None passed yet: twice the last round.
+        assert_eq!(next_batch(1001, 0, 1001, 1001), 2002);
+        // 126 of 1,001 passed: the 875 missing need ~6,951 more, and a quarter.
+        assert_eq!(next_batch(875, 126, 1001, 1001), 6951 + 1737 + 16);
+        assert_eq!(next_batch(10_000, 1, 50_000, 1), MAX_BATCH);
+        assert_eq!(next_batch(1, 0, 10, MAX_BATCH), MAX_BATCH);
+    }
 
     #[test]
     fn typed_words_are_quoted_terms() {
