@@ -8,6 +8,7 @@ use super::heartbeat::{Heartbeat, HeartbeatAction};
 use super::namespace::{ConnectError, DisconnectReason, Namespace};
 use super::packet::{self, Packet};
 use super::server::{ServerInner, SocketCount};
+use super::small_map::SmallMap;
 use super::socket::{engine_message, AckSender, Socket};
 use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -505,72 +506,6 @@ impl Connection {
         for (_, left) in self.leaving.drain() {
             notify_disconnect(&left.handler, left.socket, left.reason);
         }
-    }
-}
-
-/// A map for the few entries of one connection (usually one namespace): a vector, because
-/// the smallest hash table already holds four entries and every idle connection pays for it.
-struct SmallMap<V> {
-    entries: Vec<(String, V)>,
-}
-
-impl<V> Default for SmallMap<V> {
-    fn default() -> Self {
-        SmallMap {
-            entries: Vec::new(),
-        }
-    }
-}
-
-impl<V> SmallMap<V> {
-    fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| k == key)
-    }
-
-    fn get(&self, key: &str) -> Option<&V> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        self.entries
-            .iter_mut()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
-    }
-
-    fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_some()
-    }
-
-    fn insert(&mut self, key: String, value: V) {
-        match self.position(&key) {
-            Some(i) => self.entries[i].1 = value,
-            None => {
-                self.entries.reserve_exact(1);
-                self.entries.push((key, value));
-            }
-        }
-    }
-
-    fn remove(&mut self, key: &str) -> Option<V> {
-        let i = self.position(key)?;
-        let (_, value) = self.entries.swap_remove(i);
-        if self.entries.is_empty() {
-            self.entries = Vec::new();
-        }
-        Some(value)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    fn values(&self) -> impl Iterator<Item = &V> {
-        self.entries.iter().map(|(_, v)| v)
-    }
-
-    fn drain(&mut self) -> std::vec::IntoIter<(String, V)> {
-        std::mem::take(&mut self.entries).into_iter()
     }
 }
 

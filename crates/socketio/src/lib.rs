@@ -30,6 +30,7 @@ mod polling;
 mod queue;
 pub mod redirect;
 mod server;
+mod small_map;
 mod socket;
 mod ws;
 mod ws_io;
