@@ -11,6 +11,7 @@
 mod actions;
 mod agent_inputs;
 mod agent_ops;
+mod agent_request;
 mod answers;
 pub mod audience;
 mod bridge;
