@@ -26,6 +26,7 @@ pub mod handle;
 mod hours_hold;
 mod ids;
 mod input;
+mod intents;
 mod open;
 mod ops;
 mod publisher;

@@ -2,9 +2,10 @@
 //! agent SLA thresholds and expiry, wrap-up and hold running out, a studio call never
 //! answered, business hours opening for a message left while closed.
 
-use super::core::{studio_answered, OpenMap};
+use super::core::OpenMap;
 use super::effect::Effect;
 use super::ids::IdGen;
+use super::intents::studio_answered;
 use super::open::OpenConversation;
 use super::step::Ctx;
 use super::studio::IntentFacts;
