@@ -1,23 +1,25 @@
 //! Inputs from the agent manager (desk requests) and from bots: joining, leaving,
 //! publishing events, wrap-up, role changes, hold, ending the conversation. Every
 //! handler checks the conversation, the participant and the request before it changes
-//! anything.
+//! anything. What every published event goes through (its ids and the retry check, its
+//! stamp, its ack) is in `published`.
 
 use serde_json::{json, Value};
 
 use super::core::{lookup, OpenMap};
-use super::effect::Effect;
 use super::error::CoreError;
 use super::events::agent_emitter;
 use super::ids::IdGen;
 use super::open::{is_serving_role, OpenConversation};
+use super::published::{
+    ack, client_ids, is_content, message_of, require_event_id, set_sender, stamp, stored_before,
+};
 use super::step::Ctx;
 use super::studio::IntentFacts;
 use super::typing::is_typing;
-use super::views::set_message_origin;
 use crate::cim::{
-    CcUser, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, CimEventType, CimMessage,
-    ConversationState, FindAgentData, MessageBody, Participant, ParticipantRole,
+    CcUser, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, ConversationState,
+    FindAgentData, MessageBody, ParticipantRole,
 };
 
 fn not_a_participant(conversation_id: &str, agent_id: &str) -> CoreError {
@@ -33,83 +35,6 @@ fn invalid_state(conversation: &OpenConversation, action: &'static str) -> CoreE
         state: conversation.state().clone(),
         action,
     }
-}
-
-/// The event's client ids: the event id and, for messages, the message id.
-fn client_ids(event: &CimEvent, message: Option<&CimMessage>) -> Vec<String> {
-    let mut ids = vec![event.id.clone()];
-    if let Some(message) = message {
-        if message.id != event.id && !message.id.trim().is_empty() {
-            ids.push(message.id.clone());
-        }
-    }
-    ids
-}
-
-/// `Some(seq)` when the event was stored already (a retry); an error when one of its
-/// ids belongs to another conversation.
-fn stored_before<I: IdGen>(
-    cx: &Ctx<'_, I>,
-    conversation_id: &str,
-    ids: &[String],
-) -> Result<Option<u64>, CoreError> {
-    for id in ids {
-        if let Some(record) = cx.index.lookup_id(id) {
-            if record.conversation_id != conversation_id {
-                return Err(CoreError::IdInUse {
-                    id: id.clone(),
-                    conversation_id: record.conversation_id.clone(),
-                });
-            }
-            return Ok(Some(record.seq));
-        }
-    }
-    Ok(None)
-}
-
-fn require_event_id(event: &CimEvent) -> Result<(), CoreError> {
-    if event.id.trim().is_empty() {
-        return Err(CimError::missing("cimEvent.id").into());
-    }
-    Ok(())
-}
-
-/// The message a MESSAGE-typed event carries.
-fn message_of(event: &CimEvent) -> Result<Option<CimMessage>, CoreError> {
-    if event.event_type == CimEventType::Message {
-        Ok(Some(event.message().map_err(|e| match e {
-            CimError::MissingField { path } => CimError::missing(format!("cimEvent.{path}")),
-            CimError::InvalidField { path, reason } => {
-                CimError::invalid(format!("cimEvent.{path}"), reason)
-            }
-        })?))
-    } else {
-        Ok(None)
-    }
-}
-
-/// Stamps a client event as stored by the conversation manager.
-fn stamp(event: &mut CimEvent, conversation: &OpenConversation, now: crate::clock::Millis) {
-    event.conversation_id = conversation.id.clone().into();
-    event.room_info = conversation.room_info().into();
-    event.timestamp = now;
-}
-
-/// The message's sender is the participant who published it, whatever the desk wrote
-/// (see `views`).
-fn set_sender(event: &mut CimEvent, participant: &Participant, conversation: &OpenConversation) {
-    if let Some(data) = event.data.get_mut() {
-        set_message_origin(data, participant, conversation.latest_session());
-    }
-}
-
-fn ack<I: IdGen>(cx: &mut Ctx<'_, I>, id: &str, conversation_id: &str, seq: u64, duplicate: bool) {
-    cx.effect(Effect::Ack {
-        id: id.to_owned(),
-        conversation_id: conversation_id.to_owned(),
-        seq,
-        duplicate,
-    });
 }
 
 pub(super) fn agent_joined<I: IdGen>(
@@ -212,15 +137,6 @@ fn desk_may_publish(name: &CimEventName) -> bool {
             | CimEventName::TypingStopped
             | CimEventName::MessageDeliveryNotification
     )
-}
-
-fn is_content(message: Option<&CimMessage>) -> bool {
-    message.is_some_and(|m| {
-        !matches!(
-            m.body,
-            MessageBody::Notification(_) | MessageBody::DeliveryNotification(_)
-        )
-    })
 }
 
 pub(super) fn agent_event<I: IdGen>(

@@ -29,6 +29,7 @@ mod input;
 mod intents;
 mod open;
 mod ops;
+mod published;
 mod publisher;
 mod record;
 mod routing_inputs;
