@@ -1,5 +1,6 @@
 //! Scenario tests of the conversation core on simulated time.
 
+mod agents_routing;
 mod errors;
 mod left_messages;
 mod lifecycle;
