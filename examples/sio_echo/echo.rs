@@ -6,7 +6,7 @@
 //! `slow {ms}` (answers `slow_done` after a delay), `flood {count}` (emits `flood` `count`
 //! times at once), `disconnect_me`, `panic`. Every disconnect is recorded for assertions.
 
-// The disconnect records are read by tests/socketio_protocol.rs, not by the example binary.
+// The disconnect records are read by tests/socketio_protocol/, not by the example binary.
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
