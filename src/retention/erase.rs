@@ -23,6 +23,7 @@ use super::scrub::{Secrets, ERASED};
 use crate::clock::Millis;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::objects::{self, Inflater};
+use crate::store::tasks;
 use crate::store::{Blocker, StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -52,9 +53,10 @@ const TEXTS: &[(&str, &str, &str, &str)] = &[
     ("channel_sessions", "conversation_id = ?1", "session", "id"),
     ("participants", "conversation_id = ?1", "participant", "id"),
     ("tasks", "conversation_id = ?1", "snapshot", "rowid"),
+    // Its coded facts (BLOBs, `store::task_facts`) are scrubbed by [`scrub_coded_facts`].
     (
         "task_log",
-        "conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
+        "conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND typeof(fact) = 'text'",
         "fact",
         "rowid",
     ),
@@ -112,6 +114,7 @@ pub fn customer(c: &Connection, id: &str, actor: &Actor, now: Millis) -> StoreRe
         for text in TEXTS {
             done.rewritten += scrub_rows(c, text, cid, &secrets, &mut refs)?;
         }
+        done.rewritten += scrub_coded_facts(c, cid, &secrets, &mut refs)?;
         // The events go; the objects they refer to are scrubbed below.
         let mut st = c.prepare_cached("SELECT event FROM cim_events WHERE conversation_id = ?1")?;
         let mut rows = st.query([cid])?;
@@ -208,6 +211,24 @@ fn scrub_rows(
                 "UPDATE {table} SET {column} = ?3 WHERE {rows_of} AND {key} = ?2"
             ))?
             .execute(params![cid, row, new])?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Scrubs conversation `cid`'s task-log facts stored as byte codes (which hold a
+/// customer's name), read as their JSON and stored again; returns the rows changed.
+fn scrub_coded_facts(
+    c: &Connection,
+    cid: &str,
+    secrets: &Secrets,
+    refs: &mut Vec<i64>,
+) -> StoreResult<u64> {
+    let mut changed = 0;
+    for (pos, text) in tasks::coded_facts_of(c, cid)? {
+        if let Some(new) = secrets.scrub_text(&text, &mut |id| objects::read_shape(c, id), refs)? {
+            tasks::replace_fact(c, pos, &new)?;
             changed += 1;
         }
     }

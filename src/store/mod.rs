@@ -48,6 +48,7 @@ pub mod routing_admin;
 pub mod routing_rows;
 pub mod secrets;
 pub mod size;
+pub mod task_facts;
 pub mod tasks;
 pub mod teams;
 pub mod user_admin;

@@ -8,7 +8,8 @@
 //!    found or took a delta base from), so an object that a live chat comes to use
 //!    again while the sweep runs is kept.
 //! 2. **Mark** (a read transaction, off the writer): every row text that may refer to
-//!    objects ([`HOLDERS`]) gives its references (`object_refs`), and the objects
+//!    objects ([`HOLDERS`]) gives its references (`object_refs`; a task-log fact
+//!    stored as its byte code, `task_facts::refs`), and the objects
 //!    reached give theirs in turn; shapes are kept but hold no references.
 //! 3. **Sweep** (bounded writes of [`BATCH`] objects): the objects the mark did not
 //!    reach are deleted, a batch per write transaction so the writer is never held
@@ -20,8 +21,10 @@
 //! time per process.
 
 use super::object_refs::{Ref, RefReader};
+use super::task_facts;
 use super::{Store, StoreResult};
 use parking_lot::Mutex;
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -146,9 +149,18 @@ fn mark(c: &Connection) -> StoreResult<Candidates> {
         ))?;
         let mut rows = st.query([])?;
         while let Some(row) = rows.next()? {
-            if let Ok(text) = row.get_ref(0)?.as_str() {
-                reader.refs(text, &mut found)?;
-                reach(&mut found, &mut stack);
+            match row.get_ref(0)? {
+                // A task-log fact's byte code refers to its ids' objects.
+                ValueRef::Blob(code) if *table == "task_log" => {
+                    found.extend(task_facts::refs(code)?.into_iter().map(Ref::Object));
+                    reach(&mut found, &mut stack);
+                }
+                value => {
+                    if let Ok(text) = value.as_str() {
+                        reader.refs(text, &mut found)?;
+                        reach(&mut found, &mut stack);
+                    }
+                }
             }
         }
     }

@@ -5,8 +5,10 @@
 use super::event_keys;
 use super::objects::{self, Inflater, Interner};
 use super::packed::RowContext;
+use super::task_facts;
 use super::{StoreError, StoreResult};
 use crate::clock::Millis;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{params, Connection};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -77,11 +79,13 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
 
 /// Appends one row to the task log: what one task change means for the live
 /// figures (`crate::live::facts::LiveEvent` as JSON), at the routing driver's `at`.
-/// The fact is stored packed (`packed`: its shape shared, its leaves kept, the
-/// row's conversation id, task id and times near `at` as markers); rows written
-/// before hold plain JSON and read as they are ([`log_since`], [`log_page`]). The
-/// row keeps the task id as `event_keys::id` stores ids and the conversation by its
-/// key (migration V18).
+/// The fact is stored as its byte code (`task_facts`, a BLOB: the row's ids and
+/// times near `at` as a byte each), or, when it would not read back the same that
+/// way, packed (`packed`: its shape shared, its leaves kept, the row's conversation
+/// id, task id and times near `at` as markers); rows written before hold packed or
+/// plain JSON and read as they are ([`log_since`], [`log_page`]). The row keeps the
+/// task id as `event_keys::id` stores ids and the conversation by its key
+/// (migration V18).
 pub fn append_log(
     conn: &Connection,
     task_id: &str,
@@ -89,13 +93,74 @@ pub fn append_log(
     at: Millis,
     fact: &str,
 ) -> StoreResult<()> {
-    let value = super::parse_json(fact, "task_log.fact")?;
-    let packed = objects::pack_row(value, &log_row(task_id, conversation_id, at));
     let mut interner = Interner::default();
-    let text = format!("{}{}", objects::PACKED_TAG, interner.intern(conn, &packed)?);
+    let column = fact_column(conn, &mut interner, task_id, conversation_id, at, fact)?;
     let conv = interner.conversation_key(conn, conversation_id)?;
     conn.prepare_cached("INSERT INTO task_log(task, conv, at, fact) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![event_keys::id(task_id), conv, at, text])?;
+        .execute(params![event_keys::id(task_id), conv, at, column])?;
+    Ok(())
+}
+
+/// What `task_log.fact` holds for `fact` in a row of `task_id`, `conversation_id`
+/// and `at` (see [`append_log`]).
+fn fact_column(
+    conn: &Connection,
+    interner: &mut Interner,
+    task_id: &str,
+    conversation_id: &str,
+    at: Millis,
+    fact: &str,
+) -> StoreResult<SqlValue> {
+    let row = task_facts::LogRow {
+        task_id,
+        conversation_id,
+        at,
+    };
+    let mut id_objects = |id: &str| interner.intern_body(conn, &Value::from(id).to_string());
+    if let Some(code) = task_facts::encode(fact, &row, &mut id_objects)? {
+        return Ok(SqlValue::Blob(code));
+    }
+    let value = super::parse_json(fact, "task_log.fact")?;
+    let packed = objects::pack_row(value, &log_row(task_id, conversation_id, at));
+    Ok(SqlValue::Text(format!(
+        "{}{}",
+        objects::PACKED_TAG,
+        interner.intern(conn, &packed)?
+    )))
+}
+
+/// The coded facts (BLOBs, see [`append_log`]) of conversation `conversation_id`'s
+/// task log as (pos, the fact's JSON text): what an erasure scrubs, which
+/// [`replace_fact`] stores again.
+pub fn coded_facts_of(conn: &Connection, conversation_id: &str) -> StoreResult<Vec<(i64, String)>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {LOG_COLUMNS} WHERE k.id = ?1 AND typeof(l.fact) = 'blob' ORDER BY l.pos"
+    ))?;
+    let rows = st.query([conversation_id])?;
+    read_log(conn, rows)
+}
+
+/// Stores `fact` (JSON) as task-log row `pos`'s fact, as [`append_log`] would.
+pub fn replace_fact(conn: &Connection, pos: i64, fact: &str) -> StoreResult<()> {
+    let (task, conversation_id, at) = conn
+        .prepare_cached("SELECT l.task, k.id, l.at FROM task_log l JOIN conversation_keys k ON k.key = l.conv WHERE l.pos = ?1")?
+        .query_row([pos], |r| {
+            Ok((
+                event_keys::read_id(r.get_ref(0)?),
+                r.get::<_, String>(1)?,
+                r.get::<_, Millis>(2)?,
+            ))
+        })?;
+    let column = fact_column(
+        conn,
+        &mut Interner::default(),
+        &task?,
+        &conversation_id,
+        at,
+        fact,
+    )?;
+    conn.prepare_cached("UPDATE task_log SET fact = ?2 WHERE pos = ?1")?
+        .execute(params![pos, column])?;
     Ok(())
 }
 
@@ -120,17 +185,37 @@ fn read_log(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let pos: i64 = r.get(0)?;
-        let text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-        let fact = match text.strip_prefix(objects::PACKED_TAG) {
-            Some(packed) => {
-                let task_id = event_keys::read_id(r.get_ref(2)?)?;
-                let conversation_id: String = r.get(3)?;
-                let row = log_row(&task_id, &conversation_id, r.get(4)?);
-                inflater
-                    .read_packed(packed, &row, "task_log.fact")?
-                    .to_string()
+        let row_ids = || -> StoreResult<(String, String, Millis)> {
+            Ok((event_keys::read_id(r.get_ref(2)?)?, r.get(3)?, r.get(4)?))
+        };
+        let fact = match r.get_ref(1)? {
+            ValueRef::Blob(code) => {
+                let (task_id, conversation_id, at) = row_ids()?;
+                let row = task_facts::LogRow {
+                    task_id: &task_id,
+                    conversation_id: &conversation_id,
+                    at,
+                };
+                task_facts::decode(code, &row, &mut |id| {
+                    let body = inflater.body(id)?;
+                    serde_json::from_str(&body).map_err(|e| {
+                        StoreError::Corrupt(format!("task_log.fact: id object {id}: {e}"))
+                    })
+                })?
             }
-            None => text.to_owned(),
+            other => {
+                let text = other.as_str().map_err(rusqlite::Error::from)?;
+                match text.strip_prefix(objects::PACKED_TAG) {
+                    Some(packed) => {
+                        let (task_id, conversation_id, at) = row_ids()?;
+                        let row = log_row(&task_id, &conversation_id, at);
+                        inflater
+                            .read_packed(packed, &row, "task_log.fact")?
+                            .to_string()
+                    }
+                    None => text.to_owned(),
+                }
+            }
         };
         out.push((pos, fact));
     }
@@ -375,6 +460,86 @@ mod tests {
         assert_eq!(
             open_snapshots::<Value>(&conn).unwrap(),
             vec![snapshot, json!({"id": "t-2"})]
+        );
+    }
+
+    #[test]
+    fn a_live_fact_is_stored_as_its_byte_code_and_reads_back_beside_older_rows() {
+        use crate::live::facts::{Fact, LiveEvent, TaskFacts};
+        let conn = crate::store::test_connection();
+        let (task, conv, at) = (
+            "0fb767a4-502e-4723-949a-2ac39eedf71b",
+            "c-1",
+            1_796_467_796_946,
+        );
+        let mut event = LiveEvent {
+            conversation_id: conv.into(),
+            at,
+            fact: Fact::Reserved {
+                agent_id: "7e4b1c2d-3a4f-4e5d-8c6b-9a0f1e2d3c4b".into(),
+                task: TaskFacts {
+                    id: task.into(),
+                    state: "ACTIVE".into(),
+                    reason: None,
+                    assigned_to: None,
+                    queue_id: "1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b".into(),
+                    queue_name: "Default".into(),
+                    direction: "INBOUND".into(),
+                    media_state: "RESERVED".into(),
+                    enqueue_time: at - 4_000,
+                    answer_time: 0,
+                    customer_name: Some("Pat".into()),
+                    channel_name: Some("web".into()),
+                },
+            },
+        };
+        let fact = serde_json::to_string(&event).unwrap();
+        append_log(&conn, task, conv, at, &fact).unwrap();
+        // A packed row written before, beside it.
+        let old = r#"{"conversationId":"c-1","at":5,"fact":{"kind":"CUSTOMER_MESSAGE"}}"#;
+        let value = crate::store::parse_json(old, "test").unwrap();
+        let packed = objects::pack_row(value, &log_row(task, conv, 5));
+        let text = format!(
+            "{}{}",
+            objects::PACKED_TAG,
+            Interner::default().intern(&conn, &packed).unwrap()
+        );
+        conn.execute(
+            "INSERT INTO task_log(task, conv, at, fact) SELECT task, conv, 5, ?1 FROM task_log",
+            [&text],
+        )
+        .unwrap();
+        let (kind, len): (String, i64) = conn
+            .query_row(
+                "SELECT typeof(fact), length(fact) FROM task_log WHERE pos = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kind, "blob");
+        assert!(len * 3 < fact.len() as i64, "{len} bytes for {fact}");
+        let page = log_page(&conn, 0, 10).unwrap();
+        assert_eq!(
+            page.iter().map(|(_, f)| f.as_str()).collect::<Vec<_>>(),
+            [fact.as_str(), old]
+        );
+        // What an erasure reads and stores again: only the coded rows, kept coded.
+        assert_eq!(
+            coded_facts_of(&conn, conv).unwrap(),
+            vec![(1, fact.clone())]
+        );
+        if let Fact::Reserved { task, .. } = &mut event.fact {
+            task.customer_name = Some("(erased)".into());
+        }
+        let scrubbed = serde_json::to_string(&event).unwrap();
+        replace_fact(&conn, 1, &scrubbed).unwrap();
+        assert_eq!(
+            coded_facts_of(&conn, conv).unwrap(),
+            vec![(1, scrubbed.clone())]
+        );
+        assert_eq!(
+            log_since(&conn, 0).unwrap(),
+            vec![scrubbed, old.to_string()]
         );
     }
 
