@@ -219,3 +219,39 @@ fn the_memo_of_shared_objects_gives_exactly_what_the_walk_gives() {
         assert_eq!(memo, walked, "round {round}");
     }
 }
+
+#[test]
+fn a_channel_sessions_and_a_participants_own_ids_stay_inline_and_other_ids_are_shared() {
+    let conn = crate::store::test_connection();
+    let (own, customer, user) = (
+        "0fb767a4-502e-4723-949a-2ac39eedf71b",
+        "5d0c3a4e6f0b4b8e9d571c2a3b4c5d6e",
+        "7e4b1c2d-3a4f-4e5d-8c6b-9a0f1e2d3c4b",
+    );
+    let mut channel_session = session(customer);
+    channel_session["id"] = json!(own);
+    let event = json!({
+        "channelSession": channel_session,
+        "data": {"participant": {"id": own, "type": "CUSTOMER", "role": "CUSTOMER",
+                 "participant": {"participantType": "CCUser", "id": user}}}
+    });
+    round_trip(&conn, &event);
+    let ids: Vec<String> = conn
+        .prepare("SELECT body FROM cim_objects WHERE body LIKE '\"%' ORDER BY body")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // The customer's and the user's ids are objects; the session's and the
+    // participant's own id (the same here) is in their bodies.
+    assert_eq!(ids, [format!("\"{customer}\""), format!("\"{user}\"")]);
+    let inline: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM cim_objects WHERE instr(body, ?1) > 0",
+            [format!("\"{own}\"")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(inline, 2);
+}
