@@ -223,25 +223,41 @@ fn read_log(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> StoreResult<Vec<
 }
 
 /// The task-log rows the live figures are rebuilt from, in commit order: the whole
-/// history of every task with a row at or after `since` or still open.
+/// history of every task with a row at or after `since` or still open. A task's rows
+/// all name its conversation, so they are found through the conversations' index
+/// (migration V29) and then picked by task; the conversations are those of the rows
+/// since `since` (by their time's index: a merge of sorted lists would scan the whole
+/// log in conversation order) and of the open tasks.
 pub fn log_since(conn: &Connection, since: Millis) -> StoreResult<Vec<String>> {
-    let mut st = conn.prepare(&format!(
-        "SELECT {LOG_COLUMNS}
-         WHERE l.task IN (SELECT task FROM task_log WHERE at >= ?1
-                          UNION SELECT {} FROM tasks WHERE state <> 'CLOSED')
-         ORDER BY l.pos",
-        event_keys::id_sql("id")
-    ))?;
+    let mut st = conn.prepare(&since_sql())?;
     let rows = st.query([since])?;
     Ok(read_log(conn, rows)?.into_iter().map(|(_, f)| f).collect())
 }
 
+/// The query of [`log_since`].
+fn since_sql() -> String {
+    format!(
+        "SELECT {LOG_COLUMNS}
+         WHERE l.conv IN (SELECT conv FROM task_log INDEXED BY task_log_at WHERE at >= ?1
+                          UNION ALL SELECT ck.key FROM tasks t
+                                JOIN conversation_keys ck ON ck.id = t.conversation_id
+                                WHERE t.state <> 'CLOSED')
+           AND l.task IN (SELECT task FROM task_log WHERE at >= ?1
+                          UNION SELECT {} FROM tasks WHERE state <> 'CLOSED')
+         ORDER BY l.pos",
+        event_keys::id_sql("id")
+    )
+}
+
 /// The task-log rows of every task with a row at `from <= at < to`, whole histories
-/// in commit order, as (pos, the fact's JSON text): what a simulation of the period reads.
+/// in commit order, as (pos, the fact's JSON text): what a simulation of the period
+/// reads (found by conversation, then by task, as in [`log_since`]).
 pub fn log_between(conn: &Connection, from: Millis, to: Millis) -> StoreResult<Vec<(i64, String)>> {
     let mut st = conn.prepare(&format!(
         "SELECT {LOG_COLUMNS}
-         WHERE l.task IN (SELECT task FROM task_log WHERE at >= ?1 AND at < ?2)
+         WHERE l.conv IN (SELECT conv FROM task_log INDEXED BY task_log_at
+                          WHERE at >= ?1 AND at < ?2)
+           AND l.task IN (SELECT task FROM task_log WHERE at >= ?1 AND at < ?2)
          ORDER BY l.pos"
     ))?;
     let rows = st.query(params![from, to])?;
@@ -540,6 +556,55 @@ mod tests {
         assert_eq!(
             log_since(&conn, 0).unwrap(),
             vec![scrubbed, old.to_string()]
+        );
+    }
+
+    #[test]
+    fn whole_histories_are_read_by_conversation_and_only_of_the_tasks_asked() {
+        let conn = crate::store::test_connection();
+        let fact = |conv: &str, at: Millis| {
+            json!({"conversationId": conv, "at": at, "fact": {"kind": "AGENT_MESSAGE"}}).to_string()
+        };
+        // Two tasks of one conversation (the first closed long ago), one of another.
+        for (task, conv, at) in [
+            ("t-old", "c-1", 10),
+            ("t-new", "c-1", 20),
+            ("t-other", "c-2", 30),
+            ("t-new", "c-1", 1_000),
+        ] {
+            append_log(&conn, task, conv, at, &fact(conv, at)).unwrap();
+        }
+        assert_eq!(
+            log_since(&conn, 500).unwrap(),
+            [fact("c-1", 20), fact("c-1", 1_000)]
+        );
+        let between: Vec<String> = log_between(&conn, 25, 35)
+            .unwrap()
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect();
+        assert_eq!(between, [fact("c-2", 30)]);
+        // Through the index of conversations (V29), never a scan of the log.
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", since_sql()))
+            .unwrap()
+            .query_map([0], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("USING INDEX task_log_conv")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .all(|p| !p.starts_with("SCAN l") && !p.contains("SCAN task_log")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("SEARCH task_log USING INDEX task_log_at")),
+            "{plan:?}"
         );
     }
 
