@@ -1,0 +1,294 @@
+//! Tests of the stored CIM events: encoding, reading back, search text.
+
+use super::*;
+use crate::cim::{event_text, CimEvent, CimEventName};
+use serde_json::json;
+
+#[test]
+fn the_searched_events_have_the_name_codes_v16_gave_them() {
+    assert_eq!(searched_codes_sql(), "1, 2, 3");
+}
+
+/// The seed events the fixtures carry (`payload.entities.cimEvent`).
+pub(in crate::store) fn seed_events() -> Vec<Value> {
+    [
+        include_str!("../../../tests/fixtures/studio_task_enqueued.json"),
+        include_str!("../../../tests/fixtures/studio_agent_subscribed.json"),
+        include_str!("../../../tests/fixtures/studio_channel_session_started.json"),
+        include_str!("../../../tests/fixtures/studio_participant_role_changed.json"),
+        include_str!("../../../tests/fixtures/studio_agent_mrd_interrupted.json"),
+        include_str!("../../../tests/fixtures/studio_customer_sla_expired.json"),
+    ]
+    .iter()
+    .map(|text| {
+        let fixture: Value = serde_json::from_str(text).expect("fixture");
+        fixture["payload"]["entities"]["cimEvent"].clone()
+    })
+    .collect()
+}
+
+/// A message whose header carries the sender as a participant object and the
+/// channel session (the seed-004 header fields), as a desk or channel sends it.
+fn message_event(session: &Value, name: &str) -> Value {
+    json!({
+        "id": "m-1", "name": name, "type": "MESSAGE", "timestamp": 1_750_000_000_000i64,
+        "conversationId": "conv-1",
+        "eventEmitter": {"id": "cust-1", "type": "CUSTOMER", "senderName": "Pat",
+                         "additionalDetail": {"web": ["pat"]}},
+        "data": {
+            "id": "msg-1",
+            "header": {
+                "sender": {"id": "p-1", "type": "CUSTOMER", "participant": session},
+                "channelSession": session,
+                "channelData": session["channelData"],
+                "timestamp": 1_750_000_000_001i64,
+                "conversationId": "conv-1",
+                "roomId": "room-1"
+            },
+            "body": {"type": "PLAIN", "markdownText": "hello {\"$ref\":1}"}
+        },
+        "roomInfo": {"id": "room-1", "mode": "CONTACT_CENTER"}
+    })
+}
+
+/// What the history was served before events were stored compact: the event's
+/// JSON text parsed, with `seq` added.
+fn served_before(event: &CimEvent, seq: u64) -> String {
+    let mut value: Value = serde_json::from_str(&event_text(event)).unwrap();
+    value
+        .as_object_mut()
+        .unwrap()
+        .insert("seq".into(), seq.into());
+    value.to_string()
+}
+
+#[test]
+fn every_event_name_reads_back_as_it_was_served_before() {
+    let conn = crate::store::test_connection();
+    let seeds = seed_events();
+    let session = seeds[0]["channelSession"].clone();
+    assert!(session.is_object(), "the TASK_ENQUEUED seed has a session");
+    let mut written = Vec::new();
+    for (i, name) in CimEventName::KNOWN.iter().enumerate() {
+        // Each name with a notification seed's shape and with a message's.
+        let mut notification = seeds[i % seeds.len()].clone();
+        notification["name"] = json!(name);
+        for (j, template) in [notification, message_event(&session, name)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut template = template;
+            template["id"] = json!(format!("e-{i}-{j}"));
+            if j == 1 {
+                // A message's own id is its row's message id.
+                template["data"]["id"] = json!(format!("msg-{i}"));
+            }
+            // Some events name another conversation, or none.
+            match (i + j) % 3 {
+                0 => template["conversationId"] = json!("conv-1"),
+                1 => template["conversationId"] = json!("conv-other"),
+                _ => {
+                    template
+                        .as_object_mut()
+                        .unwrap()
+                        .shift_remove("conversationId");
+                }
+            }
+            let event: CimEvent = serde_json::from_value(template).unwrap();
+            written.push((event, (j == 1).then(|| format!("msg-{i}"))));
+        }
+    }
+    let mut interner = Interner::default();
+    for (seq, (event, message_id)) in written.iter().enumerate() {
+        let encoded = encode(
+            serde_json::to_value(event).unwrap(),
+            "conv-1",
+            message_id.as_deref(),
+            event.timestamp,
+        );
+        append(
+            &conn,
+            &mut interner,
+            &EventRow {
+                id: &event.id,
+                conversation_id: "conv-1",
+                seq: seq as u64 + 1,
+                name: event.name.as_str(),
+                kind: event.event_type.as_str(),
+                timestamp: event.timestamp,
+                message_id: message_id.as_deref(),
+                event: &encoded,
+                runtime: None,
+            },
+        )
+        .unwrap();
+    }
+    let read = since(&conn, "conv-1", 0).unwrap();
+    assert_eq!(read.len(), written.len());
+    for (seq, ((event, _), back)) in written.iter().zip(&read).enumerate() {
+        assert_eq!(
+            back.to_string(),
+            served_before(event, seq as u64 + 1),
+            "{} read back differently",
+            event.name
+        );
+    }
+    // The shared objects are stored once: far fewer than one per event (ids
+    // shared as objects aside, each stored once too).
+    let objects: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM cim_objects WHERE substr(body, 1, 1) <> '\"'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(objects < written.len() as i64, "{objects} objects");
+    let (ids, distinct): (i64, i64) = conn
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT body) FROM cim_objects
+             WHERE substr(body, 1, 1) = '\"'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(ids > 0 && ids == distinct, "{ids} ids, {distinct} distinct");
+    // Stored packed, with the row's own ids as markers.
+    let texts: Vec<String> = conn
+        .prepare("SELECT event FROM cim_event_rows WHERE message_id IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        texts.iter().all(|t| t.starts_with(['6', '7', '%'])
+            && !t.contains("msg-")
+            && !t.contains("\"conv-1\"")),
+        "{texts:?}"
+    );
+    // Each customer, agent and bot message's text is in the search index.
+    let found: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM message_text WHERE message_text MATCH 'hello'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(found, 3);
+    // Reading from a later seq gives the same events.
+    let tail = since(&conn, "conv-1", 10).unwrap();
+    assert_eq!(tail, read[10..].to_vec());
+}
+
+#[test]
+fn a_message_with_other_text_is_its_encoding_with_that_text() {
+    let session = seed_events()[0]["channelSession"].clone();
+    let with = |text: &str| {
+        let mut event = message_event(&session, "CUSTOMER_MESSAGE");
+        event["data"]["id"] = json!("msg-1");
+        event["data"]["body"]["markdownText"] = json!(text);
+        encode(event, "conv-1", Some("msg-1"), 1_750_000_000_000)
+    };
+    let first = with("first text");
+    let other = "an \"other\" text\n";
+    assert_eq!(first.with_text("first text", other), Some(with(other)));
+    assert_eq!(
+        first
+            .with_text("first text", other)
+            .unwrap()
+            .search_text
+            .as_deref(),
+        Some(other)
+    );
+    // Not a leaf of the row's own text, or the new text an id that is shared.
+    assert_eq!(first.with_text("CUSTOMER", "x"), None);
+    assert_eq!(first.with_text("no such text", "x"), None);
+    let id = "123e4567-e89b-12d3-a456-426614174000";
+    assert_eq!(first.with_text("first text", id), None);
+}
+
+#[test]
+fn rows_written_before_as_plain_json_still_read_back() {
+    let conn = crate::store::test_connection();
+    let event = seed_events()[0].clone();
+    conn.execute(
+        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
+         VALUES ('old', 'conv-1', 1, 'TASK_ENQUEUED', 'NOTIFICATION', 1, ?1)",
+        [event.to_string()],
+    )
+    .unwrap();
+    let read = since(&conn, "conv-1", 0).unwrap();
+    let mut expected = event;
+    expected["seq"] = json!(1);
+    assert_eq!(read[0].to_string(), expected.to_string());
+}
+
+#[test]
+fn live_messages_give_each_message_event_head_whatever_its_form() {
+    let conn = crate::store::test_connection();
+    conn.execute(
+        "INSERT INTO tasks(id, conversation_id, state, created_at, snapshot, updated_at)
+         VALUES ('t1', 'conv-1', 'ACTIVE', 1, '{}', 1)",
+        [],
+    )
+    .unwrap();
+    let session = seed_events()[0]["channelSession"].clone();
+    let mut interner = Interner::default();
+    for (seq, (id, conversation)) in [("e1", "conv-1"), ("e2", "conv-other")].iter().enumerate() {
+        let mut value = message_event(&session, "CUSTOMER_MESSAGE");
+        value["id"] = json!(id);
+        value["conversationId"] = json!(conversation);
+        let event: CimEvent = serde_json::from_value(value).unwrap();
+        let encoded = encode(
+            serde_json::to_value(&event).unwrap(),
+            "conv-1",
+            None,
+            event.timestamp,
+        );
+        append(
+            &conn,
+            &mut interner,
+            &EventRow {
+                id: &event.id,
+                conversation_id: "conv-1",
+                seq: seq as u64 + 1,
+                name: event.name.as_str(),
+                kind: event.event_type.as_str(),
+                timestamp: event.timestamp,
+                message_id: None,
+                event: &encoded,
+                runtime: None,
+            },
+        )
+        .unwrap();
+    }
+    let old = json!({"id": "e3", "name": "AGENT_MESSAGE", "type": "MESSAGE",
+                     "timestamp": 7, "conversationId": "conv-1", "data": {}});
+    conn.execute(
+        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
+         VALUES ('e3', 'conv-1', 3, 'AGENT_MESSAGE', 'MESSAGE', 7, ?1)",
+        [old.to_string()],
+    )
+    .unwrap();
+    let heads: Vec<Value> = live_messages(&conn)
+        .unwrap()
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    let facts: Vec<(&str, &str)> = heads
+        .iter()
+        .map(|h| {
+            (
+                h["id"].as_str().unwrap(),
+                h["conversationId"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        facts,
+        [("e1", "conv-1"), ("e2", "conv-other"), ("e3", "conv-1")]
+    );
+    assert_eq!(heads[0]["timestamp"], 1_750_000_000_000i64);
+    assert_eq!(heads[0]["name"], "CUSTOMER_MESSAGE");
+    assert_eq!(heads[2], old);
+}
