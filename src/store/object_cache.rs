@@ -366,7 +366,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_writer_stores_an_id_once_unindexed_and_finds_it_in_its_cache() {
+    async fn the_writer_stores_objects_once_unindexed_and_finds_them_in_its_cache() {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::Store::open(
             &dir.path().join("t.db"),
@@ -375,7 +375,8 @@ mod tests {
         .unwrap();
         let queue = "6f9d3c1e-2b4a-4c8e-9f1a-7d2e5b8c0a13";
         for n in 0..3 {
-            let value = json!({"queueId": queue, "n": n});
+            let value = json!({"queueId": queue, "n": n,
+                "channel": {"id": "web", "name": "a channel name long enough to share"}});
             assert_eq!(stored_and_read(&store, &value).await, value.to_string());
         }
         let ids: Vec<(i64, String)> = store
@@ -392,6 +393,19 @@ mod tests {
             vec![(0, format!("\"{queue}\""))],
             "stored once, hash 0"
         );
+        let (objects, distinct, indexed): (i64, i64, i64) = store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT COUNT(*), COUNT(DISTINCT body), COUNT(*) FILTER (WHERE hash <> 0)
+                     FROM cim_objects",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?)
+            })
+            .await
+            .unwrap();
+        // The id, the channel, the channel's shape and the value's shape.
+        assert_eq!((objects, distinct, indexed), (4, 4, 0));
         let plan: String = store
             .read(|c| {
                 Ok(c.query_row(

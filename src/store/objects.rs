@@ -7,8 +7,9 @@
 //! message header's sender and channel data, the room. [`dehydrate`] replaces each
 //! such object (found by the key it sits under, [`SHARED_KEYS`]) with a reference
 //! `{"$ref": id}`, innermost first, so a channel session refers to its channel and a
-//! task to its session. Each object is stored once per content ([`intern`]: looked up
-//! by a hash of its text, compared in full, inserted when new). [`inflate`] puts the
+//! task to its session. Each object is stored once per content ([`intern`]: on the
+//! writer thread found in its cache, elsewhere looked up by a hash of its text,
+//! compared in full; inserted when new, see `store_object`). [`inflate`] puts the
 //! objects back; `serde_json` keeps key order, so the text read back is the text
 //! that was written, byte for byte.
 //!
@@ -509,13 +510,17 @@ impl Interner {
 /// the writer thread, as a delta of an earlier version of it when one is known
 /// (`delta`), else whole (and then the base of its later versions).
 ///
-/// An id ([`share_ids`]: a JSON string body) stored on the writer thread is stored
-/// with hash 0, which the hash index leaves out (migration V22): the writer finds the
-/// ids it stored in its cache (`object_cache`), and an id stored again after a
-/// restart or a cache reset is a few bytes, where indexing every id of every
-/// conversation costs ~20 bytes each.
+/// An object stored on the writer thread is stored with hash 0, which the hash index
+/// leaves out (migration V22), and is not looked up there: the writer finds what it
+/// stored in its cache (`object_cache`). Most objects are a conversation's own
+/// versions of its session, task and participants, met again only while the writer
+/// remembers them, and a delta is never found by its full text; indexing them cost
+/// ~26 bytes an object (the hash in the row and the index entry, ~290 bytes a
+/// conversation). What the writer forgets (a restart, a cache reset, an erasure's
+/// update) is stored once more when next met: an agent's user object, a channel's
+/// config, an open chat's latest session.
 fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
-    let unindexed = body.starts_with('"') && object_cache::enabled();
+    let unindexed = object_cache::enabled();
     let found: Option<i64> = match unindexed {
         true => None,
         false => conn
