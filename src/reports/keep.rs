@@ -14,6 +14,7 @@ use crate::clock::Millis;
 use crate::live::counts::Occurrence;
 use crate::live::facts::LiveEvent;
 use crate::store::agent_states::StateRow;
+use crate::store::event_keys::{self, read_id, read_optional_id};
 use crate::store::StoreResult;
 
 /// The report dimensions, as stored in `report_intervals.dimension`.
@@ -202,25 +203,41 @@ impl Batch {
     }
 }
 
+// A memo's ids are kept as `event_keys` stores ids (a UUID as its 16 bytes, V30): the
+// table holds one row per open task, ~100 bytes less each.
 fn memo(c: &Connection, task_id: &str) -> StoreResult<Option<TaskMemo>> {
-    Ok(c.prepare_cached(
-        "SELECT conversation_id, queue_id, offered_in, media_state, assigned_to, answered
-         FROM report_tasks WHERE task_id = ?1",
-    )?
-    .query_row([task_id], |r| {
-        Ok(TaskMemo {
-            conversation_id: r.get(0)?,
-            queue_id: r.get(1)?,
-            offered_in: r.get(2)?,
-            media_state: r.get(3)?,
-            assigned_to: r.get(4)?,
-            answered: r.get(5)?,
+    let row = c
+        .prepare_cached(
+            "SELECT conversation_id, queue_id, offered_in, media_state, assigned_to, answered
+             FROM report_tasks WHERE task_id = ?1",
+        )?
+        .query_row([event_keys::id(task_id)], |r| {
+            Ok((
+                read_id(r.get_ref(0)?),
+                read_id(r.get_ref(1)?),
+                read_optional_id(r.get_ref(2)?),
+                r.get::<_, String>(3)?,
+                read_optional_id(r.get_ref(4)?),
+                r.get::<_, bool>(5)?,
+            ))
         })
-    })
-    .optional()?)
+        .optional()?;
+    let Some((conversation_id, queue_id, offered_in, media_state, assigned_to, answered)) = row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(TaskMemo {
+        conversation_id: conversation_id?,
+        queue_id: queue_id?,
+        offered_in: offered_in?,
+        media_state,
+        assigned_to: assigned_to?,
+        answered,
+    }))
 }
 
 fn save_memo(c: &Connection, task_id: &str, m: &TaskMemo) -> StoreResult<()> {
+    let optional = |id: &Option<String>| id.as_deref().map(event_keys::id);
     c.prepare_cached(
         "INSERT INTO report_tasks(task_id, conversation_id, queue_id, offered_in, media_state,
              assigned_to, answered) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -229,12 +246,12 @@ fn save_memo(c: &Connection, task_id: &str, m: &TaskMemo) -> StoreResult<()> {
              assigned_to = excluded.assigned_to, answered = excluded.answered",
     )?
     .execute(params![
-        task_id,
-        m.conversation_id,
-        m.queue_id,
-        m.offered_in,
+        event_keys::id(task_id),
+        event_keys::id(&m.conversation_id),
+        event_keys::id(&m.queue_id),
+        optional(&m.offered_in),
         m.media_state,
-        m.assigned_to,
+        optional(&m.assigned_to),
         m.answered
     ])?;
     Ok(())
@@ -242,7 +259,7 @@ fn save_memo(c: &Connection, task_id: &str, m: &TaskMemo) -> StoreResult<()> {
 
 fn forget(c: &Connection, task_id: &str) -> StoreResult<()> {
     c.prepare_cached("DELETE FROM report_tasks WHERE task_id = ?1")?
-        .execute([task_id])?;
+        .execute([event_keys::id(task_id)])?;
     Ok(())
 }
 

@@ -1,10 +1,11 @@
-//! The full-text index of message text, `message_text` (FTS5, migration V24): a
-//! contentless table (the text lives in the events only) with the `secure-delete`
-//! option, so a row is removed with the text it was indexed with ('delete') and its
-//! words leave the index's pages at once. This module owns what is indexed when a
-//! message is removed ([`unindex`]) and the carry-over of the messages indexed
-//! before V24 ([`carry_over`]). Messages are added by `events::append` (and, for rows
-//! written as plain JSON by SQL, by the V24 trigger).
+//! The full-text index of message text, `message_text` (FTS5, migrations V24 and
+//! V30): a contentless table (the text lives in the events only) with the
+//! `secure-delete` option, so a row is removed with the text it was indexed with
+//! ('delete') and its words leave the index's pages at once, and without per-row
+//! sizes (`columnsize=0`: nothing is ranked). This module owns what is indexed when a
+//! message is removed ([`unindex`]) and the carry-over of the messages stored before
+//! the index was last made ([`carry_over`]). Messages are added by `events::append`
+//! (and, for rows written as plain JSON by SQL, by the V30 trigger).
 
 use super::events::{self, decode_row};
 use super::objects::Inflater;
@@ -62,11 +63,13 @@ pub fn unindex(c: &Connection, condition: &str, params: &[&dyn ToSql]) -> StoreR
 /// Messages indexed per transaction of the carry-over.
 const CARRY_BATCH: i64 = 20_000;
 
-/// Indexes the messages stored before migration V24 in the new `message_text`, from
-/// their events (V9's index, `message_text_v9`, cannot give its text back), then
-/// drops V9's index. Runs after the migrations, in transactions of
+/// Indexes the messages stored before migration V30 (or V24) in the new
+/// `message_text`, from their events (an FTS5 table cannot be altered to drop its
+/// sizes, and V9's index, `message_text_v9`, cannot give its text back), then drops
+/// V9's index if it is still there. Runs after the migrations, in transactions of
 /// [`CARRY_BATCH`] messages that record how far they got, so an interrupted
-/// carry-over goes on where it stopped. Nothing to do once V9's index is gone.
+/// carry-over goes on where it stopped. Nothing to do once `message_text_carry` is
+/// gone.
 pub fn carry_over(c: &mut Connection) -> StoreResult<u64> {
     let pending: Option<i64> = c
         .query_row(
@@ -93,7 +96,9 @@ pub fn carry_over(c: &mut Connection) -> StoreResult<u64> {
             |r| r.get(0),
         )?;
         let Some(last) = last else {
-            tx.execute_batch("DROP TABLE message_text_v9; DROP TABLE message_text_carry;")?;
+            tx.execute_batch(
+                "DROP TABLE IF EXISTS message_text_v9; DROP TABLE message_text_carry;",
+            )?;
             tx.commit()?;
             return Ok(carried);
         };
@@ -197,5 +202,37 @@ mod tests {
             .unwrap();
         assert_eq!(left, 0);
         assert_eq!(carry_over(&mut c).unwrap(), 0, "done once");
+    }
+
+    #[test]
+    fn messages_indexed_before_v30_are_carried_over_into_the_index_without_sizes() {
+        let mut c = crate::store::test_connection();
+        let options: String = c
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'message_text'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(options.contains("columnsize = 0"), "{options}");
+        message(&c, 1, "medlar tart");
+        // As a database migrated to V30 is: the new index empty, the carry-over at 0.
+        c.execute_batch(
+            "INSERT INTO message_text(message_text) VALUES ('delete-all');
+             CREATE TABLE message_text_carry (next_pos INTEGER NOT NULL);
+             INSERT INTO message_text_carry(next_pos) VALUES (0);",
+        )
+        .unwrap();
+        assert_eq!(carry_over(&mut c).unwrap(), 1);
+        assert_eq!(matches(&c, "medlar"), 1);
+        integrity(&c);
+        let sizes: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'message_text_docsize'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sizes, 0, "no per-row sizes are kept");
     }
 }

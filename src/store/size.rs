@@ -32,7 +32,7 @@ const CONVERSATION_TABLES: &[&str] = &[
     "customer_identifiers",
 ];
 
-/// The full-text index of message texts (migration V9) is these tables.
+/// The full-text index of message texts (migrations V9, V24, V30) is these tables.
 const SEARCH_INDEX_PREFIX: &str = "message_text";
 
 /// Conversations whose messages are read to estimate the average message text.
@@ -96,9 +96,14 @@ pub fn report(conn: &Connection) -> StoreResult<SizeReport> {
     let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
     let page_count: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
     let free_pages: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
-    // Every b-tree with the table it belongs to.
+    // Every b-tree with the table it belongs to. A virtual table owns no pages (its
+    // shadow tables, e.g. `message_text_data`, are listed with theirs) and the message
+    // index cannot even be counted (contentless, without sizes: migration V30).
     let owners: Vec<(String, String, String)> = conn
-        .prepare("SELECT name, tbl_name, type FROM sqlite_master WHERE type IN ('table', 'index')")?
+        .prepare(
+            "SELECT name, tbl_name, type FROM sqlite_master WHERE type IN ('table', 'index')
+             AND COALESCE(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%'",
+        )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let sizes: BTreeMap<String, i64> = conn
