@@ -59,7 +59,8 @@ pub struct ParticipantRow<'a> {
 
 /// Writes a conversation's row and its runtime row. The runtime (`timers`) is kept
 /// only in `conversation_runtime`, which is always newer: the conversation row's
-/// `timers` column holds `{}` (rows written before may hold a copy).
+/// `timers` column holds `{}` (rows written before may hold a copy). A closed
+/// conversation keeps no runtime row.
 pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO conversations(id, customer_id, room_id, state, direction, queue_id, last_agent_id,
@@ -86,8 +87,18 @@ pub fn upsert(conn: &Connection, c: &ConversationRow<'_>, now: Millis) -> StoreR
         c.last_seq as i64,
         now
     ])?;
+    if c.state == CLOSED {
+        // A closed conversation is never loaded again (`open_conversations`), and its
+        // last seq is on its row: its runtime row goes (~230 bytes an ended chat).
+        conn.prepare_cached("DELETE FROM conversation_runtime WHERE conversation_id = ?1")?
+            .execute([c.id])?;
+        return Ok(());
+    }
     write_runtime(conn, c.id, &c.timers, c.last_seq, now)
 }
+
+/// The state of a conversation row that ended.
+const CLOSED: &str = "CLOSED";
 
 /// What a conversation row's columns hold for its packed snapshot (see
 /// `Interner::compact_row`): its id. Rows written before hold no marker and read the same.

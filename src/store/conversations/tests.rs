@@ -108,6 +108,28 @@ fn runtime_updates_are_read_back_without_rewriting_the_conversation_row() {
     assert_eq!(open[0].last_seq, 7);
 }
 
+#[test]
+fn a_closed_conversation_keeps_no_runtime_row_and_its_last_seq() {
+    let conn = schema();
+    upsert(&conn, &row(r#"{"t":1}"#, 3), 10).unwrap();
+    write_runtime(&conn, "c1", r#"{"t":2}"#, 5, 20).unwrap();
+    let closed = ConversationRow {
+        state: "CLOSED",
+        end_time: Some(30),
+        ..row(r#"{"t":3}"#, 6)
+    };
+    upsert(&conn, &closed, 30).unwrap();
+    let runtimes: i64 = conn
+        .query_row("SELECT COUNT(*) FROM conversation_runtime", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(runtimes, 0);
+    assert!(open_conversations(&conn, 10).unwrap().is_empty());
+    let summary = get(&conn, "c1").unwrap().unwrap();
+    assert_eq!((summary.state.as_str(), summary.last_seq), ("CLOSED", 6));
+}
+
 fn append_event(conn: &Connection, seq: u64, runtime: Option<&str>) {
     let event = crate::store::events::encode(json!({}), "c1", None, 1);
     let runtime = runtime.map(|text| event_runtime::encode(text, 1));
