@@ -1,35 +1,36 @@
-//! The connection task: one tokio task per Engine.IO session, whatever its transport. It owns
-//! the Socket.IO state of the session (its namespaces and their sockets), runs the heartbeat,
-//! dispatches client packets to the namespace handlers (one event at a time per socket), and
-//! on close tells every handler exactly once.
+//! The connection of an Engine.IO session: its Socket.IO state (its namespaces and their
+//! sockets), the heartbeat, dispatch of client packets to the namespace handlers (one event
+//! at a time per socket), and on close telling every handler exactly once.
+//!
+//! A polling session (and one that later upgrades to WebSocket) runs it in a task of its
+//! own ([`Connection::spawn`]), fed through the engine's inbound queue. A WebSocket-only
+//! session runs it inside its WebSocket task (`ws`), which hands each client message over
+//! with [`Connection::deliver`] and polls the rest with [`Connection::poll_driven`]: a frame
+//! reaches its handler with no other task woken.
 
+mod handlers;
+
+use self::handlers::{notify_disconnect, start_event, Running};
 use super::engine::{CloseReason, Control, Engine};
 use super::heartbeat::{Heartbeat, HeartbeatAction};
 use super::namespace::{ConnectError, DisconnectReason, Namespace};
 use super::packet::{self, Packet};
 use super::server::{ServerInner, SocketCount};
 use super::small_map::SmallMap;
-use super::socket::{engine_message, AckSender, Socket};
-use futures_util::future::{BoxFuture, FutureExt};
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use super::socket::{engine_message, Socket};
+use futures_util::future::FutureExt;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use tokio::time::Instant;
+use std::task::{ready, Context, Poll};
+use tokio::time::{Instant, Sleep};
 
 /// Client events waiting for their socket's previous handler, per connection. When reached,
 /// the connection stops reading from its transport (TCP backpressure) until handlers catch up.
 const MAX_BACKLOG: usize = 64;
-
-/// Starts the connection task of a new session.
-pub(crate) fn spawn(server: Arc<ServerInner>, engine: Arc<Engine>) {
-    let connection = Connection::new(server, engine);
-    tokio::spawn(connection.run());
-}
 
 /// What woke the connection task.
 enum Wake {
@@ -99,7 +100,7 @@ impl Drop for Registration {
     }
 }
 
-struct Connection {
+pub(crate) struct Connection {
     registration: Registration,
     engine: Arc<Engine>,
     members: SmallMap<Member>,
@@ -113,7 +114,9 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(server: Arc<ServerInner>, engine: Arc<Engine>) -> Self {
+    /// The connection of a session just registered; the caller runs it (`spawn`, or drives it
+    /// in the transport's task). Dropping it unregisters the session.
+    pub(crate) fn new(server: Arc<ServerInner>, engine: Arc<Engine>) -> Self {
         let now = Instant::now();
         let config = &server.config;
         Connection {
@@ -136,6 +139,11 @@ impl Connection {
         &self.registration.server
     }
 
+    /// Runs the connection in a task of its own, fed through the engine's inbound queue.
+    pub(crate) fn spawn(self) {
+        tokio::spawn(self.run());
+    }
+
     async fn run(mut self) {
         self.serve().await;
         self.finish().await;
@@ -150,22 +158,68 @@ impl Connection {
             if sleep.deadline() != deadline {
                 sleep.as_mut().reset(deadline);
             }
-            let accepting = self.backlog_len < MAX_BACKLOG && self.close_deadline.is_none();
+            let accepting = self.accepts_message();
             let wake =
                 std::future::poll_fn(|cx| self.poll_wake(cx, sleep.as_mut(), accepting)).await;
-            match wake {
-                Wake::Closed => break,
-                Wake::Done(done) => self.on_completion(done),
-                Wake::Controls(controls) => {
-                    for control in controls {
-                        self.on_control(control);
-                    }
-                }
-                Wake::Pong => self.heartbeat.on_pong(Instant::now()),
-                Wake::Message(text) => self.on_message(&text),
-                Wake::Deadline => self.on_deadline(),
+            if !self.handle(wake) {
+                break;
             }
         }
+    }
+
+    /// Handles one wake; false once the session is closed.
+    fn handle(&mut self, wake: Wake) -> bool {
+        match wake {
+            Wake::Closed => return false,
+            Wake::Done(done) => self.on_completion(done),
+            Wake::Controls(controls) => {
+                for control in controls {
+                    self.on_control(control);
+                }
+            }
+            Wake::Pong => self.pong(),
+            Wake::Message(text) => self.on_message(&text),
+            Wake::Deadline => self.on_deadline(),
+        }
+        true
+    }
+
+    /// For a transport that runs the connection in its own task: handles everything that is
+    /// ready (handler completions, requests, deadlines) except client messages, which the
+    /// transport hands over with [`Connection::deliver`]. `Ready` once the session is closed;
+    /// then [`Connection::finish`]. `sleep` is the connection's one timer, kept by the caller.
+    pub(crate) fn poll_driven(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut sleep: Pin<&mut Sleep>,
+    ) -> Poll<()> {
+        loop {
+            let deadline = self.next_deadline();
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
+            }
+            let wake = ready!(self.poll_wake(cx, sleep.as_mut(), false));
+            if !self.handle(wake) {
+                return Poll::Ready(());
+            }
+        }
+    }
+
+    /// Whether a client message may be handed over now. False while the backlog is full (the
+    /// transport then stops reading: TCP backpressure) and while the session is closing.
+    pub(crate) fn accepts_message(&self) -> bool {
+        self.backlog_len < MAX_BACKLOG && self.close_deadline.is_none()
+    }
+
+    /// A client Socket.IO packet, from a transport that drives the connection (call
+    /// [`Connection::poll_driven`] next: the packet may have started a handler).
+    pub(crate) fn deliver(&mut self, text: &str) {
+        self.on_message(text);
+    }
+
+    /// The client answered a ping.
+    pub(crate) fn pong(&mut self) {
+        self.heartbeat.on_pong(Instant::now());
     }
 
     /// What the task must handle next, in this order of priority. Polled by hand rather than
@@ -202,7 +256,8 @@ impl Connection {
         Poll::Pending
     }
 
-    fn next_deadline(&self) -> Instant {
+    /// The connection's next timer deadline.
+    pub(crate) fn next_deadline(&self) -> Instant {
         [self.idle_deadline, self.close_deadline]
             .into_iter()
             .flatten()
@@ -478,7 +533,9 @@ impl Connection {
         }
     }
 
-    async fn finish(&mut self) {
+    /// Once the session is closed: waits for running handlers, then tells every socket's
+    /// handler of its disconnect, exactly once.
+    pub(crate) async fn finish(&mut self) {
         let reason = self.engine.close_reason().disconnect_reason();
         for member in self.members.values() {
             member.socket.mark_closed();
@@ -506,71 +563,5 @@ impl Connection {
         for (_, left) in self.leaving.drain() {
             notify_disconnect(&left.handler, left.socket, left.reason);
         }
-    }
-}
-
-/// The handler futures running for a connection. The set (an allocation of its own) exists
-/// only while one runs, so an idle connection holds none.
-#[derive(Default)]
-struct Running(Option<FuturesUnordered<BoxFuture<'static, Completion>>>);
-
-impl Running {
-    fn push(&mut self, future: BoxFuture<'static, Completion>) {
-        self.0
-            .get_or_insert_with(FuturesUnordered::new)
-            .push(future);
-    }
-
-    /// The next completion; `None` when nothing runs.
-    fn next(&mut self) -> impl Future<Output = Option<Completion>> + '_ {
-        std::future::poll_fn(move |cx| self.poll_next(cx))
-    }
-
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion>> {
-        let Some(set) = &mut self.0 else {
-            return Poll::Ready(None);
-        };
-        let polled = set.poll_next_unpin(cx);
-        if set.is_empty() {
-            self.0 = None;
-        }
-        polled
-    }
-}
-
-fn start_event(running: &mut Running, member: &mut Member, event: PendingEvent) {
-    member.busy = true;
-    let socket = member.socket.clone();
-    let ack = event.ack.map(|id| AckSender::new(socket.clone(), id));
-    let name = event.event;
-    let handling = member
-        .handler
-        .on_event(socket.clone(), name.clone(), event.args, ack);
-    running.push(
-        async move {
-            if AssertUnwindSafe(handling).catch_unwind().await.is_err() {
-                tracing::error!(
-                    sid = %socket.engine_id(),
-                    socket = %socket.id(),
-                    namespace = %socket.namespace(),
-                    event = %name,
-                    "socket.io: on_event panicked"
-                );
-            }
-            Completion::Event {
-                nsp: socket.namespace().to_owned(),
-                socket_id: socket.id().to_owned(),
-            }
-        }
-        .boxed(),
-    );
-}
-
-fn notify_disconnect(handler: &Arc<dyn Namespace>, socket: Socket, reason: DisconnectReason) {
-    tracing::debug!(sid = %socket.engine_id(), socket = %socket.id(), namespace = %socket.namespace(), %reason, "socket.io: socket disconnected");
-    let outcome =
-        std::panic::catch_unwind(AssertUnwindSafe(|| handler.on_disconnect(socket, reason)));
-    if outcome.is_err() {
-        tracing::error!("socket.io: on_disconnect panicked");
     }
 }

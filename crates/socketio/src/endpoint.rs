@@ -148,7 +148,9 @@ async fn handle_get(server: Arc<ServerInner>, req: HttpRequest) -> HttpResponse 
             let peer = server
                 .config
                 .client_ip(req.peer_addr().map(|a| a.ip()), req.headers());
-            let engine = server.open_engine(req.query_string(), TransportKind::Polling, peer);
+            let (engine, connection) =
+                server.open_engine(req.query_string(), TransportKind::Polling, peer);
+            connection.spawn();
             polling::text_response(server.open_packet(&engine, true))
         }
         (Transport::Polling, Some(sid)) => match server.engine(&sid) {

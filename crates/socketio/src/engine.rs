@@ -1,5 +1,6 @@
 //! One Engine.IO session as its transports, sockets and connection task share it: the bounded
-//! outbound queue (and its too-slow policy), the inbound channel to the connection task, the
+//! outbound queue (and its too-slow policy), the inbound channel to the connection task (of
+//! polling sessions, upgraded or not; a WebSocket-only session hands packets over in-task), the
 //! current transport (polling, upgrading, WebSocket) and the close signal with its reason.
 
 use super::queue::{BoundedQueue, PushError};

@@ -11,8 +11,10 @@
 //! the app that mounts the endpoint ([`SocketIo::configure`]) is served by [`HttpServer`],
 //! which takes WebSocket connections off actix-http (see `ws` for why).
 //!
-//! One tokio task per connection ([`connection`]) owns its Socket.IO state; transports only
-//! move text. Limits: `max_payload` per message/POST, `outbound_queue` packets per connection
+//! One tokio task per connection owns its Socket.IO state ([`connection`]): a WebSocket-only
+//! session's WebSocket task runs it next to its socket (a frame reaches its handler with no
+//! other task woken); a polling session, upgraded or not, has a connection task of its own
+//! that its transports feed with text. Limits: `max_payload` per message/POST, `outbound_queue` packets per connection
 //! (full: the connection is closed as too slow and logged with its sid), a bounded inbound
 //! backlog (then the connection stops being read). Bad input closes only its own connection.
 

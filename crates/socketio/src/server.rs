@@ -2,7 +2,7 @@
 //! mounting on actix-web, and shutdown.
 
 use super::config::SocketIoConfig;
-use super::connection;
+use super::connection::Connection;
 use super::endpoint;
 use super::engine::{CloseReason, Control, Engine, TransportKind};
 use super::engineio::{self, Handshake};
@@ -160,21 +160,22 @@ impl ServerInner {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// Creates a session, registers it and starts its connection task.
+    /// Creates a session and registers it; the caller runs its connection (a task of its own
+    /// for polling, inside the WebSocket task for a WebSocket-only session).
     pub(crate) fn open_engine(
         self: &Arc<Self>,
         query: &str,
         transport: TransportKind,
         peer: Option<std::net::IpAddr>,
-    ) -> Arc<Engine> {
+    ) -> (Arc<Engine>, Connection) {
         let engine = Engine::new(query, transport, self.config.outbound_queue);
         engine.set_peer(peer);
         self.engines
             .lock()
             .insert(engine.sid.clone(), engine.clone());
-        connection::spawn(self.clone(), engine.clone());
+        let connection = Connection::new(self.clone(), engine.clone());
         tracing::debug!(sid = %engine.sid, ?transport, "socket.io: session opened");
-        engine
+        (engine, connection)
     }
 
     pub(crate) fn engine(&self, sid: &str) -> Option<Arc<Engine>> {

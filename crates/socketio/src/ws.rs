@@ -8,32 +8,38 @@
 //! actix-http's WebSocket codec. An idle WebSocket on plain TCP holds no buffer: bytes are read
 //! only once the socket is readable, into a buffer that is released as soon as no partial
 //! message is left in it, and each batch of outbound packets is encoded into a buffer that is
-//! freed once written. Messages up to `max_payload` grow the buffers on demand. This module
-//! owns the session (accept, probe, the pump moving packets both ways); `frames` owns the
-//! WebSocket framing and decoding.
+//! freed once written. Messages up to `max_payload` grow the buffers on demand.
+//!
+//! A WebSocket-only session is one task: it runs the session's connection (Socket.IO state
+//! and handlers, [`super::connection`]) next to its pump, so a client message reaches its
+//! handler without waking another task. A session upgraded from polling keeps the connection
+//! task it got at its polling handshake: its WebSocket task feeds that task through the
+//! engine's inbound queue, as the polling POSTs did (moving a running connection between
+//! tasks at the upgrade would need it shared, or handed over mid-flight with its handlers).
+//!
+//! This module owns the session (accept, probe, serving); `pump` moves packets both ways;
+//! `frames` owns the WebSocket framing and decoding.
 
 mod frames;
+mod pump;
 
-use self::frames::{Incoming, Reader, WebSocket};
+use self::frames::{Incoming, WebSocket};
+use self::pump::{Ended, Pump};
+use super::connection::Connection;
 use super::endpoint::{self, Refusal, Transport};
-use super::engine::{CloseReason, Engine, Outbound, OutboundWriter, TransportKind};
+use super::engine::{CloseReason, Engine, OutboundWriter, TransportKind};
 use super::engineio::{self, Packet};
-use super::queue::PushError;
 use super::server::ServerInner;
 use super::ws_io::WsIo;
 use actix_codec::Framed;
 use actix_http::body::BodySize;
 use actix_http::ws::{self as proto, CloseCode, OpCode, Parser};
 use actix_http::{h1, ConnectionType, HttpMessage, Request, Response, StatusCode};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::sync::futures::Notified;
 
 /// How long the close frame may take to be written on a stalled connection.
 const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
@@ -41,8 +47,6 @@ const CLOSE_FRAME_TIMEOUT: Duration = Duration::from_secs(1);
 /// closing the socket with unread input does not reset the connection before the client has
 /// read the close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
-/// Outbound packets are encoded in batches of up to this many bytes.
-const WRITE_BATCH: usize = 64 * 1024;
 
 /// Answers a `Connection: upgrade` request handed over by actix-http: a WebSocket to the
 /// Socket.IO path becomes a session (or upgrades one); anything else is refused.
@@ -118,10 +122,10 @@ pub(crate) async fn accept<S: WsIo>(
     let ws = WebSocket::new(parts.io, &parts.read_buf, server.config.max_payload);
     drop(parts.read_buf);
     drop(parts.write_buf);
-    // The connection gets a task of its own; actix-http's dispatcher ends now.
+    // The session gets a task of its own; actix-http's dispatcher ends now.
     match upgrading {
         None => {
-            let engine = server.open_engine(
+            let (engine, connection) = server.open_engine(
                 req.uri().query().unwrap_or(""),
                 TransportKind::WebSocket,
                 peer,
@@ -129,7 +133,7 @@ pub(crate) async fn accept<S: WsIo>(
             let mut first = BytesMut::new();
             let open = server.open_packet(&engine, false);
             Parser::write_message(&mut first, open.as_bytes(), OpCode::Text, true, false);
-            actix_web::rt::spawn(serve(engine, ws, first));
+            actix_web::rt::spawn(serve_here(engine, ws, first, connection));
         }
         Some(engine) => {
             actix_web::rt::spawn(upgrade(engine, ws, server.config.upgrade_timeout));
@@ -229,42 +233,84 @@ async fn probe<S: WsIo>(
     }
 }
 
-/// Carries an open session: reads client packets and writes the outbound queue until the
-/// session closes, then sends a close frame saying why. `first` holds frames to write before
-/// anything queued (the `open` packet of a new session).
-async fn serve<S: WsIo>(engine: Arc<Engine>, mut ws: WebSocket<S>, first: BytesMut) {
-    // A poll still holding the queue returns promptly (the transport changed), then we own it.
-    // Boxed, that wait does not size the task for the session's life.
-    let writer = match engine.try_writer() {
-        Some(writer) => Some(writer),
-        None => {
-            Box::pin(async {
-                tokio::select! {
-                    writer = engine.writer() => Some(writer),
-                    _ = engine.closed() => None,
-                }
-            })
-            .await
-        }
-    };
-    if let Some(writer) = writer {
-        Pump {
-            engine: &engine,
-            io: &mut ws.io,
-            reader: &mut ws.reader,
-            writer,
-            out: first,
-            unflushed: false,
-            closing: false,
-            pong: None,
-            held: None,
-            room: None,
-        }
-        .await;
+/// The right to write the session's outbound queue. A poll still holding it returns promptly
+/// (the transport changed), then it is ours; `None` if the session closes meanwhile.
+async fn take_writer(engine: &Engine) -> Option<OutboundWriter<'_>> {
+    if let Some(writer) = engine.try_writer() {
+        return Some(writer);
     }
+    // Boxed, that wait does not size the task for the session's life.
+    Box::pin(async {
+        tokio::select! {
+            writer = engine.writer() => Some(writer),
+            _ = engine.closed() => None,
+        }
+    })
+    .await
+}
+
+/// Carries a session upgraded from polling: reads client packets into the inbound queue of
+/// its connection task and writes the outbound queue until the session closes, then sends a
+/// close frame saying why.
+async fn serve<S: WsIo>(engine: Arc<Engine>, ws: WebSocket<S>, first: BytesMut) {
+    let ws = match take_writer(&engine).await {
+        Some(writer) => {
+            let mut pump = Pump::new(&engine, ws, writer, first);
+            (&mut pump).await;
+            pump.ws
+        }
+        None => ws,
+    };
     let (code, reason) = close_frame(&engine.close_reason());
     // Boxed: the close's timers would otherwise size the task of every idle connection.
     Box::pin(ws.close(code, &reason)).await;
+}
+
+/// Carries a WebSocket-only session with its connection in this task: client messages go
+/// straight to the connection, which runs the handlers here. `first` holds frames to write
+/// before anything queued (the `open` packet).
+async fn serve_here<S: WsIo>(
+    engine: Arc<Engine>,
+    ws: WebSocket<S>,
+    first: BytesMut,
+    mut connection: Connection,
+) {
+    // The connection's one timer for the session's life, moved as its deadline changes.
+    let sleep = tokio::time::sleep_until(connection.next_deadline());
+    tokio::pin!(sleep);
+    let engine = &*engine;
+    let (pump, ended) = match take_writer(engine).await {
+        Some(writer) => {
+            let mut pump = Pump::new(engine, ws, writer, first);
+            let ended =
+                std::future::poll_fn(|cx| pump.poll_here(cx, &mut connection, sleep.as_mut()))
+                    .await;
+            (Some(pump), ended)
+        }
+        // Not for a new session, whose queue nobody else holds; closed all the same.
+        None => {
+            engine.abort(CloseReason::TransportClose);
+            Box::pin(ws.close(CloseCode::Error, "transport error")).await;
+            (None, Ended::Pump)
+        }
+    };
+    // The session is closed. The handlers are told (then the session is unregistered) while
+    // the pump writes what it still holds and the close frame goes out, as when these were
+    // two tasks: a stalled client delays neither.
+    let finishing = async move {
+        connection.finish().await;
+        drop(connection);
+    };
+    let closing = async move {
+        let Some(mut pump) = pump else { return };
+        if ended == Ended::Connection {
+            (&mut pump).await;
+        }
+        let (code, reason) = close_frame(&engine.close_reason());
+        Box::pin(pump.ws.close(code, &reason)).await;
+    };
+    // Boxed: this state would otherwise size the task of every idle connection.
+    Box::pin(futures_util::future::join(finishing, closing)).await;
 }
 
 fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
@@ -276,190 +322,5 @@ fn close_frame(reason: &CloseReason) -> (CloseCode, String) {
         CloseReason::ServerShutdown => (CloseCode::Away, "server shutting down".into()),
         CloseReason::TransportError(_) => (CloseCode::Error, "transport error".into()),
         _ => (CloseCode::Normal, String::new()),
-    }
-}
-
-/// Moves packets both ways until the session ends. A hand-written future, so that the task of
-/// an idle WebSocket holds only this state: it waits through the socket's own readiness
-/// wakers and the queue's consumer waker, with no waiter of its own per direction.
-struct Pump<'a, S> {
-    engine: &'a Engine,
-    io: &'a mut S,
-    reader: &'a mut Reader,
-    writer: OutboundWriter<'a>,
-    /// Encoded frames not written yet; unallocated when idle.
-    out: BytesMut,
-    /// Frames were written that the stream may still buffer (TLS records): flush them.
-    unflushed: bool,
-    /// The queue's close marker was taken: end once `out` is written.
-    closing: bool,
-    /// The payload of the latest client ping, to answer (answering only the latest of several
-    /// pings is allowed).
-    pong: Option<Bytes>,
-    /// A client packet waiting for room in the inbound queue (the socket is not read
-    /// meanwhile), and the wait for that room.
-    held: Option<String>,
-    room: Option<Pin<Box<Notified<'a>>>>,
-}
-
-impl<S: WsIo> Future for Pump<'_, S> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        loop {
-            if this.poll_write(cx).is_ready() || this.poll_read(cx).is_ready() {
-                return Poll::Ready(());
-            }
-            // Both directions wait. A ping read meanwhile needs its pong written, unless the
-            // socket is not taking bytes (its readiness then wakes us).
-            if this.pong.is_none() || !this.out.is_empty() {
-                return Poll::Pending;
-            }
-        }
-    }
-}
-
-impl<S: WsIo> Pump<'_, S> {
-    /// Writes queued packets; `Ready` when the session ends.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            if !self.out.is_empty() {
-                match ready!(self.io.poll_write_some(cx, &self.out)) {
-                    Ok(0) => return self.end(CloseReason::TransportClose),
-                    Ok(n) => {
-                        self.out.advance(n);
-                        self.unflushed = true;
-                        if self.out.is_empty() {
-                            self.out = BytesMut::new();
-                        }
-                    }
-                    Err(_) => return self.end(CloseReason::TransportClose),
-                }
-                continue;
-            }
-            // Before waiting for a flush: a pending pong then leaves `out` non-empty, which
-            // is what `poll` checks to stop looping.
-            if let Some(payload) = self.pong.take().filter(|_| !self.closing) {
-                Parser::write_message(&mut self.out, &payload, OpCode::Pong, true, false);
-                continue;
-            }
-            if self.unflushed {
-                if ready!(self.io.poll_flush_out(cx)).is_err() {
-                    return self.end(CloseReason::TransportClose);
-                }
-                self.unflushed = false;
-            }
-            if self.closing {
-                // The reason recorded by the clean close is kept; this only ends the session.
-                return self.end(CloseReason::TransportClose);
-            }
-            let mut next = ready!(self.writer.poll_recv(cx));
-            if next.is_none() {
-                // The queue was closed: the session is over.
-                return Poll::Ready(());
-            }
-            while let Some(item) = next.take() {
-                match item {
-                    Outbound::Packet(text) => Parser::write_message(
-                        &mut self.out,
-                        text.as_bytes(),
-                        OpCode::Text,
-                        true,
-                        false,
-                    ),
-                    Outbound::Close => {
-                        self.closing = true;
-                        break;
-                    }
-                }
-                if self.out.len() < WRITE_BATCH {
-                    next = self.writer.try_recv();
-                }
-            }
-        }
-    }
-
-    /// Reads client messages into the inbound queue; `Ready` when the session ends.
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            if let Some(text) = self.held.take() {
-                match self.engine.inbound.offer(text) {
-                    Ok(()) => self.room = None,
-                    Err((PushError::Closed, _)) => return Poll::Ready(()),
-                    Err((PushError::Full, text)) => {
-                        self.held = Some(text);
-                        match &mut self.room {
-                            None => {
-                                // Armed before offering again, so no taken item is missed.
-                                let mut room = Box::pin(self.engine.inbound.space());
-                                room.as_mut().enable();
-                                self.room = Some(room);
-                            }
-                            Some(room) => {
-                                ready!(room.as_mut().poll(cx));
-                                self.room = None;
-                            }
-                        }
-                        continue;
-                    }
-                }
-            }
-            match self.reader.decode() {
-                Ok(Some(message)) => {
-                    if self.on_message(message) {
-                        return Poll::Ready(());
-                    }
-                    continue;
-                }
-                Ok(None) => {}
-                Err(err) => return self.end(err.close_reason()),
-            }
-            match ready!(self.io.poll_read_some(cx, &mut self.reader.buf)) {
-                Ok(0) => return self.end(CloseReason::TransportClose),
-                Ok(_) => {}
-                Err(err) => return self.end(CloseReason::TransportError(err.to_string())),
-            }
-        }
-    }
-
-    /// Handles one client message; true when the session ends.
-    fn on_message(&mut self, message: Incoming) -> bool {
-        let reason = match message {
-            Incoming::Text(text) => match engineio::decode(&text) {
-                Ok(Packet::Message(data)) => {
-                    self.held = Some(data.to_owned());
-                    return false;
-                }
-                Ok(Packet::Pong(_)) => {
-                    self.engine.pong_received();
-                    return false;
-                }
-                Ok(Packet::Noop) => return false,
-                Ok(Packet::Close) => {
-                    self.engine.client_close();
-                    return true;
-                }
-                Ok(other) => CloseReason::BadInput(format!(
-                    "unexpected Engine.IO packet type {} on WebSocket",
-                    other.type_char()
-                )),
-                Err(err) => CloseReason::BadInput(format!("invalid Engine.IO packet: {err}")),
-            },
-            Incoming::Binary => CloseReason::BadInput("binary frames are not supported".into()),
-            Incoming::Ping(payload) => {
-                self.pong = Some(payload);
-                return false;
-            }
-            Incoming::Pong => return false,
-            Incoming::Close => CloseReason::TransportClose,
-        };
-        self.engine.abort(reason);
-        true
-    }
-
-    fn end(&self, reason: CloseReason) -> Poll<()> {
-        self.engine.abort(reason);
-        Poll::Ready(())
     }
 }
