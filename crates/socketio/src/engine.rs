@@ -64,6 +64,12 @@ impl OutboundWriter<'_> {
         }
     }
 
+    /// Queue pushes stop waking the writer until it next waits in [`OutboundWriter::poll_recv`]
+    /// (see [`BoundedQueue::unregister_consumer`]).
+    pub(crate) fn unregister(&self) {
+        self.queue.unregister_consumer();
+    }
+
     pub(crate) fn try_recv(&mut self) -> Option<Outbound> {
         self.carry.take().or_else(|| self.queue.try_pop())
     }

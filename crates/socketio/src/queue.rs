@@ -132,6 +132,13 @@ impl<T> BoundedQueue<T> {
         Poll::Pending
     }
 
+    /// Forgets the consumer's waker: pushes do not wake it until [`BoundedQueue::poll_pop`]
+    /// registers it again. For a consumer that is running and will look at the queue before it
+    /// waits, so that items pushed by its own task meanwhile do not wake it for nothing.
+    pub(crate) fn unregister_consumer(&self) {
+        drop(self.consumer.take());
+    }
+
     /// Drops what is queued and refuses further items; wakes everyone waiting.
     pub(crate) fn close(&self) {
         let dropped = {
@@ -211,6 +218,38 @@ mod tests {
         assert_eq!(queue.pop().await, Some(1));
         assert_eq!(producer.await.unwrap(), Ok(()));
         assert_eq!(queue.pop().await, Some(2));
+    }
+
+    #[test]
+    fn an_unregistered_consumer_is_not_woken_until_it_waits_again() {
+        use futures_util::task::{waker, ArcWake};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Count(AtomicUsize);
+        impl ArcWake for Count {
+            fn wake_by_ref(this: &Arc<Self>) {
+                this.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = waker(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let queue = BoundedQueue::new(4);
+        assert_eq!(queue.poll_pop(&mut cx), Poll::Pending);
+        queue.unregister_consumer();
+        queue.try_push(1).unwrap();
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            0,
+            "no wake once unregistered"
+        );
+        assert_eq!(queue.poll_pop(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(queue.poll_pop(&mut cx), Poll::Pending);
+        queue.try_push(2).unwrap();
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "woken after waiting again"
+        );
     }
 
     #[tokio::test]

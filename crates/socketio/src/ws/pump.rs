@@ -108,6 +108,10 @@ impl<'a, S: WsIo> Pump<'a, S> {
         connection: &mut Connection,
         mut sleep: Pin<&mut Sleep>,
     ) -> Poll<Ended> {
+        // What the handlers running here queue during this poll is written by a write step
+        // below, whose wait on the queue registers this task again. Registered meanwhile,
+        // every emit or ack of theirs would wake this very task for a poll with nothing to do.
+        self.writer.unregister();
         loop {
             if connection.poll_driven(cx, sleep.as_mut()).is_ready() {
                 return Poll::Ready(Ended::Connection);
