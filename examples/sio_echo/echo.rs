@@ -4,7 +4,8 @@
 //! Events: `echo` (emits `echo` back with the first argument, acks with all arguments),
 //! `ask` (asks the client `question` with an ack, then emits `answer` with the client's reply),
 //! `slow {ms}` (answers `slow_done` after a delay), `flood {count}` (emits `flood` `count`
-//! times at once), `disconnect_me`, `panic`. Every disconnect is recorded for assertions.
+//! times at once), `disconnect_me`, `panic` (in the handler's future), `panic_now` (in the
+//! call that makes it). Every disconnect is recorded for assertions.
 
 // The disconnect records are read by tests/socketio_protocol/, not by the example binary.
 #![allow(dead_code)]
@@ -103,6 +104,10 @@ impl Namespace for EchoNamespace {
         args: Vec<Value>,
         ack: Option<AckSender>,
     ) -> BoxFuture<'static, ()> {
+        assert!(
+            event != "panic_now",
+            "the client asked this handler to panic before its future"
+        );
         Box::pin(async move {
             let first = args.first().cloned().unwrap_or(Value::Null);
             match event.as_str() {

@@ -172,6 +172,18 @@ async fn a_panicking_handler_does_not_break_the_connection() {
 }
 
 #[actix_rt::test]
+async fn a_handler_panicking_before_its_future_does_not_break_the_connection() {
+    let server = start_default().await;
+    let client = good_client(&server).await;
+    client.emit("panic_now", json!(null)).unwrap();
+    client.emit("echo", json!("after panic")).unwrap();
+    assert_eq!(
+        client.expect("echo", WAIT).await.unwrap(),
+        json!("after panic")
+    );
+}
+
+#[actix_rt::test]
 async fn server_disconnect_sends_disconnect_then_closes_the_connection() {
     let server = start_default().await;
     let client = good_client(&server).await;

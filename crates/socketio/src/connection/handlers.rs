@@ -45,12 +45,20 @@ pub(super) fn start_event(running: &mut Running, member: &mut Member, event: Pen
     let socket = member.socket.clone();
     let ack = event.ack.map(|id| AckSender::new(socket.clone(), id));
     let name = event.event;
-    let handling = member
-        .handler
-        .on_event(socket.clone(), name.clone(), event.args, ack);
+    // The call itself may panic before it returns its future: caught as the future's
+    // panics are, so a WebSocket task running its connection (`ws::serve_here`) lives on.
+    let handler = &member.handler;
+    let args = event.args;
+    let handling = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        handler.on_event(socket.clone(), name.clone(), args, ack)
+    }));
     running.push(
         async move {
-            if AssertUnwindSafe(handling).catch_unwind().await.is_err() {
+            let outcome = match handling {
+                Ok(handling) => AssertUnwindSafe(handling).catch_unwind().await,
+                Err(panic) => Err(panic),
+            };
+            if outcome.is_err() {
                 tracing::error!(
                     sid = %socket.engine_id(),
                     socket = %socket.id(),
