@@ -325,6 +325,10 @@ async fn a_word_with_a_filter_finds_the_same_from_either_side() {
         "q=%22refund%22&customer=NEAR(".into(),
         "q=refund&customer=%20".into(),
         "q=refund".into(),
+        // A customer by an identifier's words and the exact identifier; a broad
+        // prefix with a team (the customer checked in memory, the team in SQL).
+        "q=refund&customer=visitor-1".into(),
+        format!("q=refund&customer=Customer1&team={team}"),
     ];
     // Every match collected first (the rare-text path, unchanged), then the
     // frequent text's two sides, then as the server chooses.
@@ -361,6 +365,11 @@ async fn a_word_with_a_filter_finds_the_same_from_either_side() {
     assert!(total(5) < total(0), "{}", before[5]);
     assert_eq!((total(7), total(8), total(9), total(10)), (0, 0, 0, 0));
     assert_eq!(total(11), total(12));
+    assert!(total(13) > 0, "{}", before[13]);
+    assert!(
+        total(14) > 0 && total(14) < total(4) && total(14) < total(2),
+        "{before:?}"
+    );
 
     // Capped: the count stops 8 past the page (offset 3: at 11); the word's side and
     // the filter's find the same conversations in the same order, the same "11+".

@@ -8,6 +8,7 @@ use rusqlite::{Connection, Rows};
 use serde_json::Value;
 use std::collections::HashSet;
 
+use super::customers::Customers;
 use crate::store::StoreResult;
 
 /// Each word quoted, `"` doubled; `None` when nothing but spaces was typed.
@@ -94,7 +95,8 @@ impl<'s> Newest<'s> {
 /// match (fewer when the matches run out). The matches are read once, in batches
 /// (a batch's conversations fill the `json_each` placeholder at `args[at]` to be
 /// checked together), each batch going on from where the last stopped and sized by
-/// the share of conversations that passed so far.
+/// the share of conversations that passed so far. With `customers`, a conversation
+/// passes only if its customer is one of them too.
 pub fn newest_passing(
     c: &Connection,
     sql: &str,
@@ -102,10 +104,11 @@ pub fn newest_passing(
     at: usize,
     terms: &str,
     wanted: usize,
+    customers: Option<&Customers>,
 ) -> StoreResult<Vec<String>> {
     let mut matches = c.prepare_cached(NEWEST_SQL)?;
     let mut newest = Newest::new(matches.query([terms])?);
-    let mut passes = c.prepare(&format!("SELECT c.id {sql}"))?;
+    let mut passes = c.prepare(&format!("SELECT c.id, c.customer_id {sql}"))?;
     let mut size = wanted.clamp(1, MAX_BATCH);
     let mut checked = 0;
     let mut passing: Vec<String> = Vec::new();
@@ -115,9 +118,14 @@ pub fn newest_passing(
             break;
         }
         args[at] = Sql::Text(Value::from(batch.clone()).to_string());
-        let ids = passes
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
-            .collect::<Result<HashSet<String>, _>>()?;
+        let mut ids = HashSet::new();
+        let mut rows = passes.query(rusqlite::params_from_iter(args.iter()))?;
+        while let Some(row) = rows.next()? {
+            let customer: String = row.get(1)?;
+            if customers.is_none_or(|m| m.has(&customer)) {
+                ids.insert(row.get::<_, String>(0)?);
+            }
+        }
         checked += batch.len();
         passing.extend(batch.into_iter().filter(|id| ids.contains(id)));
         size = next_batch(
