@@ -6,7 +6,7 @@
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, Rows};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::customers::Customers;
 use crate::store::StoreResult;
@@ -42,10 +42,11 @@ pub fn is_frequent(c: &Connection, terms: &str, frequent: i64) -> StoreResult<bo
     Ok(matched > frequent)
 }
 
-/// The statement reading the conversations of the messages matching `?1`, newest
-/// message (highest position) first.
+/// The statement reading the conversation keys (`conversation_keys.key`) of the
+/// messages matching `?1`, newest message (highest position) first: integers, each
+/// match's conversation id looked up only once per conversation (see [`ids_of`]).
 pub const NEWEST_SQL: &str =
-    "SELECT e.conversation_id FROM message_text m CROSS JOIN cim_events e ON e.pos = m.rowid
+    "SELECT e.conv FROM message_text m CROSS JOIN cim_event_rows e ON e.pos = m.rowid
      WHERE message_text MATCH ?1 ORDER BY m.rowid DESC";
 
 /// A cursor over the conversations of the messages matching a query, newest match
@@ -53,7 +54,7 @@ pub const NEWEST_SQL: &str =
 /// last one stopped: no match is read twice.
 pub struct Newest<'s> {
     rows: Rows<'s>,
-    seen: HashSet<String>,
+    seen: HashSet<i64>,
     done: bool,
 }
 
@@ -67,15 +68,16 @@ impl<'s> Newest<'s> {
         }
     }
 
-    /// Up to `size` conversations not given before; fewer only when the matches ran out.
-    pub fn next_batch(&mut self, size: usize) -> StoreResult<Vec<String>> {
+    /// Up to `size` conversation keys not given before; fewer only when the matches
+    /// ran out.
+    pub fn next_batch(&mut self, size: usize) -> StoreResult<Vec<i64>> {
         let mut batch = Vec::new();
         while batch.len() < size && !self.done {
             match self.rows.next()? {
                 Some(row) => {
-                    let id: String = row.get(0)?;
-                    if self.seen.insert(id.clone()) {
-                        batch.push(id);
+                    let key: i64 = row.get(0)?;
+                    if self.seen.insert(key) {
+                        batch.push(key);
                     }
                 }
                 None => self.done = true,
@@ -113,10 +115,11 @@ pub fn newest_passing(
     let mut checked = 0;
     let mut passing: Vec<String> = Vec::new();
     while passing.len() < wanted && !newest.done() {
-        let batch = newest.next_batch(size)?;
-        if batch.is_empty() {
+        let keys = newest.next_batch(size)?;
+        if keys.is_empty() {
             break;
         }
+        let batch = ids_of(c, &keys)?;
         args[at] = Sql::Text(Value::from(batch.clone()).to_string());
         let mut ids = HashSet::new();
         let mut rows = passes.query(rusqlite::params_from_iter(args.iter()))?;
@@ -126,7 +129,7 @@ pub fn newest_passing(
                 ids.insert(row.get::<_, String>(0)?);
             }
         }
-        checked += batch.len();
+        checked += keys.len();
         passing.extend(batch.into_iter().filter(|id| ids.contains(id)));
         size = next_batch(
             wanted.saturating_sub(passing.len()),
@@ -137,6 +140,20 @@ pub fn newest_passing(
     }
     passing.truncate(wanted);
     Ok(passing)
+}
+
+/// The conversation ids of `keys`, in their order (a key without a conversation,
+/// which the `cim_events` view's join would drop too, is left out).
+fn ids_of(c: &Connection, keys: &[i64]) -> StoreResult<Vec<String>> {
+    let mut ids: HashMap<i64, String> = c
+        .prepare_cached(
+            "SELECT key, id FROM conversation_keys WHERE key IN (SELECT value FROM json_each(?1))",
+        )?
+        .query_map([Value::from(keys).to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(keys.iter().filter_map(|k| ids.remove(k)).collect())
 }
 
 /// How many conversations the next round of [`newest_passing`] checks, `missing`
