@@ -4,6 +4,38 @@ use super::*;
 use crate::cim::{event_text, CimEvent, CimEventName};
 use serde_json::json;
 
+/// Stores `event` as the conversation `conv-1`'s event `seq`, as the driver does.
+fn append_to_conv_1(
+    conn: &Connection,
+    interner: &mut Interner,
+    event: &CimEvent,
+    seq: u64,
+    message_id: Option<&str>,
+) {
+    let encoded = encode(
+        serde_json::to_value(event).unwrap(),
+        "conv-1",
+        message_id,
+        event.timestamp,
+    );
+    append(
+        conn,
+        interner,
+        &EventRow {
+            id: &event.id,
+            conversation_id: "conv-1",
+            seq,
+            name: event.name.as_str(),
+            kind: event.event_type.as_str(),
+            timestamp: event.timestamp,
+            message_id,
+            event: &encoded,
+            runtime: None,
+        },
+    )
+    .unwrap();
+}
+
 #[test]
 fn the_searched_events_have_the_name_codes_v16_gave_them() {
     assert_eq!(searched_codes_sql(), "1, 2, 3");
@@ -100,28 +132,13 @@ fn every_event_name_reads_back_as_it_was_served_before() {
     }
     let mut interner = Interner::default();
     for (seq, (event, message_id)) in written.iter().enumerate() {
-        let encoded = encode(
-            serde_json::to_value(event).unwrap(),
-            "conv-1",
-            message_id.as_deref(),
-            event.timestamp,
-        );
-        append(
+        append_to_conv_1(
             &conn,
             &mut interner,
-            &EventRow {
-                id: &event.id,
-                conversation_id: "conv-1",
-                seq: seq as u64 + 1,
-                name: event.name.as_str(),
-                kind: event.event_type.as_str(),
-                timestamp: event.timestamp,
-                message_id: message_id.as_deref(),
-                event: &encoded,
-                runtime: None,
-            },
-        )
-        .unwrap();
+            event,
+            seq as u64 + 1,
+            message_id.as_deref(),
+        );
     }
     let read = since(&conn, "conv-1", 0).unwrap();
     assert_eq!(read.len(), written.len());
@@ -239,28 +256,7 @@ fn live_messages_give_each_message_event_head_whatever_its_form() {
         value["id"] = json!(id);
         value["conversationId"] = json!(conversation);
         let event: CimEvent = serde_json::from_value(value).unwrap();
-        let encoded = encode(
-            serde_json::to_value(&event).unwrap(),
-            "conv-1",
-            None,
-            event.timestamp,
-        );
-        append(
-            &conn,
-            &mut interner,
-            &EventRow {
-                id: &event.id,
-                conversation_id: "conv-1",
-                seq: seq as u64 + 1,
-                name: event.name.as_str(),
-                kind: event.event_type.as_str(),
-                timestamp: event.timestamp,
-                message_id: None,
-                event: &encoded,
-                runtime: None,
-            },
-        )
-        .unwrap();
+        append_to_conv_1(&conn, &mut interner, &event, seq as u64 + 1, None);
     }
     let old = json!({"id": "e3", "name": "AGENT_MESSAGE", "type": "MESSAGE",
                      "timestamp": 7, "conversationId": "conv-1", "data": {}});
