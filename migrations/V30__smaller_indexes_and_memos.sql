@@ -7,8 +7,8 @@
 -- `columnsize=0` is a creation option, so the index is made again and filled from
 -- the events after the migrations (store::message_index::carry_over, resumable from
 -- message_text_carry.next_pos, as V24's was). Searches during the carry-over find
--- the messages indexed so far.
-DROP TRIGGER IF EXISTS cim_event_rows_message_text;
+-- the messages indexed so far. V24's trigger that indexes rows written as plain JSON
+-- by SQL names the index, so it writes to the new one.
 DROP TABLE IF EXISTS message_text_v9;
 DROP TABLE message_text;
 
@@ -23,19 +23,6 @@ INSERT INTO message_text(message_text, rank) VALUES ('secure-delete', 1);
 DROP TABLE IF EXISTS message_text_carry;
 CREATE TABLE message_text_carry (next_pos INTEGER NOT NULL);
 INSERT INTO message_text_carry(next_pos) VALUES (0);
-
--- As V24's: a row written as plain JSON by SQL (a tool or test inserting through the
--- view) is indexed here; the store's own rows are indexed by the store.
--- Codes 1, 2, 3: CUSTOMER_MESSAGE, AGENT_MESSAGE, BOT_MESSAGE.
-CREATE TRIGGER cim_event_rows_message_text AFTER INSERT ON cim_event_rows
-WHEN new.name IN (1, 2, 3) AND substr(new.event, 1, 1) = '{'
-BEGIN
-    INSERT INTO message_text(rowid, text)
-    SELECT new.pos, t FROM (
-        SELECT CASE WHEN json_valid(new.event)
-                    THEN json_extract(new.event, '$.data.body.markdownText') END AS t
-    ) WHERE typeof(t) = 'text' AND t <> '';
-END;
 
 -- 2. A customer's running session is found by the customer alone (a customer runs
 -- one session per channel, rarely more than one in all): the channel id (37 bytes an

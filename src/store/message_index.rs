@@ -5,7 +5,7 @@
 //! sizes (`columnsize=0`: nothing is ranked). This module owns what is indexed when a
 //! message is removed ([`unindex`]) and the carry-over of the messages stored before
 //! the index was last made ([`carry_over`]). Messages are added by `events::append`
-//! (and, for rows written as plain JSON by SQL, by the V30 trigger).
+//! (and, for rows written as plain JSON by SQL, by the V24 trigger).
 
 use super::events::{self, decode_row};
 use super::objects::Inflater;
