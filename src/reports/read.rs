@@ -156,21 +156,23 @@ pub fn report(
 ) -> StoreResult<Report> {
     let names = entities(c, kind, scope)?;
     let visible = |id: &str| names.contains_key(id) && only.is_none_or(|o| o == id);
+    let keys = visible_keys(&names, only);
     let mut cells: BTreeMap<(Millis, String), Cell> = BTreeMap::new();
+    // Each visible entity's rows of the period by the primary key (dimension, key,
+    // start): a seek per entity, instead of every row the dimension ever kept read
+    // to keep the period's (~0.1 s for a day of agents after a year).
     let mut st = c.prepare_cached(
         "SELECT interval_start, key, offered, answered, answered_within, abandoned,
                 short_abandons, flushed, transfers_in, transfers_out, reservations, ronas,
                 handled, wait_sum_ms, handle_sum_ms, max_wait_ms, first_responses,
                 first_response_sum_ms, rejects, csat_count, csat_sum
          FROM report_intervals
-         WHERE interval_start >= ?1 AND interval_start < ?2 AND dimension = ?3",
+         WHERE dimension = ?3 AND key IN (SELECT value FROM json_each(?4))
+           AND interval_start >= ?1 AND interval_start < ?2",
     )?;
-    let mut rows = st.query(params![period.start, period.end, kind.dimension()])?;
+    let mut rows = st.query(params![period.start, period.end, kind.dimension(), keys])?;
     while let Some(r) = rows.next()? {
         let key: String = r.get(1)?;
-        if !visible(&key) {
-            continue;
-        }
         let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
         let tally = Tally {
             counts: Counts {
@@ -250,9 +252,8 @@ pub fn report(
         })
         .collect();
     totals.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    let wrapups = wrapups(c, kind, period)?
+    let wrapups = wrapups(c, kind, period, &keys)?
         .into_iter()
-        .filter(|w| visible(&w.id))
         .map(|mut w| {
             w.name = names.get(&w.id).cloned().unwrap_or_default();
             w
@@ -347,21 +348,42 @@ fn agent_time(c: &Connection, period: &Period, now: Millis) -> StoreResult<Vec<T
     Ok(out)
 }
 
-fn wrapups(c: &Connection, kind: Kind, period: &Period) -> StoreResult<Vec<WrapupCount>> {
+/// The ids of the entities a report shows (`names`, narrowed to `only`), as the JSON
+/// array its queries read them from.
+fn visible_keys(names: &BTreeMap<String, String>, only: Option<&str>) -> String {
+    let keys: Vec<&str> = names
+        .keys()
+        .map(String::as_str)
+        .filter(|id| only.is_none_or(|o| o == *id))
+        .collect();
+    serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
+}
+
+/// The wrap-up codes given over `period` to the entities `keys` (a JSON array).
+fn wrapups(
+    c: &Connection,
+    kind: Kind,
+    period: &Period,
+    keys: &str,
+) -> StoreResult<Vec<WrapupCount>> {
     let mut st = c.prepare_cached(
         "SELECT key, code, SUM(count) FROM report_wrapups
-         WHERE dimension = ?1 AND interval_start >= ?2 AND interval_start < ?3
+         WHERE dimension = ?1 AND key IN (SELECT value FROM json_each(?4))
+           AND interval_start >= ?2 AND interval_start < ?3
          GROUP BY key, code ORDER BY key, SUM(count) DESC, code",
     )?;
     let rows = st
-        .query_map(params![kind.dimension(), period.start, period.end], |r| {
-            Ok(WrapupCount {
-                id: r.get(0)?,
-                name: String::new(),
-                code: r.get(1)?,
-                count: r.get(2)?,
-            })
-        })?
+        .query_map(
+            params![kind.dimension(), period.start, period.end, keys],
+            |r| {
+                Ok(WrapupCount {
+                    id: r.get(0)?,
+                    name: String::new(),
+                    code: r.get(1)?,
+                    count: r.get(2)?,
+                })
+            },
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

@@ -290,7 +290,7 @@ fn frequent_text(
             return by_filter::newest_matching(c, &conversations, terms, wanted);
         }
     }
-    let (mut sql, mut args) = match &customers {
+    let (sql, args) = match &customers {
         Some(_) => conditions(
             &Filter {
                 customer: None,
@@ -300,18 +300,20 @@ fn frequent_text(
         ),
         None => (filtered.0.to_string(), filtered.1.to_vec()),
     };
-    sql.push_str(" AND c.id IN (SELECT value FROM json_each(?))");
-    let at = args.len();
-    args.push(Sql::Text("[]".into()));
-    text::newest_passing(c, &sql, &mut args, at, terms, wanted, customers.as_ref())
+    // A malformed prefix leaves the whole text: the statement then fails to prepare.
+    let checked = sql.strip_prefix(FROM_CONVERSATIONS).unwrap_or(&sql);
+    text::newest_passing(c, (checked, &args), terms, wanted, customers.as_ref())
 }
+
+/// How [`conditions`] begins: its conditions are on `conversations c`.
+const FROM_CONVERSATIONS: &str = "FROM conversations c WHERE ";
 
 /// The search's `FROM … WHERE …` and its arguments: every condition of `filter` and
 /// `scope` but the message text.
 fn conditions(filter: &Filter, scope: &Scope) -> (String, Vec<Sql>) {
     // No join of the customer: only the page's rows read its name (a join here cost
     // every conversation counted or checked a customer lookup).
-    let mut sql = String::from("FROM conversations c WHERE ");
+    let mut sql = String::from(FROM_CONVERSATIONS);
     let mut args: Vec<Sql> = Vec::new();
     // The task conditions: agent, team and queue of one task.
     let mut task = String::new();

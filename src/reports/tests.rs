@@ -329,6 +329,47 @@ fn agent_and_team_reports_count_the_agents_work_and_time() {
     assert_eq!((t.ready_ms, t.occupied_ms), (15 * MIN, 5 * MIN));
 }
 
+/// The figures of one agent asked alone are that agent's lines of the whole report,
+/// and a report shows only the entities it knows (a deleted agent's rows stay out).
+#[test]
+fn a_report_narrowed_to_one_entity_is_its_share_of_the_whole() {
+    let day = Day::generate();
+    let c = store(&day);
+    c.execute_batch(&format!(
+        "INSERT INTO report_wrapups (interval_start, dimension, key, code, count) VALUES
+         ({t}, '{agent}', 'a1', 'Sale', 2), ({t}, '{agent}', 'a2', 'Sale', 1),
+         ({t}, '{agent}', 'gone', 'Sale', 5), ({t}, '{queue}', 'q', 'Sale', 3);",
+        t = MIDNIGHT + 9 * HOUR,
+        agent = Kind::Agents.dimension(),
+        queue = Kind::Queues.dimension(),
+    ))
+    .unwrap();
+    let whole = day_report(&c, Kind::Agents, Interval::Hour);
+    let period =
+        Period::parse("2026-12-05", None, Interval::Hour, jiff::tz::TimeZone::UTC).unwrap();
+    let alone = read::report(
+        &c,
+        Kind::Agents,
+        &period,
+        &admin(),
+        Some("a2"),
+        MIDNIGHT + 30 * HOUR,
+    )
+    .unwrap();
+    let of_a2 = |lines: &[read::Line]| -> Vec<read::Line> {
+        lines.iter().filter(|l| l.id == "a2").cloned().collect()
+    };
+    assert!(alone.lines.len() >= 2, "{:?}", alone.lines);
+    assert_eq!(alone.lines, of_a2(&whole.lines));
+    assert_eq!(alone.totals, of_a2(&whole.totals));
+    let codes = |r: &read::Report| -> Vec<(String, i64)> {
+        r.wrapups.iter().map(|w| (w.id.clone(), w.count)).collect()
+    };
+    assert_eq!(codes(&whole), [("a1".into(), 2), ("a2".into(), 1)]);
+    assert_eq!(codes(&alone), [("a2".into(), 1)]);
+    assert!(whole.lines.iter().all(|l| l.id != "gone"));
+}
+
 #[test]
 fn a_days_report_equals_the_live_consoles_today() {
     let day = Day::generate();

@@ -44,7 +44,7 @@ pub fn is_frequent(c: &Connection, terms: &str, frequent: i64) -> StoreResult<bo
 
 /// The statement reading the conversation keys (`conversation_keys.key`) of the
 /// messages matching `?1`, newest message (highest position) first: integers, each
-/// match's conversation id looked up only once per conversation (see [`ids_of`]).
+/// conversation looked up only once, by its key (see [`newest_passing`]).
 pub const NEWEST_SQL: &str =
     "SELECT e.conv FROM message_text m CROSS JOIN cim_event_rows e ON e.pos = m.rowid
      WHERE message_text MATCH ?1 ORDER BY m.rowid DESC";
@@ -93,24 +93,32 @@ impl<'s> Newest<'s> {
 }
 
 /// The conversations of the newest matches of `terms` that pass the other
-/// conditions of `sql`, the first `wanted` of them in the order of their newest
-/// match (fewer when the matches run out). The matches are read once, in batches
-/// (a batch's conversations fill the `json_each` placeholder at `args[at]` to be
-/// checked together), each batch going on from where the last stopped and sized by
-/// the share of conversations that passed so far. With `customers`, a conversation
-/// passes only if its customer is one of them too.
+/// conditions (`conditions`: what follows `WHERE` in a query of `conversations c`,
+/// and its arguments), the
+/// first `wanted` of them in the order of their newest match (fewer when the matches
+/// run out). The matches are read once, in batches, each batch going on from where
+/// the last stopped and sized by the share of conversations that passed so far; a
+/// batch's conversation keys are checked in one statement that finds each
+/// conversation by its key. With `customers`, a conversation passes only if its
+/// customer is one of them too.
 pub fn newest_passing(
     c: &Connection,
-    sql: &str,
-    args: &mut [Sql],
-    at: usize,
+    conditions: (&str, &[Sql]),
     terms: &str,
     wanted: usize,
     customers: Option<&Customers>,
 ) -> StoreResult<Vec<String>> {
+    let (conditions_sql, conditions) = conditions;
     let mut matches = c.prepare_cached(NEWEST_SQL)?;
     let mut newest = Newest::new(matches.query([terms])?);
-    let mut passes = c.prepare(&format!("SELECT c.id, c.customer_id {sql}"))?;
+    let mut passes = c.prepare(&format!(
+        "SELECT k.key, c.id, c.customer_id FROM conversation_keys k
+         CROSS JOIN conversations c ON c.id = k.id
+         WHERE k.key IN (SELECT value FROM json_each(?)) AND {conditions_sql}"
+    ))?;
+    let mut args: Vec<Sql> = Vec::with_capacity(conditions.len() + 1);
+    args.push(Sql::Null);
+    args.extend_from_slice(conditions);
     let mut size = wanted.clamp(1, MAX_BATCH);
     let mut checked = 0;
     let mut passing: Vec<String> = Vec::new();
@@ -119,18 +127,17 @@ pub fn newest_passing(
         if keys.is_empty() {
             break;
         }
-        let batch = ids_of(c, &keys)?;
-        args[at] = Sql::Text(Value::from(batch.clone()).to_string());
-        let mut ids = HashSet::new();
+        args[0] = Sql::Text(Value::from(keys.as_slice()).to_string());
+        let mut ids: HashMap<i64, String> = HashMap::new();
         let mut rows = passes.query(rusqlite::params_from_iter(args.iter()))?;
         while let Some(row) = rows.next()? {
-            let customer: String = row.get(1)?;
+            let customer: String = row.get(2)?;
             if customers.is_none_or(|m| m.has(&customer)) {
-                ids.insert(row.get::<_, String>(0)?);
+                ids.insert(row.get(0)?, row.get(1)?);
             }
         }
         checked += keys.len();
-        passing.extend(batch.into_iter().filter(|id| ids.contains(id)));
+        passing.extend(keys.iter().filter_map(|k| ids.remove(k)));
         size = next_batch(
             wanted.saturating_sub(passing.len()),
             passing.len(),
@@ -140,20 +147,6 @@ pub fn newest_passing(
     }
     passing.truncate(wanted);
     Ok(passing)
-}
-
-/// The conversation ids of `keys`, in their order (a key without a conversation,
-/// which the `cim_events` view's join would drop too, is left out).
-fn ids_of(c: &Connection, keys: &[i64]) -> StoreResult<Vec<String>> {
-    let mut ids: HashMap<i64, String> = c
-        .prepare_cached(
-            "SELECT key, id FROM conversation_keys WHERE key IN (SELECT value FROM json_each(?1))",
-        )?
-        .query_map([Value::from(keys).to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(keys.iter().filter_map(|k| ids.remove(k)).collect())
 }
 
 /// How many conversations the next round of [`newest_passing`] checks, `missing`
