@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 const DRIVER_SIDE: &[&str] = &[
     "driver.rs",
     "publisher.rs",
+    "sequencer.rs",
     "bridge.rs",
     "answers.rs",
     "handle.rs",

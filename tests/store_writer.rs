@@ -47,3 +47,55 @@ async fn concurrent_writers_are_answered_only_after_commit() {
     assert_eq!(total, 64 * 20);
     store.close();
 }
+
+/// `submit_then`: each completion is told once, in the order the writes were queued,
+/// on a store thread after the commit (not on the runtime), with the write's own
+/// error when it failed, and at once with `Closed` once the store is shut.
+#[tokio::test]
+async fn completions_are_told_in_commit_order_on_the_store_threads() {
+    use std::sync::{Arc, Mutex};
+    use switchboard::store::StoreError;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("t.db"), &StoreConfig::default()).unwrap();
+    let told: Arc<Mutex<Vec<(usize, Result<(), String>, Option<String>)>>> = Arc::default();
+    for i in 0..300usize {
+        let told = told.clone();
+        store
+            .submit_then(
+                move |c| {
+                    c.execute(
+                        "INSERT INTO settings(key, value) VALUES (?1, '1')",
+                        [format!("t{i:03}")],
+                    )?;
+                    if i % 10 == 7 {
+                        return Err(StoreError::Conflict(format!("t{i:03}")));
+                    }
+                    Ok(())
+                },
+                move |outcome| {
+                    let thread = std::thread::current().name().map(str::to_string);
+                    let outcome = outcome.map_err(|e| e.to_string());
+                    told.lock().unwrap().push((i, outcome, thread));
+                },
+            )
+            .await;
+    }
+    // Answered on the same thread as the completions, after them (commit order).
+    store.write(|_| Ok(())).await.unwrap();
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.len(), 300);
+    for (n, (i, outcome, thread)) in told.iter().enumerate() {
+        assert_eq!(*i, n, "told out of order");
+        assert_eq!(outcome.is_err(), i % 10 == 7, "write {i}: {outcome:?}");
+        assert!(
+            matches!(thread.as_deref(), Some("store-fsync" | "store-writer")),
+            "told on {thread:?}"
+        );
+    }
+    store.close();
+    let (tx, rx) = std::sync::mpsc::channel();
+    store
+        .submit_then(|_| Ok(()), move |outcome| tx.send(outcome).unwrap())
+        .await;
+    assert!(matches!(rx.try_recv(), Ok(Err(StoreError::Closed))));
+}

@@ -66,6 +66,9 @@ pub(super) fn routing_input(
 
 /// What the publisher hands routing and the studio flow, after commit.
 pub(super) struct Bridge {
+    /// The publisher runs on the store's fsync thread, outside the runtime: what
+    /// must wait (a routing query, a studio call) is spawned on this handle.
+    pub(super) runtime: tokio::runtime::Handle,
     pub(super) routing: RoutingHandle,
     /// Studio answers go back to the driver as inputs.
     pub(super) studio_tx: mpsc::UnboundedSender<Input>,
@@ -198,7 +201,7 @@ impl Bridge {
     pub(super) fn cancel_tasks(&self, conversation_id: String, disposition: TaskStateReason) {
         let routing = self.routing.clone();
         let disposition = disposition_of(&disposition);
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let id = conversation_id.clone();
             let open: Vec<String> = routing
                 .query(move |core, _| {
@@ -228,7 +231,7 @@ impl Bridge {
         let http = self.http.clone();
         let url = self.studio_url.clone();
         let back = self.studio_tx.clone();
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let outcome = async {
                 let resp = http
                     .post(&url)

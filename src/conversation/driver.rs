@@ -1,12 +1,13 @@
 //! The conversation driver: one tokio task owning the [`ConversationCore`]. It turns
 //! requests (desks, channels), committed routing effects and studio answers into
 //! core inputs and queues every persist step of a batch (events, conversation rows,
-//! outbox rows) as one store write. Its publisher task awaits those writes in the
-//! order they were queued and only after each commit answers callers and delivers
-//! events to desks, widgets, routing and the external studio flow. The core goes on
-//! with the next batch while the store commits the last one, so the core's work and
-//! the commit overlap instead of adding up. What each request becomes, and the answer
-//! its caller gets, is in `driver::requests`.
+//! outbox rows) as one store write whose completion publishes the batch: only after
+//! the commit, and in the order the batches were queued (`sequencer`), are callers
+//! answered and events delivered to desks, widgets, routing and the external studio
+//! flow, on the store's fsync thread, with no publishing task between. The core goes
+//! on with the next batch while the store commits the last one, so the core's work
+//! and the commit overlap instead of adding up. What each request becomes, and the
+//! answer its caller gets, is in `driver::requests`.
 
 mod requests;
 
@@ -14,6 +15,7 @@ use super::answers::{store_failed, Outcome, Settled, Waiter};
 use super::bridge::{self, Bridge};
 use super::handle::{ConversationHandle, Request};
 use super::publisher::{EventTexts, Publisher, Queued};
+use super::sequencer::Sequencer;
 use super::views;
 use super::{ConversationCore, CoreSettings, Effect, Input};
 use crate::agents::ToDesk;
@@ -38,9 +40,9 @@ pub struct Wiring {
     pub store: Store,
     pub routing: RoutingHandle,
     pub routing_effects: mpsc::UnboundedReceiver<EffectBatch>,
-    /// Desk deliveries, made on the publisher's task (`crate::delivery`).
+    /// Desk deliveries, made where each batch is published (`crate::delivery`).
     pub to_desk: Arc<LateSink<ToDesk>>,
-    /// Customer deliveries, made on the publisher's task.
+    /// Customer deliveries, made where each batch is published.
     pub to_customer: Arc<LateSink<ToCustomer>>,
     pub health: Health,
     pub shutdown: CancellationToken,
@@ -105,6 +107,7 @@ pub async fn spawn(
     let live_figures = wiring.committed.is_some();
     let publisher = Publisher {
         bridge: Bridge {
+            runtime: tokio::runtime::Handle::current(),
             routing: wiring.routing,
             studio_tx,
             studio_url,
@@ -116,21 +119,20 @@ pub async fn spawn(
         committed: wiring.committed,
         message_latency: wiring.message_latency,
     };
-    let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_DEPTH);
+    let sequencer = Sequencer::new(publisher);
     let driver = Driver {
         core,
         store: wiring.store,
         queue_sla,
-        publish: publish_tx,
+        sequencer: sequencer.clone(),
         written: RowsWritten::default(),
         commit_failed,
         live_figures,
-        received: Instant::now(),
+        received: std::time::Instant::now(),
     };
     let task = tokio::spawn(async move {
-        // Running while the driver runs and until the publisher has delivered all.
+        // Running while the driver runs and until every batch it queued is published.
         let _running = RunningGuard::new(&wiring.health, "conversations");
-        let publishing = tokio::spawn(publisher.run(publish_rx));
         driver
             .run(
                 rx,
@@ -140,24 +142,20 @@ pub async fn spawn(
                 wiring.shutdown,
             )
             .await;
-        // The driver dropped its sender: what it queued is still delivered.
-        match publishing.await {
-            Ok(()) => {}
-            // The runtime itself is shutting down (a test's end, a process exit): not a failure.
-            Err(e) if e.is_cancelled() => tracing::debug!("conversation publisher cancelled"),
-            Err(e) => tracing::error!(error = %e, "conversation publisher failed"),
-        }
+        // What the driver queued is still delivered as its writes settle.
+        sequencer.drained().await;
         tracing::debug!("conversation driver stopped");
     });
     Ok((handle, task))
 }
 
-/// Owns the core: feeds it, queues each batch's write, hands the rest to the publisher.
+/// Owns the core: feeds it, queues each batch's write, and each batch's publication
+/// behind the earlier ones.
 struct Driver {
     core: ConversationCore,
     store: Store,
     queue_sla: HashMap<String, u32>,
-    publish: mpsc::Sender<Queued>,
+    sequencer: Arc<Sequencer>,
     written: RowsWritten,
     /// Set by the publisher when a commit failed: what `written` believes
     /// was written may not have been.
@@ -165,13 +163,10 @@ struct Driver {
     /// Whether committed events go on to the live figures.
     live_figures: bool,
     /// When the batch being handled was received.
-    received: Instant,
+    received: std::time::Instant,
 }
 
 const MAX_BATCH: usize = 512;
-/// Batches queued for delivery before the core waits: bounds the work in flight
-/// when the store falls behind.
-const PUBLISH_DEPTH: usize = 256;
 
 impl Driver {
     async fn run(
@@ -200,7 +195,7 @@ impl Driver {
                 },
                 s = studio.recv(), if studio_open => match s {
                     Some(s) => Some(Item::Studio(Box::new(s))),
-                    // Only the publisher holds the sender: it has stopped.
+                    // Only the publisher holds the sender, and the driver holds it.
                     None => {
                         studio_open = false;
                         None
@@ -213,7 +208,7 @@ impl Driver {
                 _ = sleep_until(instant_at(deadline)), if deadline.is_some() => None,
                 _ = shutdown.cancelled() => break,
             };
-            self.received = Instant::now();
+            self.received = std::time::Instant::now();
             let mut batch: Vec<Item> = first.into_iter().collect();
             while batch.len() < MAX_BATCH {
                 if let Ok(r) = routing_effects.try_recv() {
@@ -248,15 +243,15 @@ impl Driver {
                 }
             }
             if !self.finish(now, effects, waiters).await {
-                tracing::error!("conversation publisher stopped; the conversation driver stops");
+                tracing::error!("conversation publishing failed; the conversation driver stops");
                 break;
             }
         }
     }
 
     /// Queues the batch's persist steps (with outbox rows) as one write, settles each
-    /// caller's answer from the state this batch left, and hands both to the publisher.
-    /// False when the publisher is gone.
+    /// caller's answer from the state this batch left, and queues both for
+    /// publication once the write has committed. False when publishing failed.
     async fn finish(
         &mut self,
         now: Millis,
@@ -348,24 +343,8 @@ impl Driver {
             store_failed(&e, answers);
             return true;
         }
-        let commit = if steps.is_empty() && outbound.is_empty() {
-            None
-        } else {
-            let queued = self
-                .store
-                .submit(move |c| conversation_rows::write_batch(c, &steps, &outbound, now))
-                .await;
-            match queued {
-                Ok(pending) => Some(pending),
-                Err(e) => {
-                    self.written.forget_all();
-                    store_failed(&e, answers);
-                    return true;
-                }
-            }
-        };
+        let stores = !(steps.is_empty() && outbound.is_empty());
         let queued = Queued {
-            commit,
             answers,
             deliveries,
             texts,
@@ -373,7 +352,25 @@ impl Driver {
             live,
             received: self.received,
         };
-        self.publish.send(queued).await.is_ok()
+        let Some(ticket) = self.sequencer.queue(queued).await else {
+            return false;
+        };
+        if stores {
+            // Published where the commit becomes known, the fsync thread; a write the
+            // store could not take settles failed at once (`commit_failed` then
+            // has the next batch forget what it believed written).
+            let sequencer = self.sequencer.clone();
+            self.store
+                .submit_then(
+                    move |c| conversation_rows::write_batch(c, &steps, &outbound, now),
+                    move |stored| sequencer.settle(ticket, stored),
+                )
+                .await;
+        } else {
+            // Published here unless earlier batches still wait for their commits.
+            self.sequencer.settle(ticket, Ok(()));
+        }
+        !self.sequencer.broken()
     }
 }
 

@@ -33,6 +33,7 @@ mod published;
 mod publisher;
 mod record;
 mod routing_inputs;
+mod sequencer;
 mod settings;
 mod step;
 pub mod studio;

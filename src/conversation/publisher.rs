@@ -1,8 +1,11 @@
-//! The conversation publisher: one tokio task that awaits each batch's commit in the
-//! order the driver queued them, then answers the batch's callers and carries out
-//! its effects: events to desks and widgets (each event's JSON written once,
-//! [`EventTexts`]), committed events to the live figures, and routing and studio
-//! work through the [`Bridge`]. A batch whose commit failed delivers nothing.
+//! The conversation publisher: the publish step of a batch once its commit is known,
+//! run where that becomes known (the store's fsync thread, in commit order, through
+//! `super::sequencer`), with no task of its own. It answers the batch's callers and
+//! carries out its effects: events to desks and widgets (each event's JSON written
+//! once, [`EventTexts`]), committed events to the live figures, and routing and
+//! studio work through the [`Bridge`]. All of it is synchronous: it queues text on
+//! sockets and sends on unbounded channels, never waits. A batch whose commit failed
+//! delivers nothing.
 
 use super::answers::{store_failed, Settled};
 use super::bridge::Bridge;
@@ -11,18 +14,18 @@ use crate::agents::ToDesk;
 use crate::channels::ToCustomer;
 use crate::cim::{self, CimEvent};
 use crate::delivery::LateSink;
-use crate::store::Pending;
+use crate::store::StoreResult;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 /// Studio calls that fell back to the built-in flow since start.
 pub static STUDIO_FALLBACKS: AtomicU64 = AtomicU64::new(0);
 
-/// Carries out committed batches, in the order they were queued.
+/// Carries out committed batches; `super::sequencer` hands them over in queue order.
 pub(super) struct Publisher {
     pub(super) bridge: Bridge,
     pub(super) to_desk: Arc<LateSink<ToDesk>>,
@@ -33,31 +36,26 @@ pub(super) struct Publisher {
     pub(super) message_latency: metrics::Histogram,
 }
 
-/// One batch between its core step and its delivery: the write it waits for (none
-/// when it stored nothing), the callers' settled answers and the effects to carry out.
+/// One batch between its core step and its delivery: the callers' settled answers
+/// and the effects to carry out once the batch's write (if any) has committed.
 pub(super) struct Queued {
-    pub(super) commit: Option<Pending<()>>,
     pub(super) answers: Vec<Settled>,
     pub(super) deliveries: Vec<Effect>,
     pub(super) texts: EventTexts,
     pub(super) has_outbox: bool,
     /// The batch's events the live figures read, sent on once committed.
     pub(super) live: Vec<Arc<CimEvent>>,
-    /// When the driver received the batch's first request.
+    /// When the driver received the batch's first request (a std clock: the
+    /// publish step runs off the runtime).
     pub(super) received: Instant,
 }
 
 impl Publisher {
-    pub(super) async fn run(self, mut queue: mpsc::Receiver<Queued>) {
-        while let Some(batch) = queue.recv().await {
-            self.publish(batch).await;
-        }
-    }
-
-    /// Waits for the batch's commit, then answers its callers and delivers its effects.
-    async fn publish(&self, batch: Queued) {
+    /// Answers the batch's callers and delivers its effects once `stored` says its
+    /// write committed (`Ok` too for a batch that stored nothing); a failed write
+    /// delivers nothing and fails the callers.
+    pub(super) fn publish(&self, batch: Queued, stored: StoreResult<()>) {
         let Queued {
-            commit,
             answers,
             deliveries,
             mut texts,
@@ -65,12 +63,10 @@ impl Publisher {
             live,
             received,
         } = batch;
-        if let Some(commit) = commit {
-            if let Err(e) = commit.committed().await {
-                self.commit_failed.store(true, Ordering::Relaxed);
-                store_failed(&e, answers);
-                return;
-            }
+        if let Err(e) = stored {
+            self.commit_failed.store(true, Ordering::Relaxed);
+            store_failed(&e, answers);
+            return;
         }
         if has_outbox {
             self.to_customer.deliver(ToCustomer::OutboxReady);

@@ -37,6 +37,13 @@ pub struct RoutingHandle {
 }
 
 impl RoutingHandle {
+    /// A handle whose driver is gone: what it is sent is dropped (tests of senders).
+    #[cfg(test)]
+    pub(crate) fn detached() -> RoutingHandle {
+        let (tx, _) = mpsc::unbounded_channel();
+        RoutingHandle { tx }
+    }
+
     /// Feeds an input; its effects are persisted and published in order.
     pub fn send(&self, input: Input) {
         if self.tx.send(Command::Input(input, None)).is_err() {

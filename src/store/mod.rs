@@ -1,9 +1,9 @@
 //! The SQLite store: one writer thread with group commit, a pool of read-only
 //! connections, embedded migrations, and one module per aggregate.
 //!
-//! Producers hand the writer a closure and await its answer; the answer arrives
-//! only after the transaction holding that closure has committed and is on disk
-//! (`durability`). One failing write does not undo the others in its batch
+//! Producers hand the writer a closure and await its answer (or have a completion
+//! told it, `Store::submit_then`); the answer arrives only after the transaction
+//! holding that closure has committed and is on disk (`durability`). One failing write does not undo the others in its batch
 //! (`writer`). Reads are answered only once what they saw is on disk.
 
 mod checkpoint;
@@ -278,6 +278,22 @@ impl Store {
         T: Send + 'static,
     {
         self.inner.writer.submit(f).await
+    }
+
+    /// Queues `f` for the writer and returns once it is queued, like
+    /// [`Store::submit`], but instead of a [`Pending`] to await, `then` is called with
+    /// the outcome exactly once, where it becomes known: on the fsync thread right
+    /// after the fsync that made the write durable (on the writer thread when COMMIT
+    /// is durable itself), in commit order; at once when the store is closed. `then`
+    /// runs on the store's own threads: it must be quick and never block (the next
+    /// fsync waits for it), and it has no async runtime entered.
+    pub async fn submit_then<T, F, D>(&self, f: F, then: D)
+    where
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+        D: FnOnce(StoreResult<T>) + Send + 'static,
+    {
+        self.inner.writer.submit_then(f, then).await
     }
 
     /// Blocking form of [`Store::write`] for threads outside the async runtime.

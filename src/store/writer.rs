@@ -32,7 +32,33 @@ trait Job: Settle {
 struct Queued<F, T> {
     write: F,
     result: Option<StoreResult<T>>,
-    reply: oneshot::Sender<StoreResult<T>>,
+    /// Taken when the outcome is told; still here when the job is dropped unsettled.
+    reply: Option<Reply<T>>,
+}
+
+/// Where a write's outcome goes.
+enum Reply<T> {
+    /// To a producer awaiting it ([`Pending`]).
+    Awaited(oneshot::Sender<StoreResult<T>>),
+    /// To a closure run on the thread where the outcome becomes known
+    /// ([`WriterHandle::submit_then`]).
+    Then(Box<dyn FnOnce(StoreResult<T>) + Send>),
+}
+
+impl<T> Reply<T> {
+    fn tell(self, answer: StoreResult<T>) {
+        match self {
+            Reply::Awaited(tx) => drop(tx.send(answer)),
+            Reply::Then(then) => {
+                // It runs on the writer's or the fsync thread: a panic in it must not
+                // take the store down with it.
+                let told = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| then(answer)));
+                if told.is_err() {
+                    tracing::error!("a write's completion panicked; the store goes on");
+                }
+            }
+        }
+    }
 }
 
 impl<F, T> Job for Queued<F, T>
@@ -61,8 +87,11 @@ where
     F: Send,
     T: Send,
 {
-    fn settle(self: Box<Self>, outcome: Outcome) {
-        let answer = match (outcome, self.result) {
+    fn settle(mut self: Box<Self>, outcome: Outcome) {
+        let Some(reply) = self.reply.take() else {
+            return;
+        };
+        let answer = match (outcome, self.result.take()) {
             (Outcome::Durable, Some(r)) => r,
             (_, Some(Err(e))) => Err(e),
             (Outcome::NotDurable, _) => Err(StoreError::NotDurable),
@@ -70,7 +99,17 @@ where
                 Err(StoreError::Corrupt("transaction failed to commit".into()))
             }
         };
-        let _ = self.reply.send(answer);
+        reply.tell(answer);
+    }
+}
+
+impl<F, T> Drop for Queued<F, T> {
+    /// A job dropped before its outcome was told (the writer stopped with it still
+    /// queued, or it could not be queued at all) was not stored.
+    fn drop(&mut self) {
+        if let Some(reply) = self.reply.take() {
+            reply.tell(Err(StoreError::Closed));
+        }
     }
 }
 
@@ -143,7 +182,7 @@ impl WriterHandle {
         let job = Box::new(Queued {
             write: f,
             result: None,
-            reply,
+            reply: Some(Reply::Awaited(reply)),
         });
         (job, reply_rx)
     }
@@ -169,6 +208,27 @@ impl WriterHandle {
             .await
             .map_err(|_| StoreError::Closed)?;
         Ok(Pending { reply })
+    }
+
+    /// Queues `f` (waiting only for room in the queue) and has `then` told its
+    /// outcome, exactly once: on the fsync thread right after the fsync that made it
+    /// durable (on the writer thread when COMMIT itself is durable), in commit order;
+    /// here, with [`StoreError::Closed`], when the store no longer takes writes.
+    pub(super) async fn submit_then<T, F, D>(&self, f: F, then: D)
+    where
+        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+        D: FnOnce(StoreResult<T>) + Send + 'static,
+    {
+        let job: BoxedJob = Box::new(Queued {
+            write: f,
+            result: None,
+            reply: Some(Reply::Then(Box::new(then))),
+        });
+        // Unqueued, the job is dropped, which tells `then` the store is closed.
+        if let Ok(tx) = self.sender() {
+            let _ = tx.send(job).await;
+        }
     }
 
     pub(super) fn write_blocking<T, F>(&self, f: F) -> StoreResult<T>
