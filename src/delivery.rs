@@ -1,7 +1,8 @@
 //! Hand-over of committed deliveries to a component that starts later: the
 //! conversation publisher gives desk deliveries to the agent manager and customer
 //! deliveries to the widget channel through a [`LateSink`]. The receiver runs on the
-//! caller's task, in the caller's order, so a committed event reaches a socket's
+//! caller's thread (the store's fsync thread, where a batch is published), in the
+//! caller's order, so a committed event reaches a socket's
 //! outbound queue without a task hand-off of its own (issue 19 counts them).
 //!
 //! The agent manager and the channels are built after the conversation driver (they

@@ -207,7 +207,8 @@ impl AgentManager {
     }
 
     /// Starts the task that delivers routing effects to desks. Conversation events come
-    /// on the conversation publisher's task (`impl Deliver<ToDesk>`, `crate::delivery`).
+    /// where the conversation manager publishes each batch (`impl Deliver<ToDesk>`,
+    /// `crate::delivery`).
     pub fn spawn_outbound(
         &self,
         routing_effects: tokio::sync::mpsc::UnboundedReceiver<crate::routing::EffectBatch>,

@@ -184,7 +184,8 @@ async fn presence_changed(manager: &AgentManager, view: &AgentView) {
     }
 }
 
-/// The conversation manager's committed deliveries, made on its publisher's task.
+/// The conversation manager's committed deliveries, made where each batch is published
+/// (the store's fsync thread, mostly): synchronous, never waiting.
 impl crate::delivery::Deliver<ToDesk> for AgentManager {
     fn deliver(&self, delivery: ToDesk) {
         let manager = self;

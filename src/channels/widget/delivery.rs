@@ -10,8 +10,8 @@ use crate::routing::{EffectBatch, MediaState};
 use serde_json::json;
 use std::sync::Arc;
 
-/// Delivers what the conversation manager committed for customers, on its publisher's
-/// task (`crate::delivery`).
+/// Delivers what the conversation manager committed for customers, where it publishes
+/// each batch (`crate::delivery`).
 pub struct WidgetDeliveries {
     widget: Widget,
     /// Woken when new outbox rows were committed.
