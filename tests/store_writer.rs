@@ -57,7 +57,9 @@ async fn completions_are_told_in_commit_order_on_the_store_threads() {
     use switchboard::store::StoreError;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("t.db"), &StoreConfig::default()).unwrap();
-    let told: Arc<Mutex<Vec<(usize, Result<(), String>, Option<String>)>>> = Arc::default();
+    /// (write, outcome, the thread that told it), in the order told.
+    type Told = Vec<(usize, Result<(), String>, Option<String>)>;
+    let told: Arc<Mutex<Told>> = Arc::default();
     for i in 0..300usize {
         let told = told.clone();
         store
