@@ -94,13 +94,12 @@ impl<'s> Newest<'s> {
 
 /// The conversations of the newest matches of `terms` that pass the other
 /// conditions (`conditions`: what follows `WHERE` in a query of `conversations c`,
-/// and its arguments), the
-/// first `wanted` of them in the order of their newest match (fewer when the matches
-/// run out). The matches are read once, in batches, each batch going on from where
-/// the last stopped and sized by the share of conversations that passed so far; a
-/// batch's conversation keys are checked in one statement that finds each
-/// conversation by its key. With `customers`, a conversation passes only if its
-/// customer is one of them too.
+/// and its arguments), the first `wanted` of them in the order of their newest match
+/// (fewer when the matches run out). The matches are read once, in batches, each
+/// batch going on from where the last stopped and sized by the share of
+/// conversations that passed so far; a batch's conversation keys are checked in one
+/// statement that finds each conversation by its key. With `customers`, a
+/// conversation passes only if its customer is one of them too.
 pub fn newest_passing(
     c: &Connection,
     conditions: (&str, &[Sql]),
