@@ -63,7 +63,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::WriterHandle;
 
-pub use writer::{CommitObserver, Pending};
+pub use writer::CommitObserver;
 
 pub use migrate::LATEST_SCHEMA_VERSION;
 
@@ -269,20 +269,9 @@ impl Store {
         self.inner.writer.write(f).await
     }
 
-    /// Queues `f` for the writer and returns once it is queued, so a caller can go on
-    /// with its next work while the commit runs; await the [`Pending`] for the
-    /// outcome after commit. Writes commit in the order they are queued.
-    pub async fn submit<T, F>(&self, f: F) -> StoreResult<Pending<T>>
-    where
-        F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.inner.writer.submit(f).await
-    }
-
-    /// Queues `f` for the writer and returns once it is queued, like
-    /// [`Store::submit`], but instead of a [`Pending`] to await, `then` is called with
-    /// the outcome exactly once, where it becomes known: on the fsync thread right
+    /// Queues `f` for the writer and returns once it is queued, so the caller goes on
+    /// with its next work while the commit runs (writes commit in the order they are
+    /// queued); `then` is called with the outcome exactly once, where it becomes known: on the fsync thread right
     /// after the fsync that made the write durable (on the writer thread when COMMIT
     /// is durable itself), in commit order; at once when the store is closed. `then`
     /// runs on the store's own threads: it must be quick and never block (the next

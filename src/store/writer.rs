@@ -257,12 +257,12 @@ impl WriterHandle {
 /// A queued write: resolves to its outcome once the transaction holding it has
 /// committed (or failed). Writes commit in the order they were queued.
 #[must_use = "a queued write's outcome is known only by awaiting `committed`"]
-pub struct Pending<T> {
+pub(super) struct Pending<T> {
     reply: oneshot::Receiver<StoreResult<T>>,
 }
 
 impl<T> Pending<T> {
-    pub async fn committed(self) -> StoreResult<T> {
+    pub(super) async fn committed(self) -> StoreResult<T> {
         self.reply.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -503,6 +503,8 @@ mod tests {
         for i in 0..200 {
             pending.push(
                 store
+                    .inner
+                    .writer
                     .submit(move |c| {
                         c.execute(
                             "INSERT INTO settings(key, value) VALUES (?1, '1')",
@@ -544,15 +546,17 @@ mod tests {
                 Ok(())
             }
         };
-        let before = store.submit(insert("before")).await.unwrap();
+        let before = store.inner.writer.submit(insert("before")).await.unwrap();
         let rogue = store
+            .inner
+            .writer
             .submit(|c| {
                 c.execute_batch("ROLLBACK")?;
                 Ok(())
             })
             .await
             .unwrap();
-        let after = store.submit(insert("after")).await.unwrap();
+        let after = store.inner.writer.submit(insert("after")).await.unwrap();
         let outcomes = [
             before.committed().await.is_ok(),
             rogue.committed().await.is_ok(),
