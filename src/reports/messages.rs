@@ -63,7 +63,7 @@ pub fn code_name(category: &str, value: &str) -> String {
 
 /// Reads the task's first response and wrap-up codes.
 pub fn of_task(c: &rusqlite::Connection, task: &ClosedAnswered) -> StoreResult<Found> {
-    let stored = events::named_between(
+    let stored = events::bodies_named_between(
         c,
         &task.conversation_id,
         "AGENT_MESSAGE",

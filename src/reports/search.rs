@@ -475,7 +475,7 @@ fn details(
         .prepare_cached("SELECT rating FROM csat WHERE conversation_id = ?1")?
         .query_row([&id], |r| r.get(0))
         .optional()?;
-    let stored = events::named_between(c, &id, "AGENT_MESSAGE", 0, Millis::MAX)?;
+    let stored = events::bodies_named_between(c, &id, "AGENT_MESSAGE", 0, Millis::MAX)?;
     let wrapped = messages::read(&stored, started);
     Ok(Row {
         id,

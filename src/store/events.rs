@@ -250,12 +250,13 @@ pub fn since(conn: &Connection, conversation_id: &str, after: u64) -> StoreResul
          ORDER BY seq",
     )?;
     let rows = st.query(params![conversation_id, after as i64])?;
-    read_rows(conn, conversation_id, rows)
+    read_rows(conn, conversation_id, rows, Reading::Whole)
 }
 
 /// The events named `name` of a conversation with a `timestamp` from `from` to `to`
-/// (inclusive), in order, each with its `seq` added.
-pub fn named_between(
+/// (inclusive), in order, each with its `seq` added, read as [`Reading::Body`]: for
+/// readers of what messages said.
+pub fn bodies_named_between(
     conn: &Connection,
     conversation_id: &str,
     name: &str,
@@ -268,30 +269,43 @@ pub fn named_between(
            AND timestamp BETWEEN ?3 AND ?4 ORDER BY seq",
     )?;
     let rows = st.query(params![conversation_id, event_keys::name(name), from, to])?;
-    read_rows(conn, conversation_id, rows)
+    read_rows(conn, conversation_id, rows, Reading::Body)
 }
 
 /// Reads rows of (seq, id, name, type, timestamp, event, message_id) back into
-/// whole events.
+/// events, as much of each as `reading` says.
 fn read_rows(
     conn: &Connection,
     conversation_id: &str,
     mut rows: rusqlite::Rows<'_>,
+    reading: Reading,
 ) -> StoreResult<Vec<Value>> {
     let mut inflater = Inflater::new(conn);
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(decode_row(&mut inflater, conversation_id, r)?);
+        out.push(decode_row(&mut inflater, conversation_id, r, reading)?);
     }
     Ok(out)
 }
 
+/// How much of a stored event a reader puts back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// The whole event, as it was written.
+    Whole,
+    /// Its own keys with `data.body` whole; the shared objects it refers to (the
+    /// channel session, the sender's user) stay references. For readers of message
+    /// bodies, which then neither read nor parse those objects.
+    Body,
+}
+
 /// One row of (seq, id, name, type, timestamp, event, message_id) of conversation
-/// `conversation_id` as its whole event, with its `seq` added.
+/// `conversation_id` as its event (as much as `reading` says), with its `seq` added.
 pub(super) fn decode_row(
     inflater: &mut Inflater,
     conversation_id: &str,
     r: &rusqlite::Row<'_>,
+    reading: Reading,
 ) -> StoreResult<Value> {
     const WHAT: &str = "cim_events.event";
     let seq: i64 = r.get(0)?;
@@ -323,9 +337,9 @@ pub(super) fn decode_row(
                 event.insert("conversationId".into(), conversation_id.into());
             }
             let rest = if matches!(tag, Some('6' | '7')) {
-                inflater.read_packed(&text[1..], &row, WHAT)?
+                inflater.unpack(&text[1..], &row, WHAT)?
             } else {
-                inflater.read_compact(&text[1..], WHAT)?
+                super::parse_json(&text[1..], WHAT)?
             };
             match rest {
                 Value::Object(rest) => event.extend(rest),
@@ -337,9 +351,16 @@ pub(super) fn decode_row(
             }
             Value::Object(event)
         }
-        Some(objects::PACKED_TAG) => inflater.read_packed(&text[1..], &row, WHAT)?,
-        _ => inflater.decode(text, WHAT)?,
+        _ => inflater.decode_own(text, &row, WHAT)?,
     };
+    match reading {
+        Reading::Whole => inflater.inflate(&mut event)?,
+        Reading::Body => {
+            if let Some(body) = event.pointer_mut("/data/body") {
+                inflater.inflate(body)?;
+            }
+        }
+    }
     if let Some(obj) = event.as_object_mut() {
         obj.insert("seq".into(), Value::from(seq));
     }

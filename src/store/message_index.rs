@@ -7,7 +7,7 @@
 //! the index was last made ([`carry_over`]). Messages are added by `events::append`
 //! (and, for rows written as plain JSON by SQL, by the V24 trigger).
 
-use super::events::{self, decode_row};
+use super::events::{self, decode_row, Reading};
 use super::objects::Inflater;
 use super::StoreResult;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
@@ -38,7 +38,7 @@ fn texts(
     while let Some(r) = rows.next()? {
         let pos: i64 = r.get(7)?;
         let conversation_id: String = r.get(8)?;
-        let event = decode_row(&mut inflater, &conversation_id, r)?;
+        let event = decode_row(&mut inflater, &conversation_id, r, Reading::Body)?;
         if let Some(text) = event.as_object().and_then(events::search_text) {
             out.push((pos, text.to_owned()));
         }

@@ -288,3 +288,43 @@ fn live_messages_give_each_message_event_head_whatever_its_form() {
     assert_eq!(heads[0]["name"], "CUSTOMER_MESSAGE");
     assert_eq!(heads[2], old);
 }
+
+#[test]
+fn a_body_reading_gives_each_message_body_whole_and_its_shared_objects_as_references() {
+    let conn = crate::store::test_connection();
+    let mut interner = Interner::default();
+    let session = seed_events()[0]["channelSession"].clone();
+    let bodies = [
+        json!({"type": "PLAIN", "markdownText": "first"}),
+        json!({"type": "WRAPUP", "wrapups": [{"categoryName": "Sales", "value": "upgrade"}],
+               "note": "called back", "sender": {"id": "p-1", "type": "AGENT",
+               "participant": session}}),
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let mut event = message_event(&session, "AGENT_MESSAGE");
+        event["id"] = json!(format!("e-{i}"));
+        event["timestamp"] = json!(1_750_000_000_000i64 + i as i64);
+        event["data"]["id"] = json!(format!("msg-{i}"));
+        event["data"]["body"] = body.clone();
+        let event: CimEvent = serde_json::from_value(event).unwrap();
+        append_to_conv_1(
+            &conn,
+            &mut interner,
+            &event,
+            i as u64 + 1,
+            Some(&format!("msg-{i}")),
+        );
+    }
+    let whole = since(&conn, "conv-1", 0).unwrap();
+    let read = bodies_named_between(&conn, "conv-1", "AGENT_MESSAGE", 0, i64::MAX).unwrap();
+    assert_eq!(read.len(), 2);
+    for (i, body) in bodies.iter().enumerate() {
+        // The body (with the object it shares) is whole, its own keys as written...
+        assert_eq!(&read[i]["data"]["body"], body);
+        assert_eq!(read[i]["timestamp"], whole[i]["timestamp"]);
+        assert_eq!(read[i]["seq"], whole[i]["seq"]);
+        // ...and the header's channel session is left a reference.
+        assert_eq!(whole[i]["data"]["header"]["channelSession"], session);
+        assert_ne!(read[i]["data"]["header"]["channelSession"], session);
+    }
+}

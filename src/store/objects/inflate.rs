@@ -57,17 +57,31 @@ impl<'c> Inflater<'c> {
     /// [`Inflater::decode`] of a text written by [`Interner::compact_row`] for a row
     /// whose columns hold what `row` says.
     pub fn decode_row(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
+        let mut value = self.decode_own(text, row, what)?;
+        self.inflate(&mut value)?;
+        Ok(value)
+    }
+
+    /// [`Inflater::decode_row`] with the shared objects left as references (see
+    /// [`Inflater::unpack`]).
+    pub fn decode_own(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
         if let Some(packed) = text.strip_prefix(PACKED_TAG) {
-            return self.read_packed(packed, row, what);
+            return self.unpack(packed, row, what);
         }
-        match text.strip_prefix(TAG) {
-            Some(compact) => self.read_compact(compact, what),
-            None => parse_json(text, what),
-        }
+        parse_json(text.strip_prefix(TAG).unwrap_or(text), what)
     }
 
     /// An untagged packed text (`[shape, leaf, ...]`) of a row as its original JSON.
     pub fn read_packed(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
+        let mut value = self.unpack(text, row, what)?;
+        self.inflate(&mut value)?;
+        Ok(value)
+    }
+
+    /// An untagged packed text of a row with its own keys and leaves put back but its
+    /// shared objects left as references (for [`Inflater::inflate`] to resolve where
+    /// a reader needs them): a reader of one field skips reading the rest.
+    pub fn unpack(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
         let Value::Array(mut items) = parse_json(text, what)? else {
             return Err(StoreError::Corrupt(format!(
                 "{what}: a packed text is not an array"
@@ -100,9 +114,7 @@ impl<'c> Inflater<'c> {
             None => return Err(StoreError::Corrupt(format!("{what}: bad shape reference"))),
         };
         let leaves = items.split_off(1);
-        let mut value = packed::join(self.shape(shape_id)?, leaves, row)?;
-        self.inflate(&mut value)?;
-        Ok(value)
+        packed::join(self.shape(shape_id)?, leaves, row)
     }
 
     /// A shape (stored as an object body, never inflated), parsed once per reader.
