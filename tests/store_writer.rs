@@ -101,3 +101,21 @@ async fn completions_are_told_in_commit_order_on_the_store_threads() {
         .await;
     assert!(matches!(rx.try_recv(), Ok(Err(StoreError::Closed))));
 }
+
+#[test]
+fn the_writer_keeps_the_page_cache_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_of = |cfg: &StoreConfig, name: &str| -> i64 {
+        let store = Store::open(&dir.path().join(name), cfg).unwrap();
+        store
+            .write_blocking(|c| Ok(c.pragma_query_value(None, "cache_size", |r| r.get(0))?))
+            .unwrap()
+    };
+    // Negative: KiB, as SQLite takes a size rather than a page count.
+    assert_eq!(cache_of(&StoreConfig::default(), "d.db"), -65_536);
+    let small = StoreConfig {
+        writer_cache_kib: 512,
+        ..StoreConfig::default()
+    };
+    assert_eq!(cache_of(&small, "s.db"), -512);
+}

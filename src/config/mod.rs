@@ -225,6 +225,10 @@ pub struct StoreConfig {
     pub busy_timeout_ms: u64,
     /// Read-only connections kept for queries.
     pub read_connections: usize,
+    /// Page cache of the writer's connection, in KiB. Every message inserts into
+    /// indexes that grow with the history (message ids, the full-text index); the
+    /// pages they touch are read back from the file whenever they fell out of it.
+    pub writer_cache_kib: u64,
     /// Most writes committed in one transaction by the writer thread.
     pub max_batch: usize,
     /// Writes that may wait for the writer before producers are slowed down.
@@ -237,6 +241,7 @@ impl Default for StoreConfig {
             synchronous: Synchronous::Full,
             busy_timeout_ms: 5000,
             read_connections: 4,
+            writer_cache_kib: 65_536,
             max_batch: 4096,
             queue_capacity: 65536,
         }

@@ -206,6 +206,9 @@ impl Store {
             vfs
         };
         let mut conn = open_connection(path, cfg, false, writer_vfs)?;
+        // Negative: a size in KiB rather than in pages.
+        let cache_kib = i64::try_from(cfg.writer_cache_kib).unwrap_or(i64::MAX);
+        conn.pragma_update(None, "cache_size", -cache_kib)?;
         migrate::run(&mut conn)?;
         // Most checkpoint work runs on its own thread (see `checkpoint`); the writer's
         // automatic checkpoint (at WRITER_CHECKPOINT_PAGES) stays as the backstop that
