@@ -351,11 +351,19 @@ pub(super) fn decode_row(
             }
             Value::Object(event)
         }
-        _ => inflater.decode_own(text, &row, WHAT)?,
+        Some(objects::PACKED_TAG) => inflater.unpack(&text[1..], &row, WHAT)?,
+        Some(objects::TAG) => super::parse_json(&text[1..], WHAT)?,
+        // Plain JSON (written before compact storage) refers to no object.
+        _ => super::parse_json(text, WHAT)?,
     };
-    match reading {
-        Reading::Whole => inflater.inflate(&mut event)?,
-        Reading::Body => {
+    let plain = !matches!(
+        tag,
+        Some('4' | '5' | '6' | '7' | objects::PACKED_TAG | objects::TAG)
+    );
+    match (plain, reading) {
+        (true, _) => {}
+        (false, Reading::Whole) => inflater.inflate(&mut event)?,
+        (false, Reading::Body) => {
             if let Some(body) = event.pointer_mut("/data/body") {
                 inflater.inflate(body)?;
             }

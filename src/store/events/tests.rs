@@ -238,6 +238,21 @@ fn rows_written_before_as_plain_json_still_read_back() {
     let mut expected = event;
     expected["seq"] = json!(1);
     assert_eq!(read[0].to_string(), expected.to_string());
+    // A plain row refers to no stored object: what looks like a reference is data.
+    let message = json!({"id": "old-m", "name": "AGENT_MESSAGE", "type": "MESSAGE",
+        "timestamp": 2, "data": {"body": {"type": "PLAIN", "markdownText": "x",
+        "additionalDetails": {"$ref": 1}}}});
+    conn.execute(
+        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
+         VALUES ('old-m', 'conv-1', 2, 'AGENT_MESSAGE', 'MESSAGE', 2, ?1)",
+        [message.to_string()],
+    )
+    .unwrap();
+    let whole = since(&conn, "conv-1", 1).unwrap();
+    let bodies = bodies_named_between(&conn, "conv-1", "AGENT_MESSAGE", 0, 10).unwrap();
+    for read in [&whole[0], &bodies[0]] {
+        assert_eq!(read["data"], message["data"]);
+    }
 }
 
 #[test]

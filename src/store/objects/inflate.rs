@@ -57,18 +57,13 @@ impl<'c> Inflater<'c> {
     /// [`Inflater::decode`] of a text written by [`Interner::compact_row`] for a row
     /// whose columns hold what `row` says.
     pub fn decode_row(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
-        let mut value = self.decode_own(text, row, what)?;
-        self.inflate(&mut value)?;
-        Ok(value)
-    }
-
-    /// [`Inflater::decode_row`] with the shared objects left as references (see
-    /// [`Inflater::unpack`]).
-    pub fn decode_own(&mut self, text: &str, row: &RowContext, what: &str) -> StoreResult<Value> {
         if let Some(packed) = text.strip_prefix(PACKED_TAG) {
-            return self.unpack(packed, row, what);
+            return self.read_packed(packed, row, what);
         }
-        parse_json(text.strip_prefix(TAG).unwrap_or(text), what)
+        match text.strip_prefix(TAG) {
+            Some(compact) => self.read_compact(compact, what),
+            None => parse_json(text, what),
+        }
     }
 
     /// An untagged packed text (`[shape, leaf, ...]`) of a row as its original JSON.
