@@ -336,11 +336,14 @@ pub(super) fn decode_row(
             if matches!(tag, Some('5' | '7')) {
                 event.insert("conversationId".into(), conversation_id.into());
             }
-            let rest = if matches!(tag, Some('6' | '7')) {
+            let mut rest = if matches!(tag, Some('6' | '7')) {
                 inflater.unpack(&text[1..], &row, WHAT)?
             } else {
                 super::parse_json(&text[1..], WHAT)?
             };
+            // The rest alone was stored compact: it is what the objects go back into
+            // (a rest that is one `$ref` key was stored as a wrapped literal).
+            put_back(inflater, &mut rest, reading)?;
             match rest {
                 Value::Object(rest) => event.extend(rest),
                 other => {
@@ -351,28 +354,37 @@ pub(super) fn decode_row(
             }
             Value::Object(event)
         }
-        Some(objects::PACKED_TAG) => inflater.unpack(&text[1..], &row, WHAT)?,
-        Some(objects::TAG) => super::parse_json(&text[1..], WHAT)?,
+        Some(objects::PACKED_TAG) => {
+            let mut event = inflater.unpack(&text[1..], &row, WHAT)?;
+            put_back(inflater, &mut event, reading)?;
+            event
+        }
+        Some(objects::TAG) => {
+            let mut event = super::parse_json(&text[1..], WHAT)?;
+            put_back(inflater, &mut event, reading)?;
+            event
+        }
         // Plain JSON (written before compact storage) refers to no object.
         _ => super::parse_json(text, WHAT)?,
     };
-    let plain = !matches!(
-        tag,
-        Some('4' | '5' | '6' | '7' | objects::PACKED_TAG | objects::TAG)
-    );
-    match (plain, reading) {
-        (true, _) => {}
-        (false, Reading::Whole) => inflater.inflate(&mut event)?,
-        (false, Reading::Body) => {
-            if let Some(body) = event.pointer_mut("/data/body") {
-                inflater.inflate(body)?;
-            }
-        }
-    }
     if let Some(obj) = event.as_object_mut() {
         obj.insert("seq".into(), Value::from(seq));
     }
     Ok(event)
+}
+
+/// Puts the stored objects back into `value`, read from a compact text: all of them,
+/// or for [`Reading::Body`] those of `data.body` (all of `data` when `data` is itself
+/// a stored object, or has no body).
+fn put_back(inflater: &mut Inflater, value: &mut Value, reading: Reading) -> StoreResult<()> {
+    match (reading, value.get_mut("data")) {
+        (Reading::Whole, _) => inflater.inflate(value),
+        (Reading::Body, None) => Ok(()),
+        (Reading::Body, Some(data)) => match data.get_mut("body") {
+            Some(body) => inflater.inflate(body),
+            None => inflater.inflate(data),
+        },
+    }
 }
 
 /// Where a message id was stored, if it was: conversation id, seq, and the

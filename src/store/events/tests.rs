@@ -343,3 +343,38 @@ fn a_body_reading_gives_each_message_body_whole_and_its_shared_objects_as_refere
         assert_ne!(read[i]["data"]["header"]["channelSession"], session);
     }
 }
+
+#[test]
+fn an_event_whose_rest_looks_like_a_reference_reads_back_as_it_was() {
+    let conn = crate::store::test_connection();
+    let mut interner = Interner::default();
+    let event: CimEvent = serde_json::from_value(json!({
+        "id": "e-ref", "name": "AGENT_MESSAGE", "type": "MESSAGE",
+        "timestamp": 1_750_000_000_000i64, "conversationId": "conv-1", "$ref": 5
+    }))
+    .unwrap();
+    append_to_conv_1(&conn, &mut interner, &event, 1, None);
+    let read = since(&conn, "conv-1", 0).unwrap();
+    assert_eq!(read[0].to_string(), served_before(&event, 1));
+}
+
+#[test]
+fn a_body_reading_finds_the_body_of_data_stored_as_an_object() {
+    let conn = crate::store::test_connection();
+    let mut interner = Interner::default();
+    // `data` with a participant's marks is shared like a participant.
+    let data = json!({"participantType": "AGENT", "id": "data-1",
+        "body": {"type": "PLAIN", "markdownText": "in shared data"}});
+    let event: CimEvent = serde_json::from_value(json!({
+        "id": "e-1", "name": "AGENT_MESSAGE", "type": "MESSAGE",
+        "timestamp": 1_750_000_000_000i64, "conversationId": "conv-1", "data": data
+    }))
+    .unwrap();
+    append_to_conv_1(&conn, &mut interner, &event, 1, Some("msg-1"));
+    let read = bodies_named_between(&conn, "conv-1", "AGENT_MESSAGE", 0, i64::MAX).unwrap();
+    assert_eq!(read[0]["data"]["body"], data["body"]);
+    assert_eq!(
+        since(&conn, "conv-1", 0).unwrap()[0].to_string(),
+        served_before(&event, 1)
+    );
+}
