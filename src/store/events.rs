@@ -293,9 +293,10 @@ fn read_rows(
 pub enum Reading {
     /// The whole event, as it was written.
     Whole,
-    /// Its own keys with `data.body` whole; the shared objects it refers to (the
-    /// channel session, the sender's user) stay references. For readers of message
-    /// bodies, which then neither read nor parse those objects.
+    /// Its own keys with `data.body` whole (all of `data` when `data` itself was
+    /// stored as an object); the other shared objects it refers to (the channel
+    /// session, the sender's user) stay references. For readers of message bodies,
+    /// which then neither read nor parse those objects.
     Body,
 }
 
