@@ -224,16 +224,28 @@ fn a_message_with_other_text_is_its_encoding_with_that_text() {
     assert_eq!(first.with_text("first text", id), None);
 }
 
+/// Stores `event` as `conv-1`'s event `seq` the way rows were written before compact
+/// storage: its JSON text as it is.
+fn insert_plain(conn: &Connection, seq: i64, event: &Value) {
+    conn.execute(
+        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
+         VALUES (?1, 'conv-1', ?2, ?3, ?4, ?2, ?5)",
+        rusqlite::params![
+            event["id"].as_str().unwrap(),
+            seq,
+            event["name"].as_str().unwrap(),
+            event["type"].as_str().unwrap(),
+            event.to_string()
+        ],
+    )
+    .unwrap();
+}
+
 #[test]
 fn rows_written_before_as_plain_json_still_read_back() {
     let conn = crate::store::test_connection();
     let event = seed_events()[0].clone();
-    conn.execute(
-        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
-         VALUES ('old', 'conv-1', 1, 'TASK_ENQUEUED', 'NOTIFICATION', 1, ?1)",
-        [event.to_string()],
-    )
-    .unwrap();
+    insert_plain(&conn, 1, &event);
     let read = since(&conn, "conv-1", 0).unwrap();
     let mut expected = event;
     expected["seq"] = json!(1);
@@ -242,12 +254,7 @@ fn rows_written_before_as_plain_json_still_read_back() {
     let message = json!({"id": "old-m", "name": "AGENT_MESSAGE", "type": "MESSAGE",
         "timestamp": 2, "data": {"body": {"type": "PLAIN", "markdownText": "x",
         "additionalDetails": {"$ref": 1}}}});
-    conn.execute(
-        "INSERT INTO cim_events(id, conversation_id, seq, name, type, timestamp, event)
-         VALUES ('old-m', 'conv-1', 2, 'AGENT_MESSAGE', 'MESSAGE', 2, ?1)",
-        [message.to_string()],
-    )
-    .unwrap();
+    insert_plain(&conn, 2, &message);
     let whole = since(&conn, "conv-1", 1).unwrap();
     let bodies = bodies_named_between(&conn, "conv-1", "AGENT_MESSAGE", 0, 10).unwrap();
     for read in [&whole[0], &bodies[0]] {
