@@ -6,7 +6,7 @@
 //! nor a whole runtime when they did not change.
 
 use super::conversation_runtimes::{CarriedRuntime, StoredRuntimes};
-use super::objects::Interner;
+use super::objects::{self, Dehydrated, Interner};
 use super::{conversations as rows, event_runtime, events, outbox, StoreError};
 use crate::cim::{self, ChannelSession, Conversation, ParticipantType};
 use crate::clock::Millis;
@@ -120,6 +120,42 @@ pub struct EncodedStep {
     /// For a step without a record: the conversation row's queue or last agent may
     /// differ from the runtime's.
     pub routing_changed: bool,
+    /// For a step with a record: its rows' texts, taken apart off the writer thread
+    /// as the events are (serialising and dehydrating a conversation, its sessions
+    /// and its participants was most of the writer's work for a chat's start and end).
+    pub record: Option<EncodedRecord>,
+}
+
+/// A record's row texts before their shared objects have row ids.
+pub struct EncodedRecord {
+    data: String,
+    metadata: Dehydrated,
+    snapshot: Dehydrated,
+    /// Each channel session's, in the record's order.
+    sessions: Vec<Dehydrated>,
+    /// Each participant's, in the conversation's order.
+    participants: Vec<Dehydrated>,
+}
+
+impl EncodedRecord {
+    fn of(record: &ConversationRecord) -> Result<Self, StoreError> {
+        let conv = &record.conversation;
+        Ok(EncodedRecord {
+            data: json_text(&conv.conversation_data)?,
+            metadata: objects::dehydrate(json_value(&conv.metadata)?),
+            snapshot: objects::dehydrate_row(json_value(conv)?, &rows::snapshot_row(&conv.id)),
+            sessions: record
+                .channel_sessions
+                .iter()
+                .map(|s| Ok(objects::dehydrate_whole(json_value(s)?)))
+                .collect::<Result<_, StoreError>>()?,
+            participants: conv
+                .participants
+                .iter()
+                .map(|p| Ok(objects::dehydrate_whole(json_value(p)?)))
+                .collect::<Result<_, StoreError>>()?,
+        })
+    }
 }
 
 /// A message or event the batch hands an outbound webhook (`store::outbox`).
@@ -183,12 +219,18 @@ impl RowsWritten {
             (text, None)
         };
         let routing_changed = self.routing.note(&step);
+        let record = step
+            .record
+            .as_ref()
+            .map(|r| EncodedRecord::of(r))
+            .transpose()?;
         Ok(EncodedStep {
             step,
             events,
             timers,
             carried,
             routing_changed,
+            record,
         })
     }
 }
@@ -244,6 +286,7 @@ fn write_step(
         timers,
         carried,
         routing_changed,
+        record: encoded_record,
     } = encoded;
     let last = step.events.len().saturating_sub(1);
     for (i, (stored, text)) in step.events.iter().zip(texts).enumerate() {
@@ -264,7 +307,7 @@ fn write_step(
             },
         )?;
     }
-    let Some(record) = &step.record else {
+    let (Some(record), Some(texts)) = (&step.record, encoded_record) else {
         if *routing_changed {
             rows::update_routing(
                 c,
@@ -305,17 +348,17 @@ fn write_step(
                 .map_or("INBOUND", |d| d.as_str()),
             queue_id: step.runtime.queue_id.as_deref(),
             last_agent_id: step.runtime.last_agent_id.as_deref(),
-            data: json_text(&conv.conversation_data)?,
-            metadata: interner.compact(c, json_value(&conv.metadata)?)?,
+            data: texts.data.clone(),
+            metadata: interner.tagged(c, &texts.metadata)?,
             timers: timers.clone(),
-            snapshot: interner.compact_row(c, json_value(conv)?, &rows::snapshot_row(&conv.id))?,
+            snapshot: interner.tagged(c, &texts.snapshot)?,
             creation_time: conv.creation_time.get().copied().unwrap_or(now),
             end_time: conv.end_time.get().copied(),
             last_seq: step.last_seq,
         },
         now,
     )?;
-    for session in &record.channel_sessions {
+    for (session, text) in record.channel_sessions.iter().zip(&texts.sessions) {
         let state = session.state_name().map_or("STARTED", |s| s.as_str());
         let reason = match &session.state {
             cim::Nullable::Value(s) => s.reason_code().map(|r| r.as_str().to_string()),
@@ -330,13 +373,13 @@ fn write_step(
                 customer_id: session.customer.id().unwrap_or(&customer_id),
                 state,
                 reason_code: reason.as_deref(),
-                session: interner.compact_whole(c, json_value(session)?)?,
+                session: interner.tagged(c, text)?,
                 started_at: conv.creation_time.get().copied().unwrap_or(now),
                 ended_at: (state != "STARTED").then_some(now),
             },
         )?;
     }
-    for p in &conv.participants {
+    for (p, text) in conv.participants.iter().zip(&texts.participants) {
         let reference = match p.participant_type {
             ParticipantType::Agent => p.as_cc_user().map(|u| u.id.clone()),
             ParticipantType::Customer => p.as_channel_session().map(|s| s.id.clone()),
@@ -359,7 +402,7 @@ fn write_step(
                 } else {
                     Some(p.state_changed_on.get().copied().unwrap_or(now))
                 },
-                participant: interner.compact_whole(c, json_value(p)?)?,
+                participant: interner.tagged(c, text)?,
             },
         )?;
     }
