@@ -288,6 +288,9 @@ fn read_rows(
     Ok(out)
 }
 
+/// What a corrupt event text is reported as.
+const WHAT: &str = "cim_events.event";
+
 /// How much of a stored event a reader puts back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reading {
@@ -308,7 +311,6 @@ pub(super) fn decode_row(
     r: &rusqlite::Row<'_>,
     reading: Reading,
 ) -> StoreResult<Value> {
-    const WHAT: &str = "cim_events.event";
     let seq: i64 = r.get(0)?;
     let timestamp: i64 = r.get(4)?;
     let text = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
@@ -337,11 +339,7 @@ pub(super) fn decode_row(
             if matches!(tag, Some('5' | '7')) {
                 event.insert("conversationId".into(), conversation_id.into());
             }
-            let mut rest = if matches!(tag, Some('6' | '7')) {
-                inflater.unpack(&text[1..], &row, WHAT)?
-            } else {
-                super::parse_json(&text[1..], WHAT)?
-            };
+            let mut rest = unpacked(inflater, &text[1..], matches!(tag, Some('6' | '7')), &row)?;
             // The rest alone was stored compact: it is what the objects go back into
             // (a rest that is one `$ref` key was stored as a wrapped literal).
             put_back(inflater, &mut rest, reading)?;
@@ -355,13 +353,8 @@ pub(super) fn decode_row(
             }
             Value::Object(event)
         }
-        Some(objects::PACKED_TAG) => {
-            let mut event = inflater.unpack(&text[1..], &row, WHAT)?;
-            put_back(inflater, &mut event, reading)?;
-            event
-        }
-        Some(objects::TAG) => {
-            let mut event = super::parse_json(&text[1..], WHAT)?;
+        Some(t @ (objects::PACKED_TAG | objects::TAG)) => {
+            let mut event = unpacked(inflater, &text[1..], t == objects::PACKED_TAG, &row)?;
             put_back(inflater, &mut event, reading)?;
             event
         }
@@ -372,6 +365,20 @@ pub(super) fn decode_row(
         obj.insert("seq".into(), Value::from(seq));
     }
     Ok(event)
+}
+
+/// A compact event text (after its tag; `packed` or not) with its own keys and
+/// leaves back and its shared objects still references (see [`put_back`]).
+fn unpacked(
+    inflater: &mut Inflater,
+    text: &str,
+    packed: bool,
+    row: &RowContext,
+) -> StoreResult<Value> {
+    match packed {
+        true => inflater.unpack(text, row, WHAT),
+        false => super::parse_json(text, WHAT),
+    }
 }
 
 /// Puts the stored objects back into `value`, read from a compact text: all of them,

@@ -274,11 +274,12 @@ impl Store {
 
     /// Queues `f` for the writer and returns once it is queued, so the caller goes on
     /// with its next work while the commit runs (writes commit in the order they are
-    /// queued); `then` is called with the outcome exactly once, where it becomes known: on the fsync thread right
-    /// after the fsync that made the write durable (on the writer thread when COMMIT
-    /// is durable itself), in commit order; at once when the store is closed. `then`
-    /// runs on the store's own threads: it must be quick and never block (the next
-    /// fsync waits for it), and it has no async runtime entered.
+    /// queued); `then` is called with the outcome exactly once, where it becomes
+    /// known: on the fsync thread right after the fsync that made the write durable
+    /// (on the writer thread when COMMIT is durable itself), in commit order; at once
+    /// when the store is closed. `then` runs on the store's own threads: it must be
+    /// quick and never block (the next fsync waits for it), and it has no async
+    /// runtime entered.
     pub async fn submit_then<T, F, D>(&self, f: F, then: D)
     where
         F: FnMut(&Connection) -> StoreResult<T> + Send + 'static,

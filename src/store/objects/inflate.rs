@@ -134,7 +134,7 @@ impl<'c> Inflater<'c> {
     }
 
     /// An untagged compact text (from [`Interner::intern`]) as its original JSON.
-    pub fn read_compact(&mut self, text: &str, what: &str) -> StoreResult<Value> {
+    fn read_compact(&mut self, text: &str, what: &str) -> StoreResult<Value> {
         let mut value = parse_json(text, what)?;
         self.inflate(&mut value)?;
         Ok(value)
