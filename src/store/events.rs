@@ -395,26 +395,32 @@ fn put_back(inflater: &mut Inflater, value: &mut Value, reading: Reading) -> Sto
     }
 }
 
+/// `find_message`'s statements: point lookups, the conversation's key resolved by a
+/// subquery. SQLite re-prepares a joined form of the first (`JOIN conversation_keys`)
+/// each time it is taken from the statement cache, and a LEFT JOIN of the second on
+/// every new binding; either made this check cost more than the insert.
+const MESSAGE_LOOKUPS: [&str; 2] = [
+    "SELECT (SELECT k.id FROM conversation_keys k WHERE k.key = e.conv), e.seq
+     FROM cim_event_rows e WHERE e.message_id = ?1",
+    "SELECT customer_id FROM conversations WHERE id = ?1",
+];
+
 /// Where a message id was stored, if it was: conversation id, seq, and the
 /// conversation's customer id.
 pub fn find_message(
     conn: &Connection,
     message_id: &str,
 ) -> StoreResult<Option<(String, u64, String)>> {
-    // Two point lookups rather than one LEFT JOIN: SQLite re-prepares the joined
-    // statement on every new binding, which made this check cost more than the insert.
-    let found: Option<(String, i64)> = conn
-        .prepare_cached(
-            "SELECT k.id, e.seq FROM cim_event_rows e JOIN conversation_keys k ON k.key = e.conv
-             WHERE e.message_id = ?1",
-        )?
+    let [by_message_id, customer_of] = MESSAGE_LOOKUPS;
+    let found: Option<(Option<String>, i64)> = conn
+        .prepare_cached(by_message_id)?
         .query_row([event_keys::id(message_id)], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some((conversation_id, seq)) = found else {
+    let Some((Some(conversation_id), seq)) = found else {
         return Ok(None);
     };
     let customer_id: Option<String> = conn
-        .prepare_cached("SELECT customer_id FROM conversations WHERE id = ?1")?
+        .prepare_cached(customer_of)?
         .query_row([&conversation_id], |r| r.get(0))
         .optional()?;
     Ok(Some((

@@ -385,3 +385,30 @@ fn a_body_reading_finds_the_body_of_data_stored_as_an_object() {
         served_before(&event, 1)
     );
 }
+
+#[test]
+fn looking_up_message_ids_prepares_its_statements_once() {
+    let conn = crate::store::test_connection();
+    let mut interner = Interner::default();
+    let event: CimEvent = serde_json::from_value(seed_events()[0].clone()).unwrap();
+    append_to_conv_1(&conn, &mut interner, &event, 1, Some("m-stored"));
+    for id in ["m-new-1", "m-stored", "m-new-2", "m-stored", "m-new-3"] {
+        find_message(&conn, id).unwrap();
+    }
+    let found = find_message(&conn, "m-stored").unwrap();
+    assert_eq!(
+        found.map(|(conv, seq, _)| (conv, seq)),
+        Some(("conv-1".to_owned(), 1))
+    );
+    assert_eq!(find_message(&conn, "m-new-4").unwrap(), None);
+    // A statement SQLite re-prepares on each new binding (its plan depending on the
+    // bound value) cost more than the insert it guards, on every customer message.
+    for sql in MESSAGE_LOOKUPS {
+        let st = conn.prepare_cached(sql).unwrap();
+        assert_eq!(
+            st.get_status(rusqlite::StatementStatus::RePrepare),
+            0,
+            "{sql}"
+        );
+    }
+}
