@@ -29,6 +29,7 @@ mod input;
 mod intents;
 mod open;
 mod ops;
+mod origin;
 mod published;
 mod publisher;
 mod record;
