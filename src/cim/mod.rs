@@ -22,6 +22,7 @@ mod customer;
 mod desk;
 mod error;
 mod event;
+mod event_json;
 mod message;
 mod nullable;
 mod participant;

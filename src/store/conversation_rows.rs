@@ -188,17 +188,14 @@ impl RowsWritten {
             .events
             .iter()
             .map(|e| {
-                serde_json::to_value(&*e.event).map(|v| {
-                    events::encode(
-                        v,
-                        &step.conversation_id,
-                        e.message_id.as_deref(),
-                        e.event.timestamp,
-                    )
-                })
+                events::encode(
+                    e.event.to_json(),
+                    &step.conversation_id,
+                    e.message_id.as_deref(),
+                    e.event.timestamp,
+                )
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .collect::<Vec<_>>();
         let runtime = json_value(&step.runtime)?;
         let (timers, carried) = if carries_runtime(&step) {
             match self.runtimes.carried(&step.conversation_id, runtime) {

@@ -1,0 +1,130 @@
+//! A `cimEvent` as a JSON value, with its payload copied rather than serialised.
+//!
+//! `serde_json::to_value` of an event rebuilds its `data` (already a JSON value, the
+//! message with its sender and channel session) key by key, hashing every key into a
+//! new map; that was most of the cost of storing a message. [`CimEvent::to_json`]
+//! gives the same value, in the same key order, with `data` cloned.
+
+use serde_json::{Map, Value};
+
+use super::{CimEvent, Nullable};
+
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn put<T: serde::Serialize>(map: &mut Map<String, Value>, key: &str, value: &Nullable<T>) {
+    match value {
+        Nullable::Absent => {}
+        Nullable::Null => {
+            map.insert(key.to_owned(), Value::Null);
+        }
+        Nullable::Value(v) => {
+            map.insert(key.to_owned(), json(v));
+        }
+    }
+}
+
+impl CimEvent {
+    /// `serde_json::to_value(self)`, the same value in the same key order, made
+    /// with a clone of `data` (see the module doc).
+    pub fn to_json(&self) -> Value {
+        // Destructured whole so that a new field cannot be left out unnoticed.
+        let CimEvent {
+            id,
+            name,
+            event_type,
+            timestamp,
+            conversation_id,
+            event_emitter,
+            channel_session,
+            data,
+            room_info,
+            extra,
+        } = self;
+        let mut map = Map::new();
+        map.insert("id".to_owned(), Value::String(id.clone()));
+        map.insert("name".to_owned(), json(name));
+        map.insert("type".to_owned(), json(event_type));
+        map.insert("timestamp".to_owned(), json(timestamp));
+        put(&mut map, "conversationId", conversation_id);
+        put(&mut map, "eventEmitter", event_emitter);
+        put(&mut map, "channelSession", channel_session);
+        match data {
+            Nullable::Absent => {}
+            Nullable::Null => {
+                map.insert("data".to_owned(), Value::Null);
+            }
+            Nullable::Value(v) => {
+                map.insert("data".to_owned(), v.clone());
+            }
+        }
+        put(&mut map, "roomInfo", room_info);
+        for (key, value) in extra {
+            map.insert(key.clone(), value.clone());
+        }
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fixture_events() -> Vec<Value> {
+        [
+            include_str!("../../tests/fixtures/studio_task_enqueued.json"),
+            include_str!("../../tests/fixtures/studio_agent_subscribed.json"),
+            include_str!("../../tests/fixtures/studio_agent_unsubscribed.json"),
+            include_str!("../../tests/fixtures/studio_channel_session_started.json"),
+            include_str!("../../tests/fixtures/studio_participant_role_changed.json"),
+            include_str!("../../tests/fixtures/studio_agent_mrd_interrupted.json"),
+            include_str!("../../tests/fixtures/studio_customer_sla_expired.json"),
+            include_str!("../../tests/fixtures/studio_agent_sla_expired.json"),
+        ]
+        .iter()
+        .map(|text| {
+            let fixture: Value = serde_json::from_str(text).expect("fixture");
+            fixture["payload"]["entities"]["cimEvent"].clone()
+        })
+        .collect()
+    }
+
+    fn same_as_serde(event: &CimEvent) {
+        let expected = serde_json::to_value(event).unwrap();
+        // Compared as text: key order is part of what is stored.
+        assert_eq!(event.to_json().to_string(), expected.to_string());
+    }
+
+    #[test]
+    fn every_fixture_event_is_the_value_serde_makes() {
+        for value in fixture_events() {
+            let event: CimEvent = serde_json::from_value(value).unwrap();
+            same_as_serde(&event);
+        }
+    }
+
+    #[test]
+    fn absent_null_and_extra_keys_are_kept_as_serde_keeps_them() {
+        let mut base = fixture_events()[0].clone();
+        base["futureKey"] = json!({"b": 1, "a": [2]});
+        base["another"] = json!(null);
+        let event: CimEvent = serde_json::from_value(base.clone()).unwrap();
+        same_as_serde(&event);
+        for key in [
+            "conversationId",
+            "eventEmitter",
+            "channelSession",
+            "data",
+            "roomInfo",
+        ] {
+            let mut nulled = base.clone();
+            nulled[key] = Value::Null;
+            same_as_serde(&serde_json::from_value(nulled).unwrap());
+            let mut absent = base.clone();
+            absent.as_object_mut().unwrap().remove(key);
+            same_as_serde(&serde_json::from_value(absent).unwrap());
+        }
+    }
+}
