@@ -187,14 +187,7 @@ impl RowsWritten {
         let events = step
             .events
             .iter()
-            .map(|e| {
-                events::encode(
-                    e.event.to_json(),
-                    &step.conversation_id,
-                    e.message_id.as_deref(),
-                    e.event.timestamp,
-                )
-            })
+            .map(|e| events::encode_event(&e.event, &step.conversation_id, e.message_id.as_deref()))
             .collect::<Vec<_>>();
         let runtime = json_value(&step.runtime)?;
         let (timers, carried) = if carries_runtime(&step) {

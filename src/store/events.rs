@@ -21,6 +21,7 @@ use super::event_runtime::EncodedRuntime;
 use super::objects::{self, Dehydrated, Inflater, Interner};
 use super::packed::RowContext;
 use super::{StoreError, StoreResult};
+use crate::cim::CimEvent;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
@@ -112,6 +113,32 @@ pub fn encode(
     message_id: Option<&str>,
     timestamp: i64,
 ) -> EncodedEvent {
+    encode_with_data(event, None, conversation_id, message_id, timestamp)
+}
+
+/// [`encode`] of a typed event, its `data` read where it is rather than copied.
+pub fn encode_event(
+    event: &CimEvent,
+    conversation_id: &str,
+    message_id: Option<&str>,
+) -> EncodedEvent {
+    encode_with_data(
+        event.to_json_head(),
+        event.data.get(),
+        conversation_id,
+        message_id,
+        event.timestamp,
+    )
+}
+
+/// [`encode`] of `event`, whose `"data"` entry, when `data` is given, is `data`.
+fn encode_with_data(
+    event: Value,
+    data: Option<&Value>,
+    conversation_id: &str,
+    message_id: Option<&str>,
+    timestamp: i64,
+) -> EncodedEvent {
     let mut row = RowContext {
         conversation_id: Some(conversation_id),
         message_id,
@@ -130,7 +157,7 @@ pub fn encode(
             search_text: None,
         };
     };
-    let search_text = search_text(&map).map(str::to_owned);
+    let search_text = search_text(&map, data).map(str::to_owned);
     let leading: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
     let moved = if leading.get(..4) == Some(&COLUMN_KEYS[..])
         && map["id"].is_string()
@@ -161,7 +188,7 @@ pub fn encode(
     }
     // An event whose id is in its column may repeat it in its data (a bot's message).
     row.event_id = own_id.as_ref().and_then(Value::as_str);
-    let body = objects::dehydrate_row(Value::Object(map), &row);
+    let body = objects::dehydrate_row_with_data(&map, data, &row);
     let tag = match (moved, body.packed) {
         (5, true) => '7',
         (4, true) => '6',
@@ -190,14 +217,14 @@ pub(super) fn searched_codes_sql() -> String {
 
 /// The text an event is indexed with for search: a customer, agent or bot message's
 /// non-empty `data.body.markdownText`.
-pub fn search_text(event: &Map<String, Value>) -> Option<&str> {
+/// `data`, when given, stands for the event's own `data`.
+pub fn search_text<'a>(event: &'a Map<String, Value>, data: Option<&'a Value>) -> Option<&'a str> {
     event
         .get("name")
         .and_then(Value::as_str)
         .filter(|name| SEARCHED.contains(name))
         .and_then(|_| {
-            event
-                .get("data")?
+            data.or_else(|| event.get("data"))?
                 .get("body")?
                 .get("markdownText")?
                 .as_str()

@@ -39,7 +39,7 @@ fn texts(
         let pos: i64 = r.get(7)?;
         let conversation_id: String = r.get(8)?;
         let event = decode_row(&mut inflater, &conversation_id, r, Reading::Body)?;
-        if let Some(text) = event.as_object().and_then(events::search_text) {
+        if let Some(text) = event.as_object().and_then(|e| events::search_text(e, None)) {
             out.push((pos, text.to_owned()));
         }
     }

@@ -33,7 +33,6 @@
 use super::delta;
 use super::object_cache;
 use super::packed::{self, RowContext};
-use super::share_memo;
 use super::{StoreError, StoreResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
@@ -41,7 +40,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 mod inflate;
+mod walk;
 pub use inflate::{packed_shape, read_shape, Inflater};
+use walk::{walk, walked_entries};
 
 /// Keys whose object value is stored once and referred to.
 pub const SHARED_KEYS: &[&str] = &[
@@ -127,6 +128,24 @@ fn dehydrate_with(mut value: Value, row: &RowContext, share_objects: bool) -> De
     packed_or_plain(value, row, objects)
 }
 
+/// [`dehydrate_row`] of the object `map` with its `"data"` entry read from `data`
+/// where it is, not copied into `map` first: an event's payload is most of its text
+/// (a message's sender and channel session), and is taken out by reference.
+pub fn dehydrate_row_with_data(
+    map: &Map<String, Value>,
+    data: Option<&Value>,
+    row: &RowContext,
+) -> Dehydrated {
+    let mut objects = Vec::new();
+    let entries = map.iter().map(|(key, value)| match data {
+        Some(data) if key == "data" => (key, data),
+        _ => (key, value),
+    });
+    let mut value = walked_entries(entries, &mut objects, true);
+    share_ids(&mut value, row, &mut objects);
+    packed_or_plain(value, row, objects)
+}
+
 /// Replaces each string in `value` that is an id ([`is_shared_id`]) by a reference
 /// to a shared object whose body is that JSON string, unless `row`'s columns hold it
 /// (a marker is shorter): a queue's, an agent's or a task's id recurs in many rows
@@ -203,114 +222,6 @@ fn pack(value: &Value, row: &RowContext, objects: &mut Vec<SharedObject>) -> Opt
     items.push(reference(key));
     items.extend(leaves);
     Some(Value::Array(items).to_string())
-}
-
-/// Takes the shared objects out of `value` (innermost first) when `sharing`, and wraps
-/// every original `{"$ref": x}` either way.
-fn walk(value: &mut Value, objects: &mut Vec<SharedObject>, sharing: bool) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if !sharing {
-                    walk(child, objects, false);
-                } else if SHARED_KEYS.contains(&key.as_str()) || is_participant(child) {
-                    take_out(child, objects);
-                } else if SHARED_LIST_KEYS.contains(&key.as_str()) {
-                    match child {
-                        Value::Array(items) => items.iter_mut().for_each(|item| {
-                            if item.is_object() {
-                                take_out(item, objects);
-                            } else {
-                                walk(item, objects, true);
-                            }
-                        }),
-                        other => walk(other, objects, true),
-                    }
-                } else {
-                    walk(child, objects, true);
-                }
-            }
-            if map.len() == 1 {
-                if let Some(inner) = map.get_mut(REF) {
-                    // An original `{"$ref": x}`: kept apart from references.
-                    *inner = Value::Array(vec![inner.take()]);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                if sharing && is_participant(item) {
-                    take_out(item, objects);
-                } else {
-                    walk(item, objects, sharing);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Walks and shares an object found at a shared place (see [`walk`], [`share`]),
-/// served from this thread's memo of objects met before (`share_memo`) when it can
-/// be: the memo's result is what walking it with no objects known would give, merged
-/// here as the walk would (objects already in `objects` skipped); on a content-key
-/// collision with an object of `objects` the object is walked here as before.
-fn take_out(value: &mut Value, objects: &mut Vec<SharedObject>) {
-    if !value.is_object() || !share_memo::enabled() {
-        walk(value, objects, true);
-        share(value, objects);
-        return;
-    }
-    let key = share_memo::hash(value);
-    if let Some(taken) = share_memo::get(key, value) {
-        if merge(objects, &taken.objects) {
-            *value = taken.replacement;
-            return;
-        }
-    } else {
-        let mut walked = value.clone();
-        let mut own = Vec::new();
-        walk(&mut walked, &mut own, true);
-        share(&mut walked, &mut own);
-        let taken = share_memo::Taken {
-            replacement: walked,
-            objects: std::sync::Arc::new(own),
-        };
-        if merge(objects, &taken.objects) {
-            let original = std::mem::replace(value, taken.replacement.clone());
-            share_memo::put(key, original, taken);
-            return;
-        }
-    }
-    walk(value, objects, true);
-    share(value, objects);
-}
-
-/// Adds `own` to `objects`, skipping those already there; `false` (and nothing
-/// added) when one's content key names another object there.
-fn merge(objects: &mut Vec<SharedObject>, own: &[SharedObject]) -> bool {
-    let clash = own.iter().any(|o| {
-        objects
-            .iter()
-            .any(|known| known.key == o.key && known.body != o.body)
-    });
-    if clash {
-        return false;
-    }
-    for o in own {
-        if !objects.iter().any(|known| known.key == o.key) {
-            objects.push(o.clone());
-        }
-    }
-    true
-}
-
-/// A participant object (a channel session, a CC user, a bot) is shared wherever it
-/// sits, e.g. as an event's `data` or in a conversation's metadata.
-fn is_participant(value: &Value) -> bool {
-    value
-        .as_object()
-        .is_some_and(|map| map.get("participantType").is_some_and(Value::is_string))
 }
 
 /// Replaces an object (already walked) by a reference to it. Within one value a

@@ -12,12 +12,7 @@ fn append_to_conv_1(
     seq: u64,
     message_id: Option<&str>,
 ) {
-    let encoded = encode(
-        serde_json::to_value(event).unwrap(),
-        "conv-1",
-        message_id,
-        event.timestamp,
-    );
+    let encoded = encode_event(event, "conv-1", message_id);
     append(
         conn,
         interner,
@@ -94,9 +89,9 @@ fn served_before(event: &CimEvent, seq: u64) -> String {
     value.to_string()
 }
 
-#[test]
-fn every_event_name_reads_back_as_it_was_served_before() {
-    let conn = crate::store::test_connection();
+/// Each known event name in a notification seed's shape and in a message's, some
+/// naming another conversation or none, with the message id of their row.
+fn every_name_events() -> Vec<(CimEvent, Option<String>)> {
     let seeds = seed_events();
     let session = seeds[0]["channelSession"].clone();
     assert!(session.is_object(), "the TASK_ENQUEUED seed has a session");
@@ -130,6 +125,30 @@ fn every_event_name_reads_back_as_it_was_served_before() {
             written.push((event, (j == 1).then(|| format!("msg-{i}"))));
         }
     }
+    written
+}
+
+#[test]
+fn a_typed_event_is_encoded_as_its_json_is() {
+    for round in 0..2 {
+        // The second round meets every shared object in this thread's memo.
+        for (event, message_id) in every_name_events() {
+            let typed = encode_event(&event, "conv-1", message_id.as_deref());
+            let json = encode(
+                serde_json::to_value(&event).unwrap(),
+                "conv-1",
+                message_id.as_deref(),
+                event.timestamp,
+            );
+            assert_eq!(typed, json, "round {round}: {}", event.name.as_str());
+        }
+    }
+}
+
+#[test]
+fn every_event_name_reads_back_as_it_was_served_before() {
+    let conn = crate::store::test_connection();
+    let written = every_name_events();
     let mut interner = Interner::default();
     for (seq, (event, message_id)) in written.iter().enumerate() {
         append_to_conv_1(

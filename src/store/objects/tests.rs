@@ -2,6 +2,7 @@
 //! byte for byte, and texts written by earlier versions.
 
 use super::*;
+use crate::store::share_memo;
 use serde_json::json;
 
 fn session(customer: &str) -> Value {

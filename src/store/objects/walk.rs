@@ -1,0 +1,204 @@
+//! Taking the shared objects out of a value, innermost first: [`walk`] in place,
+//! [`walked_entries`] from a borrowed object into a new one (for a caller that keeps
+//! its value, such as an event still to be published).
+
+use super::{share, SharedObject, REF, SHARED_KEYS, SHARED_LIST_KEYS};
+use crate::store::share_memo;
+use serde_json::{Map, Value};
+
+/// What the walk does with an object's entry.
+enum Place {
+    /// Walk into it, sharing the objects found there or not.
+    Walk(bool),
+    /// Share it ([`take_out`]).
+    TakeOut,
+    /// Share each object it lists.
+    List,
+}
+
+fn place(key: &str, child: &Value, sharing: bool) -> Place {
+    if !sharing {
+        Place::Walk(false)
+    } else if SHARED_KEYS.contains(&key) || is_participant(child) {
+        Place::TakeOut
+    } else if SHARED_LIST_KEYS.contains(&key) {
+        Place::List
+    } else {
+        Place::Walk(true)
+    }
+}
+
+/// Takes the shared objects out of `value` (innermost first) when `sharing`, and wraps
+/// every original `{"$ref": x}` either way.
+pub(super) fn walk(value: &mut Value, objects: &mut Vec<SharedObject>, sharing: bool) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match place(key, child, sharing) {
+                    Place::Walk(sharing) => walk(child, objects, sharing),
+                    Place::TakeOut => take_out(child, objects),
+                    Place::List => match child {
+                        Value::Array(items) => items.iter_mut().for_each(|item| {
+                            if item.is_object() {
+                                take_out(item, objects);
+                            } else {
+                                walk(item, objects, true);
+                            }
+                        }),
+                        other => walk(other, objects, true),
+                    },
+                }
+            }
+            wrap_original_reference(map);
+        }
+        Value::Array(items) => {
+            for item in items {
+                if sharing && is_participant(item) {
+                    take_out(item, objects);
+                } else {
+                    walk(item, objects, sharing);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`walk`] of a borrowed value, into a new one.
+fn walked(value: &Value, objects: &mut Vec<SharedObject>, sharing: bool) -> Value {
+    match value {
+        Value::Object(map) => walked_entries(map.iter(), objects, sharing),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| {
+                    if sharing && is_participant(item) {
+                        taken_out(item, objects)
+                    } else {
+                        walked(item, objects, sharing)
+                    }
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// [`walk`] of the object made of `entries` (borrowed), into a new object.
+pub(super) fn walked_entries<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    objects: &mut Vec<SharedObject>,
+    sharing: bool,
+) -> Value {
+    let mut map = Map::new();
+    for (key, child) in entries {
+        let value = match place(key, child, sharing) {
+            Place::Walk(sharing) => walked(child, objects, sharing),
+            Place::TakeOut => taken_out(child, objects),
+            Place::List => match child {
+                Value::Array(items) => Value::Array(
+                    items
+                        .iter()
+                        .map(|item| {
+                            if item.is_object() {
+                                taken_out(item, objects)
+                            } else {
+                                walked(item, objects, true)
+                            }
+                        })
+                        .collect(),
+                ),
+                other => walked(other, objects, true),
+            },
+        };
+        map.insert(key.clone(), value);
+    }
+    wrap_original_reference(&mut map);
+    Value::Object(map)
+}
+
+/// An original `{"$ref": x}` is kept apart from references: `{"$ref": [x]}`.
+fn wrap_original_reference(map: &mut Map<String, Value>) {
+    if map.len() == 1 {
+        if let Some(inner) = map.get_mut(REF) {
+            *inner = Value::Array(vec![inner.take()]);
+        }
+    }
+}
+
+/// [`take_out`] of a borrowed object: a memo hit is its (small) replacement, with
+/// nothing copied; anything else is copied and taken out as before.
+fn taken_out(value: &Value, objects: &mut Vec<SharedObject>) -> Value {
+    if value.is_object() && share_memo::enabled() {
+        if let Some(taken) = share_memo::get(share_memo::hash(value), value) {
+            if merge(objects, &taken.objects) {
+                return taken.replacement;
+            }
+        }
+    }
+    let mut owned = value.clone();
+    take_out(&mut owned, objects);
+    owned
+}
+
+/// Walks and shares an object found at a shared place (see [`walk`], [`share`]),
+/// served from this thread's memo of objects met before (`share_memo`) when it can
+/// be: the memo's result is what walking it with no objects known would give, merged
+/// here as the walk would (objects already in `objects` skipped); on a content-key
+/// collision with an object of `objects` the object is walked here as before.
+pub(super) fn take_out(value: &mut Value, objects: &mut Vec<SharedObject>) {
+    if !value.is_object() || !share_memo::enabled() {
+        walk(value, objects, true);
+        share(value, objects);
+        return;
+    }
+    let key = share_memo::hash(value);
+    if let Some(taken) = share_memo::get(key, value) {
+        if merge(objects, &taken.objects) {
+            *value = taken.replacement;
+            return;
+        }
+    } else {
+        let mut own = Vec::new();
+        let mut copy = walked(value, &mut own, true);
+        share(&mut copy, &mut own);
+        let taken = share_memo::Taken {
+            replacement: copy,
+            objects: std::sync::Arc::new(own),
+        };
+        if merge(objects, &taken.objects) {
+            let original = std::mem::replace(value, taken.replacement.clone());
+            share_memo::put(key, original, taken);
+            return;
+        }
+    }
+    walk(value, objects, true);
+    share(value, objects);
+}
+
+/// Adds `own` to `objects`, skipping those already there; `false` (and nothing
+/// added) when one's content key names another object there.
+fn merge(objects: &mut Vec<SharedObject>, own: &[SharedObject]) -> bool {
+    let clash = own.iter().any(|o| {
+        objects
+            .iter()
+            .any(|known| known.key == o.key && known.body != o.body)
+    });
+    if clash {
+        return false;
+    }
+    for o in own {
+        if !objects.iter().any(|known| known.key == o.key) {
+            objects.push(o.clone());
+        }
+    }
+    true
+}
+
+/// A participant object (a channel session, a CC user, a bot) is shared wherever it
+/// sits, e.g. as an event's `data` or in a conversation's metadata.
+fn is_participant(value: &Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|map| map.get("participantType").is_some_and(Value::is_string))
+}
