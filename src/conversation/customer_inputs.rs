@@ -13,7 +13,7 @@ use super::ids::{IdGen, IdKind};
 use super::open::{session_started, OpenConversation};
 use super::record::ConversationRuntime;
 use super::step::{Ctx, Indexes};
-use super::views::write_origin;
+use super::views::set_message_origin;
 use crate::cim::{
     ChannelSession, ChannelSessionReasonCode, ChannelSessionStateName, CimError, CimEvent,
     CimEventName, CimEventType, CimMessage, Conversation, EventEmitter, MessageBody,
@@ -245,8 +245,8 @@ pub(super) fn customer_message<I: IdGen>(
         conversation.set_last_used(cx, &session_id);
     }
     // The sender is the session's customer participant, whatever the client wrote.
-    if let Some(origin) = conversation.customer_origin(&session_id) {
-        write_origin(&mut data, origin);
+    if let Some(sender) = conversation.customer_participant(&session_id) {
+        set_message_origin(&mut data, sender, conversation.session(&session_id));
     }
     let room_info = conversation.room_info();
     if let Some(header) = data.get_mut("header").and_then(Value::as_object_mut) {

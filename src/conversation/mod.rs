@@ -29,7 +29,6 @@ mod input;
 mod intents;
 mod open;
 mod ops;
-mod origin;
 mod published;
 mod publisher;
 mod record;

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use super::audience::{deliver_to_customer, is_serving_agent_notice};
 use super::effect::{CustomerAddress, Effect};
 use super::ids::{IdGen, IdKind};
-use super::origin::{OriginCache, OriginJson};
 use super::record::{ConversationRecord, ConversationRuntime, StoredEvent};
 use super::step::{Ctx, IdRecord, RaisedIntent, RaisedTrigger};
 use super::studio::{FlowContext, IntentFacts};
@@ -49,32 +48,6 @@ pub(super) fn address_of(session: &ChannelSession) -> CustomerAddress {
     }
 }
 
-/// See [`OpenConversation::current_session`] (a function of the two fields, so that
-/// the origin cache can be borrowed beside them).
-fn current_session<'a>(
-    conversation: &Conversation,
-    sessions: &'a [ChannelSession],
-) -> Option<&'a ChannelSession> {
-    let last_used = conversation
-        .metadata
-        .get()
-        .and_then(|m| m.last_used_channel_session.get())
-        .map(|s| s.id.as_str());
-    last_used
-        .and_then(|id| sessions.iter().find(|s| s.id == id && session_started(s)))
-        .or_else(|| sessions.iter().rev().find(|s| session_started(s)))
-}
-
-/// The customer participant of the channel session `session_id`.
-fn customer_participant<'a>(
-    conversation: &'a Conversation,
-    session_id: &str,
-) -> Option<&'a Participant> {
-    conversation.participants.iter().rev().find(|p| {
-        p.participant_type == ParticipantType::Customer && p.participant.id() == Some(session_id)
-    })
-}
-
 #[derive(Debug, Clone)]
 pub(super) struct OpenConversation {
     pub id: String,
@@ -95,8 +68,6 @@ pub(super) struct OpenConversation {
     pub closed: bool,
     /// The typing indicators that went out last, per sender (never stored).
     pub typing: TypingGate,
-    /// The JSON of the last senders' message origins (never stored).
-    pub origins: OriginCache,
 }
 
 impl OpenConversation {
@@ -120,7 +91,6 @@ impl OpenConversation {
             in_step: false,
             closed: false,
             typing: TypingGate::default(),
-            origins: OriginCache::default(),
         }
     }
 
@@ -230,23 +200,27 @@ impl OpenConversation {
     /// The session messages to the customer go to: the last used one if still
     /// running, else the newest running one.
     pub fn current_session(&self) -> Option<&ChannelSession> {
-        current_session(&self.conversation, &self.sessions)
+        let last_used = self
+            .conversation
+            .metadata
+            .get()
+            .and_then(|m| m.last_used_channel_session.get())
+            .map(|s| s.id.as_str());
+        last_used
+            .and_then(|id| {
+                self.sessions
+                    .iter()
+                    .find(|s| s.id == id && session_started(s))
+            })
+            .or_else(|| self.sessions.iter().rev().find(|s| session_started(s)))
     }
 
-    /// The JSON origin of a message from the customer of `session_id` (see
-    /// `views::set_message_origin`), if that customer is a participant.
-    pub fn customer_origin(&mut self, session_id: &str) -> Option<OriginJson> {
-        let sender = customer_participant(&self.conversation, session_id)?;
-        let session = self.sessions.iter().find(|s| s.id == session_id);
-        Some(self.origins.json(sender, session))
-    }
-
-    /// The JSON origin of a message `participant` publishes (see
-    /// `views::set_message_origin`): the session is [`Self::latest_session`].
-    pub fn published_origin(&mut self, participant: &Participant) -> OriginJson {
-        let session =
-            current_session(&self.conversation, &self.sessions).or_else(|| self.sessions.last());
-        self.origins.json(participant, session)
+    /// The customer participant of the channel session `session_id`.
+    pub fn customer_participant(&self, session_id: &str) -> Option<&Participant> {
+        self.conversation.participants.iter().rev().find(|p| {
+            p.participant_type == ParticipantType::Customer
+                && p.participant.id() == Some(session_id)
+        })
     }
 
     /// The session to name in notifications: the current one, else the newest.

@@ -7,7 +7,7 @@ use super::error::CoreError;
 use super::ids::IdGen;
 use super::open::OpenConversation;
 use super::step::Ctx;
-use super::views::write_origin;
+use super::views::set_message_origin;
 use crate::cim::{CimError, CimEvent, CimEventType, CimMessage, MessageBody, Participant};
 
 /// The event's client ids: the event id and, for messages, the message id.
@@ -79,10 +79,10 @@ pub(super) fn stamp(
 pub(super) fn set_sender(
     event: &mut CimEvent,
     participant: &Participant,
-    conversation: &mut OpenConversation,
+    conversation: &OpenConversation,
 ) {
     if let Some(data) = event.data.get_mut() {
-        write_origin(data, conversation.published_origin(participant));
+        set_message_origin(data, participant, conversation.latest_session());
     }
 }
 

@@ -15,7 +15,6 @@
 
 use serde_json::{json, Map, Value};
 
-use super::origin::OriginJson;
 use crate::cim::{ChannelSession, CimEvent, Participant};
 
 /// Writes the server's idea of a message's origin into `data.header`: `sender` is the
@@ -26,11 +25,6 @@ pub fn set_message_origin(
     sender: &Participant,
     session: Option<&ChannelSession>,
 ) {
-    write_origin(data, OriginJson::of(sender, session));
-}
-
-/// [`set_message_origin`] with the origin's JSON already made.
-pub fn write_origin(data: &mut Value, origin: OriginJson) {
     let Some(message) = data.as_object_mut() else {
         return;
     };
@@ -43,11 +37,20 @@ pub fn write_origin(data: &mut Value, origin: OriginJson) {
     let Some(header) = header.as_object_mut() else {
         return;
     };
-    header.insert("sender".into(), origin.sender);
-    match origin.session {
-        Some((session, channel_data)) => {
-            header.insert("channelSession".into(), session);
-            header.insert("channelData".into(), channel_data);
+    header.insert(
+        "sender".into(),
+        serde_json::to_value(sender).unwrap_or(Value::Null),
+    );
+    match session {
+        Some(session) => {
+            header.insert(
+                "channelSession".into(),
+                serde_json::to_value(session).unwrap_or(Value::Null),
+            );
+            header.insert(
+                "channelData".into(),
+                serde_json::to_value(&session.channel_data).unwrap_or(Value::Null),
+            );
         }
         None => {
             header.remove("channelSession");
