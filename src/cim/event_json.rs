@@ -10,27 +10,29 @@ use serde_json::{Map, Value};
 
 use super::{CimEvent, Nullable};
 
-fn json<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-fn put<T: serde::Serialize>(map: &mut Map<String, Value>, key: &str, value: &Nullable<T>) {
+fn put<T: serde::Serialize>(
+    map: &mut Map<String, Value>,
+    key: &str,
+    value: &Nullable<T>,
+) -> Result<(), serde_json::Error> {
     match value {
         Nullable::Absent => {}
         Nullable::Null => {
             map.insert(key.to_owned(), Value::Null);
         }
         Nullable::Value(v) => {
-            map.insert(key.to_owned(), json(v));
+            map.insert(key.to_owned(), serde_json::to_value(v)?);
         }
     }
+    Ok(())
 }
 
 impl CimEvent {
     /// `serde_json::to_value(self)`, the same keys in the same order, with `data`,
     /// when it has a value, as `null`: its key in its place, its value read from
-    /// `self.data` by the caller.
-    pub fn to_json_head(&self) -> Value {
+    /// `self.data` by the caller. (An `extra` key `data`, which no parsed event has,
+    /// stands in its place, as serde writes it.)
+    pub fn to_json_head(&self) -> Result<Value, serde_json::Error> {
         // Destructured whole so that a new field cannot be left out unnoticed.
         let CimEvent {
             id,
@@ -46,23 +48,23 @@ impl CimEvent {
         } = self;
         let mut map = Map::new();
         map.insert("id".to_owned(), Value::String(id.clone()));
-        map.insert("name".to_owned(), json(name));
-        map.insert("type".to_owned(), json(event_type));
-        map.insert("timestamp".to_owned(), json(timestamp));
-        put(&mut map, "conversationId", conversation_id);
-        put(&mut map, "eventEmitter", event_emitter);
-        put(&mut map, "channelSession", channel_session);
+        map.insert("name".to_owned(), serde_json::to_value(name)?);
+        map.insert("type".to_owned(), serde_json::to_value(event_type)?);
+        map.insert("timestamp".to_owned(), serde_json::to_value(timestamp)?);
+        put(&mut map, "conversationId", conversation_id)?;
+        put(&mut map, "eventEmitter", event_emitter)?;
+        put(&mut map, "channelSession", channel_session)?;
         match data {
             Nullable::Absent => {}
             Nullable::Null | Nullable::Value(_) => {
                 map.insert("data".to_owned(), Value::Null);
             }
         }
-        put(&mut map, "roomInfo", room_info);
+        put(&mut map, "roomInfo", room_info)?;
         for (key, value) in extra {
             map.insert(key.clone(), value.clone());
         }
-        Value::Object(map)
+        Ok(Value::Object(map))
     }
 }
 
@@ -96,7 +98,10 @@ mod tests {
             expected["data"] = Value::Null;
         }
         // Compared as text: key order is part of what is stored.
-        assert_eq!(event.to_json_head().to_string(), expected.to_string());
+        assert_eq!(
+            event.to_json_head().unwrap().to_string(),
+            expected.to_string()
+        );
     }
 
     #[test]

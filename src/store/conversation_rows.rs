@@ -188,7 +188,8 @@ impl RowsWritten {
             .events
             .iter()
             .map(|e| events::encode_event(&e.event, &step.conversation_id, e.message_id.as_deref()))
-            .collect::<Vec<_>>();
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let runtime = json_value(&step.runtime)?;
         let (timers, carried) = if carries_runtime(&step) {
             match self.runtimes.carried(&step.conversation_id, runtime) {

@@ -121,14 +121,19 @@ pub fn encode_event(
     event: &CimEvent,
     conversation_id: &str,
     message_id: Option<&str>,
-) -> EncodedEvent {
-    encode_with_data(
-        event.to_json_head(),
-        event.data.get(),
+) -> Result<EncodedEvent, serde_json::Error> {
+    // An `extra` key `data` is what serde writes in `data`'s place.
+    let data = event
+        .data
+        .get()
+        .filter(|_| !event.extra.contains_key("data"));
+    Ok(encode_with_data(
+        event.to_json_head()?,
+        data,
         conversation_id,
         message_id,
         event.timestamp,
-    )
+    ))
 }
 
 /// [`encode`] of `event`, whose `"data"` entry, when `data` is given, is `data`.

@@ -12,7 +12,7 @@ fn append_to_conv_1(
     seq: u64,
     message_id: Option<&str>,
 ) {
-    let encoded = encode_event(event, "conv-1", message_id);
+    let encoded = encode_event(event, "conv-1", message_id).unwrap();
     append(
         conn,
         interner,
@@ -132,8 +132,17 @@ fn every_name_events() -> Vec<(CimEvent, Option<String>)> {
 fn a_typed_event_is_encoded_as_its_json_is() {
     for round in 0..2 {
         // The second round meets every shared object in this thread's memo.
-        for (event, message_id) in every_name_events() {
-            let typed = encode_event(&event, "conv-1", message_id.as_deref());
+        let mut events = every_name_events();
+        // An event made in code with an extra key `data` (no parsed one has it):
+        // serde writes that value in `data`'s place.
+        let mut shadowed = events[1].clone();
+        shadowed.0.extra.insert(
+            "data".into(),
+            json!({"body": {"type": "PLAIN", "markdownText": "the extra one"}}),
+        );
+        events.push(shadowed);
+        for (event, message_id) in events {
+            let typed = encode_event(&event, "conv-1", message_id.as_deref()).unwrap();
             let json = encode(
                 serde_json::to_value(&event).unwrap(),
                 "conv-1",
