@@ -73,23 +73,28 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The `cimEvent` of every studio fixture that has one.
     fn fixture_events() -> Vec<Value> {
-        [
-            include_str!("../../tests/fixtures/studio_task_enqueued.json"),
-            include_str!("../../tests/fixtures/studio_agent_subscribed.json"),
-            include_str!("../../tests/fixtures/studio_agent_unsubscribed.json"),
-            include_str!("../../tests/fixtures/studio_channel_session_started.json"),
-            include_str!("../../tests/fixtures/studio_participant_role_changed.json"),
-            include_str!("../../tests/fixtures/studio_agent_mrd_interrupted.json"),
-            include_str!("../../tests/fixtures/studio_customer_sla_expired.json"),
-            include_str!("../../tests/fixtures/studio_agent_sla_expired.json"),
-        ]
-        .iter()
-        .map(|text| {
-            let fixture: Value = serde_json::from_str(text).expect("fixture");
-            fixture["payload"]["entities"]["cimEvent"].clone()
-        })
-        .collect()
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        paths.sort();
+        let mut events = Vec::new();
+        for path in paths {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !(name.starts_with("studio_") && name.ends_with(".json")) {
+                continue;
+            }
+            let fixture: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let event = &fixture["payload"]["entities"]["cimEvent"];
+            if event.is_object() {
+                events.push(event.clone());
+            }
+        }
+        assert!(events.len() >= 8, "the studio fixtures' events");
+        events
     }
 
     fn same_as_serde(event: &CimEvent) {
@@ -114,7 +119,11 @@ mod tests {
 
     #[test]
     fn absent_null_and_extra_keys_are_kept_as_serde_keeps_them() {
-        let mut base = fixture_events()[0].clone();
+        // One with every optional key (TASK_ENQUEUED's has a channel session).
+        let mut base = fixture_events()
+            .into_iter()
+            .find(|e| e["name"] == "TASK_ENQUEUED")
+            .unwrap();
         base["futureKey"] = json!({"b": 1, "a": [2]});
         base["another"] = json!(null);
         let event: CimEvent = serde_json::from_value(base.clone()).unwrap();

@@ -127,53 +127,62 @@ fn wrap_original_reference(map: &mut Map<String, Value>) {
 }
 
 /// [`take_out`] of a borrowed object: a memo hit is its (small) replacement, with
-/// nothing copied; anything else is copied and taken out as before.
+/// nothing copied.
 fn taken_out(value: &Value, objects: &mut Vec<SharedObject>) -> Value {
-    if value.is_object() && share_memo::enabled() {
-        if let Some(taken) = share_memo::get(share_memo::hash(value), value) {
-            if merge(objects, &taken.objects) {
-                return taken.replacement;
-            }
-        }
-    }
-    let mut owned = value.clone();
-    take_out(&mut owned, objects);
-    owned
+    from_memo(value, objects).unwrap_or_else(|| {
+        let mut owned = value.clone();
+        walk(&mut owned, objects, true);
+        share(&mut owned, objects);
+        owned
+    })
 }
 
 /// Walks and shares an object found at a shared place (see [`walk`], [`share`]),
-/// served from this thread's memo of objects met before (`share_memo`) when it can
-/// be: the memo's result is what walking it with no objects known would give, merged
-/// here as the walk would (objects already in `objects` skipped); on a content-key
-/// collision with an object of `objects` the object is walked here as before.
+/// served from this thread's memo when it can be (see [`from_memo`]).
 pub(super) fn take_out(value: &mut Value, objects: &mut Vec<SharedObject>) {
+    match from_memo(value, objects) {
+        Some(replacement) => *value = replacement,
+        None => {
+            walk(value, objects, true);
+            share(value, objects);
+        }
+    }
+}
+
+/// What taking out the object `value` gives, from this thread's memo of objects met
+/// before (`share_memo`; an object not met yet is taken out with no objects known and
+/// remembered): the memo's result is what walking it with no objects known would
+/// give, merged here as the walk would (objects already in `objects` skipped).
+/// `None`, with nothing added, when the memo is off, `value` is no object, or one of
+/// its objects' content keys names another object of `objects` (the caller then
+/// walks it as before).
+fn from_memo(value: &Value, objects: &mut Vec<SharedObject>) -> Option<Value> {
     if !value.is_object() || !share_memo::enabled() {
-        walk(value, objects, true);
-        share(value, objects);
-        return;
+        return None;
     }
     let key = share_memo::hash(value);
-    if let Some(taken) = share_memo::get(key, value) {
-        if merge(objects, &taken.objects) {
-            *value = taken.replacement;
-            return;
+    let (taken, met) = match share_memo::get(key, value) {
+        Some(taken) => (taken, true),
+        None => {
+            let mut own = Vec::new();
+            let mut copy = walked(value, &mut own, true);
+            share(&mut copy, &mut own);
+            let taken = share_memo::Taken {
+                replacement: copy,
+                objects: std::sync::Arc::new(own),
+            };
+            (taken, false)
         }
-    } else {
-        let mut own = Vec::new();
-        let mut copy = walked(value, &mut own, true);
-        share(&mut copy, &mut own);
-        let taken = share_memo::Taken {
-            replacement: copy,
-            objects: std::sync::Arc::new(own),
-        };
-        if merge(objects, &taken.objects) {
-            let original = std::mem::replace(value, taken.replacement.clone());
-            share_memo::put(key, original, taken);
-            return;
-        }
+    };
+    if !merge(objects, &taken.objects) {
+        return None;
     }
-    walk(value, objects, true);
-    share(value, objects);
+    if met {
+        return Some(taken.replacement);
+    }
+    let replacement = taken.replacement.clone();
+    share_memo::put(key, value.clone(), taken);
+    Some(replacement)
 }
 
 /// Adds `own` to `objects`, skipping those already there; `false` (and nothing
