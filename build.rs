@@ -1,5 +1,6 @@
-//! Keeps the conversation core pure: a build-time check that fails the build when a
-//! core module of `src/conversation` imports I/O, a clock or a driver-side layer.
+//! Keeps the conversation core and the site pure: a build-time check that fails the
+//! build when a core module of `src/conversation` or `src/site` imports I/O, a clock
+//! or a driver-side layer.
 //! The routing core needs no such check: it is its own crate (`crates/routing-core`)
 //! whose dependencies are serde, serde_json, thiserror, utoipa and fnv only. The
 //! conversation core shares the CIM types with the whole app, so it stays in this
@@ -17,6 +18,10 @@ const DRIVER_SIDE: &[&str] = &[
     "answers.rs",
     "handle.rs",
 ];
+
+/// The site's tests commit its effects to a store and restart from it, as its driver
+/// does; they are not part of the core.
+const SITE_TESTS: &str = "src/site/tests";
 
 /// What a core module may not name outside comments.
 const FORBIDDEN: &[&str] = &[
@@ -39,13 +44,19 @@ const FORBIDDEN: &[&str] = &[
 
 fn main() {
     let root = Path::new("src/conversation");
-    println!("cargo:rerun-if-changed={}", root.display());
+    let site = Path::new("src/site");
     let mut files = Vec::new();
-    collect(root, &mut files);
+    for dir in [root, site] {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        collect(dir, &mut files);
+    }
     let mut found = Vec::new();
     for file in files {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if file.parent() == Some(root) && DRIVER_SIDE.contains(&name) {
+            continue;
+        }
+        if file.starts_with(SITE_TESTS) {
             continue;
         }
         println!("cargo:rerun-if-changed={}", file.display());
@@ -71,7 +82,7 @@ fn main() {
     }
     if !found.is_empty() {
         panic!(
-            "the conversation core must stay sans-IO (build.rs); move this to the driver side:\n{}",
+            "the conversation core and the site must stay sans-IO (build.rs); move this to the driver side:\n{}",
             found.join("\n")
         );
     }

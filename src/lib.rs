@@ -26,6 +26,7 @@ pub mod retention;
 pub mod routing;
 pub mod sessions;
 pub mod simulate;
+pub mod site;
 /// The Socket.IO server, its own crate in the workspace (`crates/socketio`).
 pub use switchboard_socketio as socketio;
 pub mod store;

@@ -118,8 +118,11 @@ pub(super) fn agent_removed<I: IdGen>(
         .agent_index(agent_id)
         .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
     if task_requeued && conversation.customer_present() {
+        // The agent's task went back to its queue: that task is the request now, and
+        // only its end settles it.
         conversation.runtime.routing_pending = true;
-        conversation.runtime.pending_task_id = None;
+        conversation.runtime.pending_task_id =
+            conversation.runtime.agent_tasks.get(agent_id).cloned();
     }
     conversation.drop_agent(cx, index, None, reason, true);
     conversation.promote_if_no_primary(cx);

@@ -12,7 +12,7 @@
 mod requests;
 
 use super::answers::{store_failed, Outcome, Settled, Waiter};
-use super::bridge::{self, Bridge};
+use super::bridge::Bridge;
 use super::handle::{ConversationHandle, Request};
 use super::publisher::{EventTexts, Publisher, Queued};
 use super::sequencer::Sequencer;
@@ -25,6 +25,7 @@ use crate::clock::{now_ms, Millis};
 use crate::delivery::LateSink;
 use crate::health::{Health, RunningGuard};
 use crate::routing::{EffectBatch, RoutingHandle};
+use crate::site::bridge::conversation_input;
 use crate::store::conversation_rows::{self, OutboxRow, RowsWritten};
 use crate::store::{conversations as rows, Store, StoreError};
 use serde_json::Value;
@@ -234,7 +235,9 @@ impl Driver {
                     }
                     Item::Routing(batch) => {
                         for effect in batch.iter() {
-                            if let Some(input) = bridge::routing_input(effect, &self.queue_sla) {
+                            if let Some(input) =
+                                conversation_input(effect, |q| self.queue_sla.get(q).copied())
+                            {
                                 effects.extend(self.core.handle(now, input));
                             }
                         }

@@ -9,6 +9,11 @@ pub enum IdKind {
     Event,
     Participant,
     StudioRequest,
+    /// A routing task FIND_AGENT asks for, and its media.
+    Task,
+    Media,
+    /// A pull-mode request FIND_AGENT asks for.
+    PullRequest,
 }
 
 impl IdKind {
@@ -19,6 +24,9 @@ impl IdKind {
             IdKind::Event => "evt",
             IdKind::Participant => "part",
             IdKind::StudioRequest => "studio",
+            IdKind::Task => "task",
+            IdKind::Media => "media",
+            IdKind::PullRequest => "pull",
         }
     }
 }
@@ -47,6 +55,9 @@ pub struct SequentialIds {
     event: u64,
     participant: u64,
     studio_request: u64,
+    task: u64,
+    media: u64,
+    pull_request: u64,
 }
 
 impl IdGen for SequentialIds {
@@ -56,6 +67,9 @@ impl IdGen for SequentialIds {
             IdKind::Event => &mut self.event,
             IdKind::Participant => &mut self.participant,
             IdKind::StudioRequest => &mut self.studio_request,
+            IdKind::Task => &mut self.task,
+            IdKind::Media => &mut self.media,
+            IdKind::PullRequest => &mut self.pull_request,
         };
         *counter += 1;
         format!("{}-{}", kind.prefix(), counter)

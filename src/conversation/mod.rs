@@ -54,4 +54,4 @@ pub use settings::CoreSettings;
 pub use studio::{parse_actions, Action, AssignBotAction, FindAgentAction};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

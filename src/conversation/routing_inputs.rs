@@ -104,6 +104,20 @@ pub(super) fn no_agent_available<I: IdGen>(
     task: Option<Task>,
 ) -> Result<(), CoreError> {
     let conversation = lookup(open, cx.index, conversation_id)?;
+    let pending = conversation.runtime.pending_task_id.as_deref();
+    if let (Some(task), Some(pending)) = (&task, pending) {
+        if task.id != pending {
+            // Another request (a transfer or conference an agent asked for) found no
+            // agent: the customer's own request still waits, so nothing ends.
+            conversation.notify(
+                cx,
+                CimEventName::NoAgentAvailable,
+                EventEmitter::system(ROUTING_ENGINE),
+                json!({ "task": task }),
+            );
+            return Ok(());
+        }
+    }
     conversation.runtime.routing_pending = false;
     conversation.runtime.pending_task_id = None;
     conversation.notify_with_intent(

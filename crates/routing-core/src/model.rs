@@ -221,6 +221,36 @@ pub enum Disposition {
     Declined,
 }
 
+impl Disposition {
+    /// Its wire name, as serde writes it (`DONE`, `AGENT_LOGOUT`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Done => "DONE",
+            Disposition::AgentLogout => "AGENT_LOGOUT",
+            Disposition::Cancelled => "CANCELLED",
+            Disposition::Transferred => "TRANSFERRED",
+            Disposition::NoAgentAvailable => "NO_AGENT_AVAILABLE",
+            Disposition::ForceClosed => "FORCE_CLOSED",
+            Disposition::Rona => "RONA",
+            Disposition::Declined => "DECLINED",
+        }
+    }
+
+    /// The disposition a wire name (a conversation's task reason) stands for; `Done`
+    /// for any other reason.
+    pub fn from_reason(reason: &str) -> Disposition {
+        match reason {
+            "AGENT_LOGOUT" => Disposition::AgentLogout,
+            "CANCELLED" => Disposition::Cancelled,
+            "TRANSFERRED" => Disposition::Transferred,
+            "NO_AGENT_AVAILABLE" => Disposition::NoAgentAvailable,
+            "FORCE_CLOSED" => Disposition::ForceClosed,
+            "RONA" => Disposition::Rona,
+            _ => Disposition::Done,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Direction {
@@ -274,4 +304,31 @@ pub enum RevokeReason {
     TaskClosed,
     /// The agent request TTL ran out.
     NoAgentAvailable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Disposition;
+
+    #[test]
+    fn a_disposition_is_named_as_serde_writes_it_and_read_back_from_its_name() {
+        use Disposition::*;
+        for d in [
+            Done,
+            AgentLogout,
+            Cancelled,
+            Transferred,
+            NoAgentAvailable,
+            ForceClosed,
+            Rona,
+            Declined,
+        ] {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+            // A declined task is never closed with it: a conversation's reason
+            // DECLINED closes the task DONE.
+            let back = if d == Declined { Done } else { d };
+            assert_eq!(Disposition::from_reason(d.as_str()), back);
+        }
+        assert_eq!(Disposition::from_reason("AGENT_LEFT"), Done);
+    }
 }

@@ -192,18 +192,16 @@ pub(super) async fn on_accepted(manager: &AgentManager, session: &Arc<DeskSessio
     }
     // The routing engine ends the original task TRANSFERRED by itself when a
     // direct transfer is accepted; the requester leaves the conversation here.
-    if kind == "DIRECT_TRANSFER" {
-        if let Some(requester) = requester {
-            if let Err(e) = manager
-                .conversations()
-                .agent_left(&task.conversation_id, &requester, "TRANSFERRED")
-                .await
-            {
-                tracing::warn!(error = %e, "transferring agent could not leave the conversation");
-            }
-            if let Some(s) = manager.session(&requester) {
-                s.forget_topic(&task.conversation_id);
-            }
+    if let Some(requester) = crate::site::direct_transfer_requester(task) {
+        if let Err(e) = manager
+            .conversations()
+            .agent_left(&task.conversation_id, &requester, "TRANSFERRED")
+            .await
+        {
+            tracing::warn!(error = %e, "transferring agent could not leave the conversation");
+        }
+        if let Some(s) = manager.session(&requester) {
+            s.forget_topic(&task.conversation_id);
         }
     }
 }

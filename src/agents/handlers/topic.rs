@@ -6,7 +6,7 @@ use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{Conversation, ParticipantRole};
-use crate::routing::{Direction, Disposition, Input, MediaState, Task};
+use crate::routing::{Disposition, Input, MediaState, Task};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -89,10 +89,7 @@ async fn accept(
         })
         .map(|t| (*t).clone())
         .unwrap_or_else(|| task.clone());
-    let role = match accepted.media.direction {
-        Direction::DirectConference | Direction::Consult => ParticipantRole::Assistant,
-        _ => ParticipantRole::Primary,
-    };
+    let role = crate::site::role_for(accepted.media.direction);
     let joined = manager
         .conversations()
         .agent_joined(
@@ -151,34 +148,15 @@ pub(super) async fn unsubscribe(
 /// A consulting agent leaving hands the conversation to the agent it consulted for
 /// a transfer: that agent becomes PRIMARY and the original task ends TRANSFERRED.
 async fn complete_consult_transfer(manager: &AgentManager, agent_id: &str, conversation_id: &str) {
-    let Some(own) = agent_tasks_in(manager, agent_id, conversation_id)
-        .await
-        .into_iter()
-        .find(|t| t.media.state == MediaState::Active)
-    else {
-        return;
-    };
-    let own_id = own.id.clone();
-    let conv = conversation_id.to_string();
+    let (agent, conversation) = (agent_id.to_string(), conversation_id.to_string());
     let consults = manager
         .routing()
-        .query(move |core, _| {
-            core.tasks()
-                .filter(|t| {
-                    t.conversation_id == conv
-                        && t.routing.related_task.as_deref() == Some(own_id.as_str())
-                        && t.media.state == MediaState::Active
-                        && t.media.metadata.get("requestType").and_then(Value::as_str)
-                            == Some("CONSULT_TRANSFER")
-                })
-                .cloned()
-                .collect::<Vec<_>>()
-        })
+        .query(move |core, _| crate::site::consult_transfers(core, &agent, &conversation))
         .await
         .unwrap_or_default();
-    for consult in consults {
+    for (original_task_id, consult) in consults {
         manager.routing().send(Input::CompleteTransfer {
-            original_task_id: own.id.clone(),
+            original_task_id,
             new_task_id: consult.id.clone(),
         });
         if let Some(new_primary) = consult.assigned_to.as_deref() {

@@ -7,6 +7,6 @@ mod lifecycle;
 mod properties;
 mod restore;
 mod studio_flow;
-mod support;
+pub(crate) mod support;
 mod timers;
 mod visibility;

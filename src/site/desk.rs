@@ -1,0 +1,216 @@
+//! A desk's steps that span both cores: accepting an offered task (the task goes
+//! ACTIVE and the agent joins the conversation with the role its kind of request
+//! gives; a direct transfer's requester leaves) and leaving a conversation (a consult
+//! transfer the agent was consulted for completes first). The pure rules are shared
+//! with the desk handlers of today's two drivers (`agents::handlers`).
+
+use super::{Site, SiteEffect, Work};
+use crate::cim::{CcUser, ParticipantRole};
+use crate::clock::Millis;
+use crate::conversation::{self, CoreError, IdGen};
+use crate::routing::{self, Direction, MediaState, RoutingCore, Task};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The role an agent joins with when it accepts a task of this direction.
+pub fn role_for(direction: Direction) -> ParticipantRole {
+    match direction {
+        Direction::DirectConference | Direction::Consult => ParticipantRole::Assistant,
+        _ => ParticipantRole::Primary,
+    }
+}
+
+/// The agent that asked for a direct transfer, which leaves once it is accepted.
+pub fn direct_transfer_requester(task: &Task) -> Option<String> {
+    let kind = task
+        .media
+        .metadata
+        .get("requestType")
+        .and_then(Value::as_str);
+    if kind != Some("DIRECT_TRANSFER") {
+        return None;
+    }
+    task.media
+        .metadata
+        .get("requestedBy")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The consult transfers `agent_id` asked for in the conversation and another agent
+/// accepted: (the asking agent's task, the consult task). When the asking agent
+/// leaves, each completes: the consulted agent becomes PRIMARY and the original
+/// task ends TRANSFERRED.
+pub fn consult_transfers(
+    core: &RoutingCore,
+    agent_id: &str,
+    conversation_id: &str,
+) -> Vec<(String, Task)> {
+    let Some(own) = core
+        .tasks_of_agent(agent_id)
+        .into_iter()
+        .find(|t| t.conversation_id == conversation_id && t.media.state == MediaState::Active)
+    else {
+        return Vec::new();
+    };
+    core.tasks()
+        .filter(|t| {
+            t.conversation_id == conversation_id
+                && t.routing.related_task.as_deref() == Some(own.id.as_str())
+                && t.media.state == MediaState::Active
+                && t.media.metadata.get("requestType").and_then(Value::as_str)
+                    == Some("CONSULT_TRANSFER")
+        })
+        .map(|consult| (own.id.clone(), consult.clone()))
+        .collect()
+}
+
+impl<I: IdGen> Site<I> {
+    /// Accepts the task offered to `agent`: refused with nothing changed unless the
+    /// task is reserved for it and its conversation is open.
+    pub(super) fn accept(
+        &mut self,
+        now: Millis,
+        agent: CcUser,
+        task_id: &str,
+        out: &mut Vec<SiteEffect>,
+    ) {
+        let agent_id = agent.id.clone();
+        let offered = self.routing.task(task_id).filter(|t| {
+            t.media.state == MediaState::Reserved && t.assigned_to.as_deref() == Some(&agent_id)
+        });
+        let Some(conversation_id) = offered.map(|t| t.conversation_id.clone()) else {
+            // The routing core refuses it (unknown task, not offered to this agent).
+            self.run(
+                now,
+                Work::Routing(routing::Input::AcceptTask {
+                    agent_id,
+                    task_id: task_id.to_string(),
+                }),
+                out,
+            );
+            return;
+        };
+        if self.conversations.last_seq(&conversation_id).is_none() {
+            out.push(SiteEffect::Conversation(conversation::Effect::Rejected(
+                CoreError::UnknownConversation { conversation_id },
+            )));
+            return;
+        }
+        let mut accepted = Vec::new();
+        self.run(
+            now,
+            Work::Routing(routing::Input::AcceptTask {
+                agent_id: agent_id.clone(),
+                task_id: task_id.to_string(),
+            }),
+            &mut accepted,
+        );
+        let task = accepted.iter().find_map(|e| match e {
+            SiteEffect::Routing(
+                routing::Effect::TaskAssigned { task, .. }
+                | routing::Effect::TaskStateChanged { task },
+            ) if task.id == task_id => Some(task.clone()),
+            _ => None,
+        });
+        out.extend(accepted);
+        let Some(task) = task else {
+            return;
+        };
+        let agent_sla_secs = self
+            .routing
+            .queue_config(&task.media.queue.id)
+            .and_then(|q| q.agent_sla_ms)
+            .map(|ms| (ms / 1000) as u32)
+            .filter(|s| *s > 0);
+        let mut joined = Vec::new();
+        self.run(
+            now,
+            Work::conversation(conversation::Input::AgentJoined {
+                conversation_id: conversation_id.clone(),
+                agent,
+                role: role_for(task.media.direction),
+                task_id: Some(task.id.clone()),
+                agent_sla_secs,
+            }),
+            &mut joined,
+        );
+        let refused = joined.iter().any(|e| {
+            matches!(
+                e,
+                SiteEffect::Conversation(conversation::Effect::Rejected(_))
+            )
+        });
+        out.extend(joined);
+        if refused {
+            // The conversation would not take the agent: the task is given back in
+            // this same step, so no desk ever holds it.
+            self.run(
+                now,
+                Work::Routing(routing::Input::CloseTask {
+                    task_id: task.id.clone(),
+                    disposition: routing::Disposition::Cancelled,
+                }),
+                out,
+            );
+            return;
+        }
+        if let Some(requester) = direct_transfer_requester(&task) {
+            self.run(
+                now,
+                Work::conversation(conversation::Input::AgentLeft {
+                    conversation_id,
+                    agent_id: requester,
+                    reason: Some("TRANSFERRED".into()),
+                }),
+                out,
+            );
+        }
+        out.push(SiteEffect::Accepted {
+            agent_id,
+            task: Arc::clone(&task),
+        });
+    }
+
+    /// The agent leaves the conversation; a consult transfer it was consulted for
+    /// completes first.
+    pub(super) fn leave(
+        &mut self,
+        now: Millis,
+        agent_id: String,
+        conversation_id: String,
+        reason: String,
+        out: &mut Vec<SiteEffect>,
+    ) {
+        for (original, consult) in consult_transfers(&self.routing, &agent_id, &conversation_id) {
+            self.run(
+                now,
+                Work::Routing(routing::Input::CompleteTransfer {
+                    original_task_id: original,
+                    new_task_id: consult.id.clone(),
+                }),
+                out,
+            );
+            if let Some(new_primary) = consult.assigned_to {
+                self.run(
+                    now,
+                    Work::conversation(conversation::Input::ChangeRole {
+                        conversation_id: conversation_id.clone(),
+                        agent_id: new_primary,
+                        role: ParticipantRole::Primary,
+                    }),
+                    out,
+                );
+            }
+        }
+        self.run(
+            now,
+            Work::conversation(conversation::Input::AgentLeft {
+                conversation_id,
+                agent_id,
+                reason: Some(reason),
+            }),
+            out,
+        );
+    }
+}

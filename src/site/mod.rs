@@ -1,0 +1,208 @@
+//! The one engine's pure core: [`Site`] owns the routing core and the conversation
+//! core and applies the seam between them (`bridge`) inside one step, so a chat's
+//! FIND_AGENT, its task and its offer (TASK_ENQUEUED, AGENT_RESERVED) are one step's
+//! effects, and a desk's accept (`desk`) joins the task and the conversation in one
+//! step with nothing in between to undo. Like both cores it is sans-IO: `handle(now,
+//! input) -> effects` and `next_deadline()`, no clock, no store, no sockets (the
+//! build check in `build.rs` covers this module too). What a driver does with the
+//! effects — persist a step's rows in one transaction, then publish — is the driver's.
+
+pub mod bridge;
+mod desk;
+
+#[cfg(test)]
+mod tests;
+
+use crate::clock::Millis;
+use crate::conversation::{
+    self, ConversationCore, CoreSettings, IdGen, RestoredConversation, UuidIds,
+};
+use crate::routing::{self, RoutingConfig, RoutingCore};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+pub use desk::{consult_transfers, direct_transfer_requester, role_for};
+
+/// Everything the engine reacts to.
+#[derive(Debug, Clone)]
+pub enum SiteInput {
+    /// An input of the routing core (agent states, configuration, supervisor moves).
+    Routing(routing::Input),
+    /// An input of the conversation core (customers, desk events, studio answers).
+    Conversation(Box<conversation::Input>),
+    /// A desk accepts the task offered to its agent (`topicSubscription`).
+    Accept {
+        agent: Box<crate::cim::CcUser>,
+        task_id: String,
+    },
+    /// An agent leaves a conversation (`topicUnsubscription`); a consult transfer it
+    /// was consulted for completes first.
+    Leave {
+        agent_id: String,
+        conversation_id: String,
+        reason: String,
+    },
+    /// Time passed: every deadline of either core at or before `now` fires.
+    Tick,
+}
+
+/// What a driver must do after one step, in order: store every effect's rows in one
+/// transaction, then publish.
+#[derive(Debug, Clone)]
+pub enum SiteEffect {
+    /// A routing effect: task and agent rows, desks' offers and state changes.
+    Routing(routing::Effect),
+    /// A conversation effect: its persist step, deliveries, studio calls.
+    Conversation(conversation::Effect),
+    /// FIND_AGENT named no queue and its channel none: nothing was routed.
+    Unroutable { conversation_id: String },
+    /// `agent_id` accepted `task`, which is now ACTIVE and the agent in the
+    /// conversation; an assistance request's requester is told.
+    Accepted {
+        agent_id: String,
+        task: Arc<routing::Task>,
+    },
+}
+
+/// A core input still to be handled within the current step.
+enum Work {
+    Routing(routing::Input),
+    Conversation(Box<conversation::Input>),
+}
+
+impl Work {
+    fn conversation(input: conversation::Input) -> Work {
+        Work::Conversation(Box::new(input))
+    }
+}
+
+/// The routing core and the conversation core, bridged inside each step.
+pub struct Site<I: IdGen = UuidIds> {
+    routing: RoutingCore,
+    conversations: ConversationCore<I>,
+    /// Ids of the tasks and pull requests FIND_AGENT creates.
+    ids: I,
+}
+
+impl Site<UuidIds> {
+    /// A site drawing UUIDs.
+    pub fn new(routing: RoutingConfig, settings: CoreSettings) -> Self {
+        Site::with_ids(routing, settings, UuidIds)
+    }
+}
+
+impl<I: IdGen + Clone> Site<I> {
+    /// A site drawing ids from `ids` (the conversation core from one copy, the
+    /// bridge's tasks from another; they ask for different kinds).
+    pub fn with_ids(routing: RoutingConfig, settings: CoreSettings, ids: I) -> Self {
+        Site {
+            routing: RoutingCore::new(routing),
+            conversations: ConversationCore::with_ids(settings, ids.clone()),
+            ids,
+        }
+    }
+}
+
+impl<I: IdGen> Site<I> {
+    pub fn routing(&self) -> &RoutingCore {
+        &self.routing
+    }
+
+    pub fn conversations(&self) -> &ConversationCore<I> {
+        &self.conversations
+    }
+
+    /// When the earliest timer of either core is due.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        match (
+            self.routing.next_deadline(),
+            self.conversations.next_deadline(),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Rebuilds the site from what was stored: the open conversations first, then the
+    /// routing core's restore inputs (configuration, agent views, open tasks), whose
+    /// effects (a reservation re-queued, say) reach the conversations they concern.
+    pub fn restore(
+        &mut self,
+        now: Millis,
+        conversations: Vec<RestoredConversation>,
+        routing: Vec<routing::Input>,
+    ) -> Vec<SiteEffect> {
+        let mut out = Vec::new();
+        self.run(
+            now,
+            Work::conversation(conversation::Input::Restore { conversations }),
+            &mut out,
+        );
+        for input in routing {
+            self.run(now, Work::Routing(input), &mut out);
+        }
+        out
+    }
+
+    /// Applies one input at time `now`; the effects of both cores, in the order they
+    /// arose.
+    pub fn handle(&mut self, now: Millis, input: SiteInput) -> Vec<SiteEffect> {
+        let mut out = Vec::new();
+        match input {
+            SiteInput::Routing(input) => self.run(now, Work::Routing(input), &mut out),
+            SiteInput::Conversation(input) => self.run(now, Work::Conversation(input), &mut out),
+            SiteInput::Accept { agent, task_id } => self.accept(now, *agent, &task_id, &mut out),
+            SiteInput::Leave {
+                agent_id,
+                conversation_id,
+                reason,
+            } => self.leave(now, agent_id, conversation_id, reason, &mut out),
+            SiteInput::Tick => {
+                if self.routing.next_deadline().is_some_and(|d| d <= now) {
+                    self.run(now, Work::Routing(routing::Input::Tick), &mut out);
+                }
+                if self.conversations.next_deadline().is_some_and(|d| d <= now) {
+                    self.run(now, Work::conversation(conversation::Input::Tick), &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// Handles `first` and, breadth first, every input its effects mean for the other
+    /// core, until none is left.
+    fn run(&mut self, now: Millis, first: Work, out: &mut Vec<SiteEffect>) {
+        let mut pending = VecDeque::from([first]);
+        while let Some(work) = pending.pop_front() {
+            match work {
+                Work::Routing(input) => {
+                    for effect in self.routing.handle(now, input) {
+                        let sla = |queue: &str| {
+                            self.routing
+                                .queue_config(queue)
+                                .and_then(|q| q.agent_sla_ms)
+                                .map(|ms| (ms / 1000) as u32)
+                        };
+                        if let Some(input) = bridge::conversation_input(&effect, sla) {
+                            pending.push_back(Work::conversation(input));
+                        }
+                        out.push(SiteEffect::Routing(effect));
+                    }
+                }
+                Work::Conversation(input) => {
+                    for effect in self.conversations.handle(now, *input) {
+                        match bridge::asked_of_routing(&self.routing, &effect, &mut self.ids) {
+                            bridge::Asked::Nothing => out.push(SiteEffect::Conversation(effect)),
+                            bridge::Asked::Routing(inputs) => {
+                                pending.extend(inputs.into_iter().map(Work::Routing))
+                            }
+                            bridge::Asked::Unroutable { conversation_id } => {
+                                out.push(SiteEffect::Unroutable { conversation_id })
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
