@@ -6,15 +6,25 @@
 //! Only supervisors of a team of the conversation's agents (admins: any), and only on active
 //! push-mode conversations. The conversation manager enforces what each role may write.
 
+use super::payload::{non_empty_string, parse};
 use super::topic::agent_members;
-use super::{required_str, DeskError};
+use super::DeskError;
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{ConversationState, ParticipantRole};
 use crate::store::users::Role;
+use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
+
+/// `JoinAsSilentMonitor` / `joinAsWhisper` / `JoinAsBargin` (and their spellings).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Join {
+    #[serde(deserialize_with = "non_empty_string")]
+    conversation_id: String,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -34,7 +44,9 @@ pub(super) async fn join(
             "only supervisors may monitor conversations",
         ));
     }
-    let conversation_id = required_str(payload, "conversationId")?.to_string();
+    // Parsed after the role check, so a desk that may not monitor hears `forbidden`
+    // whatever it sent.
+    let Join { conversation_id } = parse(payload)?;
     let topic = manager.conversations().topic(&conversation_id).await?;
     if topic.conversation.state != ConversationState::Active {
         return Err(DeskError::new(
@@ -109,4 +121,20 @@ pub(super) async fn join(
         return Err(e.into());
     }
     send_topic(manager, session, &conversation_id, 0).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::handlers::payload::{assert_refused, not_strings};
+    use serde_json::json;
+
+    #[test]
+    fn a_join_names_its_conversation_by_a_non_empty_string() {
+        let valid = json!({"conversationId": "c1", "topicParticipant": {"role": "SILENT_MONITOR"}});
+        assert_eq!(parse::<Join>(&valid).unwrap().conversation_id, "c1");
+        assert_refused::<Join>(&valid, "conversationId", &not_strings());
+        let err = parse::<Join>(&json!({})).unwrap_err();
+        assert!(err.message.contains("conversationId"), "{}", err.message);
+    }
 }

@@ -22,14 +22,20 @@ pub(super) fn parse<T: DeserializeOwned>(payload: &Value) -> Result<T, DeskError
     })
 }
 
-/// For `#[serde(default, deserialize_with = "present_string")]`: an absent field is
-/// `None`; a present one must be a non-empty string.
-pub(super) fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+/// For `#[serde(deserialize_with = "non_empty_string")]`: a required field that must be
+/// a non-empty string (absent is serde's ``missing field `conversationId` ``).
+pub(super) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;
     if s.is_empty() {
         return Err(D::Error::custom("must be a non-empty string"));
     }
-    Ok(Some(s))
+    Ok(s)
+}
+
+/// For `#[serde(default, deserialize_with = "present_string")]`: an absent field is
+/// `None`; a present one must be a non-empty string.
+pub(super) fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    non_empty_string(d).map(Some)
 }
 
 /// For `#[serde(default, deserialize_with = "present")]`: an absent field is `None`; a
@@ -67,6 +73,37 @@ impl<'de> Deserialize<'de> for ReasonCode {
             ))),
         }
     }
+}
+
+/// Test helper for the per-event structs: every value of `bad` put at `field` of
+/// `valid` is refused as `invalid_payload` with a message naming `field`.
+#[cfg(test)]
+pub(super) fn assert_refused<T: DeserializeOwned + std::fmt::Debug>(
+    valid: &Value,
+    field: &str,
+    bad: &[Value],
+) {
+    for value in bad {
+        let mut probe = valid.clone();
+        probe[field] = value.clone();
+        let err = parse::<T>(&probe).expect_err(&format!("{field}: {value} was accepted"));
+        assert_eq!(err.code, "invalid_payload", "{probe}");
+        assert!(err.message.starts_with(field), "{probe} -> {}", err.message);
+    }
+}
+
+/// Wrong values for a required or optional non-empty string field.
+#[cfg(test)]
+pub(super) fn not_strings() -> Vec<Value> {
+    use serde_json::json;
+    vec![
+        json!(null),
+        json!(5),
+        json!(true),
+        json!(["x"]),
+        json!({"x": 1}),
+        json!(""),
+    ]
 }
 
 #[cfg(test)]

@@ -1,14 +1,40 @@
 //! `topicSubscription` (accept an offered task, or resubscribe with `lastSeq`
 //! after a reconnect) and `topicUnsubscription` (leave, with wrap-up).
 
-use super::{agent_tasks_in, optional_str, required_str, routing_call, DeskError};
+use super::payload::{non_empty_string, parse, present_string};
+use super::{agent_tasks_in, routing_call, DeskError};
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{Conversation, ParticipantRole};
 use crate::routing::{Disposition, Input, MediaState, Task};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+
+/// `topicSubscription`. Other fields (`topicParticipant`, ...) are ignored: the role
+/// given follows from the kind of task.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TopicSubscription {
+    #[serde(deserialize_with = "non_empty_string")]
+    conversation_id: String,
+    /// Absent or `null` is 0 (everything), as desks without a seq yet send it.
+    #[serde(default)]
+    last_seq: Option<u64>,
+}
+
+/// `topicUnsubscription`: `agentId`, if present, must name the connected agent.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TopicUnsubscription {
+    #[serde(deserialize_with = "non_empty_string")]
+    conversation_id: String,
+    #[serde(default, deserialize_with = "present_string")]
+    agent_id: Option<String>,
+    #[serde(default, deserialize_with = "present_string")]
+    reason: Option<String>,
+}
 
 /// User ids of the agents (and monitors) currently in a conversation, with roles.
 pub(crate) fn agent_members(conversation: &Conversation) -> Vec<(String, ParticipantRole)> {
@@ -24,13 +50,11 @@ pub(super) async fn subscribe(
     session: &Arc<DeskSession>,
     payload: &Value,
 ) -> Result<Value, DeskError> {
-    let conversation_id = required_str(payload, "conversationId")?.to_string();
-    let last_seq = match payload.get("lastSeq") {
-        None | Some(Value::Null) => 0,
-        Some(v) => v
-            .as_u64()
-            .ok_or_else(|| DeskError::invalid("lastSeq must be a non-negative integer"))?,
-    };
+    let TopicSubscription {
+        conversation_id,
+        last_seq,
+    } = parse(payload)?;
+    let last_seq = last_seq.unwrap_or(0);
     let agent_id = session.agent_id().to_string();
     let topic = manager.conversations().topic(&conversation_id).await?;
     let already_in = agent_members(&topic.conversation)
@@ -116,18 +140,18 @@ pub(super) async fn unsubscribe(
     session: &Arc<DeskSession>,
     payload: &Value,
 ) -> Result<Value, DeskError> {
-    let conversation_id = required_str(payload, "conversationId")?.to_string();
+    let TopicUnsubscription {
+        conversation_id,
+        agent_id: named,
+        reason,
+    } = parse(payload)?;
     let agent_id = session.agent_id().to_string();
-    if let Some(other) = optional_str(payload, "agentId") {
-        if other != agent_id {
-            return Err(DeskError::forbidden(
-                "an agent may only unsubscribe itself from a topic",
-            ));
-        }
+    if named.is_some_and(|other| other != agent_id) {
+        return Err(DeskError::forbidden(
+            "an agent may only unsubscribe itself from a topic",
+        ));
     }
-    let reason = optional_str(payload, "reason")
-        .unwrap_or("AGENT_LEFT")
-        .to_string();
+    let reason = reason.unwrap_or_else(|| "AGENT_LEFT".to_string());
     complete_consult_transfer(manager, &agent_id, &conversation_id).await;
     // The conversation manager ends (or wraps up) the agent's routing task itself.
     manager
@@ -167,6 +191,53 @@ async fn complete_consult_transfer(manager: &AgentManager, agent_id: &str, conve
             {
                 tracing::warn!(error = %e, "consulted agent could not become PRIMARY");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::handlers::payload::{assert_refused, not_strings};
+    use serde_json::json;
+
+    #[test]
+    fn subscription_needs_a_conversation_and_a_non_negative_last_seq() {
+        let valid = json!({"conversationId": "c1", "lastSeq": 7, "topicParticipant": {"x": 1}});
+        let ok: TopicSubscription = parse(&valid).unwrap();
+        assert_eq!((ok.conversation_id.as_str(), ok.last_seq), ("c1", Some(7)));
+        for absent in [
+            json!({"conversationId": "c1"}),
+            json!({"conversationId": "c1", "lastSeq": null}),
+        ] {
+            assert_eq!(parse::<TopicSubscription>(&absent).unwrap().last_seq, None);
+        }
+        assert_refused::<TopicSubscription>(&valid, "conversationId", &not_strings());
+        let not_seqs = [
+            json!(-1),
+            json!(1.5),
+            json!("3"),
+            json!(true),
+            json!([1]),
+            json!({}),
+        ];
+        assert_refused::<TopicSubscription>(&valid, "lastSeq", &not_seqs);
+        let err = parse::<TopicSubscription>(&json!({"lastSeq": 1})).unwrap_err();
+        assert_eq!(err.code, "invalid_payload");
+        assert!(err.message.contains("conversationId"), "{}", err.message);
+    }
+
+    #[test]
+    fn unsubscription_optional_fields_may_be_absent_but_not_of_the_wrong_type() {
+        let ok: TopicUnsubscription =
+            parse(&json!({"conversationId": "c1", "extra": [1]})).unwrap();
+        assert_eq!((ok.agent_id, ok.reason), (None, None));
+        let valid = json!({"conversationId": "c1", "agentId": "a1", "reason": "SUPERVISOR_LEFT"});
+        let ok: TopicUnsubscription = parse(&valid).unwrap();
+        assert_eq!(ok.agent_id.as_deref(), Some("a1"));
+        assert_eq!(ok.reason.as_deref(), Some("SUPERVISOR_LEFT"));
+        for field in ["conversationId", "agentId", "reason"] {
+            assert_refused::<TopicUnsubscription>(&valid, field, &not_strings());
         }
     }
 }
