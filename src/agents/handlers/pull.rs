@@ -1,32 +1,52 @@
 //! Pull mode: agents subscribe to lists, see their requests (UNREAD, ACTIVE,
 //! INACTIVE, CLOSED), and join them — several agents at once if they like.
 
+use super::payload::{parse, present_string};
 use super::{routing_call, DeskError};
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::ParticipantRole;
 use crate::routing::{Effect, Input};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// The id a pull-mode request names as `field` (or plain `id`).
-fn id_of(payload: &Value, field: &str) -> Result<String, DeskError> {
-    payload
-        .get(field)
-        .or_else(|| payload.get("id"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| DeskError::invalid(format!("{field} is required")))
+/// `subscribePullModeList` / `unsubscribePullModeList`: `listId`, or plain `id` (a
+/// desk may send the list object itself). Two fields rather than a serde alias, which
+/// would refuse a payload carrying both: `listId` wins, as it always has.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListRef {
+    #[serde(default, deserialize_with = "present_string")]
+    list_id: Option<String>,
+    #[serde(default, deserialize_with = "present_string")]
+    id: Option<String>,
+}
+
+/// `joinPullModeRequest` / `deletePullModeRequest`: `requestId`, or plain `id` (a desk
+/// may send the `PullRequest` it was shown, whose own `listId` is then ignored).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestRef {
+    #[serde(default, deserialize_with = "present_string")]
+    request_id: Option<String>,
+    #[serde(default, deserialize_with = "present_string")]
+    id: Option<String>,
 }
 
 fn list_id(payload: &Value) -> Result<String, DeskError> {
-    id_of(payload, "listId")
+    let ListRef { list_id, id } = parse(payload)?;
+    list_id
+        .or(id)
+        .ok_or_else(|| DeskError::invalid("listId is required"))
 }
 
 fn request_id(payload: &Value) -> Result<String, DeskError> {
-    id_of(payload, "requestId")
+    let RequestRef { request_id, id } = parse(payload)?;
+    request_id
+        .or(id)
+        .ok_or_else(|| DeskError::invalid("requestId is required"))
 }
 
 /// Subscribes (or unsubscribes) the desk's agent to the list the payload names.
@@ -137,4 +157,44 @@ pub(super) async fn delete(
     )
     .await?;
     Ok(json!({"status": "ok", "requestId": request_id}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::handlers::payload::{assert_refused, not_strings};
+    use serde_json::json;
+
+    #[test]
+    fn a_list_is_named_by_list_id_or_id_and_list_id_wins() {
+        assert_eq!(list_id(&json!({"listId": "L1", "x": 1})).unwrap(), "L1");
+        assert_eq!(list_id(&json!({"id": "L2"})).unwrap(), "L2");
+        assert_eq!(list_id(&json!({"listId": "L1", "id": "R9"})).unwrap(), "L1");
+        let err = list_id(&json!({"name": "L1"})).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            ("invalid_payload", "listId is required")
+        );
+        assert_refused::<ListRef>(&json!({"listId": "L1"}), "listId", &not_strings());
+        assert_refused::<ListRef>(&json!({"id": "L1"}), "id", &not_strings());
+    }
+
+    #[test]
+    fn a_request_is_named_by_request_id_or_id_and_request_id_wins() {
+        assert_eq!(request_id(&json!({"requestId": "R1"})).unwrap(), "R1");
+        // The PullRequest object itself, as the desk was shown it.
+        let shown = json!({"id": "R2", "listId": "L1", "state": "UNREAD", "joinedAgents": []});
+        assert_eq!(request_id(&shown).unwrap(), "R2");
+        assert_eq!(
+            request_id(&json!({"requestId": "R1", "id": "R2"})).unwrap(),
+            "R1"
+        );
+        let err = request_id(&json!({})).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            ("invalid_payload", "requestId is required")
+        );
+        assert_refused::<RequestRef>(&json!({"requestId": "R1"}), "requestId", &not_strings());
+        assert_refused::<RequestRef>(&json!({"id": "R1"}), "id", &not_strings());
+    }
 }
