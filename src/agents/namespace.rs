@@ -105,7 +105,7 @@ impl Namespace for DeskNamespace {
                 let Ok(slot) = session.publish_slots.clone().acquire_owned().await else {
                     return;
                 };
-                match handlers::publish::start_publish(&manager, &session, &payload) {
+                match handlers::publish::start_publish(&manager, &session, payload) {
                     Ok(stored) => {
                         tokio::spawn(async move {
                             let result = stored.await;

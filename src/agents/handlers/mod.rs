@@ -92,24 +92,6 @@ fn unknown_event(event: &str) -> DeskError {
     DeskError::new("unknown_event", format!("unknown event {event:?}"))
 }
 
-/// A required string field of a payload.
-fn required_str<'a>(payload: &'a Value, field: &str) -> Result<&'a str, DeskError> {
-    match payload.get(field) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(Value::Null) | None => Err(DeskError::invalid(format!("{field} is required"))),
-        Some(_) => Err(DeskError::invalid(format!(
-            "{field} must be a non-empty string"
-        ))),
-    }
-}
-
-fn optional_str<'a>(payload: &'a Value, field: &str) -> Option<&'a str> {
-    payload
-        .get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
 /// Sends `input` to routing and turns a refusal into a desk error.
 async fn routing_call(manager: &AgentManager, input: Input) -> Result<Vec<Effect>, DeskError> {
     let effects = manager.routing().call(input).await;

@@ -4,14 +4,28 @@
 //! sender is the connected agent: the conversation manager writes it into the header
 //! whatever the desk sent, so a desk may leave `header.sender` out.
 
-use super::{optional_str, DeskError};
+use super::payload::{parse, present_string};
+use super::DeskError;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{CimEvent, CloseWrapup};
 use crate::conversation::typing::EPHEMERAL_SEQ;
 use crate::socketio::BoxFuture;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+
+/// The `publishCimEvent` envelope, read once its `cimEvent` is taken out (so the event,
+/// the big part, is neither copied nor walked twice). `conversationId` may be left to
+/// the event's own; `agentId`, if present, must name the connected agent.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PublishEnvelope {
+    #[serde(default, deserialize_with = "present_string")]
+    conversation_id: Option<String>,
+    #[serde(default, deserialize_with = "present_string")]
+    agent_id: Option<String>,
+}
 
 /// Validates a `publishCimEvent` and hands it to the conversation manager at once, so
 /// a desk's events keep their order while the next one is read; the returned future
@@ -19,19 +33,24 @@ use std::sync::Arc;
 pub fn start_publish(
     manager: &AgentManager,
     session: &Arc<DeskSession>,
-    payload: &Value,
+    mut payload: Value,
 ) -> Result<BoxFuture<'static, Result<Value, DeskError>>, DeskError> {
     let mut raw = payload
-        .get("cimEvent")
-        .ok_or_else(|| DeskError::invalid("cimEvent is required"))?
-        .clone();
+        .as_object_mut()
+        .and_then(|map| map.remove("cimEvent"))
+        .ok_or_else(|| DeskError::invalid("cimEvent is required"))?;
+    let envelope: PublishEnvelope = parse(&payload)?;
     default_sender(&mut raw, session.agent_id());
     let event =
         CimEvent::from_value_at(&raw, "cimEvent").map_err(|e| DeskError::invalid(e.to_string()))?;
-    let conversation_id = optional_str(payload, "conversationId")
-        .or_else(|| event.conversation_id.as_deref_str())
-        .ok_or_else(|| DeskError::invalid("conversationId is required"))?
-        .to_string();
+    let conversation_id = match envelope.conversation_id {
+        Some(id) => id,
+        None => event
+            .conversation_id
+            .as_deref_str()
+            .ok_or_else(|| DeskError::invalid("conversationId is required"))?
+            .to_string(),
+    };
     if event
         .conversation_id
         .as_deref_str()
@@ -41,7 +60,7 @@ pub fn start_publish(
             "cimEvent.conversationId differs from conversationId",
         ));
     }
-    if optional_str(payload, "agentId").is_some_and(|a| a != session.agent_id()) {
+    if envelope.agent_id.is_some_and(|a| a != session.agent_id()) {
         return Err(DeskError::forbidden("agentId is not the connected agent"));
     }
     let stored = manager
@@ -106,5 +125,25 @@ fn default_sender(raw: &mut Value, agent_id: &str) {
             sender.insert("id".into(), json!(agent_id));
         }
         sender.entry("type").or_insert(json!("AGENT"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::handlers::payload::{assert_refused, not_strings};
+    use serde_json::json;
+
+    #[test]
+    fn the_envelope_fields_are_optional_but_not_of_the_wrong_type() {
+        let ok: PublishEnvelope = parse(&json!({"roomInfo": {"x": 1}})).unwrap();
+        assert_eq!((ok.conversation_id, ok.agent_id), (None, None));
+        let valid = json!({"conversationId": "c1", "agentId": "a1"});
+        let ok: PublishEnvelope = parse(&valid).unwrap();
+        assert_eq!(ok.conversation_id.as_deref(), Some("c1"));
+        assert_eq!(ok.agent_id.as_deref(), Some("a1"));
+        for field in ["conversationId", "agentId"] {
+            assert_refused::<PublishEnvelope>(&valid, field, &not_strings());
+        }
     }
 }
