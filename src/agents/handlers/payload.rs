@@ -38,6 +38,16 @@ pub(super) fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<S
     non_empty_string(d).map(Some)
 }
 
+/// For `#[serde(default, deserialize_with = "blank_or_string")]`: an optional string
+/// that desks may also send as `null` or `""` for "none" (the envelope fields that
+/// were always read leniently); any other type is refused.
+pub(super) fn blank_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(s) if !s.is_empty() => Ok(Some(s)),
+        _ => Ok(None),
+    }
+}
+
 /// For `#[serde(default, deserialize_with = "present")]`: an absent field is `None`; a
 /// present one (even `null`) must be a `T`.
 pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
@@ -90,6 +100,13 @@ pub(super) fn assert_refused<T: DeserializeOwned + std::fmt::Debug>(
         assert_eq!(err.code, "invalid_payload", "{probe}");
         assert!(err.message.starts_with(field), "{probe} -> {}", err.message);
     }
+}
+
+/// Wrong values for an optional string that may be blank (`blank_or_string`).
+#[cfg(test)]
+pub(super) fn not_blank_or_strings() -> Vec<Value> {
+    use serde_json::json;
+    vec![json!(5), json!(true), json!(["x"]), json!({"x": 1})]
 }
 
 /// Wrong values for a required or optional non-empty string field.

@@ -4,7 +4,7 @@
 //! sender is the connected agent: the conversation manager writes it into the header
 //! whatever the desk sent, so a desk may leave `header.sender` out.
 
-use super::payload::{parse, present_string};
+use super::payload::{blank_or_string, parse};
 use super::DeskError;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
@@ -17,13 +17,14 @@ use std::sync::Arc;
 
 /// The `publishCimEvent` envelope, read once its `cimEvent` is taken out (so the event,
 /// the big part, is neither copied nor walked twice). `conversationId` may be left to
-/// the event's own; `agentId`, if present, must name the connected agent.
+/// the event's own; `agentId`, if given, must name the connected agent (`null` or `""`
+/// is none for both).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PublishEnvelope {
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(default, deserialize_with = "blank_or_string")]
     conversation_id: Option<String>,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(default, deserialize_with = "blank_or_string")]
     agent_id: Option<String>,
 }
 
@@ -131,7 +132,7 @@ fn default_sender(raw: &mut Value, agent_id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::handlers::payload::{assert_refused, not_strings};
+    use crate::agents::handlers::payload::{assert_refused, not_blank_or_strings};
     use serde_json::json;
 
     #[test]
@@ -143,7 +144,10 @@ mod tests {
         assert_eq!(ok.conversation_id.as_deref(), Some("c1"));
         assert_eq!(ok.agent_id.as_deref(), Some("a1"));
         for field in ["conversationId", "agentId"] {
-            assert_refused::<PublishEnvelope>(&valid, field, &not_strings());
+            assert_refused::<PublishEnvelope>(&valid, field, &not_blank_or_strings());
+            let mut blank = valid.clone();
+            blank[field] = json!(null);
+            parse::<PublishEnvelope>(&blank).expect("a null envelope field is none");
         }
     }
 }

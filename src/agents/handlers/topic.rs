@@ -1,7 +1,7 @@
 //! `topicSubscription` (accept an offered task, or resubscribe with `lastSeq`
 //! after a reconnect) and `topicUnsubscription` (leave, with wrap-up).
 
-use super::payload::{non_empty_string, parse, present_string};
+use super::payload::{blank_or_string, non_empty_string, parse};
 use super::{agent_tasks_in, routing_call, DeskError};
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
@@ -24,15 +24,16 @@ struct TopicSubscription {
     last_seq: Option<u64>,
 }
 
-/// `topicUnsubscription`: `agentId`, if present, must name the connected agent.
+/// `topicUnsubscription`: `agentId`, if given, must name the connected agent; a
+/// `null` or `""` `agentId` or `reason` is none.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TopicUnsubscription {
     #[serde(deserialize_with = "non_empty_string")]
     conversation_id: String,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(default, deserialize_with = "blank_or_string")]
     agent_id: Option<String>,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(default, deserialize_with = "blank_or_string")]
     reason: Option<String>,
 }
 
@@ -198,7 +199,7 @@ async fn complete_consult_transfer(manager: &AgentManager, agent_id: &str, conve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::handlers::payload::{assert_refused, not_strings};
+    use crate::agents::handlers::payload::{assert_refused, not_blank_or_strings, not_strings};
     use serde_json::json;
 
     #[test]
@@ -236,8 +237,14 @@ mod tests {
         let ok: TopicUnsubscription = parse(&valid).unwrap();
         assert_eq!(ok.agent_id.as_deref(), Some("a1"));
         assert_eq!(ok.reason.as_deref(), Some("SUPERVISOR_LEFT"));
-        for field in ["conversationId", "agentId", "reason"] {
-            assert_refused::<TopicUnsubscription>(&valid, field, &not_strings());
+        assert_refused::<TopicUnsubscription>(&valid, "conversationId", &not_strings());
+        for field in ["agentId", "reason"] {
+            assert_refused::<TopicUnsubscription>(&valid, field, &not_blank_or_strings());
+            for blank in [json!(null), json!("")] {
+                let mut probe = valid.clone();
+                probe[field] = blank;
+                parse::<TopicUnsubscription>(&probe).expect("a blank optional field is none");
+            }
         }
     }
 }
