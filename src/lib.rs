@@ -75,8 +75,7 @@ pub struct Running {
     socketio: socketio::SocketIo,
     server: actix_web::dev::ServerHandle,
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
-    stop_conversations: tokio_util::sync::CancellationToken,
-    stop_routing: tokio_util::sync::CancellationToken,
+    stop_engine: tokio_util::sync::CancellationToken,
     tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
 }
 
@@ -168,50 +167,37 @@ impl App {
         let (committed_tx, committed_rx) = tokio::sync::mpsc::unbounded_channel();
         let (task_log_tx, task_log_rx) = tokio::sync::mpsc::unbounded_channel();
 
-        // Components: routing and conversation drivers, the agent manager, the channels.
+        // Components: the engine (routing and conversations), the agent manager, the
+        // channels.
         let (to_agents_routing, routing_for_agents) = tokio::sync::mpsc::unbounded_channel();
-        let (to_conversations_routing, routing_for_conversations) =
-            tokio::sync::mpsc::unbounded_channel();
         let routing_observers = bus::Bus::new(1024);
         let to_desk = std::sync::Arc::new(delivery::LateSink::default());
         let to_customer = std::sync::Arc::new(delivery::LateSink::default());
         let (to_metrics_routing, routing_for_metrics) = tokio::sync::mpsc::unbounded_channel();
-        let stop_routing = tokio_util::sync::CancellationToken::new();
-        let stop_conversations = tokio_util::sync::CancellationToken::new();
-        let (routing, routing_task) = routing::driver::spawn(
-            store.clone(),
-            routing_config(&config.routing),
-            vec![
-                to_agents_routing,
-                to_conversations_routing,
-                to_metrics_routing,
-            ],
-            routing_observers.clone(),
-            health.clone(),
-            stop_routing.clone(),
-            Some(task_log_tx),
-            reports::TallySettings::from_config(&config),
-            routing::driver::JournalSettings {
-                on: config.routing.journal,
-                snapshot_every_ms: config.routing.journal_snapshot_secs as i64 * 1000,
-            },
-        )
-        .await?;
-        let (conversations, conversation_task) = conversation::driver::spawn(
+        let stop_engine = tokio_util::sync::CancellationToken::new();
+        let engine = conversation::driver::spawn(
             conversation::CoreSettings::new(config.conversation.clone(), config.studio.clone()),
             conversation::driver::Wiring {
                 store: store.clone(),
-                routing: routing.clone(),
-                routing_effects: routing_for_conversations,
+                routing: routing_config(&config.routing),
+                journal: routing::handle::JournalSettings {
+                    on: config.routing.journal,
+                    snapshot_every_ms: config.routing.journal_snapshot_secs as i64 * 1000,
+                },
+                subscribers: vec![to_agents_routing, to_metrics_routing],
+                observers: routing_observers.clone(),
+                task_log: Some(task_log_tx),
+                reports: reports::TallySettings::from_config(&config),
                 to_desk: to_desk.clone(),
                 to_customer: to_customer.clone(),
                 health: health.clone(),
-                shutdown: stop_conversations.clone(),
+                shutdown: stop_engine.clone(),
                 committed: Some(committed_tx),
                 message_latency: metrics.message_latency(),
             },
         )
         .await?;
+        let (routing, conversations) = (engine.routing, engine.conversations);
         let sessions = sessions::Sessions::new(store.clone());
         let attachments =
             attachments::Attachments::open(&store, &config.data_dir, config.attachments.clone())
@@ -228,8 +214,7 @@ impl App {
             },
         );
         let mut tasks = vec![
-            ("routing", routing_task),
-            ("conversations", conversation_task),
+            ("engine", engine.task),
             ("metrics", metrics.spawn_routing_fold(routing_for_metrics)),
             ("metrics", metrics.spawn_upkeep()),
         ];
@@ -356,8 +341,7 @@ impl App {
             socketio: sio,
             server: handle,
             server_task,
-            stop_conversations,
-            stop_routing,
+            stop_engine,
             tasks,
         })
     }
@@ -395,14 +379,10 @@ impl Running {
         self.server.stop(true).await;
         let _ = self.server_task.await;
         self.health.set("http", ComponentStatus::Stopped);
-        // Conversations first: what they still ask of routing is served before it stops.
-        self.stop_conversations.cancel();
+        // The engine stops once what it queued is published.
+        self.stop_engine.cancel();
         let mut tasks = self.tasks;
-        if let Some(pos) = tasks.iter().position(|(n, _)| *n == "conversations") {
-            let _ = tasks.remove(pos).1.await;
-        }
-        self.stop_routing.cancel();
-        if let Some(pos) = tasks.iter().position(|(n, _)| *n == "routing") {
+        if let Some(pos) = tasks.iter().position(|(n, _)| *n == "engine") {
             let _ = tasks.remove(pos).1.await;
         }
         for (_, task) in tasks {

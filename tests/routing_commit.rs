@@ -1,12 +1,12 @@
-//! Nothing published that was not stored: when the store refuses a routing batch,
-//! no desk hears of it (the routing driver publishes only after its commit, as the
-//! conversation driver does).
+//! Nothing published that was not stored: when the store refuses an engine batch,
+//! nothing of it is stored — the chat and its task are one transaction — and no
+//! desk or customer hears of it.
 
 mod common;
 mod support;
 
 use common::TestServer;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 use support::sio_client::{token_auth, SioClient};
 
@@ -26,7 +26,8 @@ async fn run_sql(server: &TestServer, sql: &'static str) {
         .unwrap();
 }
 
-async fn chat(server: &TestServer, customer: &str) -> String {
+/// A widget asks for a chat; its answer.
+async fn chat(server: &TestServer, customer: &str) -> Value {
     let w = SioClient::connect(
         server.addr,
         "/customer",
@@ -34,10 +35,10 @@ async fn chat(server: &TestServer, customer: &str) -> String {
     )
     .await
     .unwrap();
-    let started = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let answer = w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
     // The widget stays connected for the rest of the test.
     std::mem::forget(w);
-    started[0]["conversationId"].as_str().unwrap().to_string()
+    answer[0].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,40 +72,31 @@ async fn an_offer_the_store_refuses_reaches_no_desk() {
              BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
     )
     .await;
-    let refused = chat(&server, "refused-offer").await;
-    // Wait until routing has handled (and failed to store) that batch: its task is
-    // in the engine, reserved to agent1, and not in the store.
-    let mut waited = Duration::ZERO;
-    loop {
-        let id = refused.clone();
-        let reserved = running
-            .routing
-            .query(move |core, _| {
-                core.tasks()
-                    .any(|t| t.conversation_id == id && t.assigned_to.is_some())
-            })
-            .await
-            .unwrap();
-        if reserved {
-            break;
-        }
-        assert!(waited < T, "routing never handled the chat");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        waited += Duration::from_millis(20);
-    }
-    let id = refused.clone();
-    let stored: i64 = running
+    let answer = chat(&server, "refused-offer").await;
+    // The chat's step (conversation, greeting, task, offer) was one write, refused
+    // as a whole: the customer is told, and nothing of the chat is stored.
+    assert!(answer.get("conversationId").is_none(), "{answer}");
+    assert!(answer["code"].is_string(), "{answer}");
+    // The engine moved on (the offer is in its state) and will rewrite it whole at
+    // the next commit that touches it; the store holds no row of it.
+    let reserved = running
+        .routing
+        .query(|core, _| core.tasks().any(|t| t.assigned_to.is_some()))
+        .await
+        .unwrap();
+    assert!(reserved, "the engine never handled the chat");
+    let stored: (i64, i64) = running
         .store
-        .read(move |c| {
+        .read(|c| {
             Ok(c.query_row(
-                "SELECT count(*) FROM tasks WHERE conversation_id = ?1",
-                [&id],
-                |r| r.get(0),
+                "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM conversations)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?)
         })
         .await
         .unwrap();
-    assert_eq!(stored, 0, "the refused batch left a task row");
+    assert_eq!(stored, (0, 0), "the refused batch left rows");
 
     // The store accepts again; the agent's next change is stored and published. The
     // desk hears it, and never heard the refused offer before it.

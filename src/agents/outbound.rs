@@ -4,7 +4,7 @@
 use super::session::cc_user_of;
 use super::{presence, AgentManager, ToDesk};
 use crate::cim::CcUser;
-use crate::routing::{driver::enum_str, AgentView, Effect, EffectBatch, PullRequest};
+use crate::routing::{handle::enum_str, AgentView, Effect, EffectBatch, PullRequest};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 

@@ -2,7 +2,7 @@
 //! per-MRD states with capacities, and its login time.
 
 use crate::cim::CcUser;
-use crate::routing::driver::enum_str;
+use crate::routing::handle::enum_str;
 use crate::routing::AgentView;
 use serde_json::{json, Value};
 

@@ -446,6 +446,7 @@ impl Widget {
             ));
         }
         self.remember_session(customer_key, &session_id, &topic.conversation.id);
+        self.tell_position_if_queued(&topic.conversation.id);
         let started = json!({
             "channelSession": session_value,
             "conversationId": topic.conversation.id,

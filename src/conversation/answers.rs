@@ -74,7 +74,7 @@ pub(super) struct Outcome {
 }
 
 impl Outcome {
-    pub(super) fn of(produced: &[Effect]) -> Outcome {
+    pub(super) fn of<'a>(produced: impl IntoIterator<Item = &'a Effect>) -> Outcome {
         let mut outcome = Outcome::default();
         for effect in produced {
             match effect {

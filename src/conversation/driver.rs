@@ -1,35 +1,43 @@
-//! The conversation driver: one tokio task owning the [`ConversationCore`]. It turns
-//! requests (desks, channels), committed routing effects and studio answers into
-//! core inputs and queues every persist step of a batch (events, conversation rows,
-//! outbox rows) as one store write whose completion publishes the batch: only after
-//! the commit, and in the order the batches were queued (`sequencer`), are callers
-//! answered and events delivered to desks, widgets, routing and the external studio
-//! flow, on the store's fsync thread, with no publishing task between. The core goes
+//! The engine driver: one tokio task owning the [`Site`] — the routing core and the
+//! conversation core, bridged inside each step (`crate::site`). It turns requests
+//! (desks, channels), routing commands (`RoutingHandle`) and studio answers into site
+//! inputs and queues every effect of a batch — task, agent and pull-request rows, the
+//! task log and its report aggregates, the input journal, conversation events and
+//! rows, outbox rows — as one store write whose completion publishes the batch: only
+//! after the commit, and in the order the batches were queued (`sequencer`), are
+//! routing effects published (agent manager, metrics, observers, live figures),
+//! callers answered and events delivered to desks, widgets and the external studio
+//! flow, on the store's fsync thread, with no publishing task between. The site goes
 //! on with the next batch while the store commits the last one, so the core's work
-//! and the commit overlap instead of adding up. What each request becomes, and the
-//! answer its caller gets, is in `driver::requests`.
+//! and the commit overlap instead of adding up. What each conversation request
+//! becomes, and the answer its caller gets, is in `driver::requests`.
 
 mod requests;
 
 use super::answers::{store_failed, Outcome, Settled, Waiter};
 use super::bridge::Bridge;
 use super::handle::{ConversationHandle, Request};
-use super::publisher::{EventTexts, Publisher, Queued};
+use super::publisher::{EventTexts, Publisher, Queued, RoutingBatch, RoutingOut, RoutingReply};
 use super::sequencer::Sequencer;
 use super::views;
-use super::{ConversationCore, CoreSettings, Effect, Input};
+use super::{CoreSettings, Effect, Input, UuidIds};
 use crate::agents::ToDesk;
 use crate::channels::ToCustomer;
 use crate::cim::CimEvent;
 use crate::clock::{now_ms, Millis};
 use crate::delivery::LateSink;
 use crate::health::{Health, RunningGuard};
-use crate::routing::{EffectBatch, RoutingHandle};
-use crate::site::bridge::conversation_input;
+use crate::live::facts;
+use crate::reports::TallySettings;
+use crate::routing::handle::{Answer, Command, JournalSettings, LiveSink, Observers, Subscriber};
+use crate::routing::journal::Recorder;
+use crate::routing::{self, loader, RoutingConfig, RoutingHandle};
+use crate::site::{Site, SiteEffect, SiteInput};
 use crate::store::conversation_rows::{self, OutboxRow, RowsWritten};
+use crate::store::journal::Kind;
+use crate::store::routing_rows::RoutingRows;
 use crate::store::{conversations as rows, Store, StoreError};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -39,8 +47,19 @@ use tokio_util::sync::CancellationToken;
 /// Everything the driver talks to.
 pub struct Wiring {
     pub store: Store,
-    pub routing: RoutingHandle,
-    pub routing_effects: mpsc::UnboundedReceiver<EffectBatch>,
+    pub routing: RoutingConfig,
+    /// What the routing part of each batch notes in the input journal.
+    pub journal: JournalSettings,
+    /// Where committed routing effects must arrive (agent manager, metrics).
+    pub subscribers: Vec<Subscriber>,
+    /// Where committed routing effects are offered (dashboards, queue positions).
+    pub observers: Observers,
+    /// With it, every task change is appended to the task log (`task_log`) in the
+    /// batch's transaction, folded into the report aggregates by `reports`, and sent
+    /// here once committed (the live figures). Agent state changes always keep
+    /// their report spans.
+    pub task_log: Option<LiveSink>,
+    pub reports: TallySettings,
     /// Desk deliveries, made where each batch is published (`crate::delivery`).
     pub to_desk: Arc<LateSink<ToDesk>>,
     /// Customer deliveries, made where each batch is published.
@@ -56,17 +75,31 @@ pub struct Wiring {
 
 pub use super::publisher::STUDIO_FALLBACKS;
 
+/// The engine, started.
+pub struct Engine {
+    pub routing: RoutingHandle,
+    pub conversations: ConversationHandle,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
 enum Item {
     Request(Request),
-    Routing(EffectBatch),
+    Routing(Command),
     Studio(Box<Input>),
 }
 
-/// Restores open conversations from the store and starts the driver.
-pub async fn spawn(
-    settings: CoreSettings,
-    wiring: Wiring,
-) -> Result<(ConversationHandle, tokio::task::JoinHandle<()>), StoreError> {
+/// What a batch's routing callers wait for: each call's own effects, each query's
+/// answer; sent once the batch's write has committed.
+#[derive(Default)]
+struct RoutingCallers {
+    replies: Vec<RoutingReply>,
+    answers: Vec<Answer>,
+}
+
+/// Rebuilds the site from the store (open conversations, the routing
+/// configuration, agents, open tasks and pull requests), commits what the restore
+/// changed (re-queued reservations, UNKNOWN agents) and starts the driver.
+pub async fn spawn(settings: CoreSettings, wiring: Wiring) -> Result<Engine, StoreError> {
     let restored = wiring
         .store
         .read(|c| {
@@ -76,22 +109,16 @@ pub async fn spawn(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    let queue_sla = wiring
-        .store
-        .read(crate::store::directory::list_queues)
-        .await?
-        .into_iter()
-        .map(|q| (q.id, q.agent_sla_secs.max(0) as u32))
-        .collect();
+    let routing_restore = wiring.store.read(loader::load).await?;
+    let now = now_ms();
+    let mut recorder = Recorder::new(wiring.journal.on, wiring.journal.snapshot_every_ms);
+    recorder.start(now, &wiring.routing);
+    recorder.noting_as(Kind::Restore);
     let studio_url = settings.studio.url.clone();
-    let mut core = ConversationCore::new(settings);
+    let mut site = Site::with_steps(wiring.routing.clone(), settings, UuidIds, recorder);
     let restored_count = restored.len();
-    let initial = core.handle(
-        now_ms(),
-        Input::Restore {
-            conversations: restored,
-        },
-    );
+    let initial = site.restore(now, restored, routing_restore);
+    site.routing_and_steps().1.noting_as(Kind::Input);
     if restored_count > 0 {
         tracing::info!(
             conversations = restored_count,
@@ -99,6 +126,7 @@ pub async fn spawn(
         );
     }
     let (tx, rx) = mpsc::unbounded_channel();
+    let (routing, routing_rx) = RoutingHandle::new();
     let (studio_tx, studio_rx) = mpsc::unbounded_channel();
     let http = reqwest::Client::builder()
         .build()
@@ -106,10 +134,10 @@ pub async fn spawn(
     let handle = ConversationHandle::new(tx, wiring.store.clone());
     let commit_failed = Arc::new(AtomicBool::new(false));
     let live_figures = wiring.committed.is_some();
+    let task_log = wiring.task_log.is_some();
     let publisher = Publisher {
         bridge: Bridge {
             runtime: tokio::runtime::Handle::current(),
-            routing: wiring.routing,
             studio_tx,
             studio_url,
             http,
@@ -119,43 +147,56 @@ pub async fn spawn(
         commit_failed: commit_failed.clone(),
         committed: wiring.committed,
         message_latency: wiring.message_latency,
+        routing: RoutingOut {
+            subscribers: wiring.subscribers,
+            observers: wiring.observers,
+            task_log: wiring.task_log,
+        },
     };
     let sequencer = Sequencer::new(publisher);
-    let driver = Driver {
-        core,
+    let mut driver = Driver {
+        site,
         store: wiring.store,
-        queue_sla,
         sequencer: sequencer.clone(),
         written: RowsWritten::default(),
         commit_failed,
         live_figures,
+        task_log,
+        reports: wiring.reports,
         received: std::time::Instant::now(),
     };
+    // What the restore changed is committed (and published) before anything else.
+    if !driver
+        .finish(now, initial, Vec::new(), RoutingCallers::default())
+        .await
+    {
+        return Err(StoreError::Corrupt(
+            "the engine's restore could not be published".into(),
+        ));
+    }
+    let health = wiring.health;
+    let shutdown = wiring.shutdown;
     let task = tokio::spawn(async move {
         // Running while the driver runs and until every batch it queued is published.
-        let _running = RunningGuard::new(&wiring.health, "conversations");
-        driver
-            .run(
-                rx,
-                wiring.routing_effects,
-                studio_rx,
-                initial,
-                wiring.shutdown,
-            )
-            .await;
+        let _routing = RunningGuard::new(&health, "routing");
+        let _conversations = RunningGuard::new(&health, "conversations");
+        driver.run(rx, routing_rx, studio_rx, shutdown).await;
         // What the driver queued is still delivered as its writes settle.
         sequencer.drained().await;
-        tracing::debug!("conversation driver stopped");
+        tracing::debug!("engine driver stopped");
     });
-    Ok((handle, task))
+    Ok(Engine {
+        routing,
+        conversations: handle,
+        task,
+    })
 }
 
-/// Owns the core: feeds it, queues each batch's write, and each batch's publication
+/// Owns the site: feeds it, queues each batch's write, and each batch's publication
 /// behind the earlier ones.
 struct Driver {
-    core: ConversationCore,
+    site: Site<UuidIds, Recorder>,
     store: Store,
-    queue_sla: HashMap<String, u32>,
     sequencer: Arc<Sequencer>,
     written: RowsWritten,
     /// Set by the publisher when a commit failed: what `written` believes
@@ -163,6 +204,9 @@ struct Driver {
     commit_failed: Arc<AtomicBool>,
     /// Whether committed events go on to the live figures.
     live_figures: bool,
+    /// Whether task changes go to the task log (and on to the live figures).
+    task_log: bool,
+    reports: TallySettings,
     /// When the batch being handled was received.
     received: std::time::Instant,
 }
@@ -173,21 +217,17 @@ impl Driver {
     async fn run(
         mut self,
         mut requests: mpsc::UnboundedReceiver<Request>,
-        mut routing_effects: mpsc::UnboundedReceiver<EffectBatch>,
+        mut routing: mpsc::UnboundedReceiver<Command>,
         mut studio: mpsc::UnboundedReceiver<Input>,
-        initial: Vec<Effect>,
         shutdown: CancellationToken,
     ) {
-        if !self.finish(now_ms(), initial, Vec::new()).await {
-            return;
-        }
         let mut routing_open = true;
         let mut studio_open = true;
         loop {
-            let deadline = self.core.next_deadline();
+            let deadline = self.site.next_deadline();
             let first = tokio::select! {
                 biased;
-                r = routing_effects.recv(), if routing_open => match r {
+                r = routing.recv(), if routing_open => match r {
                     Some(r) => Some(Item::Routing(r)),
                     None => {
                         routing_open = false;
@@ -212,7 +252,7 @@ impl Driver {
             self.received = std::time::Instant::now();
             let mut batch: Vec<Item> = first.into_iter().collect();
             while batch.len() < MAX_BATCH {
-                if let Ok(r) = routing_effects.try_recv() {
+                if let Ok(r) = routing.try_recv() {
                     batch.push(Item::Routing(r));
                 } else if let Ok(s) = studio.try_recv() {
                     batch.push(Item::Studio(Box::new(s)));
@@ -223,59 +263,91 @@ impl Driver {
                 }
             }
             let now = now_ms();
+            {
+                let (core, recorder) = self.site.routing_and_steps();
+                recorder.snapshot_if_due(now, core);
+            }
             let mut effects = Vec::new();
             let mut waiters = Vec::new();
-            if self.core.next_deadline().is_some_and(|d| d <= now) {
-                effects.extend(self.core.handle(now, Input::Tick));
+            let mut callers = RoutingCallers::default();
+            if self.site.next_deadline().is_some_and(|d| d <= now) {
+                effects.extend(self.site.handle(now, SiteInput::Tick));
             }
             for item in batch {
                 match item {
                     Item::Request(request) => {
                         self.request(now, request, &mut effects, &mut waiters)
                     }
-                    Item::Routing(batch) => {
-                        for effect in batch.iter() {
-                            if let Some(input) =
-                                conversation_input(effect, |q| self.queue_sla.get(q).copied())
-                            {
-                                effects.extend(self.core.handle(now, input));
-                            }
+                    Item::Routing(Command::Input(input, reply)) => {
+                        let name = routing::input_name(&input);
+                        let step = self.site.handle_step(now, SiteInput::Routing(input));
+                        if let Some(reply) = reply {
+                            let own = step.effects[..step.direct]
+                                .iter()
+                                .filter_map(|e| match e {
+                                    SiteEffect::Routing(e) => Some(e.clone()),
+                                    _ => None,
+                                })
+                                .collect();
+                            callers.replies.push((reply, name, own));
                         }
+                        effects.extend(step.effects);
                     }
-                    Item::Studio(input) => effects.extend(self.core.handle(now, *input)),
+                    Item::Routing(Command::Query(query)) => {
+                        callers.answers.push(query(self.site.routing(), now));
+                    }
+                    Item::Studio(input) => {
+                        effects.extend(self.site.handle(now, SiteInput::Conversation(input)))
+                    }
                 }
             }
-            if !self.finish(now, effects, waiters).await {
-                tracing::error!("conversation publishing failed; the conversation driver stops");
+            if !self.finish(now, effects, waiters, callers).await {
+                tracing::error!("the engine's publishing failed; the engine driver stops");
                 break;
             }
         }
     }
 
-    /// Queues the batch's persist steps (with outbox rows) as one write, settles each
-    /// caller's answer from the state this batch left, and queues both for
-    /// publication once the write has committed. False when publishing failed.
+    /// Queues the batch's routing rows, persist steps and outbox rows as one write,
+    /// settles each caller's answer from the state this batch left, and queues both
+    /// for publication once the write has committed. False when publishing failed.
     async fn finish(
         &mut self,
         now: Millis,
-        effects: Vec<Effect>,
+        effects: Vec<SiteEffect>,
         waiters: Vec<(Waiter, Outcome)>,
+        callers: RoutingCallers,
     ) -> bool {
         if self.commit_failed.swap(false, Ordering::Relaxed) {
             self.written.forget_all();
         }
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
-                tracing::trace!(effect = ?e, "conversation effect");
+                tracing::trace!(effect = ?e, "engine effect");
             }
         }
         let texts = EventTexts::default();
         let mut steps = Vec::new();
         let mut outbound = Vec::new();
         let mut deliveries = Vec::with_capacity(effects.len());
+        let mut routing_effects = Vec::new();
         let mut unencodable = None;
         let mut live = Vec::new();
         for effect in effects {
+            let effect = match effect {
+                SiteEffect::Conversation(effect) => effect,
+                SiteEffect::Routing(effect) => {
+                    routing_effects.push(effect);
+                    continue;
+                }
+                SiteEffect::Unroutable { conversation_id } => {
+                    tracing::warn!(conversation = %conversation_id, "FIND_AGENT without a queue; nothing to route to");
+                    continue;
+                }
+                // The desk handlers tell a requester of an accepted assistance
+                // request themselves.
+                SiteEffect::Accepted { .. } => continue,
+            };
             match effect {
                 Effect::Persist(step) => {
                     if self.live_figures {
@@ -335,18 +407,37 @@ impl Driver {
             deliveries.push(effect);
         }
         let has_outbox = !outbound.is_empty();
+        let logged: Vec<facts::LiveEvent> = match self.task_log {
+            true => routing_effects
+                .iter()
+                .filter_map(|e| facts::of_effect(e, now))
+                .collect(),
+            false => Vec::new(),
+        };
+        let entries = self.site.routing_and_steps().1.take();
+        let routing_rows = RoutingRows::of(&routing_effects, &logged, entries, self.reports);
         // Answers reflect the state after this batch, which is what its commit stores.
         let answers: Vec<Settled> = waiters
             .into_iter()
             .map(|(waiter, outcome)| self.settle(waiter, outcome))
             .collect();
-        if let Some(e) = unencodable {
-            // Like a failed write: nothing of the batch is stored or delivered.
-            self.written.forget_all();
-            store_failed(&e, answers);
-            return true;
-        }
-        let stores = !(steps.is_empty() && outbound.is_empty());
+        let routing = RoutingBatch {
+            effects: routing_effects,
+            logged,
+            replies: callers.replies,
+            answers: callers.answers,
+        };
+        let routing_rows = match (unencodable, routing_rows) {
+            (None, Ok(rows)) => rows,
+            (Some(e), _) | (None, Err(e)) => {
+                // Like a failed write: nothing of the batch is stored or delivered.
+                self.written.forget_all();
+                store_failed(&e, answers);
+                routing.not_stored(&e);
+                return true;
+            }
+        };
+        let stores = !(steps.is_empty() && outbound.is_empty() && routing_rows.is_empty());
         let queued = Queued {
             answers,
             deliveries,
@@ -354,6 +445,7 @@ impl Driver {
             has_outbox,
             live,
             received: self.received,
+            routing,
         };
         let Some(ticket) = self.sequencer.queue(queued).await else {
             return false;
@@ -365,7 +457,13 @@ impl Driver {
             let sequencer = self.sequencer.clone();
             self.store
                 .submit_then(
-                    move |c| conversation_rows::write_batch(c, &steps, &outbound, now),
+                    move |c| {
+                        conversation_rows::write_batch(c, &steps, &outbound, now)?;
+                        if !routing_rows.is_empty() {
+                            routing_rows.write(c, now)?;
+                        }
+                        Ok(())
+                    },
                     move |stored| sequencer.settle(ticket, stored),
                 )
                 .await;

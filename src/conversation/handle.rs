@@ -133,8 +133,6 @@ pub enum Request {
         role: ParticipantRole,
         reply: Reply<()>,
     },
-    /// A queue's agent response SLA changed (live configuration).
-    QueueSla { queue_id: String, secs: u32 },
 }
 
 #[derive(Clone)]
@@ -332,14 +330,6 @@ impl ConversationHandle {
             reply,
         })
         .await
-    }
-
-    /// Tells the manager a queue's agent response SLA, for conversations routed to it later.
-    pub fn set_queue_sla(&self, queue_id: &str, secs: u32) {
-        let _ = self.tx.send(Request::QueueSla {
-            queue_id: queue_id.to_string(),
-            secs,
-        });
     }
 
     /// Stores a message left outside business hours in a new conversation that is

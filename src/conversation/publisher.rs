@@ -2,10 +2,11 @@
 //! run where that becomes known (the store's fsync thread, in commit order, through
 //! `super::sequencer`), with no task of its own. It answers the batch's callers and
 //! carries out its effects: events to desks and widgets (each event's JSON written
-//! once, [`EventTexts`]), committed events to the live figures, and routing and
-//! studio work through the [`Bridge`]. All of it is synchronous: it queues text on
-//! sockets and sends on unbounded channels, never waits. A batch whose commit failed
-//! delivers nothing.
+//! once, [`EventTexts`]), committed events to the live figures, studio calls through
+//! the [`Bridge`], and the batch's routing effects ([`RoutingBatch`]: the agent
+//! manager, the metrics, observers, the task log's live figures, routing callers).
+//! All of it is synchronous: it queues text on sockets and sends on unbounded
+//! channels, never waits. A batch whose commit failed delivers nothing.
 
 use super::answers::{store_failed, Settled};
 use super::bridge::Bridge;
@@ -14,13 +15,16 @@ use crate::agents::ToDesk;
 use crate::channels::ToCustomer;
 use crate::cim::{self, CimEvent};
 use crate::delivery::LateSink;
-use crate::store::StoreResult;
+use crate::live::facts::LiveEvent;
+use crate::routing::handle::{Answer, EffectBatch, LiveSink, Observers, Subscriber};
+use crate::routing::{self, RoutingError};
+use crate::store::{StoreError, StoreResult};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Studio calls that fell back to the built-in flow since start.
 pub static STUDIO_FALLBACKS: AtomicU64 = AtomicU64::new(0);
@@ -34,6 +38,58 @@ pub(super) struct Publisher {
     pub(super) commit_failed: Arc<AtomicBool>,
     pub(super) committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
     pub(super) message_latency: metrics::Histogram,
+    pub(super) routing: RoutingOut,
+}
+
+/// Where committed routing effects go.
+pub(super) struct RoutingOut {
+    /// Must hear of every batch (agent manager, metrics).
+    pub(super) subscribers: Vec<Subscriber>,
+    /// May skip batches under load (queue positions, dashboards).
+    pub(super) observers: Observers,
+    /// The task log's rows, for the live figures.
+    pub(super) task_log: Option<LiveSink>,
+}
+
+/// A routing call's answer: its own effects, sent to its caller; the input's name
+/// for a refusal.
+pub(super) type RoutingReply = (
+    oneshot::Sender<Vec<routing::Effect>>,
+    &'static str,
+    Vec<routing::Effect>,
+);
+
+/// A batch's routing part: its effects, the task log's rows it stores, and what its
+/// routing callers wait for.
+pub(super) struct RoutingBatch {
+    pub(super) effects: Vec<routing::Effect>,
+    pub(super) logged: Vec<LiveEvent>,
+    pub(super) replies: Vec<RoutingReply>,
+    pub(super) answers: Vec<Answer>,
+}
+
+impl RoutingBatch {
+    /// The batch was not stored: no one hears of its effects, and each call is
+    /// answered with a refusal saying so. The core has moved on; the next successful
+    /// commit of these records rewrites them whole, an offer no desk saw ends at its
+    /// accept timeout, and a restart restores from what is stored. The batch's
+    /// inputs are missing from the journal: a replay of this run diverges after it
+    /// (docs/architecture.md, "Input journal").
+    pub(super) fn not_stored(self, err: &StoreError) {
+        if !self.effects.is_empty() {
+            tracing::error!(error = %err, "routing effects could not be persisted; none published");
+        }
+        let refusal = RoutingError::NotStored(err.to_string());
+        for (reply, input, _) in self.replies {
+            let _ = reply.send(vec![routing::Effect::Rejected {
+                input,
+                error: refusal.clone(),
+            }]);
+        }
+        for answer in self.answers {
+            answer();
+        }
+    }
 }
 
 /// One batch between its core step and its delivery: the callers' settled answers
@@ -48,6 +104,7 @@ pub(super) struct Queued {
     /// When the driver received the batch's first request (a std clock: the
     /// publish step runs off the runtime).
     pub(super) received: Instant,
+    pub(super) routing: RoutingBatch,
 }
 
 impl Publisher {
@@ -62,12 +119,17 @@ impl Publisher {
             has_outbox,
             live,
             received,
+            routing,
         } = batch;
         if let Err(e) = stored {
             self.commit_failed.store(true, Ordering::Relaxed);
             store_failed(&e, answers);
+            routing.not_stored(&e);
             return;
         }
+        // Routing first, as when routing committed before the conversations heard
+        // of it: a desk is offered its task before the conversation's events reach it.
+        self.publish_routing(routing);
         if has_outbox {
             self.to_customer.deliver(ToCustomer::OutboxReady);
         }
@@ -96,6 +158,32 @@ impl Publisher {
             for _ in 0..stored {
                 self.message_latency.record(latency);
             }
+        }
+    }
+
+    /// Publishes a committed batch's routing effects, then answers its callers.
+    fn publish_routing(&self, batch: RoutingBatch) {
+        let RoutingBatch {
+            effects,
+            logged,
+            replies,
+            answers,
+        } = batch;
+        if let (Some(sink), false) = (&self.routing.task_log, logged.is_empty()) {
+            let _ = sink.send(logged);
+        }
+        if !effects.is_empty() {
+            let batch: EffectBatch = Arc::new(effects);
+            for subscriber in &self.routing.subscribers {
+                let _ = subscriber.send(batch.clone());
+            }
+            self.routing.observers.publish(batch);
+        }
+        for (reply, _, effects) in replies {
+            let _ = reply.send(effects);
+        }
+        for answer in answers {
+            answer();
         }
     }
 
@@ -153,24 +241,11 @@ impl Publisher {
                     reason,
                 });
             }
-            Effect::FindAgent(request) => self.bridge.find_agent(*request),
-            Effect::CancelTasks {
-                conversation_id,
-                disposition,
-            } => self.bridge.cancel_tasks(conversation_id, disposition),
-            Effect::AgentTaskEnded {
-                conversation_id,
-                agent_id,
-                task_id,
-                disposition,
-                wrap_up,
-            } => self.bridge.agent_task_ended(
-                agent_id,
-                conversation_id,
-                task_id,
-                &disposition,
-                wrap_up,
-            ),
+            // What a conversation asks of routing the site applied inside the step.
+            Effect::FindAgent(_)
+            | Effect::CancelTasks { .. }
+            | Effect::AgentTaskEnded { .. }
+            | Effect::WrapupEnded { .. } => {}
             Effect::WrapupTimerStarted {
                 conversation_id,
                 agent_id,
@@ -188,7 +263,6 @@ impl Publisher {
                     }),
                 });
             }
-            Effect::WrapupEnded { task_id, .. } => self.bridge.wrapup_ended(task_id),
             Effect::TopicClosed {
                 conversation_id,
                 agent_ids,

@@ -152,9 +152,9 @@ mod tests {
     use crate::conversation::bridge::Bridge;
     use crate::conversation::handle::ConversationError;
     use crate::conversation::publisher::EventTexts;
+    use crate::conversation::publisher::{RoutingBatch, RoutingOut};
     use crate::conversation::Effect;
     use crate::delivery::{Deliver, LateSink};
-    use crate::routing::RoutingHandle;
     use crate::store::StoreError;
     use tokio::sync::{mpsc, oneshot};
 
@@ -181,7 +181,6 @@ mod tests {
         let publisher = Publisher {
             bridge: Bridge {
                 runtime: tokio::runtime::Handle::current(),
-                routing: RoutingHandle::detached(),
                 studio_tx: mpsc::unbounded_channel().0,
                 studio_url: String::new(),
                 http: reqwest::Client::new(),
@@ -191,6 +190,11 @@ mod tests {
             commit_failed: commit_failed.clone(),
             committed: None,
             message_latency: metrics::Histogram::noop(),
+            routing: RoutingOut {
+                subscribers: Vec::new(),
+                observers: crate::bus::Bus::new(1),
+                task_log: None,
+            },
         };
         (Sequencer::new(publisher), desks, commit_failed)
     }
@@ -208,6 +212,12 @@ mod tests {
             has_outbox: false,
             live: Vec::new(),
             received: std::time::Instant::now(),
+            routing: RoutingBatch {
+                effects: Vec::new(),
+                logged: Vec::new(),
+                replies: Vec::new(),
+                answers: Vec::new(),
+            },
         };
         (queued, answer)
     }

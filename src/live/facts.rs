@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::cim::CimEvent;
 use crate::clock::Millis;
-use crate::routing::driver::enum_str;
+use crate::routing::handle::enum_str;
 use crate::routing::{Effect, Task};
 
 /// One change, as far as the figures care.

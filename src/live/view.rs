@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::counts::Counts;
 use super::figures::Figures;
 use crate::clock::Millis;
-use crate::routing::driver::enum_str;
+use crate::routing::handle::enum_str;
 use crate::routing::AgentView;
 
 /// A queue's settings the console needs.

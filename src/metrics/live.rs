@@ -70,7 +70,7 @@ impl LiveFigures {
         let mut agents = BTreeMap::new();
         for mrd in mrds {
             for state in MRD_STATES {
-                agents.insert((mrd.clone(), crate::routing::driver::enum_str(&state)), 0);
+                agents.insert((mrd.clone(), crate::routing::handle::enum_str(&state)), 0);
             }
         }
         for agent in core.agents() {
@@ -81,7 +81,7 @@ impl LiveFigures {
             for m in &agent.mrd_states {
                 let key = (
                     m.mrd_name.clone(),
-                    crate::routing::driver::enum_str(&m.state),
+                    crate::routing::handle::enum_str(&m.state),
                 );
                 *agents.entry(key).or_insert(0) += 1;
             }

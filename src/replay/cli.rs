@@ -127,7 +127,7 @@ fn describe(o: &Overrides) -> String {
     if let Some(policy) = o.policy {
         parts.push(format!(
             "policy {}",
-            crate::routing::driver::enum_str(&policy)
+            crate::routing::handle::enum_str(&policy)
         ));
     }
     parts.join(", ")

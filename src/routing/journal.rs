@@ -1,5 +1,6 @@
-//! The routing driver's side of the input journal: every input goes to the core
-//! through a [`Recorder`], which notes it (without its opaque payloads), its `now`,
+//! The engine driver's side of the input journal: every routing input goes to the
+//! core through a [`Recorder`] (the site's `RoutingSteps`, so the inputs a
+//! conversation asks for are noted too), which notes it (without its opaque payloads), its `now`,
 //! and the digest and brief of its effects, for the driver to append in the
 //! transaction that commits those effects (`store::journal`). Once a period (daily by
 //! default, at the first input after each UTC midnight) it also notes the core's
@@ -18,6 +19,8 @@ pub struct Recorder {
     snapshot_every: Millis,
     /// The period of the last start or snapshot.
     last_period: Millis,
+    /// How the inputs handled now are noted (a start's restore inputs, or inputs).
+    kind: Kind,
 }
 
 impl Recorder {
@@ -29,7 +32,13 @@ impl Recorder {
             entries: Vec::new(),
             snapshot_every: snapshot_every.max(0),
             last_period: 0,
+            kind: Kind::Input,
         }
+    }
+
+    /// Notes the inputs handled from now on as `kind`.
+    pub fn noting_as(&mut self, kind: Kind) {
+        self.kind = kind;
     }
 
     fn period(&self, now: Millis) -> Millis {
@@ -117,5 +126,12 @@ pub fn conversation_of(input: &Input) -> Option<&str> {
         Input::RestoreTask(task) => Some(&task.conversation_id),
         Input::RestorePullRequest(request) => Some(&request.conversation_id),
         _ => None,
+    }
+}
+
+impl crate::site::RoutingSteps for Recorder {
+    fn step(&mut self, core: &mut RoutingCore, now: Millis, input: Input) -> Vec<Effect> {
+        let kind = self.kind;
+        self.handle(core, now, kind, input)
     }
 }

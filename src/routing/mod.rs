@@ -18,11 +18,11 @@
 //! Here: `driver` (the task owning the core), `loader` (the restore inputs) and
 //! `journal` (what the driver notes in the input journal, `store::journal`).
 
-pub mod driver;
+pub mod handle;
 pub mod journal;
 pub mod loader;
 
-pub use driver::{EffectBatch, RoutingHandle};
+pub use handle::{EffectBatch, RoutingHandle};
 pub use switchboard_routing_core::{
     digest, expr, input_name, AgentId, AgentMrdView, AgentProfile, AgentStateName, AgentView,
     AttrValue, ConversationId, Direction, Disposition, Effect, Input, MediaState, MrdConfig, MrdId,

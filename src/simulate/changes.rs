@@ -49,7 +49,7 @@ impl Changes {
         if let Some(policy) = self.policy {
             parts.push(format!(
                 "policy {}",
-                crate::routing::driver::enum_str(&policy)
+                crate::routing::handle::enum_str(&policy)
             ));
         }
         if parts.is_empty() {

@@ -4,7 +4,7 @@
 //! transfer the agent was consulted for completes first). The pure rules are shared
 //! with the desk handlers of today's two drivers (`agents::handlers`).
 
-use super::{Site, SiteEffect, Work};
+use super::{RoutingSteps, Site, SiteEffect, Work};
 use crate::cim::{CcUser, ParticipantRole};
 use crate::clock::Millis;
 use crate::conversation::{self, CoreError, IdGen};
@@ -65,7 +65,7 @@ pub fn consult_transfers(
         .collect()
 }
 
-impl<I: IdGen> Site<I> {
+impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     /// Accepts the task offered to `agent`: refused with nothing changed unless the
     /// task is reserved for it and its conversation is open.
     pub(super) fn accept(

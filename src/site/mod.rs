@@ -76,12 +76,48 @@ impl Work {
     }
 }
 
+/// How the site has the routing core handle an input: directly, or through the
+/// driver's journal recorder (`routing::journal::Recorder`), which notes every
+/// routing input with its effects, those a conversation asked for included.
+pub trait RoutingSteps {
+    fn step(
+        &mut self,
+        core: &mut RoutingCore,
+        now: Millis,
+        input: routing::Input,
+    ) -> Vec<routing::Effect>;
+}
+
+/// The routing core handles each input itself.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Direct;
+
+impl RoutingSteps for Direct {
+    fn step(
+        &mut self,
+        core: &mut RoutingCore,
+        now: Millis,
+        input: routing::Input,
+    ) -> Vec<routing::Effect> {
+        core.handle(now, input)
+    }
+}
+
+/// One step's effects; the first `direct` are those of the input itself (for a core
+/// input: before anything the other core was asked), which is what its caller is
+/// answered from.
+pub struct Step {
+    pub effects: Vec<SiteEffect>,
+    pub direct: usize,
+}
+
 /// The routing core and the conversation core, bridged inside each step.
-pub struct Site<I: IdGen = UuidIds> {
+pub struct Site<I: IdGen = UuidIds, S: RoutingSteps = Direct> {
     routing: RoutingCore,
     conversations: ConversationCore<I>,
     /// Ids of the tasks and pull requests FIND_AGENT creates.
     ids: I,
+    steps: S,
 }
 
 impl Site<UuidIds> {
@@ -95,17 +131,31 @@ impl<I: IdGen + Clone> Site<I> {
     /// A site drawing ids from `ids` (the conversation core from one copy, the
     /// bridge's tasks from another; they ask for different kinds).
     pub fn with_ids(routing: RoutingConfig, settings: CoreSettings, ids: I) -> Self {
+        Site::with_steps(routing, settings, ids, Direct)
+    }
+}
+
+impl<I: IdGen + Clone, S: RoutingSteps> Site<I, S> {
+    /// A site whose routing inputs go through `steps`.
+    pub fn with_steps(routing: RoutingConfig, settings: CoreSettings, ids: I, steps: S) -> Self {
         Site {
             routing: RoutingCore::new(routing),
             conversations: ConversationCore::with_ids(settings, ids.clone()),
             ids,
+            steps,
         }
     }
 }
 
-impl<I: IdGen> Site<I> {
+impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     pub fn routing(&self) -> &RoutingCore {
         &self.routing
+    }
+
+    /// The routing core and the steps' runner together (a journal snapshot reads
+    /// the core while the recorder notes it).
+    pub fn routing_and_steps(&mut self) -> (&RoutingCore, &mut S) {
+        (&self.routing, &mut self.steps)
     }
 
     pub fn conversations(&self) -> &ConversationCore<I> {
@@ -147,10 +197,20 @@ impl<I: IdGen> Site<I> {
     /// Applies one input at time `now`; the effects of both cores, in the order they
     /// arose.
     pub fn handle(&mut self, now: Millis, input: SiteInput) -> Vec<SiteEffect> {
+        self.handle_step(now, input).effects
+    }
+
+    /// [`Site::handle`], telling which effects are the input's own.
+    pub fn handle_step(&mut self, now: Millis, input: SiteInput) -> Step {
         let mut out = Vec::new();
+        let mut direct = None;
         match input {
-            SiteInput::Routing(input) => self.run(now, Work::Routing(input), &mut out),
-            SiteInput::Conversation(input) => self.run(now, Work::Conversation(input), &mut out),
+            SiteInput::Routing(input) => {
+                self.run_noting(now, Work::Routing(input), &mut out, &mut direct)
+            }
+            SiteInput::Conversation(input) => {
+                self.run_noting(now, Work::Conversation(input), &mut out, &mut direct)
+            }
             SiteInput::Accept { agent, task_id } => self.accept(now, *agent, &task_id, &mut out),
             SiteInput::Leave {
                 agent_id,
@@ -166,17 +226,36 @@ impl<I: IdGen> Site<I> {
                 }
             }
         }
-        out
+        let direct = direct.unwrap_or(out.len());
+        Step {
+            effects: out,
+            direct,
+        }
     }
 
     /// Handles `first` and, breadth first, every input its effects mean for the other
     /// core, until none is left.
     fn run(&mut self, now: Millis, first: Work, out: &mut Vec<SiteEffect>) {
+        self.run_noting(now, first, out, &mut None);
+    }
+
+    /// [`Site::run`], noting in `direct` how many effects `first` had itself.
+    fn run_noting(
+        &mut self,
+        now: Millis,
+        first: Work,
+        out: &mut Vec<SiteEffect>,
+        direct: &mut Option<usize>,
+    ) {
         let mut pending = VecDeque::from([first]);
+        let mut first = true;
         while let Some(work) = pending.pop_front() {
+            if !std::mem::take(&mut first) && direct.is_none() {
+                *direct = Some(out.len());
+            }
             match work {
                 Work::Routing(input) => {
-                    for effect in self.routing.handle(now, input) {
+                    for effect in self.steps.step(&mut self.routing, now, input) {
                         let sla = |queue: &str| {
                             self.routing
                                 .queue_config(queue)
@@ -203,6 +282,9 @@ impl<I: IdGen> Site<I> {
                     }
                 }
             }
+        }
+        if direct.is_none() {
+            *direct = Some(out.len());
         }
     }
 }

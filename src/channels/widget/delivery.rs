@@ -140,36 +140,59 @@ impl Widget {
             if waiting.is_empty() {
                 continue;
             }
-            let positions = self
+            self.tell_positions(waiting).await;
+        }
+    }
+
+    /// Tells a customer who just started a chat its queue position, if its task
+    /// already waits: the chat's task may be enqueued in the very step that started
+    /// it, before the widget knew the conversation was its own.
+    pub(super) fn tell_position_if_queued(&self, conversation_id: &str) {
+        let queued = self
+            .inner
+            .registry
+            .lock()
+            .queued
+            .get(conversation_id)
+            .cloned();
+        if let Some((task, _)) = queued {
+            let this = self.clone();
+            let waiting = vec![(conversation_id.to_string(), task)];
+            tokio::spawn(async move { this.tell_positions(waiting).await });
+        }
+    }
+
+    /// Sends each waiting (conversation, task) its queue position and estimated wait.
+    async fn tell_positions(&self, waiting: Vec<(String, String)>) {
+        let positions = self
+            .inner
+            .routing
+            .query(move |core, _| {
+                waiting
+                    .into_iter()
+                    .filter_map(|(conv, task)| core.queue_position(&task).map(|p| (conv, p)))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
+        for (conversation_id, p) in positions {
+            let customer = self
                 .inner
-                .routing
-                .query(move |core, _| {
-                    waiting
-                        .into_iter()
-                        .filter_map(|(conv, task)| core.queue_position(&task).map(|p| (conv, p)))
-                        .collect::<Vec<_>>()
-                })
-                .await
-                .unwrap_or_default();
-            for (conversation_id, p) in positions {
-                let customer = self
-                    .inner
-                    .registry
-                    .lock()
-                    .conversations
-                    .get(&conversation_id)
-                    .cloned();
-                if let Some(customer) = customer {
-                    self.emit_to(
-                        &customer,
-                        "QUEUE_POSITION",
-                        json!({
-                            "conversationId": conversation_id,
-                            "position": p.position,
-                            "estimatedWaitMs": p.estimated_wait_ms,
-                        }),
-                    );
-                }
+                .registry
+                .lock()
+                .conversations
+                .get(&conversation_id)
+                .cloned();
+            if let Some(customer) = customer {
+                self.emit_to(
+                    &customer,
+                    "QUEUE_POSITION",
+                    json!({
+                        "conversationId": conversation_id,
+                        "position": p.position,
+                        "estimatedWaitMs": p.estimated_wait_ms,
+                    }),
+                );
             }
         }
     }

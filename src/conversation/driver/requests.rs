@@ -6,7 +6,8 @@ use super::Driver;
 use crate::clock::Millis;
 use crate::conversation::answers::{Outcome, Settled, Waiter};
 use crate::conversation::handle::{ConversationError, Request, Topic};
-use crate::conversation::{Effect, Input};
+use crate::conversation::Input;
+use crate::site::{SiteEffect, SiteInput};
 use serde_json::Value;
 
 impl Driver {
@@ -15,7 +16,7 @@ impl Driver {
         &mut self,
         now: Millis,
         request: Request,
-        effects: &mut Vec<Effect>,
+        effects: &mut Vec<SiteEffect>,
         waiters: &mut Vec<(Waiter, Outcome)>,
     ) {
         let (input, waiter) = match request {
@@ -35,7 +36,9 @@ impl Driver {
                     .as_ref()
                     .and_then(|t| t.pointer("/activeMedia/0/queue/id"))
                     .and_then(Value::as_str)
-                    .and_then(|q| self.queue_sla.get(q).copied())
+                    .and_then(|q| self.site.routing().queue_config(q))
+                    .and_then(|q| q.agent_sla_ms)
+                    .map(|ms| (ms / 1000) as u32)
                     .filter(|s| *s > 0);
                 (
                     Input::AgentJoined {
@@ -108,10 +111,6 @@ impl Driver {
                 },
                 Waiter::Unit(reply),
             ),
-            Request::QueueSla { queue_id, secs } => {
-                self.queue_sla.insert(queue_id, secs);
-                return;
-            }
             Request::ConversationsOfAgent { agent_id, reply } => {
                 // Answered like a topic: with the state after this batch, once the
                 // batches before it have committed.
@@ -166,19 +165,26 @@ impl Driver {
                 channel_id,
                 opens_at,
             } => {
-                effects.extend(self.core.handle(
-                    now,
-                    Input::HoursChanged {
-                        channel_id,
-                        opens_at,
-                    },
-                ));
+                let input = Input::HoursChanged {
+                    channel_id,
+                    opens_at,
+                };
+                effects.extend(
+                    self.site
+                        .handle(now, SiteInput::Conversation(Box::new(input))),
+                );
                 return;
             }
         };
-        let produced = self.core.handle(now, input);
-        waiters.push((waiter, Outcome::of(&produced)));
-        effects.extend(produced);
+        let step = self
+            .site
+            .handle_step(now, SiteInput::Conversation(Box::new(input)));
+        let own = step.effects[..step.direct].iter().filter_map(|e| match e {
+            SiteEffect::Conversation(e) => Some(e),
+            _ => None,
+        });
+        waiters.push((waiter, Outcome::of(own)));
+        effects.extend(step.effects);
     }
 
     /// The answer a caller gets once its batch has committed.
@@ -202,7 +208,7 @@ impl Driver {
                     Some(e) => Err(e),
                     None => Ok(ack
                         .map(|a| a.seq)
-                        .or_else(|| self.core.last_seq(&id))
+                        .or_else(|| self.site.conversations().last_seq(&id))
                         .unwrap_or(0)),
                 };
                 Settled::Seq(reply, answer)
@@ -224,19 +230,28 @@ impl Driver {
                 };
                 Settled::Topic(reply, Box::new(answer))
             }
-            Waiter::AgentConversations(agent_id, reply) => {
-                Settled::AgentConversations(reply, self.core.agent_conversations(&agent_id))
-            }
+            Waiter::AgentConversations(agent_id, reply) => Settled::AgentConversations(
+                reply,
+                self.site.conversations().agent_conversations(&agent_id),
+            ),
         }
     }
 
     fn topic(&self, conversation_id: &str) -> Result<Topic, ConversationError> {
-        let record = self.core.conversation(conversation_id).ok_or_else(|| {
-            ConversationError::NotFound(format!("conversation {conversation_id}"))
-        })?;
+        let record = self
+            .site
+            .conversations()
+            .conversation(conversation_id)
+            .ok_or_else(|| {
+                ConversationError::NotFound(format!("conversation {conversation_id}"))
+            })?;
         Ok(Topic {
             conversation: record.conversation,
-            last_seq: self.core.last_seq(conversation_id).unwrap_or(0),
+            last_seq: self
+                .site
+                .conversations()
+                .last_seq(conversation_id)
+                .unwrap_or(0),
         })
     }
 }

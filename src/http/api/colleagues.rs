@@ -7,7 +7,7 @@ use crate::http::auth::AuthUser;
 use crate::http::error::responses::Unauthenticated;
 use crate::http::error::ApiError;
 use crate::http::AppState;
-use crate::routing::driver::enum_str;
+use crate::routing::handle::enum_str;
 use crate::routing::AgentView;
 use actix_web::{get, web};
 use serde::Serialize;

@@ -297,9 +297,6 @@ async fn save(
             )
         })
         .await?;
-    state
-        .conversations
-        .set_queue_sla(&row.id, row.agent_sla_secs.max(0) as u32);
     apply(state, Input::UpsertQueue(loader::queue_config(row.clone()))).await?;
     Ok(view(state, row))
 }

@@ -10,7 +10,7 @@ use crate::http::error::responses::{BadRequest, Conflict, Forbidden, NotFound, U
 use crate::http::error::ApiError;
 use crate::http::extract::{Admin, QueryOf, Supervisor};
 use crate::http::AppState;
-use crate::routing::{driver::enum_str, Effect, Input};
+use crate::routing::{handle::enum_str, Effect, Input};
 use crate::routing::{AgentView, QueueStats};
 use crate::sessions::{Actor, Ended};
 use crate::store::agent_states::StateRow;
