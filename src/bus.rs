@@ -3,7 +3,7 @@
 //! Bounded: each subscriber has a ring of `capacity` events. A subscriber that
 //! falls more than that behind loses the oldest events; the loss is counted and
 //! logged with the subscriber's name, never silent. Components that must not
-//! lose anything (routing, conversation drivers) talk over their own mpsc
+//! lose anything (the engine driver, the agent manager) talk over their own mpsc
 //! channels; the bus is for fan-out such as presence and live dashboards.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -5,7 +5,7 @@
 //! caller's order, so a committed event reaches a socket's
 //! outbound queue without a task hand-off of its own (issue 19 counts them).
 //!
-//! The agent manager and the channels are built after the conversation driver (they
+//! The agent manager and the channels are built after the engine driver (they
 //! need its handle); the publisher's sink is attached to them once they exist. A
 //! delivery made before that is dropped: no desk or widget can be connected yet.
 

@@ -1,4 +1,4 @@
-//! The outbound webhook worker: delivers the `outbox` rows the conversation driver
+//! The outbound webhook worker: delivers the `outbox` rows the engine driver
 //! writes (in the same transaction as the event) to a channel's `providerWebhook`.
 //!
 //! Each due row's payload (the CIM event) is POSTed as JSON with the headers

@@ -1,4 +1,4 @@
-//! Callers' answers in the conversation driver: what a caller waits for
+//! Conversation callers' answers in the engine driver: what a caller waits for
 //! ([`Waiter`]), what its input produced ([`Outcome`]) and the answer settled from
 //! the state its batch left ([`Settled`]), sent only once that batch has committed.
 

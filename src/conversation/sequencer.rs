@@ -127,7 +127,7 @@ impl Sequencer {
         drop(room);
         if published.is_err() {
             tracing::error!(
-                "publishing a conversation batch panicked; the conversation driver stops"
+                "publishing an engine batch panicked; the engine driver stops"
             );
             self.broken.store(true, Ordering::Relaxed);
         }

@@ -179,7 +179,7 @@ impl Metrics {
         self.inner.store_commit.clone()
     }
 
-    /// The received-to-delivered histogram the conversation driver records into.
+    /// The received-to-delivered histogram the engine driver records into.
     pub fn message_latency(&self) -> Histogram {
         self.inner.message_latency.clone()
     }

@@ -1,5 +1,5 @@
 //! Keeping the report aggregates (migration V7) inside the store transaction that
-//! writes what causes them: the routing driver calls [`task_rows`] with the task-log
+//! writes what causes them: the engine driver calls [`task_rows`] with the task-log
 //! rows it appends, and [`agent_state`] with each agent state change it records. The
 //! rebuild ([`super::rebuild`]) replays the same functions over the stored rows.
 

@@ -188,7 +188,7 @@ impl Day {
         );
         d.state("a1", None, "READY", None, MIDNIGHT + 13 * HOUR);
         d.state("a1", None, "LOGOUT", None, MIDNIGHT + 18 * HOUR);
-        // The routing driver commits in time order; so does the replay.
+        // The engine driver commits in time order; so does the replay.
         d.events.sort_by_key(|e| e.at);
         d.states.sort_by_key(|s| s.changed_at);
         d
@@ -205,7 +205,7 @@ fn store(day: &Day) -> Connection {
          INSERT INTO queues(id, name, mrd_id, created_at) VALUES ('q', 'Q', 'chat', 0), ('q2', 'Q2', 'chat', 0);",
     )
     .unwrap();
-    // As the routing driver does: each task change in its own batch, in order, with
+    // As the engine driver does: each task change in its own batch, in order, with
     // the task log beside it; agent states as recorded.
     for e in &day.events {
         crate::store::tasks::append_log(

@@ -2,9 +2,10 @@
 //!
 //! [`RoutingCore`] is a pure state machine — `handle(now, input) -> effects` and
 //! `next_deadline()`, no clock, no I/O — in its own crate (`crates/routing-core`,
-//! re-exported here) so the compiler keeps it pure, owned by this module's driver task
-//! that persists every effect before publishing it and rebuilds the core from storage
-//! on start.
+//! re-exported here) so the compiler keeps it pure. It runs inside the site
+//! (`crate::site`), owned by the engine driver (`crate::conversation::driver`), which
+//! persists every effect before publishing it and rebuilds the core from storage on
+//! start.
 //!
 //! - `model`: identifiers, configuration records and state enums
 //! - `task`: the task record and its CIM rendering
@@ -15,8 +16,9 @@
 //! - `engine`: the state machine itself
 //! - `input`, `effect`, `view`, `error`, `config`: its interface
 //!
-//! Here: `driver` (the task owning the core), `loader` (the restore inputs) and
-//! `journal` (what the driver notes in the input journal, `store::journal`).
+//! Here: `handle` (what callers send the engine and read from the core), `loader`
+//! (the restore inputs) and `journal` (what the driver notes in the input journal,
+//! `store::journal`).
 
 pub mod handle;
 pub mod journal;

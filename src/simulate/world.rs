@@ -101,7 +101,7 @@ pub fn simulate(work: &Workload, from: Millis, to: Millis, seed: u64) -> Result<
 }
 
 /// Runs `work` over `[from, to)` as [`simulate`] does and returns the journal the
-/// routing driver would have written of it: a start, the configuration as its restore
+/// engine driver would have written of it: a start, the configuration as its restore
 /// rows, then every input with its `now`, and a snapshot of the core's state once
 /// every `snapshot_every` ms. A day of traffic on the virtual clock, for the replay.
 pub fn journal(

@@ -2,8 +2,7 @@
 //! the conversation input a routing effect means, and the routing inputs a
 //! conversation effect asks for (FIND_AGENT, cancelling a conversation's tasks,
 //! ending or wrapping up an agent's task). [`super::Site`] applies both inside one
-//! step; the conversation driver's publisher (`conversation::bridge`) applies the
-//! same functions across the two drivers until they become one.
+//! step.
 
 use crate::cim::{self, TaskStateReason};
 use crate::conversation::{self, FindAgentRequest, IdGen, IdKind};

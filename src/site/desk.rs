@@ -2,7 +2,8 @@
 //! ACTIVE and the agent joins the conversation with the role its kind of request
 //! gives; a direct transfer's requester leaves) and leaving a conversation (a consult
 //! transfer the agent was consulted for completes first). The pure rules are shared
-//! with the desk handlers of today's two drivers (`agents::handlers`).
+//! with the desk handlers (`agents::handlers`), which still reach the two cores
+//! through their two handles.
 
 use super::{RoutingSteps, Site, SiteEffect, Work};
 use crate::cim::{CcUser, ParticipantRole};

@@ -1,5 +1,5 @@
 //! The compact form of a task-log fact (`task_log.fact`, see `tasks::append_log`): a
-//! BLOB that reads back to exactly the JSON text the routing driver wrote (a
+//! BLOB that reads back to exactly the JSON text the engine driver wrote (a
 //! `crate::live::facts::LiveEvent`).
 //!
 //! Each of a task's ~4 rows repeats its queue id and name, direction, agent, customer

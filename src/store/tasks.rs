@@ -1,4 +1,4 @@
-//! Routing tasks and their media, written by the routing driver after every
+//! Routing tasks and their media, written by the engine driver after every
 //! change and read back on start; plus the routing engine's agent and pull-request
 //! records.
 
@@ -13,7 +13,7 @@ use rusqlite::{params, Connection};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// One task as the routing driver persists it.
+/// One task as the engine driver persists it.
 pub struct TaskRow<'a> {
     pub id: &'a str,
     pub conversation_id: &'a str,
@@ -78,7 +78,7 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
 }
 
 /// Appends one row to the task log: what one task change means for the live
-/// figures (`crate::live::facts::LiveEvent` as JSON), at the routing driver's `at`.
+/// figures (`crate::live::facts::LiveEvent` as JSON), at the engine driver's `at`.
 /// The fact is stored as its byte code (`task_facts`, a BLOB: the row's ids and
 /// times near `at` as a byte each), or, when it would not read back the same that
 /// way, packed (`packed`: its shape shared, its leaves kept, the row's conversation
