@@ -126,9 +126,7 @@ impl Sequencer {
         // Room for another batch only once this one is out.
         drop(room);
         if published.is_err() {
-            tracing::error!(
-                "publishing an engine batch panicked; the engine driver stops"
-            );
+            tracing::error!("publishing an engine batch panicked; the engine driver stops");
             self.broken.store(true, Ordering::Relaxed);
         }
     }
