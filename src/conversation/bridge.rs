@@ -12,7 +12,7 @@ use tokio::time::Duration;
 /// What the publisher hands the studio flow, after commit.
 pub(super) struct Bridge {
     /// The publisher runs on the store's fsync thread, outside the runtime: what
-    /// must wait (a routing query, a studio call) is spawned on this handle.
+    /// must wait (a studio call is HTTP) is spawned on this handle.
     pub(super) runtime: tokio::runtime::Handle,
     /// Studio answers go back to the driver as inputs.
     pub(super) studio_tx: mpsc::UnboundedSender<Input>,

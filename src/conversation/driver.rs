@@ -14,7 +14,7 @@
 
 mod requests;
 
-use super::answers::{store_failed, Outcome, Settled, Waiter};
+use super::answers::{Outcome, Settled, Waiter};
 use super::bridge::Bridge;
 use super::handle::{ConversationHandle, Request};
 use super::publisher::{EventTexts, Publisher, Queued, RoutingBatch, RoutingOut, RoutingReply};
@@ -172,6 +172,14 @@ pub async fn spawn(settings: CoreSettings, wiring: Wiring) -> Result<Engine, Sto
     {
         return Err(StoreError::Corrupt(
             "the engine's restore could not be published".into(),
+        ));
+    }
+    // The engine starts only on what is stored: a restore the store refused stops the
+    // start, as a failed migration does (the publisher logged why).
+    sequencer.drained().await;
+    if driver.commit_failed.load(Ordering::Relaxed) {
+        return Err(StoreError::Corrupt(
+            "the engine's restore could not be stored".into(),
         ));
     }
     let health = wiring.health;
@@ -427,17 +435,6 @@ impl Driver {
             replies: callers.replies,
             answers: callers.answers,
         };
-        let routing_rows = match (unencodable, routing_rows) {
-            (None, Ok(rows)) => rows,
-            (Some(e), _) | (None, Err(e)) => {
-                // Like a failed write: nothing of the batch is stored or delivered.
-                self.written.forget_all();
-                store_failed(&e, answers);
-                routing.not_stored(&e);
-                return true;
-            }
-        };
-        let stores = !(steps.is_empty() && outbound.is_empty() && routing_rows.is_empty());
         let queued = Queued {
             answers,
             deliveries,
@@ -450,6 +447,17 @@ impl Driver {
         let Some(ticket) = self.sequencer.queue(queued).await else {
             return false;
         };
+        let routing_rows = match (unencodable, routing_rows) {
+            (None, Ok(rows)) => rows,
+            (Some(e), _) | (None, Err(e)) => {
+                // Like a failed write, published in its turn: nothing of the batch is
+                // stored or delivered, and its callers hear why after the batches
+                // before it are out.
+                self.sequencer.settle(ticket, Err(e));
+                return !self.sequencer.broken();
+            }
+        };
+        let stores = !(steps.is_empty() && outbound.is_empty() && routing_rows.is_empty());
         if stores {
             // Published where the commit becomes known, the fsync thread; a write the
             // store could not take settles failed at once (`commit_failed` then

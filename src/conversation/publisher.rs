@@ -127,8 +127,10 @@ impl Publisher {
             routing.not_stored(&e);
             return;
         }
-        // Routing first, as when routing committed before the conversations heard
-        // of it: a desk is offered its task before the conversation's events reach it.
+        // Routing first, as when routing committed before the conversations heard of
+        // it. The agent manager delivers routing effects from its own task, so a desk
+        // may still see a conversation's events before the routing message of the same
+        // step; desks take either order (the e2e desk tests).
         self.publish_routing(routing);
         if has_outbox {
             self.to_customer.deliver(ToCustomer::OutboxReady);

@@ -201,6 +201,13 @@ pub enum Asked {
     Routing(Vec<routing::Input>),
     /// FIND_AGENT with no queue to route to.
     Unroutable { conversation_id: String },
+    /// Close the conversation's open tasks, read once every other routing input the
+    /// step asked for has run: an agent's own task ends as the conversation says
+    /// (DONE, wrap-up) before what is left is cancelled.
+    CancelTasks {
+        conversation_id: String,
+        disposition: TaskStateReason,
+    },
 }
 
 /// The routing inputs a conversation effect asks for, read against `core`.
@@ -220,7 +227,10 @@ pub fn asked_of_routing(
         E::CancelTasks {
             conversation_id,
             disposition,
-        } => Asked::Routing(cancel_tasks(core, conversation_id, disposition)),
+        } => Asked::CancelTasks {
+            conversation_id: conversation_id.clone(),
+            disposition: disposition.clone(),
+        },
         // A task routing already ended (a transfer completed it) is not ended twice.
         E::AgentTaskEnded {
             conversation_id,

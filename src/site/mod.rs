@@ -13,6 +13,7 @@ mod desk;
 #[cfg(test)]
 mod tests;
 
+use crate::cim::TaskStateReason;
 use crate::clock::Millis;
 use crate::conversation::{
     self, ConversationCore, CoreSettings, IdGen, RestoredConversation, UuidIds,
@@ -248,8 +249,18 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
         direct: &mut Option<usize>,
     ) {
         let mut pending = VecDeque::from([first]);
+        let mut cancels: VecDeque<(String, TaskStateReason)> = VecDeque::new();
         let mut first = true;
-        while let Some(work) = pending.pop_front() {
+        loop {
+            let Some(work) = pending.pop_front() else {
+                // Cancels are read last, against the state every other input left.
+                let Some((conversation_id, disposition)) = cancels.pop_front() else {
+                    break;
+                };
+                let closes = bridge::cancel_tasks(&self.routing, &conversation_id, &disposition);
+                pending.extend(closes.into_iter().map(Work::Routing));
+                continue;
+            };
             if !std::mem::take(&mut first) && direct.is_none() {
                 *direct = Some(out.len());
             }
@@ -278,6 +289,10 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                             bridge::Asked::Unroutable { conversation_id } => {
                                 out.push(SiteEffect::Unroutable { conversation_id })
                             }
+                            bridge::Asked::CancelTasks {
+                                conversation_id,
+                                disposition,
+                            } => cancels.push_back((conversation_id, disposition)),
                         }
                     }
                 }

@@ -1,7 +1,7 @@
 //! Pull mode: agents subscribe to lists, see their requests (UNREAD, ACTIVE,
 //! INACTIVE, CLOSED), and join them — several agents at once if they like.
 
-use super::payload::{parse, present_string};
+use super::payload::{blank_or_string, parse, present_string};
 use super::{routing_call, DeskError};
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 struct ListRef {
     #[serde(default, deserialize_with = "present_string")]
     list_id: Option<String>,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(default, deserialize_with = "blank_or_string")]
     id: Option<String>,
 }
 
@@ -31,7 +31,7 @@ struct ListRef {
 struct RequestRef {
     #[serde(default, deserialize_with = "present_string")]
     request_id: Option<String>,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(default, deserialize_with = "blank_or_string")]
     id: Option<String>,
 }
 
@@ -162,7 +162,7 @@ pub(super) async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::handlers::payload::{assert_refused, not_strings};
+    use crate::agents::handlers::payload::{assert_refused, not_blank_or_strings, not_strings};
     use serde_json::json;
 
     #[test]
@@ -176,7 +176,7 @@ mod tests {
             ("invalid_payload", "listId is required")
         );
         assert_refused::<ListRef>(&json!({"listId": "L1"}), "listId", &not_strings());
-        assert_refused::<ListRef>(&json!({"id": "L1"}), "id", &not_strings());
+        assert_refused::<ListRef>(&json!({"id": "L1"}), "id", &not_blank_or_strings());
     }
 
     #[test]
@@ -195,6 +195,6 @@ mod tests {
             ("invalid_payload", "requestId is required")
         );
         assert_refused::<RequestRef>(&json!({"requestId": "R1"}), "requestId", &not_strings());
-        assert_refused::<RequestRef>(&json!({"id": "R1"}), "id", &not_strings());
+        assert_refused::<RequestRef>(&json!({"id": "R1"}), "id", &not_blank_or_strings());
     }
 }

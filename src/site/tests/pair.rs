@@ -441,3 +441,28 @@ fn a_transfer_that_finds_no_agent_leaves_the_waiting_customer_waiting() {
         Some(own.id.clone())
     );
 }
+
+#[test]
+fn ending_a_chat_with_a_transfer_pending_cancels_the_transfer_not_the_served_task() {
+    let mut w = World::new(2);
+    w.ready(1);
+    let (conversation, own) = served(&mut w, 1, 1);
+    let transfer = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
+    let transfer_id = transfer.task_id.clone();
+    w.routing(routing::Input::EnqueueTask(Box::new(transfer)));
+    let effects = w.conversation(conversation::Input::EndConversation {
+        conversation_id: conversation.clone(),
+        agent_id: Some(w.agent_id(1)),
+        reason: None,
+    });
+    assert!(!refused(&effects), "{effects:#?}");
+    // The agent's own task ends as the conversation says (wrap-up or DONE); only the
+    // transfer nobody took is cancelled.
+    let served_task = w.site.routing().task(&own.id);
+    assert!(
+        served_task.is_none_or(|t| t.state.reason_code != Some(Disposition::Cancelled)),
+        "{served_task:#?}"
+    );
+    let pending = w.site.routing().task(&transfer_id);
+    assert!(pending.is_none_or(|t| t.is_closed()), "{pending:#?}");
+}
