@@ -9,11 +9,20 @@ use crate::conversation::{self, FindAgentRequest, IdGen, IdKind};
 use crate::routing::{self, Disposition, RoutingCore};
 use serde_json::{json, Value};
 
-/// The conversation input a routing effect means, if any. `agent_sla_secs` gives a
-/// queue's agent response SLA (0 or `None`: none).
+/// A queue's agent response SLA in seconds, as its routing configuration says
+/// (`None`: none).
+pub fn agent_sla_secs(core: &RoutingCore, queue_id: &str) -> Option<u32> {
+    core.queue_config(queue_id)
+        .and_then(|q| q.agent_sla_ms)
+        .map(|ms| (ms / 1000) as u32)
+        .filter(|s| *s > 0)
+}
+
+/// The conversation input a routing effect means, if any, read against `core` (the
+/// queue's agent response SLA).
 pub fn conversation_input(
     effect: &routing::Effect,
-    agent_sla_secs: impl Fn(&str) -> Option<u32>,
+    core: &RoutingCore,
 ) -> Option<conversation::Input> {
     use conversation::Input as C;
     use routing::Effect as R;
@@ -27,7 +36,7 @@ pub fn conversation_input(
                 name: queue.name.clone().into(),
                 extra: Default::default(),
             },
-            agent_sla_secs: agent_sla_secs(&queue.id).filter(|s| *s > 0),
+            agent_sla_secs: agent_sla_secs(core, &queue.id),
         }),
         R::TaskStateChanged { task } => Some(C::TaskStateChanged {
             conversation_id: task.conversation_id.clone(),
@@ -68,7 +77,7 @@ pub fn conversation_input(
 /// What FIND_AGENT asks of routing: a task on the requested queue (or the channel's
 /// routing object), or a pull-mode request on PULL channels. `None` when the request
 /// names no queue and its channel none either: there is nothing to route to.
-pub fn find_agent(request: FindAgentRequest, ids: &mut impl IdGen) -> Option<routing::Input> {
+fn find_agent(request: FindAgentRequest, ids: &mut impl IdGen) -> Option<routing::Input> {
     let policy = request
         .channel_session
         .channel
@@ -146,7 +155,7 @@ pub fn find_agent(request: FindAgentRequest, ids: &mut impl IdGen) -> Option<rou
 
 /// An agent's part in a conversation ended: it leaves the pull list, and its task
 /// (when it held one) goes to wrap-up or closes with `disposition`.
-pub fn agent_task_ended(
+fn agent_task_ended(
     agent_id: String,
     conversation_id: String,
     task_id: Option<String>,
@@ -173,7 +182,7 @@ pub fn agent_task_ended(
 }
 
 /// The agent's wrap-up of the task ended: the task closes DONE.
-pub fn wrapup_ended(task_id: Option<String>) -> Option<routing::Input> {
+fn wrapup_ended(task_id: Option<String>) -> Option<routing::Input> {
     task_id.map(|task_id| routing::Input::EndWrapUp { task_id })
 }
 

@@ -118,12 +118,7 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
         let Some(task) = task else {
             return;
         };
-        let agent_sla_secs = self
-            .routing
-            .queue_config(&task.media.queue.id)
-            .and_then(|q| q.agent_sla_ms)
-            .map(|ms| (ms / 1000) as u32)
-            .filter(|s| *s > 0);
+        let agent_sla_secs = super::bridge::agent_sla_secs(&self.routing, &task.media.queue.id);
         let mut joined = Vec::new();
         self.run(
             now,

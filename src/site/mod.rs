@@ -267,13 +267,7 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
             match work {
                 Work::Routing(input) => {
                     for effect in self.steps.step(&mut self.routing, now, input) {
-                        let sla = |queue: &str| {
-                            self.routing
-                                .queue_config(queue)
-                                .and_then(|q| q.agent_sla_ms)
-                                .map(|ms| (ms / 1000) as u32)
-                        };
-                        if let Some(input) = bridge::conversation_input(&effect, sla) {
+                        if let Some(input) = bridge::conversation_input(&effect, &self.routing) {
                             pending.push_back(Work::conversation(input));
                         }
                         out.push(SiteEffect::Routing(effect));

@@ -36,10 +36,7 @@ impl Driver {
                     .as_ref()
                     .and_then(|t| t.pointer("/activeMedia/0/queue/id"))
                     .and_then(Value::as_str)
-                    .and_then(|q| self.site.routing().queue_config(q))
-                    .and_then(|q| q.agent_sla_ms)
-                    .map(|ms| (ms / 1000) as u32)
-                    .filter(|s| *s > 0);
+                    .and_then(|q| crate::site::bridge::agent_sla_secs(self.site.routing(), q));
                 (
                     Input::AgentJoined {
                         conversation_id: conversation_id.clone(),
