@@ -8,8 +8,70 @@
 //! The agent manager and the channels are built after the engine driver (they
 //! need its handle); the publisher's sink is attached to them once they exist. A
 //! delivery made before that is dropped: no desk or widget can be connected yet.
+//!
+//! What is delivered ([`ToDesk`], [`ToCustomer`]) is defined here, so the engine
+//! imports nothing from the agent manager or the channels: they implement
+//! [`Deliver`] for it.
 
+use serde_json::Value;
 use std::sync::{Arc, OnceLock};
+
+/// What the engine delivers to desks after commit (the agent manager's `onCimEvent`, ...).
+#[derive(Debug, Clone)]
+pub enum ToDesk {
+    /// `onCimEvent` to each agent: `event` is the event's JSON text with its `seq`.
+    CimEvent {
+        agent_ids: Vec<String>,
+        conversation_id: String,
+        seq: u64,
+        event: Arc<str>,
+    },
+    /// `onCimEvent` without a `seq`: an ephemeral event (typing), delivered at once and
+    /// never replayed.
+    Ephemeral {
+        agent_ids: Vec<String>,
+        conversation_id: String,
+        event: Arc<str>,
+    },
+    /// `topicClosed`.
+    TopicClosed {
+        agent_ids: Vec<String>,
+        conversation_id: String,
+    },
+    /// `wrapupTimerStarted {task, duration, conversationId, roomInfo}`.
+    WrapupTimerStarted { agent_id: String, payload: Value },
+    /// Any other named event (SLA thresholds, ...).
+    Notify {
+        agent_ids: Vec<String>,
+        event: &'static str,
+        payload: Value,
+    },
+}
+
+/// What the engine delivers to customers after commit (the widget channel and the outbox).
+#[derive(Debug, Clone)]
+pub enum ToCustomer {
+    /// A CIM event for the customer's widget (`MESSAGE_RECEIVED`, `CHANNEL_SESSION_STARTED`, ...).
+    Event {
+        conversation_id: String,
+        channel_session_id: String,
+        /// With `channel_customer_identifier`: who the customer is, so an event that
+        /// races ahead of the widget's own session bookkeeping still finds its tabs.
+        service_identifier: String,
+        channel_customer_identifier: String,
+        /// The event's JSON text with its `seq` (none for an ephemeral event such as
+        /// typing), shared with the desks that get it.
+        event: Arc<str>,
+    },
+    /// The channel session ended (`CHANNEL_SESSION_ENDED`) or expired (`CHANNEL_SESSION_EXPIRED`).
+    SessionEnded {
+        channel_session_id: String,
+        /// `INACTIVITY` is an expiry; `AGENT` an agent's End chat; others an end.
+        reason: crate::cim::ChannelSessionReasonCode,
+    },
+    /// New outbox rows were committed: wake the webhook worker.
+    OutboxReady,
+}
 
 /// Takes one delivery, synchronously (it may queue it on sockets, never wait).
 pub trait Deliver<T>: Send + Sync {

@@ -20,6 +20,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod rate_limit;
+pub mod refusal;
 pub mod replay;
 pub mod reports;
 pub mod retention;

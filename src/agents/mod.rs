@@ -7,16 +7,15 @@
 //! - `handlers`: one function per desk event
 //! - `presence`: the `agentPresence` payload
 //! - `outbound`: routing effects and conversation deliveries to desks
-//! - `error`: the `errors` event
 
-mod error;
 mod handlers;
 mod namespace;
 mod outbound;
 mod presence;
 mod session;
 
-pub use error::DeskError;
+/// What a refused desk request gets (the `errors` event and the ack).
+pub use crate::refusal::Refusal as DeskError;
 pub use namespace::DeskNamespace;
 pub use session::DeskSession;
 
@@ -25,41 +24,10 @@ use crate::routing::RoutingHandle;
 use crate::sessions::Sessions;
 use crate::store::Store;
 use parking_lot::RwLock;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What the conversation manager delivers to desks after commit.
-#[derive(Debug, Clone)]
-pub enum ToDesk {
-    /// `onCimEvent` to each agent: `event` is the event's JSON text with its `seq`.
-    CimEvent {
-        agent_ids: Vec<String>,
-        conversation_id: String,
-        seq: u64,
-        event: Arc<str>,
-    },
-    /// `onCimEvent` without a `seq`: an ephemeral event (typing), delivered at once and
-    /// never replayed.
-    Ephemeral {
-        agent_ids: Vec<String>,
-        conversation_id: String,
-        event: Arc<str>,
-    },
-    /// `topicClosed`.
-    TopicClosed {
-        agent_ids: Vec<String>,
-        conversation_id: String,
-    },
-    /// `wrapupTimerStarted {task, duration, conversationId, roomInfo}`.
-    WrapupTimerStarted { agent_id: String, payload: Value },
-    /// Any other named event (SLA thresholds, ...).
-    Notify {
-        agent_ids: Vec<String>,
-        event: &'static str,
-        payload: Value,
-    },
-}
+pub use crate::delivery::ToDesk;
 
 /// Settings the agent manager needs.
 #[derive(Debug, Clone)]

@@ -26,30 +26,7 @@ use crate::socketio::SocketIo;
 use crate::store::Store;
 use std::sync::Arc;
 
-/// What the conversation manager delivers to customers after commit.
-#[derive(Debug, Clone)]
-pub enum ToCustomer {
-    /// A CIM event for the customer's widget (`MESSAGE_RECEIVED`, `CHANNEL_SESSION_STARTED`, ...).
-    Event {
-        conversation_id: String,
-        channel_session_id: String,
-        /// With `channel_customer_identifier`: who the customer is, so an event that
-        /// races ahead of the widget's own session bookkeeping still finds its tabs.
-        service_identifier: String,
-        channel_customer_identifier: String,
-        /// The event's JSON text with its `seq` (none for an ephemeral event such as
-        /// typing), shared with the desks that get it.
-        event: Arc<str>,
-    },
-    /// The channel session ended (`CHANNEL_SESSION_ENDED`) or expired (`CHANNEL_SESSION_EXPIRED`).
-    SessionEnded {
-        channel_session_id: String,
-        /// `INACTIVITY` is an expiry; `AGENT` an agent's End chat; others an end.
-        reason: crate::cim::ChannelSessionReasonCode,
-    },
-    /// New outbox rows were committed: wake the webhook worker.
-    OutboxReady,
-}
+pub use crate::delivery::ToCustomer;
 
 /// What the channels need from the rest of the appliance.
 pub struct Wiring {

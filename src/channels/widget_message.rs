@@ -1,33 +1,13 @@
 //! What a widget says, checked: a `MESSAGE_RECEIVED` becomes a CIM message whose
 //! sender and channel data are the connection's own customer (a client value naming
-//! anyone else is refused with `sender_mismatch`), and the widget layer's error type.
+//! anyone else is refused with `sender_mismatch`).
 
 use crate::cim::{ChannelSession, CimMessage};
 use crate::clock::now_ms;
-use crate::conversation::handle::ConversationError;
 use serde_json::{json, Value};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub(super) struct WidgetError {
-    pub(super) code: &'static str,
-    pub(super) message: String,
-}
-
-impl WidgetError {
-    pub(super) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        WidgetError {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<ConversationError> for WidgetError {
-    fn from(e: ConversationError) -> Self {
-        WidgetError::new(e.code(), e.to_string())
-    }
-}
+/// What a refused widget request gets: the same refusal as a desk's.
+pub(super) use crate::refusal::Refusal as WidgetError;
 
 /// A CIM message from the widget. The header's sender and channel data are the
 /// session's: a client value naming another customer or channel is refused

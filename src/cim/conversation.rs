@@ -275,6 +275,14 @@ impl Conversation {
             .filter(|p| p.participant_type == ParticipantType::Agent)
     }
 
+    /// User ids of the agents (and monitors) in the conversation now, with roles.
+    pub fn agent_members(&self) -> Vec<(String, ParticipantRole)> {
+        self.agents()
+            .filter(|p| p.is_active.get().copied().unwrap_or(true))
+            .filter_map(|p| p.as_cc_user().map(|u| (u.id.clone(), p.role.clone())))
+            .collect()
+    }
+
     /// The agent holding the `PRIMARY` role, if any.
     pub fn primary_agent(&self) -> Option<&Participant> {
         self.agents().find(|p| p.role == ParticipantRole::Primary)

@@ -2,9 +2,12 @@
 //! ([`Waiter`]), what its input produced ([`Outcome`]) and the answer settled from
 //! the state its batch left ([`Settled`]), sent only once that batch has committed.
 
-use super::handle::{ConversationError, MessageAck, Reply, Topic};
+use super::handle::{ConversationError, MessageAck, Reply, Subscription, Topic};
 use super::{CoreError, Effect};
+use crate::routing::Task;
+use crate::site::SiteEffect;
 use crate::store::StoreError;
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// A caller waiting for the outcome of its input, answered after commit.
@@ -15,6 +18,8 @@ pub(super) enum Waiter {
     Message(Reply<MessageAck>),
     ChatTopic(Reply<Topic>),
     AgentConversations(String, oneshot::Sender<Vec<String>>),
+    Subscription(Reply<Subscription>),
+    PullJoined(Reply<String>),
 }
 
 /// A caller's answer, settled when its batch was handled and sent after the commit.
@@ -24,6 +29,8 @@ pub(super) enum Settled {
     Seq(Reply<u64>, Result<u64, ConversationError>),
     Message(Reply<MessageAck>, Result<MessageAck, ConversationError>),
     AgentConversations(oneshot::Sender<Vec<String>>, Vec<String>),
+    Subscription(Reply<Subscription>, Result<Subscription, ConversationError>),
+    PullJoined(Reply<String>, Result<String, ConversationError>),
 }
 
 impl Settled {
@@ -34,6 +41,8 @@ impl Settled {
             Settled::Seq(r, a) => drop(r.send(a)),
             Settled::Message(r, a) => drop(r.send(a)),
             Settled::AgentConversations(r, a) => drop(r.send(a)),
+            Settled::Subscription(r, a) => drop(r.send(a)),
+            Settled::PullJoined(r, a) => drop(r.send(a)),
         }
     }
 
@@ -43,6 +52,8 @@ impl Settled {
             Settled::Unit(r, _) => drop(r.send(Err(err))),
             Settled::Seq(r, _) => drop(r.send(Err(err))),
             Settled::Message(r, _) => drop(r.send(Err(err))),
+            Settled::Subscription(r, _) => drop(r.send(Err(err))),
+            Settled::PullJoined(r, _) => drop(r.send(Err(err))),
             // No error to give: the caller sees the answer dropped (no conversations).
             Settled::AgentConversations(r, _) => drop(r),
         }
@@ -71,6 +82,10 @@ pub(super) struct Outcome {
     pub(super) rejected: Option<ConversationError>,
     pub(super) ack: Option<MessageAck>,
     pub(super) session_started: Option<String>,
+    /// The task a desk's accept made ACTIVE.
+    pub(super) accepted: Option<Arc<Task>>,
+    /// The conversation a desk's pull-mode join entered.
+    pub(super) pull_joined: Option<String>,
 }
 
 impl Outcome {
@@ -97,6 +112,34 @@ impl Outcome {
                     conversation_id, ..
                 } if outcome.session_started.is_none() => {
                     outcome.session_started = Some(conversation_id.clone());
+                }
+                _ => {}
+            }
+        }
+        outcome
+    }
+
+    /// What a desk's step across both cores (`SiteInput::Accept`, `JoinPull`)
+    /// produced: the accepted task or the joined conversation, or the first refusal
+    /// of either core.
+    pub(super) fn of_desk_step(produced: &[SiteEffect]) -> Outcome {
+        let mut outcome = Outcome::default();
+        for effect in produced {
+            match effect {
+                SiteEffect::Accepted { task, .. } => outcome.accepted = Some(Arc::clone(task)),
+                SiteEffect::PullJoined {
+                    conversation_id, ..
+                } => outcome.pull_joined = Some(conversation_id.clone()),
+                SiteEffect::Routing(crate::routing::Effect::Rejected { error, .. })
+                    if outcome.rejected.is_none() =>
+                {
+                    outcome.rejected = Some(ConversationError::Refused {
+                        code: error.code(),
+                        message: error.to_string(),
+                    });
+                }
+                SiteEffect::Conversation(Effect::Rejected(err)) if outcome.rejected.is_none() => {
+                    outcome.rejected = Some(core_error(err));
                 }
                 _ => {}
             }

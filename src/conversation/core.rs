@@ -287,6 +287,13 @@ impl<I: IdGen> ConversationCore<I> {
         self.open.get(id).map(|c| &c.runtime)
     }
 
+    /// Whether an agent holds the conversation's PRIMARY role.
+    pub fn has_primary_agent(&self, id: &str) -> bool {
+        self.open
+            .get(id)
+            .is_some_and(|c| c.conversation.primary_agent().is_some())
+    }
+
     pub fn last_seq(&self, id: &str) -> Option<u64> {
         self.open.get(id).map(|c| c.last_seq)
     }

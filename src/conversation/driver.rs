@@ -21,11 +21,11 @@ use super::publisher::{EventTexts, Publisher, Queued, RoutingBatch, RoutingOut, 
 use super::sequencer::Sequencer;
 use super::views;
 use super::{CoreSettings, Effect, Input, UuidIds};
-use crate::agents::ToDesk;
-use crate::channels::ToCustomer;
 use crate::cim::CimEvent;
 use crate::clock::{now_ms, Millis};
 use crate::delivery::LateSink;
+use crate::delivery::ToCustomer;
+use crate::delivery::ToDesk;
 use crate::health::{Health, RunningGuard};
 use crate::live::facts;
 use crate::reports::TallySettings;
@@ -290,7 +290,7 @@ impl Driver {
                         let name = routing::input_name(&input);
                         let step = self.site.handle_step(now, SiteInput::Routing(input));
                         if let Some(reply) = reply {
-                            let own = step.effects[..step.direct]
+                            let own = step.effects[step.own.clone()]
                                 .iter()
                                 .filter_map(|e| match e {
                                     SiteEffect::Routing(e) => Some(e.clone()),
@@ -352,9 +352,9 @@ impl Driver {
                     tracing::warn!(conversation = %conversation_id, "FIND_AGENT without a queue; nothing to route to");
                     continue;
                 }
-                // The desk handlers tell a requester of an accepted assistance
-                // request themselves.
-                SiteEffect::Accepted { .. } => continue,
+                // Answers to the desk that accepted or joined (`driver::requests`);
+                // its handler tells an assistance request's requester itself.
+                SiteEffect::Accepted { .. } | SiteEffect::PullJoined { .. } => continue,
             };
             match effect {
                 Effect::Persist(step) => {

@@ -5,8 +5,8 @@ use crate::cim::{
     CcUser, ChannelSession, ChannelSessionReasonCode, CimEvent, CimMessage, Conversation,
     ParticipantRole,
 };
+use crate::routing::Task;
 use crate::store::{events, Store};
-use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -65,6 +65,15 @@ impl ConversationError {
     }
 }
 
+/// What a desk's `topicSubscription` did.
+#[derive(Debug, Clone)]
+pub enum Subscription {
+    /// The offered task, now ACTIVE; the agent is in the conversation.
+    Accepted(Arc<Task>),
+    /// Nothing was offered; the agent was in the conversation already.
+    AlreadyIn,
+}
+
 pub type Reply<T> = oneshot::Sender<Result<T, ConversationError>>;
 
 /// Requests the driver serves, one per handle method.
@@ -73,8 +82,17 @@ pub enum Request {
         conversation_id: String,
         agent: Box<CcUser>,
         role: ParticipantRole,
-        task: Option<Value>,
         reply: Reply<Topic>,
+    },
+    Subscribe {
+        conversation_id: String,
+        agent: Box<CcUser>,
+        reply: Reply<Subscription>,
+    },
+    JoinPull {
+        request_id: String,
+        agent: Box<CcUser>,
+        reply: Reply<String>,
     },
     AgentLeft {
         conversation_id: String,
@@ -127,12 +145,6 @@ pub enum Request {
         channel_id: String,
         opens_at: Option<crate::clock::Millis>,
     },
-    ChangeRole {
-        conversation_id: String,
-        agent_id: String,
-        role: ParticipantRole,
-        reply: Reply<()>,
-    },
 }
 
 #[derive(Clone)]
@@ -169,24 +181,56 @@ impl ConversationHandle {
             .map_err(|_| ConversationError::Unavailable("stopped".into()))?
     }
 
-    /// An agent accepted a task (or joined as monitor/assistant): it becomes a participant.
+    /// An agent joins with no task of its own (a monitor, a pull-mode request).
     pub async fn agent_joined(
         &self,
         conversation_id: &str,
         agent: CcUser,
         role: ParticipantRole,
-        task: Option<Value>,
     ) -> Result<Topic, ConversationError> {
         self.ask(|reply| Request::AgentJoined {
             conversation_id: conversation_id.to_string(),
             agent: Box::new(agent),
             role,
-            task,
             reply,
         })
         .await
     }
 
+    /// A desk's `topicSubscription`: accepts the task offered to `agent` in the
+    /// conversation (in one engine step: the task goes ACTIVE, the agent joins, a
+    /// direct transfer's requester leaves), or finds the agent already in it.
+    /// Refused with `no_task` when neither.
+    pub async fn subscribe(
+        &self,
+        conversation_id: &str,
+        agent: CcUser,
+    ) -> Result<Subscription, ConversationError> {
+        self.ask(|reply| Request::Subscribe {
+            conversation_id: conversation_id.to_string(),
+            agent: Box::new(agent),
+            reply,
+        })
+        .await
+    }
+
+    /// A desk's `joinPullModeRequest`: the agent joins the request and its
+    /// conversation in one engine step; answered with the conversation's id.
+    pub async fn join_pull(
+        &self,
+        request_id: &str,
+        agent: CcUser,
+    ) -> Result<String, ConversationError> {
+        self.ask(|reply| Request::JoinPull {
+            request_id: request_id.to_string(),
+            agent: Box::new(agent),
+            reply,
+        })
+        .await
+    }
+
+    /// The agent leaves the conversation (a consult transfer it was consulted for
+    /// completes first, in the same engine step).
     pub async fn agent_left(
         &self,
         conversation_id: &str,
@@ -311,22 +355,6 @@ impl ConversationHandle {
         self.ask(|reply| Request::CustomerMessage {
             session,
             message: Box::new(message),
-            reply,
-        })
-        .await
-    }
-
-    /// Changes an agent participant's role (PARTICIPANT_ROLE_CHANGED).
-    pub async fn change_role(
-        &self,
-        conversation_id: &str,
-        agent_id: &str,
-        role: ParticipantRole,
-    ) -> Result<(), ConversationError> {
-        self.ask(|reply| Request::ChangeRole {
-            conversation_id: conversation_id.to_string(),
-            agent_id: agent_id.to_string(),
-            role,
             reply,
         })
         .await

@@ -11,10 +11,10 @@
 use super::answers::{store_failed, Settled};
 use super::bridge::Bridge;
 use super::{customer_wire, views, Effect};
-use crate::agents::ToDesk;
-use crate::channels::ToCustomer;
 use crate::cim::{self, CimEvent};
 use crate::delivery::LateSink;
+use crate::delivery::ToCustomer;
+use crate::delivery::ToDesk;
 use crate::live::facts::LiveEvent;
 use crate::routing::handle::{Answer, EffectBatch, LiveSink, Observers, Subscriber};
 use crate::routing::{self, RoutingError};

@@ -145,13 +145,13 @@ impl Sequencer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::ToDesk;
     use crate::conversation::answers::Settled;
     use crate::conversation::bridge::Bridge;
     use crate::conversation::handle::ConversationError;
     use crate::conversation::publisher::EventTexts;
     use crate::conversation::publisher::{RoutingBatch, RoutingOut};
     use crate::conversation::Effect;
+    use crate::delivery::ToDesk;
     use crate::delivery::{Deliver, LateSink};
     use crate::store::StoreError;
     use tokio::sync::{mpsc, oneshot};

@@ -1,9 +1,9 @@
 //! A desk's steps that span both cores: accepting an offered task (the task goes
 //! ACTIVE and the agent joins the conversation with the role its kind of request
 //! gives; a direct transfer's requester leaves) and leaving a conversation (a consult
-//! transfer the agent was consulted for completes first). The pure rules are shared
-//! with the desk handlers (`agents::handlers`), which still reach the two cores
-//! through their two handles.
+//! transfer the agent was consulted for completes first). The engine driver feeds a
+//! desk's `topicSubscription` and `topicUnsubscription` here, so neither has a
+//! round trip between the cores nor anything to undo.
 
 use super::{RoutingSteps, Site, SiteEffect, Work};
 use crate::cim::{CcUser, ParticipantRole};
@@ -11,10 +11,11 @@ use crate::clock::Millis;
 use crate::conversation::{self, CoreError, IdGen};
 use crate::routing::{self, Direction, MediaState, RoutingCore, Task};
 use serde_json::Value;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// The role an agent joins with when it accepts a task of this direction.
-pub fn role_for(direction: Direction) -> ParticipantRole {
+fn role_for(direction: Direction) -> ParticipantRole {
     match direction {
         Direction::DirectConference | Direction::Consult => ParticipantRole::Assistant,
         _ => ParticipantRole::Primary,
@@ -42,7 +43,7 @@ pub fn direct_transfer_requester(task: &Task) -> Option<String> {
 /// accepted: (the asking agent's task, the consult task). When the asking agent
 /// leaves, each completes: the consulted agent becomes PRIMARY and the original
 /// task ends TRANSFERRED.
-pub fn consult_transfers(
+fn consult_transfers(
     core: &RoutingCore,
     agent_id: &str,
     conversation_id: &str,
@@ -168,8 +169,94 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
         });
     }
 
+    /// The agent joins a pull-mode request and its conversation (PRIMARY when nobody
+    /// is, else ASSISTANT): refused with nothing changed unless routing lets it join
+    /// and the conversation is open; a conversation that will not take the agent
+    /// takes it out of the request again in the same step.
+    pub(super) fn join_pull(
+        &mut self,
+        now: Millis,
+        agent: CcUser,
+        request_id: &str,
+        out: &mut Vec<SiteEffect>,
+    ) {
+        let agent_id = agent.id.clone();
+        let open = |site: &Self, conversation_id: &str| {
+            site.conversations.last_seq(conversation_id).is_some()
+        };
+        if let Some(request) = self.routing.pull_request(request_id) {
+            if !open(self, &request.conversation_id) {
+                out.push(SiteEffect::Conversation(conversation::Effect::Rejected(
+                    CoreError::UnknownConversation {
+                        conversation_id: request.conversation_id.clone(),
+                    },
+                )));
+                return;
+            }
+        }
+        let mut joined = Vec::new();
+        self.run(
+            now,
+            Work::Routing(routing::Input::JoinPullRequest {
+                agent_id: agent_id.clone(),
+                request_id: request_id.to_string(),
+            }),
+            &mut joined,
+        );
+        let conversation_id = joined.iter().find_map(|e| match e {
+            SiteEffect::Routing(routing::Effect::PullRequestJoined {
+                agent_id: who,
+                request,
+            }) if *who == agent_id => Some(request.conversation_id.clone()),
+            _ => None,
+        });
+        out.extend(joined);
+        // Without it routing refused the join (its Rejected effect says why).
+        let Some(conversation_id) = conversation_id else {
+            return;
+        };
+        let role = match self.conversations.has_primary_agent(&conversation_id) {
+            true => ParticipantRole::Assistant,
+            false => ParticipantRole::Primary,
+        };
+        let mut entered = Vec::new();
+        self.run(
+            now,
+            Work::conversation(conversation::Input::AgentJoined {
+                conversation_id: conversation_id.clone(),
+                agent,
+                role,
+                task_id: None,
+                agent_sla_secs: None,
+            }),
+            &mut entered,
+        );
+        let refused = entered.iter().any(|e| {
+            matches!(
+                e,
+                SiteEffect::Conversation(conversation::Effect::Rejected(_))
+            )
+        });
+        out.extend(entered);
+        if refused {
+            self.run(
+                now,
+                Work::Routing(routing::Input::LeavePullRequest {
+                    agent_id,
+                    request_id: request_id.to_string(),
+                }),
+                out,
+            );
+            return;
+        }
+        out.push(SiteEffect::PullJoined {
+            agent_id,
+            conversation_id,
+        });
+    }
+
     /// The agent leaves the conversation; a consult transfer it was consulted for
-    /// completes first.
+    /// completes first. Returns where the leave's own effects are in `out`.
     pub(super) fn leave(
         &mut self,
         now: Millis,
@@ -177,7 +264,7 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
         conversation_id: String,
         reason: String,
         out: &mut Vec<SiteEffect>,
-    ) {
+    ) -> Range<usize> {
         for (original, consult) in consult_transfers(&self.routing, &agent_id, &conversation_id) {
             self.run(
                 now,
@@ -207,6 +294,6 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                 reason: Some(reason),
             }),
             out,
-        );
+        )
     }
 }

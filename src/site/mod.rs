@@ -20,9 +20,10 @@ use crate::conversation::{
 };
 use crate::routing::{self, RoutingConfig, RoutingCore};
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::Arc;
 
-pub use desk::{consult_transfers, direct_transfer_requester, role_for};
+pub use desk::direct_transfer_requester;
 
 /// Everything the engine reacts to.
 #[derive(Debug, Clone)]
@@ -35,6 +36,11 @@ pub enum SiteInput {
     Accept {
         agent: Box<crate::cim::CcUser>,
         task_id: String,
+    },
+    /// A desk joins a pull-mode request and its conversation (`joinPullModeRequest`).
+    JoinPull {
+        agent: Box<crate::cim::CcUser>,
+        request_id: String,
     },
     /// An agent leaves a conversation (`topicUnsubscription`); a consult transfer it
     /// was consulted for completes first.
@@ -55,6 +61,11 @@ pub enum SiteEffect {
     Routing(routing::Effect),
     /// A conversation effect: its persist step, deliveries, studio calls.
     Conversation(conversation::Effect),
+    /// `agent_id` joined a pull-mode request and is in its conversation.
+    PullJoined {
+        agent_id: String,
+        conversation_id: String,
+    },
     /// FIND_AGENT named no queue and its channel none: nothing was routed.
     Unroutable { conversation_id: String },
     /// `agent_id` accepted `task`, which is now ACTIVE and the agent in the
@@ -104,12 +115,12 @@ impl RoutingSteps for Direct {
     }
 }
 
-/// One step's effects; the first `direct` are those of the input itself (for a core
-/// input: before anything the other core was asked), which is what its caller is
-/// answered from.
+/// One step's effects; those in `own` are the input's own (for a core input: before
+/// anything the other core was asked; for a leave: the agent leaving), which is what
+/// its caller is answered from.
 pub struct Step {
     pub effects: Vec<SiteEffect>,
-    pub direct: usize,
+    pub own: Range<usize>,
 }
 
 /// The routing core and the conversation core, bridged inside each step.
@@ -204,15 +215,17 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     /// [`Site::handle`], telling which effects are the input's own.
     pub fn handle_step(&mut self, now: Millis, input: SiteInput) -> Step {
         let mut out = Vec::new();
-        let mut direct = None;
-        match input {
-            SiteInput::Routing(input) => {
-                self.run_noting(now, Work::Routing(input), &mut out, &mut direct)
+        let own = match input {
+            SiteInput::Routing(input) => self.run(now, Work::Routing(input), &mut out),
+            SiteInput::Conversation(input) => self.run(now, Work::Conversation(input), &mut out),
+            SiteInput::Accept { agent, task_id } => {
+                self.accept(now, *agent, &task_id, &mut out);
+                0..out.len()
             }
-            SiteInput::Conversation(input) => {
-                self.run_noting(now, Work::Conversation(input), &mut out, &mut direct)
+            SiteInput::JoinPull { agent, request_id } => {
+                self.join_pull(now, *agent, &request_id, &mut out);
+                0..out.len()
             }
-            SiteInput::Accept { agent, task_id } => self.accept(now, *agent, &task_id, &mut out),
             SiteInput::Leave {
                 agent_id,
                 conversation_id,
@@ -225,29 +238,18 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                 if self.conversations.next_deadline().is_some_and(|d| d <= now) {
                     self.run(now, Work::conversation(conversation::Input::Tick), &mut out);
                 }
+                0..out.len()
             }
-        }
-        let direct = direct.unwrap_or(out.len());
-        Step {
-            effects: out,
-            direct,
-        }
+        };
+        Step { effects: out, own }
     }
 
     /// Handles `first` and, breadth first, every input its effects mean for the other
-    /// core, until none is left.
-    fn run(&mut self, now: Millis, first: Work, out: &mut Vec<SiteEffect>) {
-        self.run_noting(now, first, out, &mut None);
-    }
-
-    /// [`Site::run`], noting in `direct` how many effects `first` had itself.
-    fn run_noting(
-        &mut self,
-        now: Millis,
-        first: Work,
-        out: &mut Vec<SiteEffect>,
-        direct: &mut Option<usize>,
-    ) {
+    /// core, until none is left; returns where in `out` the effects of `first`
+    /// itself are.
+    fn run(&mut self, now: Millis, first: Work, out: &mut Vec<SiteEffect>) -> Range<usize> {
+        let start = out.len();
+        let mut own_end = None;
         let mut pending = VecDeque::from([first]);
         let mut cancels: VecDeque<(String, TaskStateReason)> = VecDeque::new();
         let mut first = true;
@@ -261,8 +263,8 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                 pending.extend(closes.into_iter().map(Work::Routing));
                 continue;
             };
-            if !std::mem::take(&mut first) && direct.is_none() {
-                *direct = Some(out.len());
+            if !std::mem::take(&mut first) && own_end.is_none() {
+                own_end = Some(out.len());
             }
             match work {
                 Work::Routing(input) => {
@@ -292,8 +294,6 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                 }
             }
         }
-        if direct.is_none() {
-            *direct = Some(out.len());
-        }
+        start..own_end.unwrap_or(out.len())
     }
 }

@@ -4,7 +4,6 @@
 //! `agentAssignedForAssistance` (and `consulTransferRequestSuccess` for consults),
 //! and a direct transfer ends the requester's task TRANSFERRED.
 
-use super::topic::agent_members;
 use super::{agent_tasks_in, routing_call, DeskError};
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
@@ -29,7 +28,7 @@ pub(super) async fn request(
         })?
         .to_string();
     let topic = manager.conversations().topic(&conversation_id).await?;
-    let members = agent_members(&topic.conversation);
+    let members = topic.conversation.agent_members();
     let requester_role = members
         .iter()
         .find(|(id, _)| id == session.agent_id())
@@ -159,9 +158,10 @@ async fn default_queue(manager: &AgentManager) -> Option<String> {
         .flatten()
 }
 
-/// After an agent accepted an assistance task: tell the requester, and complete a
-/// direct transfer (the requester leaves; its task ends TRANSFERRED).
-pub(super) async fn on_accepted(manager: &AgentManager, session: &Arc<DeskSession>, task: &Task) {
+/// After an agent accepted an assistance task: tell the requester. A direct
+/// transfer's requester left the conversation in the accept's own engine step (its
+/// task ended TRANSFERRED); its desk stops following the topic.
+pub(super) fn on_accepted(manager: &AgentManager, session: &Arc<DeskSession>, task: &Task) {
     let Some(kind) = task
         .media
         .metadata
@@ -176,7 +176,10 @@ pub(super) async fn on_accepted(manager: &AgentManager, session: &Arc<DeskSessio
         .metadata
         .get("requestedBy")
         .and_then(Value::as_str)
-        .map(str::to_owned);
+        .and_then(|r| manager.session(r));
+    let Some(requester) = requester else {
+        return;
+    };
     let payload = json!({
         "conversationId": task.conversation_id,
         "task": task.to_cim(),
@@ -184,24 +187,11 @@ pub(super) async fn on_accepted(manager: &AgentManager, session: &Arc<DeskSessio
         "agentId": session.agent_id(),
         "agentName": session.cc_user().keycloak_user.username,
     });
-    if let Some(requester) = requester.as_deref().and_then(|r| manager.session(r)) {
-        requester.emit("agentAssignedForAssistance", payload.clone());
-        if kind == "CONSULT_TRANSFER" {
-            requester.emit("consulTransferRequestSuccess", payload.clone());
-        }
+    requester.emit("agentAssignedForAssistance", payload.clone());
+    if kind == "CONSULT_TRANSFER" {
+        requester.emit("consulTransferRequestSuccess", payload);
     }
-    // The routing engine ends the original task TRANSFERRED by itself when a
-    // direct transfer is accepted; the requester leaves the conversation here.
-    if let Some(requester) = crate::site::direct_transfer_requester(task) {
-        if let Err(e) = manager
-            .conversations()
-            .agent_left(&task.conversation_id, &requester, "TRANSFERRED")
-            .await
-        {
-            tracing::warn!(error = %e, "transferring agent could not leave the conversation");
-        }
-        if let Some(s) = manager.session(&requester) {
-            s.forget_topic(&task.conversation_id);
-        }
+    if crate::site::direct_transfer_requester(task).is_some() {
+        requester.forget_topic(&task.conversation_id);
     }
 }

@@ -4,7 +4,6 @@
 //! when the customer leaves. Monitors cannot end a chat.
 
 use super::payload::parse;
-use super::topic::agent_members;
 use super::DeskError;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
@@ -34,7 +33,9 @@ pub(super) async fn end_chat(
         .conversations()
         .topic(&request.conversation_id)
         .await?;
-    let role = agent_members(&topic.conversation)
+    let role = topic
+        .conversation
+        .agent_members()
         .into_iter()
         .find(|(id, _)| id == session.agent_id())
         .map(|(_, role)| role)

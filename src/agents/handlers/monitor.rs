@@ -7,7 +7,6 @@
 //! push-mode conversations. The conversation manager enforces what each role may write.
 
 use super::payload::{non_empty_string, parse};
-use super::topic::agent_members;
 use super::DeskError;
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
@@ -54,7 +53,7 @@ pub(super) async fn join(
             "only active conversations can be monitored",
         ));
     }
-    let members = agent_members(&topic.conversation);
+    let members = topic.conversation.agent_members();
     if members.iter().any(|(id, _)| id == session.agent_id()) {
         return Err(DeskError::new(
             "wrong_state",
@@ -114,7 +113,7 @@ pub(super) async fn join(
     session.begin_replay(&conversation_id);
     if let Err(e) = manager
         .conversations()
-        .agent_joined(&conversation_id, session.cc_user(), role, None)
+        .agent_joined(&conversation_id, session.cc_user(), role)
         .await
     {
         session.end_replay(&conversation_id, 0);

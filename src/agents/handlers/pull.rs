@@ -6,8 +6,7 @@ use super::{routing_call, DeskError};
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
-use crate::cim::ParticipantRole;
-use crate::routing::{Effect, Input};
+use crate::routing::Input;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -95,40 +94,31 @@ pub(super) async fn join(
     payload: &Value,
 ) -> Result<Value, DeskError> {
     let request_id = request_id(payload)?;
-    let effects = routing_call(
-        manager,
-        Input::JoinPullRequest {
-            agent_id: session.agent_id().to_string(),
-            request_id: request_id.clone(),
-        },
-    )
-    .await?;
-    let conversation_id = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::PullRequestJoined { request, .. } => Some(request.conversation_id.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| DeskError::new("wrong_state", "the request could not be joined"))?;
-    let role = {
-        let topic = manager.conversations().topic(&conversation_id).await?;
-        if topic.conversation.primary_agent().is_some() {
-            ParticipantRole::Assistant
-        } else {
-            ParticipantRole::Primary
-        }
-    };
-    // Events the join publishes wait for onTopicData, which carries them.
-    session.begin_replay(&conversation_id);
-    if let Err(e) = manager
+    let id = request_id.clone();
+    let conversation_id = manager
+        .routing()
+        .query(move |core, _| core.pull_request(&id).map(|r| r.conversation_id.clone()))
+        .await
+        .flatten();
+    // Events the join publishes wait for onTopicData, which carries them. The join
+    // itself (routing's request and the conversation, PRIMARY when nobody is) is one
+    // engine step; an unknown request is refused there with routing's own code.
+    if let Some(id) = &conversation_id {
+        session.begin_replay(id);
+    }
+    match manager
         .conversations()
-        .agent_joined(&conversation_id, session.cc_user(), role, None)
+        .join_pull(&request_id, session.cc_user())
         .await
     {
-        session.end_replay(&conversation_id, 0);
-        return Err(e.into());
+        Ok(joined) => send_topic(manager, session, &joined, 0).await,
+        Err(e) => {
+            if let Some(id) = &conversation_id {
+                session.end_replay(id, 0);
+            }
+            Err(e.into())
+        }
     }
-    send_topic(manager, session, &conversation_id, 0).await
 }
 
 pub(super) async fn delete(

@@ -2,12 +2,11 @@
 //! after a reconnect) and `topicUnsubscription` (leave, with wrap-up).
 
 use super::payload::{blank_or_string, non_empty_string, parse};
-use super::{agent_tasks_in, routing_call, DeskError};
+use super::DeskError;
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
-use crate::cim::{Conversation, ParticipantRole};
-use crate::routing::{Disposition, Input, MediaState, Task};
+use crate::conversation::handle::Subscription;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -37,15 +36,6 @@ struct TopicUnsubscription {
     reason: Option<String>,
 }
 
-/// User ids of the agents (and monitors) currently in a conversation, with roles.
-pub(crate) fn agent_members(conversation: &Conversation) -> Vec<(String, ParticipantRole)> {
-    conversation
-        .agents()
-        .filter(|p| p.is_active.get().copied().unwrap_or(true))
-        .filter_map(|p| p.as_cc_user().map(|u| (u.id.clone(), p.role.clone())))
-        .collect()
-}
-
 pub(super) async fn subscribe(
     manager: &AgentManager,
     session: &Arc<DeskSession>,
@@ -55,85 +45,24 @@ pub(super) async fn subscribe(
         conversation_id,
         last_seq,
     } = parse(payload)?;
-    let last_seq = last_seq.unwrap_or(0);
-    let agent_id = session.agent_id().to_string();
-    let topic = manager.conversations().topic(&conversation_id).await?;
-    let already_in = agent_members(&topic.conversation)
-        .iter()
-        .any(|(id, _)| *id == agent_id);
-    // An offer is always accepted, even by an agent still in the conversation (in
-    // wrap-up, say): answering with the topic alone would leave the task RESERVED.
-    let offered = agent_tasks_in(manager, &agent_id, &conversation_id)
-        .await
-        .into_iter()
-        .find(|t| t.media.state == MediaState::Reserved);
-    if let Some(task) = offered {
-        // What accepting publishes (AGENT_SUBSCRIBED, ...) waits for onTopicData,
-        // which carries it, so the desk gets no event before the topic nor one twice.
-        session.begin_replay(&conversation_id);
-        if let Err(e) = accept(manager, session, &task).await {
-            session.end_replay(&conversation_id, 0);
-            return Err(e);
-        }
-    } else if !already_in {
-        return Err(DeskError::new(
-            "no_task",
-            format!("no task of conversation {conversation_id} is offered to this agent"),
-        ));
-    }
-    send_topic(manager, session, &conversation_id, last_seq).await
-}
-
-/// Accepts a reserved task: routing marks it ACTIVE, the agent joins the conversation
-/// with the role its kind of request gives, and transfers complete.
-async fn accept(
-    manager: &AgentManager,
-    session: &Arc<DeskSession>,
-    task: &Task,
-) -> Result<(), DeskError> {
-    let agent_id = session.agent_id().to_string();
-    let effects = routing_call(
-        manager,
-        Input::AcceptTask {
-            agent_id: agent_id.clone(),
-            task_id: task.id.clone(),
-        },
-    )
-    .await?;
-    // Accepting an offer reports the now ACTIVE task as a state change.
-    let accepted = effects
-        .iter()
-        .find_map(|e| match e {
-            crate::routing::Effect::TaskAssigned { task: t, .. }
-            | crate::routing::Effect::TaskStateChanged { task: t }
-                if t.id == task.id =>
-            {
-                Some(t.clone())
-            }
-            _ => None,
-        })
-        .map(|t| (*t).clone())
-        .unwrap_or_else(|| task.clone());
-    let role = crate::site::role_for(accepted.media.direction);
-    let joined = manager
+    // What accepting publishes (AGENT_SUBSCRIBED, ...) waits for onTopicData, which
+    // carries it, so the desk gets no event before the topic nor one twice. An offer
+    // is always accepted, even by an agent still in the conversation (in wrap-up,
+    // say): answering with the topic alone would leave the task RESERVED.
+    session.begin_replay(&conversation_id);
+    let subscribed = manager
         .conversations()
-        .agent_joined(
-            &task.conversation_id,
-            session.cc_user(),
-            role,
-            Some(accepted.to_cim()),
-        )
+        .subscribe(&conversation_id, session.cc_user())
         .await;
-    if let Err(e) = joined {
-        // The conversation is gone or closed: give the task back rather than hold it.
-        manager.routing().send(Input::CloseTask {
-            task_id: task.id.clone(),
-            disposition: Disposition::Cancelled,
-        });
-        return Err(e.into());
+    match subscribed {
+        Ok(Subscription::Accepted(task)) => super::assist::on_accepted(manager, session, &task),
+        Ok(Subscription::AlreadyIn) => {}
+        Err(e) => {
+            session.end_replay(&conversation_id, 0);
+            return Err(e.into());
+        }
     }
-    super::assist::on_accepted(manager, session, &accepted).await;
-    Ok(())
+    send_topic(manager, session, &conversation_id, last_seq.unwrap_or(0)).await
 }
 
 pub(super) async fn unsubscribe(
@@ -153,8 +82,9 @@ pub(super) async fn unsubscribe(
         ));
     }
     let reason = reason.unwrap_or_else(|| "AGENT_LEFT".to_string());
-    complete_consult_transfer(manager, &agent_id, &conversation_id).await;
-    // The conversation manager ends (or wraps up) the agent's routing task itself.
+    // One engine step: a consult transfer the agent was consulted for completes (the
+    // consulted agent becomes PRIMARY, the original task ends TRANSFERRED), then the
+    // agent leaves and its routing task ends or goes to wrap-up.
     manager
         .conversations()
         .agent_left(&conversation_id, &agent_id, &reason)
@@ -168,32 +98,6 @@ pub(super) async fn unsubscribe(
     });
     session.emit("topicUnsubscription", answer.clone());
     Ok(answer)
-}
-
-/// A consulting agent leaving hands the conversation to the agent it consulted for
-/// a transfer: that agent becomes PRIMARY and the original task ends TRANSFERRED.
-async fn complete_consult_transfer(manager: &AgentManager, agent_id: &str, conversation_id: &str) {
-    let (agent, conversation) = (agent_id.to_string(), conversation_id.to_string());
-    let consults = manager
-        .routing()
-        .query(move |core, _| crate::site::consult_transfers(core, &agent, &conversation))
-        .await
-        .unwrap_or_default();
-    for (original_task_id, consult) in consults {
-        manager.routing().send(Input::CompleteTransfer {
-            original_task_id,
-            new_task_id: consult.id.clone(),
-        });
-        if let Some(new_primary) = consult.assigned_to.as_deref() {
-            if let Err(e) = manager
-                .conversations()
-                .change_role(conversation_id, new_primary, ParticipantRole::Primary)
-                .await
-            {
-                tracing::warn!(error = %e, "consulted agent could not become PRIMARY");
-            }
-        }
-    }
 }
 
 #[cfg(test)]

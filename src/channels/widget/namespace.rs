@@ -65,7 +65,7 @@ impl Namespace for Widget {
                     }
                 }
                 Err(e) => {
-                    let payload = json!({"code": e.code, "message": e.message, "event": event});
+                    let payload = e.to_payload(&event);
                     let _ = socket.emit("ERRORS", payload.clone());
                     if let Some(ack) = ack {
                         let mut answer = payload;

@@ -5,10 +5,10 @@
 use super::Driver;
 use crate::clock::Millis;
 use crate::conversation::answers::{Outcome, Settled, Waiter};
-use crate::conversation::handle::{ConversationError, Request, Topic};
+use crate::conversation::handle::{ConversationError, Request, Subscription, Topic};
 use crate::conversation::Input;
+use crate::routing::MediaState;
 use crate::site::{SiteEffect, SiteInput};
-use serde_json::Value;
 
 impl Driver {
     /// Feeds one request; its outcome is answered after commit.
@@ -24,40 +24,62 @@ impl Driver {
                 conversation_id,
                 agent,
                 role,
-                task,
                 reply,
-            } => {
-                let task_id = task
-                    .as_ref()
-                    .and_then(|t| t.get("id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                let agent_sla_secs = task
-                    .as_ref()
-                    .and_then(|t| t.pointer("/activeMedia/0/queue/id"))
-                    .and_then(Value::as_str)
-                    .and_then(|q| crate::site::bridge::agent_sla_secs(self.site.routing(), q));
-                (
-                    Input::AgentJoined {
-                        conversation_id: conversation_id.clone(),
-                        agent: *agent,
-                        role,
-                        task_id,
-                        agent_sla_secs,
-                    },
-                    Waiter::Topic(conversation_id, reply),
-                )
-            }
+            } => (
+                conversation(Input::AgentJoined {
+                    conversation_id: conversation_id.clone(),
+                    agent: *agent,
+                    role,
+                    task_id: None,
+                    agent_sla_secs: None,
+                }),
+                Waiter::Topic(conversation_id, reply),
+            ),
+            Request::Subscribe {
+                conversation_id,
+                agent,
+                reply,
+            } => match self.offered_task(&agent.id, &conversation_id) {
+                Some(task_id) => (
+                    SiteInput::Accept { agent, task_id },
+                    Waiter::Subscription(reply),
+                ),
+                None => {
+                    // Nothing to accept: answered, once the batches before it have
+                    // committed, with whether the agent is in the conversation.
+                    let outcome = Outcome {
+                        rejected: (!self.is_member(&agent.id, &conversation_id)).then(|| {
+                            ConversationError::Refused {
+                                code: "no_task",
+                                message: format!(
+                                    "no task of conversation {conversation_id} is offered to this agent"
+                                ),
+                            }
+                        }),
+                        ..Outcome::default()
+                    };
+                    waiters.push((Waiter::Subscription(reply), outcome));
+                    return;
+                }
+            },
+            Request::JoinPull {
+                request_id,
+                agent,
+                reply,
+            } => (
+                SiteInput::JoinPull { agent, request_id },
+                Waiter::PullJoined(reply),
+            ),
             Request::AgentLeft {
                 conversation_id,
                 agent_id,
                 reason,
                 reply,
             } => (
-                Input::AgentLeft {
-                    conversation_id,
+                SiteInput::Leave {
                     agent_id,
-                    reason: Some(reason),
+                    conversation_id,
+                    reason,
                 },
                 Waiter::Unit(reply),
             ),
@@ -67,11 +89,11 @@ impl Driver {
                 event,
                 reply,
             } => (
-                Input::AgentEvent {
+                conversation(Input::AgentEvent {
                     conversation_id: conversation_id.clone(),
                     agent_id,
                     event: *event,
-                },
+                }),
                 Waiter::Seq(conversation_id, reply),
             ),
             Request::CloseWrapup {
@@ -80,11 +102,11 @@ impl Driver {
                 event,
                 reply,
             } => (
-                Input::CloseWrapup {
+                conversation(Input::CloseWrapup {
                     conversation_id,
                     agent_id,
                     event: *event,
-                },
+                }),
                 Waiter::Unit(reply),
             ),
             Request::Topic {
@@ -95,19 +117,6 @@ impl Driver {
                 waiters.push((Waiter::Topic(conversation_id, reply), Outcome::default()));
                 return;
             }
-            Request::ChangeRole {
-                conversation_id,
-                agent_id,
-                role,
-                reply,
-            } => (
-                Input::ChangeRole {
-                    conversation_id,
-                    agent_id,
-                    role,
-                },
-                Waiter::Unit(reply),
-            ),
             Request::ConversationsOfAgent { agent_id, reply } => {
                 // Answered like a topic: with the state after this batch, once the
                 // batches before it have committed.
@@ -118,9 +127,9 @@ impl Driver {
                 return;
             }
             Request::ChatRequested { session, reply } => (
-                Input::ChatRequested {
+                conversation(Input::ChatRequested {
                     channel_session: session,
-                },
+                }),
                 Waiter::ChatTopic(reply),
             ),
             Request::CustomerMessage {
@@ -128,10 +137,10 @@ impl Driver {
                 message,
                 reply,
             } => (
-                Input::CustomerMessage {
+                conversation(Input::CustomerMessage {
                     channel_session: session,
                     message,
-                },
+                }),
                 Waiter::Message(reply),
             ),
             Request::CustomerLeft {
@@ -139,10 +148,10 @@ impl Driver {
                 reason,
                 reply,
             } => (
-                Input::CustomerLeft {
+                conversation(Input::CustomerLeft {
                     channel_session_id,
                     reason,
-                },
+                }),
                 Waiter::Unit(reply),
             ),
             Request::MessageLeft {
@@ -151,11 +160,11 @@ impl Driver {
                 opens_at,
                 reply,
             } => (
-                Input::MessageLeft {
+                conversation(Input::MessageLeft {
                     channel_session: session,
                     message,
                     opens_at,
-                },
+                }),
                 Waiter::Message(reply),
             ),
             Request::HoursChanged {
@@ -173,15 +182,43 @@ impl Driver {
                 return;
             }
         };
-        let step = self
-            .site
-            .handle_step(now, SiteInput::Conversation(Box::new(input)));
-        let own = step.effects[..step.direct].iter().filter_map(|e| match e {
-            SiteEffect::Conversation(e) => Some(e),
-            _ => None,
-        });
-        waiters.push((waiter, Outcome::of(own)));
+        let step = self.site.handle_step(now, input);
+        let outcome = match waiter {
+            Waiter::Subscription(_) | Waiter::PullJoined(_) => Outcome::of_desk_step(&step.effects),
+            _ => Outcome::of(
+                step.effects[step.own.clone()]
+                    .iter()
+                    .filter_map(|e| match e {
+                        SiteEffect::Conversation(e) => Some(e),
+                        _ => None,
+                    }),
+            ),
+        };
+        waiters.push((waiter, outcome));
         effects.extend(step.effects);
+    }
+
+    /// The task of `conversation_id` offered to `agent_id` (RESERVED for it), if any.
+    fn offered_task(&self, agent_id: &str, conversation_id: &str) -> Option<String> {
+        self.site
+            .routing()
+            .tasks_of_agent(agent_id)
+            .into_iter()
+            .find(|t| t.conversation_id == conversation_id && t.media.state == MediaState::Reserved)
+            .map(|t| t.id.clone())
+    }
+
+    fn is_member(&self, agent_id: &str, conversation_id: &str) -> bool {
+        self.site
+            .conversations()
+            .conversation(conversation_id)
+            .is_some_and(|record| {
+                record
+                    .conversation
+                    .agent_members()
+                    .iter()
+                    .any(|(id, _)| id == agent_id)
+            })
     }
 
     /// The answer a caller gets once its batch has committed.
@@ -190,6 +227,8 @@ impl Driver {
             rejected,
             ack,
             session_started,
+            accepted,
+            pull_joined,
         } = outcome;
         match waiter {
             Waiter::Unit(reply) => Settled::Unit(reply, rejected.map_or(Ok(()), Err)),
@@ -227,6 +266,24 @@ impl Driver {
                 };
                 Settled::Topic(reply, Box::new(answer))
             }
+            Waiter::Subscription(reply) => {
+                let answer = match (rejected, accepted) {
+                    (Some(e), _) => Err(e),
+                    (None, Some(task)) => Ok(Subscription::Accepted(task)),
+                    (None, None) => Ok(Subscription::AlreadyIn),
+                };
+                Settled::Subscription(reply, answer)
+            }
+            Waiter::PullJoined(reply) => {
+                let answer = match (rejected, pull_joined) {
+                    (Some(e), _) => Err(e),
+                    (None, Some(id)) => Ok(id),
+                    (None, None) => Err(ConversationError::WrongState(
+                        "the request could not be joined".into(),
+                    )),
+                };
+                Settled::PullJoined(reply, answer)
+            }
             Waiter::AgentConversations(agent_id, reply) => Settled::AgentConversations(
                 reply,
                 self.site.conversations().agent_conversations(&agent_id),
@@ -251,4 +308,8 @@ impl Driver {
                 .unwrap_or(0),
         })
     }
+}
+
+fn conversation(input: Input) -> SiteInput {
+    SiteInput::Conversation(Box::new(input))
 }

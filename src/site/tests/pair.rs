@@ -466,3 +466,91 @@ fn ending_a_chat_with_a_transfer_pending_cancels_the_transfer_not_the_served_tas
     let pending = w.site.routing().task(&transfer_id);
     assert!(pending.is_none_or(|t| t.is_closed()), "{pending:#?}");
 }
+
+fn join_pull(w: &mut World, agent: usize, request_id: &str) -> Vec<SiteEffect> {
+    let agent = Box::new(w.agent(agent));
+    w.send(SiteInput::JoinPull {
+        agent,
+        request_id: request_id.to_string(),
+    })
+}
+
+/// A pull-mode request for customer `n`'s new chat on `list-1`.
+fn pull_request(w: &mut World, n: u32) -> (String, String) {
+    w.customer_says(&format!("cs-{n}"), n, "hello");
+    let conversation_id = w.conversation_of(n).expect("open");
+    let request_id = format!("pr-{n}");
+    let effects = w.routing(routing::Input::AddPullRequest(routing::NewPullRequest {
+        id: request_id.clone(),
+        list_id: "list-1".into(),
+        conversation_id: conversation_id.clone(),
+        data: serde_json::Value::Null,
+    }));
+    assert!(!refused(&effects), "{effects:#?}");
+    (conversation_id, request_id)
+}
+
+#[test]
+fn a_pull_mode_join_enters_request_and_conversation_in_one_step() {
+    let mut w = World::new(3);
+    w.routing(routing::Input::UpsertPullList(routing::PullListConfig {
+        id: "list-1".into(),
+        name: "Pull".into(),
+    }));
+    // Logged in, not READY: nobody is pushed the chat.
+    for n in 1..=3 {
+        let agent_id = w.agent_id(n);
+        w.routing(routing::Input::AgentConnected {
+            agent_id: agent_id.clone(),
+        });
+        if n < 3 {
+            w.routing(routing::Input::SubscribePullList {
+                agent_id,
+                list_id: "list-1".into(),
+            });
+        }
+    }
+    let (conversation, request) = pull_request(&mut w, 1);
+
+    let effects = join_pull(&mut w, 1, &request);
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        SiteEffect::PullJoined { agent_id, conversation_id }
+            if *agent_id == w.agent_id(1) && *conversation_id == conversation
+    )));
+    assert!(stored_events(&effects).contains(&"AGENT_SUBSCRIBED".to_string()));
+    assert_eq!(
+        role_of(&w, &conversation, 1),
+        Some(ParticipantRole::Primary)
+    );
+    join_pull(&mut w, 2, &request);
+    assert_eq!(
+        role_of(&w, &conversation, 2),
+        Some(ParticipantRole::Assistant)
+    );
+
+    // Joined twice, not subscribed, unknown request: refused, nothing stored.
+    for (agent, request_id) in [(1, request.as_str()), (3, request.as_str()), (1, "pr-none")] {
+        let effects = join_pull(&mut w, agent, request_id);
+        assert!(refused(&effects) && !persists(&effects), "{effects:#?}");
+    }
+
+    // The conversation ended: its request can no longer be joined, and the join
+    // changes neither core.
+    let (_, gone) = pull_request(&mut w, 2);
+    w.conversation(conversation::Input::CustomerLeft {
+        channel_session_id: "cs-2".into(),
+        reason: ChannelSessionReasonCode::Customer,
+    });
+    let effects = join_pull(&mut w, 1, &gone);
+    assert!(refused(&effects) && !persists(&effects), "{effects:#?}");
+    let joined = w
+        .site
+        .routing()
+        .pull_request(&gone)
+        .map(|r| r.joined_agents.clone());
+    assert!(
+        joined.as_ref().is_none_or(|agents| agents.is_empty()),
+        "{joined:?}"
+    );
+}

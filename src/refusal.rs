@@ -1,5 +1,6 @@
-//! The desk's `errors {code, message, event}`: every refused request gets one,
-//! and changes nothing.
+//! The one refusal a desk (namespace `/`) or a widget (`/customer`) gets: a stable
+//! `code` and a message, acked and sent as `errors {code, message, event}`. A refused
+//! request changes nothing. Conversation and routing refusals keep their own codes.
 
 use crate::conversation::handle::ConversationError;
 use crate::routing::RoutingError;
@@ -7,14 +8,14 @@ use serde_json::{json, Value};
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
-pub struct DeskError {
+pub struct Refusal {
     pub code: &'static str,
     pub message: String,
 }
 
-impl DeskError {
+impl Refusal {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        DeskError {
+        Refusal {
             code,
             message: message.into(),
         }
@@ -34,14 +35,14 @@ impl DeskError {
     }
 }
 
-impl From<ConversationError> for DeskError {
+impl From<ConversationError> for Refusal {
     fn from(e: ConversationError) -> Self {
-        DeskError::new(e.code(), e.to_string())
+        Refusal::new(e.code(), e.to_string())
     }
 }
 
-impl From<RoutingError> for DeskError {
+impl From<RoutingError> for Refusal {
     fn from(e: RoutingError) -> Self {
-        DeskError::new(e.code(), e.to_string())
+        Refusal::new(e.code(), e.to_string())
     }
 }
