@@ -1,6 +1,7 @@
 //! Keeps the conversation core and the site pure: a build-time check that fails the
 //! build when a core module of `src/conversation` or `src/site` imports I/O, a clock
-//! or a driver-side layer.
+//! or a driver-side layer, and when the engine (`src/engine`) names the agent manager
+//! or the channels (it delivers to them through `crate::delivery`).
 //! The routing core needs no such check: it is its own crate (`crates/routing-core`)
 //! whose dependencies are serde, serde_json, thiserror, utoipa and fnv only. The
 //! conversation core shares the CIM types with the whole app, so it stays in this
@@ -9,15 +10,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The conversation module's driver side: these files may do I/O.
-const DRIVER_SIDE: &[&str] = &[
-    "driver.rs",
-    "publisher.rs",
-    "sequencer.rs",
-    "bridge.rs",
-    "answers.rs",
-    "handle.rs",
-];
+/// The conversation module's caller side (the handle's channel and its store reads):
+/// it may do I/O.
+const DRIVER_SIDE: &[&str] = &["handle.rs"];
+
+/// The engine driver, which may do I/O but must not name these.
+const ENGINE: &str = "src/engine";
+const NOT_IN_ENGINE: &[&str] = &["crate::agents", "crate::channels"];
 
 /// The site's tests commit its effects to a store and restart from it, as its driver
 /// does; they are not part of the core.
@@ -59,32 +58,50 @@ fn main() {
         if file.starts_with(SITE_TESTS) {
             continue;
         }
-        println!("cargo:rerun-if-changed={}", file.display());
-        let Ok(text) = fs::read_to_string(&file) else {
-            continue;
-        };
-        for (n, line) in text.lines().enumerate() {
-            let code = line.trim_start();
-            if code.starts_with("//") {
-                continue;
-            }
-            for word in FORBIDDEN {
-                if code.contains(word) {
-                    found.push(format!(
-                        "{}:{}: `{word}` in `{}`",
-                        file.display(),
-                        n + 1,
-                        code
-                    ));
-                }
-            }
-        }
+        check(&file, FORBIDDEN, &mut found);
     }
     if !found.is_empty() {
         panic!(
             "the conversation core and the site must stay sans-IO (build.rs); move this to the driver side:\n{}",
             found.join("\n")
         );
+    }
+    let engine = Path::new(ENGINE);
+    println!("cargo:rerun-if-changed={}", engine.display());
+    let mut files = Vec::new();
+    collect(engine, &mut files);
+    for file in files {
+        check(&file, NOT_IN_ENGINE, &mut found);
+    }
+    if !found.is_empty() {
+        panic!(
+            "the engine delivers through crate::delivery and names neither the agent manager nor the channels (build.rs):\n{}",
+            found.join("\n")
+        );
+    }
+}
+
+/// Notes each line of `file` outside comments that names one of `forbidden`.
+fn check(file: &Path, forbidden: &[&str], found: &mut Vec<String>) {
+    println!("cargo:rerun-if-changed={}", file.display());
+    let Ok(text) = fs::read_to_string(file) else {
+        return;
+    };
+    for (n, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        for word in forbidden {
+            if code.contains(word) {
+                found.push(format!(
+                    "{}:{}: `{word}` in `{}`",
+                    file.display(),
+                    n + 1,
+                    code
+                ));
+            }
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod conversation;
 pub mod delivery;
+pub mod engine;
 pub mod health;
 pub mod http;
 pub mod live;
@@ -176,9 +177,9 @@ impl App {
         let to_customer = std::sync::Arc::new(delivery::LateSink::default());
         let (to_metrics_routing, routing_for_metrics) = tokio::sync::mpsc::unbounded_channel();
         let stop_engine = tokio_util::sync::CancellationToken::new();
-        let engine = conversation::driver::spawn(
+        let engine = engine::spawn(
             conversation::CoreSettings::new(config.conversation.clone(), config.studio.clone()),
-            conversation::driver::Wiring {
+            engine::Wiring {
                 store: store.clone(),
                 routing: routing_config(&config.routing),
                 journal: routing::handle::JournalSettings {

@@ -192,11 +192,7 @@ async fn a_slow_external_flow_falls_back_to_the_built_in_flow() {
         .contains("Finding an agent"));
     desk.expect("taskRequest", T).await.unwrap();
     assert!(!seen.lock().unwrap().is_empty(), "the flow was asked first");
-    assert!(
-        switchboard::conversation::driver::STUDIO_FALLBACKS
-            .load(std::sync::atomic::Ordering::Relaxed)
-            >= 1
-    );
+    assert!(switchboard::engine::STUDIO_FALLBACKS.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     studio_server.stop(false).await;
 }
 

@@ -171,6 +171,15 @@ impl DeskSession {
     }
 
     /// Forgets a conversation the agent left.
+    /// Whether the desk follows the conversation (it subscribed, or was delivered
+    /// one of its events).
+    pub fn follows(&self, conversation_id: &str) -> bool {
+        self.topics
+            .lock()
+            .by_conversation
+            .contains_key(conversation_id)
+    }
+
     pub fn forget_topic(&self, conversation_id: &str) {
         self.topics.lock().by_conversation.remove(conversation_id);
     }

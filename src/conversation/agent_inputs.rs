@@ -56,24 +56,10 @@ pub(super) fn agent_joined<I: IdGen>(
             action: "join as",
         });
     }
-    if !conversation.customer_present()
-        || matches!(
-            conversation.state(),
-            ConversationState::WrapUp | ConversationState::CustomerLeft
-        )
-    {
-        return Err(invalid_state(conversation, "join"));
-    }
-    let wrapping_up = match conversation.agent(&agent.id) {
-        Some(p) if p.role == ParticipantRole::WrapUp => true,
-        Some(_) => {
-            return Err(CoreError::AlreadyParticipant {
-                conversation_id: conversation_id.to_owned(),
-                agent_id: agent.id.clone(),
-            })
-        }
-        None => false,
-    };
+    join_refusal(conversation, &agent.id).map_or(Ok(()), Err)?;
+    let wrapping_up = conversation
+        .agent(&agent.id)
+        .is_some_and(|p| p.role == ParticipantRole::WrapUp);
     if wrapping_up {
         conversation.finish_wrapup(cx, &agent.id, false);
     }
@@ -82,6 +68,27 @@ pub(super) fn agent_joined<I: IdGen>(
     }
     conversation.add_agent(cx, agent, role, task_id);
     Ok(())
+}
+
+/// Why the conversation would not take `agent_id` now, if it would not: the customer
+/// is gone or the conversation is wrapping up, or the agent is in it already (an
+/// agent in wrap-up may come back).
+pub(super) fn join_refusal(conversation: &OpenConversation, agent_id: &str) -> Option<CoreError> {
+    if !conversation.customer_present()
+        || matches!(
+            conversation.state(),
+            ConversationState::WrapUp | ConversationState::CustomerLeft
+        )
+    {
+        return Some(invalid_state(conversation, "join"));
+    }
+    match conversation.agent(agent_id) {
+        Some(p) if p.role != ParticipantRole::WrapUp => Some(CoreError::AlreadyParticipant {
+            conversation_id: conversation.id.clone(),
+            agent_id: agent_id.to_owned(),
+        }),
+        _ => None,
+    }
 }
 
 pub(super) fn agent_left<I: IdGen>(

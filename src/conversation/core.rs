@@ -20,7 +20,7 @@ use super::record::{ConversationRecord, ConversationRuntime, PersistStep, Restor
 use super::settings::CoreSettings;
 use super::step::{Ctx, IdRecord, Indexes, Step};
 use super::{agent_inputs, customer_inputs, hours_hold, routing_inputs, tick};
-use crate::cim::ConversationState;
+use crate::cim::{ConversationState, ParticipantRole};
 use crate::clock::Millis;
 
 pub(super) type OpenMap = HashMap<String, OpenConversation>;
@@ -285,6 +285,26 @@ impl<I: IdGen> ConversationCore<I> {
 
     pub fn runtime(&self, id: &str) -> Option<&ConversationRuntime> {
         self.open.get(id).map(|c| &c.runtime)
+    }
+
+    /// The role `agent_id` has in the conversation now, if it is in it.
+    pub fn agent_role(&self, id: &str, agent_id: &str) -> Option<ParticipantRole> {
+        let open = self.open.get(id)?;
+        open.conversation
+            .agent_members()
+            .into_iter()
+            .find_map(|(agent, role)| (agent == agent_id).then_some(role))
+    }
+
+    /// Why the conversation would not take `agent_id` now (`AgentJoined`'s refusal),
+    /// if it would not.
+    pub fn join_refusal(&self, id: &str, agent_id: &str) -> Option<CoreError> {
+        match self.open.get(id) {
+            Some(open) => agent_inputs::join_refusal(open, agent_id),
+            None => Some(CoreError::UnknownConversation {
+                conversation_id: id.to_owned(),
+            }),
+        }
     }
 
     /// Whether an agent holds the conversation's PRIMARY role.

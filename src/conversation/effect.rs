@@ -142,6 +142,12 @@ pub enum Effect {
         conversation_id: String,
         agent_ids: Vec<String>,
     },
+    /// Tell these desks `event` (`agentAssignedForAssistance`, ...), in step order.
+    NotifyDesks {
+        agent_ids: Vec<String>,
+        event: &'static str,
+        payload: serde_json::Value,
+    },
     /// The agent response SLA reached `percent` (below 100); notify the desks.
     AgentSlaThreshold {
         conversation_id: String,

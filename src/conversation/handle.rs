@@ -181,7 +181,8 @@ impl ConversationHandle {
             .map_err(|_| ConversationError::Unavailable("stopped".into()))?
     }
 
-    /// An agent joins with no task of its own (a monitor, a pull-mode request).
+    /// An agent joins with no task of its own (a supervisor's monitor, whisper or
+    /// barge-in).
     pub async fn agent_joined(
         &self,
         conversation_id: &str,

@@ -1,5 +1,5 @@
 //! The routing engine's handle: what callers send the engine driver (which owns the
-//! routing core inside the site, `crate::conversation::driver`) and read from it, and what the
+//! routing core inside the site, `crate::engine`) and read from it, and what the
 //! driver publishes routing effects to once they are committed.
 
 use super::{Effect, Input, RoutingCore};

@@ -3,7 +3,7 @@
 //! [`RoutingCore`] is a pure state machine — `handle(now, input) -> effects` and
 //! `next_deadline()`, no clock, no I/O — in its own crate (`crates/routing-core`,
 //! re-exported here) so the compiler keeps it pure. It runs inside the site
-//! (`crate::site`), owned by the engine driver (`crate::conversation::driver`), which
+//! (`crate::site`), owned by the engine driver (`crate::engine`), which
 //! persists every effect before publishing it and rebuilds the core from storage on
 //! start.
 //!

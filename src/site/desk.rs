@@ -1,16 +1,18 @@
-//! A desk's steps that span both cores: accepting an offered task (the task goes
-//! ACTIVE and the agent joins the conversation with the role its kind of request
-//! gives; a direct transfer's requester leaves) and leaving a conversation (a consult
-//! transfer the agent was consulted for completes first). The engine driver feeds a
-//! desk's `topicSubscription` and `topicUnsubscription` here, so neither has a
-//! round trip between the cores nor anything to undo.
+//! A desk's steps that span both cores: accepting an offered task (checked against
+//! the conversation first; then the task goes ACTIVE and the agent joins with the role
+//! its kind of request gives, an assistance request's requester is told, a direct
+//! transfer's requester leaves), joining a pull-mode request (the request and its
+//! conversation) and leaving a conversation (a consult transfer the agent was
+//! consulted for completes first). The engine driver feeds a desk's
+//! `topicSubscription`, `joinPullModeRequest` and `topicUnsubscription` here, so none
+//! has a round trip between the cores.
 
 use super::{RoutingSteps, Site, SiteEffect, Work};
 use crate::cim::{CcUser, ParticipantRole};
 use crate::clock::Millis;
 use crate::conversation::{self, CoreError, IdGen};
 use crate::routing::{self, Direction, MediaState, RoutingCore, Task};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -67,9 +69,44 @@ fn consult_transfers(
         .collect()
 }
 
+/// What the agent that asked for assistance (`requestedBy`) is told when `agent_id`
+/// accepts it: `agentAssignedForAssistance`, and `consulTransferRequestSuccess` for a
+/// consult transfer.
+fn assistance_notices(task: &Task, agent_id: &str, agent_name: &str) -> Vec<SiteEffect> {
+    let metadata = &task.media.metadata;
+    let kind = metadata.get("requestType").and_then(Value::as_str);
+    let requester = metadata.get("requestedBy").and_then(Value::as_str);
+    let (Some(kind), Some(requester)) = (kind, requester) else {
+        return Vec::new();
+    };
+    let payload = json!({
+        "conversationId": task.conversation_id,
+        "task": task.to_cim(),
+        "type": kind,
+        "agentId": agent_id,
+        "agentName": agent_name,
+    });
+    let mut events = vec!["agentAssignedForAssistance"];
+    if kind == "CONSULT_TRANSFER" {
+        events.push("consulTransferRequestSuccess");
+    }
+    events
+        .into_iter()
+        .map(|event| {
+            SiteEffect::Conversation(conversation::Effect::NotifyDesks {
+                agent_ids: vec![requester.to_string()],
+                event,
+                payload: payload.clone(),
+            })
+        })
+        .collect()
+}
+
 impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     /// Accepts the task offered to `agent`: refused with nothing changed unless the
-    /// task is reserved for it and its conversation is open.
+    /// task is reserved for it and its conversation is open; refused, and the offer
+    /// cancelled, when the conversation would not take the agent (the customer gone,
+    /// wrap-up, the agent in it already).
     pub(super) fn accept(
         &mut self,
         now: Millis,
@@ -93,10 +130,24 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
             );
             return;
         };
-        if self.conversations.last_seq(&conversation_id).is_none() {
+        // Checked before routing hears of it: a direct transfer's accept ends the
+        // requester's task, which nothing could give back.
+        if let Some(refusal) = self.conversations.join_refusal(&conversation_id, &agent_id) {
+            let known = !matches!(refusal, CoreError::UnknownConversation { .. });
             out.push(SiteEffect::Conversation(conversation::Effect::Rejected(
-                CoreError::UnknownConversation { conversation_id },
+                refusal,
             )));
+            if known {
+                // No desk can take this offer into the conversation as it is now.
+                self.run(
+                    now,
+                    Work::Routing(routing::Input::CloseTask {
+                        task_id: task_id.to_string(),
+                        disposition: routing::Disposition::Cancelled,
+                    }),
+                    out,
+                );
+            }
             return;
         }
         let mut accepted = Vec::new();
@@ -120,6 +171,7 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
             return;
         };
         let agent_sla_secs = super::bridge::agent_sla_secs(&self.routing, &task.media.queue.id);
+        let agent_name = agent.keycloak_user.username.clone();
         let mut joined = Vec::new();
         self.run(
             now,
@@ -152,7 +204,18 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
             );
             return;
         }
-        if let Some(requester) = direct_transfer_requester(&task) {
+        out.push(SiteEffect::Accepted {
+            agent_id: agent_id.clone(),
+            task: Arc::clone(&task),
+        });
+        // The requester hears who took its request before it leaves (a direct
+        // transfer), as the desk protocol orders them.
+        out.extend(assistance_notices(&task, &agent_id, &agent_name));
+        let leaving = direct_transfer_requester(&task).filter(|requester| {
+            let role = self.conversations.agent_role(&conversation_id, requester);
+            role.is_some_and(|r| r != ParticipantRole::WrapUp)
+        });
+        if let Some(requester) = leaving {
             self.run(
                 now,
                 Work::conversation(conversation::Input::AgentLeft {
@@ -163,10 +226,6 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                 out,
             );
         }
-        out.push(SiteEffect::Accepted {
-            agent_id,
-            task: Arc::clone(&task),
-        });
     }
 
     /// The agent joins a pull-mode request and its conversation (PRIMARY when nobody

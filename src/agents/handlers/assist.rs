@@ -158,40 +158,12 @@ async fn default_queue(manager: &AgentManager) -> Option<String> {
         .flatten()
 }
 
-/// After an agent accepted an assistance task: tell the requester. A direct
-/// transfer's requester left the conversation in the accept's own engine step (its
-/// task ended TRANSFERRED); its desk stops following the topic.
-pub(super) fn on_accepted(manager: &AgentManager, session: &Arc<DeskSession>, task: &Task) {
-    let Some(kind) = task
-        .media
-        .metadata
-        .get("requestType")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
-        return;
-    };
-    let requester = task
-        .media
-        .metadata
-        .get("requestedBy")
-        .and_then(Value::as_str)
-        .and_then(|r| manager.session(r));
-    let Some(requester) = requester else {
-        return;
-    };
-    let payload = json!({
-        "conversationId": task.conversation_id,
-        "task": task.to_cim(),
-        "type": kind,
-        "agentId": session.agent_id(),
-        "agentName": session.cc_user().keycloak_user.username,
-    });
-    requester.emit("agentAssignedForAssistance", payload.clone());
-    if kind == "CONSULT_TRANSFER" {
-        requester.emit("consulTransferRequestSuccess", payload);
-    }
-    if crate::site::direct_transfer_requester(task).is_some() {
-        requester.forget_topic(&task.conversation_id);
+/// After an agent accepted a direct transfer: the requester left the conversation in
+/// the accept's own engine step (its task ended TRANSFERRED, and it was told
+/// `agentAssignedForAssistance` first); its desk stops following the topic.
+pub(super) fn on_accepted(manager: &AgentManager, task: &Task) {
+    let requester = crate::site::direct_transfer_requester(task);
+    if let Some(session) = requester.as_deref().and_then(|r| manager.session(r)) {
+        session.forget_topic(&task.conversation_id);
     }
 }

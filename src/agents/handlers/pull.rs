@@ -103,6 +103,9 @@ pub(super) async fn join(
     // Events the join publishes wait for onTopicData, which carries them. The join
     // itself (routing's request and the conversation, PRIMARY when nobody is) is one
     // engine step; an unknown request is refused there with routing's own code.
+    let followed = conversation_id
+        .as_deref()
+        .is_some_and(|id| session.follows(id));
     if let Some(id) = &conversation_id {
         session.begin_replay(id);
     }
@@ -113,8 +116,10 @@ pub(super) async fn join(
     {
         Ok(joined) => send_topic(manager, session, &joined, 0).await,
         Err(e) => {
-            if let Some(id) = &conversation_id {
-                session.end_replay(id, 0);
+            match (&conversation_id, followed) {
+                (Some(id), true) => session.end_replay(id, 0),
+                (Some(id), false) => session.forget_topic(id),
+                (None, _) => {}
             }
             Err(e.into())
         }

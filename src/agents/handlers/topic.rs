@@ -49,16 +49,21 @@ pub(super) async fn subscribe(
     // carries it, so the desk gets no event before the topic nor one twice. An offer
     // is always accepted, even by an agent still in the conversation (in wrap-up,
     // say): answering with the topic alone would leave the task RESERVED.
+    let followed = session.follows(&conversation_id);
     session.begin_replay(&conversation_id);
     let subscribed = manager
         .conversations()
         .subscribe(&conversation_id, session.cc_user())
         .await;
     match subscribed {
-        Ok(Subscription::Accepted(task)) => super::assist::on_accepted(manager, session, &task),
+        Ok(Subscription::Accepted(task)) => super::assist::on_accepted(manager, &task),
         Ok(Subscription::AlreadyIn) => {}
         Err(e) => {
-            session.end_replay(&conversation_id, 0);
+            // A refusal leaves no trace of a conversation the desk did not follow.
+            match followed {
+                true => session.end_replay(&conversation_id, 0),
+                false => session.forget_topic(&conversation_id),
+            }
             return Err(e.into());
         }
     }

@@ -4,8 +4,8 @@
 use super::*;
 use crate::cim::{ChannelSessionReasonCode, ParticipantRole};
 use crate::routing::{
-    AgentStateName, Direction, Disposition, Effect as R, NewTask, RevokeReason, SelectionPolicy,
-    TaskMode,
+    AgentStateName, Direction, Disposition, Effect as R, MediaState, NewTask, RevokeReason,
+    SelectionPolicy, TaskMode,
 };
 use serde_json::json;
 
@@ -239,6 +239,82 @@ fn a_direct_transfer_hands_the_chat_over_in_the_accepting_step() {
     let original = w.site.routing().task(&own.id);
     assert!(original.is_none_or(|t| t.state.reason_code == Some(Disposition::Transferred)));
     assert!(stored_events(&effects).contains(&"AGENT_UNSUBSCRIBED".to_string()));
+    // The requester hears who took the chat before its own leave is delivered.
+    let requester = w.agent_id(1);
+    let told = effects.iter().position(|e| {
+        matches!(e, SiteEffect::Conversation(conversation::Effect::NotifyDesks {
+            agent_ids, event: "agentAssignedForAssistance", ..
+        }) if agent_ids == &vec![requester.clone()])
+    });
+    let left = effects.iter().position(|e| {
+        matches!(e, SiteEffect::Conversation(conversation::Effect::ToAgents { agent_ids, event, .. })
+            if agent_ids.contains(&requester) && event.name.as_str() == "AGENT_UNSUBSCRIBED")
+    });
+    assert!(
+        matches!((told, left), (Some(t), Some(l)) if t < l),
+        "{told:?} {left:?}"
+    );
+}
+
+#[test]
+fn a_direct_transfer_accepted_after_its_requester_left_is_still_accepted() {
+    let mut w = World::new(2);
+    w.ready(1);
+    let (conversation, own) = served(&mut w, 1, 1);
+    w.ready(2);
+    let request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
+    let effects = w.routing(routing::Input::EnqueueTask(Box::new(request)));
+    let transfer = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    // The requester leaves into wrap-up before the other agent accepts.
+    leave(&mut w, 1, &conversation);
+    assert_eq!(role_of(&w, &conversation, 1), Some(ParticipantRole::WrapUp));
+    let effects = accept(&mut w, 2, &transfer.id);
+    assert!(!refused(&effects), "{effects:#?}");
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, SiteEffect::Accepted { .. })));
+    assert_eq!(
+        role_of(&w, &conversation, 2),
+        Some(ParticipantRole::Primary)
+    );
+}
+
+#[test]
+fn an_accept_the_conversation_cannot_take_is_refused_before_routing_ends_the_requesters_task() {
+    let mut w = World::new(2);
+    w.ready(1);
+    let (conversation, own) = served(&mut w, 1, 1);
+    w.ready(2);
+    let request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
+    let effects = w.routing(routing::Input::EnqueueTask(Box::new(request)));
+    let transfer = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    // Agent 2 joins as a silent monitor while the transfer is offered to it: the
+    // conversation will not take it again, so the accept is refused before routing
+    // ends the requester's task TRANSFERRED, and the offer is cancelled.
+    let monitor = w.agent(2);
+    let effects = w.conversation(conversation::Input::AgentJoined {
+        conversation_id: conversation.clone(),
+        agent: monitor,
+        role: ParticipantRole::SilentMonitor,
+        task_id: None,
+        agent_sla_secs: None,
+    });
+    assert!(!refused(&effects), "{effects:#?}");
+    let effects = accept(&mut w, 2, &transfer.id);
+    assert!(refused(&effects), "{effects:#?}");
+    assert!(!effects
+        .iter()
+        .any(|e| matches!(e, SiteEffect::Accepted { .. })));
+    let original = w.site.routing().task(&own.id);
+    assert!(
+        original.is_some_and(|t| t.media.state == MediaState::Active),
+        "{original:?}"
+    );
+    assert!(w.site.routing().task(&transfer.id).is_none());
+    assert_eq!(
+        role_of(&w, &conversation, 1),
+        Some(ParticipantRole::Primary)
+    );
 }
 
 #[test]

@@ -9,9 +9,9 @@
 //! channels, never waits. A batch whose commit failed delivers nothing.
 
 use super::answers::{store_failed, Settled};
-use super::bridge::Bridge;
-use super::{customer_wire, views, Effect};
+use super::studio::Bridge;
 use crate::cim::{self, CimEvent};
+use crate::conversation::{customer_wire, views, Effect};
 use crate::delivery::LateSink;
 use crate::delivery::ToCustomer;
 use crate::delivery::ToDesk;
@@ -149,7 +149,7 @@ impl Publisher {
                     duplicate: false,
                     seq,
                     ..
-                } if seq != super::typing::EPHEMERAL_SEQ
+                } if seq != crate::conversation::typing::EPHEMERAL_SEQ
             ) {
                 stored += 1;
             }
@@ -274,6 +274,15 @@ impl Publisher {
                     conversation_id,
                 });
             }
+            Effect::NotifyDesks {
+                agent_ids,
+                event,
+                payload,
+            } => self.to_desk.deliver(ToDesk::Notify {
+                agent_ids,
+                event,
+                payload,
+            }),
             Effect::AgentSlaThreshold {
                 conversation_id,
                 agent_ids,
@@ -324,7 +333,7 @@ impl Publisher {
         &self,
         conversation_id: String,
         agent_ids: Vec<String>,
-        customer: Option<super::CustomerAddress>,
+        customer: Option<crate::conversation::CustomerAddress>,
         event: &Arc<CimEvent>,
     ) {
         if let Some(address) = customer {

@@ -10,19 +10,19 @@
 //! flow, on the store's fsync thread, with no publishing task between. The site goes
 //! on with the next batch while the store commits the last one, so the core's work
 //! and the commit overlap instead of adding up. What each conversation request
-//! becomes, and the answer its caller gets, is in `driver::requests`.
+//! becomes, and the answer its caller gets, is in `engine::requests`.
 
+mod answers;
+mod publisher;
 mod requests;
+mod sequencer;
+mod studio;
 
-use super::answers::{Outcome, Settled, Waiter};
-use super::bridge::Bridge;
-use super::handle::{ConversationHandle, Request};
-use super::publisher::{EventTexts, Publisher, Queued, RoutingBatch, RoutingOut, RoutingReply};
-use super::sequencer::Sequencer;
-use super::views;
-use super::{CoreSettings, Effect, Input, UuidIds};
 use crate::cim::CimEvent;
 use crate::clock::{now_ms, Millis};
+use crate::conversation::handle::{ConversationHandle, Request};
+use crate::conversation::views;
+use crate::conversation::{CoreSettings, Effect, Input, UuidIds};
 use crate::delivery::LateSink;
 use crate::delivery::ToCustomer;
 use crate::delivery::ToDesk;
@@ -37,9 +37,13 @@ use crate::store::conversation_rows::{self, OutboxRow, RowsWritten};
 use crate::store::journal::Kind;
 use crate::store::routing_rows::RoutingRows;
 use crate::store::{conversations as rows, Store, StoreError};
+use answers::{Outcome, Settled, Waiter};
+use publisher::{EventTexts, Publisher, Queued, RoutingBatch, RoutingOut, RoutingReply};
+use sequencer::Sequencer;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use studio::Bridge;
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -73,7 +77,7 @@ pub struct Wiring {
     pub message_latency: metrics::Histogram,
 }
 
-pub use super::publisher::STUDIO_FALLBACKS;
+pub use publisher::STUDIO_FALLBACKS;
 
 /// The engine, started.
 pub struct Engine {
@@ -352,7 +356,7 @@ impl Driver {
                     tracing::warn!(conversation = %conversation_id, "FIND_AGENT without a queue; nothing to route to");
                     continue;
                 }
-                // Answers to the desk that accepted or joined (`driver::requests`);
+                // Answers to the desk that accepted or joined (`engine::requests`);
                 // its handler tells an assistance request's requester itself.
                 SiteEffect::Accepted { .. } | SiteEffect::PullJoined { .. } => continue,
             };

@@ -145,14 +145,14 @@ impl Sequencer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::answers::Settled;
-    use crate::conversation::bridge::Bridge;
     use crate::conversation::handle::ConversationError;
-    use crate::conversation::publisher::EventTexts;
-    use crate::conversation::publisher::{RoutingBatch, RoutingOut};
     use crate::conversation::Effect;
     use crate::delivery::ToDesk;
     use crate::delivery::{Deliver, LateSink};
+    use crate::engine::answers::Settled;
+    use crate::engine::publisher::EventTexts;
+    use crate::engine::publisher::{RoutingBatch, RoutingOut};
+    use crate::engine::studio::Bridge;
     use crate::store::StoreError;
     use tokio::sync::{mpsc, oneshot};
 

@@ -3,8 +3,8 @@
 //! (What a conversation asks of routing the site applies inside its step,
 //! `crate::site::bridge`.)
 
-use super::{parse_actions, Input};
 use crate::cim;
+use crate::conversation::{parse_actions, Input};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::time::Duration;

@@ -1,10 +1,10 @@
-//! The callers' side of the driver: the core input each request becomes (with the
+//! The callers' side of the driver: the site input each request becomes (with the
 //! waiter that answers it) and, once the request's batch has committed, the answer the
 //! waiter settles to, read from the state that batch left.
 
+use super::answers::{Outcome, Settled, Waiter};
 use super::Driver;
 use crate::clock::Millis;
-use crate::conversation::answers::{Outcome, Settled, Waiter};
 use crate::conversation::handle::{ConversationError, Request, Subscription, Topic};
 use crate::conversation::Input;
 use crate::routing::MediaState;
@@ -40,6 +40,21 @@ impl Driver {
                 agent,
                 reply,
             } => match self.offered_task(&agent.id, &conversation_id) {
+                _ if self
+                    .site
+                    .conversations()
+                    .last_seq(&conversation_id)
+                    .is_none() =>
+                {
+                    let outcome = Outcome {
+                        rejected: Some(ConversationError::NotFound(format!(
+                            "conversation {conversation_id}"
+                        ))),
+                        ..Outcome::default()
+                    };
+                    waiters.push((Waiter::Subscription(reply), outcome));
+                    return;
+                }
                 Some(task_id) => (
                     SiteInput::Accept { agent, task_id },
                     Waiter::Subscription(reply),

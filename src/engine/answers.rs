@@ -2,8 +2,8 @@
 //! ([`Waiter`]), what its input produced ([`Outcome`]) and the answer settled from
 //! the state its batch left ([`Settled`]), sent only once that batch has committed.
 
-use super::handle::{ConversationError, MessageAck, Reply, Subscription, Topic};
-use super::{CoreError, Effect};
+use crate::conversation::handle::{ConversationError, MessageAck, Reply, Subscription, Topic};
+use crate::conversation::{CoreError, Effect};
 use crate::routing::Task;
 use crate::site::SiteEffect;
 use crate::store::StoreError;
@@ -120,8 +120,9 @@ impl Outcome {
     }
 
     /// What a desk's step across both cores (`SiteInput::Accept`, `JoinPull`)
-    /// produced: the accepted task or the joined conversation, or the first refusal
-    /// of either core.
+    /// produced: the accepted task or the joined conversation, or else the first
+    /// refusal of either core. Once the agent is in, a later refusal in the step (a
+    /// transfer's requester that could not leave, say) does not make it a failure.
     pub(super) fn of_desk_step(produced: &[SiteEffect]) -> Outcome {
         let mut outcome = Outcome::default();
         for effect in produced {
@@ -143,6 +144,9 @@ impl Outcome {
                 }
                 _ => {}
             }
+        }
+        if outcome.accepted.is_some() || outcome.pull_joined.is_some() {
+            outcome.rejected = None;
         }
         outcome
     }
