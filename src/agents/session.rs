@@ -170,7 +170,6 @@ impl DeskSession {
         }
     }
 
-    /// Forgets a conversation the agent left.
     /// Whether the desk follows the conversation (it subscribed, or was delivered
     /// one of its events).
     pub fn follows(&self, conversation_id: &str) -> bool {
@@ -180,6 +179,7 @@ impl DeskSession {
             .contains_key(conversation_id)
     }
 
+    /// Forgets a conversation the agent left.
     pub fn forget_topic(&self, conversation_id: &str) {
         self.topics.lock().by_conversation.remove(conversation_id);
     }

@@ -5,7 +5,6 @@ use crate::cim::{
     CcUser, ChannelSession, ChannelSessionReasonCode, CimEvent, CimMessage, Conversation,
     ParticipantRole,
 };
-use crate::routing::Task;
 use crate::store::{events, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -68,8 +67,8 @@ impl ConversationError {
 /// What a desk's `topicSubscription` did.
 #[derive(Debug, Clone)]
 pub enum Subscription {
-    /// The offered task, now ACTIVE; the agent is in the conversation.
-    Accepted(Arc<Task>),
+    /// The offered task is now ACTIVE and the agent in the conversation.
+    Accepted,
     /// Nothing was offered; the agent was in the conversation already.
     AlreadyIn,
 }

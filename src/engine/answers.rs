@@ -4,10 +4,8 @@
 
 use crate::conversation::handle::{ConversationError, MessageAck, Reply, Subscription, Topic};
 use crate::conversation::{CoreError, Effect};
-use crate::routing::Task;
 use crate::site::SiteEffect;
 use crate::store::StoreError;
-use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// A caller waiting for the outcome of its input, answered after commit.
@@ -82,8 +80,8 @@ pub(super) struct Outcome {
     pub(super) rejected: Option<ConversationError>,
     pub(super) ack: Option<MessageAck>,
     pub(super) session_started: Option<String>,
-    /// The task a desk's accept made ACTIVE.
-    pub(super) accepted: Option<Arc<Task>>,
+    /// A desk's accept made its task ACTIVE.
+    pub(super) accepted: bool,
     /// The conversation a desk's pull-mode join entered.
     pub(super) pull_joined: Option<String>,
 }
@@ -127,7 +125,7 @@ impl Outcome {
         let mut outcome = Outcome::default();
         for effect in produced {
             match effect {
-                SiteEffect::Accepted { task, .. } => outcome.accepted = Some(Arc::clone(task)),
+                SiteEffect::Accepted { .. } => outcome.accepted = true,
                 SiteEffect::PullJoined {
                     conversation_id, ..
                 } => outcome.pull_joined = Some(conversation_id.clone()),
@@ -145,7 +143,7 @@ impl Outcome {
                 _ => {}
             }
         }
-        if outcome.accepted.is_some() || outcome.pull_joined.is_some() {
+        if outcome.accepted || outcome.pull_joined.is_some() {
             outcome.rejected = None;
         }
         outcome

@@ -356,8 +356,7 @@ impl Driver {
                     tracing::warn!(conversation = %conversation_id, "FIND_AGENT without a queue; nothing to route to");
                     continue;
                 }
-                // Answers to the desk that accepted or joined (`engine::requests`);
-                // its handler tells an assistance request's requester itself.
+                // Answers to the desk that accepted or joined (`engine::requests`).
                 SiteEffect::Accepted { .. } | SiteEffect::PullJoined { .. } => continue,
             };
             match effect {

@@ -284,8 +284,8 @@ impl Driver {
             Waiter::Subscription(reply) => {
                 let answer = match (rejected, accepted) {
                     (Some(e), _) => Err(e),
-                    (None, Some(task)) => Ok(Subscription::Accepted(task)),
-                    (None, None) => Ok(Subscription::AlreadyIn),
+                    (None, true) => Ok(Subscription::Accepted),
+                    (None, false) => Ok(Subscription::AlreadyIn),
                 };
                 Settled::Subscription(reply, answer)
             }

@@ -25,7 +25,7 @@ fn role_for(direction: Direction) -> ParticipantRole {
 }
 
 /// The agent that asked for a direct transfer, which leaves once it is accepted.
-pub fn direct_transfer_requester(task: &Task) -> Option<String> {
+fn direct_transfer_requester(task: &Task) -> Option<String> {
     let kind = task
         .media
         .metadata
@@ -105,8 +105,9 @@ fn assistance_notices(task: &Task, agent_id: &str, agent_name: &str) -> Vec<Site
 impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     /// Accepts the task offered to `agent`: refused with nothing changed unless the
     /// task is reserved for it and its conversation is open; refused, and the offer
-    /// cancelled, when the conversation would not take the agent (the customer gone,
-    /// wrap-up, the agent in it already).
+    /// given back, when the conversation would not take the agent (the customer gone
+    /// or wrap-up: cancelled; the agent in it already: declined, so a queue's task
+    /// goes to another agent).
     pub(super) fn accept(
         &mut self,
         now: Millis,
@@ -133,20 +134,25 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
         // Checked before routing hears of it: a direct transfer's accept ends the
         // requester's task, which nothing could give back.
         if let Some(refusal) = self.conversations.join_refusal(&conversation_id, &agent_id) {
-            let known = !matches!(refusal, CoreError::UnknownConversation { .. });
+            let give_back = match refusal {
+                CoreError::UnknownConversation { .. } => None,
+                // Someone else may take it: a queue's task goes back to its queue
+                // without this agent (one asked of this agent ends).
+                CoreError::AlreadyParticipant { .. } => Some(routing::Input::DeclineTask {
+                    agent_id: agent_id.clone(),
+                    task_id: task_id.to_string(),
+                }),
+                // The customer is gone or the chat is wrapping up: nobody can take it.
+                _ => Some(routing::Input::CloseTask {
+                    task_id: task_id.to_string(),
+                    disposition: routing::Disposition::Cancelled,
+                }),
+            };
             out.push(SiteEffect::Conversation(conversation::Effect::Rejected(
                 refusal,
             )));
-            if known {
-                // No desk can take this offer into the conversation as it is now.
-                self.run(
-                    now,
-                    Work::Routing(routing::Input::CloseTask {
-                        task_id: task_id.to_string(),
-                        disposition: routing::Disposition::Cancelled,
-                    }),
-                    out,
-                );
+            if let Some(input) = give_back {
+                self.run(now, Work::Routing(input), out);
             }
             return;
         }

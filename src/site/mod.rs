@@ -23,8 +23,6 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
 
-pub use desk::direct_transfer_requester;
-
 /// Everything the engine reacts to.
 #[derive(Debug, Clone)]
 pub enum SiteInput {

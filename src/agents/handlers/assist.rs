@@ -8,7 +8,7 @@ use super::{agent_tasks_in, routing_call, DeskError};
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::{AssistanceMode, DirectConferenceRequest, ParticipantRole};
-use crate::routing::{Direction, Input, MediaState, NewTask, SelectionPolicy, Task, TaskMode};
+use crate::routing::{Direction, Input, MediaState, NewTask, SelectionPolicy, TaskMode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -156,14 +156,4 @@ async fn default_queue(manager: &AgentManager) -> Option<String> {
         .query(|core, _| core.queue_configs().next().map(|q| q.id.clone()))
         .await
         .flatten()
-}
-
-/// After an agent accepted a direct transfer: the requester left the conversation in
-/// the accept's own engine step (its task ended TRANSFERRED, and it was told
-/// `agentAssignedForAssistance` first); its desk stops following the topic.
-pub(super) fn on_accepted(manager: &AgentManager, task: &Task) {
-    let requester = crate::site::direct_transfer_requester(task);
-    if let Some(session) = requester.as_deref().and_then(|r| manager.session(r)) {
-        session.forget_topic(&task.conversation_id);
-    }
 }

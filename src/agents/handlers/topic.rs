@@ -55,9 +55,10 @@ pub(super) async fn subscribe(
         .conversations()
         .subscribe(&conversation_id, session.cc_user())
         .await;
+    // An assistance request's requester was told in the accept's own step; a direct
+    // transfer's requester that left gets `topicClosed`, which ends its topic.
     match subscribed {
-        Ok(Subscription::Accepted(task)) => super::assist::on_accepted(manager, &task),
-        Ok(Subscription::AlreadyIn) => {}
+        Ok(Subscription::Accepted | Subscription::AlreadyIn) => {}
         Err(e) => {
             // A refusal leaves no trace of a conversation the desk did not follow.
             match followed {

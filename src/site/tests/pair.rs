@@ -630,3 +630,32 @@ fn a_pull_mode_join_enters_request_and_conversation_in_one_step() {
         "{joined:?}"
     );
 }
+
+#[test]
+fn a_queued_chat_offered_to_an_agent_already_in_it_goes_on_to_another_agent() {
+    let mut w = World::new(2);
+    w.ready(2);
+    let effects = w.customer_says("cs-1", 1, "hello");
+    let task = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    let conversation = w.conversation_of(1).expect("open");
+    // Agent 2 (a supervisor, say) looks in as a silent monitor before accepting.
+    let monitor = w.agent(2);
+    w.conversation(conversation::Input::AgentJoined {
+        conversation_id: conversation.clone(),
+        agent: monitor,
+        role: ParticipantRole::SilentMonitor,
+        task_id: None,
+        agent_sla_secs: None,
+    });
+    let effects = accept(&mut w, 2, &task.id);
+    assert!(refused(&effects), "{effects:#?}");
+    // Declined, not cancelled: the customer's chat waits for the next agent.
+    let effects = w.ready(1);
+    let offered = offered_to(&effects, &w.agent_id(1)).expect("offered to agent 1");
+    assert_eq!(offered.conversation_id, conversation);
+    accept(&mut w, 1, &offered.id);
+    assert_eq!(
+        role_of(&w, &conversation, 1),
+        Some(ParticipantRole::Primary)
+    );
+}
