@@ -117,6 +117,7 @@ pub(super) fn agent_removed<I: IdGen>(
     cx: &mut Ctx<'_, I>,
     conversation_id: &str,
     agent_id: &str,
+    task_id: &str,
     reason: &str,
     task_requeued: bool,
 ) -> Result<(), CoreError> {
@@ -124,12 +125,21 @@ pub(super) fn agent_removed<I: IdGen>(
     let index = conversation
         .agent_index(agent_id)
         .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
+    let serving = conversation
+        .runtime
+        .agent_tasks
+        .get(agent_id)
+        .is_some_and(|own| own == task_id);
+    if !serving {
+        // Routing took back an offer of this chat from an agent that is in it
+        // otherwise (a supervisor looking in): its place is not that task's.
+        return Ok(());
+    }
     if task_requeued && conversation.customer_present() {
         // The agent's task went back to its queue: that task is the request now, and
         // only its end settles it.
         conversation.runtime.routing_pending = true;
-        conversation.runtime.pending_task_id =
-            conversation.runtime.agent_tasks.get(agent_id).cloned();
+        conversation.runtime.pending_task_id = Some(task_id.to_owned());
     }
     conversation.drop_agent(cx, index, None, reason, true);
     conversation.promote_if_no_primary(cx);

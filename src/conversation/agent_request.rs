@@ -10,17 +10,19 @@ use super::studio::FindAgentAction;
 use crate::cim::TaskStateReason;
 
 impl OpenConversation {
-    /// Cancels a pending agent request.
+    /// Cancels the conversation's requests nobody serves yet: the customer's pending
+    /// agent request and any transfer or conference an agent asked for (routing
+    /// cancels its unserved tasks of the conversation).
     pub fn cancel_routing<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, disposition: TaskStateReason) {
         if self.runtime.routing_pending {
             self.runtime.routing_pending = false;
             self.runtime.pending_task_id = None;
             self.touch(cx);
-            cx.effect(Effect::CancelTasks {
-                conversation_id: self.id.clone(),
-                disposition,
-            });
         }
+        cx.effect(Effect::CancelTasks {
+            conversation_id: self.id.clone(),
+            disposition,
+        });
     }
 
     /// Sends the routing engine an agent request for the customer's current session.

@@ -401,6 +401,7 @@ fn dispatch<I: IdGen>(
         Input::AgentRemoved {
             conversation_id,
             agent_id,
+            task_id,
             reason,
             task_requeued,
         } => agent_inputs::agent_removed(
@@ -408,6 +409,7 @@ fn dispatch<I: IdGen>(
             cx,
             &conversation_id,
             &agent_id,
+            &task_id,
             &reason,
             task_requeued,
         ),

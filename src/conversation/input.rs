@@ -59,11 +59,14 @@ pub enum Input {
         agent_id: String,
         reason: Option<String>,
     },
-    /// The routing engine took the agent out (logout, re-route). `task_requeued` says
-    /// the routing engine already looks for another agent.
+    /// The routing engine took `task_id` from the agent (logout, re-route).
+    /// `task_requeued` says the routing engine already looks for another agent. An
+    /// agent in the conversation that was only offered the task (a monitor, say)
+    /// keeps its place.
     AgentRemoved {
         conversation_id: String,
         agent_id: String,
+        task_id: String,
         reason: String,
         task_requeued: bool,
     },

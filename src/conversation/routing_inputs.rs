@@ -14,6 +14,14 @@ use crate::cim::{CimEventName, EventEmitter, QueueRef, Task, TaskStateName};
 
 const ROUTING_ENGINE: &str = "ROUTING_ENGINE";
 
+/// A transfer or conference an agent asked for: its direction is neither INBOUND nor
+/// OUTBOUND (the customer's own request).
+fn is_assistance(task: &Task) -> bool {
+    task.active_media
+        .first()
+        .is_some_and(|media| !media.media_type.direction.is_known())
+}
+
 pub(super) fn task_enqueued<I: IdGen>(
     open: &mut OpenMap,
     cx: &mut Ctx<'_, I>,
@@ -27,7 +35,8 @@ pub(super) fn task_enqueued<I: IdGen>(
     if agent_sla_secs.is_some() {
         conversation.runtime.agent_sla_secs = agent_sla_secs;
     }
-    if conversation.customer_present() {
+    // A transfer or conference an agent asked for is not the customer's request.
+    if conversation.customer_present() && !is_assistance(&task) {
         conversation.runtime.routing_pending = true;
         conversation.runtime.pending_task_id = Some(task.id.clone());
     }
@@ -105,10 +114,11 @@ pub(super) fn no_agent_available<I: IdGen>(
 ) -> Result<(), CoreError> {
     let conversation = lookup(open, cx.index, conversation_id)?;
     let pending = conversation.runtime.pending_task_id.as_deref();
-    if let (Some(task), Some(pending)) = (&task, pending) {
-        if task.id != pending {
+    if let Some(task) = &task {
+        if is_assistance(task) || pending.is_some_and(|pending| task.id != pending) {
             // Another request (a transfer or conference an agent asked for) found no
-            // agent: the customer's own request still waits, so nothing ends.
+            // agent: the customer is served or its own request still waits, so
+            // nothing ends.
             conversation.notify(
                 cx,
                 CimEventName::NoAgentAvailable,

@@ -6,7 +6,7 @@
 
 use crate::cim::{self, TaskStateReason};
 use crate::conversation::{self, FindAgentRequest, IdGen, IdKind};
-use crate::routing::{self, Disposition, RoutingCore};
+use crate::routing::{self, Disposition, MediaState, RoutingCore};
 use serde_json::{json, Value};
 
 /// A queue's agent response SLA in seconds, as its routing configuration says
@@ -54,6 +54,7 @@ pub fn conversation_input(
         R::TaskRerouted { task, from_agent } => Some(C::AgentRemoved {
             conversation_id: task.conversation_id.clone(),
             agent_id: from_agent.clone(),
+            task_id: task.id.clone(),
             reason: task
                 .state
                 .reason_code
@@ -186,15 +187,20 @@ fn wrapup_ended(task_id: Option<String>) -> Option<routing::Input> {
     task_id.map(|task_id| routing::Input::EndWrapUp { task_id })
 }
 
-/// Closes every open task of the conversation (queued, reserved or held).
+/// Closes every task of the conversation nobody serves yet (queued or reserved).
 pub fn cancel_tasks(
     core: &RoutingCore,
     conversation_id: &str,
     disposition: &TaskStateReason,
 ) -> Vec<routing::Input> {
     let disposition = Disposition::from_reason(disposition.as_str());
+    // A served task (ACTIVE, WRAP_UP) ends as its agent's part in the conversation
+    // does, never by a cancel.
     core.tasks()
-        .filter(|t| t.conversation_id == conversation_id && !t.is_closed())
+        .filter(|t| {
+            t.conversation_id == conversation_id
+                && matches!(t.media.state, MediaState::Queued | MediaState::Reserved)
+        })
         .map(|t| routing::Input::CloseTask {
             task_id: t.id.clone(),
             disposition,

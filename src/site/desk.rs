@@ -102,6 +102,16 @@ fn assistance_notices(task: &Task, agent_id: &str, agent_name: &str) -> Vec<Site
         .collect()
 }
 
+/// Whether the conversation core refused the input these effects came from.
+fn conversation_refused(effects: &[SiteEffect]) -> bool {
+    effects.iter().any(|e| {
+        matches!(
+            e,
+            SiteEffect::Conversation(conversation::Effect::Rejected(_))
+        )
+    })
+}
+
 impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     /// Accepts the task offered to `agent`: refused with nothing changed unless the
     /// task is reserved for it and its conversation is open; refused, and the offer
@@ -190,12 +200,7 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
             }),
             &mut joined,
         );
-        let refused = joined.iter().any(|e| {
-            matches!(
-                e,
-                SiteEffect::Conversation(conversation::Effect::Rejected(_))
-            )
-        });
+        let refused = conversation_refused(&joined);
         out.extend(joined);
         if refused {
             // The conversation would not take the agent: the task is given back in
@@ -296,12 +301,7 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
             }),
             &mut entered,
         );
-        let refused = entered.iter().any(|e| {
-            matches!(
-                e,
-                SiteEffect::Conversation(conversation::Effect::Rejected(_))
-            )
-        });
+        let refused = conversation_refused(&entered);
         out.extend(entered);
         if refused {
             self.run(

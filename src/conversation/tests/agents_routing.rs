@@ -54,6 +54,7 @@ fn routing_removing_an_agent_with_requeue_does_not_ask_twice() {
     let removed = h.send(Input::AgentRemoved {
         conversation_id: conversation.clone(),
         agent_id: "agent-1".into(),
+        task_id: "task-agent-1".into(),
         reason: "AGENT_LOGOUT".into(),
         task_requeued: true,
     });

@@ -34,6 +34,18 @@ fn served(w: &mut World, n: u32, agent: usize) -> (String, Arc<routing::Task>) {
     (w.conversation_of(n).expect("open"), task)
 }
 
+/// Agent 1 serves customer 1's chat and asks for a `kind` request (transfer or
+/// conference) that agent 2 is offered: the conversation, agent 1's task and the offer.
+fn asked_of_agent_2(w: &mut World, kind: &str) -> (String, Arc<routing::Task>, Arc<routing::Task>) {
+    w.ready(1);
+    let (conversation, own) = served(w, 1, 1);
+    w.ready(2);
+    let request = assistance(w, 1, 2, &own, kind);
+    let effects = w.routing(routing::Input::EnqueueTask(Box::new(request)));
+    let offered = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    (conversation, own, offered)
+}
+
 fn role_of(w: &World, conversation_id: &str, agent: usize) -> Option<ParticipantRole> {
     let id = w.agent_id(agent);
     w.site
@@ -214,12 +226,7 @@ fn an_unanswered_offer_is_rona_and_goes_to_the_next_agent_in_the_same_step() {
 #[test]
 fn a_direct_transfer_hands_the_chat_over_in_the_accepting_step() {
     let mut w = World::new(2);
-    w.ready(1);
-    let (conversation, own) = served(&mut w, 1, 1);
-    w.ready(2);
-    let request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
-    let effects = w.routing(routing::Input::EnqueueTask(Box::new(request)));
-    let transfer = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    let (conversation, own, transfer) = asked_of_agent_2(&mut w, "DIRECT_TRANSFER");
     let effects = accept(&mut w, 2, &transfer.id);
     assert!(effects
         .iter()
@@ -259,12 +266,7 @@ fn a_direct_transfer_hands_the_chat_over_in_the_accepting_step() {
 #[test]
 fn a_direct_transfer_accepted_after_its_requester_left_is_still_accepted() {
     let mut w = World::new(2);
-    w.ready(1);
-    let (conversation, own) = served(&mut w, 1, 1);
-    w.ready(2);
-    let request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
-    let effects = w.routing(routing::Input::EnqueueTask(Box::new(request)));
-    let transfer = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    let (conversation, _, transfer) = asked_of_agent_2(&mut w, "DIRECT_TRANSFER");
     // The requester leaves into wrap-up before the other agent accepts.
     leave(&mut w, 1, &conversation);
     assert_eq!(role_of(&w, &conversation, 1), Some(ParticipantRole::WrapUp));
@@ -282,12 +284,7 @@ fn a_direct_transfer_accepted_after_its_requester_left_is_still_accepted() {
 #[test]
 fn an_accept_the_conversation_cannot_take_is_refused_before_routing_ends_the_requesters_task() {
     let mut w = World::new(2);
-    w.ready(1);
-    let (conversation, own) = served(&mut w, 1, 1);
-    w.ready(2);
-    let request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
-    let effects = w.routing(routing::Input::EnqueueTask(Box::new(request)));
-    let transfer = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    let (conversation, own, transfer) = asked_of_agent_2(&mut w, "DIRECT_TRANSFER");
     // Agent 2 joins as a silent monitor while the transfer is offered to it: the
     // conversation will not take it again, so the accept is refused before routing
     // ends the requester's task TRANSFERRED, and the offer is cancelled.
@@ -320,12 +317,7 @@ fn an_accept_the_conversation_cannot_take_is_refused_before_routing_ends_the_req
 #[test]
 fn a_consult_transfer_completes_when_the_consulting_agent_leaves() {
     let mut w = World::new(2);
-    w.ready(1);
-    let (conversation, own) = served(&mut w, 1, 1);
-    w.ready(2);
-    let request = assistance(&w, 1, 2, &own, "CONSULT_TRANSFER");
-    let effects = w.routing(routing::Input::EnqueueTask(Box::new(request)));
-    let consult = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    let (conversation, _, consult) = asked_of_agent_2(&mut w, "CONSULT_TRANSFER");
     accept(&mut w, 2, &consult.id);
     assert_eq!(
         role_of(&w, &conversation, 2),
@@ -486,6 +478,104 @@ fn a_dropped_agents_chat_waits_on_its_own_task_and_goes_to_the_next_agent() {
     assert_eq!(
         offered_to(&effects, &w.agent_id(2)).map(|t| t.id.clone()),
         Some(task.id.clone())
+    );
+}
+
+#[test]
+fn an_offer_taken_back_from_a_monitor_leaves_it_looking_in_and_the_chat_waiting() {
+    // The properties test found this: the chat is offered to agent 2, who looks in as
+    // a silent monitor, and its desk then stays away past the grace. Routing takes the
+    // offer back and re-queues it; the conversation must keep waiting on that task
+    // (it waited on none) and the monitor's place is not the offer's.
+    let mut w = World::new(2);
+    w.customer_says("cs-1", 1, "hello");
+    let effects = w.ready(2);
+    let task = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
+    let conversation = w.conversation_of(1).expect("open");
+    let monitor = w.agent(2);
+    w.conversation(conversation::Input::AgentJoined {
+        conversation_id: conversation.clone(),
+        agent: monitor,
+        role: ParticipantRole::SilentMonitor,
+        task_id: None,
+        agent_sla_secs: None,
+    });
+    w.routing(routing::Input::AgentDisconnected {
+        agent_id: w.agent_id(2),
+    });
+    w.advance(15_000);
+    let runtime = w.site.conversations().runtime(&conversation).unwrap();
+    assert!(runtime.routing_pending);
+    assert_eq!(runtime.pending_task_id.as_deref(), Some(task.id.as_str()));
+    assert_eq!(
+        role_of(&w, &conversation, 2),
+        Some(ParticipantRole::SilentMonitor)
+    );
+    let effects = w.ready(1);
+    assert_eq!(
+        offered_to(&effects, &w.agent_id(1)).map(|t| t.id.clone()),
+        Some(task.id.clone())
+    );
+}
+
+#[test]
+fn a_transfer_that_finds_no_agent_after_the_chat_went_back_to_the_queue_ends_nothing() {
+    // The properties test found this: a transfer requeued after the customer's own
+    // chat was (its agent's desk gone) became the conversation's request, so its
+    // NO_AGENT_AVAILABLE ended the conversation while the chat still waited.
+    let mut w = World::new(3);
+    w.ready(3);
+    let (conversation, own) = served(&mut w, 1, 3);
+    w.ready(2);
+    let mut request = assistance(&w, 3, 2, &own, "DIRECT_TRANSFER");
+    request.agent_request_ttl_ms = Some(30_000);
+    w.routing(routing::Input::EnqueueTask(Box::new(request)));
+    w.routing(routing::Input::AgentDisconnected {
+        agent_id: w.agent_id(3),
+    });
+    w.advance(15_000);
+    // Agent 2, offered the transfer, goes NOT_READY: the transfer waits again.
+    w.routing(routing::Input::SetAgentState {
+        agent_id: w.agent_id(2),
+        state: RequestedAgentState::NotReady,
+        reason_code: None,
+    });
+    let effects = w.advance(60_000);
+    assert!(routing_effects(&effects).any(|e| matches!(e, R::NoAgentAvailable { .. })));
+    let runtime = w
+        .site
+        .conversations()
+        .runtime(&conversation)
+        .expect("still open");
+    assert_eq!(runtime.pending_task_id.as_deref(), Some(own.id.as_str()));
+    let effects = w.ready(1);
+    assert_eq!(
+        offered_to(&effects, &w.agent_id(1)).map(|t| t.id.clone()),
+        Some(own.id.clone())
+    );
+}
+
+#[test]
+fn a_transfer_that_finds_no_agent_leaves_the_served_chat_with_its_agent() {
+    let mut w = World::new(2);
+    w.ready(1);
+    let (conversation, own) = served(&mut w, 1, 1);
+    w.ready(2);
+    let mut request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
+    request.agent_request_ttl_ms = Some(30_000);
+    w.routing(routing::Input::EnqueueTask(Box::new(request)));
+    w.routing(routing::Input::SetAgentState {
+        agent_id: w.agent_id(2),
+        state: RequestedAgentState::NotReady,
+        reason_code: None,
+    });
+    let effects = w.advance(60_000);
+    assert!(routing_effects(&effects).any(|e| matches!(e, R::NoAgentAvailable { .. })));
+    assert!(stored_events(&effects).contains(&"NO_AGENT_AVAILABLE".to_string()));
+    assert!(w.site.conversations().runtime(&conversation).is_some());
+    assert_eq!(
+        role_of(&w, &conversation, 1),
+        Some(ParticipantRole::Primary)
     );
 }
 

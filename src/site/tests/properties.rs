@@ -1,6 +1,6 @@
 //! Random interleavings over the whole site — customers writing and leaving, agents
-//! going ready, not ready, dropping and coming back, accepting, leaving and
-//! transferring, the clock, restarts — with the site's invariants checked after every
+//! going ready, not ready, dropping and coming back, accepting, leaving, looking in
+//! as monitors and transferring (direct and consult), the clock, restarts — with the site's invariants checked after every
 //! step (`World::check`: no agent over capacity, no task held by two agents, no
 //! waiting customer without a task, no task outliving its conversation) and FIFO
 //! within a priority checked on every offer.
@@ -24,7 +24,11 @@ enum Op {
     CustomerLeaves(u32),
     Accept(usize),
     AgentLeaves(usize, u32),
-    Transfer(usize, usize),
+    /// A supervisor-agent looks in as a silent monitor (it may be offered the chat
+    /// while it is in it).
+    Monitor(usize, u32),
+    /// A direct transfer, or a consult transfer (`true`).
+    Transfer(usize, usize, bool),
     Advance(i64),
     Restart,
 }
@@ -40,8 +44,9 @@ fn op() -> impl Strategy<Value = Op> {
         5 => customer.clone().prop_map(Op::Say),
         1 => customer.clone().prop_map(Op::CustomerLeaves),
         4 => agent.clone().prop_map(Op::Accept),
-        2 => (agent.clone(), customer).prop_map(|(a, c)| Op::AgentLeaves(a, c)),
-        1 => (agent.clone(), agent).prop_map(|(a, b)| Op::Transfer(a, b)),
+        2 => (agent.clone(), customer.clone()).prop_map(|(a, c)| Op::AgentLeaves(a, c)),
+        1 => (agent.clone(), customer).prop_map(|(a, c)| Op::Monitor(a, c)),
+        1 => (agent.clone(), agent, any::<bool>()).prop_map(|(a, b, consult)| Op::Transfer(a, b, consult)),
         3 => (1i64..40_000).prop_map(Op::Advance),
         1 => Just(Op::Restart),
     ]
@@ -106,7 +111,18 @@ fn apply(w: &mut World, customers: &mut Customers, op: &Op) -> Vec<SiteEffect> {
                 reason: "AGENT_LEFT".into(),
             })
         }
-        Op::Transfer(from, to) => {
+        Op::Monitor(n, c) => {
+            let conversation_id = w.conversation_of(c).unwrap_or_else(|| "none".into());
+            let agent = w.agent(n);
+            w.conversation(conversation::Input::AgentJoined {
+                conversation_id,
+                agent,
+                role: crate::cim::ParticipantRole::SilentMonitor,
+                task_id: None,
+                agent_sla_secs: None,
+            })
+        }
+        Op::Transfer(from, to, consult) => {
             let from_id = w.agent_id(from);
             let own = w
                 .site
@@ -124,7 +140,10 @@ fn apply(w: &mut World, customers: &mut Customers, op: &Op) -> Vec<SiteEffect> {
                 conversation_id: own.conversation_id.clone(),
                 queue_id: QUEUE.into(),
                 priority: 1,
-                direction: Direction::DirectTransfer,
+                direction: match consult {
+                    true => Direction::Consult,
+                    false => Direction::DirectTransfer,
+                },
                 mode: TaskMode::Agent {
                     agent_id: w.agent_id(to),
                 },
@@ -135,7 +154,10 @@ fn apply(w: &mut World, customers: &mut Customers, op: &Op) -> Vec<SiteEffect> {
                 exclude_agents: vec![from_id.clone()],
                 related_task: Some(own.id.clone()),
                 request_session: (*own.media.request_session).clone(),
-                metadata: json!({"requestType": "DIRECT_TRANSFER", "requestedBy": from_id}),
+                metadata: json!({
+                    "requestType": if consult { "CONSULT_TRANSFER" } else { "DIRECT_TRANSFER" },
+                    "requestedBy": from_id,
+                }),
             };
             w.routing(routing::Input::EnqueueTask(Box::new(task)))
         }
