@@ -26,6 +26,23 @@ fn leave(w: &mut World, agent: usize, conversation_id: &str) -> Vec<SiteEffect> 
     })
 }
 
+/// Agent `from` asks for a direct transfer of `own` to agent `to`, which runs out
+/// after 30 s if nobody takes it.
+fn transfer_with_ttl(w: &mut World, from: usize, to: usize, own: &routing::Task) {
+    let mut request = assistance(w, from, to, own, "DIRECT_TRANSFER");
+    request.agent_request_ttl_ms = Some(30_000);
+    w.routing(routing::Input::EnqueueTask(Box::new(request)));
+}
+
+fn not_ready(w: &mut World, agent: usize) -> Vec<SiteEffect> {
+    let agent_id = w.agent_id(agent);
+    w.routing(routing::Input::SetAgentState {
+        agent_id,
+        state: RequestedAgentState::NotReady,
+        reason_code: None,
+    })
+}
+
 /// Customer `n` starts a chat that agent `agent` is offered and accepts.
 fn served(w: &mut World, n: u32, agent: usize) -> (String, Arc<routing::Task>) {
     let effects = w.customer_says(&format!("cs-{n}"), n, "hello");
@@ -527,19 +544,13 @@ fn a_transfer_that_finds_no_agent_after_the_chat_went_back_to_the_queue_ends_not
     w.ready(3);
     let (conversation, own) = served(&mut w, 1, 3);
     w.ready(2);
-    let mut request = assistance(&w, 3, 2, &own, "DIRECT_TRANSFER");
-    request.agent_request_ttl_ms = Some(30_000);
-    w.routing(routing::Input::EnqueueTask(Box::new(request)));
+    transfer_with_ttl(&mut w, 3, 2, &own);
     w.routing(routing::Input::AgentDisconnected {
         agent_id: w.agent_id(3),
     });
     w.advance(15_000);
     // Agent 2, offered the transfer, goes NOT_READY: the transfer waits again.
-    w.routing(routing::Input::SetAgentState {
-        agent_id: w.agent_id(2),
-        state: RequestedAgentState::NotReady,
-        reason_code: None,
-    });
+    not_ready(&mut w, 2);
     let effects = w.advance(60_000);
     assert!(routing_effects(&effects).any(|e| matches!(e, R::NoAgentAvailable { .. })));
     let runtime = w
@@ -561,14 +572,8 @@ fn a_transfer_that_finds_no_agent_leaves_the_served_chat_with_its_agent() {
     w.ready(1);
     let (conversation, own) = served(&mut w, 1, 1);
     w.ready(2);
-    let mut request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
-    request.agent_request_ttl_ms = Some(30_000);
-    w.routing(routing::Input::EnqueueTask(Box::new(request)));
-    w.routing(routing::Input::SetAgentState {
-        agent_id: w.agent_id(2),
-        state: RequestedAgentState::NotReady,
-        reason_code: None,
-    });
+    transfer_with_ttl(&mut w, 1, 2, &own);
+    not_ready(&mut w, 2);
     let effects = w.advance(60_000);
     assert!(routing_effects(&effects).any(|e| matches!(e, R::NoAgentAvailable { .. })));
     assert!(stored_events(&effects).contains(&"NO_AGENT_AVAILABLE".to_string()));
@@ -589,9 +594,7 @@ fn a_transfer_that_finds_no_agent_leaves_the_waiting_customer_waiting() {
     w.routing(routing::Input::AgentDisconnected {
         agent_id: w.agent_id(2),
     });
-    let mut transfer = assistance(&w, 2, 1, &own, "DIRECT_TRANSFER");
-    transfer.agent_request_ttl_ms = Some(30_000);
-    w.routing(routing::Input::EnqueueTask(Box::new(transfer)));
+    transfer_with_ttl(&mut w, 2, 1, &own);
     w.advance(16_000);
     assert_eq!(
         w.site.routing().task(&own.id).unwrap().media.state,
