@@ -310,18 +310,17 @@ impl World {
                 );
             }
         }
-        // No task outlives its conversation: a queued or offered task belongs to an
-        // open conversation.
+        // No task outlives its conversation: a queued, offered or served task belongs
+        // to an open conversation.
         let open: HashSet<String> = conversations.conversation_ids().into_iter().collect();
-        for task in routing.tasks() {
-            if matches!(task.media.state, MediaState::Queued | MediaState::Reserved) {
-                assert!(
-                    open.contains(&task.conversation_id),
-                    "task {} waits for conversation {}, which is closed",
-                    task.id,
-                    task.conversation_id
-                );
-            }
+        for task in routing.tasks().filter(|t| !t.is_closed()) {
+            assert!(
+                open.contains(&task.conversation_id),
+                "task {} ({:?}) outlives conversation {}, which is closed",
+                task.id,
+                task.media.state,
+                task.conversation_id
+            );
         }
         // An agent serving a conversation holds its task, and the reverse.
         for task in routing.tasks() {
