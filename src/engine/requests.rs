@@ -40,37 +40,25 @@ impl Driver {
                 agent,
                 reply,
             } => match self.offered_task(&agent.id, &conversation_id) {
-                _ if self
-                    .site
-                    .conversations()
-                    .last_seq(&conversation_id)
-                    .is_none() =>
+                // An open conversation's offer is accepted; anything else is answered
+                // without an input.
+                Some(task_id)
+                    if self
+                        .site
+                        .conversations()
+                        .last_seq(&conversation_id)
+                        .is_some() =>
                 {
-                    let outcome = Outcome {
-                        rejected: Some(ConversationError::NotFound(format!(
-                            "conversation {conversation_id}"
-                        ))),
-                        ..Outcome::default()
-                    };
-                    waiters.push((Waiter::Subscription(reply), outcome));
-                    return;
+                    (
+                        SiteInput::Accept { agent, task_id },
+                        Waiter::Subscription(reply),
+                    )
                 }
-                Some(task_id) => (
-                    SiteInput::Accept { agent, task_id },
-                    Waiter::Subscription(reply),
-                ),
-                None => {
+                _ => {
                     // Nothing to accept: answered, once the batches before it have
                     // committed, with whether the agent is in the conversation.
                     let outcome = Outcome {
-                        rejected: (!self.is_member(&agent.id, &conversation_id)).then(|| {
-                            ConversationError::Refused {
-                                code: "no_task",
-                                message: format!(
-                                    "no task of conversation {conversation_id} is offered to this agent"
-                                ),
-                            }
-                        }),
+                        rejected: self.not_subscribable(&agent.id, &conversation_id),
                         ..Outcome::default()
                     };
                     waiters.push((Waiter::Subscription(reply), outcome));
@@ -223,16 +211,23 @@ impl Driver {
             .map(|t| t.id.clone())
     }
 
-    fn is_member(&self, agent_id: &str, conversation_id: &str) -> bool {
-        self.site
-            .conversations()
-            .conversation(conversation_id)
-            .is_some_and(|record| {
-                record
-                    .conversation
-                    .agent_members()
-                    .iter()
-                    .any(|(id, _)| id == agent_id)
+    /// Why an agent offered nothing in the conversation may not subscribe to it: the
+    /// conversation is not open, or the agent is not in it.
+    fn not_subscribable(&self, agent_id: &str, conversation_id: &str) -> Option<ConversationError> {
+        let conversations = self.site.conversations();
+        if conversations.last_seq(conversation_id).is_none() {
+            return Some(ConversationError::NotFound(format!(
+                "conversation {conversation_id}"
+            )));
+        }
+        conversations
+            .agent_role(conversation_id, agent_id)
+            .is_none()
+            .then(|| ConversationError::Refused {
+                code: "no_task",
+                message: format!(
+                    "no task of conversation {conversation_id} is offered to this agent"
+                ),
             })
     }
 

@@ -251,11 +251,12 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
         out: &mut Vec<SiteEffect>,
     ) {
         let agent_id = agent.id.clone();
-        let open = |site: &Self, conversation_id: &str| {
-            site.conversations.last_seq(conversation_id).is_some()
-        };
         if let Some(request) = self.routing.pull_request(request_id) {
-            if !open(self, &request.conversation_id) {
+            if self
+                .conversations
+                .last_seq(&request.conversation_id)
+                .is_none()
+            {
                 out.push(SiteEffect::Conversation(conversation::Effect::Rejected(
                     CoreError::UnknownConversation {
                         conversation_id: request.conversation_id.clone(),
