@@ -6,6 +6,7 @@
 //! nor a whole runtime when they did not change.
 
 use super::conversation_runtimes::{CarriedRuntime, StoredRuntimes};
+use super::message_index::PendingIndex;
 use super::objects::{self, Dehydrated, Interner};
 use super::{conversations as rows, event_runtime, events, outbox, StoreError};
 use crate::cim::{self, ChannelSession, Conversation, ParticipantType};
@@ -234,9 +235,11 @@ pub fn write_batch(
     now: Millis,
 ) -> Result<(), StoreError> {
     let mut interner = Interner::default();
+    let mut index = PendingIndex::default();
     for step in steps {
-        write_step(c, &mut interner, step, now)?;
+        write_step(c, &mut interner, &mut index, step, now)?;
     }
+    index.write(c)?;
     for row in outbound {
         outbox::enqueue(
             c,
@@ -265,10 +268,11 @@ fn json_value<T: serde::Serialize>(value: &T) -> Result<Value, StoreError> {
 }
 
 /// Writes one conversation step: its events, and its rows when the record changed.
-fn write_step(
+fn write_step<'a>(
     c: &Connection,
     interner: &mut Interner,
-    encoded: &EncodedStep,
+    index: &mut PendingIndex<'a>,
+    encoded: &'a EncodedStep,
     now: Millis,
 ) -> Result<(), StoreError> {
     let EncodedStep {
@@ -285,6 +289,7 @@ fn write_step(
         events::append(
             c,
             interner,
+            index,
             &events::EventRow {
                 id: &event.id,
                 conversation_id: &step.conversation_id,

@@ -18,6 +18,7 @@
 
 use super::event_keys;
 use super::event_runtime::EncodedRuntime;
+use super::message_index::PendingIndex;
 use super::objects::{self, Dehydrated, Inflater, Interner};
 use super::packed::RowContext;
 use super::{StoreError, StoreResult};
@@ -240,8 +241,14 @@ pub fn search_text<'a>(event: &'a Map<String, Value>, data: Option<&'a Value>) -
 /// Appends one event; a duplicate message id or (conversation, seq) fails (event ids
 /// are made by the appliance and not indexed, migration V17).
 /// `interner` keeps the shared objects and conversation keys already stored by the
-/// same write.
-pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> StoreResult<()> {
+/// same write; a message's text goes to `index`, which the write indexes after its
+/// last row.
+pub fn append<'a>(
+    conn: &Connection,
+    interner: &mut Interner,
+    index: &mut PendingIndex<'a>,
+    row: &EventRow<'a>,
+) -> StoreResult<()> {
     let mut text = String::with_capacity(row.event.body.text.len() + 8);
     text.push(row.event.tag);
     text.push_str(&interner.intern(conn, &row.event.body)?);
@@ -266,9 +273,9 @@ pub fn append(conn: &Connection, interner: &mut Interner, row: &EventRow) -> Sto
         text,
         runtime
     ])?;
-    if let Some(search) = &row.event.search_text {
-        conn.prepare_cached("INSERT INTO message_text(rowid, text) VALUES (?1, ?2)")?
-            .execute(params![conn.last_insert_rowid(), search])?;
+    let event: &'a EncodedEvent = row.event;
+    if let Some(search) = event.search_text.as_deref() {
+        index.add(conn.last_insert_rowid(), search);
     }
     Ok(())
 }

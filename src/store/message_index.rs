@@ -4,8 +4,9 @@
 //! ('delete') and its words leave the index's pages at once, and without per-row
 //! sizes (`columnsize=0`: nothing is ranked). This module owns what is indexed when a
 //! message is removed ([`unindex`]) and the carry-over of the messages stored before
-//! the index was last made ([`carry_over`]). Messages are added by `events::append`
-//! (and, for rows written as plain JSON by SQL, by the V24 trigger).
+//! the index was last made ([`carry_over`]), and when a write's messages are added
+//! ([`PendingIndex`]): `events::append` notes them, the write indexes them after its
+//! rows (rows written as plain JSON by SQL are indexed by the V24 trigger).
 
 use super::events::{self, decode_row, Reading};
 use super::objects::Inflater;
@@ -58,6 +59,39 @@ pub fn unindex(c: &Connection, condition: &str, params: &[&dyn ToSql]) -> StoreR
         delete.execute(params![pos, text])?;
     }
     Ok(texts.len() as u64)
+}
+
+/// The messages a write appended, indexed once its rows are in ([`PendingIndex::write`]).
+///
+/// Why not at once: inserting an event row opens a statement journal (the row has a
+/// trigger and unique keys), and FTS5 flushes its pending terms to a new segment of
+/// the index at every such savepoint. Indexing each message right after its row
+/// flushed a segment per message, and merged them again soon after (a tenth of the
+/// store writer's time under chat load, docs/benchmarks.md); indexed after the last
+/// row, a write's messages reach the index as one segment, at commit.
+#[derive(Debug, Default)]
+pub struct PendingIndex<'a> {
+    messages: Vec<(i64, &'a str)>,
+}
+
+impl<'a> PendingIndex<'a> {
+    /// Notes the message text of the event row at `pos`.
+    pub fn add(&mut self, pos: i64, text: &'a str) {
+        self.messages.push((pos, text));
+    }
+
+    /// Indexes the messages noted, in the caller's transaction, after its last row.
+    pub fn write(self, c: &Connection) -> StoreResult<()> {
+        if self.messages.is_empty() {
+            return Ok(());
+        }
+        let mut insert =
+            c.prepare_cached("INSERT INTO message_text(rowid, text) VALUES (?1, ?2)")?;
+        for (pos, text) in self.messages {
+            insert.execute(params![pos, text])?;
+        }
+        Ok(())
+    }
 }
 
 /// Messages indexed per transaction of the carry-over.
@@ -143,7 +177,9 @@ mod tests {
             event: &encoded,
             runtime: None,
         };
-        append(c, &mut Interner::default(), &row).unwrap();
+        let mut index = PendingIndex::default();
+        append(c, &mut Interner::default(), &mut index, &row).unwrap();
+        index.write(c).unwrap();
     }
 
     fn matches(c: &Connection, word: &str) -> i64 {

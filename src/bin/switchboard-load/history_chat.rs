@@ -12,6 +12,7 @@ use switchboard::reports::messages::Found;
 use switchboard::reports::tally::ClosedAnswered;
 use switchboard::store::conversations::{self, ChannelSessionRow, ConversationRow};
 use switchboard::store::events::{self, EventRow};
+use switchboard::store::message_index::PendingIndex;
 use switchboard::store::objects::{self, Dehydrated, Interner};
 use switchboard::store::{csat, tasks, StoreResult};
 
@@ -304,10 +305,12 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
             ended_at: Some(b.end),
         },
     )?;
+    let mut index = PendingIndex::default();
     for (seq, e) in b.events.iter().enumerate() {
         events::append(
             c,
             interner,
+            &mut index,
             &EventRow {
                 id: &e.id,
                 conversation_id: &b.conversation_id,
@@ -321,6 +324,7 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
             },
         )?;
     }
+    index.write(c)?;
     tasks::upsert(
         c,
         &tasks::TaskRow {

@@ -136,6 +136,7 @@ fn append_event(conn: &Connection, seq: u64, runtime: Option<&str>) {
     crate::store::events::append(
         conn,
         &mut crate::store::objects::Interner::default(),
+        &mut crate::store::message_index::PendingIndex::default(),
         &crate::store::events::EventRow {
             id: &format!("e{seq}"),
             conversation_id: "c1",

@@ -13,9 +13,11 @@ fn append_to_conv_1(
     message_id: Option<&str>,
 ) {
     let encoded = encode_event(event, "conv-1", message_id).unwrap();
+    let mut index = PendingIndex::default();
     append(
         conn,
         interner,
+        &mut index,
         &EventRow {
             id: &event.id,
             conversation_id: "conv-1",
@@ -29,6 +31,7 @@ fn append_to_conv_1(
         },
     )
     .unwrap();
+    index.write(conn).unwrap();
 }
 
 #[test]
