@@ -7,6 +7,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::channel_session::ChannelSession;
 use super::conversation::Conversation;
@@ -14,6 +16,7 @@ use super::customer::Customer;
 use super::error::{check_len, json_kind, require_str, CimError};
 use super::message::CimMessage;
 use super::nullable::Nullable;
+use super::origin::MessageOrigin;
 use super::participant::Participant;
 use super::room::RoomInfo;
 use super::string_enum::string_enum;
@@ -205,8 +208,9 @@ pub fn system_emitter_id(sender_name: &str) -> String {
     )
 }
 
-/// `cimEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `cimEvent`. It serializes as its derived form would, with a stamped message's
+/// header read from its `origin` (`event_json`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CimEvent {
     pub id: String,
     pub name: CimEventName,
@@ -243,6 +247,11 @@ pub struct CimEvent {
     pub room_info: Nullable<RoomInfo>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// Who the server knows sent this message, and in which session: the values of
+    /// `data.header`'s `sender`, `channelSession` and `channelData`, which hold `null`
+    /// in `data` itself (see [`MessageOrigin`]). Never read from a client.
+    #[serde(skip)]
+    pub origin: Option<Arc<MessageOrigin>>,
 }
 
 impl CimEvent {
@@ -277,6 +286,7 @@ impl CimEvent {
             },
             room_info: room_info.into(),
             extra: Map::new(),
+            origin: None,
         }
     }
 
@@ -286,15 +296,28 @@ impl CimEvent {
         uuid::Uuid::now_v7().to_string()
     }
 
+    /// `data` as the event's text has it: a stamped message's header with its
+    /// origin's values written in.
+    pub fn data_value(&self) -> Cow<'_, Value> {
+        let data = self.data.get().unwrap_or(&Value::Null);
+        match &self.origin {
+            None => Cow::Borrowed(data),
+            Some(origin) => {
+                let mut data = data.clone();
+                origin.write_into(&mut data);
+                Cow::Owned(data)
+            }
+        }
+    }
+
     /// `data` read as `T`; errors name `data`.
     pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, CimError> {
-        let data = self.data.get().unwrap_or(&Value::Null);
-        T::deserialize(data).map_err(|e| CimError::from_serde("data", &e))
+        T::deserialize(&*self.data_value()).map_err(|e| CimError::from_serde("data", &e))
     }
 
     /// `data` as a CIM message (for `type: MESSAGE` events), validated.
     pub fn message(&self) -> Result<CimMessage, CimError> {
-        CimMessage::from_value_at(self.data.get().unwrap_or(&Value::Null), "data")
+        CimMessage::from_value_at(&self.data_value(), "data")
     }
 
     /// `data` typed by the event name, for the payloads the seeds document; other
@@ -323,7 +346,7 @@ impl CimEvent {
             _ if self.event_type == CimEventType::Message => {
                 EventData::Message(Box::new(self.message()?))
             }
-            _ => EventData::Other(self.data.get().cloned().unwrap_or(Value::Null)),
+            _ => EventData::Other(self.data_value().into_owned()),
         })
     }
 

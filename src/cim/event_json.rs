@@ -1,4 +1,6 @@
-//! A `cimEvent` as a JSON value without its payload, for the store's encoding.
+//! A `cimEvent` as JSON: its serialization (the derived form, with a stamped
+//! message's header read from the event's origin, `cim::origin`), and the event as a
+//! JSON value without its payload, for the store's encoding.
 //!
 //! `serde_json::to_value` of an event rebuilds its `data` (already a JSON value, the
 //! message with its sender and channel session) key by key, hashing every key into a
@@ -6,9 +8,64 @@
 //! [`CimEvent::to_json_head`] gives the rest of the same value, in the same key
 //! order, with `data` left where it is for the encoding to read by reference.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use super::origin::StampedData;
 use super::{CimEvent, Nullable};
+
+/// A `Nullable` entry as `#[serde(skip_serializing_if = "Nullable::is_absent")]`
+/// writes it.
+fn entry<M: SerializeMap, T: Serialize>(
+    map: &mut M,
+    key: &str,
+    value: &Nullable<T>,
+) -> Result<(), M::Error> {
+    if value.is_absent() {
+        return Ok(());
+    }
+    map.serialize_entry(key, value)
+}
+
+impl Serialize for CimEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Destructured whole so that a new field cannot be left out unnoticed.
+        let CimEvent {
+            id,
+            name,
+            event_type,
+            timestamp,
+            conversation_id,
+            event_emitter,
+            channel_session,
+            data,
+            room_info,
+            extra,
+            origin,
+        } = self;
+        // As serde derives it for a struct with a flattened map: one map, the fields
+        // in order, then the map's entries.
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", id)?;
+        map.serialize_entry("name", name)?;
+        map.serialize_entry("type", event_type)?;
+        map.serialize_entry("timestamp", timestamp)?;
+        entry(&mut map, "conversationId", conversation_id)?;
+        entry(&mut map, "eventEmitter", event_emitter)?;
+        entry(&mut map, "channelSession", channel_session)?;
+        match (data, origin) {
+            (Nullable::Value(data), Some(origin)) => {
+                map.serialize_entry("data", &StampedData { data, origin })?
+            }
+            (data, _) => entry(&mut map, "data", data)?,
+        }
+        entry(&mut map, "roomInfo", room_info)?;
+        for (key, value) in extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
 
 fn put<T: serde::Serialize>(
     map: &mut Map<String, Value>,
@@ -45,6 +102,7 @@ impl CimEvent {
             data,
             room_info,
             extra,
+            origin: _,
         } = self;
         let mut map = Map::new();
         map.insert("id".to_owned(), Value::String(id.clone()));

@@ -25,6 +25,7 @@ mod event;
 mod event_json;
 mod message;
 mod nullable;
+mod origin;
 mod participant;
 mod room;
 mod string_enum;
@@ -67,6 +68,7 @@ pub use event::{
 };
 pub use message::{CimMessage, MessageHeader, MessageSender};
 pub use nullable::Nullable;
+pub use origin::{MessageOrigin, StampedData};
 pub use participant::{
     Bot, Participant, ParticipantEntity, ParticipantRole, ParticipantState, ParticipantType,
     BOT_PARTICIPANT_TYPE,

@@ -210,7 +210,7 @@ pub(super) fn agent_event<I: IdGen>(
         stamp(&mut event, conversation, cx.now);
         event.event_emitter = agent_emitter(&user, &role).into();
         if message.is_some() {
-            set_sender(&mut event, &participant, conversation);
+            set_sender(&mut event, &participant, conversation, cx.origins);
         }
         let event_id = event.id.clone();
         conversation.emit_typing(cx, agent_id, Some(agent_id), event, event_id);
@@ -225,7 +225,7 @@ pub(super) fn agent_event<I: IdGen>(
     stamp(&mut event, conversation, cx.now);
     event.event_emitter = agent_emitter(&user, &role).into();
     if message.is_some() {
-        set_sender(&mut event, &participant, conversation);
+        set_sender(&mut event, &participant, conversation, cx.origins);
     }
     let event_id = event.id.clone();
     let message_id = message.map(|m| m.id);
@@ -305,7 +305,7 @@ pub(super) fn close_wrapup<I: IdGen>(
     conversation.mark_dirty(cx);
     stamp(&mut event, conversation, cx.now);
     event.event_emitter = agent_emitter(&user, &ParticipantRole::WrapUp).into();
-    set_sender(&mut event, &participant, conversation);
+    set_sender(&mut event, &participant, conversation, cx.origins);
     let event_id = event.id.clone();
     let seq = conversation.emit(cx, event, Some(message.id.clone()));
     for id in ids {

@@ -16,6 +16,7 @@ use super::ids::{IdGen, UuidIds};
 use super::input::Input;
 use super::intents::{run_intents, studio_answered};
 use super::open::OpenConversation;
+use super::origins::Origins;
 use super::record::{ConversationRecord, ConversationRuntime, PersistStep, RestoredConversation};
 use super::settings::CoreSettings;
 use super::step::{Ctx, IdRecord, Indexes, Step};
@@ -30,6 +31,8 @@ pub struct ConversationCore<I: IdGen = UuidIds> {
     ids: I,
     open: OpenMap,
     index: Indexes,
+    /// Message origins built lately (never stored).
+    origins: Origins,
     /// (deadline, conversation id) for every conversation with a timer.
     deadlines: BTreeSet<(Millis, String)>,
     indexed_deadline: HashMap<String, Millis>,
@@ -49,6 +52,7 @@ impl<I: IdGen> ConversationCore<I> {
             ids,
             open: HashMap::new(),
             index: Indexes::default(),
+            origins: Origins::default(),
             deadlines: BTreeSet::new(),
             indexed_deadline: HashMap::new(),
         }
@@ -84,6 +88,7 @@ impl<I: IdGen> ConversationCore<I> {
             ids,
             open,
             index,
+            origins,
             ..
         } = self;
         let mut cx = Ctx {
@@ -91,6 +96,7 @@ impl<I: IdGen> ConversationCore<I> {
             settings,
             ids,
             index,
+            origins,
             step: &mut step,
         };
         let result = dispatch(open, &mut cx, input, &due);

@@ -13,7 +13,6 @@ use super::ids::{IdGen, IdKind};
 use super::open::{session_started, OpenConversation};
 use super::record::ConversationRuntime;
 use super::step::{Ctx, Indexes};
-use super::views::set_message_origin;
 use crate::cim::{
     ChannelSession, ChannelSessionReasonCode, ChannelSessionStateName, CimError, CimEvent,
     CimEventName, CimEventType, CimMessage, Conversation, EventEmitter, MessageBody,
@@ -245,8 +244,11 @@ pub(super) fn customer_message<I: IdGen>(
         conversation.set_last_used(cx, &session_id);
     }
     // The sender is the session's customer participant, whatever the client wrote.
-    if let Some(sender) = conversation.customer_participant(&session_id) {
-        set_message_origin(&mut data, sender, conversation.session(&session_id));
+    let origin = conversation
+        .customer_participant(&session_id)
+        .map(|sender| cx.origins.of(sender, conversation.session(&session_id)));
+    if let Some(origin) = &origin {
+        origin.place_keys(&mut data);
     }
     let room_info = conversation.room_info();
     if let Some(header) = data.get_mut("header").and_then(Value::as_object_mut) {
@@ -255,7 +257,7 @@ pub(super) fn customer_message<I: IdGen>(
     }
     let message_id = message.id.clone();
     let typing = matches!(kind, MessageKind::Typing(_));
-    let event = CimEvent::new(
+    let mut event = CimEvent::new(
         conversation.next_event_id(cx),
         name,
         event_type,
@@ -266,6 +268,7 @@ pub(super) fn customer_message<I: IdGen>(
         room_info,
         cx.now,
     );
+    event.origin = origin;
     if typing {
         conversation.emit_typing(cx, &session_id, None, event, message_id);
         return Ok(());

@@ -10,7 +10,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::views::{customer_session_in_place, public_party};
-use crate::cim::{CimEvent, Nullable};
+use crate::cim::{CimEvent, MessageOrigin, Nullable};
 
 /// [`views::customer_event`] of `event` with `"seq": seq` (in place of an event's own
 /// `seq` key, else last), as JSON text.
@@ -64,7 +64,9 @@ impl Serialize for View<'_> {
         match &e.data {
             Nullable::Absent => {}
             Nullable::Null => map.serialize_entry("data", &Value::Null)?,
-            Nullable::Value(data) => map.serialize_entry("data", &Data(data))?,
+            Nullable::Value(data) => {
+                map.serialize_entry("data", &Data(data, e.origin.as_deref()))?
+            }
         }
         if !e.room_info.is_absent() {
             map.serialize_entry("roomInfo", &e.room_info)?;
@@ -83,8 +85,9 @@ impl Serialize for View<'_> {
     }
 }
 
-/// `data`: the header reduced, `agentParticipant` by name only.
-struct Data<'a>(&'a Value);
+/// `data` (with its origin's values when stamped, `cim::origin`): the header
+/// reduced, `agentParticipant` by name only.
+struct Data<'a>(&'a Value, Option<&'a MessageOrigin>);
 
 impl Serialize for Data<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -94,7 +97,9 @@ impl Serialize for Data<'_> {
         let mut map = serializer.serialize_map(Some(data.len()))?;
         for (key, value) in data {
             match (key.as_str(), value) {
-                ("header", Value::Object(header)) => map.serialize_entry(key, &Header(header))?,
+                ("header", Value::Object(header)) => {
+                    map.serialize_entry(key, &Header(header, self.1))?
+                }
                 ("agentParticipant", Value::Object(_)) => {
                     map.serialize_entry(key, &public_party(value))?
                 }
@@ -106,11 +111,16 @@ impl Serialize for Data<'_> {
 }
 
 /// `data.header`: the sender by name only, no `channelSession`.
-struct Header<'a>(&'a Map<String, Value>);
+struct Header<'a>(&'a Map<String, Value>, Option<&'a MessageOrigin>);
 
 impl Serialize for Header<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<(&String, &Value)> = self.0.iter().collect();
+        let origin = |key: &str| self.1.and_then(|o| o.value(key));
+        let mut entries: Vec<(&String, &Value)> = self
+            .0
+            .iter()
+            .map(|(key, value)| (key, origin(key).unwrap_or(value)))
+            .collect();
         // `Map::remove` (with `preserve_order`) moves the last key into the removed
         // one's place; `Vec::swap_remove` does the same.
         if let Some(at) = entries.iter().position(|(k, _)| *k == "channelSession") {
@@ -132,9 +142,10 @@ impl Serialize for Header<'_> {
 mod tests {
     use super::*;
     use crate::cim::fixtures::{agent1, started_session};
+    use crate::cim::MessageOrigin;
     use crate::cim::RoomInfo;
     use crate::cim::{CimEventName, CimEventType, EventEmitter, Participant, ParticipantRole};
-    use crate::conversation::views::{customer_event, set_message_origin};
+    use crate::conversation::views::customer_event;
     use serde_json::json;
 
     /// What the widget got before this module: the `Value` view plus `seq`.
@@ -167,7 +178,7 @@ mod tests {
             "header": {"sender": {"id": "someone-else", "type": "CUSTOMER"}, "timestamp": 1},
             "body": {"type": "PLAIN", "markdownText": "hi \"there\" \u{e9}"}
         });
-        set_message_origin(&mut data, &participant, Some(&started_session()));
+        MessageOrigin::new(&participant, Some(&started_session())).write_into(&mut data);
         for (k, v) in extra_header {
             data["header"][*k] = v.clone();
         }
@@ -189,6 +200,56 @@ mod tests {
             true,
         );
         assert_eq!(customer_event_text(&event, 3), reference(&event, 3));
+    }
+
+    /// `data` stamped by `origin` (its values held by the event), and the same data
+    /// with the values written in.
+    fn stamped_and_written(
+        origin: MessageOrigin,
+        header: Value,
+        session: bool,
+    ) -> (CimEvent, CimEvent) {
+        let data =
+            json!({"id": "m-1", "header": header, "body": {"type": "PLAIN", "markdownText": "hi"}});
+        let mut written = data.clone();
+        origin.write_into(&mut written);
+        let mut placed = data;
+        origin.place_keys(&mut placed);
+        let mut stamped = message(CimEventName::CustomerMessage, placed, session);
+        stamped.origin = Some(std::sync::Arc::new(origin));
+        (
+            stamped,
+            message(CimEventName::CustomerMessage, written, session),
+        )
+    }
+
+    #[test]
+    fn a_stamped_message_reads_as_the_message_with_its_origin_written_in() {
+        let session = started_session();
+        let customer = Participant::customer("p-c", session.clone(), 1);
+        let agent = Participant::agent("p-1", agent1(), ParticipantRole::Primary, "c", 1);
+        let headers = [
+            json!({"timestamp": 1}),
+            json!({"channelData": {"x": 1}, "sender": {"id": "forged"}, "late": 2}),
+            json!({"channelSession": "forged", "roomId": "r"}),
+            json!("not an object"),
+        ];
+        for (sender, with_session) in [(&customer, true), (&agent, true), (&agent, false)] {
+            for header in &headers {
+                let origin = MessageOrigin::new(sender, with_session.then_some(&session));
+                let (stamped, written) = stamped_and_written(origin, header.clone(), true);
+                assert_eq!(
+                    customer_event_text(&stamped, 7),
+                    customer_event_text(&written, 7)
+                );
+                assert_eq!(customer_event_text(&stamped, 7), reference(&written, 7));
+                assert_eq!(
+                    crate::cim::event_text(&stamped),
+                    crate::cim::event_text(&written)
+                );
+                assert_eq!(stamped.message().ok(), written.message().ok());
+            }
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod input;
 mod intents;
 mod open;
 mod ops;
+mod origins;
 mod published;
 mod record;
 mod routing_inputs;

@@ -6,8 +6,8 @@ use super::effect::Effect;
 use super::error::CoreError;
 use super::ids::IdGen;
 use super::open::OpenConversation;
+use super::origins::Origins;
 use super::step::Ctx;
-use super::views::set_message_origin;
 use crate::cim::{CimError, CimEvent, CimEventType, CimMessage, MessageBody, Participant};
 
 /// The event's client ids: the event id and, for messages, the message id.
@@ -80,9 +80,12 @@ pub(super) fn set_sender(
     event: &mut CimEvent,
     participant: &Participant,
     conversation: &OpenConversation,
+    origins: &mut Origins,
 ) {
     if let Some(data) = event.data.get_mut() {
-        set_message_origin(data, participant, conversation.latest_session());
+        let origin = origins.of(participant, conversation.latest_session());
+        origin.place_keys(data);
+        event.origin = Some(origin);
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::effect::Effect;
 use super::ids::{IdGen, IdKind};
+use super::origins::Origins;
 use super::settings::CoreSettings;
 use super::studio::IntentFacts;
 use crate::cim::{ChannelSession, CimEvent, CimEventName};
@@ -105,6 +106,7 @@ pub(super) struct Ctx<'a, I: IdGen> {
     pub settings: &'a CoreSettings,
     pub ids: &'a mut I,
     pub index: &'a mut Indexes,
+    pub origins: &'a mut Origins,
     pub step: &'a mut Step,
 }
 

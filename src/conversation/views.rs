@@ -5,7 +5,7 @@
 //! CCUser | ChannelSession, ...}`, `id` being the participant's id), and
 //! `header.channelSession` / `header.channelData` are the conversation's session: the
 //! conversation manager writes them from who it knows is speaking, never from the
-//! client's payload ([`set_message_origin`]).
+//! client's payload (`cim::MessageOrigin`, held by the event).
 //!
 //! Customers (widgets and connector webhooks) get the customer's view
 //! ([`customer_event`]): every sender and emitter as `{id, type, senderName}` only (no
@@ -13,50 +13,9 @@
 //! and any channel session without the channel's internal configuration
 //! ([`customer_session`]: no routing policy, connector or provider webhook).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::cim::{ChannelSession, CimEvent, Participant};
-
-/// Writes the server's idea of a message's origin into `data.header`: `sender` is the
-/// participant, `channelSession` and `channelData` are the conversation's session.
-/// Whatever the client put there is replaced.
-pub fn set_message_origin(
-    data: &mut Value,
-    sender: &Participant,
-    session: Option<&ChannelSession>,
-) {
-    let Some(message) = data.as_object_mut() else {
-        return;
-    };
-    let header = message
-        .entry("header")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !header.is_object() {
-        *header = Value::Object(Map::new());
-    }
-    let Some(header) = header.as_object_mut() else {
-        return;
-    };
-    header.insert(
-        "sender".into(),
-        serde_json::to_value(sender).unwrap_or(Value::Null),
-    );
-    match session {
-        Some(session) => {
-            header.insert(
-                "channelSession".into(),
-                serde_json::to_value(session).unwrap_or(Value::Null),
-            );
-            header.insert(
-                "channelData".into(),
-                serde_json::to_value(&session.channel_data).unwrap_or(Value::Null),
-            );
-        }
-        None => {
-            header.remove("channelSession");
-        }
-    }
-}
+use crate::cim::{ChannelSession, CimEvent};
 
 /// The name a customer sees for a sender or emitter given in either shape.
 fn display_name(party: &Value) -> Value {
@@ -157,7 +116,10 @@ pub fn customer_event_value(value: &mut Value) {
 mod tests {
     use super::*;
     use crate::cim::fixtures::{agent1, started_session};
-    use crate::cim::{CimEventName, CimEventType, EventEmitter, ParticipantRole, RoomInfo};
+    use crate::cim::{
+        CimEventName, CimEventType, EventEmitter, MessageOrigin, Participant, ParticipantRole,
+        RoomInfo,
+    };
 
     fn agent_message() -> CimEvent {
         let participant = Participant::agent("p-1", agent1(), ParticipantRole::Primary, "c", 1);
@@ -166,8 +128,9 @@ mod tests {
             "header": {"sender": {"id": "someone-else", "type": "CUSTOMER"}, "timestamp": 1},
             "body": {"type": "PLAIN", "markdownText": "hi"}
         });
-        set_message_origin(&mut data, &participant, Some(&started_session()));
-        CimEvent::new(
+        let origin = MessageOrigin::new(&participant, Some(&started_session()));
+        origin.place_keys(&mut data);
+        let mut event = CimEvent::new(
             "e-1",
             CimEventName::AgentMessage,
             CimEventType::Message,
@@ -177,13 +140,19 @@ mod tests {
             data,
             RoomInfo::contact_center("r"),
             1,
-        )
+        );
+        event.origin = Some(std::sync::Arc::new(origin));
+        event
     }
 
     #[test]
     fn the_stored_sender_is_the_participant_with_the_session() {
         let event = agent_message();
-        let header = &event.data.get().unwrap()["header"];
+        // The event holds the values once, in its origin; its text has them in place.
+        assert!(event.data.get().unwrap()["header"]["sender"].is_null());
+        let text = serde_json::to_value(&event).unwrap();
+        assert_eq!(text["data"], *event.data_value());
+        let header = &text["data"]["header"];
         assert_eq!(header["sender"]["id"], "p-1");
         assert_eq!(header["sender"]["type"], "AGENT");
         assert_eq!(header["sender"]["participant"]["participantType"], "CCUser");

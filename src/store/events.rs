@@ -22,7 +22,7 @@ use super::message_index::PendingIndex;
 use super::objects::{self, Dehydrated, Inflater, Interner};
 use super::packed::RowContext;
 use super::{StoreError, StoreResult};
-use crate::cim::CimEvent;
+use crate::cim::{CimEvent, MessageOrigin};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
@@ -114,7 +114,7 @@ pub fn encode(
     message_id: Option<&str>,
     timestamp: i64,
 ) -> EncodedEvent {
-    encode_with_data(event, None, conversation_id, message_id, timestamp)
+    encode_with_data(event, None, None, conversation_id, message_id, timestamp)
 }
 
 /// [`encode`] of a typed event, its `data` read where it is rather than copied.
@@ -131,6 +131,7 @@ pub fn encode_event(
     Ok(encode_with_data(
         event.to_json_head()?,
         data,
+        data.and(event.origin.as_deref()),
         conversation_id,
         message_id,
         event.timestamp,
@@ -141,6 +142,7 @@ pub fn encode_event(
 fn encode_with_data(
     event: Value,
     data: Option<&Value>,
+    origin: Option<&MessageOrigin>,
     conversation_id: &str,
     message_id: Option<&str>,
     timestamp: i64,
@@ -194,7 +196,7 @@ fn encode_with_data(
     }
     // An event whose id is in its column may repeat it in its data (a bot's message).
     row.event_id = own_id.as_ref().and_then(Value::as_str);
-    let body = objects::dehydrate_row_with_data(&map, data, &row);
+    let body = objects::dehydrate_row_with_data(&map, data, origin, &row);
     let tag = match (moved, body.packed) {
         (5, true) => '7',
         (4, true) => '6',

@@ -34,6 +34,7 @@ use super::delta;
 use super::object_cache;
 use super::packed::{self, RowContext};
 use super::{StoreError, StoreResult};
+use crate::cim::MessageOrigin;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -130,20 +131,43 @@ fn dehydrate_with(mut value: Value, row: &RowContext, share_objects: bool) -> De
 
 /// [`dehydrate_row`] of the object `map` with its `"data"` entry read from `data`
 /// where it is, not copied into `map` first: an event's payload is most of its text
-/// (a message's sender and channel session), and is taken out by reference.
+/// (a message's sender and channel session), and is taken out by reference. With
+/// `origin`, `data` is a message it stamped (`cim::origin`), whose header's values
+/// are read from it, as the text of the event has them.
 pub fn dehydrate_row_with_data(
     map: &Map<String, Value>,
     data: Option<&Value>,
+    origin: Option<&MessageOrigin>,
     row: &RowContext,
 ) -> Dehydrated {
     let mut objects = Vec::new();
-    let entries = map.iter().map(|(key, value)| match data {
-        Some(data) if key == "data" => (key, data),
-        _ => (key, value),
-    });
-    let mut value = walked_entries(entries, &mut objects, true);
+    let stamped = match (data, origin) {
+        (Some(data), Some(origin)) => Some(
+            walk::walked_stamped_event(map, data, origin, &mut objects).unwrap_or_else(|| {
+                let mut written = data.clone();
+                origin.write_into(&mut written);
+                walked_entries(with_data(map, Some(&written)), &mut objects, true)
+            }),
+        ),
+        _ => None,
+    };
+    let mut value = match stamped {
+        Some(value) => value,
+        None => walked_entries(with_data(map, data), &mut objects, true),
+    };
     share_ids(&mut value, row, &mut objects);
     packed_or_plain(value, row, objects)
+}
+
+/// The entries of `map`, its `"data"` read from `data` when given.
+fn with_data<'a>(
+    map: &'a Map<String, Value>,
+    data: Option<&'a Value>,
+) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    map.iter().map(move |(key, value)| match data {
+        Some(data) if key == "data" => (key, data),
+        _ => (key, value),
+    })
 }
 
 /// Replaces each string in `value` that is an id ([`is_shared_id`]) by a reference

@@ -131,6 +131,57 @@ fn every_name_events() -> Vec<(CimEvent, Option<String>)> {
     written
 }
 
+/// Each message of `events` stamped (`cim::MessageOrigin`) by a customer in its
+/// session, by an agent with no session, and with a header the walk takes out
+/// whole (a participant's shape), as the conversation core stamps messages.
+fn stamped_twins(events: &[(CimEvent, Option<String>)]) -> Vec<(CimEvent, Option<String>)> {
+    use crate::cim::fixtures::{agent1, started_session};
+    use crate::cim::{MessageOrigin, Participant, ParticipantRole};
+    let session = started_session();
+    let origins = [
+        MessageOrigin::new(
+            &Participant::customer("p-c", session.clone(), 1),
+            Some(&session),
+        ),
+        MessageOrigin::new(
+            &Participant::agent("p-a", agent1(), ParticipantRole::Primary, "conv-1", 1),
+            None,
+        ),
+    ];
+    let mut twins = Vec::new();
+    for (event, message_id) in events.iter().filter(|(_, id)| id.is_some()) {
+        for (origin, taken_out_whole) in [
+            (&origins[0], false),
+            (&origins[1], false),
+            (&origins[1], true),
+        ] {
+            let mut twin = event.clone();
+            let Some(data) = twin.data.get_mut() else {
+                continue;
+            };
+            if taken_out_whole {
+                data["header"]["participantType"] = json!("ChannelSession");
+            }
+            origin.place_keys(data);
+            twin.origin = Some(std::sync::Arc::new(origin.clone()));
+            let mut written = twin.clone();
+            written.origin = None;
+            if let Some(data) = written.data.get_mut() {
+                origin.write_into(data);
+            }
+            assert_eq!(
+                encode_event(&twin, "conv-1", message_id.as_deref()).unwrap(),
+                encode_event(&written, "conv-1", message_id.as_deref()).unwrap(),
+                "{}",
+                event.name.as_str()
+            );
+            twins.push((twin, message_id.clone()));
+        }
+    }
+    assert!(!twins.is_empty());
+    twins
+}
+
 #[test]
 fn a_typed_event_is_encoded_as_its_json_is() {
     for round in 0..2 {
@@ -144,6 +195,7 @@ fn a_typed_event_is_encoded_as_its_json_is() {
             json!({"body": {"type": "PLAIN", "markdownText": "the extra one"}}),
         );
         events.push(shadowed);
+        events.extend(stamped_twins(&events));
         for (event, message_id) in events {
             let typed = encode_event(&event, "conv-1", message_id.as_deref()).unwrap();
             let json = encode(

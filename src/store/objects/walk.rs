@@ -3,6 +3,7 @@
 //! its value, such as an event still to be published).
 
 use super::{share, SharedObject, REF, SHARED_KEYS, SHARED_LIST_KEYS};
+use crate::cim::MessageOrigin;
 use crate::store::share_memo;
 use serde_json::{Map, Value};
 
@@ -92,29 +93,78 @@ pub(super) fn walked_entries<'a>(
 ) -> Value {
     let mut map = Map::new();
     for (key, child) in entries {
-        let value = match place(key, child, sharing) {
-            Place::Walk(sharing) => walked(child, objects, sharing),
-            Place::TakeOut => taken_out(child, objects),
-            Place::List => match child {
-                Value::Array(items) => Value::Array(
-                    items
-                        .iter()
-                        .map(|item| {
-                            if item.is_object() {
-                                taken_out(item, objects)
-                            } else {
-                                walked(item, objects, true)
-                            }
-                        })
-                        .collect(),
-                ),
-                other => walked(other, objects, true),
-            },
+        map.insert(key.clone(), walked_entry(key, child, objects, sharing));
+    }
+    wrap_original_reference(&mut map);
+    Value::Object(map)
+}
+
+/// What [`walked_entries`] makes of the entry `key: child`.
+fn walked_entry(key: &str, child: &Value, objects: &mut Vec<SharedObject>, sharing: bool) -> Value {
+    match place(key, child, sharing) {
+        Place::Walk(sharing) => walked(child, objects, sharing),
+        Place::TakeOut => taken_out(child, objects),
+        Place::List => match child {
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| {
+                        if item.is_object() {
+                            taken_out(item, objects)
+                        } else {
+                            walked(item, objects, true)
+                        }
+                    })
+                    .collect(),
+            ),
+            other => walked(other, objects, true),
+        },
+    }
+}
+
+/// [`walked_entries`] of the event object `event` whose `data` is `data`, a message
+/// `origin` stamped: its header's values read from the origin where they are, as
+/// the walk of the event with them written in would read them. `None` when that
+/// walk would not walk into the header (`data` or its header no plain object), for
+/// the caller to write them in.
+pub(super) fn walked_stamped_event(
+    event: &Map<String, Value>,
+    data: &Value,
+    origin: &MessageOrigin,
+    objects: &mut Vec<SharedObject>,
+) -> Option<Value> {
+    let message = data.as_object().filter(|_| !is_participant(data))?;
+    let header = match message.get("header") {
+        Some(header) if is_participant(header) => return None,
+        Some(header) => Some(header.as_object()?),
+        None => None,
+    };
+    let mut map = Map::new();
+    for (key, child) in event {
+        let value = if key == "data" {
+            let mut walked_data = Map::new();
+            for (key, child) in message {
+                let value = match header {
+                    Some(header) if key == "header" => walked_entries(
+                        header
+                            .iter()
+                            .map(|(key, value)| (key, origin.value(key).unwrap_or(value))),
+                        objects,
+                        true,
+                    ),
+                    _ => walked_entry(key, child, objects, true),
+                };
+                walked_data.insert(key.clone(), value);
+            }
+            wrap_original_reference(&mut walked_data);
+            Value::Object(walked_data)
+        } else {
+            walked_entry(key, child, objects, true)
         };
         map.insert(key.clone(), value);
     }
     wrap_original_reference(&mut map);
-    Value::Object(map)
+    Some(Value::Object(map))
 }
 
 /// An original `{"$ref": x}` is kept apart from references: `{"$ref": [x]}`.

@@ -1,0 +1,120 @@
+//! The conversation core's memo of message origins (`cim::MessageOrigin`): the
+//! values a stamped message's header gets from its sender and session.
+//!
+//! A customer or an agent sends many messages in one session, and building the
+//! origin (the sender participant and the channel session, with its channel's whole
+//! configuration, as JSON) was the largest single cost of a message
+//! (docs/benchmarks.md). The memo keeps the origins built lately, found by the
+//! sender's and the session's ids and confirmed by comparing the participant and
+//! the session in full, as typed values: a session or participant that changed in
+//! any way gets a new origin, never a stale one.
+//!
+//! Two generations of at most [`GENERATION`] entries each bound the memory (an
+//! entry holds a copy of the participant and session and their JSON, some
+//! kilobytes): when the young one is full it becomes the old one and the old one is
+//! dropped; a hit in the old one moves back to the young.
+
+use crate::cim::{ChannelSession, MessageOrigin, Participant};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// Entries per generation.
+const GENERATION: usize = 128;
+
+struct Entry {
+    sender: Participant,
+    session: Option<ChannelSession>,
+    origin: Arc<MessageOrigin>,
+}
+
+impl Entry {
+    fn is_for(&self, sender: &Participant, session: Option<&ChannelSession>) -> bool {
+        self.sender == *sender && self.session.as_ref() == session
+    }
+}
+
+/// Origins built lately, by sender and session.
+#[derive(Default)]
+pub(super) struct Origins {
+    young: HashMap<u64, Entry>,
+    old: HashMap<u64, Entry>,
+}
+
+fn key(sender: &Participant, session: Option<&ChannelSession>) -> u64 {
+    let mut hasher = rustc_hash::FxHasher::default();
+    sender.id.hash(&mut hasher);
+    session.map(|s| s.id.as_str()).hash(&mut hasher);
+    hasher.finish()
+}
+
+impl Origins {
+    /// The origin of a message `sender` sends in `session`.
+    pub fn of(
+        &mut self,
+        sender: &Participant,
+        session: Option<&ChannelSession>,
+    ) -> Arc<MessageOrigin> {
+        let key = key(sender, session);
+        if let Some(entry) = self.young.get(&key).filter(|e| e.is_for(sender, session)) {
+            return Arc::clone(&entry.origin);
+        }
+        let entry = match self.old.remove(&key) {
+            Some(entry) if entry.is_for(sender, session) => entry,
+            _ => Entry {
+                sender: sender.clone(),
+                session: session.cloned(),
+                origin: Arc::new(MessageOrigin::new(sender, session)),
+            },
+        };
+        let origin = Arc::clone(&entry.origin);
+        if self.young.len() >= GENERATION && !self.young.contains_key(&key) {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, entry);
+        origin
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cim::fixtures::started_session;
+
+    #[test]
+    fn an_origin_is_built_once_per_sender_and_session_and_again_when_either_changes() {
+        let mut origins = Origins::default();
+        let session = started_session();
+        let customer = Participant::customer("p-c", session.clone(), 1);
+        let first = origins.of(&customer, Some(&session));
+        assert!(Arc::ptr_eq(&first, &origins.of(&customer, Some(&session))));
+        assert_eq!(*first, MessageOrigin::new(&customer, Some(&session)));
+
+        let mut changed = session.clone();
+        changed.channel_data.channel_customer_identifier = "someone-else".into();
+        let second = origins.of(&customer, Some(&changed));
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(*second, MessageOrigin::new(&customer, Some(&changed)));
+        assert_ne!(first, second);
+
+        let without = origins.of(&customer, None);
+        assert_eq!(*without, MessageOrigin::new(&customer, None));
+    }
+
+    #[test]
+    fn the_memo_keeps_two_generations_at_most() {
+        let mut origins = Origins::default();
+        let session = started_session();
+        let first = Participant::customer("p-0", session.clone(), 1);
+        let kept = origins.of(&first, Some(&session));
+        for n in 1..=(3 * GENERATION) {
+            let customer = Participant::customer(format!("p-{n}"), session.clone(), 1);
+            origins.of(&customer, Some(&session));
+            assert!(origins.young.len() <= GENERATION && origins.old.len() <= GENERATION);
+        }
+        // Long gone from both generations: built again, equal to what it was.
+        let again = origins.of(&first, Some(&session));
+        assert!(!Arc::ptr_eq(&kept, &again));
+        assert_eq!(kept, again);
+    }
+}
