@@ -25,6 +25,7 @@ use super::{StoreError, StoreResult};
 use crate::cim::{CimEvent, MessageOrigin};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// One CIM event row: the event's JSON text and the columns indexed beside it.
 pub struct EventRow<'a> {
@@ -131,7 +132,7 @@ pub fn encode_event(
     Ok(encode_with_data(
         event.to_json_head()?,
         data,
-        data.and(event.origin.as_deref()),
+        data.and(event.origin.as_ref()),
         conversation_id,
         message_id,
         event.timestamp,
@@ -142,7 +143,7 @@ pub fn encode_event(
 fn encode_with_data(
     event: Value,
     data: Option<&Value>,
-    origin: Option<&MessageOrigin>,
+    origin: Option<&Arc<MessageOrigin>>,
     conversation_id: &str,
     message_id: Option<&str>,
     timestamp: i64,

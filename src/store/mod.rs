@@ -41,6 +41,7 @@ pub mod message_index;
 pub mod object_refs;
 pub mod object_sweep;
 pub mod objects;
+mod origin_memo;
 pub mod outbox;
 pub mod packed;
 pub mod queue_thresholds;

@@ -39,6 +39,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 mod inflate;
 mod walk;
@@ -137,7 +138,7 @@ fn dehydrate_with(mut value: Value, row: &RowContext, share_objects: bool) -> De
 pub fn dehydrate_row_with_data(
     map: &Map<String, Value>,
     data: Option<&Value>,
-    origin: Option<&MessageOrigin>,
+    origin: Option<&Arc<MessageOrigin>>,
     row: &RowContext,
 ) -> Dehydrated {
     let mut objects = Vec::new();

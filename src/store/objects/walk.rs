@@ -4,8 +4,9 @@
 
 use super::{share, SharedObject, REF, SHARED_KEYS, SHARED_LIST_KEYS};
 use crate::cim::MessageOrigin;
-use crate::store::share_memo;
+use crate::store::{origin_memo, share_memo};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// What the walk does with an object's entry.
 enum Place {
@@ -130,7 +131,7 @@ fn walked_entry(key: &str, child: &Value, objects: &mut Vec<SharedObject>, shari
 pub(super) fn walked_stamped_event(
     event: &Map<String, Value>,
     data: &Value,
-    origin: &MessageOrigin,
+    origin: &Arc<MessageOrigin>,
     objects: &mut Vec<SharedObject>,
 ) -> Option<Value> {
     let message = data.as_object().filter(|_| !is_participant(data))?;
@@ -145,13 +146,18 @@ pub(super) fn walked_stamped_event(
             let mut walked_data = Map::new();
             for (key, child) in message {
                 let value = match header {
-                    Some(header) if key == "header" => walked_entries(
-                        header
-                            .iter()
-                            .map(|(key, value)| (key, origin.value(key).unwrap_or(value))),
-                        objects,
-                        true,
-                    ),
+                    Some(header) if key == "header" => {
+                        let mut walked_header = Map::new();
+                        for (key, value) in header {
+                            let walked = match origin.value(key) {
+                                Some(stamped) => origin_taken_out(origin, key, stamped, objects),
+                                None => walked_entry(key, value, objects, true),
+                            };
+                            walked_header.insert(key.clone(), walked);
+                        }
+                        wrap_original_reference(&mut walked_header);
+                        Value::Object(walked_header)
+                    }
                     _ => walked_entry(key, child, objects, true),
                 };
                 walked_data.insert(key.clone(), value);
@@ -165,6 +171,33 @@ pub(super) fn walked_stamped_event(
     }
     wrap_original_reference(&mut map);
     Some(Value::Object(map))
+}
+
+/// [`walked_entry`] of the value `origin` gives the header's `key`, served from
+/// this thread's memo of origins (`origin_memo`): what walking it with no objects
+/// known gave, merged here as [`from_memo`] merges (walked as before on a clash).
+fn origin_taken_out(
+    origin: &Arc<MessageOrigin>,
+    key: &str,
+    value: &Value,
+    objects: &mut Vec<SharedObject>,
+) -> Value {
+    if !share_memo::enabled() {
+        return walked_entry(key, value, objects, true);
+    }
+    let taken = origin_memo::taken(origin, key, || {
+        let mut own = Vec::new();
+        let replacement = walked_entry(key, value, &mut own, true);
+        share_memo::Taken {
+            replacement,
+            objects: Arc::new(own),
+        }
+    });
+    if merge(objects, &taken.objects) {
+        taken.replacement
+    } else {
+        walked_entry(key, value, objects, true)
+    }
 }
 
 /// An original `{"$ref": x}` is kept apart from references: `{"$ref": [x]}`.

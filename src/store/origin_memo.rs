@@ -1,0 +1,156 @@
+//! A per-thread memo of what taking out a message origin's values gave
+//! (`objects::dehydrate_row_with_data`, `cim::MessageOrigin`).
+//!
+//! The conversation core shares one origin among every message a sender sends in a
+//! session, so the store meets the same origin over and over. [`share_memo`] would
+//! find its values too, but only after hashing and comparing them in full (a
+//! channel session with its channel's configuration) for every message; this memo
+//! finds them by the origin's identity. It holds each origin it remembers, so the
+//! address naming an entry cannot be reused by another origin while the entry is
+//! there, and an origin never changes, so what taking out its values gave once is
+//! what it gives again.
+//!
+//! Two generations of at most [`GENERATION`] entries each bound the memory, as in
+//! [`share_memo`].
+//!
+//! [`share_memo`]: super::share_memo
+
+use super::share_memo::Taken;
+use crate::cim::MessageOrigin;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Entries per generation.
+const GENERATION: usize = 256;
+
+/// The header keys an origin stamps, in [`Entry::taken`]'s order.
+const KEYS: [&str; 3] = ["sender", "channelSession", "channelData"];
+
+struct Entry {
+    /// Held so that its address names it alone while it is here.
+    _origin: Arc<MessageOrigin>,
+    taken: [Option<Taken>; 3],
+}
+
+#[derive(Default)]
+struct Memo {
+    young: HashMap<usize, Entry>,
+    old: HashMap<usize, Entry>,
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+fn address(origin: &Arc<MessageOrigin>) -> usize {
+    Arc::as_ptr(origin) as usize
+}
+
+/// What taking out the value `origin` gives the header's `key` gave before on this
+/// thread, or `make`'s result, remembered.
+pub fn taken(origin: &Arc<MessageOrigin>, key: &str, make: impl FnOnce() -> Taken) -> Taken {
+    let Some(slot) = KEYS.iter().position(|k| *k == key) else {
+        return make();
+    };
+    let at = address(origin);
+    let known = MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if !memo.young.contains_key(&at) {
+            let entry = memo.old.remove(&at).unwrap_or_else(|| Entry {
+                _origin: Arc::clone(origin),
+                taken: [None, None, None],
+            });
+            memo.insert(at, entry);
+        }
+        memo.young.get(&at).and_then(|e| e.taken[slot].clone())
+    });
+    if let Some(taken) = known {
+        return taken;
+    }
+    let taken = make();
+    MEMO.with(|memo| {
+        if let Some(entry) = memo.borrow_mut().young.get_mut(&at) {
+            entry.taken[slot] = Some(taken.clone());
+        }
+    });
+    taken
+}
+
+impl Memo {
+    fn insert(&mut self, at: usize, entry: Entry) {
+        if self.young.len() >= GENERATION {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(at, entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cim::fixtures::started_session;
+    use crate::cim::Participant;
+    use serde_json::json;
+
+    fn origin() -> Arc<MessageOrigin> {
+        let session = started_session();
+        let sender = Participant::customer("p-c", session.clone(), 1);
+        Arc::new(MessageOrigin::new(&sender, Some(&session)))
+    }
+
+    fn made(n: i64) -> Taken {
+        Taken {
+            replacement: json!({"$ref": n}),
+            objects: Arc::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn an_origins_values_are_taken_out_once_per_key_while_it_is_remembered() {
+        let (a, b) = (origin(), origin());
+        assert_eq!(
+            taken(&a, "sender", || made(1)).replacement,
+            json!({"$ref": 1})
+        );
+        assert_eq!(
+            taken(&a, "sender", || made(2)).replacement,
+            json!({"$ref": 1})
+        );
+        assert_eq!(
+            taken(&a, "channelData", || made(3)).replacement,
+            json!({"$ref": 3})
+        );
+        // An equal origin that is another one is its own entry.
+        assert_eq!(
+            taken(&b, "sender", || made(4)).replacement,
+            json!({"$ref": 4})
+        );
+        // Keys an origin does not stamp are never remembered.
+        assert_eq!(
+            taken(&a, "other", || made(5)).replacement,
+            json!({"$ref": 5})
+        );
+        assert_eq!(
+            taken(&a, "other", || made(6)).replacement,
+            json!({"$ref": 6})
+        );
+    }
+
+    #[test]
+    fn the_memo_holds_two_generations_at_most_and_keeps_its_origins_alive() {
+        let first = origin();
+        taken(&first, "sender", || made(1));
+        let weak = Arc::downgrade(&first);
+        drop(first);
+        assert!(weak.upgrade().is_some(), "held by the memo");
+        for n in 0..2 * GENERATION as i64 {
+            taken(&origin(), "sender", || made(n));
+            MEMO.with(|m| {
+                let m = m.borrow();
+                assert!(m.young.len() <= GENERATION && m.old.len() <= GENERATION);
+            });
+        }
+        assert!(weak.upgrade().is_none(), "forgotten after two generations");
+    }
+}
