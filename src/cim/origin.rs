@@ -12,27 +12,54 @@
 //! event with the values written in.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::channel_session::ChannelSession;
 use super::participant::Participant;
 
 /// The values a message's header gets from who sent it, in which session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct MessageOrigin {
     sender: Value,
     /// `channelSession` and `channelData`; without a session, the header keeps the
     /// client's `channelData` and loses any `channelSession`.
     session: Option<(Value, Value)>,
+    /// The same values as JSON text, written into every stamped event's text as
+    /// they are rather than serialized again for each.
+    texts: [Option<Box<RawValue>>; 3],
+}
+
+/// The header keys an origin stamps, in `texts`' order.
+const KEYS: [&str; 3] = ["sender", "channelSession", "channelData"];
+
+impl PartialEq for MessageOrigin {
+    fn eq(&self, other: &Self) -> bool {
+        // The texts are the values written out.
+        self.sender == other.sender && self.session == other.session
+    }
 }
 
 impl MessageOrigin {
     /// The origin of a message `sender` sends in `session`.
     pub fn new(sender: &Participant, session: Option<&ChannelSession>) -> Self {
-        MessageOrigin {
+        let mut origin = MessageOrigin {
             sender: json(sender),
             session: session.map(|s| (json(s), json(&s.channel_data))),
-        }
+            texts: [None, None, None],
+        };
+        origin.texts = KEYS.map(|key| {
+            origin
+                .value(key)
+                .and_then(|value| serde_json::value::to_raw_value(value).ok())
+        });
+        origin
+    }
+
+    /// [`value`](Self::value) as JSON text.
+    fn text(&self, key: &str) -> Option<&RawValue> {
+        let slot = KEYS.iter().position(|k| *k == key)?;
+        self.texts[slot].as_deref()
     }
 
     /// The value this origin gives the header's `key`, when it stamps that key.
@@ -123,7 +150,10 @@ impl Serialize for StampedHeader<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.header.len()))?;
         for (key, value) in self.header {
-            map.serialize_entry(key, self.origin.value(key).unwrap_or(value))?;
+            match self.origin.text(key) {
+                Some(text) => map.serialize_entry(key, text)?,
+                None => map.serialize_entry(key, self.origin.value(key).unwrap_or(value))?,
+            }
         }
         map.end()
     }
