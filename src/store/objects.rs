@@ -235,7 +235,7 @@ fn packed_or_plain(value: Value, row: &RowContext, mut objects: Vec<SharedObject
 /// `value` (walked) as a packed text, its shape added to `objects`; `None` when the
 /// shape's content key is taken by another object of the same value.
 fn pack(value: &Value, row: &RowContext, objects: &mut Vec<SharedObject>) -> Option<String> {
-    let (shape, leaves) = packed::split(value.clone(), row);
+    let (shape, leaves) = packed::split(value, row);
     let body = shape.to_string();
     let key = content_key(&body);
     match objects.iter().find(|o| o.key == key) {

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Entries per generation.
-const GENERATION: usize = 256;
+const GENERATION: usize = 128;
 
 /// The header keys an origin stamps, in [`Entry::taken`]'s order.
 const KEYS: [&str; 3] = ["sender", "channelSession", "channelData"];

@@ -57,43 +57,40 @@ const MAX_DELTA: i64 = 10_000_000;
 /// The shape of `value` and its leaves (see the module doc). A `{"$ref": n}` object
 /// with a number is a leaf (a reference to a shared object) at a place marked `1`;
 /// the leaf stays `{"$ref": n}` until `objects` writes it as the bare row id.
-pub fn split(value: Value, row: &RowContext) -> (Value, Vec<Value>) {
+pub fn split(value: &Value, row: &RowContext) -> (Value, Vec<Value>) {
     let mut leaves = Vec::new();
     let shape = shape_of(value, row, &mut leaves);
     (shape, leaves)
 }
 
-fn shape_of(value: Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
+fn shape_of(value: &Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
     match value {
-        Value::Object(map) if is_reference(&map) => {
-            leaves.push(Value::Object(map));
+        Value::Object(map) if is_reference(map) => {
+            leaves.push(value.clone());
             Value::from(REF_PLACE)
         }
         Value::Object(map) => {
             let mut out = Map::with_capacity(map.len());
             let mut key_leaves = 0;
             for (k, v) in map {
-                let key = if is_id_key(&k) {
-                    leaves.push(Value::String(k));
+                let key = if is_id_key(k) {
+                    leaves.push(Value::String(k.clone()));
                     key_leaves += 1;
                     format!("{KEY_PLACE}{}", key_leaves - 1)
                 } else if k.starts_with('\u{0}') {
                     format!("{ESCAPED_KEY}{k}")
                 } else {
-                    k
+                    k.clone()
                 };
                 out.insert(key, shape_of(v, row, leaves));
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| shape_of(v, row, leaves))
-                .collect(),
-        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| shape_of(v, row, leaves)).collect())
+        }
         scalar => {
-            leaves.push(marked(scalar, row));
+            leaves.push(marked(scalar.clone(), row));
             Value::from(0)
         }
     }
@@ -323,7 +320,7 @@ mod tests {
     use serde_json::json;
 
     fn round_trip(value: Value, row: &RowContext) -> (Value, Vec<Value>) {
-        let (shape, leaves) = split(value.clone(), row);
+        let (shape, leaves) = split(&value, row);
         let back = join(&shape, leaves.clone(), row).unwrap();
         assert_eq!(back.to_string(), value.to_string());
         (shape, leaves)
@@ -387,7 +384,7 @@ mod tests {
     #[test]
     fn leaves_are_visited_with_the_key_they_sit_under() {
         let value = json!({"id": "a", "list": ["b", {"name": "c"}], "n": 1});
-        let (shape, mut leaves) = split(value, &RowContext::default());
+        let (shape, mut leaves) = split(&value, &RowContext::default());
         let mut seen = Vec::new();
         visit_leaves(&shape, &mut leaves, &mut |key, leaf| {
             seen.push((key.to_string(), leaf.clone()));
