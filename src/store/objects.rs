@@ -92,7 +92,9 @@ pub struct Dehydrated {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharedObject {
     pub key: i64,
-    pub body: String,
+    /// Shared: a message's objects (its channel session, its sender) are the same
+    /// text from one message to the next, copied from the memo into each message.
+    pub body: Arc<str>,
 }
 
 /// Takes the shared objects out of `value` and packs it (see the module doc).
@@ -188,9 +190,12 @@ fn share_ids(value: &mut Value, row: &RowContext, objects: &mut Vec<SharedObject
             let key = content_key(&body);
             match objects.iter().find(|o| o.key == key) {
                 // A (63-bit) collision within one value: this one stays inline.
-                Some(known) if known.body != body => return,
+                Some(known) if *known.body != *body => return,
                 Some(_) => {}
-                None => objects.push(SharedObject { key, body }),
+                None => objects.push(SharedObject {
+                    key,
+                    body: body.into(),
+                }),
             }
             *value = reference(key);
         }
@@ -239,9 +244,12 @@ fn pack(value: &Value, row: &RowContext, objects: &mut Vec<SharedObject>) -> Opt
     let body = shape.to_string();
     let key = content_key(&body);
     match objects.iter().find(|o| o.key == key) {
-        Some(known) if known.body != body => return None,
+        Some(known) if *known.body != *body => return None,
         Some(_) => {}
-        None => objects.push(SharedObject { key, body }),
+        None => objects.push(SharedObject {
+            key,
+            body: body.into(),
+        }),
     }
     let mut items = Vec::with_capacity(leaves.len() + 1);
     items.push(reference(key));
@@ -271,9 +279,12 @@ fn share(value: &mut Value, objects: &mut Vec<SharedObject>) {
     let body = pack(value, &RowContext::default(), objects).unwrap_or(plain);
     let key = content_key(&body);
     match objects.iter().find(|o| o.key == key) {
-        Some(known) if known.body != body => return,
+        Some(known) if *known.body != *body => return,
         Some(_) => {}
-        None => objects.push(SharedObject { key, body }),
+        None => objects.push(SharedObject {
+            key,
+            body: body.into(),
+        }),
     }
     *value = reference(key);
 }
@@ -315,7 +326,7 @@ pub struct Interner {
     /// The objects interned by this write as they were given (referring to their
     /// own objects by content key), by content key: the same object met again (a
     /// chat's channel session in each of its events) is not rewritten and looked up.
-    interned: HashMap<i64, Vec<(String, i64)>>,
+    interned: HashMap<i64, Vec<(Arc<str>, i64)>>,
     conversation_keys: HashMap<String, i64>,
 }
 
@@ -365,7 +376,7 @@ impl Interner {
                     let body = substitute(&object.body, &ids, object.body.starts_with('['))?;
                     let id = self.id_of(conn, object.key, body)?;
                     let met = self.interned.entry(object.key).or_default();
-                    met.push((object.body.clone(), id));
+                    met.push((Arc::clone(&object.body), id));
                     id
                 }
             };
