@@ -249,7 +249,12 @@ pub struct CimEvent {
     pub extra: Map<String, Value>,
     /// Who the server knows sent this message, and in which session: the values of
     /// `data.header`'s `sender`, `channelSession` and `channelData`, which hold `null`
-    /// in `data` itself (see [`MessageOrigin`]). Never read from a client.
+    /// in `data` itself (see [`MessageOrigin`]). Never read from a client. Read
+    /// `data` through [`CimEvent::data_value`] (or serialize the event) to see them.
+    /// Events compare equal only with equal origins: a stamped event and its copy
+    /// read back from the store (the values in `data`) have the same text but are
+    /// not `==`. The origin's text is written as serde_json's `RawValue`, so events
+    /// are written with serde_json only.
     #[serde(skip)]
     pub origin: Option<Arc<MessageOrigin>>,
 }

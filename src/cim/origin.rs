@@ -113,7 +113,8 @@ impl MessageOrigin {
 }
 
 /// `data` as it serializes when `origin` stamped it: its header's values read from
-/// the origin.
+/// the origin. [`MessageOrigin::place_keys`] always leaves an object header, so this
+/// and [`MessageOrigin::write_into`] give the same text.
 pub struct StampedData<'a> {
     pub data: &'a Value,
     pub origin: &'a MessageOrigin,

@@ -68,7 +68,9 @@ pub fn unindex(c: &Connection, condition: &str, params: &[&dyn ToSql]) -> StoreR
 /// the index at every such savepoint. Indexing each message right after its row
 /// flushed a segment per message, and merged them again soon after (a tenth of the
 /// store writer's time under chat load, docs/benchmarks.md); indexed after the last
-/// row, a write's messages reach the index as one segment, at commit.
+/// row, a write's messages reach the index as one segment, at commit. A write that
+/// appends events must end with [`PendingIndex::write`]: dropped, the noted messages
+/// are not searchable.
 #[derive(Debug, Default)]
 pub struct PendingIndex<'a> {
     messages: Vec<(i64, &'a str)>,
