@@ -15,6 +15,7 @@ pub mod config;
 pub mod conversation;
 pub mod delivery;
 pub mod engine;
+pub mod generations;
 pub mod health;
 pub mod http;
 pub mod live;

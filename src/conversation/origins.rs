@@ -9,13 +9,12 @@
 //! the session in full, as typed values: a session or participant that changed in
 //! any way gets a new origin, never a stale one.
 //!
-//! Two generations of at most [`GENERATION`] entries each bound the memory (an
-//! entry holds a copy of the participant and session and their JSON, some
-//! kilobytes): when the young one is full it becomes the old one and the old one is
-//! dropped; a hit in the old one moves back to the young.
+//! Two generations of at most [`GENERATION`] entries each bound the memory
+//! (`crate::generations`; an entry holds a copy of the participant and session and
+//! their JSON, some kilobytes).
 
 use crate::cim::{ChannelSession, MessageOrigin, Participant};
-use std::collections::HashMap;
+use crate::generations::Generations;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -35,10 +34,16 @@ impl Entry {
 }
 
 /// Origins built lately, by sender and session.
-#[derive(Default)]
 pub(super) struct Origins {
-    young: HashMap<u64, Entry>,
-    old: HashMap<u64, Entry>,
+    memo: Generations<u64, Entry>,
+}
+
+impl Default for Origins {
+    fn default() -> Self {
+        Origins {
+            memo: Generations::new(GENERATION),
+        }
+    }
 }
 
 fn key(sender: &Participant, session: Option<&ChannelSession>) -> u64 {
@@ -56,23 +61,15 @@ impl Origins {
         session: Option<&ChannelSession>,
     ) -> Arc<MessageOrigin> {
         let key = key(sender, session);
-        if let Some(entry) = self.young.get(&key).filter(|e| e.is_for(sender, session)) {
+        if let Some(entry) = self.memo.get(key, |e| e.is_for(sender, session)) {
             return Arc::clone(&entry.origin);
         }
-        let entry = match self.old.remove(&key) {
-            Some(entry) if entry.is_for(sender, session) => entry,
-            _ => Entry {
-                sender: sender.clone(),
-                session: session.cloned(),
-                origin: Arc::new(MessageOrigin::new(sender, session)),
-            },
+        let entry = Entry {
+            sender: sender.clone(),
+            session: session.cloned(),
+            origin: Arc::new(MessageOrigin::new(sender, session)),
         };
-        let origin = Arc::clone(&entry.origin);
-        if self.young.len() >= GENERATION && !self.young.contains_key(&key) {
-            self.old = std::mem::take(&mut self.young);
-        }
-        self.young.insert(key, entry);
-        origin
+        Arc::clone(&self.memo.insert(key, entry).origin)
     }
 }
 
@@ -110,7 +107,8 @@ mod tests {
         for n in 1..=(3 * GENERATION) {
             let customer = Participant::customer(format!("p-{n}"), session.clone(), 1);
             origins.of(&customer, Some(&session));
-            assert!(origins.young.len() <= GENERATION && origins.old.len() <= GENERATION);
+            let (young, old) = origins.memo.lens();
+            assert!(young <= GENERATION && old <= GENERATION);
         }
         // Long gone from both generations: built again, equal to what it was.
         let again = origins.of(&first, Some(&session));

@@ -10,15 +10,15 @@
 //! there, and an origin never changes, so what taking out its values gave once is
 //! what it gives again.
 //!
-//! Two generations of at most [`GENERATION`] entries each bound the memory, as in
-//! [`share_memo`].
+//! Two generations of at most [`GENERATION`] entries each bound the memory
+//! (`crate::generations`), as in [`share_memo`].
 //!
 //! [`share_memo`]: super::share_memo
 
 use super::share_memo::Taken;
 use crate::cim::MessageOrigin;
+use crate::generations::Generations;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Entries per generation.
@@ -33,14 +33,8 @@ struct Entry {
     taken: [Option<Taken>; 3],
 }
 
-#[derive(Default)]
-struct Memo {
-    young: HashMap<usize, Entry>,
-    old: HashMap<usize, Entry>,
-}
-
 thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+    static MEMO: RefCell<Generations<usize, Entry>> = RefCell::new(Generations::new(GENERATION));
 }
 
 fn address(origin: &Arc<MessageOrigin>) -> usize {
@@ -56,34 +50,27 @@ pub fn taken(origin: &Arc<MessageOrigin>, key: &str, make: impl FnOnce() -> Take
     let at = address(origin);
     let known = MEMO.with(|memo| {
         let mut memo = memo.borrow_mut();
-        if !memo.young.contains_key(&at) {
-            let entry = memo.old.remove(&at).unwrap_or_else(|| Entry {
-                _origin: Arc::clone(origin),
-                taken: [None, None, None],
-            });
-            memo.insert(at, entry);
+        if memo.get(at, |_| true).is_none() {
+            memo.insert(
+                at,
+                Entry {
+                    _origin: Arc::clone(origin),
+                    taken: [None, None, None],
+                },
+            );
         }
-        memo.young.get(&at).and_then(|e| e.taken[slot].clone())
+        memo.get(at, |_| true).and_then(|e| e.taken[slot].clone())
     });
     if let Some(taken) = known {
         return taken;
     }
     let taken = make();
     MEMO.with(|memo| {
-        if let Some(entry) = memo.borrow_mut().young.get_mut(&at) {
+        if let Some(entry) = memo.borrow_mut().get(at, |_| true) {
             entry.taken[slot] = Some(taken.clone());
         }
     });
     taken
-}
-
-impl Memo {
-    fn insert(&mut self, at: usize, entry: Entry) {
-        if self.young.len() >= GENERATION {
-            self.old = std::mem::take(&mut self.young);
-        }
-        self.young.insert(at, entry);
-    }
 }
 
 #[cfg(test)]
@@ -146,10 +133,8 @@ mod tests {
         assert!(weak.upgrade().is_some(), "held by the memo");
         for n in 0..2 * GENERATION as i64 {
             taken(&origin(), "sender", || made(n));
-            MEMO.with(|m| {
-                let m = m.borrow();
-                assert!(m.young.len() <= GENERATION && m.old.len() <= GENERATION);
-            });
+            let (young, old) = MEMO.with(|m| m.borrow().lens());
+            assert!(young <= GENERATION && old <= GENERATION);
         }
         assert!(weak.upgrade().is_none(), "forgotten after two generations");
     }

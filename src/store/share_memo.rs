@@ -10,14 +10,13 @@
 //! stored text depends on key order), so what is served from the memo is exactly what
 //! the walk would give.
 //!
-//! Two generations of at most [`GENERATION`] entries each bound the memory: when the
-//! young one is full it becomes the old one and the old one is dropped; a hit in the
-//! old one moves back to the young.
+//! Two generations of at most [`GENERATION`] entries each bound the memory
+//! (`crate::generations`).
 
 use super::objects::SharedObject;
+use crate::generations::Generations;
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -39,14 +38,8 @@ struct Entry {
     taken: Taken,
 }
 
-#[derive(Default)]
-struct Memo {
-    young: HashMap<u64, Entry>,
-    old: HashMap<u64, Entry>,
-}
-
 thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+    static MEMO: RefCell<Generations<u64, Entry>> = RefCell::new(Generations::new(GENERATION));
 }
 
 #[cfg(test)]
@@ -130,32 +123,17 @@ fn same(a: &Value, b: &Value) -> bool {
 /// What taking out `value` (whose [`hash`] is `key`) gave before on this thread.
 pub fn get(key: u64, value: &Value) -> Option<Taken> {
     MEMO.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        if let Some(entry) = memo.young.get(&key) {
-            return same(&entry.original, value).then(|| entry.taken.clone());
-        }
-        let entry = memo.old.remove(&key)?;
-        if !same(&entry.original, value) {
-            return None;
-        }
-        let taken = entry.taken.clone();
-        memo.insert(key, entry);
-        Some(taken)
+        memo.borrow_mut()
+            .get(key, |entry| same(&entry.original, value))
+            .map(|entry| entry.taken.clone())
     })
 }
 
 /// Remembers that taking out `original` (whose [`hash`] is `key`) gave `taken`.
 pub fn put(key: u64, original: Value, taken: Taken) {
-    MEMO.with(|memo| memo.borrow_mut().insert(key, Entry { original, taken }));
-}
-
-impl Memo {
-    fn insert(&mut self, key: u64, entry: Entry) {
-        if self.young.len() >= GENERATION && !self.young.contains_key(&key) {
-            self.old = std::mem::take(&mut self.young);
-        }
-        self.young.insert(key, entry);
-    }
+    MEMO.with(|memo| {
+        memo.borrow_mut().insert(key, Entry { original, taken });
+    });
 }
 
 #[cfg(test)]
