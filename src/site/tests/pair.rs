@@ -283,7 +283,7 @@ fn a_direct_transfer_hands_the_chat_over_in_the_accepting_step() {
 #[test]
 fn a_direct_transfer_accepted_after_its_requester_left_is_still_accepted() {
     let mut w = World::new(2);
-    let (conversation, _, transfer) = asked_of_agent_2(&mut w, "DIRECT_TRANSFER");
+    let (conversation, own, transfer) = asked_of_agent_2(&mut w, "DIRECT_TRANSFER");
     // The requester leaves into wrap-up before the other agent accepts.
     leave(&mut w, 1, &conversation);
     assert_eq!(role_of(&w, &conversation, 1), Some(ParticipantRole::WrapUp));
@@ -296,6 +296,10 @@ fn a_direct_transfer_accepted_after_its_requester_left_is_still_accepted() {
         role_of(&w, &conversation, 2),
         Some(ParticipantRole::Primary)
     );
+    // The requester's wrap-up is its own: the transfer does not cut it short.
+    assert!(!routing_effects(&effects).any(|e| matches!(e, R::TaskTransferred { .. })));
+    let requesters = w.site.routing().task(&own.id).map(|t| t.state.name);
+    assert_eq!(requesters, Some(routing::TaskStateName::WrapUp));
 }
 
 #[test]

@@ -127,7 +127,12 @@ impl RoutingCore {
                 .then(|| routing.related_task.clone())
                 .flatten()
         };
-        if let Some(original) = transfers.and_then(|id| self.task_ix(&id).ok()) {
+        // A requester already wrapping up has finished its part: its wrap-up goes on
+        // and ends DONE, as any other.
+        let original = transfers
+            .and_then(|id| self.task_ix(&id).ok())
+            .filter(|&o| self.tasks[o].task.state.name == TaskStateName::Active);
+        if let Some(original) = original {
             self.transfer_done(original, t);
         }
         Ok(())

@@ -3,6 +3,7 @@
 use super::*;
 use crate::{
     Disposition, Effect, Input, NewPullRequest, PullListConfig, PullRequestState, RoutingError,
+    TaskStateName,
 };
 
 fn active_with(sim: &mut Sim, agent: &str, id: &str) {
@@ -40,6 +41,36 @@ fn accepted_direct_transfer_ends_the_original_transferred() {
     assert!(sim.core.task("t1").is_none());
     assert!(sim.core.tasks_of_agent("a1").is_empty());
     assert_eq!(sim.mrd_state("a1", "chat"), MrdStateName::Ready);
+}
+
+#[test]
+fn a_direct_transfer_accepted_while_its_requester_wraps_up_leaves_the_wrap_up_alone() {
+    let mut sim = sales_with_two_agents();
+    sim.enqueue(NewTask {
+        conversation_id: "conv-t1".into(),
+        direction: Direction::DirectTransfer,
+        related_task: Some("t1".into()),
+        ..task("t2", "sales")
+    });
+    sim.send(Input::StartWrapUp {
+        task_id: "t1".into(),
+    });
+    let effects = sim.accept("a2", "t2");
+    assert!(!effects
+        .iter()
+        .any(|e| matches!(e, Effect::TaskTransferred { .. })));
+    assert_eq!(
+        sim.core.task("t1").map(|t| t.state.name),
+        Some(TaskStateName::WrapUp)
+    );
+    let effects = sim.send(Input::EndWrapUp {
+        task_id: "t1".into(),
+    });
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::TaskStateChanged { task }
+        if task.id == "t1" && task.state.reason_code == Some(Disposition::Done))));
+    assert_eq!(sim.holder("t2").as_deref(), Some("a2"));
 }
 
 #[test]
