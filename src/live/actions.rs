@@ -231,8 +231,8 @@ async fn waiting_task(agents: &AgentManager, conversation_id: &str) -> Result<St
     let found = agents
         .routing()
         .query(move |core, _| {
-            core.tasks()
-                .find(|t| t.conversation_id == id && t.media.state == MediaState::Queued)
+            core.tasks_of_conversation(&id)
+                .find(|t| t.media.state == MediaState::Queued)
                 .map(|t| t.id.clone())
         })
         .await

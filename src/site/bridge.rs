@@ -196,11 +196,8 @@ pub fn cancel_tasks(
     let disposition = Disposition::from_reason(disposition.as_str());
     // A served task (ACTIVE, WRAP_UP) ends as its agent's part in the conversation
     // does, never by a cancel.
-    core.tasks()
-        .filter(|t| {
-            t.conversation_id == conversation_id
-                && matches!(t.media.state, MediaState::Queued | MediaState::Reserved)
-        })
+    core.tasks_of_conversation(conversation_id)
+        .filter(|t| matches!(t.media.state, MediaState::Queued | MediaState::Reserved))
         .map(|t| routing::Input::CloseTask {
             task_id: t.id.clone(),
             disposition,

@@ -57,10 +57,9 @@ fn consult_transfers(
     else {
         return Vec::new();
     };
-    core.tasks()
+    core.tasks_of_conversation(conversation_id)
         .filter(|t| {
-            t.conversation_id == conversation_id
-                && t.routing.related_task.as_deref() == Some(own.id.as_str())
+            t.routing.related_task.as_deref() == Some(own.id.as_str())
                 && t.media.state == MediaState::Active
                 && t.media.metadata.get("requestType").and_then(Value::as_str)
                     == Some("CONSULT_TRANSFER")

@@ -90,6 +90,21 @@ impl Harness {
             prop_assert!(deadline > now, "deadline {deadline} not fired at {now}");
         }
 
+        // The index of tasks by conversation holds exactly the open tasks.
+        for task in &tasks {
+            let indexed: Vec<&str> = self
+                .core
+                .tasks_of_conversation(&task.conversation_id)
+                .map(|t| t.id.as_str())
+                .collect();
+            let scanned: Vec<&str> = tasks
+                .iter()
+                .filter(|t| t.conversation_id == task.conversation_id)
+                .map(|t| t.id.as_str())
+                .collect();
+            prop_assert_eq!(indexed, scanned, "tasks of {}", &task.conversation_id);
+        }
+
         // Holders: each held task is held by exactly the agent it names.
         let mut holder_of: HashMap<String, String> = HashMap::new();
         for view in agents.values() {

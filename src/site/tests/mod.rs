@@ -264,8 +264,8 @@ impl World {
     pub fn open_task(&self, conversation_id: &str) -> Option<routing::Task> {
         self.site
             .routing()
-            .tasks()
-            .find(|t| t.conversation_id == conversation_id && !t.is_closed())
+            .tasks_of_conversation(conversation_id)
+            .find(|t| !t.is_closed())
             .cloned()
     }
 

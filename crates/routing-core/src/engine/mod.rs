@@ -73,6 +73,10 @@ pub struct RoutingCore {
     task_ids: HashMap<TaskId, TaskIx>,
     /// Agents holding a reserved or active task of each conversation.
     conversations: HashMap<ConversationId, Vec<AgentIx>>,
+    /// The open tasks of each conversation, in slab order: derived from `tasks`, so
+    /// not in a snapshot (rebuilt when one is read back).
+    #[serde(skip)]
+    conversation_tasks: HashMap<ConversationId, Vec<TaskIx>>,
     timers: Timers,
     /// Waiting tasks to offer (task-centric decisions), best first, so that tasks
     /// made routable by one input are decided in queue order.
@@ -102,6 +106,7 @@ impl RoutingCore {
             tasks: Slab::default(),
             task_ids: HashMap::new(),
             conversations: HashMap::new(),
+            conversation_tasks: HashMap::new(),
             timers: Timers::default(),
             work_tasks: BTreeSet::new(),
             work_agents: VecDeque::new(),

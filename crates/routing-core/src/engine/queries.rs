@@ -33,6 +33,18 @@ impl RoutingCore {
         self.tasks.iter().map(|(_, slot)| &*slot.task)
     }
 
+    /// The open tasks of a conversation (queued, reserved, active, in wrap-up).
+    pub fn tasks_of_conversation<'a>(
+        &'a self,
+        conversation_id: &str,
+    ) -> impl Iterator<Item = &'a Task> + 'a {
+        self.conversation_tasks
+            .get(conversation_id)
+            .into_iter()
+            .flatten()
+            .map(|&t| &*self.tasks[t].task)
+    }
+
     pub fn task_count(&self) -> usize {
         self.tasks.len()
     }

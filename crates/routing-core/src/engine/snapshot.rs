@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use super::state::TaskIx;
 use super::RoutingCore;
 use crate::expr::{Expr, ExprError};
 use crate::model::{PullRequestId, SharedJson};
@@ -67,6 +68,10 @@ impl RoutingCore {
                 steps.push(expr);
             }
             queue.steps = steps;
+        }
+        let open: Vec<TaskIx> = core.tasks.iter().map(|(t, _)| t).collect();
+        for t in open {
+            core.index_by_conversation(t);
         }
         Ok(core)
     }

@@ -295,7 +295,33 @@ impl RoutingCore {
             timers: TaskTimers::default(),
         });
         self.task_ids.insert(id, t);
+        self.index_by_conversation(t);
         t
+    }
+
+    /// Notes task `t` under its conversation.
+    pub(super) fn index_by_conversation(&mut self, t: TaskIx) {
+        let conversation = &self.tasks[t].task.conversation_id;
+        let tasks = match self.conversation_tasks.get_mut(conversation.as_str()) {
+            Some(tasks) => tasks,
+            None => self
+                .conversation_tasks
+                .entry(conversation.clone())
+                .or_default(),
+        };
+        if let Err(at) = tasks.binary_search(&t) {
+            tasks.insert(at, t);
+        }
+    }
+
+    fn unindex_by_conversation(&mut self, t: TaskIx, conversation: &str) {
+        let Some(tasks) = self.conversation_tasks.get_mut(conversation) else {
+            return;
+        };
+        tasks.retain(|&other| other != t);
+        if tasks.is_empty() {
+            self.conversation_tasks.remove(conversation);
+        }
     }
 
     /// The task (by id) if it is reserved to the agent (by id).
@@ -451,6 +477,7 @@ impl RoutingCore {
         }
         if let Some(slot) = self.tasks.remove(t) {
             self.task_ids.remove(&slot.task.id);
+            self.unindex_by_conversation(t, &slot.task.conversation_id);
         }
         closed
     }

@@ -182,3 +182,32 @@ fn task_and_agent_view_round_trip_through_json() {
         view
     );
 }
+
+#[test]
+fn tasks_of_a_conversation_are_its_open_tasks_and_survive_a_snapshot() {
+    let mut sim = Sim::new();
+    sim.queue("sales", "chat", &[]);
+    let in_conversation = |id: &str, conversation: &str| NewTask {
+        conversation_id: conversation.into(),
+        ..task(id, "sales")
+    };
+    sim.enqueue(in_conversation("t1", "c1"));
+    sim.enqueue(in_conversation("t2", "c2"));
+    sim.enqueue(in_conversation("t3", "c1"));
+    let of = |core: &RoutingCore, conversation: &str| -> Vec<String> {
+        core.tasks_of_conversation(conversation)
+            .map(|t| t.id.clone())
+            .collect()
+    };
+    assert_eq!(of(&sim.core, "c1"), ["t1", "t3"]);
+    sim.send(Input::CloseTask {
+        task_id: "t1".into(),
+        disposition: crate::Disposition::Cancelled,
+    });
+    assert_eq!(of(&sim.core, "c1"), ["t3"]);
+    assert!(of(&sim.core, "nope").is_empty());
+    let state = sim.core.state_snapshot().expect("snapshot");
+    let read_back = RoutingCore::from_state_snapshot(state).expect("read back");
+    assert_eq!(of(&read_back, "c1"), ["t3"]);
+    assert_eq!(of(&read_back, "c2"), ["t2"]);
+}
