@@ -119,3 +119,21 @@ fn the_writer_keeps_the_page_cache_configured() {
     };
     assert_eq!(cache_of(&small, "s.db"), -512);
 }
+
+#[test]
+fn the_readers_map_the_database_as_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapped_by = |cfg: &StoreConfig, name: &str| -> i64 {
+        let store = Store::open(&dir.path().join(name), cfg).unwrap();
+        store
+            .read_blocking(|c| Ok(c.pragma_query_value(None, "mmap_size", |r| r.get(0))?))
+            .unwrap()
+    };
+    // Past SQLite's default limit of 2 GiB: the bundled SQLite is built to map more.
+    assert_eq!(mapped_by(&StoreConfig::default(), "d.db"), 65_536 << 20);
+    let none = StoreConfig {
+        reader_mmap_mib: 0,
+        ..StoreConfig::default()
+    };
+    assert_eq!(mapped_by(&none, "n.db"), 0);
+}

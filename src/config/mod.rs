@@ -229,6 +229,13 @@ pub struct StoreConfig {
     /// indexes that grow with the history (message ids, the full-text index); the
     /// pages they touch are read back from the file whenever they fell out of it.
     pub writer_cache_kib: u64,
+    /// How much of the database file each read connection maps into memory, in MiB
+    /// (0: none). A query's pages are then read in place rather than copied out of
+    /// the OS cache by a system call each, and unlike a connection's own page cache
+    /// the map is not emptied by every commit another connection makes. It is
+    /// address space: the pages are the OS cache's, shared by the connections.
+    /// SQLite is built to map up to 1 TiB (`.cargo/config.toml`).
+    pub reader_mmap_mib: u64,
     /// Most writes committed in one transaction by the writer thread.
     pub max_batch: usize,
     /// Writes that may wait for the writer before producers are slowed down.
@@ -242,6 +249,7 @@ impl Default for StoreConfig {
             busy_timeout_ms: 5000,
             read_connections: 4,
             writer_cache_kib: 65_536,
+            reader_mmap_mib: 65_536,
             max_batch: 4096,
             queue_capacity: 65536,
         }

@@ -23,8 +23,16 @@ impl ReadPool {
         horizon: Arc<Horizon>,
         vfs: Option<&str>,
     ) -> StoreResult<ReadPool> {
+        let mmap_bytes = cfg.reader_mmap_mib.saturating_mul(1 << 20);
+        let mmap_bytes = i64::try_from(mmap_bytes).unwrap_or(i64::MAX);
+        let open_reader = || -> StoreResult<Connection> {
+            let conn = open_connection(path, cfg, true, vfs)?;
+            // A VFS without memory-mapped reads (the simulated disk) keeps reading.
+            conn.pragma_update(None, "mmap_size", mmap_bytes)?;
+            Ok(conn)
+        };
         let conns = (0..cfg.read_connections)
-            .map(|_| open_connection(path, cfg, true, vfs))
+            .map(|_| open_reader())
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(ReadPool {
             shared: Arc::new((Mutex::new(conns), Condvar::new())),
