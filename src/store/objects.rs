@@ -35,11 +35,12 @@ use super::object_cache;
 use super::packed::{self, RowContext};
 use super::{StoreError, StoreResult};
 use crate::cim::MessageOrigin;
+use memchr::memmem::Finder;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 mod inflate;
 mod walk;
@@ -513,9 +514,12 @@ fn store_object(conn: &Connection, key: i64, body: &str) -> StoreResult<i64> {
 /// object was wrapped (see [`walk`]).
 fn substitute(text: &str, ids: &HashMap<i64, i64>, bare: bool) -> StoreResult<String> {
     const OPEN: &str = "{\"$ref\":";
+    // Built once: every stored event's text is searched for references.
+    static FINDER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(OPEN));
     let mut out = String::with_capacity(text.len());
+    let mut digits_of = itoa::Buffer::new();
     let mut rest = text;
-    while let Some(at) = rest.find(OPEN) {
+    while let Some(at) = FINDER.find(rest.as_bytes()) {
         let after = &rest[at + OPEN.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 || after.as_bytes().get(digits) != Some(&b'}') {
@@ -530,7 +534,7 @@ fn substitute(text: &str, ids: &HashMap<i64, i64>, bare: bool) -> StoreResult<St
         let id = ids
             .get(&key)
             .ok_or_else(|| StoreError::Corrupt(format!("object {key} was not interned")))?;
-        out.push_str(&id.to_string());
+        out.push_str(digits_of.format(*id));
         rest = &after[digits + usize::from(bare)..];
     }
     out.push_str(rest);

@@ -15,6 +15,7 @@
 //!
 //! [`share_memo`]: super::share_memo
 
+use super::objects::SharedObject;
 use super::share_memo::Taken;
 use crate::cim::MessageOrigin;
 use crate::generations::Generations;
@@ -64,13 +65,34 @@ pub fn taken(origin: &Arc<MessageOrigin>, key: &str, make: impl FnOnce() -> Take
     if let Some(taken) = known {
         return taken;
     }
-    let taken = make();
+    let mut taken = make();
     MEMO.with(|memo| {
         if let Some(entry) = memo.borrow_mut().get(at, |_| true) {
+            share_bodies(&mut taken, &entry.taken);
             entry.taken[slot] = Some(taken.clone());
         }
     });
     taken
+}
+
+/// Gives `taken`'s objects the bodies of equal objects the origin's other values
+/// took out (a sender holds its channel session, which the header holds too), so
+/// that a message meeting both compares them by pointer rather than by content.
+fn share_bodies(taken: &mut Taken, others: &[Option<Taken>]) {
+    let shared: Vec<SharedObject> = taken
+        .objects
+        .iter()
+        .map(|object| {
+            others
+                .iter()
+                .flatten()
+                .flat_map(|other| other.objects.iter())
+                .find(|other| other.key == object.key && other.body == object.body)
+                .unwrap_or(object)
+                .clone()
+        })
+        .collect();
+    taken.objects = Arc::new(shared);
 }
 
 #[cfg(test)]
@@ -122,6 +144,25 @@ mod tests {
             taken(&a, "other", || made(6)).replacement,
             json!({"$ref": 6})
         );
+    }
+
+    #[test]
+    fn an_object_two_values_of_an_origin_hold_is_one_body() {
+        let a = origin();
+        let object = |body: &str| SharedObject {
+            key: 7,
+            body: Arc::from(body),
+        };
+        let with = |objects: Vec<SharedObject>| Taken {
+            replacement: json!({"$ref": 7}),
+            objects: Arc::new(objects),
+        };
+        let first = taken(&a, "sender", || with(vec![object("{\"s\":1}")]));
+        let second = taken(&a, "channelSession", || with(vec![object("{\"s\":1}")]));
+        assert!(Arc::ptr_eq(&first.objects[0].body, &second.objects[0].body));
+        // Another body under the same key stays its own.
+        let third = taken(&a, "channelData", || with(vec![object("{\"s\":2}")]));
+        assert_eq!(&*third.objects[0].body, "{\"s\":2}");
     }
 
     #[test]
