@@ -464,12 +464,12 @@ impl Widget {
         &self,
         socket: &Socket,
         customer_key: &str,
-        payload: &Value,
+        payload: Value,
     ) -> Result<Value, WidgetError> {
         let (session_id, secret) = match self.running_session(customer_key, socket)? {
             Some(running) => (running, None),
             // Typing outside a chat is dropped: it must not start one.
-            None if is_notification(payload) => {
+            None if is_notification(&payload) => {
                 return Err(WidgetError::new("wrong_state", "no chat is running"))
             }
             None => {

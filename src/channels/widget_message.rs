@@ -14,9 +14,9 @@ pub(super) use crate::refusal::Refusal as WidgetError;
 /// (`sender_mismatch`), an absent one is filled in.
 pub(super) fn inbound_message(
     session: &ChannelSession,
-    payload: &Value,
+    payload: Value,
 ) -> Result<CimMessage, WidgetError> {
-    let mut message = payload.clone();
+    let mut message = payload;
     let obj = message
         .as_object_mut()
         .ok_or_else(|| WidgetError::new("invalid_payload", "a message object is required"))?;

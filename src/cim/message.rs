@@ -12,7 +12,7 @@ use super::body::{validate_body, MessageBody};
 use super::channel_data::ChannelData;
 use super::channel_session::ChannelSession;
 use super::customer::Customer;
-use super::error::{check_len, json_kind, require_id, require_object, CimError};
+use super::error::{check_len, json_kind, lookup, require_id, require_object, CimError};
 use super::event::EventEmitter;
 use super::nullable::Nullable;
 use super::participant::Participant;
@@ -258,22 +258,20 @@ fn validate_message_at(
     require_object(value, "header.sender").map_err(here)?;
     require_id(value, "header.sender.id").map_err(here)?;
     require_id(value, "header.sender.type").map_err(here)?;
-    if let Some(name) = value
-        .pointer("/header/sender/senderName")
-        .and_then(Value::as_str)
-    {
+    if let Some(name) = lookup(value, "header.sender.senderName").and_then(Value::as_str) {
         check_len("header.sender.senderName", name).map_err(here)?;
     }
     if require_channel_data {
         require_object(value, "header.channelData").map_err(here)?;
         require_id(value, "header.channelData.serviceIdentifier").map_err(here)?;
         require_id(value, "header.channelData.channelCustomerIdentifier").map_err(here)?;
-        for field in ["customerFirstName", "customerLastName"] {
-            if let Some(name) = value
-                .pointer(&format!("/header/channelData/{field}"))
-                .and_then(Value::as_str)
-            {
-                check_len(&format!("header.channelData.{field}"), name).map_err(here)?;
+        // Paths written out: this runs for every inbound message.
+        for path in [
+            "header.channelData.customerFirstName",
+            "header.channelData.customerLastName",
+        ] {
+            if let Some(name) = lookup(value, path).and_then(Value::as_str) {
+                check_len(path, name).map_err(here)?;
             }
         }
     }

@@ -104,7 +104,7 @@ impl Widget {
         let session = self.channel_session(customer_key, &session_id, channel_data)?;
         let message = inbound_message(
             &session,
-            &json!({"id": id, "body": {"type": "PLAIN", "markdownText": text}}),
+            json!({"id": id, "body": {"type": "PLAIN", "markdownText": text}}),
         )?;
         let opens_at = if gate.open {
             Some(now_ms())

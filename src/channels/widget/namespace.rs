@@ -46,7 +46,7 @@ impl Namespace for Widget {
                     }
                     "MESSAGE_RECEIVED" => {
                         widget
-                            .message_received(&socket, &customer_key, &payload)
+                            .message_received(&socket, &customer_key, payload)
                             .await
                     }
                     "CHAT_ENDED" => widget.chat_ended(&socket, &customer_key).await,
