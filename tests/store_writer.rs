@@ -2,7 +2,7 @@
 //! the transaction holding its write has committed.
 
 use switchboard::config::StoreConfig;
-use switchboard::store::Store;
+use switchboard::store::{Store, StoreError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_are_answered_only_after_commit() {
@@ -54,7 +54,6 @@ async fn concurrent_writers_are_answered_only_after_commit() {
 #[tokio::test]
 async fn completions_are_told_in_commit_order_on_the_store_threads() {
     use std::sync::{Arc, Mutex};
-    use switchboard::store::StoreError;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("t.db"), &StoreConfig::default()).unwrap();
     /// (write, outcome, the thread that told it), in the order told.
@@ -120,20 +119,22 @@ fn the_writer_keeps_the_page_cache_configured() {
     assert_eq!(cache_of(&small, "s.db"), -512);
 }
 
-#[test]
-fn the_readers_map_the_database_as_configured() {
+#[tokio::test]
+async fn a_scan_reads_through_the_map_configured_and_a_lookup_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let mapped_by = |cfg: &StoreConfig, name: &str| -> i64 {
-        let store = Store::open(&dir.path().join(name), cfg).unwrap();
-        store
-            .read_blocking(|c| Ok(c.pragma_query_value(None, "mmap_size", |r| r.get(0))?))
-            .unwrap()
+    let map_of = |c: &rusqlite::Connection| -> Result<i64, StoreError> {
+        Ok(c.pragma_query_value(None, "mmap_size", |r| r.get(0))?)
     };
+    let store = Store::open(&dir.path().join("d.db"), &StoreConfig::default()).unwrap();
     // Past SQLite's default limit of 2 GiB: the bundled SQLite is built to map more.
-    assert_eq!(mapped_by(&StoreConfig::default(), "d.db"), 65_536 << 20);
+    assert_eq!(store.read(map_of).await.unwrap(), 65_536 << 20);
+    // The connection just used (the pool gives the last one back first) unmaps.
+    assert_eq!(store.read_short(map_of).await.unwrap(), 0);
+    assert_eq!(store.read(map_of).await.unwrap(), 65_536 << 20);
     let none = StoreConfig {
         reader_mmap_mib: 0,
         ..StoreConfig::default()
     };
-    assert_eq!(mapped_by(&none, "n.db"), 0);
+    let store = Store::open(&dir.path().join("n.db"), &none).unwrap();
+    assert_eq!(store.read(map_of).await.unwrap(), 0);
 }

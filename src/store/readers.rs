@@ -1,6 +1,15 @@
 //! Read-only connections for queries, used off the async runtime's threads. A
 //! read's result is handed out only once every commit it could have seen is
 //! durable (see `durability::Horizon`).
+//!
+//! A scan (a report, a search, a list: [`ReadPool::read`], [`ReadPool::read_blocking`])
+//! reads the database through a memory map (`[store] reader_mmap_mib`), a lookup
+//! ([`ReadPool::read_short`], [`ReadPool::find`]) does not. SQLite drops a
+//! connection's map at the first read after another connection committed, so on a
+//! busy site a mapped lookup paid an unmap, a map and a page fault for each of its
+//! few pages, more than the reads it saved; a scan reads enough pages for the map to
+//! pay (docs/benchmarks.md). A connection's map is switched on or off only when the
+//! next read on it wants the other.
 
 use super::durability::Horizon;
 use super::{open_connection, StoreError, StoreResult};
@@ -10,10 +19,27 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::sync::Arc;
 
+/// What a read does, which decides whether its connection maps the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// A few rows by their keys.
+    Lookup,
+    /// Many pages: reports, search, lists.
+    Scan,
+}
+
+/// A read connection and whether it maps the file now.
+struct Reader {
+    conn: Connection,
+    mapped: bool,
+}
+
 #[derive(Clone)]
 pub(super) struct ReadPool {
-    shared: Arc<(Mutex<Vec<Connection>>, Condvar)>,
+    shared: Arc<(Mutex<Vec<Reader>>, Condvar)>,
     horizon: Arc<Horizon>,
+    /// The map a scan reads through, in bytes (0: none).
+    map_bytes: i64,
 }
 
 impl ReadPool {
@@ -23,20 +49,19 @@ impl ReadPool {
         horizon: Arc<Horizon>,
         vfs: Option<&str>,
     ) -> StoreResult<ReadPool> {
-        let mmap_bytes = cfg.reader_mmap_mib.saturating_mul(1 << 20);
-        let mmap_bytes = i64::try_from(mmap_bytes).unwrap_or(i64::MAX);
-        let open_reader = || -> StoreResult<Connection> {
-            let conn = open_connection(path, cfg, true, vfs)?;
-            // A VFS without memory-mapped reads (the simulated disk) keeps reading.
-            conn.pragma_update(None, "mmap_size", mmap_bytes)?;
-            Ok(conn)
-        };
-        let conns = (0..cfg.read_connections)
-            .map(|_| open_reader())
+        let readers = (0..cfg.read_connections)
+            .map(|_| {
+                Ok(Reader {
+                    conn: open_connection(path, cfg, true, vfs)?,
+                    mapped: false,
+                })
+            })
             .collect::<StoreResult<Vec<_>>>()?;
+        let map_bytes = cfg.reader_mmap_mib.saturating_mul(1 << 20);
         Ok(ReadPool {
-            shared: Arc::new((Mutex::new(conns), Condvar::new())),
+            shared: Arc::new((Mutex::new(readers), Condvar::new())),
             horizon,
+            map_bytes: i64::try_from(map_bytes).unwrap_or(i64::MAX),
         })
     }
 
@@ -44,31 +69,59 @@ impl ReadPool {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let result = self.run(f);
+        let result = self.run(Reading::Scan, f);
         self.horizon.settle_blocking()?;
         result
     }
 
     /// Runs `f` on a free connection; the caller settles the horizon afterwards.
-    fn run<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    fn run<T>(
+        &self,
+        reading: Reading,
+        f: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let (lock, ready) = &*self.shared;
-        let conn = {
+        let reader = {
             let mut free = lock.lock();
             loop {
-                if let Some(c) = free.pop() {
-                    break c;
+                if let Some(r) = free.pop() {
+                    break r;
                 }
                 ready.wait(&mut free);
             }
         };
-        let result = f(&conn);
-        self.give_back(conn);
+        self.run_on(reader, reading, f)
+    }
+
+    /// Runs `f` on `reader`, mapped as `reading` wants, and gives it back.
+    fn run_on<T>(
+        &self,
+        mut reader: Reader,
+        reading: Reading,
+        f: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let result = self
+            .map_for(&mut reader, reading)
+            .and_then(|()| f(&reader.conn));
+        self.give_back(reader);
         result
     }
 
-    fn give_back(&self, conn: Connection) {
+    /// Switches `reader`'s map on for a scan, off for a lookup, if it is not already.
+    /// A VFS without memory-mapped reads (the simulated disk) goes on reading.
+    fn map_for(&self, reader: &mut Reader, reading: Reading) -> StoreResult<()> {
+        let mapped = reading == Reading::Scan && self.map_bytes > 0;
+        if reader.mapped != mapped {
+            let bytes = if mapped { self.map_bytes } else { 0 };
+            reader.conn.pragma_update(None, "mmap_size", bytes)?;
+            reader.mapped = mapped;
+        }
+        Ok(())
+    }
+
+    fn give_back(&self, reader: Reader) {
         let (lock, ready) = &*self.shared;
-        lock.lock().push(conn);
+        lock.lock().push(reader);
         ready.notify_one();
     }
 
@@ -105,23 +158,19 @@ impl ReadPool {
     {
         let free = self.shared.0.lock().pop();
         match free {
-            Some(conn) => {
-                let result = f(&conn);
-                self.give_back(conn);
-                result
-            }
-            None => self.run_off_runtime(f).await,
+            Some(reader) => self.run_on(reader, Reading::Lookup, f),
+            None => self.run_off_runtime(Reading::Lookup, f).await,
         }
     }
 
     /// Runs `f` on the blocking pool; the caller settles the horizon afterwards.
-    async fn run_off_runtime<T, F>(&self, f: F) -> StoreResult<T>
+    async fn run_off_runtime<T, F>(&self, reading: Reading, f: F) -> StoreResult<T>
     where
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.clone();
-        tokio::task::spawn_blocking(move || pool.run(f))
+        tokio::task::spawn_blocking(move || pool.run(reading, f))
             .await
             .map_err(|_| StoreError::Closed)?
     }
@@ -131,7 +180,7 @@ impl ReadPool {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.run_off_runtime(f).await;
+        let result = self.run_off_runtime(Reading::Scan, f).await;
         self.horizon.settle().await?;
         result
     }
