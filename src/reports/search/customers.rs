@@ -9,7 +9,7 @@
 //! It keeps what the SQL condition of `search::conditions` keeps.
 
 use rusqlite::Connection;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use super::prefix_terms;
 use crate::store::StoreResult;
@@ -17,7 +17,10 @@ use crate::store::StoreResult;
 /// The customers that a customer filter passes.
 #[derive(Debug, Default)]
 pub struct Customers {
-    ids: HashSet<String>,
+    /// Tens of thousands for a broad prefix, each looked up for every conversation
+    /// checked: a fast hash, as customer ids are the server's own UUIDs, which no
+    /// client chooses.
+    ids: FxHashSet<String>,
 }
 
 impl Customers {
@@ -31,7 +34,7 @@ impl Customers {
                  WHERE customer_words MATCH ?1",
             )?
             .query_map([words], |r| r.get(0))?
-            .collect::<Result<HashSet<String>, _>>()?;
+            .collect::<Result<FxHashSet<String>, _>>()?;
         let mut exact =
             c.prepare_cached("SELECT customer_id FROM customer_identifiers WHERE identifier = ?1")?;
         for id in exact.query_map([who], |r| r.get(0))? {
