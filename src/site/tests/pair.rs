@@ -300,6 +300,14 @@ fn a_direct_transfer_accepted_after_its_requester_left_is_still_accepted() {
     assert!(!routing_effects(&effects).any(|e| matches!(e, R::TaskTransferred { .. })));
     let requesters = w.site.routing().task(&own.id).map(|t| t.state.name);
     assert_eq!(requesters, Some(routing::TaskStateName::WrapUp));
+    // When the wrap-up ends (its timer here) the task closes TRANSFERRED, so the
+    // transfer counts in the reports as before.
+    let effects = w.advance(30 * 60 * 1000);
+    assert!(
+        routing_effects(&effects).any(|e| matches!(e, R::TaskStateChanged { task }
+            if task.id == own.id && task.state.reason_code == Some(Disposition::Transferred))),
+        "{effects:#?}"
+    );
 }
 
 #[test]

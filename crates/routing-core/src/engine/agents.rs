@@ -208,7 +208,7 @@ impl RoutingCore {
             };
             match (state, media) {
                 (TaskStateName::WrapUp, _) => {
-                    self.finish(t, Disposition::Done);
+                    self.finish(t, self.wrap_up_end(t));
                 }
                 (_, MediaState::Reserved) => {
                     self.emit_revoke(t, RevokeReason::AgentLogout);

@@ -174,6 +174,12 @@ pub(crate) struct TaskSlot {
     pub agent: Option<AgentIx>,
     pub waiting: Waiting,
     pub timers: TaskTimers,
+    /// A direct transfer of the task's conversation was accepted while its agent
+    /// wrapped up: the wrap-up goes on, and ends the task TRANSFERRED, not DONE. In
+    /// the core's snapshots, not in the task rows: a wrap-up a restart restores ends
+    /// DONE.
+    #[serde(default)]
+    pub transferred: bool,
 }
 
 impl TaskSlot {

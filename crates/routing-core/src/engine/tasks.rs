@@ -127,12 +127,14 @@ impl RoutingCore {
                 .then(|| routing.related_task.clone())
                 .flatten()
         };
-        // A requester already wrapping up has finished its part: its wrap-up goes on
-        // and ends DONE, as any other.
-        let original = transfers
-            .and_then(|id| self.task_ix(&id).ok())
-            .filter(|&o| self.tasks[o].task.state.name == TaskStateName::Active);
-        if let Some(original) = original {
+        let Some(original) = transfers.and_then(|id| self.task_ix(&id).ok()) else {
+            return Ok(());
+        };
+        if self.tasks[original].task.state.name == TaskStateName::WrapUp {
+            // The requester already left and wraps up: its wrap-up is not cut short,
+            // and its end closes the task TRANSFERRED (reports count the transfer).
+            self.tasks[original].transferred = true;
+        } else {
             self.transfer_done(original, t);
         }
         Ok(())
@@ -186,8 +188,18 @@ impl RoutingCore {
         if self.tasks[t].task.state.name != TaskStateName::WrapUp {
             return Err(RoutingError::TaskNotInWrapUp(task_id.to_string()));
         }
-        self.finish(t, Disposition::Done);
+        self.finish(t, self.wrap_up_end(t));
         Ok(())
+    }
+
+    /// How a wrap-up that ends closes its task: TRANSFERRED when a direct transfer
+    /// of its conversation was accepted meanwhile, else DONE.
+    pub(super) fn wrap_up_end(&self, t: TaskIx) -> Disposition {
+        if self.tasks[t].transferred {
+            Disposition::Transferred
+        } else {
+            Disposition::Done
+        }
     }
 
     pub(super) fn complete_transfer(
@@ -293,6 +305,7 @@ impl RoutingCore {
             agent: None,
             waiting: Waiting::No,
             timers: TaskTimers::default(),
+            transferred: false,
         });
         self.task_ids.insert(id, t);
         self.index_by_conversation(t);

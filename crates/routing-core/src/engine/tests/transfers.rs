@@ -69,7 +69,7 @@ fn a_direct_transfer_accepted_while_its_requester_wraps_up_leaves_the_wrap_up_al
     assert!(effects
         .iter()
         .any(|e| matches!(e, Effect::TaskStateChanged { task }
-        if task.id == "t1" && task.state.reason_code == Some(Disposition::Done))));
+        if task.id == "t1" && task.state.reason_code == Some(Disposition::Transferred))));
     assert_eq!(sim.holder("t2").as_deref(), Some("a2"));
 }
 
