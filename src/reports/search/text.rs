@@ -131,8 +131,11 @@ pub fn newest_passing(
         let mut rows = passes.query(rusqlite::params_from_iter(args.iter()))?;
         while let Some(row) = rows.next()? {
             // Read in place: most checked conversations are not kept.
-            let customer = row.get_ref(2)?.as_str().unwrap_or_default();
-            if customers.is_none_or(|m| m.has(customer)) {
+            let passes = match customers {
+                None => true,
+                Some(m) => row.get_ref(2)?.as_str().is_ok_and(|c| m.has(c)),
+            };
+            if passes {
                 ids.insert(row.get(0)?, row.get(1)?);
             }
         }
