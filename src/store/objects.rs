@@ -187,18 +187,10 @@ fn share_ids(value: &mut Value, row: &RowContext, objects: &mut Vec<SharedObject
                 && row.message_id != Some(s.as_str())
                 && row.event_id != Some(s.as_str()) =>
         {
-            let body = Value::String(s.clone()).to_string();
-            let key = content_key(&body);
-            match objects.iter().find(|o| o.key == key) {
-                // A (63-bit) collision within one value: this one stays inline.
-                Some(known) if *known.body != *body => return,
-                Some(_) => {}
-                None => objects.push(SharedObject {
-                    key,
-                    body: body.into(),
-                }),
+            // A (63-bit) collision within one value: this one stays inline.
+            if let Some(key) = add_object(objects, Value::String(s.clone()).to_string()) {
+                *value = reference(key);
             }
-            *value = reference(key);
         }
         Value::Object(map) if is_reference_map(map) => {}
         Value::Object(map) => map
@@ -242,16 +234,7 @@ fn packed_or_plain(value: Value, row: &RowContext, mut objects: Vec<SharedObject
 /// shape's content key is taken by another object of the same value.
 fn pack(value: &Value, row: &RowContext, objects: &mut Vec<SharedObject>) -> Option<String> {
     let (shape, leaves) = packed::split(value, row);
-    let body = shape.to_string();
-    let key = content_key(&body);
-    match objects.iter().find(|o| o.key == key) {
-        Some(known) if *known.body != *body => return None,
-        Some(_) => {}
-        None => objects.push(SharedObject {
-            key,
-            body: body.into(),
-        }),
-    }
+    let key = add_object(objects, shape.to_string())?;
     let mut items = Vec::with_capacity(leaves.len() + 1);
     items.push(reference(key));
     items.extend(leaves);
@@ -278,16 +261,24 @@ fn share(value: &mut Value, objects: &mut Vec<SharedObject>) {
         return;
     }
     let body = pack(value, &RowContext::default(), objects).unwrap_or(plain);
+    if let Some(key) = add_object(objects, body) {
+        *value = reference(key);
+    }
+}
+
+/// The content key of `body`, added to `objects` unless it is there already; `None`
+/// when that key names another body there (a 63-bit collision within one value).
+fn add_object(objects: &mut Vec<SharedObject>, body: String) -> Option<i64> {
     let key = content_key(&body);
     match objects.iter().find(|o| o.key == key) {
-        Some(known) if *known.body != *body => return,
+        Some(known) if *known.body != *body => return None,
         Some(_) => {}
         None => objects.push(SharedObject {
             key,
             body: body.into(),
         }),
     }
-    *value = reference(key);
+    Some(key)
 }
 
 /// Whether an object's own `id` stays inline rather than be shared ([`share_ids`]): a

@@ -51,16 +51,17 @@ pub fn taken(origin: &Arc<MessageOrigin>, key: &str, make: impl FnOnce() -> Take
     let at = address(origin);
     let known = MEMO.with(|memo| {
         let mut memo = memo.borrow_mut();
-        if memo.get(at, |_| true).is_none() {
-            memo.insert(
-                at,
-                Entry {
+        match memo.get(at, |_| true) {
+            Some(entry) => entry.taken[slot].clone(),
+            None => {
+                let entry = Entry {
                     _origin: Arc::clone(origin),
                     taken: [None, None, None],
-                },
-            );
+                };
+                memo.insert(at, entry);
+                None
+            }
         }
-        memo.get(at, |_| true).and_then(|e| e.taken[slot].clone())
     });
     if let Some(taken) = known {
         return taken;
