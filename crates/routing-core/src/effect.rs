@@ -40,8 +40,9 @@ pub enum Effect {
     /// The agent request TTL ran out; the task is closed NO_AGENT_AVAILABLE.
     NoAgentAvailable { task: Arc<Task> },
     /// The agent lost a reserved or active task to a logout, forced logout or a desk
-    /// that did not come back; the task is back in its queue at priority 11 and the
-    /// conversation manager must drop that agent from the conversation.
+    /// that did not come back; the task is back in its queue at priority 11 (closed
+    /// FORCE_CLOSED when its queue is gone) and the conversation manager must drop
+    /// that agent from the conversation.
     TaskRerouted {
         task: Arc<Task>,
         from_agent: AgentId,

@@ -8,7 +8,7 @@ mod pair;
 mod properties;
 
 use super::{Site, SiteEffect, SiteInput};
-use crate::cim::CcUser;
+use crate::cim::{CcUser, ParticipantRole};
 use crate::clock::Millis;
 use crate::conversation::tests::support;
 use crate::conversation::{self, IdGen, IdKind, SequentialIds};
@@ -338,6 +338,40 @@ impl World {
                     in_conversation,
                     "{agent} holds active task {} but is not in conversation {}",
                     task.id, task.conversation_id
+                );
+            }
+        }
+        for id in conversations.conversation_ids() {
+            let (Some(record), Some(runtime)) =
+                (conversations.conversation(&id), conversations.runtime(&id))
+            else {
+                continue;
+            };
+            for participant in record.conversation.agents() {
+                let serving = matches!(
+                    participant.role,
+                    ParticipantRole::Primary | ParticipantRole::Assistant
+                ) && participant.is_active.get().copied() != Some(false);
+                let Some(agent) = participant.as_cc_user().map(|u| u.id.as_str()) else {
+                    continue;
+                };
+                // A pull-mode join serves without a task; a task's agent holds it.
+                let Some(task_id) = runtime.agent_tasks.get(agent).filter(|_| serving) else {
+                    continue;
+                };
+                let held = routing.task(task_id).is_some_and(|t| {
+                    t.assigned_to.as_deref() == Some(agent)
+                        && t.media.state == MediaState::Active
+                        && t.conversation_id == id
+                });
+                assert!(
+                    held,
+                    "{agent} serves conversation {id} as {:?} but does not hold its task \
+                     {task_id} ({:?})",
+                    participant.role,
+                    routing
+                        .task(task_id)
+                        .map(|t| (t.media.state, t.assigned_to.clone()))
                 );
             }
         }

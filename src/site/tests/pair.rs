@@ -764,3 +764,78 @@ fn a_queued_chat_offered_to_an_agent_already_in_it_goes_on_to_another_agent() {
         Some(ParticipantRole::Primary)
     );
 }
+
+fn log_out(w: &mut World, agent: usize) -> Vec<SiteEffect> {
+    let agent_id = w.agent_id(agent);
+    w.routing(routing::Input::SetAgentState {
+        agent_id,
+        state: RequestedAgentState::Logout,
+        reason_code: None,
+    })
+}
+
+#[test]
+fn a_transferred_chat_whose_agent_logs_out_goes_back_to_the_queue() {
+    let mut w = World::new(3);
+    let (conversation, _, transfer) = asked_of_agent_2(&mut w, "DIRECT_TRANSFER");
+    accept(&mut w, 2, &transfer.id);
+    assert_eq!(
+        role_of(&w, &conversation, 2),
+        Some(ParticipantRole::Primary)
+    );
+    // The task was agent 2's by name; once answered it is a chat like any other.
+    log_out(&mut w, 2);
+    assert_eq!(role_of(&w, &conversation, 2), None);
+    let requeued = w.site.routing().task(&transfer.id).unwrap();
+    assert_eq!(requeued.media.state, MediaState::Queued);
+    let runtime = w.site.conversations().runtime(&conversation).unwrap();
+    assert!(runtime.routing_pending);
+    assert_eq!(
+        runtime.pending_task_id.as_deref(),
+        Some(transfer.id.as_str())
+    );
+    let effects = w.ready(3);
+    let offered = offered_to(&effects, &w.agent_id(3)).expect("offered to agent 3");
+    assert_eq!(offered.id, transfer.id);
+    accept(&mut w, 3, &offered.id);
+    assert_eq!(
+        role_of(&w, &conversation, 3),
+        Some(ParticipantRole::Primary)
+    );
+}
+
+#[test]
+fn a_pending_direct_transfer_is_withdrawn_when_the_rerouted_chat_is_answered() {
+    let mut w = World::new(3);
+    w.ready(1);
+    let (conversation, own) = served(&mut w, 1, 1);
+    // Agent 2 is asked by name but is not ready; agent 1 then logs out.
+    let request = assistance(&w, 1, 2, &own, "DIRECT_TRANSFER");
+    let transfer_id = request.task_id.clone();
+    w.routing(routing::Input::EnqueueTask(Box::new(request)));
+    log_out(&mut w, 1);
+    assert_eq!(
+        w.site.routing().task(&own.id).map(|t| t.media.state),
+        Some(MediaState::Queued)
+    );
+    let effects = w.ready(3);
+    assert_eq!(
+        offered_to(&effects, &w.agent_id(3)).map(|t| t.id.clone()),
+        Some(own.id.clone())
+    );
+    let effects = accept(&mut w, 3, &own.id);
+    assert!(
+        routing_effects(&effects).any(|e| matches!(e, R::TaskStateChanged { task }
+            if task.id == transfer_id && task.state.reason_code == Some(Disposition::Cancelled))),
+        "{effects:#?}"
+    );
+    // Agent 2, ready now, is offered nothing; the chat stays with agent 3.
+    let effects = w.ready(2);
+    assert!(offered_to(&effects, &w.agent_id(2)).is_none());
+    assert_eq!(
+        role_of(&w, &conversation, 3),
+        Some(ParticipantRole::Primary)
+    );
+    let held = w.site.routing().task(&own.id).unwrap();
+    assert_eq!(held.assigned_to.as_deref(), Some(w.agent_id(3).as_str()));
+}

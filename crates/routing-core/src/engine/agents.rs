@@ -246,24 +246,30 @@ impl RoutingCore {
         }
     }
 
-    /// A task taken from a logged-out agent: a named-agent task ends AGENT_LOGOUT,
-    /// any other goes back to its queue at priority 11.
+    /// A task taken from a logged-out agent. An answered one goes back to its queue at
+    /// priority 11 even when it was a named agent's (a direct transfer's, say): the
+    /// customer is mid-chat and anyone of the queue may carry on. An offer made to
+    /// that agent by name ends AGENT_LOGOUT; any other offer goes back to its queue.
+    /// The conversation drops the agent (`TaskRerouted`) whenever it had joined, even
+    /// when the task could only be closed (its queue is gone).
     fn reroute(&mut self, t: TaskIx, from: AgentIx, was_active: bool) {
-        if matches!(self.tasks[t].task.routing.target, Target::Agent { .. }) {
+        if !was_active && matches!(self.tasks[t].task.routing.target, Target::Agent { .. }) {
             self.finish(t, Disposition::AgentLogout);
             return;
         }
-        self.requeue(
+        let closed = self.requeue(
             t,
             REROUTE_PRIORITY,
             Some(Disposition::AgentLogout),
             was_active,
         );
-        if self.tasks.get(t).is_some() {
-            let task = self.snapshot(t);
-            let from_agent = self.agent_at(from).profile.id.clone();
-            self.out.push(Effect::TaskRerouted { task, from_agent });
-        }
+        let task = match closed {
+            None => self.snapshot(t),
+            Some(task) if was_active => task,
+            Some(_) => return,
+        };
+        let from_agent = self.agent_at(from).profile.id.clone();
+        self.out.push(Effect::TaskRerouted { task, from_agent });
     }
 
     fn record_global(&mut self, a: AgentIx, state: AgentStateName, reason_code: Option<String>) {

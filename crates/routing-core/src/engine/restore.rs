@@ -153,9 +153,10 @@ impl RoutingCore {
             }
             (_, MediaState::Active, _) => {
                 let from_agent = self.tasks[t].task.assigned_to.clone();
-                self.requeue(t, REROUTE_PRIORITY, Some(Disposition::AgentLogout), true);
-                if let (Some(from_agent), Some(slot)) = (from_agent, self.tasks.get(t)) {
-                    let task = Arc::clone(&slot.task);
+                let closed =
+                    self.requeue(t, REROUTE_PRIORITY, Some(Disposition::AgentLogout), true);
+                if let Some(from_agent) = from_agent {
+                    let task = closed.unwrap_or_else(|| Arc::clone(&self.tasks[t].task));
                     self.out.push(Effect::TaskRerouted { task, from_agent });
                 }
             }

@@ -121,6 +121,7 @@ impl RoutingCore {
         let (_, t) = self.reserved_to(agent_id, task_id)?;
         self.mark_answered(t);
         self.emit_task_changed(t);
+        self.withdraw_direct_transfers(t);
         let transfers = {
             let routing = &self.tasks[t].task.routing;
             (self.tasks[t].task.media.direction == Direction::DirectTransfer)
@@ -400,19 +401,20 @@ impl RoutingCore {
     }
 
     /// Puts a released task back into its queue (or back to waiting for its named
-    /// agent) with `priority`, keeping its enqueue time. `fresh_ttl` restarts the
-    /// agent request TTL (for tasks that had been answered).
+    /// agent) with `priority`, keeping its enqueue time. A task that had been
+    /// `answered` (its agent left it) restarts its agent request TTL and waits in its
+    /// queue even when it was a named agent's. When the queue is gone the task is
+    /// closed FORCE_CLOSED instead, and its closed snapshot returned.
     pub(super) fn requeue(
         &mut self,
         t: TaskIx,
         priority: u8,
         reason: Option<Disposition>,
-        fresh_ttl: bool,
-    ) {
+        answered: bool,
+    ) -> Option<Arc<Task>> {
         let q = self.tasks[t].queue;
         if !self.queue(q).live {
-            self.finish(t, Disposition::ForceClosed);
-            return;
+            return Some(self.finish(t, Disposition::ForceClosed));
         }
         let now = self.now;
         let m = self.queue(q).mrd;
@@ -429,10 +431,12 @@ impl RoutingCore {
         task.routing.reserved_at = None;
         task.routing.accept_deadline = None;
         task.routing.step_opened_at = now;
-        if matches!(task.routing.target, Target::LastAgent { .. }) {
+        if matches!(task.routing.target, Target::LastAgent { .. })
+            || (answered && matches!(task.routing.target, Target::Agent { .. }))
+        {
             task.routing.target = Target::Queue;
         }
-        if fresh_ttl {
+        if answered {
             let deadline = task
                 .routing
                 .agent_request_ttl_ms
@@ -448,6 +452,7 @@ impl RoutingCore {
         let queue = task.media.queue.clone();
         self.out.push(Effect::TaskEnqueued { task, queue });
         self.want_agent_for(t);
+        None
     }
 
     /// Ends a task in whatever state it is: an outstanding offer is revoked, the
@@ -493,6 +498,32 @@ impl RoutingCore {
             self.unindex_by_conversation(t, &slot.task.conversation_id);
         }
         closed
+    }
+
+    /// Cancels the direct transfers asked for from task `original` that nobody has
+    /// answered yet. Its requester left it (logged out), it was routed again and
+    /// another agent has just answered it: the transfer would otherwise end that
+    /// agent's task TRANSFERRED while it stays in the chat. A transfer answered
+    /// first, while the original still waits, takes the chat instead (`accept`).
+    fn withdraw_direct_transfers(&mut self, original: TaskIx) {
+        let slot = &self.tasks[original];
+        let id = slot.task.id.as_str();
+        let pending: Vec<TaskIx> = self
+            .conversation_tasks
+            .get(slot.task.conversation_id.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&t| {
+                let task = &self.tasks[t].task;
+                task.media.direction == Direction::DirectTransfer
+                    && task.routing.related_task.as_deref() == Some(id)
+                    && matches!(task.media.state, MediaState::Queued | MediaState::Reserved)
+            })
+            .collect();
+        for t in pending {
+            self.finish(t, Disposition::Cancelled);
+        }
     }
 
     fn transfer_done(&mut self, original: TaskIx, new: TaskIx) {

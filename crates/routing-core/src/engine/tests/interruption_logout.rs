@@ -1,7 +1,7 @@
 //! MRD interruption, desk drops with their grace period, forced logout.
 
 use super::*;
-use crate::{AgentStateName, Disposition, Effect, Input, REROUTE_PRIORITY};
+use crate::{AgentStateName, Disposition, Effect, Input, Target, REROUTE_PRIORITY};
 
 fn rerouted(effects: &[Effect]) -> Vec<(String, String)> {
     effects
@@ -163,10 +163,11 @@ fn force_logout_reroutes_at_once() {
 }
 
 #[test]
-fn logout_ends_wrap_up_and_named_tasks() {
+fn logout_ends_wrap_up_and_named_offers_and_reroutes_answered_named_tasks() {
     let mut sim = Sim::new();
     sim.queue("sales", "chat", &[]);
     sim.agent("a1", &[]);
+    sim.agent("a2", &[]);
     sim.ready("a1");
     sim.enqueue(task("t1", "sales"));
     sim.accept("a1", "t1");
@@ -175,6 +176,8 @@ fn logout_ends_wrap_up_and_named_tasks() {
     });
     sim.enqueue(named("t2", "sales", "a1"));
     sim.accept("a1", "t2");
+    sim.enqueue(named("t3", "sales", "a1"));
+    assert_eq!(sim.media_state("t3"), Some(MediaState::Reserved));
     let effects = sim.set_state("a1", RequestedAgentState::Logout, None);
     let closed: Vec<_> = effects
         .iter()
@@ -189,8 +192,33 @@ fn logout_ends_wrap_up_and_named_tasks() {
         closed,
         vec![
             ("t1".to_string(), Some(Disposition::Done)),
-            ("t2".to_string(), Some(Disposition::AgentLogout))
+            ("t3".to_string(), Some(Disposition::AgentLogout))
         ]
     );
+    // The answered named task (a chat a1 carried on) is the queue's now: the
+    // conversation drops a1, and another agent of the queue gets it.
+    assert!(effects.iter().any(|e| matches!(e,
+        Effect::TaskRerouted { task, from_agent } if task.id == "t2" && from_agent == "a1")));
+    let t2 = sim.core.task("t2").unwrap();
+    assert_eq!(t2.media.state, MediaState::Queued);
+    assert_eq!(t2.routing.target, Target::Queue);
+    assert_eq!(offers(&sim.ready("a2")), vec![pair("a2", "t2")]);
+}
+
+#[test]
+fn an_answered_task_whose_queue_is_gone_still_drops_its_logged_out_agent() {
+    let mut sim = Sim::new();
+    sim.queue("sales", "chat", &[]);
+    sim.agent("a1", &[]);
+    sim.ready("a1");
+    sim.enqueue(task("t1", "sales"));
+    sim.accept("a1", "t1");
+    sim.send(Input::RemoveQueue {
+        queue_id: "sales".into(),
+    });
+    let effects = sim.set_state("a1", RequestedAgentState::Logout, None);
+    assert!(effects.iter().any(|e| matches!(e,
+        Effect::TaskRerouted { task, from_agent }
+            if task.id == "t1" && from_agent == "a1" && task.is_closed())));
     assert_eq!(sim.core.task_count(), 0);
 }

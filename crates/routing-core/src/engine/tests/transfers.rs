@@ -73,6 +73,69 @@ fn a_direct_transfer_accepted_while_its_requester_wraps_up_leaves_the_wrap_up_al
     assert_eq!(sim.holder("t2").as_deref(), Some("a2"));
 }
 
+/// a1 holds t1 and asks for a direct transfer (t2) to a2, who is not ready; then a1
+/// logs out, so t1 goes back to its queue.
+fn transfer_pending_when_the_requester_logs_out() -> Sim {
+    let mut sim = Sim::new();
+    sim.queue("sales", "chat", &[]);
+    sim.agent("a1", &[]);
+    sim.agent("a2", &[]);
+    sim.agent("a3", &[]);
+    sim.ready("a1");
+    active_with(&mut sim, "a1", "t1");
+    sim.send(Input::AgentConnected {
+        agent_id: "a2".into(),
+    });
+    let pending = sim.enqueue(NewTask {
+        conversation_id: "conv-t1".into(),
+        direction: Direction::DirectTransfer,
+        related_task: Some("t1".into()),
+        ..named("t2", "sales", "a2")
+    });
+    assert!(offers(&pending).is_empty());
+    sim.set_state("a1", RequestedAgentState::Logout, None);
+    assert_eq!(sim.media_state("t1"), Some(MediaState::Queued));
+    sim
+}
+
+#[test]
+fn a_rerouted_original_answered_by_another_agent_withdraws_the_pending_direct_transfer() {
+    let mut sim = transfer_pending_when_the_requester_logs_out();
+    assert_eq!(offers(&sim.ready("a3")), vec![pair("a3", "t1")]);
+    let effects = sim.accept("a3", "t1");
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::TaskStateChanged { task }
+        if task.id == "t2" && task.state.reason_code == Some(Disposition::Cancelled))));
+    assert!(sim.core.task("t2").is_none());
+    // a2, ready now, is offered nothing, and t1 stays with a3.
+    assert!(offers(&sim.ready("a2")).is_empty());
+    assert_eq!(sim.holder("t1").as_deref(), Some("a3"));
+    assert_eq!(sim.media_state("t1"), Some(MediaState::Active));
+}
+
+#[test]
+fn a_pending_direct_transfer_answered_first_takes_the_rerouted_chat() {
+    let mut sim = transfer_pending_when_the_requester_logs_out();
+    // a2 is offered the chat itself first; it declines, and then its transfer.
+    assert_eq!(offers(&sim.ready("a2")), vec![pair("a2", "t1")]);
+    let declined = sim.send(Input::DeclineTask {
+        agent_id: "a2".into(),
+        task_id: "t1".into(),
+    });
+    assert_eq!(offers(&declined), vec![pair("a2", "t2")]);
+    assert_eq!(sim.media_state("t1"), Some(MediaState::Queued));
+    let effects = sim.accept("a2", "t2");
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::TaskTransferred { original, new }
+        if original.id == "t1" && original.state.reason_code == Some(Disposition::Transferred)
+            && new.id == "t2")));
+    assert!(sim.core.task("t1").is_none());
+    assert_eq!(offers(&sim.ready("a3")), Vec::new());
+    assert_eq!(sim.holder("t2").as_deref(), Some("a2"));
+}
+
 #[test]
 fn conference_and_consult_keep_the_original_until_the_transfer_completes() {
     let mut sim = sales_with_two_agents();
