@@ -3,7 +3,7 @@
 //! stops the ones after it.
 
 use super::ids::{IdGen, IdKind};
-use super::open::OpenConversation;
+use super::open::{is_serving_role, OpenConversation};
 use super::step::Ctx;
 use super::studio::Action;
 use crate::cim::{
@@ -101,7 +101,12 @@ impl OpenConversation {
                     return Err("the agent is in wrap-up".to_owned());
                 }
                 if &participant.role != role {
+                    let stops_serving =
+                        is_serving_role(&participant.role) && !is_serving_role(role);
                     self.change_role(cx, index, role.clone(), Some("STUDIO"));
+                    if stops_serving {
+                        self.end_serving_task(cx, index);
+                    }
                     self.promote_if_no_primary(cx);
                     self.settle(cx);
                 }

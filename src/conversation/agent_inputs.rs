@@ -371,7 +371,11 @@ pub(super) fn change_role<I: IdGen>(
             );
         }
     }
+    let stops_serving = is_serving_role(&current) && !is_serving_role(&role);
     conversation.change_role(cx, index, role, Some("ROLE_CHANGED"));
+    if stops_serving {
+        conversation.end_serving_task(cx, index);
+    }
     conversation.promote_if_no_primary(cx);
     conversation.settle(cx);
     Ok(())

@@ -178,6 +178,27 @@ impl OpenConversation {
         });
     }
 
+    /// A serving agent moved to a role that serves nobody (a monitor, a whisperer): its
+    /// task ends, so its capacity is free and no task outlives its part in the chat.
+    pub fn end_serving_task<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, index: usize) {
+        let Some(agent_id) = self.conversation.participants[index]
+            .as_cc_user()
+            .map(|u| u.id.clone())
+        else {
+            return;
+        };
+        let Some(task_id) = self.runtime.agent_tasks.remove(&agent_id) else {
+            return;
+        };
+        cx.effect(Effect::AgentTaskEnded {
+            conversation_id: self.id.clone(),
+            agent_id,
+            task_id: Some(task_id),
+            disposition: TaskStateReason::Done,
+            wrap_up: false,
+        });
+    }
+
     /// Moves a serving agent to WRAP_UP with its timer.
     pub fn start_wrapup<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, index: usize, reason: &str) {
         let Some(secs) = cx.settings.wrapup_secs() else {

@@ -144,25 +144,24 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
         // requester's task, which nothing could give back.
         if let Some(refusal) = self.conversations.join_refusal(&conversation_id, &agent_id) {
             let give_back = match refusal {
-                CoreError::UnknownConversation { .. } => None,
                 // Someone else may take it: a queue's task goes back to its queue
                 // without this agent (one asked of this agent ends).
-                CoreError::AlreadyParticipant { .. } => Some(routing::Input::DeclineTask {
+                CoreError::AlreadyParticipant { .. } => routing::Input::DeclineTask {
                     agent_id: agent_id.clone(),
                     task_id: task_id.to_string(),
-                }),
-                // The customer is gone or the chat is wrapping up: nobody can take it.
-                _ => Some(routing::Input::CloseTask {
+                },
+                // The conversation is over, the customer is gone or the chat is
+                // wrapping up: nobody can take it (left offered, it would only run
+                // out as a RONA against an agent that did try).
+                _ => routing::Input::CloseTask {
                     task_id: task_id.to_string(),
                     disposition: routing::Disposition::Cancelled,
-                }),
+                },
             };
             out.push(SiteEffect::Conversation(conversation::Effect::Rejected(
                 refusal,
             )));
-            if let Some(input) = give_back {
-                self.run(now, Work::Routing(input), out);
-            }
+            self.run(now, Work::Routing(give_back), out);
             return;
         }
         let mut accepted = Vec::new();

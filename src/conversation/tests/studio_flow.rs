@@ -191,6 +191,12 @@ fn flow_actions_on_participants_and_bots() {
         })
         .collect();
     assert_eq!(failures, ["REVOKE_BOT", "CHANGE_PARTICIPANT_ROLE"]);
+    // A monitor serves nobody: the agent's task ends, and frees its capacity.
+    assert!(has(&applied, |e| matches!(
+        e,
+        Effect::AgentTaskEnded { agent_id, task_id: Some(task), wrap_up: false, .. }
+            if agent_id == "agent-1" && task == "task-agent-1"
+    )));
     // The only agent now monitors: nobody serves, the conversation is INACTIVE.
     assert_eq!(h.state(&conversation), ConversationState::Inactive);
     // The bot receives customer messages and may answer the customer.

@@ -839,3 +839,33 @@ fn a_pending_direct_transfer_is_withdrawn_when_the_rerouted_chat_is_answered() {
     let held = w.site.routing().task(&own.id).unwrap();
     assert_eq!(held.assigned_to.as_deref(), Some(w.agent_id(3).as_str()));
 }
+
+#[test]
+fn a_serving_agent_moved_to_monitor_ends_its_task() {
+    let mut w = World::new(2);
+    w.ready(1);
+    let (conversation, task) = served(&mut w, 1, 1);
+    let effects = w.conversation(conversation::Input::ChangeRole {
+        conversation_id: conversation.clone(),
+        agent_id: w.agent_id(1),
+        role: ParticipantRole::SilentMonitor,
+    });
+    assert!(
+        routing_effects(&effects).any(|e| matches!(e, R::TaskStateChanged { task: t }
+            if t.id == task.id && t.state.reason_code == Some(Disposition::Done))),
+        "{effects:#?}"
+    );
+    assert_eq!(
+        role_of(&w, &conversation, 1),
+        Some(ParticipantRole::SilentMonitor)
+    );
+    let agent = w.site.routing().agent(&w.agent_id(1)).unwrap();
+    assert!(agent.mrd_states.iter().all(|m| m.load == 0), "{agent:?}");
+    // The chat ends: nothing of agent 1's is left open.
+    w.conversation(conversation::Input::EndConversation {
+        conversation_id: conversation.clone(),
+        agent_id: None,
+        reason: None,
+    });
+    assert_eq!(w.site.routing().tasks().count(), 0);
+}
