@@ -283,9 +283,12 @@ impl Conversation {
             .collect()
     }
 
-    /// The agent holding the `PRIMARY` role, if any.
+    /// The agent in the conversation holding the `PRIMARY` role, if any (one that left
+    /// keeps its last role, but holds nothing).
     pub fn primary_agent(&self) -> Option<&Participant> {
-        self.agents().find(|p| p.role == ParticipantRole::Primary)
+        self.agents().find(|p| {
+            p.role == ParticipantRole::Primary && p.is_active.get().copied().unwrap_or(true)
+        })
     }
 
     /// The participant with the given participant id.
@@ -385,6 +388,9 @@ mod tests {
         assert_eq!(conv.primary_agent().map(|p| p.id.as_str()), Some("p-a"));
         assert_eq!(conv.agents().count(), 1);
         assert!(conv.participant("p-a").is_some());
+        // An agent that left keeps its last role but is nobody's PRIMARY.
+        conv.participants[1].is_active = false.into();
+        assert!(conv.primary_agent().is_none());
     }
 
     #[test]

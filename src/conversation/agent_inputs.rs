@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use super::core::{lookup, OpenMap};
+use super::effect::Effect;
 use super::error::CoreError;
 use super::events::agent_emitter;
 use super::ids::IdGen;
@@ -19,7 +20,7 @@ use super::studio::IntentFacts;
 use super::typing::is_typing;
 use crate::cim::{
     CcUser, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, ConversationState,
-    FindAgentData, MessageBody, ParticipantRole,
+    FindAgentData, MessageBody, ParticipantRole, TaskStateReason,
 };
 
 fn not_a_participant(conversation_id: &str, agent_id: &str) -> CoreError {
@@ -135,14 +136,24 @@ pub(super) fn agent_removed<I: IdGen>(
         // otherwise (a supervisor looking in): its place is not that task's.
         return Ok(());
     }
-    if task_requeued && conversation.customer_present() {
+    conversation.drop_agent(cx, index, None, reason, true);
+    conversation.promote_if_no_primary(cx);
+    if task_requeued && conversation.serving_count() > 0 {
+        // Another agent serves the chat still (an assistant took over): the task
+        // need not wait for one, and ends as a transfer to it.
+        cx.effect(Effect::AgentTaskEnded {
+            conversation_id: conversation_id.to_owned(),
+            agent_id: agent_id.to_owned(),
+            task_id: Some(task_id.to_owned()),
+            disposition: TaskStateReason::Transferred,
+            wrap_up: false,
+        });
+    } else if task_requeued && conversation.customer_present() {
         // The agent's task went back to its queue: that task is the request now, and
         // only its end settles it.
         conversation.runtime.routing_pending = true;
         conversation.runtime.pending_task_id = Some(task_id.to_owned());
     }
-    conversation.drop_agent(cx, index, None, reason, true);
-    conversation.promote_if_no_primary(cx);
     conversation.settle(cx);
     Ok(())
 }

@@ -313,7 +313,7 @@ impl<I: IdGen> ConversationCore<I> {
         }
     }
 
-    /// Whether an agent holds the conversation's PRIMARY role.
+    /// Whether an agent in the conversation holds its PRIMARY role.
     pub fn has_primary_agent(&self, id: &str) -> bool {
         self.open
             .get(id)

@@ -213,6 +213,19 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
             );
             return;
         }
+        if !self.conversations.has_primary_agent(&conversation_id) {
+            // Its requester left before it was answered (a consult or a conference):
+            // the agent that took it carries the chat.
+            self.run(
+                now,
+                Work::conversation(conversation::Input::ChangeRole {
+                    conversation_id: conversation_id.clone(),
+                    agent_id: agent_id.clone(),
+                    role: ParticipantRole::Primary,
+                }),
+                out,
+            );
+        }
         out.push(SiteEffect::Accepted {
             agent_id: agent_id.clone(),
             task: Arc::clone(&task),

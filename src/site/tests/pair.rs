@@ -869,3 +869,47 @@ fn a_serving_agent_moved_to_monitor_ends_its_task() {
     });
     assert_eq!(w.site.routing().tasks().count(), 0);
 }
+
+#[test]
+fn a_consulted_agent_carries_on_alone_when_the_consulting_agent_logs_out() {
+    let mut w = World::new(3);
+    let (conversation, own, consult) = asked_of_agent_2(&mut w, "CONSULT_TRANSFER");
+    accept(&mut w, 2, &consult.id);
+    let effects = log_out(&mut w, 1);
+    assert_eq!(
+        role_of(&w, &conversation, 2),
+        Some(ParticipantRole::Primary)
+    );
+    // The chat is served: agent 1's task does not wait in the queue for a third
+    // agent, it ends as a transfer to the consulted one.
+    assert!(
+        routing_effects(&effects).any(|e| matches!(e, R::TaskStateChanged { task }
+            if task.id == own.id && task.state.reason_code == Some(Disposition::Transferred))),
+        "{effects:#?}"
+    );
+    assert!(w.site.routing().task(&own.id).is_none());
+    let runtime = w.site.conversations().runtime(&conversation).unwrap();
+    assert!(!runtime.routing_pending);
+    let effects = w.ready(3);
+    assert!(offered_to(&effects, &w.agent_id(3)).is_none());
+}
+
+#[test]
+fn a_consult_answered_after_the_consulting_agent_left_makes_its_agent_primary() {
+    let mut w = World::new(2);
+    let (conversation, _, consult) = asked_of_agent_2(&mut w, "CONSULT_TRANSFER");
+    leave(&mut w, 1, &conversation);
+    let effects = accept(&mut w, 2, &consult.id);
+    assert!(!refused(&effects), "{effects:#?}");
+    assert_eq!(
+        role_of(&w, &conversation, 2),
+        Some(ParticipantRole::Primary)
+    );
+    assert_eq!(
+        w.site
+            .conversations()
+            .conversation(&conversation)
+            .map(|r| r.conversation.state.clone()),
+        Some(crate::cim::ConversationState::Active)
+    );
+}
