@@ -136,16 +136,24 @@ pub(super) fn agent_removed<I: IdGen>(
         // otherwise (a supervisor looking in): its place is not that task's.
         return Ok(());
     }
+    let was_primary =
+        conversation.conversation.participants[index].role == ParticipantRole::Primary;
     conversation.drop_agent(cx, index, None, reason, true);
     conversation.promote_if_no_primary(cx);
-    if task_requeued && conversation.serving_count() > 0 {
-        // Another agent serves the chat still (an assistant took over): the task
-        // need not wait for one, and ends as a transfer to it.
+    if task_requeued && conversation.served_through_a_task() {
+        // Another agent routing brought in serves the chat still (a consulted one):
+        // the task need not wait for one. A
+        // PRIMARY's ends as a transfer to the assistant that took over; an
+        // assistant's part is simply over.
         cx.effect(Effect::AgentTaskEnded {
             conversation_id: conversation_id.to_owned(),
             agent_id: agent_id.to_owned(),
             task_id: Some(task_id.to_owned()),
-            disposition: TaskStateReason::Transferred,
+            disposition: if was_primary {
+                TaskStateReason::Transferred
+            } else {
+                TaskStateReason::AgentLogout
+            },
             wrap_up: false,
         });
     } else if task_requeued && conversation.customer_present() {

@@ -120,6 +120,16 @@ impl OpenConversation {
             .filter(|p| p.participant_type == ParticipantType::Agent && participant_active(p))
     }
 
+    /// Whether an agent routing gave the chat to (one holding a task of it) serves it:
+    /// a supervisor who barged in, or a pull-mode joiner, holds none.
+    pub fn served_through_a_task(&self) -> bool {
+        self.active_agents().any(|p| {
+            is_serving_role(&p.role)
+                && p.as_cc_user()
+                    .is_some_and(|u| self.runtime.agent_tasks.contains_key(&u.id))
+        })
+    }
+
     pub fn serving_count(&self) -> usize {
         self.active_agents()
             .filter(|p| is_serving_role(&p.role))

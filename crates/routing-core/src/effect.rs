@@ -37,7 +37,9 @@ pub enum Effect {
         agent_id: AgentId,
         conversations: Vec<ConversationId>,
     },
-    /// The agent request TTL ran out; the task is closed NO_AGENT_AVAILABLE.
+    /// No agent will take the task: its agent request TTL ran out (closed
+    /// NO_AGENT_AVAILABLE), or its queue was flushed or removed while it waited
+    /// (closed FORCE_CLOSED).
     NoAgentAvailable { task: Arc<Task> },
     /// The agent lost a reserved or active task to a logout, forced logout or a desk
     /// that did not come back; the task is back in its queue at priority 11 (closed

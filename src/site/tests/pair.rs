@@ -913,3 +913,47 @@ fn a_consult_answered_after_the_consulting_agent_left_makes_its_agent_primary() 
         Some(crate::cim::ConversationState::Active)
     );
 }
+
+#[test]
+fn a_consulted_agent_that_logs_out_leaves_the_chat_with_its_agent() {
+    let mut w = World::new(3);
+    let (conversation, own, consult) = asked_of_agent_2(&mut w, "CONSULT_TRANSFER");
+    accept(&mut w, 2, &consult.id);
+    let effects = log_out(&mut w, 2);
+    assert_eq!(role_of(&w, &conversation, 2), None);
+    assert_eq!(
+        role_of(&w, &conversation, 1),
+        Some(ParticipantRole::Primary)
+    );
+    // The consult's part is over: it does not wait in the queue for another agent.
+    assert!(
+        routing_effects(&effects).any(|e| matches!(e, R::TaskStateChanged { task }
+            if task.id == consult.id
+                && task.state.reason_code == Some(Disposition::AgentLogout))),
+        "{effects:#?}"
+    );
+    assert_eq!(
+        w.site.routing().task(&own.id).map(|t| t.media.state),
+        Some(MediaState::Active)
+    );
+    let effects = w.ready(3);
+    assert!(offered_to(&effects, &w.agent_id(3)).is_none());
+}
+
+#[test]
+fn a_flushed_queue_tells_its_waiting_customer_and_ends_the_chat() {
+    let mut w = World::new(1);
+    w.customer_says("cs-1", 1, "hello");
+    let conversation = w.conversation_of(1).expect("open");
+    assert!(w.open_task(&conversation).is_some());
+    let effects = w.routing(routing::Input::FlushQueue {
+        queue_id: Some(QUEUE.into()),
+    });
+    let stored = stored_events(&effects);
+    assert!(
+        stored.contains(&"NO_AGENT_AVAILABLE".to_string()),
+        "{stored:?}"
+    );
+    // The customer is not left in a chat nobody will take.
+    assert!(w.conversation_of(1).is_none(), "{stored:?}");
+}

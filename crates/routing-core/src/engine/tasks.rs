@@ -535,7 +535,8 @@ impl RoutingCore {
         self.out.push(Effect::TaskTransferred { original, new });
     }
 
-    /// Closes every waiting task of queue `q` with `disposition`.
+    /// Closes every waiting task of queue `q` with `disposition`, each with a
+    /// `NoAgentAvailable`.
     pub(super) fn close_waiting_of(&mut self, q: QueueIx, disposition: Disposition) {
         let queue = self.queue(q);
         let mut waiting: Vec<_> = queue.open[0]
@@ -545,7 +546,10 @@ impl RoutingCore {
             .collect();
         waiting.sort();
         for key in waiting {
-            self.finish(key.task, disposition);
+            // Whoever waited on it hears that no agent is available, as when its TTL
+            // runs out: a customer is told so and its flow ends the chat.
+            let task = self.finish(key.task, disposition);
+            self.out.push(Effect::NoAgentAvailable { task });
         }
     }
 }

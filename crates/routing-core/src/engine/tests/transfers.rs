@@ -208,6 +208,15 @@ fn flush_closes_queued_tasks_force_closed() {
         .collect();
     // "reserved" was revoked by NOT_READY and waits again at the head of the queue.
     assert_eq!(closed, vec!["reserved", "s1", "s2"]);
+    // Each customer that waited hears that no agent is available.
+    let told: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::NoAgentAvailable { task } => Some(task.id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told, closed);
     assert!(sim.core.task("p1").is_some());
     sim.send(Input::FlushQueue { queue_id: None });
     assert_eq!(sim.core.task_count(), 0);
