@@ -71,6 +71,9 @@ pub enum Ended {
     PasswordChanged,
     /// The user was disabled.
     UserDisabled,
+    /// The user's role or supervised teams changed: what the socket was allowed when
+    /// it connected no longer holds. Its token stays valid; it connects again.
+    RightsChanged,
     /// Found revoked at a check (by another process, e.g. the CLI), or the user is gone.
     Revoked,
 }
@@ -84,6 +87,7 @@ impl Ended {
             Ended::ForcedLogout { .. } => "forced_logout",
             Ended::PasswordChanged => "password_changed",
             Ended::UserDisabled => "user_disabled",
+            Ended::RightsChanged => "rights_changed",
             Ended::Revoked => "token_revoked",
         }
     }
@@ -97,6 +101,7 @@ impl Ended {
             }
             Ended::PasswordChanged => "your password was changed; sign in again".into(),
             Ended::UserDisabled => "your account was disabled".into(),
+            Ended::RightsChanged => "your role or supervised teams changed; connect again".into(),
             Ended::Revoked => "your session was ended; sign in again".into(),
         }
     }
@@ -273,18 +278,30 @@ impl Sessions {
             .store
             .write(move |c| users::revoke_user_sessions(c, &id, now_ms()))
             .await?;
+        self.end_user_sockets(user_id, None, &why);
+        Ok(revoked)
+    }
+
+    /// Tells every live socket of the user `why` and closes it, except those opened
+    /// with the token `keep` (a digest). Revokes nothing: the caller has ended the
+    /// tokens already (a password change keeps the token that made it), or they stay
+    /// valid ([`Ended::RightsChanged`]: the socket connects again with what the user
+    /// may do now). Returns how many sockets were closed.
+    pub fn end_user_sockets(&self, user_id: &str, keep: Option<&str>, why: &Ended) -> usize {
         let sockets: Vec<String> = self
             .inner
             .live
             .lock()
             .iter()
-            .filter(|(_, l)| l.grant.user_id == user_id)
+            .filter(|(_, l)| {
+                l.grant.user_id == user_id && keep != Some(l.grant.token_digest.as_str())
+            })
             .map(|(id, _)| id.clone())
             .collect();
-        for id in sockets {
-            self.end_socket(&id, &why);
+        for id in &sockets {
+            self.end_socket(id, why);
         }
-        Ok(revoked)
+        sockets.len()
     }
 
     /// Tells a live socket why its session ended (`forcedLogout` first for a forced

@@ -275,3 +275,94 @@ async fn a_password_reset_and_disabling_end_every_session_of_the_user_at_once() 
     // The admin's own sessions are untouched.
     assert_eq!(server.get("/api/v1/me", Some(&admin)).await.0, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_your_own_password_closes_your_other_sockets_at_once() {
+    let server = TestServer::start().await;
+    // One desk per user (a second takes over): the other socket is a console.
+    let other = server.login("supervisor", "supervisor").await;
+    let mine = server.login("supervisor", "supervisor").await;
+    let other_desk = desk_with(&server, &other).await;
+    let my_console = console_with(&server, &mine).await;
+    let (status, body) = server
+        .put(
+            "/api/v1/me/password",
+            Some(&mine),
+            &json!({"oldPassword": "supervisor", "newPassword": "changed-1"}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    // Not at its next request: the idle socket is told and closed now.
+    expect_ended(&other_desk, "password_changed").await;
+    assert_eq!(server.get("/api/v1/me", Some(&other)).await.0, 401);
+    // The token that made the change goes on, and so does its console.
+    assert_eq!(server.get("/api/v1/me", Some(&mine)).await.0, 200);
+    let answer = my_console
+        .emit_ack("flushQueue", json!({"queueId": "no-such-queue"}))
+        .await
+        .unwrap();
+    assert_eq!(answer[0]["status"], "error", "{answer:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_whose_teams_or_role_change_connects_again_with_what_it_may_do_now() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let id = user_id(&server, &admin, "supervisor").await;
+    let (_, user) = server
+        .get(&format!("/api/v1/users/{id}"), Some(&admin))
+        .await;
+    let team = user["supervisedTeams"][0]["teamId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the demo supervisor supervises a team: {user}"))
+        .to_string();
+    let token = server.login("supervisor", "supervisor").await;
+    let desk = desk_with(&server, &token).await;
+    let console = console_with(&server, &token).await;
+
+    // Taken off its team: what both sockets were allowed at connect no longer holds.
+    let (status, body) = server
+        .put(
+            &format!("/api/v1/teams/{team}/supervisors"),
+            Some(&admin),
+            &json!({"userIds": []}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    expect_ended(&desk, "rights_changed").await;
+    expect_ended(&console, "rights_changed").await;
+    // The token stays good: the console connects again, scoped to no team now.
+    assert_eq!(server.get("/api/v1/me", Some(&token)).await.0, 200);
+    let console = console_with(&server, &token).await;
+
+    // Demoted to agent: the console closes, and may not come back.
+    let (status, body) = server
+        .put(
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            &json!({"firstName": user["firstName"], "lastName": user["lastName"], "role": "agent",
+                    "teamId": user["teamId"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    expect_ended(&console, "rights_changed").await;
+    assert!(
+        SioClient::connect(server.addr, "/supervisor", token_auth(&token))
+            .await
+            .is_err(),
+        "an agent opened the supervisor console"
+    );
+    // An edit that changes nothing it may do leaves its sockets alone.
+    let desk = desk_with(&server, &token).await;
+    let (status, body) = server
+        .put(
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            &json!({"firstName": "Renamed", "lastName": user["lastName"], "role": "agent",
+                    "teamId": user["teamId"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ack = desk.emit_ack("changeAgentState", READY()).await.unwrap();
+    assert_eq!(ack[0]["state"]["name"], "READY", "{ack:?}");
+}

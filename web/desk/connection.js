@@ -27,6 +27,7 @@ export class DeskConnection {
     this.onResubscribeFailed = onResubscribeFailed;
     this.connectedOnce = false;
     this.removed = false;
+    this.rejoin = false;
     this.socket = io("/", {
       auth: (cb) => cb({ token: this.token }),
       transports: ["websocket", "polling"],
@@ -40,6 +41,11 @@ export class DeskConnection {
     this.socket.on("socketSessionRemoved", () => {
       this.removed = true;
       this.onStatus("removed");
+    });
+    // The user's role or teams changed: the server closes the socket so that it
+    // connects again and is checked against what the user may do now.
+    this.socket.on("errors", (payload) => {
+      if (payload?.event === "session" && payload.code === "rights_changed") this.rejoin = true;
     });
     onStatus("connecting");
   }
@@ -93,6 +99,12 @@ export class DeskConnection {
 
   #disconnected(reason) {
     if (this.removed) return;
+    if (reason === "io server disconnect" && this.rejoin) {
+      this.rejoin = false;
+      this.onStatus("reconnecting", reason);
+      this.socket.connect();
+      return;
+    }
     // The server dropping us on purpose (a takeover, a logout) is final; anything
     // else is a network hiccup the client retries by itself.
     if (reason === "io server disconnect" || reason === "io client disconnect") {

@@ -8,6 +8,7 @@ use crate::http::error::responses::{BadRequest, BodyRefused, Unauthenticated};
 use crate::http::error::ApiError;
 use crate::http::extract::Body;
 use crate::http::AppState;
+use crate::sessions::Ended;
 use crate::store::audit::{self, Change};
 use crate::store::user_admin;
 use crate::store::users::{self, User};
@@ -116,6 +117,7 @@ async fn change_password(
     let id = auth.user.id.clone();
     let keep = auth.token_hash.clone();
     let name = auth.user.username.clone();
+    let (user_id, kept) = (id.clone(), keep.clone());
     state
         .store
         .write(move |c| {
@@ -136,5 +138,10 @@ async fn change_password(
             )
         })
         .await?;
+    // The other tokens are revoked with the password: their sockets close now, not
+    // at their next request.
+    state
+        .sessions
+        .end_user_sockets(&user_id, Some(&kept), &Ended::PasswordChanged);
     Ok(HttpResponse::NoContent().finish())
 }

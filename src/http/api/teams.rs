@@ -11,6 +11,7 @@ use crate::http::error::responses::{
 use crate::http::error::ApiError;
 use crate::http::extract::{Admin, Body, Supervisor};
 use crate::http::AppState;
+use crate::sessions::Ended;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::teams::{self, Team};
 use crate::store::users::Role;
@@ -194,15 +195,31 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let who = actor(&auth);
-    state
+    let deleted = state
         .store
         .write(move |c| {
-            audited(c, &who, "delete", &id, |c| {
-                Ok((Some(teams::delete(c, &id)?), None))
-            })
+            let team = teams::delete(c, &id)?;
+            audited(c, &who, "delete", &id, |_| Ok((Some(team.clone()), None)))?;
+            Ok(team)
         })
         .await?;
+    let supervised: Vec<&str> = deleted.supervisors.iter().map(|u| u.id.as_str()).collect();
+    end_changed_sockets(&state, &supervised, &[]);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The supervisors who gained or lost the team: their desks and consoles were
+/// allowed what they had at connect, so they connect again.
+fn end_changed_sockets(state: &AppState, then: &[&str], now: &[&str]) {
+    let changed = then
+        .iter()
+        .filter(|id| !now.contains(id))
+        .chain(now.iter().filter(|id| !then.contains(id)));
+    for id in changed {
+        state
+            .sessions
+            .end_user_sockets(id, None, &Ended::RightsChanged);
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -263,15 +280,21 @@ async fn set_supervisors(
     let id = id.into_inner();
     let ids = body.into_inner()?.user_ids;
     let who = actor(&auth);
-    let team = state
+    let (team, was) = state
         .store
         .write(move |c| {
-            audited(c, &who, "update", &id, |c| {
+            let was = teams::must_get(c, &id)?.supervisors;
+            let team = audited(c, &who, "update", &id, |c| {
                 let before = teams::must_get(c, &id)?;
                 teams::set_supervisors(c, &id, &ids)?;
                 Ok((Some(before), Some(teams::must_get(c, &id)?)))
-            })
+            })?;
+            Ok((team, was))
         })
         .await?;
-    Ok(web::Json(found(team)?))
+    let team = found(team)?;
+    let now: Vec<&str> = team.supervisors.iter().map(|u| u.id.as_str()).collect();
+    let then: Vec<&str> = was.iter().map(|u| u.id.as_str()).collect();
+    end_changed_sockets(&state, &then, &now);
+    Ok(web::Json(team))
 }

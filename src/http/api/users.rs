@@ -313,10 +313,18 @@ async fn update(
                 },
                 now_ms(),
             )?;
-            Ok(after)
+            Ok((before, after))
         })
         .await?;
+    let (before, user) = user;
     refresh_agent(&state, &id).await?;
+    if before.role != user.role || before.supervised_teams != user.supervised_teams {
+        // A desk or console checks what its user may do against what it was at
+        // connect: it connects again to be checked against this.
+        state
+            .sessions
+            .end_user_sockets(&id, None, &Ended::RightsChanged);
+    }
     Ok(web::Json(user))
 }
 

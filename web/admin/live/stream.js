@@ -23,7 +23,19 @@ export class LiveStream {
       reconnectionDelayMax: 5_000,
     });
     this.socket.on("connect", () => onStatus("connected"));
-    this.socket.on("disconnect", (reason) => onStatus("reconnecting", reason));
+    // The user's role or teams changed: the server closes the console so that it
+    // connects again with what the user may see now (a new snapshot).
+    let rejoin = false;
+    this.socket.on("errors", (payload) => {
+      if (payload?.event === "session" && payload.code === "rights_changed") rejoin = true;
+    });
+    this.socket.on("disconnect", (reason) => {
+      onStatus("reconnecting", reason);
+      if (reason === "io server disconnect" && rejoin) {
+        rejoin = false;
+        this.socket.connect();
+      }
+    });
     this.socket.on("connect_error", (err) => onStatus(this.socket.active ? "reconnecting" : "refused", err.message));
     this.socket.on("supervisor:snapshot", (s) => this.#snapshot(s));
     this.socket.on("supervisor:update", (u) => this.#update(u));
