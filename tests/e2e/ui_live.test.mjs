@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
-import { login } from "./harness.mjs";
+import { login, openDesk } from "./harness.mjs";
 import { launchBrowser, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
 import { signIn } from "./ui_console.mjs";
 
@@ -151,6 +151,43 @@ describe("supervisor console, live", { skip: skip ?? false }, () => {
     await sup.screenshot({ path: path.join(shots, "live-8-requeued.png"), fullPage: true });
 
     assert.deepEqual(problems.flat(), []);
+  });
+
+  test("a supervisor given a team: its open console reconnects and shows the team's agents", { timeout: 60_000 }, async (t) => {
+    const admin = await login(server.url, "admin");
+    const api = async (method, url, body) => {
+      const response = await fetch(`${server.url}/api/v1${url}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: body && JSON.stringify(body),
+      });
+      const text = await response.text();
+      assert.ok(response.ok, `${method} ${url}: ${response.status} ${text}`);
+      return JSON.parse(text);
+    };
+    await api("POST", "/users", { username: "sup3", password: "sup3-password", role: "supervisor" });
+    const desk = await openDesk(server.url, "agent2");
+    t.after(() => desk.socket.close());
+    const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
+    t.after(() => page.close());
+    const problems = watch(page, "console");
+    await page.goto(`${server.url}/`);
+    await signIn(page, "sup3", "sup3-password");
+    await page.getByTestId("live-status").filter({ hasText: "live" }).waitFor(T);
+    assert.equal(await page.locator("tr[data-agent=agent2]").count(), 0, "not its team yet");
+
+    // The admin makes sup3 a supervisor of agent2's team: the console, allowed what
+    // sup3 could see when it connected, is closed and connects again by itself.
+    const { items } = await api("GET", "/users?q=agent2");
+    const teamId = items.find((u) => u.username === "agent2").teamId;
+    const team = await api("GET", `/teams/${teamId}`);
+    const supervisors = team.supervisors.map((u) => u.id);
+    const sup3 = (await api("GET", "/users?q=sup3")).items.find((u) => u.username === "sup3").id;
+    await api("PUT", `/teams/${teamId}/supervisors`, { userIds: [...supervisors, sup3] });
+    await page.locator("tr[data-agent=agent2]").waitFor(T);
+    await page.getByTestId("live-status").filter({ hasText: "live" }).waitFor(T);
+    await page.screenshot({ path: path.join(shots, "live-9-team-given.png"), fullPage: true });
+    assert.deepEqual(problems, []);
   });
 
   test("a supervisor signing in on the desk is taken to the console", async (t) => {
