@@ -206,6 +206,37 @@ test("directConferenceRequest through a queue: the other agent joins as ASSISTAN
   assertTopicFirst(agent2, chat.conversationId);
 });
 
+test("a transfer request offers the conversation's own channel session, not the one the desk sent", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const { desk: agent1, chat, topic } = await acceptedChat(sb, "agent1");
+  const agent2 = await readyDesk(sb, "agent2");
+  const conversation = topic.topicData.conversation;
+  const real = conversation.channelSession ?? conversation.metadata.lastUsedChannelSession;
+  const forged = structuredClone(real);
+  forged.topicId = chat.conversationId;
+  forged.customer = { ...forged.customer, firstName: "Mallory", lastName: "Forged" };
+  forged.channel.channelConfig.routingPolicy = {
+    ...forged.channel.channelConfig.routingPolicy,
+    agentRequestTtl: 999_999,
+  };
+  const agentParticipant = conversation.participants.find(
+    (p) => p.type === "AGENT" && p.participant?.id === agent1.agentId,
+  );
+  const placed = await request(agent1.socket, "directTransferRequest", {
+    channelSession: forged,
+    agentParticipant,
+    mode: "agent",
+    queueName: "",
+    requestedAgentId: agent2.agentId,
+    offerToAgent: true,
+  });
+  assert.equal(placed.status, "placed", JSON.stringify(placed));
+  const offer = await agent2.events.next("taskRequest", (o) => o.taskId === placed.taskId);
+  assert.equal(offer.channelSession.id, real.id);
+  assert.doesNotMatch(JSON.stringify(offer), /Mallory|999999/);
+  assert.deepEqual(offer.channelSession.customer, real.customer);
+});
+
 test("consultTransferRequest to a named agent -> agentAssignedForAssistance and consulTransferRequestSuccess", async (t) => {
   const sb = await freshSwitchboard(t);
   const { desk: agent1, chat, topic } = await acceptedChat(sb, "agent1");

@@ -85,12 +85,17 @@ pub(super) async fn request(
             (queue, TaskMode::Queue)
         }
     };
-    let ttl_secs = request
-        .channel_session
-        .channel
-        .channel_config
-        .routing_policy
+    // The conversation's own session, not the one the desk sent: it names the
+    // customer the other agent is offered, and its channel's TTL applies.
+    let channel_session = topic
+        .conversation
+        .metadata
         .get()
+        .and_then(|m| m.last_used_channel_session.get())
+        .cloned();
+    let ttl_secs = channel_session
+        .as_ref()
+        .and_then(|s| s.channel.channel_config.routing_policy.get())
         .map_or(0, |p| p.agent_request_ttl);
     let task_id = uuid::Uuid::new_v4().to_string();
     let new_task = NewTask {
@@ -109,7 +114,9 @@ pub(super) async fn request(
         preferred_last_agent: None,
         exclude_agents: members.iter().map(|(id, _)| id.clone()).collect(),
         related_task: own_task.map(|t| t.id),
-        request_session: serde_json::to_value(&*request.channel_session).unwrap_or(Value::Null),
+        request_session: channel_session
+            .and_then(|s| serde_json::to_value(&*s).ok())
+            .unwrap_or(Value::Null),
         metadata: json!({
             "requestType": kind,
             "requestedBy": session.agent_id(),
