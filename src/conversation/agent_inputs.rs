@@ -166,6 +166,39 @@ pub(super) fn agent_removed<I: IdGen>(
     Ok(())
 }
 
+/// The agent logged out: it leaves the conversations it is in without a task of
+/// them (see [`super::Input::AgentLoggedOut`]), in conversation id order.
+pub(super) fn agent_logged_out<I: IdGen>(open: &mut OpenMap, cx: &mut Ctx<'_, I>, agent_id: &str) {
+    let mut present: Vec<String> = open
+        .iter()
+        .filter(|(_, c)| !c.closed && !c.runtime.agent_tasks.contains_key(agent_id))
+        .filter(|(_, c)| {
+            c.agent(agent_id)
+                .is_some_and(|p| p.role != ParticipantRole::WrapUp)
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    present.sort();
+    for id in present {
+        let Some(conversation) = open.get_mut(&id) else {
+            continue;
+        };
+        let Some(index) = conversation.agent_index(agent_id) else {
+            continue;
+        };
+        // A serving joiner's end tells routing (a pull-mode request it joined).
+        conversation.drop_agent(
+            cx,
+            index,
+            Some(TaskStateReason::AgentLogout),
+            "AGENT_LOGOUT",
+            true,
+        );
+        conversation.promote_if_no_primary(cx);
+        conversation.settle(cx);
+    }
+}
+
 /// Event names a desk may publish into a conversation.
 fn desk_may_publish(name: &CimEventName) -> bool {
     matches!(

@@ -52,15 +52,23 @@ impl OpenConversation {
         });
         // Agents wrapping this conversation up left it: the request excludes them, so
         // another ready agent gets it at once. The exclusion is the task's for its
-        // whole life, so it outlasts their wrap-up. An agent the action names is kept.
-        let exclude_agents: Vec<String> = self
+        // whole life, so it outlasts their wrap-up. So are agents in it already (a
+        // supervisor looking in): they could not accept it. An agent the action names
+        // is kept.
+        let mut exclude_agents: Vec<String> = self
             .runtime
             .timers
             .wrapups
             .keys()
-            .filter(|id| action.last_agent_id.as_ref() != Some(*id))
             .cloned()
+            .chain(
+                self.active_agents()
+                    .filter_map(|p| p.as_cc_user().map(|u| u.id.clone())),
+            )
+            .filter(|id| action.last_agent_id.as_ref() != Some(id))
             .collect();
+        exclude_agents.sort();
+        exclude_agents.dedup();
         let last_agent_id = action.last_agent_id.clone().or_else(|| {
             policy
                 .as_ref()

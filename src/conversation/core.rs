@@ -419,6 +419,10 @@ fn dispatch<I: IdGen>(
             &reason,
             task_requeued,
         ),
+        Input::AgentLoggedOut { agent_id } => {
+            agent_inputs::agent_logged_out(open, cx, &agent_id);
+            Ok(())
+        }
         Input::AgentEvent {
             conversation_id,
             agent_id,

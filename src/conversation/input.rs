@@ -70,6 +70,13 @@ pub enum Input {
         reason: String,
         task_requeued: bool,
     },
+    /// Routing: the agent logged out (by itself, forced, or its desk did not come
+    /// back). It leaves every conversation it is in without a task of it: as a
+    /// monitor, a whisperer, a supervisor who barged in, a pull-mode joiner. (A task's
+    /// agent leaves with `AgentRemoved`; a wrap-up ends as it does.)
+    AgentLoggedOut {
+        agent_id: String,
+    },
     /// An in-conversation event from an agent's desk (`publishCimEvent`):
     /// AGENT_MESSAGE, WHISPER_MESSAGE, TYPING_STARTED/STOPPED,
     /// MESSAGE_DELIVERY_NOTIFICATION. Answered with `Ack`.
@@ -171,6 +178,7 @@ impl Input {
             Input::AgentJoined { .. } => "agent_joined",
             Input::AgentLeft { .. } => "agent_left",
             Input::AgentRemoved { .. } => "agent_removed",
+            Input::AgentLoggedOut { .. } => "agent_logged_out",
             Input::AgentEvent { .. } => "agent_event",
             Input::CloseWrapup { .. } => "close_wrapup",
             Input::ChangeRole { .. } => "change_role",

@@ -62,6 +62,11 @@ pub fn conversation_input(
                 .to_string(),
             task_requeued: !task.is_closed(),
         }),
+        R::AgentStateChanged { agent, .. } if agent.state == routing::AgentStateName::Logout => {
+            Some(C::AgentLoggedOut {
+                agent_id: agent.agent_id.clone(),
+            })
+        }
         R::MrdInterrupted {
             mrd_id,
             agent_id,

@@ -515,7 +515,8 @@ fn an_offer_taken_back_from_a_monitor_leaves_it_looking_in_and_the_chat_waiting(
     // The properties test found this: the chat is offered to agent 2, who looks in as
     // a silent monitor, and its desk then stays away past the grace. Routing takes the
     // offer back and re-queues it; the conversation must keep waiting on that task
-    // (it waited on none) and the monitor's place is not the offer's.
+    // (it waited on none). The monitor leaves because it logged out, not with the
+    // offer.
     let mut w = World::new(2);
     w.customer_says("cs-1", 1, "hello");
     let effects = w.ready(2);
@@ -536,10 +537,7 @@ fn an_offer_taken_back_from_a_monitor_leaves_it_looking_in_and_the_chat_waiting(
     let runtime = w.site.conversations().runtime(&conversation).unwrap();
     assert!(runtime.routing_pending);
     assert_eq!(runtime.pending_task_id.as_deref(), Some(task.id.as_str()));
-    assert_eq!(
-        role_of(&w, &conversation, 2),
-        Some(ParticipantRole::SilentMonitor)
-    );
+    assert_eq!(role_of(&w, &conversation, 2), None);
     let effects = w.ready(1);
     assert_eq!(
         offered_to(&effects, &w.agent_id(1)).map(|t| t.id.clone()),
@@ -956,4 +954,87 @@ fn a_flushed_queue_tells_its_waiting_customer_and_ends_the_chat() {
     );
     // The customer is not left in a chat nobody will take.
     assert!(w.conversation_of(1).is_none(), "{stored:?}");
+}
+
+#[test]
+fn an_agent_that_logs_out_leaves_the_chats_it_monitors_or_barged_into() {
+    let mut w = World::new(3);
+    w.ready(1);
+    let (first, _) = served(&mut w, 1, 1);
+    let (second, _) = served(&mut w, 2, 1);
+    w.ready(2);
+    for (conversation_id, role) in [
+        (&first, ParticipantRole::SilentMonitor),
+        (&second, ParticipantRole::Assistant),
+    ] {
+        let effects = w.conversation(conversation::Input::AgentJoined {
+            conversation_id: conversation_id.clone(),
+            agent: w.agent(2),
+            role,
+            task_id: None,
+            agent_sla_secs: None,
+        });
+        assert!(!refused(&effects), "{effects:#?}");
+    }
+    let effects = log_out(&mut w, 2);
+    let stored = stored_events(&effects);
+    assert_eq!(
+        stored.iter().filter(|e| *e == "AGENT_UNSUBSCRIBED").count(),
+        2,
+        "{stored:?}"
+    );
+    for conversation_id in [&first, &second] {
+        assert_eq!(role_of(&w, conversation_id, 2), None);
+        assert_eq!(
+            role_of(&w, conversation_id, 1),
+            Some(ParticipantRole::Primary)
+        );
+    }
+    // Another supervisor may monitor now.
+    let effects = w.conversation(conversation::Input::AgentJoined {
+        conversation_id: first.clone(),
+        agent: w.agent(3),
+        role: ParticipantRole::SilentMonitor,
+        task_id: None,
+        agent_sla_secs: None,
+    });
+    assert!(!refused(&effects), "{effects:#?}");
+}
+
+#[test]
+fn a_chat_asking_for_an_agent_is_not_offered_to_a_supervisor_looking_in() {
+    let mut w = World::new(3);
+    w.ready(1);
+    let (conversation, _) = served(&mut w, 1, 1);
+    w.ready(2);
+    w.conversation(conversation::Input::AgentJoined {
+        conversation_id: conversation.clone(),
+        agent: w.agent(2),
+        role: ParticipantRole::SilentMonitor,
+        task_id: None,
+        agent_sla_secs: None,
+    });
+    // Agent 1 leaves the customer: the chat asks for another agent, and agent 2, ready
+    // but in it as a monitor, could not accept it.
+    let effects = leave(&mut w, 1, &conversation);
+    assert!(
+        offered_to(&effects, &w.agent_id(2)).is_none(),
+        "{effects:#?}"
+    );
+    let task = w
+        .site
+        .routing()
+        .tasks_of_conversation(&conversation)
+        .find(|t| t.media.state == MediaState::Queued)
+        .cloned()
+        .expect("the chat waits for an agent");
+    assert!(
+        task.routing.exclude_agents.contains(&w.agent_id(2)),
+        "{task:#?}"
+    );
+    let effects = w.ready(3);
+    assert_eq!(
+        offered_to(&effects, &w.agent_id(3)).map(|t| t.id.clone()),
+        Some(task.id)
+    );
 }
