@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::agents::AgentManager;
-use crate::routing::{Effect, Input, MediaState, RequestedAgentState, RoutingError};
+use crate::routing::{Direction, Effect, Input, MediaState, RequestedAgentState, RoutingError};
 use crate::sessions::{Actor, Ended};
 use crate::store::directory;
 use crate::store::users::{Role, User};
@@ -225,14 +225,19 @@ async fn authorize(agents: &AgentManager, user: &User, agent_id: &str) -> Result
     }
 }
 
-/// The task of a conversation that waits in a queue (no agent has it).
+/// The task of a conversation's chat that waits in a queue (no agent has it): the
+/// customer's own request, never a transfer or conference an agent asked for while
+/// the chat goes on with it.
 async fn waiting_task(agents: &AgentManager, conversation_id: &str) -> Result<String, ActionError> {
     let id = conversation_id.to_string();
     let found = agents
         .routing()
         .query(move |core, _| {
             core.tasks_of_conversation(&id)
-                .find(|t| t.media.state == MediaState::Queued)
+                .find(|t| {
+                    t.media.state == MediaState::Queued
+                        && matches!(t.media.direction, Direction::Inbound | Direction::Outbound)
+                })
                 .map(|t| t.id.clone())
         })
         .await

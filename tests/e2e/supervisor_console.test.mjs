@@ -271,11 +271,8 @@ test("today's figures are rebuilt equal after a restart", async (t) => {
   assert.deepEqual(figures(after), expected);
 });
 
-test("queue actions: a waiting chat moved to another queue, then offered to a named agent; admins join it", async (t) => {
-  const sb = await freshSwitchboard(t);
-  const supervisor = await openConsole(sb.url, await login(sb.url, "supervisor"));
-  sb.track(supervisor.socket);
-  // Queue "Special" takes only vip agents; nobody is vip, so its chats wait.
+/** Queue "Special" takes only vip agents; nobody is vip, so its chats wait. */
+async function specialQueue(sb, supervisor) {
   const mrds = await adminCall(sb.url, "GET", "/mrds");
   const chatMrd = mrds.body.find((m) => m.name === "CHAT");
   const attr = await adminCall(sb.url, "POST", "/routing-attributes", { name: "vip", type: "BOOLEAN" });
@@ -285,6 +282,41 @@ test("queue actions: a waiting chat moved to another queue, then offered to a na
   });
   assert.equal(special.status, 201, JSON.stringify(special.body));
   await supervisor.until(() => supervisor.queue("Special"), "the new queue is listed", 12_000);
+  return special;
+}
+
+test("queue actions act on the customer's chat, never on a transfer request waiting beside it", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const supervisor = await openConsole(sb.url, await login(sb.url, "supervisor"));
+  sb.track(supervisor.socket);
+  await specialQueue(sb, supervisor);
+  // agent1 serves the chat and asks for a transfer through Special, where it waits.
+  const { desk, chat, topic } = await acceptedChat(sb, "agent1");
+  const conversation = topic.topicData.conversation;
+  const placed = await request(desk.socket, "directTransferRequest", {
+    channelSession: { ...conversation.channelSession, topicId: chat.conversationId },
+    agentParticipant: conversation.participants.find((p) => p.type === "AGENT" && p.participant?.id === desk.agentId),
+    mode: "queue",
+    queueName: "Special",
+  });
+  assert.equal(placed.status, "placed", JSON.stringify(placed));
+  await supervisor.until(() => supervisor.queue("Special").waiting === 1, "the request waits in Special");
+
+  // The chat itself waits nowhere: nothing to move or offer.
+  const move = await request(supervisor.socket, "moveToQueue", {
+    conversationId: chat.conversationId, queueId: supervisor.queue("Default").id,
+  });
+  assert.equal(move.code, "not_found", JSON.stringify(move));
+  const offer = await request(supervisor.socket, "offerToAgent", { conversationId: chat.conversationId, agentId: desk.agentId });
+  assert.equal(offer.code, "not_found", JSON.stringify(offer));
+  assert.equal(supervisor.queue("Special").waiting, 1);
+});
+
+test("queue actions: a waiting chat moved to another queue, then offered to a named agent; admins join it", async (t) => {
+  const sb = await freshSwitchboard(t);
+  const supervisor = await openConsole(sb.url, await login(sb.url, "supervisor"));
+  sb.track(supervisor.socket);
+  const special = await specialQueue(sb, supervisor);
 
   // agent1 signed in but NOT_READY: the chat waits in Default.
   const desk = await sb.desk("agent1");
