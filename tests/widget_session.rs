@@ -164,3 +164,74 @@ async fn the_session_secret_survives_a_restart_and_is_stored_only_as_a_digest() 
         .unwrap();
     assert_eq!(again[0]["conversationId"], started["conversationId"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_resuming_while_messages_flow_get_each_once_and_in_order() {
+    const N: usize = 80;
+    let server = TestServer::start().await;
+    let token = server.login("agent1", "agent1").await;
+    let (desk, _) = support::chat::ready_desk(server.addr, &token).await;
+    let w = widget(&server, auth("busy")).await.unwrap();
+    let started = request_chat(&w, "Lee").await;
+    let secret = started["sessionSecret"]
+        .as_str()
+        .expect("a secret")
+        .to_owned();
+    let conversation_id = started["conversationId"].as_str().unwrap().to_owned();
+    desk.expect("taskRequest", T).await.unwrap();
+    let joined = desk
+        .emit_ack(
+            "topicSubscription",
+            json!({"conversationId": conversation_id}),
+        )
+        .await
+        .unwrap();
+    assert!(joined[0]["topicData"].is_object(), "{joined:?}");
+    let writer = tokio::spawn(async move {
+        let mut last = String::new();
+        for _ in 0..N {
+            let message = support::chat::agent_message(
+                &conversation_id,
+                json!({"type": "PLAIN", "markdownText": "more"}),
+            );
+            last = message["data"]["id"].as_str().unwrap().to_owned();
+            let sent = desk
+                .emit_ack(
+                    "publishCimEvent",
+                    json!({"conversationId": conversation_id, "cimEvent": message}),
+                )
+                .await
+                .unwrap();
+            assert_eq!(sent[0]["status"], "ok", "{sent:?}");
+        }
+        (desk, last)
+    });
+    // Tabs come back one after another while the agent writes: each replays from the
+    // start, then goes on live, and must see every event once, in seq order.
+    let mut tabs = Vec::new();
+    for _ in 0..4 {
+        let mut resume = auth("busy");
+        resume["sessionSecret"] = json!(secret);
+        resume["lastSeq"] = json!(0);
+        tabs.push(widget(&server, resume).await.expect("resumed"));
+    }
+    let (_desk, last_id) = writer.await.unwrap();
+    for tab in &tabs {
+        let mut seqs = Vec::new();
+        loop {
+            let event = tab
+                .expect("MESSAGE_RECEIVED", T)
+                .await
+                .unwrap_or_else(|e| panic!("until the last: {e:?} after {seqs:?}"));
+            seqs.push(event["seq"].as_u64().expect("a seq"));
+            if event["data"]["id"] == last_id.as_str() {
+                break;
+            }
+        }
+        assert!(
+            seqs.windows(2).all(|pair| pair[0] < pair[1]),
+            "twice or out of order: {seqs:?}"
+        );
+    }
+    w.close().await;
+}

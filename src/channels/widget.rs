@@ -71,6 +71,10 @@ struct Tab {
     socket: Socket,
     /// The session whose secret this tab has (it started it or presented its secret).
     session_id: Option<String>,
+    /// While a reconnecting tab replays its chat from the store: what is delivered
+    /// meanwhile (event name, JSON), sent after the replay and without what the
+    /// replay already carried, so nothing arrives twice or out of order.
+    held: Option<Vec<(&'static str, Arc<str>)>>,
 }
 
 #[derive(Default)]
@@ -153,7 +157,7 @@ impl Widget {
 
     /// Emits to the tabs of the customer behind `customer_key` that may see its
     /// current chat.
-    fn emit_to(&self, customer_key: &str, event: &str, data: Value) {
+    fn emit_to(&self, customer_key: &str, event: &'static str, data: Value) {
         let session = self
             .inner
             .registry
@@ -162,23 +166,35 @@ impl Widget {
             .get(customer_key)
             .and_then(|c| c.session_id.clone());
         if let Some(session) = session {
-            self.emit_json_to(customer_key, &session, event, &data.to_string());
+            self.emit_json_to(customer_key, &session, event, &data.to_string().into());
         }
     }
 
     /// Emits JSON text to the tabs of `customer_key` authorized for `session_id`.
-    fn emit_json_to(&self, customer_key: &str, session_id: &str, event: &str, json: &str) {
+    fn emit_json_to(
+        &self,
+        customer_key: &str,
+        session_id: &str,
+        event: &'static str,
+        json: &Arc<str>,
+    ) {
         let sockets: Vec<Socket> = self
             .inner
             .registry
             .lock()
             .customers
-            .get(customer_key)
+            .get_mut(customer_key)
             .map(|c| {
                 c.tabs
-                    .iter()
+                    .iter_mut()
                     .filter(|t| t.session_id.as_deref() == Some(session_id))
-                    .map(|t| t.socket.clone())
+                    .filter_map(|t| match &mut t.held {
+                        Some(held) => {
+                            held.push((event, Arc::clone(json)));
+                            None
+                        }
+                        None => Some(t.socket.clone()),
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -520,18 +536,20 @@ impl Widget {
         Ok(json!({"status": "ok", "channelSessionId": session_id}))
     }
 
-    /// Sends a reconnecting tab the events of its chat it may see after `last_seq`.
+    /// Sends a reconnecting tab the events of its chat it may see after `last_seq`,
+    /// then what was delivered to it meanwhile (held since its handshake) that the
+    /// replay did not carry.
     async fn replay(&self, socket: &Socket, conversation_id: &str, last_seq: u64) {
         let id = conversation_id.to_string();
-        let Ok(history) = self
+        let history = self
             .inner
             .store
             .read(move |c| events::since(c, &id, last_seq))
             .await
-        else {
-            return;
-        };
+            .unwrap_or_default();
+        let mut replayed = last_seq;
         for mut event in history {
+            replayed = replayed.max(event.get("seq").and_then(Value::as_u64).unwrap_or(0));
             let visible = serde_json::from_value::<CimEvent>(event.clone())
                 .map(|e| customer_can_see(&e))
                 .unwrap_or(false);
@@ -543,5 +561,32 @@ impl Widget {
                 let _ = socket.emit("MESSAGE_RECEIVED", event);
             }
         }
+        for (event, json) in self.release_held(socket) {
+            if seq_of(&json).is_none_or(|seq| seq > replayed) {
+                let _ = socket.emit_json(event, &json);
+            }
+        }
     }
+
+    /// Ends the tab's hold: what was held for it, in delivery order.
+    fn release_held(&self, socket: &Socket) -> Vec<(&'static str, Arc<str>)> {
+        let mut reg = self.inner.registry.lock();
+        let Some(customer) = reg.sockets.get(socket.id()).cloned() else {
+            return Vec::new();
+        };
+        reg.customers
+            .get_mut(&customer)
+            .and_then(|c| c.tabs.iter_mut().find(|t| t.socket.id() == socket.id()))
+            .and_then(|t| t.held.take())
+            .unwrap_or_default()
+    }
+}
+
+/// The `seq` of an event's JSON text (none for an ephemeral event such as typing).
+fn seq_of(json: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Seq {
+        seq: Option<u64>,
+    }
+    serde_json::from_str::<Seq>(json).ok().and_then(|s| s.seq)
 }

@@ -85,7 +85,12 @@ impl Deliver<ToCustomer> for WidgetDeliveries {
                         "channelSessionId": channel_session_id,
                         "reason": reason.as_str(),
                     });
-                    this.emit_json_to(&customer, &channel_session_id, event, &payload.to_string());
+                    this.emit_json_to(
+                        &customer,
+                        &channel_session_id,
+                        event,
+                        &payload.to_string().into(),
+                    );
                 }
             }
             ToCustomer::OutboxReady => self.outbox.notify_one(),

@@ -101,9 +101,11 @@ impl Widget {
             if entry.customer.is_none() {
                 entry.customer = customer;
             }
+            let replays = last_seq.is_some() && running.is_some();
             entry.tabs.push(Tab {
                 socket: socket.clone(),
                 session_id: running.as_ref().map(|(s, _, _)| s.clone()),
+                held: replays.then(Vec::new),
             });
             if entry.session_id.is_none() {
                 if let Some((session_id, conversation_id, _)) = &running {
