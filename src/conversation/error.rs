@@ -47,8 +47,9 @@ pub enum CoreError {
         conversation_id: String,
         agent_id: String,
     },
-    #[error("id `{id}` is already used in conversation `{conversation_id}`")]
-    IdInUse { id: String, conversation_id: String },
+    /// Which conversation holds it is not said: the caller may not see that one.
+    #[error("id `{id}` is already used by another event")]
+    IdInUse { id: String },
     #[error(
         "unknown studio request `{request_id}` (answered, timed out or its conversation ended)"
     )]

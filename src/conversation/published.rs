@@ -31,10 +31,7 @@ pub(super) fn stored_before<I: IdGen>(
     for id in ids {
         if let Some(record) = cx.index.lookup_id(id) {
             if record.conversation_id != conversation_id {
-                return Err(CoreError::IdInUse {
-                    id: id.clone(),
-                    conversation_id: record.conversation_id.clone(),
-                });
+                return Err(CoreError::IdInUse { id: id.clone() });
             }
             return Ok(Some(record.seq));
         }

@@ -154,7 +154,7 @@ fn bad_requests_from_a_participant_are_refused() {
     let other = h.start("cs-2", 2, ChannelTimers::default());
     h.join(&other, "agent-1", ParticipantRole::Primary);
     h.agent_says(&other, "agent-1", "shared-id");
-    refused(
+    let error = refused(
         &mut h,
         &conversation,
         Input::AgentEvent {
@@ -164,6 +164,8 @@ fn bad_requests_from_a_participant_are_refused() {
         },
         "id_in_use",
     );
+    // The refusal does not name the conversation that holds the id.
+    assert!(!error.to_string().contains(&other), "{error}");
     // A wrap-up body that is neither WRAPUP nor PLAIN, from an agent in wrap-up.
     h.send(Input::AgentLeft {
         conversation_id: conversation.clone(),
