@@ -117,6 +117,16 @@ async fn every_registered_route_is_in_the_document_and_mounted() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    // The connector posts with a connector token, which is not a login token: its
+    // route names its own scheme.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["connector"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        doc["paths"]["/ccm/message/receive"]["post"]["security"],
+        serde_json::json!([{"connector": []}])
+    );
     let error = &doc["components"]["schemas"]["ErrorBody"]["properties"];
     for prop in ["code", "message", "field", "blockers"] {
         assert!(error.get(prop).is_some(), "ErrorBody.{prop}: {error}");

@@ -220,7 +220,7 @@ pub struct Received {
         (status = 404, description = "unknown serviceIdentifier", body = crate::http::error::ErrorBody),
         (status = 409, description = "channel_disabled: a disabled channel takes no new chats; conversation_closed / channel_session_ended", body = crate::http::error::ErrorBody)
     ),
-    security(("bearer" = []))
+    security(("connector" = []))
 )]
 pub(crate) async fn receive(
     auth: ConnectorAuth,

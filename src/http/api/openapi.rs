@@ -62,6 +62,18 @@ pub fn document(
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "connector",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "A channel's connector token (POST /api/v1/channels/{id}/connector-token), \
+                     or the site-wide `[channels] connector_token`; a login token is refused",
+                ))
+                .build(),
+        ),
+    );
     doc
 }
 

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::clock::now_ms;
 use crate::http::auth::AuthUser;
-use crate::http::error::responses::{BadRequest, Forbidden, Unauthenticated};
+use crate::http::error::responses::{BadRequest, Forbidden, NotFound, Unauthenticated};
 use crate::http::error::ApiError;
 use crate::http::extract::in_range;
 use crate::http::extract::{QueryOf, Supervisor};
@@ -179,7 +179,7 @@ pub(crate) fn period_of(
     responses(
         (status = 200, description = "The report (JSON), or the table `part` names as CSV (RFC 4180, UTF-8, header row)",
             content((ReportBody = "application/json"), (String = "text/csv"))),
-        BadRequest, Unauthenticated, Forbidden
+        BadRequest, Unauthenticated, Forbidden, NotFound
     ),
     security(("bearer" = []))
 )]
@@ -266,7 +266,7 @@ pub struct TimelineBody {
     responses(
         (status = 200, description = "The spans (JSON), or the same columns as CSV",
             content((TimelineBody = "application/json"), (String = "text/csv"))),
-        BadRequest, Unauthenticated, Forbidden
+        BadRequest, Unauthenticated, Forbidden, NotFound
     ),
     security(("bearer" = []))
 )]
