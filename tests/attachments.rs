@@ -453,6 +453,36 @@ async fn uploads_are_checked_stored_by_hash_and_served_by_signed_url() {
             break;
         }
     }
+
+    // That expired URL pasted into another conversation (the one waiting since) is
+    // not signed afresh there: a transcript renews only its own conversation's
+    // attachments.
+    accept(&agent, &other).await;
+    let pasted_id = uuid::Uuid::new_v4().to_string();
+    let data = json!({
+        "id": pasted_id,
+        "header": {"sender": {"id": "x", "type": "AGENT"}, "timestamp": now_ms()},
+        "body": body,
+    });
+    publish(&agent, &other, "AGENT_MESSAGE", "MESSAGE", data).await;
+    let (status, history) = server
+        .get(
+            &format!("/api/v1/conversations/{other}/events"),
+            Some(&supervisor),
+        )
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let pasted = history["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["data"]["id"] == pasted_id.as_str())
+        .and_then(|e| e.pointer("/data/body/attachment/mediaUrl"))
+        .and_then(Value::as_str)
+        .expect("the pasted message")
+        .to_owned();
+    assert_eq!(pasted, expired);
+    assert_eq!(get(&server, &pasted).await.status(), 403);
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use crate::routing::Input;
 use crate::sessions::Grant;
 use crate::socketio::{AckSender, BoxFuture, ConnectError, DisconnectReason, Namespace, Socket};
 use crate::store::users::{self, Role};
-use crate::store::{directory, events};
+use crate::store::{attachments, directory, events};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -242,13 +242,18 @@ pub(super) async fn send_topic(
     let result = async {
         let topic = manager.conversations().topic(conversation_id).await?;
         let id = conversation_id.to_string();
-        let mut history = manager
+        let (mut history, owned) = manager
             .store()
-            .read(move |c| events::since(c, &id, after_seq))
+            .read(move |c| {
+                Ok((
+                    events::since(c, &id, after_seq)?,
+                    attachments::ids_of_conversation(c, &id)?,
+                ))
+            })
             .await
             .map_err(|e| DeskError::new("unavailable", e.to_string()))?;
         if let Some(signer) = &manager.settings().attachment_urls {
-            signer.resign_events(&mut history, crate::clock::now_ms());
+            signer.resign_events(&mut history, crate::clock::now_ms(), &owned);
         }
         let replayed = history
             .last()

@@ -10,6 +10,7 @@ use crate::clock::Millis;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+use std::collections::HashSet;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -120,28 +121,30 @@ impl Signer {
         Ok(())
     }
 
-    /// A fresh URL for `url` when this site signed it (expired or not); `None` for
-    /// any other URL.
-    pub fn resign(&self, url: &str, now: Millis) -> Option<String> {
+    /// A fresh URL for `url` when this site signed it (expired or not) for one of the
+    /// attachments in `owned`; `None` for any other URL.
+    pub fn resign(&self, url: &str, now: Millis, owned: &HashSet<String>) -> Option<String> {
         let parsed = parse(url)?;
-        self.signed(parsed.id, parsed.exp, parsed.sig)
+        (owned.contains(parsed.id) && self.signed(parsed.id, parsed.exp, parsed.sig))
             .then(|| self.url(parsed.id, now).0)
     }
 
     /// [`Signer::resign_event`] over a transcript.
-    pub fn resign_events(&self, events: &mut [Value], now: Millis) {
+    pub fn resign_events(&self, events: &mut [Value], now: Millis, owned: &HashSet<String>) {
         for event in events {
-            self.resign_event(event, now);
+            self.resign_event(event, now, owned);
         }
     }
 
     /// Signs again the attachment URL of a stored event's IMAGE/FILE body
-    /// (`data.body.attachment.mediaUrl`), so a transcript read later still shows it.
-    pub fn resign_event(&self, event: &mut Value, now: Millis) {
+    /// (`data.body.attachment.mediaUrl`), so a transcript read later still shows it;
+    /// only for an attachment of that transcript's conversation (`owned`): a URL of
+    /// another conversation's, pasted into a message, stays as it was and expires.
+    pub fn resign_event(&self, event: &mut Value, now: Millis, owned: &HashSet<String>) {
         let Some(url) = event.pointer_mut("/data/body/attachment/mediaUrl") else {
             return;
         };
-        if let Some(fresh) = url.as_str().and_then(|u| self.resign(u, now)) {
+        if let Some(fresh) = url.as_str().and_then(|u| self.resign(u, now, owned)) {
             *url = Value::String(fresh);
         }
     }
@@ -187,12 +190,13 @@ mod tests {
     }
 
     #[test]
-    fn reading_a_transcript_signs_our_urls_again_and_leaves_others_alone() {
+    fn reading_a_transcript_signs_its_own_urls_again_and_leaves_others_alone() {
         let signer = Signer::new(&new_key(), 60, "");
+        let owned: HashSet<String> = ["a1".to_string()].into();
         let (old, _) = signer.url("a1", 0);
         let mut event =
             json!({"data": {"body": {"type": "IMAGE", "attachment": {"mediaUrl": old}}}});
-        signer.resign_event(&mut event, 500_000);
+        signer.resign_event(&mut event, 500_000, &owned);
         let fresh = event
             .pointer("/data/body/attachment/mediaUrl")
             .unwrap()
@@ -201,17 +205,25 @@ mod tests {
         assert!(fresh.starts_with("/attachments/a1?exp=560&sig="), "{fresh}");
         let forged = "/attachments/a1?exp=1&sig=00";
         let mut event = json!({"data": {"body": {"attachment": {"mediaUrl": forged}}}});
-        signer.resign_event(&mut event, 500_000);
+        signer.resign_event(&mut event, 500_000, &owned);
         assert_eq!(
             event.pointer("/data/body/attachment/mediaUrl").unwrap(),
             forged
         );
         let mut foreign =
             json!({"data": {"body": {"attachment": {"mediaUrl": "https://x/y.png"}}}});
-        signer.resign_event(&mut foreign, 1);
+        signer.resign_event(&mut foreign, 1, &owned);
         assert_eq!(
             foreign.pointer("/data/body/attachment/mediaUrl").unwrap(),
             "https://x/y.png"
+        );
+        // Signed by this site, but another conversation's attachment: left to expire.
+        let (elsewhere, _) = signer.url("a2", 0);
+        let mut pasted = json!({"data": {"body": {"attachment": {"mediaUrl": elsewhere.clone()}}}});
+        signer.resign_event(&mut pasted, 500_000, &owned);
+        assert_eq!(
+            pasted.pointer("/data/body/attachment/mediaUrl").unwrap(),
+            &json!(elsewhere)
         );
     }
 }

@@ -37,7 +37,7 @@ use crate::conversation::typing::EPHEMERAL_SEQ;
 use crate::conversation::views;
 use crate::routing::RoutingHandle;
 use crate::socketio::Socket;
-use crate::store::{customers, events, secrets, users, Store};
+use crate::store::{attachments, customers, events, secrets, users, Store};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -541,10 +541,15 @@ impl Widget {
     /// replay did not carry.
     async fn replay(&self, socket: &Socket, conversation_id: &str, last_seq: u64) {
         let id = conversation_id.to_string();
-        let history = self
+        let (history, owned) = self
             .inner
             .store
-            .read(move |c| events::since(c, &id, last_seq))
+            .read(move |c| {
+                Ok((
+                    events::since(c, &id, last_seq)?,
+                    attachments::ids_of_conversation(c, &id)?,
+                ))
+            })
             .await
             .unwrap_or_default();
         let mut replayed = last_seq;
@@ -556,7 +561,7 @@ impl Widget {
             if visible {
                 self.inner
                     .attachment_urls
-                    .resign_event(&mut event, now_ms());
+                    .resign_event(&mut event, now_ms(), &owned);
                 views::customer_event_value(&mut event);
                 let _ = socket.emit("MESSAGE_RECEIVED", event);
             }

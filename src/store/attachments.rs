@@ -39,6 +39,19 @@ pub fn insert(conn: &Connection, row: &AttachmentRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// The ids of the attachments uploaded to a conversation: the only ones its
+/// transcript's URLs are signed afresh for.
+pub fn ids_of_conversation(
+    conn: &Connection,
+    conversation_id: &str,
+) -> StoreResult<std::collections::HashSet<String>> {
+    let mut st = conn.prepare_cached("SELECT id FROM attachments WHERE conversation_id = ?1")?;
+    let ids = st
+        .query_map([conversation_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
 pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<AttachmentRow>> {
     Ok(conn
         .prepare_cached(

@@ -19,8 +19,8 @@ use crate::http::error::ApiError;
 use crate::http::extract::QueryOf;
 use crate::http::AppState;
 use crate::store::conversations::{self, ConversationFilter, ConversationSummary, SupervisorScope};
-use crate::store::events;
 use crate::store::users::Role;
+use crate::store::{attachments, events};
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -258,15 +258,20 @@ async fn transcript(
     let after = int_param("afterSeq", q.after_seq, 0..=i64::MAX)?.unwrap_or(0) as u64;
     let summary = visible(&state, &auth, id.into_inner()).await?;
     let conversation_id = summary.id.clone();
-    let mut history = state
+    let (mut history, owned) = state
         .store
-        .read(move |c| events::since(c, &conversation_id, after))
+        .read(move |c| {
+            Ok((
+                events::since(c, &conversation_id, after)?,
+                attachments::ids_of_conversation(c, &conversation_id)?,
+            ))
+        })
         .await?;
     // Attachment URLs expire: the transcript's are signed afresh.
     state
         .attachments
         .signer
-        .resign_events(&mut history, crate::clock::now_ms());
+        .resign_events(&mut history, crate::clock::now_ms(), &owned);
     let last_seq = history
         .last()
         .and_then(|e| e.get("seq"))

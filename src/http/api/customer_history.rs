@@ -15,7 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::QueryOf;
 use crate::http::AppState;
 use crate::store::conversations::{self, ConversationFilter, ConversationSummary};
-use crate::store::events;
+use crate::store::{attachments, events};
 use actix_web::{get, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -91,14 +91,19 @@ async fn past_transcript(
         .filter(|p| p.customer_id == current.customer_id)
         .ok_or(not_found)?;
     let conversation_id = past.id.clone();
-    let mut past_events = state
+    let (mut past_events, owned) = state
         .store
-        .read(move |c| events::since(c, &conversation_id, 0))
+        .read(move |c| {
+            Ok((
+                events::since(c, &conversation_id, 0)?,
+                attachments::ids_of_conversation(c, &conversation_id)?,
+            ))
+        })
         .await?;
     state
         .attachments
         .signer
-        .resign_events(&mut past_events, crate::clock::now_ms());
+        .resign_events(&mut past_events, crate::clock::now_ms(), &owned);
     Ok(web::Json(Transcript {
         conversation_id: past.id,
         last_seq: past.last_seq,
