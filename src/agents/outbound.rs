@@ -128,6 +128,7 @@ async fn deliver_effect(manager: &AgentManager, effect: &Effect) {
         }
         Effect::TaskEnqueued { .. }
         | Effect::TaskStateChanged { .. }
+        | Effect::TaskMovedOn { .. }
         | Effect::TaskAssigned { .. }
         | Effect::MrdInterrupted { .. }
         | Effect::NoAgentAvailable { .. }

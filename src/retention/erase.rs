@@ -3,8 +3,9 @@
 //! - the customer row stays (conversations refer to it) as `(erased)`, without
 //!   attributes; its identifiers go, so the same visitor later starts anew;
 //! - every conversation of theirs loses its transcript ([`super::forget`], nothing
-//!   kept: messages, wrap-ups, the full-text rows, the CSAT comment), and its other
-//!   stored texts (snapshot, channel sessions, participants, tasks, task log, outbox)
+//!   kept: messages, wrap-ups, the full-text rows, the CSAT comment, attachments,
+//!   webhook deliveries), and its other stored texts (snapshot, channel sessions,
+//!   participants, tasks, task log)
 //!   and the shared objects they refer to have the customer's values replaced
 //!   ([`super::scrub`]); conversation, task and report rows stay, so reports read the
 //!   same;
@@ -60,7 +61,6 @@ const TEXTS: &[(&str, &str, &str, &str)] = &[
         "fact",
         "rowid",
     ),
-    ("outbox", "conversation_id = ?1", "payload", "rowid"),
 ];
 
 /// Blob size of one row written to zero free pages.

@@ -3,9 +3,10 @@
 //! `store::message_index`) and its CSAT comment. The retention purge keeps the wrap-up messages (codes and note
 //! stay in search rows); an erasure keeps nothing.
 //!
-//! Data kept elsewhere for a conversation (attachments) is removed here too, so the
-//! purge and the erasure both reach it: the rows here, the files no row names any more
-//! by the caller after the commit (`crate::attachments::sweep`).
+//! Data kept elsewhere for a conversation is removed here too, so the purge and the
+//! erasure both reach it: its webhook deliveries (the outbox rows, which carry its
+//! messages), and its attachments (the rows here, the files no row names any more by
+//! the caller after the commit: `crate::attachments::sweep`).
 
 use crate::store::{message_index, StoreResult};
 use rusqlite::Connection;
@@ -39,5 +40,31 @@ pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreRes
         .execute([conversation_id])?;
     // Its attachments' rows; their files go at the sweep after the commit.
     crate::store::attachments::delete_for_conversation(c, conversation_id)?;
+    // Its webhook deliveries carry its messages' text (a connector's or a bot's copy).
+    crate::store::outbox::delete_for_conversation(c, conversation_id)?;
     Ok(events as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::outbox;
+    use serde_json::json;
+
+    #[test]
+    fn a_removed_transcript_takes_its_webhook_deliveries_with_it() {
+        let c = crate::store::test_connection();
+        let hook = "http://hook.example/in";
+        outbox::enqueue(&c, "m1", Some("c1"), hook, &json!({"text": "tangerine"}), 1).unwrap();
+        outbox::enqueue(&c, "m2", Some("c2"), hook, &json!({"text": "kumquat"}), 1).unwrap();
+        transcript(&c, "c1", Keep::WrapUps).unwrap();
+        let left: Vec<String> = c
+            .prepare("SELECT payload FROM outbox")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, [json!({"text": "kumquat"}).to_string()]);
+    }
 }

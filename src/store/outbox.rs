@@ -28,6 +28,15 @@ pub struct OutboxEntry {
     pub delivered_at: Option<Millis>,
 }
 
+/// Forgets every delivery of a conversation, delivered, dead or pending (its
+/// transcript is being removed: a delivery not made by now is not made).
+pub fn delete_for_conversation(conn: &Connection, conversation_id: &str) -> StoreResult<u64> {
+    let n = conn
+        .prepare_cached("DELETE FROM outbox WHERE conversation_id = ?1")?
+        .execute([conversation_id])?;
+    Ok(n as u64)
+}
+
 /// Queues `payload` for `url`; a second enqueue of the same message and URL is ignored.
 /// Returns whether a new row was written.
 pub fn enqueue(

@@ -61,6 +61,7 @@ impl RoutingRows {
             match effect {
                 Effect::TaskEnqueued { task, .. }
                 | Effect::TaskStateChanged { task }
+                | Effect::TaskMovedOn { task }
                 | Effect::OfferTask { task, .. }
                 | Effect::TaskAssigned { task, .. }
                 | Effect::RevokeTask { task, .. }

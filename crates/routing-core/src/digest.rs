@@ -104,6 +104,10 @@ fn render(w: &mut impl Write, effect: &Effect) -> fmt::Result {
             w.write_str("S")?;
             task_content(w, task)
         }
+        Effect::TaskMovedOn { task } => {
+            w.write_str("M")?;
+            task_content(w, task)
+        }
         Effect::OfferTask { agent_id, task } => {
             write!(w, "O{agent_id:?}")?;
             task_content(w, task)
@@ -231,6 +235,13 @@ fn brief_one(out: &mut String, effect: &Effect) -> fmt::Result {
                 .reason_code
                 .map(|r| format!(" {r:?}"))
                 .unwrap_or_default()
+        ),
+        Effect::TaskMovedOn { task } => write!(
+            out,
+            "task {} waits at step {} of {:?}",
+            short(&task.id),
+            task.routing.step,
+            task.routing.target
         ),
         Effect::OfferTask { agent_id, task } => {
             write!(out, "offer {} to {}", short(&task.id), short(agent_id))?;

@@ -15,6 +15,10 @@ pub enum Effect {
     TaskEnqueued { task: Arc<Task>, queue: QueueRef },
     /// Any other change of task or media state: TASK_STATE_CHANGED.
     TaskStateChanged { task: Arc<Task> },
+    /// A waiting task moved on where it waits (its queue's next step opened, or its
+    /// last-agent window ended): only its stored row follows, so a restart resumes it
+    /// there; nothing is announced.
+    TaskMovedOn { task: Arc<Task> },
     /// The task is reserved to the agent and awaits its accept: desk `taskRequest`.
     OfferTask { agent_id: AgentId, task: Arc<Task> },
     /// The task went straight to the agent without an offer (`offerToAgent: false`).

@@ -222,9 +222,32 @@ impl RoutingCore {
                 _ => {}
             }
         }
+        self.release_targeted(a, Disposition::AgentLogout);
         self.refresh_agent(a);
         let agent_id = self.agent_at(a).profile.id.clone();
         self.pull.unsubscribe_all(&agent_id, &mut self.out);
+    }
+
+    /// The tasks waiting for the agent by name end with `disposition` (see
+    /// `end_unanswered`); a chat that waited for it as its last agent goes to its queue.
+    pub(super) fn release_targeted(&mut self, a: AgentIx, disposition: Disposition) {
+        let targeted: Vec<TaskIx> = self
+            .agent_at(a)
+            .targeted
+            .iter()
+            .map(|p| p.key.task)
+            .collect();
+        for t in targeted {
+            self.stop_waiting(t);
+            if matches!(self.tasks[t].task.routing.target, Target::Agent { .. }) {
+                self.end_unanswered(t, disposition);
+            } else {
+                self.tasks[t].task_mut().routing.target = Target::Queue;
+                self.start_waiting(t);
+                self.moved_on(t);
+                self.want_agent_for(t);
+            }
+        }
     }
 
     /// Takes back the agent's outstanding offers (on one MRD or all) and re-queues them.
@@ -254,7 +277,7 @@ impl RoutingCore {
     /// when the task could only be closed (its queue is gone).
     fn reroute(&mut self, t: TaskIx, from: AgentIx, was_active: bool) {
         if !was_active && matches!(self.tasks[t].task.routing.target, Target::Agent { .. }) {
-            self.finish(t, Disposition::AgentLogout);
+            self.end_unanswered(t, Disposition::AgentLogout);
             return;
         }
         let closed = self.requeue(

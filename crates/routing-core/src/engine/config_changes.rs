@@ -15,7 +15,7 @@ use crate::model::{
     TaskStateName, MAX_CLIENT_PRIORITY, MAX_STEPS,
 };
 use crate::stats::QueueWindow;
-use crate::task::{QueueRef, Target};
+use crate::task::QueueRef;
 
 /// Which steps of a queue an agent with `attributes` matches.
 fn match_steps(
@@ -269,22 +269,8 @@ impl RoutingCore {
     pub(super) fn remove_agent(&mut self, agent_id: &str) -> Result<(), RoutingError> {
         let a = self.agent_ix(agent_id)?;
         self.log_out(a, None);
-        let targeted: Vec<TaskIx> = self
-            .agent_at(a)
-            .targeted
-            .iter()
-            .map(|p| p.key.task)
-            .collect();
-        for t in targeted {
-            self.stop_waiting(t);
-            if matches!(self.tasks[t].task.routing.target, Target::Agent { .. }) {
-                self.finish(t, Disposition::NoAgentAvailable);
-            } else {
-                self.tasks[t].task_mut().routing.target = Target::Queue;
-                self.start_waiting(t);
-                self.want_agent_for(t);
-            }
-        }
+        // Already logged out, it may still be asked for by name.
+        self.release_targeted(a, Disposition::NoAgentAvailable);
         let agent = &mut self.agents[a as usize];
         agent.live = false;
         agent.connected = false;

@@ -247,7 +247,13 @@ impl RoutingCore {
         routing.step = routing.step.saturating_add(1);
         routing.step_opened_at = now;
         self.start_waiting(t);
+        self.moved_on(t);
         self.want_agent_for(t);
+    }
+
+    pub(super) fn moved_on(&mut self, t: TaskIx) {
+        let task = self.snapshot(t);
+        self.out.push(Effect::TaskMovedOn { task });
     }
 
     pub(super) fn on_ttl_expired(&mut self, t: TaskIx) {
@@ -291,6 +297,7 @@ impl RoutingCore {
         routing.target = Target::Queue;
         routing.step_opened_at = now;
         self.start_waiting(t);
+        self.moved_on(t);
         self.want_agent_for(t);
     }
 
@@ -526,6 +533,17 @@ impl RoutingCore {
         }
     }
 
+    /// Ends a task no agent answered with `disposition`. Whoever waited on it hears
+    /// that no agent is available, as when its TTL runs out: a customer is told so and
+    /// its flow ends the chat; an agent that asked for a transfer keeps its chat.
+    pub(super) fn end_unanswered(&mut self, t: TaskIx, disposition: Disposition) {
+        let task = self.finish(t, disposition);
+        if disposition != Disposition::NoAgentAvailable {
+            // `finish` announces that one itself.
+            self.out.push(Effect::NoAgentAvailable { task });
+        }
+    }
+
     fn transfer_done(&mut self, original: TaskIx, new: TaskIx) {
         if original == new {
             return;
@@ -546,10 +564,7 @@ impl RoutingCore {
             .collect();
         waiting.sort();
         for key in waiting {
-            // Whoever waited on it hears that no agent is available, as when its TTL
-            // runs out: a customer is told so and its flow ends the chat.
-            let task = self.finish(key.task, disposition);
-            self.out.push(Effect::NoAgentAvailable { task });
+            self.end_unanswered(key.task, disposition);
         }
     }
 }

@@ -222,3 +222,30 @@ fn an_answered_task_whose_queue_is_gone_still_drops_its_logged_out_agent() {
             if task.id == "t1" && from_agent == "a1" && task.is_closed())));
     assert_eq!(sim.core.task_count(), 0);
 }
+
+#[test]
+fn logout_ends_what_waits_for_the_agent_by_name_and_sends_its_last_agent_chats_to_the_queue() {
+    let mut sim = Sim::new();
+    sim.queue("sales", "chat", &[]);
+    sim.agent("a1", &[]);
+    sim.agent("a2", &[]);
+    sim.send(Input::AgentConnected {
+        agent_id: "a1".into(),
+    });
+    // Not READY: a transfer asked of a1 by name, and a chat that waits for a1 as its
+    // last agent, both wait for it.
+    sim.enqueue(named("t1", "sales", "a1"));
+    sim.enqueue(NewTask {
+        preferred_last_agent: Some("a1".into()),
+        ..task("t2", "sales")
+    });
+    assert_eq!(sim.media_state("t1"), Some(MediaState::Queued));
+    let effects = sim.set_state("a1", RequestedAgentState::Logout, None);
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::NoAgentAvailable { task }
+        if task.id == "t1" && task.state.reason_code == Some(Disposition::AgentLogout))));
+    assert!(sim.core.task("t1").is_none());
+    assert_eq!(sim.core.task("t2").unwrap().routing.target, Target::Queue);
+    assert_eq!(offers(&sim.ready("a2")), vec![pair("a2", "t2")]);
+}

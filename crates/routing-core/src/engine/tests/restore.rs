@@ -159,3 +159,44 @@ fn queued_task_past_its_ttl_at_restore_ends_at_once() {
         .collect();
     assert_eq!(expired, vec!["t2", "t3"]);
 }
+
+/// A task as its stored row has it: the last effect that carried it (the store writes
+/// a task's row from the effects only).
+fn stored_row(effects: &[Effect], id: &str) -> Option<Task> {
+    effects.iter().rev().find_map(|effect| match effect {
+        Effect::TaskEnqueued { task, .. }
+        | Effect::TaskStateChanged { task }
+        | Effect::TaskMovedOn { task }
+        | Effect::OfferTask { task, .. }
+        | Effect::TaskAssigned { task, .. }
+        | Effect::RevokeTask { task, .. }
+        | Effect::NoAgentAvailable { task }
+        | Effect::TaskRerouted { task, .. }
+            if task.id == id =>
+        {
+            Some((**task).clone())
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn a_task_restored_from_its_row_resumes_at_the_step_it_reached() {
+    let steps = [("skill >= 9", 10_000), ("skill >= 5", 10_000), ("", 0)];
+    let mut sim = Sim::new();
+    sim.queue("tech", "chat", &steps);
+    sim.agent("a2", &[("skill", skill(3))]);
+    let mut effects = sim.enqueue(task("t3", "tech"));
+    effects.extend(sim.advance(10_000));
+    effects.extend(sim.advance(10_000));
+    let row = stored_row(&effects, "t3").expect("a row");
+    assert_eq!(row.routing.step, 2, "the row follows the steps");
+
+    let mut after = Sim::new();
+    after.now = sim.now + 1_000;
+    after.queue("tech", "chat", &steps);
+    after.agent("a2", &[("skill", skill(3))]);
+    after.send(Input::RestoreTask(Box::new(row)));
+    // The last step (anyone) is open at once, as it was before the restart.
+    assert_eq!(offers(&after.ready("a2")), vec![pair("a2", "t3")]);
+}
