@@ -179,7 +179,10 @@ impl Period {
     }
 
     /// The end of the report interval starting at `start` (the period's end at most).
+    /// A row clamped to the period's start (a week report from a Tuesday) ends where
+    /// its whole interval does, so rows never overlap.
     pub fn interval_end(&self, start: Millis) -> Millis {
+        let start = self.interval_start(start);
         let Some(z) = self.zoned(start) else {
             return start;
         };
@@ -232,6 +235,12 @@ mod tests {
         assert_eq!(
             p.local_text(p.interval_start(sat.start + 5_000)),
             "2026-11-30T00:00:00+01:00"
+        );
+        // The report from Tuesday 12-01: its first row ends Monday 12-07, where the
+        // second begins; no day is in two rows.
+        assert_eq!(
+            p.local_text(p.interval_end(p.start)),
+            "2026-12-07T00:00:00+01:00"
         );
         assert_eq!(
             Period::parse("2026-12-05", Some("2026-12-01"), Interval::Day, berlin()),
