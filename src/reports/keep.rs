@@ -82,7 +82,8 @@ fn task_row(
     let channel = channel_of(c, &event.conversation_id)?;
     for counted in &step.counted {
         let queue = counted.queue.as_deref().unwrap_or(&queue_id);
-        let dims = dimensions(c, queue, channel.as_deref(), counted.agent.as_deref())?;
+        let channel = channel.as_deref().filter(|_| !counted.queue_only);
+        let dims = dimensions(c, queue, channel, counted.agent.as_deref())?;
         for (dimension, key) in dims {
             batch.add(interval, dimension, key, counted.occurrence);
         }

@@ -57,6 +57,9 @@ pub struct Counted {
     pub agent: Option<String>,
     /// The queue it counts at when not the task's (the old queue of a moved task).
     pub queue: Option<String>,
+    /// A supervisor's move: it counts at the queues only, not in the channel's
+    /// report (the chat did not come or go there).
+    pub queue_only: bool,
 }
 
 /// A task that closed after an agent answered it: its first response and wrap-up
@@ -102,11 +105,17 @@ pub fn step(
                     occurrence: Occurrence::TransferredOut,
                     agent: None,
                     queue: Some(old.clone()),
+                    queue_only: true,
                 });
             }
             if offered {
                 let transfer = task.is_transfer() || moved_from.is_some();
-                out.count(Occurrence::Offered { transfer }, None);
+                out.counted.push(Counted {
+                    occurrence: Occurrence::Offered { transfer },
+                    agent: None,
+                    queue: None,
+                    queue_only: moved_from.is_some(),
+                });
             }
             (task, offered)
         }
@@ -169,6 +178,7 @@ impl Step {
             occurrence,
             agent,
             queue: None,
+            queue_only: false,
         });
     }
 
@@ -339,9 +349,41 @@ mod tests {
                 occurrence: Occurrence::Handled { handle_ms: 60_000 },
                 agent: Some("a".into()),
                 queue: None,
+                queue_only: false,
             }]
         );
         assert_eq!(close.closed.expect("answered").answer_time, 41_000);
+    }
+
+    #[test]
+    fn a_supervisors_move_counts_at_the_queues_only() {
+        let s = TallySettings::default();
+        let first = step(
+            None,
+            &ev(1_000, Fact::Enqueued(task("QUEUED", None, 0))),
+            None,
+            &s,
+        );
+        assert!(
+            !first.counted[0].queue_only,
+            "a new chat counts in its channel"
+        );
+        let memo = first.memo.expect("open");
+        let mut moved = task("QUEUED", None, 0);
+        moved.queue_id = "q2".into();
+        let step = step(Some(&memo), &ev(5_000, Fact::Enqueued(moved)), None, &s);
+        let counted: Vec<_> = step
+            .counted
+            .iter()
+            .map(|c| (c.occurrence, c.queue.clone(), c.queue_only))
+            .collect();
+        assert_eq!(
+            counted,
+            vec![
+                (Occurrence::TransferredOut, Some("q".to_string()), true),
+                (Occurrence::Offered { transfer: true }, None, true),
+            ]
+        );
     }
 
     #[test]
