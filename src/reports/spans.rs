@@ -24,8 +24,10 @@ pub fn is_logged_in(state: &str) -> bool {
     !matches!(state, "LOGOUT" | "UNKNOWN")
 }
 
+/// An MRD holding at least one task: ACTIVE, BUSY, or PENDING_NOT_READY (the agent
+/// asked for NOT_READY and still serves its chats).
 fn is_occupied(mrd_state: &str) -> bool {
-    matches!(mrd_state, "ACTIVE" | "BUSY")
+    matches!(mrd_state, "ACTIVE" | "BUSY" | "PENDING_NOT_READY")
 }
 
 /// Folds one recorded state change in.
@@ -182,7 +184,9 @@ mod tests {
             change(Some("chat"), "READY", None, m),
             change(Some("chat"), "ACTIVE", None, 3 * m),
             change(Some("chat"), "BUSY", None, 4 * m),
-            change(Some("chat"), "READY", None, 10 * m),
+            // NOT_READY asked for while still serving: occupied until the chats end.
+            change(Some("chat"), "PENDING_NOT_READY", None, 10 * m),
+            change(Some("chat"), "READY", None, 12 * m),
             change(None, "NOT_READY", Some("Lunch"), 20 * m),
             change(Some("chat"), "NOT_READY", None, 20 * m),
             change(None, "LOGOUT", None, 50 * m),
@@ -192,7 +196,11 @@ mod tests {
         assert_eq!(time(&c, "LOGIN"), m);
         assert_eq!(time(&c, "READY"), 19 * m);
         assert_eq!(time(&c, "NOT_READY"), 30 * m);
-        assert_eq!(time(&c, "OCCUPIED"), 7 * m, "ACTIVE and BUSY both occupy");
+        assert_eq!(
+            time(&c, "OCCUPIED"),
+            9 * m,
+            "ACTIVE, BUSY and PENDING_NOT_READY occupy"
+        );
         assert_eq!(time(&c, "LOGOUT"), 0, "logged out time is not counted");
         let lunch: i64 = c
             .query_row(
