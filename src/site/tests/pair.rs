@@ -873,7 +873,13 @@ fn a_consulted_agent_carries_on_alone_when_the_consulting_agent_logs_out() {
     let mut w = World::new(3);
     let (conversation, own, consult) = asked_of_agent_2(&mut w, "CONSULT_TRANSFER");
     accept(&mut w, 2, &consult.id);
+    w.ready(3);
     let effects = log_out(&mut w, 1);
+    // Agent 3, ready, is not even offered the chat for a moment.
+    assert!(
+        offered_to(&effects, &w.agent_id(3)).is_none(),
+        "{effects:#?}"
+    );
     assert_eq!(
         role_of(&w, &conversation, 2),
         Some(ParticipantRole::Primary)
@@ -888,8 +894,6 @@ fn a_consulted_agent_carries_on_alone_when_the_consulting_agent_logs_out() {
     assert!(w.site.routing().task(&own.id).is_none());
     let runtime = w.site.conversations().runtime(&conversation).unwrap();
     assert!(!runtime.routing_pending);
-    let effects = w.ready(3);
-    assert!(offered_to(&effects, &w.agent_id(3)).is_none());
 }
 
 #[test]
@@ -917,7 +921,12 @@ fn a_consulted_agent_that_logs_out_leaves_the_chat_with_its_agent() {
     let mut w = World::new(3);
     let (conversation, own, consult) = asked_of_agent_2(&mut w, "CONSULT_TRANSFER");
     accept(&mut w, 2, &consult.id);
+    w.ready(3);
     let effects = log_out(&mut w, 2);
+    assert!(
+        offered_to(&effects, &w.agent_id(3)).is_none(),
+        "{effects:#?}"
+    );
     assert_eq!(role_of(&w, &conversation, 2), None);
     assert_eq!(
         role_of(&w, &conversation, 1),
@@ -934,8 +943,6 @@ fn a_consulted_agent_that_logs_out_leaves_the_chat_with_its_agent() {
         w.site.routing().task(&own.id).map(|t| t.media.state),
         Some(MediaState::Active)
     );
-    let effects = w.ready(3);
-    assert!(offered_to(&effects, &w.agent_id(3)).is_none());
 }
 
 #[test]

@@ -228,6 +228,34 @@ impl RoutingCore {
         self.pull.unsubscribe_all(&agent_id, &mut self.out);
     }
 
+    /// How an answered task its agent left ends when another agent routing brought
+    /// into the chat carries it on, so nobody else need be asked: TRANSFERRED when
+    /// that agent answered a consult or conference asked for from this task (the chat
+    /// is its now), AGENT_LOGOUT when this task was asked for from that agent's (this
+    /// agent's part is over). `None`: the chat goes back to its queue.
+    fn carried_on(&self, t: TaskIx, from: AgentIx) -> Option<Disposition> {
+        let task = &self.tasks[t].task;
+        self.conversation_tasks
+            .get(task.conversation_id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&u| &self.tasks[u])
+            .filter(|other| {
+                other.agent.is_some_and(|a| a != from)
+                    && other.task.media.state == MediaState::Active
+                    && other.task.state.name == TaskStateName::Active
+            })
+            .find_map(|other| {
+                if other.task.routing.related_task.as_deref() == Some(task.id.as_str()) {
+                    Some(Disposition::Transferred)
+                } else if task.routing.related_task.as_deref() == Some(other.task.id.as_str()) {
+                    Some(Disposition::AgentLogout)
+                } else {
+                    None
+                }
+            })
+    }
+
     /// The tasks waiting for the agent by name end with `disposition` (see
     /// `end_unanswered`); a chat that waited for it as its last agent goes to its queue.
     pub(super) fn release_targeted(&mut self, a: AgentIx, disposition: Disposition) {
@@ -278,6 +306,12 @@ impl RoutingCore {
     fn reroute(&mut self, t: TaskIx, from: AgentIx, was_active: bool) {
         if !was_active && matches!(self.tasks[t].task.routing.target, Target::Agent { .. }) {
             self.end_unanswered(t, Disposition::AgentLogout);
+            return;
+        }
+        if let Some(disposition) = was_active.then(|| self.carried_on(t, from)).flatten() {
+            let task = self.finish(t, disposition);
+            let from_agent = self.agent_at(from).profile.id.clone();
+            self.out.push(Effect::TaskRerouted { task, from_agent });
             return;
         }
         let closed = self.requeue(
