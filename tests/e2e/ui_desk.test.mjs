@@ -1,9 +1,11 @@
 // The agent desk (web/desk) in headless Chromium against the real binary: state
-// changes with a reason and logout, an offer withdrawn before it is accepted, and a
-// second tab taking the session over (and back).
+// changes with a reason and logout, an offer withdrawn before it is accepted, a role
+// change that makes the desk connect again, and a second tab taking the session over
+// (and back).
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { login } from "./harness.mjs";
 import { launchBrowser, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
 
 const skip = skipReason();
@@ -78,6 +80,43 @@ describe("agent desk", { skip: skip ?? false }, () => {
     await desk.getByTestId("notices").filter({ hasText: "offer was withdrawn" }).waitFor(T);
     assert.doesNotMatch(await desk.title(), /New chat/);
     assert.equal(await desk.getByTestId("conversation").count(), 0);
+    assert.deepEqual(problems, []);
+  });
+
+  test("an admin changing the agent's role: the desk connects again by itself and goes on", { timeout: 30_000 }, async (t) => {
+    const { page, problems } = await signedIn(t, "agent3");
+    await page.click("#ready");
+    await page.getByTestId("agent-state").filter({ hasText: /^READY$/ }).waitFor(T);
+    const admin = await login(server.url, "admin");
+    const api = async (method, url, body) => {
+      const response = await fetch(`${server.url}/api/v1${url}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: body && JSON.stringify(body),
+      });
+      const text = await response.text();
+      assert.ok(response.ok, `${method} ${url}: ${response.status} ${text}`);
+      return JSON.parse(text);
+    };
+    const user = (await api("GET", "/users?q=agent3")).items.find((u) => u.username === "agent3");
+    const reconnected = page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const dot = document.getElementById("connection");
+          let left = false;
+          new MutationObserver(() => {
+            if (!dot.classList.contains("connected")) left = true;
+            else if (left) resolve(true);
+          }).observe(dot, { attributes: true, attributeFilter: ["class"] });
+        }),
+    );
+    await api("PUT", `/users/${user.id}`, {
+      firstName: user.firstName, lastName: user.lastName, role: "supervisor", teamId: user.teamId,
+    });
+    assert.equal(await reconnected, true, "the desk left and came back");
+    // It goes on as before: its requests are answered.
+    await page.click("#not-ready");
+    await page.getByTestId("agent-state").filter({ hasText: "NOT READY" }).waitFor(T);
     assert.deepEqual(problems, []);
   });
 
