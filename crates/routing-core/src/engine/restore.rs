@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::state::{AgentIx, MrdIx};
+use super::state::{AgentIx, MrdIx, TaskIx};
 use super::timers::Timer;
 use super::RoutingCore;
 use crate::effect::Effect;
@@ -77,6 +77,20 @@ impl RoutingCore {
         self.mark_dirty(a);
     }
 
+    /// Counts a restored task against its agent's capacity. An MRD interruption that
+    /// notes is not news (it was announced before the restart, and the order tasks are
+    /// restored in decides whether it shows): it is not announced again.
+    fn hold_restored(&mut self, a: AgentIx, t: TaskIx, m: MrdIx) {
+        let before = self.out.len();
+        self.hold(a, t, m);
+        let noted = self.out.split_off(before);
+        self.out.extend(
+            noted
+                .into_iter()
+                .filter(|e| !matches!(e, Effect::MrdInterrupted { .. })),
+        );
+    }
+
     pub(super) fn restore_task(&mut self, task: Task) -> Result<(), RoutingError> {
         if task.is_closed() {
             return Err(RoutingError::BadRestore {
@@ -136,7 +150,7 @@ impl RoutingCore {
             }
             (_, MediaState::Reserved, Some(a)) if self.agent_at(a).connected => {
                 self.tasks[t].agent = Some(a);
-                self.hold(a, t, m);
+                self.hold_restored(a, t, m);
                 let deadline = accept_deadline.unwrap_or(self.now);
                 let slot = &mut self.tasks[t];
                 self.timers
@@ -149,7 +163,7 @@ impl RoutingCore {
                 if self.agent_at(a).state != AgentStateName::Logout =>
             {
                 self.tasks[t].agent = Some(a);
-                self.hold(a, t, m);
+                self.hold_restored(a, t, m);
             }
             (_, MediaState::Active, _) => {
                 let from_agent = self.tasks[t].task.assigned_to.clone();

@@ -200,3 +200,41 @@ fn a_task_restored_from_its_row_resumes_at_the_step_it_reached() {
     // The last step (anyone) is open at once, as it was before the restart.
     assert_eq!(offers(&after.ready("a2")), vec![pair("a2", "t3")]);
 }
+
+#[test]
+fn restoring_a_call_beside_a_chat_announces_no_interruption_again() {
+    let mut sim = Sim::new();
+    sim.queue("chats", "chat", &[]);
+    sim.queue("calls", "voice", &[]);
+    sim.agent("a1", &[]);
+    sim.ready("a1");
+    sim.enqueue(task("c1", "chats"));
+    sim.accept("a1", "c1");
+    sim.enqueue(task("v1", "calls"));
+    sim.accept("a1", "v1");
+    let tasks: Vec<Task> = ["c1", "v1"]
+        .iter()
+        .map(|id| sim.core.task(id).unwrap().clone())
+        .collect();
+    let agent = sim.core.agent("a1").unwrap();
+
+    let mut after = Sim::new();
+    after.now = sim.now + 1_000;
+    after.queue("chats", "chat", &[]);
+    after.queue("calls", "voice", &[]);
+    after.agent("a1", &[]);
+    after.send(Input::RestoreAgentState(Box::new(agent)));
+    // The chat first: the call's restore then notes the chat's MRD interrupted, as it
+    // was before the restart, and says nothing of it.
+    let mut effects = Vec::new();
+    for task in tasks {
+        effects.extend(after.send(Input::RestoreTask(Box::new(task))));
+    }
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::MrdInterrupted { .. })),
+        "{effects:#?}"
+    );
+    assert_eq!(after.mrd_state("a1", "chat"), MrdStateName::Interrupted);
+}
