@@ -142,9 +142,8 @@ pub(super) fn agent_removed<I: IdGen>(
     conversation.promote_if_no_primary(cx);
     if task_requeued && conversation.served_through_a_task() {
         // Another agent routing brought in serves the chat still (a consulted one):
-        // the task need not wait for one. A
-        // PRIMARY's ends as a transfer to the assistant that took over; an
-        // assistant's part is simply over.
+        // the task need not wait for one. A PRIMARY's ends as a transfer to the
+        // assistant that took over; an assistant's part is simply over.
         cx.effect(Effect::AgentTaskEnded {
             conversation_id: conversation_id.to_owned(),
             agent_id: agent_id.to_owned(),
