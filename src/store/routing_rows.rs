@@ -58,19 +58,8 @@ impl RoutingRows {
             reports,
         };
         for effect in effects {
+            rows.tasks.extend(effect.tasks().cloned());
             match effect {
-                Effect::TaskEnqueued { task, .. }
-                | Effect::TaskStateChanged { task }
-                | Effect::TaskMovedOn { task }
-                | Effect::OfferTask { task, .. }
-                | Effect::TaskAssigned { task, .. }
-                | Effect::RevokeTask { task, .. }
-                | Effect::NoAgentAvailable { task }
-                | Effect::TaskRerouted { task, .. } => rows.tasks.push(task.clone()),
-                Effect::TaskTransferred { original, new } => {
-                    rows.tasks.push(original.clone());
-                    rows.tasks.push(new.clone());
-                }
                 Effect::AgentStateChanged { agent, changes } => {
                     rows.agents.push((agent.clone(), changes.clone()))
                 }
@@ -80,10 +69,7 @@ impl RoutingRows {
                 Effect::PullRequestRemoved { request_id, .. } => {
                     rows.pull_deletes.push(request_id.clone())
                 }
-                Effect::MrdInterrupted { .. }
-                | Effect::PullListSubscribed { .. }
-                | Effect::PullListUnsubscribed { .. }
-                | Effect::Rejected { .. } => {}
+                _ => {}
             }
         }
         Ok(rows)

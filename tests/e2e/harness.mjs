@@ -207,6 +207,24 @@ export async function login(url, username, password = username) {
   return body.token;
 }
 
+/** An admin's `/api/v1` request: `{status, body}` (body `null` when not JSON). */
+export async function adminCall(url, method, route, body) {
+  const token = await login(url, "admin");
+  const response = await fetch(`${url}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/** [`adminCall`] that must succeed; resolves its body. */
+export async function adminOk(url, method, route, body) {
+  const { status, body: answer } = await adminCall(url, method, route, body);
+  if (status >= 300) throw new Error(`${method} ${route}: ${status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
 /**
  * Records every event a socket receives, so a test can await one that already
  * arrived or is still to come, and can assert that nothing else came.

@@ -13,6 +13,7 @@ import {
   Recorder,
   accept,
   acceptedChat,
+  adminCall,
   agentMessage,
   connect,
   connected,
@@ -70,16 +71,6 @@ async function openConsole(url, token) {
     });
   const queue = (name) => [...state.queues.values()].find((q) => q.name === name);
   return { socket, events, state, until, queue };
-}
-
-async function adminCall(url, method, route, body) {
-  const token = await login(url, "admin");
-  const response = await fetch(`${url}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json().catch(() => null) };
 }
 
 test("a chat waits, is answered and shows on the console of the team's supervisor only", async (t) => {

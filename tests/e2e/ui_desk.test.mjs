@@ -5,7 +5,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { login } from "./harness.mjs";
+import { adminOk } from "./harness.mjs";
 import { launchBrowser, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
 
 const skip = skipReason();
@@ -87,17 +87,7 @@ describe("agent desk", { skip: skip ?? false }, () => {
     const { page, problems } = await signedIn(t, "agent3");
     await page.click("#ready");
     await page.getByTestId("agent-state").filter({ hasText: /^READY$/ }).waitFor(T);
-    const admin = await login(server.url, "admin");
-    const api = async (method, url, body) => {
-      const response = await fetch(`${server.url}/api/v1${url}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-        body: body && JSON.stringify(body),
-      });
-      const text = await response.text();
-      assert.ok(response.ok, `${method} ${url}: ${response.status} ${text}`);
-      return JSON.parse(text);
-    };
+    const api = (method, route, body) => adminOk(server.url, method, route, body);
     const user = (await api("GET", "/users?q=agent3")).items.find((u) => u.username === "agent3");
     const reconnected = page.evaluate(
       () =>

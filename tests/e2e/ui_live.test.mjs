@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
-import { login, openDesk } from "./harness.mjs";
+import { adminOk, login, openDesk } from "./harness.mjs";
 import { launchBrowser, skipReason, startSwitchboard, watch } from "./ui_browser.mjs";
 import { signIn } from "./ui_console.mjs";
 
@@ -154,17 +154,7 @@ describe("supervisor console, live", { skip: skip ?? false }, () => {
   });
 
   test("a supervisor given a team: its open console reconnects and shows the team's agents", { timeout: 60_000 }, async (t) => {
-    const admin = await login(server.url, "admin");
-    const api = async (method, url, body) => {
-      const response = await fetch(`${server.url}/api/v1${url}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-        body: body && JSON.stringify(body),
-      });
-      const text = await response.text();
-      assert.ok(response.ok, `${method} ${url}: ${response.status} ${text}`);
-      return JSON.parse(text);
-    };
+    const api = (method, route, body) => adminOk(server.url, method, route, body);
     await api("POST", "/users", { username: "sup3", password: "sup3-password", role: "supervisor" });
     const desk = await openDesk(server.url, "agent2");
     t.after(() => desk.socket.close());

@@ -92,3 +92,31 @@ pub enum Effect {
         error: RoutingError,
     },
 }
+
+impl Effect {
+    /// The task snapshots this effect carries, in order (a transfer carries two): what
+    /// the store writes a task's row from.
+    pub fn tasks(&self) -> impl Iterator<Item = &Arc<Task>> {
+        let (first, second) = match self {
+            Effect::TaskEnqueued { task, .. }
+            | Effect::TaskStateChanged { task }
+            | Effect::TaskMovedOn { task }
+            | Effect::OfferTask { task, .. }
+            | Effect::TaskAssigned { task, .. }
+            | Effect::RevokeTask { task, .. }
+            | Effect::NoAgentAvailable { task }
+            | Effect::TaskRerouted { task, .. } => (Some(task), None),
+            Effect::TaskTransferred { original, new } => (Some(original), Some(new)),
+            Effect::AgentStateChanged { .. }
+            | Effect::MrdInterrupted { .. }
+            | Effect::PullListSubscribed { .. }
+            | Effect::PullListUnsubscribed { .. }
+            | Effect::PullRequestAdded { .. }
+            | Effect::PullRequestUpdated { .. }
+            | Effect::PullRequestRemoved { .. }
+            | Effect::PullRequestJoined { .. }
+            | Effect::Rejected { .. } => (None, None),
+        };
+        first.into_iter().chain(second)
+    }
+}

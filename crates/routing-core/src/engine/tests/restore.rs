@@ -163,21 +163,12 @@ fn queued_task_past_its_ttl_at_restore_ends_at_once() {
 /// A task as its stored row has it: the last effect that carried it (the store writes
 /// a task's row from the effects only).
 fn stored_row(effects: &[Effect], id: &str) -> Option<Task> {
-    effects.iter().rev().find_map(|effect| match effect {
-        Effect::TaskEnqueued { task, .. }
-        | Effect::TaskStateChanged { task }
-        | Effect::TaskMovedOn { task }
-        | Effect::OfferTask { task, .. }
-        | Effect::TaskAssigned { task, .. }
-        | Effect::RevokeTask { task, .. }
-        | Effect::NoAgentAvailable { task }
-        | Effect::TaskRerouted { task, .. }
-            if task.id == id =>
-        {
-            Some((**task).clone())
-        }
-        _ => None,
-    })
+    effects
+        .iter()
+        .flat_map(Effect::tasks)
+        .filter(|task| task.id == id)
+        .last()
+        .map(|task| (**task).clone())
 }
 
 #[test]
