@@ -79,6 +79,7 @@ pub struct Running {
     server: actix_web::dev::ServerHandle,
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
     stop_engine: tokio_util::sync::CancellationToken,
+    engine_halted: tokio_util::sync::CancellationToken,
     tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
 }
 
@@ -178,6 +179,7 @@ impl App {
         let to_customer = std::sync::Arc::new(delivery::LateSink::default());
         let (to_metrics_routing, routing_for_metrics) = tokio::sync::mpsc::unbounded_channel();
         let stop_engine = tokio_util::sync::CancellationToken::new();
+        let engine_halted = tokio_util::sync::CancellationToken::new();
         let engine = engine::spawn(
             conversation::CoreSettings::new(config.conversation.clone(), config.studio.clone()),
             engine::Wiring {
@@ -195,6 +197,7 @@ impl App {
                 to_customer: to_customer.clone(),
                 health: health.clone(),
                 shutdown: stop_engine.clone(),
+                halted: engine_halted.clone(),
                 committed: Some(committed_tx),
                 message_latency: metrics.message_latency(),
             },
@@ -345,6 +348,7 @@ impl App {
             server: handle,
             server_task,
             stop_engine,
+            engine_halted,
             tasks,
         })
     }
@@ -373,6 +377,13 @@ impl Running {
     /// `backup.keep`); returns its path.
     pub async fn backup_now(&self) -> Result<std::path::PathBuf, backup::BackupError> {
         backup::backup_now(&self.store, &self.backups, self.backup_keep).await
+    }
+
+    /// Resolves if the engine halts: a batch of its could not be committed, so its
+    /// state is ahead of the store and it handles nothing more. The appliance must
+    /// then stop; started again, it continues from what is stored.
+    pub async fn halted(&self) {
+        self.engine_halted.cancelled().await
     }
 
     /// Graceful stop: stop accepting, drain in-flight requests, stop the

@@ -480,10 +480,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(redirect) = running.redirect_addr {
         println!("redirecting http://{redirect} to https");
     }
-    wait_for_signal(&running).await?;
-    tracing::info!("signal received; shutting down");
-    running.shutdown().await;
-    Ok(())
+    tokio::select! {
+        signalled = wait_for_signal(&running) => {
+            signalled?;
+            tracing::info!("signal received; shutting down");
+            running.shutdown().await;
+            Ok(())
+        }
+        () = running.halted() => {
+            // A non-zero exit, so the service manager starts it again (the unit's
+            // Restart=on-failure) on what is stored.
+            running.shutdown().await;
+            anyhow::bail!(
+                "the store refused a commit (see the error above); stopped so that a restart continues from what is stored"
+            )
+        }
+    }
 }
 
 /// Waits for SIGTERM or SIGINT; SIGHUP meanwhile reloads the TLS certificate.

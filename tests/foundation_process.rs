@@ -353,3 +353,68 @@ fn a_database_from_a_newer_version_is_refused() {
     assert!(!ok);
     assert!(err.contains("newer Switchboard"), "{err}");
 }
+
+#[test]
+fn a_commit_the_store_refuses_stops_the_server_with_a_failure_and_it_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut served = serve(dir.path(), &[]);
+    let addr = served.addr;
+    // Every routing input is journaled in its batch's transaction: refusing journal
+    // rows makes the engine's next commit fail.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_journal BEFORE INSERT ON routing_journal
+             BEGIN SELECT RAISE(ABORT, 'injected write failure'); END",
+        )
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let token: serde_json::Value = client
+            .post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": "admin"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["token"].as_str().unwrap();
+        let mrds: serde_json::Value = client
+            .get(format!("http://{addr}/api/v1/mrds"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // A new queue is a routing input; its answer may come before the engine
+        // halts or be refused by it.
+        let _ = client
+            .post(format!("http://{addr}/api/v1/queues"))
+            .bearer_auth(token)
+            .json(&json!({"name": "Refused", "mrdId": mrds[0]["id"]}))
+            .send()
+            .await;
+    });
+    let status = wait_with_timeout(&mut served.child, Duration::from_secs(15));
+    let code = status.and_then(|s| s.code());
+    assert!(
+        matches!(code, Some(c) if c != 0),
+        "exits with a failure for the service manager to restart it: {status:?}"
+    );
+
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("DROP TRIGGER refuse_journal")
+        .unwrap();
+    let mut served = serve(dir.path(), &[]);
+    rt.block_on(async {
+        assert_eq!(login(served.addr, "admin", "admin").await, 200);
+    });
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+}

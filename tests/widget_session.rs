@@ -235,3 +235,82 @@ async fn tabs_resuming_while_messages_flow_get_each_once_and_in_order() {
     }
     w.close().await;
 }
+
+/// A `MESSAGE_RECEIVED` of `text` with client id `id`; its ack.
+async fn say(client: &SioClient, id: &str, text: &str) -> Value {
+    let ack = client
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": id, "body": {"type": "PLAIN", "markdownText": text}}),
+        )
+        .await
+        .unwrap();
+    ack[0].clone()
+}
+
+/// `sql` run on the server's database from a connection of the test's own.
+fn execute(server: &TestServer, sql: &str) {
+    let conn = rusqlite::Connection::open(server.data_dir().join("switchboard.db")).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_commit_failed_is_stored_when_sent_again_after_the_restart() {
+    let server = TestServer::start().await;
+    let w = widget(&server, auth("commit-fails")).await.unwrap();
+    let started = request_chat(&w, "Ida").await;
+    let secret = started["sessionSecret"].as_str().unwrap().to_owned();
+    let conversation_id = started["conversationId"].as_str().unwrap().to_owned();
+    assert_eq!(say(&w, "cf-1", "before").await["status"], "ok");
+
+    // The disk refuses the next message's events (as a full disk would).
+    execute(
+        &server,
+        "CREATE TRIGGER refuse_events BEFORE INSERT ON cim_event_rows
+         BEGIN SELECT RAISE(ABORT, 'injected write failure'); END",
+    );
+    let refused = say(&w, "cf-2", "the one the disk refused").await;
+    assert_eq!(refused["status"], "error", "{refused}");
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+    // The engine took the message in before the store refused it: it stops rather
+    // than answer the customer's retry as a duplicate of what was never stored.
+    let running = server.running.as_ref().unwrap();
+    tokio::time::timeout(T, running.halted())
+        .await
+        .expect("the engine halts after a failed commit");
+    let retried = say(&w, "cf-2", "the one the disk refused").await;
+    assert_eq!(retried["status"], "error", "{retried}");
+    let (ready, _) = server.get("/readyz", None).await;
+    assert_eq!(ready, 503, "a halted engine is not ready");
+    w.close().await;
+
+    // The disk is fine again; the service manager starts the appliance again.
+    execute(&server, "DROP TRIGGER refuse_events");
+    let server = server.restart().await;
+    let mut resume = auth("commit-fails");
+    resume["sessionSecret"] = json!(secret);
+    let back = widget(&server, resume).await.expect("the chat resumes");
+    let stored = say(&back, "cf-2", "the one the disk refused").await;
+    assert_eq!(stored["status"], "ok", "{stored}");
+    assert_eq!(stored["duplicate"], false, "it was never stored: {stored}");
+    let admin = server.login("admin", "admin").await;
+    let (_, events) = server
+        .get(
+            &format!("/api/v1/conversations/{conversation_id}/events"),
+            Some(&admin),
+        )
+        .await;
+    let texts: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["data"]["body"]["markdownText"].as_str())
+        .collect();
+    // After the flow's greeting: each message once, in order.
+    assert_eq!(
+        texts[texts.len() - 2..],
+        ["before", "the one the disk refused"],
+        "{texts:?}"
+    );
+    assert_eq!(texts.len(), 3, "{texts:?}");
+}

@@ -41,7 +41,6 @@ use answers::{Outcome, Settled, Waiter};
 use publisher::{EventTexts, Publisher, Queued, RoutingBatch, RoutingOut, RoutingReply};
 use sequencer::Sequencer;
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use studio::Bridge;
 use tokio::sync::mpsc;
@@ -70,6 +69,11 @@ pub struct Wiring {
     pub to_customer: Arc<LateSink<ToCustomer>>,
     pub health: Health,
     pub shutdown: CancellationToken,
+    /// Cancelled by the engine when a batch could not be committed. Its core has then
+    /// moved past what is stored (a message it took is one it would answer as a
+    /// duplicate), so it handles nothing more and the appliance stops: a restart
+    /// rebuilds it from what is stored, as after `kill -9`.
+    pub halted: CancellationToken,
     /// Committed events the live figures read (`crate::live::facts::is_relevant`),
     /// one batch per commit, in commit order.
     pub committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
@@ -136,7 +140,6 @@ pub async fn spawn(settings: CoreSettings, wiring: Wiring) -> Result<Engine, Sto
         .build()
         .map_err(|e| StoreError::Corrupt(format!("http client: {e}")))?;
     let handle = ConversationHandle::new(tx, wiring.store.clone());
-    let commit_failed = Arc::new(AtomicBool::new(false));
     let live_figures = wiring.committed.is_some();
     let task_log = wiring.task_log.is_some();
     let publisher = Publisher {
@@ -148,7 +151,7 @@ pub async fn spawn(settings: CoreSettings, wiring: Wiring) -> Result<Engine, Sto
         },
         to_desk: wiring.to_desk,
         to_customer: wiring.to_customer,
-        commit_failed: commit_failed.clone(),
+        halted: wiring.halted.clone(),
         committed: wiring.committed,
         message_latency: wiring.message_latency,
         routing: RoutingOut {
@@ -163,7 +166,7 @@ pub async fn spawn(settings: CoreSettings, wiring: Wiring) -> Result<Engine, Sto
         store: wiring.store,
         sequencer: sequencer.clone(),
         written: RowsWritten::default(),
-        commit_failed,
+        halted: wiring.halted,
         live_figures,
         task_log,
         reports: wiring.reports,
@@ -181,7 +184,7 @@ pub async fn spawn(settings: CoreSettings, wiring: Wiring) -> Result<Engine, Sto
     // The engine starts only on what is stored: a restore the store refused stops the
     // start, as a failed migration does (the publisher logged why).
     sequencer.drained().await;
-    if driver.commit_failed.load(Ordering::Relaxed) {
+    if driver.halted.is_cancelled() {
         return Err(StoreError::Corrupt(
             "the engine's restore could not be stored".into(),
         ));
@@ -211,9 +214,8 @@ struct Driver {
     store: Store,
     sequencer: Arc<Sequencer>,
     written: RowsWritten,
-    /// Set by the publisher when a commit failed: what `written` believes
-    /// was written may not have been.
-    commit_failed: Arc<AtomicBool>,
+    /// Cancelled by the publisher when a commit failed (`Wiring::halted`).
+    halted: CancellationToken,
     /// Whether committed events go on to the live figures.
     live_figures: bool,
     /// Whether task changes go to the task log (and on to the live figures).
@@ -260,7 +262,14 @@ impl Driver {
                 },
                 _ = sleep_until(instant_at(deadline)), if deadline.is_some() => None,
                 _ = shutdown.cancelled() => break,
+                _ = self.halted.cancelled() => break,
             };
+            if self.halted.is_cancelled() {
+                // What was taken in meanwhile is dropped: its callers hear that the
+                // engine is unavailable, and nothing is decided on a state the store
+                // does not have.
+                break;
+            }
             self.received = std::time::Instant::now();
             let mut batch: Vec<Item> = first.into_iter().collect();
             while batch.len() < MAX_BATCH {
@@ -330,9 +339,6 @@ impl Driver {
         waiters: Vec<(Waiter, Outcome)>,
         callers: RoutingCallers,
     ) -> bool {
-        if self.commit_failed.swap(false, Ordering::Relaxed) {
-            self.written.forget_all();
-        }
         if tracing::enabled!(tracing::Level::TRACE) {
             for e in &effects {
                 tracing::trace!(effect = ?e, "engine effect");
@@ -463,12 +469,17 @@ impl Driver {
         let stores = !(steps.is_empty() && outbound.is_empty() && routing_rows.is_empty());
         if stores {
             // Published where the commit becomes known, the fsync thread; a write the
-            // store could not take settles failed at once (`commit_failed` then
-            // has the next batch forget what it believed written).
+            // store could not take settles failed at once and halts the engine. A
+            // batch queued behind a failed one writes nothing: its rows were encoded
+            // against rows that are not there.
             let sequencer = self.sequencer.clone();
+            let halted = self.halted.clone();
             self.store
                 .submit_then(
                     move |c| {
+                        if halted.is_cancelled() {
+                            return Err(StoreError::NotCommitted);
+                        }
                         conversation_rows::write_batch(c, &steps, &outbound, now)?;
                         if !routing_rows.is_empty() {
                             routing_rows.write(c, now)?;

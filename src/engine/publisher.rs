@@ -21,10 +21,11 @@ use crate::routing::{self, RoutingError};
 use crate::store::{StoreError, StoreResult};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 /// Studio calls that fell back to the built-in flow since start.
 pub static STUDIO_FALLBACKS: AtomicU64 = AtomicU64::new(0);
@@ -34,8 +35,9 @@ pub(super) struct Publisher {
     pub(super) bridge: Bridge,
     pub(super) to_desk: Arc<LateSink<ToDesk>>,
     pub(super) to_customer: Arc<LateSink<ToCustomer>>,
-    /// Set when a commit failed, so the driver forgets what it believed written.
-    pub(super) commit_failed: Arc<AtomicBool>,
+    /// Cancelled when a commit failed: the core's state is then ahead of the store,
+    /// so the engine halts (`super::Wiring::halted`).
+    pub(super) halted: CancellationToken,
     pub(super) committed: Option<mpsc::UnboundedSender<Vec<Arc<CimEvent>>>>,
     pub(super) message_latency: metrics::Histogram,
     pub(super) routing: RoutingOut,
@@ -122,7 +124,10 @@ impl Publisher {
             routing,
         } = batch;
         if let Err(e) = stored {
-            self.commit_failed.store(true, Ordering::Relaxed);
+            if !self.halted.is_cancelled() {
+                tracing::error!(error = %e, "a batch of the engine could not be stored; the engine halts so that a restart continues from what is stored");
+                self.halted.cancel();
+            }
             store_failed(&e, answers);
             routing.not_stored(&e);
             return;

@@ -155,6 +155,7 @@ mod tests {
     use crate::engine::studio::Bridge;
     use crate::store::StoreError;
     use tokio::sync::{mpsc, oneshot};
+    use tokio_util::sync::CancellationToken;
 
     /// The conversations of the `topicClosed` deliveries desks got, in order.
     #[derive(Default)]
@@ -171,11 +172,11 @@ mod tests {
         }
     }
 
-    fn sequencer() -> (Arc<Sequencer>, Arc<Desks>, Arc<AtomicBool>) {
+    fn sequencer() -> (Arc<Sequencer>, Arc<Desks>, CancellationToken) {
         let desks = Arc::new(Desks::default());
         let to_desk = Arc::new(LateSink::default());
         to_desk.attach(desks.clone() as Arc<dyn Deliver<ToDesk>>);
-        let commit_failed = Arc::new(AtomicBool::new(false));
+        let halted = CancellationToken::new();
         let publisher = Publisher {
             bridge: Bridge {
                 runtime: tokio::runtime::Handle::current(),
@@ -185,7 +186,7 @@ mod tests {
             },
             to_desk,
             to_customer: Arc::new(LateSink::default()),
-            commit_failed: commit_failed.clone(),
+            halted: halted.clone(),
             committed: None,
             message_latency: metrics::Histogram::noop(),
             routing: RoutingOut {
@@ -194,7 +195,7 @@ mod tests {
                 task_log: None,
             },
         };
-        (Sequencer::new(publisher), desks, commit_failed)
+        (Sequencer::new(publisher), desks, halted)
     }
 
     /// A batch delivering one `topicClosed` for `conversation` and answering one caller.
@@ -252,8 +253,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_commit_delivers_nothing_and_fails_its_callers() {
-        let (seq, desks, commit_failed) = sequencer();
+    async fn a_failed_commit_delivers_nothing_fails_its_callers_and_halts() {
+        let (seq, desks, halted) = sequencer();
         let (lost, mut lost_answer) = batch("lost");
         let (behind, mut behind_answer) = batch("behind");
         let first = seq.queue(lost).await.unwrap();
@@ -266,7 +267,7 @@ mod tests {
             Ok(Err(ConversationError::Unavailable(_)))
         ));
         assert!(matches!(behind_answer.try_recv(), Ok(Ok(()))));
-        assert!(commit_failed.load(Ordering::Relaxed));
+        assert!(halted.is_cancelled());
     }
 
     #[tokio::test]

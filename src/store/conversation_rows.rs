@@ -51,11 +51,6 @@ pub fn restore_record(
 struct StoredRouting(HashMap<String, (Option<String>, Option<String>)>);
 
 impl StoredRouting {
-    /// After a failed write nothing this driver wrote can be assumed stored.
-    fn forget_all(&mut self) {
-        self.0.clear();
-    }
-
     /// Records what `step` writes; true when a step without a record must update
     /// the conversation row's queue or last agent.
     fn note(&mut self, step: &PersistStep) -> bool {
@@ -176,12 +171,6 @@ pub struct RowsWritten {
 }
 
 impl RowsWritten {
-    /// After a failed write nothing this process wrote can be assumed stored.
-    pub fn forget_all(&mut self) {
-        self.routing.forget_all();
-        self.runtimes.forget_all();
-    }
-
     /// Encodes a step's JSON (off the writer thread, so the writer only stores
     /// shared objects, binds and inserts) and records what it will write.
     pub fn encode(&mut self, step: PersistStep) -> Result<EncodedStep, StoreError> {
@@ -436,10 +425,5 @@ mod tests {
         let closed = ConversationState::Closed;
         assert!(!stored.note_parts("c2", &some("q1"), &some("a2"), Some(&closed)));
         assert!(stored.note_parts("c2", &some("q1"), &some("a2"), None));
-
-        // After a failed write nothing is taken as stored.
-        assert!(!stored.note_parts("c1", &some("q2"), &some("a1"), None));
-        stored.forget_all();
-        assert!(stored.note_parts("c1", &some("q2"), &some("a1"), None));
     }
 }

@@ -27,11 +27,6 @@ pub enum CarriedRuntime {
 pub struct StoredRuntimes(HashMap<String, (Value, u32)>);
 
 impl StoredRuntimes {
-    /// After a failed write nothing this driver wrote can be assumed stored.
-    pub fn forget_all(&mut self) {
-        self.0.clear();
-    }
-
     /// A step of `id` stores `runtime` whole (its conversation row or runtime row);
     /// a closed conversation is forgotten.
     pub fn stored_whole(&mut self, id: &str, runtime: Value, closed: bool) {
@@ -96,11 +91,6 @@ mod tests {
         stored.stored_whole("c1", r1.clone(), false);
         assert_eq!(stored.carried("c1", r1.clone()), CarriedRuntime::Unchanged);
         stored.stored_whole("c1", r1.clone(), true);
-        assert_eq!(
-            stored.carried("c1", r1.clone()),
-            CarriedRuntime::Text(r1.to_string())
-        );
-        stored.forget_all();
         assert_eq!(
             stored.carried("c1", r1.clone()),
             CarriedRuntime::Text(r1.to_string())
