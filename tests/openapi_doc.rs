@@ -302,3 +302,65 @@ async fn real_answers_have_what_their_schemas_promise() {
     let (_, ready) = server.get("/readyz", None).await;
     assert_has_required(&doc, "Readiness", &ready);
 }
+
+/// The schema `reference` (`#/components/schemas/X`) names.
+fn component<'a>(doc: &'a Value, reference: &Value) -> &'a Value {
+    let name = reference.as_str().unwrap().rsplit('/').next().unwrap();
+    &doc["components"]["schemas"][name]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_client_generates_from_the_document_is_what_the_server_takes() {
+    let server = TestServer::start().await;
+    let (_, doc) = server.get("/api/v1/openapi.json", None).await;
+    // Operation ids are unique: generated clients name their calls by them.
+    let mut ids = BTreeSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().unwrap().to_string();
+            assert!(ids.insert(id.clone()), "operationId {id} is used twice");
+        }
+    }
+    // Two types of one name would share one schema: a business-hours day is a list
+    // of {open, close}, not of report intervals.
+    let day = &doc["components"]["schemas"]["Weekly"]["properties"]["monday"]["items"];
+    let interval = component(&doc, &day["$ref"]);
+    assert_eq!(interval["required"], serde_json::json!(["open", "close"]));
+    assert_eq!(
+        doc["components"]["schemas"]["ReportInterval"]["enum"],
+        serde_json::json!(["15m", "hour", "day", "week"])
+    );
+    // An attribute change is a boolean, a proficiency 1-10 or null.
+    let body = &doc["paths"]["/api/v1/users/{id}/attributes"]["put"]["requestBody"]["content"]
+        ["application/json"]["schema"];
+    let change = component(&doc, &body["additionalProperties"]["$ref"]);
+    let types: Vec<&str> = change["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["boolean", "integer", "null"]);
+    // Numbers in the query are documented as numbers, choices as their values.
+    let params = |path: &str| {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let limit = params("/api/v1/conversations")
+        .into_iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(limit["schema"]["type"], "integer", "{limit}");
+    let kind = params("/api/v1/reports/{kind}")
+        .into_iter()
+        .find(|p| p["name"] == "kind")
+        .unwrap();
+    assert_eq!(
+        kind["schema"]["enum"],
+        serde_json::json!(["queues", "channels", "teams", "agents"])
+    );
+    // Routes that use the store say they can be unavailable.
+    assert!(doc["paths"]["/api/v1/users"]["get"]["responses"]["503"].is_object());
+}

@@ -32,6 +32,7 @@ const LOOKAHEAD_DAYS: i64 = MAX_HOLIDAYS as i64 + 8;
 /// One open interval: local `HH:MM` times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OpenInterval)]
 pub struct Interval {
     /// `HH:MM`, 00:00-23:59.
     pub open: String,

@@ -19,7 +19,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
         (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
         (status = 403, description = "forbidden: this client may not scrape", body = crate::http::error::ErrorBody),
         (status = 404, description = "not_found: metrics are disabled", body = crate::http::error::ErrorBody)
-    )
+    ),
+    // This host and `metrics.allow` scrape without credentials; others with the token.
+    security((), ("metrics" = []))
 )]
 pub async fn metrics(
     req: HttpRequest,

@@ -12,6 +12,7 @@ use crate::clock::Millis;
 
 /// How a report groups its figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReportInterval)]
 pub enum Interval {
     #[serde(rename = "15m")]
     Quarter,

@@ -19,7 +19,8 @@ use crate::live::counts::Counts;
 use crate::store::StoreResult;
 
 /// What a report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Kind {
     Queues,
     Channels,

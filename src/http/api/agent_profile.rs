@@ -35,12 +35,52 @@ pub struct Capacities {
     pub capacities: BTreeMap<String, u32>,
 }
 
+/// A routing attribute's value as the document describes it: `true`/`false` for a
+/// BOOLEAN attribute, 1-10 for a PROFICIENCY one. The handlers read and write these
+/// as JSON values (`stored_value` checks them); these types only name their shape.
+pub struct AttributeValue;
+
+/// A routing attribute as a change sets it: a value, or `null` to remove it.
+pub struct AttributeChange;
+
+fn attribute_schema(nullable: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, SchemaType, Type};
+    let mut one_of = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(10)),
+        );
+    if nullable {
+        one_of = one_of.item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)));
+    }
+    utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::OneOf(one_of.build()))
+}
+
+impl utoipa::PartialSchema for AttributeValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        attribute_schema(false)
+    }
+}
+
+impl utoipa::ToSchema for AttributeValue {}
+
+impl utoipa::PartialSchema for AttributeChange {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        attribute_schema(true)
+    }
+}
+
+impl utoipa::ToSchema for AttributeChange {}
+
 /// An agent's routing attributes: name → `true`/`false` (BOOLEAN) or 1-10 (PROFICIENCY).
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Attributes {
     pub user_id: String,
-    #[schema(value_type = BTreeMap<String, Object>)]
+    #[schema(value_type = BTreeMap<String, AttributeValue>)]
     pub attributes: BTreeMap<String, Value>,
 }
 
@@ -212,7 +252,7 @@ fn stored_value(name: &str, kind: &str, value: &Value) -> Result<Option<i64>, St
 /// Set routing attributes (merged): `{<name>: true|false|1-10|null}`; `null` removes one.
 #[utoipa::path(
     tag = "users",
-    request_body = BTreeMap<String, Object>,
+    request_body = BTreeMap<String, AttributeChange>,
     responses((status = 200, body = Attributes), BadRequest, Unauthenticated, Forbidden, NotFound, BodyRefused),
     security(("bearer" = []))
 )]

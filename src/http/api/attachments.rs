@@ -301,9 +301,12 @@ async fn upload(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Signed {
-    /// Unix seconds the URL works until.
+    /// Unix seconds the URL works until. Without it: 403 bad_signature.
+    #[param(required = true)]
     exp: Option<String>,
-    /// HMAC-SHA256 of `{id}.{exp}` under the site key, hex.
+    /// HMAC-SHA256 of `{id}.{exp}` under the site key, hex. Without it: 403
+    /// bad_signature.
+    #[param(required = true)]
     sig: Option<String>,
 }
 

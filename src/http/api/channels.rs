@@ -368,6 +368,9 @@ async fn new_connector_token(
 }
 
 /// Edit a channel: name, serviceIdentifier, routing, webhook, timeouts, enabled.
+///
+/// The body replaces the whole record, as on create: a field left out takes its
+/// default (empty, unset or the documented default), not its current value.
 #[utoipa::path(
     tag = "channels",
     request_body = ChannelBody,

@@ -113,18 +113,23 @@ fn scope_of(auth: &AuthUser) -> Option<SupervisorScope> {
 #[into_params(parameter_in = Query)]
 pub struct ConversationListQuery {
     /// CREATED, ACTIVE, ON_HOLD, CUSTOMER_LEFT, WRAP_UP, INACTIVE or CLOSED.
+    #[param(value_type = Option<String>, pattern = "^(CREATED|ACTIVE|ON_HOLD|CUSTOMER_LEFT|WRAP_UP|INACTIVE|CLOSED)$")]
     state: Option<String>,
     queue_id: Option<String>,
     /// Conversations this agent took part in (agents: only their own id).
     agent_id: Option<String>,
     customer_id: Option<String>,
     /// Creation time from (epoch ms, inclusive).
+    #[param(value_type = Option<i64>)]
     from: Option<String>,
     /// Creation time to (epoch ms, inclusive).
+    #[param(value_type = Option<i64>)]
     to: Option<String>,
     /// 1-500, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// Default 0.
+    #[param(value_type = Option<i64>, minimum = 0)]
     offset: Option<String>,
 }
 
@@ -228,6 +233,7 @@ async fn get_one(
 #[into_params(parameter_in = Query)]
 pub struct TranscriptQuery {
     /// Only events after this sequence number (default 0: all).
+    #[param(value_type = Option<i64>, minimum = 0)]
     after_seq: Option<String>,
 }
 

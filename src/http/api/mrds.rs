@@ -63,6 +63,7 @@ pub struct MrdBody {
     /// 0-100: the most tasks of this MRD an agent handles at once.
     max_tasks: u32,
     #[serde(default = "yes")]
+    #[schema(default = true)]
     interruptible: bool,
 }
 
@@ -157,6 +158,9 @@ async fn create(
 }
 
 /// Edit an MRD.
+///
+/// The body replaces the whole record, as on create: a field left out takes its
+/// default (empty, unset or the documented default), not its current value.
 #[utoipa::path(
     tag = "mrds",
     request_body = MrdBody,

@@ -6,8 +6,10 @@
 
 use crate::http::error::ErrorBody;
 use actix_web::{get, web, HttpResponse};
+use std::collections::HashMap;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi as Document, PathItem};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, PathItem, Ref, ResponseBuilder};
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::OpenApiFactory;
@@ -74,7 +76,93 @@ pub fn document(
                 .build(),
         ),
     );
+    components.add_security_scheme(
+        "metrics",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "`[metrics] token`, for a scraper that is not this host or in `metrics.allow`",
+                ))
+                .build(),
+        ),
+    );
+    unique_operation_ids(&mut doc);
+    add_unavailable(&mut doc);
     doc
+}
+
+/// The mutable operations of a path item, with their methods.
+fn operations_mut(item: &mut PathItem) -> [(&'static str, Option<&mut Operation>); 5] {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("patch", item.patch.as_mut()),
+    ]
+}
+
+/// Operation ids default to the handler's name (`list`, `get_one`, ...), which
+/// several modules share; OpenAPI wants them unique, and clients name their calls
+/// by them. A shared one gets the path's words: `list_users`, `get_one_queues`.
+fn unique_operation_ids(doc: &mut Document) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for item in doc.paths.paths.values() {
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &op.operation_id {
+                *seen.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let words: Vec<String> = path
+            .trim_start_matches("/api/v1")
+            .split('/')
+            .filter(|w| !w.is_empty() && !w.starts_with('{'))
+            .map(|w| w.replace('-', "_"))
+            .collect();
+        for (_, op) in operations_mut(item) {
+            let Some(op) = op else { continue };
+            if let Some(id) = op.operation_id.as_mut() {
+                if seen.get(id.as_str()).copied().unwrap_or(0) > 1 {
+                    *id = format!("{id}_{}", words.join("_"));
+                }
+            }
+        }
+    }
+}
+
+/// Every operation that reads or writes the store or asks the engine can answer 503
+/// (the store shut down, a write not committed, the engine halted or stopping).
+fn add_unavailable(doc: &mut Document) {
+    const STATELESS: [&str; 3] = ["/api/v1/openapi.json", "/healthz", "/readyz"];
+    let unavailable = ResponseBuilder::new()
+        .description(
+            "unavailable: the store or the engine cannot take the request now (shutting down, a write not committed); try again",
+        )
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if STATELESS.contains(&path.as_str()) {
+            continue;
+        }
+        for (_, op) in operations_mut(item) {
+            let Some(op) = op else { continue };
+            op.responses
+                .responses
+                .entry("503".to_string())
+                .or_insert_with(|| unavailable.clone().into());
+        }
+    }
 }
 
 /// Paths mounted outside `/api/v1` with `route` (health, metrics, connector).

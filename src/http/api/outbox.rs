@@ -31,9 +31,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// PENDING, DELIVERED or DEAD.
+    #[param(value_type = Option<String>, pattern = "^(PENDING|DELIVERED|DEAD)$")]
     state: Option<String>,
     conversation_id: Option<String>,
     /// 1-1000, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
 }
 

@@ -129,13 +129,18 @@ pub struct QueueBody {
     mrd_id: String,
     /// 1-10, default 1.
     #[serde(default = "one")]
+    #[schema(default = 1, minimum = 1, maximum = 10)]
     priority: u8,
     /// Absent or null: the engine's default (routing.accept_timeout_secs).
     #[serde(default)]
     accept_timeout_secs: Option<i64>,
+    /// 0-86400 seconds.
     #[serde(default = "sixty")]
+    #[schema(default = 60, minimum = 0, maximum = 86400)]
     agent_sla_secs: i64,
+    /// 0-86400 seconds.
     #[serde(default = "thirty")]
+    #[schema(default = 30, minimum = 0, maximum = 86400)]
     service_level_secs: i64,
     /// At most 10.
     #[serde(default)]
@@ -319,6 +324,9 @@ async fn create(
 }
 
 /// Edit a queue and its steps (waiting tasks follow the new steps).
+///
+/// The body replaces the whole record, as on create: a field left out takes its
+/// default (empty, unset or the documented default), not its current value.
 #[utoipa::path(
     tag = "queues",
     request_body = QueueBody,

@@ -60,15 +60,15 @@ pub struct ReportQuery {
     to: Option<String>,
     /// `15m`, `hour` (default), `day` or `week` (from Monday). At most 31 days by
     /// 15 minutes, 92 by hour, 400 by day or week.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     interval: Option<Interval>,
     /// Only this queue, channel, team or agent.
     id: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` asks for CSV too.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     format: Option<Format>,
     /// The table a CSV holds: `rows` (default), `totals` or `wrapups`.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     part: Option<Part>,
 }
 
@@ -173,7 +173,7 @@ pub(crate) fn period_of(
 #[utoipa::path(
     tag = "reports",
     params(
-        ("kind" = String, Path, description = "queues, channels, teams or agents"),
+        ("kind" = inline(crate::reports::read::Kind), Path, description = "queues, channels, teams or agents"),
         ReportQuery
     ),
     responses(
@@ -239,7 +239,7 @@ pub struct TimelineQuery {
     /// The day, `YYYY-MM-DD` in the site's time zone. Default: today.
     date: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` asks for CSV too.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     format: Option<Format>,
 }
 
@@ -372,7 +372,7 @@ pub struct SearchQuery {
     /// `shortAbandoned` or `handled`. The window then bounds when a task had that
     /// outcome (not when the conversation started), and queue, agent and team are
     /// that task's.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     outcome: Option<Outcome>,
     /// Queue id.
     queue: Option<String>,
@@ -398,7 +398,7 @@ pub struct SearchQuery {
     /// Default 0.
     offset: Option<i64>,
     /// `json` (default) or `csv`; `Accept: text/csv` asks for CSV too.
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     format: Option<Format>,
 }
 

@@ -334,7 +334,7 @@ async fn flush_queue(
 /// Close every queued task of every queue.
 #[utoipa::path(
     tag = "routing",
-    responses((status = 200, body = Flushed), Unauthenticated, Forbidden, Conflict),
+    responses((status = 200, body = Flushed), Unauthenticated, Forbidden),
     security(("bearer" = []))
 )]
 #[post("/queues/flush")]

@@ -260,6 +260,9 @@ fn not_self(auth: &AuthUser, id: &str, what: &str) -> Result<(), ApiError> {
 }
 
 /// Edit a user's names, role, team and supervised teams (the username never changes).
+///
+/// The body replaces the whole record, as on create: a field left out takes its
+/// default (empty, unset or the documented default), not its current value.
 #[utoipa::path(
     tag = "users",
     request_body = UpdateUser,
