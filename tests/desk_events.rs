@@ -190,9 +190,10 @@ async fn an_agent_leaving_a_waiting_customer_is_not_offered_it_again_and_another
     accept(&a1, &conversation_id).await;
     let a2 = ready_desk(&server, "agent2").await;
 
+    // Spelled as seed 002's table spells it.
     let left = a1
         .emit_ack(
-            "topicUnsubscription",
+            "topicUnsubscription_",
             json!({"conversationId": conversation_id, "reason": "AGENT_LEFT"}),
         )
         .await
@@ -375,4 +376,30 @@ async fn routing_refusals_reach_the_desk_with_their_own_codes_and_change_nothing
         .unwrap();
     assert_eq!(topic[0]["conversationId"], conversation_id, "{topic:?}");
     assert_eq!(set_state(&a2, "READY").await["state"]["name"], "READY");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_agent_state_is_answered_with_agent_presence_even_when_nothing_changes() {
+    let server = TestServer::start().await;
+    let d = desk(&server, "agent1").await;
+    // The connection's own presence may come twice (the greeting and the login).
+    while d
+        .expect_event("agentPresence", Duration::from_millis(300))
+        .await
+        .is_ok()
+    {}
+    // A desk that does not ask for an ack waits for the event; the state it asks
+    // for first is the one it is in after connecting.
+    for name in ["NOT_READY", "READY", "READY"] {
+        d.emit(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": name}}),
+        )
+        .unwrap();
+        let presence = d.expect("agentPresence", T).await.unwrap();
+        assert_eq!(presence["state"]["name"], name, "{presence}");
+    }
+    d.expect_silence("agentPresence", Duration::from_millis(300))
+        .await
+        .unwrap();
 }

@@ -34,7 +34,10 @@ pub(super) async fn handle(
     match event {
         "changeAgentState" => state::change_agent_state(manager, session, &payload).await,
         "topicSubscription" => topic::subscribe(manager, session, &payload).await,
-        "topicUnsubscription" => topic::unsubscribe(manager, session, &payload).await,
+        // Seed 002's table spells it with a trailing underscore; both are taken.
+        "topicUnsubscription" | "topicUnsubscription_" => {
+            topic::unsubscribe(manager, session, &payload).await
+        }
         "rejectTask" => reject::reject(manager, session, &payload).await,
         "endChat" => end_chat::end_chat(manager, session, &payload).await,
         // publishCimEvent is pipelined by the namespace (`publish::start_publish`).
@@ -67,6 +70,7 @@ const KNOWN_EVENTS: &[&str] = &[
     "changeAgentState",
     "topicSubscription",
     "topicUnsubscription",
+    "topicUnsubscription_",
     "rejectTask",
     "endChat",
     "publishCimEvent",

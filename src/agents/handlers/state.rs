@@ -8,7 +8,7 @@ use crate::agents::presence;
 use crate::agents::session::{cc_user_of, DeskSession};
 use crate::agents::AgentManager;
 use crate::cim::json_kind;
-use crate::routing::{Input, RequestedAgentState, RequestedMrdState};
+use crate::routing::{Effect, Input, RequestedAgentState, RequestedMrdState};
 use crate::sessions::{Actor, Ended};
 use crate::store::{directory, users};
 use serde::de::Error as _;
@@ -146,7 +146,10 @@ pub(super) async fn change_agent_state(
         Input::ForceLogout { reason_code, .. } => Some(reason_code.clone()),
         _ => None,
     };
-    routing_call(manager, input).await?;
+    let effects = routing_call(manager, input).await?;
+    let changed = effects
+        .iter()
+        .any(|e| matches!(e, Effect::AgentStateChanged { .. }));
     if let Some(reason_code) = forced_reason {
         // As the HTTP force logout: the agent's tokens end and its desk is told who.
         manager
@@ -180,7 +183,13 @@ pub(super) async fn change_agent_state(
             .ok_or_else(|| DeskError::new("not_found", "agent not found"))?;
         cc_user_of(&user)
     };
-    Ok(presence::payload(&cc_user, &view))
+    let payload = presence::payload(&cc_user, &view);
+    if !changed {
+        // Asked for the state it is in: nothing changed, so routing announces nothing,
+        // but a desk waits for `agentPresence` after every `changeAgentState`.
+        session.emit("agentPresence", payload.clone());
+    }
+    Ok(payload)
 }
 
 /// A supervisor may act on agents of the teams it supervises; nobody else may.
