@@ -403,3 +403,124 @@ async fn every_change_agent_state_is_answered_with_agent_presence_even_when_noth
         .await
         .unwrap();
 }
+
+/// Seed 004's `closeWrapup` sample, ids and all, for `conversation_id`.
+fn seed_wrapup(agent_id: &str, conversation_id: &str) -> Value {
+    json!({
+        "agentId": agent_id,
+        "conversationId": conversation_id,
+        "cimEvent": {
+            "id": "c65bb9da-f596-48a2-bef5-bd47f0732dbe",
+            "name": "AGENT_MESSAGE",
+            "type": "MESSAGE",
+            "timestamp": 1,
+            "conversationId": conversation_id,
+            "data": {
+                "id": "142ad3a6-6ab8-4cf7-9553-959e2c3605c2",
+                "header": {"sender": {"id": agent_id, "type": "AGENT"}, "timestamp": 1},
+                "body": {"type": "PLAIN", "markdownText": "wrapped up"}
+            }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_sending_the_seed_wrap_up_with_its_fixed_ids_in_every_chat_closes_each() {
+    let server = TestServer::start().await;
+    let (d, agent_id) =
+        support::chat::ready_desk(server.addr, &server.login("agent1", "agent1").await).await;
+    for customer in ["seed-walk-1", "seed-walk-2", "seed-walk-3"] {
+        let (w, conversation_id) = widget(&server, "1122", customer).await;
+        accept(&d, &conversation_id).await;
+        let left = d
+            .emit_ack(
+                "topicUnsubscription",
+                json!({"conversationId": conversation_id, "reason": "DONE"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(left[0]["status"], "success", "{left:?}");
+        d.expect("wrapupTimerStarted", T).await.unwrap();
+        let closed = d
+            .emit_ack("closeWrapup", seed_wrapup(&agent_id, &conversation_id))
+            .await
+            .unwrap();
+        assert_eq!(closed[0]["status"], "ok", "{customer}: {closed:?}");
+        let topic = d.expect("topicClosed", T).await.unwrap();
+        assert_eq!(topic["conversationId"], conversation_id, "{topic}");
+        w.close().await;
+    }
+    let (ready, _) = server.get("/readyz", None).await;
+    assert_eq!(ready, 200, "the engine runs on");
+}
+
+/// An agent message in `conversation_id` whose message id is always the same.
+async fn say_with_fixed_id(desk: &SioClient, conversation_id: &str) -> Value {
+    let mut event = support::chat::agent_message(
+        conversation_id,
+        json!({"type": "PLAIN", "markdownText": "same id again"}),
+    );
+    event["data"]["id"] = json!("reused-message-id");
+    let ack = desk
+        .emit_ack(
+            "publishCimEvent",
+            json!({"conversationId": conversation_id, "cimEvent": event}),
+        )
+        .await
+        .unwrap();
+    ack[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_id_reused_after_its_chat_closed_is_stored_and_the_engine_runs_on() {
+    let server = TestServer::start().await;
+    let (d, agent_id) =
+        support::chat::ready_desk(server.addr, &server.login("agent1", "agent1").await).await;
+    let (w, first) = widget(&server, "1122", "reuse-1").await;
+    accept(&d, &first).await;
+    assert_eq!(say_with_fixed_id(&d, &first).await["status"], "ok");
+    w.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    d.expect("wrapupTimerStarted", T).await.unwrap();
+    let wrapup = support::chat::agent_message(
+        &first,
+        json!({"type": "WRAPUP", "note": "done", "wrapups": []}),
+    );
+    let closed = d
+        .emit_ack(
+            "closeWrapup",
+            json!({"agentId": agent_id, "conversationId": first, "cimEvent": wrapup}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed[0]["status"], "ok", "{closed:?}");
+    d.expect("topicClosed", T).await.unwrap();
+
+    d.close().await;
+
+    // Restarted, the engine remembers the ids of open chats only; the store keeps the
+    // closed chat's.
+    let server = server.restart().await;
+    let (d, _) =
+        support::chat::ready_desk(server.addr, &server.login("agent1", "agent1").await).await;
+    let (_w2, second) = widget(&server, "1122", "reuse-2").await;
+    accept(&d, &second).await;
+    let ack = say_with_fixed_id(&d, &second).await;
+    assert_eq!(ack["status"], "ok", "{ack}");
+    assert!(ack["seq"].is_number(), "{ack}");
+    let (ready, _) = server.get("/readyz", None).await;
+    assert_eq!(ready, 200, "the engine runs on");
+    let admin = server.login("admin", "admin").await;
+    let (_, transcript) = server
+        .get(
+            &format!("/api/v1/conversations/{second}/events"),
+            Some(&admin),
+        )
+        .await;
+    let texts: Vec<&str> = transcript["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{transcript}"))
+        .iter()
+        .filter_map(|e| e["data"]["body"]["markdownText"].as_str())
+        .collect();
+    assert!(texts.contains(&"same id again"), "{texts:?}");
+}

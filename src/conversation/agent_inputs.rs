@@ -1,10 +1,11 @@
 //! Inputs from the agent manager (desk requests) and from bots: joining, leaving,
-//! publishing events, wrap-up, role changes, hold, ending the conversation. Every
+//! publishing events, role changes, hold, ending the conversation (wrap-up closes in
+//! `wrapup_close`). Every
 //! handler checks the conversation, the participant and the request before it changes
 //! anything. What every published event goes through (its ids and the retry check, its
 //! stamp, its ack) is in `published`.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::core::{lookup, OpenMap};
 use super::effect::Effect;
@@ -20,10 +21,10 @@ use super::studio::IntentFacts;
 use super::typing::is_typing;
 use crate::cim::{
     CcUser, ChannelSessionReasonCode, CimError, CimEvent, CimEventName, ConversationState,
-    FindAgentData, MessageBody, ParticipantRole, TaskStateReason,
+    FindAgentData, ParticipantRole, TaskStateReason,
 };
 
-fn not_a_participant(conversation_id: &str, agent_id: &str) -> CoreError {
+pub(super) fn not_a_participant(conversation_id: &str, agent_id: &str) -> CoreError {
     CoreError::NotAParticipant {
         conversation_id: conversation_id.to_owned(),
         agent_id: agent_id.to_owned(),
@@ -293,77 +294,6 @@ pub(super) fn agent_event<I: IdGen>(
             conversation.maybe_start_customer_sla(cx);
         }
     }
-    Ok(())
-}
-
-pub(super) fn close_wrapup<I: IdGen>(
-    open: &mut OpenMap,
-    cx: &mut Ctx<'_, I>,
-    conversation_id: &str,
-    agent_id: &str,
-    mut event: CimEvent,
-) -> Result<(), CoreError> {
-    let conversation = lookup(open, cx.index, conversation_id)?;
-    let participant = conversation
-        .agent(agent_id)
-        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?
-        .clone();
-    if participant.role != ParticipantRole::WrapUp {
-        return Err(CoreError::NotInWrapup {
-            conversation_id: conversation_id.to_owned(),
-            agent_id: agent_id.to_owned(),
-        });
-    }
-    let user = participant
-        .as_cc_user()
-        .cloned()
-        .ok_or_else(|| not_a_participant(conversation_id, agent_id))?;
-    require_event_id(&event)?;
-    let message = message_of(&event)?.ok_or_else(|| {
-        CoreError::from(CimError::invalid(
-            "cimEvent.type",
-            "a wrap-up is a MESSAGE event",
-        ))
-    })?;
-    // WRAPUP carries codes and a note; seed 004's sample is a PLAIN body whose text
-    // is the note, with no codes.
-    let (wrapups, note) = match &message.body {
-        MessageBody::Wrapup(body) => (json!(body.wrapups), json!(body.note)),
-        MessageBody::Plain(body) => (json!([]), json!(body.markdown_text)),
-        other => {
-            return Err(CimError::invalid(
-                "cimEvent.data.body.type",
-                format!("expected WRAPUP or PLAIN, found {}", other.type_name()),
-            )
-            .into())
-        }
-    };
-    let ids = client_ids(&event, Some(&message));
-    if let Some(seq) = stored_before(cx, conversation_id, &ids)? {
-        ack(cx, &event.id, conversation_id, seq, true);
-        return Ok(());
-    }
-    let entry = json!({
-        "agentId": agent_id,
-        "wrapups": wrapups,
-        "note": note,
-        "timestamp": cx.now,
-    });
-    match conversation.conversation.wrap_ups.get_mut() {
-        Some(list) => list.push(entry),
-        None => conversation.conversation.wrap_ups = vec![entry].into(),
-    }
-    conversation.mark_dirty(cx);
-    stamp(&mut event, conversation, cx.now);
-    event.event_emitter = agent_emitter(&user, &ParticipantRole::WrapUp).into();
-    set_sender(&mut event, &participant, conversation, cx.origins);
-    let event_id = event.id.clone();
-    let seq = conversation.emit(cx, event, Some(message.id.clone()));
-    for id in ids {
-        conversation.remember_id(cx, id, seq);
-    }
-    ack(cx, &event_id, conversation_id, seq, false);
-    conversation.finish_wrapup(cx, agent_id, false);
     Ok(())
 }
 

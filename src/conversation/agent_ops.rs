@@ -236,6 +236,15 @@ impl OpenConversation {
         });
     }
 
+    /// Keeps an agent's wrap-up (codes and note) with the conversation.
+    pub fn record_wrap_up<I: IdGen>(&mut self, cx: &mut Ctx<'_, I>, entry: serde_json::Value) {
+        match self.conversation.wrap_ups.get_mut() {
+            Some(list) => list.push(entry),
+            None => self.conversation.wrap_ups = vec![entry].into(),
+        }
+        self.mark_dirty(cx);
+    }
+
     /// The agent's wrap-up is over (closed by the desk or timed out).
     pub fn finish_wrapup<I: IdGen>(
         &mut self,

@@ -20,6 +20,7 @@ use super::origins::Origins;
 use super::record::{ConversationRecord, ConversationRuntime, PersistStep, RestoredConversation};
 use super::settings::CoreSettings;
 use super::step::{Ctx, IdRecord, Indexes, Step};
+use super::wrapup_close;
 use super::{agent_inputs, customer_inputs, hours_hold, routing_inputs, tick};
 use crate::cim::{ConversationState, ParticipantRole};
 use crate::clock::Millis;
@@ -432,7 +433,7 @@ fn dispatch<I: IdGen>(
             conversation_id,
             agent_id,
             event,
-        } => agent_inputs::close_wrapup(open, cx, &conversation_id, &agent_id, event),
+        } => wrapup_close::close_wrapup(open, cx, &conversation_id, &agent_id, event),
         Input::ChangeRole {
             conversation_id,
             agent_id,

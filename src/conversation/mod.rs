@@ -37,6 +37,7 @@ mod tick;
 pub mod timers;
 pub mod typing;
 pub mod views;
+mod wrapup_close;
 
 pub use self::core::ConversationCore;
 pub use effect::{CustomerAddress, Effect, FindAgentRequest};

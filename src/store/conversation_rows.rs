@@ -275,22 +275,25 @@ fn write_step<'a>(
     let last = step.events.len().saturating_sub(1);
     for (i, (stored, text)) in step.events.iter().zip(texts).enumerate() {
         let event = &stored.event;
-        events::append(
-            c,
-            interner,
-            index,
-            &events::EventRow {
-                id: &event.id,
-                conversation_id: &step.conversation_id,
-                seq: stored.seq,
-                name: event.name.as_str(),
-                kind: event.event_type.as_str(),
-                timestamp: event.timestamp,
-                message_id: stored.message_id.as_deref(),
-                event: text,
-                runtime: if i == last { carried.as_ref() } else { None },
-            },
-        )?;
+        let row = events::EventRow {
+            id: &event.id,
+            conversation_id: &step.conversation_id,
+            seq: stored.seq,
+            name: event.name.as_str(),
+            kind: event.event_type.as_str(),
+            timestamp: event.timestamp,
+            message_id: stored.message_id.as_deref(),
+            event: text,
+            runtime: if i == last { carried.as_ref() } else { None },
+        };
+        if events::append(c, interner, index, &row)? == events::Appended::MessageIdTaken {
+            tracing::warn!(
+                conversation = %step.conversation_id,
+                seq = stored.seq,
+                "a message id stored before was used again; the event is stored without it"
+            );
+            events::append_without_message_id(c, interner, index, &row, event)?;
+        }
     }
     let (Some(record), Some(texts)) = (&step.record, encoded_record) else {
         if *routing_changed {

@@ -28,6 +28,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// One CIM event row: the event's JSON text and the columns indexed beside it.
+#[derive(Clone, Copy)]
 pub struct EventRow<'a> {
     pub id: &'a str,
     pub conversation_id: &'a str,
@@ -241,8 +242,17 @@ pub fn search_text<'a>(event: &'a Map<String, Value>, data: Option<&'a Value>) -
         .filter(|text| !text.is_empty())
 }
 
-/// Appends one event; a duplicate message id or (conversation, seq) fails (event ids
-/// are made by the appliance and not indexed, migration V17).
+/// What [`append`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    Stored,
+    /// Nothing: another row holds the message id (see [`append_without_message_id`]).
+    MessageIdTaken,
+}
+
+/// Appends one event; a duplicate (conversation, seq) fails (event ids are made by
+/// the appliance and not indexed, migration V17), a message id another row holds
+/// stores nothing and says so.
 /// `interner` keeps the shared objects and conversation keys already stored by the
 /// same write; a message's text goes to `index`, which the write indexes after its
 /// last row.
@@ -251,7 +261,50 @@ pub fn append<'a>(
     interner: &mut Interner,
     index: &mut PendingIndex<'a>,
     row: &EventRow<'a>,
+) -> StoreResult<Appended> {
+    let Some(pos) = insert_row(conn, interner, row)? else {
+        return Ok(Appended::MessageIdTaken);
+    };
+    let event: &'a EncodedEvent = row.event;
+    if let Some(search) = event.search_text.as_deref() {
+        index.add(pos, search);
+    }
+    Ok(Appended::Stored)
+}
+
+/// Appends `event`, whose message id another row holds, without one: a client reused
+/// an idempotency key the engine no longer remembered (another conversation's, one
+/// closed before a restart, one older than the dedup window). The engine decided the
+/// event is new; failing its batch instead would halt the engine, so a client could
+/// stop the appliance. Its text is packed again, without the id as a marker.
+pub fn append_without_message_id(
+    conn: &Connection,
+    interner: &mut Interner,
+    index: &mut PendingIndex<'_>,
+    row: &EventRow<'_>,
+    event: &CimEvent,
 ) -> StoreResult<()> {
+    let encoded = encode_event(event, row.conversation_id, None)
+        .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", row.id)))?;
+    let row = EventRow {
+        message_id: None,
+        event: &encoded,
+        ..*row
+    };
+    let pos = insert_row(conn, interner, &row)?
+        .ok_or_else(|| StoreError::Corrupt("an event without a message id conflicted".into()))?;
+    if let Some(search) = encoded.search_text {
+        index.add(pos, search);
+    }
+    Ok(())
+}
+
+/// Inserts `row`; its position, or `None` when another row holds its message id.
+fn insert_row(
+    conn: &Connection,
+    interner: &mut Interner,
+    row: &EventRow<'_>,
+) -> StoreResult<Option<i64>> {
     let mut text = String::with_capacity(row.event.body.text.len() + 8);
     text.push(row.event.tag);
     text.push_str(&interner.intern(conn, &row.event.body)?);
@@ -261,26 +314,24 @@ pub fn append<'a>(
         Some(r) => Some(r.store(conn, interner, row.message_id.is_some())?),
         None => None,
     };
-    conn.prepare_cached(
-        "INSERT INTO cim_event_rows(id, conv, seq, name, type, timestamp, message_id, event, runtime)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        event_keys::event_id(row.id, row.timestamp),
-        conv,
-        row.seq as i64,
-        event_keys::name(row.name),
-        event_keys::name(row.kind),
-        row.timestamp,
-        row.message_id.map(event_keys::id),
-        text,
-        runtime
-    ])?;
-    let event: &'a EncodedEvent = row.event;
-    if let Some(search) = event.search_text.as_deref() {
-        index.add(conn.last_insert_rowid(), search);
-    }
-    Ok(())
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO cim_event_rows(id, conv, seq, name, type, timestamp, message_id, event, runtime)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(message_id) WHERE message_id IS NOT NULL DO NOTHING",
+        )?
+        .execute(params![
+            event_keys::event_id(row.id, row.timestamp),
+            conv,
+            row.seq as i64,
+            event_keys::name(row.name),
+            event_keys::name(row.kind),
+            row.timestamp,
+            row.message_id.map(event_keys::id),
+            text,
+            runtime
+        ])?;
+    Ok((inserted > 0).then(|| conn.last_insert_rowid()))
 }
 
 /// Events of a conversation with a sequence number above `after`, in order, each

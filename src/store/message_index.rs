@@ -12,6 +12,7 @@ use super::events::{self, decode_row, Reading};
 use super::objects::Inflater;
 use super::StoreResult;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
+use std::borrow::Cow;
 
 /// SQL picking the indexed message rows (the name codes of `events::SEARCHED`) with
 /// what [`decode_row`] reads, then pos and the conversation id; `condition` (on `e`)
@@ -73,13 +74,13 @@ pub fn unindex(c: &Connection, condition: &str, params: &[&dyn ToSql]) -> StoreR
 /// are not searchable.
 #[derive(Debug, Default)]
 pub struct PendingIndex<'a> {
-    messages: Vec<(i64, &'a str)>,
+    messages: Vec<(i64, Cow<'a, str>)>,
 }
 
 impl<'a> PendingIndex<'a> {
     /// Notes the message text of the event row at `pos`.
-    pub fn add(&mut self, pos: i64, text: &'a str) {
-        self.messages.push((pos, text));
+    pub fn add(&mut self, pos: i64, text: impl Into<Cow<'a, str>>) {
+        self.messages.push((pos, text.into()));
     }
 
     /// Indexes the messages noted, in the caller's transaction, after its last row.
@@ -90,7 +91,7 @@ impl<'a> PendingIndex<'a> {
         let mut insert =
             c.prepare_cached("INSERT INTO message_text(rowid, text) VALUES (?1, ?2)")?;
         for (pos, text) in self.messages {
-            insert.execute(params![pos, text])?;
+            insert.execute(params![pos, &*text])?;
         }
         Ok(())
     }
