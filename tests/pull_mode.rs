@@ -146,4 +146,47 @@ async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
         .await
         .unwrap();
     assert_eq!(removed["requestIds"][0], request_id);
+    // Seed 002: deleting the request ends the chat: the customer is told, and both
+    // agents go to wrap-up.
+    let ended = w.expect("CHANNEL_SESSION_ENDED", T).await.unwrap();
+    assert_eq!(ended["reason"], "AGENT", "{ended}");
+    for d in [&a1, &a2] {
+        let wrapup = d.expect("wrapupTimerStarted", T).await.unwrap();
+        assert_eq!(wrapup["conversationId"], conversation_id, "{wrapup}");
+    }
+
+    // A customer who leaves before anyone joined takes the request out of the list.
+    let w2 = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "2001", "channelCustomerIdentifier": "lead-2"}),
+    )
+    .await
+    .unwrap();
+    let started = w2.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let lead_2 = started[0]["conversationId"].clone();
+    let second = loop {
+        let request = a1
+            .expect("onPullModeSubscribedListRequest", T)
+            .await
+            .unwrap();
+        if request["conversationId"] == lead_2 {
+            break request["id"].as_str().unwrap().to_string();
+        }
+    };
+    w2.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    loop {
+        let removed = a1
+            .expect("removePullModeSubscribedListRequests", T)
+            .await
+            .unwrap();
+        if removed["requestIds"][0] == second {
+            break;
+        }
+    }
+    let gone = a1
+        .emit_ack("joinPullModeRequest", json!({"requestId": second}))
+        .await
+        .unwrap();
+    assert_eq!(gone[0]["status"], "error", "{gone:?}");
 }

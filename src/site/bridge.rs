@@ -216,6 +216,8 @@ pub enum Asked {
     Nothing,
     /// These routing inputs, in order.
     Routing(Vec<routing::Input>),
+    /// The effect goes out as it is, and these routing inputs follow it.
+    Also(Vec<routing::Input>),
     /// FIND_AGENT with no queue to route to.
     Unroutable { conversation_id: String },
     /// Close the conversation's open tasks, read once every other routing input the
@@ -267,6 +269,25 @@ pub fn asked_of_routing(
                 .into_iter()
                 .collect(),
         ),
+        // A closed conversation's pull-mode requests leave their lists: nobody can
+        // join it any more, and the lists' subscribers are told.
+        E::ConversationClosed { conversation_id } => {
+            let mut ids: Vec<&String> = core
+                .pull_requests_of_conversation(conversation_id)
+                .map(|r| &r.id)
+                .collect();
+            ids.sort();
+            let deletes: Vec<routing::Input> = ids
+                .into_iter()
+                .map(|id| routing::Input::DeletePullRequest {
+                    request_id: id.clone(),
+                })
+                .collect();
+            match deletes.is_empty() {
+                true => Asked::Nothing,
+                false => Asked::Also(deletes),
+            }
+        }
         _ => Asked::Nothing,
     }
 }

@@ -280,6 +280,10 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                             bridge::Asked::Routing(inputs) => {
                                 pending.extend(inputs.into_iter().map(Work::Routing))
                             }
+                            bridge::Asked::Also(inputs) => {
+                                out.push(SiteEffect::Conversation(effect));
+                                pending.extend(inputs.into_iter().map(Work::Routing))
+                            }
                             bridge::Asked::Unroutable { conversation_id } => {
                                 out.push(SiteEffect::Unroutable { conversation_id })
                             }

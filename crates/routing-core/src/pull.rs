@@ -325,6 +325,15 @@ impl PullBoard {
         }
     }
 
+    pub fn requests_of_conversation<'a>(
+        &'a self,
+        conversation_id: &'a str,
+    ) -> impl Iterator<Item = &'a PullRequest> + 'a {
+        self.requests
+            .values()
+            .filter(move |r| r.conversation_id == conversation_id)
+    }
+
     pub fn request(&self, request_id: &str) -> Option<&PullRequest> {
         self.requests.get(request_id)
     }

@@ -6,6 +6,7 @@ use super::{routing_call, DeskError};
 use crate::agents::namespace::send_topic;
 use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
+use crate::cim::ChannelSessionReasonCode;
 use crate::routing::Input;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -133,24 +134,56 @@ pub(super) async fn delete(
 ) -> Result<Value, DeskError> {
     let request_id = request_id(payload)?;
     let id = request_id.clone();
-    let joined = manager
+    let (joined, conversation_id) = manager
         .routing()
-        .query(move |core, _| core.pull_request(&id).map(|r| r.joined_agents.clone()))
+        .query(move |core, _| {
+            core.pull_request(&id)
+                .map(|r| (r.joined_agents.clone(), r.conversation_id.clone()))
+        })
         .await
         .flatten()
         .ok_or_else(|| DeskError::new("not_found", format!("request {request_id} not found")))?;
-    if !joined.iter().any(|a| a == session.agent_id()) && !session.is_supervisor() {
+    let in_request = joined.iter().any(|a| a == session.agent_id());
+    if !in_request && !session.is_supervisor() {
         return Err(DeskError::forbidden(
             "only an agent in the request (or a supervisor) may end it",
         ));
     }
-    routing_call(
+    // Seed 002: deleting the request "ends the chat": the customer's session ends (by
+    // the agent, or force-closed by a supervisor), its agents go to wrap-up, and the
+    // closed conversation's request leaves its list.
+    let customer_session = match manager.conversations().topic(&conversation_id).await {
+        Ok(topic) => topic
+            .conversation
+            .channel_session
+            .get()
+            .map(|s| s.id.clone()),
+        Err(_) => None,
+    };
+    if let Some(session_id) = customer_session {
+        let reason = match in_request {
+            true => ChannelSessionReasonCode::Agent,
+            false => ChannelSessionReasonCode::ForceClosed,
+        };
+        manager
+            .conversations()
+            .customer_left(&session_id, reason)
+            .await?;
+    }
+    let deleted = routing_call(
         manager,
         Input::DeletePullRequest {
             request_id: request_id.clone(),
         },
     )
-    .await?;
+    .await;
+    match deleted {
+        // Gone already: its conversation closed at once (nobody was in it).
+        Err(e) if e.code == "unknown_pull_request" => {}
+        other => {
+            other?;
+        }
+    }
     Ok(json!({"status": "ok", "requestId": request_id}))
 }
 

@@ -192,6 +192,14 @@ impl RoutingCore {
         self.pull.request(request_id)
     }
 
+    /// The pull-mode requests of a conversation (one, unless it was routed again).
+    pub fn pull_requests_of_conversation<'a>(
+        &'a self,
+        conversation_id: &'a str,
+    ) -> impl Iterator<Item = &'a PullRequest> + 'a {
+        self.pull.requests_of_conversation(conversation_id)
+    }
+
     /// The requests of a pull-mode list, oldest first.
     pub fn pull_list_requests(&self, list_id: &str) -> Option<Vec<&PullRequest>> {
         self.pull.list_requests(list_id)
