@@ -524,3 +524,32 @@ async fn a_message_id_reused_after_its_chat_closed_is_stored_and_the_engine_runs
         .collect();
     assert!(texts.contains(&"same id again"), "{texts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrap_up_published_as_a_message_never_reaches_the_customer() {
+    let server = TestServer::start().await;
+    let d = ready_desk(&server, "agent1").await;
+    let (w, conversation_id) = widget(&server, "1122", "no-notes-for-me").await;
+    accept(&d, &conversation_id).await;
+    for body in [
+        json!({"type": "WRAPUP", "note": "difficult customer", "wrapups": []}),
+        json!({"type": "PLAIN", "markdownText": "anything else?"}),
+    ] {
+        let event = support::chat::agent_message(&conversation_id, body);
+        let ack = d
+            .emit_ack(
+                "publishCimEvent",
+                json!({"conversationId": conversation_id, "cimEvent": event}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ack[0]["status"], "ok", "{ack:?}");
+    }
+    loop {
+        let got = w.expect("MESSAGE_RECEIVED", T).await.unwrap();
+        assert_ne!(got["data"]["body"]["type"], "WRAPUP", "{got}");
+        if got["data"]["body"]["markdownText"] == "anything else?" {
+            break;
+        }
+    }
+}

@@ -54,6 +54,17 @@ pub fn is_serving_agent_notice(event: &CimEvent) -> bool {
     )
 }
 
+/// A message with a WRAPUP body (seed 002 lets a desk publish one): the agent's codes
+/// and note are the contact center's, never the customer's.
+fn is_wrap_up(event: &CimEvent) -> bool {
+    event
+        .data
+        .get()
+        .and_then(|d| d.pointer("/body/type"))
+        .and_then(Value::as_str)
+        == Some("WRAPUP")
+}
+
 /// True when the customer may see `event` (live or in a replayed transcript).
 pub fn customer_can_see(event: &CimEvent) -> bool {
     match &event.name {
@@ -61,7 +72,7 @@ pub fn customer_can_see(event: &CimEvent) -> bool {
         CimEventName::AgentSubscribed | CimEventName::AgentUnsubscribed => {
             is_serving_agent_notice(event)
         }
-        CimEventName::AgentMessage => !from_silent_party(event),
+        CimEventName::AgentMessage => !from_silent_party(event) && !is_wrap_up(event),
         CimEventName::TypingStarted | CimEventName::TypingStopped => {
             let emitter = event.event_emitter.get().map(|e| &e.emitter_type);
             matches!(emitter, Some(EmitterType::Agent | EmitterType::Bot))
@@ -118,6 +129,9 @@ mod tests {
             agent(ParticipantRole::Primary),
         );
         assert!(!customer_can_see(&whisper));
+        let mut wrap_up = event(CimEventName::AgentMessage, agent(ParticipantRole::Primary));
+        wrap_up.data = json!({"body": {"type": "WRAPUP", "note": "angry customer"}}).into();
+        assert!(!customer_can_see(&wrap_up), "codes and notes are internal");
         let bot = event(CimEventName::BotMessage, EventEmitter::bot("b", "bot"));
         assert!(deliver_to_customer(&bot));
         let own = event(
