@@ -42,6 +42,9 @@ const FORBIDDEN: &[&str] = &[
 ];
 
 fn main() {
+    // `refinery::embed_migrations!` reads this directory at compile time; cargo does
+    // not know, so a new migration would not rebuild the store without this line.
+    println!("cargo:rerun-if-changed=migrations");
     let root = Path::new("src/conversation");
     let site = Path::new("src/site");
     let mut files = Vec::new();

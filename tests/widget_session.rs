@@ -314,3 +314,43 @@ async fn a_message_whose_commit_failed_is_stored_when_sent_again_after_the_resta
     );
     assert_eq!(texts.len(), 3, "{texts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_of_a_channel_deleted_and_made_again_connects_again_before_it_chats() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let (_, channels) = server.get("/api/v1/channels", Some(&admin)).await;
+    let demo = channels["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["serviceIdentifier"] == "1122")
+        .unwrap()
+        .clone();
+    let body = json!({"name": "promo", "serviceIdentifier": "3001", "channelType": "WEB",
+                      "routingPolicy": demo["channelConfig"]["routingPolicy"]});
+    let (status, first) = server.post("/api/v1/channels", Some(&admin), &body).await;
+    assert_eq!(status, 201, "{first}");
+    let promo = json!({"serviceIdentifier": "3001", "channelCustomerIdentifier": "early-tab"});
+    let tab = widget(&server, promo.clone()).await.unwrap();
+
+    // The channel never had a chat, so it can go, and come back under its identifier.
+    let id = first["id"].as_str().unwrap();
+    let (status, _) = server
+        .delete(&format!("/api/v1/channels/{id}"), Some(&admin))
+        .await;
+    assert_eq!(status, 204);
+    let (status, again) = server.post("/api/v1/channels", Some(&admin), &body).await;
+    assert_eq!(status, 201, "{again}");
+
+    let refused = request_chat(&tab, "Early").await;
+    assert_eq!(refused["code"], "channel_changed", "{refused}");
+    let fresh = widget(&server, promo).await.unwrap();
+    let started = request_chat(&fresh, "Early").await;
+    assert_eq!(
+        started["channelSession"]["channel"]["id"], again["id"],
+        "{started}"
+    );
+    let (ready, _) = server.get("/readyz", None).await;
+    assert_eq!(ready, 200);
+}

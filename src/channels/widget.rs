@@ -137,6 +137,13 @@ impl Widget {
         }
     }
 
+    /// The id of the channel the customer's tabs connected to.
+    fn connected_channel_id(&self, customer_key: &str) -> Option<String> {
+        let reg = self.inner.registry.lock();
+        let channel = &reg.customers.get(customer_key)?.channel;
+        channel.get("id").and_then(Value::as_str).map(str::to_owned)
+    }
+
     /// One shared copy of a channel's object (thousands of widgets use the same one);
     /// a changed channel replaces the copy.
     fn intern_channel(&self, service_identifier: &str, channel: Value) -> Arc<Value> {
@@ -421,7 +428,9 @@ impl Widget {
     ) -> Result<Value, WidgetError> {
         let (service_identifier, customer_identifier) = self.identity(customer_key)?;
         if self.running_session(customer_key, socket)?.is_none() {
-            let gate = self.gate(&service_identifier, payload, false).await?;
+            let gate = self
+                .gate(customer_key, &service_identifier, payload, false)
+                .await?;
             if !gate.open {
                 return Err(WidgetError::new("closed", gate.closed_message()));
             }

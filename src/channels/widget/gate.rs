@@ -39,6 +39,7 @@ impl Widget {
     /// against the form with name and email offered.
     pub(super) async fn gate(
         &self,
+        customer_key: &str,
         service_identifier: &str,
         payload: &Value,
         left: bool,
@@ -57,6 +58,14 @@ impl Widget {
                     "this channel takes no new chats at the moment",
                 )
             })?;
+        if self.connected_channel_id(customer_key).as_deref() != Some(channel.channel_id.as_str()) {
+            // The channel was deleted and made again under this service identifier
+            // since the tab connected: its chats go to the channel as it is now.
+            return Err(WidgetError::new(
+                "channel_changed",
+                "this channel was changed since the widget connected; connect again",
+            ));
+        }
         let answers = form_answers(payload)?;
         let form = if left {
             Some(channel.form.for_left_message())

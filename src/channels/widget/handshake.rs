@@ -87,10 +87,10 @@ impl Widget {
             let entry = reg
                 .customers
                 .entry(customer_key.clone())
-                .or_insert(Customer {
+                .or_insert_with(|| Customer {
                     service_identifier,
                     channel_customer_identifier: customer_identifier,
-                    channel,
+                    channel: channel.clone(),
                     customer: None,
                     tabs: Vec::new(),
                     session_id: None,
@@ -98,6 +98,9 @@ impl Widget {
                     conversation_id: None,
                     last_typing: None,
                 });
+            // The channel as it is now: the customer's other tabs connected earlier
+            // may hold one since changed (or deleted and made again).
+            entry.channel = channel;
             if entry.customer.is_none() {
                 entry.customer = customer;
             }

@@ -97,7 +97,9 @@ impl Widget {
                 "a chat is running: send the message with MESSAGE_RECEIVED",
             ));
         }
-        let gate = self.gate(&service_identifier, payload, true).await?;
+        let gate = self
+            .gate(customer_key, &service_identifier, payload, true)
+            .await?;
         let (channel_data, name) =
             chat_request_data(&service_identifier, &customer_identifier, payload)?;
         let (session_id, secret) = self.new_session(socket, customer_key, name).await?;
