@@ -553,3 +553,46 @@ async fn a_wrap_up_published_as_a_message_never_reaches_the_customer() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_nesting_deeper_than_32_levels_are_refused_at_the_edge() {
+    let server = TestServer::start().await;
+    let d = ready_desk(&server, "agent1").await;
+    let (w, conversation_id) = widget(&server, "1122", "deep-thinker").await;
+    accept(&d, &conversation_id).await;
+    let mut deep = json!("leaf");
+    for _ in 0..64 {
+        deep = json!({"$ref": deep});
+    }
+    let mut event = support::chat::agent_message(
+        &conversation_id,
+        json!({"type": "PLAIN", "markdownText": "hi"}),
+    );
+    event["data"]["body"]["extra"] = deep.clone();
+    let refused = d
+        .emit_ack(
+            "publishCimEvent",
+            json!({"conversationId": conversation_id, "cimEvent": event}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["code"], "invalid_payload", "{refused:?}");
+    let refused = w
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "deep-1", "body": {"type": "PLAIN", "markdownText": "x", "extra": deep}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["code"], "invalid_payload", "{refused:?}");
+    // Nothing was stored; the chat goes on.
+    let fine = w
+        .emit_ack(
+            "MESSAGE_RECEIVED",
+            json!({"id": "deep-2", "body": {"type": "PLAIN", "markdownText": "flat"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fine[0]["status"], "ok", "{fine:?}");
+    assert!(fine[0]["seq"].as_u64().is_some(), "{fine:?}");
+}

@@ -99,6 +99,14 @@ impl Namespace for DeskNamespace {
                 return;
             };
             let payload = args.into_iter().next().unwrap_or(Value::Null);
+            if crate::cim::nests_deeper_than(&payload, crate::cim::MAX_JSON_DEPTH) {
+                let refused = DeskError::invalid(format!(
+                    "{event}: the payload nests deeper than {} levels",
+                    crate::cim::MAX_JSON_DEPTH
+                ));
+                respond(&session, &event, ack, Err(refused));
+                return;
+            }
             if event == "publishCimEvent" && payload.is_object() {
                 // Pipelined: queued in order now, answered when stored, while this
                 // desk's next events are read (a bounded number in flight).

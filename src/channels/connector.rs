@@ -249,6 +249,12 @@ pub(crate) async fn receive(
 
 /// Validates a connector's message: the CIM shape, a customer sender, sane identifiers.
 pub fn inbound_message(value: &Value) -> Result<CimMessage, CimError> {
+    if crate::cim::nests_deeper_than(value, crate::cim::MAX_JSON_DEPTH) {
+        return Err(CimError::invalid(
+            "message",
+            format!("nests deeper than {} levels", crate::cim::MAX_JSON_DEPTH),
+        ));
+    }
     let message = CimMessage::from_inbound_value(value)?;
     let sender_type = message.header.sender.type_name();
     if !sender_type.eq_ignore_ascii_case("CUSTOMER") {

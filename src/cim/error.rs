@@ -129,6 +129,29 @@ pub fn json_kind(value: &Value) -> &'static str {
     }
 }
 
+/// How deep a client's JSON may nest. Real CIM payloads nest about ten levels; the
+/// store wraps some objects one level deeper and reads its rows back under
+/// serde_json's limit of 128, so anything deeper than this is refused at the edge
+/// (desk and widget events, connector messages) before it can be stored.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// True when `value` nests objects and arrays deeper than `limit` levels.
+pub fn nests_deeper_than(value: &Value, limit: usize) -> bool {
+    let mut stack = vec![(value, 1usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > limit {
+            return true;
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +194,17 @@ mod tests {
             require_object(&doc, "body").unwrap_err(),
             CimError::missing("body")
         );
+    }
+
+    #[test]
+    fn nesting_is_measured_in_objects_and_arrays() {
+        let mut deep = serde_json::json!("leaf");
+        for _ in 0..MAX_JSON_DEPTH {
+            deep = serde_json::json!({"$ref": deep});
+        }
+        assert!(!nests_deeper_than(&deep, MAX_JSON_DEPTH));
+        let deeper = serde_json::json!([deep]);
+        assert!(nests_deeper_than(&deeper, MAX_JSON_DEPTH));
+        assert!(!nests_deeper_than(&serde_json::json!(7), 0));
     }
 }

@@ -60,7 +60,7 @@ pub use desk::{
     AssistanceMode, CloseWrapup, ConsultConferenceRequest, ConsultTransferRequest,
     DirectConferenceRequest, DirectTransferRequest,
 };
-pub use error::{check_len, json_kind, CimError, MAX_ID_LEN};
+pub use error::{check_len, json_kind, nests_deeper_than, CimError, MAX_ID_LEN, MAX_JSON_DEPTH};
 pub use event::{
     event_text, system_emitter_id, wire_text, AgentSubscriptionData, CimEvent, CimEventName,
     CimEventType, EmitterType, EventData, EventEmitter, FindAgentData, MrdInterruptedData,

@@ -37,6 +37,14 @@ impl Namespace for Widget {
                     "invalid_payload",
                     format!("{event} expects one JSON object"),
                 ))
+            } else if crate::cim::nests_deeper_than(&payload, crate::cim::MAX_JSON_DEPTH) {
+                Err(WidgetError::new(
+                    "invalid_payload",
+                    format!(
+                        "{event}: the payload nests deeper than {} levels",
+                        crate::cim::MAX_JSON_DEPTH
+                    ),
+                ))
             } else {
                 match event.as_str() {
                     "CHAT_REQUESTED" => {
