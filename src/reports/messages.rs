@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::tally::ClosedAnswered;
 use crate::clock::Millis;
-use crate::store::{events, StoreResult};
+use crate::store::{events, StoreError, StoreResult};
 
 /// What the messages tell.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,14 +62,25 @@ pub fn code_name(category: &str, value: &str) -> String {
 }
 
 /// Reads the task's first response and wrap-up codes.
+///
+/// It runs in the engine's batch, whose failure halts the engine: events it cannot
+/// read back (`Corrupt`) leave the figures out with a warning instead of stopping the
+/// appliance at every start (the task would close again).
 pub fn of_task(c: &rusqlite::Connection, task: &ClosedAnswered) -> StoreResult<Found> {
-    let stored = events::bodies_named_between(
+    let stored = match events::bodies_named_between(
         c,
         &task.conversation_id,
         "AGENT_MESSAGE",
         task.answer_time,
         task.closed_at,
-    )?;
+    ) {
+        Ok(stored) => stored,
+        Err(StoreError::Corrupt(why)) => {
+            tracing::warn!(conversation = %task.conversation_id, %why, "agent messages unreadable; the task's first response and wrap-up codes are left out");
+            return Ok(Found::default());
+        }
+        Err(other) => return Err(other),
+    };
     Ok(read(&stored, task.enqueue_time))
 }
 
