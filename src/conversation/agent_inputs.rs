@@ -268,9 +268,11 @@ pub(super) fn agent_event<I: IdGen>(
         conversation.emit_typing(cx, agent_id, Some(agent_id), event, event_id);
         return Ok(());
     }
+    // A wrap-up published as a message is the agents' only: it answers nobody.
     let answers_customer = is_serving_role(&role)
         && event.name == CimEventName::AgentMessage
-        && is_content(message.as_ref());
+        && is_content(message.as_ref())
+        && !super::audience::is_wrap_up(&event);
     if answers_customer && conversation.on_hold() {
         conversation.resume(cx, Some(agent_id.to_owned()));
     }

@@ -56,7 +56,7 @@ pub fn is_serving_agent_notice(event: &CimEvent) -> bool {
 
 /// A message with a WRAPUP body (seed 002 lets a desk publish one): the agent's codes
 /// and note are the contact center's, never the customer's.
-fn is_wrap_up(event: &CimEvent) -> bool {
+pub(super) fn is_wrap_up(event: &CimEvent) -> bool {
     event
         .data
         .get()

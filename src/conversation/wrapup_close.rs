@@ -67,18 +67,11 @@ pub(super) fn close_wrapup<I: IdGen>(
     let mut message_id = message.id.clone();
     match stored_before(cx, conversation_id, &ids) {
         Ok(None) => {}
-        // Its event is in the conversation already (sent as a message first): the
-        // wrap-up still closes; nothing is stored twice.
-        Ok(Some(seq)) => {
-            conversation.record_wrap_up(cx, entry);
-            ack(cx, &event.id, conversation_id, seq, true);
-            conversation.finish_wrapup(cx, agent_id, false);
-            return Ok(());
-        }
-        // Another conversation's ids (a desk sending one fixed sample, as seed 004's,
-        // in every chat): the wrap-up is what counts, so it is stored under ids of its
-        // own instead of refused.
-        Err(CoreError::IdInUse { .. }) => {
+        // Ids another event has (seed 004's fixed sample sent in every chat, or by
+        // every agent of this one, or sent first as a message): the wrap-up is what
+        // counts, so its event is stored under ids of its own. A retry of a wrap-up
+        // that closed never gets here: its agent is no longer in wrap-up.
+        Ok(Some(_)) | Err(CoreError::IdInUse { .. }) => {
             event.id = cx.new_id(IdKind::Event);
             message_id = cx.new_id(IdKind::Event);
             if let Some(data) = event.data.get_mut().and_then(|d| d.as_object_mut()) {

@@ -323,7 +323,8 @@ impl Driver {
                 }
             }
             if !self.finish(now, effects, waiters, callers).await {
-                tracing::error!("the engine's publishing failed; the engine driver stops");
+                tracing::error!("the engine's publishing failed; the engine halts");
+                self.halted.cancel();
                 break;
             }
         }
@@ -461,7 +462,9 @@ impl Driver {
             (Some(e), _) | (None, Err(e)) => {
                 // Like a failed write, published in its turn: nothing of the batch is
                 // stored or delivered, and its callers hear why after the batches
-                // before it are out.
+                // before it are out. The engine halts now, so that no batch queued
+                // behind this one writes.
+                self.halted.cancel();
                 self.sequencer.settle(ticket, Err(e));
                 return !self.sequencer.broken();
             }
@@ -480,11 +483,17 @@ impl Driver {
                         if halted.is_cancelled() {
                             return Err(StoreError::NotCommitted);
                         }
-                        conversation_rows::write_batch(c, &steps, &outbound, now)?;
-                        if !routing_rows.is_empty() {
-                            routing_rows.write(c, now)?;
+                        let written = conversation_rows::write_batch(c, &steps, &outbound, now)
+                            .and_then(|()| match routing_rows.is_empty() {
+                                true => Ok(()),
+                                false => routing_rows.write(c, now),
+                            });
+                        if written.is_err() {
+                            // At once, on the writer thread: the jobs after this one in
+                            // the writer's queue are this engine's later batches.
+                            halted.cancel();
                         }
-                        Ok(())
+                        written
                     },
                     move |stored| sequencer.settle(ticket, stored),
                 )

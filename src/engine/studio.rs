@@ -47,6 +47,12 @@ impl Bridge {
                     .json()
                     .await
                     .map_err(|e| format!("answer is not JSON: {e}"))?;
+                if crate::cim::nests_deeper_than(&body, crate::cim::MAX_JSON_DEPTH) {
+                    return Err(format!(
+                        "answer nests deeper than {} levels",
+                        crate::cim::MAX_JSON_DEPTH
+                    ));
+                }
                 parse_actions(&body).map_err(|e| format!("bad actions: {e}"))
             }
             .await;

@@ -244,6 +244,7 @@ pub fn search_text<'a>(event: &'a Map<String, Value>, data: Option<&'a Value>) -
 
 /// What [`append`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
 pub enum Appended {
     Stored,
     /// Nothing: another row holds the message id (see [`append_without_message_id`]).

@@ -181,7 +181,8 @@ mod tests {
             runtime: None,
         };
         let mut index = PendingIndex::default();
-        append(c, &mut Interner::default(), &mut index, &row).unwrap();
+        let appended = append(c, &mut Interner::default(), &mut index, &row).unwrap();
+        assert_eq!(appended, crate::store::events::Appended::Stored);
         index.write(c).unwrap();
     }
 

@@ -373,6 +373,17 @@ impl Drop for FailOnPanic {
     }
 }
 
+/// How many times BEGIN waits out the busy timeout before the batch fails.
+const MAX_BUSY_RETRIES: u32 = 120;
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// Runs the batch in one transaction and commits it; says whether it committed.
 /// With a deferred fsync, the commit's number is announced to readers just before
 /// COMMIT makes it visible.
@@ -386,7 +397,16 @@ fn run_batch(
         conn.prepare_cached("BEGIN IMMEDIATE")
             .and_then(|mut s| s.execute([]))
     };
-    if let Err(e) = begin() {
+    // Another connection holding the write lock past the busy timeout (a TRUNCATE
+    // checkpoint waiting for a long read or a backup) is waited out: a failed batch
+    // halts the engine, and a busy database is no reason to.
+    let mut waited = 0;
+    while let Err(e) = begin() {
+        if is_busy(&e) && waited < MAX_BUSY_RETRIES {
+            waited += 1;
+            tracing::warn!(error = %e, attempt = waited, "the database is busy; the store writer waits");
+            continue;
+        }
         tracing::error!(error = %e, "store cannot begin a transaction");
         return false;
     }

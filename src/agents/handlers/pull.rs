@@ -152,23 +152,45 @@ pub(super) async fn delete(
     // Seed 002: deleting the request "ends the chat": the customer's session ends (by
     // the agent, or force-closed by a supervisor), its agents go to wrap-up, and the
     // closed conversation's request leaves its list.
-    let customer_session = match manager.conversations().topic(&conversation_id).await {
+    let customer_session = match manager
+        .conversations()
+        .topic(&conversation_id)
+        .await
+        .map_err(DeskError::from)
+    {
         Ok(topic) => topic
             .conversation
             .channel_session
             .get()
             .map(|s| s.id.clone()),
-        Err(_) => None,
+        // Closed already: there is no chat left to end.
+        Err(e)
+            if matches!(
+                e.code,
+                "unknown_conversation" | "conversation_closed" | "not_found"
+            ) =>
+        {
+            None
+        }
+        Err(other) => return Err(other),
     };
     if let Some(session_id) = customer_session {
         let reason = match in_request {
             true => ChannelSessionReasonCode::Agent,
             false => ChannelSessionReasonCode::ForceClosed,
         };
-        manager
+        let ended = manager
             .conversations()
             .customer_left(&session_id, reason)
-            .await?;
+            .await
+            .map_err(DeskError::from);
+        match ended {
+            // The customer left before: the chat is over already.
+            Err(e) if matches!(e.code, "channel_session_ended" | "unknown_channel_session") => {}
+            other => {
+                other?;
+            }
+        }
     }
     let deleted = routing_call(
         manager,

@@ -14,7 +14,7 @@ use switchboard::store::conversations::{self, ChannelSessionRow, ConversationRow
 use switchboard::store::events::{self, EventRow};
 use switchboard::store::message_index::PendingIndex;
 use switchboard::store::objects::{self, Dehydrated, Interner};
-use switchboard::store::{csat, tasks, StoreResult};
+use switchboard::store::{csat, tasks, StoreError, StoreResult};
 
 use super::events::{Event, Events};
 use super::shapes::{Chat, Templates, WORDS};
@@ -307,7 +307,7 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
     )?;
     let mut index = PendingIndex::default();
     for (seq, e) in b.events.iter().enumerate() {
-        events::append(
+        let appended = events::append(
             c,
             interner,
             &mut index,
@@ -323,6 +323,12 @@ pub fn write(c: &Connection, interner: &mut Interner, b: &Built) -> StoreResult<
                 runtime: None,
             },
         )?;
+        if appended == events::Appended::MessageIdTaken {
+            return Err(StoreError::Conflict(format!(
+                "generated message id {:?}",
+                e.message_id
+            )));
+        }
     }
     index.write(c)?;
     tasks::upsert(

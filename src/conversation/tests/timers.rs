@@ -403,3 +403,28 @@ fn absurd_durations_saturate_instead_of_overflowing() {
     // The session's activity timeout is still the next deadline.
     assert_eq!(h.core.next_deadline(), Some(T0 + 120_000));
 }
+
+#[test]
+fn a_wrap_up_published_as_a_message_answers_nobody_and_leaves_the_hold() {
+    let mut h = Harness::new(settings());
+    let conversation = h.start("cs-1", 1, ChannelTimers::default());
+    h.join(&conversation, "agent-1", ParticipantRole::Primary);
+    h.send(Input::Hold {
+        conversation_id: conversation.clone(),
+        agent_id: "agent-1".into(),
+        duration_secs: None,
+    });
+    let body = crate::cim::MessageBody::Wrapup(crate::cim::WrapupBody {
+        wrapups: Vec::new(),
+        note: "internal".to_string().into(),
+        markdown_text: crate::cim::Nullable::Absent,
+        extra: Default::default(),
+    });
+    let published = h.send(Input::AgentEvent {
+        conversation_id: conversation.clone(),
+        agent_id: "agent-1".into(),
+        event: desk_event(CimEventName::AgentMessage, "e-w", "m-w", body),
+    });
+    assert_eq!(event_names(&published), ["AGENT_MESSAGE"]);
+    assert_eq!(h.state(&conversation), ConversationState::OnHold);
+}

@@ -133,7 +133,7 @@ fn a_closed_conversation_keeps_no_runtime_row_and_its_last_seq() {
 fn append_event(conn: &Connection, seq: u64, runtime: Option<&str>) {
     let event = crate::store::events::encode(json!({}), "c1", None, 1);
     let runtime = runtime.map(|text| event_runtime::encode(text, 1));
-    crate::store::events::append(
+    let appended = crate::store::events::append(
         conn,
         &mut crate::store::objects::Interner::default(),
         &mut crate::store::message_index::PendingIndex::default(),
@@ -150,6 +150,7 @@ fn append_event(conn: &Connection, seq: u64, runtime: Option<&str>) {
         },
     )
     .unwrap();
+    assert_eq!(appended, crate::store::events::Appended::Stored);
 }
 
 #[test]

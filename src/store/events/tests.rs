@@ -14,7 +14,7 @@ fn append_to_conv_1(
 ) {
     let encoded = encode_event(event, "conv-1", message_id).unwrap();
     let mut index = PendingIndex::default();
-    append(
+    let appended = append(
         conn,
         interner,
         &mut index,
@@ -31,6 +31,7 @@ fn append_to_conv_1(
         },
     )
     .unwrap();
+    assert_eq!(appended, Appended::Stored);
     index.write(conn).unwrap();
 }
 
