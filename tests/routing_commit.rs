@@ -1,6 +1,6 @@
 //! Nothing published that was not stored: when the store refuses an engine batch,
 //! nothing of it is stored — the chat and its task are one transaction — and no
-//! desk or customer hears of it.
+//! desk or customer hears of it; the engine halts, and a restart routes again.
 
 mod common;
 mod support;
@@ -77,14 +77,11 @@ async fn an_offer_the_store_refuses_reaches_no_desk() {
     // as a whole: the customer is told, and nothing of the chat is stored.
     assert!(answer.get("conversationId").is_none(), "{answer}");
     assert!(answer["code"].is_string(), "{answer}");
-    // The engine moved on (the offer is in its state) and will rewrite it whole at
-    // the next commit that touches it; the store holds no row of it.
-    let reserved = running
-        .routing
-        .query(|core, _| core.tasks().any(|t| t.assigned_to.is_some()))
+    // The engine took the chat in before the store refused it, so it halts: it
+    // decides nothing more on a state the store does not have.
+    tokio::time::timeout(T, running.halted())
         .await
-        .unwrap();
-    assert!(reserved, "the engine never handled the chat");
+        .expect("the engine halts");
     let stored: (i64, i64) = running
         .store
         .read(|c| {
@@ -97,29 +94,36 @@ async fn an_offer_the_store_refuses_reaches_no_desk() {
         .await
         .unwrap();
     assert_eq!(stored, (0, 0), "the refused batch left rows");
-
-    // The store accepts again; the agent's next change is stored and published. The
-    // desk hears it, and never heard the refused offer before it.
-    run_sql(
-        &server,
-        "DROP TRIGGER refuse_offer_insert; DROP TRIGGER refuse_offer_update;",
-    )
-    .await;
-    desk.emit_ack(
-        "changeAgentState",
-        json!({"action": "agentState", "state": {"name": "NOT_READY"}}),
-    )
-    .await
-    .unwrap();
-    loop {
-        let event = desk.next_event(T).await.unwrap();
+    // The desk never heard the refused offer.
+    while let Ok(event) = desk.next_event(Duration::from_millis(500)).await {
         assert_ne!(
             event.name, "taskRequest",
             "an offer the store refused was published: {:?}",
             event.args
         );
-        if event.name == "agentPresence" && event.args[0]["state"]["name"] == "NOT_READY" {
-            break;
-        }
     }
+    desk.close().await;
+
+    // The store accepts again; started again, the appliance routes the next chat.
+    run_sql(
+        &server,
+        "DROP TRIGGER refuse_offer_insert; DROP TRIGGER refuse_offer_update;",
+    )
+    .await;
+    let server = server.restart().await;
+    let token = server.login("agent1", "agent1").await;
+    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
+        .await
+        .unwrap();
+    let ready = desk
+        .emit_ack(
+            "changeAgentState",
+            json!({"action": "agentState", "state": {"name": "READY"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ready[0]["state"]["name"], "READY", "{ready:?}");
+    let answer = chat(&server, "after-restart").await;
+    let offer = desk.expect("taskRequest", T).await.unwrap();
+    assert_eq!(offer["conversationId"], answer["conversationId"], "{offer}");
 }
