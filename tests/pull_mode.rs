@@ -1,6 +1,7 @@
 //! Pull mode through the public surfaces: an admin creates a pull list and a PULL
 //! channel; agents subscribe to the list, see the customer's request appear, and
-//! join it — two at once.
+//! join it — two at once; deleting a request ends its chat, and a closed chat leaves its
+//! list (also one a release before left there).
 
 mod common;
 mod support;
@@ -21,9 +22,8 @@ async fn desk(server: &TestServer, user: &str) -> SioClient {
     desk
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
-    let server = TestServer::start().await;
+/// A pull list and a PULL channel (`2001`) routing to it; the list's id.
+async fn pull_site(server: &TestServer) -> String {
     let admin = server.login("admin", "admin").await;
     let (status, list) = server
         .post(
@@ -34,16 +34,6 @@ async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
         .await;
     assert_eq!(status, 201, "{list}");
     let list_id = list["id"].as_str().unwrap().to_string();
-    let (status, body) = server
-        .post(
-            "/api/v1/channels",
-            Some(&admin),
-            &json!({"name": "leads", "serviceIdentifier": "2001", "channelType": "WEB",
-                    "routingPolicy": {"routingMode": "PULL", "routingObjectId": "no-such-list"}}),
-        )
-        .await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["field"], "routingPolicy.routingObjectId", "{body}");
     let (status, channel) = server
         .post(
             "/api/v1/channels",
@@ -53,6 +43,85 @@ async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
         )
         .await;
     assert_eq!(status, 201, "{channel}");
+    list_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_of_chats_closed_before_their_lists_were_cleared_are_not_restored() {
+    let server = TestServer::start().await;
+    let list_id = pull_site(&server).await;
+    let w = SioClient::connect(
+        server.addr,
+        "/customer",
+        json!({"serviceIdentifier": "2001", "channelCustomerIdentifier": "old-lead"}),
+    )
+    .await
+    .unwrap();
+    w.emit_ack("CHAT_REQUESTED", json!({})).await.unwrap();
+    let db = server.data_dir().join("switchboard.db");
+    let sql = |text: &str| {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch(text)
+            .unwrap()
+    };
+    sql("CREATE TABLE kept AS SELECT * FROM pull_requests");
+    w.emit_ack("CHAT_ENDED", json!({})).await.unwrap();
+    w.close().await;
+    // As an earlier release left it: the closed chat's request still stored.
+    let left_over = || {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM pull_requests", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap()
+    };
+    for _ in 0..50 {
+        if left_over() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left_over(), 0, "the closed chat's request was removed");
+    sql("INSERT INTO pull_requests SELECT * FROM kept; DROP TABLE kept;");
+    assert_eq!(left_over(), 1);
+
+    let server = server.restart().await;
+    let d = desk(&server, "agent1").await;
+    d.emit_ack("subscribePullModeList", json!({"listId": list_id}))
+        .await
+        .unwrap();
+    let listed = d
+        .expect("addPullModeSubscribedListRequests", T)
+        .await
+        .unwrap();
+    assert_eq!(listed["requests"], json!([]), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin", "admin").await;
+    let (status, body) = server
+        .post(
+            "/api/v1/channels",
+            Some(&admin),
+            &json!({"name": "leads", "serviceIdentifier": "2002", "channelType": "WEB",
+                    "routingPolicy": {"routingMode": "PULL", "routingObjectId": "no-such-list"}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "routingPolicy.routingObjectId", "{body}");
+    let list_id = pull_site(&server).await;
+    let (_, channels) = server.get("/api/v1/channels", Some(&admin)).await;
+    let channel = channels["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["serviceIdentifier"] == "2001")
+        .unwrap()
+        .clone();
     assert_eq!(
         channel["channelConfig"]["routingPolicy"]["routingMode"],
         "PULL"

@@ -19,10 +19,23 @@ pub fn load(conn: &Connection) -> StoreResult<Vec<Input>> {
     for task in tasks::open_snapshots(conn)? {
         inputs.push(Input::RestoreTask(Box::new(task)));
     }
-    for request in tasks::open_pull_requests(conn)? {
-        inputs.push(Input::RestorePullRequest(Box::new(request)));
+    for request in tasks::open_pull_requests::<crate::routing::PullRequest>(conn)? {
+        // A closed conversation's request leaves its list when it closes; requests of
+        // conversations that closed before that was so are not brought back.
+        if conversation_open(conn, &request.conversation_id)? {
+            inputs.push(Input::RestorePullRequest(Box::new(request)));
+        }
     }
     Ok(inputs)
+}
+
+fn conversation_open(conn: &Connection, conversation_id: &str) -> StoreResult<bool> {
+    use rusqlite::OptionalExtension;
+    let state: Option<String> = conn
+        .prepare_cached("SELECT state FROM conversations WHERE id = ?1")?
+        .query_row([conversation_id], |r| r.get(0))
+        .optional()?;
+    Ok(state.is_some_and(|s| s != "CLOSED"))
 }
 
 /// The configuration inputs alone (MRDs, queues, agents, pull lists), as configured now.
