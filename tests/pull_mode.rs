@@ -205,6 +205,25 @@ async fn agents_subscribe_to_a_pull_list_and_join_its_requests() {
         .await
         .unwrap();
     assert_eq!(refused[0]["status"], "error");
+    // Deleting ends the chat: a supervisor of another team may not.
+    let (_, team) = server
+        .post("/api/v1/teams", Some(&admin), &json!({"name": "Night"}))
+        .await;
+    let (status, boss) = server
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "nightboss", "password": "nightboss", "role": "supervisor",
+                    "supervisedTeamIds": [team["id"]]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{boss}");
+    let other_team = desk(&server, "nightboss").await;
+    let refused = other_team
+        .emit_ack("deletePullModeRequest", json!({"requestId": request_id}))
+        .await
+        .unwrap();
+    assert_eq!(refused[0]["code"], "forbidden", "{refused:?}");
     let ack = a1
         .emit_ack("deletePullModeRequest", json!({"requestId": request_id}))
         .await

@@ -8,6 +8,7 @@ use crate::agents::session::DeskSession;
 use crate::agents::AgentManager;
 use crate::cim::ChannelSessionReasonCode;
 use crate::routing::Input;
+use crate::store::users::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -134,19 +135,32 @@ pub(super) async fn delete(
 ) -> Result<Value, DeskError> {
     let request_id = request_id(payload)?;
     let id = request_id.clone();
-    let (joined, conversation_id) = manager
+    let (joined, teams, conversation_id) = manager
         .routing()
         .query(move |core, _| {
-            core.pull_request(&id)
-                .map(|r| (r.joined_agents.clone(), r.conversation_id.clone()))
+            core.pull_request(&id).map(|r| {
+                let teams: Vec<Option<String>> = r
+                    .joined_agents
+                    .iter()
+                    .map(|a| core.agent(a).and_then(|v| v.team))
+                    .collect();
+                (r.joined_agents.clone(), teams, r.conversation_id.clone())
+            })
         })
         .await
         .flatten()
         .ok_or_else(|| DeskError::new("not_found", format!("request {request_id} not found")))?;
     let in_request = joined.iter().any(|a| a == session.agent_id());
-    if !in_request && !session.is_supervisor() {
+    // Deleting ends the chat: a supervisor may end one its teams' agents are in, or
+    // one nobody joined (anyone's, as in the conversation lists).
+    let overseen = session.is_supervisor()
+        && teams.iter().all(|team| match team {
+            Some(team) => session.supervises(team),
+            None => session.user.role == Role::Admin,
+        });
+    if !in_request && !overseen {
         return Err(DeskError::forbidden(
-            "only an agent in the request (or a supervisor) may end it",
+            "only an agent in the request, or a supervisor of its agents' teams, may end it",
         ));
     }
     // Seed 002: deleting the request "ends the chat": the customer's session ends (by
