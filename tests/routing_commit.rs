@@ -112,17 +112,7 @@ async fn an_offer_the_store_refuses_reaches_no_desk() {
     .await;
     let server = server.restart().await;
     let token = server.login("agent1", "agent1").await;
-    let desk = SioClient::connect(server.addr, "/", token_auth(&token))
-        .await
-        .unwrap();
-    let ready = desk
-        .emit_ack(
-            "changeAgentState",
-            json!({"action": "agentState", "state": {"name": "READY"}}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(ready[0]["state"]["name"], "READY", "{ready:?}");
+    let (desk, _) = support::chat::ready_desk(server.addr, &token).await;
     let answer = chat(&server, "after-restart").await;
     let offer = desk.expect("taskRequest", T).await.unwrap();
     assert_eq!(offer["conversationId"], answer["conversationId"], "{offer}");

@@ -137,16 +137,13 @@ pub const MAX_JSON_DEPTH: usize = 32;
 
 /// True when `value` nests objects and arrays deeper than `limit` levels.
 pub fn nests_deeper_than(value: &Value, limit: usize) -> bool {
-    let mut stack = vec![(value, 1usize)];
-    while let Some((value, depth)) = stack.pop() {
-        match value {
-            Value::Array(_) | Value::Object(_) if depth > limit => return true,
-            Value::Array(items) => stack.extend(items.iter().map(|v| (v, depth + 1))),
-            Value::Object(map) => stack.extend(map.values().map(|v| (v, depth + 1))),
-            _ => {}
-        }
+    // Recursion stops at `limit`, so it never goes deeper than that; no allocation on
+    // the message path.
+    match value {
+        Value::Array(items) => limit == 0 || items.iter().any(|v| nests_deeper_than(v, limit - 1)),
+        Value::Object(map) => limit == 0 || map.values().any(|v| nests_deeper_than(v, limit - 1)),
+        _ => false,
     }
-    false
 }
 
 #[cfg(test)]
