@@ -18,6 +18,7 @@ pub mod engine;
 pub mod generations;
 pub mod health;
 pub mod http;
+pub mod journal;
 pub mod live;
 pub mod logging;
 pub mod metrics;

@@ -162,6 +162,20 @@ async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decis
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{text}"));
     assert!(inputs > 30, "{text}");
+    // The conversation manager's inputs too: every message, join, leave and wrap-up.
+    let conversation_inputs: u64 = text
+        .lines()
+        .find(|l| l.ends_with("inputs of the conversation manager"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(conversation_inputs > 20, "{text}");
+    let conversation_snapshots: u64 = text
+        .lines()
+        .find(|l| l.contains("of the conversations passed: the rebuilt state was equal"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no conversation snapshot passed: {text}"));
 
     let snapshots: u64 = text
         .lines()
@@ -237,10 +251,66 @@ async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decis
         .find(|t| t["name"] == "routing_journal")
         .cloned()
         .unwrap_or_else(|| panic!("{size}"));
-    // Every input, the two starts and the snapshots.
+    // Every input, the two starts and the snapshots, each with the conversations'
+    // state after it.
+    assert_eq!(snapshots, conversation_snapshots, "{text}");
     assert_eq!(
         journal["rows"].as_u64(),
-        Some(inputs + 2 + snapshots),
+        Some(inputs + conversation_inputs + 2 * (2 + snapshots)),
         "{journal}"
     );
+
+    // What the customers and agents wrote is not in the journal (the stored events
+    // hold it), however its rows are read.
+    let conn = rusqlite::Connection::open(dir.join("switchboard.db")).unwrap();
+    let start = switchboard::store::journal::start_for(&conn, None)
+        .unwrap()
+        .unwrap();
+    let mut rows = Vec::new();
+    switchboard::store::journal::for_each(&conn, start, None, |_, entry| {
+        rows.push(entry.input.to_string());
+        Ok(true)
+    })
+    .unwrap();
+    assert!(rows.iter().any(|r| r.contains("CustomerMessage")));
+    for row in &rows {
+        assert!(
+            !row.contains("question ") && !row.contains("answer "),
+            "{row}"
+        );
+    }
+
+    // A conversation input whose stored effects are not what the core decides is where
+    // the replay stops, with the input and both effect lines.
+    let pos: i64 = conn
+        .query_row(
+            "SELECT min(pos) FROM routing_journal WHERE kind = 5 AND pos >
+                 (SELECT min(pos) FROM routing_journal WHERE kind = 5) + 10",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute(
+        "UPDATE routing_journal SET digest = digest + 1 WHERE pos = ?1",
+        [pos],
+    )
+    .unwrap();
+    drop(conn);
+    let out = switchboard(&dir, &["replay"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "DIVERGENCE at journal row {pos} (ConversationInput)"
+        )),
+        "{text}"
+    );
+    assert!(line_of(&text, "expected:").contains("persist"), "{text}");
+}
+
+fn line_of(text: &str, label: &str) -> String {
+    text.lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+        .to_string()
 }

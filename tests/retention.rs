@@ -419,6 +419,17 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
     close_chat(&desk, &agent_id, other_widget, &other, "ok").await;
     server.stop().await;
     assert_no_trace(&[&db, &wal], "after stop");
+
+    // The input journal, scrubbed with the rest, still replays: its message bodies
+    // were references, and the customer's values decide nothing.
+    let replay = std::process::Command::new(common::binary())
+        .args(["replay", "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert!(replay.status.success(), "{text}");
+    assert!(text.contains("no divergence"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

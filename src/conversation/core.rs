@@ -29,8 +29,8 @@ pub(super) type OpenMap = HashMap<String, OpenConversation>;
 
 pub struct ConversationCore<I: IdGen = UuidIds> {
     settings: CoreSettings,
-    ids: I,
-    open: OpenMap,
+    pub(super) ids: I,
+    pub(super) open: OpenMap,
     index: Indexes,
     /// Message origins built lately (never stored).
     origins: Origins,
@@ -42,7 +42,7 @@ pub struct ConversationCore<I: IdGen = UuidIds> {
 impl ConversationCore<UuidIds> {
     /// A core drawing UUIDs.
     pub fn new(settings: CoreSettings) -> Self {
-        ConversationCore::with_ids(settings, UuidIds)
+        ConversationCore::with_ids(settings, UuidIds::default())
     }
 }
 
@@ -70,6 +70,7 @@ impl<I: IdGen> ConversationCore<I> {
 
     /// Applies one input at time `now`.
     pub fn handle(&mut self, now: Millis, input: Input) -> Vec<Effect> {
+        self.ids.at(now);
         if let Input::Restore { conversations } = input {
             self.restore(conversations);
             return Vec::new();
@@ -219,7 +220,7 @@ impl<I: IdGen> ConversationCore<I> {
         }
     }
 
-    fn restore(&mut self, conversations: Vec<RestoredConversation>) {
+    pub(super) fn restore(&mut self, conversations: Vec<RestoredConversation>) {
         for restored in conversations {
             let RestoredConversation {
                 record,

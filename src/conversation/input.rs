@@ -9,7 +9,8 @@ use crate::cim::{
 };
 use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serde: the input journal's form (`conversation::journal`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// A customer asks for a chat (widget `CHAT_REQUESTED`). The session is built by the
     /// channel layer (channel, customer with `_id`, channelData); the core sets its

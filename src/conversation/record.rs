@@ -13,7 +13,7 @@ use crate::cim::{ChannelSession, CimEvent, Conversation};
 
 /// The CIM side of a conversation: rows of `conversations`, `participants` and
 /// `channel_sessions`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversationRecord {
     /// Participants that left stay in the list with `isActive: false`,
     /// `state: UNSUBSCRIBED` and `stateChangedOn` set to when they left.
@@ -75,7 +75,7 @@ pub struct PersistStep {
 }
 
 /// An open conversation as read back from the store on start.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestoredConversation {
     pub record: ConversationRecord,
     pub runtime: ConversationRuntime,

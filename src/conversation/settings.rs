@@ -14,7 +14,8 @@ pub const DEFAULT_CUSTOMER_SLA_REMINDER: &str =
 /// by itself (covers a driver that lost the call, e.g. across a restart).
 pub const STUDIO_BACKSTOP_GRACE_MS: i64 = 1_000;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serde: the input journal keeps it with each state of the core.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CoreSettings {
     pub conversation: ConversationSettings,
     pub studio: StudioSettings,

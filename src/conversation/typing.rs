@@ -38,6 +38,18 @@ pub(super) struct TypingGate {
 }
 
 impl TypingGate {
+    /// Each sender's last indicator (started?, when), by sender: a snapshot's form.
+    pub fn senders(&self) -> std::collections::BTreeMap<String, (bool, Millis)> {
+        self.last.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    /// The gate that let `senders`' indicators through last.
+    pub fn from_senders(senders: std::collections::BTreeMap<String, (bool, Millis)>) -> Self {
+        TypingGate {
+            last: senders.into_iter().collect(),
+        }
+    }
+
     /// True when `sender`'s indicator goes out: a change (started ↔ stopped) always
     /// does, a repeat only [`TYPING_REPEAT_MS`] after the last one that went out.
     pub fn pass(&mut self, sender: &str, name: &CimEventName, now: Millis) -> bool {

@@ -27,10 +27,10 @@ use crate::delivery::LateSink;
 use crate::delivery::ToCustomer;
 use crate::delivery::ToDesk;
 use crate::health::{Health, RunningGuard};
+use crate::journal::Recorder;
 use crate::live::facts;
 use crate::reports::TallySettings;
 use crate::routing::handle::{Answer, Command, JournalSettings, LiveSink, Observers, Subscriber};
-use crate::routing::journal::Recorder;
 use crate::routing::{self, loader, RoutingConfig, RoutingHandle};
 use crate::site::{Site, SiteEffect, SiteInput};
 use crate::store::conversation_rows::{self, OutboxRow, RowsWritten};
@@ -123,7 +123,12 @@ pub async fn spawn(settings: CoreSettings, wiring: Wiring) -> Result<Engine, Sto
     recorder.start(now, &wiring.routing);
     recorder.noting_as(Kind::Restore);
     let studio_url = settings.studio.url.clone();
-    let mut site = Site::with_steps(wiring.routing.clone(), settings, UuidIds, recorder);
+    let mut site = Site::with_steps(
+        wiring.routing.clone(),
+        settings,
+        UuidIds::default(),
+        recorder,
+    );
     let restored_count = restored.len();
     let initial = site.restore(now, restored, routing_restore);
     site.routing_and_steps().1.noting_as(Kind::Input);
@@ -285,8 +290,10 @@ impl Driver {
             }
             let now = now_ms();
             {
-                let (core, recorder) = self.site.routing_and_steps();
-                recorder.snapshot_if_due(now, core);
+                let (routing, conversations, recorder) = self.site.cores_and_steps();
+                if recorder.snapshot_if_due(now, routing) {
+                    recorder.note_conversations(now, conversations);
+                }
             }
             let mut effects = Vec::new();
             let mut waiters = Vec::new();

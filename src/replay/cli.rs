@@ -95,6 +95,11 @@ fn print(
         if outcome.runs == 1 { "" } else { "s" },
         took.as_secs_f64()
     )?;
+    writeln!(
+        out,
+        "replayed {} inputs of the conversation manager",
+        outcome.conversation_inputs
+    )?;
     if let Some(at) = outcome.began_at_snapshot {
         writeln!(
             out,
@@ -108,6 +113,18 @@ fn print(
             "{} snapshot{} of the engine's state passed: the rebuilt state was equal",
             outcome.snapshots,
             if outcome.snapshots == 1 { "" } else { "s" }
+        )?;
+    }
+    if outcome.conversation_snapshots > 0 {
+        writeln!(
+            out,
+            "{} snapshot{} of the conversations passed: the rebuilt state was equal",
+            outcome.conversation_snapshots,
+            if outcome.conversation_snapshots == 1 {
+                ""
+            } else {
+                "s"
+            }
         )?;
     }
     match &outcome.divergence {
@@ -142,7 +159,10 @@ fn write_divergence(out: &mut impl Write, d: &Divergence) -> std::io::Result<()>
         stamp(d.at),
         d.at
     )?;
-    if d.kind == super::Kind::Snapshot {
+    if matches!(
+        d.kind,
+        super::Kind::Snapshot | super::Kind::ConversationState
+    ) {
         let path = d.input.as_str().unwrap_or_default();
         writeln!(
             out,

@@ -1,5 +1,5 @@
-//! `switchboard replay`: rebuilds the routing core from the input journal
-//! (`store::journal`) and checks that it decides what was stored.
+//! `switchboard replay`: rebuilds the routing core and the conversation core from the
+//! input journal (`store::journal`) and checks that they decide what was stored.
 //!
 //! From the last start or snapshot at or before `--from` (or the first), each journal
 //! row is fed to a core as the driver fed it: a start makes a new core with its
@@ -12,9 +12,14 @@
 //! a queue's step timeout, the selection policy), so the first decision the change
 //! alters shows as a divergence.
 //!
+//! The conversation core's rows are replayed alongside (`conversations`): its state
+//! rows follow each start and snapshot, its input rows are compared as the routing
+//! core's are.
+//!
 //! - `cli`: the command's options and output
 
 pub mod cli;
+mod conversations;
 
 use crate::clock::Millis;
 use crate::routing::{digest, Input, RoutingConfig, RoutingCore, SelectionPolicy};
@@ -134,6 +139,10 @@ pub struct Outcome {
     pub snapshots: u64,
     /// Restore and input rows compared.
     pub inputs: u64,
+    /// Conversation input rows compared.
+    pub conversation_inputs: u64,
+    /// Conversation state rows passed after the first of a run, found equal.
+    pub conversation_snapshots: u64,
     /// Times of the first and last rows replayed.
     pub first_at: Option<Millis>,
     pub last_at: Option<Millis>,
@@ -153,11 +162,29 @@ pub fn replay(
     let mut core: Option<RoutingCore> = None;
     let mut queue_seen = false;
     let mut failure: Option<ReplayError> = None;
+    let mut conversations = conversations::Conversations::default();
     journal::for_each(conn, start, to, |pos, entry| {
         out.first_at.get_or_insert(entry.at);
         out.last_at = Some(entry.at);
+        if matches!(
+            entry.kind,
+            Kind::ConversationState | Kind::ConversationInput
+        ) {
+            return Ok(match conversations.row(conn, pos, entry) {
+                Ok(None) => true,
+                Ok(Some(divergence)) => {
+                    out.divergence = Some(divergence);
+                    false
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            });
+        }
         let bad = |message: String| ReplayError::BadRow { pos, message };
         if entry.kind == Kind::Start {
+            conversations.restart();
             match serde_json::from_value::<RoutingConfig>(entry.input) {
                 Ok(mut config) => {
                     overrides.config(&mut config);
@@ -239,6 +266,8 @@ pub fn replay(
         }
         Ok(true)
     })?;
+    out.conversation_inputs = conversations.inputs;
+    out.conversation_snapshots = conversations.snapshots;
     if let Some(e) = failure {
         return Err(e);
     }

@@ -3,7 +3,7 @@
 //! rows that do not read back are refused.
 
 use super::*;
-use crate::routing::journal::Recorder;
+use crate::journal::Recorder;
 use crate::routing::{
     AgentProfile, Direction, MrdConfig, NewTask, QueueConfig, RequestedAgentState, StepConfig,
     TaskMode,

@@ -5,7 +5,8 @@
 //! - every conversation of theirs loses its transcript ([`super::forget`], nothing
 //!   kept: messages, wrap-ups, the full-text rows, the CSAT comment, attachments,
 //!   webhook deliveries), and its other stored texts (snapshot, channel sessions,
-//!   participants, tasks, task log)
+//!   participants, tasks, task log, the input journal's rows and its states of the
+//!   conversation core)
 //!   and the shared objects they refer to have the customer's values replaced
 //!   ([`super::scrub`]); conversation, task and report rows stay, so reports read the
 //!   same;
@@ -61,7 +62,21 @@ const TEXTS: &[(&str, &str, &str, &str)] = &[
         "fact",
         "rowid",
     ),
+    // The conversation's inputs in the input journal (their message bodies are
+    // references to the events, which go).
+    (
+        "routing_journal",
+        "conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
+        "input",
+        "pos",
+    ),
 ];
+
+/// The input journal's states of the conversation core (`journal::ConversationState`):
+/// each holds every conversation open when it was taken, so the customer's too. Read
+/// once per erasure (`?1` is unused).
+const JOURNAL_STATES: (&str, &str, &str, &str) =
+    ("routing_journal", "kind = 4 AND ?1 = ?1", "input", "pos");
 
 /// Blob size of one row written to zero free pages.
 const WIPE_CHUNK: i64 = 16 << 20;
@@ -129,6 +144,7 @@ pub fn customer(c: &Connection, id: &str, actor: &Actor, now: Millis) -> StoreRe
         )?
         .execute([cid])?;
     }
+    done.rewritten += scrub_rows(c, &JOURNAL_STATES, "", &secrets, &mut refs)?;
     done.rewritten += scrub_objects(c, refs, &secrets)?;
     c.prepare_cached(
         "UPDATE customers SET first_name = ?2, data = '{}', is_anonymous = 1, erased_at = ?3

@@ -7,7 +7,7 @@
 pub mod erase;
 pub mod forget;
 pub mod purge;
-mod scrub;
+pub mod scrub;
 
 use serde::{Deserialize, Serialize};
 

@@ -82,7 +82,7 @@ pub type Observers = crate::bus::Bus<EffectBatch>;
 /// Where the task log's rows go once committed (the live figures, `crate::live`).
 pub type LiveSink = mpsc::UnboundedSender<Vec<LiveEvent>>;
 
-/// What the driver journals (`super::journal::Recorder`).
+/// What the driver journals (`crate::journal::Recorder`).
 #[derive(Clone, Copy, Debug)]
 pub struct JournalSettings {
     /// Every input, in the transaction of its effects.

@@ -21,7 +21,6 @@
 //! `store::journal`).
 
 pub mod handle;
-pub mod journal;
 pub mod loader;
 
 pub use handle::{EffectBatch, RoutingHandle};

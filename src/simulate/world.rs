@@ -20,7 +20,7 @@ use super::source::{ShiftState, Workload};
 use super::tally::{Figures, Tally};
 use super::SimError;
 use crate::clock::Millis;
-use crate::routing::journal::Recorder;
+use crate::journal::Recorder;
 use crate::routing::{
     Direction, Disposition, Effect, Input, MediaState, NewTask, RequestedAgentState, RoutingCore,
     TaskMode, TaskStateName,

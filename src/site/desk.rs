@@ -7,7 +7,7 @@
 //! `topicSubscription`, `joinPullModeRequest` and `topicUnsubscription` here, so none
 //! has a round trip between the cores.
 
-use super::{RoutingSteps, Site, SiteEffect, Work};
+use super::{Site, SiteEffect, Steps, Work};
 use crate::cim::{CcUser, ParticipantRole};
 use crate::clock::Millis;
 use crate::conversation::{self, CoreError, IdGen};
@@ -111,7 +111,7 @@ fn conversation_refused(effects: &[SiteEffect]) -> bool {
     })
 }
 
-impl<I: IdGen, S: RoutingSteps> Site<I, S> {
+impl<I: IdGen + Clone + serde::Serialize, S: Steps> Site<I, S> {
     /// Accepts the task offered to `agent`: refused with nothing changed unless the
     /// task is reserved for it and its conversation is open; refused, and the offer
     /// given back, when the conversation would not take the agent (the customer gone

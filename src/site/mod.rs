@@ -19,6 +19,7 @@ use crate::conversation::{
     self, ConversationCore, CoreSettings, IdGen, RestoredConversation, UuidIds,
 };
 use crate::routing::{self, RoutingConfig, RoutingCore};
+use serde::Serialize;
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
@@ -86,23 +87,33 @@ impl Work {
     }
 }
 
-/// How the site has the routing core handle an input: directly, or through the
-/// driver's journal recorder (`routing::journal::Recorder`), which notes every
-/// routing input with its effects, those a conversation asked for included.
-pub trait RoutingSteps {
+/// How the site has each core handle an input: directly, or through the driver's
+/// journal recorder (`journal::Recorder`), which notes every input with its effects,
+/// those one core asked of the other included.
+pub trait Steps {
     fn step(
         &mut self,
         core: &mut RoutingCore,
         now: Millis,
         input: routing::Input,
     ) -> Vec<routing::Effect>;
+
+    /// How the conversation core handles an input (the recorder notes it).
+    fn conversation_step<I: IdGen + Clone + Serialize>(
+        &mut self,
+        core: &mut ConversationCore<I>,
+        now: Millis,
+        input: conversation::Input,
+    ) -> Vec<conversation::Effect> {
+        core.handle(now, input)
+    }
 }
 
 /// The routing core handles each input itself.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Direct;
 
-impl RoutingSteps for Direct {
+impl Steps for Direct {
     fn step(
         &mut self,
         core: &mut RoutingCore,
@@ -122,7 +133,7 @@ pub struct Step {
 }
 
 /// The routing core and the conversation core, bridged inside each step.
-pub struct Site<I: IdGen = UuidIds, S: RoutingSteps = Direct> {
+pub struct Site<I: IdGen = UuidIds, S: Steps = Direct> {
     routing: RoutingCore,
     conversations: ConversationCore<I>,
     /// Ids of the tasks and pull requests FIND_AGENT creates.
@@ -133,7 +144,7 @@ pub struct Site<I: IdGen = UuidIds, S: RoutingSteps = Direct> {
 impl Site<UuidIds> {
     /// A site drawing UUIDs.
     pub fn new(routing: RoutingConfig, settings: CoreSettings) -> Self {
-        Site::with_ids(routing, settings, UuidIds)
+        Site::with_ids(routing, settings, UuidIds::default())
     }
 }
 
@@ -145,7 +156,7 @@ impl<I: IdGen + Clone> Site<I> {
     }
 }
 
-impl<I: IdGen + Clone, S: RoutingSteps> Site<I, S> {
+impl<I: IdGen + Clone, S: Steps> Site<I, S> {
     /// A site whose routing inputs go through `steps`.
     pub fn with_steps(routing: RoutingConfig, settings: CoreSettings, ids: I, steps: S) -> Self {
         Site {
@@ -157,7 +168,7 @@ impl<I: IdGen + Clone, S: RoutingSteps> Site<I, S> {
     }
 }
 
-impl<I: IdGen, S: RoutingSteps> Site<I, S> {
+impl<I: IdGen + Clone + Serialize, S: Steps> Site<I, S> {
     pub fn routing(&self) -> &RoutingCore {
         &self.routing
     }
@@ -166,6 +177,11 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     /// the core while the recorder notes it).
     pub fn routing_and_steps(&mut self) -> (&RoutingCore, &mut S) {
         (&self.routing, &mut self.steps)
+    }
+
+    /// Both cores and the steps' runner (a journal snapshot reads both).
+    pub fn cores_and_steps(&mut self) -> (&RoutingCore, &ConversationCore<I>, &mut S) {
+        (&self.routing, &self.conversations, &mut self.steps)
     }
 
     pub fn conversations(&self) -> &ConversationCore<I> {
@@ -213,6 +229,7 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
     /// [`Site::handle`], telling which effects are the input's own.
     pub fn handle_step(&mut self, now: Millis, input: SiteInput) -> Step {
         let mut out = Vec::new();
+        self.ids.at(now);
         let own = match input {
             SiteInput::Routing(input) => self.run(now, Work::Routing(input), &mut out),
             SiteInput::Conversation(input) => self.run(now, Work::Conversation(input), &mut out),
@@ -274,7 +291,10 @@ impl<I: IdGen, S: RoutingSteps> Site<I, S> {
                     }
                 }
                 Work::Conversation(input) => {
-                    for effect in self.conversations.handle(now, *input) {
+                    let effects =
+                        self.steps
+                            .conversation_step(&mut self.conversations, now, *input);
+                    for effect in effects {
                         match bridge::asked_of_routing(&self.routing, &effect, &mut self.ids) {
                             bridge::Asked::Nothing => out.push(SiteEffect::Conversation(effect)),
                             bridge::Asked::Routing(inputs) => {

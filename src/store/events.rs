@@ -347,6 +347,16 @@ pub fn since(conn: &Connection, conversation_id: &str, after: u64) -> StoreResul
     read_rows(conn, conversation_id, rows, Reading::Whole)
 }
 
+/// The event of a conversation stored under `seq`, with its `seq` added.
+pub fn at(conn: &Connection, conversation_id: &str, seq: u64) -> StoreResult<Option<Value>> {
+    let mut st = conn.prepare_cached(
+        "SELECT seq, id, name, type, timestamp, event, message_id FROM cim_event_rows
+         WHERE conv = (SELECT key FROM conversation_keys WHERE id = ?1) AND seq = ?2",
+    )?;
+    let rows = st.query(params![conversation_id, seq as i64])?;
+    Ok(read_rows(conn, conversation_id, rows, Reading::Whole)?.pop())
+}
+
 /// The events named `name` of a conversation with a `timestamp` from `from` to `to`
 /// (inclusive), in order, each with its `seq` added, read as [`Reading::Body`]: for
 /// readers of what messages said.

@@ -1,5 +1,5 @@
-//! The routing engine's input journal (`routing_journal`, migration V21): one row per
-//! input the routing core handled, appended in the transaction that commits the
+//! The engine's input journal (`routing_journal`, migration V21): one row per
+//! input the routing core or the conversation core handled, appended in the transaction that commits the
 //! input's effects, read back in order by `switchboard replay`.
 //!
 //! A row keeps the input's `now`, the input serde-encoded and packed
@@ -32,6 +32,11 @@ pub enum Kind {
     /// The running core's state (`RoutingCore::state_snapshot`), taken daily: a
     /// replay may begin here instead of at the run's start.
     Snapshot,
+    /// The conversation core's settings and state (`journal::ConversationState`):
+    /// after each start's restore and after each snapshot.
+    ConversationState,
+    /// An input of the conversation core (`journal::conversation`).
+    ConversationInput,
 }
 
 impl Kind {
@@ -41,6 +46,8 @@ impl Kind {
             Kind::Restore => 1,
             Kind::Input => 2,
             Kind::Snapshot => 3,
+            Kind::ConversationState => 4,
+            Kind::ConversationInput => 5,
         }
     }
 
@@ -50,6 +57,8 @@ impl Kind {
             1 => Ok(Kind::Restore),
             2 => Ok(Kind::Input),
             3 => Ok(Kind::Snapshot),
+            4 => Ok(Kind::ConversationState),
+            5 => Ok(Kind::ConversationInput),
             other => Err(StoreError::Corrupt(format!(
                 "routing_journal.kind {other} is unknown"
             ))),

@@ -72,6 +72,20 @@ pub enum Action {
     ResumeConversation,
 }
 
+/// Serde in the `{type, data}` shape a flow answers with (the input journal's form).
+impl serde::Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Action::from_value(&value, "action").map_err(serde::de::Error::custom)
+    }
+}
+
 impl Action {
     /// The wire name (`type`).
     pub fn name(&self) -> &'static str {

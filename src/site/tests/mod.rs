@@ -29,7 +29,7 @@ pub const CAPACITY: u32 = 2;
 
 /// Deterministic ids that differ between runs of one world, so a restarted site
 /// never reuses an id the store already holds.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize)]
 pub struct RunIds {
     run: u32,
     ids: SequentialIds,

@@ -1,13 +1,21 @@
-//! The engine driver's side of the input journal: every routing input goes to the
-//! core through a [`Recorder`] (the site's `RoutingSteps`, so the inputs a
-//! conversation asks for are noted too), which notes it (without its opaque payloads), its `now`,
-//! and the digest and brief of its effects, for the driver to append in the
-//! transaction that commits those effects (`store::journal`). Once a period (daily by
-//! default, at the first input after each UTC midnight) it also notes the core's
-//! state, so a replay can begin there and the purge can drop what came before.
+//! The engine driver's side of the input journal: every input of either core goes to
+//! it through a [`Recorder`] (the site's `Steps`, so the inputs one core asks of the
+//! other inside a step are noted too), which notes it, its `now`, and the digest and
+//! brief of its effects, for the driver to append in the transaction that commits
+//! those effects (`store::journal`). A routing input is noted without its opaque
+//! payloads; a conversation input without the texts it stored (`conversation`). Each
+//! start notes both cores' states (the routing configuration, the conversations read
+//! back), and once a period (daily by default, at the first input after each UTC
+//! midnight) both cores' states again, so a replay can begin there and the purge can
+//! drop what came before.
 
-use super::{digest, Effect, Input, RoutingConfig, RoutingCore};
+mod conversation;
+
+pub use conversation::{read_back, ConversationState, STORED};
+
 use crate::clock::Millis;
+use crate::conversation::{ConversationCore, IdGen};
+use crate::routing::{digest, Effect, Input, RoutingConfig, RoutingCore};
 use crate::store::journal::{Entry, Kind};
 use serde_json::Value;
 
@@ -46,13 +54,31 @@ impl Recorder {
     }
 
     /// Notes the state of `core` if a new period began since the last start or
-    /// snapshot. Called between inputs, before those handled at `now`.
-    pub fn snapshot_if_due(&mut self, now: Millis, core: &RoutingCore) {
+    /// snapshot; true when it did (the caller notes the conversations' state next).
+    /// Called between inputs, before those handled at `now`.
+    pub fn snapshot_if_due(&mut self, now: Millis, core: &RoutingCore) -> bool {
         if !self.on || self.snapshot_every == 0 || self.period(now) <= self.last_period {
-            return;
+            return false;
         }
         self.last_period = self.period(now);
         self.note_state(Kind::Snapshot, now, core.state_snapshot());
+        true
+    }
+
+    /// Notes the conversation core's state (after a routing snapshot, and at a start
+    /// once the conversations are read back).
+    pub fn note_conversations<I: IdGen + Clone + serde::Serialize>(
+        &mut self,
+        now: Millis,
+        core: &ConversationCore<I>,
+    ) {
+        if self.on {
+            self.note_state(
+                Kind::ConversationState,
+                now,
+                conversation::state_value(core),
+            );
+        }
     }
 
     /// A core made with `config` at `now` (the start of a run).
@@ -75,7 +101,7 @@ impl Recorder {
                 digest: digest::digest(&[]),
                 effects: String::new(),
             }),
-            Err(e) => tracing::error!(error = %e, ?kind, "the routing state cannot be journaled"),
+            Err(e) => tracing::error!(error = %e, ?kind, "a core's state cannot be journaled"),
         }
     }
 
@@ -129,9 +155,35 @@ pub fn conversation_of(input: &Input) -> Option<&str> {
     }
 }
 
-impl crate::site::RoutingSteps for Recorder {
+impl crate::site::Steps for Recorder {
     fn step(&mut self, core: &mut RoutingCore, now: Millis, input: Input) -> Vec<Effect> {
         let kind = self.kind;
         self.handle(core, now, kind, input)
     }
+
+    fn conversation_step<I: IdGen + Clone + serde::Serialize>(
+        &mut self,
+        core: &mut ConversationCore<I>,
+        now: Millis,
+        input: crate::conversation::Input,
+    ) -> Vec<crate::conversation::Effect> {
+        if !self.on {
+            return core.handle(now, input);
+        }
+        if let crate::conversation::Input::Restore { .. } = input {
+            let effects = core.handle(now, input);
+            self.note_conversations(now, core);
+            return effects;
+        }
+        let encoded = serde_json::to_value(&input);
+        let effects = core.handle(now, input);
+        match encoded {
+            Ok(input) => self.entries.push(conversation::entry(now, input, &effects)),
+            Err(e) => tracing::error!(error = %e, "a conversation input cannot be journaled"),
+        }
+        effects
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,205 @@
+//! The conversation core journaled by the recorder on simulated time: a scenario
+//! (a chat, an agent, a duplicate, a refusal, typing, SLA timers, a wrap-up) read
+//! back from its rows recomputes every input's effects, from the start or from a
+//! snapshot taken in its middle; no row holds what anyone wrote.
+
+use super::{read_back, ConversationState, Recorder};
+use crate::cim::{ChannelSessionReasonCode, CimEventName, MessageBody, ParticipantRole};
+use crate::clock::Millis;
+use crate::conversation::tests::support::{
+    agent, agent_text, customer_message, desk_event, session, settings, wrapup_event,
+    ChannelTimers, T0,
+};
+use crate::conversation::{digest, ConversationCore, Effect, Input, SequentialIds};
+use crate::site::Steps;
+use crate::store::journal::{Entry, Kind};
+use std::sync::Arc;
+
+const TIMERS: ChannelTimers = ChannelTimers {
+    activity: 900,
+    response_sla: 60,
+    customer_sla: 600,
+};
+
+struct Journaled {
+    core: ConversationCore<SequentialIds>,
+    recorder: Recorder,
+    now: Millis,
+}
+
+impl Journaled {
+    fn send(&mut self, input: Input) -> Vec<Effect> {
+        self.recorder
+            .conversation_step(&mut self.core, self.now, input)
+    }
+
+    /// Moves the clock to `until`, ticking at every deadline on the way.
+    fn advance_to(&mut self, until: Millis) {
+        while let Some(at) = self.core.next_deadline().filter(|at| *at <= until) {
+            self.now = at.max(self.now);
+            self.send(Input::Tick);
+        }
+        self.now = until;
+    }
+}
+
+fn scenario() -> Vec<Entry> {
+    let mut j = Journaled {
+        core: ConversationCore::with_ids(settings(), SequentialIds::default()),
+        recorder: Recorder::new(true, 0),
+        now: T0,
+    };
+    j.send(Input::Restore {
+        conversations: Vec::new(),
+    });
+    let session = Arc::new(session("s-1", 1, TIMERS));
+    let effects = j.send(Input::CustomerMessage {
+        channel_session: session.clone(),
+        message: Box::new(customer_message("m-1", 1, "my secret question")),
+    });
+    let conversation_id = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Ack {
+                conversation_id, ..
+            } => Some(conversation_id.clone()),
+            _ => None,
+        })
+        .expect("acknowledged");
+    j.now += 2_000;
+    j.send(Input::AgentJoined {
+        conversation_id: conversation_id.clone(),
+        agent: agent("a-1"),
+        role: ParticipantRole::Primary,
+        task_id: Some("t-1".into()),
+        agent_sla_secs: Some(120),
+    });
+    j.now += 1_000;
+    j.send(Input::AgentEvent {
+        conversation_id: conversation_id.clone(),
+        agent_id: "a-1".into(),
+        event: agent_text("e-1", "my secret answer"),
+    });
+    // A retry of the first message, and an event for a conversation that is not open.
+    j.send(Input::CustomerMessage {
+        channel_session: session.clone(),
+        message: Box::new(customer_message("m-1", 1, "my secret question")),
+    });
+    j.send(Input::AgentEvent {
+        conversation_id: "no-such-conversation".into(),
+        agent_id: "a-1".into(),
+        event: agent_text("e-2", "my secret aside"),
+    });
+    let typing = desk_event(
+        CimEventName::TypingStarted,
+        "e-3",
+        "e-3-msg",
+        MessageBody::plain(""),
+    );
+    j.send(Input::AgentEvent {
+        conversation_id: conversation_id.clone(),
+        agent_id: "a-1".into(),
+        event: typing,
+    });
+    j.recorder.note_conversations(j.now, &j.core);
+    j.now += 5_000;
+    j.send(Input::CustomerMessage {
+        channel_session: session,
+        message: Box::new(customer_message("m-2", 1, "my secret follow-up")),
+    });
+    // The SLA thresholds and the customer's reminder fire on the clock.
+    j.advance_to(j.now + 100_000);
+    j.send(Input::CustomerLeft {
+        channel_session_id: "s-1".into(),
+        reason: ChannelSessionReasonCode::Customer,
+    });
+    j.now += 3_000;
+    j.send(Input::CloseWrapup {
+        conversation_id,
+        agent_id: "a-1".into(),
+        event: wrapup_event("e-4"),
+    });
+    j.advance_to(j.now + 3_600_000);
+    j.recorder.take()
+}
+
+/// Replays `rows` from the state row at `from`; the number of inputs compared.
+fn replay_from(rows: &[Entry], from: usize) -> usize {
+    let conn = crate::store::test_connection();
+    let state: ConversationState<SequentialIds> =
+        serde_json::from_value(rows[from].input.clone()).unwrap();
+    let mut core = ConversationCore::from_state_snapshot(state.settings, state.state);
+    let mut compared = 0;
+    for (n, row) in rows.iter().enumerate().skip(from + 1) {
+        if row.kind == Kind::ConversationState {
+            let rebuilt = serde_json::to_value(core.state_snapshot()).unwrap();
+            assert_eq!(row.input["state"], rebuilt, "row {n}");
+            continue;
+        }
+        let input = read_back(&conn, row).unwrap();
+        let effects = core.handle(row.at, input);
+        assert_eq!(
+            digest::digest(&effects),
+            row.digest,
+            "row {n}: {}\nexpected {}\nrecomputed {}",
+            row.input,
+            row.effects,
+            digest::brief(&effects)
+        );
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn a_journaled_conversation_replays_from_its_start_and_from_a_snapshot() {
+    let rows = scenario();
+    assert_eq!(rows[0].kind, Kind::ConversationState);
+    let states: Vec<usize> = (0..rows.len())
+        .filter(|n| rows[*n].kind == Kind::ConversationState)
+        .collect();
+    assert_eq!(states.len(), 2, "the start and the snapshot");
+    let inputs = rows.len() - states.len();
+    assert!(inputs >= 10, "{inputs} inputs");
+    assert_eq!(replay_from(&rows, 0), inputs);
+    assert!(replay_from(&rows, states[1]) > 0);
+    // The refusal and the duplicate are journaled with the rest.
+    let briefs: Vec<&str> = rows.iter().map(|r| r.effects.as_str()).collect();
+    assert!(briefs.iter().any(|b| b.contains("rejected")), "{briefs:?}");
+    assert!(briefs.iter().any(|b| b.contains("duplicate")), "{briefs:?}");
+}
+
+#[test]
+fn no_row_holds_what_was_written_and_a_changed_row_diverges() {
+    let rows = scenario();
+    for row in &rows {
+        let text = row.input.to_string();
+        assert!(!text.contains("my secret"), "{text}");
+    }
+    // A message body is a reference to its stored event; the wrap-up keeps its codes.
+    let message = rows
+        .iter()
+        .find(|r| r.input.get("CustomerMessage").is_some())
+        .unwrap();
+    let body = &message.input["CustomerMessage"]["message"]["body"];
+    assert!(body["$stored"].is_u64(), "{body}");
+    assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
+    let wrapup = rows
+        .iter()
+        .find(|r| r.input.get("CloseWrapup").is_some())
+        .unwrap();
+    let body = &wrapup.input["CloseWrapup"]["event"]["data"]["body"];
+    assert_eq!(body["type"], "WRAPUP", "{body}");
+    assert!(body["wrapups"].is_array(), "{body}");
+    assert!(body.get("note").is_none(), "{body} {}", wrapup.effects);
+
+    // A journal whose agent joined another conversation is not what the core decides.
+    let mut changed = rows.clone();
+    let joined = changed
+        .iter_mut()
+        .find(|r| r.input.get("AgentJoined").is_some())
+        .unwrap();
+    joined.input["AgentJoined"]["conversation_id"] = serde_json::json!("conv-9");
+    let replayed = std::panic::catch_unwind(|| replay_from(&changed, 0));
+    assert!(replayed.is_err(), "the changed join must diverge");
+}
