@@ -173,9 +173,22 @@ impl Receiver {
             }))
         })
         .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", port))
-        .expect("receiver binds");
+        .disable_signals();
+        // A receiver started again on its old port may find it taken for a moment by
+        // another test's ephemeral socket: it waits for it, as a real receiver would.
+        let mut tries = 0;
+        let listener = loop {
+            match std::net::TcpListener::bind(("127.0.0.1", port)) {
+                Ok(listener) => break listener,
+                Err(e) if port != 0 && tries < 100 => {
+                    tries += 1;
+                    tracing::debug!(error = %e, port, "the receiver's port is taken; waiting");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("receiver binds: {e:?}"),
+            }
+        };
+        let server = server.listen(listener).expect("receiver listens");
         let addr = server.addrs()[0];
         let server = server.run();
         let handle = server.handle();
