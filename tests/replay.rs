@@ -305,7 +305,11 @@ async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decis
         )),
         "{text}"
     );
-    assert!(line_of(&text, "expected:").contains("persist"), "{text}");
+    assert!(
+        line_of(&text, "expected:").contains("digest only"),
+        "{text}"
+    );
+    assert!(line_of(&text, "recomputed:").contains("persist"), "{text}");
 }
 
 fn line_of(text: &str, label: &str) -> String {

@@ -1,12 +1,12 @@
 //! What the journal keeps of a conversation input, and how a replay reads it back.
 //!
 //! An input is kept serde-encoded, with its `now`, the conversation it concerns (a key,
-//! see `store::journal`), and the digest and brief of its effects
-//! (`conversation::digest`). What a customer or an agent wrote is not copied: the body
-//! of a message an input carries (a customer message or one left outside hours, a
-//! desk's or a bot's event, a wrap-up) becomes `{"$stored": seq, "type": ...}` (with a
-//! wrap-up's codes), the stored event of its conversation holding it; a replay reads
-//! the body back from there. An input that stored nothing (refused, or a typing
+//! see `store::journal`), and the digest of its effects
+//! (`conversation::digest`). What a customer or an agent wrote is not copied: a
+//! message an input carries (a customer message or one left outside hours, a desk's
+//! or a bot's event, a wrap-up) becomes `{"$stored": seq, "id", "from", "type"}` (with
+//! a wrap-up's codes), the stored event of its conversation holding it whole; a replay
+//! reads it back from there. An input that stored nothing (refused, or a typing
 //! indicator) keeps its body's shape with every text replaced; a duplicate refers to
 //! the event stored the first time.
 //!
@@ -14,6 +14,7 @@
 //! (`conversation::snapshot`): one at each start, once the open conversations are read
 //! back, and one after each routing snapshot.
 
+use crate::cim::ChannelSession;
 use crate::clock::Millis;
 use crate::conversation::snapshot::CoreSnapshot;
 use crate::conversation::{digest, ConversationCore, CoreSettings, Effect, IdGen, Input};
@@ -22,6 +23,8 @@ use crate::store::{events, StoreError, StoreResult};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The key of a body kept as a reference to the stored event's sequence number.
 pub const STORED: &str = "$stored";
@@ -43,7 +46,10 @@ pub(super) fn state_value<I: IdGen + Clone + Serialize>(
     }))
 }
 
-/// The journal row of `input` (serde-encoded) handled at `now` with `effects`.
+/// The journal row of `input` (serde-encoded) handled at `now` with `effects`. It
+/// keeps no brief of the effects, only their digest: a brief per conversation input
+/// would cost as much as the input (a divergence shows the recomputed effects, and
+/// the conversation's stored events show what happened).
 pub(super) fn entry(now: Millis, mut input: Value, effects: &[Effect]) -> Entry {
     let conversation_id = conversation_of(&input, effects);
     if let Some(message) = message_of(&mut input) {
@@ -51,8 +57,13 @@ pub(super) fn entry(now: Millis, mut input: Value, effects: &[Effect]) -> Entry 
             .get("id")
             .and_then(Value::as_str)
             .and_then(|id| stored_seq(effects, id));
-        if let Some(body) = message.get_mut("body") {
-            *body = reference(body, seq);
+        match seq {
+            Some(seq) => *message = message_reference(message, seq),
+            None => {
+                if let Some(body) = message.get_mut("body") {
+                    redact_body(body);
+                }
+            }
         }
     }
     Entry {
@@ -61,33 +72,41 @@ pub(super) fn entry(now: Millis, mut input: Value, effects: &[Effect]) -> Entry 
         conversation_id,
         input,
         digest: digest::digest(effects),
-        effects: digest::brief(effects),
+        effects: String::new(),
     }
 }
 
-/// What the journal keeps of a message body: its type, the wrap-up codes of a WRAPUP
-/// (an agent's choice, which a replay cannot make up), and where it is stored. A body
-/// stored nowhere (refused, or a typing indicator) keeps its shape with every text
-/// replaced, an empty one staying empty: the core's checks see what they saw.
-fn reference(body: &Value, seq: Option<u64>) -> Value {
-    let Some(seq) = seq else {
-        let mut kept = body.clone();
-        if let Some(fields) = kept.as_object_mut() {
-            fields
-                .iter_mut()
-                .filter(|(key, _)| !KEPT.contains(&key.as_str()))
-                .for_each(|(_, value)| redact(value));
-        }
-        return kept;
-    };
+/// A message stored whole as an event's `data`: where it is stored, and what a
+/// replay needs when that event is gone: its id, who sent it (`CUSTOMER`, `AGENT`,
+/// ...), its body's type and a wrap-up's codes (an agent's choice, which a replay
+/// cannot make up).
+fn message_reference(message: &Value, seq: u64) -> Value {
     let mut kept = serde_json::Map::new();
     kept.insert(STORED.into(), json!(seq));
+    kept.insert(
+        "id".into(),
+        message.get("id").cloned().unwrap_or(Value::Null),
+    );
+    if let Some(from) = message.pointer("/header/sender/type") {
+        kept.insert("from".into(), from.clone());
+    }
     for key in KEPT {
-        if let Some(value) = body.get(key) {
+        if let Some(value) = message.get("body").and_then(|b| b.get(key)) {
             kept.insert(key.into(), value.clone());
         }
     }
     Value::Object(kept)
+}
+
+/// A body stored nowhere (refused, or a typing indicator) keeps its shape with every
+/// text replaced, an empty one staying empty: the core's checks see what they saw.
+fn redact_body(body: &mut Value) {
+    if let Some(fields) = body.as_object_mut() {
+        fields
+            .iter_mut()
+            .filter(|(key, _)| !KEPT.contains(&key.as_str()))
+            .for_each(|(_, value)| redact(value));
+    }
 }
 
 /// The body fields the journal keeps as they are.
@@ -103,25 +122,6 @@ fn redact(value: &mut Value) {
         Value::Object(fields) => fields.values_mut().for_each(redact),
         _ => {}
     }
-}
-
-/// A body standing for one whose stored event is gone: what the journal kept, a
-/// text saying so, and for a media type an attachment that says so too.
-fn stand_in(mut kept: Value) -> Value {
-    let erased = json!(crate::retention::scrub::ERASED);
-    if let Some(fields) = kept.as_object_mut() {
-        fields.remove(STORED);
-        fields.insert("markdownText".into(), erased.clone());
-        let media = ["IMAGE", "VIDEO", "AUDIO", "FILE", "STICKER"];
-        if fields
-            .get("type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| media.contains(&t))
-        {
-            fields.insert("attachment".into(), json!({ "mediaUrl": erased }));
-        }
-    }
-    kept
 }
 
 /// The message an encoded input carries: a customer's (`message`) or an event's
@@ -174,28 +174,138 @@ fn conversation_of(input: &Value, effects: &[Effect]) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The input of a journal row, its message body read back from the stored event it
-/// refers to. When that event is gone (purged, or erased) or the input stored none, the
-/// body is a text of its type saying so: the core decides nothing on what a message
-/// says, but a body of another type (a file, say) cannot be made up, and its input may
-/// be refused where it was taken.
-pub fn read_back(conn: &Connection, entry: &Entry) -> StoreResult<Input> {
+/// The input of a journal row, its message read back from the stored event it refers
+/// to and its channel session from `sessions` (the sessions journaled whole since the
+/// last state row, by id; a session journaled whole is added). When the stored event
+/// is gone (purged, or erased) or the input stored none, the message is made of what
+/// the journal kept and a text of its type saying so: the core decides nothing on what
+/// a message says, but a body of another type (a file, say) cannot be made up, and its
+/// input may be refused where it was taken.
+pub fn read_back(
+    conn: &Connection,
+    entry: &Entry,
+    sessions: &mut HashMap<String, Value>,
+) -> StoreResult<Input> {
     let mut input = entry.input.clone();
+    sessions_back(&mut input, sessions)?;
     if let Some(message) = message_of(&mut input) {
-        if let Some(body) = message.get_mut("body") {
-            let seq = body.get(STORED).and_then(Value::as_u64);
-            let stored = match (seq, entry.conversation_id.as_deref()) {
-                (Some(seq), Some(conversation_id)) => events::at(conn, conversation_id, seq)?
-                    .and_then(|mut event| event.get_mut("data")?.get_mut("body").map(Value::take)),
-                _ => None,
+        if let Some(seq) = message.get(STORED).and_then(Value::as_u64) {
+            let stored = match entry.conversation_id.as_deref() {
+                Some(conversation_id) => events::at(conn, conversation_id, seq)?
+                    .and_then(|mut event| event.get_mut("data").map(Value::take)),
+                None => None,
             };
-            *body = match (stored, seq) {
-                (Some(stored), _) => stored,
-                (None, Some(_)) => stand_in(body.take()),
-                (None, None) => body.take(),
-            };
+            *message = stored.unwrap_or_else(|| stand_in(message, entry.at));
         }
     }
     serde_json::from_value(input)
         .map_err(|e| StoreError::Corrupt(format!("a journaled conversation input: {e}")))
+}
+
+/// A message whose stored event is gone: its id, its sender's type, a body of its
+/// type (with a wrap-up's codes) whose text says so, and for a media type an
+/// attachment that says so too.
+fn stand_in(kept: &Value, at: Millis) -> Value {
+    let erased = json!(crate::retention::scrub::ERASED);
+    let mut body = serde_json::Map::new();
+    for key in KEPT {
+        if let Some(value) = kept.get(key) {
+            body.insert(key.into(), value.clone());
+        }
+    }
+    body.insert("markdownText".into(), erased.clone());
+    let media = ["IMAGE", "VIDEO", "AUDIO", "FILE", "STICKER"];
+    if kept
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| media.contains(&t))
+    {
+        body.insert("attachment".into(), json!({ "mediaUrl": erased }));
+    }
+    json!({
+        "id": kept.get("id").cloned().unwrap_or(Value::Null),
+        "header": {
+            "sender": {
+                "id": erased,
+                "type": kept.get("from").cloned().unwrap_or(json!("CUSTOMER")),
+            },
+            "timestamp": at,
+        },
+        "body": body,
+    })
+}
+
+/// The key of a channel session kept as a reference to the last one journaled whole
+/// with its id.
+pub const SESSION: &str = "$session";
+
+/// Puts back a channel session kept as a reference, or notes one kept whole.
+fn sessions_back(input: &mut Value, sessions: &mut HashMap<String, Value>) -> StoreResult<()> {
+    let Some(session) = input
+        .as_object_mut()
+        .and_then(|o| o.values_mut().next())
+        .and_then(|fields| fields.get_mut("channel_session"))
+    else {
+        return Ok(());
+    };
+    match session.get(SESSION).and_then(Value::as_str) {
+        Some(id) => {
+            *session = sessions.get(id).cloned().ok_or_else(|| {
+                StoreError::Corrupt(format!("channel session {id} was not journaled before"))
+            })?
+        }
+        None => {
+            if let Some(id) = session.get("id").and_then(Value::as_str) {
+                sessions.insert(id.to_owned(), session.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The channel sessions the recorder journaled whole since the last state row, so a
+/// later input carrying the same session refers to it (`{"$session": id}`): a chat's
+/// messages carry their session, whose channel and customer would otherwise be most
+/// of each row.
+#[derive(Default)]
+pub(super) struct Sessions {
+    by_id: HashMap<String, Arc<ChannelSession>>,
+    of_conversation: HashMap<String, Vec<String>>,
+}
+
+impl Sessions {
+    /// Whether `session` is the one last journaled whole with its id.
+    pub fn known(&self, session: &Arc<ChannelSession>) -> bool {
+        self.by_id
+            .get(&session.id)
+            .is_some_and(|known| Arc::ptr_eq(known, session) || **known == **session)
+    }
+
+    /// Notes `session`, journaled whole in an input about `conversation_id`.
+    pub fn note(&mut self, conversation_id: Option<&str>, session: Arc<ChannelSession>) {
+        if let Some(conversation_id) = conversation_id {
+            self.of_conversation
+                .entry(conversation_id.to_owned())
+                .or_default()
+                .push(session.id.clone());
+        }
+        self.by_id.insert(session.id.clone(), session);
+    }
+
+    /// Forgets the sessions of a conversation that closed.
+    pub fn closed(&mut self, conversation_id: &str) {
+        for id in self
+            .of_conversation
+            .remove(conversation_id)
+            .unwrap_or_default()
+        {
+            self.by_id.remove(&id);
+        }
+    }
+
+    /// Forgets every session (a state row: a replay may begin there).
+    pub fn clear(&mut self) {
+        self.by_id.clear();
+        self.of_conversation.clear();
+    }
 }

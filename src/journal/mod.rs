@@ -11,13 +11,15 @@
 
 mod conversation;
 
-pub use conversation::{read_back, ConversationState, STORED};
+pub use conversation::{read_back, ConversationState, SESSION, STORED};
 
+use crate::cim::ChannelSession;
 use crate::clock::Millis;
 use crate::conversation::{ConversationCore, IdGen};
 use crate::routing::{digest, Effect, Input, RoutingConfig, RoutingCore};
 use crate::store::journal::{Entry, Kind};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Notes what the core handles, when the journal is on.
 pub struct Recorder {
@@ -29,6 +31,8 @@ pub struct Recorder {
     last_period: Millis,
     /// How the inputs handled now are noted (a start's restore inputs, or inputs).
     kind: Kind,
+    /// Channel sessions journaled whole since the last conversation state row.
+    sessions: conversation::Sessions,
 }
 
 impl Recorder {
@@ -41,6 +45,7 @@ impl Recorder {
             snapshot_every: snapshot_every.max(0),
             last_period: 0,
             kind: Kind::Input,
+            sessions: conversation::Sessions::default(),
         }
     }
 
@@ -73,6 +78,7 @@ impl Recorder {
         core: &ConversationCore<I>,
     ) {
         if self.on {
+            self.sessions.clear();
             self.note_state(
                 Kind::ConversationState,
                 now,
@@ -155,6 +161,45 @@ pub fn conversation_of(input: &Input) -> Option<&str> {
     }
 }
 
+impl Recorder {
+    /// A conversation input serde-encoded, its channel session as a reference when it
+    /// is the one journaled last with its id; the session journaled whole, if one was.
+    fn encode(
+        &self,
+        input: &crate::conversation::Input,
+    ) -> (serde_json::Result<Value>, Option<Arc<ChannelSession>>) {
+        use crate::conversation::Input as C;
+        match input {
+            C::CustomerMessage {
+                channel_session,
+                message,
+            } => {
+                if self.sessions.known(channel_session) {
+                    let encoded = serde_json::to_value(message).map(|message| {
+                        serde_json::json!({"CustomerMessage": {
+                            "channel_session": {conversation::SESSION: channel_session.id},
+                            "message": message,
+                        }})
+                    });
+                    return (encoded, None);
+                }
+                (
+                    serde_json::to_value(input),
+                    Some(Arc::clone(channel_session)),
+                )
+            }
+            C::ChatRequested { channel_session }
+            | C::MessageLeft {
+                channel_session, ..
+            } => (
+                serde_json::to_value(input),
+                Some(Arc::new((**channel_session).clone())),
+            ),
+            _ => (serde_json::to_value(input), None),
+        }
+    }
+}
+
 impl crate::site::Steps for Recorder {
     fn step(&mut self, core: &mut RoutingCore, now: Millis, input: Input) -> Vec<Effect> {
         let kind = self.kind;
@@ -175,11 +220,23 @@ impl crate::site::Steps for Recorder {
             self.note_conversations(now, core);
             return effects;
         }
-        let encoded = serde_json::to_value(&input);
+        let (encoded, whole) = self.encode(&input);
         let effects = core.handle(now, input);
         match encoded {
-            Ok(input) => self.entries.push(conversation::entry(now, input, &effects)),
+            Ok(input) => {
+                let entry = conversation::entry(now, input, &effects);
+                if let Some(session) = whole {
+                    self.sessions
+                        .note(entry.conversation_id.as_deref(), session);
+                }
+                self.entries.push(entry);
+            }
             Err(e) => tracing::error!(error = %e, "a conversation input cannot be journaled"),
+        }
+        for effect in &effects {
+            if let crate::conversation::Effect::ConversationClosed { conversation_id } = effect {
+                self.sessions.closed(conversation_id);
+            }
         }
         effects
     }

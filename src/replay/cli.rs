@@ -172,11 +172,17 @@ fn write_divergence(out: &mut impl Write, d: &Divergence) -> std::io::Result<()>
         return writeln!(out, "  recomputed: {}", d.recomputed);
     }
     writeln!(out, "  input:      {}", d.input)?;
+    let expected = match d.kind {
+        // The journal keeps a conversation input's digest, not a brief of its effects.
+        super::Kind::ConversationInput => {
+            "(digest only: the conversation's stored events show what was done)"
+        }
+        _ => or_none(&d.expected),
+    };
     writeln!(
         out,
         "  expected:   {} [digest {:016x}]",
-        or_none(&d.expected),
-        d.expected_digest
+        expected, d.expected_digest
     )?;
     writeln!(
         out,

@@ -10,11 +10,14 @@ use crate::journal::{read_back, ConversationState};
 use crate::store::journal::{Entry, Kind};
 use rusqlite::Connection;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// The conversation core being replayed, and what it went through.
 #[derive(Default)]
 pub(super) struct Conversations {
     core: Option<ConversationCore<UuidIds>>,
+    /// Channel sessions journaled whole since the last state row.
+    sessions: HashMap<String, Value>,
     /// Input rows compared.
     pub inputs: u64,
     /// State rows passed and found equal to the rebuilt state.
@@ -36,6 +39,7 @@ impl Conversations {
     ) -> Result<Option<Divergence>, ReplayError> {
         let bad = |message: String| ReplayError::BadRow { pos, message };
         if entry.kind == Kind::ConversationState {
+            self.sessions.clear();
             let Some(core) = &self.core else {
                 let read: ConversationState<UuidIds> =
                     serde_json::from_value(entry.input).map_err(|e| bad(e.to_string()))?;
@@ -70,7 +74,7 @@ impl Conversations {
                 "a conversation input before the conversations' state".into()
             ));
         };
-        let input = read_back(conn, &entry).map_err(|e| bad(e.to_string()))?;
+        let input = read_back(conn, &entry, &mut self.sessions).map_err(|e| bad(e.to_string()))?;
         let effects = core.handle(entry.at, input);
         self.inputs += 1;
         let recomputed_digest = digest::digest(&effects);

@@ -94,8 +94,18 @@ fn row_context(entry_conv: Option<&str>, at: Millis) -> RowContext<'_> {
 /// Appends `entry` in the caller's transaction.
 pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> StoreResult<()> {
     let conv_id = entry.conversation_id.as_deref();
-    let packed = objects::pack_row(entry.input.clone(), &row_context(conv_id, entry.at));
-    let text = format!("{}{}", objects::PACKED_TAG, interner.intern(conn, &packed)?);
+    let row = row_context(conv_id, entry.at);
+    let text = match entry.kind {
+        // A conversation input carries the objects its stored events carry (a channel,
+        // a customer, a task): they are stored once and referred to.
+        Kind::ConversationInput | Kind::ConversationState => {
+            interner.compact_row(conn, entry.input.clone(), &row)?
+        }
+        _ => {
+            let packed = objects::pack_row(entry.input.clone(), &row);
+            format!("{}{}", objects::PACKED_TAG, interner.intern(conn, &packed)?)
+        }
+    };
     let conv = match conv_id {
         Some(id) => Some(interner.conversation_key(conn, id)?),
         None => None,
@@ -174,12 +184,8 @@ pub fn for_each(
         let at: Millis = r.get(1)?;
         let conversation_id: Option<String> = r.get(3)?;
         let text = r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?;
-        let input = match text.strip_prefix(objects::PACKED_TAG) {
-            Some(packed) => {
-                inflater.read_packed(packed, &row_context(conversation_id.as_deref(), at), WHAT)?
-            }
-            None => super::parse_json(text, WHAT)?,
-        };
+        let input =
+            inflater.decode_row(text, &row_context(conversation_id.as_deref(), at), WHAT)?;
         let entry = Entry {
             kind: Kind::of(r.get(2)?)?,
             at,
