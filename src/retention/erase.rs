@@ -62,21 +62,26 @@ const TEXTS: &[(&str, &str, &str, &str)] = &[
         "fact",
         "rowid",
     ),
-    // The conversation's inputs in the input journal (their message bodies are
-    // references to the events, which go).
+    // The conversation's inputs in the input journal (their messages are references
+    // to the events, which go), found by the index of migration V33.
     (
         "routing_journal",
-        "conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
+        "kind IN (4, 5) AND conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
         "input",
         "pos",
     ),
 ];
 
-/// The input journal's states of the conversation core (`journal::ConversationState`):
-/// each holds every conversation open when it was taken, so the customer's too. Read
-/// once per erasure (`?1` is unused).
-const JOURNAL_STATES: (&str, &str, &str, &str) =
-    ("routing_journal", "kind = 4 AND ?1 = ?1", "input", "pos");
+/// The input journal's states of the conversation core (`journal::ConversationState`,
+/// each holding every conversation open when it was taken, so the customer's too) and
+/// its inputs of no conversation (refused ones): read once per erasure (`?1` is
+/// unused), by the index of migration V33.
+const JOURNAL_STATES: (&str, &str, &str, &str) = (
+    "routing_journal",
+    "kind IN (4, 5) AND conv IS NULL AND ?1 = ?1",
+    "input",
+    "pos",
+);
 
 /// Blob size of one row written to zero free pages.
 const WIPE_CHUNK: i64 = 16 << 20;
@@ -306,5 +311,37 @@ impl<'c> SecureDelete<'c> {
 impl Drop for SecureDelete<'_> {
     fn drop(&mut self) {
         let _ = self.0.pragma_update(None, "secure_delete", "FAST");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query plan of `table`'s rows under `condition`, as `scrub_rows` reads them.
+    fn plan(c: &Connection, (table, condition, column, key): &(&str, &str, &str, &str)) -> String {
+        let sql =
+            format!("EXPLAIN QUERY PLAN SELECT {key}, {column} FROM {table} WHERE {condition}");
+        let rows: Vec<String> = c
+            .prepare(&sql)
+            .unwrap()
+            .query_map(["conv-1"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.join("; ")
+    }
+
+    #[test]
+    fn the_journal_rows_an_erasure_scrubs_are_found_by_index() {
+        let c = crate::store::test_connection();
+        let journal = TEXTS
+            .iter()
+            .find(|(table, ..)| *table == "routing_journal")
+            .unwrap();
+        for text in [journal, &JOURNAL_STATES] {
+            let plan = plan(&c, text);
+            assert!(plan.contains("routing_journal_conversations"), "{plan}");
+        }
     }
 }
