@@ -1,6 +1,6 @@
 //! What the input journal keeps of a conversation input's effects, so that a replay
 //! can check it recomputed the same (`conversation::journal`): a [`digest`] (FNV-1a,
-//! 64 bits, stable across runs) of what the core decided, and a [`brief`] line a
+//! 64 bits, stable across runs of one build) of what the core decided, and a [`brief`] line a
 //! person can read at a divergence.
 //!
 //! Both leave out what the customer wrote and who the customer is (message texts,
@@ -85,9 +85,9 @@ fn persist(w: &mut impl Write, p: &PersistStep) -> fmt::Result {
     if let Some(r) = &p.record {
         record(w, r)?;
     }
-    // The runtime holds ids, times and flags only; its maps are ordered.
-    let runtime = serde_json::to_string(&p.runtime).map_err(|_| fmt::Error)?;
-    w.write_str(&runtime)?;
+    // The runtime holds ids, times and flags only; its maps are ordered. Written
+    // straight into the hasher (no text is built).
+    write!(w, "{:?}", p.runtime)?;
     for e in &p.events {
         w.write_char(' ')?;
         event(w, e.seq, &e.event)?;

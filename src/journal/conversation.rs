@@ -4,9 +4,10 @@
 //! see `store::journal`), and the digest of its effects
 //! (`conversation::digest`). What a customer or an agent wrote is not copied: a
 //! message an input carries (a customer message or one left outside hours, a desk's
-//! or a bot's event, a wrap-up) becomes `{"$stored": seq, "id", "from", "type"}` (with
-//! a wrap-up's codes), the stored event of its conversation holding it whole; a replay
-//! reads it back from there. An input that stored nothing (refused, or a typing
+//! or a bot's event, a wrap-up) becomes `{"$stored": seq, "id", "type"}` (with a
+//! wrap-up's codes), the stored event of its conversation holding it whole; a replay
+//! reads it back from there. Neither the message nor a channel session already
+//! journaled is serialized at all (`encode`). An input that stored nothing (refused, or a typing
 //! indicator) keeps its body's shape with every text replaced; a duplicate refers to
 //! the event stored the first time.
 //!
@@ -24,6 +25,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::mem::take;
 use std::sync::Arc;
 
 /// The key of a body kept as a reference to the stored event's sequence number.
@@ -46,28 +48,191 @@ pub(super) fn state_value<I: IdGen + Clone + Serialize>(
     }))
 }
 
-/// The journal row of `input` (serde-encoded) handled at `now` with `effects`. It
-/// keeps no brief of the effects, only their digest: a brief per conversation input
-/// would cost as much as the input (a divergence shows the recomputed effects, and
-/// the conversation's stored events show what happened).
-pub(super) fn entry(now: Millis, mut input: Value, effects: &[Effect]) -> Entry {
-    let conversation_id = conversation_of(&input, effects);
-    if let Some(message) = message_of(&mut input) {
-        let seq = message
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|id| stored_seq(effects, id));
-        match seq {
-            Some(seq) => *message = message_reference(message, seq),
-            None => {
-                if let Some(body) = message.get_mut("body") {
-                    redact_body(body);
-                }
+/// A conversation input encoded before the core takes it: the row without its
+/// message, and the two forms the message may take once the effects say whether it
+/// was stored. The big parts of an input (a message's text and stamped header, a
+/// channel session already journaled) are never serialized.
+pub(super) struct Encoded {
+    input: Value,
+    message: Option<MessageForms>,
+    /// The row holds ids and references only, if its message is stored (see
+    /// `Kind::ConversationInput`).
+    clean: bool,
+    /// The channel session journaled whole, for the recorder to note.
+    pub whole_session: Option<Arc<ChannelSession>>,
+}
+
+/// What the journal keeps of a message: its id, the body fields it keeps as they are
+/// (type, a wrap-up's codes), and the form it takes when it was not stored.
+struct MessageForms {
+    id: Option<String>,
+    kept: serde_json::Map<String, Value>,
+    unstored: Value,
+}
+
+impl MessageForms {
+    /// `header` and `body` are the message's; the body is redacted for the unstored
+    /// form (a refusal, a typing indicator): its shape with every text replaced, an
+    /// empty one staying empty, so the core's checks see what they saw.
+    fn new(id: Option<String>, header: Value, mut body: Value) -> MessageForms {
+        let mut kept = serde_json::Map::new();
+        for key in KEPT {
+            if let Some(value) = body.get(key) {
+                kept.insert(key.into(), value.clone());
             }
         }
+        if let Some(fields) = body.as_object_mut() {
+            fields
+                .iter_mut()
+                .filter(|(key, _)| !KEPT.contains(&key.as_str()))
+                .for_each(|(_, value)| redact(value));
+        }
+        let unstored = json!({ "id": id, "header": header, "body": body });
+        MessageForms { id, kept, unstored }
     }
+}
+
+/// `input` as the journal keeps it (see the module doc), before the core takes it.
+pub(super) fn encode(sessions: &Sessions, input: &mut Input) -> serde_json::Result<Encoded> {
+    let mut whole_session = None;
+    let mut clean = matches!(
+        input,
+        Input::AgentJoined { .. }
+            | Input::AgentLeft { .. }
+            | Input::AgentRemoved { .. }
+            | Input::AgentLoggedOut { .. }
+            | Input::ChangeRole { .. }
+            | Input::Hold { .. }
+            | Input::Resume { .. }
+            | Input::EndConversation { .. }
+            | Input::CustomerLeft { .. }
+            | Input::HoursChanged { .. }
+            | Input::MrdInterrupted { .. }
+            | Input::StudioFailed { .. }
+            | Input::Tick
+    );
+    let (input, message) = match input {
+        Input::CustomerMessage {
+            channel_session,
+            message,
+        } => {
+            let session = if sessions.known(channel_session) {
+                clean = true;
+                json!({ SESSION: channel_session.id })
+            } else {
+                whole_session = Some(Arc::clone(channel_session));
+                serde_json::to_value(&**channel_session)?
+            };
+            let forms = MessageForms::new(
+                Some(message.id.clone()),
+                serde_json::to_value(&message.header)?,
+                serde_json::to_value(&message.body)?,
+            );
+            (
+                json!({"CustomerMessage": {"channel_session": session, "message": null}}),
+                Some(forms),
+            )
+        }
+        Input::MessageLeft {
+            channel_session,
+            message,
+            opens_at,
+        } => {
+            whole_session = Some(Arc::new((**channel_session).clone()));
+            let forms = MessageForms::new(
+                Some(message.id.clone()),
+                serde_json::to_value(&message.header)?,
+                serde_json::to_value(&message.body)?,
+            );
+            let encoded = json!({"MessageLeft": {
+                "channel_session": serde_json::to_value(&**channel_session)?,
+                "message": null,
+                "opens_at": opens_at,
+            }});
+            (encoded, Some(forms))
+        }
+        Input::ChatRequested { channel_session } => {
+            whole_session = Some(Arc::new((**channel_session).clone()));
+            (serde_json::to_value(&*input)?, None)
+        }
+        _ => match message_event(input).map(|e| (take(&mut e.data), e.origin.take())) {
+            // The event without its message (and the origin stamped into it) is small.
+            Some((data, origin)) => {
+                let skeleton = serde_json::to_value(&*input);
+                // A desk may send the customer's session along.
+                clean = event_of(input).is_some_and(|e| e.channel_session.is_absent());
+                let forms = data.get().map(|d| {
+                    MessageForms::new(
+                        d.get("id").and_then(Value::as_str).map(str::to_owned),
+                        d.get("header").cloned().unwrap_or(Value::Null),
+                        d.get("body").cloned().unwrap_or(Value::Null),
+                    )
+                });
+                if let Some(event) = event_of(input) {
+                    event.data = data;
+                    event.origin = origin;
+                }
+                (skeleton?, forms)
+            }
+            None => (serde_json::to_value(&*input)?, None),
+        },
+    };
+    Ok(Encoded {
+        input,
+        message,
+        clean,
+        whole_session,
+    })
+}
+
+/// The event of a desk, a bot or a wrap-up.
+fn event_of(input: &mut Input) -> Option<&mut crate::cim::CimEvent> {
+    match input {
+        Input::AgentEvent { event, .. }
+        | Input::CloseWrapup { event, .. }
+        | Input::BotEvent { event, .. } => Some(event),
+        _ => None,
+    }
+}
+
+/// The event of a desk, a bot or a wrap-up that carries a message (`data.body`).
+fn message_event(input: &mut Input) -> Option<&mut crate::cim::CimEvent> {
+    event_of(input).filter(|e| e.data.get().is_some_and(|d| d.get("body").is_some()))
+}
+
+/// The journal row of an input `encoded` before the core handled it at `now` with
+/// `effects`. It keeps no brief of the effects, only their digest: a brief per
+/// conversation input would cost as much as the input (a divergence shows the
+/// recomputed effects, and the conversation's stored events show what happened).
+pub(super) fn entry(now: Millis, encoded: Encoded, effects: &[Effect]) -> Entry {
+    let Encoded {
+        mut input,
+        message,
+        mut clean,
+        ..
+    } = encoded;
+    if let Some(forms) = message {
+        let seq = forms.id.as_deref().and_then(|id| stored_seq(effects, id));
+        let form = match seq {
+            Some(seq) => {
+                let mut kept = forms.kept;
+                kept.insert(STORED.into(), json!(seq));
+                kept.insert("id".into(), json!(forms.id));
+                Value::Object(kept)
+            }
+            None => {
+                clean = false;
+                forms.unstored
+            }
+        };
+        place_message(&mut input, form);
+    }
+    let conversation_id = conversation_of(&input, effects);
     Entry {
-        kind: Kind::ConversationInput,
+        kind: match clean {
+            true => Kind::ConversationInput,
+            false => Kind::ConversationPersonal,
+        },
         at: now,
         conversation_id,
         input,
@@ -76,36 +241,19 @@ pub(super) fn entry(now: Millis, mut input: Value, effects: &[Effect]) -> Entry 
     }
 }
 
-/// A message stored whole as an event's `data`: where it is stored, and what a
-/// replay needs when that event is gone: its id, who sent it (`CUSTOMER`, `AGENT`,
-/// ...), its body's type and a wrap-up's codes (an agent's choice, which a replay
-/// cannot make up).
-fn message_reference(message: &Value, seq: u64) -> Value {
-    let mut kept = serde_json::Map::new();
-    kept.insert(STORED.into(), json!(seq));
-    kept.insert(
-        "id".into(),
-        message.get("id").cloned().unwrap_or(Value::Null),
-    );
-    if let Some(from) = message.pointer("/header/sender/type") {
-        kept.insert("from".into(), from.clone());
-    }
-    for key in KEPT {
-        if let Some(value) = message.get("body").and_then(|b| b.get(key)) {
-            kept.insert(key.into(), value.clone());
-        }
-    }
-    Value::Object(kept)
-}
-
-/// A body stored nowhere (refused, or a typing indicator) keeps its shape with every
-/// text replaced, an empty one staying empty: the core's checks see what they saw.
-fn redact_body(body: &mut Value) {
-    if let Some(fields) = body.as_object_mut() {
-        fields
-            .iter_mut()
-            .filter(|(key, _)| !KEPT.contains(&key.as_str()))
-            .for_each(|(_, value)| redact(value));
+/// Puts the message's form where the input carries it: `message`, or `event.data`.
+fn place_message(input: &mut Value, form: Value) {
+    let Some(fields) = input
+        .as_object_mut()
+        .and_then(|o| o.values_mut().next())
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if fields.contains_key("message") {
+        fields.insert("message".into(), form);
+    } else if let Some(event) = fields.get_mut("event").and_then(Value::as_object_mut) {
+        event.insert("data".into(), form);
     }
 }
 
@@ -188,6 +336,15 @@ pub fn read_back(
 ) -> StoreResult<Input> {
     let mut input = entry.input.clone();
     sessions_back(&mut input, sessions)?;
+    let sender = match input
+        .as_object()
+        .and_then(|o| o.keys().next())
+        .map(String::as_str)
+    {
+        Some("AgentEvent" | "CloseWrapup") => "AGENT",
+        Some("BotEvent") => "BOT",
+        _ => "CUSTOMER",
+    };
     if let Some(message) = message_of(&mut input) {
         if let Some(seq) = message.get(STORED).and_then(Value::as_u64) {
             let stored = match entry.conversation_id.as_deref() {
@@ -195,17 +352,17 @@ pub fn read_back(
                     .and_then(|mut event| event.get_mut("data").map(Value::take)),
                 None => None,
             };
-            *message = stored.unwrap_or_else(|| stand_in(message, entry.at));
+            *message = stored.unwrap_or_else(|| stand_in(message, sender, entry.at));
         }
     }
     serde_json::from_value(input)
         .map_err(|e| StoreError::Corrupt(format!("a journaled conversation input: {e}")))
 }
 
-/// A message whose stored event is gone: its id, its sender's type, a body of its
-/// type (with a wrap-up's codes) whose text says so, and for a media type an
+/// A message whose stored event is gone: its id, a header of `sender`'s type, a body
+/// of its type (with a wrap-up's codes) whose text says so, and for a media type an
 /// attachment that says so too.
-fn stand_in(kept: &Value, at: Millis) -> Value {
+fn stand_in(kept: &Value, sender: &str, at: Millis) -> Value {
     let erased = json!(crate::retention::scrub::ERASED);
     let mut body = serde_json::Map::new();
     for key in KEPT {
@@ -227,7 +384,7 @@ fn stand_in(kept: &Value, at: Millis) -> Value {
         "header": {
             "sender": {
                 "id": erased,
-                "type": kept.get("from").cloned().unwrap_or(json!("CUSTOMER")),
+                "type": sender,
             },
             "timestamp": at,
         },

@@ -13,13 +13,11 @@ mod conversation;
 
 pub use conversation::{read_back, ConversationState, SESSION, STORED};
 
-use crate::cim::ChannelSession;
 use crate::clock::Millis;
 use crate::conversation::{ConversationCore, IdGen};
 use crate::routing::{digest, Effect, Input, RoutingConfig, RoutingCore};
 use crate::store::journal::{Entry, Kind};
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Notes what the core handles, when the journal is on.
 pub struct Recorder {
@@ -161,45 +159,6 @@ pub fn conversation_of(input: &Input) -> Option<&str> {
     }
 }
 
-impl Recorder {
-    /// A conversation input serde-encoded, its channel session as a reference when it
-    /// is the one journaled last with its id; the session journaled whole, if one was.
-    fn encode(
-        &self,
-        input: &crate::conversation::Input,
-    ) -> (serde_json::Result<Value>, Option<Arc<ChannelSession>>) {
-        use crate::conversation::Input as C;
-        match input {
-            C::CustomerMessage {
-                channel_session,
-                message,
-            } => {
-                if self.sessions.known(channel_session) {
-                    let encoded = serde_json::to_value(message).map(|message| {
-                        serde_json::json!({"CustomerMessage": {
-                            "channel_session": {conversation::SESSION: channel_session.id},
-                            "message": message,
-                        }})
-                    });
-                    return (encoded, None);
-                }
-                (
-                    serde_json::to_value(input),
-                    Some(Arc::clone(channel_session)),
-                )
-            }
-            C::ChatRequested { channel_session }
-            | C::MessageLeft {
-                channel_session, ..
-            } => (
-                serde_json::to_value(input),
-                Some(Arc::new((**channel_session).clone())),
-            ),
-            _ => (serde_json::to_value(input), None),
-        }
-    }
-}
-
 impl crate::site::Steps for Recorder {
     fn step(&mut self, core: &mut RoutingCore, now: Millis, input: Input) -> Vec<Effect> {
         let kind = self.kind;
@@ -220,12 +179,14 @@ impl crate::site::Steps for Recorder {
             self.note_conversations(now, core);
             return effects;
         }
-        let (encoded, whole) = self.encode(&input);
+        let mut input = input;
+        let encoded = conversation::encode(&self.sessions, &mut input);
         let effects = core.handle(now, input);
         match encoded {
-            Ok(input) => {
-                let entry = conversation::entry(now, input, &effects);
-                if let Some(session) = whole {
+            Ok(encoded) => {
+                let session = encoded.whole_session.clone();
+                let entry = conversation::entry(now, encoded, &effects);
+                if let Some(session) = session {
                     self.sessions
                         .note(entry.conversation_id.as_deref(), session);
                 }

@@ -198,6 +198,9 @@ fn no_row_holds_what_was_written_and_a_changed_row_diverges() {
         later.input["CustomerMessage"]["channel_session"],
         serde_json::json!({"$session": "s-1"})
     );
+    // Only a row that may hold the customer's values is indexed for an erasure.
+    assert_eq!(message.kind, Kind::ConversationPersonal);
+    assert_eq!(later.kind, Kind::ConversationInput);
     let wrapup = rows
         .iter()
         .find(|r| r.input.get("CloseWrapup").is_some())

@@ -174,7 +174,7 @@ fn write_divergence(out: &mut impl Write, d: &Divergence) -> std::io::Result<()>
     writeln!(out, "  input:      {}", d.input)?;
     let expected = match d.kind {
         // The journal keeps a conversation input's digest, not a brief of its effects.
-        super::Kind::ConversationInput => {
+        super::Kind::ConversationInput | super::Kind::ConversationPersonal => {
             "(digest only: the conversation's stored events show what was done)"
         }
         _ => or_none(&d.expected),

@@ -166,10 +166,7 @@ pub fn replay(
     journal::for_each(conn, start, to, |pos, entry| {
         out.first_at.get_or_insert(entry.at);
         out.last_at = Some(entry.at);
-        if matches!(
-            entry.kind,
-            Kind::ConversationState | Kind::ConversationInput
-        ) {
+        if entry.kind.is_conversation() {
             return Ok(match conversations.row(conn, pos, entry) {
                 Ok(None) => true,
                 Ok(Some(divergence)) => {

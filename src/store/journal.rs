@@ -35,8 +35,24 @@ pub enum Kind {
     /// The conversation core's settings and state (`journal::ConversationState`):
     /// after each start's restore and after each snapshot.
     ConversationState,
-    /// An input of the conversation core (`journal::conversation`).
+    /// An input of the conversation core (`journal::conversation`) whose row holds
+    /// ids and references only (a message stored, a session journaled before, an
+    /// agent's join, a timer).
     ConversationInput,
+    /// An input of the conversation core whose row may hold a customer's values (a
+    /// channel session, a task carrying one, a message not stored, a flow's answer):
+    /// indexed by conversation (migration V33) for an erasure to scrub.
+    ConversationPersonal,
+}
+
+impl Kind {
+    /// A row of the conversation core.
+    pub fn is_conversation(self) -> bool {
+        matches!(
+            self,
+            Kind::ConversationState | Kind::ConversationInput | Kind::ConversationPersonal
+        )
+    }
 }
 
 impl Kind {
@@ -48,6 +64,7 @@ impl Kind {
             Kind::Snapshot => 3,
             Kind::ConversationState => 4,
             Kind::ConversationInput => 5,
+            Kind::ConversationPersonal => 6,
         }
     }
 
@@ -59,6 +76,7 @@ impl Kind {
             3 => Ok(Kind::Snapshot),
             4 => Ok(Kind::ConversationState),
             5 => Ok(Kind::ConversationInput),
+            6 => Ok(Kind::ConversationPersonal),
             other => Err(StoreError::Corrupt(format!(
                 "routing_journal.kind {other} is unknown"
             ))),
@@ -98,9 +116,7 @@ pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> Stor
     let text = match entry.kind {
         // A conversation input carries the objects its stored events carry (a channel,
         // a customer, a task): they are stored once and referred to.
-        Kind::ConversationInput | Kind::ConversationState => {
-            interner.compact_row(conn, entry.input.clone(), &row)?
-        }
+        kind if kind.is_conversation() => interner.compact_row(conn, entry.input.clone(), &row)?,
         _ => {
             let packed = objects::pack_row(entry.input.clone(), &row);
             format!("{}{}", objects::PACKED_TAG, interner.intern(conn, &packed)?)
