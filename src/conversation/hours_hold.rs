@@ -65,7 +65,7 @@ pub(super) fn hours_changed<I: IdGen>(
     channel_id: &str,
     opens_at: Option<Millis>,
 ) -> Result<(), CoreError> {
-    let waiting: Vec<String> = open
+    let mut waiting: Vec<String> = open
         .values()
         .filter(|c| c.runtime.waiting_for_hours)
         .filter(|c| {
@@ -74,6 +74,8 @@ pub(super) fn hours_changed<I: IdGen>(
         })
         .map(|c| c.id.clone())
         .collect();
+    // In a stable order: the effects' order is journaled (`conversation::digest`).
+    waiting.sort();
     for id in waiting {
         let Some(conversation) = open.get_mut(&id) else {
             continue;

@@ -159,8 +159,9 @@ pub(super) fn encode(sessions: &Sessions, input: &mut Input) -> serde_json::Resu
             // The event without its message (and the origin stamped into it) is small.
             Some((data, origin)) => {
                 let skeleton = serde_json::to_value(&*input);
-                // A desk may send the customer's session along.
-                clean = event_of(input).is_some_and(|e| e.channel_session.is_absent());
+                // A desk may send the customer's session along, or fields of its own.
+                clean = event_of(input)
+                    .is_some_and(|e| e.channel_session.is_absent() && e.extra.is_empty());
                 let forms = data.get().map(|d| {
                     MessageForms::new(
                         d.get("id").and_then(Value::as_str).map(str::to_owned),
@@ -215,6 +216,14 @@ pub(super) fn entry(now: Millis, encoded: Encoded, effects: &[Effect]) -> Entry 
         let seq = forms.id.as_deref().and_then(|id| stored_seq(effects, id));
         let form = match seq {
             Some(seq) => {
+                // A type this build does not know, or wrap-up codes, are what a client
+                // wrote: the row is one an erasure scrubs.
+                clean &= forms
+                    .kept
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| KNOWN_TYPES.contains(&t))
+                    && !forms.kept.contains_key("wrapups");
                 let mut kept = forms.kept;
                 kept.insert(STORED.into(), json!(seq));
                 kept.insert("id".into(), json!(forms.id));
@@ -256,6 +265,23 @@ fn place_message(input: &mut Value, form: Value) {
         event.insert("data".into(), form);
     }
 }
+
+/// The body types a row of kind 5 may name (`cim::MessageBody`).
+const KNOWN_TYPES: [&str; 13] = [
+    "PLAIN",
+    "IMAGE",
+    "VIDEO",
+    "AUDIO",
+    "FILE",
+    "STICKER",
+    "LOCATION",
+    "CONTACT",
+    "URL",
+    "BUTTON",
+    "WRAPUP",
+    "NOTIFICATION",
+    "DELIVERYNOTIFICATION",
+];
 
 /// The body fields the journal keeps as they are.
 const KEPT: [&str; 2] = ["type", "wrapups"];
@@ -438,13 +464,15 @@ impl Sessions {
             .is_some_and(|known| Arc::ptr_eq(known, session) || **known == **session)
     }
 
-    /// Notes `session`, journaled whole in an input about `conversation_id`.
-    pub fn note(&mut self, conversation_id: Option<&str>, session: Arc<ChannelSession>) {
-        if let Some(conversation_id) = conversation_id {
-            self.of_conversation
-                .entry(conversation_id.to_owned())
-                .or_default()
-                .push(session.id.clone());
+    /// Notes `session`, journaled whole in an input that stored a step of the open
+    /// conversation `conversation_id` (so that its close comes, and forgets it).
+    pub fn note(&mut self, conversation_id: &str, session: Arc<ChannelSession>) {
+        let ids = self
+            .of_conversation
+            .entry(conversation_id.to_owned())
+            .or_default();
+        if !ids.contains(&session.id) {
+            ids.push(session.id.clone());
         }
         self.by_id.insert(session.id.clone(), session);
     }

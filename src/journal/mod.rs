@@ -186,9 +186,16 @@ impl crate::site::Steps for Recorder {
             Ok(encoded) => {
                 let session = encoded.whole_session.clone();
                 let entry = conversation::entry(now, encoded, &effects);
-                if let Some(session) = session {
-                    self.sessions
-                        .note(entry.conversation_id.as_deref(), session);
+                // Only a session whose conversation this step stored (so open, or
+                // closed within it) is noted: a refused input's is not, nor one
+                // answered from a closed conversation.
+                if let (Some(session), Some(id)) = (session, entry.conversation_id.as_deref()) {
+                    let stored = effects.iter().any(|e| {
+                        matches!(e, crate::conversation::Effect::Persist(p) if p.conversation_id == id)
+                    });
+                    if stored {
+                        self.sessions.note(id, session);
+                    }
                 }
                 self.entries.push(entry);
             }

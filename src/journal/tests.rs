@@ -220,3 +220,56 @@ fn no_row_holds_what_was_written_and_a_changed_row_diverges() {
     let replayed = std::panic::catch_unwind(|| replay_from(&changed, 0));
     assert!(replayed.is_err(), "the changed join must diverge");
 }
+
+/// The row of `event`, an agent's message the core stored as #3.
+fn stored_agent_row(event: crate::cim::CimEvent) -> Entry {
+    let mut input = Input::AgentEvent {
+        conversation_id: "conv-1".into(),
+        agent_id: "a-1".into(),
+        event: event.clone(),
+    };
+    let encoded = super::conversation::encode(&Default::default(), &mut input).unwrap();
+    assert_eq!(
+        input,
+        Input::AgentEvent {
+            conversation_id: "conv-1".into(),
+            agent_id: "a-1".into(),
+            event: event.clone(),
+        },
+        "the core gets the input as it came"
+    );
+    let message_id = event.data.get().unwrap()["id"].as_str().unwrap().to_owned();
+    let stored = crate::conversation::StoredEvent {
+        seq: 3,
+        message_id: Some(message_id),
+        event: Arc::new(event),
+    };
+    let persist = crate::conversation::PersistStep {
+        conversation_id: "conv-1".into(),
+        last_seq: 3,
+        record: None,
+        runtime: Default::default(),
+        events: vec![stored],
+    };
+    super::conversation::entry(T0, encoded, &[Effect::Persist(Box::new(persist))])
+}
+
+#[test]
+fn a_stored_row_keeps_only_what_no_client_wrote_else_an_erasure_scrubs_it() {
+    let plain = stored_agent_row(agent_text("e-1", "my secret answer"));
+    assert_eq!(plain.kind, Kind::ConversationInput, "{}", plain.input);
+    // A type this build does not know is what the client wrote.
+    let odd = MessageBody::Other {
+        body_type: "Jane Doe +1 555 0100".into(),
+        fields: Default::default(),
+    };
+    let odd = stored_agent_row(desk_event(
+        CimEventName::AgentMessage,
+        "e-2",
+        "e-2-msg",
+        odd,
+    ));
+    assert_eq!(odd.kind, Kind::ConversationPersonal, "{}", odd.input);
+    let wrapup = stored_agent_row(wrapup_event("e-3"));
+    assert_eq!(wrapup.kind, Kind::ConversationPersonal, "{}", wrapup.input);
+}

@@ -209,6 +209,7 @@ impl<I: IdGen + Clone + Serialize, S: Steps> Site<I, S> {
         routing: Vec<routing::Input>,
     ) -> Vec<SiteEffect> {
         let mut out = Vec::new();
+        self.ids.at(now);
         self.run(
             now,
             Work::conversation(conversation::Input::Restore { conversations }),
