@@ -75,6 +75,10 @@ struct Tab {
     /// meanwhile (event name, JSON), sent after the replay and without what the
     /// replay already carried, so nothing arrives twice or out of order.
     held: Option<Vec<(&'static str, Arc<str>)>>,
+    /// After a replay: the last sequence number it carried. An event committed before
+    /// the replay read the store may be published after the hold ended; it is not
+    /// sent again. Zero once a later event went out.
+    replayed_through: u64,
 }
 
 #[derive(Default)]
@@ -200,6 +204,14 @@ impl Widget {
                             held.push((event, Arc::clone(json)));
                             None
                         }
+                        None if t.replayed_through > 0 => match seq_of(json) {
+                            Some(seq) if seq <= t.replayed_through => None,
+                            Some(_) => {
+                                t.replayed_through = 0;
+                                Some(t.socket.clone())
+                            }
+                            None => Some(t.socket.clone()),
+                        },
                         None => Some(t.socket.clone()),
                     })
                     .collect()
@@ -575,24 +587,43 @@ impl Widget {
                 let _ = socket.emit("MESSAGE_RECEIVED", event);
             }
         }
-        for (event, json) in self.release_held(socket) {
-            if seq_of(&json).is_none_or(|seq| seq > replayed) {
-                let _ = socket.emit_json(event, &json);
+        // What was held is sent while the hold goes on, so a live event cannot pass
+        // it; the hold ends once nothing is left.
+        loop {
+            let held = self.take_held(socket, replayed);
+            if held.is_empty() {
+                break;
+            }
+            for (event, json) in held {
+                if seq_of(&json).is_none_or(|seq| seq > replayed) {
+                    let _ = socket.emit_json(event, &json);
+                }
             }
         }
     }
 
-    /// Ends the tab's hold: what was held for it, in delivery order.
-    fn release_held(&self, socket: &Socket) -> Vec<(&'static str, Arc<str>)> {
+    /// What was held for the tab since the last call, in delivery order; when nothing
+    /// was, ends the hold, remembering that the replay carried up to `replayed`.
+    fn take_held(&self, socket: &Socket, replayed: u64) -> Vec<(&'static str, Arc<str>)> {
         let mut reg = self.inner.registry.lock();
         let Some(customer) = reg.sockets.get(socket.id()).cloned() else {
             return Vec::new();
         };
-        reg.customers
+        let Some(tab) = reg
+            .customers
             .get_mut(&customer)
             .and_then(|c| c.tabs.iter_mut().find(|t| t.socket.id() == socket.id()))
-            .and_then(|t| t.held.take())
-            .unwrap_or_default()
+        else {
+            return Vec::new();
+        };
+        match tab.held.as_mut().map(std::mem::take) {
+            Some(held) if !held.is_empty() => held,
+            _ => {
+                tab.held = None;
+                tab.replayed_through = replayed;
+                Vec::new()
+            }
+        }
     }
 }
 

@@ -109,6 +109,7 @@ impl Widget {
                 socket: socket.clone(),
                 session_id: running.as_ref().map(|(s, _, _)| s.clone()),
                 held: replays.then(Vec::new),
+                replayed_through: 0,
             });
             if entry.session_id.is_none() {
                 if let Some((session_id, conversation_id, _)) = &running {
