@@ -81,15 +81,11 @@ impl Conversations {
         if recomputed_digest == entry.digest {
             return Ok(None);
         }
-        Ok(Some(Divergence {
+        Ok(Some(super::divergence(
             pos,
-            at: entry.at,
-            kind: entry.kind,
-            input: entry.input,
-            expected: entry.effects,
-            expected_digest: entry.digest,
-            recomputed: digest::brief(&effects),
+            entry,
+            digest::brief(&effects),
             recomputed_digest,
-        }))
+        )))
     }
 }

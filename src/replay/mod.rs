@@ -258,7 +258,12 @@ pub fn replay(
         out.inputs += 1;
         let recomputed_digest = digest::digest(&effects);
         if recomputed_digest != entry.digest {
-            out.divergence = Some(divergence(pos, entry, &effects, recomputed_digest));
+            out.divergence = Some(divergence(
+                pos,
+                entry,
+                digest::brief(&effects),
+                recomputed_digest,
+            ));
             return Ok(false);
         }
         Ok(true)
@@ -345,12 +350,9 @@ fn shown(value: Option<&Value>) -> String {
     }
 }
 
-fn divergence(
-    pos: i64,
-    entry: Entry,
-    effects: &[crate::routing::Effect],
-    recomputed_digest: u64,
-) -> Divergence {
+/// The divergence at row `pos`: its input and stored effects, and what was
+/// recomputed (in brief).
+fn divergence(pos: i64, entry: Entry, recomputed: String, recomputed_digest: u64) -> Divergence {
     Divergence {
         pos,
         at: entry.at,
@@ -358,7 +360,7 @@ fn divergence(
         input: entry.input,
         expected: entry.effects,
         expected_digest: entry.digest,
-        recomputed: digest::brief(effects),
+        recomputed,
         recomputed_digest,
     }
 }
