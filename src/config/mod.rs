@@ -301,9 +301,10 @@ pub struct RoutingSettings {
     pub last_agent_wait_secs: u64,
     /// How far back the customer's last agent counts, seconds.
     pub last_agent_window_secs: u64,
-    /// Append every routing input to the input journal (`switchboard replay`).
+    /// Append every input of the routing engine and the conversation manager to the
+    /// input journal (`switchboard replay`).
     pub journal: bool,
-    /// How often the journal keeps a snapshot of the routing engine's state, seconds
+    /// How often the journal keeps a snapshot of the engine's state, seconds
     /// (0: never). Snapshots are taken at the first input of each period counted from
     /// midnight UTC (daily by default); a replay may begin at one, and the retention
     /// purge removes the journal before the last one it has passed.
