@@ -12,9 +12,8 @@
 //! tasks), routing requests, wrap-ups, studio calls and refusals.
 
 use std::fmt::{self, Write};
-use std::hash::Hasher;
 
-use fnv::FnvHasher;
+use crate::routing::digest::{brief_of, digest_of, short};
 
 use super::effect::{CustomerAddress, Effect};
 use super::record::{ConversationRecord, PersistStep};
@@ -22,34 +21,12 @@ use crate::cim::CimEvent;
 
 /// FNV-1a of the decisions in `effects`, in order.
 pub fn digest(effects: &[Effect]) -> u64 {
-    let mut w = HashWriter(FnvHasher::default());
-    for effect in effects {
-        // Writing into a hasher cannot fail.
-        let _ = render(&mut w, effect);
-        w.0.write_u8(0xff);
-    }
-    w.0.finish()
+    digest_of(effects, render)
 }
 
 /// One short line per effect, `; `-separated (ids cut to 8 characters).
 pub fn brief(effects: &[Effect]) -> String {
-    let mut out = String::new();
-    for (n, effect) in effects.iter().enumerate() {
-        if n > 0 {
-            out.push_str("; ");
-        }
-        let _ = brief_one(&mut out, effect);
-    }
-    out
-}
-
-struct HashWriter(FnvHasher);
-
-impl Write for HashWriter {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.write(s.as_bytes());
-        Ok(())
-    }
+    brief_of(effects, brief_one)
 }
 
 fn event(w: &mut impl Write, seq: u64, e: &CimEvent) -> fmt::Result {
@@ -262,10 +239,6 @@ fn render(w: &mut impl Write, effect: &Effect) -> fmt::Result {
         }
         Effect::Rejected(error) => write!(w, "rejected {}", error.code()),
     }
-}
-
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 fn brief_one(out: &mut String, effect: &Effect) -> fmt::Result {

@@ -19,26 +19,48 @@ use super::task::Task;
 
 /// FNV-1a of the routing content of `effects`, in order.
 pub fn digest(effects: &[Effect]) -> u64 {
-    let mut w = HashWriter(FnvHasher::default());
-    for effect in effects {
-        // Writing into a hasher cannot fail.
-        let _ = render(&mut w, effect);
-        w.0.write_u8(0xff);
-    }
-    w.0.finish()
+    digest_of(effects, render)
 }
 
 /// One short line per effect, `; `-separated: what happened to which task (ids
 /// cut to 8 characters) or agent.
 pub fn brief(effects: &[Effect]) -> String {
+    brief_of(effects, brief_one)
+}
+
+/// FNV-1a of what `render` writes of each item, in order (an item ends with a byte
+/// no text holds): the digest of the journal's rows, for either core's effects.
+pub fn digest_of<T>(
+    items: &[T],
+    mut render: impl FnMut(&mut HashWriter, &T) -> fmt::Result,
+) -> u64 {
+    let mut w = HashWriter(FnvHasher::default());
+    for item in items {
+        // Writing into a hasher cannot fail.
+        let _ = render(&mut w, item);
+        w.0.write_u8(0xff);
+    }
+    w.0.finish()
+}
+
+/// What `brief_one` writes of each item, `; `-separated.
+pub fn brief_of<T>(
+    items: &[T],
+    mut brief_one: impl FnMut(&mut String, &T) -> fmt::Result,
+) -> String {
     let mut out = String::new();
-    for (n, effect) in effects.iter().enumerate() {
+    for (n, item) in items.iter().enumerate() {
         if n > 0 {
             out.push_str("; ");
         }
-        let _ = brief_one(&mut out, effect);
+        let _ = brief_one(&mut out, item);
     }
     out
+}
+
+/// An id cut to its first 8 characters, for a brief.
+pub fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
 }
 
 /// `input` as the journal keeps it: serde-encoded without the payloads it does not
@@ -85,7 +107,8 @@ pub fn journal_form(input: &mut Input) -> serde_json::Result<serde_json::Value> 
     }
 }
 
-struct HashWriter(FnvHasher);
+/// Text written into an FNV-1a hasher, no text built.
+pub struct HashWriter(FnvHasher);
 
 impl Write for HashWriter {
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -210,10 +233,6 @@ fn pull_content(w: &mut impl Write, r: &PullRequest) -> fmt::Result {
         "{:?}{:?}{:?}{:?}{:?}{}",
         r.id, r.list_id, r.conversation_id, r.state, r.joined_agents, r.created_at
     )
-}
-
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 fn brief_one(out: &mut String, effect: &Effect) -> fmt::Result {
