@@ -15,7 +15,7 @@
 //! (`conversation::snapshot`): one at each start, once the open conversations are read
 //! back, and one after each routing snapshot.
 
-use crate::cim::ChannelSession;
+use crate::cim::{ChannelSession, MessageBody, MessageHeader};
 use crate::clock::Millis;
 use crate::conversation::snapshot::CoreSnapshot;
 use crate::conversation::{digest, ConversationCore, CoreSettings, Effect, IdGen, Input};
@@ -62,33 +62,62 @@ pub(super) struct Encoded {
     pub whole_session: Option<Arc<ChannelSession>>,
 }
 
-/// What the journal keeps of a message: its id, the body fields it keeps as they are
-/// (type, a wrap-up's codes), and the form it takes when it was not stored.
+/// What the journal keeps of a message: its id, and the message as it came, to take
+/// the form the effects call for (`MessageForms::stored` or `MessageForms::unstored`):
+/// nothing of it is serialized before then, and a stored message's text never is.
 struct MessageForms {
     id: Option<String>,
-    kept: serde_json::Map<String, Value>,
-    unstored: Value,
+    message: Carried,
+}
+
+/// A message as its input carried it: typed (a customer's), or as an event's `data`.
+enum Carried {
+    Typed(Box<(MessageHeader, MessageBody)>),
+    Data { header: Value, body: Value },
 }
 
 impl MessageForms {
-    /// `header` and `body` are the message's; the body is redacted for the unstored
-    /// form (a refusal, a typing indicator): its shape with every text replaced, an
-    /// empty one staying empty, so the core's checks see what they saw.
-    fn new(id: Option<String>, header: Value, mut body: Value) -> MessageForms {
+    /// The stored form's fields besides the reference: the body fields kept as they
+    /// are (type, a wrap-up's codes).
+    fn kept(&self) -> serde_json::Result<serde_json::Map<String, Value>> {
         let mut kept = serde_json::Map::new();
-        for key in KEPT {
-            if let Some(value) = body.get(key) {
-                kept.insert(key.into(), value.clone());
+        match &self.message {
+            Carried::Typed(message) => {
+                let body = &message.1;
+                kept.insert("type".into(), json!(body.type_name()));
+                if let MessageBody::Wrapup(wrapup) = body {
+                    kept.insert("wrapups".into(), serde_json::to_value(&wrapup.wrapups)?);
+                }
+            }
+            Carried::Data { body, .. } => {
+                for key in KEPT {
+                    if let Some(value) = body.get(key) {
+                        kept.insert(key.into(), value.clone());
+                    }
+                }
             }
         }
+        Ok(kept)
+    }
+
+    /// The form of a message that was not stored (a refusal, a typing indicator): its
+    /// shape with every text of the body replaced, an empty one staying empty, so the
+    /// core's checks see what they saw.
+    fn unstored(self) -> serde_json::Result<Value> {
+        let (header, mut body) = match self.message {
+            Carried::Typed(message) => {
+                let (header, body) = *message;
+                (serde_json::to_value(header)?, serde_json::to_value(body)?)
+            }
+            Carried::Data { header, body } => (header, body),
+        };
         if let Some(fields) = body.as_object_mut() {
             fields
                 .iter_mut()
                 .filter(|(key, _)| !KEPT.contains(&key.as_str()))
                 .for_each(|(_, value)| redact(value));
         }
-        let unstored = json!({ "id": id, "header": header, "body": body });
-        MessageForms { id, kept, unstored }
+        Ok(json!({ "id": self.id, "header": header, "body": body }))
     }
 }
 
@@ -123,11 +152,10 @@ pub(super) fn encode(sessions: &Sessions, input: &mut Input) -> serde_json::Resu
                 whole_session = Some(Arc::clone(channel_session));
                 serde_json::to_value(&**channel_session)?
             };
-            let forms = MessageForms::new(
-                Some(message.id.clone()),
-                serde_json::to_value(&message.header)?,
-                serde_json::to_value(&message.body)?,
-            );
+            let forms = MessageForms {
+                id: Some(message.id.clone()),
+                message: Carried::Typed(Box::new((message.header.clone(), message.body.clone()))),
+            };
             (
                 json!({"CustomerMessage": {"channel_session": session, "message": null}}),
                 Some(forms),
@@ -139,11 +167,10 @@ pub(super) fn encode(sessions: &Sessions, input: &mut Input) -> serde_json::Resu
             opens_at,
         } => {
             whole_session = Some(Arc::new((**channel_session).clone()));
-            let forms = MessageForms::new(
-                Some(message.id.clone()),
-                serde_json::to_value(&message.header)?,
-                serde_json::to_value(&message.body)?,
-            );
+            let forms = MessageForms {
+                id: Some(message.id.clone()),
+                message: Carried::Typed(Box::new((message.header.clone(), message.body.clone()))),
+            };
             let encoded = json!({"MessageLeft": {
                 "channel_session": serde_json::to_value(&**channel_session)?,
                 "message": null,
@@ -162,12 +189,12 @@ pub(super) fn encode(sessions: &Sessions, input: &mut Input) -> serde_json::Resu
                 // A desk may send the customer's session along, or fields of its own.
                 clean = event_of(input)
                     .is_some_and(|e| e.channel_session.is_absent() && e.extra.is_empty());
-                let forms = data.get().map(|d| {
-                    MessageForms::new(
-                        d.get("id").and_then(Value::as_str).map(str::to_owned),
-                        d.get("header").cloned().unwrap_or(Value::Null),
-                        d.get("body").cloned().unwrap_or(Value::Null),
-                    )
+                let forms = data.get().map(|d| MessageForms {
+                    id: d.get("id").and_then(Value::as_str).map(str::to_owned),
+                    message: Carried::Data {
+                        header: d.get("header").cloned().unwrap_or(Value::Null),
+                        body: d.get("body").cloned().unwrap_or(Value::Null),
+                    },
                 });
                 if let Some(event) = event_of(input) {
                     event.data = data;
@@ -205,7 +232,11 @@ fn message_event(input: &mut Input) -> Option<&mut crate::cim::CimEvent> {
 /// `effects`. It keeps no brief of the effects, only their digest: a brief per
 /// conversation input would cost as much as the input (a divergence shows the
 /// recomputed effects, and the conversation's stored events show what happened).
-pub(super) fn entry(now: Millis, encoded: Encoded, effects: &[Effect]) -> Entry {
+pub(super) fn entry(
+    now: Millis,
+    encoded: Encoded,
+    effects: &[Effect],
+) -> serde_json::Result<Entry> {
     let Encoded {
         mut input,
         message,
@@ -214,30 +245,32 @@ pub(super) fn entry(now: Millis, encoded: Encoded, effects: &[Effect]) -> Entry 
     } = encoded;
     if let Some(forms) = message {
         let seq = forms.id.as_deref().and_then(|id| stored_seq(effects, id));
-        let form = match seq {
-            Some(seq) => {
+        let form = match (seq, forms.kept()) {
+            (Some(seq), Ok(mut kept)) => {
                 // A type this build does not know, or wrap-up codes, are what a client
                 // wrote: the row is one an erasure scrubs.
-                clean &= forms
-                    .kept
+                clean &= kept
                     .get("type")
                     .and_then(Value::as_str)
                     .is_some_and(|t| KNOWN_TYPES.contains(&t))
-                    && !forms.kept.contains_key("wrapups");
-                let mut kept = forms.kept;
+                    && !kept.contains_key("wrapups");
                 kept.insert(STORED.into(), json!(seq));
                 kept.insert("id".into(), json!(forms.id));
-                Value::Object(kept)
+                Ok(Value::Object(kept))
             }
-            None => {
+            (Some(_), Err(e)) => Err(e),
+            (None, _) => {
                 clean = false;
-                forms.unstored
+                forms.unstored()
             }
         };
-        place_message(&mut input, form);
+        match form {
+            Ok(form) => place_message(&mut input, form),
+            Err(e) => return Err(e),
+        }
     }
     let conversation_id = conversation_of(&input, effects);
-    Entry {
+    Ok(Entry {
         kind: match clean {
             true => Kind::ConversationInput,
             false => Kind::ConversationPersonal,
@@ -247,7 +280,7 @@ pub(super) fn entry(now: Millis, encoded: Encoded, effects: &[Effect]) -> Entry 
         input,
         digest: digest::digest(effects),
         effects: String::new(),
-    }
+    })
 }
 
 /// Puts the message's form where the input carries it: `message`, or `event.data`.

@@ -182,10 +182,12 @@ impl crate::site::Steps for Recorder {
         let mut input = input;
         let encoded = conversation::encode(&self.sessions, &mut input);
         let effects = core.handle(now, input);
-        match encoded {
-            Ok(encoded) => {
-                let session = encoded.whole_session.clone();
-                let entry = conversation::entry(now, encoded, &effects);
+        let entry = encoded.and_then(|encoded| {
+            let session = encoded.whole_session.clone();
+            Ok((session, conversation::entry(now, encoded, &effects)?))
+        });
+        match entry {
+            Ok((session, entry)) => {
                 // Only a session whose conversation this step stored (so open, or
                 // closed within it) is noted: a refused input's is not, nor one
                 // answered from a closed conversation.

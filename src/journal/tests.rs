@@ -251,7 +251,7 @@ fn stored_agent_row(event: crate::cim::CimEvent) -> Entry {
         runtime: Default::default(),
         events: vec![stored],
     };
-    super::conversation::entry(T0, encoded, &[Effect::Persist(Box::new(persist))])
+    super::conversation::entry(T0, encoded, &[Effect::Persist(Box::new(persist))]).unwrap()
 }
 
 #[test]
