@@ -84,8 +84,9 @@ enum Command {
         action: ReportsAction,
     },
     /// Remove the transcripts of conversations closed more than
-    /// `retention.transcript_days` ago (or `--days`), as the server does daily; the
-    /// report aggregates stay. The server must be stopped.
+    /// `retention.transcript_days` ago (or `--days`), and the input journal older than
+    /// `retention.journal_days`, as the server does daily; the report aggregates stay.
+    /// The server must be stopped.
     Purge {
         #[command(flatten)]
         data: DataOpts,
@@ -370,9 +371,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(days) = days {
                 retention.transcript_days = days;
             }
-            if retention.transcript_days == 0 {
+            if retention.transcript_days == 0 && retention.journal_days == 0 {
                 bail!(
-                    "transcripts are kept forever (retention.transcript_days = 0); pass --days N"
+                    "transcripts and the journal are kept forever (retention.transcript_days = 0, retention.journal_days = 0); pass --days N"
                 );
             }
             let _lock = switchboard::backup::DataDirLock::acquire(&config.data_dir)?;
@@ -381,14 +382,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let done = switchboard::retention::purge::run_blocking(&store, &retention, now_ms());
             store.close();
             let done = done?;
+            let transcripts = match retention.transcript_days {
+                0 => "transcripts kept forever".to_string(),
+                days => format!(
+                    "purged the transcripts of {} conversations ({} events) closed more than {days} days ago",
+                    done.conversations, done.events
+                ),
+            };
             println!(
-                "purged the transcripts of {} conversations ({} events) closed more than {} days ago and {} shared objects no row referred to in {:.1} s ({} routing journal rows of engine runs that ended before)",
-                done.conversations,
-                done.events,
-                retention.transcript_days,
+                "{transcripts}; {} input journal rows and {} shared objects no row referred to removed in {:.1} s",
+                done.journal_rows,
                 done.objects,
                 started.elapsed().as_secs_f64(),
-                done.journal_rows
             );
             Ok(())
         }

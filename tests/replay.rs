@@ -4,7 +4,8 @@
 //! the first decision it alters; `--from` begins at the run holding it, or at the
 //! snapshot of the engine's state before it (taken every second here, daily by
 //! default), and a whole replay checks the snapshots it passes; bad options and a
-//! data directory without a journal are refused; `db-size` lists the journal.
+//! data directory without a journal are refused; `db-size` lists the journal; the
+//! purge keeps `retention.journal_days` of it, and what it keeps replays.
 
 mod common;
 mod support;
@@ -260,9 +261,61 @@ async fn recorded_traffic_replays_and_a_changed_rule_diverges_at_its_first_decis
         "{journal}"
     );
 
+    // The journal is kept `retention.journal_days` (30 by default) also when the
+    // transcripts are kept forever: today nothing is that old; 30 days after the first
+    // run's first snapshot the purge removes what came before it, and what is left
+    // replays from there.
+    let out = switchboard(&dir, &["purge"]);
+    let said = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.starts_with("transcripts kept forever; 0 input journal rows"),
+        "{said}"
+    );
+    let conn = rusqlite::Connection::open(dir.join("switchboard.db")).unwrap();
+    let (snapshot, snapshot_at, rows_before): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT pos, at, (SELECT COUNT(*) FROM routing_journal j WHERE j.pos < s.pos)
+             FROM routing_journal s WHERE kind = 3 ORDER BY pos LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert!(rows_before > 0);
+    let db = dir.join("switchboard.db");
+    let purged = tokio::task::spawn_blocking(move || {
+        let store =
+            switchboard::store::Store::open(&db, &switchboard::config::StoreConfig::default())
+                .unwrap();
+        let retention = switchboard::retention::RetentionConfig::default();
+        let later = snapshot_at + i64::from(retention.journal_days) * 86_400_000;
+        let purged = switchboard::retention::purge::run_blocking(&store, &retention, later);
+        store.close();
+        purged.unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(purged.journal_rows, rows_before as u64);
+    assert_eq!(purged.conversations, 0, "transcripts are kept forever");
+    let first: i64 = conn
+        .query_row("SELECT min(pos) FROM routing_journal", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(first, snapshot);
+    let out = switchboard(&dir, &["replay"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("began at the snapshot of the engine's state taken"),
+        "{text}"
+    );
+    assert!(text.contains("no divergence"), "{text}");
+
     // What the customers and agents wrote is not in the journal (the stored events
     // hold it), however its rows are read.
-    let conn = rusqlite::Connection::open(dir.join("switchboard.db")).unwrap();
     let start = switchboard::store::journal::start_for(&conn, None)
         .unwrap()
         .unwrap();

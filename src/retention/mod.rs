@@ -24,6 +24,11 @@ pub struct RetentionConfig {
     /// Conversations purged per write transaction: small, so the messages of live
     /// chats queued behind it wait only a few milliseconds.
     pub batch: usize,
+    /// Days the input journal (`switchboard replay`) is kept (from the last snapshot
+    /// before then): an incident is replayed within weeks, and the journal costs a
+    /// conversation about 1.7 KB, a fifth of all it costs. Never longer than the
+    /// transcripts, which its rows refer to; 0: as long as the transcripts.
+    pub journal_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -32,6 +37,7 @@ impl Default for RetentionConfig {
             transcript_days: 0,
             interval_secs: 86_400,
             batch: 100,
+            journal_days: 30,
         }
     }
 }
@@ -40,6 +46,58 @@ impl RetentionConfig {
     /// The end time before which closed conversations are purged at `now`, when
     /// transcripts are not kept forever.
     pub fn cutoff(&self, now: crate::clock::Millis) -> Option<crate::clock::Millis> {
-        (self.transcript_days > 0).then(|| now - i64::from(self.transcript_days) * 86_400_000)
+        (self.transcript_days > 0).then(|| now - days(self.transcript_days))
+    }
+
+    /// The time before which the input journal is purged at `now` (from the last
+    /// start or snapshot at or before it): the later of the journal's window and the
+    /// transcripts' cutoff (a journal row refers to its conversation's stored events),
+    /// if either is set.
+    pub fn journal_cutoff(&self, now: crate::clock::Millis) -> Option<crate::clock::Millis> {
+        let window = (self.journal_days > 0).then(|| now - days(self.journal_days));
+        match (window, self.cutoff(now)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether the server has anything to purge on its schedule.
+    pub fn purges(&self) -> bool {
+        self.interval_secs > 0 && (self.transcript_days > 0 || self.journal_days > 0)
+    }
+}
+
+fn days(n: u32) -> crate::clock::Millis {
+    i64::from(n) * 86_400_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: crate::clock::Millis = 1_800_000_000_000;
+
+    fn config(transcript_days: u32, journal_days: u32) -> RetentionConfig {
+        RetentionConfig {
+            transcript_days,
+            journal_days,
+            ..RetentionConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_journal_is_kept_its_own_days_and_never_longer_than_the_transcripts() {
+        assert_eq!(config(0, 30).journal_cutoff(NOW), Some(NOW - days(30)));
+        assert_eq!(config(365, 30).journal_cutoff(NOW), Some(NOW - days(30)));
+        assert_eq!(config(7, 30).journal_cutoff(NOW), Some(NOW - days(7)));
+        assert_eq!(config(7, 0).journal_cutoff(NOW), Some(NOW - days(7)));
+        assert_eq!(config(0, 0).journal_cutoff(NOW), None);
+        assert!(config(0, 30).purges());
+        assert!(!config(0, 0).purges());
+        assert!(!RetentionConfig {
+            interval_secs: 0,
+            ..config(7, 30)
+        }
+        .purges());
     }
 }

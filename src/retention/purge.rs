@@ -6,9 +6,11 @@
 //! conversation (not by message text), its transcript is empty. Open conversations
 //! are never purged. After the batches, the shared objects only the removed events
 //! referred to are swept (`store::object_sweep`, in bounded writes too). Run daily by
-//! the server ([`schedule`]) and by `switchboard purge`. The routing input journal
-//! loses the runs of the routing core that ended before the cutoff, in bounded writes
-//! too (it holds no transcript and no customer value, only routing inputs).
+//! the server ([`schedule`]) and by `switchboard purge`. The input journal is purged
+//! before the last start or snapshot before its own cutoff
+//! (`RetentionConfig::journal_cutoff`: `retention.journal_days`, 30 by default, and
+//! never later than the transcripts'), in bounded writes too, even when transcripts
+//! are kept forever.
 
 use super::forget::{self, Keep};
 use super::RetentionConfig;
@@ -27,8 +29,8 @@ pub struct Purged {
     /// Shared objects no row referred to any more, swept after the batches
     /// (`store::object_sweep`).
     pub objects: u64,
-    /// Rows of the routing input journal removed: the runs of the routing core that
-    /// ended before the cutoff (`store::journal::purge_before`).
+    /// Rows of the input journal removed: those before the last start or snapshot
+    /// before the journal's cutoff (`store::journal::purge_before`).
     pub journal_rows: u64,
     /// The conversations purged (for data kept outside the database).
     #[serde(skip)]
@@ -80,20 +82,25 @@ fn sweep_logged(result: Result<usize, crate::attachments::AttachmentError>) {
 /// Purges everything due at `now`, batch after batch, each its own write.
 pub async fn run(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreResult<Purged> {
     let mut total = Purged::default();
+    if let Some(cutoff) = cfg.journal_cutoff(now) {
+        loop {
+            let removed = store
+                .write(move |c| journal::purge_before(c, cutoff, JOURNAL_BATCH))
+                .await?;
+            total.journal_rows += removed;
+            if removed < JOURNAL_BATCH {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
     let Some(cutoff) = cfg.cutoff(now) else {
+        if total.journal_rows > 0 {
+            total.objects = object_sweep::run(store).await?.deleted;
+        }
         return Ok(total);
     };
     let limit = cfg.batch.max(1);
-    loop {
-        let removed = store
-            .write(move |c| journal::purge_before(c, cutoff, JOURNAL_BATCH))
-            .await?;
-        total.journal_rows += removed;
-        if removed < JOURNAL_BATCH {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
     loop {
         let done = store.write(move |c| batch(c, cutoff, limit, now)).await?;
         let last = (done.conversations as usize) < limit;
@@ -112,18 +119,21 @@ pub async fn run(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreResu
 /// [`run`] from a thread outside the async runtime (`switchboard purge`).
 pub fn run_blocking(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreResult<Purged> {
     let mut total = Purged::default();
+    if let Some(cutoff) = cfg.journal_cutoff(now) {
+        loop {
+            let removed =
+                store.write_blocking(move |c| journal::purge_before(c, cutoff, JOURNAL_BATCH))?;
+            total.journal_rows += removed;
+            if removed < JOURNAL_BATCH {
+                break;
+            }
+        }
+    }
     let Some(cutoff) = cfg.cutoff(now) else {
+        total.objects = object_sweep::run_blocking(store)?.deleted;
         return Ok(total);
     };
     let limit = cfg.batch.max(1);
-    loop {
-        let removed =
-            store.write_blocking(move |c| journal::purge_before(c, cutoff, JOURNAL_BATCH))?;
-        total.journal_rows += removed;
-        if removed < JOURNAL_BATCH {
-            break;
-        }
-    }
     loop {
         let done = store.write_blocking(move |c| batch(c, cutoff, limit, now))?;
         let last = (done.conversations as usize) < limit;
@@ -140,9 +150,9 @@ pub fn run_blocking(store: &Store, cfg: &RetentionConfig, now: Millis) -> StoreR
 }
 
 /// The server's purge: a minute after start, then every `interval_secs`; none when
-/// transcripts are kept forever.
+/// transcripts and the journal are kept forever.
 pub fn schedule(store: Store, cfg: RetentionConfig) -> Option<tokio::task::JoinHandle<()>> {
-    if cfg.transcript_days == 0 || cfg.interval_secs == 0 {
+    if !cfg.purges() {
         return None;
     }
     Some(tokio::spawn(async move {
@@ -157,6 +167,7 @@ pub fn schedule(store: Store, cfg: RetentionConfig) -> Option<tokio::task::JoinH
                     conversations = done.conversations,
                     events = done.events,
                     objects = done.objects,
+                    journal_rows = done.journal_rows,
                     "retention purge done"
                 ),
                 Err(e) => tracing::error!(error = %e, "retention purge failed"),
