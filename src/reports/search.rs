@@ -36,7 +36,9 @@ use super::table::{secs, Table};
 use crate::clock::Millis;
 use crate::store::{events, StoreResult};
 
-/// What happened to a task in the window, as a report figure counts it.
+/// What happened to a task in the window, as a report figure counts it. Answered and
+/// abandoned read the task's first answer (`first_answer_time`, migration V34): a task
+/// put back in its queue at its agent's logout was answered, as the figures count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
@@ -58,7 +60,9 @@ impl Outcome {
     fn condition(self) -> &'static str {
         match self {
             Outcome::Offered => "m.enqueue_time >= ? AND m.enqueue_time < ?",
-            Outcome::Answered => "m.answer_time > 0 AND m.answer_time >= ? AND m.answer_time < ?",
+            Outcome::Answered => {
+                "m.first_answer_time > 0 AND m.first_answer_time >= ? AND m.first_answer_time < ?"
+            }
             Outcome::Abandoned => ABANDONED,
             Outcome::ShortAbandoned => SHORT_ABANDONED,
             Outcome::Handled => {
@@ -69,10 +73,10 @@ impl Outcome {
 }
 
 const ABANDONED: &str =
-    "COALESCE(m.answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
+    "COALESCE(m.first_answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
      AND t.closed_at >= ? AND t.closed_at < ?";
 const SHORT_ABANDONED: &str =
-    "COALESCE(m.answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
+    "COALESCE(m.first_answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
      AND t.closed_at >= ? AND t.closed_at < ? AND t.closed_at - m.enqueue_time < ?";
 
 /// What to look for; `None` means any.

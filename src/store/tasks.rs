@@ -54,11 +54,13 @@ pub fn upsert(conn: &Connection, t: &TaskRow<'_>, now: Millis) -> StoreResult<()
     ])?;
     conn.prepare_cached(
         "INSERT INTO task_media(id, task_id, mrd_id, queue_id, state, priority, direction, mode, agent_id,
-                                enqueue_time, answer_time, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                enqueue_time, answer_time, first_answer_time, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
          ON CONFLICT(task_id, id) DO UPDATE SET queue_id = excluded.queue_id, state = excluded.state,
              priority = excluded.priority, agent_id = excluded.agent_id,
-             answer_time = excluded.answer_time, updated_at = excluded.updated_at",
+             answer_time = excluded.answer_time,
+             first_answer_time = COALESCE(task_media.first_answer_time, excluded.answer_time),
+             updated_at = excluded.updated_at",
     )?
     .execute(params![
         t.media_id,

@@ -11,6 +11,7 @@ mod support;
 
 mod declines;
 mod drill_downs;
+mod requeued;
 mod today;
 
 use common::TestServer;
