@@ -79,6 +79,15 @@ impl TaskFacts {
         self.direction.contains("TRANSFER")
     }
 
+    /// A request an agent made for another agent (`Direction::is_assistance`): left
+    /// unanswered, it is not an abandon.
+    pub fn is_assistance(&self) -> bool {
+        matches!(
+            self.direction.as_str(),
+            "DIRECT_TRANSFER" | "DIRECT_CONFERENCE" | "CONSULT"
+        )
+    }
+
     fn of(task: &Task) -> TaskFacts {
         let session = &*task.media.request_session;
         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);

@@ -380,7 +380,7 @@ impl Figures {
         } else {
             let wait_ms = (at - task.enqueue_time).max(0);
             match reason {
-                Some("CANCELLED") | Some("NO_AGENT_AVAILABLE") => {
+                Some("CANCELLED") | Some("NO_AGENT_AVAILABLE") if !task.is_assistance() => {
                     let short = wait_ms < self.settings.short_abandon_ms;
                     self.record(q, at, Occurrence::Abandoned { wait_ms, short });
                 }

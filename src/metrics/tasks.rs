@@ -8,7 +8,9 @@
 //! - **answered**: the first snapshot of a task whose media is ACTIVE. Answered open
 //!   tasks are remembered (and forgotten when they close), so a task answered again
 //!   after a requeue counts once.
-//! - **abandoned**: a task closed CANCELLED or NO_AGENT_AVAILABLE that was never answered.
+//! - **abandoned**: a task closed CANCELLED or NO_AGENT_AVAILABLE that was never
+//!   answered, unless an agent asked for it (a transfer, conference or consult request
+//!   no one took: its agent kept the customer).
 
 use crate::clock::Millis;
 use crate::routing::{Disposition, Effect, MediaState, QueueRef, Task, TaskStateName};
@@ -61,7 +63,11 @@ impl TaskFold {
                 task.state.reason_code,
                 Some(Disposition::Cancelled | Disposition::NoAgentAvailable)
             );
-            if !was_answered && task.media.answer_time == 0 && gave_up {
+            if !was_answered
+                && task.media.answer_time == 0
+                && gave_up
+                && !task.media.direction.is_assistance()
+            {
                 out.push(TaskOccurrence::Abandoned(queue()));
             }
             return;
@@ -132,13 +138,17 @@ mod tests {
     }
 
     fn task(id: &str) -> Input {
+        task_of(id, Direction::Inbound)
+    }
+
+    fn task_of(id: &str, direction: Direction) -> Input {
         Input::EnqueueTask(Box::new(NewTask {
             task_id: id.into(),
             media_id: format!("media-{id}"),
             conversation_id: format!("conv-{id}"),
             queue_id: "q1".into(),
             priority: 5,
-            direction: Direction::Inbound,
+            direction,
             mode: TaskMode::Queue,
             offer_to_agent: true,
             agent_request_ttl_ms: Some(600_000),
@@ -255,5 +265,33 @@ mod tests {
             vec![leave("t2", Disposition::ForceClosed)],
         ));
         assert_eq!(counts(&seen), (2, 0, 1), "{seen:?}");
+    }
+
+    #[test]
+    fn an_agents_request_no_agent_took_is_offered_and_not_abandoned() {
+        let mut core = core();
+        let mut fold = TaskFold::default();
+        let requests = [
+            Direction::DirectTransfer,
+            Direction::DirectConference,
+            Direction::Consult,
+        ];
+        let mut seen = Vec::new();
+        for (i, direction) in requests.into_iter().enumerate() {
+            let id = format!("t{i}");
+            seen.extend(step(
+                &mut core,
+                &mut fold,
+                T0,
+                vec![task_of(&id, direction)],
+            ));
+            // Withdrawn, declined or its conversation ended: closed CANCELLED.
+            let close = Input::CloseTask {
+                task_id: id,
+                disposition: Disposition::Cancelled,
+            };
+            seen.extend(step(&mut core, &mut fold, T0 + 30_000, vec![close]));
+        }
+        assert_eq!(counts(&seen), (3, 0, 0), "{seen:?}");
     }
 }

@@ -74,9 +74,11 @@ impl Outcome {
 
 const ABANDONED: &str =
     "COALESCE(m.first_answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
+     AND m.direction NOT IN ('DIRECT_TRANSFER', 'DIRECT_CONFERENCE', 'CONSULT')
      AND t.closed_at >= ? AND t.closed_at < ?";
 const SHORT_ABANDONED: &str =
     "COALESCE(m.first_answer_time, 0) = 0 AND t.disposition IN ('CANCELLED', 'NO_AGENT_AVAILABLE')
+     AND m.direction NOT IN ('DIRECT_TRANSFER', 'DIRECT_CONFERENCE', 'CONSULT')
      AND t.closed_at >= ? AND t.closed_at < ? AND t.closed_at - m.enqueue_time < ?";
 
 /// What to look for; `None` means any.

@@ -204,7 +204,7 @@ impl Step {
         } else {
             let wait_ms = (at - task.enqueue_time).max(0);
             match reason {
-                Some("CANCELLED") | Some("NO_AGENT_AVAILABLE") => {
+                Some("CANCELLED") | Some("NO_AGENT_AVAILABLE") if !task.is_assistance() => {
                     let short = wait_ms < s.short_abandon_ms;
                     self.count(Occurrence::Abandoned { wait_ms, short }, None);
                 }

@@ -2,7 +2,9 @@
 //! chat answered, replied to and wrapped up give today's queue report its figures;
 //! the report equals the live console's "today"; the CSV parsed back equals the
 //! JSON; bad queries and callers are refused; and `switchboard reports rebuild` on
-//! the stopped data directory rebuilds exactly the aggregates that were kept.
+//! the stopped data directory rebuilds exactly the aggregates that were kept. A
+//! declined offer is a reject; a declined transfer request no abandon; a chat put
+//! back in its queue at logout and then left stays answered, in the drill-down too.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -13,6 +15,7 @@ mod declines;
 mod drill_downs;
 mod requeued;
 mod today;
+mod transfers;
 
 use common::TestServer;
 use std::time::Duration;

@@ -261,6 +261,18 @@ pub enum Direction {
     Consult,
 }
 
+impl Direction {
+    /// A request an agent makes for another agent (a transfer, a conference, a
+    /// consult) while it keeps serving the customer until one accepts: when none
+    /// does, the customer did not abandon anything.
+    pub fn is_assistance(self) -> bool {
+        matches!(
+            self,
+            Direction::DirectTransfer | Direction::DirectConference | Direction::Consult
+        )
+    }
+}
+
 /// `type.mode` of a task media: from a queue, or for one named agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
