@@ -5,6 +5,8 @@
 //! after every step, and restarts the site from that store.
 
 mod pair;
+mod pair_departures;
+mod pair_transfers;
 mod properties;
 
 use super::{Site, SiteEffect, SiteInput};
