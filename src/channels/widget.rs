@@ -14,7 +14,8 @@
 //! a reconnecting tab gets what it missed since `lastSeq`. The customer record is
 //! written when a chat is requested, never by a handshake alone, and chat requests
 //! are limited per client address (`limits`). A new chat or left message must fit the
-//! channel's pre-chat form, and a new chat its business hours (`gate`).
+//! channel's pre-chat form, and a new chat its business hours (`gate`). A reconnecting
+//! tab resumes from `lastSeq` (`resume`).
 
 mod csat;
 mod delivery;
@@ -23,22 +24,23 @@ mod gate;
 mod handshake;
 mod left_message;
 mod namespace;
+mod resume;
 mod typing;
 
 use super::limits::ChatLimiter;
 use super::widget_form::chat_request_data;
 use super::widget_message::{inbound_message, WidgetError};
 use crate::attachments::signing::Signer;
-use crate::cim::{ChannelSession, ChannelSessionReasonCode, CimEvent};
+use crate::cim::{ChannelSession, ChannelSessionReasonCode};
 use crate::clock::now_ms;
-use crate::conversation::audience::customer_can_see;
 use crate::conversation::handle::ConversationHandle;
 use crate::conversation::typing::EPHEMERAL_SEQ;
 use crate::conversation::views;
 use crate::routing::RoutingHandle;
 use crate::socketio::Socket;
-use crate::store::{attachments, customers, events, secrets, users, Store};
+use crate::store::{customers, secrets, users, Store};
 use parking_lot::Mutex;
+use resume::seq_of;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -556,82 +558,4 @@ impl Widget {
             .await?;
         Ok(json!({"status": "ok", "channelSessionId": session_id}))
     }
-
-    /// Sends a reconnecting tab the events of its chat it may see after `last_seq`,
-    /// then what was delivered to it meanwhile (held since its handshake) that the
-    /// replay did not carry.
-    async fn replay(&self, socket: &Socket, conversation_id: &str, last_seq: u64) {
-        let id = conversation_id.to_string();
-        let (history, owned) = self
-            .inner
-            .store
-            .read(move |c| {
-                Ok((
-                    events::since(c, &id, last_seq)?,
-                    attachments::ids_of_conversation(c, &id)?,
-                ))
-            })
-            .await
-            .unwrap_or_default();
-        let mut replayed = last_seq;
-        for mut event in history {
-            replayed = replayed.max(event.get("seq").and_then(Value::as_u64).unwrap_or(0));
-            let visible = serde_json::from_value::<CimEvent>(event.clone())
-                .map(|e| customer_can_see(&e))
-                .unwrap_or(false);
-            if visible {
-                self.inner
-                    .attachment_urls
-                    .resign_event(&mut event, now_ms(), &owned);
-                views::customer_event_value(&mut event);
-                let _ = socket.emit("MESSAGE_RECEIVED", event);
-            }
-        }
-        // What was held is sent while the hold goes on, so a live event cannot pass
-        // it; the hold ends once nothing is left.
-        loop {
-            let held = self.take_held(socket, replayed);
-            if held.is_empty() {
-                break;
-            }
-            for (event, json) in held {
-                if seq_of(&json).is_none_or(|seq| seq > replayed) {
-                    let _ = socket.emit_json(event, &json);
-                }
-            }
-        }
-    }
-
-    /// What was held for the tab since the last call, in delivery order; when nothing
-    /// was, ends the hold, remembering that the replay carried up to `replayed`.
-    fn take_held(&self, socket: &Socket, replayed: u64) -> Vec<(&'static str, Arc<str>)> {
-        let mut reg = self.inner.registry.lock();
-        let Some(customer) = reg.sockets.get(socket.id()).cloned() else {
-            return Vec::new();
-        };
-        let Some(tab) = reg
-            .customers
-            .get_mut(&customer)
-            .and_then(|c| c.tabs.iter_mut().find(|t| t.socket.id() == socket.id()))
-        else {
-            return Vec::new();
-        };
-        match tab.held.as_mut().map(std::mem::take) {
-            Some(held) if !held.is_empty() => held,
-            _ => {
-                tab.held = None;
-                tab.replayed_through = replayed;
-                Vec::new()
-            }
-        }
-    }
-}
-
-/// The `seq` of an event's JSON text (none for an ephemeral event such as typing).
-fn seq_of(json: &str) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct Seq {
-        seq: Option<u64>,
-    }
-    serde_json::from_str::<Seq>(json).ok().and_then(|s| s.seq)
 }

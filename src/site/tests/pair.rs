@@ -54,7 +54,10 @@ pub(super) fn served(w: &mut World, n: u32, agent: usize) -> (String, Arc<routin
 
 /// Agent 1 serves customer 1's chat and asks for a `kind` request (transfer or
 /// conference) that agent 2 is offered: the conversation, agent 1's task and the offer.
-pub(super) fn asked_of_agent_2(w: &mut World, kind: &str) -> (String, Arc<routing::Task>, Arc<routing::Task>) {
+pub(super) fn asked_of_agent_2(
+    w: &mut World,
+    kind: &str,
+) -> (String, Arc<routing::Task>, Arc<routing::Task>) {
     w.ready(1);
     let (conversation, own) = served(w, 1, 1);
     w.ready(2);
@@ -97,7 +100,13 @@ pub(super) fn persists(effects: &[SiteEffect]) -> bool {
 }
 
 /// What a desk's transfer or conference request enqueues (`agents::handlers::assist`).
-pub(super) fn assistance(w: &World, from: usize, to: usize, own: &routing::Task, kind: &str) -> NewTask {
+pub(super) fn assistance(
+    w: &World,
+    from: usize,
+    to: usize,
+    own: &routing::Task,
+    kind: &str,
+) -> NewTask {
     let direction = match kind {
         "DIRECT_TRANSFER" => Direction::DirectTransfer,
         _ => Direction::Consult,
