@@ -290,9 +290,9 @@ impl Driver {
             }
             let now = now_ms();
             {
-                let (routing, conversations, recorder) = self.site.cores_and_steps();
+                let (routing, conversations, ids, recorder) = self.site.cores_and_steps();
                 if recorder.snapshot_if_due(now, routing) {
-                    recorder.note_conversations(now, conversations);
+                    recorder.note_conversations(now, conversations, Some(ids));
                 }
             }
             let mut effects = Vec::new();

@@ -18,7 +18,7 @@
 use crate::cim::{ChannelSession, MessageBody, MessageHeader};
 use crate::clock::Millis;
 use crate::conversation::snapshot::CoreSnapshot;
-use crate::conversation::{digest, ConversationCore, CoreSettings, Effect, IdGen, Input};
+use crate::conversation::{ConversationCore, CoreSettings, Effect, IdGen, Input};
 use crate::store::journal::{Entry, Kind};
 use crate::store::{events, StoreError, StoreResult};
 use rusqlite::Connection;
@@ -36,16 +36,24 @@ pub const STORED: &str = "$stored";
 pub struct ConversationState<I> {
     pub settings: CoreSettings,
     pub state: CoreSnapshot<I>,
+    /// The ids the site's bridge draws task ids from, when the core runs in a site.
+    #[serde(default)]
+    pub site_ids: Option<I>,
 }
 
-/// The state row of `core`.
+/// The state row of `core`, with the site's `site_ids` when it runs in one.
 pub(super) fn state_value<I: IdGen + Clone + Serialize>(
     core: &ConversationCore<I>,
+    site_ids: Option<&I>,
 ) -> serde_json::Result<Value> {
-    Ok(json!({
+    let mut value = json!({
         "settings": serde_json::to_value(core.settings())?,
         "state": serde_json::to_value(core.state_snapshot())?,
-    }))
+    });
+    if let Some(ids) = site_ids {
+        value["site_ids"] = serde_json::to_value(ids)?;
+    }
+    Ok(value)
 }
 
 /// A conversation input encoded before the core takes it: the row without its
@@ -235,7 +243,8 @@ fn message_event(input: &mut Input) -> Option<&mut crate::cim::CimEvent> {
 pub(super) fn entry(
     now: Millis,
     encoded: Encoded,
-    effects: &[Effect],
+    effects: &[&Effect],
+    digest: u64,
 ) -> serde_json::Result<Entry> {
     let Encoded {
         mut input,
@@ -278,7 +287,7 @@ pub(super) fn entry(
         at: now,
         conversation_id,
         input,
-        digest: digest::digest(effects),
+        digest,
         effects: String::new(),
     })
 }
@@ -344,7 +353,7 @@ fn message_of(input: &mut Value) -> Option<&mut Value> {
 
 /// The sequence number the message `id` is stored under: the event this step stored,
 /// or, for a duplicate, the one stored before.
-fn stored_seq(effects: &[Effect], id: &str) -> Option<u64> {
+fn stored_seq(effects: &[&Effect], id: &str) -> Option<u64> {
     effects.iter().find_map(|effect| match effect {
         Effect::Persist(step) => step
             .events
@@ -363,7 +372,7 @@ fn stored_seq(effects: &[Effect], id: &str) -> Option<u64> {
 
 /// The conversation an input concerns: the one its effects name first (a new
 /// conversation's id comes from the core), else the one it names.
-fn conversation_of(input: &Value, effects: &[Effect]) -> Option<String> {
+fn conversation_of(input: &Value, effects: &[&Effect]) -> Option<String> {
     let named = effects.iter().find_map(|effect| match effect {
         Effect::Persist(step) => Some(&step.conversation_id),
         Effect::Ack {

@@ -1,21 +1,26 @@
-//! The engine driver's side of the input journal: every input of either core goes to
-//! it through a [`Recorder`] (the site's `Steps`, so the inputs one core asks of the
-//! other inside a step are noted too), which notes it, its `now`, and the digest and
-//! brief of its effects, for the driver to append in the transaction that commits
-//! those effects (`store::journal`). A routing input is noted without its opaque
-//! payloads; a conversation input without the texts it stored (`conversation`). Each
-//! start notes both cores' states (the routing configuration, the conversations read
-//! back), and once a period (daily by default, at the first input after each UTC
-//! midnight) both cores' states again, so a replay can begin there and the purge can
-//! drop what came before.
+//! The engine driver's side of the input journal: every input the site takes goes to
+//! a [`Recorder`] (the site's `Steps`: `begin` before its step, `end` after), which
+//! notes it, its `now`, and the digest of every effect of the step, both cores' and
+//! the bridge's, for the driver to append in the transaction that commits those
+//! effects (`store::journal`); what one core asks of the other within the step is
+//! recomputed by a replay, not journaled (`site`). A conversation input is noted
+//! without the texts it stored (`conversation`). Each start notes both cores' states
+//! (the routing configuration, the conversations read back), and once a period
+//! (daily by default, at the first input after each UTC midnight) both cores' states
+//! again, so a replay can begin there and the purge can drop what came before. Outside
+//! a site (`switchboard simulate`'s routing core, the conversation core's tests) the
+//! recorder notes each core's inputs as that core's rows.
 
 mod conversation;
+mod site;
 
 pub use conversation::{read_back, ConversationState, SESSION, STORED};
+pub use site::{read_back_site, site_brief, site_digest, SiteRow};
 
 use crate::clock::Millis;
 use crate::conversation::{ConversationCore, IdGen};
 use crate::routing::{digest, Effect, Input, RoutingConfig, RoutingCore};
+use crate::site::{SiteEffect, SiteInput};
 use crate::store::journal::{Entry, Kind};
 use serde_json::Value;
 
@@ -31,6 +36,10 @@ pub struct Recorder {
     kind: Kind,
     /// Channel sessions journaled whole since the last conversation state row.
     sessions: conversation::Sessions,
+    /// Inside a [`Site`](crate::site::Site), which journals its own inputs.
+    in_site: bool,
+    /// The site input of the step under way, encoded before it ran.
+    step: Option<serde_json::Result<site::Encoded>>,
 }
 
 impl Recorder {
@@ -44,6 +53,8 @@ impl Recorder {
             last_period: 0,
             kind: Kind::Input,
             sessions: conversation::Sessions::default(),
+            in_site: false,
+            step: None,
         }
     }
 
@@ -68,19 +79,21 @@ impl Recorder {
         true
     }
 
-    /// Notes the conversation core's state (after a routing snapshot, and at a start
-    /// once the conversations are read back).
+    /// Notes the conversation core's state, with the ids the site's bridge draws
+    /// from when it runs in one (after a routing snapshot, and at a start once the
+    /// conversations are read back).
     pub fn note_conversations<I: IdGen + Clone + serde::Serialize>(
         &mut self,
         now: Millis,
         core: &ConversationCore<I>,
+        site_ids: Option<&I>,
     ) {
         if self.on {
             self.sessions.clear();
             self.note_state(
                 Kind::ConversationState,
                 now,
-                conversation::state_value(core),
+                conversation::state_value(core, site_ids),
             );
         }
     }
@@ -161,8 +174,62 @@ pub fn conversation_of(input: &Input) -> Option<&str> {
 
 impl crate::site::Steps for Recorder {
     fn step(&mut self, core: &mut RoutingCore, now: Millis, input: Input) -> Vec<Effect> {
+        if self.step.is_some() {
+            // Inside a site step: the step's input is journaled, not what it asks.
+            return core.handle(now, input);
+        }
         let kind = self.kind;
         self.handle(core, now, kind, input)
+    }
+
+    fn attached(&mut self) {
+        self.in_site = true;
+    }
+
+    fn begin(&mut self, _now: Millis, input: &mut SiteInput) {
+        if self.on {
+            self.step = Some(site::encode(&self.sessions, input));
+        }
+    }
+
+    fn end(&mut self, now: Millis, effects: &[SiteEffect]) {
+        let Some(encoded) = self.step.take() else {
+            return;
+        };
+        let restoring = self.kind == Kind::Restore;
+        match encoded.and_then(|encoded| site::entry(now, encoded, effects, restoring)) {
+            Ok((entry, session)) => {
+                // Only a session whose conversation this step stored (so open, or
+                // closed within it) is noted: a refused input's is not, nor one
+                // answered from a closed conversation.
+                if let (Some(session), Some(id)) = (session, entry.conversation_id.as_deref()) {
+                    if site::persisted(effects, id) {
+                        self.sessions.note(id, session);
+                    }
+                }
+                self.entries.push(entry);
+            }
+            // Serializing these types cannot fail (string keys only); should it, the
+            // replay stops at the gap rather than the server at the input.
+            Err(e) => tracing::error!(error = %e, "a site input cannot be journaled"),
+        }
+        for effect in effects {
+            if let SiteEffect::Conversation(crate::conversation::Effect::ConversationClosed {
+                conversation_id,
+            }) = effect
+            {
+                self.sessions.closed(conversation_id);
+            }
+        }
+    }
+
+    fn restored<I: IdGen + Clone + serde::Serialize>(
+        &mut self,
+        now: Millis,
+        conversations: &ConversationCore<I>,
+        ids: &I,
+    ) {
+        self.note_conversations(now, conversations, Some(ids));
     }
 
     fn conversation_step<I: IdGen + Clone + serde::Serialize>(
@@ -171,12 +238,15 @@ impl crate::site::Steps for Recorder {
         now: Millis,
         input: crate::conversation::Input,
     ) -> Vec<crate::conversation::Effect> {
-        if !self.on {
+        if !self.on || self.step.is_some() {
             return core.handle(now, input);
         }
         if let crate::conversation::Input::Restore { .. } = input {
             let effects = core.handle(now, input);
-            self.note_conversations(now, core);
+            // In a site, `restored` notes the state with the bridge's ids.
+            if !self.in_site {
+                self.note_conversations(now, core, None);
+            }
             return effects;
         }
         let mut input = input;
@@ -184,7 +254,9 @@ impl crate::site::Steps for Recorder {
         let effects = core.handle(now, input);
         let entry = encoded.and_then(|encoded| {
             let session = encoded.whole_session.clone();
-            Ok((session, conversation::entry(now, encoded, &effects)?))
+            let refs: Vec<&crate::conversation::Effect> = effects.iter().collect();
+            let digest = crate::conversation::digest::digest(&effects);
+            Ok((session, conversation::entry(now, encoded, &refs, digest)?))
         });
         match entry {
             Ok((session, entry)) => {

@@ -101,7 +101,7 @@ fn scenario() -> Vec<Entry> {
         agent_id: "a-1".into(),
         event: typing,
     });
-    j.recorder.note_conversations(j.now, &j.core);
+    j.recorder.note_conversations(j.now, &j.core, None);
     j.now += 5_000;
     j.send(Input::CustomerMessage {
         channel_session: session,
@@ -251,7 +251,7 @@ fn stored_agent_row(event: crate::cim::CimEvent) -> Entry {
         runtime: Default::default(),
         events: vec![stored],
     };
-    super::conversation::entry(T0, encoded, &[Effect::Persist(Box::new(persist))]).unwrap()
+    super::conversation::entry(T0, encoded, &[&Effect::Persist(Box::new(persist))], 0).unwrap()
 }
 
 #[test]

@@ -175,9 +175,19 @@ fn write_divergence(out: &mut impl Write, d: &Divergence) -> std::io::Result<()>
     let expected = match d.kind {
         // The journal keeps a conversation input's digest, not a brief of its effects.
         super::Kind::ConversationInput | super::Kind::ConversationPersonal => {
-            "(digest only: the conversation's stored events show what was done)"
+            "(digest only: the conversation's stored events show what was done)".to_string()
         }
-        _ => or_none(&d.expected),
+        // A site input's brief is its routing effects'; its conversation effects are
+        // in the digest only.
+        super::Kind::SiteInput | super::Kind::SitePersonal => match d.expected.is_empty() {
+            true => "(no routing effects; the conversation's stored events show what was done)"
+                .to_string(),
+            false => format!(
+                "{} (and the conversation's, in the digest only)",
+                d.expected
+            ),
+        },
+        _ => or_none(&d.expected).to_string(),
     };
     writeln!(
         out,

@@ -1,28 +1,28 @@
-//! `switchboard replay`: rebuilds the routing core and the conversation core from the
-//! input journal (`store::journal`) and checks that they decide what was stored.
+//! `switchboard replay`: rebuilds the engine (the routing core, the conversation core
+//! and the bridge between them: `site::Site`) from the input journal
+//! (`store::journal`) and checks that it decides what was stored.
 //!
 //! From the last start or snapshot at or before `--from` (or the first), each journal
-//! row is fed to a core as the driver fed it: a start makes a new core with its
-//! routing configuration, a snapshot to begin at is read back into a core in that
-//! state, every restore and input row is handled at its own `now`, and the digest of
-//! the recomputed effects is compared with the stored one. A snapshot passed on the
-//! way is compared with the state the replay rebuilt. The first row that differs is
-//! the divergence: its input, its time and both effect lines (for a snapshot, where
-//! the states part). An [`Overrides`] changes the routing rules of the replay (an accept timeout,
-//! a queue's step timeout, the selection policy), so the first decision the change
-//! alters shows as a divergence.
+//! row is fed to the engine as the driver fed it (`engine`): a start makes a new
+//! routing core with its configuration, a snapshot to begin at is read back into one
+//! in that state, and the conversations' state row after either makes the site; every
+//! input row is handled at its own `now` (a site input through the whole site, so
+//! what one core asks of the other is asked again), and the digest of the recomputed
+//! effects is compared with the stored one. A snapshot passed on the way is compared
+//! with the state the replay rebuilt. The first row that differs is the divergence:
+//! its input, its time and both effect lines (for a snapshot, where the states part).
+//! An [`Overrides`] changes the routing rules of the replay (an accept timeout, a
+//! queue's step timeout, the selection policy), so the first decision the change
+//! alters shows as a divergence, and carries into the conversations.
 //!
-//! The conversation core's rows are replayed alongside (`conversations`): its state
-//! rows follow each start and snapshot, its input rows are compared as the routing
-//! core's are.
-//!
+//! - `engine`: the engine rebuilt row by row
 //! - `cli`: the command's options and output
 
 pub mod cli;
-mod conversations;
+mod engine;
 
 use crate::clock::Millis;
-use crate::routing::{digest, Input, RoutingConfig, RoutingCore, SelectionPolicy};
+use crate::routing::{Input, RoutingConfig, RoutingCore, SelectionPolicy};
 use crate::store::journal::{self, Entry, Kind};
 use crate::store::StoreError;
 use rusqlite::Connection;
@@ -158,123 +158,29 @@ pub fn replay(
     overrides: &Overrides,
 ) -> Result<Outcome, ReplayError> {
     let start = journal::start_for(conn, from)?.ok_or(ReplayError::NoJournal)?;
-    let mut out = Outcome::default();
-    let mut core: Option<RoutingCore> = None;
-    let mut queue_seen = false;
+    let mut engine = engine::Engine::new(conn, overrides);
     let mut failure: Option<ReplayError> = None;
-    let mut conversations = conversations::Conversations::default();
     journal::for_each(conn, start, to, |pos, entry| {
-        out.first_at.get_or_insert(entry.at);
-        out.last_at = Some(entry.at);
-        if entry.kind.is_conversation() {
-            return Ok(match conversations.row(conn, pos, entry) {
-                Ok(None) => true,
-                Ok(Some(divergence)) => {
-                    out.divergence = Some(divergence);
-                    false
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    false
-                }
-            });
-        }
-        let bad = |message: String| ReplayError::BadRow { pos, message };
-        if entry.kind == Kind::Start {
-            conversations.restart();
-            match serde_json::from_value::<RoutingConfig>(entry.input) {
-                Ok(mut config) => {
-                    overrides.config(&mut config);
-                    core = Some(RoutingCore::new(config));
-                    out.runs += 1;
-                    return Ok(true);
-                }
-                Err(e) => {
-                    failure = Some(bad(e.to_string()));
-                    return Ok(false);
-                }
+        engine.out.first_at.get_or_insert(entry.at);
+        engine.out.last_at = Some(entry.at);
+        Ok(match engine.row(pos, entry) {
+            Ok(None) => true,
+            Ok(Some(divergence)) => {
+                engine.out.divergence = Some(divergence);
+                false
             }
-        }
-        if entry.kind == Kind::Snapshot {
-            match &core {
-                None => match core_from_snapshot(entry.input, overrides, &mut queue_seen) {
-                    Ok(read) => {
-                        core = Some(read);
-                        out.runs += 1;
-                        out.began_at_snapshot = Some(entry.at);
-                        return Ok(true);
-                    }
-                    Err(message) => {
-                        failure = Some(bad(message));
-                        return Ok(false);
-                    }
-                },
-                // With changed rules the state differs by design; their effects show
-                // where decisions part.
-                Some(_) if !overrides.is_empty() => return Ok(true),
-                Some(rebuilt) => {
-                    let state = rebuilt.state_snapshot().map_err(|e| bad(e.to_string()));
-                    match state {
-                        Ok(state) => match first_difference(&entry.input, &state, "") {
-                            None => {
-                                out.snapshots += 1;
-                                return Ok(true);
-                            }
-                            Some((path, expected, recomputed)) => {
-                                out.divergence = Some(Divergence {
-                                    pos,
-                                    at: entry.at,
-                                    kind: Kind::Snapshot,
-                                    input: Value::String(path),
-                                    expected,
-                                    expected_digest: 0,
-                                    recomputed,
-                                    recomputed_digest: 0,
-                                });
-                                return Ok(false);
-                            }
-                        },
-                        Err(e) => {
-                            failure = Some(e);
-                            return Ok(false);
-                        }
-                    }
-                }
-            }
-        }
-        let Some(core) = core.as_mut() else {
-            failure = Some(bad("an input before any start".into()));
-            return Ok(false);
-        };
-        let mut input: Input = match serde_json::from_value(entry.input.clone()) {
-            Ok(input) => input,
             Err(e) => {
-                failure = Some(bad(e.to_string()));
-                return Ok(false);
+                failure = Some(e);
+                false
             }
-        };
-        queue_seen |= overrides.input(&mut input);
-        let effects = core.handle(entry.at, input);
-        out.inputs += 1;
-        let recomputed_digest = digest::digest(&effects);
-        if recomputed_digest != entry.digest {
-            out.divergence = Some(divergence(
-                pos,
-                entry,
-                digest::brief(&effects),
-                recomputed_digest,
-            ));
-            return Ok(false);
-        }
-        Ok(true)
+        })
     })?;
-    out.conversation_inputs = conversations.inputs;
-    out.conversation_snapshots = conversations.snapshots;
     if let Some(e) = failure {
         return Err(e);
     }
+    let out = engine.out;
     if let (Some((queue, _)), None) = (&overrides.step_timeout, &out.divergence) {
-        if !queue_seen {
+        if !engine.queue_seen.get() {
             return Err(ReplayError::UnknownQueue(queue.clone()));
         }
     }

@@ -63,11 +63,12 @@ const TEXTS: &[(&str, &str, &str, &str)] = &[
         "rowid",
     ),
     // The conversation's inputs in the input journal that may hold the customer's
-    // values (`Kind::ConversationPersonal`; the others hold ids and references to the
-    // events, which go), found by the index of migration V33.
+    // values (`Kind::ConversationPersonal`, `Kind::SitePersonal`; the others hold ids
+    // and references to the events, which go), found by the index of migrations V33
+    // and V35.
     (
         "routing_journal",
-        "kind IN (4, 6) AND conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
+        "kind IN (4, 6, 8) AND conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
         "input",
         "pos",
     ),
@@ -79,7 +80,7 @@ const TEXTS: &[(&str, &str, &str, &str)] = &[
 /// unused), by the index of migration V33.
 const JOURNAL_STATES: (&str, &str, &str, &str) = (
     "routing_journal",
-    "kind IN (4, 6) AND conv IS NULL AND ?1 = ?1",
+    "kind IN (4, 6, 8) AND conv IS NULL AND ?1 = ?1",
     "input",
     "pos",
 );

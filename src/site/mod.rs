@@ -19,13 +19,13 @@ use crate::conversation::{
     self, ConversationCore, CoreSettings, IdGen, RestoredConversation, UuidIds,
 };
 use crate::routing::{self, RoutingConfig, RoutingCore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
 
 /// Everything the engine reacts to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum SiteInput {
     /// An input of the routing core (agent states, configuration, supervisor moves).
     Routing(routing::Input),
@@ -107,6 +107,28 @@ pub trait Steps {
     ) -> Vec<conversation::Effect> {
         core.handle(now, input)
     }
+
+    /// The steps now run inside a [`Site`], which calls [`Steps::begin`] and
+    /// [`Steps::end`] around each of its steps and [`Steps::restored`] at a start.
+    fn attached(&mut self) {}
+
+    /// A step of the site begins with `input`, before either core handles any of it
+    /// (the recorder encodes it; what it takes out for that it puts back).
+    fn begin(&mut self, _now: Millis, _input: &mut SiteInput) {}
+
+    /// The step begun last ended with `effects`, every one of both cores and the
+    /// bridge, in order.
+    fn end(&mut self, _now: Millis, _effects: &[SiteEffect]) {}
+
+    /// The open conversations were read back at a start; `ids` draws the bridge's
+    /// task ids.
+    fn restored<I: IdGen + Clone + Serialize>(
+        &mut self,
+        _now: Millis,
+        _conversations: &ConversationCore<I>,
+        _ids: &I,
+    ) {
+    }
 }
 
 /// The routing core handles each input itself.
@@ -159,9 +181,22 @@ impl<I: IdGen + Clone> Site<I> {
 impl<I: IdGen + Clone, S: Steps> Site<I, S> {
     /// A site whose routing inputs go through `steps`.
     pub fn with_steps(routing: RoutingConfig, settings: CoreSettings, ids: I, steps: S) -> Self {
+        let conversations = ConversationCore::with_ids(settings, ids.clone());
+        Site::from_parts(RoutingCore::new(routing), conversations, ids, steps)
+    }
+
+    /// A site of two cores in a given state (a replay's, read from a journal), its
+    /// bridge drawing task ids from `ids`.
+    pub fn from_parts(
+        routing: RoutingCore,
+        conversations: ConversationCore<I>,
+        ids: I,
+        mut steps: S,
+    ) -> Self {
+        steps.attached();
         Site {
-            routing: RoutingCore::new(routing),
-            conversations: ConversationCore::with_ids(settings, ids.clone()),
+            routing,
+            conversations,
             ids,
             steps,
         }
@@ -179,9 +214,30 @@ impl<I: IdGen + Clone + Serialize, S: Steps> Site<I, S> {
         (&self.routing, &mut self.steps)
     }
 
-    /// Both cores and the steps' runner (a journal snapshot reads both).
-    pub fn cores_and_steps(&mut self) -> (&RoutingCore, &ConversationCore<I>, &mut S) {
-        (&self.routing, &self.conversations, &mut self.steps)
+    /// Both cores, the bridge's ids and the steps' runner (a journal snapshot reads
+    /// them).
+    pub fn cores_and_steps(&mut self) -> (&RoutingCore, &ConversationCore<I>, &I, &mut S) {
+        (
+            &self.routing,
+            &self.conversations,
+            &self.ids,
+            &mut self.steps,
+        )
+    }
+
+    /// The routing core alone, for a replay of a journal row of it alone.
+    pub fn routing_mut(&mut self) -> &mut RoutingCore {
+        &mut self.routing
+    }
+
+    /// The conversation core alone, for a replay of a journal row of it alone.
+    pub fn conversations_mut(&mut self) -> &mut ConversationCore<I> {
+        &mut self.conversations
+    }
+
+    /// The steps' runner.
+    pub fn steps_mut(&mut self) -> &mut S {
+        &mut self.steps
     }
 
     pub fn conversations(&self) -> &ConversationCore<I> {
@@ -215,9 +271,25 @@ impl<I: IdGen + Clone + Serialize, S: Steps> Site<I, S> {
             Work::conversation(conversation::Input::Restore { conversations }),
             &mut out,
         );
+        self.steps.restored(now, &self.conversations, &self.ids);
         for input in routing {
-            self.run(now, Work::Routing(input), &mut out);
+            let start = out.len();
+            let mut input = SiteInput::Routing(input);
+            self.steps.begin(now, &mut input);
+            if let SiteInput::Routing(input) = input {
+                self.run(now, Work::Routing(input), &mut out);
+            }
+            self.steps.end(now, &out[start..]);
         }
+        out
+    }
+
+    /// One routing restore input of a start, handled as [`Site::restore`] handles
+    /// each (a replay's).
+    pub fn restore_routing(&mut self, now: Millis, input: routing::Input) -> Vec<SiteEffect> {
+        let mut out = Vec::new();
+        self.ids.at(now);
+        self.run(now, Work::Routing(input), &mut out);
         out
     }
 
@@ -228,9 +300,10 @@ impl<I: IdGen + Clone + Serialize, S: Steps> Site<I, S> {
     }
 
     /// [`Site::handle`], telling which effects are the input's own.
-    pub fn handle_step(&mut self, now: Millis, input: SiteInput) -> Step {
+    pub fn handle_step(&mut self, now: Millis, mut input: SiteInput) -> Step {
         let mut out = Vec::new();
         self.ids.at(now);
+        self.steps.begin(now, &mut input);
         let own = match input {
             SiteInput::Routing(input) => self.run(now, Work::Routing(input), &mut out),
             SiteInput::Conversation(input) => self.run(now, Work::Conversation(input), &mut out),
@@ -257,6 +330,7 @@ impl<I: IdGen + Clone + Serialize, S: Steps> Site<I, S> {
                 0..out.len()
             }
         };
+        self.steps.end(now, &out);
         Step { effects: out, own }
     }
 

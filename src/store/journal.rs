@@ -43,14 +43,31 @@ pub enum Kind {
     /// channel session, a task carrying one, a message not stored, a flow's answer):
     /// indexed by conversation (migration V33) for an erasure to scrub.
     ConversationPersonal,
+    /// An input of the whole site (`site::SiteInput`: a routing or conversation input
+    /// from outside, a desk's accept, join or leave, a tick) with the digest of every
+    /// effect of its step, both cores' and the bridge's; what one core asked of the
+    /// other within the step is recomputed, not journaled. Its row holds ids and
+    /// references only.
+    SiteInput,
+    /// A site input whose row may hold a customer's values (as
+    /// `ConversationPersonal`, which it is indexed and scrubbed as: migration V35).
+    /// A routing restore input of a start is a site row too (`{"Restore": input}`:
+    /// handled through the site, its effects reach the conversations), personal when
+    /// it carries a task's session and metadata.
+    SitePersonal,
 }
 
 impl Kind {
-    /// A row of the conversation core.
-    pub fn is_conversation(self) -> bool {
+    /// A row whose input shares the objects the stored events hold (written with
+    /// `Interner::compact_row`): the conversation core's and the site's.
+    pub fn shares_objects(self) -> bool {
         matches!(
             self,
-            Kind::ConversationState | Kind::ConversationInput | Kind::ConversationPersonal
+            Kind::ConversationState
+                | Kind::ConversationInput
+                | Kind::ConversationPersonal
+                | Kind::SiteInput
+                | Kind::SitePersonal
         )
     }
 }
@@ -65,6 +82,8 @@ impl Kind {
             Kind::ConversationState => 4,
             Kind::ConversationInput => 5,
             Kind::ConversationPersonal => 6,
+            Kind::SiteInput => 7,
+            Kind::SitePersonal => 8,
         }
     }
 
@@ -77,6 +96,8 @@ impl Kind {
             4 => Ok(Kind::ConversationState),
             5 => Ok(Kind::ConversationInput),
             6 => Ok(Kind::ConversationPersonal),
+            7 => Ok(Kind::SiteInput),
+            8 => Ok(Kind::SitePersonal),
             other => Err(StoreError::Corrupt(format!(
                 "routing_journal.kind {other} is unknown"
             ))),
@@ -116,7 +137,7 @@ pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> Stor
     let text = match entry.kind {
         // A conversation input carries the objects its stored events carry (a channel,
         // a customer, a task): they are stored once and referred to.
-        kind if kind.is_conversation() => interner.compact_row(conn, entry.input.clone(), &row)?,
+        kind if kind.shares_objects() => interner.compact_row(conn, entry.input.clone(), &row)?,
         _ => {
             let packed = objects::pack_row(entry.input.clone(), &row);
             format!("{}{}", objects::PACKED_TAG, interner.intern(conn, &packed)?)

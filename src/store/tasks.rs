@@ -357,6 +357,25 @@ fn decode_rows<T: DeserializeOwned>(
     Ok(out)
 }
 
+/// The request session and metadata of task `id` as its row keeps them (a replay
+/// gives them back to a routing core read from a snapshot, which leaves them out).
+pub fn payloads_of(conn: &Connection, id: &str) -> StoreResult<Option<(Value, Value)>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM tasks WHERE id = ?1"
+    ))?;
+    let mut rows = st.query([id])?;
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let mut snapshot = read_snapshot(&mut Inflater::new(conn), row)?;
+    let media = snapshot
+        .get_mut("media")
+        .map(Value::take)
+        .unwrap_or_default();
+    let field = |name: &str| media.get(name).cloned().unwrap_or_default();
+    Ok(Some((field("requestSession"), field("metadata"))))
+}
+
 /// Snapshots of the tasks of one conversation, oldest first.
 pub fn of_conversation(conn: &Connection, conversation_id: &str) -> StoreResult<Vec<Value>> {
     let mut st = conn.prepare_cached(&format!(

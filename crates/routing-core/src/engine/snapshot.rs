@@ -77,6 +77,29 @@ impl RoutingCore {
     }
 }
 
+impl RoutingCore {
+    /// Gives each task a core read back from a snapshot holds the request session and
+    /// metadata `payloads` has for its id (a replay reads them from the stored task
+    /// rows): no routing decision reads them, but a site's bridge does (the task a
+    /// conversation is told of, who asked for a transfer).
+    pub fn supply_payloads(
+        &mut self,
+        mut payloads: impl FnMut(&str) -> Option<(SharedJson, SharedJson)>,
+    ) {
+        let slots: Vec<u32> = self.tasks.iter().map(|(ix, _)| ix).collect();
+        for ix in slots {
+            let Some(slot) = self.tasks.get_mut(ix) else {
+                continue;
+            };
+            if let Some((session, metadata)) = payloads(&slot.task.id) {
+                let task = Arc::make_mut(&mut slot.task);
+                task.media.request_session = session;
+                task.media.metadata = metadata;
+            }
+        }
+    }
+}
+
 /// Serializes a task record with its opaque payloads left out.
 pub(super) fn task_without_payloads<S: Serializer>(
     task: &Arc<Task>,
