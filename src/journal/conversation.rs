@@ -519,6 +519,13 @@ impl Sessions {
         self.by_id.insert(session.id.clone(), session);
     }
 
+    /// Forgets the session last journaled whole with `id`: a later copy was journaled
+    /// whole without being noted (its step stored nothing), and a replay, which keeps
+    /// the last copy it read, would put that one in place of a reference.
+    pub fn forget(&mut self, id: &str) {
+        self.by_id.remove(id);
+    }
+
     /// Forgets the sessions of a conversation that closed.
     pub fn closed(&mut self, conversation_id: &str) {
         for id in self

@@ -202,9 +202,10 @@ impl crate::site::Steps for Recorder {
                 // Only a session whose conversation this step stored (so open, or
                 // closed within it) is noted: a refused input's is not, nor one
                 // answered from a closed conversation.
-                if let (Some(session), Some(id)) = (session, entry.conversation_id.as_deref()) {
-                    if site::persisted(effects, id) {
-                        self.sessions.note(id, session);
+                if let Some(session) = session {
+                    match entry.conversation_id.as_deref() {
+                        Some(id) if site::persisted(effects, id) => self.sessions.note(id, session),
+                        _ => self.sessions.forget(&session.id),
                     }
                 }
                 self.entries.push(entry);
@@ -263,12 +264,15 @@ impl crate::site::Steps for Recorder {
                 // Only a session whose conversation this step stored (so open, or
                 // closed within it) is noted: a refused input's is not, nor one
                 // answered from a closed conversation.
-                if let (Some(session), Some(id)) = (session, entry.conversation_id.as_deref()) {
-                    let stored = effects.iter().any(|e| {
-                        matches!(e, crate::conversation::Effect::Persist(p) if p.conversation_id == id)
+                if let Some(session) = session {
+                    let stored = entry.conversation_id.as_deref().filter(|id| {
+                        effects.iter().any(|e| {
+                            matches!(e, crate::conversation::Effect::Persist(p) if p.conversation_id == *id)
+                        })
                     });
-                    if stored {
-                        self.sessions.note(id, session);
+                    match stored {
+                        Some(id) => self.sessions.note(id, session),
+                        None => self.sessions.forget(&session.id),
                     }
                 }
                 self.entries.push(entry);

@@ -219,10 +219,20 @@ impl<'a> Engine<'a> {
             self.site = Some(Site::from_parts(routing, conversations, ids, steps));
             return Ok(None);
         };
-        let rebuilt = serde_json::to_value(site.conversations().state_snapshot())
-            .map_err(|e| bad(e.to_string()))?;
-        let stored = entry.input.get("state").unwrap_or(&Value::Null);
-        Ok(match first_difference(stored, &rebuilt, "") {
+        let mut rebuilt = serde_json::json!({
+            "state": serde_json::to_value(site.conversations().state_snapshot())
+                .map_err(|e| bad(e.to_string()))?,
+        });
+        let mut stored = serde_json::json!({
+            "state": entry.input.get("state").cloned().unwrap_or(Value::Null),
+        });
+        // The bridge's ids too, when the row has them (a site's).
+        if let Some(ids) = entry.input.get("site_ids") {
+            stored["site_ids"] = ids.clone();
+            rebuilt["site_ids"] =
+                serde_json::to_value(site.ids()).map_err(|e| bad(e.to_string()))?;
+        }
+        Ok(match first_difference(&stored, &rebuilt, "") {
             None => {
                 self.out.conversation_snapshots += 1;
                 None

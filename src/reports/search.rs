@@ -447,7 +447,8 @@ fn details(
     let mut st = c.prepare_cached(
         "SELECT t.agent_id, m.enqueue_time, m.answer_time, t.closed_at,
                 CASE WHEN TRIM(u.first_name || ' ' || u.last_name) = '' THEN u.username
-                     ELSE TRIM(u.first_name || ' ' || u.last_name) END
+                     ELSE TRIM(u.first_name || ' ' || u.last_name) END,
+                m.first_answer_time
          FROM tasks t JOIN task_media m ON m.task_id = t.id LEFT JOIN users u ON u.id = t.agent_id
          WHERE t.conversation_id = ?1 ORDER BY m.enqueue_time, t.id",
     )?;
@@ -459,12 +460,13 @@ fn details(
                 r.get::<_, Option<Millis>>(2)?,
                 r.get::<_, Option<Millis>>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<Millis>>(5)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut agents: Vec<String> = Vec::new();
     let mut handle_ms = 0;
-    for (agent, _, answer, closed, name) in &tasks {
+    for (agent, _, answer, closed, name, _) in &tasks {
         if let (Some(_), Some(name), Some(_)) = (agent, name, answer) {
             if !agents.contains(name) {
                 agents.push(name.clone());
@@ -474,9 +476,16 @@ fn details(
             handle_ms += (closed - answer).max(0);
         }
     }
-    let wait_ms = tasks.first().and_then(|(_, enqueue, answer, closed, _)| {
-        answer.or(*closed).map(|end| (end - enqueue).max(0))
-    });
+    // The wait ends at the first answer: a chat put back in its queue at its agent's
+    // logout waited until then, as the figures count it.
+    let wait_ms = tasks
+        .first()
+        .and_then(|(_, enqueue, answer, closed, _, first)| {
+            first
+                .or(*answer)
+                .or(*closed)
+                .map(|end| (end - enqueue).max(0))
+        });
     let csat: Option<i64> = c
         .prepare_cached("SELECT rating FROM csat WHERE conversation_id = ?1")?
         .query_row([&id], |r| r.get(0))

@@ -25,9 +25,10 @@ pub struct RetentionConfig {
     /// chats queued behind it wait only a few milliseconds.
     pub batch: usize,
     /// Days the input journal (`switchboard replay`) is kept (from the last snapshot
-    /// before then): an incident is replayed within weeks, and the journal costs a
-    /// conversation about 1.7 KB, a fifth of all it costs. Never longer than the
-    /// transcripts, which its rows refer to; 0: as long as the transcripts.
+    /// or start before then: without snapshots, a run is kept whole): an incident is
+    /// replayed within weeks, and the journal costs a conversation about 1.3 KB. Never
+    /// longer than the transcripts, which its rows refer to; 0: as long as the
+    /// transcripts.
     pub journal_days: u32,
 }
 

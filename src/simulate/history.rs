@@ -173,7 +173,10 @@ fn fold_tasks(
                             }
                             pools.handle_all.push(sample);
                         }
-                        (None, Some(first)) if t.reason.as_deref() == Some("CANCELLED") => {
+                        // An agent's request no one took is no customer's patience.
+                        (None, Some(first))
+                            if t.reason.as_deref() == Some("CANCELLED") && !t.is_assistance() =>
+                        {
                             patience.insert(t.id.clone(), (at - first.enqueue_time).max(0));
                         }
                         _ => {}

@@ -162,7 +162,8 @@ impl Tally {
             && matches!(
                 task.state.reason_code,
                 Some(Disposition::Cancelled | Disposition::NoAgentAvailable)
-            );
+            )
+            && !task.media.direction.is_assistance();
         if abandoned {
             let short = now - task.media.enqueue_time < self.short_abandon_ms;
             let q = self.queue(task);

@@ -225,6 +225,11 @@ impl<I: IdGen + Clone + Serialize, S: Steps> Site<I, S> {
         )
     }
 
+    /// The ids the bridge draws task ids from.
+    pub fn ids(&self) -> &I {
+        &self.ids
+    }
+
     /// The routing core alone, for a replay of a journal row of it alone.
     pub fn routing_mut(&mut self) -> &mut RoutingCore {
         &mut self.routing
