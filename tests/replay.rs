@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
-use support::chat::{agent_message, leave_and_wrap_up, ready_desk, widget};
+use support::chat::{agent_message, leave_and_wrap_up, place_direct_transfer, ready_desk, widget};
 use support::sio_client::SioClient;
 use switchboard::store::journal::Kind;
 
@@ -97,25 +97,7 @@ async fn first_run(server: &TestServer) {
     accept(&agent2, &id2).await;
     talk(&c2, &agent2, &id2, 2).await;
 
-    let participant = conversation["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["type"] == "AGENT")
-        .cloned()
-        .unwrap();
-    let mut session = conversation["channelSession"].clone();
-    session["topicId"] = json!(id1);
-    let placed = agent1
-        .emit_ack(
-            "directTransferRequest",
-            json!({"channelSession": session, "agentParticipant": participant,
-                   "mode": "agent", "queueName": "", "requestedAgentId": agent2_id,
-                   "offerToAgent": true, "note": "over to you"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(placed[0]["status"], "placed", "{placed:?}");
+    place_direct_transfer(&agent1, &conversation, &id1, &agent2_id).await;
     accept(&agent2, &id1).await;
     agent1.expect("wrapupTimerStarted", T).await.unwrap();
     talk(&c1, &agent2, &id1, 1).await;

@@ -4,7 +4,7 @@
 
 use crate::common::TestServer;
 use crate::enc;
-use crate::support::chat::{ready_desk, widget};
+use crate::support::chat::{place_direct_transfer, ready_desk, widget};
 use crate::support::sio_client::{token_auth, SioClient};
 use crate::T;
 use serde_json::json;
@@ -28,25 +28,7 @@ async fn a_declined_transfer_request_is_offered_and_not_abandoned() {
     let t2 = server.login("agent2", "agent2").await;
     let (agent2, agent2_id) = ready_desk(server.addr, &t2).await;
 
-    let participant = conversation["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["type"] == "AGENT")
-        .cloned()
-        .unwrap();
-    let mut session = conversation["channelSession"].clone();
-    session["topicId"] = json!(conversation_id);
-    let placed = agent1
-        .emit_ack(
-            "directTransferRequest",
-            json!({"channelSession": session, "agentParticipant": participant,
-                   "mode": "agent", "queueName": "", "requestedAgentId": agent2_id,
-                   "offerToAgent": true, "note": "over to you"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(placed[0]["status"], "placed", "{placed:?}");
+    place_direct_transfer(&agent1, &conversation, &conversation_id, &agent2_id).await;
     let request = agent2.expect("taskRequest", T).await.unwrap();
     let declined = agent2
         .emit_ack("rejectTask", json!({"taskId": request["taskId"]}))

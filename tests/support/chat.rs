@@ -1,6 +1,6 @@
 //! Both sides of a chat, as the report, retention, replay and search tests drive it:
 //! a customer asking for a chat and saying something, an agent message, the agent
-//! READY, and leaving a chat with a wrap-up.
+//! READY, leaving a chat with a wrap-up, and placing a direct transfer.
 
 use super::sio_client::{token_auth, SioClient};
 use serde_json::{json, Value};
@@ -91,4 +91,31 @@ pub async fn leave_and_wrap_up(desk: &SioClient, agent_id: &str, id: &str) {
         .await
         .unwrap();
     assert_eq!(closed[0]["status"], "ok", "{closed:?}");
+}
+
+/// `desk`'s agent, in `conversation` (its topic's conversation, as the desk got it),
+/// asks for a direct transfer to agent `to_agent_id`; the request is placed.
+pub async fn place_direct_transfer(
+    desk: &SioClient,
+    conversation: &Value,
+    conversation_id: &str,
+    to_agent_id: &str,
+) {
+    let participant = conversation["participants"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["type"] == "AGENT"))
+        .cloned()
+        .expect("the desk's agent is in the conversation");
+    let mut session = conversation["channelSession"].clone();
+    session["topicId"] = json!(conversation_id);
+    let placed = desk
+        .emit_ack(
+            "directTransferRequest",
+            json!({"channelSession": session, "agentParticipant": participant,
+                   "mode": "agent", "queueName": "", "requestedAgentId": to_agent_id,
+                   "offerToAgent": true, "note": "over to you"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(placed[0]["status"], "placed", "{placed:?}");
 }
