@@ -1,7 +1,8 @@
 //! The conversation core journaled by the recorder on simulated time: a scenario
 //! (a chat, an agent, a duplicate, a refusal, typing, SLA timers, a wrap-up) read
 //! back from its rows recomputes every input's effects, from the start or from a
-//! snapshot taken in its middle; no row holds what anyone wrote.
+//! snapshot taken in its middle; no row holds what anyone wrote; a session a refused
+//! input journaled whole is not referred to after.
 
 use super::{read_back, ConversationState, Recorder};
 use crate::cim::{ChannelSessionReasonCode, CimEventName, MessageBody, ParticipantRole};
@@ -272,4 +273,45 @@ fn a_stored_row_keeps_only_what_no_client_wrote_else_an_erasure_scrubs_it() {
     assert_eq!(odd.kind, Kind::ConversationPersonal, "{}", odd.input);
     let wrapup = stored_agent_row(wrapup_event("e-3"));
     assert_eq!(wrapup.kind, Kind::ConversationPersonal, "{}", wrapup.input);
+}
+
+#[test]
+fn a_session_a_refused_input_journaled_whole_is_no_longer_referred_to() {
+    let mut j = Journaled {
+        core: ConversationCore::with_ids(settings(), SequentialIds::default()),
+        recorder: Recorder::new(true, 0),
+        now: T0,
+    };
+    j.send(Input::Restore {
+        conversations: Vec::new(),
+    });
+    let first = Arc::new(session("s-1", 1, TIMERS));
+    j.send(Input::CustomerMessage {
+        channel_session: first.clone(),
+        message: Box::new(customer_message("m-1", 1, "hello")),
+    });
+    // Another copy of the session, journaled whole with an input the core refuses (a
+    // message without an id): a replay keeps that copy for the id.
+    let mut other = session("s-1", 1, TIMERS);
+    other.latest_intent = serde_json::json!("ASK").into();
+    j.send(Input::CustomerMessage {
+        channel_session: Arc::new(other),
+        message: Box::new(customer_message("", 1, "refused")),
+    });
+    j.send(Input::CustomerMessage {
+        channel_session: first,
+        message: Box::new(customer_message("m-2", 1, "again")),
+    });
+    let rows = j.recorder.take();
+    let kept = |n: usize| rows[rows.len() - n].input["CustomerMessage"]["channel_session"].clone();
+    assert_eq!(
+        kept(2)["latestIntent"],
+        "ASK",
+        "the refused input's copy, whole"
+    );
+    assert!(
+        kept(1).get(super::SESSION).is_none(),
+        "the first copy is journaled whole again, not referred to: {}",
+        kept(1)
+    );
 }
