@@ -152,6 +152,31 @@ impl Recorder {
         effects
     }
 
+    /// Notes a channel session `entry` journaled whole when its step stored the
+    /// entry's conversation (so open, or closed within it): later inputs carrying it
+    /// refer to it. A refused input's, or one answered from a closed conversation, is
+    /// not noted, and the copy noted before with its id is forgotten (a replay keeps
+    /// the last copy it read).
+    fn session_journaled<'e>(
+        &mut self,
+        session: Option<std::sync::Arc<crate::cim::ChannelSession>>,
+        entry: &Entry,
+        mut effects: impl Iterator<Item = &'e crate::conversation::Effect>,
+    ) {
+        let Some(session) = session else {
+            return;
+        };
+        let stored = entry.conversation_id.as_deref().filter(|id| {
+            effects.any(|e| {
+                matches!(e, crate::conversation::Effect::Persist(p) if p.conversation_id == *id)
+            })
+        });
+        match stored {
+            Some(id) => self.sessions.note(id, session),
+            None => self.sessions.forget(&session.id),
+        }
+    }
+
     /// What was noted since the last call, for the commit.
     pub fn take(&mut self) -> Vec<Entry> {
         std::mem::take(&mut self.entries)
@@ -199,15 +224,11 @@ impl crate::site::Steps for Recorder {
         let restoring = self.kind == Kind::Restore;
         match encoded.and_then(|encoded| site::entry(now, encoded, effects, restoring)) {
             Ok((entry, session)) => {
-                // Only a session whose conversation this step stored (so open, or
-                // closed within it) is noted: a refused input's is not, nor one
-                // answered from a closed conversation.
-                if let Some(session) = session {
-                    match entry.conversation_id.as_deref() {
-                        Some(id) if site::persisted(effects, id) => self.sessions.note(id, session),
-                        _ => self.sessions.forget(&session.id),
-                    }
-                }
+                let conversations = effects.iter().filter_map(|e| match e {
+                    SiteEffect::Conversation(effect) => Some(effect),
+                    _ => None,
+                });
+                self.session_journaled(session, &entry, conversations);
                 self.entries.push(entry);
             }
             // Serializing these types cannot fail (string keys only); should it, the
@@ -261,20 +282,7 @@ impl crate::site::Steps for Recorder {
         });
         match entry {
             Ok((session, entry)) => {
-                // Only a session whose conversation this step stored (so open, or
-                // closed within it) is noted: a refused input's is not, nor one
-                // answered from a closed conversation.
-                if let Some(session) = session {
-                    let stored = entry.conversation_id.as_deref().filter(|id| {
-                        effects.iter().any(|e| {
-                            matches!(e, crate::conversation::Effect::Persist(p) if p.conversation_id == *id)
-                        })
-                    });
-                    match stored {
-                        Some(id) => self.sessions.note(id, session),
-                        None => self.sessions.forget(&session.id),
-                    }
-                }
+                self.session_journaled(session, &entry, effects.iter());
                 self.entries.push(entry);
             }
             Err(e) => tracing::error!(error = %e, "a conversation input cannot be journaled"),

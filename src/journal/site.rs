@@ -138,13 +138,6 @@ pub(super) fn entry(
     }
 }
 
-/// Whether the step's effects stored a step of conversation `id`.
-pub(super) fn persisted(effects: &[SiteEffect], id: &str) -> bool {
-    effects.iter().any(|e| {
-        matches!(e, SiteEffect::Conversation(conversations::Effect::Persist(p)) if p.conversation_id == id)
-    })
-}
-
 /// FNV-1a of every effect of a site step, in order: each core's effect by its own
 /// core's digest, the bridge's by its ids.
 pub fn site_digest(effects: &[SiteEffect]) -> u64 {

@@ -29,6 +29,19 @@ struct Journaled {
 }
 
 impl Journaled {
+    /// A journaled core at `T0` that has read back no conversation.
+    fn started() -> Journaled {
+        let mut j = Journaled {
+            core: ConversationCore::with_ids(settings(), SequentialIds::default()),
+            recorder: Recorder::new(true, 0),
+            now: T0,
+        };
+        j.send(Input::Restore {
+            conversations: Vec::new(),
+        });
+        j
+    }
+
     fn send(&mut self, input: Input) -> Vec<Effect> {
         self.recorder
             .conversation_step(&mut self.core, self.now, input)
@@ -45,14 +58,7 @@ impl Journaled {
 }
 
 fn scenario() -> Vec<Entry> {
-    let mut j = Journaled {
-        core: ConversationCore::with_ids(settings(), SequentialIds::default()),
-        recorder: Recorder::new(true, 0),
-        now: T0,
-    };
-    j.send(Input::Restore {
-        conversations: Vec::new(),
-    });
+    let mut j = Journaled::started();
     let session = Arc::new(session("s-1", 1, TIMERS));
     let effects = j.send(Input::CustomerMessage {
         channel_session: session.clone(),
@@ -277,14 +283,7 @@ fn a_stored_row_keeps_only_what_no_client_wrote_else_an_erasure_scrubs_it() {
 
 #[test]
 fn a_session_a_refused_input_journaled_whole_is_no_longer_referred_to() {
-    let mut j = Journaled {
-        core: ConversationCore::with_ids(settings(), SequentialIds::default()),
-        recorder: Recorder::new(true, 0),
-        now: T0,
-    };
-    j.send(Input::Restore {
-        conversations: Vec::new(),
-    });
+    let mut j = Journaled::started();
     let first = Arc::new(session("s-1", 1, TIMERS));
     j.send(Input::CustomerMessage {
         channel_session: first.clone(),
