@@ -4,9 +4,9 @@
 //! see `store::journal`), and the digest of its effects
 //! (`conversation::digest`). What a customer or an agent wrote is not copied: a
 //! message an input carries (a customer message or one left outside hours, a desk's
-//! or a bot's event, a wrap-up) becomes `{"$stored": seq, "id", "type"}` (with a
-//! wrap-up's codes), the stored event of its conversation holding it whole; a replay
-//! reads it back from there. Neither the message nor a channel session already
+//! or a bot's event, a wrap-up) becomes `{"$stored": seq}` (with its type unless it is
+//! plain text, and a wrap-up's codes), the stored event of its conversation holding it
+//! whole, id included; a replay reads it back from there. Neither the message nor a channel session already
 //! journaled is serialized at all (`encode`). An input that stored nothing (refused, or a typing
 //! indicator) keeps its body's shape with every text replaced; a duplicate refers to
 //! the event stored the first time.
@@ -263,8 +263,12 @@ pub(super) fn entry(
                     .and_then(Value::as_str)
                     .is_some_and(|t| KNOWN_TYPES.contains(&t))
                     && !kept.contains_key("wrapups");
+                // The stored event holds the id and the type: a plain text's type is
+                // what a replay assumes when that event is gone (`stand_in`).
+                if kept.get("type").and_then(Value::as_str) == Some(PLAIN) {
+                    kept.remove("type");
+                }
                 kept.insert(STORED.into(), json!(seq));
-                kept.insert("id".into(), json!(forms.id));
                 Ok(Value::Object(kept))
             }
             (Some(_), Err(e)) => Err(e),
@@ -327,6 +331,9 @@ const KNOWN_TYPES: [&str; 13] = [
 
 /// The body fields the journal keeps as they are.
 const KEPT: [&str; 2] = ["type", "wrapups"];
+
+/// The type of a plain text, which the stored form of a message does not name.
+const PLAIN: &str = "PLAIN";
 
 /// Replaces every text in `value` that is not empty.
 fn redact(value: &mut Value) {
@@ -420,7 +427,7 @@ pub fn read_back(
                     .and_then(|mut event| event.get_mut("data").map(Value::take)),
                 None => None,
             };
-            *message = stored.unwrap_or_else(|| stand_in(message, sender, entry.at));
+            *message = stored.unwrap_or_else(|| stand_in(message, seq, sender, entry.at));
         }
     }
     serde_json::from_value(input)
@@ -430,9 +437,10 @@ pub fn read_back(
 /// A message whose stored event is gone: its id, a header of `sender`'s type, a body
 /// of its type (with a wrap-up's codes) whose text says so, and for a media type an
 /// attachment that says so too.
-fn stand_in(kept: &Value, sender: &str, at: Millis) -> Value {
+fn stand_in(kept: &Value, seq: u64, sender: &str, at: Millis) -> Value {
     let erased = json!(crate::retention::scrub::ERASED);
     let mut body = serde_json::Map::new();
+    body.insert("type".into(), json!(PLAIN));
     for key in KEPT {
         if let Some(value) = kept.get(key) {
             body.insert(key.into(), value.clone());
@@ -448,7 +456,8 @@ fn stand_in(kept: &Value, sender: &str, at: Millis) -> Value {
         body.insert("attachment".into(), json!({ "mediaUrl": erased }));
     }
     json!({
-        "id": kept.get("id").cloned().unwrap_or(Value::Null),
+        // Rows written before kept the id; a later one's is the stored event's.
+        "id": kept.get("id").cloned().unwrap_or_else(|| json!(format!("{STORED}-{seq}"))),
         "header": {
             "sender": {
                 "id": erased,

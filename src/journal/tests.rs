@@ -11,9 +11,15 @@ use crate::conversation::tests::support::{
     agent, agent_text, customer_message, desk_event, session, settings, wrapup_event,
     ChannelTimers, T0,
 };
+use crate::conversation::StoredEvent;
 use crate::conversation::{digest, ConversationCore, Effect, Input, SequentialIds};
 use crate::site::Steps;
+use crate::store::events;
 use crate::store::journal::{Entry, Kind};
+use crate::store::message_index::PendingIndex;
+use crate::store::objects::Interner;
+use rusqlite::Connection;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 const TIMERS: ChannelTimers = ChannelTimers {
@@ -26,6 +32,8 @@ struct Journaled {
     core: ConversationCore<SequentialIds>,
     recorder: Recorder,
     now: Millis,
+    /// The events the core's steps stored, with their conversation.
+    stored: Vec<(String, StoredEvent)>,
 }
 
 impl Journaled {
@@ -35,6 +43,7 @@ impl Journaled {
             core: ConversationCore::with_ids(settings(), SequentialIds::default()),
             recorder: Recorder::new(true, 0),
             now: T0,
+            stored: Vec::new(),
         };
         j.send(Input::Restore {
             conversations: Vec::new(),
@@ -43,8 +52,45 @@ impl Journaled {
     }
 
     fn send(&mut self, input: Input) -> Vec<Effect> {
-        self.recorder
-            .conversation_step(&mut self.core, self.now, input)
+        let effects = self
+            .recorder
+            .conversation_step(&mut self.core, self.now, input);
+        for effect in &effects {
+            if let Effect::Persist(step) = effect {
+                let id = &step.conversation_id;
+                self.stored
+                    .extend(step.events.iter().map(|e| (id.clone(), e.clone())));
+            }
+        }
+        effects
+    }
+
+    /// The journal's rows, and a database holding the events the steps stored (a
+    /// row refers to its message's).
+    fn finish(mut self) -> (Vec<Entry>, Connection) {
+        let conn = crate::store::test_connection();
+        let mut interner = Interner::default();
+        for (conversation_id, stored) in &self.stored {
+            let event = &stored.event;
+            let message_id = stored.message_id.as_deref();
+            let encoded = events::encode_event(event, conversation_id, message_id).unwrap();
+            let row = events::EventRow {
+                id: &event.id,
+                conversation_id,
+                seq: stored.seq,
+                name: event.name.as_str(),
+                kind: event.event_type.as_str(),
+                timestamp: event.timestamp,
+                message_id,
+                event: &encoded,
+                runtime: None,
+            };
+            // Replay reads no message text index.
+            let mut index = PendingIndex::default();
+            let appended = events::append(&conn, &mut interner, &mut index, &row).unwrap();
+            assert_eq!(appended, events::Appended::Stored);
+        }
+        (self.recorder.take(), conn)
     }
 
     /// Moves the clock to `until`, ticking at every deadline on the way.
@@ -57,7 +103,7 @@ impl Journaled {
     }
 }
 
-fn scenario() -> Vec<Entry> {
+fn scenario() -> (Vec<Entry>, Connection) {
     let mut j = Journaled::started();
     let session = Arc::new(session("s-1", 1, TIMERS));
     let effects = j.send(Input::CustomerMessage {
@@ -127,13 +173,12 @@ fn scenario() -> Vec<Entry> {
         event: wrapup_event("e-4"),
     });
     j.advance_to(j.now + 3_600_000);
-    j.recorder.take()
+    j.finish()
 }
 
 /// Replays `rows` from the state row at `from`; the recomputed effects of each input
 /// compared, in brief.
-fn replay_from(rows: &[Entry], from: usize) -> Vec<String> {
-    let conn = crate::store::test_connection();
+fn replay_from(conn: &Connection, rows: &[Entry], from: usize) -> Vec<String> {
     let state: ConversationState<SequentialIds> =
         serde_json::from_value(rows[from].input.clone()).unwrap();
     let mut core = ConversationCore::from_state_snapshot(state.settings, state.state);
@@ -146,7 +191,7 @@ fn replay_from(rows: &[Entry], from: usize) -> Vec<String> {
             sessions.clear();
             continue;
         }
-        let input = read_back(&conn, row, &mut sessions).unwrap();
+        let input = read_back(conn, row, &mut sessions).unwrap();
         let effects = core.handle(row.at, input);
         assert_eq!(
             digest::digest(&effects),
@@ -163,7 +208,7 @@ fn replay_from(rows: &[Entry], from: usize) -> Vec<String> {
 
 #[test]
 fn a_journaled_conversation_replays_from_its_start_and_from_a_snapshot() {
-    let rows = scenario();
+    let (rows, conn) = scenario();
     assert_eq!(rows[0].kind, Kind::ConversationState);
     let states: Vec<usize> = (0..rows.len())
         .filter(|n| rows[*n].kind == Kind::ConversationState)
@@ -171,9 +216,9 @@ fn a_journaled_conversation_replays_from_its_start_and_from_a_snapshot() {
     assert_eq!(states.len(), 2, "the start and the snapshot");
     let inputs = rows.len() - states.len();
     assert!(inputs >= 10, "{inputs} inputs");
-    let briefs = replay_from(&rows, 0);
+    let briefs = replay_from(&conn, &rows, 0);
     assert_eq!(briefs.len(), inputs);
-    assert!(!replay_from(&rows, states[1]).is_empty());
+    assert!(!replay_from(&conn, &rows, states[1]).is_empty());
     // The refusal and the duplicate are journaled with the rest.
     assert!(briefs.iter().any(|b| b.contains("rejected")), "{briefs:?}");
     assert!(briefs.iter().any(|b| b.contains("duplicate")), "{briefs:?}");
@@ -181,7 +226,7 @@ fn a_journaled_conversation_replays_from_its_start_and_from_a_snapshot() {
 
 #[test]
 fn no_row_holds_what_was_written_and_a_changed_row_diverges() {
-    let rows = scenario();
+    let (rows, conn) = scenario();
     for row in &rows {
         let text = row.input.to_string();
         assert!(!text.contains("my secret"), "{text}");
@@ -195,7 +240,11 @@ fn no_row_holds_what_was_written_and_a_changed_row_diverges() {
     // message, the one journaled whole before.
     let kept = &message.input["CustomerMessage"]["message"];
     assert!(kept["$stored"].is_u64(), "{kept}");
-    assert_eq!(kept["id"], "m-1", "{kept}");
+    assert_eq!(
+        kept.as_object().unwrap().len(),
+        1,
+        "id and plain type stored: {kept}"
+    );
     let later = rows
         .iter()
         .filter(|r| r.input.get("CustomerMessage").is_some())
@@ -224,8 +273,39 @@ fn no_row_holds_what_was_written_and_a_changed_row_diverges() {
         .find(|r| r.input.get("AgentJoined").is_some())
         .unwrap();
     joined.input["AgentJoined"]["conversation_id"] = serde_json::json!("conv-9");
-    let replayed = std::panic::catch_unwind(|| replay_from(&changed, 0));
+    let replayed = std::panic::catch_unwind(AssertUnwindSafe(|| replay_from(&conn, &changed, 0)));
     assert!(replayed.is_err(), "the changed join must diverge");
+}
+
+#[test]
+fn a_message_whose_stored_event_is_gone_reads_back_as_a_stand_in_of_its_type() {
+    let (rows, _) = scenario();
+    let gone = crate::store::test_connection();
+    let mut sessions = std::collections::HashMap::new();
+    let message = rows
+        .iter()
+        .find(|r| r.input.get("CustomerMessage").is_some())
+        .unwrap();
+    let seq = message.input["CustomerMessage"]["message"]["$stored"].clone();
+    let Input::CustomerMessage { message, .. } = read_back(&gone, message, &mut sessions).unwrap()
+    else {
+        panic!("a customer's message");
+    };
+    assert_eq!(message.id, format!("$stored-{seq}"));
+    assert_eq!(
+        message.body,
+        MessageBody::plain(crate::retention::scrub::ERASED)
+    );
+    let wrapup = rows
+        .iter()
+        .find(|r| r.input.get("CloseWrapup").is_some())
+        .unwrap();
+    let Input::CloseWrapup { event, .. } = read_back(&gone, wrapup, &mut sessions).unwrap() else {
+        panic!("a wrap-up");
+    };
+    let data = event.data.get().unwrap();
+    assert_eq!(data["body"]["type"], "WRAPUP", "{data}");
+    assert!(data["body"]["wrapups"].is_array(), "{data}");
 }
 
 /// The row of `event`, an agent's message the core stored as #3.
