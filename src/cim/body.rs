@@ -304,6 +304,23 @@ pub enum MessageBody {
 }
 
 impl MessageBody {
+    /// The documented body types (`type_name` of every variant but `Other`).
+    pub const KNOWN_TYPES: [&'static str; 13] = [
+        "PLAIN",
+        "IMAGE",
+        "VIDEO",
+        "AUDIO",
+        "FILE",
+        "STICKER",
+        "LOCATION",
+        "CONTACT",
+        "URL",
+        "BUTTON",
+        "WRAPUP",
+        "NOTIFICATION",
+        "DELIVERYNOTIFICATION",
+    ];
+
     /// `{type: PLAIN, markdownText}`.
     pub fn plain(text: impl Into<String>) -> Self {
         MessageBody::Plain(PlainBody {

@@ -54,6 +54,7 @@ pub mod tasks;
 pub mod teams;
 pub mod user_admin;
 pub mod users;
+pub mod vocabulary;
 
 use crate::config::{StoreConfig, Synchronous};
 use disk::Disk;

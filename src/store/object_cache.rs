@@ -360,7 +360,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(deltas.len(), 1, "{deltas:?}");
-        assert!(deltas[0].contains("\"ACTIVE\"") && !deltas[0].contains("Default"));
+        // The new state is a name its own shape holds (`vocabulary`); the agent a leaf.
+        let delta: Value = serde_json::from_str(&deltas[0]).unwrap();
+        assert_eq!(delta[0].as_array().map(Vec::len), Some(2), "{delta}");
+        assert!(deltas[0].contains("\"agent-0001\"") && !deltas[0].contains("Default"));
         // Stored again (known now): still the same text.
         assert_eq!(stored_and_read(&store, &second).await, second.to_string());
     }

@@ -10,8 +10,8 @@
 //! message id, `[2, d]` the integer `base + d` (a time close to the row's own),
 //! `[3]` its event id (an event whose data repeats it, a bot's message).
 //! Leaves are never arrays otherwise, so a marker is never mistaken for data.
-//! A reference's place is `1` in the shape (every other place is `0`), so its leaf
-//! is stored as the bare object id; [`join`] gives it back as `{"$ref": id}` for
+//! A reference's place is `1` in the shape (every other leaf's place is `0`), so its
+//! leaf is stored as the bare object id; [`join`] gives it back as `{"$ref": id}` for
 //! `objects` to resolve. Shapes written before this mark had `0` there and a
 //! `{"$ref": id}` leaf, which still reads.
 //! A key that is an id (a UUID, e.g. a timer keyed by its channel session) is a
@@ -19,10 +19,14 @@
 //! `"\u0000k<n>"` (n counting such keys in the object), so objects keyed by ids share
 //! one shape; a key that itself starts with `\u0000` is stored as `"\u0000="` and
 //! the key.
+//! A name of the CIM vocabulary (or `null`) under a key that carries one
+//! (`vocabulary`: a message's `"type": "PLAIN"`, a task's `"state": "ACTIVE"`) is no
+//! leaf: the shape holds it in its place, a string or `null` where a leaf's place is a
+//! number. Shapes written before hold none, and still read.
 //! [`join`] rebuilds the value exactly: `serde_json` keeps key order, so the text
 //! read back is the text written.
 
-use super::{StoreError, StoreResult};
+use super::{vocabulary, StoreError, StoreResult};
 use serde_json::{Map, Value};
 
 /// What a row's columns hold that its leaves may stand for.
@@ -59,11 +63,12 @@ const MAX_DELTA: i64 = 10_000_000;
 /// the leaf stays `{"$ref": n}` until `objects` writes it as the bare row id.
 pub fn split(value: &Value, row: &RowContext) -> (Value, Vec<Value>) {
     let mut leaves = Vec::new();
-    let shape = shape_of(value, row, &mut leaves);
+    let shape = shape_of(value, "", row, &mut leaves);
     (shape, leaves)
 }
 
-fn shape_of(value: &Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
+/// The shape of `value`, found under `key` (an array's items under the array's).
+fn shape_of(value: &Value, key: &str, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
     match value {
         Value::Object(map) if is_reference(map) => {
             leaves.push(value.clone());
@@ -82,13 +87,17 @@ fn shape_of(value: &Value, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
                 } else {
                     k.clone()
                 };
-                out.insert(key, shape_of(v, row, leaves));
+                out.insert(key, shape_of(v, k, row, leaves));
             }
             Value::Object(out)
         }
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| shape_of(v, row, leaves)).collect())
-        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| shape_of(v, key, row, leaves))
+                .collect(),
+        ),
+        scalar if vocabulary::is_literal(key, scalar) => scalar.clone(),
         scalar => {
             leaves.push(marked(scalar.clone(), row));
             Value::from(0)
@@ -181,6 +190,7 @@ fn fill(
                 .map(|v| fill(v, leaves, row))
                 .collect::<StoreResult<_>>()?,
         ),
+        literal if is_literal_place(literal) => literal.clone(),
         place => {
             let leaf = leaves
                 .next()
@@ -196,6 +206,11 @@ fn fill(
 
 fn is_ref_place(place: &Value) -> bool {
     place.as_u64() == Some(REF_PLACE)
+}
+
+/// A place that holds its value (a name of `vocabulary`, or `null`), not a leaf.
+fn is_literal_place(place: &Value) -> bool {
+    place.is_string() || place.is_null()
 }
 
 fn reference(id: serde_json::Number) -> Value {
@@ -266,6 +281,7 @@ fn visit(
                 visit(v, key, leaves, next, f)?;
             }
         }
+        literal if is_literal_place(literal) => {}
         place => {
             let leaf = leaves
                 .get_mut(*next)
@@ -302,6 +318,7 @@ pub fn places(shape: &Value) -> Vec<(String, bool)> {
                 }
             }),
             Value::Array(items) => items.iter().for_each(|v| walk(v, key, out)),
+            literal if is_literal_place(literal) => {}
             place => out.push((key.to_owned(), is_ref_place(place))),
         }
     }
@@ -348,6 +365,41 @@ mod tests {
                 json!(3)
             ]
         );
+    }
+
+    #[test]
+    fn vocabulary_names_stay_in_the_shape_and_older_shapes_still_read() {
+        let value = json!({"type": "PLAIN", "state": {"name": "ACTIVE", "reasonCode": null},
+                           "name": "Default", "tags": ["PLAIN", "VIP"], "text": "PLAIN"});
+        let (shape, mut leaves) = round_trip(value.clone(), &RowContext::default());
+        assert_eq!(
+            shape,
+            json!({"type": "PLAIN", "state": {"name": "ACTIVE", "reasonCode": null},
+                   "name": 0, "tags": [0, 0], "text": 0})
+        );
+        assert_eq!(
+            leaves,
+            vec![
+                json!("Default"),
+                json!("PLAIN"),
+                json!("VIP"),
+                json!("PLAIN")
+            ]
+        );
+        let keys: Vec<String> = places(&shape).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["name", "tags", "tags", "text"]);
+        let mut seen = Vec::new();
+        visit_leaves(&shape, &mut leaves, &mut |key, _| seen.push(key.to_owned())).unwrap();
+        assert_eq!(seen, keys);
+        // A shape written before kept every name as a leaf.
+        let before = json!({"type": 0, "state": {"name": 0, "reasonCode": 0},
+                            "name": 0, "tags": [0, 0], "text": 0});
+        let leaves = [json!("PLAIN"), json!("ACTIVE"), json!(null)]
+            .into_iter()
+            .chain(leaves)
+            .collect();
+        let back = join(&before, leaves, &RowContext::default()).unwrap();
+        assert_eq!(back.to_string(), value.to_string());
     }
 
     #[test]
