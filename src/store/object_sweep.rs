@@ -42,6 +42,7 @@ pub const HOLDERS: &[(&str, &str)] = &[
     ("channel_sessions", "session"),
     ("participants", "participant"),
     ("tasks", "snapshot"),
+    ("agent_views", "view"),
     ("task_log", "fact"),
     ("outbox", "payload"),
     // Its packed inputs' shapes (migration V21, `journal`).

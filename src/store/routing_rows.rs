@@ -92,7 +92,7 @@ impl RoutingRows {
             write_task(c, &mut interner, task, now)?;
         }
         for (view, changes) in &self.agents {
-            write_agent(c, view, changes, now)?;
+            write_agent(c, &mut interner, view, changes, now)?;
         }
         for request in &self.pulls {
             let snapshot =
@@ -169,13 +169,15 @@ fn write_task(
 
 fn write_agent(
     c: &Connection,
+    interner: &mut Interner,
     view: &AgentView,
     changes: &[StateChange],
     now: Millis,
 ) -> Result<(), StoreError> {
     use super::agent_states::{self, StateRow};
     use crate::routing::StateChangeKind;
-    let snapshot = serde_json::to_string(view).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let value = serde_json::to_value(view).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let snapshot = tasks::compact_agent_view(c, interner, value, &view.agent_id, now)?;
     tasks::save_agent_view(c, &view.agent_id, &snapshot, now)?;
     for change in changes {
         let row = match &change.kind {

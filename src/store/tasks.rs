@@ -390,6 +390,31 @@ pub fn of_conversation(conn: &Connection, conversation_id: &str) -> StoreResult<
     Ok(out)
 }
 
+/// An agent's view as the routing engine keeps it, packed for its row: its ids and
+/// names shared, its own id and times near `now` (the row's `updated_at`) as markers.
+pub fn compact_agent_view(
+    conn: &Connection,
+    interner: &mut Interner,
+    view: Value,
+    user_id: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    interner.compact_row(conn, view, &agent_view_row(user_id, now))
+}
+
+/// What an agent view's row holds for its packed view: the agent's id (in the
+/// message-id marker's place) and its `updated_at`.
+fn agent_view_row(user_id: &str, updated_at: Millis) -> RowContext<'_> {
+    RowContext {
+        conversation_id: None,
+        message_id: Some(user_id),
+        base_ms: Some(updated_at),
+        event_id: None,
+    }
+}
+
+/// Saves an agent's view: a plain JSON text (written before views were packed) or
+/// one from [`compact_agent_view`] with the same `now`.
 pub fn save_agent_view(
     conn: &Connection,
     user_id: &str,
@@ -407,7 +432,20 @@ pub fn save_agent_view(
 /// Every saved agent view, decoded as `T` row by row (a site's thousands of agents never
 /// sit in memory as generic JSON at once).
 pub fn agent_views<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {
-    decode_rows(conn, "SELECT view FROM agent_views", "agent_views.view")
+    let mut st = conn.prepare_cached("SELECT view, user_id, updated_at FROM agent_views")?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    let mut inflater = Inflater::new(conn);
+    let what = "agent_views.view";
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
+    while let Some(row) = rows.next()? {
+        let text = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        let user_id = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let context = agent_view_row(user_id, row.get(2)?);
+        let view = inflater.decode_row(text, &context, what)?;
+        out.push(serde_json::from_value(view).map_err(corrupt)?);
+    }
+    Ok(out)
 }
 
 pub fn save_pull_request(
