@@ -328,7 +328,12 @@ fn write_step<'a>(
         &rows::ConversationRow {
             id: &conv.id,
             customer_id: &customer_id,
-            room_id: conv.room_info.get().map_or("", |r| r.id.as_str()),
+            room_id: conv
+                .room_info
+                .get()
+                .map(|r| r.id.as_str())
+                .filter(|room| *room != customer_id)
+                .unwrap_or_default(),
             state: conv.state.as_str(),
             direction: conv
                 .conversation_direction

@@ -19,6 +19,8 @@ pub const RUNTIME_PATCH: char = '+';
 pub struct ConversationRow<'a> {
     pub id: &'a str,
     pub customer_id: &'a str,
+    /// The room's id; empty for a room that is the customer's (a chat's, the usual
+    /// case), or that has none. Read by no one: the snapshot keeps the room whole.
     pub room_id: &'a str,
     pub state: &'a str,
     pub direction: &'a str,
