@@ -421,7 +421,9 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
     assert_no_trace(&[&db, &wal], "after stop");
 
     // The input journal, scrubbed with the rest, still replays: its message bodies
-    // were references, and the customer's values decide nothing.
+    // were references, and the customer's values decide nothing. The erased chat's
+    // messages are gone with their ids, which the journal does not copy: their inputs
+    // are taken unchecked, and said so; the other chat's are checked.
     let replay = std::process::Command::new(common::binary())
         .args(["replay", "--data-dir"])
         .arg(server.data_dir())
@@ -430,6 +432,10 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
     let text = String::from_utf8_lossy(&replay.stdout);
     assert!(replay.status.success(), "{text}");
     assert!(text.contains("no divergence"), "{text}");
+    assert!(
+        text.contains("whose message was erased taken unchecked"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -253,7 +253,8 @@ pub(super) fn entry(
         ..
     } = encoded;
     if let Some(forms) = message {
-        let seq = forms.id.as_deref().and_then(|id| stored_seq(effects, id));
+        let stored = forms.id.as_deref().and_then(|id| stored(effects, id));
+        let seq = stored.map(|(seq, _)| seq);
         let form = match (seq, forms.kept()) {
             (Some(seq), Ok(mut kept)) => {
                 // A type this build does not know, or wrap-up codes, are what a client
@@ -261,7 +262,7 @@ pub(super) fn entry(
                 clean &= kept
                     .get("type")
                     .and_then(Value::as_str)
-                    .is_some_and(|t| KNOWN_TYPES.contains(&t))
+                    .is_some_and(|t| MessageBody::KNOWN_TYPES.contains(&t))
                     && !kept.contains_key("wrapups");
                 // The stored event holds the id and the type: a plain text's type is
                 // what a replay assumes when that event is gone (`stand_in`).
@@ -280,6 +281,13 @@ pub(super) fn entry(
         match form {
             Ok(form) => place_message(&mut input, form),
             Err(e) => return Err(e),
+        }
+        // An event stored as it came keeps its id there too (a desk's event id, which
+        // for a UUID would otherwise be a shared object of its own).
+        if let (Some((_, Some(stored_id))), Some(event)) = (stored, event_object(&mut input)) {
+            if event.get("id").and_then(Value::as_str) == Some(stored_id) {
+                event.remove("id");
+            }
         }
     }
     let conversation_id = conversation_of(&input, effects);
@@ -312,23 +320,6 @@ fn place_message(input: &mut Value, form: Value) {
     }
 }
 
-/// The body types a row of kind 5 may name (`cim::MessageBody`).
-const KNOWN_TYPES: [&str; 13] = [
-    "PLAIN",
-    "IMAGE",
-    "VIDEO",
-    "AUDIO",
-    "FILE",
-    "STICKER",
-    "LOCATION",
-    "CONTACT",
-    "URL",
-    "BUTTON",
-    "WRAPUP",
-    "NOTIFICATION",
-    "DELIVERYNOTIFICATION",
-];
-
 /// The body fields the journal keeps as they are.
 const KEPT: [&str; 2] = ["type", "wrapups"];
 
@@ -358,23 +349,29 @@ fn message_of(input: &mut Value) -> Option<&mut Value> {
     fields.get_mut("event")?.get_mut("data")
 }
 
-/// The sequence number the message `id` is stored under: the event this step stored,
-/// or, for a duplicate, the one stored before.
-fn stored_seq(effects: &[&Effect], id: &str) -> Option<u64> {
+/// The sequence number the message `id` is stored under, with the stored event's id
+/// when this step stored it (for a duplicate, the event stored before: no id).
+fn stored<'a>(effects: &[&'a Effect], id: &str) -> Option<(u64, Option<&'a str>)> {
     effects.iter().find_map(|effect| match effect {
         Effect::Persist(step) => step
             .events
             .iter()
             .find(|e| e.message_id.as_deref() == Some(id) || e.event.id == id)
-            .map(|e| e.seq),
+            .map(|e| (e.seq, Some(e.event.id.as_str()))),
         Effect::Ack {
             id: acked,
             seq,
             duplicate: true,
             ..
-        } if acked == id => Some(*seq),
+        } if acked == id => Some((*seq, None)),
         _ => None,
     })
+}
+
+/// The event of an encoded desk, bot or wrap-up input (`event`).
+fn event_object(input: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
+    let (_, fields) = input.as_object_mut()?.iter_mut().next()?;
+    fields.get_mut("event")?.as_object_mut()
 }
 
 /// The conversation an input concerns: the one its effects name first (a new
@@ -408,7 +405,7 @@ pub fn read_back(
     conn: &Connection,
     entry: &Entry,
     sessions: &mut HashMap<String, Value>,
-) -> StoreResult<Input> {
+) -> StoreResult<ReadBack<Input>> {
     let mut input = entry.input.clone();
     sessions_back(&mut input, sessions)?;
     let sender = match input
@@ -420,21 +417,43 @@ pub fn read_back(
         Some("BotEvent") => "BOT",
         _ => "CUSTOMER",
     };
+    let mut stood_in = false;
+    let mut event_id = None;
     if let Some(message) = message_of(&mut input) {
         if let Some(seq) = message.get(STORED).and_then(Value::as_u64) {
             let stored = match entry.conversation_id.as_deref() {
-                Some(conversation_id) => events::at(conn, conversation_id, seq)?
-                    .and_then(|mut event| event.get_mut("data").map(Value::take)),
+                Some(conversation_id) => events::at(conn, conversation_id, seq)?,
                 None => None,
             };
-            *message = stored.unwrap_or_else(|| stand_in(message, seq, sender, entry.at));
+            let data = stored.map(|mut event| {
+                event_id = event.get_mut("id").map(Value::take);
+                event.get_mut("data").map(Value::take).unwrap_or_default()
+            });
+            stood_in = data.is_none();
+            *message = data.unwrap_or_else(|| stand_in(message, seq, sender, entry.at));
+            event_id.get_or_insert_with(|| json!(format!("{STORED}-{seq}")));
         }
     }
-    serde_json::from_value(input)
-        .map_err(|e| StoreError::Corrupt(format!("a journaled conversation input: {e}")))
+    // An event stored as it came was journaled without its id (`entry`).
+    if let (Some(id), Some(event)) = (event_id, event_object(&mut input)) {
+        event.entry("id").or_insert(id);
+    }
+    let input = serde_json::from_value(input)
+        .map_err(|e| StoreError::Corrupt(format!("a journaled conversation input: {e}")))?;
+    Ok(ReadBack { input, stood_in })
 }
 
-/// A message whose stored event is gone: its id, a header of `sender`'s type, a body
+/// An input read back from its row.
+#[derive(Debug)]
+pub struct ReadBack<I> {
+    pub input: I,
+    /// Its message's stored event was gone (an erasure removes a transcript whole), so
+    /// a stand-in took its place: the effects recomputed name another message id
+    /// than the digest recorded, and cannot be checked against it.
+    pub stood_in: bool,
+}
+
+/// A message whose stored event is gone: an id made of its sequence number, a header of `sender`'s type, a body
 /// of its type (with a wrap-up's codes) whose text says so, and for a media type an
 /// attachment that says so too.
 fn stand_in(kept: &Value, seq: u64, sender: &str, at: Millis) -> Value {

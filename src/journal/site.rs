@@ -18,7 +18,7 @@
 //! task is (`{"Restore": ...}`, handled through the site as the start handled it).
 //! A desk's accept, join or leave and a tick are their serde form.
 
-use super::conversation::{self, Sessions};
+use super::conversation::{self, ReadBack, Sessions};
 use crate::cim::ChannelSession;
 use crate::clock::Millis;
 use crate::conversation as conversations;
@@ -209,23 +209,26 @@ pub fn read_back_site(
     conn: &Connection,
     entry: &Entry,
     sessions: &mut HashMap<String, Value>,
-) -> StoreResult<SiteRow> {
+) -> StoreResult<ReadBack<SiteRow>> {
     let corrupt =
         |e: serde_json::Error| StoreError::Corrupt(format!("a journaled site input: {e}"));
-    if let Some(inner) = entry.input.get("Conversation") {
+    let row = if let Some(inner) = entry.input.get("Conversation") {
         let core_entry = Entry {
             input: inner.clone(),
             ..entry.clone()
         };
-        let input = conversation::read_back(conn, &core_entry, sessions)?;
-        return Ok(SiteRow::Input(SiteInput::Conversation(Box::new(input))));
-    }
-    if let Some(inner) = entry.input.get("Restore") {
-        return Ok(SiteRow::Restore(
-            serde_json::from_value(inner.clone()).map_err(corrupt)?,
-        ));
-    }
-    Ok(SiteRow::Input(
-        serde_json::from_value(entry.input.clone()).map_err(corrupt)?,
-    ))
+        let back = conversation::read_back(conn, &core_entry, sessions)?;
+        return Ok(ReadBack {
+            input: SiteRow::Input(SiteInput::Conversation(Box::new(back.input))),
+            stood_in: back.stood_in,
+        });
+    } else if let Some(inner) = entry.input.get("Restore") {
+        SiteRow::Restore(serde_json::from_value(inner.clone()).map_err(corrupt)?)
+    } else {
+        SiteRow::Input(serde_json::from_value(entry.input.clone()).map_err(corrupt)?)
+    };
+    Ok(ReadBack {
+        input: row,
+        stood_in: false,
+    })
 }

@@ -191,7 +191,7 @@ fn replay_from(conn: &Connection, rows: &[Entry], from: usize) -> Vec<String> {
             sessions.clear();
             continue;
         }
-        let input = read_back(conn, row, &mut sessions).unwrap();
+        let input = read_back(conn, row, &mut sessions).unwrap().input;
         let effects = core.handle(row.at, input);
         assert_eq!(
             digest::digest(&effects),
@@ -254,6 +254,16 @@ fn no_row_holds_what_was_written_and_a_changed_row_diverges() {
         later.input["CustomerMessage"]["channel_session"],
         serde_json::json!({"$session": "s-1"})
     );
+    // A desk's event stored as it came keeps its id in the stored event only.
+    let answer = rows
+        .iter()
+        .find(|r| r.input.get("AgentEvent").is_some())
+        .unwrap();
+    let event = &answer.input["AgentEvent"]["event"];
+    assert!(
+        event.get("id").is_none() && event["data"]["$stored"].is_u64(),
+        "{event}"
+    );
     // Only a row that may hold the customer's values is indexed for an erasure.
     assert_eq!(message.kind, Kind::ConversationPersonal);
     assert_eq!(later.kind, Kind::ConversationInput);
@@ -287,8 +297,9 @@ fn a_message_whose_stored_event_is_gone_reads_back_as_a_stand_in_of_its_type() {
         .find(|r| r.input.get("CustomerMessage").is_some())
         .unwrap();
     let seq = message.input["CustomerMessage"]["message"]["$stored"].clone();
-    let Input::CustomerMessage { message, .. } = read_back(&gone, message, &mut sessions).unwrap()
-    else {
+    let back = read_back(&gone, message, &mut sessions).unwrap();
+    assert!(back.stood_in);
+    let Input::CustomerMessage { message, .. } = back.input else {
         panic!("a customer's message");
     };
     assert_eq!(message.id, format!("$stored-{seq}"));
@@ -300,7 +311,8 @@ fn a_message_whose_stored_event_is_gone_reads_back_as_a_stand_in_of_its_type() {
         .iter()
         .find(|r| r.input.get("CloseWrapup").is_some())
         .unwrap();
-    let Input::CloseWrapup { event, .. } = read_back(&gone, wrapup, &mut sessions).unwrap() else {
+    let Input::CloseWrapup { event, .. } = read_back(&gone, wrapup, &mut sessions).unwrap().input
+    else {
         panic!("a wrap-up");
     };
     let data = event.data.get().unwrap();

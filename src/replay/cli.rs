@@ -100,6 +100,14 @@ fn print(
         "replayed {} inputs of the conversation manager",
         outcome.conversation_inputs
     )?;
+    if outcome.unchecked > 0 {
+        writeln!(
+            out,
+            "{} input{} whose message was erased taken unchecked: the journal keeps no copy of it",
+            outcome.unchecked,
+            if outcome.unchecked == 1 { "" } else { "s" }
+        )?;
+    }
     if let Some(at) = outcome.began_at_snapshot {
         writeln!(
             out,

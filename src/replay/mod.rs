@@ -141,6 +141,9 @@ pub struct Outcome {
     pub inputs: u64,
     /// Conversation input rows compared.
     pub conversation_inputs: u64,
+    /// Input rows whose message's stored event was gone (erased): taken, but their
+    /// effects not checked (`journal::ReadBack`).
+    pub unchecked: u64,
     /// Conversation state rows passed after the first of a run, found equal.
     pub conversation_snapshots: u64,
     /// Times of the first and last rows replayed.

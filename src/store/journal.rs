@@ -130,6 +130,24 @@ fn row_context(entry_conv: Option<&str>, at: Millis) -> RowContext<'_> {
     }
 }
 
+/// The digest a row keeps of its effects' 64-bit `digest`: folded to 32 bits, which
+/// SQLite stores in 4 bytes where the whole takes 8 (rows written before keep it
+/// whole; a digest that fits already is kept as it is). A divergence goes unnoticed
+/// at one row with odds of 2^-32, and one that changes what follows shows at the rows
+/// after it.
+pub fn kept_digest(digest: u64) -> u64 {
+    if i32::try_from(digest as i64).is_ok() {
+        return digest;
+    }
+    ((digest ^ (digest >> 32)) as u32 as i32) as i64 as u64
+}
+
+/// Whether `kept`, a digest read back from a row, is that of effects whose digest is
+/// `recomputed`.
+pub fn digest_matches(kept: u64, recomputed: u64) -> bool {
+    kept == recomputed || kept == kept_digest(recomputed)
+}
+
 /// Appends `entry` in the caller's transaction.
 pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> StoreResult<()> {
     let conv_id = entry.conversation_id.as_deref();
@@ -156,7 +174,7 @@ pub fn append(conn: &Connection, interner: &mut Interner, entry: &Entry) -> Stor
         entry.kind.code(),
         conv,
         text,
-        entry.digest as i64,
+        kept_digest(entry.digest) as i64,
         brief_column(&entry.effects)
     ])?;
     Ok(())
@@ -265,9 +283,31 @@ mod tests {
             at,
             conversation_id: conv.map(str::to_string),
             input,
-            digest: u64::MAX - at as u64,
+            // As a row keeps it (`kept_digest`), so it reads back as written.
+            digest: kept_digest(u64::MAX - (at as u64).wrapping_mul(0x1_0000_0001)),
             effects: format!("effects at {at}"),
         }
+    }
+
+    #[test]
+    fn a_row_keeps_a_digest_in_32_bits_and_rows_that_kept_64_still_match() {
+        let conn = crate::store::test_connection();
+        let whole = 0x9e37_79b9_7f4a_7c15_u64;
+        let kept = kept_digest(whole);
+        assert_eq!(kept_digest(kept), kept, "kept as it is");
+        let mut e = entry(Kind::Input, 1_765_000_000_000, None, json!("Tick"));
+        e.digest = whole;
+        append(&conn, &mut Interner::default(), &e).unwrap();
+        // An integer in i32's range takes SQLite at most 4 bytes.
+        let stored: i64 = conn
+            .query_row("SELECT digest FROM routing_journal", [], |r| r.get(0))
+            .unwrap();
+        assert!(i32::try_from(stored).is_ok(), "{stored}");
+        assert!(digest_matches(stored as u64, whole));
+        assert!(!digest_matches(stored as u64, whole ^ 1));
+        // A row written before kept the whole digest.
+        assert!(digest_matches(whole, whole));
+        assert!(!digest_matches(whole, whole ^ 1));
     }
 
     fn all(conn: &Connection, from: Option<Millis>, to: Option<Millis>) -> Vec<Entry> {
