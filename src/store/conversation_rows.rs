@@ -373,9 +373,10 @@ fn write_step<'a>(
         )?;
     }
     for (p, text) in conv.participants.iter().zip(&texts.participants) {
+        // A customer's channel session is named by its own row (`channel_sessions`).
         let reference = match p.participant_type {
             ParticipantType::Agent => p.as_cc_user().map(|u| u.id.clone()),
-            ParticipantType::Customer => p.as_channel_session().map(|s| s.id.clone()),
+            ParticipantType::Customer => None,
             _ => p.as_bot().map(|b| b.id.clone()),
         }
         .unwrap_or_default();

@@ -52,6 +52,8 @@ pub struct ParticipantRow<'a> {
     pub conversation_id: &'a str,
     pub kind: &'a str,
     pub role: &'a str,
+    /// The agent's or the bot's id; empty for a customer (their channel session is
+    /// named by its own row).
     pub participant_ref: &'a str,
     pub state: Option<&'a str>,
     pub joined_at: Millis,

@@ -7,7 +7,8 @@
 //! A leaf is a scalar, a shared-object reference, or, for a row that gives a
 //! [`RowContext`], a marker standing for a
 //! value the row's columns already hold: `[0]` its conversation id, `[1]` its
-//! message id, `[2, d]` the integer `base + d` (a time close to the row's own),
+//! message id, `[2, d]` the integer `base + d` (a time close to the row's own; `[2]`
+//! the base itself),
 //! `[3]` its event id (an event whose data repeats it, a bot's message).
 //! Leaves are never arrays otherwise, so a marker is never mistaken for data.
 //! A reference's place is `1` in the shape (every other leaf's place is `0`), so its
@@ -143,6 +144,8 @@ fn marked(scalar: Value, row: &RowContext) -> Value {
         Value::String(s) if row.event_id == Some(s.as_str()) => Value::Array(vec![EVENT_ID.into()]),
         Value::Number(n) => match (n.as_i64(), row.base_ms) {
             (Some(t), Some(base)) if t >= MIN_TIME => match t.checked_sub(base) {
+                // The base itself is the shortest marker (`[2]`, read since 2026-12-07).
+                Some(0) => Value::Array(vec![NEAR_BASE.into()]),
                 Some(delta) if delta.abs() < MAX_DELTA => {
                     Value::Array(vec![NEAR_BASE.into(), delta.into()])
                 }
@@ -229,6 +232,7 @@ fn unmark(marker: &[Value], row: &RowContext) -> StoreResult<Value> {
             .base_ms
             .and_then(|base| base.checked_add(delta))
             .map(Value::from),
+        (Some(2), None) if marker.len() == 1 => row.base_ms.map(Value::from),
         _ => None,
     };
     value.ok_or_else(|| corrupt(&format!("marker {marker:?} has nothing to stand for")))
@@ -428,6 +432,11 @@ mod tests {
                 json!(1.5e12)
             ]
         );
+        // The base itself is `[2]`; rows written before marked it `[2, 0]`.
+        let at = json!({"at": 1_796_467_796_946i64});
+        let (shape, leaves) = round_trip(at.clone(), &row);
+        assert_eq!(leaves, vec![json!([2])]);
+        assert_eq!(join(&shape, vec![json!([2, 0])], &row).unwrap(), at);
         // Without a context nothing is marked.
         let (_, plain) = round_trip(json!({"conversationId": "conv-1"}), &RowContext::default());
         assert_eq!(plain, vec![json!("conv-1")]);
