@@ -27,7 +27,8 @@
 //! [`join`] rebuilds the value exactly: `serde_json` keeps key order, so the text
 //! read back is the text written.
 
-use super::{vocabulary, StoreError, StoreResult};
+use super::vocabulary::{self, Scope};
+use super::{StoreError, StoreResult};
 use serde_json::{Map, Value};
 
 /// What a row's columns hold that its leaves may stand for.
@@ -64,18 +65,26 @@ const MAX_DELTA: i64 = 10_000_000;
 /// the leaf stays `{"$ref": n}` until `objects` writes it as the bare row id.
 pub fn split(value: &Value, row: &RowContext) -> (Value, Vec<Value>) {
     let mut leaves = Vec::new();
-    let shape = shape_of(value, "", row, &mut leaves);
+    let shape = shape_of(value, "", Scope::Open, row, &mut leaves);
     (shape, leaves)
 }
 
-/// The shape of `value`, found under `key` (an array's items under the array's).
-fn shape_of(value: &Value, key: &str, row: &RowContext, leaves: &mut Vec<Value>) -> Value {
+/// The shape of `value`, found under `key` (an array's items under the array's) in an
+/// object whose entries are in `scope` (`vocabulary::Scope`).
+fn shape_of(
+    value: &Value,
+    key: &str,
+    scope: Scope,
+    row: &RowContext,
+    leaves: &mut Vec<Value>,
+) -> Value {
     match value {
         Value::Object(map) if is_reference(map) => {
             leaves.push(value.clone());
             Value::from(REF_PLACE)
         }
         Value::Object(map) => {
+            let entries = scope.enter(key);
             let mut out = Map::with_capacity(map.len());
             let mut key_leaves = 0;
             for (k, v) in map {
@@ -88,17 +97,17 @@ fn shape_of(value: &Value, key: &str, row: &RowContext, leaves: &mut Vec<Value>)
                 } else {
                     k.clone()
                 };
-                out.insert(key, shape_of(v, k, row, leaves));
+                out.insert(key, shape_of(v, k, entries, row, leaves));
             }
             Value::Object(out)
         }
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|v| shape_of(v, key, row, leaves))
+                .map(|v| shape_of(v, key, scope, row, leaves))
                 .collect(),
         ),
-        scalar if vocabulary::is_literal(key, scalar) => scalar.clone(),
+        scalar if vocabulary::is_literal(scope, key, scalar) => scalar.clone(),
         scalar => {
             leaves.push(marked(scalar.clone(), row));
             Value::from(0)

@@ -6,8 +6,9 @@
 //! `"AGENT_MESSAGE"` in each desk input, a task's `"ACTIVE"`, `"INBOUND"`, `"QUEUE"`),
 //! and rows of one kind hold few combinations of them: kept in the shape, which is
 //! stored once, they cost a row nothing. Only names from the vocabulary (and `null`)
-//! under a key of [`KEYS`] qualify, so no value a customer or an agent wrote can end
-//! up in a shared shape, where an erasure would not reach it.
+//! under a key of [`KEYS`], outside what someone wrote ([`Scope`]), qualify, so no
+//! value a customer or an agent wrote ends up in a shared shape, where an erasure
+//! would not reach it.
 
 use crate::cim::{
     AgentSelectionPolicy, AssistanceMode, ChannelMode, ChannelSessionReasonCode,
@@ -100,9 +101,46 @@ const AGENT_STATES: [&str; 9] = [
     "INTERRUPTED",
 ];
 
-/// Whether `value`, found under `key`, is kept in a shape rather than as a leaf.
-pub fn is_literal(key: &str, value: &Value) -> bool {
-    KEYS.contains(&key)
+/// Keys under which what a customer, an agent or a connector wrote may hold any key
+/// and value: no name below them is a literal.
+const WRITTEN: [&str; 8] = [
+    "customer",
+    "additionalAttributes",
+    "formData",
+    "attributes",
+    "metadata",
+    "channelData",
+    "extra",
+    "userCredentials",
+];
+
+/// Where in a value a name may be a literal: anywhere but under [`WRITTEN`] keys,
+/// and in a message `body` only at its top (its `type`; a contact's `name` or a
+/// button's `type` below are what someone wrote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Open,
+    BodyTop,
+    Closed,
+}
+
+impl Scope {
+    /// The scope of the entries of an object found under `key` in this scope.
+    pub fn enter(self, key: &str) -> Scope {
+        match self {
+            Scope::Closed | Scope::BodyTop => Scope::Closed,
+            Scope::Open if WRITTEN.contains(&key) => Scope::Closed,
+            Scope::Open if key == "body" => Scope::BodyTop,
+            Scope::Open => Scope::Open,
+        }
+    }
+}
+
+/// Whether `value`, found under `key` in an object whose entries are in `scope`, is
+/// kept in a shape rather than as a leaf.
+pub fn is_literal(scope: Scope, key: &str, value: &Value) -> bool {
+    scope != Scope::Closed
+        && KEYS.contains(&key)
         && match value {
             Value::Null => true,
             Value::String(name) => NAMES.contains(name.as_str()),
@@ -117,19 +155,49 @@ mod tests {
 
     #[test]
     fn names_under_their_keys_are_literals_and_nothing_anyone_wrote_is() {
-        assert!(is_literal("type", &json!("PLAIN")));
-        assert!(is_literal("name", &json!("AGENT_MESSAGE")));
-        assert!(is_literal("participantType", &json!("ChannelSession")));
-        assert!(is_literal("reasonCode", &Value::Null));
-        assert!(!is_literal("markdownText", &json!("PLAIN")), "not its key");
-        assert!(!is_literal("firstName", &Value::Null), "not its key");
-        assert!(!is_literal("name", &json!("Default")), "a queue's name");
-        assert!(!is_literal("type", &json!("VIP")), "a form's value");
-        assert!(!is_literal("state", &json!(3)));
+        let open = Scope::Open;
+        assert!(is_literal(open, "type", &json!("PLAIN")));
+        assert!(is_literal(open, "name", &json!("AGENT_MESSAGE")));
+        assert!(is_literal(
+            open,
+            "participantType",
+            &json!("ChannelSession")
+        ));
+        assert!(is_literal(open, "reasonCode", &Value::Null));
         assert!(
-            !is_literal("type", &json!("WRAPUP")),
+            !is_literal(open, "markdownText", &json!("PLAIN")),
+            "not its key"
+        );
+        assert!(!is_literal(open, "firstName", &Value::Null), "not its key");
+        assert!(
+            !is_literal(open, "name", &json!("Default")),
+            "a queue's name"
+        );
+        assert!(!is_literal(open, "type", &json!("VIP")), "a form's value");
+        assert!(!is_literal(open, "state", &json!(3)));
+        assert!(
+            !is_literal(open, "type", &json!("WRAPUP")),
             "found in the row's text"
         );
+    }
+
+    #[test]
+    fn below_what_someone_wrote_no_name_is_a_literal() {
+        let body = Scope::Open.enter("data").enter("body");
+        assert!(
+            is_literal(body, "type", &json!("PLAIN")),
+            "a body's own type"
+        );
+        let contact = body.enter("contact");
+        assert!(
+            !is_literal(contact, "name", &json!("ACTIVE")),
+            "a contact's name"
+        );
+        let customer = Scope::Open.enter("channelSession").enter("customer");
+        assert!(!is_literal(customer, "type", &json!("CUSTOMER")));
+        assert!(!is_literal(customer.enter("data"), "state", &Value::Null));
+        let form = Scope::Open.enter("additionalAttributes");
+        assert!(!is_literal(form, "type", &json!("AGENT")));
     }
 
     #[test]
@@ -149,7 +217,7 @@ mod tests {
             .map(|s| serde_json::to_value(s).unwrap())
             .chain(mrd.iter().map(|s| serde_json::to_value(s).unwrap()));
         for name in names {
-            assert!(is_literal("state", &name), "{name}");
+            assert!(is_literal(Scope::Open, "state", &name), "{name}");
         }
     }
 }
