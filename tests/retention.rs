@@ -288,6 +288,18 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
     )
     .await;
     close_chat(&desk, &agent_id, widget, &gone, "tangerine service").await;
+    // The same customer comes back: a second transcript the erasure removes, whose
+    // messages sit under the same sequence numbers as the first's.
+    let (widget, again) = answered_chat(
+        &server,
+        &desk,
+        "visitor-8472",
+        json!({}),
+        "me again, about my order",
+        "Noted again",
+    )
+    .await;
+    close_chat(&desk, &agent_id, widget, &again, "tangerine service").await;
     let (other_widget, other) = answered_chat(
         &server,
         &desk,
@@ -313,7 +325,7 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
     for found_by in ["customer=zebul", "customer=quacken", "customer=zq%40erase"] {
         assert_eq!(
             search_total(&server, &admin, found_by).await,
-            1,
+            2,
             "{found_by}"
         );
     }
@@ -370,7 +382,7 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
         .post(&erase(&customer), Some(&admin), &json!({}))
         .await;
     assert_eq!(status, 200, "{erased}");
-    assert_eq!(erased["conversationIds"], json!([gone]), "{erased}");
+    assert_eq!(erased["conversationIds"], json!([gone, again]), "{erased}");
     assert!(erased["events"].as_u64().unwrap() > 0, "{erased}");
     assert_eq!(erased["walTruncated"], true, "{erased}");
 
@@ -390,6 +402,7 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
         "{after}"
     );
     assert!(event_names(&server, &admin, &gone).await.is_empty());
+    assert!(event_names(&server, &admin, &again).await.is_empty());
     assert_eq!(search_total(&server, &admin, "q=tangerine").await, 0);
     for found_by in [
         "customer=Zebulon",
@@ -433,7 +446,7 @@ async fn erasure_leaves_no_trace_of_the_customer_and_keeps_the_reports() {
     assert!(replay.status.success(), "{text}");
     assert!(text.contains("no divergence"), "{text}");
     assert!(
-        text.contains("whose message was erased taken unchecked"),
+        text.contains("whose stored message is gone (erased, or purged) taken unchecked"),
         "{text}"
     );
 }

@@ -430,8 +430,12 @@ pub fn read_back(
                 event.get_mut("data").map(Value::take).unwrap_or_default()
             });
             stood_in = data.is_none();
-            *message = data.unwrap_or_else(|| stand_in(message, seq, sender, entry.at));
-            event_id.get_or_insert_with(|| json!(format!("{STORED}-{seq}")));
+            let conversation = entry.conversation_id.as_deref().unwrap_or_default();
+            *message = data.unwrap_or_else(|| {
+                let id = stand_in_id(MESSAGE_STAND_IN, conversation, seq);
+                stand_in(message, id, sender, entry.at)
+            });
+            event_id.get_or_insert_with(|| json!(stand_in_id(EVENT_STAND_IN, conversation, seq)));
         }
     }
     // An event stored as it came was journaled without its id (`entry`).
@@ -453,10 +457,26 @@ pub struct ReadBack<I> {
     pub stood_in: bool,
 }
 
-/// A message whose stored event is gone: an id made of its sequence number, a header of `sender`'s type, a body
+/// The prefixes of the ids a stand-in message and its event take ([`stand_in_id`]).
+const MESSAGE_STAND_IN: &str = "$stored-";
+const EVENT_STAND_IN: &str = "$stored-event-";
+
+/// The id a message (or its event, with `prefix`) stored under `seq` in
+/// `conversation` takes when its stored event is gone: unique like the id it stands
+/// for, since the core remembers the ids it saw.
+fn stand_in_id(prefix: &str, conversation: &str, seq: u64) -> String {
+    format!("{prefix}{conversation}-{seq}")
+}
+
+/// Whether `id` is one a stand-in took ([`stand_in_id`]).
+pub fn is_stand_in_id(id: &str) -> bool {
+    id.starts_with(MESSAGE_STAND_IN)
+}
+
+/// A message whose stored event is gone: an id of its own (`id`), a header of `sender`'s type, a body
 /// of its type (with a wrap-up's codes) whose text says so, and for a media type an
 /// attachment that says so too.
-fn stand_in(kept: &Value, seq: u64, sender: &str, at: Millis) -> Value {
+fn stand_in(kept: &Value, id: String, sender: &str, at: Millis) -> Value {
     let erased = json!(crate::retention::scrub::ERASED);
     let mut body = serde_json::Map::new();
     body.insert("type".into(), json!(PLAIN));
@@ -476,7 +496,7 @@ fn stand_in(kept: &Value, seq: u64, sender: &str, at: Millis) -> Value {
     }
     json!({
         // Rows written before kept the id; a later one's is the stored event's.
-        "id": kept.get("id").cloned().unwrap_or_else(|| json!(format!("{STORED}-{seq}"))),
+        "id": kept.get("id").cloned().unwrap_or_else(|| json!(id)),
         "header": {
             "sender": {
                 "id": erased,

@@ -14,7 +14,7 @@
 mod conversation;
 mod site;
 
-pub use conversation::{read_back, ConversationState, ReadBack, SESSION, STORED};
+pub use conversation::{is_stand_in_id, read_back, ConversationState, ReadBack, SESSION, STORED};
 pub use site::{read_back_site, site_brief, site_digest, SiteRow};
 
 use crate::clock::Millis;

@@ -302,7 +302,13 @@ fn a_message_whose_stored_event_is_gone_reads_back_as_a_stand_in_of_its_type() {
     let Input::CustomerMessage { message, .. } = back.input else {
         panic!("a customer's message");
     };
-    assert_eq!(message.id, format!("$stored-{seq}"));
+    let conversation = rows[1..]
+        .iter()
+        .find_map(|r| r.conversation_id.clone())
+        .unwrap();
+    // Unique like the id it stands for: the core remembers the ids it saw.
+    assert_eq!(message.id, format!("$stored-{conversation}-{seq}"));
+    assert!(super::conversation::is_stand_in_id(&message.id));
     assert_eq!(
         message.body,
         MessageBody::plain(crate::retention::scrub::ERASED)
@@ -317,6 +323,12 @@ fn a_message_whose_stored_event_is_gone_reads_back_as_a_stand_in_of_its_type() {
     };
     let data = event.data.get().unwrap();
     assert_eq!(data["body"]["type"], "WRAPUP", "{data}");
+    assert!(event.id.starts_with("$stored-event-"), "{}", event.id);
+    assert_ne!(
+        Some(event.id.as_str()),
+        data["id"].as_str(),
+        "two ids, as stored"
+    );
     assert!(data["body"]["wrapups"].is_array(), "{data}");
 }
 

@@ -103,7 +103,7 @@ fn print(
     if outcome.unchecked > 0 {
         writeln!(
             out,
-            "{} input{} whose message was erased taken unchecked: the journal keeps no copy of it",
+            "{} input{} whose stored message is gone (erased, or purged) taken unchecked: the journal keeps no copy of it",
             outcome.unchecked,
             if outcome.unchecked == 1 { "" } else { "s" }
         )?;

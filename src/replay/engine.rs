@@ -11,7 +11,7 @@ use super::{core_from_snapshot, divergence, first_difference, Divergence, Outcom
 use crate::clock::Millis;
 use crate::conversation::{self, ConversationCore, UuidIds};
 use crate::journal::{
-    read_back, read_back_site, site_brief, site_digest, ConversationState, SiteRow,
+    is_stand_in_id, read_back, read_back_site, site_brief, site_digest, ConversationState, SiteRow,
 };
 use crate::routing::{self, digest, RoutingConfig, RoutingCore};
 use crate::site::{Site, SiteInput, Steps};
@@ -246,6 +246,7 @@ impl<'a> Engine<'a> {
             rebuilt["site_ids"] =
                 serde_json::to_value(site.ids()).map_err(|e| bad(e.to_string()))?;
         }
+        stand_ins_take_stored_ids(&stored, &mut rebuilt);
         Ok(match first_difference(&stored, &rebuilt, "") {
             None => {
                 self.out.conversation_snapshots += 1;
@@ -275,5 +276,42 @@ fn state_divergence(
         expected_digest: 0,
         recomputed,
         recomputed_digest: 0,
+    }
+}
+
+/// A conversation rebuilt through stand-ins (`journal::ReadBack::stood_in`: their
+/// stored events are gone) remembers their ids where a state row remembers the
+/// client's: each takes the row's id at its place when the sequence numbers agree, so
+/// the comparison sees only what the journal could check.
+pub(super) fn stand_ins_take_stored_ids(stored: &Value, rebuilt: &mut Value) {
+    let Some(stored) = stored["state"]["conversations"].as_array() else {
+        return;
+    };
+    let Some(rebuilt) = rebuilt["state"]["conversations"].as_array_mut() else {
+        return;
+    };
+    for conversation in rebuilt {
+        let id = &conversation["record"]["conversation"]["id"];
+        let Some(kept) = stored
+            .iter()
+            .find(|c| &c["record"]["conversation"]["id"] == id)
+            .and_then(|c| c["recent_ids"].as_array())
+        else {
+            continue;
+        };
+        let Some(ids) = conversation
+            .get_mut("recent_ids")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        if ids.len() != kept.len() {
+            continue;
+        }
+        for (entry, kept) in ids.iter_mut().zip(kept) {
+            if entry[0].as_str().is_some_and(is_stand_in_id) && entry[1] == kept[1] {
+                *entry = kept.clone();
+            }
+        }
     }
 }

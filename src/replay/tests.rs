@@ -280,3 +280,22 @@ fn an_input_missing_before_a_snapshot_shows_there_when_no_effect_told() {
     assert!(path.starts_with(".queues[0].window"), "{d:?}");
     assert_ne!(d.expected, d.recomputed);
 }
+
+#[test]
+fn stand_ins_take_the_ids_a_state_row_kept_at_their_places() {
+    let conversation =
+        |id: &str, ids: Value| json!({"record": {"conversation": {"id": id}}, "recent_ids": ids});
+    let stored = json!({"state": {"conversations": [
+        conversation("c-1", json!([["m-1", 3], ["e-2", 5], ["m-2", 5], ["m-3", 7]])),
+    ]}});
+    let mut rebuilt = json!({"state": {"conversations": [
+        conversation("c-1", json!([["m-1", 3], ["$stored-event-c-1-5", 5],
+                                   ["$stored-c-1-5", 5], ["$stored-c-1-6", 6]])),
+    ]}});
+    super::engine::stand_ins_take_stored_ids(&stored, &mut rebuilt);
+    // The message of #7 is not what the row says was stored under #6: left as rebuilt.
+    assert_eq!(
+        rebuilt["state"]["conversations"][0]["recent_ids"],
+        json!([["m-1", 3], ["e-2", 5], ["m-2", 5], ["$stored-c-1-6", 6]])
+    );
+}
