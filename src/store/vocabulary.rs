@@ -101,14 +101,14 @@ const AGENT_STATES: [&str; 9] = [
     "INTERRUPTED",
 ];
 
-/// Keys under which what a customer, an agent or a connector wrote may hold any key
-/// and value: no name below them is a literal.
-const WRITTEN: [&str; 8] = [
+/// Keys under which what a customer or a connector wrote may hold any key and value:
+/// no name below them is a literal. (A task's or a conversation's `metadata` is typed
+/// by the server: its `requestType` is a name.)
+const WRITTEN: [&str; 7] = [
     "customer",
     "additionalAttributes",
     "formData",
     "attributes",
-    "metadata",
     "channelData",
     "extra",
     "userCredentials",
