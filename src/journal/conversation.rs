@@ -473,9 +473,9 @@ pub fn is_stand_in_id(id: &str) -> bool {
     id.starts_with(MESSAGE_STAND_IN)
 }
 
-/// A message whose stored event is gone: an id of its own (`id`), a header of `sender`'s type, a body
-/// of its type (with a wrap-up's codes) whose text says so, and for a media type an
-/// attachment that says so too.
+/// A message whose stored event is gone: an id of its own (`id`), a header of
+/// `sender`'s type, a body of its type (with a wrap-up's codes) whose text says so,
+/// and for a media type an attachment that says so too.
 fn stand_in(kept: &Value, id: String, sender: &str, at: Millis) -> Value {
     let erased = json!(crate::retention::scrub::ERASED);
     let mut body = serde_json::Map::new();
