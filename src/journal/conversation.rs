@@ -6,10 +6,10 @@
 //! message an input carries (a customer message or one left outside hours, a desk's
 //! or a bot's event, a wrap-up) becomes `{"$stored": seq}` (with its type unless it is
 //! plain text, and a wrap-up's codes), the stored event of its conversation holding it
-//! whole, id included; a replay reads it back from there. Neither the message nor a channel session already
-//! journaled is serialized at all (`encode`). An input that stored nothing (refused, or a typing
-//! indicator) keeps its body's shape with every text replaced; a duplicate refers to
-//! the event stored the first time.
+//! whole, id included; a replay reads it back from there. Neither the message nor a
+//! channel session already journaled is serialized at all (`encode`). An input that
+//! stored nothing (refused, or a typing indicator) keeps its body's shape with every
+//! text replaced; a duplicate refers to the event stored the first time.
 //!
 //! A state row (`Kind::ConversationState`) holds the core's settings and its state
 //! (`conversation::snapshot`): one at each start, once the open conversations are read
