@@ -16,7 +16,6 @@ use crate::conversation::{digest, ConversationCore, Effect, Input, SequentialIds
 use crate::site::Steps;
 use crate::store::events;
 use crate::store::journal::{Entry, Kind};
-use crate::store::message_index::PendingIndex;
 use crate::store::objects::Interner;
 use rusqlite::Connection;
 use std::panic::AssertUnwindSafe;
@@ -71,24 +70,15 @@ impl Journaled {
         let conn = crate::store::test_connection();
         let mut interner = Interner::default();
         for (conversation_id, stored) in &self.stored {
-            let event = &stored.event;
             let message_id = stored.message_id.as_deref();
-            let encoded = events::encode_event(event, conversation_id, message_id).unwrap();
-            let row = events::EventRow {
-                id: &event.id,
+            events::tests::append_stored(
+                &conn,
+                &mut interner,
                 conversation_id,
-                seq: stored.seq,
-                name: event.name.as_str(),
-                kind: event.event_type.as_str(),
-                timestamp: event.timestamp,
+                &stored.event,
+                stored.seq,
                 message_id,
-                event: &encoded,
-                runtime: None,
-            };
-            // Replay reads no message text index.
-            let mut index = PendingIndex::default();
-            let appended = events::append(&conn, &mut interner, &mut index, &row).unwrap();
-            assert_eq!(appended, events::Appended::Stored);
+            );
         }
         (self.recorder.take(), conn)
     }

@@ -92,7 +92,7 @@ fn print(
         "replayed {} inputs in {} run{} of the routing engine, {span} ({change}) in {:.2} s",
         outcome.inputs,
         outcome.runs,
-        if outcome.runs == 1 { "" } else { "s" },
+        plural(outcome.runs),
         took.as_secs_f64()
     )?;
     writeln!(
@@ -105,7 +105,7 @@ fn print(
             out,
             "{} input{} whose stored message is gone (erased, or purged) taken unchecked: the journal keeps no copy of it",
             outcome.unchecked,
-            if outcome.unchecked == 1 { "" } else { "s" }
+            plural(outcome.unchecked)
         )?;
     }
     if let Some(at) = outcome.began_at_snapshot {
@@ -120,7 +120,7 @@ fn print(
             out,
             "{} snapshot{} of the engine's state passed: the rebuilt state was equal",
             outcome.snapshots,
-            if outcome.snapshots == 1 { "" } else { "s" }
+            plural(outcome.snapshots)
         )?;
     }
     if outcome.conversation_snapshots > 0 {
@@ -128,16 +128,21 @@ fn print(
             out,
             "{} snapshot{} of the conversations passed: the rebuilt state was equal",
             outcome.conversation_snapshots,
-            if outcome.conversation_snapshots == 1 {
-                ""
-            } else {
-                "s"
-            }
+            plural(outcome.conversation_snapshots)
         )?;
     }
     match &outcome.divergence {
         None => writeln!(out, "no divergence"),
         Some(d) => write_divergence(out, d),
+    }
+}
+
+/// The plural ending for `n` of something.
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 

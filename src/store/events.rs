@@ -598,4 +598,4 @@ pub fn live_messages(conn: &Connection) -> StoreResult<Vec<String>> {
 }
 
 #[cfg(test)]
-pub(super) mod tests;
+pub(crate) mod tests;

@@ -335,7 +335,9 @@ pub fn read_snapshot(inflater: &mut Inflater<'_>, row: &rusqlite::Row<'_>) -> St
     inflater.decode_row(text, &context, "tasks.snapshot")
 }
 
-/// Runs `sql` (one JSON text column) and decodes each row as `T` as it is read.
+/// Runs `sql` (a JSON text column, then the row's own id and its `updated_at`) and
+/// decodes each row as `T` as it is read: plain JSON as it is, a packed text with its
+/// markers standing for that id and times near `updated_at` ([`own_row`]).
 fn decode_rows<T: DeserializeOwned>(
     conn: &Connection,
     sql: &str,
@@ -351,7 +353,9 @@ fn decode_rows<T: DeserializeOwned>(
         out.push(if text.starts_with('{') {
             serde_json::from_str(text).map_err(corrupt)?
         } else {
-            serde_json::from_value(inflater.decode(text, what)?).map_err(corrupt)?
+            let id = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            let context = own_row(id, row.get(2)?);
+            serde_json::from_value(inflater.decode_row(text, &context, what)?).map_err(corrupt)?
         });
     }
     Ok(out)
@@ -399,15 +403,15 @@ pub fn compact_agent_view(
     user_id: &str,
     now: Millis,
 ) -> StoreResult<String> {
-    interner.compact_row(conn, view, &agent_view_row(user_id, now))
+    interner.compact_row(conn, view, &own_row(user_id, now))
 }
 
-/// What an agent view's row holds for its packed view: the agent's id (in the
-/// message-id marker's place) and its `updated_at`.
-fn agent_view_row(user_id: &str, updated_at: Millis) -> RowContext<'_> {
+/// What a row keyed by its own id holds for its packed text (an agent's view): that
+/// id (in the message-id marker's place) and its `updated_at`.
+fn own_row(id: &str, updated_at: Millis) -> RowContext<'_> {
     RowContext {
         conversation_id: None,
-        message_id: Some(user_id),
+        message_id: Some(id),
         base_ms: Some(updated_at),
         event_id: None,
     }
@@ -432,20 +436,11 @@ pub fn save_agent_view(
 /// Every saved agent view, decoded as `T` row by row (a site's thousands of agents never
 /// sit in memory as generic JSON at once).
 pub fn agent_views<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {
-    let mut st = conn.prepare_cached("SELECT view, user_id, updated_at FROM agent_views")?;
-    let mut rows = st.query([])?;
-    let mut out = Vec::new();
-    let mut inflater = Inflater::new(conn);
-    let what = "agent_views.view";
-    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
-    while let Some(row) = rows.next()? {
-        let text = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-        let user_id = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-        let context = agent_view_row(user_id, row.get(2)?);
-        let view = inflater.decode_row(text, &context, what)?;
-        out.push(serde_json::from_value(view).map_err(corrupt)?);
-    }
-    Ok(out)
+    decode_rows(
+        conn,
+        "SELECT view, user_id, updated_at FROM agent_views",
+        "agent_views.view",
+    )
 }
 
 pub fn save_pull_request(
@@ -475,7 +470,7 @@ pub fn delete_pull_request(conn: &Connection, id: &str) -> StoreResult<()> {
 pub fn open_pull_requests<T: DeserializeOwned>(conn: &Connection) -> StoreResult<Vec<T>> {
     decode_rows(
         conn,
-        "SELECT snapshot FROM pull_requests WHERE state <> 'CLOSED'",
+        "SELECT snapshot, id, updated_at FROM pull_requests WHERE state <> 'CLOSED'",
         "pull_requests.snapshot",
     )
 }

@@ -12,7 +12,20 @@ fn append_to_conv_1(
     seq: u64,
     message_id: Option<&str>,
 ) {
-    let encoded = encode_event(event, "conv-1", message_id).unwrap();
+    append_stored(conn, interner, "conv-1", event, seq, message_id);
+}
+
+/// Stores `event` as `conversation_id`'s event `seq`, its text indexed, as the
+/// driver does (for tests elsewhere that need stored events).
+pub(crate) fn append_stored(
+    conn: &Connection,
+    interner: &mut Interner,
+    conversation_id: &str,
+    event: &CimEvent,
+    seq: u64,
+    message_id: Option<&str>,
+) {
+    let encoded = encode_event(event, conversation_id, message_id).unwrap();
     let mut index = PendingIndex::default();
     let appended = append(
         conn,
@@ -20,7 +33,7 @@ fn append_to_conv_1(
         &mut index,
         &EventRow {
             id: &event.id,
-            conversation_id: "conv-1",
+            conversation_id,
             seq,
             name: event.name.as_str(),
             kind: event.event_type.as_str(),
