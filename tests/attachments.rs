@@ -3,9 +3,9 @@
 //! spoofed type, the wrong conversation, no credentials) and that a refusal stores
 //! nothing, and the signed URLs (served while valid; forged or expired refused).
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
+use crate::support;
 
 use channels_support::{accept, desk, publish, set_state, store, widget_on, T};
 use common::TestServer;

@@ -3,9 +3,8 @@
 //! the backup is there and chats route again), scheduled backups keeping the newest N,
 //! and `switchboard restore` refusing a running server's directory.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
 
 use channels_support::{accept, desk, set_state, start_chat, T};
 use common::{binary, test_config, TestServer};

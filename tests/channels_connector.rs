@@ -3,9 +3,8 @@
 //! and nothing stored; a connector credential required, good for its own channel only,
 //! never for a web (widget) channel; disabled channels take no new chats.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
 
 use channels_support::{
     connector_message, count, post_message, set_connector_token, CONNECTOR_SID,

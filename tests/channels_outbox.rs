@@ -3,9 +3,8 @@
 //! with backoff while the receiver is down, dead-lettered and retried through the API,
 //! and picked up again after a restart.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
 
 use channels_support::{
     accept, answer, connector_message, create_webhook_channel, desk, free_port, poll_api,

@@ -1,8 +1,8 @@
 //! One chat from first message to closed, through the public protocols only: a
 //! customer widget on `/customer` and an agent desk on `/`, both over Socket.IO.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

@@ -3,8 +3,8 @@
 //! the middle of a conversation that keeps its state and timers, and a message the
 //! store refuses, which no one sees.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use common::TestServer;

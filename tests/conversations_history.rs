@@ -2,9 +2,8 @@
 //! queue, agent, customer and time; agents limited to their own conversations; the
 //! transcript in sequence order; bad parameters refused by name.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
 
 use channels_support::{accept, answer, connector_message, desk, post_message, set_state};
 use common::TestServer;

@@ -3,8 +3,8 @@
 //! conversation once and in `seq` order — `onTopicData` first, then `onCimEvent` — and
 //! `topicSubscription {lastSeq}` must answer exactly the events after `lastSeq`.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::json;

@@ -4,8 +4,8 @@
 //! customer who is still there, an agent leaving a pull-mode chat, and routing
 //! refusals answered with their own codes.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

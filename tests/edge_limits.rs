@@ -3,7 +3,7 @@
 //! a TCP connection that never sends a byte, and a WebSocket that upgrades and then
 //! stays silent, are closed.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use futures_util::StreamExt;

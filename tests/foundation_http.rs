@@ -1,7 +1,7 @@
 //! The HTTP surface of the foundation: health, readiness, login, tokens, roles,
 //! errors for bad input.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use serde_json::{json, Value};

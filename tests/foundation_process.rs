@@ -1,7 +1,7 @@
 //! The binary as an operator runs it: CLI commands, config refusal, restarts,
 //! `kill -9`, SIGTERM, backups and schema versions.
 
-mod common;
+use crate::common;
 
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};

@@ -2,7 +2,7 @@
 //! aggregates it kept equal a rebuild from the task log and state history it wrote,
 //! and the conversations, their transcripts and the full-text index read back.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 

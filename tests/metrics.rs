@@ -3,9 +3,8 @@
 //! this host, the allow-list or the token may read it — judged by the forwarded
 //! address behind a trusted proxy.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
 
 use channels_support::{accept, answer, desk, set_state, start_chat};
 use common::TestServer;

@@ -3,7 +3,7 @@
 //! every route registered in the source (actix route macros and `.route(...)` calls)
 //! is described, and every described route is really mounted.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use serde_json::Value;

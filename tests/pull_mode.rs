@@ -3,8 +3,8 @@
 //! join it — two at once; deleting a request ends its chat, and a closed chat leaves its
 //! list (also one a release before left there).
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

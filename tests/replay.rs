@@ -7,8 +7,8 @@
 //! data directory without a journal are refused; `db-size` lists the journal; the
 //! purge keeps `retention.journal_days` of it, and what it keeps replays.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

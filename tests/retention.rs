@@ -5,8 +5,8 @@
 //! database file or its WAL, keeps the reports, is audit-logged, and refuses bad
 //! callers and open conversations.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

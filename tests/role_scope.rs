@@ -3,9 +3,8 @@
 //! events, users), an agent reads only conversations it took part in, an admin
 //! sees everything, including an agent created without a team.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
 
 use channels_support::{accept, answer, connector_message, desk, post_message, set_state};
 use common::TestServer;

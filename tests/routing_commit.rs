@@ -2,8 +2,8 @@
 //! nothing of it is stored — the chat and its task are one transaction — and no
 //! desk or customer hears of it; the engine halts, and a restart routes again.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

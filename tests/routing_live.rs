@@ -2,8 +2,8 @@
 //! reserved tasks (kill -9), RONA, live queue configuration with skills, force
 //! logout and queue flush.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

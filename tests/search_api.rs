@@ -5,7 +5,7 @@
 //! holding FTS5 syntax (`"`, `*`, `NEAR(`, `-`, `OR`) are taken as words and give a
 //! correct answer; blank fields are no filter and overlong ones a 400 naming the field.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use std::time::Duration;
 use support::sio_client::SioClient;
 use switchboard::reports::search::Limits;
 
-mod support;
+use crate::support;
 
 const T: Duration = Duration::from_secs(10);
 

@@ -3,9 +3,9 @@
 //! `channelData.customerFirstName` / `customerLastName` (from the widget's form, null
 //! when not given) in the task's session and in the message headers.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
+use crate::support;
 
 use channels_support::{connector_message, desk, post_message, set_state, CONNECTOR_SID, T};
 use common::TestServer;

@@ -5,8 +5,8 @@
 //! password reset or disabling ends every session of the user at once: its tokens,
 //! its desk and its supervisor console.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

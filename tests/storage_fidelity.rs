@@ -12,9 +12,9 @@
 //! down by one); only ids and times (random per run) are normalised, everything else,
 //! key order included, must match exactly.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
+use crate::support;
 
 use channels_support::{accept, answer, desk, publish, set_state, T};
 use common::TestServer;

@@ -3,7 +3,7 @@
 //! open HTTPS connection and an open WebSocket keep working, a bad certificate on reload keeps
 //! the old one, and the plain-HTTP redirect port answers 308 to https.
 
-mod common;
+use crate::common;
 
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::{CertificateDer, ServerName};

@@ -2,9 +2,9 @@
 //! stored (not in the events API, not in a desk's topic), a whisperer's typing kept
 //! from the customer, typing outside a chat refused, and a flood thinned.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
+use crate::support;
 
 use channels_support::{accept, answer, desk, set_state, widget_on, T};
 use common::TestServer;

@@ -5,9 +5,9 @@
 //! connector's pending outbox rows (delivered in order once the webhook answers), the
 //! running widget chat (resumed by its customer), and new chats route.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
+use crate::support;
 
 use channels_support::{desk, poll_api, set_state, widget_on, Receiver, T};
 use common::{test_config, TestServer};

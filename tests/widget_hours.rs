@@ -3,9 +3,9 @@
 //! the widget's answers are checked against the form before anything is written; a new
 //! chat outside hours is refused, and a message left then is routed when the hours open.
 
-mod channels_support;
-mod common;
-mod support;
+use crate::channels_support;
+use crate::common;
+use crate::support;
 
 use channels_support::{desk, set_state, widget_on, T};
 use common::TestServer;

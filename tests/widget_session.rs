@@ -2,8 +2,8 @@
 //! are limited per address, and a running chat is resumed only with the session secret
 //! its widget was given, also after a restart (only its digest is stored).
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use common::TestServer;
 use serde_json::{json, Value};

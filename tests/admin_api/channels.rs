@@ -1,8 +1,8 @@
 //! Channels and pull lists: edited, disabled and deleted, with an audit trail.
 
+use super::{field, id_of};
 use crate::common::TestServer;
 use crate::support::sio_client::SioClient;
-use crate::{field, id_of};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

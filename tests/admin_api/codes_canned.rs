@@ -1,8 +1,8 @@
 //! Reason and wrap-up codes that change live (deleted ones stay readable) and
 //! canned responses kept per team.
 
+use super::{desk, field, T};
 use crate::common::TestServer;
-use crate::{desk, field, T};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! Deletes refused (409, nothing changed) while something uses the entity.
 
+use super::id_of;
 use crate::common::TestServer;
-use crate::id_of;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

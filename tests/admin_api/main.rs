@@ -4,12 +4,9 @@
 //! changed) while something uses the entity; role checks before body validation;
 //! every change in the audit log.
 
-#[path = "../channels_support/mod.rs"]
-mod channels_support;
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../support/mod.rs"]
-mod support;
+use crate::channels_support;
+use crate::common;
+use crate::support;
 
 mod channels;
 mod codes_canned;

@@ -1,8 +1,8 @@
 //! Queues and capacities: every field read back, and a capacity change that
 //! changes routing at once.
 
+use super::{channels_support, desk, field, id_of, T};
 use crate::common::TestServer;
-use crate::{channels_support, desk, field, id_of, T};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

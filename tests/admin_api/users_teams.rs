@@ -1,8 +1,8 @@
 //! Users and teams: created, read, edited, disabled and deleted, with validation
 //! errors naming the field; team members and supervisors.
 
+use super::{desk, field, id_of, T};
 use crate::common::TestServer;
-use crate::{desk, field, id_of, T};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

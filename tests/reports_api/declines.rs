@@ -1,9 +1,9 @@
 //! A declined offer counted as a reject for the agent, the queue and the console.
 
+use super::T;
 use crate::common::TestServer;
 use crate::support::chat::{ready_desk, widget};
 use crate::support::sio_client::{token_auth, SioClient};
-use crate::T;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 //! From a report figure to the conversations behind it (search by outcome in the
 //! row's window).
 
+use super::enc;
 use crate::common::TestServer;
-use crate::enc;
 use serde_json::Value;
 
 /// From a figure of the queue's period total (and the team's) to the conversations

@@ -6,10 +6,7 @@
 //! declined offer is a reject; a declined transfer request no abandon; a chat put
 //! back in its queue at logout and then left stays answered, in the drill-down too.
 
-#[path = "../common/mod.rs"]
-mod common;
-#[path = "../support/mod.rs"]
-mod support;
+use crate::common;
 
 mod declines;
 mod drill_downs;

@@ -2,10 +2,10 @@
 //! by its customer before anyone answers again: the queue report counts it answered
 //! once and not abandoned, and the drill-downs list it under the same figures.
 
+use super::enc;
+use super::T;
 use crate::common::TestServer;
-use crate::enc;
 use crate::support::chat::{ready_desk, widget};
-use crate::T;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,11 +2,11 @@
 //! "today", the CSV parsed back equal to the JSON, bad queries and callers refused,
 //! and `switchboard reports rebuild` rebuilding exactly the aggregates kept.
 
+use super::drill_downs::drill_downs;
+use super::{enc, T};
 use crate::common::{self, TestServer};
-use crate::drill_downs::drill_downs;
 use crate::support::chat::{agent_message, leave_and_wrap_up, ready_desk, widget};
 use crate::support::sio_client::{token_auth, SioClient};
-use crate::{enc, T};
 use serde_json::{json, Value};
 
 /// Runs today's traffic: one customer leaves while no agent is ready, one chat is

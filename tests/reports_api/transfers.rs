@@ -2,11 +2,11 @@
 //! customer, so the request is offered but not abandoned, in the queue report, the
 //! live console's today and the drill-down alike.
 
+use super::enc;
+use super::T;
 use crate::common::TestServer;
-use crate::enc;
 use crate::support::chat::{place_direct_transfer, ready_desk, widget};
 use crate::support::sio_client::{token_auth, SioClient};
-use crate::T;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

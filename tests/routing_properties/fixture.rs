@@ -7,7 +7,7 @@ use switchboard::routing::{
     AgentProfile, AttrValue, MrdConfig, QueueConfig, RoutingConfig, StepConfig,
 };
 
-use crate::AGENTS;
+use super::AGENTS;
 
 pub(crate) fn routing_config() -> RoutingConfig {
     RoutingConfig {

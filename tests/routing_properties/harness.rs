@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use switchboard::routing::expr::Expr;
 use switchboard::routing::{digest, AgentView, Effect, Input, MediaState, RoutingCore, Task};
 
-use crate::fixture::{mrds, profiles, queues, routing_config};
-use crate::ops::Op;
-use crate::{Harness, Journaled, T0};
+use super::fixture::{mrds, profiles, queues, routing_config};
+use super::ops::Op;
+use super::{Harness, Journaled, T0};
 
 impl Harness {
     pub(crate) fn new() -> Self {

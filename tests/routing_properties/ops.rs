@@ -7,7 +7,7 @@ use switchboard::routing::{
     RequestedMrdState, SelectionPolicy, Task, TaskMode, TaskStateName,
 };
 
-use crate::{Harness, AGENTS, MRDS};
+use super::{Harness, AGENTS, MRDS};
 
 #[derive(Clone, Debug)]
 pub(crate) enum Op {

@@ -9,8 +9,8 @@ use switchboard::routing::{
     TaskStateName,
 };
 
-use crate::fixture::routing_config;
-use crate::Harness;
+use super::fixture::routing_config;
+use super::Harness;
 
 impl Harness {
     fn agent_views(&self) -> HashMap<String, AgentView> {

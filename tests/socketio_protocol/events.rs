@@ -1,7 +1,7 @@
 //! Events and acks: answers and acks both ways, order per socket, back-pressure on a
 //! slow handler, a panicking handler, server and client disconnects.
 
-use crate::{good_client, start_default, wait_until, ws_url, WAIT};
+use super::{good_client, start_default, wait_until, ws_url, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::time::Duration;

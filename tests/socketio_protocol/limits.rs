@@ -2,8 +2,8 @@
 //! binary and oversized messages, pings and fragments, refused upgrades, a full
 //! outbound queue, shutdown.
 
+use super::{fast_heartbeat, get, good_client, start, start_default, ws_url, WAIT};
 use crate::support::sio_client::{token_auth, ConnectOptions, SioClient};
-use crate::{fast_heartbeat, get, good_client, start, start_default, ws_url, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;

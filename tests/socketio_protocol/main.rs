@@ -2,8 +2,7 @@
 //! serving the echo namespace (examples/sio_echo/echo.rs), driven by the test client over
 //! WebSocket and by raw HTTP long-polling requests.
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::support;
 
 #[path = "../../examples/sio_echo/echo.rs"]
 mod echo;

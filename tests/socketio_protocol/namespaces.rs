@@ -1,8 +1,8 @@
 //! Namespaces and auth: good and bad tokens, the token in the handshake query,
 //! unknown namespaces, several namespaces on one connection.
 
+use super::{good_client, start_default, WAIT};
 use crate::support::sio_client::{token_auth, ConnectOptions, SioClient, SioClientError};
-use crate::{good_client, start_default, WAIT};
 use serde_json::json;
 use switchboard::socketio::DisconnectReason;
 

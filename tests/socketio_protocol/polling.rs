@@ -1,7 +1,7 @@
 //! HTTP long-polling and the upgrade to WebSocket: handshake, refused and malformed
 //! requests, overlapping polls, client close, heartbeat, CORS.
 
-use crate::{fast_heartbeat, get, start, start_default, wait_until, ws_url, WAIT};
+use super::{fast_heartbeat, get, start, start_default, wait_until, ws_url, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
