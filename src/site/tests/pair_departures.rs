@@ -407,3 +407,49 @@ fn a_chat_asking_for_an_agent_is_not_offered_to_a_supervisor_looking_in() {
         Some(task.id)
     );
 }
+
+/// A supervisor who barged in stays with the customer when the agent leaves, as on a
+/// telephone conference: it takes over as PRIMARY and no other agent is asked for
+/// while it serves. It leaves as a serving agent does (to wrap-up, which is on here),
+/// and then the chat asks for an agent.
+#[test]
+fn a_supervisor_who_barged_in_takes_over_when_the_agent_leaves() {
+    let mut w = World::new(3);
+    w.ready(1);
+    let (conversation, own) = served(&mut w, 1, 1);
+    let effects = w.conversation(conversation::Input::AgentJoined {
+        conversation_id: conversation.clone(),
+        agent: w.agent(2),
+        role: ParticipantRole::Assistant,
+        task_id: None,
+        agent_sla_secs: None,
+    });
+    assert!(!refused(&effects), "{effects:#?}");
+    w.ready(3);
+
+    let effects = leave(&mut w, 1, &conversation);
+    assert!(!refused(&effects), "{effects:#?}");
+    assert_eq!(role_of(&w, &conversation, 1), Some(ParticipantRole::WrapUp));
+    assert_eq!(
+        role_of(&w, &conversation, 2),
+        Some(ParticipantRole::Primary)
+    );
+    assert!(
+        offered_to(&effects, &w.agent_id(3)).is_none(),
+        "{effects:#?}"
+    );
+    assert!(
+        w.site
+            .routing()
+            .tasks_of_conversation(&conversation)
+            .all(|t| t.id == own.id),
+        "no other task while the supervisor serves"
+    );
+    assert_eq!(w.conversation_of(1).as_ref(), Some(&conversation));
+
+    let effects = leave(&mut w, 2, &conversation);
+    assert!(!refused(&effects), "{effects:#?}");
+    assert_eq!(role_of(&w, &conversation, 2), Some(ParticipantRole::WrapUp));
+    let offered = offered_to(&effects, &w.agent_id(3)).expect("the chat asks for an agent");
+    assert_eq!(offered.conversation_id, conversation);
+}
