@@ -9,7 +9,7 @@
 //! the caller after the commit: `crate::attachments::sweep`).
 
 use crate::store::{message_index, StoreResult};
-use rusqlite::Connection;
+use rusqlite::{Connection, ToSql};
 
 /// What of a transcript stays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,19 @@ pub enum Keep {
 
 /// Removes the transcript of `conversation_id`; returns the events removed.
 pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreResult<u64> {
+    transcripts(c, std::slice::from_ref(&conversation_id), keep)
+}
+
+/// Removes the transcripts of `conversation_ids`; returns the events removed.
+///
+/// Every message leaves the message index, in one pass for the batch
+/// (`message_index::unindex`), before any row is deleted: deleting an event row
+/// opens a statement savepoint, at which FTS5 flushes its pending deletions.
+pub fn transcripts<S: AsRef<str>>(
+    c: &Connection,
+    conversation_ids: &[S],
+    keep: Keep,
+) -> StoreResult<u64> {
     let condition = match keep {
         Keep::WrapUps => {
             "e.conv = (SELECT key FROM conversation_keys WHERE id = ?1)
@@ -30,19 +43,28 @@ pub fn transcript(c: &Connection, conversation_id: &str, keep: Keep) -> StoreRes
         Keep::Nothing => "e.conv = (SELECT key FROM conversation_keys WHERE id = ?1)",
     };
     // Their words leave the message index first: it is told each message's text.
-    message_index::unindex(c, condition, &[&conversation_id])?;
-    let events = c
-        .prepare_cached(&format!(
-            "DELETE FROM cim_event_rows WHERE pos IN (SELECT e.pos FROM cim_event_rows e WHERE {condition})"
-        ))?
+    let keys: Vec<&str> = conversation_ids.iter().map(|id| id.as_ref()).collect();
+    let param_sets: Vec<[&dyn ToSql; 1]> = keys.iter().map(|id| [id as &dyn ToSql]).collect();
+    let param_sets: Vec<&[&dyn ToSql]> = param_sets.iter().map(|p| p.as_slice()).collect();
+    message_index::unindex(c, condition, &param_sets)?;
+    let mut events = 0;
+    for id in conversation_ids {
+        let conversation_id = id.as_ref();
+        events += c
+            .prepare_cached(&format!(
+                "DELETE FROM cim_event_rows WHERE pos IN (SELECT e.pos FROM cim_event_rows e WHERE {condition})"
+            ))?
+            .execute([conversation_id])? as u64;
+        c.prepare_cached(
+            "UPDATE csat SET comment = '' WHERE conversation_id = ?1 AND comment <> ''",
+        )?
         .execute([conversation_id])?;
-    c.prepare_cached("UPDATE csat SET comment = '' WHERE conversation_id = ?1 AND comment <> ''")?
-        .execute([conversation_id])?;
-    // Its attachments' rows; their files go at the sweep after the commit.
-    crate::store::attachments::delete_for_conversation(c, conversation_id)?;
-    // Its webhook deliveries carry its messages' text (a connector's or a bot's copy).
-    crate::store::outbox::delete_for_conversation(c, conversation_id)?;
-    Ok(events as u64)
+        // Its attachments' rows; their files go at the sweep after the commit.
+        crate::store::attachments::delete_for_conversation(c, conversation_id)?;
+        // Its webhook deliveries carry its messages' text (a connector's or a bot's copy).
+        crate::store::outbox::delete_for_conversation(c, conversation_id)?;
+    }
+    Ok(events)
 }
 
 #[cfg(test)]

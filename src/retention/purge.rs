@@ -59,9 +59,11 @@ pub fn batch(c: &Connection, cutoff: Millis, limit: usize, now: Millis) -> Store
         )?
         .query_map(params![cutoff, limit as i64], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let mut done = Purged::default();
+    let mut done = Purged {
+        events: forget::transcripts(c, &ids, Keep::WrapUps)?,
+        ..Purged::default()
+    };
     for id in ids {
-        done.events += forget::transcript(c, &id, Keep::WrapUps)?;
         c.prepare_cached("UPDATE conversations SET purged_at = ?2 WHERE id = ?1")?
             .execute(params![id, now])?;
         done.conversations += 1;

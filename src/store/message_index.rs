@@ -49,17 +49,28 @@ fn texts(
 }
 
 /// Removes from the index the messages among the rows of `cim_event_rows` that
-/// `condition` (on `e`, with `params`) picks, before the caller deletes those rows.
-/// Returns how many index rows were removed.
-pub fn unindex(c: &Connection, condition: &str, params: &[&dyn ToSql]) -> StoreResult<u64> {
-    let texts = texts(c, condition, params)?;
+/// `condition` (on `e`) picks with any of `param_sets`, before the caller deletes
+/// those rows. Returns how many index rows were removed.
+///
+/// The deletions go in ascending rowid order: FTS5 flushes its pending changes
+/// whenever a write's rowid is lower than the one before, and with `secure-delete` a
+/// flush seeks every term's segments. The messages of the conversations a purge
+/// batch removes interleave, so taken conversation by conversation they flushed once
+/// per conversation (most of a purge's time, docs/benchmarks.md); sorted, once per
+/// batch.
+pub fn unindex(c: &Connection, condition: &str, param_sets: &[&[&dyn ToSql]]) -> StoreResult<u64> {
+    let mut all = Vec::new();
+    for params in param_sets {
+        all.extend(texts(c, condition, params)?);
+    }
+    all.sort_unstable_by_key(|(pos, _)| *pos);
     let mut delete = c.prepare_cached(
         "INSERT INTO message_text(message_text, rowid, text) VALUES ('delete', ?1, ?2)",
     )?;
-    for (pos, text) in &texts {
+    for (pos, text) in &all {
         delete.execute(params![pos, text])?;
     }
-    Ok(texts.len() as u64)
+    Ok(all.len() as u64)
 }
 
 /// The messages a write appended, indexed once its rows are in ([`PendingIndex::write`]).
@@ -210,9 +221,30 @@ mod tests {
         message(&c, 2, "plum only");
         message(&c, 3, "");
         assert_eq!((matches(&c, "plum"), matches(&c, "apricot")), (2, 1));
-        let removed = unindex(&c, "e.seq <= ?1", &[&2]).unwrap();
+        let removed = unindex(&c, "e.seq <= ?1", &[&[&2]]).unwrap();
         assert_eq!(removed, 2, "the empty message was never indexed");
         assert_eq!((matches(&c, "plum"), matches(&c, "apricot")), (0, 0));
+        integrity(&c);
+    }
+
+    #[test]
+    fn messages_picked_by_several_conditions_leave_the_index_in_one_pass() {
+        let c = crate::store::test_connection();
+        for (seq, text) in [
+            (1, "fig tart"),
+            (2, "fig jam"),
+            (3, "date loaf"),
+            (4, "fig roll"),
+        ] {
+            message(&c, seq, text);
+        }
+        // Picked in descending order of position, as interleaved chats would be.
+        let removed = unindex(&c, "e.seq = ?1", &[&[&4], &[&1], &[&3]]).unwrap();
+        assert_eq!(removed, 3);
+        assert_eq!(
+            (matches(&c, "fig"), matches(&c, "jam"), matches(&c, "date")),
+            (1, 1, 0)
+        );
         integrity(&c);
     }
 
