@@ -22,9 +22,9 @@ pub struct RetentionConfig {
     /// start).
     pub interval_secs: u64,
     /// Conversations purged per write transaction: small, because the messages of
-    /// live chats wait behind it. A batch holds the writer about 90 ms at 25 on a
+    /// live chats wait behind it. A batch holds the writer about 75 ms at 25 on a
     /// database of 100,000 conversations (most of it the message index's deletions,
-    /// which a batch amortises: 290 ms at 100, 51 ms at 10; docs/benchmarks.md).
+    /// which a batch amortises: 230 ms at 100; docs/benchmarks.md).
     pub batch: usize,
     /// Days the input journal (`switchboard replay`) is kept (from the last snapshot
     /// or start before then: without snapshots, a run is kept whole): an incident is

@@ -60,7 +60,7 @@ use crate::config::{StoreConfig, Synchronous};
 use disk::Disk;
 use durability::{Horizon, Syncer};
 use readers::ReadPool;
-use rusqlite::Connection;
+use rusqlite::{config::DbConfig, Connection};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use writer::WriterHandle;
@@ -443,6 +443,13 @@ fn open_connection(
         // Freed cells are zeroed in their (already written) pages: what was deleted or
         // overwritten does not linger in the file (see `retention::erase`).
         conn.pragma_update(None, "secure_delete", "FAST")?;
+        // Plans that do not depend on bound values. Without this SQLite re-prepares a
+        // statement whenever a value bound to `col = ?` changes to or from 0 or 1, or
+        // to a `LIMIT ?` changes at all. FTS5's own lookup of a term in a segment
+        // (`segid = ?`) was re-prepared at nearly every seek of the purge's secure
+        // deletions (docs/benchmarks.md). The writer's statements are keyed reads and
+        // writes; a bound LIKE pattern here is a `%term%` that uses no index anyway.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
