@@ -64,6 +64,9 @@ pub fn unindex(c: &Connection, condition: &str, param_sets: &[&[&dyn ToSql]]) ->
         all.extend(texts(c, condition, params)?);
     }
     all.sort_unstable_by_key(|(pos, _)| *pos);
+    // A row picked twice is deleted once: FTS5 must not be told of a row it no
+    // longer holds.
+    all.dedup_by_key(|(pos, _)| *pos);
     let mut delete = c.prepare_cached(
         "INSERT INTO message_text(message_text, rowid, text) VALUES ('delete', ?1, ?2)",
     )?;
@@ -238,8 +241,8 @@ mod tests {
         ] {
             message(&c, seq, text);
         }
-        // Picked in descending order of position, as interleaved chats would be.
-        let removed = unindex(&c, "e.seq = ?1", &[&[&4], &[&1], &[&3]]).unwrap();
+        // Picked out of order, as interleaved chats are, and one of them twice.
+        let removed = unindex(&c, "e.seq = ?1", &[&[&4], &[&1], &[&3], &[&4]]).unwrap();
         assert_eq!(removed, 3);
         assert_eq!(
             (matches(&c, "fig"), matches(&c, "jam"), matches(&c, "date")),

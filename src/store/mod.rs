@@ -443,7 +443,8 @@ fn open_connection(
         // Freed cells are zeroed in their (already written) pages: what was deleted or
         // overwritten does not linger in the file (see `retention::erase`).
         conn.pragma_update(None, "secure_delete", "FAST")?;
-        // Plans that do not depend on bound values. Without this SQLite re-prepares a
+        // Plans that do not depend on bound values (the writer's and the checkpointer's
+        // connections). Without this SQLite re-prepares a
         // statement whenever a value bound to `col = ?` changes to or from 0 or 1, or
         // to a `LIMIT ?` changes at all. FTS5's own lookup of a term in a segment
         // (`segid = ?`) was re-prepared at nearly every seek of the purge's secure

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests (each test binary uses a different subset).
+//! Helpers shared by the integration tests (each test file uses a different subset).
 #![allow(dead_code)]
 
 pub mod chat;
