@@ -67,6 +67,24 @@ pub(super) fn asked_of_agent_2(
     (conversation, own, offered)
 }
 
+/// Agent `agent` joins `conversation_id` in `role` without a task of it (a supervisor
+/// looking in or barging in).
+pub(super) fn joins_without_task(
+    w: &mut World,
+    conversation_id: &str,
+    agent: usize,
+    role: ParticipantRole,
+) -> Vec<SiteEffect> {
+    let agent = w.agent(agent);
+    w.conversation(conversation::Input::AgentJoined {
+        conversation_id: conversation_id.to_string(),
+        agent,
+        role,
+        task_id: None,
+        agent_sla_secs: None,
+    })
+}
+
 pub(super) fn role_of(w: &World, conversation_id: &str, agent: usize) -> Option<ParticipantRole> {
     let id = w.agent_id(agent);
     w.site
@@ -398,14 +416,7 @@ fn an_offer_taken_back_from_a_monitor_leaves_it_looking_in_and_the_chat_waiting(
     let effects = w.ready(2);
     let task = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
     let conversation = w.conversation_of(1).expect("open");
-    let monitor = w.agent(2);
-    w.conversation(conversation::Input::AgentJoined {
-        conversation_id: conversation.clone(),
-        agent: monitor,
-        role: ParticipantRole::SilentMonitor,
-        task_id: None,
-        agent_sla_secs: None,
-    });
+    joins_without_task(&mut w, &conversation, 2, ParticipantRole::SilentMonitor);
     w.routing(routing::Input::AgentDisconnected {
         agent_id: w.agent_id(2),
     });

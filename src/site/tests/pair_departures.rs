@@ -104,14 +104,7 @@ fn a_queued_chat_offered_to_an_agent_already_in_it_goes_on_to_another_agent() {
     let task = offered_to(&effects, &w.agent_id(2)).expect("offered to agent 2");
     let conversation = w.conversation_of(1).expect("open");
     // Agent 2 (a supervisor, say) looks in as a silent monitor before accepting.
-    let monitor = w.agent(2);
-    w.conversation(conversation::Input::AgentJoined {
-        conversation_id: conversation.clone(),
-        agent: monitor,
-        role: ParticipantRole::SilentMonitor,
-        task_id: None,
-        agent_sla_secs: None,
-    });
+    joins_without_task(&mut w, &conversation, 2, ParticipantRole::SilentMonitor);
     let effects = accept(&mut w, 2, &task.id);
     assert!(refused(&effects), "{effects:#?}");
     // Declined, not cancelled: the customer's chat waits for the next agent.
@@ -336,13 +329,7 @@ fn an_agent_that_logs_out_leaves_the_chats_it_monitors_or_barged_into() {
         (&first, ParticipantRole::SilentMonitor),
         (&second, ParticipantRole::Assistant),
     ] {
-        let effects = w.conversation(conversation::Input::AgentJoined {
-            conversation_id: conversation_id.clone(),
-            agent: w.agent(2),
-            role,
-            task_id: None,
-            agent_sla_secs: None,
-        });
+        let effects = joins_without_task(&mut w, conversation_id, 2, role);
         assert!(!refused(&effects), "{effects:#?}");
     }
     let effects = log_out(&mut w, 2);
@@ -360,13 +347,7 @@ fn an_agent_that_logs_out_leaves_the_chats_it_monitors_or_barged_into() {
         );
     }
     // Another supervisor may monitor now.
-    let effects = w.conversation(conversation::Input::AgentJoined {
-        conversation_id: first.clone(),
-        agent: w.agent(3),
-        role: ParticipantRole::SilentMonitor,
-        task_id: None,
-        agent_sla_secs: None,
-    });
+    let effects = joins_without_task(&mut w, &first, 3, ParticipantRole::SilentMonitor);
     assert!(!refused(&effects), "{effects:#?}");
 }
 
@@ -376,13 +357,7 @@ fn a_chat_asking_for_an_agent_is_not_offered_to_a_supervisor_looking_in() {
     w.ready(1);
     let (conversation, _) = served(&mut w, 1, 1);
     w.ready(2);
-    w.conversation(conversation::Input::AgentJoined {
-        conversation_id: conversation.clone(),
-        agent: w.agent(2),
-        role: ParticipantRole::SilentMonitor,
-        task_id: None,
-        agent_sla_secs: None,
-    });
+    joins_without_task(&mut w, &conversation, 2, ParticipantRole::SilentMonitor);
     // Agent 1 leaves the customer: the chat asks for another agent, and agent 2, ready
     // but in it as a monitor, could not accept it.
     let effects = leave(&mut w, 1, &conversation);
@@ -417,13 +392,7 @@ fn a_supervisor_who_barged_in_takes_over_when_the_agent_leaves() {
     let mut w = World::new(3);
     w.ready(1);
     let (conversation, own) = served(&mut w, 1, 1);
-    let effects = w.conversation(conversation::Input::AgentJoined {
-        conversation_id: conversation.clone(),
-        agent: w.agent(2),
-        role: ParticipantRole::Assistant,
-        task_id: None,
-        agent_sla_secs: None,
-    });
+    let effects = joins_without_task(&mut w, &conversation, 2, ParticipantRole::Assistant);
     assert!(!refused(&effects), "{effects:#?}");
     w.ready(3);
 

@@ -85,14 +85,7 @@ fn an_accept_the_conversation_cannot_take_is_refused_before_routing_ends_the_req
     // Agent 2 joins as a silent monitor while the transfer is offered to it: the
     // conversation will not take it again, so the accept is refused before routing
     // ends the requester's task TRANSFERRED, and the offer is cancelled.
-    let monitor = w.agent(2);
-    let effects = w.conversation(conversation::Input::AgentJoined {
-        conversation_id: conversation.clone(),
-        agent: monitor,
-        role: ParticipantRole::SilentMonitor,
-        task_id: None,
-        agent_sla_secs: None,
-    });
+    let effects = joins_without_task(&mut w, &conversation, 2, ParticipantRole::SilentMonitor);
     assert!(!refused(&effects), "{effects:#?}");
     let effects = accept(&mut w, 2, &transfer.id);
     assert!(refused(&effects), "{effects:#?}");
