@@ -10,6 +10,11 @@
 //! the store's encoding, the customer's view) reads them from there through
 //! [`MessageOrigin::value`], so the text is the same, key for key, as that of the
 //! event with the values written in.
+//!
+//! An origin also keeps what the store made of each value ([`MessageOrigin::kept`]):
+//! an origin never changes, so what encoding one of its values gave once is what it
+//! gives again, for as long as the origin lives (the conversation core shares one
+//! among every message a sender sends in a session).
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
@@ -17,6 +22,8 @@ use serde_json::{Map, Value};
 
 use super::channel_session::ChannelSession;
 use super::participant::Participant;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 /// The values a message's header gets from who sent it, in which session.
 #[derive(Debug, Clone)]
@@ -28,6 +35,19 @@ pub struct MessageOrigin {
     /// The same values as JSON text, written into every stamped event's text as
     /// they are rather than serialized again for each.
     texts: [Option<Box<RawValue>>; 3],
+    /// What a layer that encodes the values made of each, in `texts`' order.
+    kept: [Kept; 3],
+}
+
+/// One value's encoded form, of a type only the layer that made it knows (the
+/// store's: `store::origin_memo`).
+#[derive(Clone, Default)]
+struct Kept(OnceLock<Arc<dyn Any + Send + Sync>>);
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "Kept" } else { "-" })
+    }
 }
 
 /// The header keys an origin stamps, in `texts`' order.
@@ -47,6 +67,7 @@ impl MessageOrigin {
             sender: json(sender),
             session: session.map(|s| (json(s), json(&s.channel_data))),
             texts: [None, None, None],
+            kept: Default::default(),
         };
         origin.texts = KEYS.map(|key| {
             origin
@@ -54,6 +75,24 @@ impl MessageOrigin {
                 .and_then(|value| serde_json::value::to_raw_value(value).ok())
         });
         origin
+    }
+
+    /// What was kept for the header's `key` of type `T`: [`keep`](Self::keep)'s
+    /// value, if one was kept.
+    pub fn kept<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let slot = KEYS.iter().position(|k| *k == key)?;
+        Arc::clone(self.kept[slot].0.get()?).downcast().ok()
+    }
+
+    /// Keeps `value` for the header's `key` (the first value kept stays: an origin's
+    /// values never change, so neither does what is made of them). Says whether `key`
+    /// is one this origin stamps.
+    pub fn keep<T: Any + Send + Sync>(&self, key: &str, value: Arc<T>) -> bool {
+        let Some(slot) = KEYS.iter().position(|k| *k == key) else {
+            return false;
+        };
+        let _ = self.kept[slot].0.set(value);
+        true
     }
 
     /// [`value`](Self::value) as JSON text.

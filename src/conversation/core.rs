@@ -84,6 +84,7 @@ impl<I: IdGen> ConversationCore<I> {
                 .collect(),
             _ => Vec::new(),
         };
+        self.origins.fit(self.open.len());
         let mut step = Step::default();
         let Self {
             settings,

@@ -9,17 +9,25 @@
 //! the session in full, as typed values: a session or participant that changed in
 //! any way gets a new origin, never a stale one.
 //!
-//! Two generations of at most [`GENERATION`] entries each bound the memory
-//! (`crate::generations`; an entry holds a copy of the participant and session and
-//! their JSON, some kilobytes).
+//! Two generations bound the memory (`crate::generations`; an entry holds a copy of
+//! the participant and session and their JSON, some kilobytes). A generation holds
+//! [`SENDERS_PER_CONVERSATION`] entries for each open conversation, and at least
+//! [`GENERATION`]: senders take turns, so a memo smaller than the senders of the open
+//! conversations would lose each origin before its sender's next message (with a
+//! fixed 128, a site of a thousand chats built every message's origin anew,
+//! docs/benchmarks.md).
 
 use crate::cim::{ChannelSession, MessageOrigin, Participant};
 use crate::generations::Generations;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-/// Entries per generation.
+/// Entries per generation, at least.
 const GENERATION: usize = 128;
+
+/// Entries per generation for each open conversation: its customer, an agent or two,
+/// a bot.
+const SENDERS_PER_CONVERSATION: usize = 4;
 
 struct Entry {
     sender: Participant,
@@ -54,6 +62,12 @@ fn key(sender: &Participant, session: Option<&ChannelSession>) -> u64 {
 }
 
 impl Origins {
+    /// Sizes the memo for `open` open conversations.
+    pub fn fit(&mut self, open: usize) {
+        self.memo
+            .set_limit(GENERATION.max(open.saturating_mul(SENDERS_PER_CONVERSATION)));
+    }
+
     /// The origin of a message `sender` sends in `session`.
     pub fn of(
         &mut self,
@@ -96,6 +110,25 @@ mod tests {
 
         let without = origins.of(&customer, None);
         assert_eq!(*without, MessageOrigin::new(&customer, None));
+    }
+
+    #[test]
+    fn the_memo_holds_the_senders_of_every_open_conversation() {
+        let mut origins = Origins::default();
+        let session = started_session();
+        let open = 1_000;
+        origins.fit(open);
+        let customers: Vec<Participant> = (0..2 * open)
+            .map(|n| Participant::customer(format!("p-{n}"), session.clone(), 1))
+            .collect();
+        let first: Vec<Arc<MessageOrigin>> = customers
+            .iter()
+            .map(|c| origins.of(c, Some(&session)))
+            .collect();
+        // Each sender in turn again: every origin is the one built before.
+        for (customer, built) in customers.iter().zip(&first) {
+            assert!(Arc::ptr_eq(built, &origins.of(customer, Some(&session))));
+        }
     }
 
     #[test]

@@ -1,92 +1,53 @@
-//! A per-thread memo of what taking out a message origin's values gave
-//! (`objects::dehydrate_row_with_data`, `cim::MessageOrigin`).
+//! What taking out a message origin's values gave (`objects::dehydrate_row_with_data`,
+//! `cim::MessageOrigin`), kept in the origin itself.
 //!
 //! The conversation core shares one origin among every message a sender sends in a
 //! session, so the store meets the same origin over and over. [`share_memo`] would
 //! find its values too, but only after hashing and comparing them in full (a
-//! channel session with its channel's configuration) for every message; this memo
-//! finds them by the origin's identity. It holds each origin it remembers, so the
-//! address naming an entry cannot be reused by another origin while the entry is
-//! there, and an origin never changes, so what taking out its values gave once is
-//! what it gives again.
-//!
-//! Two generations of at most [`GENERATION`] entries each bound the memory
-//! (`crate::generations`), as in [`share_memo`].
+//! channel session with its channel's configuration) for every message; this finds
+//! them by the origin's identity. An origin never changes, so what taking out its
+//! values gave once is what it gives again, and it is kept for as long as the
+//! origin lives: a bounded memo of recent origins was emptied, in turn, by a site
+//! with more senders than its bound (a thousand chats), and every message then paid
+//! the whole walk (docs/benchmarks.md).
 //!
 //! [`share_memo`]: super::share_memo
 
 use super::objects::SharedObject;
 use super::share_memo::Taken;
 use crate::cim::MessageOrigin;
-use crate::generations::Generations;
-use std::cell::RefCell;
 use std::sync::Arc;
 
-/// Entries per generation.
-const GENERATION: usize = 128;
-
-/// The header keys an origin stamps, in [`Entry::taken`]'s order.
+/// The header keys an origin stamps.
 const KEYS: [&str; 3] = ["sender", "channelSession", "channelData"];
 
-struct Entry {
-    /// Held so that its address names it alone while it is here.
-    _origin: Arc<MessageOrigin>,
-    taken: [Option<Taken>; 3],
-}
-
-thread_local! {
-    static MEMO: RefCell<Generations<usize, Entry>> = RefCell::new(Generations::new(GENERATION));
-}
-
-fn address(origin: &Arc<MessageOrigin>) -> usize {
-    Arc::as_ptr(origin) as usize
-}
-
-/// What taking out the value `origin` gives the header's `key` gave before on this
-/// thread, or `make`'s result, remembered.
+/// What taking out the value `origin` gives the header's `key` gave before, or
+/// `make`'s result, kept in the origin.
 pub fn taken(origin: &Arc<MessageOrigin>, key: &str, make: impl FnOnce() -> Taken) -> Taken {
-    let Some(slot) = KEYS.iter().position(|k| *k == key) else {
-        return make();
-    };
-    let at = address(origin);
-    let known = MEMO.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        match memo.get(at, |_| true) {
-            Some(entry) => entry.taken[slot].clone(),
-            None => {
-                let entry = Entry {
-                    _origin: Arc::clone(origin),
-                    taken: [None, None, None],
-                };
-                memo.insert(at, entry);
-                None
-            }
-        }
-    });
-    if let Some(taken) = known {
-        return taken;
+    if let Some(kept) = origin.kept::<Taken>(key) {
+        return Taken::clone(&kept);
     }
     let mut taken = make();
-    MEMO.with(|memo| {
-        if let Some(entry) = memo.borrow_mut().get(at, |_| true) {
-            share_bodies(&mut taken, &entry.taken);
-            entry.taken[slot] = Some(taken.clone());
-        }
-    });
+    let others: Vec<Arc<Taken>> = KEYS
+        .iter()
+        .filter(|k| **k != key)
+        .filter_map(|k| origin.kept::<Taken>(k))
+        .collect();
+    share_bodies(&mut taken, &others);
+    origin.keep(key, Arc::new(taken.clone()));
     taken
 }
 
 /// Gives `taken`'s objects the bodies of equal objects the origin's other values
 /// took out (a sender holds its channel session, which the header holds too), so
 /// that a message meeting both compares them by pointer rather than by content.
-fn share_bodies(taken: &mut Taken, others: &[Option<Taken>]) {
+fn share_bodies(taken: &mut Taken, others: &[Arc<Taken>]) {
     let shared: Vec<SharedObject> = taken
         .objects
         .iter()
         .map(|object| {
             others
                 .iter()
-                .flatten()
                 .flat_map(|other| other.objects.iter())
                 .find(|other| other.key == object.key && other.body == object.body)
                 .unwrap_or(object)
@@ -117,7 +78,7 @@ mod tests {
     }
 
     #[test]
-    fn an_origins_values_are_taken_out_once_per_key_while_it_is_remembered() {
+    fn an_origins_values_are_taken_out_once_per_key() {
         let (a, b) = (origin(), origin());
         assert_eq!(
             taken(&a, "sender", || made(1)).replacement,
@@ -167,17 +128,22 @@ mod tests {
     }
 
     #[test]
-    fn the_memo_holds_two_generations_at_most_and_keeps_its_origins_alive() {
+    fn an_origin_keeps_what_its_values_gave_however_many_others_come_between() {
         let first = origin();
         taken(&first, "sender", || made(1));
+        // More senders than any bounded memo of recent origins held (a thousand
+        // chats): the first is still served, not walked again.
+        for n in 0..5_000 {
+            taken(&origin(), "sender", || made(n));
+        }
+        assert_eq!(
+            taken(&first, "sender", || made(-1)).replacement,
+            json!({"$ref": 1})
+        );
+        // Nothing else holds the origin: it goes, with what it kept, when its last
+        // holder drops it.
         let weak = Arc::downgrade(&first);
         drop(first);
-        assert!(weak.upgrade().is_some(), "held by the memo");
-        for n in 0..2 * GENERATION as i64 {
-            taken(&origin(), "sender", || made(n));
-            let (young, old) = MEMO.with(|m| m.borrow().lens());
-            assert!(young <= GENERATION && old <= GENERATION);
-        }
-        assert!(weak.upgrade().is_none(), "forgotten after two generations");
+        assert!(weak.upgrade().is_none());
     }
 }
