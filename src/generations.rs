@@ -1,7 +1,7 @@
-//! A map bounded by two generations, the memos' eviction policy (`store::share_memo`,
-//! `conversation::origins`): entries go into the young
-//! generation; when it is full it becomes the old one and the old one is dropped; an
-//! entry found in the old one moves back to the young. What was used within the last
+//! A map bounded by two generations, the share memo's eviction policy
+//! (`store::share_memo`): entries go into the young generation; when it is full it
+//! becomes the old one and the old one is dropped; an entry found in the old one
+//! moves back to the young. What was used within the last
 //! generation or two stays, and at most twice the limit is held.
 
 use std::collections::hash_map::Entry;
@@ -22,11 +22,6 @@ impl<K: Hash + Eq + Copy, V> Generations<K, V> {
             young: HashMap::new(),
             old: HashMap::new(),
         }
-    }
-
-    /// Holds at most `limit` entries per generation from the next turn on.
-    pub fn set_limit(&mut self, limit: usize) {
-        self.limit = limit;
     }
 
     /// The entry at `key` if `accept` takes it, moved into the young generation. An

@@ -84,7 +84,6 @@ impl<I: IdGen> ConversationCore<I> {
                 .collect(),
             _ => Vec::new(),
         };
-        self.origins.fit(self.open.len());
         let mut step = Step::default();
         let Self {
             settings,
@@ -170,6 +169,7 @@ impl<I: IdGen> ConversationCore<I> {
         let Some(conversation) = self.open.remove(id) else {
             return;
         };
+        self.origins.forget(id);
         for session in &conversation.sessions {
             if self.index.by_session.get(&session.id).map(String::as_str) == Some(id) {
                 self.index.by_session.remove(&session.id);

@@ -246,7 +246,10 @@ pub(super) fn customer_message<I: IdGen>(
     // The sender is the session's customer participant, whatever the client wrote.
     let origin = conversation
         .customer_participant(&session_id)
-        .map(|sender| cx.origins.of(sender, conversation.session(&session_id)));
+        .map(|sender| {
+            cx.origins
+                .of(&conversation.id, sender, conversation.session(&session_id))
+        });
     if let Some(origin) = &origin {
         origin.place_keys(&mut data);
     }

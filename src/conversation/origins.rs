@@ -4,30 +4,24 @@
 //! A customer or an agent sends many messages in one session, and building the
 //! origin (the sender participant and the channel session, with its channel's whole
 //! configuration, as JSON) was the largest single cost of a message
-//! (docs/benchmarks.md). The memo keeps the origins built lately, found by the
-//! sender's and the session's ids and confirmed by comparing the participant and
+//! (docs/benchmarks.md). The memo keeps each open conversation's origins, found by
+//! the sender's and the session's ids and confirmed by comparing the participant and
 //! the session in full, as typed values: a session or participant that changed in
 //! any way gets a new origin, never a stale one.
 //!
-//! Two generations bound the memory (`crate::generations`; an entry holds a copy of
-//! the participant and session and their JSON, some kilobytes). A generation holds
-//! [`SENDERS_PER_CONVERSATION`] entries for each open conversation, and at least
-//! [`GENERATION`]: senders take turns, so a memo smaller than the senders of the open
-//! conversations would lose each origin before its sender's next message (with a
-//! fixed 128, a site of a thousand chats built every message's origin anew,
-//! docs/benchmarks.md).
+//! What a conversation's origins hold (their JSON, some kilobytes, and what the
+//! store made of it, `cim::MessageOrigin::kept`) goes when the conversation leaves
+//! the core ([`Origins::forget`]). A memo of the origins used lately, bounded by a
+//! count, was emptied in turn by a site with more senders than its bound (a thousand
+//! chats), and then built every message's origin anew.
 
 use crate::cim::{ChannelSession, MessageOrigin, Participant};
-use crate::generations::Generations;
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Entries per generation, at least.
-const GENERATION: usize = 128;
-
-/// Entries per generation for each open conversation: its customer, an agent or two,
-/// a bot.
-const SENDERS_PER_CONVERSATION: usize = 4;
+/// Origins a conversation keeps: its customer, an agent or two, a bot; beyond this
+/// (senders or sessions changing over a long chat) the oldest goes.
+const PER_CONVERSATION: usize = 8;
 
 struct Entry {
     sender: Participant,
@@ -37,53 +31,60 @@ struct Entry {
 
 impl Entry {
     fn is_for(&self, sender: &Participant, session: Option<&ChannelSession>) -> bool {
-        self.sender == *sender && self.session.as_ref() == session
+        self.sender.id == sender.id
+            && self.session.as_ref().map(|s| &s.id) == session.map(|s| &s.id)
+            && self.sender == *sender
+            && self.session.as_ref() == session
     }
 }
 
-/// Origins built lately, by sender and session.
+/// The origins of the open conversations, by conversation.
+#[derive(Default)]
 pub(super) struct Origins {
-    memo: Generations<u64, Entry>,
-}
-
-impl Default for Origins {
-    fn default() -> Self {
-        Origins {
-            memo: Generations::new(GENERATION),
-        }
-    }
-}
-
-fn key(sender: &Participant, session: Option<&ChannelSession>) -> u64 {
-    let mut hasher = rustc_hash::FxHasher::default();
-    sender.id.hash(&mut hasher);
-    session.map(|s| s.id.as_str()).hash(&mut hasher);
-    hasher.finish()
+    by_conversation: HashMap<String, Vec<Entry>>,
 }
 
 impl Origins {
-    /// Sizes the memo for `open` open conversations.
-    pub fn fit(&mut self, open: usize) {
-        self.memo
-            .set_limit(GENERATION.max(open.saturating_mul(SENDERS_PER_CONVERSATION)));
-    }
-
-    /// The origin of a message `sender` sends in `session`.
+    /// The origin of a message `sender` sends in `session` in the conversation
+    /// `conversation_id`.
     pub fn of(
         &mut self,
+        conversation_id: &str,
         sender: &Participant,
         session: Option<&ChannelSession>,
     ) -> Arc<MessageOrigin> {
-        let key = key(sender, session);
-        if let Some(entry) = self.memo.get(key, |e| e.is_for(sender, session)) {
+        if let Some(entry) = self
+            .by_conversation
+            .get(conversation_id)
+            .and_then(|entries| entries.iter().find(|e| e.is_for(sender, session)))
+        {
             return Arc::clone(&entry.origin);
         }
-        let entry = Entry {
+        let origin = Arc::new(MessageOrigin::new(sender, session));
+        let entries = self
+            .by_conversation
+            .entry(conversation_id.to_owned())
+            .or_default();
+        if entries.len() >= PER_CONVERSATION {
+            entries.remove(0);
+        }
+        entries.push(Entry {
             sender: sender.clone(),
             session: session.cloned(),
-            origin: Arc::new(MessageOrigin::new(sender, session)),
-        };
-        Arc::clone(&self.memo.insert(key, entry).origin)
+            origin: Arc::clone(&origin),
+        });
+        origin
+    }
+
+    /// Drops the origins of a conversation that left the core.
+    pub fn forget(&mut self, conversation_id: &str) {
+        self.by_conversation.remove(conversation_id);
+    }
+
+    /// Origins held, over every conversation.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_conversation.values().map(Vec::len).sum()
     }
 }
 
@@ -97,55 +98,63 @@ mod tests {
         let mut origins = Origins::default();
         let session = started_session();
         let customer = Participant::customer("p-c", session.clone(), 1);
-        let first = origins.of(&customer, Some(&session));
-        assert!(Arc::ptr_eq(&first, &origins.of(&customer, Some(&session))));
+        let first = origins.of("c-1", &customer, Some(&session));
+        assert!(Arc::ptr_eq(
+            &first,
+            &origins.of("c-1", &customer, Some(&session))
+        ));
         assert_eq!(*first, MessageOrigin::new(&customer, Some(&session)));
 
         let mut changed = session.clone();
         changed.channel_data.channel_customer_identifier = "someone-else".into();
-        let second = origins.of(&customer, Some(&changed));
+        let second = origins.of("c-1", &customer, Some(&changed));
         assert!(!Arc::ptr_eq(&first, &second));
         assert_eq!(*second, MessageOrigin::new(&customer, Some(&changed)));
         assert_ne!(first, second);
 
-        let without = origins.of(&customer, None);
+        let without = origins.of("c-1", &customer, None);
         assert_eq!(*without, MessageOrigin::new(&customer, None));
     }
 
     #[test]
-    fn the_memo_holds_the_senders_of_every_open_conversation() {
+    fn every_open_conversations_senders_keep_their_origins_however_many_there_are() {
         let mut origins = Origins::default();
         let session = started_session();
-        let open = 1_000;
-        origins.fit(open);
-        let customers: Vec<Participant> = (0..2 * open)
-            .map(|n| Participant::customer(format!("p-{n}"), session.clone(), 1))
+        let senders: Vec<(String, Participant)> = (0..2_000)
+            .map(|n| {
+                let customer = Participant::customer(format!("p-{n}"), session.clone(), 1);
+                (format!("c-{}", n / 2), customer)
+            })
             .collect();
-        let first: Vec<Arc<MessageOrigin>> = customers
+        let first: Vec<Arc<MessageOrigin>> = senders
             .iter()
-            .map(|c| origins.of(c, Some(&session)))
+            .map(|(c, p)| origins.of(c, p, Some(&session)))
             .collect();
         // Each sender in turn again: every origin is the one built before.
-        for (customer, built) in customers.iter().zip(&first) {
-            assert!(Arc::ptr_eq(built, &origins.of(customer, Some(&session))));
+        for ((c, p), built) in senders.iter().zip(&first) {
+            assert!(Arc::ptr_eq(built, &origins.of(c, p, Some(&session))));
         }
+        assert_eq!(origins.len(), 2_000);
     }
 
     #[test]
-    fn the_memo_keeps_two_generations_at_most() {
+    fn a_conversations_origins_go_when_it_leaves_and_stay_few_while_it_is_open() {
         let mut origins = Origins::default();
         let session = started_session();
-        let first = Participant::customer("p-0", session.clone(), 1);
-        let kept = origins.of(&first, Some(&session));
-        for n in 1..=(3 * GENERATION) {
+        for n in 0..3 * PER_CONVERSATION {
             let customer = Participant::customer(format!("p-{n}"), session.clone(), 1);
-            origins.of(&customer, Some(&session));
-            let (young, old) = origins.memo.lens();
-            assert!(young <= GENERATION && old <= GENERATION);
+            origins.of("c-1", &customer, Some(&session));
         }
-        // Long gone from both generations: built again, equal to what it was.
-        let again = origins.of(&first, Some(&session));
-        assert!(!Arc::ptr_eq(&kept, &again));
-        assert_eq!(kept, again);
+        let other = Participant::customer("p-other", session.clone(), 1);
+        let kept = origins.of("c-2", &other, Some(&session));
+        assert_eq!(origins.len(), PER_CONVERSATION + 1);
+        origins.forget("c-1");
+        assert_eq!(origins.len(), 1);
+        assert!(Arc::ptr_eq(
+            &kept,
+            &origins.of("c-2", &other, Some(&session))
+        ));
+        origins.forget("c-2");
+        assert_eq!(origins.len(), 0);
     }
 }

@@ -80,7 +80,7 @@ pub(super) fn set_sender(
     origins: &mut Origins,
 ) {
     if let Some(data) = event.data.get_mut() {
-        let origin = origins.of(participant, conversation.latest_session());
+        let origin = origins.of(&conversation.id, participant, conversation.latest_session());
         origin.place_keys(data);
         event.origin = Some(origin);
     }
