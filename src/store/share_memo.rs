@@ -48,15 +48,16 @@ thread_local! {
 }
 
 /// Whether the memo is used on this thread: tests turn it off to compare with the
-/// walk it stands for, and `SWITCHBOARD_SHARE_MEMO=off` in the environment turns it
-/// off for the process (to measure what it saves, docs/benchmarks.md).
+/// walk it stands for, and `SB_SHARE_MEMO=off` in the environment turns it
+/// off for the process (to measure what it saves, docs/benchmarks.md). Not a
+/// `SWITCHBOARD_` name: `serve` refuses those that name no setting.
 pub fn enabled() -> bool {
     static OFF_BY_ENV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     #[cfg(test)]
     if OFF.with(std::cell::Cell::get) {
         return false;
     }
-    !*OFF_BY_ENV.get_or_init(|| std::env::var("SWITCHBOARD_SHARE_MEMO").is_ok_and(|v| v == "off"))
+    !*OFF_BY_ENV.get_or_init(|| std::env::var("SB_SHARE_MEMO").is_ok_and(|v| v == "off"))
 }
 
 /// Turns the memo off (or back on) on this thread, for tests.
