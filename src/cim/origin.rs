@@ -53,6 +53,11 @@ impl std::fmt::Debug for Kept {
 /// The header keys an origin stamps, in `texts`' order.
 const KEYS: [&str; 3] = ["sender", "channelSession", "channelData"];
 
+/// The place of the header's `key` among [`KEYS`], if an origin stamps it.
+fn slot(key: &str) -> Option<usize> {
+    KEYS.iter().position(|k| *k == key)
+}
+
 impl PartialEq for MessageOrigin {
     fn eq(&self, other: &Self) -> bool {
         // The texts are the values written out.
@@ -61,6 +66,9 @@ impl PartialEq for MessageOrigin {
 }
 
 impl MessageOrigin {
+    /// The header keys an origin stamps.
+    pub const STAMPED_KEYS: [&'static str; 3] = KEYS;
+
     /// The origin of a message `sender` sends in `session`.
     pub fn new(sender: &Participant, session: Option<&ChannelSession>) -> Self {
         let mut origin = MessageOrigin {
@@ -80,25 +88,21 @@ impl MessageOrigin {
     /// What was kept for the header's `key` of type `T`: [`keep`](Self::keep)'s
     /// value, if one was kept.
     pub fn kept<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
-        let slot = KEYS.iter().position(|k| *k == key)?;
-        Arc::clone(self.kept[slot].0.get()?).downcast().ok()
+        Arc::clone(self.kept[slot(key)?].0.get()?).downcast().ok()
     }
 
-    /// Keeps `value` for the header's `key` (the first value kept stays: an origin's
-    /// values never change, so neither does what is made of them). Says whether `key`
-    /// is one this origin stamps.
-    pub fn keep<T: Any + Send + Sync>(&self, key: &str, value: Arc<T>) -> bool {
-        let Some(slot) = KEYS.iter().position(|k| *k == key) else {
-            return false;
-        };
-        let _ = self.kept[slot].0.set(value);
-        true
+    /// Keeps `value` for the header's `key`, if this origin stamps that key (the first
+    /// value kept stays: an origin's values never change, so neither does what is
+    /// made of them).
+    pub fn keep<T: Any + Send + Sync>(&self, key: &str, value: Arc<T>) {
+        if let Some(slot) = slot(key) {
+            let _ = self.kept[slot].0.set(value);
+        }
     }
 
     /// [`value`](Self::value) as JSON text.
     fn text(&self, key: &str) -> Option<&RawValue> {
-        let slot = KEYS.iter().position(|k| *k == key)?;
-        self.texts[slot].as_deref()
+        self.texts[slot(key)?].as_deref()
     }
 
     /// The value this origin gives the header's `key`, when it stamps that key.

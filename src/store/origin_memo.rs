@@ -18,9 +18,6 @@ use super::share_memo::Taken;
 use crate::cim::MessageOrigin;
 use std::sync::Arc;
 
-/// The header keys an origin stamps.
-const KEYS: [&str; 3] = ["sender", "channelSession", "channelData"];
-
 /// What taking out the value `origin` gives the header's `key` gave before, or
 /// `make`'s result, kept in the origin.
 pub fn taken(origin: &Arc<MessageOrigin>, key: &str, make: impl FnOnce() -> Taken) -> Taken {
@@ -28,7 +25,7 @@ pub fn taken(origin: &Arc<MessageOrigin>, key: &str, make: impl FnOnce() -> Take
         return Taken::clone(&kept);
     }
     let mut taken = make();
-    let others: Vec<Arc<Taken>> = KEYS
+    let others: Vec<Arc<Taken>> = MessageOrigin::STAMPED_KEYS
         .iter()
         .filter(|k| **k != key)
         .filter_map(|k| origin.kept::<Taken>(k))
